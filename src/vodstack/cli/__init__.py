@@ -1,0 +1,1 @@
+"""The `vodstack` command line."""

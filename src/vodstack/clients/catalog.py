@@ -1,0 +1,87 @@
+"""Typed client of the catalog service."""
+
+from __future__ import annotations
+
+import httpx
+from pydantic import TypeAdapter
+
+from vodstack.contracts.catalog import (
+    Availability,
+    AvailabilityChange,
+    Genre,
+    SearchResults,
+    Title,
+    TitleCreate,
+    TitleKind,
+    TitlePage,
+    TitleSort,
+    TitleUpdate,
+)
+from vodstack.contracts.common import Maturity
+from vodstack.core.http import ServiceClient
+
+_genres = TypeAdapter(list[Genre])
+
+
+class CatalogClient(ServiceClient):
+    service = "catalog"
+
+    async def titles(
+        self,
+        maturity: Maturity,
+        *,
+        genre: str | None = None,
+        kind: TitleKind | None = None,
+        sort: TitleSort = TitleSort.NEW,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> TitlePage:
+        params: dict[str, str | int] = {
+            "maturity": maturity.value,
+            "sort": sort.value,
+            "limit": limit,
+            "offset": offset,
+        }
+        if genre:
+            params["genre"] = genre
+        if kind:
+            params["kind"] = kind.value
+        return await self.get_model("/v1/titles", TitlePage, params=params)
+
+    async def titles_raw(self, params: dict[str, str]) -> httpx.Response:
+        """The listing's JSON bytes untouched, for the gateway's pass-through route."""
+        return await self.request("GET", "/v1/titles", params=params)
+
+    async def title(self, title_id: int, maturity: Maturity) -> Title:
+        return await self.get_model(
+            f"/v1/titles/{title_id}", Title, params={"maturity": maturity.value}
+        )
+
+    async def search(self, query: str, maturity: Maturity, limit: int = 20) -> SearchResults:
+        params: dict[str, str | int] = {"q": query, "maturity": maturity.value, "limit": limit}
+        return await self.get_model("/v1/search", SearchResults, params=params)
+
+    async def genres(self, maturity: Maturity) -> list[Genre]:
+        return await self.get_as("/v1/genres", _genres, params={"maturity": maturity.value})
+
+    async def artwork(self, title_id: int) -> httpx.Response:
+        return await self.request("GET", f"/v1/titles/{title_id}/artwork.svg")
+
+    async def create(self, body: TitleCreate) -> Title:
+        return await self.send_model("POST", "/v1/titles", Title, json=body.model_dump())
+
+    async def update(self, title_id: int, body: TitleUpdate) -> Title:
+        return await self.send_model(
+            "PATCH", f"/v1/titles/{title_id}", Title, json=body.model_dump(exclude_unset=True)
+        )
+
+    async def delete(self, title_id: int) -> None:
+        await self.request("DELETE", f"/v1/titles/{title_id}")
+
+    async def set_availability(
+        self, title_id: int, availability: Availability, asset_version: str | None = None
+    ) -> Title:
+        body = AvailabilityChange(availability=availability, asset_version=asset_version)
+        return await self.send_model(
+            "PUT", f"/v1/titles/{title_id}/availability", Title, json=body.model_dump()
+        )

@@ -1,0 +1,131 @@
+"""The one settings object. Built at start-up by `load_settings`, never at import time.
+
+Sources, strongest first: explicit overrides, `VODSTACK_*` environment variables, an optional
+TOML file (`--config FILE` or `VODSTACK_CONFIG`), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_PORTS: dict[str, int] = {
+    "gateway": 8000,
+    "accounts": 8101,
+    "catalog": 8102,
+    "playback": 8103,
+    "pipeline": 8104,
+    "origin": 8110,
+}
+
+
+class Mode(StrEnum):
+    LOCAL = "local"
+    PRODUCTION = "production"
+
+
+class RateLimit(BaseModel):
+    """A token bucket: `burst` requests at once, refilled at `per_minute`."""
+
+    per_minute: float = Field(10.0, gt=0)
+    burst: int = Field(10, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VODSTACK_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    mode: Mode = Mode.LOCAL
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    ports: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PORTS))
+    # Local mode generates one under data_dir/secrets on first run (see config.secrets).
+    secret_key: SecretStr | None = None
+    database_urls: dict[str, str] = Field(default_factory=dict)
+    log_level: str = "info"
+    public_url: str | None = None
+
+    session_ttl_s: int = Field(14 * 24 * 3600, gt=0)
+    session_cache_ttl_s: float = Field(5.0, ge=0)
+    upstream_timeout_s: float = Field(5.0, gt=0)
+    login_rate: RateLimit = RateLimit(per_minute=10, burst=10)
+    signup_rate: RateLimit = RateLimit(per_minute=5, burst=5)
+    cookie_secure: bool = False
+    seed_demo_data: bool = True
+
+    @model_validator(mode="after")
+    def _absolute_data_dir(self) -> Settings:
+        # Child processes run with other working directories; make the path unambiguous.
+        if not self.data_dir.is_absolute():
+            object.__setattr__(self, "data_dir", self.data_dir.resolve())
+        return self
+
+    def port(self, service: str) -> int:
+        return self.ports.get(service, DEFAULT_PORTS.get(service, 0))
+
+    def service_url(self, service: str) -> str:
+        return f"http://{self.host}:{self.port(service)}"
+
+    def database_url(self, service: str) -> str:
+        """The service's own database: configured URL, else a SQLite file under data_dir/db."""
+        if service in self.database_urls:
+            return self.database_urls[service]
+        return f"sqlite:///{self.data_dir / 'db' / f'{service}.sqlite'}"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.public_url or f"http://localhost:{self.port('gateway')}"
+
+    def secret(self) -> bytes:
+        if self.secret_key is None:
+            raise RuntimeError("settings.secret_key is unset; call config.secrets.with_secrets")
+        return self.secret_key.get_secret_value().encode()
+
+    def dump_for_child(self) -> str:
+        """JSON that rebuilds exactly these settings (secret included) in a child process."""
+        data = self.model_dump(mode="json")
+        if self.secret_key is not None:
+            data["secret_key"] = self.secret_key.get_secret_value()
+        return json.dumps(data)
+
+    @classmethod
+    def from_child_json(cls, text: str) -> Settings:
+        return cls.model_validate_json(text)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from overrides, environment and an optional TOML file."""
+    raw = config_file or os.environ.get("VODSTACK_CONFIG")
+    toml_path = Path(raw) if raw else None
+    if toml_path is not None and not toml_path.is_file():
+        raise FileNotFoundError(f"config file not found: {toml_path}")
+
+    class _Sourced(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if toml_path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            return tuple(sources)
+
+    built = _Sourced(**overrides)
+    return Settings.model_validate(built.model_dump())

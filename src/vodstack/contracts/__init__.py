@@ -1,0 +1,1 @@
+"""Wire formats: the JSON each service speaks, shared by the service and its typed client."""

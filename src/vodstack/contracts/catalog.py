@@ -1,0 +1,126 @@
+"""The catalog service's API (internal; reached through the gateway).
+
+Reads take the viewer's maturity level; a title above it does not exist for that viewer
+(404 on fetch, absent from lists and search).
+
+    GET    /v1/titles?maturity=&genre=&kind=&sort=new|title|year&limit=&offset=
+                                                  -> Page[TitleSummary]
+    GET    /v1/titles/{title_id}?maturity=        -> Title; 404 title_not_found
+    GET    /v1/search?q=&maturity=&limit=         -> SearchResults (prefix match, ranked)
+    GET    /v1/genres?maturity=                   -> list[Genre]
+    GET    /v1/titles/{title_id}/artwork.svg      -> generated poster (image/svg+xml)
+    POST   /v1/titles                             TitleCreate -> Title (201)
+    PATCH  /v1/titles/{title_id}                  TitleUpdate -> Title
+    DELETE /v1/titles/{title_id}                  -> 204
+    PUT    /v1/titles/{title_id}/availability     AvailabilityChange -> Title (used by the pipeline)
+
+Admin checks happen at the gateway; the catalog trusts its callers on the internal network.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from vodstack.contracts.common import Maturity, Page
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+GenreName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+SearchQuery = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+class TitleKind(StrEnum):
+    MOVIE = "movie"
+    SERIES = "series"
+
+
+class Availability(StrEnum):
+    PROCESSING = "processing"
+    AVAILABLE = "available"
+
+
+class TitleSort(StrEnum):
+    NEW = "new"
+    TITLE = "title"
+    YEAR = "year"
+
+
+class Episode(BaseModel):
+    number: int = Field(ge=1, le=999)
+    name: ShortText
+    synopsis: LongText = ""
+    duration_s: int = Field(0, ge=0, le=24 * 3600)
+
+
+class Season(BaseModel):
+    number: int = Field(ge=1, le=99)
+    episodes: list[Episode] = Field(default_factory=list, max_length=200)
+
+
+class Genre(BaseModel):
+    slug: str
+    name: str
+    count: int
+
+
+class TitleSummary(BaseModel):
+    id: int
+    name: str
+    kind: TitleKind
+    year: int
+    maturity: Maturity
+    genres: list[str]
+    synopsis: str
+    duration_s: int
+    availability: Availability
+    artwork_url: str
+
+
+class Title(TitleSummary):
+    cast: list[str]
+    seasons: list[Season]
+    asset_version: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TitleCreate(BaseModel):
+    name: ShortText
+    kind: TitleKind = TitleKind.MOVIE
+    year: int = Field(ge=1870, le=2100)
+    maturity: Maturity = Maturity.ADULT
+    genres: list[GenreName] = Field(min_length=1, max_length=10)
+    synopsis: LongText = ""
+    cast: list[PersonName] = Field(default_factory=list, max_length=50)
+    duration_s: int = Field(0, ge=0, le=24 * 3600)
+    seasons: list[Season] = Field(default_factory=list, max_length=50)
+
+
+class TitleUpdate(BaseModel):
+    name: ShortText | None = None
+    kind: TitleKind | None = None
+    year: int | None = Field(None, ge=1870, le=2100)
+    maturity: Maturity | None = None
+    genres: list[GenreName] | None = Field(None, min_length=1, max_length=10)
+    synopsis: LongText | None = None
+    cast: list[PersonName] | None = Field(None, max_length=50)
+    duration_s: int | None = Field(None, ge=0, le=24 * 3600)
+    seasons: list[Season] | None = Field(None, max_length=50)
+
+
+class AvailabilityChange(BaseModel):
+    availability: Availability
+    asset_version: str | None = None
+
+
+class SearchResults(BaseModel):
+    query: str
+    items: list[TitleSummary]
+
+
+TitlePage = Page[TitleSummary]

@@ -1,0 +1,1 @@
+"""Plumbing shared by every service process: app factory, errors, metrics, db, HTTP."""

@@ -1,0 +1,156 @@
+"""The service app factory: every process gets /healthz, /metrics, request ids, one error shape.
+
+Error body, the same for every service and the gateway:
+
+    {"error": {"code": "email_taken", "message": "...", "request_id": "...", "details": [...]}}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vodstack.core.context import current_request_id
+from vodstack.core.errors import TooManyRequests, VodstackError
+from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+HealthCheck = Callable[[], bool]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def error_body(
+    code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "request_id": current_request_id(),
+            "details": details or [],
+        }
+    }
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
+        details.append({"field": ".".join(loc) or "request", "message": str(err.get("msg", ""))})
+    return details
+
+
+def _human_validation_message(details: list[dict[str, Any]]) -> str:
+    if not details:
+        return "The request is malformed."
+    first = details[0]
+    more = f" (and {len(details) - 1} more problems)" if len(details) > 1 else ""
+    return f"{first['field']}: {first['message']}{more}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map the exception tree to HTTP: the one place where that happens."""
+
+    @app.exception_handler(VodstackError)
+    async def _vodstack(_: Request, exc: VodstackError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
+        if exc.status_code >= 500:
+            log.error("%s: %s", exc.code, exc.message)
+        return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        return error_response(422, "invalid", _human_validation_message(details), details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        return error_response(exc.status_code, code, message, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal", "Something went wrong on our side; it was logged.")
+
+
+def create_service_app(
+    service: str,
+    *,
+    routers: Sequence[APIRouter],
+    lifespan: Lifespan | None = None,
+    health: HealthCheck | None = None,
+    title: str | None = None,
+    docs_url: str | None = "/docs",
+    openapi_url: str | None = "/openapi.json",
+) -> FastAPI:
+    """A FastAPI app with the platform's standard endpoints, middleware and error mapping."""
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+            return
+        async with lifespan(app):
+            yield
+
+    app = FastAPI(
+        title=title or f"vodstack {service}",
+        lifespan=_lifespan,
+        docs_url=docs_url,
+        redoc_url=None,
+        openapi_url=openapi_url,
+    )
+    metrics = ServiceMetrics(service)
+    app.state.metrics = metrics
+    app.state.service = service
+    install_error_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        ok = health() if health is not None else True
+        return JSONResponse({"service": service, "ok": ok}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,92 @@
+"""Base for typed service clients: timeouts, request-id propagation, error translation.
+
+Lower-level httpx errors are translated once, here: a timeout or refused connection becomes
+`ServiceUnavailable`, a 4xx with the platform's error body becomes `UpstreamError` carrying the
+same status, code and message, anything else from upstream becomes `ServiceUnavailable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from vodstack.core.context import REQUEST_ID_HEADER, current_request_id
+from vodstack.core.errors import ServiceUnavailable, UpstreamError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
+
+
+class ServiceClient:
+    """An async HTTP client for one service. Owns its connection pool; close it on shutdown."""
+
+    service: str = "service"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, transport=transport, limits=limits
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        rid = current_request_id()
+        if rid != "-":
+            headers[REQUEST_ID_HEADER] = rid
+        try:
+            response = await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ServiceUnavailable(
+                f"The {self.service} service did not answer in time.", code="upstream_timeout"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(
+                f"The {self.service} service is unreachable.", code="upstream_unreachable"
+            ) from exc
+        if response.status_code >= 400:
+            raise _translate(self.service, response)
+        return response
+
+    async def get_model(self, path: str, model: type[ModelT], **kwargs: Any) -> ModelT:
+        response = await self.request("GET", path, **kwargs)
+        return model.model_validate_json(response.content)
+
+    async def send_model(
+        self, method: str, path: str, model: type[ModelT], **kwargs: Any
+    ) -> ModelT:
+        response = await self.request(method, path, **kwargs)
+        return model.model_validate_json(response.content)
+
+    async def get_as(self, path: str, adapter: TypeAdapter[T], **kwargs: Any) -> T:
+        response = await self.request("GET", path, **kwargs)
+        return adapter.validate_json(response.content)
+
+
+def _translate(service: str, response: httpx.Response) -> Exception:
+    if 400 <= response.status_code < 500:
+        try:
+            error = response.json()["error"]
+            return UpstreamError(
+                response.status_code,
+                str(error["message"]),
+                code=str(error["code"]),
+                details=list(error.get("details") or []),
+            )
+        except (ValueError, KeyError, TypeError):
+            return UpstreamError(
+                response.status_code, f"The {service} service refused the request.", code="refused"
+            )
+    return ServiceUnavailable(
+        f"The {service} service failed ({response.status_code}).", code="upstream_error"
+    )
