@@ -16,7 +16,7 @@ Endpoints (all JSON, errors in the platform's error body):
     POST   /v1/accounts/{account_id}/profiles   ProfileCreate -> Profile (201); 409 profile_limit
     GET    /v1/accounts/{account_id}/profiles/{profile_id}      -> Profile; 404 when not theirs
     PATCH  /v1/accounts/{account_id}/profiles/{profile_id}      ProfileUpdate -> Profile
-    DELETE /v1/accounts/{account_id}/profiles/{profile_id}      -> 204
+    DELETE /v1/accounts/{account_id}/profiles/{profile_id}      -> 204; 409 last_profile
     GET    /v1/plans                            -> list[Plan]
     POST   /v1/admin/accounts                   AdminAccountCreate -> Account (201): seeding/ops
 """

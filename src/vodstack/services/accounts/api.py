@@ -1,0 +1,117 @@
+"""HTTP routes of the accounts service: thin adapters from the contract to `AccountsService`.
+
+Endpoints are plain `def`: argon2 and database calls block, so FastAPI runs them in its
+threadpool instead of on the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Depends, Request, status
+
+from vodstack.contracts.accounts import (
+    Account,
+    AdminAccountCreate,
+    Credentials,
+    Plan,
+    PlanChange,
+    Profile,
+    ProfileCreate,
+    ProfileSelect,
+    ProfileUpdate,
+    SessionInfo,
+    SignUp,
+)
+from vodstack.services.accounts.service import AccountsService
+
+
+def _service(request: Request) -> AccountsService:
+    return cast(AccountsService, request.app.state.accounts)
+
+
+Service = Annotated[AccountsService, Depends(_service)]
+
+accounts = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+plans = APIRouter(prefix="/v1/plans", tags=["plans"])
+admin = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+ROUTERS = (accounts, sessions, plans, admin)
+
+
+@accounts.post("", status_code=status.HTTP_201_CREATED)
+def sign_up(body: SignUp, service: Service) -> Account:
+    return service.accounts.sign_up(body)
+
+
+@accounts.get("/{account_id}")
+def get_account(account_id: int, service: Service) -> Account:
+    return service.accounts.get(account_id)
+
+
+@accounts.put("/{account_id}/plan")
+def change_plan(account_id: int, body: PlanChange, service: Service) -> Account:
+    return service.accounts.change_plan(account_id, body.plan)
+
+
+@accounts.get("/{account_id}/profiles")
+def list_profiles(account_id: int, service: Service) -> list[Profile]:
+    return service.profiles.of_account(account_id)
+
+
+@accounts.post("/{account_id}/profiles", status_code=status.HTTP_201_CREATED)
+def create_profile(account_id: int, body: ProfileCreate, service: Service) -> Profile:
+    return service.profiles.create(account_id, body)
+
+
+@accounts.get("/{account_id}/profiles/{profile_id}")
+def get_profile(account_id: int, profile_id: int, service: Service) -> Profile:
+    return service.profiles.get(account_id, profile_id)
+
+
+@accounts.patch("/{account_id}/profiles/{profile_id}")
+def update_profile(
+    account_id: int, profile_id: int, body: ProfileUpdate, service: Service
+) -> Profile:
+    return service.profiles.update(account_id, profile_id, body)
+
+
+@accounts.delete("/{account_id}/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_profile(account_id: int, profile_id: int, service: Service) -> None:
+    service.profiles.delete(account_id, profile_id)
+
+
+@sessions.post("", status_code=status.HTTP_201_CREATED)
+def log_in(body: Credentials, service: Service) -> SessionInfo:
+    return service.sessions.log_in(body)
+
+
+@sessions.get("/{session_id}")
+def get_session(session_id: str, service: Service) -> SessionInfo:
+    return service.sessions.get(session_id)
+
+
+@sessions.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def log_out(session_id: str, service: Service) -> None:
+    service.sessions.log_out(session_id)
+
+
+@sessions.put("/{session_id}/profile")
+def select_profile(session_id: str, body: ProfileSelect, service: Service) -> SessionInfo:
+    return service.sessions.select_profile(session_id, body)
+
+
+@sessions.delete("/{session_id}/profile")
+def clear_profile(session_id: str, service: Service) -> SessionInfo:
+    return service.sessions.clear_profile(session_id)
+
+
+@plans.get("")
+def list_plans(service: Service) -> list[Plan]:
+    return service.accounts.plans()
+
+
+@admin.post("/accounts", status_code=status.HTTP_201_CREATED)
+def create_account(body: AdminAccountCreate, service: Service) -> Account:
+    return service.accounts.sign_up(body, role=body.role)

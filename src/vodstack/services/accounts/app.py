@@ -1,0 +1,75 @@
+"""The accounts service process: `create_app(settings)` wires database, hasher and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.services.accounts.api import ROUTERS
+from vodstack.services.accounts.clock import Clock, utc_now
+from vodstack.services.accounts.models import Base
+from vodstack.services.accounts.passwords import Passwords
+from vodstack.services.accounts.plans import seed_plans
+from vodstack.services.accounts.service import AccountsService
+
+SERVICE = "accounts"
+
+log = logging.getLogger(__name__)
+
+
+class _Database:
+    """The engine the lifespan opened, so /healthz can check the database is answering."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+
+    def healthy(self) -> bool:
+        if self.engine is None:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            log.warning("database health check failed", exc_info=True)
+            return False
+        return True
+
+
+def create_app(
+    settings: Settings, *, passwords: Passwords | None = None, clock: Clock = utc_now
+) -> FastAPI:
+    """The accounts app. `passwords` and `clock` are for tests (cheap hashing, moving time)."""
+    database = _Database()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url(SERVICE))
+        try:
+            create_schema(engine, Base)
+            sessions = make_sessionmaker(engine)
+            seed_plans(sessions)
+            service = AccountsService(
+                sessions,
+                passwords or Passwords(),
+                session_ttl=timedelta(seconds=settings.session_ttl_s),
+                clock=clock,
+            )
+            purged = service.sessions.purge_expired()
+            log.info("accounts ready (%d expired sessions purged)", purged)
+            app.state.accounts = service
+            database.engine = engine
+            yield
+        finally:
+            database.engine = None
+            engine.dispose()
+
+    return create_service_app(SERVICE, routers=ROUTERS, lifespan=lifespan, health=database.healthy)
