@@ -1,0 +1,1 @@
+"""Demo content a fresh install starts with (made-up titles; media are synthesized)."""

@@ -1,0 +1,48 @@
+"""The catalog service process: wiring of settings, database, search index and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.services.catalog.api import router
+from vodstack.services.catalog.models import Base
+from vodstack.services.catalog.search import Fts5Index, SearchIndex
+from vodstack.services.catalog.service import CatalogService
+
+SERVICE = "catalog"
+
+
+def search_index_for(engine: Engine) -> SearchIndex:
+    """The search backend that matches the database the catalog runs on."""
+    if engine.dialect.name == "sqlite":
+        return Fts5Index()
+    raise RuntimeError(
+        f"catalog search has no backend for {engine.dialect.name!r} yet; "
+        "only SQLite (FTS5) is implemented"
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    engine = make_engine(settings.database_url(SERVICE))
+    create_schema(engine, Base)
+    service = CatalogService(make_sessionmaker(engine), search_index_for(engine))
+    service.prepare()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = create_service_app(SERVICE, routers=[router], lifespan=lifespan, health=service.healthy)
+    app.state.catalog = service
+    app.state.engine = engine
+    return app

@@ -1,0 +1,116 @@
+"""The catalog's tables: titles, genres and the link between them.
+
+Seasons and cast are stored as JSON on the title row: they belong to exactly one title, are
+always read and written with it, and are never queried on their own, so a document is cheaper
+than three more joins. Genres are shared and browsed, so they get their own table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from vodstack.contracts.catalog import Availability, TitleKind
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes, also on SQLite (which forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+def _enum(kind: type[Any]) -> SqlEnum:
+    # Store the wire value ("movie"), not the Python member name ("MOVIE").
+    return SqlEnum(
+        kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TitleRow(Base):
+    __tablename__ = "titles"
+    # AUTOINCREMENT: a deleted title's id is never handed out again, so a stale artwork URL or
+    # search-index row can never point at a different title.
+    __table_args__ = (
+        Index("ix_titles_rank_id", "maturity_rank", "id"),
+        Index("ix_titles_rank_year", "maturity_rank", "year", "id"),
+        Index("ix_titles_rank_name", "maturity_rank", "name"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[TitleKind] = mapped_column(_enum(TitleKind))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    # Maturity as its rank (kids=0 < teen=1 < adult=2) so "visible to level X" is `rank <= X`.
+    maturity_rank: Mapped[int] = mapped_column(SmallInteger)
+    synopsis: Mapped[str] = mapped_column(Text, default="")
+    duration_s: Mapped[int] = mapped_column(Integer, default=0)
+    availability: Mapped[Availability] = mapped_column(_enum(Availability))
+    asset_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    cast_names: Mapped[list[str]] = mapped_column("cast", JSON, default=list)
+    seasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    genre_links: Mapped[list[TitleGenreRow]] = relationship(
+        back_populates="title",
+        cascade="all, delete-orphan",
+        order_by="TitleGenreRow.position",
+        passive_deletes=True,
+    )
+
+
+class GenreRow(Base):
+    __tablename__ = "genres"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+class TitleGenreRow(Base):
+    """A title's genre; `position` keeps the order the editor gave (the first sets the artwork)."""
+
+    __tablename__ = "title_genres"
+    __table_args__ = (Index("ix_title_genres_genre", "genre_id", "title_id"),)
+
+    title_id: Mapped[int] = mapped_column(
+        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
+    )
+    genre_id: Mapped[int] = mapped_column(ForeignKey("genres.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+    title: Mapped[TitleRow] = relationship(back_populates="genre_links")
+    genre: Mapped[GenreRow] = relationship(lazy="joined")

@@ -1,0 +1,60 @@
+"""Fixtures for the catalog service: the real app on a throw-away SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from vodstack.config.secrets import with_secrets
+from vodstack.config.settings import Settings, load_settings
+from vodstack.services.catalog.app import create_app
+
+CreateTitle = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return with_secrets(load_settings(data_dir=tmp_path))
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def title_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Harbor Lights",
+        "year": 2011,
+        "maturity": "teen",
+        "genres": ["Drama"],
+        "synopsis": "A lighthouse keeper and her daughter.",
+        "cast": ["Ada Mortimer"],
+        "duration_s": 60,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def create_title(client: TestClient) -> CreateTitle:
+    """POST a title (defaults overridable by keyword) and return the created JSON."""
+
+    def create(**overrides: Any) -> dict[str, Any]:
+        response = client.post("/v1/titles", json=title_body(**overrides))
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    return create
