@@ -42,6 +42,62 @@ class RateLimit(BaseModel):
     burst: int = Field(10, ge=1)
 
 
+class PipelineSettings(BaseModel):
+    """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
+
+    # None = one worker process per CPU core.
+    workers: int | None = Field(None, ge=1, le=256)
+    # Threads each ffmpeg may use; 0 = ffmpeg decides. 1 for the worker-scaling benchmark.
+    encoder_threads: int = Field(0, ge=0, le=64)
+    chunk_s: float = Field(16.0, gt=0, le=600)
+    # (height, kbit/s) rungs replacing the default ladder; empty = the media layer's default.
+    ladder: list[tuple[int, int]] = Field(default_factory=list)
+    max_attempts: int = Field(3, ge=1, le=50)
+    retry_backoff_s: float = Field(2.0, ge=0)
+    retry_backoff_max_s: float = Field(120.0, ge=0)
+    lease_s: float = Field(30.0, gt=0)
+    poll_s: float = Field(0.5, gt=0)
+    task_timeout_s: float = Field(6 * 3600.0, gt=0)
+    shutdown_grace_s: float = Field(10.0, ge=0)
+    max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+
+
+class EvictionKind(StrEnum):
+    LRU = "lru"
+    FIFO = "fifo"
+
+
+class CdnSettings(BaseModel):
+    """The delivery tier: regions x edges, each edge's disk budget, steering inputs."""
+
+    regions: list[str] = Field(default_factory=lambda: ["eu", "us"], min_length=1)
+    edges_per_region: int = Field(2, ge=1)
+    # Edge `i` (0-based over all regions) listens on base_port + i unless `ports` names it.
+    base_port: int = Field(8120, gt=0, lt=65536)
+    capacity_bytes: int = Field(2 * 1024**3, gt=0)
+    eviction: EvictionKind = EvictionKind.LRU
+    manifest_ttl_s: int = Field(2, ge=0)
+    # Client region: trusted gateway header, then CIDR map, then GeoIP (if configured).
+    region_header: str = "x-vodstack-region"
+    cidr_regions: dict[str, str] = Field(default_factory=dict)
+    geoip_db: Path | None = None
+    geoip_regions: dict[str, str] = Field(default_factory=dict)
+    health_interval_s: float = Field(2.0, gt=0)
+    health_error_threshold: int = Field(3, ge=1)
+    health_error_window_s: float = Field(10.0, gt=0)
+    peer_timeout_s: float = Field(1.0, gt=0)
+    server_threads: int = Field(1, ge=1)
+
+
+class PlaybackSettings(BaseModel):
+    """Play sessions: heartbeats, when a silent stream stops counting, how long URLs live."""
+
+    heartbeat_interval_s: float = Field(10.0, gt=0)
+    # A stream whose last heartbeat is older than this no longer counts against the plan.
+    stream_timeout_s: float = Field(30.0, gt=0)
+    token_ttl_s: int = Field(6 * 3600, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VODSTACK_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -64,6 +120,9 @@ class Settings(BaseSettings):
     signup_rate: RateLimit = RateLimit(per_minute=5, burst=5)
     cookie_secure: bool = False
     seed_demo_data: bool = True
+    cdn: CdnSettings = Field(default_factory=CdnSettings)
+    playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
+    pipeline: PipelineSettings = PipelineSettings()
 
     @model_validator(mode="after")
     def _absolute_data_dir(self) -> Settings:

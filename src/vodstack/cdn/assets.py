@@ -1,0 +1,77 @@
+"""The one URL grammar of the delivery tier: `/v/{title}/{version}/{file path}`.
+
+Matched on the raw (undecoded) path, so `%2e%2e`, backslashes, NUL, empty or dot segments and
+absolute paths never reach the filesystem: every segment starts with a letter, digit or `_` and
+holds only `[A-Za-z0-9._-]`. The same grammar names files on disk, so a key is also a safe
+relative path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vodstack.core.errors import BadRequest, NotFound
+
+_SEGMENT = rb"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
+MAX_FILE_DEPTH = 4
+_ASSET = re.compile(
+    rb"/v/("
+    + _SEGMENT
+    + rb")/("
+    + _SEGMENT
+    + rb")/((?:"
+    + _SEGMENT
+    + rb"/){0,%d}" % (MAX_FILE_DEPTH - 1)
+    + _SEGMENT
+    + rb")"
+)
+URL_ROOT = b"/v/"
+
+
+@dataclass(frozen=True, slots=True)
+class AssetPath:
+    """A validated asset URL path; `raw` is also the cache key."""
+
+    raw: bytes
+    title: str
+    version: str
+    file: str  # e.g. "720p/seg_00001.m4s"
+
+    @property
+    def prefix(self) -> bytes:
+        """What a token grants: every file of this asset version."""
+        return b"/v/%s/%s/" % (self.title.encode(), self.version.encode())
+
+    @property
+    def store_key(self) -> str:
+        """The object-store key: `titles/{title}/{version}/{file}`."""
+        return f"titles/{self.title}/{self.version}/{self.file}"
+
+    @property
+    def relative(self) -> str:
+        """The path under a cache root: `{title}/{version}/{file}`."""
+        return f"{self.title}/{self.version}/{self.file}"
+
+
+def parse_asset_path(raw_path: bytes) -> AssetPath:
+    """Validate a raw request path; 404 outside `/v/`, 400 for anything malformed inside it."""
+    if not raw_path.startswith(URL_ROOT):
+        raise NotFound("Nothing is served here; asset URLs start with /v/.", code="no_route")
+    match = _ASSET.fullmatch(raw_path)
+    if match is None:
+        raise BadRequest(
+            "Malformed asset path: expected /v/{title}/{version}/{file} with segments of "
+            "letters, digits, '.', '_' or '-' (no '..', no encoding, no empty segments).",
+            code="malformed_path",
+        )
+    title, version, file = (group.decode("ascii") for group in match.groups())
+    return AssetPath(raw=raw_path, title=title, version=version, file=file)
+
+
+def asset_from_relative(relative: str) -> AssetPath | None:
+    """The asset a file under a cache root stands for, or None if its name is not a valid one."""
+    try:
+        return parse_asset_path(URL_ROOT + relative.encode("ascii"))
+    except (BadRequest, NotFound, UnicodeEncodeError):
+        return None

@@ -1,0 +1,109 @@
+"""One object being filled: single-flight bookkeeping and a growing file readers can follow.
+
+The fill task writes upstream bytes into a temp file and calls `advance`; any number of
+viewers (the first one included) stream from that file as it grows, so nobody waits for the
+whole object and the upstream is asked once however many viewers missed at the same moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from enum import Enum
+
+from vodstack.cdn.file_response import ServedFile
+from vodstack.core.errors import VodstackError
+
+READ_CHUNK = 256 * 1024
+
+
+class FlightState(Enum):
+    CONNECTING = "connecting"  # asking peers / origin; no headers yet
+    STREAMING = "streaming"  # size known, bytes arriving in the temp file
+    DONE = "done"  # complete (committed to the cache unless it did not fit)
+    FAILED = "failed"
+
+
+class Flight:
+    """Progress of one fill, shared by every request for the same object."""
+
+    def __init__(self, key: bytes, temp_path: str) -> None:
+        self.key = key
+        self.temp_path = temp_path
+        self.state = FlightState.CONNECTING
+        self.source = ""
+        self.served: ServedFile | None = None  # headers for viewers, path = temp file
+        self.committed: ServedFile | None = None
+        self.error: VodstackError | None = None
+        self.written = 0
+        self._progress = asyncio.Event()
+
+    # --- the fill task's side ------------------------------------------------------------
+
+    def start(self, source: str, served: ServedFile) -> None:
+        self.source = source
+        self.served = served
+        self.state = FlightState.STREAMING
+        self._notify()
+
+    def advance(self, count: int) -> None:
+        self.written += count
+        self._notify()
+
+    def finish(self, committed: ServedFile | None) -> None:
+        self.committed = committed
+        self.state = FlightState.DONE
+        self._notify()
+
+    def fail(self, error: VodstackError) -> None:
+        self.error = error
+        self.state = FlightState.FAILED
+        self._notify()
+
+    def _notify(self) -> None:
+        # A fresh event per step: everyone waiting on the old one wakes exactly once.
+        event, self._progress = self._progress, asyncio.Event()
+        event.set()
+
+    # --- the viewers' side ----------------------------------------------------------------
+
+    async def ready(self) -> ServedFile:
+        """Wait for the upstream's answer: the object's headers, or its error raised."""
+        while self.state is FlightState.CONNECTING:
+            await self._progress.wait()
+        if self.served is None:
+            assert self.error is not None
+            raise self.error
+        return self.served
+
+    async def _wait_beyond(self, position: int) -> None:
+        while self.written <= position and self.state is FlightState.STREAMING:
+            await self._progress.wait()
+        if self.state is FlightState.FAILED and self.written <= position:
+            assert self.error is not None
+            raise self.error
+
+    def open_reader(self) -> int:
+        """A descriptor on the growing file; stays valid across the rename or unlink ending it.
+
+        Call it right after joining the flight, with no `await` in between: the file is
+        only guaranteed to be at `temp_path` until the fill task next runs.
+        """
+        return os.open(self.temp_path, os.O_RDONLY)
+
+    async def read(self, fd: int, start: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes [start, end) of the object as they land on disk."""
+        position = start
+        while position < end:
+            if self.written <= position:
+                await self._wait_beyond(position)
+            if self.state is FlightState.FAILED:
+                assert self.error is not None
+                raise self.error
+            available = min(self.written, end) - position
+            chunk = os.pread(fd, min(available, READ_CHUNK), position)
+            if not chunk:
+                raise OSError(f"fill file {self.temp_path} shorter than reported")
+            position += len(chunk)
+            yield chunk

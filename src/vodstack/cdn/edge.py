@@ -1,0 +1,259 @@
+"""The edge: `/v/{title}/{version}/...` from local disk, pull-through on a miss.
+
+Per request, in this order: token check against the path prefix (403 before any disk or
+network work), index lookup, then either the file (pathsend) or the fill in progress. Also
+`/healthz` (JSON with load for steering) and `/metrics` (Prometheus text). No framework: the
+warm path is a dict lookup, an HMAC and two `send` calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import httpx
+
+from vodstack.cdn.assets import URL_ROOT, AssetPath, parse_asset_path
+from vodstack.cdn.cache import DiskCache, Flight, make_policy
+from vodstack.cdn.errors import MethodNotAllowed
+from vodstack.cdn.file_response import (
+    PEER_FILL,
+    Conditions,
+    FileDescriber,
+    ServedFile,
+    not_modified,
+    range_headers,
+    read_conditions,
+    send_bytes,
+    send_error,
+    send_file,
+    send_json,
+    send_preflight,
+    wanted_range,
+)
+from vodstack.cdn.fill import Filler
+from vodstack.cdn.lifespan import serve_lifespan
+from vodstack.cdn.stats import CONTENT_TYPE, EdgeStats
+from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
+from vodstack.cdn.topology import EdgeNode, Topology
+from vodstack.cdn.upstream import Source, Upstream
+from vodstack.config import Settings
+from vodstack.core.errors import Forbidden, NotFound, VodstackError
+from vodstack.core.metrics import Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+class ResponseAborted(Exception):
+    """The response had started when the body failed; the connection is dropped, not answered."""
+
+
+class EdgeApp:
+    """One edge server (an ASGI app); `startup`/`shutdown` run from the lifespan protocol."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        node: EdgeNode,
+        topology: Topology,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.node = node
+        self.stats = EdgeStats(edge=node.name)
+        self.signer = TokenSigner.from_settings(settings)
+        identity = (b"x-served-by", node.name.encode())
+        ttl = settings.cdn.manifest_ttl_s
+        self.cache = DiskCache(
+            settings.data_dir / "edges" / node.name,
+            settings.cdn.capacity_bytes,
+            make_policy(settings.cdn.eviction),
+            FileDescriber(ttl, [identity, (b"x-cache", b"HIT")]).describe,
+        )
+        self._miss_describer = FileDescriber(ttl, [identity, (b"x-cache", b"MISS")])
+        self._settings = settings
+        self._topology = topology
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._filler: Filler | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        self.cache.open()
+        self._client = httpx.AsyncClient(
+            transport=self._transport,
+            limits=httpx.Limits(max_connections=128, max_keepalive_connections=32),
+        )
+        upstream = Upstream(
+            self._client,
+            peers=[peer.url for peer in self._topology.peers(self.node.name)],
+            origin=self._topology.origin_url,
+            signer=self.signer,
+            session=f"edge:{self.node.name}",
+            peer_timeout_s=self._settings.cdn.peer_timeout_s,
+            origin_timeout_s=self._settings.upstream_timeout_s,
+            on_request=self._count_upstream,
+        )
+        self._filler = Filler(self.cache, upstream, self._miss_describer, self.stats)
+        log.info("edge %s serving %d cached objects", self.node.name, len(self.cache))
+
+    async def shutdown(self) -> None:
+        if self._filler is not None:
+            await self._filler.close()
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def settle(self) -> None:
+        """Wait for the fills in progress (tests and benchmarks warm the cache with it)."""
+        if self._filler is not None:
+            await self._filler.settle()
+
+    def _count_upstream(self, source: Source) -> None:
+        self.stats.upstream_requests[source.value] += 1
+
+    # --- requests -------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await serve_lifespan(receive, send, self.startup, self.shutdown)
+            return
+        stats = self.stats
+        stats.in_flight += 1
+        try:
+            raw = scope.get("raw_path") or scope["path"].encode()
+            if raw.startswith(URL_ROOT) and scope["method"] in _READ_METHODS:
+                await self._asset(scope, send, raw)
+            else:
+                await self._other(scope, send, raw)
+        except VodstackError as exc:
+            if exc.status_code >= 500:
+                stats.errors += 1
+            await send_error(scope, send, exc)
+        except ResponseAborted:
+            log.info("response aborted mid-body: %s", scope["path"])
+        finally:
+            stats.in_flight -= 1
+
+    async def _asset(self, scope: Scope, send: Send, raw: bytes) -> None:
+        served = self.cache.index.get(raw)
+        asset = None
+        if served is None:
+            asset = parse_asset_path(raw)
+            prefix = asset.prefix
+        else:
+            prefix = served.prefix
+        check = self.signer.verify(prefix, token_from_query(scope["query_string"]))
+        if check is not TokenCheck.OK:
+            self.stats.denied[check.value] += 1
+            raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")
+        conditions = read_conditions(scope)
+        if served is not None:
+            self.cache.touch(raw)
+            self.stats.hits += 1
+            self.stats.served_bytes["cache"] += await send_file(scope, send, served, conditions)
+            return
+        assert asset is not None
+        await self._miss(scope, send, asset, conditions)
+
+    async def _miss(
+        self, scope: Scope, send: Send, asset: AssetPath, conditions: Conditions
+    ) -> None:
+        self.stats.misses += 1
+        if conditions.fill_mode == PEER_FILL:
+            # A peer asking: answer from the committed cache only, so fills never chain.
+            raise NotFound("Not cached on this edge.", code="not_cached")
+        assert self._filler is not None, "edge not started"
+        flight, started = self._filler.flight(asset)
+        if not started:
+            self.stats.shared_misses += 1
+        fd = flight.open_reader()
+        try:
+            served = await flight.ready()
+            await self._stream_fill(scope, send, served, conditions, flight, fd)
+        finally:
+            os.close(fd)
+
+    async def _stream_fill(
+        self,
+        scope: Scope,
+        send: Send,
+        served: ServedFile,
+        conditions: Conditions,
+        flight: Flight,
+        fd: int,
+    ) -> None:
+        if not_modified(served, conditions):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": served.not_modified_headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        span = wanted_range(served, conditions)
+        if span is None:
+            status, start, end, headers = 200, 0, served.size, served.full_headers
+        else:
+            status, start, end = 206, span[0], span[1] + 1
+            headers = range_headers(served, span[0], span[1])
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if scope["method"] == "HEAD" or start == end:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        sent = start
+        try:
+            async for chunk in flight.read(fd, start, end):
+                sent += len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": sent < end})
+        except (VodstackError, OSError) as exc:
+            raise ResponseAborted(str(exc)) from exc
+        finally:
+            self.stats.served_bytes[flight.source] += sent - start
+
+    async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
+        method = scope["method"]
+        if method == "OPTIONS":
+            await send_preflight(scope, send)
+        elif method not in _READ_METHODS:
+            raise MethodNotAllowed(f"{method} is not supported here; use GET or HEAD.")
+        elif raw == b"/healthz":
+            await send_json(send, 200, self.health())
+        elif raw == b"/metrics":
+            await send_bytes(send, 200, self.metrics(), CONTENT_TYPE)
+        else:
+            raise NotFound("Nothing is served here; asset URLs start with /v/.", code="no_route")
+
+    def health(self) -> dict[str, object]:
+        return {
+            "status": "ok",
+            "service": self.node.name,
+            "region": self.node.region,
+            "in_flight": self.stats.in_flight - 1,  # not counting this health check
+            "objects": len(self.cache),
+            "used_bytes": self.cache.used_bytes,
+            "capacity_bytes": self.cache.capacity_bytes,
+            "fills_in_progress": len(self._filler.flights) if self._filler else 0,
+        }
+
+    def metrics(self) -> bytes:
+        return self.stats.render(
+            evictions=self.cache.evictions,
+            used=self.cache.used_bytes,
+            capacity=self.cache.capacity_bytes,
+            objects=len(self.cache),
+            fills=len(self._filler.flights) if self._filler else 0,
+        )
+
+
+def create_edge_app(
+    settings: Settings, edge_name: str, *, transport: httpx.AsyncBaseTransport | None = None
+) -> EdgeApp:
+    """The ASGI app of edge `edge_name` (e.g. `edge-eu-1`) of the configured topology."""
+    topology = Topology.from_settings(settings)
+    return EdgeApp(settings, topology.edge(edge_name), topology, transport=transport)

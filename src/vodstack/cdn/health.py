@@ -1,0 +1,127 @@
+"""Edge health for steering: active checks of `/healthz` plus errors players and services report.
+
+An edge is healthy when its last active check succeeded (or none has run yet) and fewer than
+`error_threshold` errors were recorded within `error_window_s`. A check also reads the edge's
+in-flight request count, which steering uses as load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from vodstack.cdn.topology import EdgeNode
+from vodstack.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _EdgeHealth:
+    check_ok: bool = True
+    load: float = 0.0
+    errors: deque[float] = field(default_factory=deque)
+
+
+class HealthMonitor:
+    """Health and load per edge name; `start()` runs the active checks in an owned task."""
+
+    def __init__(
+        self,
+        edges: Sequence[EdgeNode],
+        *,
+        interval_s: float = 2.0,
+        timeout_s: float = 1.0,
+        error_threshold: int = 3,
+        error_window_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._edges = list(edges)
+        self._state = {edge.name: _EdgeHealth() for edge in self._edges}
+        self._interval_s = interval_s
+        self._timeout_s = timeout_s
+        self._error_threshold = error_threshold
+        self._error_window_s = error_window_s
+        self._transport = transport
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, edges: Sequence[EdgeNode]) -> HealthMonitor:
+        cdn = settings.cdn
+        return cls(
+            edges,
+            interval_s=cdn.health_interval_s,
+            timeout_s=cdn.peer_timeout_s,
+            error_threshold=cdn.health_error_threshold,
+            error_window_s=cdn.health_error_window_s,
+        )
+
+    # --- what steering reads ---------------------------------------------------------------
+
+    def is_healthy(self, name: str) -> bool:
+        state = self._state.get(name)
+        if state is None:
+            return False
+        self._forget_old_errors(state)
+        return state.check_ok and len(state.errors) < self._error_threshold
+
+    def load(self, name: str) -> float:
+        state = self._state.get(name)
+        return state.load if state else 0.0
+
+    # --- what feeds it ----------------------------------------------------------------------
+
+    def record_error(self, name: str) -> None:
+        """A request to this edge failed (reported by a player or a service)."""
+        state = self._state.get(name)
+        if state is not None:
+            state.errors.append(self._clock())
+            self._forget_old_errors(state)
+
+    def _forget_old_errors(self, state: _EdgeHealth) -> None:
+        horizon = self._clock() - self._error_window_s
+        while state.errors and state.errors[0] < horizon:
+            state.errors.popleft()
+
+    async def check_once(self, client: httpx.AsyncClient) -> None:
+        await asyncio.gather(*(self._check(client, edge) for edge in self._edges))
+
+    async def _check(self, client: httpx.AsyncClient, edge: EdgeNode) -> None:
+        state = self._state[edge.name]
+        try:
+            response = await client.get(f"{edge.url}/healthz", timeout=self._timeout_s)
+            state.check_ok = response.status_code == 200
+            if state.check_ok:
+                state.load = float(response.json().get("in_flight", 0))
+        except (httpx.HTTPError, ValueError):
+            state.check_ok = False
+        if not state.check_ok:
+            log.info("edge %s failed its health check", edge.name)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="edge health checks")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(transport=self._transport) as client:
+            while True:
+                await self.check_once(client)
+                await asyncio.sleep(self._interval_s)

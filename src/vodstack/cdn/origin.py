@@ -1,0 +1,107 @@
+"""The origin: the object store, read-only over HTTP, for edges (and viewers as last resort).
+
+`/v/{title}/{version}/{file}` maps to `objects/titles/{title}/{version}/{file}`. The same token
+as on edges is required (edges sign their own with the shared key), the same URL grammar keeps
+paths inside the store, and each request stats the file, since the pipeline may publish at any
+time.
+"""
+
+from __future__ import annotations
+
+import stat
+
+from vodstack.cdn.assets import URL_ROOT, parse_asset_path
+from vodstack.cdn.errors import MethodNotAllowed
+from vodstack.cdn.file_response import (
+    FileDescriber,
+    read_conditions,
+    send_bytes,
+    send_error,
+    send_file,
+    send_json,
+    send_preflight,
+)
+from vodstack.cdn.lifespan import serve_lifespan
+from vodstack.cdn.stats import CONTENT_TYPE, OriginStats
+from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
+from vodstack.config import Settings
+from vodstack.core.errors import Forbidden, NotFound, VodstackError
+from vodstack.core.metrics import Receive, Scope, Send
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def _nothing() -> None:
+    return None
+
+
+class OriginApp:
+    """Serves `store_root` (the directory holding `titles/`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store_root = settings.data_dir / "objects"
+        self.stats = OriginStats()
+        self.signer = TokenSigner.from_settings(settings)
+        self._describer = FileDescriber(settings.cdn.manifest_ttl_s, [(b"x-served-by", b"origin")])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await serve_lifespan(receive, send, _nothing, _nothing)
+            return
+        raw = scope.get("raw_path") or scope["path"].encode()
+        is_asset = raw.startswith(URL_ROOT)
+        status = 200
+        self.stats.in_flight += 1
+        try:
+            if is_asset and scope["method"] in _READ_METHODS:
+                self.stats.served_bytes += await self._asset(scope, send, raw)
+            else:
+                await self._other(scope, send, raw)
+        except VodstackError as exc:
+            status = exc.status_code
+            await send_error(scope, send, exc)
+        finally:
+            self.stats.in_flight -= 1
+            if is_asset:
+                self.stats.requests[str(status)] += 1
+
+    async def _asset(self, scope: Scope, send: Send, raw: bytes) -> int:
+        asset = parse_asset_path(raw)
+        check = self.signer.verify(asset.prefix, token_from_query(scope["query_string"]))
+        if check is not TokenCheck.OK:
+            self.stats.denied[check.value] += 1
+            raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")
+        path = self.store_root / asset.store_key
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound("No such asset file.", code="not_found") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise NotFound("No such asset file.", code="not_found")
+        served = self._describer.describe(
+            asset.prefix, asset.file, str(path), info.st_size, int(info.st_mtime)
+        )
+        return await send_file(scope, send, served, read_conditions(scope))
+
+    async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
+        method = scope["method"]
+        if method == "OPTIONS":
+            await send_preflight(scope, send)
+        elif method not in _READ_METHODS:
+            raise MethodNotAllowed(f"{method} is not supported here; use GET or HEAD.")
+        elif raw == b"/healthz":
+            await send_json(send, 200, self.health())
+        elif raw == b"/metrics":
+            await send_bytes(send, 200, self.stats.render(), CONTENT_TYPE)
+        else:
+            raise NotFound("Nothing is served here; asset URLs start with /v/.", code="no_route")
+
+    def health(self) -> dict[str, object]:
+        # Not counting the health check itself.
+        return {"status": "ok", "service": "origin", "in_flight": self.stats.in_flight - 1}
+
+
+def create_origin_app(settings: Settings) -> OriginApp:
+    """The origin's ASGI app over `settings.data_dir / "objects"`."""
+    return OriginApp(settings)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.cdn.conftest import make_settings
+from vodstack.cdn.steering import Steering
+from vodstack.cdn.topology import Topology
+
+
+class FakeHealth:
+    def __init__(self) -> None:
+        self.down: set[str] = set()
+        self.loads: dict[str, float] = {}
+
+    def is_healthy(self, name: str) -> bool:
+        return name not in self.down
+
+    def load(self, name: str) -> float:
+        return self.loads.get(name, 0.0)
+
+
+@pytest.fixture
+def topology(tmp_path: Path) -> Topology:
+    return Topology.from_settings(
+        make_settings(tmp_path, regions=["eu", "us", "ap"], edges_per_region=2)
+    )
+
+
+def _names(topology: Topology, urls: list[str]) -> list[str]:
+    by_url = {edge.url: edge.name for edge in topology.edges}
+    by_url[topology.origin_url] = "origin"
+    return [by_url[url] for url in urls]
+
+
+def test_same_region_first_then_other_regions_then_origin(topology: Topology) -> None:
+    ranked = _names(topology, Steering(topology, FakeHealth()).rank("t1", "us"))
+    assert len(ranked) == 7
+    assert {ranked[0], ranked[1]} == {"edge-us-1", "edge-us-2"}
+    assert {ranked[2], ranked[3]} == {"edge-eu-1", "edge-eu-2"}
+    assert {ranked[4], ranked[5]} == {"edge-ap-1", "edge-ap-2"}
+    assert ranked[-1] == "origin"
+
+
+def test_unhealthy_edges_are_left_out(topology: Topology) -> None:
+    health = FakeHealth()
+    health.down = {"edge-us-1", "edge-eu-2"}
+    ranked = _names(topology, Steering(topology, health).rank("t1", "us"))
+    assert ranked[0] == "edge-us-2"
+    assert "edge-us-1" not in ranked and "edge-eu-2" not in ranked
+    assert ranked[-1] == "origin"
+
+
+def test_an_unknown_region_gets_the_first_region(topology: Topology) -> None:
+    ranked = _names(topology, Steering(topology, FakeHealth()).rank("t1", None))
+    assert ranked[0].startswith("edge-eu-")
+
+
+def test_a_title_sticks_to_its_edge_and_titles_spread(topology: Topology) -> None:
+    steering = Steering(topology, FakeHealth())
+    assert steering.rank("t42", "eu") == steering.rank("t42", "eu")
+    firsts = Counter(_names(topology, steering.rank(f"title-{i}", "eu"))[0] for i in range(400))
+    assert set(firsts) == {"edge-eu-1", "edge-eu-2"}
+    assert 120 < firsts["edge-eu-1"] < 280
+
+
+def test_a_busy_edge_wins_fewer_titles(topology: Topology) -> None:
+    health = FakeHealth()
+    health.loads = {"edge-eu-1": 200.0}
+    steering = Steering(topology, health)
+    firsts = Counter(_names(topology, steering.rank(f"title-{i}", "eu"))[0] for i in range(400))
+    assert firsts["edge-eu-1"] < 100
+
+
+def test_load_moves_only_some_titles(topology: Topology) -> None:
+    health = FakeHealth()
+    steering = Steering(topology, health)
+    titles = [f"title-{i}" for i in range(400)]
+    before = {t: _names(topology, steering.rank(t, "eu"))[0] for t in titles}
+    health.loads = {"edge-eu-1": 16.0}
+    after = {t: _names(topology, steering.rank(t, "eu"))[0] for t in titles}
+    moved = [t for t in titles if before[t] != after[t]]
+    # Titles only leave the busier edge, and only some of them.
+    assert moved and all(before[t] == "edge-eu-1" for t in moved)
+    assert len(moved) < 200

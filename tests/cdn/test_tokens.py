@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from vodstack.cdn.tokens import TokenCheck, TokenSigner, asset_prefix, derive_key, token_from_query
+
+PREFIX = asset_prefix("t1", "v2")
+
+
+@pytest.fixture
+def signer() -> TokenSigner:
+    return TokenSigner(derive_key(b"x" * 48))
+
+
+def test_a_fresh_token_opens_its_prefix(signer: TokenSigner) -> None:
+    token = signer.sign(PREFIX, "session-1", ttl_s=60).encode()
+    assert signer.verify(PREFIX.encode(), token) is TokenCheck.OK
+
+
+def test_an_expired_token_is_refused(signer: TokenSigner) -> None:
+    token = signer.sign(PREFIX, "session-1", ttl_s=60, now=1000.0).encode()
+    assert signer.verify(PREFIX.encode(), token, now=1059.0) is TokenCheck.OK
+    assert signer.verify(PREFIX.encode(), token, now=1061.0) is TokenCheck.EXPIRED
+
+
+def test_a_token_for_another_asset_version_is_refused(signer: TokenSigner) -> None:
+    token = signer.sign(PREFIX, "session-1", ttl_s=60).encode()
+    other = asset_prefix("t1", "v3").encode()
+    assert signer.verify(other, token) is TokenCheck.BAD_SIGNATURE
+
+
+def test_a_token_signed_with_another_secret_is_refused(signer: TokenSigner) -> None:
+    stranger = TokenSigner(derive_key(b"y" * 48))
+    token = stranger.sign(PREFIX, "session-1", ttl_s=60).encode()
+    assert signer.verify(PREFIX.encode(), token) is TokenCheck.BAD_SIGNATURE
+
+
+def test_a_tampered_token_is_refused(signer: TokenSigner) -> None:
+    token = bytearray(signer.sign(PREFIX, "session-1", ttl_s=60).encode())
+    token[3] = ord("A") if token[3] != ord("A") else ord("B")  # inside the expiry field
+    assert signer.verify(PREFIX.encode(), bytes(token)) is TokenCheck.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize("token", [b"", None])
+def test_no_token_is_missing(signer: TokenSigner, token: bytes | None) -> None:
+    assert signer.verify(PREFIX.encode(), token) is TokenCheck.MISSING
+
+
+@pytest.mark.parametrize("token", [b"abc", b"!!!!", b"A" * 2000, b"AAAA%20AAAA"])
+def test_garbage_is_malformed(signer: TokenSigner, token: bytes) -> None:
+    assert signer.verify(PREFIX.encode(), token) is TokenCheck.MALFORMED
+
+
+def test_session_ids_are_bounded(signer: TokenSigner) -> None:
+    with pytest.raises(ValueError, match="session id"):
+        signer.sign(PREFIX, "s" * 300, ttl_s=60)
+
+
+def test_the_token_is_read_from_the_query_string() -> None:
+    assert token_from_query(b"a=1&t=abc-_&b=2") == b"abc-_"
+    assert token_from_query(b"at=1") is None
+    assert token_from_query(b"") is None
