@@ -1,0 +1,198 @@
+"""`vodstack ingest FILE`: validate, upload (resumable) and process a master.
+
+Two modes, chosen by whether the platform runs:
+- platform up: the title is created in the catalog (`--title`), the file goes to the pipeline
+  service through the resumable upload protocol (a dropped connection resumes from the server's
+  offset), and `--wait` follows the job live;
+- platform down: the file goes straight into the object store, the job into the pipeline
+  database, and worker processes run here until the job ends (`--title-id` is then required,
+  the catalog being down). The pipeline service tells the catalog once the platform starts.
+
+The file is validated locally first (PyAV), so a bad file is refused before any upload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from vodstack.cli.jobs import (
+    ApiFeed,
+    ConfigFile,
+    DatabaseFeed,
+    DataDir,
+    console,
+    follow_job,
+    load_cli_settings,
+    pipeline_running,
+)
+from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.pipeline import PipelineClient
+from vodstack.config.settings import Settings
+from vodstack.contracts.catalog import TitleCreate
+from vodstack.contracts.pipeline import JobDetail, JobState, UploadCreate, UploadStatus
+from vodstack.core.errors import ServiceUnavailable, UpstreamError, VodstackError
+from vodstack.pipeline.jobs.database import open_database
+from vodstack.pipeline.jobs.media_tasks import check_source
+from vodstack.pipeline.jobs.models import Base
+from vodstack.pipeline.jobs.pool import WorkerPool
+from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.service.uploads import safe_extension
+from vodstack.pipeline.storage import master_key, open_object_store
+
+CHUNK_BYTES = 8 * 1024 * 1024
+_NETWORK_RETRIES = 8
+
+
+class IngestError(Exception):
+    """Something the operator must fix; the message says what."""
+
+
+async def upload_file(
+    client: PipelineClient,
+    path: Path,
+    title_id: int,
+    on_progress: Callable[[int], None],
+    chunk_bytes: int = CHUNK_BYTES,
+) -> UploadStatus:
+    """Upload `path` resumably; returns the completed upload (with its job id)."""
+    status = await client.create_upload(
+        UploadCreate(filename=path.name, size=path.stat().st_size, title_id=title_id)
+    )
+    failures = 0
+    with path.open("rb") as source:
+        while status.offset < status.size:
+            source.seek(status.offset)
+            data = source.read(chunk_bytes)
+            try:
+                status = await client.append(status.id, status.offset, data)
+                failures = 0
+            except ServiceUnavailable:
+                failures += 1
+                if failures > _NETWORK_RETRIES:
+                    raise
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                status = await client.upload_status(status.id)  # resume where the server is
+            except UpstreamError as exc:
+                if exc.code != "offset_mismatch":
+                    raise
+                status = await client.upload_status(status.id)
+            on_progress(status.offset)
+    return status
+
+
+async def create_title(settings: Settings, name: str, year: int, genres: list[str]) -> int:
+    catalog = CatalogClient(settings.service_url("catalog"), timeout=settings.upstream_timeout_s)
+    try:
+        title = await catalog.create(TitleCreate(name=name, year=year, genres=genres))
+    except ServiceUnavailable as exc:
+        raise IngestError(
+            "The catalog is not running, so --title cannot create the entry: start the platform "
+            "(`vodstack up`) or pass --title-id of an existing title."
+        ) from exc
+    finally:
+        await catalog.aclose()
+    return title.id
+
+
+def _transfer_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]upload"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+async def ingest_online(settings: Settings, path: Path, title_id: int, wait: bool) -> int:
+    client = PipelineClient(settings.service_url("pipeline"), timeout=120.0)
+    try:
+        with _transfer_bar() as bar:
+            task = bar.add_task("upload", total=path.stat().st_size)
+            status = await upload_file(
+                client, path, title_id, lambda done: bar.update(task, completed=done)
+            )
+        if status.job_id is None:
+            raise IngestError(f"the upload ended as {status.state.value}: {status.error}")
+        console.print(f"uploaded; job {status.job_id} created")
+        if wait:
+            _report(await follow_job(ApiFeed(client), status.job_id))
+        return status.job_id
+    finally:
+        await client.aclose()
+
+
+async def ingest_offline(settings: Settings, path: Path, title_id: int) -> int:
+    engine, sessions = open_database(settings, Base)
+    queue = JobQueue(sessions, settings.pipeline)
+    key = master_key(title_id, secrets.token_hex(12), safe_extension(path.name))
+    open_object_store(settings).put_file(key, path)
+    job_id = queue.create_job(title_id, key)
+    engine.dispose()
+    console.print(f"platform not running: processing job {job_id} here")
+    pool = WorkerPool(settings)
+    pool.start()
+    feed = DatabaseFeed(settings)
+    try:
+        _report(await follow_job(feed, job_id))
+    finally:
+        await feed.aclose()
+        await asyncio.to_thread(pool.stop)
+    return job_id
+
+
+def _report(job: JobDetail) -> None:
+    if job.state is JobState.SUCCEEDED:
+        console.print(f"[green]published[/] title {job.title_id}, asset {job.asset_version}")
+    else:
+        raise IngestError(f"job {job.id} {job.state.value}: {job.error}")
+
+
+def ingest(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    title: str | None = typer.Option(None, "--title", help="Create a catalog title named so."),
+    title_id: int | None = typer.Option(None, "--title-id", min=1, help="An existing title."),
+    year: int = typer.Option(datetime.date.today().year, "--year"),
+    genre: list[str] = typer.Option(["Uncategorized"], "--genre", help="Repeatable."),
+    wait: bool = typer.Option(False, "--wait", help="Follow the job until it ends."),
+    data_dir: Path | None = DataDir,
+    config: Path | None = ConfigFile,
+) -> None:
+    """Validate FILE, upload it as a title's master and start the encoding job."""
+    settings = load_cli_settings(data_dir, config)
+    problem = check_source(file)
+    if problem is not None:
+        console.print(f"[red]rejected:[/] {file.name}: {problem}")
+        raise typer.Exit(2)
+    if (title is None) == (title_id is None):
+        console.print("[red]error:[/] give exactly one of --title NAME or --title-id ID")
+        raise typer.Exit(2)
+
+    async def run() -> None:
+        online = await pipeline_running(settings)
+        target = title_id or await create_title(settings, title or "", year, genre)
+        if online:
+            await ingest_online(settings, file, target, wait)
+        else:
+            await ingest_offline(settings, file, target)
+
+    try:
+        asyncio.run(run())
+    except (IngestError, VodstackError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None

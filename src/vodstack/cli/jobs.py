@@ -1,0 +1,295 @@
+"""`vodstack jobs`: live progress per job and per rendition; cancel; run pipeline workers.
+
+Job data comes from the pipeline service's API when it runs, else straight from the pipeline
+database (same rows), so the command also works while the platform is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Protocol
+
+import httpx
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from vodstack.clients.pipeline import PipelineClient
+from vodstack.config.settings import Settings, load_settings
+from vodstack.contracts.pipeline import JobDetail, JobState, JobSummary
+from vodstack.core.context import configure_logging
+from vodstack.core.errors import UpstreamError
+from vodstack.pipeline.jobs.database import open_database
+from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
+from vodstack.pipeline.jobs.models import Base
+from vodstack.pipeline.jobs.pool import WorkerPool
+from vodstack.pipeline.jobs.progress import job_detail, list_jobs
+from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError, JobQueue
+
+console = Console()
+app = typer.Typer(help="Pipeline jobs: live progress, cancel, run workers.", no_args_is_help=False)
+
+DataDir = typer.Option(None, "--data-dir", help="Where data lives (default ./var).")
+ConfigFile = typer.Option(None, "--config", help="A TOML settings file.")
+_STATE_STYLE = {
+    JobState.QUEUED: "dim",
+    JobState.RUNNING: "cyan",
+    JobState.SUCCEEDED: "green",
+    JobState.FAILED: "red",
+    JobState.CANCELLED: "yellow",
+}
+
+
+def load_cli_settings(data_dir: Path | None, config: Path | None) -> Settings:
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    return load_settings(config, **overrides)
+
+
+class JobFeed(Protocol):
+    async def summaries(self, limit: int) -> list[JobSummary]: ...
+    async def detail(self, job_id: int) -> JobDetail: ...
+    async def cancel(self, job_id: int) -> JobDetail: ...
+    async def aclose(self) -> None: ...
+
+
+class ApiFeed:
+    def __init__(self, client: PipelineClient) -> None:
+        self.client = client
+
+    async def summaries(self, limit: int) -> list[JobSummary]:
+        return await self.client.jobs(limit)
+
+    async def detail(self, job_id: int) -> JobDetail:
+        return await self.client.job(job_id)
+
+    async def cancel(self, job_id: int) -> JobDetail:
+        return await self.client.cancel(job_id)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+class DatabaseFeed:
+    def __init__(self, settings: Settings) -> None:
+        self._engine, self._sessions = open_database(settings, Base)
+        self._queue = JobQueue(self._sessions, settings.pipeline)
+
+    async def summaries(self, limit: int) -> list[JobSummary]:
+        return await asyncio.to_thread(list_jobs, self._sessions, limit)
+
+    async def detail(self, job_id: int) -> JobDetail:
+        return await asyncio.to_thread(job_detail, self._sessions, job_id)
+
+    async def cancel(self, job_id: int) -> JobDetail:
+        await asyncio.to_thread(self._queue.cancel_job, job_id)
+        return await self.detail(job_id)
+
+    async def aclose(self) -> None:
+        self._engine.dispose()
+
+
+async def pipeline_running(settings: Settings) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=1.0) as http:
+            response = await http.get(settings.service_url("pipeline") + "/healthz")
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+async def open_feed(settings: Settings) -> JobFeed:
+    if await pipeline_running(settings):
+        return ApiFeed(PipelineClient(settings.service_url("pipeline")))
+    return DatabaseFeed(settings)
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def bar(fraction: float, width: int = 12) -> Text:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return Text("█" * filled + "░" * (width - filled) + f" {fraction * 100:5.1f}%")
+
+
+def _elapsed(job: JobSummary) -> str:
+    if job.started_at is None:
+        return "-"
+    end = job.finished_at or time.time()
+    return f"{end - job.started_at:.0f}s"
+
+
+def jobs_table(summaries: list[JobSummary], details: dict[int, JobDetail]) -> Table:
+    table = Table(title="pipeline jobs", expand=False)
+    for column in ("job", "title", "state", "progress", "elapsed", "detail"):
+        table.add_column(column)
+    for job in summaries:
+        style = _STATE_STYLE[job.state]
+        note = job.error or (
+            f"asset {job.asset_version}" if job.state is JobState.SUCCEEDED else ""
+        )
+        table.add_row(
+            str(job.id),
+            str(job.title_id),
+            Text(job.state.value, style=style),
+            bar(job.progress),
+            _elapsed(job),
+            note,
+        )
+        detail = details.get(job.id)
+        for rendition in detail.renditions if detail else []:
+            chunks = f"{rendition.chunks_done}/{rendition.chunks_total} chunks"
+            table.add_row(
+                "",
+                "",
+                Text(f"  {rendition.rendition}", style="dim"),
+                bar(rendition.progress),
+                "",
+                chunks,
+            )
+    return table
+
+
+def job_view(job: JobDetail) -> Group:
+    table = jobs_table([job], {job.id: job})
+    running = [t for t in job.tasks if t.state.value == "running"]
+    tasks = Table(title="running tasks", show_edge=False) if running else None
+    if tasks is not None:
+        tasks.add_column("task")
+        tasks.add_column("attempt")
+        tasks.add_column("progress")
+        for task in running:
+            tasks.add_row(task.name, str(task.attempts), bar(task.progress, 12))
+    return Group(table, *([tasks] if tasks is not None else []))
+
+
+async def _snapshot(feed: JobFeed, limit: int) -> Table:
+    summaries = await feed.summaries(limit)
+    active = [j.id for j in summaries if not j.state.terminal]
+    details = {job_id: await feed.detail(job_id) for job_id in active}
+    return jobs_table(summaries, details)
+
+
+async def follow_job(feed: JobFeed, job_id: int, interval_s: float = 0.5) -> JobDetail:
+    """Show one job live until it finishes; returns its final state."""
+    job = await feed.detail(job_id)
+    with Live(job_view(job), console=console, refresh_per_second=4) as live:
+        while not job.state.terminal:
+            await asyncio.sleep(interval_s)
+            job = await feed.detail(job_id)
+            live.update(job_view(job))
+    return job
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@app.callback(invoke_without_command=True)
+def jobs(
+    ctx: typer.Context,
+    watch: bool = typer.Option(False, "--watch", "-w", help="Refresh live until Ctrl-C."),
+    limit: int = typer.Option(20, "--limit", min=1, max=500),
+    data_dir: Path | None = DataDir,
+    config: Path | None = ConfigFile,
+) -> None:
+    """Show pipeline jobs with progress per job and per rendition."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = load_cli_settings(data_dir, config)
+
+    async def run() -> None:
+        feed = await open_feed(settings)
+        try:
+            if not watch:
+                console.print(await _snapshot(feed, limit))
+                return
+            with Live(await _snapshot(feed, limit), console=console) as live:
+                while True:
+                    await asyncio.sleep(1.0)
+                    live.update(await _snapshot(feed, limit))
+        finally:
+            await feed.aclose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+@app.command()
+def show(
+    job_id: int,
+    watch: bool = typer.Option(False, "--watch", "-w", help="Follow until the job finishes."),
+    data_dir: Path | None = DataDir,
+    config: Path | None = ConfigFile,
+) -> None:
+    """One job: per rendition and running task progress."""
+    settings = load_cli_settings(data_dir, config)
+
+    async def run() -> None:
+        feed = await open_feed(settings)
+        try:
+            if watch:
+                await follow_job(feed, job_id)
+            else:
+                console.print(job_view(await feed.detail(job_id)))
+        finally:
+            await feed.aclose()
+
+    try:
+        asyncio.run(run())
+    except (JobNotFoundError, UpstreamError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def cancel(job_id: int, data_dir: Path | None = DataDir, config: Path | None = ConfigFile) -> None:
+    """Cancel a job: its running ffmpeg processes are killed, nothing is published."""
+    settings = load_cli_settings(data_dir, config)
+
+    async def run() -> JobDetail:
+        feed = await open_feed(settings)
+        try:
+            return await feed.cancel(job_id)
+        finally:
+            await feed.aclose()
+
+    try:
+        job = asyncio.run(run())
+    except (JobNotFoundError, JobFinishedError, UpstreamError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"job {job.id}: {job.state.value}")
+
+
+@app.command()
+def work(
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Default: CPU count."),
+    executor: str = typer.Option(DEFAULT_EXECUTOR, "--executor", hidden=True),
+    data_dir: Path | None = DataDir,
+    config: Path | None = ConfigFile,
+) -> None:
+    """Run pipeline worker processes in the foreground until Ctrl-C or SIGTERM."""
+    settings = load_cli_settings(data_dir, config)
+    configure_logging("pipeline-workers", settings.log_level)
+    pool = WorkerPool(settings, executor_ref=executor, size=workers)
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    pool.start()
+    console.print(f"pipeline: {pool.size} workers running (pids {pool.pids})")
+    stop.wait()
+    console.print("stopping workers...")
+    pool.stop()

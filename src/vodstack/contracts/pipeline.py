@@ -1,0 +1,135 @@
+"""The pipeline service's API (internal; the admin pages reach it through the gateway).
+
+POST   /v1/jobs                  JobCreate -> JobDetail (201); 404 source_not_found
+GET    /v1/jobs?limit=           -> list[JobSummary] (newest first)
+GET    /v1/jobs/{job_id}         -> JobDetail (per rendition and per task progress)
+POST   /v1/jobs/{job_id}/cancel  -> JobDetail; 409 job_finished
+
+Resumable upload (tus-like offsets):
+POST   /v1/uploads               UploadCreate -> UploadStatus (201); 413 upload_too_large,
+                                 422 invalid_media (an empty file)
+HEAD   /v1/uploads/{upload_id}   -> headers Upload-Offset, Upload-Length
+GET    /v1/uploads/{upload_id}   -> UploadStatus
+PATCH  /v1/uploads/{upload_id}   header Upload-Offset: N, body = bytes from N
+                                 -> UploadStatus; 409 offset_mismatch (resume from the
+                                 server's offset), 413 upload_overflow, 422 invalid_media (the
+                                 last chunk triggers validation; nothing is published)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+UPLOAD_OFFSET_HEADER = "Upload-Offset"
+UPLOAD_LENGTH_HEADER = "Upload-Length"
+
+FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED)
+
+
+class TaskState(StrEnum):
+    WAITING = "waiting"  # some dependency has not succeeded yet
+    READY = "ready"  # claimable (once its retry back-off has passed)
+    RUNNING = "running"  # leased by a worker
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
+
+
+class TaskKind(StrEnum):
+    PROBE = "probe"  # validate the master
+    ANALYZE = "analyze"  # duration, chunking, ladder: its result expands the DAG
+    ENCODE = "encode"  # one chunk of one rendition
+    AUDIO = "audio"
+    CONCAT = "concat"  # a rendition's chunks joined
+    PACKAGE = "package"  # CMAF segments + HLS/DASH manifests
+    QUALITY = "quality"  # VMAF of one rendition
+    THUMBS = "thumbs"
+    PUBLISH = "publish"  # validate + atomic publish of the asset version
+
+
+class UploadState(StrEnum):
+    RECEIVING = "receiving"
+    COMPLETE = "complete"  # validated, stored as a master, job created
+    REJECTED = "rejected"  # failed validation; see `error`
+
+
+class TaskInfo(BaseModel):
+    id: int
+    name: str
+    kind: TaskKind
+    rendition: str | None
+    chunk: int | None
+    state: TaskState
+    attempts: int
+    executions: int
+    progress: float
+    error: str | None
+    started_at: float | None
+    finished_at: float | None
+
+
+class RenditionProgress(BaseModel):
+    rendition: str
+    chunks_done: int
+    chunks_total: int
+    progress: float = Field(ge=0, le=1)
+
+
+class JobSummary(BaseModel):
+    id: int
+    title_id: int
+    source_key: str
+    state: JobState
+    asset_version: str
+    progress: float = Field(ge=0, le=1)
+    error: str | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+
+class JobDetail(JobSummary):
+    renditions: list[RenditionProgress]
+    tasks: list[TaskInfo]
+    analysis: dict[str, Any] | None
+
+
+class JobCreate(BaseModel):
+    title_id: int = Field(ge=1)
+    source_key: str = Field(min_length=1, max_length=1024)
+
+
+class UploadCreate(BaseModel):
+    filename: FileName
+    size: int = Field(ge=0)  # 0 is refused with a clear 422 (empty file), not a schema error
+    title_id: int = Field(ge=1)
+
+
+class UploadStatus(BaseModel):
+    id: str
+    title_id: int
+    filename: str
+    size: int
+    offset: int
+    state: UploadState
+    job_id: int | None
+    error: str | None

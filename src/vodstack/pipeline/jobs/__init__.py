@@ -1,0 +1,1 @@
+"""Pipeline orchestration: the persisted DAG of idempotent tasks, its workers, publishing."""

@@ -1,0 +1,318 @@
+"""The real task executor: each task kind mapped onto the media layer.
+
+Tasks get the job's source facts (probe, normalization, ladder, chunks) by probing the master
+once per worker process and job (cached): the analysis stored with the job is for people, and
+re-deriving is deterministic. Media errors are translated here, once: an unusable source is not
+retryable, a failed ffmpeg run is, a cancelled one is a cancel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from vodstack.config.settings import Settings
+from vodstack.pipeline.jobs.dag import JobPlan, output_key
+from vodstack.pipeline.jobs.executor import (
+    AnalysisResult,
+    TaskCancelledError,
+    TaskContext,
+    TaskError,
+)
+from vodstack.pipeline.jobs.publish import publish_asset
+from vodstack.pipeline.jobs.states import TaskKind
+from vodstack.pipeline.media import (
+    DEFAULT_LADDER,
+    Chunk,
+    DecodeCheck,
+    EncodeCancelled,
+    EncodeFailed,
+    EncoderSettings,
+    FfmpegRunner,
+    InvalidAsset,
+    InvalidMedia,
+    Ladder,
+    Normalization,
+    ProbeLimits,
+    Progress,
+    ResolvedLadder,
+    Rung,
+    SourceInfo,
+    VideoRendition,
+    analyze,
+    concat_chunks,
+    describe_rendition,
+    encode_audio,
+    encode_chunk,
+    make_poster,
+    make_trickplay,
+    measure_quality,
+    plan_chunks,
+    plan_normalization,
+    probe,
+    resolve_ladder,
+    segment_rendition,
+    validate_asset,
+    write_manifests,
+)
+from vodstack.pipeline.storage import ObjectStore
+
+_MARKER = "_complete.json"
+_POSTER = "poster.jpg"
+_THUMBS = "thumbs"
+_TRICKPLAY_INTERVAL_S = 10.0
+
+
+def check_source(path: Path) -> str | None:
+    """Why `path` cannot be ingested (the probe's message), or None if it is usable."""
+    try:
+        probe(path, ProbeLimits())
+    except InvalidMedia as exc:
+        return exc.message
+    return None
+
+
+def configured_ladder(settings: Settings) -> Ladder:
+    rungs = settings.pipeline.ladder
+    if not rungs:
+        return DEFAULT_LADDER
+    video = tuple(Rung(f"v{h}p", h, kbps, kbps * 3 // 2, kbps * 2) for h, kbps in rungs)
+    return Ladder(video=video, audio=DEFAULT_LADDER.audio)
+
+
+@dataclass(frozen=True)
+class SourceMedia:
+    """The facts every task of a job derives from its master."""
+
+    path: Path
+    info: SourceInfo
+    norm: Normalization
+    ladder: ResolvedLadder
+    chunks: tuple[Chunk, ...]
+
+    def rendition(self, name: str | None) -> VideoRendition:
+        return next(r for r in self.ladder.video if r.name == name)
+
+
+@contextmanager
+def _media_errors() -> Iterator[None]:
+    try:
+        yield
+    except InvalidMedia as exc:
+        raise TaskError(exc.message, retryable=False) from exc
+    except InvalidAsset as exc:
+        raise TaskError(str(exc), retryable=False) from exc
+    except EncodeCancelled as exc:
+        raise TaskCancelledError(str(exc)) from exc
+    except EncodeFailed as exc:
+        raise TaskError(str(exc), retryable=True) from exc
+
+
+def _upload_tree(store: ObjectStore, root: Path, prefix: str) -> None:
+    """Put every file under `root` at `prefix/...`, then the completion marker (last)."""
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for path in files:
+        store.put_file(f"{prefix}/{path.relative_to(root).as_posix()}", path, move=True)
+    store.put_bytes(f"{prefix}/{_MARKER}", json.dumps({"files": len(files)}).encode())
+
+
+def _download_tree(store: ObjectStore, prefix: str, dest: Path) -> Path:
+    for key in store.list(prefix + "/"):
+        relative = key[len(prefix) + 1 :]
+        if relative != _MARKER:
+            store.fetch(key, dest / relative)
+    return dest
+
+
+def _folder(job_id: int, kind: TaskKind) -> str:
+    return output_key(job_id, kind).rsplit("/", 1)[0]
+
+
+class MediaTaskExecutor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        config = settings.pipeline
+        self.runner = FfmpegRunner(timeout_s=config.task_timeout_s)
+        self.encoder = EncoderSettings(threads=config.encoder_threads)
+        self.ladder = configured_ladder(settings)
+        self._sources: dict[int, SourceMedia] = {}
+        self._handlers: dict[TaskKind, Callable[[TaskContext], AnalysisResult | None]] = {
+            TaskKind.PROBE: self._probe,
+            TaskKind.ANALYZE: self._analyze,
+            TaskKind.ENCODE: self._encode,
+            TaskKind.AUDIO: self._audio,
+            TaskKind.CONCAT: self._concat,
+            TaskKind.PACKAGE: self._package,
+            TaskKind.QUALITY: self._quality,
+            TaskKind.THUMBS: self._thumbs,
+            TaskKind.PUBLISH: self._publish,
+        }
+
+    def run(self, ctx: TaskContext) -> AnalysisResult | None:
+        with _media_errors():
+            return self._handlers[ctx.task.kind](ctx)
+
+    # -- source facts, once per job and worker process -----------------------------------
+
+    def _source(self, ctx: TaskContext) -> SourceMedia:
+        job_id = ctx.task.job_id
+        if job_id not in self._sources:
+            self._sources = {job_id: self._load_source(ctx)}  # keep one job: bounded memory
+        return self._sources[job_id]
+
+    def _load_source(self, ctx: TaskContext) -> SourceMedia:
+        key = ctx.task.source_key
+        path = ctx.store.local_path(key)
+        if path is None:
+            cache = self.settings.data_dir / "work" / "sources" / str(ctx.task.job_id)
+            path = cache / key.rsplit("/", 1)[-1]
+            if not path.exists():
+                ctx.store.fetch(key, path)
+        info = probe(path, ProbeLimits())
+        norm = plan_normalization(info)
+        chunks = plan_chunks(info, norm, chunk_s=self.settings.pipeline.chunk_s)
+        return SourceMedia(path, info, norm, resolve_ladder(self.ladder, norm), chunks)
+
+    def _progress(self, ctx: TaskContext, total_s: float) -> Callable[[Progress], None]:
+        return lambda p: ctx.report_progress(min(1.0, p.out_time_s / max(total_s, 1e-3)))
+
+    # -- the tasks -------------------------------------------------------------------------
+
+    def _probe(self, ctx: TaskContext) -> None:
+        source = self._source(ctx)
+        ctx.store.put_bytes(ctx.task.output_key, json.dumps(source.info.to_dict()).encode())
+
+    def _analyze(self, ctx: TaskContext) -> AnalysisResult:
+        source = self._source(ctx)
+        analysis = analyze(source.path, source.info, runner=self.runner, cancel=ctx.cancel)
+        plan = JobPlan(
+            renditions=[r.name for r in source.ladder.video],
+            chunks=len(source.chunks),
+            has_audio=True,  # a source without sound gets a silent track (same shape for players)
+        )
+        details = analysis.to_dict()
+        details["renditions"] = [
+            {"name": r.name, "width": r.width, "height": r.height, "kbps": r.rung.bitrate_kbps}
+            for r in source.ladder.video
+        ]
+        details["chunks"] = [{"start_s": c.start_s, "end_s": c.end_s} for c in source.chunks]
+        return AnalysisResult(plan=plan, analysis=details)
+
+    def _encode(self, ctx: TaskContext) -> None:
+        source = self._source(ctx)
+        chunk = source.chunks[ctx.task.chunk or 0]
+        out = ctx.workdir / "chunk.mp4"
+        encode_chunk(
+            source.path,
+            source.norm,
+            chunk,
+            source.rendition(ctx.task.rendition),
+            out,
+            settings=self.encoder,
+            runner=self.runner,
+            cancel=ctx.cancel,
+            progress=self._progress(ctx, chunk.duration_s),
+        )
+        ctx.store.put_file(ctx.task.output_key, out, move=True)
+
+    def _audio(self, ctx: TaskContext) -> None:
+        source = self._source(ctx)
+        out = ctx.workdir / "audio.mp4"
+        encode_audio(
+            source.path,
+            source.info,
+            source.norm,
+            source.ladder.audio,
+            out,
+            runner=self.runner,
+            cancel=ctx.cancel,
+            progress=self._progress(ctx, source.info.duration_s),
+        )
+        ctx.store.put_file(ctx.task.output_key, out, move=True)
+
+    def _concat(self, ctx: TaskContext) -> None:
+        task = ctx.task
+        plan = _plan(ctx)
+        parts = [
+            ctx.store.fetch(
+                output_key(task.job_id, TaskKind.ENCODE, task.rendition, index),
+                ctx.workdir / f"{index:05d}.mp4",
+            )
+            for index in range(plan.chunks)
+        ]
+        out = ctx.workdir / "joined.mp4"
+        concat_chunks(parts, out, runner=self.runner, cancel=ctx.cancel)
+        ctx.store.put_file(task.output_key, out, move=True)
+
+    def _package(self, ctx: TaskContext) -> None:
+        task, plan, source = ctx.task, _plan(ctx), self._source(ctx)
+        root = ctx.workdir / "asset"
+        tracks = {name: output_key(task.job_id, TaskKind.CONCAT, name) for name in plan.renditions}
+        tracks[source.ladder.audio.name] = output_key(task.job_id, TaskKind.AUDIO)
+        packaged = []
+        for index, (name, key) in enumerate(tracks.items()):
+            joined = ctx.store.fetch(key, ctx.workdir / "tracks" / f"{name}.mp4")
+            segment_rendition(joined, root / name, runner=self.runner, cancel=ctx.cancel)
+            packaged.append(describe_rendition(root / name))
+            ctx.report_progress((index + 1) / (len(tracks) + 1))
+        write_manifests(root, packaged)
+        _upload_tree(ctx.store, root, _folder(task.job_id, TaskKind.PACKAGE))
+
+    def _quality(self, ctx: TaskContext) -> None:
+        task, plan, source = ctx.task, _plan(ctx), self._source(ctx)
+        root = _download_tree(
+            ctx.store, _folder(task.job_id, TaskKind.PACKAGE), ctx.workdir / "asset"
+        )
+        renditions = [describe_rendition(root / name) for name in plan.renditions]
+        out = ctx.workdir / "quality.json"
+        measure_quality(
+            source.path,
+            source.norm,
+            root,
+            renditions,
+            out_path=out,
+            runner=self.runner,
+            cancel=ctx.cancel,
+        )
+        ctx.store.put_file(task.output_key, out, move=True)
+
+    def _thumbs(self, ctx: TaskContext) -> None:
+        source = self._source(ctx)
+        root = ctx.workdir / "thumbs-root"
+        root.mkdir()
+        duration = source.info.duration_s
+        make_poster(
+            source.path,
+            source.norm,
+            duration,
+            root / _POSTER,
+            runner=self.runner,
+            cancel=ctx.cancel,
+        )
+        make_trickplay(
+            source.path,
+            source.norm,
+            duration,
+            root / _THUMBS,
+            # Clips shorter than two intervals would get no thumbnail at all (ffmpeg fails).
+            interval_s=min(_TRICKPLAY_INTERVAL_S, max(1.0, duration / 2)),
+            runner=self.runner,
+            cancel=ctx.cancel,
+        )
+        _upload_tree(ctx.store, root, _folder(ctx.task.job_id, TaskKind.THUMBS))
+
+    def _publish(self, ctx: TaskContext) -> None:
+        publish_asset(ctx, lambda staged, _plan: _validate(staged))
+
+
+def _validate(staged: Path) -> None:
+    validate_asset(staged, decode=DecodeCheck.SAMPLE)
+
+
+def _plan(ctx: TaskContext) -> JobPlan:
+    if ctx.task.plan is None:
+        raise TaskError(f"{ctx.task.name} ran before the job was analyzed", retryable=False)
+    return ctx.task.plan

@@ -1,0 +1,72 @@
+"""The pipeline's tables: a job and its DAG of tasks (own database: `database_url("pipeline")`).
+
+Times are epoch seconds (floats): leases compare against `time.time()` in every process, and a
+float compares the same way on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum as SqlEnum
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
+
+
+def _enum(kind: type[Any]) -> SqlEnum:
+    return SqlEnum(
+        kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title_id: Mapped[int] = mapped_column(Integer, index=True)
+    source_key: Mapped[str] = mapped_column(String(1024))
+    state: Mapped[JobState] = mapped_column(_enum(JobState), index=True)
+    asset_version: Mapped[str] = mapped_column(String(64))
+    analysis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Outbox flag: the catalog learns about a publish eventually, even if it was down then.
+    catalog_synced: Mapped[bool] = mapped_column(default=False)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("job_id", "name"),
+        Index("ix_tasks_claim", "state", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))  # e.g. "encode:360p:00003"
+    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind))
+    rendition: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    chunk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    deps: Mapped[list[int]] = mapped_column(JSON, default=list)
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState))
+    output_key: Mapped[str] = mapped_column(String(1024))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far
+    executions: Mapped[int] = mapped_column(Integer, default=0)  # times the work really ran
+    not_before: Mapped[float] = mapped_column(Float, default=0.0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_expires: Mapped[float | None] = mapped_column(Float, nullable=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -1,0 +1,185 @@
+"""The worker pool: N worker processes owned by one controller that can always stop them.
+
+Sized to the machine (`os.cpu_count()`) unless `settings.pipeline.workers` says otherwise.
+Workers are spawned (not forked: the controller may run inside an event loop with threads).
+The controller's monitor thread reclaims tasks of dead workers and replaces crashed workers.
+Stopping drains: no new claims, running tasks get `shutdown_grace_s` to finish; then SIGTERM
+makes each worker stop its task (ffmpeg killed, task released); then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+from multiprocessing.context import SpawnProcess
+from multiprocessing.synchronize import Event as MpEvent
+from types import FrameType
+
+from vodstack.config.settings import Settings
+from vodstack.core.context import configure_logging
+from vodstack.pipeline.jobs.database import open_database
+from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR, load_executor
+from vodstack.pipeline.jobs.models import Base
+from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.worker import Worker, worker_owner
+from vodstack.pipeline.storage import open_object_store
+
+log = logging.getLogger(__name__)
+_TERM_WAIT_S = 5.0
+
+
+def pool_size(settings: Settings) -> int:
+    return settings.pipeline.workers or os.cpu_count() or 1
+
+
+class _StopFlags:
+    """Stop when the pool says so (shared event) or this process got SIGTERM."""
+
+    def __init__(self, shared: MpEvent) -> None:
+        self.shared = shared
+        self.local = threading.Event()
+
+    def is_set(self) -> bool:
+        return self.shared.is_set() or self.local.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.shared.wait(timeout)
+        return self.is_set()
+
+
+def worker_process_main(settings_json: str, index: int, executor_ref: str, stop: MpEvent) -> None:
+    """Entry point of a worker process."""
+    settings = Settings.from_child_json(settings_json)
+    configure_logging("pipeline-worker", settings.log_level)
+    # Ctrl-C reaches the whole process group; the controller decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    engine, sessions = open_database(settings, Base)
+    flags = _StopFlags(stop)
+    worker = Worker(
+        settings=settings,
+        queue=JobQueue(sessions, settings.pipeline),
+        store=open_object_store(settings),
+        executor=load_executor(executor_ref, settings),
+        owner=worker_owner(index),
+        stop=flags,
+    )
+
+    def _terminate(_signum: int, _frame: FrameType | None) -> None:
+        flags.local.set()
+        worker.interrupt()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        worker.run_forever()
+    finally:
+        engine.dispose()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_is_dead(owner: str) -> bool:
+    """Whether a lease owner `host:pid:index` is a process of this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False  # another machine's worker: only its lease expiry can tell
+    return not _pid_alive(int(pid_text))
+
+
+class WorkerPool:
+    def __init__(
+        self, settings: Settings, *, executor_ref: str = DEFAULT_EXECUTOR, size: int | None = None
+    ) -> None:
+        self.settings = settings
+        self.executor_ref = executor_ref
+        self.size = size or pool_size(settings)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._stop = self._ctx.Event()
+        self._closing = threading.Event()
+        self._processes: list[SpawnProcess] = []
+        self._lock = threading.Lock()
+        self._engine, sessions = open_database(settings, Base)
+        self.queue = JobQueue(sessions, settings.pipeline)
+        self._monitor = threading.Thread(target=self._supervise, name="pipeline-monitor")
+
+    @property
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [p.pid for p in self._processes if p.pid is not None and p.is_alive()]
+
+    def start(self) -> None:
+        """Reclaim tasks of workers that died with a previous run, then start the workers."""
+        reclaimed = self.queue.reap_expired(owner_is_dead)
+        if reclaimed:
+            log.info("reclaimed %d tasks from workers of a previous run", len(reclaimed))
+        with self._lock:
+            self._processes = [self._spawn(index) for index in range(self.size)]
+        self._monitor.start()
+
+    def stop(self, grace_s: float | None = None) -> None:
+        """Drain for `grace_s`, then SIGTERM (tasks released, ffmpeg killed), then SIGKILL."""
+        grace = self.settings.pipeline.shutdown_grace_s if grace_s is None else grace_s
+        self._closing.set()
+        self._stop.set()
+        if self._monitor.is_alive():
+            self._monitor.join()
+        with self._lock:
+            processes = list(self._processes)
+        _join_all(processes, grace)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        _join_all(processes, _TERM_WAIT_S)
+        for process in processes:
+            if process.is_alive():
+                log.warning("worker %s did not stop; killing it", process.pid)
+                process.kill()
+                process.join()
+        self._engine.dispose()
+
+    def _spawn(self, index: int) -> SpawnProcess:
+        process = self._ctx.Process(
+            target=worker_process_main,
+            args=(self.settings.dump_for_child(), index, self.executor_ref, self._stop),
+            name=f"pipeline-worker-{index}",
+            daemon=True,
+        )
+        process.start()
+        return process
+
+    def _supervise(self) -> None:
+        interval = max(0.2, min(2.0, self.settings.pipeline.lease_s / 4))
+        while not self._closing.wait(interval):
+            try:
+                self.queue.reap_expired(owner_is_dead)
+            except Exception:
+                log.exception("reaping expired leases failed")
+            self._replace_dead()
+
+    def _replace_dead(self) -> None:
+        with self._lock:
+            for index, process in enumerate(self._processes):
+                if process.is_alive() or self._closing.is_set():
+                    continue
+                log.warning("worker %s exited (%s); replacing it", process.pid, process.exitcode)
+                process.join()
+                self._processes[index] = self._spawn(index)
+
+
+def _join_all(processes: list[SpawnProcess], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,117 @@
+"""The read side: job and task progress as the operator sees it (API, `vodstack jobs`, admin)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from vodstack.contracts.pipeline import JobDetail, JobSummary, RenditionProgress, TaskInfo
+from vodstack.pipeline.jobs.models import JobRow, TaskRow
+from vodstack.pipeline.jobs.queue import JobNotFoundError
+from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
+
+# Before ANALYZE has expanded the DAG, a job's whole progress is its first two tasks; this
+# share keeps the bar from jumping to 100 % and back when hundreds of tasks appear.
+_PLANNING_SHARE = 0.05
+
+
+def _task_progress(task: TaskRow) -> float:
+    if task.state is TaskState.SUCCEEDED:
+        return 1.0
+    if task.state is TaskState.RUNNING:
+        return task.progress
+    return 0.0
+
+
+def _job_progress(job: JobRow, tasks: Sequence[TaskRow]) -> float:
+    if job.state is JobState.SUCCEEDED:
+        return 1.0
+    if not tasks:
+        return 0.0
+    if job.plan is None:
+        return _PLANNING_SHARE * sum(_task_progress(t) for t in tasks) / len(tasks)
+    rest = [t for t in tasks if t.kind not in (TaskKind.PROBE, TaskKind.ANALYZE)]
+    share = sum(_task_progress(t) for t in rest) / max(1, len(rest))
+    return _PLANNING_SHARE + (1 - _PLANNING_SHARE) * share
+
+
+def _renditions(job: JobRow, tasks: Sequence[TaskRow]) -> list[RenditionProgress]:
+    encodes: dict[str, list[TaskRow]] = defaultdict(list)
+    for task in tasks:
+        if task.kind is TaskKind.ENCODE and task.rendition is not None:
+            encodes[task.rendition].append(task)
+    order = list((job.plan or {}).get("renditions", [])) or sorted(encodes)
+    return [
+        RenditionProgress(
+            rendition=name,
+            chunks_done=sum(t.state is TaskState.SUCCEEDED for t in encodes[name]),
+            chunks_total=len(encodes[name]),
+            progress=sum(_task_progress(t) for t in encodes[name]) / max(1, len(encodes[name])),
+        )
+        for name in order
+    ]
+
+
+def _summary_fields(job: JobRow, tasks: Sequence[TaskRow]) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "title_id": job.title_id,
+        "source_key": job.source_key,
+        "state": job.state,
+        "asset_version": job.asset_version,
+        "progress": min(1.0, _job_progress(job, tasks)),
+        "error": job.error,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def _task_info(task: TaskRow) -> TaskInfo:
+    return TaskInfo(
+        id=task.id,
+        name=task.name,
+        kind=task.kind,
+        rendition=task.rendition,
+        chunk=task.chunk,
+        state=task.state,
+        attempts=task.attempts,
+        executions=task.executions,
+        progress=_task_progress(task),
+        error=task.error,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+    )
+
+
+def job_detail(sessions: sessionmaker[Session], job_id: int) -> JobDetail:
+    with sessions() as session:
+        job = session.get(JobRow, job_id)
+        if job is None:
+            raise JobNotFoundError(f"no job {job_id}")
+        tasks = session.scalars(
+            select(TaskRow).where(TaskRow.job_id == job_id).order_by(TaskRow.id)
+        ).all()
+        return JobDetail.model_validate(
+            {
+                **_summary_fields(job, tasks),
+                "renditions": _renditions(job, tasks),
+                "tasks": [_task_info(t) for t in tasks],
+                "analysis": job.analysis,
+            }
+        )
+
+
+def list_jobs(sessions: sessionmaker[Session], limit: int = 50) -> list[JobSummary]:
+    """The newest jobs first."""
+    with sessions() as session:
+        jobs = session.scalars(select(JobRow).order_by(JobRow.id.desc()).limit(limit)).all()
+        by_job: dict[int, list[TaskRow]] = defaultdict(list)
+        if jobs:
+            ids = [job.id for job in jobs]
+            for task in session.scalars(select(TaskRow).where(TaskRow.job_id.in_(ids))):
+                by_job[task.job_id].append(task)
+        return [JobSummary.model_validate(_summary_fields(j, by_job[j.id])) for j in jobs]

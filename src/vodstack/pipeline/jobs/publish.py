@@ -1,0 +1,82 @@
+"""PUBLISH: assemble the asset version, validate it, make it appear at once, or not at all.
+
+The staged tree is built in the task's scratch directory from the job's intermediate outputs
+(the package, thumbnails and poster, quality.json), gets `asset.json` (its presence under
+`titles/...` is the task's output key), is validated, and is handed to the store's
+`publish_dir`, one atomic rename. If any step fails, nothing appears under `titles/`.
+Telling the catalog is not part of this task: the job's `catalog_synced` flag is an outbox the
+pipeline service drains (so a catalog that is down delays availability, never a publish).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from vodstack.pipeline.jobs.dag import ASSET_MARKER, JobPlan, output_key
+from vodstack.pipeline.jobs.executor import TaskContext, TaskError
+from vodstack.pipeline.jobs.states import TaskKind
+from vodstack.pipeline.storage import ObjectExistsError, ObjectStore, asset_prefix
+
+# Checks a staged asset version; raises with a list of problems (media.InvalidAsset).
+AssetValidator = Callable[[Path, JobPlan], None]
+
+_MARKER_NAMES = ("_complete.json",)
+QUALITY_FILE = "quality.json"
+
+
+def _copy_tree(store: ObjectStore, prefix: str, dest: Path) -> int:
+    count = 0
+    for key in store.list(prefix + "/"):
+        relative = key[len(prefix) + 1 :]
+        if relative in _MARKER_NAMES:
+            continue
+        store.fetch(key, dest / relative)
+        count += 1
+    return count
+
+
+def _prefix_of(job_id: int, kind: TaskKind) -> str:
+    """The folder of a tree-producing task (its output key is the marker inside it)."""
+    return output_key(job_id, kind).rsplit("/", 1)[0]
+
+
+def stage_asset(ctx: TaskContext, plan: JobPlan) -> Path:
+    """The asset version's tree, assembled under the task's scratch directory."""
+    task = ctx.task
+    staged = ctx.workdir / "asset"
+    staged.mkdir()
+    if _copy_tree(ctx.store, _prefix_of(task.job_id, TaskKind.PACKAGE), staged) == 0:
+        raise TaskError("the package step left no files", retryable=False)
+    if plan.thumbs:
+        _copy_tree(ctx.store, _prefix_of(task.job_id, TaskKind.THUMBS), staged)
+    if plan.quality:
+        ctx.store.fetch(output_key(task.job_id, TaskKind.QUALITY), staged / QUALITY_FILE)
+    manifest = {
+        "title_id": task.title_id,
+        "asset_version": task.asset_version,
+        "job_id": task.job_id,
+        "renditions": plan.renditions,
+        "published_at": time.time(),
+    }
+    (staged / ASSET_MARKER).write_text(json.dumps(manifest, indent=2))
+    return staged
+
+
+def publish_asset(ctx: TaskContext, validate: AssetValidator) -> None:
+    """Stage, validate and atomically publish the job's asset version (idempotent)."""
+    task = ctx.task
+    if task.plan is None:
+        raise TaskError("publish ran before the job was analyzed", retryable=False)
+    staged = stage_asset(ctx, task.plan)
+    ctx.report_progress(0.3)
+    validate(staged, task.plan)
+    ctx.report_progress(0.6)
+    try:
+        ctx.store.publish_dir(staged, asset_prefix(task.title_id, task.asset_version))
+    except ObjectExistsError as exc:
+        if ctx.store.exists(task.output_key):
+            return  # an earlier attempt published it and died before recording that
+        raise TaskError(f"{exc}, but not by this job", retryable=False) from exc

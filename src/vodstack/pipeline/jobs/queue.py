@@ -1,0 +1,374 @@
+"""The job queue: the persisted DAG and every state change of it, one transaction each.
+
+All processes (API, controller, workers) share this through the database; nothing here lives in
+memory between calls, which is why killing any process loses no state:
+
+- `claim` leases the most urgent READY task with one conditional UPDATE; the lease is extended by
+  `heartbeat` and expires if the worker dies, making the task claimable again (`reap_expired`).
+- `succeed` marks a task done and promotes the tasks waiting on it; ANALYZE's success expands
+  the DAG in the same transaction; PUBLISH's success finishes the job.
+- `fail` retries with exponential back-off, then fails the job with the task's error.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from vodstack.config.settings import PipelineSettings
+from vodstack.pipeline.jobs.dag import JobPlan, TaskSpec, expanded_tasks, initial_tasks
+from vodstack.pipeline.jobs.models import JobRow, TaskRow
+from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
+
+Clock = Callable[[], float]
+_LIVE_JOB = (JobState.QUEUED, JobState.RUNNING)
+
+
+class JobNotFoundError(LookupError):
+    """No job with that id."""
+
+
+class JobFinishedError(Exception):
+    """The job already reached a final state (cannot be cancelled)."""
+
+
+class HeartbeatAnswer(StrEnum):
+    CONTINUE = "continue"
+    CANCELLED = "cancelled"  # the job was cancelled or failed: stop the work
+    LOST = "lost"  # the lease is gone (expired and reclaimed): stop, the result is not ours
+
+
+@dataclass(frozen=True)
+class ClaimedTask:
+    """Everything a worker needs to run one task, detached from the database session."""
+
+    id: int
+    job_id: int
+    name: str
+    kind: TaskKind
+    rendition: str | None
+    chunk: int | None
+    output_key: str
+    attempt: int
+    title_id: int
+    source_key: str
+    asset_version: str
+    plan: JobPlan | None
+    analysis: dict[str, Any] | None
+
+
+def new_asset_version(now: float) -> str:
+    """Unique and sortable: a re-encode of a title never collides with an older version."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)) + "-" + secrets.token_hex(3)
+
+
+class JobQueue:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: PipelineSettings,
+        clock: Clock = time.time,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._clock = clock
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def create_job(self, title_id: int, source_key: str) -> int:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            job = JobRow(
+                title_id=title_id,
+                source_key=source_key,
+                state=JobState.QUEUED,
+                asset_version=new_asset_version(now),
+                created_at=now,
+            )
+            session.add(job)
+            session.flush()
+            _insert_specs(session, job.id, initial_tasks(job.id), now)
+            return job.id
+
+    def cancel_job(self, job_id: int) -> None:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            job = _job(session, job_id)
+            if job.state.terminal:
+                raise JobFinishedError(f"job {job_id} already {job.state.value}")
+            job.state = JobState.CANCELLED
+            job.finished_at = now
+            job.error = "cancelled by an operator"
+            _stop_open_tasks(session, job_id, now)
+
+    def retry_delay(self, attempt: int) -> float:
+        """Back-off before attempt `attempt + 1`: base * 2^(attempt-1), capped."""
+        delay = self._config.retry_backoff_s * 2 ** max(0, attempt - 1)
+        return float(min(self._config.retry_backoff_max_s, delay))
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def claim(self, owner: str) -> ClaimedTask | None:
+        """Lease the most urgent ready task to `owner`, or None when nothing is ready."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            candidate = (
+                select(TaskRow.id)
+                .join(JobRow, JobRow.id == TaskRow.job_id)
+                .where(
+                    TaskRow.state == TaskState.READY,
+                    TaskRow.not_before <= now,
+                    JobRow.state.in_(_LIVE_JOB),
+                )
+                .order_by(TaskRow.job_id, TaskRow.priority, TaskRow.id)
+                .limit(1)
+                .with_for_update(skip_locked=True, of=TaskRow)
+            )
+            task_id = session.scalar(candidate)
+            if task_id is None:
+                return None
+            claimed = session.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.state == TaskState.READY)
+                .values(
+                    state=TaskState.RUNNING,
+                    lease_owner=owner,
+                    lease_expires=now + self._config.lease_s,
+                    attempts=TaskRow.attempts + 1,
+                    started_at=now,
+                    progress=0.0,
+                )
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None  # lost a race (PostgreSQL); the caller polls again
+            task = session.get_one(TaskRow, task_id, populate_existing=True)
+            job = _job(session, task.job_id)
+            if job.state is JobState.QUEUED:
+                job.state = JobState.RUNNING
+                job.started_at = now
+            return _claimed(task, job)
+
+    def heartbeat(self, task_id: int, owner: str, progress: float) -> HeartbeatAnswer:
+        now = self._clock()
+        with self._sessions.begin() as session:
+            task = session.get(TaskRow, task_id)
+            if task is None or task.state is not TaskState.RUNNING or task.lease_owner != owner:
+                return HeartbeatAnswer.LOST
+            if _job(session, task.job_id).state not in _LIVE_JOB:
+                return HeartbeatAnswer.CANCELLED
+            task.lease_expires = now + self._config.lease_s
+            task.progress = min(1.0, max(0.0, progress))
+            return HeartbeatAnswer.CONTINUE
+
+    def succeed(
+        self,
+        task_id: int,
+        owner: str,
+        *,
+        executed: bool,
+        plan: JobPlan | None = None,
+        analysis: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record success; False if the lease was lost meanwhile (the result is discarded)."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            task = _leased(session, task_id, owner)
+            if task is None:
+                return False
+            job = _job(session, task.job_id)
+            task.state = TaskState.SUCCEEDED
+            task.finished_at = now
+            task.progress = 1.0
+            task.error = None
+            task.executions += int(executed)
+            _release_lease(task)
+            if task.kind is TaskKind.ANALYZE:
+                if plan is None:
+                    raise ValueError("ANALYZE must succeed with a plan")
+                job.plan = plan.model_dump()
+                job.analysis = analysis
+                specs = expanded_tasks(job.id, job.title_id, job.asset_version, plan)
+                _insert_specs(session, job.id, specs, now)
+            if task.kind is TaskKind.PUBLISH:
+                job.state = JobState.SUCCEEDED
+                job.finished_at = now
+            _promote_waiting(session, job.id)
+            return True
+
+    def fail(self, task_id: int, owner: str, error: str, *, retryable: bool) -> None:
+        """Record a failed attempt: back to READY after a back-off, or fail the job."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            task = _leased(session, task_id, owner)
+            if task is None:
+                return
+            task.executions += 1
+            self._after_failure(session, task, error, retryable=retryable, now=now)
+
+    def release(self, task_id: int, owner: str) -> None:
+        """Give a task back untried (graceful shutdown): the attempt does not count."""
+        with self._sessions.begin() as session:
+            task = _leased(session, task_id, owner)
+            if task is None:
+                return
+            task.state = TaskState.READY
+            task.attempts = max(0, task.attempts - 1)
+            task.progress = 0.0
+            _release_lease(task)
+
+    def reap_expired(self, owner_dead: Callable[[str], bool] | None = None) -> list[int]:
+        """Reclaim tasks whose worker is gone (lease expired, or owner known dead)."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            running = session.scalars(
+                select(TaskRow).where(TaskRow.state == TaskState.RUNNING)
+            ).all()
+            reaped = [
+                task
+                for task in running
+                if (task.lease_expires or 0.0) < now
+                or (owner_dead is not None and owner_dead(task.lease_owner or ""))
+            ]
+            for task in reaped:
+                error = f"worker {task.lease_owner} stopped responding"
+                self._after_failure(session, task, error, retryable=True, now=now, backoff=False)
+            return [task.id for task in reaped]
+
+    def _after_failure(
+        self,
+        session: Session,
+        task: TaskRow,
+        error: str,
+        *,
+        retryable: bool,
+        now: float,
+        backoff: bool = True,
+    ) -> None:
+        task.error = error
+        task.progress = 0.0
+        _release_lease(task)
+        if retryable and task.attempts < self._config.max_attempts:
+            task.state = TaskState.READY
+            task.not_before = now + (self.retry_delay(task.attempts) if backoff else 0.0)
+            return
+        task.state = TaskState.FAILED
+        task.finished_at = now
+        job = _job(session, task.job_id)
+        job.state = JobState.FAILED
+        job.finished_at = now
+        tries = f"after {task.attempts} attempts" if task.attempts > 1 else "(not retryable)"
+        job.error = f"{task.name} failed {tries}: {error}"
+        _stop_open_tasks(session, job.id, now)
+
+    # -- catalog outbox -----------------------------------------------------------------------
+
+    def unsynced_publications(self) -> list[tuple[int, int, str]]:
+        """(job id, title id, asset version) of publishes the catalog has not been told of."""
+        with self._sessions.begin() as session:
+            rows = session.execute(
+                select(JobRow.id, JobRow.title_id, JobRow.asset_version)
+                .where(JobRow.state == JobState.SUCCEEDED, JobRow.catalog_synced.is_(False))
+                .order_by(JobRow.id)
+            ).all()
+            return [(row[0], row[1], row[2]) for row in rows]
+
+    def mark_synced(self, job_id: int) -> None:
+        with self._sessions.begin() as session:
+            _job(session, job_id).catalog_synced = True
+
+
+def _job(session: Session, job_id: int) -> JobRow:
+    job = session.get(JobRow, job_id)
+    if job is None:
+        raise JobNotFoundError(f"no job {job_id}")
+    return job
+
+
+def _claimed(task: TaskRow, job: JobRow) -> ClaimedTask:
+    return ClaimedTask(
+        id=task.id,
+        job_id=job.id,
+        name=task.name,
+        kind=task.kind,
+        rendition=task.rendition,
+        chunk=task.chunk,
+        output_key=task.output_key,
+        attempt=task.attempts,
+        title_id=job.title_id,
+        source_key=job.source_key,
+        asset_version=job.asset_version,
+        plan=JobPlan.model_validate(job.plan) if job.plan is not None else None,
+        analysis=job.analysis,
+    )
+
+
+def _leased(session: Session, task_id: int, owner: str) -> TaskRow | None:
+    task = session.get(TaskRow, task_id)
+    if task is None or task.state is not TaskState.RUNNING or task.lease_owner != owner:
+        return None
+    return task
+
+
+def _release_lease(task: TaskRow) -> None:
+    task.lease_owner = None
+    task.lease_expires = None
+
+
+def _insert_specs(session: Session, job_id: int, specs: Sequence[TaskSpec], now: float) -> None:
+    """Insert tasks in order (specs list dependencies before dependents)."""
+    existing = session.execute(
+        select(TaskRow.name, TaskRow.id, TaskRow.state).where(TaskRow.job_id == job_id)
+    ).all()
+    ids = {row[0]: row[1] for row in existing}
+    done = {row[0] for row in existing if row[2] is TaskState.SUCCEEDED}
+    for spec in specs:
+        ready = all(dep in done for dep in spec.deps)
+        row = TaskRow(
+            job_id=job_id,
+            name=spec.name,
+            kind=spec.kind,
+            rendition=spec.rendition,
+            chunk=spec.chunk,
+            priority=spec.priority,
+            deps=[ids[dep] for dep in spec.deps],
+            state=TaskState.READY if ready else TaskState.WAITING,
+            output_key=spec.output_key,
+            attempts=0,
+            executions=0,
+            not_before=0.0,
+            progress=0.0,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        ids[spec.name] = row.id
+
+
+def _promote_waiting(session: Session, job_id: int) -> None:
+    rows = session.execute(select(TaskRow.id, TaskRow.state).where(TaskRow.job_id == job_id)).all()
+    done = {row[0] for row in rows if row[1] is TaskState.SUCCEEDED}
+    waiting = session.scalars(
+        select(TaskRow).where(TaskRow.job_id == job_id, TaskRow.state == TaskState.WAITING)
+    ).all()
+    for task in waiting:
+        if all(dep in done for dep in task.deps):
+            task.state = TaskState.READY
+
+
+def _stop_open_tasks(session: Session, job_id: int, now: float) -> None:
+    # Running tasks learn of this at their next heartbeat and kill their ffmpeg.
+    session.execute(
+        update(TaskRow)
+        .where(
+            TaskRow.job_id == job_id,
+            TaskRow.state.in_((TaskState.WAITING, TaskState.READY, TaskState.RUNNING)),
+        )
+        .values(state=TaskState.CANCELLED, finished_at=now, lease_owner=None, lease_expires=None)
+    )

@@ -1,0 +1,214 @@
+"""A worker: claims a task, runs it in a scratch directory under a heartbeat, records the end.
+
+One worker per process (see jobs.pool). While a task runs, a heartbeat thread extends the lease,
+reports progress, and sets the task's cancel event when the job is cancelled, the lease was lost,
+the task ran past its timeout, or the process is shutting down; the executor (and the media
+runner it hands the event to) then kills its ffmpeg.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from vodstack.config.settings import Settings
+from vodstack.pipeline.jobs.dag import JobPlan
+from vodstack.pipeline.jobs.executor import (
+    AnalysisResult,
+    TaskCancelledError,
+    TaskContext,
+    TaskError,
+    TaskExecutor,
+)
+from vodstack.pipeline.jobs.queue import ClaimedTask, HeartbeatAnswer, JobQueue
+from vodstack.pipeline.jobs.states import TaskKind
+from vodstack.pipeline.storage import ObjectStore, work_prefix
+
+log = logging.getLogger(__name__)
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class StopReason(StrEnum):
+    CANCELLED = "cancelled"
+    LOST = "lost"
+    TIMEOUT = "timeout"
+    SHUTDOWN = "shutdown"
+
+
+def worker_owner(index: int) -> str:
+    """The lease owner id: host and pid let a restarted controller spot dead owners."""
+    return f"{socket.gethostname()}:{os.getpid()}:{index}"
+
+
+class Heartbeat:
+    """Extends the lease and watches for reasons to stop, on its own thread."""
+
+    def __init__(self, queue: JobQueue, task: ClaimedTask, owner: str, settings: Settings) -> None:
+        self.cancel = threading.Event()
+        self.reason: StopReason | None = None
+        self.progress = 0.0
+        self._queue = queue
+        self._task = task
+        self._owner = owner
+        self._interval = min(1.0, settings.pipeline.lease_s / 3)
+        self._deadline = time.monotonic() + settings.pipeline.task_timeout_s
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{task.id}")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def report(self, progress: float) -> None:
+        self.progress = progress
+
+    def stop(self, reason: StopReason) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.cancel.set()
+
+    def _loop(self) -> None:
+        while not self._done.wait(self._interval):
+            if time.monotonic() > self._deadline:
+                self.stop(StopReason.TIMEOUT)
+                return
+            try:
+                answer = self._queue.heartbeat(self._task.id, self._owner, self.progress)
+            except Exception:
+                log.exception("heartbeat of task %s failed; retrying", self._task.id)
+                continue
+            if answer is HeartbeatAnswer.CANCELLED:
+                self.stop(StopReason.CANCELLED)
+            elif answer is HeartbeatAnswer.LOST:
+                self.stop(StopReason.LOST)
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        queue: JobQueue,
+        store: ObjectStore,
+        executor: TaskExecutor,
+        owner: str,
+        stop: StopFlag,
+    ) -> None:
+        self.settings = settings
+        self.queue = queue
+        self.store = store
+        self.executor = executor
+        self.owner = owner
+        self.stop = stop
+        self.current: Heartbeat | None = None
+        self._scratch = settings.data_dir / "work" / owner.replace(":", "_")
+
+    def run_forever(self) -> None:
+        while not self.stop.is_set():
+            if not self.run_once():
+                self.stop.wait(self.settings.pipeline.poll_s)
+
+    def run_once(self) -> bool:
+        """Claim and run one task; False when nothing was ready."""
+        task = self.queue.claim(self.owner)
+        if task is None:
+            return False
+        try:
+            self._run(task)
+        except Exception:
+            # A bug in the bookkeeping itself: the lease expires and the task is retried.
+            log.exception("worker %s could not finish task %s", self.owner, task.name)
+        return True
+
+    def interrupt(self) -> None:
+        """Shutdown: stop the running task now (its ffmpeg is killed, the task released)."""
+        if self.current is not None:
+            self.current.stop(StopReason.SHUTDOWN)
+
+    def _run(self, task: ClaimedTask) -> None:
+        if self.store.exists(task.output_key):
+            log.info("%s of job %s already has its output; not re-running", task.name, task.job_id)
+            self._succeed(task, executed=False)
+            return
+        workdir = self._scratch / f"{task.job_id}-{task.id}-{task.attempt}"
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        try:
+            with Heartbeat(self.queue, task, self.owner, self.settings) as beat:
+                self.current = beat
+                self._execute(task, workdir, beat)
+        finally:
+            self.current = None
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _execute(self, task: ClaimedTask, workdir: Path, beat: Heartbeat) -> None:
+        ctx = TaskContext(task, self.store, workdir, self.settings, beat.cancel, beat.report)
+        try:
+            result = self.executor.run(ctx)
+        except Exception as exc:
+            self._record_failure(task, exc, beat)
+            return
+        if beat.reason is not None:
+            # Finished anyway; if the job was cancelled or the lease lost, succeed() says no.
+            log.info("%s finished after a stop request (%s)", task.name, beat.reason.value)
+        if isinstance(result, AnalysisResult):
+            payload = {"plan": result.plan.model_dump(), "analysis": result.analysis}
+            self.store.put_bytes(task.output_key, json.dumps(payload).encode())
+        if not self.store.exists(task.output_key):
+            self.queue.fail(task.id, self.owner, "the task wrote no output", retryable=True)
+            return
+        self._succeed(task, executed=True)
+
+    def _record_failure(self, task: ClaimedTask, exc: Exception, beat: Heartbeat) -> None:
+        reason = beat.reason
+        if reason is StopReason.SHUTDOWN:
+            self.queue.release(task.id, self.owner)
+        elif reason is StopReason.TIMEOUT:
+            timeout = self.settings.pipeline.task_timeout_s
+            self.queue.fail(task.id, self.owner, f"timed out after {timeout:g} s", retryable=True)
+        elif reason is not None:
+            log.info("%s stopped: %s", task.name, reason.value)  # the database already says
+        elif isinstance(exc, TaskError):
+            self.queue.fail(task.id, self.owner, exc.message, retryable=exc.retryable)
+        elif isinstance(exc, TaskCancelledError):
+            self.queue.fail(task.id, self.owner, "stopped unexpectedly", retryable=True)
+        else:
+            log.exception("%s of job %s crashed", task.name, task.job_id, exc_info=exc)
+            message = f"{type(exc).__name__}: {exc}"
+            self.queue.fail(task.id, self.owner, message, retryable=True)
+
+    def _succeed(self, task: ClaimedTask, *, executed: bool) -> None:
+        plan: JobPlan | None = None
+        analysis = None
+        if task.kind is TaskKind.ANALYZE:
+            stored = json.loads(self.store.read_bytes(task.output_key))
+            plan = JobPlan.model_validate(stored["plan"])
+            analysis = stored["analysis"]
+        accepted = self.queue.succeed(
+            task.id, self.owner, executed=executed, plan=plan, analysis=analysis
+        )
+        if accepted and task.kind is TaskKind.PUBLISH:
+            # Intermediate outputs are only needed until the asset version is published.
+            self.store.delete_prefix(work_prefix(task.job_id))

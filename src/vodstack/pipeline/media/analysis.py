@@ -1,0 +1,121 @@
+"""Analysis stored with the job: the validated `SourceInfo`, its normalization, and a cheap
+complexity estimate.
+
+Complexity is the bit rate x264 needs at a fixed CRF on a small proxy (320 px wide, `ultrafast`)
+over a few short windows spread across the title: static slides land near 20 kbit/s, film
+grain in the thousands. It costs a fraction of a second per window, whatever the source size,
+and is what a per-title ladder would scale its bitrates by.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from vodstack.pipeline.media.encode import grid_window, total_frames
+from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.normalize import Normalization, plan_normalization
+from vodstack.pipeline.media.probe import SourceInfo
+
+PROXY_WIDTH = 320
+PROXY_CRF = 28
+
+
+@dataclass(frozen=True, slots=True)
+class Complexity:
+    """Bits a fixed-quality proxy encode needed: higher means harder to compress."""
+
+    proxy_kbps: float
+    bits_per_pixel: float
+    sampled_s: float
+    proxy_width: int
+    proxy_height: int
+    crf: int = PROXY_CRF
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    source: SourceInfo
+    normalization: Normalization
+    complexity: Complexity
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the job record."""
+        norm = self.normalization
+        return {
+            "source": self.source.to_dict(),
+            "normalization": {
+                "fps": str(norm.fps),
+                "deinterlace": norm.deinterlace,
+                "to_8bit_420": norm.to_8bit_420,
+                "width": norm.width,
+                "height": norm.height,
+            },
+            "complexity": asdict(self.complexity),
+        }
+
+
+def analyze(
+    source: Path,
+    info: SourceInfo,
+    *,
+    windows: int = 4,
+    window_s: float = 2.0,
+    runner: FfmpegRunner | None = None,
+    cancel: CancelToken | None = None,
+) -> Analysis:
+    """Normalization plan plus complexity estimate for a probed source."""
+    norm = plan_normalization(info)
+    return Analysis(
+        info,
+        norm,
+        estimate_complexity(
+            source, info, norm, windows=windows, window_s=window_s, runner=runner, cancel=cancel
+        ),
+    )
+
+
+def estimate_complexity(
+    source: Path,
+    info: SourceInfo,
+    norm: Normalization,
+    *,
+    windows: int = 4,
+    window_s: float = 2.0,
+    runner: FfmpegRunner | None = None,
+    cancel: CancelToken | None = None,
+) -> Complexity:
+    """Encode `windows` windows of `window_s` at CRF 28 on a 320 px proxy and measure the bits."""
+    runner = runner or FfmpegRunner()
+    width = min(PROXY_WIDTH, norm.width // 2 * 2)
+    height = max(2, round(width * norm.height / norm.width / 2) * 2)
+    frames = total_frames(info, norm)
+    span = max(1, min(frames, round(window_s * norm.fps)))
+    starts = _window_starts(frames, span, windows)
+    total_bits = 0
+    with tempfile.TemporaryDirectory(prefix="analysis-") as scratch:
+        for i, first in enumerate(starts):
+            out = Path(scratch) / f"proxy_{i}.h264"
+            inputs, window = grid_window(source, norm, first, first + span)
+            filters = [*window, f"scale={width}:{height}", "format=yuv420p"]
+            args = [*inputs, "-map", "0:v:0", "-an", "-vf", ",".join(filters)]
+            args += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", str(PROXY_CRF)]
+            runner.run([*args, "-threads", "1", "-f", "h264", str(out)], cancel=cancel)
+            total_bits += out.stat().st_size * 8
+    seconds = len(starts) * span / float(norm.fps)
+    return Complexity(
+        proxy_kbps=round(total_bits / seconds / 1000, 1),
+        bits_per_pixel=round(total_bits / (len(starts) * span * width * height), 4),
+        sampled_s=round(seconds, 3),
+        proxy_width=width,
+        proxy_height=height,
+    )
+
+
+def _window_starts(frames: int, span: int, windows: int) -> list[int]:
+    last_start = max(0, frames - span)
+    if windows <= 1 or last_start == 0:
+        return [0]
+    return sorted({round(i * last_start / (windows - 1)) for i in range(windows)})

@@ -1,0 +1,146 @@
+"""The DASH MPD over the same CMAF files the HLS playlists use.
+
+One static Period; an AdaptationSet for video (every rung) and one for audio. Each
+Representation has a `SegmentTemplate` naming the shared files (`$Number%05d$`, from 1) with a
+`SegmentTimeline` of the segments' exact start and duration ticks, read from the files, so the
+MPD is exact even when a frame rate does not divide the 4 s segment evenly.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from fractions import Fraction
+
+from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, Segment
+
+_NS = "urn:mpeg:dash:schema:mpd:2011"
+_PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
+_CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+
+
+def mpd(video: Sequence[PackagedRendition], audio: PackagedRendition) -> str:
+    """The MPD document for one asset version (paths relative to the asset root)."""
+    duration = max(r.duration_s for r in [*video, audio])
+    longest = max(s.duration_s for r in [*video, audio] for s in r.segments)
+    root = ET.Element(
+        "MPD",
+        {
+            "xmlns": _NS,
+            "profiles": _PROFILE,
+            "type": "static",
+            "mediaPresentationDuration": _iso_duration(duration),
+            "minBufferTime": _iso_duration(longest),
+        },
+    )
+    period = ET.SubElement(root, "Period", {"id": "0", "start": "PT0S"})
+    _video_set(period, video)
+    _audio_set(period, audio)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _video_set(period: ET.Element, video: Sequence[PackagedRendition]) -> None:
+    ordered = sorted(video, key=lambda r: r.peak_bps)
+    top = max(ordered, key=lambda r: r.width * r.height)
+    fps = top.frame_rate or Fraction(0)
+    adaptation = ET.SubElement(
+        period,
+        "AdaptationSet",
+        {
+            "id": "0",
+            "contentType": "video",
+            "mimeType": "video/mp4",
+            "segmentAlignment": "true",
+            "startWithSAP": "1",
+            "maxWidth": str(top.width),
+            "maxHeight": str(top.height),
+            "maxFrameRate": _frame_rate(fps),
+        },
+    )
+    for rendition in ordered:
+        representation = ET.SubElement(
+            adaptation,
+            "Representation",
+            {
+                "id": rendition.name,
+                "bandwidth": str(rendition.peak_bps),
+                "codecs": rendition.codecs,
+                "width": str(rendition.width),
+                "height": str(rendition.height),
+                "frameRate": _frame_rate(rendition.frame_rate or fps),
+                "sar": "1:1",
+            },
+        )
+        _segment_template(representation, rendition)
+
+
+def _audio_set(period: ET.Element, audio: PackagedRendition) -> None:
+    adaptation = ET.SubElement(
+        period,
+        "AdaptationSet",
+        {
+            "id": "1",
+            "contentType": "audio",
+            "mimeType": "audio/mp4",
+            "segmentAlignment": "true",
+            "startWithSAP": "1",
+        },
+    )
+    representation = ET.SubElement(
+        adaptation,
+        "Representation",
+        {
+            "id": audio.name,
+            "bandwidth": str(audio.peak_bps),
+            "codecs": audio.codecs,
+            "audioSamplingRate": str(audio.sample_rate),
+        },
+    )
+    ET.SubElement(
+        representation,
+        "AudioChannelConfiguration",
+        {"schemeIdUri": _CHANNELS_SCHEME, "value": str(audio.channels)},
+    )
+    _segment_template(representation, audio)
+
+
+def _segment_template(parent: ET.Element, rendition: PackagedRendition) -> None:
+    template = ET.SubElement(
+        parent,
+        "SegmentTemplate",
+        {
+            "timescale": str(rendition.timescale),
+            "initialization": f"{rendition.name}/{INIT_NAME}",
+            "media": f"{rendition.name}/seg_$Number%05d$.m4s",
+            "startNumber": str(rendition.segments[0].number),
+        },
+    )
+    timeline = ET.SubElement(template, "SegmentTimeline")
+    for start, duration, repeat in _runs(rendition.segments):
+        attributes = {"t": str(start), "d": str(duration)}
+        if repeat:
+            attributes["r"] = str(repeat)
+        ET.SubElement(timeline, "S", attributes)
+
+
+def _runs(segments: Sequence[Segment]) -> list[tuple[int, int, int]]:
+    """Run-length encode the timeline: (start, duration, extra repeats)."""
+    runs: list[tuple[int, int, int]] = []
+    for segment in segments:
+        if runs:
+            start, duration, repeat = runs[-1]
+            contiguous = start + duration * (repeat + 1) == segment.start
+            if contiguous and duration == segment.duration:
+                runs[-1] = (start, duration, repeat + 1)
+                continue
+        runs.append((segment.start, segment.duration, 0))
+    return runs
+
+
+def _frame_rate(fps: Fraction) -> str:
+    return str(fps.numerator) if fps.denominator == 1 else f"{fps.numerator}/{fps.denominator}"
+
+
+def _iso_duration(seconds: float) -> str:
+    return f"PT{seconds:.3f}S"

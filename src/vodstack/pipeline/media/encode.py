@@ -1,0 +1,345 @@
+"""Chunk planning and the encode commands: one chunk x one rendition, audio, the one-shot ladder.
+
+The frame grid: after normalization, output frame n is presented at n / fps on the source
+timeline. A chunk is a half-open frame range [first_frame, end_frame) whose start is a multiple
+of the segment length, so every chunk starts with the keyframe of a segment boundary. Each chunk
+encode seeks to a grid frame a little before the chunk (fast input seek), resamples with `fps`
+(which keeps the grid because the seek point is itself on the grid), trims exactly the chunk's
+frames by their grid index and restarts timestamps at zero. Chunk k therefore holds exactly
+`end_frame - first_frame` frames and the concat demuxer lays the chunks end to end at the right
+times. Keyframes are forced at the first frame at or after every multiple of the segment length
+(exact multiples whenever segment_s x fps is an integer), with scene-cut keyframes off and closed
+GOPs, so every rendition cuts into segments at the same instants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner, ProgressCallback
+from vodstack.pipeline.media.ladder import AudioRung, ResolvedLadder, VideoRendition
+from vodstack.pipeline.media.normalize import Normalization, output_filters, picture_filters
+from vodstack.pipeline.media.probe import SourceInfo
+
+SEGMENT_S = 4.0
+DEFAULT_CHUNK_S = 16.0
+# Frames decoded before a chunk so the fps filter has history; costs ~1 s of decode per chunk.
+_SEEK_MARGIN_S = 1.0
+_AAC_FRAME_SAMPLES = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderSettings:
+    """Encoder knobs shared by every rendition of a job (and by the one-shot benchmark anchor)."""
+
+    preset: str = "veryfast"
+    threads: int = 0  # 0: x264 decides; 1 for the worker-scaling benchmark
+    segment_s: float = SEGMENT_S
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A frame range of the normalized source; `start_s` is a multiple of the segment length."""
+
+    index: int
+    first_frame: int
+    end_frame: int  # exclusive
+    start_s: float
+    end_s: float
+
+    @property
+    def frames(self) -> int:
+        return self.end_frame - self.first_frame
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFile:
+    """An encode's output file and what it cost."""
+
+    path: Path
+    size_bytes: int
+    elapsed_s: float
+
+
+def total_frames(info: SourceInfo, norm: Normalization) -> int:
+    """Frames in the normalized source: the grid up to the source's duration."""
+    return max(1, norm.frame_at(info.duration_s))
+
+
+def plan_chunks(
+    info: SourceInfo,
+    norm: Normalization,
+    *,
+    chunk_s: float = DEFAULT_CHUNK_S,
+    segment_s: float = SEGMENT_S,
+) -> tuple[Chunk, ...]:
+    """Cut the source into chunks of `chunk_s` (rounded to whole segments); the last is shorter."""
+    segments_per_chunk = max(1, round(chunk_s / segment_s))
+    step_s = segments_per_chunk * segment_s
+    frames = total_frames(info, norm)
+    chunks: list[Chunk] = []
+    start_s = 0.0
+    while True:
+        first = norm.frame_at(start_s)
+        if first >= frames:
+            break
+        end = min(norm.frame_at(start_s + step_s), frames)
+        chunks.append(
+            Chunk(len(chunks), first, end, start_s, min(start_s + step_s, norm.time_of(end)))
+        )
+        start_s += step_s
+    return tuple(chunks)
+
+
+def keyframe_times(chunk: Chunk, norm: Normalization, segment_s: float = SEGMENT_S) -> list[float]:
+    """Chunk-relative times at which keyframes are forced: one per segment boundary."""
+    times: list[float] = []
+    boundary = chunk.start_s
+    while boundary < chunk.end_s - 1e-9:
+        frame = norm.frame_at(boundary) - chunk.first_frame
+        # A quarter frame early, so rounding in the decimal time never skips the frame.
+        times.append(max(0.0, (frame - 0.25) / float(norm.fps)))
+        boundary += segment_s
+    return times
+
+
+def chunk_command(
+    source: Path,
+    norm: Normalization,
+    chunk: Chunk,
+    renditions: Sequence[VideoRendition],
+    out_paths: Sequence[Path],
+    settings: EncoderSettings,
+) -> list[str]:
+    """ffmpeg arguments (after the runner's global options) for one chunk x renditions.
+
+    Several renditions share one decode of the chunk (`split`), one MP4 output each.
+    """
+    if len(renditions) != len(out_paths) or not renditions:
+        raise ValueError("need one output path per rendition")
+    inputs, window = grid_window(source, norm, chunk.first_frame, chunk.end_frame)
+    count = len(renditions)
+    graph = [f"[0:v:0]{','.join(window)},split={count}" + "".join(f"[s{i}]" for i in range(count))]
+    for i, rendition in enumerate(renditions):
+        graph.append(f"[s{i}]{','.join(output_filters(rendition.width, rendition.height))}[v{i}]")
+    force = ",".join(f"{t:.6f}" for t in keyframe_times(chunk, norm, settings.segment_s))
+    args = [*inputs, "-filter_complex", ";".join(graph)]
+    for i, (rendition, out_path) in enumerate(zip(renditions, out_paths, strict=True)):
+        args += ["-map", f"[v{i}]", "-an", "-sn", "-dn", *x264_args(rendition, settings)]
+        args += ["-force_key_frames", force, "-f", "mp4", str(out_path)]
+    return args
+
+
+def grid_window(
+    source: Path, norm: Normalization, first_frame: int, end_frame: int
+) -> tuple[list[str], list[str]]:
+    """Input arguments and filters selecting grid frames [first_frame, end_frame), from t=0.
+
+    Seeks to a grid frame about a second early so the `fps` filter has history; because the
+    seek point is on the grid, output frame j of `fps` is grid frame seek_frame + j.
+    """
+    seek_frame = max(0, first_frame - round(_SEEK_MARGIN_S * float(norm.fps)))
+    seek_s = norm.time_of(seek_frame)
+    read_s = norm.time_of(end_frame) - seek_s + _SEEK_MARGIN_S
+    inputs = [*(["-ss", f"{seek_s:.6f}"] if seek_frame else []), "-t", f"{read_s:.6f}"]
+    trim = f"trim=start_pts={first_frame - seek_frame}:end_pts={end_frame - seek_frame}"
+    filters = [*picture_filters(norm), trim, "setpts=PTS-STARTPTS"]
+    return [*inputs, "-i", str(source)], filters
+
+
+def x264_args(rendition: VideoRendition, settings: EncoderSettings, stream: str = "v") -> list[str]:
+    """libx264 in capped VBR with closed, fixed GOPs aligned to the segment grid."""
+    rung = rendition.rung
+    gop = str(rendition.gop_frames)
+    return [
+        f"-c:{stream}",
+        "libx264",
+        f"-preset:{stream}",
+        settings.preset,
+        f"-profile:{stream}",
+        rung.profile.value,
+        f"-level:{stream}",
+        rendition.level,
+        f"-b:{stream}",
+        f"{rung.bitrate_kbps}k",
+        f"-maxrate:{stream}",
+        f"{rung.maxrate_kbps}k",
+        f"-bufsize:{stream}",
+        f"{rung.bufsize_kbit}k",
+        f"-g:{stream}",
+        gop,
+        f"-keyint_min:{stream}",
+        gop,
+        f"-sc_threshold:{stream}",
+        "0",
+        f"-flags:{stream}",
+        "+cgop",
+        f"-threads:{stream}",
+        str(settings.threads),
+    ]
+
+
+def encode_chunk(
+    source: Path,
+    norm: Normalization,
+    chunk: Chunk,
+    rendition: VideoRendition,
+    out_path: Path,
+    *,
+    settings: EncoderSettings | None = None,
+    runner: FfmpegRunner | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    timeout_s: float | None = None,
+) -> EncodedFile:
+    """Encode one chunk of one rendition into an MP4 at `out_path` (timestamps from zero)."""
+    (encoded,) = encode_chunk_renditions(
+        source,
+        norm,
+        chunk,
+        [rendition],
+        [out_path],
+        settings=settings,
+        runner=runner,
+        progress=progress,
+        cancel=cancel,
+        timeout_s=timeout_s,
+    )
+    return encoded
+
+
+def encode_chunk_renditions(
+    source: Path,
+    norm: Normalization,
+    chunk: Chunk,
+    renditions: Sequence[VideoRendition],
+    out_paths: Sequence[Path],
+    *,
+    settings: EncoderSettings | None = None,
+    runner: FfmpegRunner | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    timeout_s: float | None = None,
+) -> tuple[EncodedFile, ...]:
+    """Encode one chunk of several renditions with a single decode (one ffmpeg, N outputs).
+
+    Same output files as N `encode_chunk` calls; cheaper when decoding the source is a large part
+    of the cost (a 1080p master feeding small rungs). The orchestrator picks the grouping.
+    """
+    settings = settings or EncoderSettings()
+    args = chunk_command(source, norm, chunk, renditions, out_paths, settings)
+    run = (runner or FfmpegRunner()).run(
+        args, progress=progress, cancel=cancel, timeout_s=timeout_s
+    )
+    return tuple(EncodedFile(p, p.stat().st_size, run.elapsed_s) for p in out_paths)
+
+
+def audio_command(
+    source: Path, info: SourceInfo, duration_s: float, rung: AudioRung, out_path: Path
+) -> list[str]:
+    """AAC-LC stereo for the whole title, padded or cut to the video's exact duration.
+
+    A source without audio gets a silent track, so every title has the same shape for players.
+    """
+    return [
+        *audio_input_args(source, info, rung),
+        "-map",
+        "0:a:0",
+        *audio_output_args(duration_s, rung, out_path),
+    ]
+
+
+def audio_duration(video_duration_s: float, rung: AudioRung) -> float:
+    """Input seconds of audio to encode so the AAC track, priming frame and final partial frame
+    included, never outruns the video: otherwise packaging adds a sliver of a last segment."""
+    frame_s = _AAC_FRAME_SAMPLES / rung.sample_rate
+    frames = int(video_duration_s / frame_s) - 1
+    return max(frame_s, frames * frame_s - 1e-6)
+
+
+def audio_input_args(source: Path, info: SourceInfo, rung: AudioRung) -> list[str]:
+    if info.audio is None:
+        return ["-f", "lavfi", "-i", f"anullsrc=r={rung.sample_rate}:cl=stereo"]
+    return ["-i", str(source)]
+
+
+def audio_output_args(duration_s: float, rung: AudioRung, out_path: Path) -> list[str]:
+    return [
+        "-vn",
+        "-sn",
+        "-dn",
+        "-af",
+        "apad",
+        "-t",
+        f"{duration_s:.6f}",
+        "-c:a",
+        "aac",
+        "-b:a",
+        f"{rung.bitrate_kbps}k",
+        "-ac",
+        str(rung.channels),
+        "-ar",
+        str(rung.sample_rate),
+        "-f",
+        "mp4",
+        str(out_path),
+    ]
+
+
+def encode_audio(
+    source: Path,
+    info: SourceInfo,
+    norm: Normalization,
+    rung: AudioRung,
+    out_path: Path,
+    *,
+    runner: FfmpegRunner | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    timeout_s: float | None = None,
+) -> EncodedFile:
+    """Encode the audio rendition of the whole title (cheap enough not to chunk)."""
+    duration = audio_duration(norm.time_of(total_frames(info, norm)), rung)
+    args = audio_command(source, info, duration, rung, out_path)
+    run = (runner or FfmpegRunner()).run(
+        args, progress=progress, cancel=cancel, timeout_s=timeout_s
+    )
+    return EncodedFile(out_path, out_path.stat().st_size, run.elapsed_s)
+
+
+def plain_ffmpeg_ladder_command(
+    source: Path,
+    info: SourceInfo,
+    norm: Normalization,
+    ladder: ResolvedLadder,
+    out_dir: Path,
+    settings: EncoderSettings | None = None,
+) -> list[str]:
+    """One ffmpeg (after the runner's global options) encoding the whole ladder: the benchmark
+    anchor. Same filters and encoder settings as the chunked path; decodes the source once."""
+    settings = settings or EncoderSettings()
+    count = len(ladder.video)
+    labels = [f"[s{i}]" for i in range(count)]
+    graph = [",".join(picture_filters(norm)) + f",split={count}" + "".join(labels)]
+    for i, rendition in enumerate(ladder.video):
+        scale = ",".join(output_filters(rendition.width, rendition.height))
+        graph.append(f"{labels[i]}{scale}[v{i}]")
+    whole = Chunk(0, 0, total_frames(info, norm), 0.0, info.duration_s)
+    force = ",".join(f"{t:.6f}" for t in keyframe_times(whole, norm, settings.segment_s))
+    args = ["-i", str(source), "-filter_complex", ";".join(graph)]
+    for i, rendition in enumerate(ladder.video):
+        args += ["-map", f"[v{i}]", "-an", *x264_args(rendition, settings)]
+        args += ["-force_key_frames", force, "-f", "mp4", str(out_dir / f"{rendition.name}.mp4")]
+    audio_map = "0:a:0"
+    if info.audio is None:
+        args = [*args[:2], *audio_input_args(source, info, ladder.audio), *args[2:]]
+        audio_map = "1:a:0"
+    audio_out = out_dir / f"{ladder.audio.name}.mp4"
+    duration = audio_duration(norm.time_of(whole.end_frame), rung=ladder.audio)
+    return [*args, "-map", audio_map, *audio_output_args(duration, ladder.audio, audio_out)]

@@ -1,0 +1,77 @@
+"""The media layer's one exception tree.
+
+    MediaError
+    ├── InvalidMedia        the uploaded source is unusable (the uploader's fault; message says why)
+    ├── EncodeFailed        ffmpeg failed on a valid source (our fault; carries the stderr tail)
+    │   └── EncodeTimeout   ffmpeg ran past its deadline and was killed
+    ├── EncodeCancelled     the owner asked to stop; the process was killed
+    └── InvalidAsset        the packaged output failed validation (our fault; never publish it)
+
+Lower-level errors (PyAV's, OSError from the subprocess) are translated once, where they happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+
+class MediaError(Exception):
+    """Base of every error raised by `vodstack.pipeline.media`."""
+
+
+class InvalidReason(StrEnum):
+    """Why a source was rejected; stable machine codes for the API and the job record."""
+
+    EMPTY = "empty"
+    NOT_MEDIA = "not_media"
+    NO_VIDEO = "no_video"
+    UNDECODABLE = "undecodable"
+    TRUNCATED = "truncated"
+    ZERO_DURATION = "zero_duration"
+    TOO_LONG = "too_long"
+    TOO_LARGE = "too_large"
+
+
+class InvalidMedia(MediaError):
+    """The source cannot be processed; `str(exc)` is a message a person can act on."""
+
+    def __init__(self, reason: InvalidReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class EncodeFailed(MediaError):
+    """An ffmpeg run failed; `stderr_tail` holds the last lines it printed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        args: Sequence[str] = (),
+        returncode: int | None = None,
+        stderr_tail: str = "",
+    ) -> None:
+        detail = f"{message}\n{stderr_tail}" if stderr_tail else message
+        super().__init__(detail)
+        self.message = message
+        self.command = tuple(args)
+        self.returncode = returncode
+        self.stderr_tail = stderr_tail
+
+
+class EncodeTimeout(EncodeFailed):
+    """ffmpeg exceeded its timeout and was terminated."""
+
+
+class EncodeCancelled(MediaError):
+    """The owner's cancel token was set; the ffmpeg process was terminated."""
+
+
+class InvalidAsset(MediaError):
+    """A packaged asset version is incomplete or inconsistent; `problems` lists every finding."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("asset failed validation: " + "; ".join(problems))
+        self.problems = tuple(problems)

@@ -1,0 +1,98 @@
+"""CMAF packaging: one joined rendition file -> `init.mp4` + numbered 4 s `seg_NNNNN.m4s`.
+
+ffmpeg's HLS muxer does the cutting (`-c copy`, fMP4 segments, a cut at the first keyframe at or
+after every multiple of 4 s; the encode put one exactly there). Segment numbers start at 1,
+matching DASH's default `startNumber`. Everything a manifest states about a rendition is then
+measured from the written files (`describe_rendition`), so a rendition packaged in one process
+can be described in another from the directory alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vodstack.pipeline.media.dash import mpd
+from vodstack.pipeline.media.errors import InvalidAsset
+from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.hls import multivariant_playlist, write_media_playlist
+from vodstack.pipeline.media.rendition import (
+    FIRST_SEGMENT_NUMBER,
+    INIT_NAME,
+    MEDIA_PLAYLIST,
+    SEGMENT_PATTERN,
+    PackagedRendition,
+    RenditionKind,
+    describe_rendition,
+)
+
+
+def segment_rendition(
+    joined: Path,
+    out_dir: Path,
+    *,
+    segment_s: float = 4.0,
+    runner: FfmpegRunner | None = None,
+    cancel: CancelToken | None = None,
+    timeout_s: float | None = None,
+) -> PackagedRendition:
+    """Cut `joined` (one track) into `out_dir/init.mp4` + `seg_*.m4s` and write `index.m3u8`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scratch_playlist = out_dir / "ffmpeg.m3u8"
+    args = [
+        "-i",
+        str(joined),
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "hls",
+        "-hls_segment_type",
+        "fmp4",
+        "-hls_time",
+        f"{segment_s:g}",
+        "-hls_playlist_type",
+        "vod",
+        "-hls_list_size",
+        "0",
+        "-start_number",
+        str(FIRST_SEGMENT_NUMBER),
+        "-hls_fmp4_init_filename",
+        INIT_NAME,
+        "-hls_segment_filename",
+        str(out_dir / SEGMENT_PATTERN),
+        str(scratch_playlist),
+    ]
+    try:
+        (runner or FfmpegRunner()).run(args, cancel=cancel, timeout_s=timeout_s)
+    finally:
+        # The muxer's own playlist is replaced by ours, written from measured segments.
+        scratch_playlist.unlink(missing_ok=True)
+    rendition = describe_rendition(out_dir)
+    write_media_playlist(out_dir / MEDIA_PLAYLIST, rendition)
+    return rendition
+
+
+MASTER_PLAYLIST = "master.m3u8"
+DASH_MANIFEST = "manifest.mpd"
+
+
+@dataclass(frozen=True, slots=True)
+class Manifests:
+    master: Path
+    mpd: Path
+
+
+def write_manifests(root: Path, renditions: Sequence[PackagedRendition]) -> Manifests:
+    """Write `master.m3u8` and `manifest.mpd` for the renditions packaged under `root`."""
+    video = [r for r in renditions if r.kind is RenditionKind.VIDEO]
+    audio = [r for r in renditions if r.kind is RenditionKind.AUDIO]
+    if not video or len(audio) != 1:
+        raise InvalidAsset([f"need video renditions and one audio, got {len(video)}/{len(audio)}"])
+    master = root / MASTER_PLAYLIST
+    master.write_text(multivariant_playlist(video, audio[0], MEDIA_PLAYLIST), encoding="utf-8")
+    manifest = root / DASH_MANIFEST
+    manifest.write_text(mpd(video, audio[0]), encoding="utf-8")
+    return Manifests(master=master, mpd=manifest)

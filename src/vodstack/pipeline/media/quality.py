@@ -1,0 +1,163 @@
+"""VMAF per rendition on a sample of segments, against the normalized source.
+
+For each sampled segment, the packaged segment (init + media) is the distorted input and the
+source frames of the same grid range (same normalization as the encode) the reference; both are
+scaled to the top rendition's size, as VMAF is meant to be read at the viewing size. The bundled
+ffmpeg's libvmaf carries the `vmaf_v0.6.1` model built in, so no model file is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from vodstack.pipeline.media.encode import grid_window
+from vodstack.pipeline.media.errors import EncodeFailed
+from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.normalize import Normalization
+from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, RenditionKind, Segment
+
+VMAF_MODEL = "vmaf_v0.6.1"
+QUALITY_NAME = "quality.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentScore:
+    number: int
+    vmaf_mean: float
+    vmaf_min: float
+
+
+@dataclass(frozen=True, slots=True)
+class RenditionQuality:
+    """VMAF of one rendition over its sampled segments."""
+
+    name: str
+    width: int
+    height: int
+    vmaf_mean: float
+    vmaf_min: float
+    segments: tuple[SegmentScore, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QualityReport:
+    """The content of `quality.json`."""
+
+    model: str
+    reference_width: int
+    reference_height: int
+    renditions: tuple[RenditionQuality, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def write(self, path: Path) -> Path:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+def sample_segments(segments: Sequence[Segment], samples: int) -> list[Segment]:
+    """Up to `samples` segments spread evenly over the title, first and last included."""
+    if samples <= 0 or not segments:
+        return []
+    if samples == 1 or len(segments) == 1:
+        return [segments[len(segments) // 2]]
+    count = min(samples, len(segments))
+    picks = sorted({round(i * (len(segments) - 1) / (count - 1)) for i in range(count)})
+    return [segments[i] for i in picks]
+
+
+def measure_quality(
+    source: Path,
+    norm: Normalization,
+    root: Path,
+    renditions: Sequence[PackagedRendition],
+    *,
+    samples: int = 3,
+    threads: int = 2,
+    out_path: Path | None = None,
+    runner: FfmpegRunner | None = None,
+    cancel: CancelToken | None = None,
+) -> QualityReport:
+    """VMAF for every video rendition under `root`; writes `quality.json` when `out_path` is set."""
+    video = [r for r in renditions if r.kind is RenditionKind.VIDEO]
+    top = max(video, key=lambda r: r.width * r.height)
+    runner = runner or FfmpegRunner()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="vmaf-") as scratch:
+        for rendition in video:
+            scores = [
+                _score_segment(
+                    source,
+                    norm,
+                    root / rendition.name,
+                    segment,
+                    top,
+                    Path(scratch),
+                    threads,
+                    runner,
+                    cancel,
+                )
+                for segment in sample_segments(rendition.segments, samples)
+            ]
+            results.append(
+                RenditionQuality(
+                    name=rendition.name,
+                    width=rendition.width,
+                    height=rendition.height,
+                    vmaf_mean=round(statistics.fmean(s.vmaf_mean for s in scores), 2),
+                    vmaf_min=round(min(s.vmaf_min for s in scores), 2),
+                    segments=tuple(scores),
+                )
+            )
+    report = QualityReport(VMAF_MODEL, top.width, top.height, tuple(results))
+    if out_path is not None:
+        report.write(out_path)
+    return report
+
+
+def _score_segment(
+    source: Path,
+    norm: Normalization,
+    rendition_dir: Path,
+    segment: Segment,
+    top: PackagedRendition,
+    scratch: Path,
+    threads: int,
+    runner: FfmpegRunner,
+    cancel: CancelToken | None,
+) -> SegmentScore:
+    distorted = scratch / f"{rendition_dir.name}_{segment.number}.mp4"
+    distorted.write_bytes(
+        (rendition_dir / INIT_NAME).read_bytes() + (rendition_dir / segment.filename).read_bytes()
+    )
+    first = round(segment.start_s * norm.fps)
+    end = first + round(segment.duration_s * norm.fps)
+    ref_inputs, ref_window = grid_window(source, norm, first, end)
+    size = f"scale={top.width}:{top.height}:flags=bicubic,setsar=1,format=yuv420p"
+    log = scratch / f"{rendition_dir.name}_{segment.number}.json"
+    graph = ";".join(
+        [
+            f"[0:v]setpts=PTS-STARTPTS,{size}[dist]",
+            f"[1:v]{','.join(ref_window)},{size}[ref]",
+            f"[dist][ref]libvmaf=model=version={VMAF_MODEL}:n_threads={threads}"
+            f":log_fmt=json:log_path={log}",
+        ]
+    )
+    args = ["-i", str(distorted), *ref_inputs, "-filter_complex", graph, "-f", "null", "-"]
+    runner.run(args, cancel=cancel)
+    return _read_score(log, segment.number)
+
+
+def _read_score(log: Path, number: int) -> SegmentScore:
+    try:
+        pooled = json.loads(log.read_text(encoding="utf-8"))["pooled_metrics"]["vmaf"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise EncodeFailed(f"VMAF produced no readable log for segment {number}") from exc
+    return SegmentScore(number, round(pooled["mean"], 2), round(pooled["min"], 2))

@@ -1,0 +1,140 @@
+"""Poster frame and trick-play thumbnails: JPEG sprite sheets every 10 s + a WebVTT index.
+
+The WebVTT file has one cue per interval, `sprite_NNN.jpg#xywh=x,y,w,h` (the media-fragment form
+players such as Video.js and Shaka use for seek previews); paths are relative to `thumbs/`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from vodstack.pipeline.media.errors import EncodeFailed
+from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.normalize import Normalization
+
+THUMBS_DIR = "thumbs"
+VTT_NAME = "thumbs.vtt"
+SPRITE_PATTERN = "sprite_%03d.jpg"
+POSTER_NAME = "poster.jpg"
+
+
+@dataclass(frozen=True, slots=True)
+class Trickplay:
+    """Sprite sheets and their WebVTT index."""
+
+    vtt: Path
+    sprites: tuple[Path, ...]
+    interval_s: float
+    thumb_width: int
+    thumb_height: int
+    columns: int
+    rows: int
+    count: int
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
+
+
+def _deinterlace(norm: Normalization) -> list[str]:
+    return ["bwdif=mode=send_frame:deint=all"] if norm.deinterlace else []
+
+
+def make_poster(
+    source: Path,
+    norm: Normalization,
+    duration_s: float,
+    out_path: Path,
+    *,
+    width: int = 1280,
+    at_s: float | None = None,
+    runner: FfmpegRunner | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """A JPEG poster from a frame at `at_s` (default: a third in), never wider than the source."""
+    width = _even(min(width, norm.width))
+    height = _even(width * norm.height / norm.width)
+    at = duration_s / 3 if at_s is None else min(max(0.0, at_s), duration_s)
+    filters = [*_deinterlace(norm), f"scale={width}:{height}", "setsar=1"]
+    args = ["-ss", f"{at:.3f}", "-i", str(source), "-map", "0:v:0", "-frames:v", "1"]
+    args += ["-vf", ",".join(filters), "-q:v", "3", "-update", "1", "-f", "image2"]
+    (runner or FfmpegRunner()).run([*args, str(out_path)], cancel=cancel)
+    if not out_path.is_file():
+        raise EncodeFailed(f"no poster frame could be extracted at {at:.1f} s")
+    return out_path
+
+
+def make_trickplay(
+    source: Path,
+    norm: Normalization,
+    duration_s: float,
+    out_dir: Path,
+    *,
+    interval_s: float = 10.0,
+    thumb_width: int = 160,
+    columns: int = 5,
+    rows: int = 5,
+    runner: FfmpegRunner | None = None,
+    cancel: CancelToken | None = None,
+) -> Trickplay:
+    """Sprite sheets of `columns` x `rows` thumbnails, one per `interval_s`, and `thumbs.vtt`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    thumb_height = _even(thumb_width * norm.height / norm.width)
+    filters = [
+        *_deinterlace(norm),
+        f"fps=fps=1/{interval_s:g}:round=down",
+        f"scale={thumb_width}:{thumb_height}",
+        "setsar=1",
+        f"tile={columns}x{rows}",
+    ]
+    args = ["-i", str(source), "-map", "0:v:0", "-vf", ",".join(filters)]
+    args += ["-q:v", "5", "-f", "image2", str(out_dir / SPRITE_PATTERN)]
+    (runner or FfmpegRunner()).run(args, cancel=cancel)
+    count = max(1, math.ceil(duration_s / interval_s - 1e-6))
+    per_sheet = columns * rows
+    sprites = tuple(out_dir / (SPRITE_PATTERN % (i + 1)) for i in range(-(-count // per_sheet)))
+    missing = [p.name for p in sprites if not p.is_file()]
+    if missing:
+        raise EncodeFailed(f"trick-play sprites missing: {', '.join(missing)}")
+    vtt = out_dir / VTT_NAME
+    vtt.write_text(
+        webvtt(count, duration_s, interval_s, thumb_width, thumb_height, columns, rows),
+        encoding="utf-8",
+    )
+    return Trickplay(
+        vtt, sprites, interval_s, thumb_width, thumb_height, columns, rows, count=count
+    )
+
+
+def webvtt(
+    count: int,
+    duration_s: float,
+    interval_s: float,
+    thumb_width: int,
+    thumb_height: int,
+    columns: int,
+    rows: int,
+) -> str:
+    """The WebVTT index: cue i covers [i x interval, (i+1) x interval) and points into a sheet."""
+    per_sheet = columns * rows
+    lines = ["WEBVTT", ""]
+    for i in range(count):
+        start, end = i * interval_s, min((i + 1) * interval_s, duration_s)
+        sheet, cell = divmod(i, per_sheet)
+        x, y = (cell % columns) * thumb_width, (cell // columns) * thumb_height
+        lines += [
+            f"{_timestamp(start)} --> {_timestamp(end)}",
+            f"{SPRITE_PATTERN % (sheet + 1)}#xywh={x},{y},{thumb_width},{thumb_height}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"

@@ -1,0 +1,63 @@
+"""The pipeline service: the jobs/uploads API, with the worker pool running in its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from vodstack.clients.catalog import CatalogClient
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
+from vodstack.pipeline.jobs.media_tasks import check_source
+from vodstack.pipeline.jobs.pool import WorkerPool
+from vodstack.pipeline.service.catalog_sync import sync_forever
+from vodstack.pipeline.service.routes import router
+from vodstack.pipeline.service.runtime import PipelineRuntime
+from vodstack.pipeline.service.uploads import SourceCheck
+
+SERVICE = "pipeline"
+_CATALOG_SYNC_S = 2.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    workers: bool = True,
+    executor_ref: str = DEFAULT_EXECUTOR,
+    check: SourceCheck = check_source,
+    catalog: CatalogClient | None = None,
+) -> FastAPI:
+    """The pipeline app; `workers=False` serves the API only (workers run elsewhere)."""
+    holder: dict[str, PipelineRuntime] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pipeline = PipelineRuntime.open(settings, check)
+        holder["runtime"] = pipeline
+        app.state.pipeline = pipeline
+        if workers:
+            pipeline.pool = WorkerPool(settings, executor_ref=executor_ref)
+            pipeline.pool.start()
+        client = catalog or CatalogClient(
+            settings.service_url("catalog"), timeout=settings.upstream_timeout_s
+        )
+        sync = asyncio.create_task(sync_forever(pipeline.queue, client, _CATALOG_SYNC_S))
+        try:
+            yield
+        finally:
+            sync.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sync
+            if catalog is None:
+                await client.aclose()
+            await asyncio.to_thread(pipeline.close)
+
+    def healthy() -> bool:
+        pipeline = holder.get("runtime")
+        return pipeline is not None and pipeline.healthy()
+
+    return create_service_app(SERVICE, routers=[router], lifespan=lifespan, health=healthy)

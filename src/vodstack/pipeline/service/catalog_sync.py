@@ -1,0 +1,45 @@
+"""Drains the publish outbox: tells the catalog which asset version of a title is available.
+
+Publishing never waits on the catalog; a job's `catalog_synced` flag stays false until the
+catalog has acknowledged, and this loop retries until it does (the catalog's PUT is idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from vodstack.clients.catalog import CatalogClient
+from vodstack.contracts.catalog import Availability
+from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.pipeline.jobs.queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+
+async def sync_once(queue: JobQueue, catalog: CatalogClient) -> int:
+    """Tell the catalog of every unsynced publish; returns how many were acknowledged."""
+    done = 0
+    for job_id, title_id, version in await run_in_threadpool(queue.unsynced_publications):
+        try:
+            await catalog.set_availability(title_id, Availability.AVAILABLE, version)
+        except UpstreamError as exc:
+            # The title is gone or refuses this version: retrying would not change that.
+            log.warning("catalog refused title %s version %s: %s", title_id, version, exc)
+        except ServiceUnavailable as exc:
+            log.info("catalog unavailable (%s); will retry publish of job %s", exc, job_id)
+            return done
+        await run_in_threadpool(queue.mark_synced, job_id)
+        done += 1
+    return done
+
+
+async def sync_forever(queue: JobQueue, catalog: CatalogClient, interval_s: float) -> None:
+    while True:
+        try:
+            await sync_once(queue, catalog)
+        except Exception:
+            log.exception("catalog sync failed")
+        await asyncio.sleep(interval_s)

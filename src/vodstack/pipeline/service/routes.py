@@ -1,0 +1,160 @@
+"""The pipeline's HTTP API (see contracts.pipeline for the endpoint list)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, BinaryIO
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from vodstack.contracts.pipeline import (
+    UPLOAD_LENGTH_HEADER,
+    UPLOAD_OFFSET_HEADER,
+    JobCreate,
+    JobDetail,
+    JobSummary,
+    UploadCreate,
+    UploadStatus,
+)
+from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from vodstack.pipeline.jobs.progress import job_detail, list_jobs
+from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError
+from vodstack.pipeline.service.runtime import PipelineRuntime
+from vodstack.pipeline.service.uploads import Uploads
+from vodstack.pipeline.storage import InvalidKeyError, validate_key, work_prefix
+
+router = APIRouter(prefix="/v1")
+_WRITE_BUFFER = 1024 * 1024
+
+
+def runtime(request: Request) -> PipelineRuntime:
+    pipeline: PipelineRuntime = request.app.state.pipeline
+    return pipeline
+
+
+Runtime = Annotated[PipelineRuntime, Depends(runtime)]
+
+
+def _detail(pipeline: PipelineRuntime, job_id: int) -> JobDetail:
+    try:
+        return job_detail(pipeline.sessions, job_id)
+    except JobNotFoundError as exc:
+        raise NotFound(f"No job {job_id}.", code="job_not_found") from exc
+
+
+@router.post("/jobs", status_code=201)
+def create_job(body: JobCreate, pipeline: Runtime) -> JobDetail:
+    try:
+        key = validate_key(body.source_key)
+    except InvalidKeyError as exc:
+        raise Invalid(str(exc), code="invalid_key") from exc
+    if not pipeline.store.exists(key):
+        raise NotFound(f"No object {key} in the store.", code="source_not_found")
+    return _detail(pipeline, pipeline.queue.create_job(body.title_id, key))
+
+
+@router.get("/jobs")
+def get_jobs(pipeline: Runtime, limit: int = Query(50, ge=1, le=500)) -> list[JobSummary]:
+    return list_jobs(pipeline.sessions, limit)
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, pipeline: Runtime) -> JobDetail:
+    return _detail(pipeline, job_id)
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel_job(job_id: int, pipeline: Runtime) -> JobDetail:
+    try:
+        pipeline.queue.cancel_job(job_id)
+    except JobNotFoundError as exc:
+        raise NotFound(f"No job {job_id}.", code="job_not_found") from exc
+    except JobFinishedError as exc:
+        raise Conflict(f"Job {job_id} has already finished.", code="job_finished") from exc
+    pipeline.store.delete_prefix(work_prefix(job_id))
+    return _detail(pipeline, job_id)
+
+
+def _offset_headers(response: Response, status: UploadStatus) -> None:
+    response.headers[UPLOAD_OFFSET_HEADER] = str(status.offset)
+    response.headers[UPLOAD_LENGTH_HEADER] = str(status.size)
+    response.headers["Cache-Control"] = "no-store"
+
+
+@router.post("/uploads", status_code=201)
+def create_upload(body: UploadCreate, pipeline: Runtime, response: Response) -> UploadStatus:
+    status = pipeline.uploads.create(body)
+    _offset_headers(response, status)
+    return status
+
+
+@router.head("/uploads/{upload_id}")
+def head_upload(upload_id: str, pipeline: Runtime) -> Response:
+    response = Response(status_code=200)
+    _offset_headers(response, pipeline.uploads.status(upload_id))
+    return response
+
+
+@router.get("/uploads/{upload_id}")
+def get_upload(upload_id: str, pipeline: Runtime, response: Response) -> UploadStatus:
+    status = pipeline.uploads.status(upload_id)
+    _offset_headers(response, status)
+    return status
+
+
+@router.patch("/uploads/{upload_id}")
+async def append_upload(
+    upload_id: str,
+    request: Request,
+    response: Response,
+    pipeline: Runtime,
+    upload_offset: Annotated[int, Header(alias=UPLOAD_OFFSET_HEADER, ge=0)],
+) -> UploadStatus:
+    lock = pipeline.upload_locks.setdefault(upload_id, asyncio.Lock())
+    if lock.locked():
+        raise Conflict("Another request is writing this upload.", code="upload_busy")
+    async with lock:
+        status = await _receive(pipeline, upload_id, upload_offset, request)
+    _offset_headers(response, status)
+    return status
+
+
+async def _receive(
+    pipeline: PipelineRuntime, upload_id: str, offset: int, request: Request
+) -> UploadStatus:
+    uploads = pipeline.uploads
+    status, handle = await run_in_threadpool(uploads.begin_append, upload_id, offset)
+    room = status.size - status.offset
+    received = 0
+    overflow = False
+    buffer = bytearray()
+    try:
+        async for chunk in request.stream():
+            take = chunk[: room - received - len(buffer)]
+            overflow = len(take) < len(chunk)
+            buffer += take
+            if len(buffer) >= _WRITE_BUFFER:
+                received += await run_in_threadpool(handle.write, bytes(buffer))
+                buffer.clear()
+            if overflow:
+                break
+    except ClientDisconnect:
+        pass  # keep every byte that arrived; the client resumes from HEAD's offset
+    finally:
+        # Shielded: a cancelled request must still flush what it received.
+        received += await asyncio.shield(run_in_threadpool(_flush, uploads, handle, bytes(buffer)))
+    if overflow:
+        raise PayloadTooLarge(
+            f"The body goes past the declared size of {status.size} bytes.", code="upload_overflow"
+        )
+    if status.offset + received == status.size:
+        return await run_in_threadpool(uploads.complete, upload_id)
+    return await run_in_threadpool(uploads.status, upload_id)
+
+
+def _flush(uploads: Uploads, handle: BinaryIO, tail: bytes) -> int:
+    written = handle.write(tail) if tail else 0
+    uploads.finish_append(handle)
+    return written

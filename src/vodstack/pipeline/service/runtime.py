@@ -1,0 +1,52 @@
+"""What the pipeline service holds while it runs: database, store, queue, uploads, workers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from vodstack.config.settings import Settings
+from vodstack.pipeline.jobs.database import open_database
+from vodstack.pipeline.jobs.models import Base
+from vodstack.pipeline.jobs.pool import WorkerPool
+from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.service.uploads import SourceCheck, UploadBase, Uploads
+from vodstack.pipeline.storage import ObjectStore, open_object_store
+
+
+@dataclass
+class PipelineRuntime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    queue: JobQueue
+    uploads: Uploads
+    pool: WorkerPool | None = None
+    upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, check: SourceCheck) -> PipelineRuntime:
+        engine, sessions = open_database(settings, Base, UploadBase)
+        store = open_object_store(settings)
+        queue = JobQueue(sessions, settings.pipeline)
+        uploads = Uploads(
+            sessions,
+            store,
+            queue,
+            settings.data_dir / "uploads",
+            max_bytes=settings.pipeline.max_upload_bytes,
+            check=check,
+        )
+        return cls(settings, engine, sessions, store, queue, uploads)
+
+    def healthy(self) -> bool:
+        return self.pool is None or len(self.pool.pids) > 0
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+        self.engine.dispose()

@@ -1,0 +1,38 @@
+"""Object storage for the pipeline: one interface, a local-directory backend (S3 later)."""
+
+from __future__ import annotations
+
+from vodstack.config.settings import Settings
+from vodstack.pipeline.storage.keys import (
+    InvalidKeyError,
+    asset_prefix,
+    master_key,
+    validate_key,
+    work_prefix,
+)
+from vodstack.pipeline.storage.local import LocalObjectStore
+from vodstack.pipeline.storage.objectstore import (
+    ObjectExistsError,
+    ObjectNotFoundError,
+    ObjectStore,
+    ObjectStoreError,
+)
+
+__all__ = [
+    "InvalidKeyError",
+    "LocalObjectStore",
+    "ObjectExistsError",
+    "ObjectNotFoundError",
+    "ObjectStore",
+    "ObjectStoreError",
+    "asset_prefix",
+    "master_key",
+    "open_object_store",
+    "validate_key",
+    "work_prefix",
+]
+
+
+def open_object_store(settings: Settings) -> ObjectStore:
+    """The configured object store: a directory under `data_dir/objects` for now."""
+    return LocalObjectStore(settings.data_dir / "objects")

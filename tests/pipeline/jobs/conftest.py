@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.pipeline.jobs.orchestration_fakes import FakeClock, FakeExecutor
+from vodstack.config.settings import PipelineSettings, Settings, load_settings
+from vodstack.pipeline.jobs.database import open_database
+from vodstack.pipeline.jobs.models import Base
+from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.worker import Worker
+from vodstack.pipeline.storage import LocalObjectStore, ObjectStore
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    pipeline = PipelineSettings(
+        workers=2, lease_s=3.0, poll_s=0.05, retry_backoff_s=1.0, max_attempts=3
+    )
+    return load_settings(data_dir=tmp_path / "data", pipeline=pipeline)
+
+
+@pytest.fixture
+def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    engine, factory = open_database(settings, Base)
+    yield factory
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def queue(sessions: sessionmaker[Session], settings: Settings, clock: FakeClock) -> JobQueue:
+    return JobQueue(sessions, settings.pipeline, clock)
+
+
+@pytest.fixture
+def store(settings: Settings) -> ObjectStore:
+    return LocalObjectStore(settings.data_dir / "objects")
+
+
+@pytest.fixture
+def worker(settings: Settings, queue: JobQueue, store: ObjectStore) -> Worker:
+    return Worker(
+        settings=settings,
+        queue=queue,
+        store=store,
+        executor=FakeExecutor(settings),
+        owner="test-host:1:0",
+        stop=threading.Event(),
+    )

@@ -1,0 +1,166 @@
+"""The orchestration driving the real media layer, on tiny synthesized clips."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.pipeline.jobs.orchestration_fakes import drain
+from vodstack.config.settings import PipelineSettings, Settings, load_settings
+from vodstack.contracts.pipeline import JobDetail
+from vodstack.pipeline.jobs.database import open_database
+from vodstack.pipeline.jobs.media_tasks import MediaTaskExecutor
+from vodstack.pipeline.jobs.models import Base
+from vodstack.pipeline.jobs.progress import job_detail
+from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
+from vodstack.pipeline.jobs.worker import Worker
+from vodstack.pipeline.media import Pattern, make_synthetic, validate_asset
+from vodstack.pipeline.storage import LocalObjectStore
+
+# A reduced ladder for a 320x240 source: two rungs, cheap bitrates.
+TEST_LADDER = [(144, 150), (240, 300)]
+CHUNK_S = 4.0  # one 4 s segment per chunk: the smallest chunk the media layer makes
+
+
+def _settings(data_dir: Path) -> Settings:
+    pipeline = PipelineSettings(
+        chunk_s=CHUNK_S, ladder=TEST_LADDER, encoder_threads=1, lease_s=5.0, poll_s=0.05
+    )
+    return load_settings(data_dir=data_dir, pipeline=pipeline)
+
+
+def _clip(path: Path, seconds: float) -> Path:
+    return make_synthetic(path, Pattern.TESTSRC2, duration_s=seconds, width=320, height=240)
+
+
+def _submit(
+    settings: Settings, clip: Path
+) -> tuple[int, sessionmaker[Session], Callable[[], None]]:
+    engine, sessions = open_database(settings, Base)
+    LocalObjectStore(settings.data_dir / "objects").put_file("masters/1/m.mp4", clip)
+    job_id = JobQueue(sessions, settings.pipeline).create_job(1, "masters/1/m.mp4")
+    return job_id, sessions, engine.dispose
+
+
+def test_a_real_clip_is_encoded_packaged_and_published(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data")
+    job_id, sessions, close = _submit(settings, _clip(tmp_path / "clip.mp4", 5))
+    store = LocalObjectStore(settings.data_dir / "objects")
+    worker = Worker(
+        settings=settings,
+        queue=JobQueue(sessions, settings.pipeline),
+        store=store,
+        executor=MediaTaskExecutor(settings),
+        owner="test:1:0",
+        stop=threading.Event(),
+    )
+    drain(worker)
+    job = job_detail(sessions, job_id)
+    close()
+    assert job.state is JobState.SUCCEEDED, job.error
+    assert [r.rendition for r in job.renditions] == ["v144p", "v240p"]
+    assert all(r.chunks_total == 2 for r in job.renditions)  # 5 s in 4 s chunks
+    root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
+    report = validate_asset(root)
+    assert {r.name for r in report.renditions} >= {"v144p", "v240p"}
+    assert json.loads((root / "asset.json").read_text())["job_id"] == job_id
+    assert store.list("work/") == []
+
+
+def _wait(check: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.03)
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """Starts `vodstack jobs work` (controller + 2 worker processes) in its own session."""
+    started: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "VODSTACK_PIPELINE__CHUNK_S": str(CHUNK_S),
+        "VODSTACK_PIPELINE__LADDER": json.dumps(TEST_LADDER),
+        "VODSTACK_PIPELINE__ENCODER_THREADS": "1",
+        "VODSTACK_PIPELINE__LEASE_S": "5",
+        "VODSTACK_PIPELINE__POLL_S": "0.05",
+    }
+    command = [sys.executable, "-m", "vodstack", "jobs", "work", "--workers", "2"]
+    command += ["--data-dir", str(tmp_path / "data")]
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            command, env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _encodes(job: JobDetail, state: TaskState) -> dict[str, tuple[float | None, int, int]]:
+    return {
+        t.name: (t.finished_at, t.attempts, t.executions)
+        for t in job.tasks
+        if t.kind is TaskKind.ENCODE and t.state is state
+    }
+
+
+@pytest.mark.slow
+def test_kill_9_mid_encoding_then_restart_completes_without_rerunning_finished_tasks(
+    tmp_path: Path, platform: Callable[[], subprocess.Popen[bytes]]
+) -> None:
+    settings = _settings(tmp_path / "data")
+    job_id, sessions, close = _submit(settings, _clip(tmp_path / "clip.mp4", 16))
+    first = platform()
+
+    def mid_encoding() -> bool:
+        job = job_detail(sessions, job_id)
+        return len(_encodes(job, TaskState.SUCCEEDED)) >= 2 and bool(
+            _encodes(job, TaskState.RUNNING)
+        )
+
+    _wait(mid_encoding, 120)
+    os.killpg(first.pid, signal.SIGKILL)  # the controller, its workers and their ffmpeg
+    first.wait()
+    frozen = job_detail(sessions, job_id)
+    finished = _encodes(frozen, TaskState.SUCCEEDED)
+    interrupted = _encodes(frozen, TaskState.RUNNING)
+    assert interrupted, "the kill landed while chunks were encoding"
+    assert frozen.state is JobState.RUNNING
+
+    second = platform()
+    _wait(lambda: job_detail(sessions, job_id).state.terminal, 180)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(60) == 0
+
+    job = job_detail(sessions, job_id)
+    close()
+    assert job.state is JobState.SUCCEEDED, job.error
+    after = {t.name: t for t in job.tasks}
+    for name, (finished_at, attempts, executions) in finished.items():
+        task = after[name]
+        assert (task.finished_at, task.attempts, task.executions) == (
+            finished_at, attempts, executions,
+        ), f"{name} was run again"  # fmt: skip
+    for name, (_, attempts, _) in interrupted.items():
+        assert after[name].attempts == attempts + 1, f"{name} was not resumed exactly once"
+    root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
+    validate_asset(root)

@@ -1,0 +1,83 @@
+"""The media chain end to end, as the orchestrator runs it (sequentially), for the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vodstack.pipeline.media import (
+    AudioRung,
+    EncoderSettings,
+    Ladder,
+    Normalization,
+    PackagedRendition,
+    ResolvedLadder,
+    Rung,
+    SourceInfo,
+    concat_chunks,
+    describe_rendition,
+    encode_audio,
+    encode_chunk,
+    make_poster,
+    make_trickplay,
+    measure_quality,
+    plan_chunks,
+    plan_normalization,
+    probe,
+    resolve_ladder,
+    segment_rendition,
+    write_manifests,
+)
+
+# A reduced ladder for 320x240 sources: two video rungs and the standard audio rung.
+TEST_LADDER = Ladder(
+    video=(
+        Rung("v120p", 120, 150, 225, 300),
+        Rung("v240p", 240, 400, 600, 800),
+    ),
+    audio=AudioRung(),
+)
+FAST = EncoderSettings(preset="ultrafast", threads=1)
+
+
+@dataclass(frozen=True)
+class BuiltAsset:
+    source: Path
+    info: SourceInfo
+    norm: Normalization
+    ladder: ResolvedLadder
+    root: Path
+    renditions: tuple[PackagedRendition, ...]
+
+
+def build_asset(source: Path, work: Path, *, chunk_s: float = 8.0) -> BuiltAsset:
+    """The media chain end to end, as the orchestrator runs it (sequentially here)."""
+    info = probe(source)
+    norm = plan_normalization(info)
+    ladder = resolve_ladder(TEST_LADDER, norm)
+    chunks = plan_chunks(info, norm, chunk_s=chunk_s)
+    root = work / "asset"
+    root.mkdir()
+    renditions = []
+    for rendition in ladder.video:
+        parts = [
+            encode_chunk(
+                source,
+                norm,
+                chunk,
+                rendition,
+                work / f"{rendition.name}_{chunk.index}.mp4",
+                settings=FAST,
+            ).path
+            for chunk in chunks
+        ]
+        joined = concat_chunks(parts, work / f"{rendition.name}.mp4")
+        renditions.append(segment_rendition(joined.path, root / rendition.name))
+    audio = encode_audio(source, info, norm, ladder.audio, work / "audio.mp4")
+    renditions.append(segment_rendition(audio.path, root / ladder.audio.name))
+    described = tuple(describe_rendition(root / r.name) for r in renditions)
+    write_manifests(root, described)
+    make_poster(source, norm, info.duration_s, root / "poster.jpg")
+    make_trickplay(source, norm, info.duration_s, root / "thumbs")
+    measure_quality(source, norm, root, described, samples=2, out_path=root / "quality.json")
+    return BuiltAsset(source, info, norm, ladder, root, described)
