@@ -1,0 +1,120 @@
+"""The playback service's API (internal; the gateway is its only public face).
+
+The gateway has already resolved who is watching (account, plan, profile) and where (region);
+the playback service trusts those fields from its callers on the internal network.
+
+    POST /v1/sessions                              PlaybackRequest -> PlaybackStart (201);
+                                                   404 title_not_found (or above the profile's
+                                                   maturity), 409 not_playable, 409 stream_limit,
+                                                   409 no_allowed_rendition
+    GET  /v1/sessions/{id}?account_id=             -> PlaySession; 404 play_session_not_found
+    POST /v1/sessions/{id}/heartbeat?account_id=   Heartbeat -> PlaySession; 409 session_ended
+    POST /v1/sessions/{id}/stop?account_id=        Stop -> PlaySession (idempotent)
+    GET  /v1/sessions/{id}/master.m3u8?account_id= -> HLS master, renditions above the plan's
+                                                   max height removed
+    GET  /v1/sessions/{id}/{rendition}/{playlist}?account_id=
+                                                   -> HLS media playlist, segment URIs absolute
+                                                   and signed on the session's first edge
+    GET  /v1/sessions/{id}/manifest.mpd?account_id= -> DASH MPD, filtered, one BaseURL per edge
+    GET  /v1/accounts/{account_id}/streams         -> list[PlaySession] (active ones)
+    GET  /v1/bookmarks/{profile_id}/{title_id}     -> Bookmark; 404 bookmark_not_found
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from vodstack.contracts.common import Maturity
+
+HLS_MIME = "application/vnd.apple.mpegurl"
+DASH_MIME = "application/dash+xml"
+#: Where the gateway serves a session's filtered manifests (`master.m3u8`, `manifest.mpd`,
+#: `{rendition}/{playlist}`); relative URIs in the master resolve under it.
+PUBLIC_PLAYBACK_PREFIX = "/api/playback"
+
+
+def public_manifest_path(session_id: str, file: str) -> str:
+    return f"{PUBLIC_PLAYBACK_PREFIX}/{session_id}/{file}"
+
+
+RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
+RenditionName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
+
+
+class PlaybackRequest(BaseModel):
+    """What the gateway knows about a viewer pressing play."""
+
+    account_id: int = Field(ge=1)
+    profile_id: int = Field(ge=1)
+    maturity: Maturity
+    max_height: int = Field(ge=1, description="The plan's highest rendition height")
+    max_streams: int = Field(ge=1, description="The plan's concurrent-stream limit")
+    title_id: int = Field(ge=1)
+    region: RegionName | None = None
+
+
+class PlaybackStart(BaseModel):
+    """Everything a player needs to play: where, with which key, from which position."""
+
+    play_session_id: str
+    title_id: int
+    title_name: str
+    asset_version: str
+    #: Edge base URLs, best first (same region and healthy first, origin last).
+    edges: list[str]
+    #: The asset's path on every edge, e.g. `/v/12/3f2a/`; `edge + asset_path + file + ?t=token`.
+    asset_path: str
+    token: str
+    token_expires_at: datetime
+    #: Gateway paths of the session's filtered manifests (relative to the gateway's URL).
+    hls_url: str
+    dash_url: str
+    max_height: int
+    resume_position_s: float
+    heartbeat_interval_s: float
+
+
+class EndReason(StrEnum):
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+    #: No heartbeat within the timeout: the player vanished (closed tab, lost network).
+    TIMED_OUT = "timed_out"
+
+
+class PlaySession(BaseModel):
+    play_session_id: str
+    account_id: int
+    profile_id: int
+    title_id: int
+    asset_version: str
+    region: str | None
+    started_at: datetime
+    last_heartbeat_at: datetime
+    position_s: float
+    rendition: str | None
+    ended_at: datetime | None
+    end_reason: EndReason | None
+    #: Whether it counts against the plan now (not ended, heartbeat within the timeout).
+    active: bool
+
+
+class Heartbeat(BaseModel):
+    position_s: float = Field(ge=0, le=48 * 3600)
+    rendition: RenditionName | None = None
+
+
+class Stop(BaseModel):
+    position_s: float | None = Field(None, ge=0, le=48 * 3600)
+    #: Played to the end: the next start begins at 0 instead of resuming.
+    completed: bool = False
+
+
+class Bookmark(BaseModel):
+    profile_id: int
+    title_id: int
+    position_s: float
+    updated_at: datetime

@@ -1,0 +1,145 @@
+"""The player's side of the public API: log in, choose a profile, find a title, play, heartbeat.
+
+It speaks to the gateway exactly as the web page does: cookie session, the CSRF cookie echoed in
+`X-CSRF-Token` on every unsafe request, JSON bodies, the platform's error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from vodstack.contracts.catalog import Availability, TitlePage
+from vodstack.contracts.playback import Heartbeat, PlaybackStart, PlaySession, Stop
+
+CSRF_COOKIE = "vodstack_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_PAGE = 100
+
+
+class GatewayError(RuntimeError):
+    """The gateway refused a request; carries its status and the platform's error code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{message} ({status} {code})")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _raise_for(response: httpx.Response) -> httpx.Response:
+    if response.status_code < 400:
+        return response
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "error", response.text[:200] or response.reason_phrase
+    raise GatewayError(response.status_code, code, message)
+
+
+class GatewaySession:
+    """One viewer's session with the gateway (a cookie jar, like one browser)."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0, client: httpx.Client | None = None):
+        self.base_url = base_url.rstrip("/")
+        self._http = client or httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GatewaySession:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _csrf(self) -> str:
+        token = self._http.cookies.get(CSRF_COOKIE)
+        if token is None:
+            self._http.get("/healthz")  # any response hands out the CSRF cookie
+            token = self._http.cookies.get(CSRF_COOKIE)
+        if token is None:
+            raise GatewayError(0, "csrf_unavailable", "the gateway handed out no CSRF cookie")
+        return token
+
+    def send(
+        self, method: str, path: str, body: dict[str, Any] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """An unsafe request (POST, PUT, ...) with the CSRF header and a JSON body."""
+        headers = {CSRF_HEADER: self._csrf()}
+        response = self._http.request(method, path, json=body or {}, headers=headers, **kwargs)
+        return _raise_for(response)
+
+    def post(self, path: str, body: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        return self.send("POST", path, body, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return _raise_for(self._http.get(path, **kwargs))
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    # -- the viewer ----------------------------------------------------------------------------
+
+    def log_in(self, email: str, password: str) -> None:
+        self.post("/api/auth/login", {"email": email, "password": password})
+
+    def choose_profile(self, name: str | None = None) -> int:
+        """Watch as the profile called `name` (default: the account's first profile)."""
+        profiles: list[dict[str, Any]] = self.get("/api/profiles").json()
+        chosen = [p for p in profiles if name is None or p["name"].lower() == name.lower()]
+        if not chosen:
+            names = ", ".join(p["name"] for p in profiles)
+            raise GatewayError(404, "profile_not_found", f"no profile {name!r} (have: {names})")
+        profile_id = int(chosen[0]["id"])
+        self.post(f"/api/profiles/{profile_id}/select")
+        return profile_id
+
+    def find_title(self, title: str) -> int:
+        """A title id from an id or a name (exact name first, then the best search match)."""
+        if title.isdigit():
+            return int(title)
+        items = self.get("/api/search", params={"q": title, "limit": 20}).json()["items"]
+        exact = [item for item in items if item["name"].lower() == title.lower()]
+        found = exact or items
+        if not found:
+            raise GatewayError(404, "title_not_found", f"no title matches {title!r}")
+        return int(found[0]["id"])
+
+    def first_available(self) -> int:
+        """The newest title that can be played now."""
+        offset = 0
+        while True:
+            params = {"limit": _PAGE, "offset": offset, "sort": "new"}
+            page = TitlePage.model_validate_json(self.get("/api/titles", params=params).content)
+            for item in page.items:
+                if item.availability is Availability.AVAILABLE:
+                    return item.id
+            offset += _PAGE
+            if offset >= page.total:
+                raise GatewayError(404, "nothing_playable", "no title is available to play yet")
+
+    # -- playback ------------------------------------------------------------------------------
+
+    def start(self, title_id: int, region: str | None = None) -> PlaybackStart:
+        params = {"region": region} if region else {}
+        response = self.post(f"/api/playback/{title_id}/start", params=params)
+        return PlaybackStart.model_validate_json(response.content)
+
+    def heartbeat(self, session_id: str, position_s: float, rendition: str | None) -> PlaySession:
+        body = Heartbeat(position_s=position_s, rendition=rendition).model_dump(mode="json")
+        response = self.post(f"/api/playback/{session_id}/heartbeat", body)
+        return PlaySession.model_validate_json(response.content)
+
+    def stop(self, session_id: str, position_s: float, completed: bool) -> PlaySession:
+        body = Stop(position_s=position_s, completed=completed).model_dump(mode="json")
+        response = self.post(f"/api/playback/{session_id}/stop", body)
+        return PlaySession.model_validate_json(response.content)
+
+    def text(self, path_or_url: str) -> str:
+        """A manifest served by the gateway (a path, or a URL relative to one)."""
+        return self.get(path_or_url).text

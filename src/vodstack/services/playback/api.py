@@ -1,0 +1,99 @@
+"""HTTP routes of the playback service: thin adapters from the contract to `PlaybackService`.
+
+Routes that touch the database are plain `def` (FastAPI runs them in its threadpool); `start`
+is async because it awaits the catalog and hands its blocking steps to threads itself.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from vodstack.contracts.playback import (
+    DASH_MIME,
+    HLS_MIME,
+    Bookmark,
+    Heartbeat,
+    PlaybackRequest,
+    PlaybackStart,
+    PlaySession,
+    Stop,
+)
+from vodstack.services.playback.service import PlaybackService
+
+
+def _service(request: Request) -> PlaybackService:
+    return cast(PlaybackService, request.app.state.playback)
+
+
+Service = Annotated[PlaybackService, Depends(_service)]
+SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+AccountId = Annotated[int, Query(ge=1, description="The account the caller acts for")]
+Rendition = Annotated[str, Path(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
+Playlist = Annotated[str, Path(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\.m3u8$")]
+
+# Manifests carry a session's token: never cached by shared caches or stored by browsers.
+_PRIVATE = {"Cache-Control": "private, no-store"}
+
+sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+accounts = APIRouter(prefix="/v1/accounts", tags=["streams"])
+bookmarks = APIRouter(prefix="/v1/bookmarks", tags=["bookmarks"])
+
+ROUTERS = (sessions, accounts, bookmarks)
+
+
+@sessions.post("", status_code=status.HTTP_201_CREATED)
+async def start(body: PlaybackRequest, service: Service) -> PlaybackStart:
+    return await service.start(body)
+
+
+@sessions.get("/{session_id}")
+def get_session(session_id: SessionId, account_id: AccountId, service: Service) -> PlaySession:
+    return service.session(session_id, account_id)
+
+
+@sessions.post("/{session_id}/heartbeat")
+def heartbeat(
+    session_id: SessionId, account_id: AccountId, body: Heartbeat, service: Service
+) -> PlaySession:
+    return service.heartbeat(session_id, account_id, body.position_s, body.rendition)
+
+
+@sessions.post("/{session_id}/stop")
+def stop(session_id: SessionId, account_id: AccountId, body: Stop, service: Service) -> PlaySession:
+    return service.stop(session_id, account_id, body.position_s, body.completed)
+
+
+@sessions.get("/{session_id}/master.m3u8", response_class=Response)
+def master(session_id: SessionId, account_id: AccountId, service: Service) -> Response:
+    text = service.master_playlist(session_id, account_id)
+    return Response(text, media_type=HLS_MIME, headers=_PRIVATE)
+
+
+@sessions.get("/{session_id}/manifest.mpd", response_class=Response)
+def mpd(session_id: SessionId, account_id: AccountId, service: Service) -> Response:
+    text = service.mpd(session_id, account_id)
+    return Response(text, media_type=DASH_MIME, headers=_PRIVATE)
+
+
+@sessions.get("/{session_id}/{rendition}/{playlist}", response_class=Response)
+def media_playlist(
+    session_id: SessionId,
+    rendition: Rendition,
+    playlist: Playlist,
+    account_id: AccountId,
+    service: Service,
+) -> Response:
+    text = service.media_playlist(session_id, account_id, f"{rendition}/{playlist}")
+    return Response(text, media_type=HLS_MIME, headers=_PRIVATE)
+
+
+@accounts.get("/{account_id}/streams")
+def active_streams(account_id: int, service: Service) -> list[PlaySession]:
+    return service.active_streams(account_id)
+
+
+@bookmarks.get("/{profile_id}/{title_id}")
+def bookmark(profile_id: int, title_id: int, service: Service) -> Bookmark:
+    return service.bookmark(profile_id, title_id)

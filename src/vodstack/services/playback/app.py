@@ -1,0 +1,103 @@
+"""The playback service process: `create_app(settings)` wires database, catalog, CDN and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from vodstack.cdn.health import HealthMonitor
+from vodstack.cdn.steering import Steering
+from vodstack.cdn.tokens import TokenSigner
+from vodstack.cdn.topology import Topology
+from vodstack.clients.catalog import CatalogClient
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.pipeline.storage import open_object_store
+from vodstack.services.playback.api import ROUTERS
+from vodstack.services.playback.assets import AssetFiles
+from vodstack.services.playback.clock import Clock, utc_now
+from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
+from vodstack.services.playback.models import Base
+from vodstack.services.playback.service import Collaborators, PlaybackService
+from vodstack.services.playback.store import SessionStore
+
+SERVICE = "playback"
+
+log = logging.getLogger(__name__)
+
+
+class _Database:
+    """The engine the lifespan opened, so /healthz can check the database is answering."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+
+    def healthy(self) -> bool:
+        if self.engine is None:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            log.warning("database health check failed", exc_info=True)
+            return False
+        return True
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    edges: EdgeRanker | None = None,
+    catalog_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The playback app. `clock`, `edges` and `catalog_transport` are for tests.
+
+    Without `edges`, the CDN's steering ranks them, fed by a health monitor this app owns.
+    """
+    database = _Database()
+    topology = Topology.from_settings(settings)
+    monitor = HealthMonitor.from_settings(settings, topology.edges)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url(SERVICE))
+        catalog = CatalogClient(
+            settings.service_url("catalog"),
+            timeout=settings.upstream_timeout_s,
+            transport=catalog_transport,
+        )
+        try:
+            create_schema(engine, Base)
+            store = SessionStore(
+                make_sessionmaker(engine),
+                timedelta(seconds=settings.playback.stream_timeout_s),
+                clock,
+            )
+            parts = Collaborators(
+                store=store,
+                catalog=catalog,
+                assets=AssetFiles(open_object_store(settings)),
+                edges=edges or SteeringEdges(Steering(topology, monitor)),
+                signer=TokenSigner.from_settings(settings),
+            )
+            app.state.playback = PlaybackService(parts, settings.playback, clock)
+            database.engine = engine
+            if edges is None:
+                await monitor.start()
+            yield
+        finally:
+            await monitor.stop()
+            database.engine = None
+            await catalog.aclose()
+            engine.dispose()
+
+    return create_service_app(SERVICE, routers=ROUTERS, lifespan=lifespan, health=database.healthy)

@@ -1,0 +1,86 @@
+"""The playback service's tables: play sessions, bookmarks, and one lock row per account."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, Float, Index, Integer, String, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from vodstack.contracts.playback import EndReason
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on SQLite (which drops tzinfo) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PlaySessionRow(Base):
+    __tablename__ = "play_sessions"
+    __table_args__ = (Index("ix_play_sessions_account_open", "account_id", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    profile_id: Mapped[int] = mapped_column(Integer)
+    title_id: Mapped[int] = mapped_column(Integer)
+    asset_version: Mapped[str] = mapped_column(String(128))
+    region: Mapped[str | None] = mapped_column(String(32))
+    max_height: Mapped[int] = mapped_column(Integer)
+    #: The ranked edge base URLs handed out at start; manifests are signed on the first.
+    edges: Mapped[list[str]] = mapped_column(JSON)
+    token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    position_s: Mapped[float] = mapped_column(Float, default=0.0)
+    rendition: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[EndReason | None] = mapped_column(
+        Enum(
+            EndReason,
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda members: [member.value for member in members],
+        )
+    )
+
+
+class BookmarkRow(Base):
+    __tablename__ = "bookmarks"
+
+    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position_s: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccountLockRow(Base):
+    """Written first in a start's transaction, so two starts of one account run one at a time."""
+
+    __tablename__ = "account_locks"
+
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(UTCDateTime())

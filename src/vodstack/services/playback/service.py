@@ -1,0 +1,261 @@
+"""Playback logic: entitlement, the concurrent-stream limit, signing, resume, manifests.
+
+Errors are raised from `core.errors` (the one HTTP mapping lives in `core.app`); the store's and
+the manifest filter's own exceptions are translated here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from vodstack.cdn.tokens import TokenSigner, asset_prefix
+from vodstack.config.settings import PlaybackSettings
+from vodstack.contracts.catalog import Availability, Title
+from vodstack.contracts.common import Maturity
+from vodstack.contracts.playback import (
+    Bookmark,
+    PlaybackRequest,
+    PlaybackStart,
+    PlaySession,
+    public_manifest_path,
+)
+from vodstack.core.errors import Conflict, NotFound, ServiceUnavailable
+from vodstack.services.playback import manifests
+from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
+from vodstack.services.playback.clock import Clock
+from vodstack.services.playback.edges import EdgeRanker
+from vodstack.services.playback.models import PlaySessionRow
+from vodstack.services.playback.store import (
+    NewSession,
+    SessionEnded,
+    SessionNotFound,
+    SessionStore,
+    StreamLimitReached,
+)
+
+MASTER = "master.m3u8"
+MPD = "manifest.mpd"
+#: A bookmark this close to the end means "finished": the next start begins at 0.
+END_MARGIN_S = 10.0
+
+
+class TitleSource(Protocol):
+    async def title(self, title_id: int, maturity: Maturity) -> Title: ...
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What the service talks to: its store, the catalog, the published files, the CDN."""
+
+    store: SessionStore
+    catalog: TitleSource
+    assets: AssetFiles
+    edges: EdgeRanker
+    signer: TokenSigner
+
+
+class PlaybackService:
+    def __init__(self, parts: Collaborators, settings: PlaybackSettings, clock: Clock) -> None:
+        self._store = parts.store
+        self._catalog = parts.catalog
+        self._assets = parts.assets
+        self._edges = parts.edges
+        self._signer = parts.signer
+        self._settings = settings
+        self._clock = clock
+
+    # -- starting ------------------------------------------------------------------------------
+
+    async def start(self, request: PlaybackRequest) -> PlaybackStart:
+        """Check entitlement, reserve a stream slot, and hand out signed URLs."""
+        title = await self._catalog.title(request.title_id, request.maturity)
+        version = _playable_version(title)
+        master = await asyncio.to_thread(self._read, title.id, version, MASTER)
+        with _no_rendition_is_conflict():
+            manifests.filter_master(master, request.max_height)
+        edges = self._edges.rank(request.region, title.id)
+        if not edges:
+            raise ServiceUnavailable(
+                "No edge server can deliver video right now; try again shortly.", code="no_edges"
+            )
+        new = NewSession(
+            id=secrets.token_urlsafe(18),
+            account_id=request.account_id,
+            profile_id=request.profile_id,
+            title_id=title.id,
+            asset_version=version,
+            region=request.region,
+            max_height=request.max_height,
+            edges=edges,
+            token_expires_at=self._clock() + timedelta(seconds=self._settings.token_ttl_s),
+        )
+        await asyncio.to_thread(self._open, new, request.max_streams)
+        resume = await asyncio.to_thread(self._resume_position, request.profile_id, title)
+        return self._start_answer(new, title, resume)
+
+    def _open(self, new: NewSession, max_streams: int) -> None:
+        try:
+            self._store.open(new, max_streams)
+        except StreamLimitReached as exc:
+            timeout = round(self._settings.stream_timeout_s)
+            plural = "stream" if max_streams == 1 else "streams"
+            raise Conflict(
+                f"Your plan allows {max_streams} {plural} at a time and {exc.active} "
+                f"{'is' if exc.active == 1 else 'are'} playing now. Stop playback on another "
+                f"device (a closed player frees its slot within {timeout} s) or upgrade your plan.",
+                code="stream_limit",
+            ) from exc
+
+    def _resume_position(self, profile_id: int, title: Title) -> float:
+        bookmark = self._store.bookmark(profile_id, title.id)
+        if bookmark is None:
+            return 0.0
+        if title.duration_s and bookmark.position_s >= title.duration_s - END_MARGIN_S:
+            return 0.0
+        return bookmark.position_s
+
+    def _start_answer(self, new: NewSession, title: Title, resume: float) -> PlaybackStart:
+        return PlaybackStart(
+            play_session_id=new.id,
+            title_id=title.id,
+            title_name=title.name,
+            asset_version=new.asset_version,
+            edges=new.edges,
+            asset_path=asset_prefix(str(title.id), new.asset_version),
+            token=self._token(new.id, title.id, new.asset_version, new.token_expires_at),
+            token_expires_at=new.token_expires_at,
+            hls_url=public_manifest_path(new.id, MASTER),
+            dash_url=public_manifest_path(new.id, MPD),
+            max_height=new.max_height,
+            resume_position_s=resume,
+            heartbeat_interval_s=self._settings.heartbeat_interval_s,
+        )
+
+    def _token(self, session_id: str, title_id: int, version: str, expires: datetime) -> str:
+        # Signed with the session's fixed expiry, so every manifest of a session carries the
+        # same token as the start answer.
+        prefix = asset_prefix(str(title_id), version)
+        return self._signer.sign(prefix, session_id, 0, now=expires.timestamp())
+
+    # -- during playback -----------------------------------------------------------------------
+
+    def session(self, session_id: str, account_id: int) -> PlaySession:
+        with _translated():
+            return self._store.get(session_id, account_id)
+
+    def heartbeat(
+        self, session_id: str, account_id: int, position_s: float, rendition: str | None
+    ) -> PlaySession:
+        with _translated():
+            return self._store.heartbeat(session_id, account_id, position_s, rendition)
+
+    def stop(
+        self, session_id: str, account_id: int, position_s: float | None, completed: bool
+    ) -> PlaySession:
+        with _translated():
+            return self._store.stop(session_id, account_id, position_s, completed)
+
+    def active_streams(self, account_id: int) -> list[PlaySession]:
+        return self._store.active(account_id)
+
+    def bookmark(self, profile_id: int, title_id: int) -> Bookmark:
+        found = self._store.bookmark(profile_id, title_id)
+        if found is None:
+            raise NotFound(
+                "No saved position for this profile and title.", code="bookmark_not_found"
+            )
+        return found
+
+    # -- manifests -----------------------------------------------------------------------------
+
+    def master_playlist(self, session_id: str, account_id: int) -> str:
+        row = self._playing(session_id, account_id)
+        return self._filtered_master(row).text
+
+    def media_playlist(self, session_id: str, account_id: int, file: str) -> str:
+        row = self._playing(session_id, account_id)
+        if file not in self._filtered_master(row).playlist_uris:
+            raise NotFound(
+                f"This session offers no playlist {file!r} (not in its master playlist).",
+                code="playlist_not_found",
+            )
+        text = self._read(row.title_id, row.asset_version, file)
+        url = f"{row.edges[0]}{asset_prefix(str(row.title_id), row.asset_version)}{file}"
+        return manifests.sign_media_playlist(text, url, self._row_token(row))
+
+    def mpd(self, session_id: str, account_id: int) -> str:
+        row = self._playing(session_id, account_id)
+        text = self._read(row.title_id, row.asset_version, MPD)
+        prefix = asset_prefix(str(row.title_id), row.asset_version)
+        bases = [f"{edge}{prefix}" for edge in row.edges]
+        with _no_rendition_is_conflict():
+            return manifests.filter_mpd(text, row.max_height, bases, self._row_token(row))
+
+    def _filtered_master(self, row: PlaySessionRow) -> manifests.FilteredMaster:
+        text = self._read(row.title_id, row.asset_version, MASTER)
+        with _no_rendition_is_conflict():
+            return manifests.filter_master(text, row.max_height)
+
+    def _row_token(self, row: PlaySessionRow) -> str:
+        return self._token(row.id, row.title_id, row.asset_version, row.token_expires_at)
+
+    def _playing(self, session_id: str, account_id: int) -> PlaySessionRow:
+        with _translated():
+            row = self._store.row(session_id, account_id)
+        if row.ended_at is not None:
+            raise Conflict(
+                "This playback session has ended; start playback again.", code="session_ended"
+            )
+        return row
+
+    def _read(self, title_id: int, version: str, file: str) -> str:
+        try:
+            return self._assets.read_text(title_id, version, file)
+        except AssetFileMissing as exc:
+            # The catalog says the title is published, so a missing file is our fault.
+            raise ServiceUnavailable(
+                f"Asset version {version} of title {title_id} has no {file}; its files are not "
+                "reachable right now.",
+                code="asset_missing",
+            ) from exc
+
+
+def _playable_version(title: Title) -> str:
+    if title.availability is not Availability.AVAILABLE or title.asset_version is None:
+        raise Conflict(
+            f"“{title.name}” is still processing; it can be played once it is available.",
+            code="not_playable",
+        )
+    return title.asset_version
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except SessionNotFound as exc:
+        raise NotFound("No such playback session.", code="play_session_not_found") from exc
+    except SessionEnded as exc:
+        raise Conflict(
+            f"This playback session has ended ({exc.reason.value.replace('_', ' ')}); "
+            "start playback again.",
+            code="session_ended",
+        ) from exc
+
+
+@contextmanager
+def _no_rendition_is_conflict() -> Iterator[None]:
+    try:
+        yield
+    except manifests.NoAllowedRendition as exc:
+        raise Conflict(
+            "This title has no quality your plan allows (all of its renditions are above "
+            "your plan's resolution).",
+            code="no_allowed_rendition",
+        ) from exc

@@ -1,0 +1,269 @@
+"""Play sessions and bookmarks in the service's own database.
+
+A stream counts against the plan while it is not ended and its last heartbeat is younger than
+the timeout. A start counts and inserts in one transaction that first writes the account's
+lock row: SQLite then holds its write lock, PostgreSQL a row lock, so two concurrent starts of
+one account cannot both see a free slot.
+
+Within one process, writes also take a plain lock first: SQLite's busy handler waits in sleeps
+of up to 100 ms, so letting threads collide on its write lock turns a 1 ms transaction into
+hundreds of ms at 50 concurrent starts. Across processes the database lock still decides.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from vodstack.contracts.playback import Bookmark, EndReason, PlaySession
+from vodstack.services.playback.clock import Clock
+from vodstack.services.playback.models import (
+    AccountLockRow,
+    BookmarkRow,
+    PlaySessionRow,
+)
+
+
+class StoreError(Exception):
+    """Base of the store's refusals (mapped to HTTP by the service)."""
+
+
+class SessionNotFound(StoreError):
+    pass
+
+
+class SessionEnded(StoreError):
+    def __init__(self, reason: EndReason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class StreamLimitReached(StoreError):
+    def __init__(self, active: int) -> None:
+        super().__init__(f"{active} streams active")
+        self.active = active
+
+
+@dataclass(frozen=True)
+class NewSession:
+    id: str
+    account_id: int
+    profile_id: int
+    title_id: int
+    asset_version: str
+    region: str | None
+    max_height: int
+    edges: list[str]
+    token_expires_at: datetime
+
+
+class SessionStore:
+    def __init__(self, sessions: sessionmaker[Session], timeout: timedelta, clock: Clock) -> None:
+        self._sessions = sessions
+        self._timeout = timeout
+        self._clock = clock
+        self._write_lock = threading.Lock()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        with self._write_lock, self._sessions.begin() as db:
+            yield db
+
+    # -- starting ------------------------------------------------------------------------------
+
+    def open(self, new: NewSession, max_streams: int) -> PlaySession:
+        """Insert the session unless the account already has `max_streams` active ones."""
+        try:
+            return self._open_once(new, max_streams)
+        except IntegrityError:
+            # Another start created the account's lock row first; now it exists, so retry.
+            return self._open_once(new, max_streams)
+
+    def _open_once(self, new: NewSession, max_streams: int) -> PlaySession:
+        now = self._clock()
+        with self._writing() as db:
+            _lock_account(db, new.account_id, now)
+            self._expire_silent(db, new.account_id, now)
+            active = self._count_active(db, new.account_id)
+            if active >= max_streams:
+                raise StreamLimitReached(active)
+            row = _row_of(new, now)
+            db.add(row)
+            db.flush()
+            return self._view(row, now)
+
+    def _count_active(self, db: Session, account_id: int) -> int:
+        query = select(func.count()).where(
+            PlaySessionRow.account_id == account_id, PlaySessionRow.ended_at.is_(None)
+        )
+        return int(db.scalar(query) or 0)
+
+    def _expire_silent(self, db: Session, account_id: int, now: datetime) -> None:
+        """End the account's streams that stopped sending heartbeats."""
+        db.execute(
+            update(PlaySessionRow)
+            .where(
+                PlaySessionRow.account_id == account_id,
+                PlaySessionRow.ended_at.is_(None),
+                PlaySessionRow.last_heartbeat_at < now - self._timeout,
+            )
+            .values(ended_at=now, end_reason=EndReason.TIMED_OUT)
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, session_id: str, account_id: int) -> PlaySession:
+        with self._sessions() as db:
+            return self._view(self._owned(db, session_id, account_id), self._clock())
+
+    def active(self, account_id: int) -> list[PlaySession]:
+        now = self._clock()
+        query = (
+            select(PlaySessionRow)
+            .where(
+                PlaySessionRow.account_id == account_id,
+                PlaySessionRow.ended_at.is_(None),
+                PlaySessionRow.last_heartbeat_at >= now - self._timeout,
+            )
+            .order_by(PlaySessionRow.started_at)
+        )
+        with self._sessions() as db:
+            return [self._view(row, now) for row in db.scalars(query)]
+
+    def row(self, session_id: str, account_id: int) -> PlaySessionRow:
+        """The raw row (edges, token expiry) for signing a session's manifests."""
+        with self._sessions() as db:
+            return self._owned(db, session_id, account_id)
+
+    def bookmark(self, profile_id: int, title_id: int) -> Bookmark | None:
+        with self._sessions() as db:
+            row = db.get(BookmarkRow, (profile_id, title_id))
+            if row is None:
+                return None
+            return Bookmark(
+                profile_id=row.profile_id,
+                title_id=row.title_id,
+                position_s=row.position_s,
+                updated_at=row.updated_at,
+            )
+
+    # -- heartbeats and stops ------------------------------------------------------------------
+
+    def heartbeat(
+        self, session_id: str, account_id: int, position_s: float, rendition: str | None
+    ) -> PlaySession:
+        now = self._clock()
+        with self._writing() as db:
+            row = self._owned(db, session_id, account_id)
+            if row.ended_at is None and row.last_heartbeat_at < now - self._timeout:
+                # Its slot may already serve another stream; reviving it would break the limit.
+                row.ended_at, row.end_reason = now, EndReason.TIMED_OUT
+            if row.end_reason is not None:
+                raise SessionEnded(row.end_reason)
+            row.last_heartbeat_at = now
+            row.position_s = position_s
+            row.rendition = rendition or row.rendition
+            _save_bookmark(db, row.profile_id, row.title_id, position_s, now)
+            return self._view(row, now)
+
+    def stop(
+        self, session_id: str, account_id: int, position_s: float | None, completed: bool
+    ) -> PlaySession:
+        """End the session (idempotent); record where it stopped, or forget it if completed."""
+        now = self._clock()
+        with self._writing() as db:
+            row = self._owned(db, session_id, account_id)
+            if row.ended_at is not None:
+                return self._view(row, now)
+            row.ended_at = now
+            row.end_reason = EndReason.COMPLETED if completed else EndReason.STOPPED
+            if position_s is not None:
+                row.position_s = position_s
+            if completed:
+                db.execute(
+                    delete(BookmarkRow).where(
+                        BookmarkRow.profile_id == row.profile_id,
+                        BookmarkRow.title_id == row.title_id,
+                    )
+                )
+            elif position_s is not None:
+                _save_bookmark(db, row.profile_id, row.title_id, position_s, now)
+            return self._view(row, now)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _owned(self, db: Session, session_id: str, account_id: int) -> PlaySessionRow:
+        row = db.get(PlaySessionRow, session_id)
+        # Another account's session is reported missing, not forbidden: ids are not disclosed.
+        if row is None or row.account_id != account_id:
+            raise SessionNotFound(session_id)
+        return row
+
+    def _view(self, row: PlaySessionRow, now: datetime) -> PlaySession:
+        alive = row.last_heartbeat_at >= now - self._timeout
+        return PlaySession(
+            play_session_id=row.id,
+            account_id=row.account_id,
+            profile_id=row.profile_id,
+            title_id=row.title_id,
+            asset_version=row.asset_version,
+            region=row.region,
+            started_at=row.started_at,
+            last_heartbeat_at=row.last_heartbeat_at,
+            position_s=row.position_s,
+            rendition=row.rendition,
+            ended_at=row.ended_at,
+            end_reason=row.end_reason,
+            active=row.ended_at is None and alive,
+        )
+
+
+def _lock_account(db: Session, account_id: int, now: datetime) -> None:
+    result = db.execute(
+        update(AccountLockRow).where(AccountLockRow.account_id == account_id).values(touched_at=now)
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        db.add(AccountLockRow(account_id=account_id, touched_at=now))
+        db.flush()
+
+
+def _save_bookmark(
+    db: Session, profile_id: int, title_id: int, position_s: float, now: datetime
+) -> None:
+    row = db.get(BookmarkRow, (profile_id, title_id))
+    if row is None:
+        db.add(
+            BookmarkRow(
+                profile_id=profile_id, title_id=title_id, position_s=position_s, updated_at=now
+            )
+        )
+        return
+    row.position_s = position_s
+    row.updated_at = now
+
+
+def _row_of(new: NewSession, now: datetime) -> PlaySessionRow:
+    return PlaySessionRow(
+        id=new.id,
+        account_id=new.account_id,
+        profile_id=new.profile_id,
+        title_id=new.title_id,
+        asset_version=new.asset_version,
+        region=new.region,
+        max_height=new.max_height,
+        edges=list(new.edges),
+        token_expires_at=new.token_expires_at,
+        started_at=now,
+        last_heartbeat_at=now,
+        position_s=0.0,
+        rendition=None,
+        ended_at=None,
+        end_reason=None,
+    )

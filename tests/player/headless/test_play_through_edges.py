@@ -1,0 +1,196 @@
+"""Issue 4/6 end to end: a generated title, encoded by the pipeline, played through real edges.
+
+Real processes (`vodstack up`): the pipeline encodes a synthesized 1080p clip, the edges serve
+it, the headless player plays it the way a browser does. Checked: every downloaded file is
+byte-identical to the origin's; killing the serving edge mid-play costs exactly one edge
+switch and no error; Basic gets at most 720p and one stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import imageio_ffmpeg
+import pytest
+
+from vodstack.config import load_settings
+from vodstack.player.headless.gateway import GatewayError, GatewaySession
+from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
+from vodstack.player.headless.report import PlaybackReport, SegmentRecord
+from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
+from vodstack.supervisor.registry import platform_services
+
+pytestmark = pytest.mark.slow
+
+TITLE = "Generated Test Pattern"
+CLIP_S = 12  # three 4 s segments: the edge dies after the first
+
+
+def _missing_dependency() -> str | None:
+    names = {spec.name for spec in platform_services(load_settings())}
+    wanted = {"pipeline": "the pipeline service", "origin": "the CDN origin"}
+    for name, what in wanted.items():
+        if name not in names:
+            return f"{what} is not in the platform registry yet"
+    if not any(name.startswith("edge-") for name in names):
+        return "no CDN edge is in the platform registry yet"
+    if importlib.util.find_spec("vodstack.cli.ingest") is None:
+        return "`vodstack ingest` does not exist yet"
+    return None
+
+
+def _synthesize(path: Path) -> Path:
+    """A 1080p test pattern with a tone: every rung up to 1080p, cheap to encode (15 fps)."""
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=15:duration={CLIP_S}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={CLIP_S}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-shortest", str(path),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, timeout=120)
+    return path
+
+
+def _ingest(platform: RunningPlatform, source: Path) -> None:
+    env = platform_env(platform.data_dir, platform.ports, {})
+    command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", TITLE, "--wait"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _viewer(platform: RunningPlatform) -> GatewaySession:
+    logins = platform.logins()
+    session = GatewaySession(platform.url)
+    session.log_in(logins["viewer_email"], logins["viewer_password"])
+    session.choose_profile()
+    return session
+
+
+def _wait_playable(session: GatewaySession, timeout: float = 120.0) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        title_id = session.find_title(TITLE)
+        title = session.get(f"/api/titles/{title_id}").json()
+        if title["availability"] == "available":
+            return title_id
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{TITLE} never became available: {title}")
+        time.sleep(1.0)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    reason = _missing_dependency()
+    if reason is not None:
+        pytest.skip(f"needs the pipeline, CDN and gateway: {reason}")
+    data_dir = tmp_path_factory.mktemp("platform")
+    with running_platform(data_dir) as running:
+        _ingest(running, _synthesize(data_dir / "source.mp4"))
+        yield running
+
+
+@pytest.fixture(scope="module")
+def title_id(platform: RunningPlatform) -> int:
+    with _viewer(platform) as session:
+        return _wait_playable(session)
+
+
+def _play(session: GatewaySession, title_id: int, options: PlayOptions) -> PlaybackReport:
+    player = HeadlessPlayer(session, options)
+    try:
+        return player.play(title_id)
+    finally:
+        player.close()
+
+
+def _origin_file(platform: RunningPlatform, url_path: str) -> Path:
+    return platform.data_dir / "objects" / "titles" / url_path.removeprefix("/v/")
+
+
+def _kill_edge(platform: RunningPlatform, edge_url: str) -> None:
+    port = urlsplit(edge_url).port
+    for service in platform.status().services:
+        if service.port == port and service.pid is not None:
+            os.kill(service.pid, signal.SIGKILL)
+            return
+    raise AssertionError(f"no running service listens on {edge_url}")
+
+
+def test_generated_title_plays_through_edges_byte_identical_to_origin(
+    platform: RunningPlatform, title_id: int
+) -> None:
+    with _viewer(platform) as session:
+        report = _play(session, title_id, PlayOptions(resume=False))
+    assert report.played_s == pytest.approx(CLIP_S, abs=0.5)
+    assert report.edge_switches == 0
+    assert report.edges_used and "origin" not in report.edges_used[0]
+    assert report.files
+    for fetched in report.files:
+        expected = hashlib.sha256(_origin_file(platform, fetched.path).read_bytes()).hexdigest()
+        assert fetched.sha256 == expected, fetched.path
+
+
+def test_killing_the_edge_mid_play_costs_one_switch_and_no_error(
+    platform: RunningPlatform, title_id: int
+) -> None:
+    killed: list[str] = []
+
+    def kill_serving_edge(segment: SegmentRecord) -> None:
+        if segment.index == 0:
+            _kill_edge(platform, segment.edge)
+            killed.append(segment.edge)
+
+    with _viewer(platform) as session:
+        options = PlayOptions(resume=False, on_segment=kill_serving_edge)
+        report = _play(session, title_id, options)
+    assert killed
+    assert report.played_s == pytest.approx(CLIP_S, abs=0.5)
+    assert report.edge_switches == 1
+    assert report.edges_used[0] == killed[0]
+    assert len(report.edges_used) == 2
+    for fetched in report.files:
+        expected = hashlib.sha256(_origin_file(platform, fetched.path).read_bytes()).hexdigest()
+        assert fetched.sha256 == expected, fetched.path
+
+
+def test_basic_plan_is_limited_to_720p_and_one_stream(
+    platform: RunningPlatform, title_id: int
+) -> None:
+    with _viewer(platform) as session:
+        session.send("PUT", "/api/me/plan", {"plan": "basic"})
+        try:
+            report = _play(session, title_id, PlayOptions(resume=False))
+            assert report.ladder, "at least one rendition"
+            assert all(int(name.strip("vp")) <= 720 for name in report.ladder)
+            assert "v1080p" not in {f.path.split("/")[4] for f in report.files}
+            first = session.start(title_id)
+            with pytest.raises(GatewayError) as caught:
+                session.start(title_id)
+            assert caught.value.status == 409
+            assert caught.value.code == "stream_limit"
+            session.stop(first.play_session_id, 0.0, False)
+        finally:
+            session.send("PUT", "/api/me/plan", {"plan": "standard"})
+
+
+def test_cli_plays_the_first_available_title_as_json(platform: RunningPlatform) -> None:
+    env = platform_env(platform.data_dir, platform.ports, {})
+    command = [
+        sys.executable, "-m", "vodstack", "play", "--first-available", "--from-start",
+        "--json", "--gateway", platform.url, "--data-dir", str(platform.data_dir),
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = PlaybackReport.model_validate_json(result.stdout)
+    assert report.title_name == TITLE
+    assert report.rebuffer_count >= 0 and report.startup_s > 0

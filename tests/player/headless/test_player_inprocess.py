@@ -1,0 +1,184 @@
+"""The headless player against the in-process platform, with fake edges it can break mid-play.
+
+Fast and deterministic: the gateway and services run in this process; the edges are an httpx
+`MockTransport` serving the published files, which a test can take down between segments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.gateway.conftest import PASSWORD, new_email
+from tests.services.playback.conftest import EDGES, VERSION
+from tests.services.playback.stack import Platform, inprocess_platform
+from vodstack.player.headless.gateway import GatewayError, GatewaySession
+from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
+from vodstack.player.headless.report import PlaybackReport, SegmentRecord
+from vodstack.player.traces import NetworkTrace
+
+SEGMENTS = 6
+LADDER = {
+    "v360p": (640, 360, 200_000),
+    "v720p": (1280, 720, 600_000),
+    "v1080p": (1920, 1080, 1_200_000),
+}
+
+
+def publish_playable(root: Path, title_id: int) -> None:
+    """A small asset with real files: 6 segments of 4 s per rendition, a tenth of real size."""
+    asset = root / "titles" / str(title_id) / VERSION
+    variants = []
+    for name, (width, height, bps) in {**LADDER, "a128k": (0, 0, 64_000)}.items():
+        folder = asset / name
+        folder.mkdir(parents=True)
+        (folder / "init.mp4").write_bytes(f"init {name}".encode())
+        lines = [
+            "#EXTM3U",
+            "#EXT-X-VERSION:7",
+            "#EXT-X-TARGETDURATION:4",
+            '#EXT-X-MAP:URI="init.mp4"',
+        ]
+        for n in range(1, SEGMENTS + 1):
+            (folder / f"seg_{n:05d}.m4s").write_bytes(bytes([n]) * (bps * 4 // 8 // 10))
+            lines += ["#EXTINF:4.000000,", f"seg_{n:05d}.m4s"]
+        (folder / "index.m3u8").write_text("\n".join([*lines, "#EXT-X-ENDLIST", ""]))
+        if width:
+            variants += [
+                f'#EXT-X-STREAM-INF:BANDWIDTH={bps},RESOLUTION={width}x{height},AUDIO="aac"',
+                f"{name}/index.m3u8",
+            ]
+    audio = '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="a128k",DEFAULT=YES,URI="a128k/index.m3u8"'
+    (asset / "master.m3u8").write_text("\n".join(["#EXTM3U", audio, *variants, ""]))
+
+
+class FakeEdges:
+    """Edges as an httpx transport: serve `/v/...` from the object store unless taken down."""
+
+    def __init__(self, objects: Path) -> None:
+        self.objects = objects
+        self.down: set[str] = set()
+        self.requests: list[str] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        base = f"{request.url.scheme}://{request.url.netloc.decode()}"
+        self.requests.append(f"{base}{request.url.path}")
+        if base in self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if not request.url.params.get("t"):
+            return httpx.Response(403)
+        _, _, title, version, file = request.url.path.split("/", 4)
+        path = self.objects / "titles" / title / version / file
+        if not path.is_file():
+            return httpx.Response(404)
+        return httpx.Response(200, content=path.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    # Shared by the module's tests: each signs up its own viewer and publishes its own title.
+    with inprocess_platform(tmp_path_factory.mktemp("platform")) as running:
+        yield running
+
+
+@pytest.fixture
+def edges(platform: Platform) -> FakeEdges:
+    return FakeEdges(platform.objects)
+
+
+def viewer(platform: Platform, plan: str = "premium") -> GatewaySession:
+    session = GatewaySession("http://testserver", client=platform.client)
+    session.post("/api/auth/signup", {"email": new_email(plan), "password": PASSWORD, "plan": plan})
+    session.choose_profile()
+    return session
+
+
+def play(
+    platform: Platform, edges: FakeEdges, session: GatewaySession, title_id: int, **options: object
+) -> PlaybackReport:
+    media = httpx.Client(transport=httpx.MockTransport(edges.handle))
+    player = HeadlessPlayer(session, PlayOptions(**options), media_client=media)  # type: ignore[arg-type]
+    try:
+        return player.play(title_id)
+    finally:
+        player.close()
+
+
+def test_plays_every_segment_byte_identical_to_origin(platform: Platform, edges: FakeEdges) -> None:
+    title_id = platform.title(publisher=publish_playable)
+    report = play(platform, edges, viewer(platform), title_id)
+    assert [s.index for s in report.segments] == list(range(SEGMENTS))
+    assert report.played_s == pytest.approx(SEGMENTS * 4.0)
+    assert report.startup_s > 0
+    assert report.edges_used == [EDGES[0]]
+    assert report.edge_switches == 0
+    audio = [f for f in report.files if "/a128k/seg_" in f.path]
+    assert len(audio) == SEGMENTS
+    for fetched in report.files:
+        on_disk = platform.objects / "titles" / fetched.path.removeprefix("/v/")
+        assert fetched.sha256 == hashlib.sha256(on_disk.read_bytes()).hexdigest(), fetched.path
+
+
+def test_edge_dying_mid_play_fails_over_once_and_completes(
+    platform: Platform, edges: FakeEdges
+) -> None:
+    title_id = platform.title(publisher=publish_playable)
+
+    def kill_first_edge(segment: SegmentRecord) -> None:
+        if segment.index == 1:
+            edges.down.add(EDGES[0])
+
+    report = play(platform, edges, viewer(platform), title_id, on_segment=kill_first_edge)
+    assert len(report.segments) == SEGMENTS
+    assert report.edge_switches == 1
+    assert report.edges_used == EDGES[:2]
+    assert {s.edge for s in report.segments[2:]} == {EDGES[1]}
+
+
+def test_basic_plan_never_fetches_above_720p(platform: Platform, edges: FakeEdges) -> None:
+    title_id = platform.title(publisher=publish_playable)
+    fast = NetworkTrace("fast", (0.0, 1000.0), (100.0, 100.0))
+    report = play(platform, edges, viewer(platform, "basic"), title_id, trace=fast)
+    assert report.ladder == ["v360p", "v720p"]
+    assert not [f for f in report.files if "/v1080p/" in f.path]
+
+
+def test_slow_trace_lowers_quality(platform: Platform, edges: FakeEdges) -> None:
+    title_id = platform.title(publisher=publish_playable)
+    slow = NetworkTrace("slow", (0.0, 1000.0), (0.25, 0.25))
+    fast = NetworkTrace("fast", (0.0, 1000.0), (100.0, 100.0))
+    session = viewer(platform)
+    on_slow = play(platform, edges, session, title_id, trace=slow, resume=False)
+    on_fast = play(platform, edges, session, title_id, trace=fast, resume=False)
+    assert on_slow.average_bitrate_kbps < on_fast.average_bitrate_kbps
+    assert on_slow.session_s > on_fast.session_s
+
+
+def test_stop_at_the_end_frees_the_basic_stream(platform: Platform, edges: FakeEdges) -> None:
+    title_id = platform.title(publisher=publish_playable)
+    session = viewer(platform, "basic")
+    play(platform, edges, session, title_id)
+    again = play(platform, edges, session, title_id)  # one stream allowed: the first ended
+    assert again.start_position_s == 0  # completed, so no resume
+
+
+def test_every_edge_down_is_a_clear_failure_and_frees_the_stream(
+    platform: Platform, edges: FakeEdges
+) -> None:
+    title_id = platform.title(publisher=publish_playable)
+    session = viewer(platform, "basic")
+    edges.down.update(EDGES)
+    with pytest.raises(RuntimeError, match="every edge failed"):
+        play(platform, edges, session, title_id)
+    edges.down.clear()
+    assert play(platform, edges, session, title_id).played_s > 0
+
+
+def test_unknown_title_is_a_gateway_error(platform: Platform, edges: FakeEdges) -> None:
+    with pytest.raises(GatewayError) as caught:
+        play(platform, edges, viewer(platform), 9999)
+    assert caught.value.status == 404

@@ -1,0 +1,86 @@
+"""An in-process platform for playback tests: gateway -> accounts, catalog, playback (ASGI)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from tests.gateway.conftest import PASSWORD, Visitor, cheap_passwords, make_settings, new_email
+from tests.services.playback.conftest import EDGES, VERSION, publish
+from vodstack.gateway.app import create_app as create_gateway_app
+from vodstack.services.accounts.app import create_app as create_accounts_app
+from vodstack.services.catalog.app import create_app as create_catalog_app
+from vodstack.services.playback.app import create_app as create_playback_app
+
+
+class RecordingEdges:
+    """Fixed edges, remembering which region each start was ranked for."""
+
+    def __init__(self) -> None:
+        self.regions: list[str | None] = []
+
+    def rank(self, region: str | None, title_id: int) -> list[str]:
+        self.regions.append(region)
+        return list(EDGES)
+
+
+@dataclass
+class Platform:
+    client: TestClient
+    catalog: TestClient
+    edges: RecordingEdges
+    objects: Path
+
+    def viewer(self, plan: str) -> Visitor:
+        visitor = Visitor(self.client)
+        body = {"email": new_email(plan), "password": PASSWORD, "plan": plan}
+        assert visitor.post("/api/auth/signup", json=body).status_code == 201
+        visitor.watch_as(visitor.first_profile_id())
+        return visitor
+
+    def title(
+        self,
+        maturity: str = "teen",
+        *,
+        published: bool = True,
+        publisher: Callable[[Path, int], None] = publish,
+    ) -> int:
+        body = {"name": f"Film {maturity}", "year": 2024, "maturity": maturity, "genres": ["X"]}
+        created = self.catalog.post("/v1/titles", json=body)
+        assert created.status_code == 201, created.text
+        title_id = int(created.json()["id"])
+        if published:
+            publisher(self.objects, title_id)
+            change = {"availability": "available", "asset_version": VERSION}
+            response = self.catalog.put(f"/v1/titles/{title_id}/availability", json=change)
+            assert response.status_code == 200, response.text
+        return title_id
+
+
+@contextmanager
+def inprocess_platform(tmp_path: Path) -> Iterator[Platform]:
+    """Gateway, accounts, catalog and playback apps in this process, talking HTTP (ASGI)."""
+    settings = make_settings(tmp_path)
+    edges = RecordingEdges()
+    accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
+    catalog_app = create_catalog_app(settings)
+    playback_app = create_playback_app(
+        settings, edges=edges, catalog_transport=httpx.ASGITransport(app=catalog_app)
+    )
+    transports: dict[str, httpx.AsyncBaseTransport] = {
+        "accounts": httpx.ASGITransport(app=accounts_app),
+        "catalog": httpx.ASGITransport(app=catalog_app),
+        "playback": httpx.ASGITransport(app=playback_app),
+    }
+    with (
+        TestClient(accounts_app),
+        TestClient(catalog_app) as catalog,
+        TestClient(playback_app),
+        TestClient(create_gateway_app(settings, transports=transports)) as client,
+    ):
+        yield Platform(client, catalog, edges, settings.data_dir / "objects")

@@ -1,0 +1,109 @@
+"""`/api/playback` end to end in-process: gateway -> accounts, catalog, playback over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.gateway.conftest import Visitor
+from tests.services.playback.conftest import EDGES, VERSION
+from tests.services.playback.stack import Platform, inprocess_platform
+
+
+@pytest.fixture
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    with inprocess_platform(tmp_path) as running:
+        yield running
+
+
+def start(viewer: Visitor, title_id: int, **params: Any) -> httpx.Response:
+    return viewer.post(f"/api/playback/{title_id}/start", params=params)
+
+
+def test_basic_plan_gets_at_most_720p_and_one_stream(platform: Platform) -> None:
+    viewer = platform.viewer("basic")
+    title_id = platform.title()
+    first = start(viewer, title_id)
+    assert first.status_code == 201, first.text
+    session = first.json()
+    assert session["max_height"] == 720
+    assert session["edges"] == EDGES
+
+    master = viewer.get(session["hls_url"])
+    assert master.status_code == 200
+    assert master.headers["content-type"].startswith("application/vnd.apple.mpegurl")
+    assert "v720p/index.m3u8" in master.text
+    assert "1080" not in master.text
+    base = session["hls_url"].rsplit("/", 1)[0]
+    assert viewer.get(f"{base}/v1080p/index.m3u8").status_code == 404
+    media = viewer.get(f"{base}/v720p/index.m3u8").text
+    assert f"{EDGES[0]}/v/{title_id}/{VERSION}/v720p/seg_00001.m4s?t={session['token']}" in media
+    assert "v1080p" not in viewer.get(session["dash_url"]).text
+
+    second = start(viewer, title_id)
+    assert second.status_code == 409
+    error = second.json()["error"]
+    assert error["code"] == "stream_limit"
+    assert "allows 1 stream at a time" in error["message"]
+
+    stopped = viewer.post(f"/api/playback/{session['play_session_id']}/stop", json={})
+    assert stopped.status_code == 200
+    assert start(viewer, title_id).status_code == 201
+
+
+def test_heartbeat_position_is_where_the_next_start_resumes(platform: Platform) -> None:
+    viewer = platform.viewer("premium")
+    title_id = platform.title()
+    session = start(viewer, title_id).json()
+    sid = session["play_session_id"]
+    beat = viewer.post(f"/api/playback/{sid}/heartbeat", json={"position_s": 61.5})
+    assert beat.status_code == 200, beat.text
+    assert beat.json()["active"] is True
+    assert viewer.post(f"/api/playback/{sid}/stop", json={"position_s": 64}).status_code == 200
+    assert start(viewer, title_id).json()["resume_position_s"] == 64
+
+
+def test_kids_profile_cannot_play_an_adult_title(platform: Platform) -> None:
+    viewer = platform.viewer("premium")
+    kids = viewer.add_profile("Kid", "kids")
+    viewer.watch_as(kids)
+    response = start(viewer, platform.title("adult"))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "title_not_found"
+
+
+def test_title_still_processing_answers_409(platform: Platform) -> None:
+    viewer = platform.viewer("premium")
+    response = start(viewer, platform.title(published=False))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_playable"
+
+
+def test_another_account_cannot_use_my_session(platform: Platform) -> None:
+    mine = platform.viewer("premium")
+    session = start(mine, platform.title()).json()
+    stranger = platform.viewer("premium")
+    assert stranger.get(session["hls_url"]).status_code == 404
+    sid = session["play_session_id"]
+    assert stranger.post(f"/api/playback/{sid}/stop", json={}).status_code == 404
+
+
+def test_region_is_passed_to_steering_in_local_mode(platform: Platform) -> None:
+    viewer = platform.viewer("premium")
+    title_id = platform.title()
+    assert start(viewer, title_id, region="us").status_code == 201
+    assert start(viewer, title_id, region="mars").status_code == 201  # unknown: the default
+    assert platform.edges.regions == ["us", "eu"]
+
+
+def test_start_needs_login_and_csrf(platform: Platform) -> None:
+    title_id = platform.title()
+    anonymous = Visitor(platform.client)
+    assert start(anonymous, title_id).status_code == 401
+    viewer = platform.viewer("premium")
+    forged = viewer.post(f"/api/playback/{title_id}/start", csrf=False)
+    assert forged.status_code == 403
