@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -40,11 +39,11 @@ from vodstack.cli.jobs import (
     pipeline_running,
 )
 from vodstack.clients.catalog import CatalogClient
-from vodstack.clients.pipeline import PipelineClient
+from vodstack.clients.pipeline import PipelineClient, upload_file
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import TitleCreate
-from vodstack.contracts.pipeline import JobDetail, JobState, UploadCreate, UploadStatus
-from vodstack.core.errors import ServiceUnavailable, UpstreamError, VodstackError
+from vodstack.contracts.pipeline import JobDetail, JobState
+from vodstack.core.errors import ServiceUnavailable, VodstackError
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.models import Base
@@ -53,45 +52,9 @@ from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.service.uploads import safe_extension
 from vodstack.pipeline.storage import master_key, open_object_store
 
-CHUNK_BYTES = 8 * 1024 * 1024
-_NETWORK_RETRIES = 8
-
 
 class IngestError(Exception):
     """Something the operator must fix; the message says what."""
-
-
-async def upload_file(
-    client: PipelineClient,
-    path: Path,
-    title_id: int,
-    on_progress: Callable[[int], None],
-    chunk_bytes: int = CHUNK_BYTES,
-) -> UploadStatus:
-    """Upload `path` resumably; returns the completed upload (with its job id)."""
-    status = await client.create_upload(
-        UploadCreate(filename=path.name, size=path.stat().st_size, title_id=title_id)
-    )
-    failures = 0
-    with path.open("rb") as source:
-        while status.offset < status.size:
-            source.seek(status.offset)
-            data = source.read(chunk_bytes)
-            try:
-                status = await client.append(status.id, status.offset, data)
-                failures = 0
-            except ServiceUnavailable:
-                failures += 1
-                if failures > _NETWORK_RETRIES:
-                    raise
-                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
-                status = await client.upload_status(status.id)  # resume where the server is
-            except UpstreamError as exc:
-                if exc.code != "offset_mismatch":
-                    raise
-                status = await client.upload_status(status.id)
-            on_progress(status.offset)
-    return status
 
 
 async def create_title(settings: Settings, name: str, year: int, genres: list[str]) -> int:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
 from pydantic import TypeAdapter
 
 from vodstack.contracts.pipeline import (
@@ -12,9 +16,12 @@ from vodstack.contracts.pipeline import (
     UploadCreate,
     UploadStatus,
 )
+from vodstack.core.errors import ServiceUnavailable, UpstreamError
 from vodstack.core.http import ServiceClient
 
 _summaries = TypeAdapter(list[JobSummary])
+CHUNK_BYTES = 8 * 1024 * 1024
+_NETWORK_RETRIES = 8
 
 
 class PipelineClient(ServiceClient):
@@ -50,3 +57,36 @@ class PipelineClient(ServiceClient):
                 "Content-Type": "application/offset+octet-stream",
             },
         )
+
+
+async def upload_file(
+    client: PipelineClient,
+    path: Path,
+    title_id: int,
+    on_progress: Callable[[int], None],
+    chunk_bytes: int = CHUNK_BYTES,
+) -> UploadStatus:
+    """Upload `path` resumably (continuing from the server's offset after any network error)."""
+    status = await client.create_upload(
+        UploadCreate(filename=path.name, size=path.stat().st_size, title_id=title_id)
+    )
+    failures = 0
+    with path.open("rb") as source:
+        while status.offset < status.size:
+            source.seek(status.offset)
+            data = source.read(chunk_bytes)
+            try:
+                status = await client.append(status.id, status.offset, data)
+                failures = 0
+            except ServiceUnavailable:
+                failures += 1
+                if failures > _NETWORK_RETRIES:
+                    raise
+                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                status = await client.upload_status(status.id)  # resume where the server is
+            except UpstreamError as exc:
+                if exc.code != "offset_mismatch":
+                    raise
+                status = await client.upload_status(status.id)
+            on_progress(status.offset)
+    return status

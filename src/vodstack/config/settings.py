@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     signup_rate: RateLimit = RateLimit(per_minute=5, burst=5)
     cookie_secure: bool = False
     seed_demo_data: bool = True
+    # Make and ingest synthetic media for demo titles that have none (heavy: ffmpeg on every core).
+    demo_media: bool = True
     cdn: CdnSettings = Field(default_factory=CdnSettings)
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()

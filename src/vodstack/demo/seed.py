@@ -12,14 +12,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from vodstack.demo.catalog import seed_catalog
-
 from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config import Settings
 from vodstack.contracts.accounts import AdminAccountCreate, PlanCode, ProfileCreate, Role
 from vodstack.contracts.common import Maturity
 from vodstack.core.errors import UpstreamError
+from vodstack.demo.catalog import seed_catalog
 
 ADMIN_EMAIL = "admin@vodstack.local"
 VIEWER_EMAIL = "demo@vodstack.local"

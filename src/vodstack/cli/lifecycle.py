@@ -1,0 +1,124 @@
+"""`vodstack up` and `vodstack status`: run the platform and look at it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vodstack.config import Settings, load_settings
+from vodstack.config.secrets import InsecureSecretError, with_secrets
+from vodstack.demo.media import publish_demo_media
+from vodstack.demo.seed import seed_demo
+from vodstack.supervisor.registry import platform_services
+from vodstack.supervisor.status import (
+    AlreadyRunning,
+    acquire_lock,
+    pid_alive,
+    read_status,
+    write_settings_file,
+)
+from vodstack.supervisor.supervisor import StartupFailed, Supervisor
+
+console = Console()
+
+
+def _build_settings(data_dir: Path | None, config: Path | None, port: int | None) -> Settings:
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = load_settings(config, **overrides)
+    if port is not None:
+        settings = settings.model_copy(update={"ports": {**settings.ports, "gateway": port}})
+    return settings
+
+
+DataDir = typer.Option(None, "--data-dir", help="Where data lives (default ./var).")
+ConfigFile = typer.Option(None, "--config", help="A TOML settings file.")
+
+
+def up(
+    data_dir: Path | None = DataDir,
+    config: Path | None = ConfigFile,
+    port: int | None = typer.Option(None, "--port", help="Gateway port (default 8000)."),
+    demo: bool = typer.Option(True, "--demo/--no-demo", help="Seed demo accounts and titles."),
+) -> None:
+    """Start every service as its own process, seed demo data, and watch them until Ctrl-C."""
+    try:
+        settings = with_secrets(_build_settings(data_dir, config, port))
+        acquire_lock(settings)
+    except (InsecureSecretError, AlreadyRunning, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    settings_file = write_settings_file(settings)
+    specs = platform_services(settings)
+    console.print(f"[bold]vodstack[/] starting {len(specs)} services, data in {settings.data_dir}")
+    supervisor = Supervisor(settings, specs, settings_file, report=console.print)
+
+    async def ready(current: Settings) -> None:
+        if demo and current.seed_demo_data:
+            await seed_demo(current, report=console.print)
+        if demo and current.demo_media:
+            supervisor.run_in_background(publish_demo_media(current, report=console.print))
+        console.print(
+            f"\n[bold green]vodstack is up:[/] {current.gateway_url}   "
+            "(Ctrl-C stops it; `vodstack status` shows the services)\n"
+        )
+
+    try:
+        asyncio.run(supervisor.run(on_ready=[ready]))
+    except StartupFailed as exc:
+        console.print(f"[red]start-up failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print("vodstack stopped.")
+
+
+def status(
+    data_dir: Path | None = DataDir,
+    config: Path | None = ConfigFile,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Show each service's state, pid, port, restarts and live health."""
+    settings = _build_settings(data_dir, config, None)
+    current = read_status(settings)
+    if current is None or not pid_alive(current.supervisor_pid):
+        console.print(f"vodstack is not running (data dir {settings.data_dir}).")
+        raise typer.Exit(1)
+    live = asyncio.run(_probe([svc.url for svc in current.services]))
+    if as_json:
+        data = current.model_dump()
+        for svc, ok in zip(data["services"], live, strict=True):
+            svc["live"] = ok
+        console.print_json(data=data)
+        return
+    table = Table(title=f"vodstack at {current.gateway_url}")
+    for column in ("service", "state", "live", "pid", "port", "restarts", "uptime", "log"):
+        table.add_column(column)
+    for svc, ok in zip(current.services, live, strict=True):
+        table.add_row(
+            svc.name,
+            svc.state,
+            "[green]yes[/]" if ok else "[red]no[/]",
+            str(svc.pid or "-"),
+            str(svc.port),
+            str(svc.restarts),
+            f"{svc.uptime_s:.0f}s",
+            svc.log,
+        )
+    console.print(table)
+
+
+async def _probe(urls: list[str]) -> list[bool]:
+    async with httpx.AsyncClient(timeout=1.0) as client:
+
+        async def one(url: str) -> bool:
+            try:
+                return (await client.get(f"{url}/healthz")).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        return list(await asyncio.gather(*(one(url) for url in urls)))

@@ -1,0 +1,51 @@
+"""`vodstack serve NAME`: run one service in this process (the supervisor's child command)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from vodstack.config import Settings, load_settings
+from vodstack.config.secrets import with_secrets
+from vodstack.core.context import configure_logging
+from vodstack.supervisor.registry import ServerKind, find_service
+
+
+def _settings(settings_file: Path | None) -> Settings:
+    if settings_file is not None:
+        return Settings.from_child_json(settings_file.read_text())
+    return with_secrets(load_settings())
+
+
+def serve(
+    name: str = typer.Argument(..., help="Service to run, e.g. accounts, catalog, gateway."),
+    settings_file: Path | None = typer.Option(
+        None, "--settings-file", help="Settings written by the supervisor (default: environment)."
+    ),
+) -> None:
+    """Run one service until SIGTERM (used by `vodstack up`; handy for debugging one service)."""
+    settings = _settings(settings_file)
+    configure_logging(name, settings.log_level)
+    try:
+        spec = find_service(settings, name)
+    except KeyError:
+        raise typer.BadParameter(f"unknown service {name!r}") from None
+    target = spec.load()
+    if spec.kind is ServerKind.RUNNER:
+        target(settings, name)
+        return
+    app = target(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=spec.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        # One worker process per service: scale out by adding instances, not forks.
+        workers=None,
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,133 @@
+"""One supervised service process: spawn, health-check, restart with backoff, stop with drain."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import httpx
+
+from vodstack.supervisor.registry import ServiceSpec
+
+BACKOFF_START_S = 0.5
+BACKOFF_MAX_S = 30.0
+# A process that stayed healthy this long has its backoff reset: it was not crash-looping.
+STABLE_AFTER_S = 30.0
+
+
+class ProcessState(StrEnum):
+    STARTING = "starting"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    BACKOFF = "backoff"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+@dataclass
+class ManagedProcess:
+    spec: ServiceSpec
+    port: int
+    settings_file: Path
+    log_dir: Path
+    state: ProcessState = ProcessState.STOPPED
+    restarts: int = 0
+    started_at: float = 0.0
+    last_exit: int | None = None
+    _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _backoff: float = BACKOFF_START_S
+    _restart_at: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._popen.pid if self._popen is not None else None
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.name}.log"
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "vodstack",
+            "serve",
+            self.name,
+            "--settings-file",
+            str(self.settings_file),
+        ]
+        with self.log_path.open("ab") as log:
+            # Own session: a Ctrl-C in the terminal reaches the supervisor only, which then
+            # stops children in order instead of all of them dying at once.
+            self._popen = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.state = ProcessState.STARTING
+        self.started_at = time.monotonic()
+
+    def exited(self) -> int | None:
+        """The exit code if the process has ended, else None."""
+        if self._popen is None:
+            return None
+        return self._popen.poll()
+
+    async def healthy(self, client: httpx.AsyncClient) -> bool:
+        try:
+            response = await client.get(f"{self.url}/healthz", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def schedule_restart(self, now: float) -> None:
+        self.last_exit = self.exited()
+        if now - self.started_at > STABLE_AFTER_S:
+            self._backoff = BACKOFF_START_S
+        self._restart_at = now + self._backoff
+        self._backoff = min(self._backoff * 2, BACKOFF_MAX_S)
+        self.state = ProcessState.BACKOFF
+        self._popen = None
+
+    def due_for_restart(self, now: float) -> bool:
+        return self.state is ProcessState.BACKOFF and now >= self._restart_at
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (the server drains in-flight requests), then SIGKILL after `timeout`."""
+        popen = self._popen
+        if popen is None or popen.poll() is not None:
+            self.state = ProcessState.STOPPED
+            return
+        self.state = ProcessState.STOPPING
+        popen.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while popen.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if popen.poll() is None:
+            os.killpg(popen.pid, signal.SIGKILL)
+            popen.wait()
+        self.state = ProcessState.STOPPED
+
+    def kill(self) -> None:
+        """SIGKILL now (chaos and emergency shutdown)."""
+        if self._popen is not None and self._popen.poll() is None:
+            os.killpg(self._popen.pid, signal.SIGKILL)
+            self._popen.wait()

@@ -1,0 +1,77 @@
+"""Which services make up the platform and how each one is served.
+
+A service is listed only if its package exists, so `vodstack up` never starts a placeholder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from vodstack.cdn.topology import Topology
+from vodstack.config import Settings
+
+
+class ServerKind(StrEnum):
+    FASTAPI = "fastapi"  # create_app(settings) served by uvicorn
+    RUNNER = "runner"  # a run(settings, name) function that serves until stopped
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    target: str  # "module:attribute"
+    kind: ServerKind = ServerKind.FASTAPI
+    tier: int = 1  # start order: lower tiers first; the gateway (public) starts last
+    port: int = 0  # resolved by `platform_services` for the settings in force
+
+    @property
+    def module(self) -> str:
+        return self.target.split(":", 1)[0]
+
+    def available(self) -> bool:
+        try:
+            return importlib.util.find_spec(self.module) is not None
+        except ModuleNotFoundError:
+            return False
+
+    def load(self) -> Callable[..., Any]:
+        module, attribute = self.target.split(":", 1)
+        loaded: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return loaded
+
+
+_CORE = (
+    ServiceSpec("origin", "vodstack.cdn.server:run_origin", ServerKind.RUNNER, tier=0),
+    ServiceSpec("accounts", "vodstack.services.accounts.app:create_app"),
+    ServiceSpec("catalog", "vodstack.services.catalog.app:create_app"),
+    ServiceSpec("playback", "vodstack.services.playback.app:create_app"),
+    ServiceSpec("pipeline", "vodstack.pipeline.service.app:create_app"),
+    ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
+)
+
+
+def _edges(settings: Settings) -> list[ServiceSpec]:
+    """One process per edge of the configured topology (regions x edges per region)."""
+    return [
+        ServiceSpec(edge.name, "vodstack.cdn.server:run_edge", ServerKind.RUNNER, 2, edge.port)
+        for edge in Topology.from_settings(settings).edges
+    ]
+
+
+def platform_services(settings: Settings) -> list[ServiceSpec]:
+    """The services `vodstack up` runs for these settings, in start order."""
+    specs = [replace(spec, port=settings.port(spec.name)) for spec in _CORE if spec.available()]
+    specs += _edges(settings)
+    return sorted(specs, key=lambda spec: spec.tier)
+
+
+def find_service(settings: Settings, name: str) -> ServiceSpec:
+    for spec in platform_services(settings):
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

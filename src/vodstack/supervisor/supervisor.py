@@ -1,0 +1,198 @@
+"""Runs the platform: start services tier by tier, wait for health, watch, restart, drain.
+
+Shutdown order is the reverse of start-up: the gateway stops taking requests first, so the
+services behind it can finish what is in flight before they stop in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from vodstack.config import Settings
+from vodstack.supervisor.process import ManagedProcess, ProcessState
+from vodstack.supervisor.registry import ServiceSpec
+from vodstack.supervisor.status import PlatformStatus, ServiceStatus, write_status
+
+log = logging.getLogger("vodstack.supervisor")
+
+ReadyHook = Callable[[Settings], Awaitable[None]]
+Reporter = Callable[[str], None]
+
+POLL_S = 0.25
+HEALTH_EVERY_S = 2.0
+
+
+class StartupFailed(RuntimeError):
+    """A service exited or never became healthy during start-up."""
+
+
+class Supervisor:
+    def __init__(
+        self,
+        settings: Settings,
+        specs: Sequence[ServiceSpec],
+        settings_file: Path,
+        *,
+        report: Reporter = print,
+        start_timeout_s: float = 60.0,
+    ) -> None:
+        self.settings = settings
+        self.report = report
+        self.start_timeout_s = start_timeout_s
+        log_dir = settings.data_dir / "logs"
+        self.processes = [ManagedProcess(spec, spec.port, settings_file, log_dir) for spec in specs]
+        self._stop = asyncio.Event()
+        self._background: set[asyncio.Task[object]] = set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def run_in_background(self, work: Coroutine[Any, Any, object]) -> None:
+        """Work that runs beside the watch loop and is cancelled when the platform stops."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[object]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.report(f"background work failed: {task.exception()}")
+
+    async def run(self, on_ready: Sequence[ReadyHook] = ()) -> None:
+        """Start everything, run the ready hooks, then watch until asked to stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.request_stop)
+        async with httpx.AsyncClient() as client:
+            try:
+                await self._start_all(client)
+                for hook in on_ready:
+                    if self._stop.is_set():
+                        break
+                    await hook(self.settings)
+                await self._watch(client)
+            finally:
+                await self._cancel_background()
+                await self.stop_all()
+
+    async def _cancel_background(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _start_all(self, client: httpx.AsyncClient) -> None:
+        for tier, group in groupby(self.processes, key=lambda proc: proc.spec.tier):
+            batch = list(group)
+            for proc in batch:
+                proc.start()
+                self.report(f"starting {proc.name:<10} on :{proc.port}  (log {proc.log_path})")
+            await self._await_healthy(client, batch, tier)
+
+    async def _await_healthy(
+        self, client: httpx.AsyncClient, batch: list[ManagedProcess], tier: int
+    ) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        pending = list(batch)
+        while pending:
+            if self._stop.is_set():
+                raise StartupFailed("interrupted during start-up")
+            for proc in list(pending):
+                code = proc.exited()
+                if code is not None:
+                    raise StartupFailed(
+                        f"{proc.name} exited with code {code} during start-up; "
+                        f"see {proc.log_path}:\n{_tail(proc)}"
+                    )
+                if await proc.healthy(client):
+                    proc.state = ProcessState.HEALTHY
+                    pending.remove(proc)
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(proc.name for proc in pending)
+                raise StartupFailed(f"not healthy after {self.start_timeout_s:.0f}s: {names}")
+            if pending:
+                await asyncio.sleep(POLL_S)
+        self._write_status()
+
+    async def _watch(self, client: httpx.AsyncClient) -> None:
+        next_health = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for proc in self.processes:
+                await self._tend(proc, now)
+            if now >= next_health:
+                next_health = now + HEALTH_EVERY_S
+                await self._check_health(client)
+            self._write_status()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), POLL_S)
+
+    async def _tend(self, proc: ManagedProcess, now: float) -> None:
+        if proc.state in (ProcessState.STOPPING, ProcessState.STOPPED):
+            return
+        if proc.due_for_restart(now):
+            proc.restarts += 1
+            self.report(f"restarting {proc.name} (restart #{proc.restarts})")
+            proc.start()
+            return
+        if proc.state is ProcessState.BACKOFF:
+            return
+        code = proc.exited()
+        if code is not None:
+            proc.schedule_restart(now)
+            self.report(f"{proc.name} exited with code {code}; restarting with backoff")
+            log.warning("%s exited with code %s", proc.name, code)
+
+    async def _check_health(self, client: httpx.AsyncClient) -> None:
+        watched = (ProcessState.STARTING, ProcessState.HEALTHY, ProcessState.UNHEALTHY)
+        live = [proc for proc in self.processes if proc.state in watched]
+        results = await asyncio.gather(*(proc.healthy(client) for proc in live))
+        for proc, ok in zip(live, results, strict=True):
+            if proc.exited() is None:
+                proc.state = ProcessState.HEALTHY if ok else ProcessState.UNHEALTHY
+
+    async def stop_all(self) -> None:
+        for proc in reversed(self.processes):
+            await proc.stop()
+        self._write_status()
+
+    def _write_status(self) -> None:
+        now = time.monotonic()
+        services = [
+            ServiceStatus(
+                name=proc.name,
+                state=proc.state.value,
+                pid=proc.pid,
+                port=proc.port,
+                url=proc.url,
+                restarts=proc.restarts,
+                uptime_s=round(now - proc.started_at, 1) if proc.pid else 0.0,
+                last_exit=proc.last_exit,
+                log=str(proc.log_path),
+            )
+            for proc in self.processes
+        ]
+        status = PlatformStatus(
+            supervisor_pid=os.getpid(),
+            gateway_url=self.settings.gateway_url,
+            updated_at=time.time(),
+            services=services,
+        )
+        write_status(self.settings, status)
+
+
+def _tail(proc: ManagedProcess, lines: int = 15) -> str:
+    try:
+        return "\n".join(proc.log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vodstack.supervisor.launcher import RunningPlatform, running_platform
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    """The real platform, every service its own process, shared by the integration tests."""
+    data_dir: Path = tmp_path_factory.mktemp("platform")
+    with running_platform(data_dir) as running:
+        yield running
