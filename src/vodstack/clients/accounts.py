@@ -6,6 +6,7 @@ from pydantic import TypeAdapter
 
 from vodstack.contracts.accounts import (
     Account,
+    AdminAccountCreate,
     Credentials,
     Plan,
     PlanChange,
@@ -28,6 +29,10 @@ class AccountsClient(ServiceClient):
 
     async def sign_up(self, body: SignUp) -> Account:
         return await self.send_model("POST", "/v1/accounts", Account, json=body.model_dump())
+
+    async def create_account(self, body: AdminAccountCreate) -> Account:
+        """Operator path: an account with a chosen role (demo seeding, admin tooling)."""
+        return await self.send_model("POST", "/v1/admin/accounts", Account, json=body.model_dump())
 
     async def log_in(self, body: Credentials) -> SessionInfo:
         return await self.send_model("POST", "/v1/sessions", SessionInfo, json=body.model_dump())

@@ -64,8 +64,10 @@ class CatalogClient(ServiceClient):
     async def genres(self, maturity: Maturity) -> list[Genre]:
         return await self.get_as("/v1/genres", _genres, params={"maturity": maturity.value})
 
-    async def artwork(self, title_id: int) -> httpx.Response:
-        return await self.request("GET", f"/v1/titles/{title_id}/artwork.svg")
+    async def artwork(self, title_id: int, if_none_match: str | None = None) -> httpx.Response:
+        """The poster; a 304 (empty body) when `if_none_match` is its current ETag."""
+        headers = {"if-none-match": if_none_match} if if_none_match else None
+        return await self.request("GET", f"/v1/titles/{title_id}/artwork.svg", headers=headers)
 
     async def create(self, body: TitleCreate) -> Title:
         return await self.send_model("POST", "/v1/titles", Title, json=body.model_dump())

@@ -39,6 +39,7 @@ def status_path(settings: Settings) -> Path:
 
 def write_status(settings: Settings, status: PlatformStatus) -> None:
     path = status_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(status.model_dump_json(indent=2))
     tmp.replace(path)

@@ -162,8 +162,9 @@ class Supervisor:
                 proc.state = ProcessState.HEALTHY if ok else ProcessState.UNHEALTHY
 
     async def stop_all(self) -> None:
-        for proc in reversed(self.processes):
-            await proc.stop()
+        """Tier by tier from the public side inwards; a tier's processes drain in parallel."""
+        for _, group in groupby(reversed(self.processes), key=lambda proc: proc.spec.tier):
+            await asyncio.gather(*(proc.stop() for proc in group))
         self._write_status()
 
     def _write_status(self) -> None:
