@@ -5,6 +5,7 @@ Each app gets its own registry so several apps can live in one test process.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -19,6 +20,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("vodstack.access")
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -98,8 +101,11 @@ class ObservabilityMiddleware:
             self.metrics.in_flight.dec()
             route = _route_template(scope)
             method = str(scope.get("method", "GET"))
+            elapsed = time.perf_counter() - started
             self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            # The route template, never the raw path: paths can carry session ids and tokens.
+            access_log.info("%s %s %d %.1fms", method, route, status, elapsed * 1000)
             if status >= 500:
                 self.metrics.errors.labels(method, route).inc()
             request_id_var.reset(token)

@@ -121,11 +121,12 @@ def stop_platform(platform: RunningPlatform, timeout: float = 30.0) -> int:
     return platform.process.returncode
 
 
-def gateway_client(platform: RunningPlatform) -> httpx.Client:
+@contextmanager
+def gateway_client(platform: RunningPlatform) -> Iterator[httpx.Client]:
     """A cookie-keeping client that has fetched the CSRF cookie and sends it back as a header."""
-    client = httpx.Client(base_url=platform.url, timeout=10.0)
-    client.get("/login")
-    token = client.cookies.get("vodstack_csrf")
-    if token:
-        client.headers["X-CSRF-Token"] = token
-    return client
+    with httpx.Client(base_url=platform.url, timeout=10.0) as client:
+        client.get("/login")
+        token = client.cookies.get("vodstack_csrf")
+        if token:
+            client.headers["X-CSRF-Token"] = token
+        yield client
