@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from vodstack.cdn.tokens import TokenCheck, TokenSigner, asset_prefix, derive_key, token_from_query
@@ -60,3 +62,26 @@ def test_the_token_is_read_from_the_query_string() -> None:
     assert token_from_query(b"a=1&t=abc-_&b=2") == b"abc-_"
     assert token_from_query(b"at=1") is None
     assert token_from_query(b"") is None
+
+
+def test_a_plan_bound_token_refuses_taller_renditions() -> None:
+    signer = TokenSigner(b"k" * 32)
+    token = signer.sign(PREFIX, "s1", 60, max_height=720).encode()
+    allowed = (PREFIX + "v720p/seg_00001.m4s").encode()
+    taller = (PREFIX + "v1080p/seg_00001.m4s").encode()
+    assert signer.verify(PREFIX.encode(), token, path=allowed) is TokenCheck.OK
+    assert signer.verify(PREFIX.encode(), token, path=(PREFIX + "master.m3u8").encode()) is (
+        TokenCheck.OK
+    )
+    assert signer.verify(PREFIX.encode(), token, path=taller) is TokenCheck.ABOVE_PLAN
+    unlimited = signer.sign(PREFIX, "s1", 60).encode()
+    assert signer.verify(PREFIX.encode(), unlimited, path=taller) is TokenCheck.OK
+
+
+def test_the_height_limit_is_inside_the_mac() -> None:
+    signer = TokenSigner(b"k" * 32)
+    raw = bytearray(base64.urlsafe_b64decode(signer.sign(PREFIX, "s1", 60, max_height=720) + "=="))
+    raw[8:10] = (4320).to_bytes(2, "big")  # raise the limit by hand
+    forged = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=")
+    taller = (PREFIX + "v1080p/seg_00001.m4s").encode()
+    assert signer.verify(PREFIX.encode(), forged, path=taller) is TokenCheck.BAD_SIGNATURE

@@ -146,7 +146,7 @@ class EdgeApp:
             prefix = asset.prefix
         else:
             prefix = served.prefix
-        check = self.signer.verify(prefix, token_from_query(scope["query_string"]))
+        check = self.signer.verify(prefix, token_from_query(scope["query_string"]), path=raw)
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
             raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")

@@ -68,7 +68,9 @@ class OriginApp:
 
     async def _asset(self, scope: Scope, send: Send, raw: bytes) -> int:
         asset = parse_asset_path(raw)
-        check = self.signer.verify(asset.prefix, token_from_query(scope["query_string"]))
+        check = self.signer.verify(
+            asset.prefix, token_from_query(scope["query_string"]), path=asset.raw
+        )
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
             raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")

@@ -1,6 +1,11 @@
-"""Signed edge URLs: `?t=` tokens bound to an asset version's path prefix, an expiry, a session.
+"""Signed edge URLs: `?t=` tokens bound to an asset version's path prefix, an expiry, a session
+and the highest rendition the viewer's plan allows.
 
-    t = base64url(expiry:u64 | len(session):u8 | session | HMAC-SHA256(key, prefix|expiry|session))
+    t = base64url(expiry:u64 | max_height:u16 | len(session):u8 | session
+                  | HMAC-SHA256(key, prefix | expiry | max_height | session))
+
+`max_height` 0 means no limit. Rendition folders are named after their height (`v720p/`), so an
+edge can refuse `v1080p/seg_00001.m4s` to a Basic-plan token without knowing the ladder.
 
 The key is derived from the platform secret, so playback (which signs) and every edge and the
 origin (which verify) share it without another secret to distribute. A token for
@@ -13,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import struct
 import time
 from enum import StrEnum
@@ -22,7 +28,8 @@ from vodstack.config import Settings
 KEY_CONTEXT = b"vodstack-edge-token-v1"
 MAC_SIZE = 32
 MAX_SESSION_BYTES = 255
-_HEAD = struct.Struct(">QB")
+_HEAD = struct.Struct(">QHB")
+_RENDITION_HEIGHT = re.compile(rb"^/v/[^/]+/[^/]+/v(\d{2,5})p/")
 _MIN_SIZE = _HEAD.size + MAC_SIZE
 _MAX_TOKEN_CHARS = 4 * ((_MIN_SIZE + MAX_SESSION_BYTES + 2) // 3)
 
@@ -33,6 +40,7 @@ class TokenCheck(StrEnum):
     MALFORMED = "malformed"
     EXPIRED = "expired"
     BAD_SIGNATURE = "bad_signature"  # forged, other key, or another path prefix
+    ABOVE_PLAN = "above_plan"  # a rendition taller than the viewer's plan allows
 
 
 def asset_prefix(title_id: str, asset_version: str) -> str:
@@ -58,24 +66,40 @@ class TokenSigner:
     def from_settings(cls, settings: Settings) -> TokenSigner:
         return cls(derive_key(settings.secret()))
 
-    def sign(self, prefix: str, session: str, ttl_s: float, *, now: float | None = None) -> str:
-        """A token valid for `ttl_s` seconds on every path under `prefix`."""
+    def sign(
+        self,
+        prefix: str,
+        session: str,
+        ttl_s: float,
+        *,
+        max_height: int = 0,
+        now: float | None = None,
+    ) -> str:
+        """A token valid for `ttl_s` seconds on every path under `prefix` (renditions up to
+        `max_height` pixels tall; 0 = any)."""
         session_bytes = session.encode()
         if len(session_bytes) > MAX_SESSION_BYTES:
             raise ValueError(f"session id longer than {MAX_SESSION_BYTES} bytes")
         expiry = int((time.time() if now is None else now) + ttl_s)
-        body = _HEAD.pack(expiry, len(session_bytes)) + session_bytes
+        body = _HEAD.pack(expiry, max_height, len(session_bytes)) + session_bytes
         raw = body + _mac(self._key, prefix.encode(), body)
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
-    def verify(self, prefix: bytes, token: bytes | None, *, now: float | None = None) -> TokenCheck:
-        """Check a token against the prefix of the requested path; constant-time on the MAC."""
+    def verify(
+        self,
+        prefix: bytes,
+        token: bytes | None,
+        *,
+        path: bytes = b"",
+        now: float | None = None,
+    ) -> TokenCheck:
+        """Check a token against the prefix of the requested `path`; constant-time on the MAC."""
         if not token:
             return TokenCheck.MISSING
         raw = _decode(token)
         if raw is None or len(raw) < _MIN_SIZE:
             return TokenCheck.MALFORMED
-        expiry, session_len = _HEAD.unpack_from(raw)
+        expiry, max_height, session_len = _HEAD.unpack_from(raw)
         body_end = _HEAD.size + session_len
         if len(raw) != body_end + MAC_SIZE:
             return TokenCheck.MALFORMED
@@ -84,7 +108,15 @@ class TokenSigner:
             return TokenCheck.BAD_SIGNATURE
         if expiry < (time.time() if now is None else now):
             return TokenCheck.EXPIRED
+        if max_height and (rendition_height(path) or 0) > max_height:
+            return TokenCheck.ABOVE_PLAN
         return TokenCheck.OK
+
+
+def rendition_height(path: bytes) -> int | None:
+    """The height named by a path's rendition folder (`/v/t/v/v720p/...` -> 720), if any."""
+    match = _RENDITION_HEIGHT.match(path)
+    return int(match.group(1)) if match else None
 
 
 def _decode(token: bytes) -> bytes | None:

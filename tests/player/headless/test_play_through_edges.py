@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import imageio_ffmpeg
 import pytest
 
@@ -174,6 +175,13 @@ def test_basic_plan_is_limited_to_720p_and_one_stream(
             assert all(int(name.strip("vp")) <= 720 for name in report.ladder)
             assert "v1080p" not in {f.path.split("/")[4] for f in report.files}
             first = session.start(title_id)
+            # A hand-built URL for a taller rendition is refused by the edge: the plan's limit
+            # is inside the token, not only in the manifests.
+            base = f"{first.edges[0]}{first.asset_path}"
+            allowed = httpx.get(f"{base}v720p/seg_00001.m4s", params={"t": first.token})
+            taller = httpx.get(f"{base}v1080p/seg_00001.m4s", params={"t": first.token})
+            assert allowed.status_code == 200
+            assert taller.status_code == 403
             with pytest.raises(GatewayError) as caught:
                 session.start(title_id)
             assert caught.value.status == 409

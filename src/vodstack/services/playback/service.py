@@ -128,7 +128,9 @@ class PlaybackService:
             asset_version=new.asset_version,
             edges=new.edges,
             asset_path=asset_prefix(str(title.id), new.asset_version),
-            token=self._token(new.id, title.id, new.asset_version, new.token_expires_at),
+            token=self._token(
+                new.id, title.id, new.asset_version, new.token_expires_at, new.max_height
+            ),
             token_expires_at=new.token_expires_at,
             hls_url=public_manifest_path(new.id, MASTER),
             dash_url=public_manifest_path(new.id, MPD),
@@ -137,11 +139,15 @@ class PlaybackService:
             heartbeat_interval_s=self._settings.heartbeat_interval_s,
         )
 
-    def _token(self, session_id: str, title_id: int, version: str, expires: datetime) -> str:
+    def _token(
+        self, session_id: str, title_id: int, version: str, expires: datetime, max_height: int
+    ) -> str:
         # Signed with the session's fixed expiry, so every manifest of a session carries the
         # same token as the start answer.
         prefix = asset_prefix(str(title_id), version)
-        return self._signer.sign(prefix, session_id, 0, now=expires.timestamp())
+        return self._signer.sign(
+            prefix, session_id, 0, max_height=max_height, now=expires.timestamp()
+        )
 
     # -- during playback -----------------------------------------------------------------------
 
@@ -203,7 +209,9 @@ class PlaybackService:
             return manifests.filter_master(text, row.max_height)
 
     def _row_token(self, row: PlaySessionRow) -> str:
-        return self._token(row.id, row.title_id, row.asset_version, row.token_expires_at)
+        return self._token(
+            row.id, row.title_id, row.asset_version, row.token_expires_at, row.max_height
+        )
 
     def _playing(self, session_id: str, account_id: int) -> PlaySessionRow:
         with _translated():
