@@ -1,0 +1,173 @@
+// vodstack's ABR algorithm for the browser: a dependency-free port of
+// src/vodstack/player/abr/vodstack.py (read its docstring for the design).
+//
+// The port mirrors the Python code operation for operation (same sums in the same order, no
+// transcendental functions) so both make bit-identical decisions on the same observations;
+// tests/player/test_js_parity.py holds them to it. Objects use the Python field names:
+//   observation: {size_bytes, duration_s, latency_s}
+//   context:     {chunk_index, chunk_count, buffer_s, last_rendition, ladder_kbps,
+//                 chunk_duration_s, upcoming_sizes (array of per-rendition byte arrays, or null)}
+// The web player plugs `VodstackAbr` into hls.js as a custom ABR controller: call observe()
+// after each fragment loads and decide() before the next one.
+
+export const VOLATILITY_EDGES = Object.freeze([0.0281, 0.0741, 0.1458]);
+
+export const RATIO_QUANTILES = Object.freeze([
+  [0.791, 0.923, 0.954, 0.969, 0.977, 0.985, 0.989, 0.993, 0.997, 1.0,
+    1.002, 1.004, 1.007, 1.01, 1.015, 1.021, 1.028, 1.037, 1.052, 1.103],
+  [0.61, 0.776, 0.857, 0.894, 0.921, 0.943, 0.961, 0.977, 0.992, 1.005,
+    1.017, 1.027, 1.039, 1.049, 1.06, 1.074, 1.093, 1.129, 1.182, 1.298],
+  [0.559, 0.7, 0.771, 0.819, 0.863, 0.903, 0.94, 0.968, 0.995, 1.019,
+    1.045, 1.062, 1.084, 1.102, 1.125, 1.157, 1.189, 1.229, 1.304, 1.494],
+  [0.471, 0.594, 0.706, 0.772, 0.854, 0.924, 0.975, 1.028, 1.076, 1.132,
+    1.186, 1.232, 1.285, 1.338, 1.407, 1.476, 1.563, 1.68, 1.894, 2.769],
+].map((row) => Object.freeze(row)));
+
+export const DEFAULT_PARAMS = Object.freeze({
+  horizon: 5,
+  window: 5,
+  buffer_value_per_s: 1.0,
+  buffer_value_cap_s: 15.0,
+  rebuffer_penalty: 4.3,
+  smoothness_penalty: 1.0,
+  volatility_edges: VOLATILITY_EDGES,
+  ratio_quantiles: RATIO_QUANTILES,
+});
+
+const MIN_TRANSFER_S = 0.001;
+
+const sequenceCache = new Map();
+
+function isMonotone(sequence) {
+  let up = true;
+  let down = true;
+  for (let i = 1; i < sequence.length; i += 1) {
+    if (sequence[i] < sequence[i - 1]) up = false;
+    if (sequence[i] > sequence[i - 1]) down = false;
+  }
+  return up || down;
+}
+
+/** Monotone rendition sequences of length `horizon`, lexicographic order (as in Python). */
+export function monotoneSequences(levels, horizon) {
+  const key = `${levels}:${horizon}`;
+  if (!sequenceCache.has(key)) {
+    const out = [];
+    const current = new Array(horizon).fill(0);
+    const total = levels ** horizon;
+    for (let n = 0; n < total; n += 1) {
+      let rest = n;
+      for (let i = horizon - 1; i >= 0; i -= 1) {
+        current[i] = rest % levels;
+        rest = Math.floor(rest / levels);
+      }
+      if (isMonotone(current)) out.push(current.slice());
+    }
+    sequenceCache.set(key, out);
+  }
+  return sequenceCache.get(key);
+}
+
+/** Recent link throughputs (bytes/s, request latency excluded). */
+export class LinkEstimator {
+  constructor(window) {
+    this.window = window;
+    this.samples = [];
+    this.latency_s = 0.0;
+  }
+
+  add(observation) {
+    const transfer = Math.max(observation.duration_s - (observation.latency_s ?? 0.0), MIN_TRANSFER_S);
+    this.samples.push(observation.size_bytes / transfer);
+    if (this.samples.length > this.window) this.samples.shift();
+    this.latency_s = observation.latency_s ?? 0.0;
+  }
+
+  harmonicMean() {
+    let inverseSum = 0.0;
+    for (const sample of this.samples) inverseSum += 1.0 / sample;
+    return this.samples.length / inverseSum;
+  }
+
+  volatility() {
+    const count = this.samples.length;
+    if (count < 2) return Infinity;
+    let total = 0.0;
+    for (const sample of this.samples) total += sample;
+    const mean = total / count;
+    let deviation = 0.0;
+    for (const sample of this.samples) deviation += Math.abs(sample - mean);
+    return deviation / count / mean;
+  }
+}
+
+function chunkSize(context, ahead, rendition) {
+  const upcoming = context.upcoming_sizes;
+  if (upcoming && ahead < upcoming.length) return upcoming[ahead][rendition];
+  return ((context.ladder_kbps[rendition] * 1000.0) / 8.0) * context.chunk_duration_s;
+}
+
+/** Scenario MPC with a volatility-aware error model and a value for the buffer. */
+export class VodstackAbr {
+  constructor(params = DEFAULT_PARAMS) {
+    this.params = { ...DEFAULT_PARAMS, ...params };
+    this.link = new LinkEstimator(this.params.window);
+  }
+
+  observe(observation) {
+    this.link.add(observation);
+  }
+
+  scenariosBps() {
+    const prediction = this.link.harmonicMean();
+    const volatility = this.link.volatility();
+    let band = 0;
+    for (const edge of this.params.volatility_edges) if (volatility > edge) band += 1;
+    return this.params.ratio_quantiles[band].map((ratio) => prediction * ratio);
+  }
+
+  decide(context) {
+    if (this.link.samples.length === 0) return context.last_rendition;
+    const p = this.params;
+    const chunksLeft = context.chunk_count - context.chunk_index;
+    const length = Math.max(1, Math.min(p.horizon, chunksLeft));
+    const levels = context.ladder_kbps.length;
+    const bitrates = context.ladder_kbps.map((kbps) => kbps / 1000.0);
+    const sizes = [];
+    for (let k = 0; k < length; k += 1) {
+      const row = [];
+      for (let q = 0; q < levels; q += 1) row.push(chunkSize(context, k, q));
+      sizes.push(row);
+    }
+    const combos = monotoneSequences(levels, length);
+    const valuesBuffer = chunksLeft > length;
+    const totals = new Float64Array(combos.length);
+    const latency = this.link.latency_s;
+    for (const bandwidth of this.scenariosBps()) {
+      for (let c = 0; c < combos.length; c += 1) {
+        const combo = combos[c];
+        let buffer = context.buffer_s;
+        let rebuffer = 0.0;
+        let bitrateSum = 0.0;
+        let smoothness = 0.0;
+        let previous = bitrates[context.last_rendition];
+        for (let step = 0; step < length; step += 1) {
+          const chosen = combo[step];
+          const download = sizes[step][chosen] / bandwidth + latency;
+          rebuffer += Math.max(download - buffer, 0.0);
+          buffer = Math.max(buffer - download, 0.0) + context.chunk_duration_s;
+          const bitrate = bitrates[chosen];
+          bitrateSum += bitrate;
+          smoothness += Math.abs(bitrate - previous);
+          previous = bitrate;
+        }
+        let score = bitrateSum - p.rebuffer_penalty * rebuffer - p.smoothness_penalty * smoothness;
+        if (valuesBuffer) score += p.buffer_value_per_s * Math.min(buffer, p.buffer_value_cap_s);
+        totals[c] += score;
+      }
+    }
+    let best = 0;
+    for (let c = 1; c < combos.length; c += 1) if (totals[c] > totals[best]) best = c;
+    return combos[best][0];
+  }
+}
