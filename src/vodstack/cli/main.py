@@ -1,0 +1,28 @@
+"""`vodstack`: one entry point; each command group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import typer
+
+from vodstack.cli import abr, demo_content, ingest, jobs, lifecycle, play, serve
+
+app = typer.Typer(
+    name="vodstack",
+    help="vodstack: a Netflix-style video-on-demand platform.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# Command groups register below, one line each.
+app.add_typer(abr.app, name="abr")
+app.command()(lifecycle.up)
+app.command()(lifecycle.status)
+app.command()(serve.serve)
+app.command()(ingest.ingest)
+app.add_typer(jobs.app, name="jobs")
+app.command()(play.play)
+app.command("demo-content")(demo_content.demo_content)
+
+
+def main() -> None:
+    app()

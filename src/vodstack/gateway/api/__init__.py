@@ -1,0 +1,27 @@
+"""The JSON API under `/api` (plus the public artwork route); every unsafe call is CSRF-checked."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from vodstack.gateway.api import (
+    account,
+    admin,
+    artwork,
+    auth,
+    browse,
+    jobs,
+    playback,
+    profiles,
+    swagger,
+    uploads,
+)
+from vodstack.gateway.csrf import verify_csrf
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(dependencies=[Depends(verify_csrf)])
+    for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork, playback):
+        router.include_router(module.router)
+    router.include_router(swagger.router)
+    return router

@@ -1,0 +1,68 @@
+"""Browsing the catalog: always as the current profile, at its maturity level.
+
+Kids never see adult titles because the profile's level, never the caller's, is what the
+catalog filters on, for listings, single titles and search alike.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from vodstack.contracts.catalog import Genre, SearchResults, Title, TitleKind, TitlePage, TitleSort
+from vodstack.gateway.api.docs import Id, errors
+from vodstack.gateway.deps import UpstreamsDep, ViewerDep
+
+router = APIRouter(prefix="/api", tags=["browse"])
+
+MAX_PAGE = 100
+GenreSlug = Annotated[str | None, Query(min_length=1, max_length=40)]
+
+
+@router.get("/titles", response_model=TitlePage, responses=errors(401, 409, 422))
+async def list_titles(
+    viewer: ViewerDep,
+    clients: UpstreamsDep,
+    genre: GenreSlug = None,
+    kind: TitleKind | None = None,
+    sort: TitleSort = TitleSort.NEW,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    """A page of titles the profile may watch. The hot path: the catalog's bytes pass through."""
+    params = {
+        "maturity": viewer.maturity.value,
+        "sort": sort.value,
+        "limit": str(limit),
+        "offset": str(offset),
+    }
+    if genre is not None:
+        params["genre"] = genre
+    if kind is not None:
+        params["kind"] = kind.value
+    upstream = await clients.catalog.titles_raw(params)
+    return Response(upstream.content, media_type="application/json")
+
+
+@router.get("/titles/{title_id}", response_model=Title, responses=errors(401, 404, 409, 422))
+async def get_title(title_id: Id, viewer: ViewerDep, clients: UpstreamsDep) -> Title:
+    """One title with cast and seasons; 404 when it is above the profile's maturity level."""
+    return await clients.catalog.title(title_id, viewer.maturity)
+
+
+@router.get("/search", response_model=SearchResults, responses=errors(401, 409, 422))
+async def search(
+    viewer: ViewerDep,
+    clients: UpstreamsDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> SearchResults:
+    """Titles whose name (or a word in it) starts with `q`, best matches first."""
+    return await clients.catalog.search(q, viewer.maturity, limit)
+
+
+@router.get("/genres", response_model=list[Genre], responses=errors(401, 409))
+async def genres(viewer: ViewerDep, clients: UpstreamsDep) -> list[Genre]:
+    """Genres with at least one title the profile may watch."""
+    return await clients.catalog.genres(viewer.maturity)

@@ -1,0 +1,77 @@
+"""Small published files of an asset version (VMAF's `quality.json`), read from the CDN origin.
+
+The gateway asks the origin the way an edge does: with a short-lived token it signs itself for
+the asset's prefix, so the origin stays the only reader of the object store.
+"""
+
+from __future__ import annotations
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from vodstack.cdn.tokens import TokenSigner, asset_prefix
+from vodstack.config.settings import Settings
+from vodstack.core.errors import UpstreamError
+from vodstack.core.http import ServiceClient
+
+_TOKEN_TTL_S = 60.0
+_TOKEN_SESSION = "gateway-admin"
+
+
+class RenditionQuality(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    width: int
+    height: int
+    vmaf_mean: float
+    vmaf_min: float
+
+
+class QualityReport(BaseModel):
+    """The pipeline's `quality.json` (per-segment figures left out)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    reference_width: int
+    reference_height: int
+    renditions: list[RenditionQuality]
+
+
+class AssetFiles(ServiceClient):
+    service = "origin"
+
+    def __init__(
+        self,
+        base_url: str,
+        signer: TokenSigner,
+        *,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(base_url, timeout=timeout, transport=transport)
+        self._signer = signer
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> AssetFiles:
+        return cls(
+            settings.service_url("origin"),
+            TokenSigner.from_settings(settings),
+            timeout=settings.upstream_timeout_s,
+            transport=transport,
+        )
+
+    async def quality(self, title_id: int, asset_version: str) -> QualityReport | None:
+        """The VMAF report of a published version; None when it has none."""
+        prefix = asset_prefix(str(title_id), asset_version)
+        token = self._signer.sign(prefix, _TOKEN_SESSION, _TOKEN_TTL_S)
+        try:
+            response = await self.request("GET", f"{prefix}quality.json", params={"t": token})
+        except UpstreamError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return QualityReport.model_validate_json(response.content)

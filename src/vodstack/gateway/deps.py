@@ -1,0 +1,96 @@
+"""FastAPI dependencies shared by the JSON API and the web pages.
+
+All are `async def`, even those that never await: FastAPI runs a plain `def` dependency in its
+threadpool, a thread hand-off per request on the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from vodstack.contracts.accounts import Profile, Role, SessionInfo
+from vodstack.contracts.common import Maturity
+from vodstack.core.errors import Conflict, Forbidden, Unauthorized
+from vodstack.gateway.sessions import resolve_session, session_id_of
+from vodstack.gateway.state import GatewayState
+from vodstack.gateway.upstreams import Upstreams
+
+
+async def gateway_state(request: Request) -> GatewayState:
+    state: GatewayState = request.app.state.gateway
+    return state
+
+
+async def upstreams(request: Request) -> Upstreams:
+    clients: Upstreams = request.app.state.upstreams
+    return clients
+
+
+StateDep = Annotated[GatewayState, Depends(gateway_state)]
+UpstreamsDep = Annotated[Upstreams, Depends(upstreams)]
+
+
+def client_key(request: Request) -> str:
+    """Whom a rate limit counts: the peer address (the gateway is the public edge)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def optional_session(request: Request) -> SessionInfo | None:
+    """The caller's session, or None when not logged in (or the session expired)."""
+    session_id = session_id_of(request)
+    if session_id is None:
+        return None
+    state: GatewayState = request.app.state.gateway
+    clients: Upstreams = request.app.state.upstreams
+    return await resolve_session(session_id, state.session_cache, clients.accounts)
+
+
+OptionalSessionDep = Annotated[SessionInfo | None, Depends(optional_session)]
+
+
+async def require_session(session: OptionalSessionDep) -> SessionInfo:
+    if session is None:
+        raise Unauthorized(
+            "You are not logged in (or your session expired); please log in.",
+            code="login_required",
+        )
+    return session
+
+
+SessionDep = Annotated[SessionInfo, Depends(require_session)]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A logged-in session with a profile chosen: who is watching, at which maturity level."""
+
+    session: SessionInfo
+    profile: Profile
+
+    @property
+    def maturity(self) -> Maturity:
+        return self.profile.maturity
+
+
+async def require_viewer(session: SessionDep) -> Viewer:
+    if session.profile is None:
+        raise Conflict(
+            "Choose who is watching first: select one of your profiles.",
+            code="profile_required",
+        )
+    return Viewer(session=session, profile=session.profile)
+
+
+ViewerDep = Annotated[Viewer, Depends(require_viewer)]
+
+
+async def require_admin(session: SessionDep) -> SessionInfo:
+    if session.account.role is not Role.ADMIN:
+        raise Forbidden("Only administrators may manage the catalog.", code="admin_required")
+    return session
+
+
+AdminDep = Annotated[SessionInfo, Depends(require_admin)]

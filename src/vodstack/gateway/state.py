@@ -1,0 +1,27 @@
+"""What a gateway process holds between requests: settings, caches, limiters, clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vodstack.config.settings import Settings
+from vodstack.gateway.rate_limit import InMemoryRateLimiter, RateLimiter
+from vodstack.gateway.session_cache import InMemorySessionCache, SessionCache
+
+
+@dataclass(frozen=True)
+class GatewayState:
+    settings: Settings
+    session_cache: SessionCache
+    login_limiter: RateLimiter
+    signup_limiter: RateLimiter
+
+    @classmethod
+    def in_process(cls, settings: Settings) -> GatewayState:
+        """The single-instance wiring: every store lives in this process's memory."""
+        return cls(
+            settings=settings,
+            session_cache=InMemorySessionCache(settings.session_cache_ttl_s),
+            login_limiter=InMemoryRateLimiter(settings.login_rate),
+            signup_limiter=InMemoryRateLimiter(settings.signup_rate),
+        )

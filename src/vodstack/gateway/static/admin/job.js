@@ -1,0 +1,46 @@
+// One job: per-rendition and per-task progress until it ends; then its VMAF report.
+import { TERMINAL, el, percent, poll, renditionBars, stateBadge } from "./progress.js";
+
+const box = document.getElementById("job");
+const $ = (id) => document.getElementById(id);
+
+function render(job) {
+  $("job-state").replaceWith(Object.assign(stateBadge(job.state), { id: "job-state" }));
+  $("job-progress").value = job.progress;
+  $("job-percent").textContent = percent(job.progress);
+  $("job-error").textContent = job.error || "";
+  $("job-error").hidden = !job.error;
+  $("job-renditions").replaceChildren(renditionBars(job.renditions));
+  const rows = job.tasks.map((t) => el("tr", { "data-task": t.name, "data-state": t.state }, [
+    el("td", {}, [t.name]), el("td", {}, [stateBadge(t.state)]), el("td", {}, [String(t.attempts)]),
+    el("td", {}, [percent(t.progress)]), el("td", { class: t.error ? "task-error" : "" }, [t.error || ""]),
+  ]));
+  $("job-tasks").tBodies[0].replaceChildren(...rows);
+}
+
+async function showQuality(jobId) {
+  let report;
+  try {
+    report = await window.vodstack.api("GET", `/api/admin/jobs/${jobId}/quality`);
+  } catch (_) {
+    return; // no report (VMAF skipped) or not yet visible
+  }
+  const rows = report.renditions.map((r) => el("tr", { "data-rendition": r.name }, [
+    el("td", {}, [r.name]), el("td", {}, [`${r.width}x${r.height}`]),
+    el("td", { class: "vmaf" }, [r.vmaf_mean.toFixed(1)]), el("td", {}, [r.vmaf_min.toFixed(1)]),
+  ]));
+  $("job-quality").tBodies[0].replaceChildren(...rows);
+  $("job-quality-box").hidden = false;
+}
+
+let job = JSON.parse(box.dataset.initial);
+render(job);
+if (job.state === "succeeded") showQuality(job.id);
+if (!TERMINAL.has(job.state)) {
+  poll(async () => {
+    job = await window.vodstack.api("GET", `/api/admin/jobs/${box.dataset.jobId}`);
+    render(job);
+    if (job.state === "succeeded") showQuality(job.id);
+    return !TERMINAL.has(job.state);
+  }, 2000);
+}

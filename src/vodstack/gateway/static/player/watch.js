@@ -1,0 +1,125 @@
+// The watch page: press play through the API, then play with hls.js (or dash.js), with edge
+// failover, a quality menu, stats, thumbnails, heartbeats and resume.
+//
+// window.vodstackPlayer exposes the state for tests and the time-to-first-frame benchmark.
+import { Controls } from "./controls.js";
+import { EdgeList } from "./edges.js";
+import { PlaySession } from "./session.js";
+import { StatsOverlay, snapshot } from "./stats.js";
+import { ThumbnailTrack } from "./thumbnails.js";
+import { algorithmFactory, vodstackAbrController } from "./vodstack-abr.js";
+
+const root = document.getElementById("player");
+const video = document.getElementById("video");
+const message = document.getElementById("player-message");
+const config = root.dataset;
+const probe = {
+  errors: [],
+  ttffMs: null, // page navigation start -> first decoded frame shown
+  startApiMs: null, // the playback start API call alone
+  playRequestedMs: null, // when the start API was called, from navigation start
+  state: () => null,
+};
+window.vodstackPlayer = probe;
+
+function show(text) {
+  message.textContent = text;
+  message.hidden = !text;
+}
+
+function fail(text) {
+  probe.errors.push(text);
+  show(text);
+}
+
+function watchFirstFrame() {
+  const record = () => { if (probe.ttffMs === null) probe.ttffMs = performance.now(); };
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(record);
+  else video.addEventListener("playing", record, { once: true });
+}
+
+async function startPlayback() {
+  const region = new URLSearchParams(window.location.search).get("region");
+  const query = region ? "?region=" + encodeURIComponent(region) : "";
+  probe.playRequestedMs = performance.now();
+  const start = await window.vodstack.api("POST", `/api/playback/${config.titleId}/start${query}`);
+  probe.startApiMs = performance.now() - probe.playRequestedMs;
+  return start;
+}
+
+// The vodstack ABR when abr.js is installed; null means hls.js's own.
+async function loadAbr() {
+  if (!config.abrUrl) return null;
+  try {
+    const factory = algorithmFactory(await import(config.abrUrl));
+    return factory ? vodstackAbrController(factory) : null;
+  } catch (error) {
+    console.warn("vodstack ABR unavailable, using hls.js's:", error);
+    return null;
+  }
+}
+
+function absolute(path) {
+  return new URL(path, window.location.href).href;
+}
+
+async function createEngine(start, edges) {
+  const options = {
+    video, edges, onFatal: fail,
+    startPosition: start.resume_position_s > 0 ? start.resume_position_s : -1,
+    maxBuffer: Number(config.maxBuffer || 0),
+  };
+  if (config.format === "dash") {
+    const { createDashEngine } = await import("./dash-engine.js");
+    return createDashEngine({ ...options, moduleUrl: config.dashUrl, manifestUrl: absolute(start.dash_url) });
+  }
+  const { createHlsEngine } = await import("./hls-engine.js");
+  return createHlsEngine({
+    ...options, moduleUrl: config.hlsUrl, workerUrl: config.hlsWorkerUrl,
+    manifestUrl: absolute(start.hls_url), abrController: await loadAbr(), abrName: "vodstack",
+  });
+}
+
+// Browsers may refuse sound without a click; then start muted rather than not at all.
+function autoplay() {
+  video.play().catch(() => {
+    video.muted = true;
+    video.play()
+      .then(() => show("Playing muted: press m (or the speaker button) for sound."))
+      .catch(() => show("Press play (or the space bar) to start."));
+  });
+}
+
+async function main() {
+  if (config.vendorMissing) { fail(config.vendorMissing); return; }
+  watchFirstFrame();
+  let start;
+  try {
+    start = await startPlayback();
+  } catch (error) {
+    fail(error.message);
+    return;
+  }
+  const edges = new EdgeList(start.edges);
+  let engine;
+  try {
+    engine = await createEngine(start, edges);
+  } catch (error) {
+    fail(`The player could not start: ${error.message}`);
+    return;
+  }
+  const stats = new StatsOverlay(document.getElementById("player-stats"), video, engine, edges);
+  const controls = new Controls(root, video, engine, stats);
+  controls.install();
+  probe.state = () => ({ ...snapshot(video, engine, edges), playing_level: engine.playingLevel(), levels: engine.levels() });
+  probe.setLevel = (index) => engine.setLevel(index);
+  const session = new PlaySession(start, video, () => engine.rendition(), (why) => { video.pause(); fail(why); });
+  session.begin();
+  ThumbnailTrack.load(edges, start.asset_path, start.token)
+    .then((track) => { controls.thumbnails = track; })
+    .catch(() => {});
+  autoplay();
+  video.addEventListener("play", () => { if (!probe.errors.length) show(""); });
+}
+
+main();

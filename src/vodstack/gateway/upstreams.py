@@ -1,0 +1,66 @@
+"""The gateway's typed clients of the services it fronts, owned by the app's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from vodstack.clients.accounts import AccountsClient
+from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.pipeline import PipelineClient
+from vodstack.clients.playback import PlaybackClient
+from vodstack.config.settings import Settings
+from vodstack.gateway.asset_files import AssetFiles
+from vodstack.gateway.keepalive import KeepAliveTransport
+
+Transports = Mapping[str, httpx.AsyncBaseTransport]
+# An upload chunk is megabytes, and the last one waits for the pipeline's media probe.
+_PIPELINE_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    accounts: AccountsClient
+    catalog: CatalogClient
+    playback: PlaybackClient
+    pipeline: PipelineClient
+    assets: AssetFiles
+
+    @classmethod
+    def connect(cls, settings: Settings, transports: Transports | None = None) -> Upstreams:
+        """Clients for every upstream; `transports` routes one to an in-process app in tests.
+
+        Real upstreams go through `KeepAliveTransport` (see there for why not httpx's pool).
+        """
+        chosen = transports or {}
+        timeout = settings.upstream_timeout_s
+
+        def transport(name: str) -> httpx.AsyncBaseTransport:
+            return chosen.get(name) or KeepAliveTransport()
+
+        return cls(
+            accounts=AccountsClient(
+                settings.service_url("accounts"), timeout=timeout, transport=transport("accounts")
+            ),
+            catalog=CatalogClient(
+                settings.service_url("catalog"), timeout=timeout, transport=transport("catalog")
+            ),
+            playback=PlaybackClient(
+                settings.service_url("playback"), timeout=timeout, transport=transport("playback")
+            ),
+            pipeline=PipelineClient(
+                settings.service_url("pipeline"),
+                timeout=max(timeout, _PIPELINE_TIMEOUT_S),
+                transport=transport("pipeline"),
+            ),
+            assets=AssetFiles.from_settings(settings, transport("origin")),
+        )
+
+    async def aclose(self) -> None:
+        await self.accounts.aclose()
+        await self.catalog.aclose()
+        await self.playback.aclose()
+        await self.pipeline.aclose()
+        await self.assets.aclose()

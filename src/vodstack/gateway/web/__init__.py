@@ -1,0 +1,31 @@
+"""The server-rendered web app: HTML pages and the forms they post (CSRF-checked)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from vodstack.gateway.csrf import verify_csrf
+from vodstack.gateway.web import (
+    account_pages,
+    admin_pages,
+    auth_pages,
+    browse_pages,
+    media_pages,
+    profile_pages,
+    watch_pages,
+)
+
+
+def web_router() -> APIRouter:
+    router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+    for module in (
+        auth_pages,
+        profile_pages,
+        browse_pages,
+        watch_pages,
+        account_pages,
+        admin_pages,
+        media_pages,
+    ):
+        router.include_router(module.router)
+    return router

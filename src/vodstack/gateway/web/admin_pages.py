@@ -1,0 +1,146 @@
+"""Admin pages: list, create, edit and delete titles (admin role only)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from vodstack.contracts.accounts import SessionInfo
+from vodstack.contracts.catalog import Title, TitleKind, TitleSort
+from vodstack.contracts.common import Maturity
+from vodstack.core.errors import VodstackError
+from vodstack.gateway.asset_files import QualityReport
+from vodstack.gateway.deps import UpstreamsDep
+from vodstack.gateway.web.guards import PageAdminDep
+from vodstack.gateway.web.templating import PagesDep
+from vodstack.gateway.web.title_form import TitleDraft
+
+router = APIRouter(prefix="/admin")
+
+PAGE_SIZE = 50
+TitleId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Text = Annotated[str, Form(max_length=20_000)]
+
+
+def _render_form(
+    request: Request,
+    pages: PagesDep,
+    session: SessionInfo,
+    draft: TitleDraft,
+    *,
+    title: Title | None = None,
+    status: int = 200,
+    error: str | None = None,
+    quality: QualityReport | None = None,
+) -> Response:
+    return pages.render(
+        request,
+        "admin_title_form.html",
+        session=session,
+        status=status,
+        draft=draft.as_dict(),
+        title=title,
+        error=error,
+        kinds=list(TitleKind),
+        maturities=list(Maturity),
+        quality=quality,
+    )
+
+
+async def _submitted_draft(
+    name: Text = "",
+    kind: Text = "movie",
+    year: Text = "",
+    maturity: Text = "adult",
+    genres: Text = "",
+    synopsis: Text = "",
+    cast: Text = "",
+    duration_min: Text = "0",
+    episodes: Text = "",
+) -> TitleDraft:
+    return TitleDraft(name, kind, year, maturity, genres, synopsis, cast, duration_min, episodes)
+
+
+DraftDep = Annotated[TitleDraft, Depends(_submitted_draft)]
+
+
+@router.get("/titles")
+async def list_titles(
+    request: Request,
+    session: PageAdminDep,
+    pages: PagesDep,
+    clients: UpstreamsDep,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    saved: str = "",
+) -> Response:
+    page = await clients.catalog.titles(
+        Maturity.ADULT, sort=TitleSort.TITLE, limit=PAGE_SIZE, offset=offset
+    )
+    return pages.render(request, "admin_titles.html", session=session, page=page, saved=saved[:200])
+
+
+@router.get("/titles/new")
+async def new_title(request: Request, session: PageAdminDep, pages: PagesDep) -> Response:
+    return _render_form(request, pages, session, TitleDraft())
+
+
+@router.post("/titles")
+async def create_title(
+    request: Request,
+    session: PageAdminDep,
+    pages: PagesDep,
+    clients: UpstreamsDep,
+    draft: DraftDep,
+) -> Response:
+    try:
+        created = await clients.catalog.create(draft.to_create())
+    except VodstackError as exc:
+        return _render_form(
+            request, pages, session, draft, status=exc.status_code, error=exc.message
+        )
+    return RedirectResponse(f"/admin/titles?saved={created.id}", status_code=303)
+
+
+@router.get("/titles/{title_id}/edit")
+async def edit_title(
+    request: Request,
+    title_id: TitleId,
+    session: PageAdminDep,
+    pages: PagesDep,
+    clients: UpstreamsDep,
+) -> Response:
+    title = await clients.catalog.title(title_id, Maturity.ADULT)
+    quality = None
+    if title.asset_version is not None:
+        # The origin down costs the VMAF table, not the form.
+        with contextlib.suppress(VodstackError):
+            quality = await clients.assets.quality(title_id, title.asset_version)
+    return _render_form(request, pages, session, TitleDraft.of(title), title=title, quality=quality)
+
+
+@router.post("/titles/{title_id}")
+async def update_title(
+    request: Request,
+    title_id: TitleId,
+    session: PageAdminDep,
+    pages: PagesDep,
+    clients: UpstreamsDep,
+    draft: DraftDep,
+) -> Response:
+    title = await clients.catalog.title(title_id, Maturity.ADULT)
+    try:
+        await clients.catalog.update(title_id, draft.to_update(title))
+    except VodstackError as exc:
+        return _render_form(
+            request, pages, session, draft, title=title, status=exc.status_code, error=exc.message
+        )
+    return RedirectResponse(f"/admin/titles?saved={title_id}", status_code=303)
+
+
+@router.post("/titles/{title_id}/delete")
+async def delete_title(title_id: TitleId, _: PageAdminDep, clients: UpstreamsDep) -> Response:
+    await clients.catalog.delete(title_id)
+    return RedirectResponse("/admin/titles", status_code=303)

@@ -1,0 +1,77 @@
+"""The gateway with the pipeline service and the CDN origin in-process too (admin media tests).
+
+The pipeline runs its API only (no worker processes) and a fake media check: a file whose
+bytes start with `NOT VIDEO` is rejected with a message, anything else is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.gateway.conftest import Stack, cheap_passwords
+from vodstack.cdn.origin import create_origin_app
+from vodstack.clients.catalog import CatalogClient
+from vodstack.config.settings import Settings
+from vodstack.gateway.app import create_app
+from vodstack.pipeline.service.app import create_app as create_pipeline_app
+from vodstack.services.accounts.app import create_app as create_accounts_app
+from vodstack.services.catalog.app import create_app as create_catalog_app
+
+REJECTED_PREFIX = b"NOT VIDEO"
+REJECTION = "the file is not a recognised audio/video format"
+
+
+def fake_check(path: Path) -> str | None:
+    with path.open("rb") as source:
+        return REJECTION if source.read(len(REJECTED_PREFIX)) == REJECTED_PREFIX else None
+
+
+@dataclass
+class MediaStack(Stack):
+    pipeline: TestClient
+    apps: MediaApps
+
+
+@dataclass(frozen=True)
+class MediaApps:
+    accounts: FastAPI
+    catalog: FastAPI
+    pipeline: FastAPI
+
+
+def media_transports(settings: Settings, apps: MediaApps) -> dict[str, httpx.AsyncBaseTransport]:
+    """Every upstream of the gateway in-process, the CDN origin over `settings.data_dir` too."""
+    return {
+        "accounts": httpx.ASGITransport(app=apps.accounts),
+        "catalog": httpx.ASGITransport(app=apps.catalog),
+        "pipeline": httpx.ASGITransport(app=apps.pipeline),
+        "origin": httpx.ASGITransport(app=create_origin_app(settings)),
+    }
+
+
+@contextmanager
+def media_stack_for(settings: Settings) -> Iterator[MediaStack]:
+    accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
+    catalog_app = create_catalog_app(settings)
+    catalog_for_pipeline = CatalogClient(
+        "http://catalog", transport=httpx.ASGITransport(catalog_app)
+    )
+    pipeline_app = create_pipeline_app(
+        settings, workers=False, check=fake_check, catalog=catalog_for_pipeline
+    )
+    running_apps = MediaApps(accounts_app, catalog_app, pipeline_app)
+    with (
+        TestClient(accounts_app) as accounts,
+        TestClient(catalog_app) as catalog,
+        TestClient(pipeline_app) as pipeline,
+    ):
+        gateway = create_app(settings, transports=media_transports(settings, running_apps))
+        with TestClient(gateway) as client:
+            yield MediaStack(settings, gateway, client, accounts, catalog, pipeline, running_apps)

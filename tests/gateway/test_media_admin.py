@@ -1,0 +1,150 @@
+"""Admin media through the gateway: resumable uploads, jobs with progress, VMAF reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.gateway.conftest import Visitor
+from tests.gateway.media_stack import REJECTED_PREFIX, REJECTION, MediaStack, media_stack_for
+from vodstack.config.settings import Settings
+
+CLIP = b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40  # what the fake check accepts
+TITLE = {"name": "Harbor Lights", "year": 2024, "genres": ["Drama"], "maturity": "teen"}
+
+
+@pytest.fixture
+def media(settings: Settings) -> Iterator[MediaStack]:
+    with media_stack_for(settings) as running:
+        yield running
+
+
+def _title(admin: Visitor) -> int:
+    created = admin.post("/api/admin/titles", json=TITLE)
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+def _declare(admin: Visitor, title_id: int, data: bytes, name: str = "clip.mp4") -> str:
+    body = {"filename": name, "size": len(data), "title_id": title_id}
+    created = admin.post("/api/admin/uploads", json=body)
+    assert created.status_code == 201, created.text
+    assert created.headers["Upload-Offset"] == "0"
+    return str(created.json()["id"])
+
+
+def _patch(admin: Visitor, upload_id: str, offset: int, data: bytes) -> object:
+    return admin.request(
+        "PATCH",
+        f"/api/admin/uploads/{upload_id}",
+        content=data,
+        headers={"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
+    )
+
+
+def test_an_upload_resumes_from_the_servers_offset_and_creates_a_job(media: MediaStack) -> None:
+    admin = media.admin()
+    title_id = _title(admin)
+    upload_id = _declare(admin, title_id, CLIP)
+
+    first = _patch(admin, upload_id, 0, CLIP[:4000])
+    assert first.status_code == 200 and first.json()["offset"] == 4000  # type: ignore[attr-defined]
+    # A client that lost track (say the answer was lost) is told where the server is.
+    stale = _patch(admin, upload_id, 1000, CLIP[1000:5000])
+    assert stale.status_code == 409  # type: ignore[attr-defined]
+    assert stale.json()["error"]["code"] == "offset_mismatch"  # type: ignore[attr-defined]
+    head = admin.request("HEAD", f"/api/admin/uploads/{upload_id}")
+    assert head.status_code == 200
+    offset = int(head.headers["Upload-Offset"])
+    assert (offset, int(head.headers["Upload-Length"])) == (4000, len(CLIP))
+
+    done = _patch(admin, upload_id, offset, CLIP[offset:])
+    assert done.status_code == 200  # type: ignore[attr-defined]
+    status = done.json()  # type: ignore[attr-defined]
+    assert status["state"] == "complete" and status["job_id"] is not None
+
+    jobs = admin.get("/api/admin/jobs").json()
+    assert [(j["id"], j["title_id"], j["title_name"]) for j in jobs] == [
+        (status["job_id"], title_id, TITLE["name"])
+    ]
+    assert jobs[0]["state"] == "queued" and 0.0 <= jobs[0]["progress"] <= 1.0
+    detail = admin.get(f"/api/admin/jobs/{status['job_id']}").json()
+    assert detail["tasks"][0]["kind"] == "probe"
+
+
+def test_a_rejected_upload_says_why_and_creates_no_job(media: MediaStack) -> None:
+    admin = media.admin()
+    data = REJECTED_PREFIX + b" just some notes" * 10
+    upload_id = _declare(admin, _title(admin), data, name="notes.mp4")
+    rejected = _patch(admin, upload_id, 0, data)
+    assert rejected.status_code == 422  # type: ignore[attr-defined]
+    error = rejected.json()["error"]  # type: ignore[attr-defined]
+    assert error["code"] == "invalid_media" and REJECTION in error["message"]
+    assert admin.get("/api/admin/jobs").json() == []
+
+
+def test_uploads_are_refused_clearly(media: MediaStack) -> None:
+    admin = media.admin()
+    title_id = _title(admin)
+    empty = admin.post(
+        "/api/admin/uploads", json={"filename": "a.mp4", "size": 0, "title_id": title_id}
+    )
+    assert empty.status_code == 422 and "empty" in empty.json()["error"]["message"]
+    unknown = admin.post(
+        "/api/admin/uploads", json={"filename": "a.mp4", "size": 10, "title_id": 99_999}
+    )
+    assert unknown.status_code == 404
+    assert admin.request("HEAD", "/api/admin/uploads/nosuchupload1").status_code == 404
+
+
+def test_viewers_cannot_upload_or_see_jobs(media: MediaStack) -> None:
+    viewer = media.viewer()
+    body = {"filename": "a.mp4", "size": 10, "title_id": 1}
+    assert viewer.post("/api/admin/uploads", json=body).status_code == 403
+    assert viewer.get("/api/admin/jobs").status_code == 403
+    assert viewer.get("/admin/jobs").status_code == 403
+    assert viewer.get("/admin/upload").status_code == 403
+
+
+def test_admin_pages_embed_the_jobs_and_offer_the_titles(media: MediaStack) -> None:
+    admin = media.admin()
+    title_id = _title(admin)
+    upload_page = admin.get(f"/admin/upload?title_id={title_id}")
+    assert upload_page.status_code == 200
+    assert f'<option value="{title_id}" selected>' in upload_page.text
+    upload_id = _declare(admin, title_id, CLIP)
+    job_id = _patch(admin, upload_id, 0, CLIP).json()["job_id"]  # type: ignore[attr-defined]
+    jobs_page = admin.get("/admin/jobs")
+    assert jobs_page.status_code == 200 and 'id="jobs-table"' in jobs_page.text
+    job_page = admin.get(f"/admin/jobs/{job_id}")
+    assert job_page.status_code == 200 and f'data-job-id="{job_id}"' in job_page.text
+
+
+def _publish_with_quality(media: MediaStack, title_id: int, version: str) -> None:
+    folder = media.settings.data_dir / "objects" / "titles" / str(title_id) / version
+    folder.mkdir(parents=True)
+    report = {
+        "model": "vmaf_v0.6.1",
+        "reference_width": 640,
+        "reference_height": 360,
+        "renditions": [
+            {"name": "v240p", "width": 426, "height": 240, "vmaf_mean": 91.96, "vmaf_min": 85.6,
+             "segments": []},
+        ],
+    }  # fmt: skip
+    (folder / "quality.json").write_text(json.dumps(report))
+    change = {"availability": "available", "asset_version": version}
+    assert media.catalog.put(f"/v1/titles/{title_id}/availability", json=change).status_code == 200
+
+
+def test_the_title_page_and_api_show_vmaf_per_rendition(media: MediaStack) -> None:
+    admin = media.admin()
+    title_id = _title(admin)
+    assert admin.get(f"/api/admin/titles/{title_id}/quality").status_code == 404
+    _publish_with_quality(media, title_id, "20250101T000000Z-abc123")
+    report = admin.get(f"/api/admin/titles/{title_id}/quality").json()
+    assert report["renditions"][0]["vmaf_mean"] == pytest.approx(91.96)
+    page = admin.get(f"/admin/titles/{title_id}/edit").text
+    assert 'id="title-quality"' in page and "92.0" in page
