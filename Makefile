@@ -9,7 +9,7 @@ up: install
 	$(BIN)/vodstack up
 
 test:
-	bash scripts/test
+	bash scripts/test $(ARGS)
 
 install:
 	bash scripts/install
