@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -45,3 +51,43 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
 def create_schema(engine: Engine, base: type[DeclarativeBase]) -> None:
     """Create the service's tables if missing (idempotent; see docs/decisions.md on migrations)."""
     base.metadata.create_all(engine)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on SQLite (which drops tzinfo) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class DatabaseHealth:
+    """The engine a service's lifespan opened, so /healthz can check the database answers."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+
+    def healthy(self) -> bool:
+        if self.engine is None:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            log.warning("database health check failed", exc_info=True)
+            return False
+        return True

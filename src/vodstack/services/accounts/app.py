@@ -8,12 +8,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
-from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
 from vodstack.services.accounts.api import ROUTERS
 from vodstack.services.accounts.clock import Clock, utc_now
 from vodstack.services.accounts.models import Base
@@ -26,29 +24,11 @@ SERVICE = "accounts"
 log = logging.getLogger(__name__)
 
 
-class _Database:
-    """The engine the lifespan opened, so /healthz can check the database is answering."""
-
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-
-    def healthy(self) -> bool:
-        if self.engine is None:
-            return False
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            log.warning("database health check failed", exc_info=True)
-            return False
-        return True
-
-
 def create_app(
     settings: Settings, *, passwords: Passwords | None = None, clock: Clock = utc_now
 ) -> FastAPI:
     """The accounts app. `passwords` and `clock` are for tests (cheap hashing, moving time)."""
-    database = _Database()
+    database = DatabaseHealth()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

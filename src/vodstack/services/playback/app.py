@@ -9,8 +9,6 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from vodstack.cdn.health import HealthMonitor
 from vodstack.cdn.steering import Steering
@@ -19,7 +17,7 @@ from vodstack.cdn.topology import Topology
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
-from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
 from vodstack.pipeline.storage import open_object_store
 from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
@@ -34,24 +32,6 @@ SERVICE = "playback"
 log = logging.getLogger(__name__)
 
 
-class _Database:
-    """The engine the lifespan opened, so /healthz can check the database is answering."""
-
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-
-    def healthy(self) -> bool:
-        if self.engine is None:
-            return False
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            log.warning("database health check failed", exc_info=True)
-            return False
-        return True
-
-
 def create_app(
     settings: Settings,
     *,
@@ -63,7 +43,7 @@ def create_app(
 
     Without `edges`, the CDN's steering ranks them, fed by a health monitor this app owns.
     """
-    database = _Database()
+    database = DatabaseHealth()
     topology = Topology.from_settings(settings)
     monitor = HealthMonitor.from_settings(settings, topology.edges)
 
