@@ -1,0 +1,132 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real platform (`vodstack up`).
+
+One platform serves every browser test of the session (it takes ~20 s to start); the playable
+title is a tiny clip the pipeline encodes once. A failing test leaves a screenshot and the
+page's console log in `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PLAYABLE_TITLE = "Browser Test Pattern"
+CLIP_S = 20  # five 4 s segments: room for a quality switch and an edge failover
+
+
+def synthesize(path: Path, seconds: int, size: str = "640x360") -> Path:
+    """A test pattern with a tone; 640x360 gives two renditions (240p, 360p), cheap at 15 fps."""
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-shortest", str(path),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, timeout=120)
+    return path
+
+
+def _ingest(platform: RunningPlatform, source: Path, title: str) -> None:
+    env = platform_env(platform.data_dir, platform.ports, {})
+    command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", title, "--wait"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def playwright_session() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session: Playwright) -> Iterator[Browser]:
+    launched = playwright_session.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="session")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, browser: Browser
+) -> Iterator[RunningPlatform]:
+    with running_platform(tmp_path_factory.mktemp("browser-platform")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def playable_title(platform: RunningPlatform) -> str:
+    """The name of a title encoded by the real pipeline from a generated clip."""
+    _ingest(platform, synthesize(platform.data_dir / "pattern.mp4", CLIP_S), PLAYABLE_TITLE)
+    return PLAYABLE_TITLE
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"report_{report.when}", report)
+
+
+def _save_artifacts(name: str, page: Page, console: list[str]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
+    except Exception as exc:  # a dead page must not hide the test's own failure
+        console.append(f"(no screenshot: {exc})")
+    (ARTIFACTS / f"{stem}.console.log").write_text("\n".join(console) + "\n")
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (own cookies) at a laptop size; artifacts saved on failure."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20_000)
+    opened = context.new_page()
+    console: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        console.append(f"[{message.type}] {message.text}")
+
+    opened.on("console", record)
+    opened.on("pageerror", lambda error: console.append(f"[pageerror] {error}"))
+    yield opened
+    call = getattr(request.node, "report_call", None)
+    if call is not None and call.failed:
+        _save_artifacts(request.node.nodeid, opened, console)
+    context.close()
+
+
+def log_in(page: Page, platform: RunningPlatform, email: str, password: str) -> None:
+    page.goto(platform.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r".*/profiles.*"))
+
+
+def pick_first_profile(page: Page, platform: RunningPlatform) -> None:
+    page.locator('[data-testid="pick-profile"]').first.click()
+    page.wait_for_url(platform.url + "/")
