@@ -50,7 +50,9 @@ def _ingest(platform: RunningPlatform, source: Path, title: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync_playwright is open it keeps an event loop running in
+# this thread, and every later test that calls asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def playwright_session() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.skip(f"needs Debian's Chromium at {CHROMIUM}")
@@ -58,7 +60,7 @@ def playwright_session() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     launched = playwright_session.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -68,9 +70,9 @@ def browser(playwright_session: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def platform(
-    tmp_path_factory: pytest.TempPathFactory, browser: Browser
-) -> Iterator[RunningPlatform]:
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs Debian's Chromium at {CHROMIUM}")
     with running_platform(tmp_path_factory.mktemp("browser-platform")) as running:
         yield running
 

@@ -50,6 +50,12 @@ class PipelineSettings(BaseModel):
     # Threads each ffmpeg may use; 0 = ffmpeg decides. 1 for the worker-scaling benchmark.
     encoder_threads: int = Field(0, ge=0, le=64)
     chunk_s: float = Field(16.0, gt=0, le=600)
+    # Chunks decoded into a mezzanine but not yet encoded in every rendition (bounds scratch
+    # disk: ~chunk_s x fps x 3 MB at 1080p each); 0 = workers + 1.
+    split_window: int = Field(0, ge=0, le=1024)
+    # Side outputs of a job; off for encode-throughput benchmarks.
+    quality_report: bool = True
+    thumbnails: bool = True
     # (height, kbit/s) rungs replacing the default ladder; empty = the media layer's default.
     ladder: list[tuple[int, int]] = Field(default_factory=list)
     max_attempts: int = Field(3, ge=1, le=50)

@@ -57,7 +57,9 @@ class TaskState(StrEnum):
 class TaskKind(StrEnum):
     PROBE = "probe"  # validate the master
     ANALYZE = "analyze"  # duration, chunking, ladder: its result expands the DAG
+    SPLIT = "split"  # one chunk decoded once into a raw mezzanine every rendition reads
     ENCODE = "encode"  # one chunk of one rendition
+    DISCARD = "discard"  # a chunk's mezzanine deleted once all its renditions are encoded
     AUDIO = "audio"
     CONCAT = "concat"  # a rendition's chunks joined
     PACKAGE = "package"  # CMAF segments + HLS/DASH manifests

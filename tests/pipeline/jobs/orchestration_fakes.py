@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.jobs.dag import JobPlan
+from vodstack.pipeline.jobs.dag import JobPlan, output_key, task_name
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
+    InputLostError,
     TaskCancelledError,
     TaskContext,
     TaskError,
@@ -29,7 +30,8 @@ LOG = "executions.log"
 
 
 def configure(data_dir: Path, **options: Any) -> None:
-    """Options: renditions, chunks, has_audio, sleep_s, fail {task name: times}, fatal [names]."""
+    """Options: renditions, chunks, has_audio, sleep_s, fail {task name: times}, fatal [names],
+    lost {task name: times} (the task finds its split's mezzanine gone)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / CONFIG).write_text(json.dumps(options))
 
@@ -71,6 +73,9 @@ class FakeExecutor:
         self._sleep(ctx)
         if task.name in self.options.get("fatal", []):
             raise TaskError(f"{task.name}: the source is broken", retryable=False)
+        if run_number <= int(self.options.get("lost", {}).get(task.name, 0)):
+            ctx.store.delete(output_key(task.job_id, TaskKind.SPLIT, chunk=task.chunk))
+            raise InputLostError(task_name(TaskKind.SPLIT, chunk=task.chunk))
         if run_number <= int(self.options.get("fail", {}).get(task.name, 0)):
             raise TaskError(f"{task.name}: transient failure #{run_number}")
         if task.kind is TaskKind.ANALYZE:

@@ -23,6 +23,7 @@ from vodstack.pipeline.jobs.media_tasks import MediaTaskExecutor
 from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.scratch import mezzanine_path
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 from vodstack.pipeline.jobs.worker import Worker
 from vodstack.pipeline.media import Pattern, make_synthetic, validate_asset
@@ -33,9 +34,16 @@ TEST_LADDER = [(144, 150), (240, 300)]
 CHUNK_S = 4.0  # one 4 s segment per chunk: the smallest chunk the media layer makes
 
 
-def _settings(data_dir: Path) -> Settings:
-    pipeline = PipelineSettings(
-        chunk_s=CHUNK_S, ladder=TEST_LADDER, encoder_threads=1, lease_s=5.0, poll_s=0.05
+def _settings(data_dir: Path, **options: object) -> Settings:
+    pipeline = PipelineSettings.model_validate(
+        {
+            "chunk_s": CHUNK_S,
+            "ladder": TEST_LADDER,
+            "encoder_threads": 1,
+            "lease_s": 5.0,
+            "poll_s": 0.05,
+            **options,
+        }
     )
     return load_settings(data_dir=data_dir, pipeline=pipeline)
 
@@ -53,19 +61,22 @@ def _submit(
     return job_id, sessions, engine.dispose
 
 
-def test_a_real_clip_is_encoded_packaged_and_published(tmp_path: Path) -> None:
-    settings = _settings(tmp_path / "data")
-    job_id, sessions, close = _submit(settings, _clip(tmp_path / "clip.mp4", 5))
-    store = LocalObjectStore(settings.data_dir / "objects")
-    worker = Worker(
+def _worker(settings: Settings, sessions: sessionmaker[Session]) -> Worker:
+    return Worker(
         settings=settings,
         queue=JobQueue(sessions, settings.pipeline),
-        store=store,
+        store=LocalObjectStore(settings.data_dir / "objects"),
         executor=MediaTaskExecutor(settings),
         owner="test:1:0",
         stop=threading.Event(),
     )
-    drain(worker)
+
+
+def test_a_real_clip_is_encoded_packaged_and_published(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data")
+    job_id, sessions, close = _submit(settings, _clip(tmp_path / "clip.mp4", 5))
+    store = LocalObjectStore(settings.data_dir / "objects")
+    drain(_worker(settings, sessions))
     job = job_detail(sessions, job_id)
     close()
     assert job.state is JobState.SUCCEEDED, job.error
@@ -76,6 +87,56 @@ def test_a_real_clip_is_encoded_packaged_and_published(tmp_path: Path) -> None:
     assert {r.name for r in report.renditions} >= {"v144p", "v240p"}
     assert json.loads((root / "asset.json").read_text())["job_id"] == job_id
     assert store.list("work/") == []
+
+
+def _mezzanines(settings: Settings, job_id: int, chunks: int) -> set[int]:
+    return {c for c in range(chunks) if mezzanine_path(settings.data_dir, job_id, c).exists()}
+
+
+def test_mezzanines_live_only_while_their_chunk_is_encoding(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data", split_window=2)
+    job_id, sessions, close = _submit(settings, _clip(tmp_path / "clip.mp4", 9))
+    worker = _worker(settings, sessions)
+    most = 0
+    while worker.run_once():  # one task at a time: look at the scratch between tasks
+        job = job_detail(sessions, job_id)
+        present = _mezzanines(settings, job_id, 3)
+        most = max(most, len(present))
+        discarded = {
+            t.chunk
+            for t in job.tasks
+            if t.kind is TaskKind.DISCARD and t.state is TaskState.SUCCEEDED
+        }
+        encoding = {
+            t.chunk
+            for t in job.tasks
+            if t.kind is TaskKind.SPLIT and t.state is TaskState.SUCCEEDED
+        } - discarded
+        assert present == encoding, "a mezzanine exists exactly from its split to its discard"
+    job = job_detail(sessions, job_id)
+    close()
+    assert job.state is JobState.SUCCEEDED, job.error
+    assert most == 2, "the window (2) was used and never exceeded; the clip has 3 chunks"
+    assert not (settings.data_dir / "work" / "mezzanine" / str(job_id)).exists()
+
+
+def test_a_missing_mezzanine_is_regenerated_on_resume(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data")
+    job_id, sessions, close = _submit(settings, _clip(tmp_path / "clip.mp4", 5))
+    worker = _worker(settings, sessions)
+    while _mezzanines(settings, job_id, 2) != {0, 1}:
+        assert worker.run_once()
+    assert worker.run_once()  # one encode from the mezzanine, then the scratch is wiped
+    for chunk in (0, 1):
+        mezzanine_path(settings.data_dir, job_id, chunk).unlink()
+    drain(_worker(settings, sessions))  # a fresh worker, as after a restart
+    job = job_detail(sessions, job_id)
+    close()
+    assert job.state is JobState.SUCCEEDED, job.error
+    splits = [t for t in job.tasks if t.kind is TaskKind.SPLIT]
+    assert [t.executions for t in splits] == [2, 2], "both splits ran again"
+    assert all(t.attempts == 1 for t in job.tasks if t.kind is TaskKind.ENCODE)
+    validate_asset(settings.data_dir / "objects" / "titles" / "1" / job.asset_version)
 
 
 def _wait(check: Callable[[], bool], timeout_s: float) -> None:

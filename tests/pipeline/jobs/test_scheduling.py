@@ -154,7 +154,7 @@ def test_cancel_stops_the_running_task_and_publishes_nothing(
 ) -> None:
     configure(settings.data_dir, sleep_s=30.0, chunks=1)
     job_id = queue.create_job(1, "masters/1/a.mp4")
-    while "audio" not in _names(settings):
+    while "split:00000" not in _names(settings):
         assert worker.run_once()
     runner = threading.Thread(target=worker.run_once)  # encode:240p, 30 s unless cancelled
     runner.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from vodstack.pipeline.media import (
     InvalidMedia,
     InvalidReason,
     ProbeLimits,
+    SourceInfo,
     probe,
 )
 
@@ -98,3 +100,8 @@ def test_zero_duration(tmp_path: Path) -> None:
     with pytest.raises(InvalidMedia, match=r"lasts 0\.04 s") as caught:
         probe(blip)
     assert caught.value.reason is InvalidReason.ZERO_DURATION
+
+
+def test_source_info_survives_a_round_trip_through_json(clip: Path) -> None:
+    info = probe(clip)
+    assert SourceInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info

@@ -3,14 +3,22 @@
 A job starts as PROBE -> ANALYZE. ANALYZE's result (a `JobPlan`: renditions low to high, chunk
 count, audio or not) expands it:
 
-    ANALYZE ──► ENCODE(r, c) for every rendition r x chunk c ──► CONCAT(r) ─┐
-       ├──────► AUDIO ─────────────────────────────────────────────► PACKAGE ──► QUALITY ─┐
-       └──────► THUMBS ─────────────────────────────────────────────────────────────► PUBLISH
+    ANALYZE ─► SPLIT(c) ─► ENCODE(r, c), every rendition r ─► DISCARD(c)
+       │                      └─► CONCAT(r), once every chunk of r is encoded ─┐
+       ├─► AUDIO ───────────────────────────────────────────────────► PACKAGE ─► QUALITY ─┐
+       └─► THUMBS ─────────────────────────────────────────────────────────────────► PUBLISH
+
+SPLIT decodes a chunk of the master once into a raw mezzanine (host-local scratch, see
+jobs.scratch); every ENCODE of that chunk reads it; DISCARD deletes it once they all succeeded.
+The queue admits a new SPLIT only while fewer than `split_window` chunks are split but not yet
+discarded, so scratch disk is bounded whatever the title's length.
 
 Output keys are deterministic (a function of job, kind, rendition, chunk), which is what makes a
-task idempotent: a task whose output already exists is done, whoever wrote it.
-Priorities: lower runs first; the lowest rendition's encodes come first so a title could be
-watched at low quality as early as possible.
+task idempotent: a task whose output already exists is done, whoever wrote it. SPLIT's output key
+is a small record that the split ran; the mezzanine itself is a cache an ENCODE that finds it
+missing has regenerated (`InputLostError`).
+Priorities (lower runs first): DISCARD (frees disk), SPLIT (fills the window), then encodes by
+rung, lowest first, so within the window of open chunks low renditions are done first.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.storage.keys import asset_prefix, work_prefix
 
 ASSET_MARKER = "asset.json"  # written last into a staged asset version; its presence = published
+DISCARD_PRIORITY = 2  # first: frees a window slot and its disk
+SPLIT_PRIORITY = 50  # after the audio, before every encode: keeps the window full
 
 
 class JobPlan(BaseModel):
@@ -75,8 +85,12 @@ def output_key(
             return f"{work}/probe.json"
         case TaskKind.ANALYZE:
             return f"{work}/analysis.json"
+        case TaskKind.SPLIT:
+            return f"{work}/mezzanine/{chunk:05d}.json"
         case TaskKind.ENCODE:
             return f"{work}/chunks/{rendition}/{chunk:05d}.mp4"
+        case TaskKind.DISCARD:
+            return f"{work}/mezzanine/{chunk:05d}.discarded"
         case TaskKind.AUDIO:
             return f"{work}/audio.mp4"
         case TaskKind.CONCAT:
@@ -114,17 +128,23 @@ def initial_tasks(job_id: int) -> list[TaskSpec]:
 
 
 def expanded_tasks(job_id: int, title_id: int, asset_version: str, plan: JobPlan) -> list[TaskSpec]:
-    """The tasks ANALYZE's plan adds: encodes, audio, concat, package, quality, thumbs, publish."""
+    """The tasks ANALYZE's plan adds: splits, encodes, discards, audio, concat, package, quality,
+    thumbs, publish."""
     analyze = task_name(TaskKind.ANALYZE)
     specs: list[TaskSpec] = []
     if plan.has_audio:
         specs.append(_spec(job_id, TaskKind.AUDIO, 5, analyze))
+    splits = [
+        _spec(job_id, TaskKind.SPLIT, SPLIT_PRIORITY, analyze, chunk=chunk)
+        for chunk in range(plan.chunks)
+    ]
+    specs += splits
     concats: list[str] = []
     for rank, rendition in enumerate(plan.renditions):
         base = 100 + 10 * rank
         encodes = [
-            _spec(job_id, TaskKind.ENCODE, base, analyze, rendition=rendition, chunk=chunk)
-            for chunk in range(plan.chunks)
+            _spec(job_id, TaskKind.ENCODE, base, split.name, rendition=rendition, chunk=chunk)
+            for chunk, split in enumerate(splits)
         ]
         # Just ahead of this rung's encodes, so a finished rung is joined before the next rung.
         concat = _spec(
@@ -132,6 +152,11 @@ def expanded_tasks(job_id: int, title_id: int, asset_version: str, plan: JobPlan
         )
         specs += [*encodes, concat]
         concats.append(concat.name)
+    for chunk in range(plan.chunks):
+        encodes_of_chunk = (task_name(TaskKind.ENCODE, r, chunk) for r in plan.renditions)
+        specs.append(
+            _spec(job_id, TaskKind.DISCARD, DISCARD_PRIORITY, *encodes_of_chunk, chunk=chunk)
+        )
     package_deps = [*concats, *([task_name(TaskKind.AUDIO)] if plan.has_audio else [])]
     package = _spec(job_id, TaskKind.PACKAGE, 700, *package_deps)
     specs.append(package)

@@ -8,7 +8,10 @@ The orchestration does not know what an encode is; an executor does. `MediaTaskE
   task is done, so a crash after the put is a finished task and a crash before it is not;
 - ANALYZE returns an `AnalysisResult` instead (the worker stores it);
 - poll `ctx.cancel` (or hand it to the media runner) and raise `TaskCancelledError` when set;
-- raise `TaskError(retryable=False)` for a failure another attempt cannot fix (bad input).
+- raise `TaskError(retryable=False)` for a failure another attempt cannot fix (bad input);
+- raise `InputLostError(dependency)` when an input another task produced is gone (a deleted
+  mezzanine), after deleting that task's stale output key: the producer runs again and this
+  task waits for it, without using up an attempt.
 """
 
 from __future__ import annotations
@@ -35,6 +38,14 @@ class TaskError(Exception):
         super().__init__(message)
         self.message = message
         self.retryable = retryable
+
+
+class InputLostError(Exception):
+    """An input made by the task named `dependency` is missing; it must run again."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(f"the output of {dependency} is missing")
+        self.dependency = dependency
 
 
 class TaskCancelledError(Exception):

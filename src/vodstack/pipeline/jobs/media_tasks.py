@@ -1,5 +1,7 @@
 """The real task executor: each task kind mapped onto the media layer.
 
+A chunk is decoded once, by SPLIT, into a raw mezzanine in host-local scratch (jobs.scratch);
+each ENCODE of the chunk scales and encodes from it (media.mezzanine) and DISCARD deletes it.
 Tasks get the job's source facts (probe, normalization, ladder, chunks) by probing the master
 once per worker process and job (cached): the analysis stored with the job is for people, and
 re-deriving is deterministic. Media errors are translated here, once: an unusable source is not
@@ -15,14 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.jobs.dag import JobPlan, output_key
+from vodstack.pipeline.jobs.dag import JobPlan, output_key, task_name
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
+    InputLostError,
     TaskCancelledError,
     TaskContext,
     TaskError,
 )
 from vodstack.pipeline.jobs.publish import publish_asset
+from vodstack.pipeline.jobs.scratch import mezzanine_path, source_cache_dir
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.media import (
     DEFAULT_LADDER,
@@ -46,7 +50,7 @@ from vodstack.pipeline.media import (
     concat_chunks,
     describe_rendition,
     encode_audio,
-    encode_chunk,
+    encode_from_mezzanine,
     make_poster,
     make_trickplay,
     measure_quality,
@@ -55,6 +59,7 @@ from vodstack.pipeline.media import (
     probe,
     resolve_ladder,
     segment_rendition,
+    split_chunk,
     validate_asset,
     write_manifests,
 )
@@ -142,7 +147,9 @@ class MediaTaskExecutor:
         self._handlers: dict[TaskKind, Callable[[TaskContext], AnalysisResult | None]] = {
             TaskKind.PROBE: self._probe,
             TaskKind.ANALYZE: self._analyze,
+            TaskKind.SPLIT: self._split,
             TaskKind.ENCODE: self._encode,
+            TaskKind.DISCARD: self._discard,
             TaskKind.AUDIO: self._audio,
             TaskKind.CONCAT: self._concat,
             TaskKind.PACKAGE: self._package,
@@ -167,14 +174,21 @@ class MediaTaskExecutor:
         key = ctx.task.source_key
         path = ctx.store.local_path(key)
         if path is None:
-            cache = self.settings.data_dir / "work" / "sources" / str(ctx.task.job_id)
+            cache = source_cache_dir(self.settings.data_dir, ctx.task.job_id)
             path = cache / key.rsplit("/", 1)[-1]
             if not path.exists():
                 ctx.store.fetch(key, path)
-        info = probe(path, ProbeLimits())
+        info = self._probed(ctx, path)
         norm = plan_normalization(info)
         chunks = plan_chunks(info, norm, chunk_s=self.settings.pipeline.chunk_s)
         return SourceMedia(path, info, norm, resolve_ladder(self.ladder, norm), chunks)
+
+    def _probed(self, ctx: TaskContext, path: Path) -> SourceInfo:
+        # PROBE's output: a 60 s 1080p master takes 1.5 s to probe, once per job is enough.
+        probed = output_key(ctx.task.job_id, TaskKind.PROBE)
+        if ctx.task.kind is not TaskKind.PROBE and ctx.store.exists(probed):
+            return SourceInfo.from_dict(json.loads(ctx.store.read_bytes(probed)))
+        return probe(path, ProbeLimits())
 
     def _progress(self, ctx: TaskContext, total_s: float) -> Callable[[Progress], None]:
         return lambda p: ctx.report_progress(min(1.0, p.out_time_s / max(total_s, 1e-3)))
@@ -192,6 +206,8 @@ class MediaTaskExecutor:
             renditions=[r.name for r in source.ladder.video],
             chunks=len(source.chunks),
             has_audio=True,  # a source without sound gets a silent track (same shape for players)
+            quality=self.settings.pipeline.quality_report,
+            thumbs=self.settings.pipeline.thumbnails,
         )
         details = analysis.to_dict()
         details["renditions"] = [
@@ -201,12 +217,37 @@ class MediaTaskExecutor:
         details["chunks"] = [{"start_s": c.start_s, "end_s": c.end_s} for c in source.chunks]
         return AnalysisResult(plan=plan, analysis=details)
 
-    def _encode(self, ctx: TaskContext) -> None:
+    def _split(self, ctx: TaskContext) -> None:
         source = self._source(ctx)
         chunk = source.chunks[ctx.task.chunk or 0]
-        out = ctx.workdir / "chunk.mp4"
-        encode_chunk(
+        scratch = ctx.workdir / "mezzanine.nut"
+        mezzanine = split_chunk(
             source.path,
+            source.norm,
+            chunk,
+            scratch,
+            threads=self.encoder.threads,
+            runner=self.runner,
+            cancel=ctx.cancel,
+            progress=self._progress(ctx, chunk.duration_s),
+        )
+        final = mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk.index)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        scratch.replace(final)  # same filesystem: readers see the whole file or none
+        record = {"path": str(final), "frames": mezzanine.frames, "bytes": mezzanine.size_bytes}
+        ctx.store.put_bytes(ctx.task.output_key, json.dumps(record).encode())
+
+    def _encode(self, ctx: TaskContext) -> None:
+        job_id, source = ctx.task.job_id, self._source(ctx)
+        chunk = source.chunks[ctx.task.chunk or 0]
+        mezzanine = mezzanine_path(self.settings.data_dir, job_id, chunk.index)
+        if not mezzanine.is_file():
+            # Scratch wiped (or another host split it): the split's record is stale.
+            ctx.store.delete(output_key(job_id, TaskKind.SPLIT, chunk=chunk.index))
+            raise InputLostError(task_name(TaskKind.SPLIT, chunk=chunk.index))
+        out = ctx.workdir / "chunk.mp4"
+        encode_from_mezzanine(
+            mezzanine,
             source.norm,
             chunk,
             source.rendition(ctx.task.rendition),
@@ -217,6 +258,11 @@ class MediaTaskExecutor:
             progress=self._progress(ctx, chunk.duration_s),
         )
         ctx.store.put_file(ctx.task.output_key, out, move=True)
+
+    def _discard(self, ctx: TaskContext) -> None:
+        chunk = ctx.task.chunk or 0
+        mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk).unlink(missing_ok=True)
+        ctx.store.put_bytes(ctx.task.output_key, b"{}")
 
     def _audio(self, ctx: TaskContext) -> None:
         source = self._source(ctx)
@@ -305,11 +351,12 @@ class MediaTaskExecutor:
         _upload_tree(ctx.store, root, _folder(ctx.task.job_id, TaskKind.THUMBS))
 
     def _publish(self, ctx: TaskContext) -> None:
-        publish_asset(ctx, lambda staged, _plan: _validate(staged))
+        publish_asset(ctx, _validate)
 
 
-def _validate(staged: Path) -> None:
-    validate_asset(staged, decode=DecodeCheck.SAMPLE)
+def _validate(staged: Path, plan: JobPlan) -> None:
+    # Poster, thumbnails and quality.json are required unless the job was told to skip them.
+    validate_asset(staged, decode=DecodeCheck.SAMPLE, require_extras=plan.quality and plan.thumbs)
 
 
 def _plan(ctx: TaskContext) -> JobPlan:

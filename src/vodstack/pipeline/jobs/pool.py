@@ -2,7 +2,8 @@
 
 Sized to the machine (`os.cpu_count()`) unless `settings.pipeline.workers` says otherwise.
 Workers are spawned (not forked: the controller may run inside an event loop with threads).
-The controller's monitor thread reclaims tasks of dead workers and replaces crashed workers.
+The controller's monitor thread reclaims tasks of dead workers, replaces crashed workers and
+sweeps the host-local scratch (mezzanines) of jobs that ended.
 Stopping drains: no new claims, running tasks get `shutdown_grace_s` to finish; then SIGTERM
 makes each worker stop its task (ffmpeg killed, task released); then SIGKILL.
 """
@@ -26,6 +27,7 @@ from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR, load_executor
 from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.scratch import sweep_scratch
 from vodstack.pipeline.jobs.worker import Worker, worker_owner
 from vodstack.pipeline.storage import open_object_store
 
@@ -165,8 +167,10 @@ class WorkerPool:
         while not self._closing.wait(interval):
             try:
                 self.queue.reap_expired(owner_is_dead)
+                # Mezzanines of cancelled or failed jobs (a published job cleans up itself).
+                sweep_scratch(self.settings.data_dir, self.queue.live_jobs())
             except Exception:
-                log.exception("reaping expired leases failed")
+                log.exception("reaping expired leases or sweeping scratch failed")
             self._replace_dead()
 
     def _replace_dead(self) -> None:

@@ -8,10 +8,18 @@ memory between calls, which is why killing any process loses no state:
 - `succeed` marks a task done and promotes the tasks waiting on it; ANALYZE's success expands
   the DAG in the same transaction; PUBLISH's success finishes the job.
 - `fail` retries with exponential back-off, then fails the job with the task's error.
+- The split window: a SPLIT that would open a new chunk is claimable only while fewer than
+  `split_window` chunks are open (split at least once, not yet discarded), across live jobs, so
+  the mezzanines on scratch disk are bounded. A chunk once admitted stays admitted: its split's
+  retries and regenerations never wait for the window (they would otherwise wait for
+  themselves).
+- `requeue_input` handles a task whose input vanished (a deleted mezzanine): the producer runs
+  again and the task waits for it, without using up an attempt.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +27,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import PipelineSettings
@@ -62,6 +70,12 @@ class ClaimedTask:
     asset_version: str
     plan: JobPlan | None
     analysis: dict[str, Any] | None
+
+
+def split_window(config: PipelineSettings) -> int:
+    """How many chunks may be split but not yet discarded at once: workers + 1 by default, so
+    no worker ever idles for want of a split chunk while the window still bounds disk."""
+    return config.split_window or (config.workers or os.cpu_count() or 1) + 1
 
 
 def new_asset_version(now: float) -> str:
@@ -131,6 +145,10 @@ class JobQueue:
                 .limit(1)
                 .with_for_update(skip_locked=True, of=TaskRow)
             )
+            if open_chunks(session) >= split_window(self._config):
+                candidate = candidate.where(
+                    or_(TaskRow.kind != TaskKind.SPLIT, TaskRow.attempts > 0)
+                )
             task_id = session.scalar(candidate)
             if task_id is None:
                 return None
@@ -223,6 +241,33 @@ class JobQueue:
             task.progress = 0.0
             _release_lease(task)
 
+    def requeue_input(self, task_id: int, owner: str, dependency: str) -> None:
+        """The task's input `dependency` (a task it depends on) lost its output: run that task
+        again and make this one wait for it. The attempt does not count."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            task = _leased(session, task_id, owner)
+            if task is None:
+                return
+            producer = session.scalar(
+                select(TaskRow).where(TaskRow.job_id == task.job_id, TaskRow.name == dependency)
+            )
+            if producer is None or producer.id not in task.deps:
+                error = f"input {dependency!r} is missing and is not a dependency"
+                self._after_failure(session, task, error, retryable=False, now=now)
+                return
+            task.state = TaskState.WAITING
+            task.attempts = max(0, task.attempts - 1)
+            task.progress = 0.0
+            task.error = f"its input {dependency} went missing; regenerating it"
+            _release_lease(task)
+            if producer.state is TaskState.SUCCEEDED:
+                producer.state = TaskState.READY
+                producer.not_before = now
+                producer.finished_at = None
+                producer.error = "its output went missing; running it again"
+            _unready_dependents(session, producer)
+
     def reap_expired(self, owner_dead: Callable[[str], bool] | None = None) -> list[int]:
         """Reclaim tasks whose worker is gone (lease expired, or owner known dead)."""
         now = self._clock()
@@ -266,6 +311,11 @@ class JobQueue:
         tries = f"after {task.attempts} attempts" if task.attempts > 1 else "(not retryable)"
         job.error = f"{task.name} failed {tries}: {error}"
         _stop_open_tasks(session, job.id, now)
+
+    def live_jobs(self) -> set[int]:
+        """Ids of jobs still queued or running (the others' scratch can go)."""
+        with self._sessions.begin() as session:
+            return set(session.scalars(select(JobRow.id).where(JobRow.state.in_(_LIVE_JOB))))
 
     # -- catalog outbox -----------------------------------------------------------------------
 
@@ -349,6 +399,34 @@ def _insert_specs(session: Session, job_id: int, specs: Sequence[TaskSpec], now:
         session.add(row)
         session.flush()
         ids[spec.name] = row.id
+
+
+def open_chunks(session: Session) -> int:
+    """Chunks of live jobs split at least once and not yet discarded (the split window)."""
+    rows = session.execute(
+        select(TaskRow.job_id, TaskRow.chunk, TaskRow.kind, TaskRow.state, TaskRow.attempts)
+        .join(JobRow, JobRow.id == TaskRow.job_id)
+        .where(TaskRow.kind.in_((TaskKind.SPLIT, TaskKind.DISCARD)), JobRow.state.in_(_LIVE_JOB))
+    ).all()
+    admitted = {
+        (job, chunk) for job, chunk, kind, _, tries in rows if kind is TaskKind.SPLIT and tries
+    }
+    discarded = {
+        (job, chunk)
+        for job, chunk, kind, state, _ in rows
+        if kind is TaskKind.DISCARD and state is TaskState.SUCCEEDED
+    }
+    return len(admitted - discarded)
+
+
+def _unready_dependents(session: Session, producer: TaskRow) -> None:
+    # Tasks that became ready on the lost output must wait for the new one.
+    ready = session.scalars(
+        select(TaskRow).where(TaskRow.job_id == producer.job_id, TaskRow.state == TaskState.READY)
+    ).all()
+    for task in ready:
+        if producer.id in task.deps:
+            task.state = TaskState.WAITING
 
 
 def _promote_waiting(session: Session, job_id: int) -> None:

@@ -24,12 +24,14 @@ from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.dag import JobPlan
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
+    InputLostError,
     TaskCancelledError,
     TaskContext,
     TaskError,
     TaskExecutor,
 )
 from vodstack.pipeline.jobs.queue import ClaimedTask, HeartbeatAnswer, JobQueue
+from vodstack.pipeline.jobs.scratch import remove_job_scratch
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.storage import ObjectStore, work_prefix
 
@@ -190,6 +192,9 @@ class Worker:
             self.queue.fail(task.id, self.owner, f"timed out after {timeout:g} s", retryable=True)
         elif reason is not None:
             log.info("%s stopped: %s", task.name, reason.value)  # the database already says
+        elif isinstance(exc, InputLostError):
+            log.info("%s: %s; regenerating it", task.name, exc)
+            self.queue.requeue_input(task.id, self.owner, exc.dependency)
         elif isinstance(exc, TaskError):
             self.queue.fail(task.id, self.owner, exc.message, retryable=exc.retryable)
         elif isinstance(exc, TaskCancelledError):
@@ -212,3 +217,4 @@ class Worker:
         if accepted and task.kind is TaskKind.PUBLISH:
             # Intermediate outputs are only needed until the asset version is published.
             self.store.delete_prefix(work_prefix(task.job_id))
+            remove_job_scratch(self.settings.data_dir, task.job_id)

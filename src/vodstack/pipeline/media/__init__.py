@@ -8,8 +8,9 @@ an `FfmpegRunner` (progress callback, cancel token, timeout). The orchestrator c
     norm = analysis.normalization                           # == plan_normalization(info)
     ladder = resolve_ladder(DEFAULT_LADDER, norm)           # never upscales
     chunks = plan_chunks(info, norm, chunk_s=16)
-    for chunk x rendition:  encode_chunk(source, norm, chunk, rendition, path, ...)   # parallel
-      (or chunk x several renditions sharing one decode: encode_chunk_renditions(...))
+    per chunk:              split_chunk(source, norm, chunk, mezzanine)   # decode once
+    for chunk x rendition:  encode_from_mezzanine(mezzanine, norm, chunk, rendition, path)
+      (or straight from the master: encode_chunk(...), encode_chunk_renditions(...))
     encode_audio(source, info, norm, ladder.audio, path)
     per rendition:          concat_chunks(paths, joined) -> segment_rendition(joined, root/name)
     write_manifests(root, [describe_rendition(root / name) for name in names])
@@ -67,6 +68,12 @@ from vodstack.pipeline.media.ladder import (
     VideoRendition,
     resolve_ladder,
 )
+from vodstack.pipeline.media.mezzanine import (
+    Mezzanine,
+    encode_from_mezzanine,
+    mezzanine_bytes,
+    split_chunk,
+)
 from vodstack.pipeline.media.normalize import Normalization, plan_normalization
 from vodstack.pipeline.media.package import (
     DASH_MANIFEST,
@@ -123,6 +130,7 @@ __all__ = [
     "Ladder",
     "Manifests",
     "MediaError",
+    "Mezzanine",
     "Normalization",
     "PackagedRendition",
     "Pattern",
@@ -145,18 +153,21 @@ __all__ = [
     "encode_audio",
     "encode_chunk",
     "encode_chunk_renditions",
+    "encode_from_mezzanine",
     "ffmpeg_exe",
     "make_demo_sources",
     "make_poster",
     "make_synthetic",
     "make_trickplay",
     "measure_quality",
+    "mezzanine_bytes",
     "plain_ffmpeg_ladder_command",
     "plan_chunks",
     "plan_normalization",
     "probe",
     "resolve_ladder",
     "segment_rendition",
+    "split_chunk",
     "total_frames",
     "validate_asset",
     "write_manifests",

@@ -26,7 +26,7 @@ from vodstack.pipeline.media.probe import SourceInfo
 SEGMENT_S = 4.0
 DEFAULT_CHUNK_S = 16.0
 # Frames decoded before a chunk so the fps filter has history; costs ~1 s of decode per chunk.
-_SEEK_MARGIN_S = 1.0
+SEEK_MARGIN_S = 1.0
 _AAC_FRAME_SAMPLES = 1024
 
 
@@ -144,9 +144,9 @@ def grid_window(
     Seeks to a grid frame about a second early so the `fps` filter has history; because the
     seek point is on the grid, output frame j of `fps` is grid frame seek_frame + j.
     """
-    seek_frame = max(0, first_frame - round(_SEEK_MARGIN_S * float(norm.fps)))
+    seek_frame = max(0, first_frame - round(SEEK_MARGIN_S * float(norm.fps)))
     seek_s = norm.time_of(seek_frame)
-    read_s = norm.time_of(end_frame) - seek_s + _SEEK_MARGIN_S
+    read_s = norm.time_of(end_frame) - seek_s + SEEK_MARGIN_S
     inputs = [*(["-ss", f"{seek_s:.6f}"] if seek_frame else []), "-t", f"{read_s:.6f}"]
     trim = f"trim=start_pts={first_frame - seek_frame}:end_pts={end_frame - seek_frame}"
     filters = [*picture_filters(norm), trim, "setpts=PTS-STARTPTS"]

@@ -97,6 +97,21 @@ class SourceInfo:
         data["keyframe_times"] = list(self.keyframe_times)
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SourceInfo:
+        """The inverse of `to_dict`: lets another process skip probing the same file again."""
+        fields = {k: v for k, v in data.items() if k not in ("display_width", "display_height")}
+        audio = fields.pop("audio")
+        return cls(
+            **{
+                **fields,
+                "sample_aspect_ratio": Fraction(fields["sample_aspect_ratio"]),
+                "fps": Fraction(fields["fps"]),
+                "keyframe_times": tuple(fields["keyframe_times"]),
+                "audio": AudioInfo(**audio) if audio is not None else None,
+            }
+        )
+
 
 def probe(path: Path, limits: ProbeLimits | None = None) -> SourceInfo:
     """Validate `path` and describe it. Raises `InvalidMedia` with a clear message."""

@@ -1,0 +1,139 @@
+"""The split window (bounded mezzanines on disk), low rungs first within it, lost inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.pipeline.jobs.orchestration_fakes import configure, drain, executions
+from vodstack.config.settings import PipelineSettings, Settings, load_settings
+from vodstack.pipeline.jobs.dag import JobPlan
+from vodstack.pipeline.jobs.progress import job_detail
+from vodstack.pipeline.jobs.queue import ClaimedTask, JobQueue, split_window
+from vodstack.pipeline.jobs.scratch import mezzanine_path, sweep_scratch
+from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
+from vodstack.pipeline.jobs.worker import Worker
+
+WINDOW = 2
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    pipeline = PipelineSettings(
+        workers=4, split_window=WINDOW, lease_s=3.0, poll_s=0.05, retry_backoff_s=1.0
+    )
+    return load_settings(data_dir=tmp_path / "data", pipeline=pipeline)
+
+
+def _names(settings: Settings) -> list[str]:
+    return [line.split()[0] for line in executions(settings.data_dir)]
+
+
+def _open_chunks_over_time(order: list[str]) -> list[int]:
+    open_chunks: set[str] = set()
+    sizes = []
+    for name in order:
+        kind, _, chunk = name.partition(":")
+        if kind == "split":
+            open_chunks.add(chunk)
+        elif kind == "discard":
+            open_chunks.discard(chunk)
+        sizes.append(len(open_chunks))
+    return sizes
+
+
+def _analyzed(queue: JobQueue, plan: JobPlan) -> int:
+    """A job whose PROBE and ANALYZE succeeded (by hand), so its DAG is expanded."""
+    job_id = queue.create_job(1, "masters/1/a.mp4")
+    for _ in range(2):
+        task = queue.claim("setup:1:0")
+        assert task is not None
+        analyze = task.kind is TaskKind.ANALYZE
+        queue.succeed(task.id, "setup:1:0", executed=True, plan=plan if analyze else None)
+    return job_id
+
+
+def _claim_all(queue: JobQueue) -> list[ClaimedTask]:
+    claimed: list[ClaimedTask] = []
+    while (task := queue.claim(f"w:{len(claimed)}:0")) is not None:
+        claimed.append(task)
+    return claimed
+
+
+def test_the_window_defaults_to_one_more_chunk_than_workers() -> None:
+    assert split_window(PipelineSettings(workers=2)) == 3
+    assert split_window(PipelineSettings(workers=2, split_window=5)) == 5
+
+
+def test_no_more_chunks_are_split_than_the_window_allows(queue: JobQueue) -> None:
+    _analyzed(queue, JobPlan(renditions=["240p", "360p"], chunks=5))
+    first = _claim_all(queue)  # as many idle workers as there are tasks
+    splits = [t for t in first if t.kind is TaskKind.SPLIT]
+    assert [t.chunk for t in splits] == [0, 1], "the window holds two chunks"
+    assert {t.kind for t in first} == {TaskKind.AUDIO, TaskKind.SPLIT, TaskKind.THUMBS}
+    for task in first:
+        queue.succeed(task.id, f"w:{first.index(task)}:0", executed=True)
+    encodes = _claim_all(queue)
+    assert {(t.kind, t.chunk) for t in encodes} == {(TaskKind.ENCODE, c) for c in (0, 1)}
+    assert len(encodes) == 4, "both rungs of both open chunks, and no third split"
+    for index, task in enumerate(encodes):
+        queue.succeed(task.id, f"w:{index}:0", executed=True)
+    discards = _claim_all(queue)
+    assert [(t.kind, t.chunk) for t in discards] == [(TaskKind.DISCARD, 0), (TaskKind.DISCARD, 1)]
+    queue.succeed(discards[0].id, "w:0:0", executed=True)
+    (third,) = [t for t in _claim_all(queue) if t.kind is TaskKind.SPLIT]
+    assert third.chunk == 2, "a discarded chunk frees its slot"
+
+
+def test_a_job_keeps_within_the_window_and_encodes_low_rungs_first(
+    settings: Settings, queue: JobQueue, worker: Worker, sessions: sessionmaker[Session]
+) -> None:
+    configure(settings.data_dir, renditions=["240p", "360p", "720p"], chunks=5)
+    job_id = queue.create_job(1, "masters/1/a.mp4")
+    drain(worker)
+    assert job_detail(sessions, job_id).state is JobState.SUCCEEDED
+    order = _names(settings)
+    assert max(_open_chunks_over_time(order)) == WINDOW
+    assert _open_chunks_over_time(order)[-1] == 0, "every mezzanine was discarded"
+    encodes = [n for n in order if n.startswith("encode:")]
+    # The first window, chunks 0 and 1, rung by rung; once chunk 0 is done its slot goes to
+    # chunk 2, whose lowest rung comes before the top rung of chunk 1.
+    assert encodes[:5] == [
+        f"encode:{rung}:{chunk:05d}" for rung in ("240p", "360p") for chunk in (0, 1)
+    ] + ["encode:720p:00000"]
+    assert order.index("discard:00000") < order.index("split:00002")
+    assert encodes[5] == "encode:240p:00002"
+    for chunk in range(5):
+        ranks = [order.index(f"encode:{rung}:{chunk:05d}") for rung in ("240p", "360p", "720p")]
+        assert ranks == sorted(ranks), f"chunk {chunk}: lower rungs first"
+        assert order.index(f"discard:{chunk:05d}") > max(ranks)
+
+
+def test_a_lost_mezzanine_reruns_its_split_without_using_an_attempt(
+    settings: Settings, queue: JobQueue, worker: Worker, sessions: sessionmaker[Session]
+) -> None:
+    configure(settings.data_dir, chunks=3, lost={"encode:360p:00001": 1})
+    job_id = queue.create_job(1, "masters/1/a.mp4")
+    drain(worker)
+    job = job_detail(sessions, job_id)
+    assert job.state is JobState.SUCCEEDED, job.error
+    order = _names(settings)
+    assert order.count("split:00001") == 2, "the split ran again"
+    assert order.count("encode:360p:00001") == 2
+    lost_run = order.index("encode:360p:00001")
+    assert order.index("split:00001", lost_run) < order.index("encode:360p:00001", lost_run + 1)
+    tasks = {t.name: t for t in job.tasks}
+    assert tasks["encode:360p:00001"].attempts == 1, "the lost-input run did not count"
+    assert tasks["split:00001"].state is TaskState.SUCCEEDED
+
+
+def test_scratch_of_jobs_that_ended_is_swept(tmp_path: Path) -> None:
+    for job in (1, 2):
+        path = mezzanine_path(tmp_path, job, 0)
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"frames")
+    assert sweep_scratch(tmp_path, live_jobs={2}) == [1]
+    assert not mezzanine_path(tmp_path, 1, 0).exists()
+    assert mezzanine_path(tmp_path, 2, 0).exists()
