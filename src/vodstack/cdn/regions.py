@@ -37,7 +37,11 @@ class MaxMindLookup:
         self._map = {code.upper(): region for code, region in code_to_region.items()}
 
     def region_of(self, ip: str) -> str | None:
-        record = self._reader.get(ip)
+        try:
+            record = self._reader.get(ip)
+        except ValueError:
+            # An IPv4-only database raises for IPv6 addresses: unknown, not a failure.
+            return None
         if not isinstance(record, dict):
             return None
         for field in ("country", "continent"):
