@@ -32,6 +32,8 @@ def _duration(seconds: int) -> str:
     minutes = rest // 60
     if hours:
         return f"{hours} h {minutes:02d} min"
+    if minutes == 0:
+        return f"{seconds} s"  # demo clips are shorter than a minute; "0 min" reads as broken
     return f"{minutes} min"
 
 
