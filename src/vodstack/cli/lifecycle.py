@@ -12,13 +12,13 @@ from rich.table import Table
 
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import InsecureSecretError, with_secrets
+from vodstack.core.processes import pid_alive
 from vodstack.demo.media import publish_demo_media
 from vodstack.demo.seed import seed_demo
 from vodstack.supervisor.registry import platform_services
 from vodstack.supervisor.status import (
     AlreadyRunning,
     acquire_lock,
-    pid_alive,
     read_status,
     write_settings_file,
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from vodstack.config import Settings
+from vodstack.core.processes import pid_alive
 
 
 class ServiceStatus(BaseModel):
@@ -50,16 +51,6 @@ def read_status(settings: Settings) -> PlatformStatus | None:
     if not path.is_file():
         return None
     return PlatformStatus.model_validate_json(path.read_text())
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class AlreadyRunning(RuntimeError):

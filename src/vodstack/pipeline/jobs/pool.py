@@ -23,6 +23,7 @@ from types import FrameType
 
 from vodstack.config.settings import Settings
 from vodstack.core.context import configure_logging
+from vodstack.core.processes import pid_alive
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR, load_executor
 from vodstack.pipeline.jobs.models import Base
@@ -82,23 +83,13 @@ def worker_process_main(settings_json: str, index: int, executor_ref: str, stop:
         engine.dispose()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def owner_is_dead(owner: str) -> bool:
     """Whether a lease owner `host:pid:index` is a process of this host that no longer runs."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
         return False  # another machine's worker: only its lease expiry can tell
-    return not _pid_alive(int(pid_text))
+    return not pid_alive(int(pid_text))
 
 
 class WorkerPool:
