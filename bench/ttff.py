@@ -18,16 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import imageio_ffmpeg
 from playwright.sync_api import Page, sync_playwright
 
-from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
+from vodstack.pipeline.media import pattern_clip
+from vodstack.supervisor.launcher import RunningPlatform, ingest, running_platform
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,24 +35,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 TITLE = "TTFF Bench Pattern"
 RESULTS = Path(__file__).resolve().parent / "results" / "ttff.json"
-
-
-def _clip(path: Path, seconds: int) -> Path:
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=25:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-shortest", str(path),
-    ]  # fmt: skip
-    subprocess.run(command, check=True, timeout=300)
-    return path
-
-
-def _ingest(platform: RunningPlatform, source: Path) -> None:
-    env = platform_env(platform.data_dir, platform.ports, {})
-    command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", TITLE, "--wait"]
-    subprocess.run(command, env=env, check=True, capture_output=True, timeout=1800)
 
 
 def _log_in(page: Page, platform: RunningPlatform) -> int:
@@ -114,7 +94,12 @@ def main() -> None:
         running_platform(Path(tmp)) as platform,
     ):
         began = time.monotonic()
-        _ingest(platform, _clip(Path(tmp) / "clip.mp4", args.seconds))
+        ingest(
+            platform,
+            pattern_clip(Path(tmp) / "clip.mp4", args.seconds, size="1280x720", fps=25),
+            TITLE,
+            timeout=1800,
+        )
         print(f"encoded the clip in {time.monotonic() - began:.0f} s")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(

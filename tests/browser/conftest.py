@@ -8,16 +8,14 @@ page's console log in `test-artifacts/`.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import imageio_ffmpeg
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
+from vodstack.pipeline.media import pattern_clip
+from vodstack.supervisor.launcher import RunningPlatform, ingest, running_platform
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,26 +26,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PLAYABLE_TITLE = "Browser Test Pattern"
 CLIP_S = 20  # five 4 s segments: room for a quality switch and an edge failover
-
-
-def synthesize(path: Path, seconds: int, size: str = "640x360") -> Path:
-    """A test pattern with a tone; 640x360 gives two renditions (240p, 360p), cheap at 15 fps."""
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-shortest", str(path),
-    ]  # fmt: skip
-    subprocess.run(command, check=True, timeout=120)
-    return path
-
-
-def _ingest(platform: RunningPlatform, source: Path, title: str) -> None:
-    env = platform_env(platform.data_dir, platform.ports, {})
-    command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", title, "--wait"]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # Module scope, not session: while sync_playwright is open it keeps an event loop running in
@@ -80,7 +58,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
 @pytest.fixture(scope="session")
 def playable_title(platform: RunningPlatform) -> str:
     """The name of a title encoded by the real pipeline from a generated clip."""
-    _ingest(platform, synthesize(platform.data_dir / "pattern.mp4", CLIP_S), PLAYABLE_TITLE)
+    ingest(platform, pattern_clip(platform.data_dir / "pattern.mp4", CLIP_S), PLAYABLE_TITLE)
     return PLAYABLE_TITLE
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import log_in, pick_first_profile, synthesize
+from tests.browser.conftest import log_in, pick_first_profile
+from vodstack.pipeline.media import pattern_clip
 from vodstack.supervisor.launcher import RunningPlatform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,7 +49,7 @@ def test_upload_follow_the_job_and_watch_the_title(
     page: Page, platform: RunningPlatform, tmp_path: Path
 ) -> None:
     _as_admin(page, platform)
-    source = synthesize(tmp_path / "upload.mp4", 12)
+    source = pattern_clip(tmp_path / "upload.mp4", 12)
     assert source.stat().st_size > 3 * SLICE_BYTES
     patches: list[str] = []
     heads: list[str] = []

@@ -15,7 +15,6 @@ import httpx
 
 from vodstack.cdn.assets import URL_ROOT, AssetPath, parse_asset_path
 from vodstack.cdn.cache import DiskCache, Flight, make_policy
-from vodstack.cdn.errors import MethodNotAllowed
 from vodstack.cdn.file_response import (
     PEER_FILL,
     Conditions,
@@ -24,16 +23,14 @@ from vodstack.cdn.file_response import (
     not_modified,
     range_headers,
     read_conditions,
-    send_bytes,
     send_error,
     send_file,
-    send_json,
-    send_preflight,
     wanted_range,
 )
 from vodstack.cdn.fill import Filler
 from vodstack.cdn.lifespan import serve_lifespan
-from vodstack.cdn.stats import CONTENT_TYPE, EdgeStats
+from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
+from vodstack.cdn.stats import EdgeStats
 from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
 from vodstack.cdn.topology import EdgeNode, Topology
 from vodstack.cdn.upstream import Source, Upstream
@@ -42,8 +39,6 @@ from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
 
 log = logging.getLogger(__name__)
-
-_READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 class ResponseAborted(Exception):
@@ -125,7 +120,7 @@ class EdgeApp:
         stats.in_flight += 1
         try:
             raw = scope.get("raw_path") or scope["path"].encode()
-            if raw.startswith(URL_ROOT) and scope["method"] in _READ_METHODS:
+            if raw.startswith(URL_ROOT) and scope["method"] in READ_METHODS:
                 await self._asset(scope, send, raw)
             else:
                 await self._other(scope, send, raw)
@@ -217,17 +212,7 @@ class EdgeApp:
             self.stats.served_bytes[flight.source] += sent - start
 
     async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
-        method = scope["method"]
-        if method == "OPTIONS":
-            await send_preflight(scope, send)
-        elif method not in _READ_METHODS:
-            raise MethodNotAllowed(f"{method} is not supported here; use GET or HEAD.")
-        elif raw == b"/healthz":
-            await send_json(send, 200, self.health())
-        elif raw == b"/metrics":
-            await send_bytes(send, 200, self.metrics(), CONTENT_TYPE)
-        else:
-            raise NotFound("Nothing is served here; asset URLs start with /v/.", code="no_route")
+        await serve_service_route(scope, send, raw, health=self.health, metrics=self.metrics)
 
     def health(self) -> dict[str, object]:
         return {

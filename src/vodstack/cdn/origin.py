@@ -11,24 +11,19 @@ from __future__ import annotations
 import stat
 
 from vodstack.cdn.assets import URL_ROOT, parse_asset_path
-from vodstack.cdn.errors import MethodNotAllowed
 from vodstack.cdn.file_response import (
     FileDescriber,
     read_conditions,
-    send_bytes,
     send_error,
     send_file,
-    send_json,
-    send_preflight,
 )
 from vodstack.cdn.lifespan import serve_lifespan
-from vodstack.cdn.stats import CONTENT_TYPE, OriginStats
+from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
+from vodstack.cdn.stats import OriginStats
 from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
-
-_READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 async def _nothing() -> None:
@@ -54,7 +49,7 @@ class OriginApp:
         status = 200
         self.stats.in_flight += 1
         try:
-            if is_asset and scope["method"] in _READ_METHODS:
+            if is_asset and scope["method"] in READ_METHODS:
                 self.stats.served_bytes += await self._asset(scope, send, raw)
             else:
                 await self._other(scope, send, raw)
@@ -87,17 +82,7 @@ class OriginApp:
         return await send_file(scope, send, served, read_conditions(scope))
 
     async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
-        method = scope["method"]
-        if method == "OPTIONS":
-            await send_preflight(scope, send)
-        elif method not in _READ_METHODS:
-            raise MethodNotAllowed(f"{method} is not supported here; use GET or HEAD.")
-        elif raw == b"/healthz":
-            await send_json(send, 200, self.health())
-        elif raw == b"/metrics":
-            await send_bytes(send, 200, self.stats.render(), CONTENT_TYPE)
-        else:
-            raise NotFound("Nothing is served here; asset URLs start with /v/.", code="no_route")
+        await serve_service_route(scope, send, raw, health=self.health, metrics=self.stats.render)
 
     def health(self) -> dict[str, object]:
         # Not counting the health check itself.

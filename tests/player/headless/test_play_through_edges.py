@@ -20,15 +20,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import imageio_ffmpeg
 import pytest
 
 from vodstack.config import load_settings
 from vodstack.contracts.playback import PlaybackStart
+from vodstack.pipeline.media import pattern_clip
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
 from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
 from vodstack.player.headless.report import PlaybackReport, SegmentRecord
-from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
+from vodstack.supervisor.launcher import RunningPlatform, ingest, platform_env, running_platform
 from vodstack.supervisor.registry import platform_services
 
 pytestmark = pytest.mark.slow
@@ -48,26 +48,6 @@ def _missing_dependency() -> str | None:
     if importlib.util.find_spec("vodstack.cli.ingest") is None:
         return "`vodstack ingest` does not exist yet"
     return None
-
-
-def _synthesize(path: Path) -> Path:
-    """A 1080p test pattern with a tone: every rung up to 1080p, cheap to encode (15 fps)."""
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=15:duration={CLIP_S}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={CLIP_S}",
-        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-shortest", str(path),
-    ]  # fmt: skip
-    subprocess.run(command, check=True, timeout=120)
-    return path
-
-
-def _ingest(platform: RunningPlatform, source: Path) -> None:
-    env = platform_env(platform.data_dir, platform.ports, {})
-    command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", TITLE, "--wait"]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _viewer(platform: RunningPlatform) -> GatewaySession:
@@ -97,7 +77,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         pytest.skip(f"needs the pipeline, CDN and gateway: {reason}")
     data_dir = tmp_path_factory.mktemp("platform")
     with running_platform(data_dir) as running:
-        _ingest(running, _synthesize(data_dir / "source.mp4"))
+        # A 1080p pattern: every rung up to 1080p, cheap to encode at 15 fps.
+        source = pattern_clip(data_dir / "source.mp4", CLIP_S, size="1920x1080")
+        ingest(running, source, TITLE)
         yield running
 
 

@@ -96,6 +96,7 @@ from vodstack.pipeline.media.synthetic import (
     Pattern,
     make_demo_sources,
     make_synthetic,
+    pattern_clip,
 )
 from vodstack.pipeline.media.thumbnails import Trickplay, make_poster, make_trickplay
 from vodstack.pipeline.media.validate import AssetReport, DecodeCheck, validate_asset
@@ -161,6 +162,7 @@ __all__ = [
     "make_trickplay",
     "measure_quality",
     "mezzanine_bytes",
+    "pattern_clip",
     "plain_ffmpeg_ladder_command",
     "plan_chunks",
     "plan_normalization",

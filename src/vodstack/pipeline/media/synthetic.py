@@ -252,3 +252,24 @@ def make_demo_sources(
         if on_done is not None:
             on_done(spec, path)
     return made
+
+
+def pattern_clip(
+    path: Path,
+    seconds: int,
+    *,
+    size: str = "640x360",
+    fps: int = 15,
+    runner: FfmpegRunner | None = None,
+    timeout_s: float = 300,
+) -> Path:
+    """A plain testsrc2 clip with a 440 Hz tone, fast to make: source media for tests and
+    benchmarks (no burned-in title or clock, unlike the demo sources)."""
+    args = [
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-shortest", str(path),
+    ]  # fmt: skip
+    (runner or FfmpegRunner()).run(args, timeout_s=timeout_s)
+    return path
