@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import secrets
+import time
 from pathlib import Path
 
 import typer
@@ -42,6 +43,7 @@ from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.pipeline import PipelineClient, upload_file
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import TitleCreate
+from vodstack.contracts.common import Maturity
 from vodstack.contracts.pipeline import JobDetail, JobState
 from vodstack.core.errors import ServiceUnavailable, VodstackError
 from vodstack.pipeline.jobs.database import open_database
@@ -94,10 +96,32 @@ async def ingest_online(settings: Settings, path: Path, title_id: int, wait: boo
             raise IngestError(f"the upload ended as {status.state.value}: {status.error}")
         console.print(f"uploaded; job {status.job_id} created")
         if wait:
-            _report(await follow_job(ApiFeed(client), status.job_id))
+            job = await follow_job(ApiFeed(client), status.job_id)
+            _report(job)
+            await _until_catalog_shows(settings, job)
         return status.job_id
     finally:
         await client.aclose()
+
+
+async def _until_catalog_shows(settings: Settings, job: JobDetail, timeout_s: float = 60) -> None:
+    """`--wait` ends when viewers get the complete version: the pipeline tells the catalog
+    through its outbox, a moment after the job ends (until then a preview may be playing)."""
+    catalog = CatalogClient(settings.service_url("catalog"), timeout=settings.upstream_timeout_s)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while (
+            await catalog.title(job.title_id, Maturity.ADULT)
+        ).asset_version != job.asset_version:
+            if time.monotonic() > deadline:
+                raise IngestError(
+                    f"job {job.id} published {job.asset_version}, but the catalog has not "
+                    f"picked it up after {timeout_s:g} s; check `vodstack status`"
+                )
+            await asyncio.sleep(0.2)
+    finally:
+        await catalog.aclose()
+    console.print(f"[green]available[/] in the catalog: title {job.title_id}")
 
 
 async def ingest_offline(settings: Settings, path: Path, title_id: int) -> int:

@@ -135,7 +135,11 @@ def jobs_table(summaries: list[JobSummary], details: dict[int, JobDetail]) -> Ta
     for job in summaries:
         style = _STATE_STYLE[job.state]
         note = job.error or (
-            f"asset {job.asset_version}" if job.state is JobState.SUCCEEDED else ""
+            f"asset {job.asset_version}"
+            if job.state is JobState.SUCCEEDED
+            else f"watchable: preview {job.preview_version}"
+            if job.preview_version
+            else ""
         )
         table.add_row(
             str(job.id),

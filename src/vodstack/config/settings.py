@@ -58,6 +58,10 @@ class PipelineSettings(BaseModel):
     thumbnails: bool = True
     # (height, kbit/s) rungs replacing the default ladder; empty = the media layer's default.
     ladder: list[tuple[int, int]] = Field(default_factory=list)
+    # Rungs up to this height are encoded first, in a pass of their own, and published as a
+    # preview version so the title is watchable early (costs one more decode of the master);
+    # 0 = no preview pass.
+    preview_height: int = Field(360, ge=0, le=4320)
     max_attempts: int = Field(3, ge=1, le=50)
     retry_backoff_s: float = Field(2.0, ge=0)
     retry_backoff_max_s: float = Field(120.0, ge=0)

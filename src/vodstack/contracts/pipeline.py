@@ -102,6 +102,9 @@ class JobSummary(BaseModel):
     source_key: str
     state: JobState
     asset_version: str
+    # The low-rung version published first (the title is watchable from then on), if any yet.
+    preview_version: str | None = None
+    preview_published_at: float | None = None
     progress: float = Field(ge=0, le=1)
     error: str | None
     created_at: float

@@ -30,8 +30,8 @@ LOG = "executions.log"
 
 
 def configure(data_dir: Path, **options: Any) -> None:
-    """Options: renditions, chunks, has_audio, sleep_s, fail {task name: times}, fatal [names],
-    lost {task name: times} (the task finds its split's mezzanine gone)."""
+    """Options: renditions, chunks, has_audio, preview [renditions], sleep_s, fail {task name:
+    times}, fatal [names], lost {task name: times} (the task finds its split's mezzanine gone)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / CONFIG).write_text(json.dumps(options))
 
@@ -74,8 +74,9 @@ class FakeExecutor:
         if task.name in self.options.get("fatal", []):
             raise TaskError(f"{task.name}: the source is broken", retryable=False)
         if run_number <= int(self.options.get("lost", {}).get(task.name, 0)):
-            ctx.store.delete(output_key(task.job_id, TaskKind.SPLIT, chunk=task.chunk))
-            raise InputLostError(task_name(TaskKind.SPLIT, chunk=task.chunk))
+            tier = task.plan.tier_of(task.rendition) if task.plan else None
+            ctx.store.delete(output_key(task.job_id, TaskKind.SPLIT, tier, task.chunk))
+            raise InputLostError(task_name(TaskKind.SPLIT, tier, task.chunk))
         if run_number <= int(self.options.get("fail", {}).get(task.name, 0)):
             raise TaskError(f"{task.name}: transient failure #{run_number}")
         if task.kind is TaskKind.ANALYZE:
@@ -83,6 +84,7 @@ class FakeExecutor:
                 renditions=self.options.get("renditions", ["240p", "360p"]),
                 chunks=int(self.options.get("chunks", 3)),
                 has_audio=bool(self.options.get("has_audio", True)),
+                preview=self.options.get("preview", []),
             )
             return AnalysisResult(plan=plan, analysis={"duration_s": 12.0})
         if task.kind is TaskKind.PACKAGE:
@@ -93,7 +95,7 @@ class FakeExecutor:
             ctx.store.put_bytes(f"{prefix}/poster.jpg", b"jpeg")
             ctx.store.put_bytes(f"{prefix}/thumbs/sprite_001.jpg", b"jpeg")
         if task.kind is TaskKind.PUBLISH:
-            publish_asset(ctx, lambda staged, plan: None)
+            publish_asset(ctx, lambda staged, extras: None)
             return None
         body = {"vmaf": 95.0} if task.kind is TaskKind.QUALITY else {"task": task.name}
         ctx.store.put_bytes(task.output_key, json.dumps(body).encode())

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.pipeline.jobs.orchestration_fakes import FakeClock, configure, drain, executions
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
-from vodstack.pipeline.jobs.queue import JobFinishedError, JobQueue
+from vodstack.pipeline.jobs.queue import JobFinishedError, JobQueue, Publication
 from vodstack.pipeline.jobs.states import JobState, TaskState
 from vodstack.pipeline.jobs.worker import Worker
 from vodstack.pipeline.storage import ObjectStore
@@ -48,21 +48,63 @@ def test_job_runs_to_a_published_asset(
     assert json.loads(store.read_bytes(prefix + "quality.json")) == {"vmaf": 95.0}
     assert store.list("work/") == [], "intermediate outputs are removed once published"
     assert [r.chunks_done for r in job.renditions] == [3, 3]
-    assert queue.unsynced_publications() == [(job_id, 4, job.asset_version)]
+    assert [(p.job_id, p.title_id, p.asset_version, p.preview) for p in _outbox(queue)] == [
+        (job_id, 4, job.asset_version, False)
+    ]
 
 
-def test_lower_renditions_are_encoded_first(
-    settings: Settings, queue: JobQueue, worker: Worker
+def _outbox(queue: JobQueue) -> list[Publication]:
+    return queue.unsynced_publications()
+
+
+def test_low_renditions_are_encoded_and_published_first_as_a_preview(
+    settings: Settings, queue: JobQueue, worker: Worker, store: ObjectStore
 ) -> None:
-    configure(settings.data_dir, renditions=["240p", "360p", "720p"], chunks=2)
-    queue.create_job(1, "masters/1/a.mp4")
-    drain(worker)
+    configure(
+        settings.data_dir, renditions=["240p", "360p", "720p"], chunks=2, preview=["240p", "360p"]
+    )
+    job_id = queue.create_job(1, "masters/1/a.mp4")
+    while "publish:preview" not in _names(settings):
+        assert worker.run_once()
     order = _names(settings)
     assert order[:3] == ["probe", "analyze", "audio"]
-    encodes = [n for n in order if n.startswith("encode:")]
-    assert [n.split(":")[1] for n in encodes] == ["240p"] * 2 + ["360p"] * 2 + ["720p"] * 2
-    assert order.index("concat:240p") < order.index("encode:360p:00000")
+    assert not [n for n in order if n.startswith("encode:720p")], "nothing of the main pass yet"
+    assert {n for n in order if n.startswith("encode:")} == {
+        f"encode:{rung}:{chunk:05d}" for rung in ("240p", "360p") for chunk in (0, 1)
+    }
+    (preview,) = _outbox(queue)
+    assert (preview.job_id, preview.preview) == (job_id, True)
+    prefix = f"titles/1/{preview.asset_version}/"
+    assert preview.asset_version.endswith("-preview")
+    published = {key.removeprefix(prefix) for key in store.list(prefix)}
+    assert published == {"asset.json", "master.m3u8"}, "no poster, thumbnails or VMAF"
+    assert json.loads(store.read_bytes(prefix + "asset.json"))["renditions"] == ["240p", "360p"]
+    assert store.exists(f"work/{job_id}/renditions/240p.mp4"), "the main package reuses them"
+    queue.mark_synced(preview.id)
+    drain(worker)
+    order = _names(settings)
+    assert [n for n in order if n.startswith("encode:")][4:] == [
+        "encode:720p:00000",
+        "encode:720p:00001",
+    ]
     assert order[-1] == "publish"
+    (final,) = _outbox(queue)
+    assert not final.preview and not final.asset_version.endswith("-preview")
+
+
+def test_a_preview_never_replaces_a_complete_version(
+    settings: Settings, queue: JobQueue, worker: Worker
+) -> None:
+    configure(settings.data_dir, renditions=["240p", "720p"], chunks=1, preview=["240p"])
+    queue.create_job(1, "masters/1/a.mp4")
+    drain(worker)
+    assert [p.preview for p in _outbox(queue)] == [False], "its own job finished first"
+    for entry in _outbox(queue):
+        queue.mark_synced(entry.id)
+    queue.create_job(1, "masters/1/b.mp4")  # a re-encode of a published title
+    while "publish:preview" not in [n.split()[0] for n in executions(settings.data_dir)][-1:]:
+        assert worker.run_once()
+    assert _outbox(queue) == [], "the title already has a complete version"
 
 
 def test_a_task_whose_output_exists_is_not_run_again(
@@ -156,10 +198,10 @@ def test_cancel_stops_the_running_task_and_publishes_nothing(
     job_id = queue.create_job(1, "masters/1/a.mp4")
     while "split:00000" not in _names(settings):
         assert worker.run_once()
-    runner = threading.Thread(target=worker.run_once)  # encode:240p, 30 s unless cancelled
+    runner = threading.Thread(target=worker.run_once)  # encode:360p, 30 s unless cancelled
     runner.start()
     deadline = time.monotonic() + 5
-    while "encode:240p:00000" not in _names(settings):
+    while "encode:360p:00000" not in _names(settings):
         assert time.monotonic() < deadline
         time.sleep(0.02)
     started = time.monotonic()

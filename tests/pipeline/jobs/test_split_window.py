@@ -11,7 +11,7 @@ from tests.pipeline.jobs.orchestration_fakes import configure, drain, executions
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.jobs.dag import JobPlan
 from vodstack.pipeline.jobs.progress import job_detail
-from vodstack.pipeline.jobs.queue import ClaimedTask, JobQueue, split_window
+from vodstack.pipeline.jobs.queue import ClaimedTask, JobQueue, open_chunks, split_window
 from vodstack.pipeline.jobs.scratch import mezzanine_path, sweep_scratch
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 from vodstack.pipeline.jobs.worker import Worker
@@ -87,7 +87,7 @@ def test_no_more_chunks_are_split_than_the_window_allows(queue: JobQueue) -> Non
     assert third.chunk == 2, "a discarded chunk frees its slot"
 
 
-def test_a_job_keeps_within_the_window_and_encodes_low_rungs_first(
+def test_one_worker_goes_chunk_by_chunk_splitting_just_in_time(
     settings: Settings, queue: JobQueue, worker: Worker, sessions: sessionmaker[Session]
 ) -> None:
     configure(settings.data_dir, renditions=["240p", "360p", "720p"], chunks=5)
@@ -95,20 +95,41 @@ def test_a_job_keeps_within_the_window_and_encodes_low_rungs_first(
     drain(worker)
     assert job_detail(sessions, job_id).state is JobState.SUCCEEDED
     order = _names(settings)
-    assert max(_open_chunks_over_time(order)) == WINDOW
-    assert _open_chunks_over_time(order)[-1] == 0, "every mezzanine was discarded"
-    encodes = [n for n in order if n.startswith("encode:")]
-    # The first window, chunks 0 and 1, rung by rung; once chunk 0 is done its slot goes to
-    # chunk 2, whose lowest rung comes before the top rung of chunk 1.
-    assert encodes[:5] == [
-        f"encode:{rung}:{chunk:05d}" for rung in ("240p", "360p") for chunk in (0, 1)
-    ] + ["encode:720p:00000"]
-    assert order.index("discard:00000") < order.index("split:00002")
-    assert encodes[5] == "encode:240p:00002"
-    for chunk in range(5):
-        ranks = [order.index(f"encode:{rung}:{chunk:05d}") for rung in ("240p", "360p", "720p")]
-        assert ranks == sorted(ranks), f"chunk {chunk}: lower rungs first"
-        assert order.index(f"discard:{chunk:05d}") > max(ranks)
+    rungs = ("720p", "360p", "240p")  # the largest first: the longest task first
+    expected = [
+        name
+        for c in range(5)
+        for name in (f"split:{c:05d}", *(f"encode:{r}:{c:05d}" for r in rungs), f"discard:{c:05d}")
+    ]
+    assert [n for n in order if n.split(":")[0] in ("split", "encode", "discard")] == expected
+    assert max(_open_chunks_over_time(order)) == 1
+
+
+def _run_as_many_workers(queue: JobQueue) -> list[int]:
+    """Claim every ready task (an idle worker each), finish them all, repeat; returns the open
+    mezzanines after each round."""
+    open_sizes = []
+    while claimed := _claim_all(queue):
+        open_sizes.append(sum(1 for t in claimed if t.kind is TaskKind.SPLIT))
+        for index, task in enumerate(claimed):
+            queue.succeed(task.id, f"w:{index}:0", executed=True)
+        with queue._sessions() as session:
+            open_sizes[-1] = open_chunks(session)
+    return open_sizes
+
+
+def test_preview_and_full_size_mezzanines_share_the_window(
+    queue: JobQueue, sessions: sessionmaker[Session]
+) -> None:
+    job_id = _analyzed(queue, JobPlan(renditions=["240p", "720p"], chunks=6, preview=["240p"]))
+    sizes = _run_as_many_workers(queue)
+    job = job_detail(sessions, job_id)
+    assert job.state is JobState.SUCCEEDED
+    assert max(sizes) == WINDOW and sizes[-1] == 0
+    finished = {t.name: t.finished_at or 0.0 for t in job.tasks}
+    assert finished["publish:preview"] <= min(
+        at for name, at in finished.items() if name.startswith("encode:720p")
+    )
 
 
 def test_a_lost_mezzanine_reruns_its_split_without_using_an_attempt(

@@ -50,3 +50,18 @@ def test_encoding_from_the_mezzanine_matches_encoding_from_the_master(
     frames = _frames(split.path)
     assert len(frames) == chunk.frames
     assert frames == _frames(direct.path), "same frames at the same times"
+
+
+def test_a_scaled_split_holds_the_same_frames_at_the_smaller_size(
+    clip: Path, tmp_path: Path
+) -> None:
+    info = probe(clip)
+    norm = plan_normalization(info)
+    chunk = plan_chunks(info, norm, chunk_s=4)[1]
+    small = split_chunk(clip, norm, chunk, tmp_path / "small.nut", threads=1, size=(160, 120))
+    full = split_chunk(clip, norm, chunk, tmp_path / "full.nut", threads=1)
+    assert small.size_bytes < full.size_bytes / 3, "a quarter of the pixels"
+    with av.open(str(small.path)) as container:
+        frames = list(container.decode(video=0))
+    assert (frames[0].width, frames[0].height) == (160, 120)
+    assert [f.pts for f in frames] == [pts for pts, _ in _frames(full.path)]

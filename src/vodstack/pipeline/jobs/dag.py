@@ -1,24 +1,41 @@
 """The job's DAG, as pure data: which tasks exist, what each waits for, where each writes.
 
 A job starts as PROBE -> ANALYZE. ANALYZE's result (a `JobPlan`: renditions low to high, chunk
-count, audio or not) expands it:
+count, audio or not, the preview renditions) expands it into two passes over the chunks:
 
-    ANALYZE ─► SPLIT(c) ─► ENCODE(r, c), every rendition r ─► DISCARD(c)
-       │                      └─► CONCAT(r), once every chunk of r is encoded ─┐
-       ├─► AUDIO ───────────────────────────────────────────────────► PACKAGE ─► QUALITY ─┐
-       └─► THUMBS ─────────────────────────────────────────────────────────────────► PUBLISH
+    ANALYZE ─► SPLIT(preview, c) ─► ENCODE(p, c), preview rungs p ─► DISCARD(preview, c)
+       │                              └─► CONCAT(p) ─► PACKAGE(preview) ─► PUBLISH(preview)
+       ├─► SPLIT(c) ─► ENCODE(r, c), the other rungs r ─► DISCARD(c)
+       │                  └─► CONCAT(r) ─┐
+       ├─► AUDIO ────────────────────────┴─ + every CONCAT ─► PACKAGE ─► QUALITY ─┐
+       └─► THUMBS ──────────────────────────────────────────────────────────────┴─► PUBLISH
+
+The preview pass makes the title watchable early: its SPLIT decodes a chunk once, scaled to the
+largest preview rung (640x360 by default, a ninth of a 1080p frame), its rungs encode from that,
+and once every chunk is done PUBLISH(preview) publishes them with the audio as an asset version
+of its own (`preview_version`), typically at a quarter of the job's time. The main pass then
+splits each chunk at full size for the remaining rungs. The preview costs one more decode of the
+master; the main pass reads it back for fewer rungs (docs/pipeline.md has the figures). With no
+preview rungs (`JobPlan.preview` empty) there is only the main pass.
 
 SPLIT decodes a chunk of the master once into a raw mezzanine (host-local scratch, see
-jobs.scratch); every ENCODE of that chunk reads it; DISCARD deletes it once they all succeeded.
-The queue admits a new SPLIT only while fewer than `split_window` chunks are split but not yet
-discarded, so scratch disk is bounded whatever the title's length.
+jobs.scratch); every ENCODE of that chunk and tier reads it; DISCARD deletes it once they all
+succeeded. The queue admits a new SPLIT only while fewer than `split_window` mezzanines are split
+but not yet discarded, so scratch disk is bounded whatever the title's length. The tier of a
+SPLIT, DISCARD, PACKAGE or PUBLISH is in its `rendition` field: `PREVIEW`, or None for the main
+pass.
 
 Output keys are deterministic (a function of job, kind, rendition, chunk), which is what makes a
 task idempotent: a task whose output already exists is done, whoever wrote it. SPLIT's output key
 is a small record that the split ran; the mezzanine itself is a cache an ENCODE that finds it
 missing has regenerated (`InputLostError`).
-Priorities (lower runs first): DISCARD (frees disk), SPLIT (fills the window), then encodes by
-rung, lowest first, so within the window of open chunks low renditions are done first.
+
+Priorities (lower runs first): DISCARD (frees disk), the audio, the whole preview pass and its
+publish, then the main pass. Within a pass, chunk by chunk: a chunk's split, then its encodes
+largest rung first. Chunk order frees window slots soonest and splits each chunk just in time;
+largest-first within a chunk is the longest-processing-time rule, so the workers finish the last
+chunk together instead of one encoding a 1080p chunk while the others idle. THUMBS fills that
+tail; packaging comes last.
 """
 
 from __future__ import annotations
@@ -26,14 +43,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.storage.keys import asset_prefix, work_prefix
 
 ASSET_MARKER = "asset.json"  # written last into a staged asset version; its presence = published
+PREVIEW = "preview"  # the tier of the preview pass's SPLIT, DISCARD, PACKAGE and PUBLISH
+
 DISCARD_PRIORITY = 2  # first: frees a window slot and its disk
-SPLIT_PRIORITY = 50  # after the audio, before every encode: keeps the window full
+_AUDIO_PRIORITY = 5
+_FIRST_PASS_PRIORITY = 10  # then the passes, one after the other, in the order they are made
+_LATE = 1_000_000_000  # after every encode, however many chunks: thumbs, package, ...
+
+
+def preview_version(asset_version: str) -> str:
+    """The asset version the preview pass publishes, next to the job's complete one."""
+    return f"{asset_version}-{PREVIEW}"
 
 
 class JobPlan(BaseModel):
@@ -44,6 +70,26 @@ class JobPlan(BaseModel):
     has_audio: bool = True
     quality: bool = True
     thumbs: bool = True
+    # The lowest renditions, published first as a preview version; empty = no preview pass.
+    preview: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _preview_is_a_proper_low_prefix(self) -> JobPlan:
+        if self.preview and (
+            len(self.preview) >= len(self.renditions)
+            or self.preview != self.renditions[: len(self.preview)]
+        ):
+            raise ValueError("preview renditions must be the lowest, and not all, renditions")
+        return self
+
+    @property
+    def main(self) -> list[str]:
+        """The renditions of the main pass (after the preview's), low to high."""
+        return self.renditions[len(self.preview) :]
+
+    def tier_of(self, rendition: str | None) -> str | None:
+        """The mezzanine tier an ENCODE of `rendition` reads: PREVIEW or None (full size)."""
+        return PREVIEW if rendition in self.preview else None
 
 
 @dataclass(frozen=True)
@@ -77,26 +123,28 @@ def output_key(
 ) -> str:
     """Where a task's output lives. Trees (package, thumbs) are named by a completion marker.
 
-    The trees and `quality.json` hold paths relative to the asset version's root.
+    For SPLIT, DISCARD, PACKAGE and PUBLISH `rendition` is the tier (PREVIEW or None). The trees
+    and `quality.json` hold paths relative to the asset version's root.
     """
     work = work_prefix(job_id)
+    tier = f"{rendition}/" if rendition is not None else ""
     match kind:
         case TaskKind.PROBE:
             return f"{work}/probe.json"
         case TaskKind.ANALYZE:
             return f"{work}/analysis.json"
         case TaskKind.SPLIT:
-            return f"{work}/mezzanine/{chunk:05d}.json"
+            return f"{work}/mezzanine/{tier}{chunk:05d}.json"
         case TaskKind.ENCODE:
             return f"{work}/chunks/{rendition}/{chunk:05d}.mp4"
         case TaskKind.DISCARD:
-            return f"{work}/mezzanine/{chunk:05d}.discarded"
+            return f"{work}/mezzanine/{tier}{chunk:05d}.discarded"
         case TaskKind.AUDIO:
             return f"{work}/audio.mp4"
         case TaskKind.CONCAT:
             return f"{work}/renditions/{rendition}.mp4"
         case TaskKind.PACKAGE:
-            return f"{work}/package/_complete.json"
+            return f"{work}/{tier}package/_complete.json"
         case TaskKind.QUALITY:
             return f"{work}/quality.json"
         case TaskKind.THUMBS:
@@ -104,7 +152,8 @@ def output_key(
         case TaskKind.PUBLISH:
             if title_id is None or asset_version is None:
                 raise ValueError("publish needs the title id and asset version")
-            return f"{asset_prefix(title_id, asset_version)}/{ASSET_MARKER}"
+            version = preview_version(asset_version) if rendition == PREVIEW else asset_version
+            return f"{asset_prefix(title_id, version)}/{ASSET_MARKER}"
     raise ValueError(f"unknown task kind {kind}")  # pragma: no cover
 
 
@@ -127,57 +176,83 @@ def initial_tasks(job_id: int) -> list[TaskSpec]:
     return [probe, _spec(job_id, TaskKind.ANALYZE, 1, probe.name)]
 
 
-def expanded_tasks(job_id: int, title_id: int, asset_version: str, plan: JobPlan) -> list[TaskSpec]:
-    """The tasks ANALYZE's plan adds: splits, encodes, discards, audio, concat, package, quality,
-    thumbs, publish."""
+def _chunk_pass(
+    job_id: int, plan: JobPlan, tier: str | None, rungs: list[str], first: int
+) -> tuple[list[TaskSpec], list[str], int]:
+    """One pass over the chunks for `rungs`, with priorities from `first` on: per chunk its
+    split, then its encodes largest rung first, then the concats. Returns the specs, the concat
+    names and the next free priority.
+
+    The split of chunk c+1 comes right after the encodes of chunk c, so a worker splits the next
+    chunk when the current one's encodes are all taken: splits spread out over the pass instead
+    of running side by side (two raw 1080p writes at once ran at half speed each).
+    """
     analyze = task_name(TaskKind.ANALYZE)
     specs: list[TaskSpec] = []
-    if plan.has_audio:
-        specs.append(_spec(job_id, TaskKind.AUDIO, 5, analyze))
-    splits = [
-        _spec(job_id, TaskKind.SPLIT, SPLIT_PRIORITY, analyze, chunk=chunk)
-        for chunk in range(plan.chunks)
-    ]
-    specs += splits
-    concats: list[str] = []
-    for rank, rendition in enumerate(plan.renditions):
-        base = 100 + 10 * rank
-        encodes = [
-            _spec(job_id, TaskKind.ENCODE, base, split.name, rendition=rendition, chunk=chunk)
-            for chunk, split in enumerate(splits)
-        ]
-        # Just ahead of this rung's encodes, so a finished rung is joined before the next rung.
-        concat = _spec(
-            job_id, TaskKind.CONCAT, base - 1, *(e.name for e in encodes), rendition=rendition
-        )
-        specs += [*encodes, concat]
-        concats.append(concat.name)
+    encodes: dict[str, list[str]] = {rung: [] for rung in rungs}
+    priority = first
     for chunk in range(plan.chunks):
-        encodes_of_chunk = (task_name(TaskKind.ENCODE, r, chunk) for r in plan.renditions)
-        specs.append(
-            _spec(job_id, TaskKind.DISCARD, DISCARD_PRIORITY, *encodes_of_chunk, chunk=chunk)
+        split = _spec(job_id, TaskKind.SPLIT, priority, analyze, rendition=tier, chunk=chunk)
+        specs.append(split)
+        priority += 1
+        for rung in reversed(rungs):  # the longest task first
+            encode = _spec(
+                job_id, TaskKind.ENCODE, priority, split.name, rendition=rung, chunk=chunk
+            )
+            specs.append(encode)
+            encodes[rung].append(encode.name)
+            priority += 1
+        of_chunk = (task_name(TaskKind.ENCODE, rung, chunk) for rung in rungs)
+        discard = _spec(
+            job_id, TaskKind.DISCARD, DISCARD_PRIORITY, *of_chunk, rendition=tier, chunk=chunk
         )
-    package_deps = [*concats, *([task_name(TaskKind.AUDIO)] if plan.has_audio else [])]
-    package = _spec(job_id, TaskKind.PACKAGE, 700, *package_deps)
+        specs.append(discard)
+    concats = []
+    for rung in rungs:
+        concats.append(_spec(job_id, TaskKind.CONCAT, priority, *encodes[rung], rendition=rung))
+        priority += 1
+    return specs + concats, [c.name for c in concats], priority
+
+
+def expanded_tasks(job_id: int, title_id: int, asset_version: str, plan: JobPlan) -> list[TaskSpec]:
+    """The tasks ANALYZE's plan adds: the preview pass and its publish, the main pass, audio,
+    package, quality, thumbs, publish."""
+    analyze = task_name(TaskKind.ANALYZE)
+    version = {"title_id": title_id, "asset_version": asset_version}
+    specs: list[TaskSpec] = []
+    audio = [task_name(TaskKind.AUDIO)] if plan.has_audio else []
+    if plan.has_audio:
+        specs.append(_spec(job_id, TaskKind.AUDIO, _AUDIO_PRIORITY, analyze))
+    concats: list[str] = []
+    priority = _FIRST_PASS_PRIORITY
+    if plan.preview:
+        preview_specs, preview_concats, priority = _chunk_pass(
+            job_id, plan, PREVIEW, plan.preview, priority
+        )
+        package = _spec(
+            job_id, TaskKind.PACKAGE, priority, *preview_concats, *audio, rendition=PREVIEW
+        )
+        publish = _spec(
+            job_id, TaskKind.PUBLISH, priority + 1, package.name, rendition=PREVIEW, **version
+        )
+        specs += [*preview_specs, package, publish]
+        concats += preview_concats
+        priority += 2
+    main_specs, main_concats, _ = _chunk_pass(job_id, plan, None, plan.main, priority)
+    specs += main_specs
+    concats += main_concats
+    package = _spec(job_id, TaskKind.PACKAGE, _LATE + 200, *concats, *audio)
     specs.append(package)
     publish_deps = [package.name]
     if plan.quality:
         # VMAF reads the packaged segments, so it follows packaging.
-        quality = _spec(job_id, TaskKind.QUALITY, 800, package.name)
+        quality = _spec(job_id, TaskKind.QUALITY, _LATE + 300, package.name)
         specs.append(quality)
         publish_deps.append(quality.name)
     if plan.thumbs:
-        thumbs = _spec(job_id, TaskKind.THUMBS, 500, analyze)
+        # Ready from the start but last in line before packaging: it fills the main pass's tail.
+        thumbs = _spec(job_id, TaskKind.THUMBS, _LATE + 100, analyze)
         specs.append(thumbs)
         publish_deps.append(thumbs.name)
-    specs.append(
-        _spec(
-            job_id,
-            TaskKind.PUBLISH,
-            900,
-            *publish_deps,
-            title_id=title_id,
-            asset_version=asset_version,
-        )
-    )
+    specs.append(_spec(job_id, TaskKind.PUBLISH, _LATE + 400, *publish_deps, **version))
     return specs

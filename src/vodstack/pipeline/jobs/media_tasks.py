@@ -1,7 +1,9 @@
 """The real task executor: each task kind mapped onto the media layer.
 
-A chunk is decoded once, by SPLIT, into a raw mezzanine in host-local scratch (jobs.scratch);
-each ENCODE of the chunk scales and encodes from it (media.mezzanine) and DISCARD deletes it.
+A chunk is decoded once per pass, by SPLIT, into a raw mezzanine in host-local scratch
+(jobs.scratch): for the preview pass scaled to its largest rung, for the main pass at full size.
+Each ENCODE of the chunk scales and encodes from its pass's mezzanine (media.mezzanine) and
+DISCARD deletes it.
 Tasks get the job's source facts (probe, normalization, ladder, chunks) by probing the master
 once per worker process and job (cached): the analysis stored with the job is for people, and
 re-deriving is deterministic. Media errors are translated here, once: an unusable source is not
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.jobs.dag import JobPlan, output_key, task_name
+from vodstack.pipeline.jobs.dag import PREVIEW, JobPlan, output_key, task_name
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
     InputLostError,
@@ -100,6 +102,18 @@ class SourceMedia:
 
     def rendition(self, name: str | None) -> VideoRendition:
         return next(r for r in self.ladder.video if r.name == name)
+
+    def preview(self, max_height: int) -> list[VideoRendition]:
+        """The rungs of the preview pass: up to `max_height`, and never the whole ladder."""
+        rungs = [r for r in self.ladder.video if r.height <= max_height]
+        return rungs if len(rungs) < len(self.ladder.video) else []
+
+    def mezzanine_size(self, plan: JobPlan, tier: str | None) -> tuple[int, int] | None:
+        """The size a tier's mezzanine is scaled to: the preview's largest rung, or None."""
+        if tier != PREVIEW:
+            return None
+        top = self.rendition(plan.preview[-1])
+        return top.width, top.height
 
 
 @contextmanager
@@ -202,12 +216,14 @@ class MediaTaskExecutor:
     def _analyze(self, ctx: TaskContext) -> AnalysisResult:
         source = self._source(ctx)
         analysis = analyze(source.path, source.info, runner=self.runner, cancel=ctx.cancel)
+        config = self.settings.pipeline
         plan = JobPlan(
             renditions=[r.name for r in source.ladder.video],
             chunks=len(source.chunks),
             has_audio=True,  # a source without sound gets a silent track (same shape for players)
-            quality=self.settings.pipeline.quality_report,
-            thumbs=self.settings.pipeline.thumbnails,
+            quality=config.quality_report,
+            thumbs=config.thumbnails,
+            preview=[r.name for r in source.preview(config.preview_height)],
         )
         details = analysis.to_dict()
         details["renditions"] = [
@@ -218,7 +234,7 @@ class MediaTaskExecutor:
         return AnalysisResult(plan=plan, analysis=details)
 
     def _split(self, ctx: TaskContext) -> None:
-        source = self._source(ctx)
+        source, tier = self._source(ctx), ctx.task.rendition
         chunk = source.chunks[ctx.task.chunk or 0]
         scratch = ctx.workdir / "mezzanine.nut"
         mezzanine = split_chunk(
@@ -227,11 +243,12 @@ class MediaTaskExecutor:
             chunk,
             scratch,
             threads=self.encoder.threads,
+            size=source.mezzanine_size(_plan(ctx), tier),
             runner=self.runner,
             cancel=ctx.cancel,
             progress=self._progress(ctx, chunk.duration_s),
         )
-        final = mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk.index)
+        final = mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk.index, tier)
         final.parent.mkdir(parents=True, exist_ok=True)
         scratch.replace(final)  # same filesystem: readers see the whole file or none
         record = {"path": str(final), "frames": mezzanine.frames, "bytes": mezzanine.size_bytes}
@@ -240,11 +257,12 @@ class MediaTaskExecutor:
     def _encode(self, ctx: TaskContext) -> None:
         job_id, source = ctx.task.job_id, self._source(ctx)
         chunk = source.chunks[ctx.task.chunk or 0]
-        mezzanine = mezzanine_path(self.settings.data_dir, job_id, chunk.index)
+        tier = _plan(ctx).tier_of(ctx.task.rendition)
+        mezzanine = mezzanine_path(self.settings.data_dir, job_id, chunk.index, tier)
         if not mezzanine.is_file():
             # Scratch wiped (or another host split it): the split's record is stale.
-            ctx.store.delete(output_key(job_id, TaskKind.SPLIT, chunk=chunk.index))
-            raise InputLostError(task_name(TaskKind.SPLIT, chunk=chunk.index))
+            ctx.store.delete(output_key(job_id, TaskKind.SPLIT, tier, chunk.index))
+            raise InputLostError(task_name(TaskKind.SPLIT, tier, chunk.index))
         out = ctx.workdir / "chunk.mp4"
         encode_from_mezzanine(
             mezzanine,
@@ -260,8 +278,8 @@ class MediaTaskExecutor:
         ctx.store.put_file(ctx.task.output_key, out, move=True)
 
     def _discard(self, ctx: TaskContext) -> None:
-        chunk = ctx.task.chunk or 0
-        mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk).unlink(missing_ok=True)
+        chunk, tier = ctx.task.chunk or 0, ctx.task.rendition
+        mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk, tier).unlink(missing_ok=True)
         ctx.store.put_bytes(ctx.task.output_key, b"{}")
 
     def _audio(self, ctx: TaskContext) -> None:
@@ -296,7 +314,8 @@ class MediaTaskExecutor:
     def _package(self, ctx: TaskContext) -> None:
         task, plan, source = ctx.task, _plan(ctx), self._source(ctx)
         root = ctx.workdir / "asset"
-        tracks = {name: output_key(task.job_id, TaskKind.CONCAT, name) for name in plan.renditions}
+        renditions = plan.preview if task.rendition == PREVIEW else plan.renditions
+        tracks = {name: output_key(task.job_id, TaskKind.CONCAT, name) for name in renditions}
         tracks[source.ladder.audio.name] = output_key(task.job_id, TaskKind.AUDIO)
         packaged = []
         for index, (name, key) in enumerate(tracks.items()):
@@ -305,7 +324,7 @@ class MediaTaskExecutor:
             packaged.append(describe_rendition(root / name))
             ctx.report_progress((index + 1) / (len(tracks) + 1))
         write_manifests(root, packaged)
-        _upload_tree(ctx.store, root, _folder(task.job_id, TaskKind.PACKAGE))
+        _upload_tree(ctx.store, root, task.output_key.rsplit("/", 1)[0])
 
     def _quality(self, ctx: TaskContext) -> None:
         task, plan, source = ctx.task, _plan(ctx), self._source(ctx)
@@ -354,9 +373,10 @@ class MediaTaskExecutor:
         publish_asset(ctx, _validate)
 
 
-def _validate(staged: Path, plan: JobPlan) -> None:
-    # Poster, thumbnails and quality.json are required unless the job was told to skip them.
-    validate_asset(staged, decode=DecodeCheck.SAMPLE, require_extras=plan.quality and plan.thumbs)
+def _validate(staged: Path, extras: bool) -> None:
+    # Poster, thumbnails and quality.json are required unless the job was told to skip them
+    # (and a preview version never has them).
+    validate_asset(staged, decode=DecodeCheck.SAMPLE, require_extras=extras)
 
 
 def _plan(ctx: TaskContext) -> JobPlan:

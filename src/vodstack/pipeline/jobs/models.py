@@ -39,8 +39,27 @@ class JobRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    # Outbox flag: the catalog learns about a publish eventually, even if it was down then.
+    # Mirrors the complete version's `PublicationRow.synced` (databases made before the
+    # publications table have only this column; it stays so they keep loading).
     catalog_synced: Mapped[bool] = mapped_column(default=False)
+
+
+class PublicationRow(Base):
+    """The outbox: an asset version published and whether the catalog was told of it yet.
+
+    Written in the transaction that records the PUBLISH task's success, so the catalog learns of
+    every publish eventually, even if it was down at the time (service.catalog_sync).
+    """
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    title_id: Mapped[int] = mapped_column(Integer)
+    asset_version: Mapped[str] = mapped_column(String(80))
+    preview: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[float] = mapped_column(Float)
+    synced: Mapped[bool] = mapped_column(default=False, index=True)
 
 
 class TaskRow(Base):

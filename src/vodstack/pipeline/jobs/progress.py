@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.contracts.pipeline import JobDetail, JobSummary, RenditionProgress, TaskInfo
+from vodstack.pipeline.jobs.dag import PREVIEW, preview_version
 from vodstack.pipeline.jobs.models import JobRow, TaskRow
 from vodstack.pipeline.jobs.queue import JobNotFoundError
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
@@ -55,13 +56,23 @@ def _renditions(job: JobRow, tasks: Sequence[TaskRow]) -> list[RenditionProgress
     ]
 
 
+def _preview_published(tasks: Sequence[TaskRow]) -> float | None:
+    for task in tasks:
+        if task.kind is TaskKind.PUBLISH and task.rendition == PREVIEW:
+            return task.finished_at if task.state is TaskState.SUCCEEDED else None
+    return None
+
+
 def _summary_fields(job: JobRow, tasks: Sequence[TaskRow]) -> dict[str, object]:
+    preview_at = _preview_published(tasks)
     return {
         "id": job.id,
         "title_id": job.title_id,
         "source_key": job.source_key,
         "state": job.state,
         "asset_version": job.asset_version,
+        "preview_version": preview_version(job.asset_version) if preview_at else None,
+        "preview_published_at": preview_at,
         "progress": min(1.0, _job_progress(job, tasks)),
         "error": job.error,
         "created_at": job.created_at,

@@ -4,7 +4,9 @@ The staged tree is built in the task's scratch directory from the job's intermed
 (the package, thumbnails and poster, quality.json), gets `asset.json` (its presence under
 `titles/...` is the task's output key), is validated, and is handed to the store's
 `publish_dir`, one atomic rename. If any step fails, nothing appears under `titles/`.
-Telling the catalog is not part of this task: the job's `catalog_synced` flag is an outbox the
+The preview pass's PUBLISH does the same with the preview package alone (its renditions and the
+audio, no poster, thumbnails or VMAF) under its own version, `dag.preview_version`.
+Telling the catalog is not part of this task: its success enters the publication outbox the
 pipeline service drains (so a catalog that is down delays availability, never a publish).
 """
 
@@ -15,13 +17,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vodstack.pipeline.jobs.dag import ASSET_MARKER, JobPlan, output_key
+from vodstack.pipeline.jobs.dag import ASSET_MARKER, PREVIEW, JobPlan, output_key, preview_version
 from vodstack.pipeline.jobs.executor import TaskContext, TaskError
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.storage import ObjectExistsError, ObjectStore, asset_prefix
 
-# Checks a staged asset version; raises with a list of problems (media.InvalidAsset).
-AssetValidator = Callable[[Path, JobPlan], None]
+# Checks a staged asset version; raises with a list of problems (media.InvalidAsset). The flag
+# says whether poster, thumbnails and quality.json must be there.
+AssetValidator = Callable[[Path, bool], None]
 
 _MARKER_NAMES = ("_complete.json",)
 QUALITY_FILE = "quality.json"
@@ -38,27 +41,35 @@ def _copy_tree(store: ObjectStore, prefix: str, dest: Path) -> int:
     return count
 
 
-def _prefix_of(job_id: int, kind: TaskKind) -> str:
+def _prefix_of(job_id: int, kind: TaskKind, tier: str | None = None) -> str:
     """The folder of a tree-producing task (its output key is the marker inside it)."""
-    return output_key(job_id, kind).rsplit("/", 1)[0]
+    return output_key(job_id, kind, tier).rsplit("/", 1)[0]
+
+
+def _version(ctx: TaskContext) -> str:
+    task = ctx.task
+    return preview_version(task.asset_version) if task.rendition == PREVIEW else task.asset_version
 
 
 def stage_asset(ctx: TaskContext, plan: JobPlan) -> Path:
     """The asset version's tree, assembled under the task's scratch directory."""
     task = ctx.task
+    preview = task.rendition == PREVIEW
     staged = ctx.workdir / "asset"
     staged.mkdir()
-    if _copy_tree(ctx.store, _prefix_of(task.job_id, TaskKind.PACKAGE), staged) == 0:
+    package = _prefix_of(task.job_id, TaskKind.PACKAGE, task.rendition)
+    if _copy_tree(ctx.store, package, staged) == 0:
         raise TaskError("the package step left no files", retryable=False)
-    if plan.thumbs:
+    if plan.thumbs and not preview:
         _copy_tree(ctx.store, _prefix_of(task.job_id, TaskKind.THUMBS), staged)
-    if plan.quality:
+    if plan.quality and not preview:
         ctx.store.fetch(output_key(task.job_id, TaskKind.QUALITY), staged / QUALITY_FILE)
     manifest = {
         "title_id": task.title_id,
-        "asset_version": task.asset_version,
+        "asset_version": _version(ctx),
         "job_id": task.job_id,
-        "renditions": plan.renditions,
+        "renditions": plan.preview if preview else plan.renditions,
+        "preview": preview,
         "published_at": time.time(),
     }
     (staged / ASSET_MARKER).write_text(json.dumps(manifest, indent=2))
@@ -72,10 +83,11 @@ def publish_asset(ctx: TaskContext, validate: AssetValidator) -> None:
         raise TaskError("publish ran before the job was analyzed", retryable=False)
     staged = stage_asset(ctx, task.plan)
     ctx.report_progress(0.3)
-    validate(staged, task.plan)
+    complete = task.rendition != PREVIEW
+    validate(staged, complete and task.plan.quality and task.plan.thumbs)
     ctx.report_progress(0.6)
     try:
-        ctx.store.publish_dir(staged, asset_prefix(task.title_id, task.asset_version))
+        ctx.store.publish_dir(staged, asset_prefix(task.title_id, _version(ctx)))
     except ObjectExistsError as exc:
         if ctx.store.exists(task.output_key):
             return  # an earlier attempt published it and died before recording that

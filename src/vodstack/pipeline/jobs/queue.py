@@ -6,7 +6,8 @@ memory between calls, which is why killing any process loses no state:
 - `claim` leases the most urgent READY task with one conditional UPDATE; the lease is extended by
   `heartbeat` and expires if the worker dies, making the task claimable again (`reap_expired`).
 - `succeed` marks a task done and promotes the tasks waiting on it; ANALYZE's success expands
-  the DAG in the same transaction; PUBLISH's success finishes the job.
+  the DAG in the same transaction; a PUBLISH's success enters the publication outbox, and the
+  complete version's (not the preview's) finishes the job.
 - `fail` retries with exponential back-off, then fails the job with the task's error.
 - The split window: a SPLIT that would open a new chunk is claimable only while fewer than
   `split_window` chunks are open (split at least once, not yet discarded), across live jobs, so
@@ -31,8 +32,15 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import PipelineSettings
-from vodstack.pipeline.jobs.dag import JobPlan, TaskSpec, expanded_tasks, initial_tasks
-from vodstack.pipeline.jobs.models import JobRow, TaskRow
+from vodstack.pipeline.jobs.dag import (
+    PREVIEW,
+    JobPlan,
+    TaskSpec,
+    expanded_tasks,
+    initial_tasks,
+    preview_version,
+)
+from vodstack.pipeline.jobs.models import JobRow, PublicationRow, TaskRow
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 
 Clock = Callable[[], float]
@@ -70,6 +78,17 @@ class ClaimedTask:
     asset_version: str
     plan: JobPlan | None
     analysis: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Publication:
+    """An asset version the catalog has to be told of (the outbox's entry)."""
+
+    id: int
+    job_id: int
+    title_id: int
+    asset_version: str
+    preview: bool
 
 
 def split_window(config: PipelineSettings) -> int:
@@ -215,8 +234,20 @@ class JobQueue:
                 specs = expanded_tasks(job.id, job.title_id, job.asset_version, plan)
                 _insert_specs(session, job.id, specs, now)
             if task.kind is TaskKind.PUBLISH:
-                job.state = JobState.SUCCEEDED
-                job.finished_at = now
+                preview = task.rendition == PREVIEW
+                version = preview_version(job.asset_version) if preview else job.asset_version
+                session.add(
+                    PublicationRow(
+                        job_id=job.id,
+                        title_id=job.title_id,
+                        asset_version=version,
+                        preview=preview,
+                        published_at=now,
+                    )
+                )
+                if not preview:
+                    job.state = JobState.SUCCEEDED
+                    job.finished_at = now
             _promote_waiting(session, job.id)
             return True
 
@@ -319,19 +350,49 @@ class JobQueue:
 
     # -- catalog outbox -----------------------------------------------------------------------
 
-    def unsynced_publications(self) -> list[tuple[int, int, str]]:
-        """(job id, title id, asset version) of publishes the catalog has not been told of."""
-        with self._sessions.begin() as session:
-            rows = session.execute(
-                select(JobRow.id, JobRow.title_id, JobRow.asset_version)
-                .where(JobRow.state == JobState.SUCCEEDED, JobRow.catalog_synced.is_(False))
-                .order_by(JobRow.id)
-            ).all()
-            return [(row[0], row[1], row[2]) for row in rows]
+    def unsynced_publications(self) -> list[Publication]:
+        """Publications the catalog has not been told of, oldest first.
 
-    def mark_synced(self, job_id: int) -> None:
+        A preview never replaces a complete version: one whose title already has a succeeded
+        job (this job finished meanwhile, or an earlier one published the title) is retired here
+        without being announced.
+        """
         with self._sessions.begin() as session:
-            _job(session, job_id).catalog_synced = True
+            rows = session.scalars(
+                select(PublicationRow)
+                .where(PublicationRow.synced.is_(False))
+                .order_by(PublicationRow.id)
+            ).all()
+            complete = set(
+                session.scalars(select(JobRow.title_id).where(JobRow.state == JobState.SUCCEEDED))
+            )
+            due = []
+            for row in rows:
+                if row.preview and row.title_id in complete:
+                    row.synced = True
+                    continue
+                due.append(
+                    Publication(row.id, row.job_id, row.title_id, row.asset_version, row.preview)
+                )
+            return due
+
+    def mark_synced(self, publication_id: int) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(PublicationRow, publication_id)
+            if row is None:
+                raise LookupError(f"no publication {publication_id}")
+            row.synced = True
+            if not row.preview:
+                _job(session, row.job_id).catalog_synced = True
+
+    def preview_of(self, job_id: int) -> str | None:
+        """The preview version a job published, if it did."""
+        with self._sessions.begin() as session:
+            return session.scalar(
+                select(PublicationRow.asset_version).where(
+                    PublicationRow.job_id == job_id, PublicationRow.preview.is_(True)
+                )
+            )
 
 
 def _job(session: Session, job_id: int) -> JobRow:
@@ -402,18 +463,28 @@ def _insert_specs(session: Session, job_id: int, specs: Sequence[TaskSpec], now:
 
 
 def open_chunks(session: Session) -> int:
-    """Chunks of live jobs split at least once and not yet discarded (the split window)."""
+    """Mezzanines of live jobs split at least once and not yet discarded (the split window).
+    A chunk's preview and full-size mezzanines count as one each (the tier is `rendition`)."""
     rows = session.execute(
-        select(TaskRow.job_id, TaskRow.chunk, TaskRow.kind, TaskRow.state, TaskRow.attempts)
+        select(
+            TaskRow.job_id,
+            TaskRow.rendition,
+            TaskRow.chunk,
+            TaskRow.kind,
+            TaskRow.state,
+            TaskRow.attempts,
+        )
         .join(JobRow, JobRow.id == TaskRow.job_id)
         .where(TaskRow.kind.in_((TaskKind.SPLIT, TaskKind.DISCARD)), JobRow.state.in_(_LIVE_JOB))
     ).all()
     admitted = {
-        (job, chunk) for job, chunk, kind, _, tries in rows if kind is TaskKind.SPLIT and tries
+        (job, tier, chunk)
+        for job, tier, chunk, kind, _, tries in rows
+        if kind is TaskKind.SPLIT and tries
     }
     discarded = {
-        (job, chunk)
-        for job, chunk, kind, state, _ in rows
+        (job, tier, chunk)
+        for job, tier, chunk, kind, state, _ in rows
         if kind is TaskKind.DISCARD and state is TaskState.SUCCEEDED
     }
     return len(admitted - discarded)

@@ -19,8 +19,10 @@ _SCRATCH = "work"
 _AREAS = ("mezzanine", "sources")
 
 
-def mezzanine_path(data_dir: Path, job_id: int, chunk: int) -> Path:
-    return data_dir / _SCRATCH / "mezzanine" / str(job_id) / f"{chunk:05d}.nut"
+def mezzanine_path(data_dir: Path, job_id: int, chunk: int, tier: str | None = None) -> Path:
+    """A chunk's mezzanine; `tier` names a smaller one (the preview pass's), None full size."""
+    name = f"{tier}-{chunk:05d}.nut" if tier else f"{chunk:05d}.nut"
+    return data_dir / _SCRATCH / "mezzanine" / str(job_id) / name
 
 
 def source_cache_dir(data_dir: Path, job_id: int) -> Path:

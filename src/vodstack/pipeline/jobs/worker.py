@@ -214,7 +214,7 @@ class Worker:
         accepted = self.queue.succeed(
             task.id, self.owner, executed=executed, plan=plan, analysis=analysis
         )
-        if accepted and task.kind is TaskKind.PUBLISH:
+        if accepted and task.kind is TaskKind.PUBLISH and task.rendition is None:
             # Intermediate outputs are only needed until the asset version is published.
             self.store.delete_prefix(work_prefix(task.job_id))
             remove_job_scratch(self.settings.data_dir, task.job_id)

@@ -85,10 +85,10 @@ def picture_filters(norm: Normalization) -> list[str]:
     return filters
 
 
-def output_filters(width: int, height: int) -> list[str]:
+def output_filters(width: int, height: int, scaler: str = "bicubic") -> list[str]:
     """Filters after trimming: scale to the rendition size, square pixels, 8-bit 4:2:0."""
     return [
-        f"scale={width}:{height}:flags=bicubic",
+        f"scale={width}:{height}:flags={scaler}",
         "setsar=1",
         "format=yuv420p",
     ]

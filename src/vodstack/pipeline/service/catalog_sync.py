@@ -1,7 +1,9 @@
 """Drains the publish outbox: tells the catalog which asset version of a title is available.
 
-Publishing never waits on the catalog; a job's `catalog_synced` flag stays false until the
-catalog has acknowledged, and this loop retries until it does (the catalog's PUT is idempotent).
+Publishing never waits on the catalog; a publication stays unsynced until the catalog has
+acknowledged, and this loop retries until it does (the catalog's PUT is idempotent). A job's
+preview version makes its title available first; its complete version replaces it (the outbox is
+drained in order, and never announces a preview once the title has a complete version).
 """
 
 from __future__ import annotations
@@ -22,16 +24,17 @@ log = logging.getLogger(__name__)
 async def sync_once(queue: JobQueue, catalog: CatalogClient) -> int:
     """Tell the catalog of every unsynced publish; returns how many were acknowledged."""
     done = 0
-    for job_id, title_id, version in await run_in_threadpool(queue.unsynced_publications):
+    for entry in await run_in_threadpool(queue.unsynced_publications):
+        title_id, version = entry.title_id, entry.asset_version
         try:
             await catalog.set_availability(title_id, Availability.AVAILABLE, version)
         except UpstreamError as exc:
             # The title is gone or refuses this version: retrying would not change that.
             log.warning("catalog refused title %s version %s: %s", title_id, version, exc)
         except ServiceUnavailable as exc:
-            log.info("catalog unavailable (%s); will retry publish of job %s", exc, job_id)
+            log.info("catalog unavailable (%s); will retry publish of job %s", exc, entry.job_id)
             return done
-        await run_in_threadpool(queue.mark_synced, job_id)
+        await run_in_threadpool(queue.mark_synced, entry.id)
         done += 1
     return done
 

@@ -8,6 +8,9 @@ function render(job) {
   $("job-state").replaceWith(Object.assign(stateBadge(job.state), { id: "job-state" }));
   $("job-progress").value = job.progress;
   $("job-percent").textContent = percent(job.progress);
+  // A preview matters only until the complete version is out.
+  $("job-preview").hidden = !job.preview_version || job.state === "succeeded";
+  $("job-preview-version").textContent = job.preview_version || "";
   $("job-error").textContent = job.error || "";
   $("job-error").hidden = !job.error;
   $("job-renditions").replaceChildren(renditionBars(job.renditions));
