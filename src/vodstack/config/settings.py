@@ -49,6 +49,9 @@ class PipelineSettings(BaseModel):
     workers: int | None = Field(None, ge=1, le=256)
     # Threads each ffmpeg may use; 0 = ffmpeg decides. 1 for the worker-scaling benchmark.
     encoder_threads: int = Field(0, ge=0, le=64)
+    # Worker i (and its ffmpeg) on core i. None = when single-threaded (`encoder_threads` 1)
+    # and there are no more workers than cores (docs/pipeline.md, "Performance").
+    pin_workers: bool | None = None
     chunk_s: float = Field(16.0, gt=0, le=600)
     # Chunks decoded into a mezzanine but not yet encoded in every rendition (bounds scratch
     # disk: ~chunk_s x fps x 3 MB at 1080p each); 0 = workers + 1.

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.pipeline.jobs.orchestration_fakes import configure, executions
 from vodstack.config.settings import Settings
 from vodstack.contracts.pipeline import JobDetail
-from vodstack.pipeline.jobs.pool import WorkerPool, owner_is_dead
+from vodstack.pipeline.jobs.pool import WorkerPool, owner_is_dead, worker_cores
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
@@ -84,3 +84,21 @@ def test_kill_9_of_the_workers_mid_job_resumes_without_redoing_finished_tasks(
     interrupted = [t for t in job.tasks if t.attempts > 1]
     assert interrupted, "the tasks running at the kill were reclaimed and run again"
     assert set(pool.pids).isdisjoint(victims), "dead workers were replaced"
+
+
+def test_single_threaded_workers_are_pinned_to_a_core_each(settings: Settings) -> None:
+    cores = sorted(os.sched_getaffinity(0))
+    single = settings.model_copy(
+        update={"pipeline": settings.pipeline.model_copy(update={"encoder_threads": 1})}
+    )
+    assert worker_cores(single, 1) == cores[:1]
+    assert worker_cores(single, len(cores)) == cores
+    assert worker_cores(single, len(cores) + 1) is None, "more workers than cores: the OS places"
+    assert worker_cores(settings, 1) is None, "multi-threaded ffmpeg: the OS places"
+    workers = WorkerPool(single, executor_ref=FAKE, size=1)
+    workers.start()
+    try:
+        (pid,) = workers.pids
+        wait_for(lambda: os.sched_getaffinity(pid) == {cores[0]}, timeout_s=30)
+    finally:
+        workers.stop(grace_s=2)
