@@ -1,6 +1,7 @@
 """The content pipeline against one plain ffmpeg command, worker scaling, memory and disk.
 
-    .venv/bin/python bench/pipeline.py [--quick] [--chunk-s 16] [--workdir DIR]
+    .venv/bin/python bench/pipeline.py [--quick] [--chunk-s 16] [--repeat N] [--preview]
+                                       [--parts ab,c] [--workdir DIR]
 
 In one run, on masters made with the media layer's synthetic sources (testsrc2, 25 fps, AAC):
 
@@ -8,11 +9,19 @@ In one run, on masters made with the media layer's synthetic sources (testsrc2, 
     every rung with the same scale filters and x264 arguments, the audio) against the
     pipeline with 2 worker processes on the same 60 s 1080p master and ladder, both with the
     same encoder settings (`threads=1`: one x264 thread per rung in the plain command, one per
-    worker in the pipeline). Goal <= 1.10x. A last row runs the plain command with
-    `threads=0` (x264 decides) for reference.
+    worker in the pipeline). Goal <= 1.10x. Like for like, the pipeline runs without its
+    preview pass (the plain command makes no preview, as it makes no VMAF report); a row with
+    the preview (the default) shows what it costs and when the title became watchable. A last
+    row runs the plain command with `threads=0` (x264 decides) for reference.
 (b) the pipeline with 1 worker against 2 workers, every ffmpeg single-threaded
-    (`-threads 1`, x264 `threads=1`, one filter thread) and each worker pinned to a core of its
-    own (see `_pin`). Goal >= 1.8x.
+    (`-threads 1`, x264 `threads=1`, one filter thread), each worker on a core of its own (the
+    pool pins single-threaded workers: `jobs.pool.worker_cores`; a reference row in (a) runs
+    with `pin_workers=False`). Goal >= 1.8x. The anchor, in the same round: the plain command
+    pinned to one core, alone and then two copies side by side on two cores: what this machine
+    gives two independent encodes of this ladder (shared caches, memory bandwidth and the
+    host's other tenants make that less than 2x on a cloud VM). `--repeat N` runs N rounds,
+    interleaved, and reports each round and the median: on a shared VM one run's wall time
+    moved by 15 % between rounds. `--preview` runs (a) and (b) with the preview pass on.
 (c) peak RSS of the whole process tree and peak disk of the work areas for a 60 s and a 600 s
     master made and encoded with the same settings (640x360 source: the 240p and 360p rungs, so
     the 600 s run fits on two cores); bounded = not growing with the length.
@@ -30,9 +39,12 @@ masters instead of 60 s and 600 s (a smoke run; too short for the goals to mean 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -55,6 +67,7 @@ from vodstack.pipeline.media import (
     EncoderSettings,
     FfmpegRunner,
     Pattern,
+    ffmpeg_exe,
     make_synthetic,
     plain_ffmpeg_ladder_command,
     plan_normalization,
@@ -94,6 +107,7 @@ class Result:
     total_cpu_s: float
     peaks: Peaks
     joined_s: dict[str, float] = field(default_factory=dict)  # rendition -> joined at
+    preview_s: float | None = None  # the preview version published at
 
 
 # -- measuring ---------------------------------------------------------------------------------
@@ -202,25 +216,50 @@ def run_plain(master: Master, out_dir: Path, settings: EncoderSettings) -> Resul
     return Result(f"plain ffmpeg, threads={settings.threads}", wall, None, cpu, cpu, peaks)
 
 
-def _pipeline_settings(data_dir: Path, workers: int, chunk_s: float, extras: bool) -> Settings:
+def run_plain_pinned(master: Master, runs: Path, cores: list[int]) -> float:
+    """Wall time of one plain single-threaded ladder per core in `cores`, side by side, each
+    pinned to its core (as the pool pins a worker and its ffmpeg)."""
+    info = probe(master.path)
+    norm = plan_normalization(info)
+    ladder = resolve_ladder(DEFAULT_LADDER, norm)
+    procs = []
+    began = time.monotonic()
+    for core in cores:
+        out = runs / f"plain-core{core}"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        args = plain_ffmpeg_ladder_command(
+            master.path, info, norm, ladder, out, EncoderSettings(threads=1)
+        )
+        procs.append(
+            subprocess.Popen(
+                [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args],
+                preexec_fn=functools.partial(os.sched_setaffinity, 0, {core}),
+            )
+        )
+    codes = [proc.wait() for proc in procs]
+    wall = time.monotonic() - began
+    for core in cores:
+        shutil.rmtree(runs / f"plain-core{core}", ignore_errors=True)
+    if any(codes):
+        raise SystemExit(f"the plain command failed: exit codes {codes}")
+    return wall
+
+
+def _pipeline_settings(
+    data_dir: Path, workers: int, chunk_s: float, extras: bool, preview: bool, pin: bool | None
+) -> Settings:
     pipeline = PipelineSettings(
         workers=workers,
+        pin_workers=pin,
         encoder_threads=1,
         chunk_s=chunk_s,
         quality_report=extras,
         thumbnails=extras,
+        preview_height=PipelineSettings().preview_height if preview else 0,
         poll_s=0.2,
     )
     return load_settings(data_dir=data_dir, pipeline=pipeline)
-
-
-def _pin(pids: list[int]) -> None:
-    """Worker i (and the ffmpeg it starts) on core i: a `threads=1` ffmpeg 7+ still runs
-    demux, decode, filters, encoder and muxer on threads of their own (one such worker used
-    1.2 cores), so without pinning "1 worker" is not one core's worth of work."""
-    cores = sorted(os.sched_getaffinity(0))
-    for index, pid in enumerate(sorted(pids)):
-        os.sched_setaffinity(pid, {cores[index % len(cores)]})
 
 
 def run_pipeline(
@@ -230,9 +269,10 @@ def run_pipeline(
     workers: int,
     chunk_s: float,
     extras: bool,
-    pin: bool = False,
+    preview: bool,
+    pin: bool | None = None,
 ) -> Result:
-    settings = _pipeline_settings(data_dir, workers, chunk_s, extras)
+    settings = _pipeline_settings(data_dir, workers, chunk_s, extras, preview, pin)
     store = LocalObjectStore(data_dir / "objects")
     store.put_file("masters/1/master.mp4", master.path)
     engine, sessions = open_database(settings, Base)
@@ -242,8 +282,6 @@ def run_pipeline(
     pool = WorkerPool(settings)
     pool.start()
     try:
-        if pin:
-            _pin(pool.pids)
         time.sleep(_WARM_UP_S)
         started = _live_children_cpu(os.getpid())  # the workers' start-up is not the job's
         ladder_cpu: float | None = None
@@ -267,10 +305,15 @@ def run_pipeline(
         if t.kind is TaskKind.CONCAT
     }
     published = (job.finished_at or 0.0) - began
-    label = f"pipeline, {workers} worker{'s' if workers > 1 else ''}{', pinned' if pin else ''}"
+    label = f"pipeline, {workers} worker{'s' if workers > 1 else ''}"
+    label += ", not pinned" if pin is False else ""
+    label += ", preview" if job.preview_version else ""  # none when every rung is a low one
     total_cpu = _children_cpu() - cpu - started
     ladder = max(joined.values())
-    result = Result(label, ladder, published, ladder_cpu or total_cpu, total_cpu, peaks, joined)
+    watchable = (job.preview_published_at or 0.0) - began if job.preview_published_at else None
+    result = Result(
+        label, ladder, published, ladder_cpu or total_cpu, total_cpu, peaks, joined, watchable
+    )
     shutil.rmtree(data_dir)
     return result
 
@@ -329,39 +372,75 @@ def step(name: str) -> None:
     print(f"  {name} (load {_load()})", flush=True)
 
 
-def run_speed(hd: Master, runs: Path, chunk_s: float) -> None:
+def run_speed(hd: Master, runs: Path, chunk_s: float, repeat: int, preview: bool) -> None:
     """(a) and (b): the plain command and the pipeline at 2 and 1 workers, single-threaded."""
     serial = EncoderSettings(threads=1)  # the pipeline's encoder_threads=1, same x264 arguments
     step("(a) plain command, threads=1")
     plain = run_plain(hd, runs / "plain", serial)
     step("(a) pipeline, 2 workers")
-    two = run_pipeline(hd, runs / "two", workers=2, chunk_s=chunk_s, extras=False)
-    step("(b) pipeline, 1 worker, pinned to one core")
-    one = run_pipeline(hd, runs / "one", workers=1, chunk_s=chunk_s, extras=False, pin=True)
-    step("(b) pipeline, 2 workers, pinned to a core each")
-    two_pinned = run_pipeline(
-        hd, runs / "two-pinned", workers=2, chunk_s=chunk_s, extras=False, pin=True
+    two = run_pipeline(hd, runs / "two", workers=2, chunk_s=chunk_s, extras=False, preview=preview)
+    step("(a) pipeline, 2 workers, with the preview pass")
+    with_preview = run_pipeline(
+        hd, runs / "two-preview", workers=2, chunk_s=chunk_s, extras=False, preview=True
     )
+    step("(a) pipeline, 2 workers, not pinned (reference)")
+    unpinned = run_pipeline(
+        hd, runs / "two-free", workers=2, chunk_s=chunk_s, extras=False, preview=preview, pin=False
+    )
+    rounds: list[tuple[Result, Result, float, float]] = []
+    for index in range(repeat):
+        step(f"(b) round {index + 1}: pipeline, 1 worker")
+        one = run_pipeline(
+            hd, runs / "one", workers=1, chunk_s=chunk_s, extras=False, preview=preview
+        )
+        step(f"(b) round {index + 1}: pipeline, 2 workers")
+        two_again = run_pipeline(
+            hd, runs / "two-again", workers=2, chunk_s=chunk_s, extras=False, preview=preview
+        )
+        step(f"(b) round {index + 1}: anchor, the plain command pinned, alone then two copies")
+        alone = run_plain_pinned(hd, runs, [0])
+        pair = run_plain_pinned(hd, runs, [0, 1])
+        rounds.append((one, two_again, alone, pair))
     step("(reference) plain command, threads=0 (x264 decides)")
     auto = run_plain(hd, runs / "plain-auto", EncoderSettings())
+    one = rounds[-1][0]
     _table(f"(a, b) {hd.seconds:g} s {hd.width}x{hd.height} master, all rungs", [
-        (plain, hd.seconds), (two, hd.seconds), (one, hd.seconds), (two_pinned, hd.seconds),
-        (auto, hd.seconds),
+        (plain, hd.seconds), (two, hd.seconds), (with_preview, hd.seconds),
+        (unpinned, hd.seconds), (one, hd.seconds), (auto, hd.seconds),
     ])  # fmt: skip
     print(f"\n(a) pipeline / plain, wall: {two.wall_s / plain.wall_s:.2f}x (goal <= 1.10)")
     print(f"    pipeline / plain, CPU:  {two.cpu_s / plain.cpu_s:.2f}x")
-    done = ", ".join(f"{name} {at / two.wall_s:.0%}" for name, at in two.joined_s.items())
-    print(f"    renditions joined at (share of the ladder time, 2 workers): {done}")
-    scaling = one.wall_s / two_pinned.wall_s
-    print(f"(b) 2 workers vs 1 (pinned), throughput: {scaling:.2f}x (goal >= 1.8)")
-    print(f"    unpinned: 1 pinned worker vs 2 free workers: {one.wall_s / two.wall_s:.2f}x")
+    print(f"    not pinned / plain, wall: {unpinned.wall_s / plain.wall_s:.2f}x")
+    cost = with_preview.wall_s / two.wall_s
+    watchable = with_preview.preview_s or 0.0
+    print(
+        f"    with the preview pass: {with_preview.wall_s / plain.wall_s:.2f}x plain, "
+        f"{cost:.2f}x the time without it; watchable (preview published) after "
+        f"{watchable:.1f} s = {watchable / with_preview.wall_s:.0%} of its ladder time, "
+        f"complete after {with_preview.published_s or 0.0:.1f} s"
+    )
+    print("(b) round | 1 worker s | 2 workers s | pipeline 2 vs 1 | plain alone s "
+          "| plain pair s | plain 2 vs 1")  # fmt: skip
+    scalings, anchors = [], []
+    for index, (one, two_again, alone, pair) in enumerate(rounds):
+        scalings.append(one.wall_s / two_again.wall_s)
+        anchors.append(2 * alone / pair)
+        print(
+            f"    {index + 1} | {one.wall_s:.1f} | {two_again.wall_s:.1f} | {scalings[-1]:.2f}x "
+            f"| {alone:.1f} | {pair:.1f} | {anchors[-1]:.2f}x"
+        )
+    print(
+        f"(b) 2 workers vs 1, throughput, median of {repeat}: "
+        f"{statistics.median(scalings):.2f}x (goal >= 1.8); the machine's own scaling for two "
+        f"plain ladders: {statistics.median(anchors):.2f}x"
+    )
 
 
 def run_memory(small: Master, large: Master, runs: Path, chunk_s: float) -> None:
     """(c): the whole job on a short and a long master, same settings."""
     step(f"(c) {small.seconds:g} s and {large.seconds:g} s, whole job")
     mem = [
-        run_pipeline(m, runs / f"mem{i}", workers=2, chunk_s=chunk_s, extras=True)
+        run_pipeline(m, runs / f"mem{i}", workers=2, chunk_s=chunk_s, extras=True, preview=True)
         for i, m in enumerate((small, large))
     ]
     _table(f"(c) {small.width}x{small.height}, whole job incl. VMAF and thumbnails", [
@@ -378,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="12 s and 60 s masters")
     parser.add_argument("--chunk-s", type=float, default=16.0)
     parser.add_argument("--parts", default="ab,c", help="ab (speed), c (memory) or both")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of (b), interleaved")
+    parser.add_argument("--preview", action="store_true", help="(a), (b) with the preview pass")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "vodbench")
     args = parser.parse_args(argv)
     short, long = (12.0, 60.0) if args.quick else (60.0, 600.0)
@@ -388,7 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before: {_load()}; chunks of {args.chunk_s:g} s", flush=True)
     parts = set(args.parts.split(","))
     if "ab" in parts:
-        run_speed(make_master(masters, short, 1920, 1080), runs, args.chunk_s)
+        hd = make_master(masters, short, 1920, 1080)
+        run_speed(hd, runs, args.chunk_s, max(1, args.repeat), args.preview)
     if "c" in parts:
         small, large = (make_master(masters, s, 640, 360) for s in (short, long))
         run_memory(small, large, runs, args.chunk_s)
