@@ -4,7 +4,7 @@ Sized to the machine (`os.cpu_count()`) unless `settings.pipeline.workers` says 
 Single-threaded workers are pinned to a core each (`worker_cores`): an ffmpeg run with one
 encoder thread still runs demux, decode, filters and muxer on threads of its own, and left to
 the scheduler they hop between cores with their 3 MB frames; pinned, the same 60 s 1080p ladder
-ran 5-17 % faster on two cores in two benchmark runs (docs/benchmarks.md).
+ran 2-17 % faster on two cores in three benchmark runs (docs/benchmarks.md).
 Workers are spawned (not forked: the controller may run inside an event loop with threads).
 The controller's monitor thread reclaims tasks of dead workers, replaces crashed workers and
 sweeps the host-local scratch (mezzanines) of jobs that ended.
