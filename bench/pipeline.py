@@ -200,12 +200,18 @@ class Sampler:
 # -- the two contestants -----------------------------------------------------------------------
 
 
-def run_plain(master: Master, out_dir: Path, settings: EncoderSettings) -> Result:
+def _plain_args(master: Master, out_dir: Path, settings: EncoderSettings) -> list[str]:
+    """The one-command ladder's arguments, writing into a fresh `out_dir`."""
     info = probe(master.path)
     norm = plan_normalization(info)
     ladder = resolve_ladder(DEFAULT_LADDER, norm)
+    shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
-    args = plain_ffmpeg_ladder_command(master.path, info, norm, ladder, out_dir, settings)
+    return plain_ffmpeg_ladder_command(master.path, info, norm, ladder, out_dir, settings)
+
+
+def run_plain(master: Master, out_dir: Path, settings: EncoderSettings) -> Result:
+    args = _plain_args(master, out_dir, settings)
     cpu = _children_cpu()
     with Sampler({"output": out_dir}).running() as peaks:
         began = time.monotonic()
@@ -219,24 +225,16 @@ def run_plain(master: Master, out_dir: Path, settings: EncoderSettings) -> Resul
 def run_plain_pinned(master: Master, runs: Path, cores: list[int]) -> float:
     """Wall time of one plain single-threaded ladder per core in `cores`, side by side, each
     pinned to its core (as the pool pins a worker and its ffmpeg)."""
-    info = probe(master.path)
-    norm = plan_normalization(info)
-    ladder = resolve_ladder(DEFAULT_LADDER, norm)
-    procs = []
+    serial = EncoderSettings(threads=1)
+    commands = {core: _plain_args(master, runs / f"plain-core{core}", serial) for core in cores}
     began = time.monotonic()
-    for core in cores:
-        out = runs / f"plain-core{core}"
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-        args = plain_ffmpeg_ladder_command(
-            master.path, info, norm, ladder, out, EncoderSettings(threads=1)
+    procs = [
+        subprocess.Popen(
+            [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args],
+            preexec_fn=functools.partial(os.sched_setaffinity, 0, {core}),
         )
-        procs.append(
-            subprocess.Popen(
-                [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args],
-                preexec_fn=functools.partial(os.sched_setaffinity, 0, {core}),
-            )
-        )
+        for core, args in commands.items()
+    ]
     codes = [proc.wait() for proc in procs]
     wall = time.monotonic() - began
     for core in cores:
