@@ -53,8 +53,11 @@ class PipelineSettings(BaseModel):
     # and there are no more workers than cores (docs/pipeline.md, "Performance").
     pin_workers: bool | None = None
     chunk_s: float = Field(16.0, gt=0, le=600)
+    # Let a chunk be a segment shorter or longer so it starts just after a keyframe of the
+    # master: less decoded and dropped before each chunk (media.encode.plan_chunks).
+    align_chunks_to_keyframes: bool = True
     # Chunks decoded into a mezzanine but not yet encoded in every rendition (bounds scratch
-    # disk: ~chunk_s x fps x 3 MB at 1080p each); 0 = workers + 1.
+    # disk: ~(chunk_s + 4) x fps x 3 MB at 1080p each); 0 = workers + 1.
     split_window: int = Field(0, ge=0, le=1024)
     # Side outputs of a job; off for encode-throughput benchmarks.
     quality_report: bool = True

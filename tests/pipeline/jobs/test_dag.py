@@ -7,14 +7,23 @@ from vodstack.pipeline.jobs.dag import JobPlan, TaskSpec, expanded_tasks, initia
 from vodstack.pipeline.jobs.states import TaskKind
 
 
-def test_a_job_starts_with_probe_then_analyze() -> None:
-    probe, analyze = initial_tasks(7)
-    assert (probe.kind, analyze.kind) == (TaskKind.PROBE, TaskKind.ANALYZE)
-    assert analyze.deps == (probe.name,)
+def test_a_job_starts_with_probe_alone() -> None:
+    (probe,) = initial_tasks(7)
+    assert probe.kind is TaskKind.PROBE
     assert probe.output_key == "work/7/probe.json"
 
 
-def test_analysis_expands_into_chunks_times_renditions() -> None:
+def test_the_analysis_is_off_the_critical_path() -> None:
+    specs = expanded_tasks(7, 3, "v1", JobPlan(renditions=["240p", "720p"], chunks=2))
+    by_name = {s.name: s for s in specs}
+    assert by_name["analyze"].deps == ("probe",)
+    assert by_name["split:00000"].deps == ("probe",), "encoding starts right after the probe"
+    assert "analyze" in by_name["publish"].deps, "published only with its analysis"
+    encodes = [s.priority for s in specs if s.kind is TaskKind.ENCODE]
+    assert by_name["analyze"].priority > max(encodes), "it fills the tail"
+
+
+def test_the_plan_expands_into_chunks_times_renditions() -> None:
     plan = JobPlan(renditions=["240p", "360p", "720p"], chunks=4)
     specs = expanded_tasks(7, 3, "v1", plan)
     encodes = [s for s in specs if s.kind is TaskKind.ENCODE]
@@ -26,14 +35,14 @@ def test_analysis_expands_into_chunks_times_renditions() -> None:
     assert by_name["concat:360p"].deps == tuple(f"encode:360p:{c:05d}" for c in range(4))
     assert set(by_name["package"].deps) == {"concat:240p", "concat:360p", "concat:720p", "audio"}
     publish = by_name["publish"]
-    assert set(publish.deps) == {"package", "thumbs", "quality"}
+    assert set(publish.deps) == {"package", "analyze", "thumbs", "quality"}
     assert by_name["quality"].deps == ("package",)
     assert publish.output_key == "titles/3/v1/asset.json"
 
 
 def test_specs_list_dependencies_before_dependents() -> None:
     specs = expanded_tasks(1, 1, "v", JobPlan(renditions=["a", "b"], chunks=2))
-    seen = {"analyze"}
+    seen = {"probe"}
     for spec in specs:
         assert set(spec.deps) <= seen, spec.name
         seen.add(spec.name)

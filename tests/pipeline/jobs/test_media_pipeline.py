@@ -32,6 +32,8 @@ from vodstack.pipeline.storage import LocalObjectStore
 # A reduced ladder for a 320x240 source: two rungs, cheap bitrates.
 TEST_LADDER = [(144, 150), (240, 300)]
 CHUNK_S = 4.0  # one 4 s segment per chunk: the smallest chunk the media layer makes
+# Fixed chunks, so the tests know how many there are (the clips have one keyframe, at 0 s).
+FIXED_CHUNKS = {"align_chunks_to_keyframes": False}
 
 
 def _settings(data_dir: Path, **options: object) -> Settings:
@@ -42,6 +44,7 @@ def _settings(data_dir: Path, **options: object) -> Settings:
             "encoder_threads": 1,
             "lease_s": 5.0,
             "poll_s": 0.05,
+            **FIXED_CHUNKS,
             **options,
         }
     )
@@ -82,11 +85,34 @@ def test_a_real_clip_is_encoded_packaged_and_published(tmp_path: Path) -> None:
     assert job.state is JobState.SUCCEEDED, job.error
     assert [r.rendition for r in job.renditions] == ["v144p", "v240p"]
     assert all(r.chunks_total == 2 for r in job.renditions)  # 5 s in 4 s chunks
+    analysis = job.analysis or {}
+    assert analysis["source"]["width"] == 320, "the probe's half"
+    assert len(analysis["chunks"]) == 2
+    assert analysis["complexity"]["proxy_kbps"] > 0, "ANALYZE's half, merged in"
     root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
     report = validate_asset(root)
     assert {r.name for r in report.renditions} >= {"v144p", "v240p"}
     assert json.loads((root / "asset.json").read_text())["job_id"] == job_id
     assert store.list("work/") == []
+
+
+def test_chunks_start_just_after_the_masters_keyframes(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data", align_chunks_to_keyframes=True)
+    clip = make_synthetic(
+        tmp_path / "gop5.mp4", Pattern.TESTSRC2, duration_s=12, width=320, height=240, gop_s=5
+    )
+    job_id, sessions, close = _submit(settings, clip)
+    drain(_worker(settings, sessions))
+    job = job_detail(sessions, job_id)
+    close()
+    assert job.state is JobState.SUCCEEDED, job.error
+    analysis = job.analysis or {}
+    assert analysis["source"]["keyframe_times"] == [0.0, 5.0, 10.0]
+    # 4 s chunks would start at 4 s and 8 s, decoding from 0 s and 5 s (5 s dropped); one
+    # 8 s chunk, then the 8 s one that decodes from 5 s, drops 2 s.
+    assert [(c["start_s"], c["end_s"]) for c in analysis["chunks"]] == [(0.0, 8.0), (8.0, 12.0)]
+    root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
+    validate_asset(root)  # segments still align across renditions, durations match
 
 
 def _mezzanines(settings: Settings, job_id: int, chunks: int) -> set[int]:

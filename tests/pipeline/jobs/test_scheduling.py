@@ -67,7 +67,8 @@ def test_low_renditions_are_encoded_and_published_first_as_a_preview(
     while "publish:preview" not in _names(settings):
         assert worker.run_once()
     order = _names(settings)
-    assert order[:3] == ["probe", "analyze", "audio"]
+    assert order[:3] == ["probe", "audio", "split:preview:00000"]
+    assert "analyze" not in order, "the complexity estimate waits for the tail"
     assert not [n for n in order if n.startswith("encode:720p")], "nothing of the main pass yet"
     assert {n for n in order if n.startswith("encode:")} == {
         f"encode:{rung}:{chunk:05d}" for rung in ("240p", "360p") for chunk in (0, 1)
@@ -116,7 +117,7 @@ def test_a_task_whose_output_exists_is_not_run_again(
 ) -> None:
     configure(settings.data_dir, chunks=2)
     job_id = queue.create_job(1, "masters/1/a.mp4")
-    drain_until = {"probe", "analyze"}
+    drain_until = {"probe", "audio"}
     while set(_names(settings)) < drain_until:
         assert worker.run_once()
     # As if a worker had written this chunk and died before recording it.
@@ -224,7 +225,7 @@ def test_an_expired_lease_makes_the_task_claimable_again(
     job_id = queue.create_job(1, "masters/1/a.mp4")
     first = queue.claim("dead-host:1:0")
     assert first is not None
-    assert queue.claim("other:2:0") is None, "probe is leased; analyze waits for it"
+    assert queue.claim("other:2:0") is None, "probe is leased; nothing else exists yet"
     assert queue.reap_expired() == []
     clock.advance(settings.pipeline.lease_s + 1)
     assert queue.reap_expired() == [first.id]

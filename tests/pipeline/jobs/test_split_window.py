@@ -44,14 +44,12 @@ def _open_chunks_over_time(order: list[str]) -> list[int]:
     return sizes
 
 
-def _analyzed(queue: JobQueue, plan: JobPlan) -> int:
-    """A job whose PROBE and ANALYZE succeeded (by hand), so its DAG is expanded."""
+def _planned(queue: JobQueue, plan: JobPlan) -> int:
+    """A job whose PROBE succeeded (by hand), so its DAG is expanded."""
     job_id = queue.create_job(1, "masters/1/a.mp4")
-    for _ in range(2):
-        task = queue.claim("setup:1:0")
-        assert task is not None
-        analyze = task.kind is TaskKind.ANALYZE
-        queue.succeed(task.id, "setup:1:0", executed=True, plan=plan if analyze else None)
+    task = queue.claim("setup:1:0")
+    assert task is not None and task.kind is TaskKind.PROBE
+    queue.succeed(task.id, "setup:1:0", executed=True, plan=plan)
     return job_id
 
 
@@ -68,11 +66,16 @@ def test_the_window_defaults_to_one_more_chunk_than_workers() -> None:
 
 
 def test_no_more_chunks_are_split_than_the_window_allows(queue: JobQueue) -> None:
-    _analyzed(queue, JobPlan(renditions=["240p", "360p"], chunks=5))
+    _planned(queue, JobPlan(renditions=["240p", "360p"], chunks=5))
     first = _claim_all(queue)  # as many idle workers as there are tasks
     splits = [t for t in first if t.kind is TaskKind.SPLIT]
     assert [t.chunk for t in splits] == [0, 1], "the window holds two chunks"
-    assert {t.kind for t in first} == {TaskKind.AUDIO, TaskKind.SPLIT, TaskKind.THUMBS}
+    assert {t.kind for t in first} == {
+        TaskKind.AUDIO,
+        TaskKind.SPLIT,
+        TaskKind.ANALYZE,
+        TaskKind.THUMBS,
+    }
     for task in first:
         queue.succeed(task.id, f"w:{first.index(task)}:0", executed=True)
     encodes = _claim_all(queue)
@@ -121,7 +124,7 @@ def _run_as_many_workers(queue: JobQueue) -> list[int]:
 def test_preview_and_full_size_mezzanines_share_the_window(
     queue: JobQueue, sessions: sessionmaker[Session]
 ) -> None:
-    job_id = _analyzed(queue, JobPlan(renditions=["240p", "720p"], chunks=6, preview=["240p"]))
+    job_id = _planned(queue, JobPlan(renditions=["240p", "720p"], chunks=6, preview=["240p"]))
     sizes = _run_as_many_workers(queue)
     job = job_detail(sessions, job_id)
     assert job.state is JobState.SUCCEEDED

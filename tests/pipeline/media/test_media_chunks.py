@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from fractions import Fraction
@@ -12,6 +13,7 @@ import pytest
 
 from vodstack.pipeline.media import (
     DEMO_SPECS,
+    Chunk,
     FfmpegRunner,
     Normalization,
     Pattern,
@@ -25,7 +27,8 @@ from vodstack.pipeline.media import (
     probe,
     resolve_ladder,
 )
-from vodstack.pipeline.media.encode import keyframe_times
+from vodstack.pipeline.media.encode import decode_waste_s, keyframe_times
+from vodstack.pipeline.media.probe import SourceInfo
 
 from .asset_chain import FAST, TEST_LADDER
 
@@ -48,6 +51,48 @@ def test_default_chunks_are_sixteen_seconds(clip: Path) -> None:
     info = probe(clip)
     (only,) = plan_chunks(info, plan_normalization(info))  # 12 s: one short chunk
     assert only.frames == 300
+
+
+def _minute(clip: Path, keyframes: list[float]) -> tuple[SourceInfo, Normalization]:
+    """The probed clip as if it lasted 60 s with these keyframes (plans only, no decoding)."""
+    info = dataclasses.replace(probe(clip), duration_s=60.0, keyframe_times=tuple(keyframes))
+    return info, plan_normalization(info)
+
+
+def _waste(chunks: tuple[Chunk, ...], info: SourceInfo, norm: Normalization) -> float:
+    return sum(decode_waste_s(c.start_s, norm, info.keyframe_times) for c in chunks)
+
+
+def test_chunks_move_to_just_after_a_long_gop_masters_keyframes(clip: Path) -> None:
+    info, norm = _minute(clip, [0.0, 10.0, 20.0, 30.0, 40.0, 50.0])  # x264's default GOP
+    fixed = plan_chunks(info, norm, chunk_s=16)
+    aligned = plan_chunks(info, norm, chunk_s=16, align_to_keyframes=True)
+    assert [c.start_s for c in fixed] == [0.0, 16.0, 32.0, 48.0]
+    assert [c.start_s for c in aligned] == [0.0, 12.0, 32.0, 52.0]
+    assert (_waste(fixed, info, norm), _waste(aligned, info, norm)) == (13.0, 3.0)
+
+
+def test_a_short_gop_master_keeps_the_asked_chunk_length(clip: Path) -> None:
+    info, norm = _minute(clip, [float(t) for t in range(0, 60, 2)])
+    assert plan_chunks(info, norm, chunk_s=16, align_to_keyframes=True) == plan_chunks(
+        info, norm, chunk_s=16
+    )
+
+
+@pytest.mark.parametrize("gop_s", [1.0, 3.0, 7.0, 10.0, 60.0])
+@pytest.mark.parametrize("chunk_s", [4.0, 8.0, 16.0, 40.0])
+def test_aligned_chunks_are_whole_segments_near_the_asked_length(
+    clip: Path, gop_s: float, chunk_s: float
+) -> None:
+    info, norm = _minute(clip, [k * gop_s for k in range(int(60 / gop_s))])
+    chunks = plan_chunks(info, norm, chunk_s=chunk_s, align_to_keyframes=True)
+    asked = round(chunk_s / 4.0)
+    assert chunks[0].first_frame == 0 and chunks[-1].end_frame == 1500
+    assert all(a.end_frame == b.first_frame for a, b in itertools.pairwise(chunks))
+    assert all(c.start_s % 4.0 == 0 for c in chunks)
+    assert all(max(1, asked - 1) * 4 <= c.duration_s <= (asked + 1) * 4 for c in chunks[:-1])
+    fixed = plan_chunks(info, norm, chunk_s=chunk_s)
+    assert _waste(chunks, info, norm) <= _waste(fixed, info, norm)
 
 
 def test_frame_grid_for_ntsc_rates() -> None:

@@ -18,7 +18,7 @@ def test_job_lifecycle_through_the_api(client: TestClient, settings: Settings) -
     assert created.status_code == 201
     job = created.json()
     assert job["state"] == "queued"
-    assert [t["name"] for t in job["tasks"]] == ["probe", "analyze"]
+    assert [t["name"] for t in job["tasks"]] == ["probe"]
 
     assert [j["id"] for j in client.get("/v1/jobs").json()] == [job["id"]]
     cancelled = client.post(f"/v1/jobs/{job['id']}/cancel")

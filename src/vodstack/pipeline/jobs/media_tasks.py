@@ -4,10 +4,10 @@ A chunk is decoded once per pass, by SPLIT, into a raw mezzanine in host-local s
 (jobs.scratch): for the preview pass scaled to its largest rung, for the main pass at full size.
 Each ENCODE of the chunk scales and encodes from its pass's mezzanine (media.mezzanine) and
 DISCARD deletes it.
-Tasks get the job's source facts (probe, normalization, ladder, chunks) by probing the master
-once per worker process and job (cached): the analysis stored with the job is for people, and
-re-deriving is deterministic. Media errors are translated here, once: an unusable source is not
-retryable, a failed ffmpeg run is, a cancelled one is a cancel.
+Tasks get the job's source facts (probe, normalization, ladder, chunks) once per worker process
+and job (cached), re-derived from the `SourceInfo` PROBE stored: re-deriving is deterministic, and
+the analysis stored with the job is for people. Media errors are translated here, once: an
+unusable source is not retryable, a failed ffmpeg run is, a cancelled one is a cancel.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vodstack.config.settings import Settings
@@ -48,11 +48,12 @@ from vodstack.pipeline.media import (
     Rung,
     SourceInfo,
     VideoRendition,
-    analyze,
     concat_chunks,
     describe_rendition,
+    describe_source,
     encode_audio,
     encode_from_mezzanine,
+    estimate_complexity,
     make_poster,
     make_trickplay,
     measure_quality,
@@ -194,14 +195,18 @@ class MediaTaskExecutor:
                 ctx.store.fetch(key, path)
         info = self._probed(ctx, path)
         norm = plan_normalization(info)
-        chunks = plan_chunks(info, norm, chunk_s=self.settings.pipeline.chunk_s)
+        config = self.settings.pipeline
+        chunks = plan_chunks(
+            info, norm, chunk_s=config.chunk_s, align_to_keyframes=config.align_chunks_to_keyframes
+        )
         return SourceMedia(path, info, norm, resolve_ladder(self.ladder, norm), chunks)
 
     def _probed(self, ctx: TaskContext, path: Path) -> SourceInfo:
         # PROBE's output: a 60 s 1080p master takes 1.5 s to probe, once per job is enough.
         probed = output_key(ctx.task.job_id, TaskKind.PROBE)
         if ctx.task.kind is not TaskKind.PROBE and ctx.store.exists(probed):
-            return SourceInfo.from_dict(json.loads(ctx.store.read_bytes(probed)))
+            stored = json.loads(ctx.store.read_bytes(probed))
+            return SourceInfo.from_dict(stored["analysis"]["source"])
         return probe(path, ProbeLimits())
 
     def _progress(self, ctx: TaskContext, total_s: float) -> Callable[[Progress], None]:
@@ -209,15 +214,9 @@ class MediaTaskExecutor:
 
     # -- the tasks -------------------------------------------------------------------------
 
-    def _probe(self, ctx: TaskContext) -> None:
-        source = self._source(ctx)
-        ctx.store.put_bytes(ctx.task.output_key, json.dumps(source.info.to_dict()).encode())
-
-    def _analyze(self, ctx: TaskContext) -> AnalysisResult:
-        source = self._source(ctx)
-        analysis = analyze(source.path, source.info, runner=self.runner, cancel=ctx.cancel)
+    def _plan(self, source: SourceMedia) -> JobPlan:
         config = self.settings.pipeline
-        plan = JobPlan(
+        return JobPlan(
             renditions=[r.name for r in source.ladder.video],
             chunks=len(source.chunks),
             has_audio=True,  # a source without sound gets a silent track (same shape for players)
@@ -225,13 +224,24 @@ class MediaTaskExecutor:
             thumbs=config.thumbnails,
             preview=[r.name for r in source.preview(config.preview_height)],
         )
-        details = analysis.to_dict()
+
+    def _probe(self, ctx: TaskContext) -> AnalysisResult:
+        """Validate the master and plan the job from the probe alone (the DAG expands on it)."""
+        source = self._source(ctx)
+        details = describe_source(source.info, source.norm)
         details["renditions"] = [
             {"name": r.name, "width": r.width, "height": r.height, "kbps": r.rung.bitrate_kbps}
             for r in source.ladder.video
         ]
         details["chunks"] = [{"start_s": c.start_s, "end_s": c.end_s} for c in source.chunks]
-        return AnalysisResult(plan=plan, analysis=details)
+        return AnalysisResult(plan=self._plan(source), analysis=details)
+
+    def _analyze(self, ctx: TaskContext) -> AnalysisResult:
+        source = self._source(ctx)
+        complexity = estimate_complexity(
+            source.path, source.info, source.norm, runner=self.runner, cancel=ctx.cancel
+        )
+        return AnalysisResult(plan=self._plan(source), analysis={"complexity": asdict(complexity)})
 
     def _split(self, ctx: TaskContext) -> None:
         source, tier = self._source(ctx), ctx.task.rendition
@@ -381,5 +391,5 @@ def _validate(staged: Path, extras: bool) -> None:
 
 def _plan(ctx: TaskContext) -> JobPlan:
     if ctx.task.plan is None:
-        raise TaskError(f"{ctx.task.name} ran before the job was analyzed", retryable=False)
+        raise TaskError(f"{ctx.task.name} ran before the job was planned", retryable=False)
     return ctx.task.plan

@@ -14,7 +14,7 @@ from vodstack.pipeline.jobs.models import JobRow, TaskRow
 from vodstack.pipeline.jobs.queue import JobNotFoundError
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 
-# Before ANALYZE has expanded the DAG, a job's whole progress is its first two tasks; this
+# Before PROBE has expanded the DAG, a job's whole progress is its first task; this
 # share keeps the bar from jumping to 100 % and back when hundreds of tasks appear.
 _PLANNING_SHARE = 0.05
 
@@ -34,7 +34,7 @@ def _job_progress(job: JobRow, tasks: Sequence[TaskRow]) -> float:
         return 0.0
     if job.plan is None:
         return _PLANNING_SHARE * sum(_task_progress(t) for t in tasks) / len(tasks)
-    rest = [t for t in tasks if t.kind not in (TaskKind.PROBE, TaskKind.ANALYZE)]
+    rest = [t for t in tasks if t.kind is not TaskKind.PROBE]
     share = sum(_task_progress(t) for t in rest) / max(1, len(rest))
     return _PLANNING_SHARE + (1 - _PLANNING_SHARE) * share
 

@@ -80,7 +80,7 @@ def publish_asset(ctx: TaskContext, validate: AssetValidator) -> None:
     """Stage, validate and atomically publish the job's asset version (idempotent)."""
     task = ctx.task
     if task.plan is None:
-        raise TaskError("publish ran before the job was analyzed", retryable=False)
+        raise TaskError("publish ran before the job was planned", retryable=False)
     staged = stage_asset(ctx, task.plan)
     ctx.report_progress(0.3)
     complete = task.rendition != PREVIEW

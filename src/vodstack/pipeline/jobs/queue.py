@@ -5,9 +5,10 @@ memory between calls, which is why killing any process loses no state:
 
 - `claim` leases the most urgent READY task with one conditional UPDATE; the lease is extended by
   `heartbeat` and expires if the worker dies, making the task claimable again (`reap_expired`).
-- `succeed` marks a task done and promotes the tasks waiting on it; ANALYZE's success expands
-  the DAG in the same transaction; a PUBLISH's success enters the publication outbox, and the
-  complete version's (not the preview's) finishes the job.
+- `succeed` marks a task done and promotes the tasks waiting on it; the first plan reported (by
+  PROBE) expands the DAG in the same transaction, and analysis details are merged into the job;
+  a PUBLISH's success enters the publication outbox, and the complete version's (not the
+  preview's) finishes the job.
 - `fail` retries with exponential back-off, then fails the job with the task's error.
 - The split window: a SPLIT that would open a new chunk is claimable only while fewer than
   `split_window` chunks are open (split at least once, not yet discarded), across live jobs, so
@@ -226,13 +227,16 @@ class JobQueue:
             task.error = None
             task.executions += int(executed)
             _release_lease(task)
-            if task.kind is TaskKind.ANALYZE:
-                if plan is None:
-                    raise ValueError("ANALYZE must succeed with a plan")
+            if task.kind is TaskKind.PROBE and plan is None:
+                raise ValueError("PROBE must succeed with a plan")
+            if plan is not None and job.plan is None:
+                # Once: ANALYZE reports the same plan (a job queued before PROBE planned it, in
+                # an older version, is expanded by its ANALYZE instead).
                 job.plan = plan.model_dump()
-                job.analysis = analysis
                 specs = expanded_tasks(job.id, job.title_id, job.asset_version, plan)
                 _insert_specs(session, job.id, specs, now)
+            if analysis is not None:
+                job.analysis = {**(job.analysis or {}), **analysis}
             if task.kind is TaskKind.PUBLISH:
                 preview = task.rendition == PREVIEW
                 version = preview_version(job.asset_version) if preview else job.asset_version

@@ -207,7 +207,7 @@ class Worker:
     def _succeed(self, task: ClaimedTask, *, executed: bool) -> None:
         plan: JobPlan | None = None
         analysis = None
-        if task.kind is TaskKind.ANALYZE:
+        if task.kind in (TaskKind.PROBE, TaskKind.ANALYZE):
             stored = json.loads(self.store.read_bytes(task.output_key))
             plan = JobPlan.model_validate(stored["plan"])
             analysis = stored["analysis"]

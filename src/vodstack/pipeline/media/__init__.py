@@ -4,8 +4,8 @@ Every function takes explicit paths and returns typed results; every ffmpeg proc
 an `FfmpegRunner` (progress callback, cancel token, timeout). The orchestrator chains them:
 
     info = probe(source, ProbeLimits(...))                  # validate; InvalidMedia if unusable
-    analysis = analyze(source, info)                        # stored with the job
-    norm = analysis.normalization                           # == plan_normalization(info)
+    norm = plan_normalization(info)                         # describe_source(): stored with the job
+    estimate_complexity(source, info, norm)                 # stored too; analyze() does both
     ladder = resolve_ladder(DEFAULT_LADDER, norm)           # never upscales
     chunks = plan_chunks(info, norm, chunk_s=16)
     per chunk:              split_chunk(source, norm, chunk, mezzanine)   # decode once
@@ -25,7 +25,13 @@ Errors (see `errors`): MediaError > InvalidMedia | EncodeFailed (> EncodeTimeout
 EncodeCancelled | InvalidAsset.
 """
 
-from vodstack.pipeline.media.analysis import Analysis, Complexity, analyze
+from vodstack.pipeline.media.analysis import (
+    Analysis,
+    Complexity,
+    analyze,
+    describe_source,
+    estimate_complexity,
+)
 from vodstack.pipeline.media.concat import concat_chunks
 from vodstack.pipeline.media.encode import (
     DEFAULT_CHUNK_S,
@@ -151,10 +157,12 @@ __all__ = [
     "analyze",
     "concat_chunks",
     "describe_rendition",
+    "describe_source",
     "encode_audio",
     "encode_chunk",
     "encode_chunk_renditions",
     "encode_from_mezzanine",
+    "estimate_complexity",
     "ffmpeg_exe",
     "make_demo_sources",
     "make_poster",

@@ -6,10 +6,11 @@ over a few short windows spread across the title: static slides land near 20 kbi
 grain in the thousands. It costs a fraction of a second per window, whatever the source size,
 and is what a per-title ladder would scale its bitrates by.
 
-ANALYZE is on the critical path of every job (nothing is encoded before the plan exists), so
-each window starts just after a keyframe of the source: a window placed anywhere else first
-decodes from the previous keyframe (up to 10 s of 1080p with x264's default GOP), which made
-the estimate cost 4.4 s of CPU on a 12 s 1080p master instead of about 1 s.
+The pipeline plans a job from the probe alone (`describe_source`) and estimates the complexity
+in a task of its own, off the critical path (jobs.dag). Each window still starts just after a
+keyframe of the source: a window placed anywhere else first decodes from the previous keyframe
+(up to 10 s of 1080p with x264's default GOP), which made the estimate cost 4.4 s of CPU on a
+12 s 1080p master instead of about 1 s.
 """
 
 from __future__ import annotations
@@ -48,18 +49,24 @@ class Analysis:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the job record."""
-        norm = self.normalization
         return {
-            "source": self.source.to_dict(),
-            "normalization": {
-                "fps": str(norm.fps),
-                "deinterlace": norm.deinterlace,
-                "to_8bit_420": norm.to_8bit_420,
-                "width": norm.width,
-                "height": norm.height,
-            },
+            **describe_source(self.source, self.normalization),
             "complexity": asdict(self.complexity),
         }
+
+
+def describe_source(info: SourceInfo, norm: Normalization) -> dict[str, Any]:
+    """The probe's half of the analysis, JSON-ready: the source and its normalization."""
+    return {
+        "source": info.to_dict(),
+        "normalization": {
+            "fps": str(norm.fps),
+            "deinterlace": norm.deinterlace,
+            "to_8bit_420": norm.to_8bit_420,
+            "width": norm.width,
+            "height": norm.height,
+        },
+    }
 
 
 def analyze(

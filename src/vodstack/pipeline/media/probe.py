@@ -309,6 +309,9 @@ def _decode_window(path: Path, *, start_s: float, span_s: float) -> list[Any]:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             video = _video_stream(container)
+            # Frame threads: the last second of a long-GOP master decodes from its keyframe (up
+            # to 10 s of video); PROBE is alone on the critical path, so the other cores help.
+            video.thread_type = "AUTO"
             base = video.start_time if video.start_time is not None else 0
             if start_s > 0:
                 container.seek(int(start_s / video.time_base) + base, stream=video, backward=True)

@@ -95,16 +95,23 @@ def make_synthetic(
     tone_hz: int = 440,
     crf: int = 20,
     preset: str = "veryfast",
+    gop_s: float | None = None,
     runner: FfmpegRunner | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Write an H.264/AAC MP4 master of `pattern` with a tone, a clock and `title` burned in."""
+    """Write an H.264/AAC MP4 master of `pattern` with a tone, a clock and `title` burned in.
+
+    Keyframes every `gop_s` seconds (None: x264's default, 250 frames at most, 10 s at 25 fps).
+    """
     runner = runner or FfmpegRunner()
     font = find_font()
     with tempfile.TemporaryDirectory(prefix="synthetic-") as scratch:
         overlays = _overlays(Path(scratch), pattern, title, font, height)
         args = _command(out_path, pattern, duration_s, width, height, fps, tone_hz, crf, preset)
+        if gop_s is not None:
+            gop = str(max(1, round(gop_s * fps)))
+            args[args.index("-crf") : args.index("-crf")] = ["-g", gop, "-keyint_min", gop]
         graph = ",".join([video_source(pattern, width, height, fps), *overlays])
         args[args.index("__GRAPH__")] = graph
         try:
