@@ -79,7 +79,9 @@ class FakeExecutor:
             raise InputLostError(task_name(TaskKind.SPLIT, tier, task.chunk))
         if run_number <= int(self.options.get("fail", {}).get(task.name, 0)):
             raise TaskError(f"{task.name}: transient failure #{run_number}")
-        if task.kind in (TaskKind.PROBE, TaskKind.ANALYZE):
+        if task.kind is TaskKind.ANALYZE:
+            return AnalysisResult(plan=None, analysis={"complexity": {"proxy_kbps": 100.0}})
+        if task.kind is TaskKind.PROBE:
             plan = JobPlan(
                 renditions=self.options.get("renditions", ["240p", "360p"]),
                 chunks=int(self.options.get("chunks", 3)),

@@ -51,6 +51,8 @@ def test_job_runs_to_a_published_asset(
     assert [(p.job_id, p.title_id, p.asset_version, p.preview) for p in _outbox(queue)] == [
         (job_id, 4, job.asset_version, False)
     ]
+    # The probe's half of the analysis and ANALYZE's complexity, merged into one record.
+    assert job.analysis == {"duration_s": 12.0, "complexity": {"proxy_kbps": 100.0}}
 
 
 def _outbox(queue: JobQueue) -> list[Publication]:

@@ -241,7 +241,7 @@ class MediaTaskExecutor:
         complexity = estimate_complexity(
             source.path, source.info, source.norm, runner=self.runner, cancel=ctx.cancel
         )
-        return AnalysisResult(plan=self._plan(source), analysis={"complexity": asdict(complexity)})
+        return AnalysisResult(plan=None, analysis={"complexity": asdict(complexity)})
 
     def _split(self, ctx: TaskContext) -> None:
         source, tier = self._source(ctx), ctx.task.rendition

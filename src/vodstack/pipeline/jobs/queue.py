@@ -227,11 +227,9 @@ class JobQueue:
             task.error = None
             task.executions += int(executed)
             _release_lease(task)
-            if task.kind is TaskKind.PROBE and plan is None:
-                raise ValueError("PROBE must succeed with a plan")
-            if plan is not None and job.plan is None:
-                # Once: ANALYZE reports the same plan (a job queued before PROBE planned it, in
-                # an older version, is expanded by its ANALYZE instead).
+            if task.kind is TaskKind.PROBE:
+                if plan is None:
+                    raise ValueError("PROBE must succeed with a plan")
                 job.plan = plan.model_dump()
                 specs = expanded_tasks(job.id, job.title_id, job.asset_version, plan)
                 _insert_specs(session, job.id, specs, now)

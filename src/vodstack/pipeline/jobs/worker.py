@@ -176,7 +176,8 @@ class Worker:
             # Finished anyway; if the job was cancelled or the lease lost, succeed() says no.
             log.info("%s finished after a stop request (%s)", task.name, beat.reason.value)
         if isinstance(result, AnalysisResult):
-            payload = {"plan": result.plan.model_dump(), "analysis": result.analysis}
+            plan = result.plan.model_dump() if result.plan is not None else None
+            payload = {"plan": plan, "analysis": result.analysis}
             self.store.put_bytes(task.output_key, json.dumps(payload).encode())
         if not self.store.exists(task.output_key):
             self.queue.fail(task.id, self.owner, "the task wrote no output", retryable=True)
@@ -209,7 +210,8 @@ class Worker:
         analysis = None
         if task.kind in (TaskKind.PROBE, TaskKind.ANALYZE):
             stored = json.loads(self.store.read_bytes(task.output_key))
-            plan = JobPlan.model_validate(stored["plan"])
+            if stored["plan"] is not None:
+                plan = JobPlan.model_validate(stored["plan"])
             analysis = stored["analysis"]
         accepted = self.queue.succeed(
             task.id, self.owner, executed=executed, plan=plan, analysis=analysis
