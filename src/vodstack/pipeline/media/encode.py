@@ -115,12 +115,16 @@ def _segments(norm: Normalization, frames: int, segment_s: float) -> int:
     return count
 
 
+def _seek_frame(norm: Normalization, first_frame: int) -> int:
+    """The grid frame a chunk starting at `first_frame` seeks to: `SEEK_MARGIN_S` early."""
+    return max(0, first_frame - round(SEEK_MARGIN_S * float(norm.fps)))
+
+
 def decode_waste_s(start_s: float, norm: Normalization, keyframes: Sequence[float]) -> float:
     """Seconds of source decoded and thrown away before the chunk starting at `start_s`: a
     split seeks `SEEK_MARGIN_S` early (grid_window), and decoding starts at the keyframe at or
     before that point."""
-    first = norm.frame_at(start_s)
-    seek_frame = max(0, first - round(SEEK_MARGIN_S * float(norm.fps)))
+    seek_frame = _seek_frame(norm, norm.frame_at(start_s))
     if seek_frame == 0:
         return 0.0
     seek_s = norm.time_of(seek_frame)
@@ -214,7 +218,7 @@ def grid_window(
     Seeks to a grid frame about a second early so the `fps` filter has history; because the
     seek point is on the grid, output frame j of `fps` is grid frame seek_frame + j.
     """
-    seek_frame = max(0, first_frame - round(SEEK_MARGIN_S * float(norm.fps)))
+    seek_frame = _seek_frame(norm, first_frame)
     seek_s = norm.time_of(seek_frame)
     read_s = norm.time_of(end_frame) - seek_s + SEEK_MARGIN_S
     inputs = [*(["-ss", f"{seek_s:.6f}"] if seek_frame else []), "-t", f"{read_s:.6f}"]
