@@ -23,6 +23,7 @@ from vodstack.config.settings import RateLimit, Settings, load_settings
 from vodstack.gateway.app import create_app
 from vodstack.gateway.csrf import CSRF_COOKIE
 from vodstack.services.accounts.app import create_app as create_accounts_app
+from vodstack.services.accounts.clock import Clock, utc_now
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.catalog.app import create_app as create_catalog_app
 
@@ -158,9 +159,9 @@ def settings(tmp_path: Any) -> Settings:
 
 
 @contextmanager
-def stack_for(settings: Settings) -> Iterator[Stack]:
+def stack_for(settings: Settings, clock: Clock = utc_now) -> Iterator[Stack]:
     """The three apps with their lifespans running, the gateway wired to the other two."""
-    accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
+    accounts_app = create_accounts_app(settings, passwords=cheap_passwords(), clock=clock)
     catalog_app = create_catalog_app(settings)
     with TestClient(accounts_app) as accounts, TestClient(catalog_app) as catalog:
         gateway = create_app(settings, transports=upstream_transports(accounts_app, catalog_app))

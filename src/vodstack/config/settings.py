@@ -6,13 +6,14 @@ TOML file (`--config FILE` or `VODSTACK_CONFIG`), then the defaults below.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +41,26 @@ class RateLimit(BaseModel):
 
     per_minute: float = Field(10.0, gt=0)
     burst: int = Field(10, ge=1)
+
+
+class AttemptLimit(BaseModel):
+    """Consecutive failures allowed before a lock-out; each further lock-out lasts twice as long."""
+
+    max_failures: int = Field(5, ge=1)
+    lockout_s: float = Field(30.0, gt=0)
+    max_lockout_s: float = Field(3600.0, gt=0)
+    # A counter untouched this long starts afresh: old typos do not add up to a lock-out.
+    forget_after_s: float = Field(24 * 3600.0, gt=0)
+
+
+class LockoutSettings(BaseModel):
+    """Guessing limits kept by the accounts service (the data's owner), so every gateway instance
+    and every client address shares them (docs/security.md, "Limits")."""
+
+    profile_pin: AttemptLimit = AttemptLimit()
+    # Across all of an account's profiles: spreading guesses over profiles gains little.
+    account_pin: AttemptLimit = AttemptLimit(max_failures=10)
+    account_login: AttemptLimit = AttemptLimit(max_failures=10)
 
 
 class PipelineSettings(BaseModel):
@@ -134,6 +155,10 @@ class Settings(BaseSettings):
     upstream_timeout_s: float = Field(5.0, gt=0)
     login_rate: RateLimit = RateLimit(per_minute=10, burst=10)
     signup_rate: RateLimit = RateLimit(per_minute=5, burst=5)
+    # Peers (CIDRs) whose X-Forwarded-For the gateway believes when it keys rate limits; empty =
+    # never: a client could otherwise pick a fresh address per request and dodge every limit.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    lockouts: LockoutSettings = Field(default_factory=LockoutSettings)
     cookie_secure: bool = False
     seed_demo_data: bool = True
     # Make and ingest synthetic media for demo titles that have none (heavy: ffmpeg on every core).
@@ -141,6 +166,13 @@ class Settings(BaseSettings):
     cdn: CdnSettings = Field(default_factory=CdnSettings)
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)  # ValueError names the bad entry
+        return value
 
     @model_validator(mode="after")
     def _absolute_data_dir(self) -> Settings:

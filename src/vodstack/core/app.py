@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vodstack.core.context import current_request_id
-from vodstack.core.errors import TooManyRequests, VodstackError
+from vodstack.core.errors import TooManyRequests, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VodstackError)
     async def _vodstack(_: Request, exc: VodstackError) -> JSONResponse:
         headers = None
-        if isinstance(exc, TooManyRequests):
+        if isinstance(exc, TooManyRequests | UpstreamError) and exc.retry_after:
             headers = {"Retry-After": str(exc.retry_after)}
         if exc.status_code >= 500:
             log.error("%s: %s", exc.code, exc.message)

@@ -90,10 +90,18 @@ class UpstreamError(VodstackError):
     """A 4xx from another service, passed on with its status, code and message."""
 
     def __init__(
-        self, status: int, message: str, *, code: str, details: list[dict[str, Any]] | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str,
+        details: list[dict[str, Any]] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message, code=code, details=details)
         self._status = status
+        # A service's 429 keeps its Retry-After on the way through the gateway.
+        self.retry_after = retry_after
 
     @property
     def status_code(self) -> int:

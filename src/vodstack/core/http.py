@@ -82,6 +82,7 @@ def _translate(service: str, response: httpx.Response) -> Exception:
                 str(error["message"]),
                 code=str(error["code"]),
                 details=list(error.get("details") or []),
+                retry_after=_retry_after(response),
             )
         except (ValueError, KeyError, TypeError):
             return UpstreamError(
@@ -90,3 +91,8 @@ def _translate(service: str, response: httpx.Response) -> Exception:
     return ServiceUnavailable(
         f"The {service} service failed ({response.status_code}).", code="upstream_error"
     )
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    value = response.headers.get("retry-after", "")
+    return int(value) if value.isdigit() else None

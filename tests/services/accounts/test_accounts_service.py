@@ -24,7 +24,14 @@ from vodstack.contracts.accounts import (
     SignUp,
 )
 from vodstack.contracts.common import Maturity
-from vodstack.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from vodstack.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from vodstack.services.accounts.models import AccountRow, PlanRow, SessionRow
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import PLANS, seed_plans
@@ -333,3 +340,51 @@ def test_the_default_hasher_uses_safe_parameters() -> None:
     stored = Passwords(max_parallel=1).hash("s3cret pass")
     # RFC 9106's low-memory profile, argon2-cffi's default: 64 MiB, 3 passes.
     assert "$m=65536,t=3," in stored
+
+
+def test_parallel_pin_guesses_never_exceed_the_limit(
+    service: AccountsService, hasher: CountingHasher
+) -> None:
+    account_id = sign_up(service)
+    locked = service.profiles.create(
+        account_id, ProfileCreate(name="Dad", maturity=Maturity.ADULT, pin="1234")
+    )
+    token = log_in(service)
+    attempts = 12
+    start = threading.Barrier(attempts)
+    verified_before = hasher.verifications
+
+    def guess(n: int) -> str:
+        start.wait()
+        try:
+            service.sessions.select_profile(
+                token, ProfileSelect(profile_id=locked.id, pin=f"{n + 5000:04d}")
+            )
+        except (Forbidden, TooManyRequests) as exc:
+            return exc.code
+        return "selected"
+
+    with ThreadPoolExecutor(attempts) as pool:
+        outcomes = sorted(pool.map(guess, range(attempts)))
+
+    # Counted before argon2 runs: at most five guesses are ever checked.
+    assert outcomes.count("wrong_pin") == 5
+    assert outcomes.count("locked_out") == attempts - 5
+    assert hasher.verifications - verified_before == 5
+
+
+def test_lock_outs_outlive_a_service_restart(
+    db: sessionmaker[Session], passwords: Passwords, clock: FakeClock
+) -> None:
+    service = AccountsService(db, passwords, session_ttl=SESSION_TTL, clock=clock)
+    sign_up(service)
+    for _ in range(10):
+        with pytest.raises(Unauthorized):
+            service.sessions.log_in(Credentials(email="ana@example.com", password="wrong one"))
+
+    restarted = AccountsService(db, passwords, session_ttl=SESSION_TTL, clock=clock)
+    with pytest.raises(TooManyRequests) as caught:
+        log_in(restarted)
+    assert caught.value.retry_after == 30
+    clock.advance(timedelta(seconds=30))
+    assert log_in(restarted)

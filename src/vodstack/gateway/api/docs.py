@@ -14,7 +14,8 @@ _MEANING = {
     404: "No such resource for this account or profile",
     409: "Conflicts with the current state (e.g. `profile_required`, `email_taken`)",
     422: "The request's fields are malformed (`invalid`)",
-    429: "Too many attempts (`rate_limited`); see the Retry-After header",
+    429: "Too many attempts (`rate_limited` from this address, `locked_out` for this account or "
+    "profile); see the Retry-After header",
     503: "An upstream service is down or slow (`upstream_unreachable`, `upstream_timeout`)",
 }
 

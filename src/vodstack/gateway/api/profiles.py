@@ -56,7 +56,7 @@ async def delete_profile(
 
 
 @router.post(
-    "/{profile_id}/select", response_model=SessionView, responses=errors(401, 403, 404, 422)
+    "/{profile_id}/select", response_model=SessionView, responses=errors(401, 403, 404, 422, 429)
 )
 async def select_profile(
     profile_id: Id,
@@ -65,7 +65,8 @@ async def select_profile(
     clients: UpstreamsDep,
     body: Annotated[ProfileChoice | None, Body()] = None,
 ) -> SessionView:
-    """Choose who is watching; a profile with a PIN needs it (403 `wrong_pin`)."""
+    """Choose who is watching; a profile with a PIN needs it (403 `wrong_pin`; 429 `locked_out`
+    after repeated wrong PINs, even for the right one, until Retry-After has passed)."""
     pin = body.pin if body is not None else None
     choice = ProfileSelect(profile_id=profile_id, pin=pin)
     info = await clients.accounts.select_profile(session.session_id, choice)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from vodstack.contracts.accounts import Credentials, PlanCode, SignUp
-from vodstack.core.errors import TooManyRequests, VodstackError
+from vodstack.core.errors import TooManyRequests, UpstreamError, VodstackError
 from vodstack.gateway import login
 from vodstack.gateway.deps import OptionalSessionDep, StateDep, UpstreamsDep, client_key
 from vodstack.gateway.sessions import clear_session_cookie, session_id_of, set_session_cookie
@@ -22,7 +22,7 @@ FormText = Annotated[str, Form(max_length=1000)]
 
 
 def _error_headers(exc: VodstackError) -> dict[str, str]:
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | UpstreamError) and exc.retry_after:
         return {"Retry-After": str(exc.retry_after)}
     return {}
 

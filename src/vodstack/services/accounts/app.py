@@ -41,10 +41,14 @@ def create_app(
                 sessions,
                 passwords or Passwords(),
                 session_ttl=timedelta(seconds=settings.session_ttl_s),
+                limits=settings.lockouts,
                 clock=clock,
             )
             purged = service.sessions.purge_expired()
-            log.info("accounts ready (%d expired sessions purged)", purged)
+            stale = service.sessions.lockouts.purge_stale()
+            log.info(
+                "accounts ready (%d expired sessions, %d stale counters purged)", purged, stale
+            )
             app.state.accounts = service
             database.engine = engine
             yield

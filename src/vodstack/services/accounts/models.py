@@ -84,3 +84,20 @@ class SessionRow(Base):
 
     account: Mapped[AccountRow] = relationship(lazy="joined")
     profile: Mapped[ProfileRow | None] = relationship(lazy="joined")
+
+
+class AttemptRow(Base):
+    """Failed guesses against one secret (a profile's PIN, an email's password) and its lock.
+
+    Kept in the database rather than a gateway's memory so the limit holds across gateway
+    instances and client addresses.
+    """
+
+    __tablename__ = "attempts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    # Lock-outs served so far: the next one lasts lockout_s * 2**lockouts.
+    lockouts: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from vodstack.config.settings import LockoutSettings
 from vodstack.contracts.accounts import Account, Plan, PlanCode, Role, SignUp
 from vodstack.core.errors import Conflict
 from vodstack.services.accounts.clock import Clock, utc_now
@@ -96,8 +97,11 @@ class AccountsService:
         passwords: Passwords,
         *,
         session_ttl: timedelta,
+        limits: LockoutSettings | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.accounts = Accounts(sessions, passwords, clock)
         self.profiles = Profiles(sessions, passwords, clock)
-        self.sessions = Sessions(sessions, passwords, clock, session_ttl)
+        self.sessions = Sessions(
+            sessions, passwords, clock, session_ttl, limits or LockoutSettings()
+        )

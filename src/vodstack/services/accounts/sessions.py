@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from vodstack.config.settings import LockoutSettings
 from vodstack.contracts.accounts import Credentials, ProfileSelect, SessionInfo
 from vodstack.core.errors import Forbidden, NotFound, Unauthorized
 from vodstack.services.accounts.clock import Clock
-from vodstack.services.accounts.models import AccountRow, SessionRow
+from vodstack.services.accounts.lockouts import Guarded, Locked, Lockouts, too_many
+from vodstack.services.accounts.models import AccountRow, ProfileRow, SessionRow
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.records import profile_row, session_from_row
 from vodstack.services.accounts.tokens import new_token, token_digest
@@ -26,19 +29,27 @@ class Sessions:
         passwords: Passwords,
         clock: Clock,
         ttl: timedelta,
+        limits: LockoutSettings,
     ) -> None:
         self._sessions = sessions
         self._passwords = passwords
         self._clock = clock
         self._ttl = ttl
+        self._limits = limits
+        self.lockouts = Lockouts(sessions, clock)
 
     def log_in(self, credentials: Credentials) -> SessionInfo:
-        """A new session; 401 `bad_credentials` alike for an unknown email and a wrong password."""
+        """A new session; 401 `bad_credentials` alike for an unknown email and a wrong password,
+        429 `locked_out` after too many failures for this email (whatever the client address)."""
+        # Keyed on the email, existing or not, so a lock-out does not reveal which emails exist.
+        guarded = [Guarded(_login_key(credentials.email), self._limits.account_login)]
+        self._reserve(guarded, "log-in to this account")
         with self._sessions() as db:
             account = db.scalar(select(AccountRow).where(AccountRow.email == credentials.email))
         stored_hash = account.password_hash if account is not None else None
         if not self._passwords.verify(stored_hash, credentials.password) or account is None:
             raise Unauthorized("Wrong email or password.", code="bad_credentials")
+        self.lockouts.clear(guarded)
         token = new_token()
         now = self._clock()
         with self._sessions.begin() as db:
@@ -72,12 +83,13 @@ class Sessions:
             db.execute(delete(SessionRow).where(SessionRow.token_hash == token_digest(session_id)))
 
     def select_profile(self, session_id: str, body: ProfileSelect) -> SessionInfo:
-        """Pick who is watching; 404 for another account's profile, 403 `wrong_pin`."""
+        """Pick who is watching; 404 for another account's profile, 403 `wrong_pin`, 429
+        `locked_out` after too many wrong PINs for this profile or this account."""
         with self._sessions() as db:
             session = self._live(db, session_id)
             profile = profile_row(db, session.account_id, body.profile_id)
         if profile.pin_hash is not None:
-            self._check_pin(profile.pin_hash, body.pin)
+            self._check_pin(profile, body.pin)
         return self._set_profile(session_id, profile.id)
 
     def clear_profile(self, session_id: str) -> SessionInfo:
@@ -110,11 +122,23 @@ class Sessions:
             db.refresh(row)
             return session_from_row(session_id, row)
 
-    def _check_pin(self, pin_hash: str, pin: str | None) -> None:
-        if pin is None:
+    def _check_pin(self, profile: ProfileRow, pin: str | None) -> None:
+        if pin is None:  # asking for the PIN prompt is not a guess
             raise Forbidden("This profile is locked; enter its 4-digit PIN.", code="wrong_pin")
-        if not self._passwords.verify(pin_hash, pin):
+        guarded = [
+            Guarded(f"pin:profile:{profile.id}", self._limits.profile_pin),
+            Guarded(f"pin:account:{profile.account_id}", self._limits.account_pin),
+        ]
+        self._reserve(guarded, "this profile's PIN")
+        if not self._passwords.verify(profile.pin_hash, pin):
             raise Forbidden("Wrong PIN for this profile.", code="wrong_pin")
+        self.lockouts.clear(guarded)
+
+    def _reserve(self, guarded: list[Guarded], what: str) -> None:
+        try:
+            self.lockouts.reserve(guarded)
+        except Locked as exc:
+            raise too_many(what, exc.retry_after_s) from exc
 
     def _upgrade_hash(self, account: AccountRow, password: str) -> None:
         # Hashes made with older (weaker) parameters are replaced at the next successful log-in.
@@ -124,3 +148,8 @@ class Sessions:
         with self._sessions.begin() as db:
             query = update(AccountRow).where(AccountRow.id == account.id)
             db.execute(query.values(password_hash=new_hash))
+
+
+def _login_key(email: str) -> str:
+    # A digest: the table holds no email addresses, and any address fits the key column.
+    return "login:" + hashlib.sha256(email.encode()).hexdigest()[:48]
