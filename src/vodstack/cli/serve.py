@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -36,16 +37,22 @@ def serve(
     if spec.kind is ServerKind.RUNNER:
         target(settings, name)
         return
-    app = target(settings)
-    config = uvicorn.Config(
+    uvicorn.Server(server_config(target(settings), settings.host, spec.port)).run()
+
+
+def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """How every FastAPI service is served (tests serve the gateway with the same config)."""
+    return uvicorn.Config(
         app,
-        host=settings.host,
-        port=spec.port,
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
         # One worker process per service: scale out by adding instances, not forks.
         workers=None,
         lifespan="on",
+        # uvicorn would otherwise take the client address from X-Forwarded-For whenever the
+        # peer is 127.0.0.1; the gateway decides whom to believe (`trusted_proxies`).
+        proxy_headers=False,
     )
-    uvicorn.Server(config).run()

@@ -34,8 +34,10 @@ UpstreamsDep = Annotated[Upstreams, Depends(upstreams)]
 
 
 def client_key(request: Request) -> str:
-    """Whom a rate limit counts: the peer address (the gateway is the public edge)."""
-    return request.client.host if request.client else "unknown"
+    """Whom a rate limit counts: the peer, or the client a trusted proxy forwarded for."""
+    state: GatewayState = request.app.state.gateway
+    peer = request.client.host if request.client else None
+    return state.addresses.resolve(peer, request.headers.get("x-forwarded-for"))
 
 
 async def optional_session(request: Request) -> SessionInfo | None:

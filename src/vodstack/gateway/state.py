@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vodstack.config.settings import Settings
+from vodstack.gateway.forwarded import ClientAddresses
 from vodstack.gateway.rate_limit import InMemoryRateLimiter, RateLimiter
 from vodstack.gateway.session_cache import InMemorySessionCache, SessionCache
 
@@ -15,6 +16,7 @@ class GatewayState:
     session_cache: SessionCache
     login_limiter: RateLimiter
     signup_limiter: RateLimiter
+    addresses: ClientAddresses
 
     @classmethod
     def in_process(cls, settings: Settings) -> GatewayState:
@@ -24,4 +26,5 @@ class GatewayState:
             session_cache=InMemorySessionCache(settings.session_cache_ttl_s),
             login_limiter=InMemoryRateLimiter(settings.login_rate),
             signup_limiter=InMemoryRateLimiter(settings.signup_rate),
+            addresses=ClientAddresses(settings.trusted_proxies),
         )
