@@ -10,11 +10,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from tests.gateway.conftest import make_settings, stack_for, upstream_transports
 from vodstack.cli.serve import server_config
@@ -37,7 +38,9 @@ def _serve_gateway(tmp_path: Any, trusted_proxies: list[str]) -> Iterator[str]:
         tmp_path, login_rate=RateLimit(per_minute=2, burst=2), trusted_proxies=trusted_proxies
     )
     with stack_for(settings) as stack:
-        transports = upstream_transports(stack.accounts.app, stack.catalog.app)
+        transports = upstream_transports(
+            cast(FastAPI, stack.accounts.app), cast(FastAPI, stack.catalog.app)
+        )
         port = _free_port()
         server = uvicorn.Server(
             server_config(create_app(settings, transports=transports), "127.0.0.1", port)
