@@ -25,9 +25,12 @@ import httpx
 
 from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.catalog import CatalogClient
+from vodstack.config import load_settings
+from vodstack.config.secrets import with_secrets
 from vodstack.contracts.accounts import AdminAccountCreate, PlanCode
 from vodstack.contracts.catalog import Availability, TitleCreate
 from vodstack.contracts.common import Maturity
+from vodstack.core.service_auth import ServiceCredentials
 from vodstack.supervisor.launcher import RunningPlatform, running_platform
 
 STREAMS_PER_ACCOUNT = 4  # Premium
@@ -79,8 +82,16 @@ async def _viewer(platform: RunningPlatform, email: str) -> Viewer:
     return Viewer(client)
 
 
+def _credentials(platform: RunningPlatform) -> ServiceCredentials:
+    """The benchmark calls the services as an operator tool would: with a service token."""
+    settings = with_secrets(load_settings(data_dir=platform.data_dir))
+    return ServiceCredentials.from_settings(settings, "bench")
+
+
 async def _accounts(platform: RunningPlatform, count: int) -> list[Viewer]:
-    accounts = AccountsClient(platform.service_url("accounts"), timeout=30.0)
+    accounts = AccountsClient(
+        platform.service_url("accounts"), credentials=_credentials(platform), timeout=30.0
+    )
     try:
         emails = [f"bench{n}@vodstack.local" for n in range(count)]
         for email in emails:
@@ -97,7 +108,9 @@ async def _playable_title(platform: RunningPlatform, viewer: Viewer) -> tuple[in
     for item in listing["items"]:
         if item["availability"] == "available":
             return int(item["id"]), False
-    catalog = CatalogClient(platform.service_url("catalog"), timeout=30.0)
+    catalog = CatalogClient(
+        platform.service_url("catalog"), credentials=_credentials(platform), timeout=30.0
+    )
     try:
         body = TitleCreate(name="Bench Stand-in", year=2024, maturity=Maturity.KIDS, genres=["X"])
         title = await catalog.create(body)

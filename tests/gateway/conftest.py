@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import RateLimit, Settings, load_settings
 from vodstack.gateway.app import create_app
@@ -163,7 +164,10 @@ def stack_for(settings: Settings, clock: Clock = utc_now) -> Iterator[Stack]:
     """The three apps with their lifespans running, the gateway wired to the other two."""
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords(), clock=clock)
     catalog_app = create_catalog_app(settings)
-    with TestClient(accounts_app) as accounts, TestClient(catalog_app) as catalog:
+    with (
+        authorized(TestClient(accounts_app), settings, "accounts") as accounts,
+        authorized(TestClient(catalog_app), settings, "catalog") as catalog,
+    ):
         gateway = create_app(settings, transports=upstream_transports(accounts_app, catalog_app))
         with TestClient(gateway) as client:
             yield Stack(settings, gateway, client, accounts, catalog)

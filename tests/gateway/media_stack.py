@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.gateway.conftest import Stack, cheap_passwords
+from tests.service_tokens import authorized, credentials
 from vodstack.cdn.origin import create_origin_app
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
@@ -61,16 +62,18 @@ def media_stack_for(settings: Settings) -> Iterator[MediaStack]:
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
     catalog_for_pipeline = CatalogClient(
-        "http://catalog", transport=httpx.ASGITransport(catalog_app)
+        "http://catalog",
+        credentials=credentials(settings),
+        transport=httpx.ASGITransport(catalog_app),
     )
     pipeline_app = create_pipeline_app(
         settings, workers=False, check=fake_check, catalog=catalog_for_pipeline
     )
     running_apps = MediaApps(accounts_app, catalog_app, pipeline_app)
     with (
-        TestClient(accounts_app) as accounts,
-        TestClient(catalog_app) as catalog,
-        TestClient(pipeline_app) as pipeline,
+        authorized(TestClient(accounts_app), settings, "accounts") as accounts,
+        authorized(TestClient(catalog_app), settings, "catalog") as catalog,
+        authorized(TestClient(pipeline_app), settings, "pipeline") as pipeline,
     ):
         gateway = create_app(settings, transports=media_transports(settings, running_apps))
         with TestClient(gateway) as client:

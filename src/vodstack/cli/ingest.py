@@ -60,7 +60,7 @@ class IngestError(Exception):
 
 
 async def create_title(settings: Settings, name: str, year: int, genres: list[str]) -> int:
-    catalog = CatalogClient(settings.service_url("catalog"), timeout=settings.upstream_timeout_s)
+    catalog = CatalogClient.of(settings, "cli", timeout=settings.upstream_timeout_s)
     try:
         title = await catalog.create(TitleCreate(name=name, year=year, genres=genres))
     except ServiceUnavailable as exc:
@@ -85,7 +85,7 @@ def _transfer_bar() -> Progress:
 
 
 async def ingest_online(settings: Settings, path: Path, title_id: int, wait: bool) -> int:
-    client = PipelineClient(settings.service_url("pipeline"), timeout=120.0)
+    client = PipelineClient.of(settings, "cli", timeout=120.0)
     try:
         with _transfer_bar() as bar:
             task = bar.add_task("upload", total=path.stat().st_size)
@@ -107,7 +107,7 @@ async def ingest_online(settings: Settings, path: Path, title_id: int, wait: boo
 async def _until_catalog_shows(settings: Settings, job: JobDetail, timeout_s: float = 60) -> None:
     """`--wait` ends when viewers get the complete version: the pipeline tells the catalog
     through its outbox, a moment after the job ends (until then a preview may be playing)."""
-    catalog = CatalogClient(settings.service_url("catalog"), timeout=settings.upstream_timeout_s)
+    catalog = CatalogClient.of(settings, "cli", timeout=settings.upstream_timeout_s)
     deadline = time.monotonic() + timeout_s
     try:
         while (

@@ -109,7 +109,7 @@ async def pipeline_running(settings: Settings) -> bool:
 
 async def open_feed(settings: Settings) -> JobFeed:
     if await pipeline_running(settings):
-        return ApiFeed(PipelineClient(settings.service_url("pipeline")))
+        return ApiFeed(PipelineClient.of(settings, "cli"))
     return DatabaseFeed(settings)
 
 

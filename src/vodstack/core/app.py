@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from vodstack.core.context import current_request_id
 from vodstack.core.errors import TooManyRequests, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
+from vodstack.core.service_auth import ServiceTokens
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,13 @@ def create_service_app(
     title: str | None = None,
     docs_url: str | None = "/docs",
     openapi_url: str | None = "/openapi.json",
+    internal: ServiceTokens | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the platform's standard endpoints, middleware and error mapping."""
+    """A FastAPI app with the platform's standard endpoints, middleware and error mapping.
+
+    With `internal`, every route of `routers` needs a service token for this service
+    (core.service_auth); /healthz and /metrics stay open to probes and scrapers.
+    """
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -150,7 +156,8 @@ def create_service_app(
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
+    guard = [Depends(internal.require)] if internal is not None else []
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=guard)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

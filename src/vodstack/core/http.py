@@ -1,5 +1,8 @@
 """Base for typed service clients: timeouts, request-id propagation, error translation.
 
+Every request carries a service token for `service` (core.service_auth) minted from the
+caller's `credentials`: internal services answer nobody else.
+
 Lower-level httpx errors are translated once, here: a timeout or refused connection becomes
 `ServiceUnavailable`, a 4xx with the platform's error body becomes `UpstreamError` carrying the
 same status, code and message, anything else from upstream becomes `ServiceUnavailable`.
@@ -7,13 +10,15 @@ same status, code and message, anything else from upstream becomes `ServiceUnava
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from vodstack.config.settings import Settings
 from vodstack.core.context import REQUEST_ID_HEADER, current_request_id
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.core.service_auth import ServiceAuth, ServiceCredentials
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
@@ -28,13 +33,24 @@ class ServiceClient:
         self,
         base_url: str,
         *,
+        credentials: ServiceCredentials,
         timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         self._http = httpx.AsyncClient(
-            base_url=base_url, timeout=timeout, transport=transport, limits=limits
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            auth=ServiceAuth(credentials, self.service),
         )
+
+    @classmethod
+    def of(cls, settings: Settings, caller: str, **kwargs: Any) -> Self:
+        """A client of the configured instance of this service, calling as `caller`."""
+        credentials = ServiceCredentials.from_settings(settings, caller)
+        return cls(settings.service_url(cls.service), credentials=credentials, **kwargs)
 
     async def aclose(self) -> None:
         await self._http.aclose()

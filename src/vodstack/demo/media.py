@@ -48,8 +48,8 @@ async def _all_titles(catalog: CatalogClient) -> list[TitleSummary]:
 
 
 async def titles_without_media(settings: Settings) -> list[TitleSummary]:
-    catalog = CatalogClient(settings.service_url("catalog"), timeout=settings.upstream_timeout_s)
-    pipeline = PipelineClient(settings.service_url("pipeline"), timeout=30.0)
+    catalog = CatalogClient.of(settings, "demo", timeout=settings.upstream_timeout_s)
+    pipeline = PipelineClient.of(settings, "demo", timeout=30.0)
     try:
         titles = await _all_titles(catalog)
         jobs = await pipeline.jobs(limit=500)
@@ -72,7 +72,7 @@ async def publish_demo_media(settings: Settings, report: Callable[[str], None] =
     report(f"making demo media for {len(pending)} titles in the background (`vodstack jobs`)")
     out_dir = settings.data_dir / DEMO_MEDIA_DIR
     cancel = threading.Event()
-    pipeline = PipelineClient(settings.service_url("pipeline"), timeout=120.0)
+    pipeline = PipelineClient.of(settings, "demo", timeout=120.0)
     started = 0
     try:
         for title in pending:

@@ -64,8 +64,8 @@ async def _ensure_account(client: AccountsClient, body: AdminAccountCreate) -> i
 async def seed_demo(settings: Settings, report: Callable[[str], None] = print) -> DemoLogins:
     logins = demo_logins(settings)
     timeout = settings.upstream_timeout_s
-    accounts = AccountsClient(settings.service_url("accounts"), timeout=timeout)
-    catalog = CatalogClient(settings.service_url("catalog"), timeout=timeout)
+    accounts = AccountsClient.of(settings, "demo", timeout=timeout)
+    catalog = CatalogClient.of(settings, "demo", timeout=timeout)
     try:
         await _ensure_account(
             accounts,

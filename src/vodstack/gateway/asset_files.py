@@ -13,6 +13,7 @@ from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.config.settings import Settings
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
+from vodstack.core.service_auth import ServiceCredentials
 
 _TOKEN_TTL_S = 60.0
 _TOKEN_SESSION = "gateway-admin"
@@ -47,10 +48,12 @@ class AssetFiles(ServiceClient):
         base_url: str,
         signer: TokenSigner,
         *,
+        credentials: ServiceCredentials,
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(base_url, timeout=timeout, transport=transport)
+        # The origin checks the segment token, not the service token the base class adds.
+        super().__init__(base_url, credentials=credentials, timeout=timeout, transport=transport)
         self._signer = signer
 
     @classmethod
@@ -60,6 +63,7 @@ class AssetFiles(ServiceClient):
         return cls(
             settings.service_url("origin"),
             TokenSigner.from_settings(settings),
+            credentials=ServiceCredentials.from_settings(settings, "gateway"),
             timeout=settings.upstream_timeout_s,
             transport=transport,
         )

@@ -17,6 +17,8 @@ from vodstack.gateway.keepalive import KeepAliveTransport
 
 Transports = Mapping[str, httpx.AsyncBaseTransport]
 # An upload chunk is megabytes, and the last one waits for the pipeline's media probe.
+# The name this process gives in its service tokens (core.service_auth).
+CALLER = "gateway"
 _PIPELINE_TIMEOUT_S = 120.0
 
 
@@ -41,17 +43,18 @@ class Upstreams:
             return chosen.get(name) or KeepAliveTransport()
 
         return cls(
-            accounts=AccountsClient(
-                settings.service_url("accounts"), timeout=timeout, transport=transport("accounts")
+            accounts=AccountsClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("accounts")
             ),
-            catalog=CatalogClient(
-                settings.service_url("catalog"), timeout=timeout, transport=transport("catalog")
+            catalog=CatalogClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("catalog")
             ),
-            playback=PlaybackClient(
-                settings.service_url("playback"), timeout=timeout, transport=transport("playback")
+            playback=PlaybackClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("playback")
             ),
-            pipeline=PipelineClient(
-                settings.service_url("pipeline"),
+            pipeline=PipelineClient.of(
+                settings,
+                CALLER,
                 timeout=max(timeout, _PIPELINE_TIMEOUT_S),
                 transport=transport("pipeline"),
             ),

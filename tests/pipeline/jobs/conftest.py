@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import FakeClock, FakeExecutor
+from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.models import Base
@@ -21,7 +22,7 @@ def settings(tmp_path: Path) -> Settings:
     pipeline = PipelineSettings(
         workers=2, lease_s=3.0, poll_s=0.05, retry_backoff_s=1.0, max_attempts=3
     )
-    return load_settings(data_dir=tmp_path / "data", pipeline=pipeline)
+    return with_secrets(load_settings(data_dir=tmp_path / "data", pipeline=pipeline))
 
 
 @pytest.fixture

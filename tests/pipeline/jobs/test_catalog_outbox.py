@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.pipeline.jobs.orchestration_fakes import configure, drain, executions
+from tests.service_tokens import authorized, credentials
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import Title, TitleCreate
@@ -24,7 +25,10 @@ from vodstack.services.catalog.app import create_app as create_catalog_app
 def catalog(settings: Settings) -> Iterator[tuple[TestClient, CatalogClient]]:
     app = create_catalog_app(settings)
     with TestClient(app) as direct:
-        yield direct, CatalogClient("http://catalog", transport=httpx.ASGITransport(app))
+        client = CatalogClient(
+            "http://catalog", credentials=credentials(settings), transport=httpx.ASGITransport(app)
+        )
+        yield authorized(direct, settings, "catalog"), client
 
 
 def _title(direct: TestClient) -> int:
@@ -79,7 +83,8 @@ def test_a_catalog_that_is_down_is_told_later(
     configure(settings.data_dir, renditions=["240p", "720p"], chunks=1, preview=["240p"])
     queue.create_job(title_id, f"masters/{title_id}/a.mp4")
     drain(worker)
-    down = CatalogClient("http://127.0.0.1:9", timeout=0.5)  # nothing listens on the discard port
+    # Nothing listens on the discard port.
+    down = CatalogClient("http://127.0.0.1:9", credentials=credentials(settings), timeout=0.5)
     assert _sync(queue, down) == 0
     assert [p.preview for p in queue.unsynced_publications()] == [False], (
         "the job finished, so its preview is retired and only the complete version is due"

@@ -7,6 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.pipeline.service.upload_support import UPLOAD_LIMIT, accept_anything
+from tests.service_tokens import authorized
+from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.service.app import create_app
 
@@ -14,11 +16,11 @@ from vodstack.pipeline.service.app import create_app
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     pipeline = PipelineSettings(max_upload_bytes=UPLOAD_LIMIT)
-    return load_settings(data_dir=tmp_path / "data", pipeline=pipeline)
+    return with_secrets(load_settings(data_dir=tmp_path / "data", pipeline=pipeline))
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings, workers=False, check=accept_anything)
     with TestClient(app) as test_client:
-        yield test_client
+        yield authorized(test_client, settings, "pipeline")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.service_tokens import authorized
 from vodstack.config.settings import Settings
 from vodstack.pipeline.media import Pattern, ffmpeg_exe, make_synthetic
 from vodstack.pipeline.service.app import create_app
@@ -39,7 +40,7 @@ def real_client(settings: Settings) -> Iterator[TestClient]:
     roomy = settings.pipeline.model_copy(update={"max_upload_bytes": 100 * 1024**2})
     app = create_app(settings.model_copy(update={"pipeline": roomy}), workers=False)
     with TestClient(app) as client:
-        yield client
+        yield authorized(client, settings, "pipeline")
 
 
 def _upload(client: TestClient, path: Path) -> tuple[int, dict[str, object]]:

@@ -6,13 +6,15 @@ import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.service_tokens import authorized
 from vodstack.clients.accounts import AccountsClient
+from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import load_settings
 from vodstack.contracts.accounts import (
     AdminAccountCreate,
@@ -25,6 +27,7 @@ from vodstack.contracts.accounts import (
     SignUp,
 )
 from vodstack.core.errors import UpstreamError
+from vodstack.core.service_auth import ServiceAuth
 from vodstack.services.accounts.app import create_app
 from vodstack.services.accounts.passwords import Passwords
 
@@ -36,9 +39,9 @@ TTL_S = 3600
 
 @pytest.fixture
 def client(tmp_path: Path, passwords: Passwords, clock: FakeClock) -> Iterator[TestClient]:
-    settings = load_settings(data_dir=tmp_path, session_ttl_s=TTL_S)
+    settings = with_secrets(load_settings(data_dir=tmp_path, session_ttl_s=TTL_S))
     with TestClient(create_app(settings, passwords=passwords, clock=clock)) as test_client:
-        yield test_client
+        yield authorized(test_client, settings, "accounts")
 
 
 def sign_up(client: TestClient, email: str = "ana@example.com") -> dict[str, Any]:
@@ -240,7 +243,11 @@ def test_the_typed_client_speaks_this_api(client: TestClient) -> None:
 
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=client.app)
-        accounts = AccountsClient("http://accounts", transport=transport)
+        accounts = AccountsClient(
+            "http://accounts",
+            credentials=cast(ServiceAuth, client.auth).credentials,
+            transport=transport,
+        )
         try:
             account = await accounts.sign_up(SignUp(email="eve@example.com", password=PASSWORD))
             assert [p.code for p in await accounts.plans()] == list(PlanCode)

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import Settings, load_settings
 from vodstack.services.catalog.app import create_app
@@ -28,9 +29,9 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
+def client(app: FastAPI, settings: Settings) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
-        yield test_client
+        yield authorized(test_client, settings, "catalog")
 
 
 def title_body(**overrides: Any) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from collections import Counter
 import httpx
 from fastapi import FastAPI
 
+from tests.service_tokens import credentials
 from vodstack.clients.catalog import CatalogClient
+from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import TitleKind
 from vodstack.contracts.common import Maturity
 from vodstack.demo.catalog import DEMO_TITLES, seed_catalog
@@ -37,8 +39,10 @@ def test_demo_titles_fit_the_demo_media() -> None:
             assert not title.seasons, title.name
 
 
-async def _seed_twice(app: FastAPI) -> tuple[int, int, int]:
-    client = CatalogClient("http://catalog", transport=httpx.ASGITransport(app=app))
+async def _seed_twice(app: FastAPI, settings: Settings) -> tuple[int, int, int]:
+    client = CatalogClient(
+        "http://catalog", credentials=credentials(settings), transport=httpx.ASGITransport(app=app)
+    )
     try:
         first = await seed_catalog(client)
         second = await seed_catalog(client)
@@ -48,17 +52,21 @@ async def _seed_twice(app: FastAPI) -> tuple[int, int, int]:
     return first, second, listed.total
 
 
-def test_seeding_is_idempotent(app: FastAPI) -> None:
-    first, second, total = asyncio.run(_seed_twice(app))
+def test_seeding_is_idempotent(app: FastAPI, settings: Settings) -> None:
+    first, second, total = asyncio.run(_seed_twice(app, settings))
 
     assert first == len(DEMO_TITLES)
     assert second == 0
     assert total == len(DEMO_TITLES)
 
 
-def test_seeded_kids_catalog_holds_no_adult_title(app: FastAPI) -> None:
+def test_seeded_kids_catalog_holds_no_adult_title(app: FastAPI, settings: Settings) -> None:
     async def kids_view() -> tuple[set[Maturity], list[int]]:
-        client = CatalogClient("http://catalog", transport=httpx.ASGITransport(app=app))
+        client = CatalogClient(
+            "http://catalog",
+            credentials=credentials(settings),
+            transport=httpx.ASGITransport(app=app),
+        )
         try:
             await seed_catalog(client)
             page = await client.titles(Maturity.KIDS, limit=100)

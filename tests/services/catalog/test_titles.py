@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.service_tokens import authorized
 from tests.services.catalog.conftest import CreateTitle, title_body
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import Title
@@ -194,6 +195,6 @@ def test_data_survives_a_restart(
 ) -> None:
     created = create_title(name="Persistent Echo")
 
-    with TestClient(create_app(settings)) as again:
+    with authorized(TestClient(create_app(settings)), settings, "catalog") as again:
         found = again.get("/v1/search", params={"q": "persis", **ADULT}).json()["items"]
         assert [item["id"] for item in found] == [created["id"]]

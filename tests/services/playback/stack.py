@@ -11,6 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from tests.gateway.conftest import PASSWORD, Visitor, cheap_passwords, make_settings, new_email
+from tests.service_tokens import authorized
 from tests.services.playback.conftest import EDGES, VERSION, publish
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.services.accounts.app import create_app as create_accounts_app
@@ -79,7 +80,7 @@ def inprocess_platform(tmp_path: Path) -> Iterator[Platform]:
     }
     with (
         TestClient(accounts_app),
-        TestClient(catalog_app) as catalog,
+        authorized(TestClient(catalog_app), settings, "catalog") as catalog,
         TestClient(playback_app),
         TestClient(create_gateway_app(settings, transports=transports)) as client,
     ):

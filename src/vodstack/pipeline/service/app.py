@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
+from vodstack.core.service_auth import ServiceTokens
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.pool import WorkerPool
@@ -42,8 +43,8 @@ def create_app(
         if workers:
             pipeline.pool = WorkerPool(settings, executor_ref=executor_ref)
             pipeline.pool.start()
-        client = catalog or CatalogClient(
-            settings.service_url("catalog"), timeout=settings.upstream_timeout_s
+        client = catalog or CatalogClient.of(
+            settings, "pipeline", timeout=settings.upstream_timeout_s
         )
         sync = asyncio.create_task(sync_forever(pipeline.queue, client, _CATALOG_SYNC_S))
         try:
@@ -60,4 +61,10 @@ def create_app(
         pipeline = holder.get("runtime")
         return pipeline is not None and pipeline.healthy()
 
-    return create_service_app(SERVICE, routers=[router], lifespan=lifespan, health=healthy)
+    return create_service_app(
+        SERVICE,
+        routers=[router],
+        lifespan=lifespan,
+        health=healthy,
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+    )

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
+from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.accounts.api import ROUTERS
 from vodstack.services.accounts.clock import Clock, utc_now
 from vodstack.services.accounts.models import Base
@@ -56,4 +57,10 @@ def create_app(
             database.engine = None
             engine.dispose()
 
-    return create_service_app(SERVICE, routers=ROUTERS, lifespan=lifespan, health=database.healthy)
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=database.healthy,
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+    )

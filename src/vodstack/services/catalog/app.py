@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.catalog.api import router
 from vodstack.services.catalog.models import Base
 from vodstack.services.catalog.search import Fts5Index, SearchIndex
@@ -42,7 +43,13 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             engine.dispose()
 
-    app = create_service_app(SERVICE, routers=[router], lifespan=lifespan, health=service.healthy)
+    app = create_service_app(
+        SERVICE,
+        routers=[router],
+        lifespan=lifespan,
+        health=service.healthy,
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+    )
     app.state.catalog = service
     app.state.engine = engine
     return app

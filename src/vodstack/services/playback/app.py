@@ -18,6 +18,7 @@ from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
+from vodstack.core.service_auth import ServiceTokens
 from vodstack.pipeline.storage import open_object_store
 from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
@@ -50,8 +51,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url(SERVICE))
-        catalog = CatalogClient(
-            settings.service_url("catalog"),
+        catalog = CatalogClient.of(
+            settings,
+            "playback",
             timeout=settings.upstream_timeout_s,
             transport=catalog_transport,
         )
@@ -80,4 +82,10 @@ def create_app(
             await catalog.aclose()
             engine.dispose()
 
-    return create_service_app(SERVICE, routers=ROUTERS, lifespan=lifespan, health=database.healthy)
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=database.healthy,
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+    )
