@@ -83,7 +83,8 @@ class Viewer:
 
 
 async def _edge(tmp_path: Path, origin: GatedOrigin) -> tuple[EdgeApp, str]:
-    settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1)
+    # The mock answers every request as the origin: no playback to poll revocations from.
+    settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1, revocation_poll_s=0)
     edge = create_edge_app(settings, "edge-eu-1", transport=httpx.MockTransport(origin.handle))
     await edge.startup()
     token = TokenSigner.from_settings(settings).sign(asset_prefix("t1", "v1"), "s", 60)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import pytest
 
+from vodstack.cdn.revocations import RevokedSessions
 from vodstack.cdn.tokens import TokenCheck, TokenSigner, asset_prefix, derive_key, token_from_query
 
 PREFIX = asset_prefix("t1", "v2")
@@ -85,3 +87,22 @@ def test_the_height_limit_is_inside_the_mac() -> None:
     forged = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=")
     taller = (PREFIX + "v1080p/seg_00001.m4s").encode()
     assert signer.verify(PREFIX.encode(), forged, path=taller) is TokenCheck.BAD_SIGNATURE
+
+
+def test_a_revoked_session_is_refused_and_others_are_not(signer: TokenSigner) -> None:
+    revoked = RevokedSessions()
+    revoked.add("ended-session", time.time() + 600)
+    prefix = asset_prefix("t1", "v1")
+    ended = signer.sign(prefix, "ended-session", 60).encode()
+    playing = signer.sign(prefix, "playing-session", 60).encode()
+    assert signer.verify(prefix.encode(), ended, revoked=revoked) is TokenCheck.REVOKED
+    assert signer.verify(prefix.encode(), playing, revoked=revoked) is TokenCheck.OK
+    assert signer.verify(prefix.encode(), ended) is TokenCheck.OK  # no list: only the MAC
+
+
+def test_revocations_are_forgotten_once_the_token_expired() -> None:
+    revoked = RevokedSessions()
+    revoked.add("old", 100.0)
+    revoked.add("new", 200.0)
+    assert revoked.prune(now=150.0) == 1
+    assert b"old" not in revoked and b"new" in revoked

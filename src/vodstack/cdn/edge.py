@@ -29,6 +29,7 @@ from vodstack.cdn.file_response import (
 )
 from vodstack.cdn.fill import Filler
 from vodstack.cdn.lifespan import serve_lifespan
+from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import EdgeStats
 from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
@@ -59,6 +60,7 @@ class EdgeApp:
         self.node = node
         self.stats = EdgeStats(edge=node.name)
         self.signer = TokenSigner.from_settings(settings)
+        self.revocations = RevocationFeed.from_settings(settings, "edge", transport)
         identity = (b"x-served-by", node.name.encode())
         ttl = settings.cdn.manifest_ttl_s
         self.cache = DiskCache(
@@ -93,9 +95,11 @@ class EdgeApp:
             on_request=self._count_upstream,
         )
         self._filler = Filler(self.cache, upstream, self._miss_describer, self.stats)
+        self.revocations.start()
         log.info("edge %s serving %d cached objects", self.node.name, len(self.cache))
 
     async def shutdown(self) -> None:
+        await self.revocations.stop()
         if self._filler is not None:
             await self._filler.close()
         if self._client is not None:
@@ -141,7 +145,8 @@ class EdgeApp:
             prefix = asset.prefix
         else:
             prefix = served.prefix
-        check = self.signer.verify(prefix, token_from_query(scope["query_string"]), path=raw)
+        token = token_from_query(scope["query_string"])
+        check = self.signer.verify(prefix, token, path=raw, revoked=self.revocations.revoked)
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
             raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import stat
 
+import httpx
+
 from vodstack.cdn.assets import URL_ROOT, parse_asset_path
 from vodstack.cdn.file_response import (
     FileDescriber,
@@ -18,6 +20,7 @@ from vodstack.cdn.file_response import (
     send_file,
 )
 from vodstack.cdn.lifespan import serve_lifespan
+from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import OriginStats
 from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
@@ -26,23 +29,23 @@ from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
 
 
-async def _nothing() -> None:
-    return None
-
-
 class OriginApp:
     """Serves `store_root` (the directory holding `titles/`)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.store_root = settings.data_dir / "objects"
         self.stats = OriginStats()
         self.signer = TokenSigner.from_settings(settings)
+        # Viewers reach the origin too (steering ranks it last): it refuses revoked sessions.
+        self.revocations = RevocationFeed.from_settings(settings, "origin", transport)
         self._describer = FileDescriber(settings.cdn.manifest_ttl_s, [(b"x-served-by", b"origin")])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
-                await serve_lifespan(receive, send, _nothing, _nothing)
+                await serve_lifespan(receive, send, self._startup, self.revocations.stop)
             return
         raw = scope.get("raw_path") or scope["path"].encode()
         is_asset = raw.startswith(URL_ROOT)
@@ -61,10 +64,14 @@ class OriginApp:
             if is_asset:
                 self.stats.requests[str(status)] += 1
 
+    async def _startup(self) -> None:
+        self.revocations.start()
+
     async def _asset(self, scope: Scope, send: Send, raw: bytes) -> int:
         asset = parse_asset_path(raw)
+        token = token_from_query(scope["query_string"])
         check = self.signer.verify(
-            asset.prefix, token_from_query(scope["query_string"]), path=asset.raw
+            asset.prefix, token, path=asset.raw, revoked=self.revocations.revoked
         )
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
@@ -89,6 +96,8 @@ class OriginApp:
         return {"status": "ok", "service": "origin", "in_flight": self.stats.in_flight - 1}
 
 
-def create_origin_app(settings: Settings) -> OriginApp:
-    """The origin's ASGI app over `settings.data_dir / "objects"`."""
-    return OriginApp(settings)
+def create_origin_app(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> OriginApp:
+    """The origin's ASGI app over `settings.data_dir / "objects"` (`transport`: for tests)."""
+    return OriginApp(settings, transport=transport)

@@ -10,6 +10,10 @@ edge can refuse `v1080p/seg_00001.m4s` to a Basic-plan token without knowing the
 The key is derived from the platform secret, so playback (which signs) and every edge and the
 origin (which verify) share it without another secret to distribute. A token for
 `/v/t1/v2/` is useless for `/v/t1/v3/`: the prefix is inside the MAC.
+
+The session inside is the play session: when it ends (stop, log-out, a stream gone silent) the
+playback service lists it as revoked, edges and the origin poll that list
+(`cdn.revocations`), and the token is refused before its expiry (docs/security.md).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import hmac
 import re
 import struct
 import time
+from collections.abc import Container
 from enum import StrEnum
 
 from vodstack.config import Settings
@@ -41,6 +46,7 @@ class TokenCheck(StrEnum):
     EXPIRED = "expired"
     BAD_SIGNATURE = "bad_signature"  # forged, other key, or another path prefix
     ABOVE_PLAN = "above_plan"  # a rendition taller than the viewer's plan allows
+    REVOKED = "revoked"  # its play session ended (stop, log-out, timed out)
 
 
 def asset_prefix(title_id: str, asset_version: str) -> str:
@@ -92,8 +98,10 @@ class TokenSigner:
         *,
         path: bytes = b"",
         now: float | None = None,
+        revoked: Container[bytes] = (),
     ) -> TokenCheck:
-        """Check a token against the prefix of the requested `path`; constant-time on the MAC."""
+        """Check a token against the prefix of the requested `path`; constant-time on the MAC.
+        `revoked` holds the session ids of ended play sessions (a set: one hash lookup)."""
         if not token:
             return TokenCheck.MISSING
         raw = _decode(token)
@@ -110,6 +118,8 @@ class TokenSigner:
             return TokenCheck.EXPIRED
         if max_height and (rendition_height(path) or 0) > max_height:
             return TokenCheck.ABOVE_PLAN
+        if raw[_HEAD.size : body_end] in revoked:
+            return TokenCheck.REVOKED
         return TokenCheck.OK
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import TypeAdapter
 
 from vodstack.contracts.playback import (
     Bookmark,
     Heartbeat,
+    LoginStopped,
     PlaybackRequest,
     PlaybackStart,
     PlaySession,
+    Revocations,
     Stop,
 )
 from vodstack.core.http import ServiceClient
@@ -60,3 +64,11 @@ class PlaybackClient(ServiceClient):
 
     async def bookmark(self, profile_id: int, title_id: int) -> Bookmark:
         return await self.get_model(f"/v1/bookmarks/{profile_id}/{title_id}", Bookmark)
+
+    async def stop_login(self, login_ref: str) -> LoginStopped:
+        """End every stream started under a gateway log-in (`contracts.playback.login_ref`)."""
+        return await self.send_model("POST", f"/v1/logins/{login_ref}/stop", LoginStopped)
+
+    async def revocations(self, since: datetime | None) -> Revocations:
+        params = {"since": since.isoformat()} if since is not None else {}
+        return await self.get_model("/v1/revocations", Revocations, params=params)

@@ -124,6 +124,10 @@ class CdnSettings(BaseModel):
     health_error_window_s: float = Field(10.0, gt=0)
     peer_timeout_s: float = Field(1.0, gt=0)
     server_threads: int = Field(1, ge=1)
+    # How often edges and the origin fetch newly revoked play sessions from playback (a stopped
+    # or logged-out session's segment URLs die within about this long); 0 = never (no playback
+    # service, e.g. a CDN-only benchmark).
+    revocation_poll_s: float = Field(1.0, ge=0)
 
 
 class PlaybackSettings(BaseModel):
@@ -133,6 +137,8 @@ class PlaybackSettings(BaseModel):
     # A stream whose last heartbeat is older than this no longer counts against the plan.
     stream_timeout_s: float = Field(30.0, gt=0)
     token_ttl_s: int = Field(6 * 3600, gt=0)
+    # How often silent streams are ended everywhere (and their segment tokens revoked).
+    sweep_s: float = Field(1.0, gt=0)
 
 
 class Settings(BaseSettings):

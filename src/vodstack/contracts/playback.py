@@ -18,10 +18,19 @@ the playback service trusts those fields from its callers on the internal networ
     GET  /v1/sessions/{id}/manifest.mpd?account_id= -> DASH MPD, filtered, one BaseURL per edge
     GET  /v1/accounts/{account_id}/streams         -> list[PlaySession] (active ones)
     GET  /v1/bookmarks/{profile_id}/{title_id}     -> Bookmark; 404 bookmark_not_found
+    POST /v1/logins/{login_ref}/stop               -> LoginStopped: ends every session started
+                                                   under that log-in (the gateway's log-out)
+    GET  /v1/revocations?since=                    -> Revocations: sessions ended (stopped,
+                                                   completed, timed out, logged out) at or after
+                                                   `since` whose segment tokens have not expired
+                                                   yet; edges and the origin poll it
+
+Every route needs a service token (core.service_auth).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -41,6 +50,14 @@ def public_manifest_path(session_id: str, file: str) -> str:
     return f"{PUBLIC_PLAYBACK_PREFIX}/{session_id}/{file}"
 
 
+LoginRef = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+def login_ref(session_id: str) -> str:
+    """Names a gateway log-in to the playback service without handing it the session token."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
+
+
 RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,32}$")]
 RenditionName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
 
@@ -55,6 +72,8 @@ class PlaybackRequest(BaseModel):
     max_streams: int = Field(ge=1, description="The plan's concurrent-stream limit")
     title_id: int = Field(ge=1)
     region: RegionName | None = None
+    #: The log-in this start belongs to (`login_ref`): logging out ends the stream.
+    login_ref: LoginRef | None = None
 
 
 class PlaybackStart(BaseModel):
@@ -118,3 +137,19 @@ class Bookmark(BaseModel):
     title_id: int
     position_s: float
     updated_at: datetime
+
+
+class LoginStopped(BaseModel):
+    stopped: int
+
+
+class RevokedSession(BaseModel):
+    play_session_id: str
+    #: When its segment token would have expired anyway: the edge forgets it then.
+    token_expires_at: datetime
+
+
+class Revocations(BaseModel):
+    #: The service's clock at the time of the answer: the next poll's `since` (minus a margin).
+    as_of: datetime
+    sessions: list[RevokedSession]

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from vodstack.contracts.accounts import Credentials, SessionInfo, SignUp
+from vodstack.contracts.playback import login_ref
+from vodstack.core.errors import ServiceUnavailable, UpstreamError
 from vodstack.gateway.state import GatewayState
 from vodstack.gateway.upstreams import Upstreams
+
+log = logging.getLogger(__name__)
 
 
 async def log_in(
@@ -27,7 +33,14 @@ async def sign_up(
 
 
 async def log_out(state: GatewayState, clients: Upstreams, session_id: str | None) -> None:
+    """End the log-in and every stream it started (their segment URLs die with them)."""
     if session_id is None:
         return
     await state.session_cache.invalidate(session_id)
     await clients.accounts.log_out(session_id)
+    try:
+        await clients.playback.stop_login(login_ref(session_id))
+    except (ServiceUnavailable, UpstreamError) as exc:
+        # The log-out itself succeeded; its streams still end by timeout (no more heartbeats
+        # can be sent without the session).
+        log.warning("log-out could not stop its streams: %s", exc.message)

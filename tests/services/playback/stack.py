@@ -6,13 +6,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.gateway.conftest import PASSWORD, Visitor, cheap_passwords, make_settings, new_email
 from tests.service_tokens import authorized
 from tests.services.playback.conftest import EDGES, VERSION, publish
+from vodstack.config.settings import Settings
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
@@ -36,6 +39,8 @@ class Platform:
     catalog: TestClient
     edges: RecordingEdges
     objects: Path
+    settings: Settings
+    playback_app: FastAPI
 
     def viewer(self, plan: str) -> Visitor:
         visitor = Visitor(self.client)
@@ -64,9 +69,9 @@ class Platform:
 
 
 @contextmanager
-def inprocess_platform(tmp_path: Path) -> Iterator[Platform]:
+def inprocess_platform(tmp_path: Path, **overrides: Any) -> Iterator[Platform]:
     """Gateway, accounts, catalog and playback apps in this process, talking HTTP (ASGI)."""
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, **overrides)
     edges = RecordingEdges()
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
@@ -84,4 +89,6 @@ def inprocess_platform(tmp_path: Path) -> Iterator[Platform]:
         TestClient(playback_app),
         TestClient(create_gateway_app(settings, transports=transports)) as client,
     ):
-        yield Platform(client, catalog, edges, settings.data_dir / "objects")
+        yield Platform(
+            client, catalog, edges, settings.data_dir / "objects", settings, playback_app
+        )

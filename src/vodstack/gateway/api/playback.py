@@ -22,6 +22,7 @@ from vodstack.contracts.playback import (
     PlaybackStart,
     PlaySession,
     Stop,
+    login_ref,
 )
 from vodstack.gateway.api.docs import Id, errors
 from vodstack.gateway.deps import SessionDep, StateDep, UpstreamsDep, ViewerDep
@@ -85,6 +86,7 @@ async def start(
         max_streams=plan.max_streams,
         title_id=title_id,
         region=viewer_region(request, state.settings, region),
+        login_ref=login_ref(viewer.session.session_id),
     )
     return await clients.playback.start(body)
 

@@ -6,6 +6,7 @@ is async because it awaits the catalog and hands its blocking steps to threads i
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -15,9 +16,12 @@ from vodstack.contracts.playback import (
     HLS_MIME,
     Bookmark,
     Heartbeat,
+    LoginRef,
+    LoginStopped,
     PlaybackRequest,
     PlaybackStart,
     PlaySession,
+    Revocations,
     Stop,
 )
 from vodstack.services.playback.service import PlaybackService
@@ -39,8 +43,10 @@ _PRIVATE = {"Cache-Control": "private, no-store"}
 sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 accounts = APIRouter(prefix="/v1/accounts", tags=["streams"])
 bookmarks = APIRouter(prefix="/v1/bookmarks", tags=["bookmarks"])
+logins = APIRouter(prefix="/v1/logins", tags=["sessions"])
+revocations = APIRouter(prefix="/v1/revocations", tags=["revocations"])
 
-ROUTERS = (sessions, accounts, bookmarks)
+ROUTERS = (sessions, accounts, bookmarks, logins, revocations)
 
 
 @sessions.post("", status_code=status.HTTP_201_CREATED)
@@ -97,3 +103,13 @@ def active_streams(account_id: int, service: Service) -> list[PlaySession]:
 @bookmarks.get("/{profile_id}/{title_id}")
 def bookmark(profile_id: int, title_id: int, service: Service) -> Bookmark:
     return service.bookmark(profile_id, title_id)
+
+
+@logins.post("/{login_ref}/stop")
+def stop_login(login_ref: Annotated[LoginRef, Path()], service: Service) -> LoginStopped:
+    return service.stop_login(login_ref)
+
+
+@revocations.get("")
+def list_revocations(service: Service, since: datetime | None = None) -> Revocations:
+    return service.revocations(since)

@@ -27,6 +27,7 @@ from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
 from vodstack.services.playback.models import Base
 from vodstack.services.playback.service import Collaborators, PlaybackService
 from vodstack.services.playback.store import SessionStore
+from vodstack.services.playback.sweeper import Sweeper
 
 SERVICE = "playback"
 
@@ -57,6 +58,7 @@ def create_app(
             timeout=settings.upstream_timeout_s,
             transport=catalog_transport,
         )
+        sweeper: Sweeper | None = None
         try:
             create_schema(engine, Base)
             store = SessionStore(
@@ -72,11 +74,15 @@ def create_app(
                 signer=TokenSigner.from_settings(settings),
             )
             app.state.playback = PlaybackService(parts, settings.playback, clock)
+            sweeper = Sweeper(app.state.playback, settings.playback.sweep_s)
+            sweeper.start()
             database.engine = engine
             if edges is None:
                 await monitor.start()
             yield
         finally:
+            if sweeper is not None:
+                await sweeper.stop()
             await monitor.stop()
             database.engine = None
             await catalog.aclose()

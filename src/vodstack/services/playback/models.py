@@ -61,3 +61,23 @@ class AccountLockRow(Base):
 
     account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     touched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlayLoginRow(Base):
+    """Which gateway log-in started a session, so logging out can end it (a table of its own so
+    existing databases gain it without a migration)."""
+
+    __tablename__ = "play_logins"
+
+    play_session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login_ref: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class RevocationRow(Base):
+    """An ended session whose segment token is still unexpired: edges refuse it."""
+
+    __tablename__ = "revocations"
+
+    play_session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

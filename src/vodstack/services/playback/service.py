@@ -20,9 +20,12 @@ from vodstack.contracts.catalog import Availability, Title
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.playback import (
     Bookmark,
+    LoginStopped,
     PlaybackRequest,
     PlaybackStart,
     PlaySession,
+    Revocations,
+    RevokedSession,
     public_manifest_path,
 )
 from vodstack.core.errors import Conflict, NotFound, ServiceUnavailable
@@ -94,6 +97,7 @@ class PlaybackService:
             max_height=request.max_height,
             edges=edges,
             token_expires_at=self._clock() + timedelta(seconds=self._settings.token_ttl_s),
+            login_ref=request.login_ref,
         )
         await asyncio.to_thread(self._open, new, request.max_streams)
         resume = await asyncio.to_thread(self._resume_position, request.profile_id, title)
@@ -166,6 +170,23 @@ class PlaybackService:
     ) -> PlaySession:
         with _translated():
             return self._store.stop(session_id, account_id, position_s, completed)
+
+    def stop_login(self, login_ref: str) -> LoginStopped:
+        return LoginStopped(stopped=self._store.stop_login(login_ref))
+
+    def revocations(self, since: datetime | None) -> Revocations:
+        as_of, rows = self._store.revocations(since)
+        sessions = [
+            RevokedSession(
+                play_session_id=row.play_session_id, token_expires_at=row.token_expires_at
+            )
+            for row in rows
+        ]
+        return Revocations(as_of=as_of, sessions=sessions)
+
+    def sweep(self) -> int:
+        """End silent streams (revoking their tokens); the app runs it every second or so."""
+        return self._store.sweep()
 
     def active_streams(self, account_id: int) -> list[PlaySession]:
         return self._store.active(account_id)

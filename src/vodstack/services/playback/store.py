@@ -8,6 +8,9 @@ one account cannot both see a free slot.
 Within one process, writes also take a plain lock first: SQLite's busy handler waits in sleeps
 of up to 100 ms, so letting threads collide on its write lock turns a 1 ms transaction into
 hundreds of ms at 50 concurrent starts. Across processes the database lock still decides.
+
+Every way a session ends (stop, completion, timeout, log-out) goes through `_end`, which also
+records a revocation: edges poll those and refuse the session's segment token from then on.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from vodstack.services.playback.clock import Clock
 from vodstack.services.playback.models import (
     AccountLockRow,
     BookmarkRow,
+    PlayLoginRow,
     PlaySessionRow,
+    RevocationRow,
 )
 
 
@@ -62,6 +67,7 @@ class NewSession:
     max_height: int
     edges: list[str]
     token_expires_at: datetime
+    login_ref: str | None = None
 
 
 class SessionStore:
@@ -96,6 +102,8 @@ class SessionStore:
                 raise StreamLimitReached(active)
             row = _row_of(new, now)
             db.add(row)
+            if new.login_ref is not None:
+                db.add(PlayLoginRow(play_session_id=new.id, login_ref=new.login_ref))
             db.flush()
             return self._view(row, now)
 
@@ -105,17 +113,18 @@ class SessionStore:
         )
         return int(db.scalar(query) or 0)
 
-    def _expire_silent(self, db: Session, account_id: int, now: datetime) -> None:
-        """End the account's streams that stopped sending heartbeats."""
-        db.execute(
-            update(PlaySessionRow)
-            .where(
-                PlaySessionRow.account_id == account_id,
-                PlaySessionRow.ended_at.is_(None),
-                PlaySessionRow.last_heartbeat_at < now - self._timeout,
-            )
-            .values(ended_at=now, end_reason=EndReason.TIMED_OUT)
+    def _expire_silent(self, db: Session, account_id: int | None, now: datetime) -> int:
+        """End the streams (of one account, or all) that stopped sending heartbeats."""
+        query = select(PlaySessionRow).where(
+            PlaySessionRow.ended_at.is_(None),
+            PlaySessionRow.last_heartbeat_at < now - self._timeout,
         )
+        if account_id is not None:
+            query = query.where(PlaySessionRow.account_id == account_id)
+        rows = list(db.scalars(query.with_for_update()))
+        for row in rows:
+            _end(db, row, EndReason.TIMED_OUT, now)
+        return len(rows)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -164,14 +173,18 @@ class SessionStore:
             row = self._owned(db, session_id, account_id)
             if row.ended_at is None and row.last_heartbeat_at < now - self._timeout:
                 # Its slot may already serve another stream; reviving it would break the limit.
-                row.ended_at, row.end_reason = now, EndReason.TIMED_OUT
-            if row.end_reason is not None:
-                raise SessionEnded(row.end_reason)
-            row.last_heartbeat_at = now
-            row.position_s = position_s
-            row.rendition = rendition or row.rendition
-            _save_bookmark(db, row.profile_id, row.title_id, position_s, now)
-            return self._view(row, now)
+                _end(db, row, EndReason.TIMED_OUT, now)
+            ended = row.end_reason
+            if ended is None:
+                row.last_heartbeat_at = now
+                row.position_s = position_s
+                row.rendition = rendition or row.rendition
+                _save_bookmark(db, row.profile_id, row.title_id, position_s, now)
+                view = self._view(row, now)
+        # Raised after the commit, so a session found timed out stays ended (and revoked).
+        if ended is not None:
+            raise SessionEnded(ended)
+        return view
 
     def stop(
         self, session_id: str, account_id: int, position_s: float | None, completed: bool
@@ -182,8 +195,7 @@ class SessionStore:
             row = self._owned(db, session_id, account_id)
             if row.ended_at is not None:
                 return self._view(row, now)
-            row.ended_at = now
-            row.end_reason = EndReason.COMPLETED if completed else EndReason.STOPPED
+            _end(db, row, EndReason.COMPLETED if completed else EndReason.STOPPED, now)
             if position_s is not None:
                 row.position_s = position_s
             if completed:
@@ -196,6 +208,39 @@ class SessionStore:
             elif position_s is not None:
                 _save_bookmark(db, row.profile_id, row.title_id, position_s, now)
             return self._view(row, now)
+
+    def stop_login(self, login_ref: str) -> int:
+        """End every open session started under this gateway log-in; returns how many."""
+        now = self._clock()
+        started = select(PlayLoginRow.play_session_id).where(PlayLoginRow.login_ref == login_ref)
+        query = select(PlaySessionRow).where(
+            PlaySessionRow.id.in_(started), PlaySessionRow.ended_at.is_(None)
+        )
+        with self._writing() as db:
+            rows = list(db.scalars(query.with_for_update()))
+            for row in rows:
+                _end(db, row, EndReason.STOPPED, now)
+            return len(rows)
+
+    # -- revocations ---------------------------------------------------------------------------
+
+    def sweep(self) -> int:
+        """End silent streams everywhere (so their tokens are revoked without waiting for the
+        account's next start) and forget revocations of expired tokens; returns how many ended."""
+        now = self._clock()
+        with self._writing() as db:
+            ended = self._expire_silent(db, None, now)
+            db.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
+            return ended
+
+    def revocations(self, since: datetime | None) -> tuple[datetime, list[RevocationRow]]:
+        """(now, sessions revoked at or after `since` whose tokens are still unexpired)."""
+        now = self._clock()
+        query = select(RevocationRow).where(RevocationRow.token_expires_at > now)
+        if since is not None:
+            query = query.where(RevocationRow.revoked_at >= since)
+        with self._sessions() as db:
+            return now, list(db.scalars(query))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -223,6 +268,15 @@ class SessionStore:
             end_reason=row.end_reason,
             active=row.ended_at is None and alive,
         )
+
+
+def _end(db: Session, row: PlaySessionRow, reason: EndReason, now: datetime) -> None:
+    row.ended_at, row.end_reason = now, reason
+    db.execute(delete(PlayLoginRow).where(PlayLoginRow.play_session_id == row.id))
+    revoked = RevocationRow(
+        play_session_id=row.id, revoked_at=now, token_expires_at=row.token_expires_at
+    )
+    db.merge(revoked)
 
 
 def _lock_account(db: Session, account_id: int, now: datetime) -> None:

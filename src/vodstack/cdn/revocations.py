@@ -1,0 +1,117 @@
+"""Revoked play sessions, as edges and the origin know them: polled from the playback service.
+
+The playback service lists every ended session whose segment token has not expired yet
+(`GET /v1/revocations?since=`). A `RevocationFeed` owned by each edge (and the origin) asks
+for what is new every `cdn.revocation_poll_s` and keeps the ids in a `RevokedSessions` dict,
+so the per-request check is one hash lookup: no disk, no network, no origin. An id is
+forgotten once its token would have expired anyway, which bounds the dict by the plays of one
+token lifetime.
+
+If playback cannot be reached the feed keeps what it has and retries (it fails open: new
+revocations wait, valid viewers are never locked out by a playback outage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime, timedelta
+
+import httpx
+from pydantic import ValidationError
+
+from vodstack.clients.playback import PlaybackClient
+from vodstack.config import Settings
+from vodstack.core.errors import VodstackError
+
+log = logging.getLogger(__name__)
+
+# Each poll asks again for this much before the last answer's time: a session ended by a
+# transaction that committed late, or on a playback instance with a slightly different clock,
+# is still seen.
+OVERLAP = timedelta(seconds=5)
+_PRUNE_EVERY_S = 60.0
+
+
+class RevokedSessions:
+    """Session ids (as bytes, as they sit in a token) until their token's expiry."""
+
+    def __init__(self) -> None:
+        self._until: dict[bytes, float] = {}
+
+    def __contains__(self, session: object) -> bool:
+        return session in self._until
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def add(self, session: str, token_expires_at: float) -> None:
+        self._until[session.encode()] = token_expires_at
+
+    def prune(self, now: float) -> int:
+        expired = [key for key, until in self._until.items() if until <= now]
+        for key in expired:
+            del self._until[key]
+        return len(expired)
+
+
+class RevocationFeed:
+    """Keeps a `RevokedSessions` current; `start`/`stop` from the server's lifespan."""
+
+    def __init__(self, client: PlaybackClient, revoked: RevokedSessions, interval_s: float) -> None:
+        self._client = client
+        self.revoked = revoked
+        self._interval_s = interval_s
+        self._since: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._failing = False
+        self._pruned_at = time.monotonic()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, caller: str, transport: httpx.AsyncBaseTransport | None = None
+    ) -> RevocationFeed:
+        client = PlaybackClient.of(
+            settings, caller, timeout=settings.upstream_timeout_s, transport=transport
+        )
+        return cls(client, RevokedSessions(), settings.cdn.revocation_poll_s)
+
+    def start(self) -> None:
+        if self._interval_s > 0:
+            self._task = asyncio.create_task(self._run(), name="revocation-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._client.aclose()
+
+    async def poll_once(self) -> int:
+        """Fetch what was revoked since the last answer; returns how many ids came."""
+        answer = await self._client.revocations(self._since)
+        for item in answer.sessions:
+            self.revoked.add(item.play_session_id, item.token_expires_at.timestamp())
+        self._since = answer.as_of - OVERLAP
+        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
+            self.revoked.prune(time.time())
+            self._pruned_at = time.monotonic()
+        return len(answer.sessions)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except (VodstackError, ValidationError) as exc:
+                # One line per outage, not one per second.
+                if not self._failing:
+                    log.warning("revocations unavailable (%s); keeping %d", exc, len(self.revoked))
+                self._failing = True
+            else:
+                if self._failing:
+                    log.info("revocations available again")
+                self._failing = False
+            await asyncio.sleep(self._interval_s)

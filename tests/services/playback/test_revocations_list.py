@@ -1,0 +1,85 @@
+"""Which sessions the playback service lists as revoked, and for how long."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.services.playback.conftest import TIMEOUT_S, FakeClock
+from tests.services.playback.test_service import request, start
+from vodstack.contracts.playback import login_ref
+from vodstack.core.errors import Conflict
+from vodstack.services.playback.service import PlaybackService
+
+
+def _revoked(service: PlaybackService, since_s_ago: float | None = None) -> set[str]:
+    since = None
+    if since_s_ago is not None:
+        since = service.revocations(None).as_of - timedelta(seconds=since_s_ago)
+    return {item.play_session_id for item in service.revocations(since).sessions}
+
+
+def test_stopped_and_completed_sessions_are_revoked(service: PlaybackService) -> None:
+    playing = start(service, request()).play_session_id
+    stopped = start(service, request()).play_session_id
+    completed = start(service, request()).play_session_id
+    service.stop(stopped, 7, 12.0, completed=False)
+    service.stop(completed, 7, None, completed=True)
+
+    assert _revoked(service) == {stopped, completed}
+    assert playing not in _revoked(service)
+
+
+def test_a_silent_stream_is_revoked_by_the_sweep(
+    service: PlaybackService, clock: FakeClock
+) -> None:
+    silent = start(service, request()).play_session_id
+    alive = start(service, request()).play_session_id
+    clock.advance(TIMEOUT_S / 2)
+    service.heartbeat(alive, 7, 10.0, None)
+    clock.advance(TIMEOUT_S / 2 + 1)
+
+    assert service.sweep() == 1
+    assert _revoked(service) == {silent}
+    assert service.session(silent, 7).end_reason == "timed_out"
+
+
+def test_logging_out_ends_only_that_logins_streams(service: PlaybackService) -> None:
+    mine = start(service, request().model_copy(update={"login_ref": login_ref("a" * 43)}))
+    theirs = start(service, request().model_copy(update={"login_ref": login_ref("b" * 43)}))
+
+    assert service.stop_login(login_ref("a" * 43)).stopped == 1
+    assert service.stop_login(login_ref("a" * 43)).stopped == 0
+    assert _revoked(service) == {mine.play_session_id}
+    assert service.session(theirs.play_session_id, 7).active
+
+
+def test_since_returns_only_newer_revocations(service: PlaybackService, clock: FakeClock) -> None:
+    first = start(service, request()).play_session_id
+    service.stop(first, 7, None, completed=False)
+    clock.advance(60)
+    second = start(service, request()).play_session_id
+    service.stop(second, 7, None, completed=False)
+
+    assert _revoked(service, since_s_ago=10) == {second}
+    assert _revoked(service) == {first, second}
+
+
+def test_revocations_end_with_the_token_lifetime(
+    service: PlaybackService, clock: FakeClock
+) -> None:
+    begun = start(service, request())
+    service.stop(begun.play_session_id, 7, None, completed=False)
+    clock.now = begun.token_expires_at + timedelta(seconds=1)
+    service.sweep()
+    assert _revoked(service) == set()
+
+
+def test_a_heartbeat_after_the_timeout_revokes(service: PlaybackService, clock: FakeClock) -> None:
+    late = start(service, request()).play_session_id
+    clock.advance(TIMEOUT_S + 1)
+    with pytest.raises(Conflict) as refused:
+        service.heartbeat(late, 7, 1.0, None)
+    assert refused.value.code == "session_ended"
+    assert _revoked(service) == {late}
