@@ -10,6 +10,12 @@ edge (granian processes), warms the edge's cache through the origin, starts Debi
 Prints body bytes/s on 2 MB segments (goal: edge >= 0.9x nginx) and requests/s on 20 KB objects
 (goal: edge >= 0.3x nginx), best of `--rounds` alternating runs each, then the time to first
 byte of a cold miss through the edge against the same request straight to the origin.
+
+The revocation check (docs/security.md) is measured side by side: a second edge runs with its
+revocation feed off, while the first polls a real playback app (served in this process)
+that lists `--revoked` revoked sessions, and both get the same load in the same rounds. The
+in-process cost of the check itself (token verify with and without a list that size) is
+printed too.
 """
 
 from __future__ import annotations
@@ -23,18 +29,30 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import timeit
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import uvicorn
+from sqlalchemy import insert
 
+from vodstack.cdn.revocations import RevokedSessions
 from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.cdn.topology import Topology
+from vodstack.cli.serve import server_config
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
+from vodstack.core.db import create_schema, make_engine
+from vodstack.services.playback.app import create_app as create_playback_app
+from vodstack.services.playback.edges import FixedEdges
+from vodstack.services.playback.models import Base as PlaybackBase
+from vodstack.services.playback.models import RevocationRow
 
 TITLE, VERSION = "bench", "v1"
 BIG, SMALL = 2_000_000, 20_000
@@ -223,6 +241,70 @@ class Results:
     edge_big: float = 0.0
     nginx_small: float = 0.0
     edge_small: float = 0.0
+    # The same, on the edge whose revocation feed is off.
+    plain_big: float = 0.0
+    plain_small: float = 0.0
+
+
+def revoked_ids(count: int) -> list[str]:
+    return [f"revoked-{n:08d}" for n in range(count)]
+
+
+def seed_revocations(settings: Settings, count: int) -> None:
+    """`count` revoked sessions in playback's database, as if that many plays had ended."""
+    engine = make_engine(settings.database_url("playback"))
+    create_schema(engine, PlaybackBase)
+    now = datetime.now(UTC)
+    rows = [
+        {"play_session_id": sid, "revoked_at": now, "token_expires_at": now + timedelta(hours=6)}
+        for sid in revoked_ids(count)
+    ]
+    with engine.begin() as db:
+        db.execute(insert(RevocationRow), rows)
+    engine.dispose()
+
+
+@contextmanager
+def playback_in_thread(settings: Settings, edge_url: str) -> Iterator[None]:
+    """The real playback app (revocation list included) on its configured port."""
+    app = create_playback_app(settings, edges=FixedEdges([edge_url]))
+    server = uvicorn.Server(server_config(app, settings.host, settings.port("playback")))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("playback did not start")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def check_cost_ns(settings: Settings, revoked_count: int) -> tuple[float, float, float]:
+    """Nanoseconds per token verify without and with a revocation list of `revoked_count`, and
+    of the added step alone (slicing the session out of the token, one lookup)."""
+    signer = TokenSigner.from_settings(settings)
+    prefix = asset_prefix(TITLE, VERSION)
+    token = signer.sign(prefix, "playing-session", 3600).encode()
+    revoked = RevokedSessions()
+    for sid in revoked_ids(revoked_count):
+        revoked.add(sid, time.time() + 3600)
+    path = f"{prefix}1080p/seg_00000.m4s".encode()
+    rounds = 200_000
+
+    def per_call(listed: RevokedSessions | tuple[()]) -> float:
+        timer = timeit.Timer(
+            lambda: signer.verify(prefix.encode(), token, path=path, revoked=listed)
+        )
+        return min(timer.repeat(repeat=5, number=rounds)) / rounds * 1e9
+
+    raw = b"\x00" * 11 + b"playing-session" + b"\x00" * 32
+    lookup = timeit.Timer(lambda: raw[11:26] in revoked)
+    lookup_ns = min(lookup.repeat(repeat=5, number=rounds)) / rounds * 1e9
+    return per_call(()), per_call(revoked), lookup_ns
 
 
 def main() -> None:
@@ -232,6 +314,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--server-threads", type=int, default=1, help="granian runtime threads")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--revoked", type=int, default=100_000, help="revoked sessions the checking edge holds"
+    )
     args = parser.parse_args()
     for tool in ("wrk", NGINX):
         if shutil.which(tool) is None:
@@ -241,8 +326,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vodstack-bench-") as tmp_name, ExitStack() as stack:
         tmp = Path(tmp_name)
         data = tmp / "data"
-        edge_name = "edge-eu-1"
-        ports = {"origin": free_port(), edge_name: free_port()}
+        edge_name, plain_name = "edge-eu-1", "edge-eu-2"
+        ports = {
+            "origin": free_port(),
+            "playback": free_port(),
+            edge_name: free_port(),
+            plain_name: free_port(),
+        }
         settings = with_secrets(
             load_settings(
                 data_dir=data,
@@ -250,16 +340,27 @@ def main() -> None:
                 log_level="warning",
                 cdn={
                     "regions": ["eu"],
-                    "edges_per_region": 1,
+                    "edges_per_region": 2,
                     "server_threads": args.server_threads,
                 },
             )
         )
+        # The baseline edge: no revocation feed (the list stays empty).
+        plain_settings = settings.model_copy(
+            update={"cdn": settings.cdn.model_copy(update={"revocation_poll_s": 0.0})}
+        )
         corpus = make_corpus(data / "objects")
         topology = Topology.from_settings(settings)
         edge_url = topology.edge(edge_name).url
-        for name, url in (("origin", topology.origin_url), (edge_name, edge_url)):
-            process = stack.enter_context(cdn_process(settings, name, tmp / f"{name}.log"))
+        plain_url = topology.edge(plain_name).url
+        seed_revocations(settings, args.revoked)
+        stack.enter_context(playback_in_thread(settings, edge_url))
+        for name, url, chosen in (
+            ("origin", topology.origin_url, settings),
+            (edge_name, edge_url, settings),
+            (plain_name, plain_url, plain_settings),
+        ):
+            process = stack.enter_context(cdn_process(chosen, name, tmp / f"{name}.log"))
             wait_http(url + "/healthz", process)
         nginx_port = free_port()
         nginx_url = f"http://127.0.0.1:{nginx_port}"
@@ -274,13 +375,16 @@ def main() -> None:
             return [f"/v/{TITLE}/{VERSION}/{name}?t={token}" for name in files]
 
         with httpx.Client(timeout=30) as client:
-            for path in paths(corpus.big + corpus.small):  # warm the edge cache (and nginx's)
+            for path in paths(corpus.big + corpus.small):  # warm the edge caches (and nginx's)
                 client.get(edge_url + path).raise_for_status()
+                client.get(plain_url + path).raise_for_status()
                 client.get(nginx_url + path).raise_for_status()
             deadline = time.monotonic() + 30
-            while client.get(edge_url + "/healthz").json()["fills_in_progress"]:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            for url in (edge_url, plain_url):
+                while client.get(url + "/healthz").json()["fills_in_progress"]:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+            wait_revoked(client, settings, edge_url, plain_url, args.revoked)
             cold = paths(corpus.cold)
             edge_ttfb = ttfb(client, [edge_url + p for p in cold])
             origin_ttfb = ttfb(client, [topology.origin_url + p for p in cold])
@@ -293,10 +397,54 @@ def main() -> None:
             results.edge_big = max(results.edge_big, run_wrk(edge_url, big_script, load))
             results.nginx_small = max(results.nginx_small, run_wrk(nginx_url, small_script, load))
             results.edge_small = max(results.edge_small, run_wrk(edge_url, small_script, load))
+            results.plain_big = max(results.plain_big, run_wrk(plain_url, big_script, load))
+            results.plain_small = max(results.plain_small, run_wrk(plain_url, small_script, load))
         with httpx.Client() as client:
             metrics = client.get(edge_url + "/metrics").text
+        check_ns = check_cost_ns(settings, args.revoked)
 
     report(args, load, results, edge_ttfb, origin_ttfb, metrics)
+    report_revocations(args, results, check_ns)
+
+
+def wait_revoked(
+    client: httpx.Client, settings: Settings, edge_url: str, plain_url: str, count: int
+) -> None:
+    """Until the checking edge holds the list: the last revoked session is refused there (and
+    only there)."""
+    if count == 0:
+        return
+    prefix = asset_prefix(TITLE, VERSION)
+    token = TokenSigner.from_settings(settings).sign(prefix, revoked_ids(count)[-1], 3600)
+    url = f"{prefix}1080p/seg_00000.m4s?t={token}"
+    deadline = time.monotonic() + 60
+    while client.get(edge_url + url).status_code != 403:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the edge never loaded the revocation list")
+        time.sleep(0.2)
+    client.get(plain_url + url).raise_for_status()
+
+
+def report_revocations(
+    args: argparse.Namespace, results: Results, check_ns: tuple[float, float, float]
+) -> None:
+    print(
+        f"revocation check ({args.revoked} revoked sessions, polled every 1 s) vs feed off, "
+        f"same rounds:"
+    )
+    print(
+        f"  2 MB segments   off {results.plain_big * BIG / 1e9:6.2f} GB/s   on "
+        f"{results.edge_big * BIG / 1e9:6.2f} GB/s   ratio "
+        f"{results.edge_big / results.plain_big:.3f}"
+    )
+    print(
+        f"  20 KB objects   off {results.plain_small:8.0f} req/s  on {results.edge_small:8.0f} "
+        f"req/s  ratio {results.edge_small / results.plain_small:.3f}"
+    )
+    print(
+        f"  token verify in-process: {check_ns[0]:.0f} ns without a list, {check_ns[1]:.0f} ns "
+        f"with {args.revoked} entries; the added slice + lookup alone {check_ns[2]:.0f} ns"
+    )
 
 
 def report(
