@@ -238,3 +238,31 @@ def test_a_shaped_trace_drives_the_abr_through_real_edges(
     assert on_slow.session_s > on_fast.session_s, "the token bucket slowed the reads down"
     top = max(on_fast.ladder, key=lambda name: int(name.strip("vp")))
     assert on_fast.segments[-1].rendition == top, "an open link reaches the top rendition"
+
+
+def _refused_within(url: str, timeout_s: float = 20.0) -> int:
+    """Poll a segment URL until the edge refuses it; returns the final status."""
+    deadline = time.monotonic() + timeout_s
+    status = httpx.get(url, timeout=10).status_code
+    while status == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = httpx.get(url, timeout=10).status_code
+    return status
+
+
+def test_stop_and_logout_revoke_segment_urls_at_real_edges(
+    platform: RunningPlatform, title_id: int
+) -> None:
+    with _viewer(platform) as session:
+        start = session.start(title_id)
+        url = f"{start.edges[0]}{start.asset_path}master.m3u8?t={start.token}"
+        assert httpx.get(url, timeout=10).status_code == 200
+        session.stop(start.play_session_id, 0.0, False)
+        refused = httpx.get(url, timeout=10) if _refused_within(url) == 403 else None
+        assert refused is not None and refused.json()["error"]["code"] == "token_revoked"
+
+        again = session.start(title_id)
+        url = f"{again.edges[0]}{again.asset_path}master.m3u8?t={again.token}"
+        assert httpx.get(url, timeout=10).status_code == 200
+        assert session.post("/api/auth/logout").status_code == 204
+        assert _refused_within(url) == 403
