@@ -76,11 +76,11 @@ def test_kids_profile_cannot_play_an_adult_title(platform: Platform) -> None:
     assert response.json()["error"]["code"] == "title_not_found"
 
 
-def test_title_still_processing_answers_409(platform: Platform) -> None:
+def test_a_title_never_published_does_not_exist_for_viewers(platform: Platform) -> None:
     viewer = platform.viewer("premium")
     response = start(viewer, platform.title(published=False))
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "not_playable"
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "title_not_found"
 
 
 def test_another_account_cannot_use_my_session(platform: Platform) -> None:

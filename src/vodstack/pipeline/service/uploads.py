@@ -5,7 +5,8 @@ what the client declared and what became of it. A PATCH appends from `Upload-Off
 start exactly where the file ends (else 409 and the client asks HEAD where to resume); a dropped
 connection keeps every byte that arrived. The PATCH that completes the file validates it (the
 media layer's probe) and either rejects it with the probe's message, or moves it into the object
-store as a master and creates the job. A rejected upload never produces a job or an asset.
+store as a master and creates the job. A rejected upload never produces a job or an asset; it
+enters the failure outbox (jobs.failures) so its title is flagged for the admins.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from vodstack.contracts.pipeline import UploadCreate, UploadState, UploadStatus
 from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from vodstack.pipeline.jobs.failures import record_failure
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.storage import ObjectStore, master_key
 
@@ -152,6 +154,10 @@ class Uploads:
             row.error = problem
             row.job_id = job_id
             status = self._status(row)
+            if problem is not None:
+                # The title was made for this upload: the catalog flags it for the admins.
+                reason = f"upload {current.filename} refused: {problem}"
+                record_failure(session, current.title_id, reason, time.time())
         if problem is not None:
             raise Invalid(f"{current.filename}: {problem}", code="invalid_media")
         return status
