@@ -90,12 +90,13 @@ class Uploads:
 
     def create(self, body: UploadCreate) -> UploadStatus:
         if body.size > self._max_bytes:
-            raise PayloadTooLarge(
-                f"The file is {body.size} bytes; the limit is {self._max_bytes} bytes.",
-                code="upload_too_large",
-            )
+            message = f"The file is {body.size} bytes; the limit is {self._max_bytes} bytes."
+            self._refused(body, message)
+            raise PayloadTooLarge(message, code="upload_too_large")
         if body.size == 0:
-            raise Invalid(f"{body.filename}: the file is empty (0 bytes).", code="invalid_media")
+            message = f"{body.filename}: the file is empty (0 bytes)."
+            self._refused(body, message)
+            raise Invalid(message, code="invalid_media")
         upload_id = secrets.token_hex(12)
         self.part_path(upload_id).touch()
         row = UploadRow(
@@ -109,6 +110,11 @@ class Uploads:
         with self._sessions.begin() as session:
             session.add(row)
         return self._status(row)
+
+    def _refused(self, body: UploadCreate, message: str) -> None:
+        with self._sessions.begin() as session:
+            reason = f"upload {body.filename} refused: {message}"
+            record_failure(session, body.title_id, reason, time.time())
 
     def status(self, upload_id: str) -> UploadStatus:
         with self._sessions() as session:
