@@ -107,3 +107,13 @@ def test_start_needs_login_and_csrf(platform: Platform) -> None:
     viewer = platform.viewer("premium")
     forged = viewer.post(f"/api/playback/{title_id}/start", csrf=False)
     assert forged.status_code == 403
+
+
+def test_a_catalog_that_is_down_is_named_not_playback(tmp_path: Path) -> None:
+    with inprocess_platform(tmp_path, catalog_down=True) as platform:
+        viewer = platform.viewer("premium")
+        response = start(viewer, 1)
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["message"] == "The catalog service is unreachable."
+    assert error["code"] == "upstream_unreachable"
