@@ -15,8 +15,8 @@ from tests.services.playback.conftest import EDGES, VERSION, publish
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
-from vodstack.supervisor.launcher import free_port
 from vodstack.services.playback.app import create_app as create_playback_app
+from vodstack.supervisor.launcher import free_port
 
 
 class RecordingEdges:
