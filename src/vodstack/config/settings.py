@@ -134,6 +134,7 @@ class Settings(BaseSettings):
     upstream_timeout_s: float = Field(5.0, gt=0)
     login_rate: RateLimit = RateLimit(per_minute=10, burst=10)
     signup_rate: RateLimit = RateLimit(per_minute=5, burst=5)
+    # Mark cookies `Secure` (sent over HTTPS only) in local mode too; production always does.
     cookie_secure: bool = False
     seed_demo_data: bool = True
     # Make and ingest synthetic media for demo titles that have none (heavy: ffmpeg on every core).
@@ -148,6 +149,11 @@ class Settings(BaseSettings):
         if not self.data_dir.is_absolute():
             object.__setattr__(self, "data_dir", self.data_dir.resolve())
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry `Secure` in production (served over HTTPS), or when asked to."""
+        return self.cookie_secure or self.mode is Mode.PRODUCTION
 
     def port(self, service: str) -> int:
         return self.ports.get(service, DEFAULT_PORTS.get(service, 0))

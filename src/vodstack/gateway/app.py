@@ -54,5 +54,5 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app, pages)
-    app.add_middleware(CsrfCookieMiddleware, secure=settings.cookie_secure)
+    app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     return app
