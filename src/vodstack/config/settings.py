@@ -42,6 +42,18 @@ class RateLimit(BaseModel):
     burst: int = Field(10, ge=1)
 
 
+class BodyLimits(BaseModel):
+    """Request body caps: a body above its service's cap is refused with 413 before it is read
+    (core.body_limit). The upload routes have their own, larger caps (the pipeline's
+    `max_upload_bytes`, the gateway's upload slice)."""
+
+    default_bytes: int = Field(2 * 1024 * 1024, gt=0)
+    per_service: dict[str, int] = Field(default_factory=dict)  # e.g. {"catalog": 8388608}
+
+    def for_service(self, service: str) -> int:
+        return self.per_service.get(service, self.default_bytes)
+
+
 class PipelineSettings(BaseModel):
     """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
 
@@ -139,6 +151,7 @@ class Settings(BaseSettings):
     seed_demo_data: bool = True
     # Make and ingest synthetic media for demo titles that have none (heavy: ffmpeg on every core).
     demo_media: bool = True
+    body_limits: BodyLimits = Field(default_factory=BodyLimits)
     cdn: CdnSettings = Field(default_factory=CdnSettings)
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()

@@ -24,7 +24,8 @@ from vodstack.core.errors import PayloadTooLarge
 from vodstack.gateway.api.docs import errors
 from vodstack.gateway.deps import AdminDep, UpstreamsDep
 
-router = APIRouter(prefix="/api/admin/uploads", tags=["admin"])
+UPLOADS_PREFIX = "/api/admin/uploads/"  # the PATCH bodies: slices of a master
+router = APIRouter(prefix=UPLOADS_PREFIX.rstrip("/"), tags=["admin"])
 
 MAX_SLICE_BYTES = 16 * 1024 * 1024
 UploadId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$")]

@@ -15,7 +15,7 @@ from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.service.catalog_sync import sync_forever
-from vodstack.pipeline.service.routes import router
+from vodstack.pipeline.service.routes import UPLOADS_PREFIX, router
 from vodstack.pipeline.service.runtime import PipelineRuntime
 from vodstack.pipeline.service.uploads import SourceCheck
 
@@ -60,4 +60,12 @@ def create_app(
         pipeline = holder.get("runtime")
         return pipeline is not None and pipeline.healthy()
 
-    return create_service_app(SERVICE, routers=[router], lifespan=lifespan, health=healthy)
+    return create_service_app(
+        SERVICE,
+        routers=[router],
+        lifespan=lifespan,
+        health=healthy,
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+        # Masters stream to disk; the upload route checks them against the declared size.
+        larger_bodies={UPLOADS_PREFIX: settings.pipeline.max_upload_bytes},
+    )

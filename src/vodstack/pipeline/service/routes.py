@@ -27,6 +27,7 @@ from vodstack.pipeline.service.uploads import Uploads
 from vodstack.pipeline.storage import InvalidKeyError, validate_key, work_prefix
 
 router = APIRouter(prefix="/v1")
+UPLOADS_PREFIX = "/v1/uploads/"  # the PATCH bodies: masters, streamed to disk
 _WRITE_BUFFER = 1024 * 1024
 
 

@@ -52,4 +52,10 @@ def create_app(
             database.engine = None
             engine.dispose()
 
-    return create_service_app(SERVICE, routers=ROUTERS, lifespan=lifespan, health=database.healthy)
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=database.healthy,
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )

@@ -42,7 +42,13 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             engine.dispose()
 
-    app = create_service_app(SERVICE, routers=[router], lifespan=lifespan, health=service.healthy)
+    app = create_service_app(
+        SERVICE,
+        routers=[router],
+        lifespan=lifespan,
+        health=service.healthy,
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )
     app.state.catalog = service
     app.state.engine = engine
     return app
