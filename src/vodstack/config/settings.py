@@ -88,6 +88,10 @@ class PipelineSettings(BaseModel):
     task_timeout_s: float = Field(6 * 3600.0, gt=0)
     shutdown_grace_s: float = Field(10.0, ge=0)
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+    # An upload that received no byte for this long is abandoned: its part file is deleted (it
+    # can be gigabytes) and the upload expires. Checked every `upload_reap_interval_s`.
+    upload_ttl_s: float = Field(24 * 3600.0, gt=0)
+    upload_reap_interval_s: float = Field(300.0, gt=0)
 
 
 class EvictionKind(StrEnum):

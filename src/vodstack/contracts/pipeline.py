@@ -74,6 +74,7 @@ class UploadState(StrEnum):
     RECEIVING = "receiving"
     COMPLETE = "complete"  # validated, stored as a master, job created
     REJECTED = "rejected"  # failed validation; see `error`
+    EXPIRED = "expired"  # abandoned: no data for `pipeline.upload_ttl_s`; its bytes are deleted
 
 
 class TaskInfo(BaseModel):

@@ -6,7 +6,9 @@ start exactly where the file ends (else 409 and the client asks HEAD where to re
 connection keeps every byte that arrived. The PATCH that completes the file validates it (the
 media layer's probe) and either rejects it with the probe's message, or moves it into the object
 store as a master and creates the job. A rejected upload never produces a job or an asset; it
-enters the failure outbox (jobs.failures) so its title is flagged for the admins.
+enters the failure outbox (jobs.failures) so its title is flagged for the admins. An upload
+that receives nothing for `pipeline.upload_ttl_s` is abandoned: `reap_abandoned` (run
+periodically by the service, service.upload_reaper) deletes its part file and expires it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from sqlalchemy import Enum as SqlEnum
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Float, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from vodstack.contracts.pipeline import UploadCreate, UploadState, UploadStatus
@@ -167,6 +169,36 @@ class Uploads:
         if problem is not None:
             raise Invalid(f"{current.filename}: {problem}", code="invalid_media")
         return status
+
+    def reap_abandoned(self, ttl_s: float, now: float | None = None) -> list[str]:
+        """Expire uploads that received nothing for `ttl_s` and delete their bytes (also part
+        files no row knows of); returns the expired upload ids."""
+        now = time.time() if now is None else now
+        expired: list[str] = []
+        with self._sessions.begin() as session:
+            receiving = session.scalars(
+                select(UploadRow).where(UploadRow.state == UploadState.RECEIVING)
+            ).all()
+            for row in receiving:
+                if now - self._last_activity(row) < ttl_s:
+                    continue
+                self.part_path(row.id).unlink(missing_ok=True)
+                row.state = UploadState.EXPIRED
+                row.error = f"abandoned: no data received for {ttl_s / 3600:g} h"
+                reason = f"upload {row.filename} {row.error}"
+                record_failure(session, row.title_id, reason, now)
+                expired.append(row.id)
+            known = {row.id for row in receiving}
+        for part in self._folder.glob("*.part"):
+            if part.stem not in known and now - part.stat().st_mtime >= ttl_s:
+                part.unlink(missing_ok=True)  # a crash between the file and its row
+        return expired
+
+    def _last_activity(self, row: UploadRow) -> float:
+        try:
+            return max(row.created_at, self.part_path(row.id).stat().st_mtime)
+        except FileNotFoundError:
+            return row.created_at
 
     def _row(self, session: Session, upload_id: str) -> UploadRow:
         row = session.get(UploadRow, upload_id)
