@@ -96,9 +96,8 @@ class Uploads:
             self._refused(body, message)
             raise PayloadTooLarge(message, code="upload_too_large")
         if body.size == 0:
-            message = f"{body.filename}: the file is empty (0 bytes)."
-            self._refused(body, message)
-            raise Invalid(message, code="invalid_media")
+            self._refused(body, "the file is empty (0 bytes).")
+            raise Invalid(f"{body.filename}: the file is empty (0 bytes).", code="invalid_media")
         upload_id = secrets.token_hex(12)
         self.part_path(upload_id).touch()
         row = UploadRow(
@@ -113,9 +112,9 @@ class Uploads:
             session.add(row)
         return self._status(row)
 
-    def _refused(self, body: UploadCreate, message: str) -> None:
+    def _refused(self, body: UploadCreate, problem: str) -> None:
         with self._sessions.begin() as session:
-            reason = f"upload {body.filename} refused: {message}"
+            reason = f"upload {body.filename} refused: {problem}"
             record_failure(session, body.title_id, reason, time.time())
 
     def status(self, upload_id: str) -> UploadStatus:
