@@ -80,6 +80,14 @@ def test_a_plan_bound_token_refuses_taller_renditions() -> None:
     assert signer.verify(PREFIX.encode(), unlimited, path=taller) is TokenCheck.OK
 
 
+@pytest.mark.parametrize("folder", ["V1080p", "v1080P", "V1080P"])
+def test_the_plan_check_ignores_the_case_of_the_rendition_folder(folder: str) -> None:
+    signer = TokenSigner(b"k" * 32)
+    token = signer.sign(PREFIX, "s1", 60, max_height=720).encode()
+    path = f"{PREFIX}{folder}/seg_00001.m4s".encode()
+    assert signer.verify(PREFIX.encode(), token, path=path) is TokenCheck.ABOVE_PLAN
+
+
 def test_the_height_limit_is_inside_the_mac() -> None:
     signer = TokenSigner(b"k" * 32)
     raw = bytearray(base64.urlsafe_b64decode(signer.sign(PREFIX, "s1", 60, max_height=720) + "=="))

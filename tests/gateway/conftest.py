@@ -219,13 +219,21 @@ SAMPLE_TITLES: tuple[dict[str, Any], ...] = (
 )
 
 
+def publish(stack: Stack, title_id: int, version: str = "v1") -> None:
+    """Make a title visible to viewers, as the pipeline does after its first publish."""
+    body = {"availability": "available", "asset_version": version}
+    response = stack.catalog.put(f"/v1/titles/{title_id}/availability", json=body)
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture
 def titles(stack: Stack) -> dict[str, int]:
-    """The sample titles, created through the admin API; name -> id."""
+    """The sample titles, created through the admin API and published; name -> id."""
     admin = stack.admin()
     ids: dict[str, int] = {}
     for body in SAMPLE_TITLES:
         response = admin.post("/api/admin/titles", json=body)
         assert response.status_code == 201, response.text
         ids[body["name"]] = int(response.json()["id"])
+        publish(stack, ids[body["name"]])
     return ids

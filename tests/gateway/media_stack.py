@@ -1,7 +1,8 @@
 """The gateway with the pipeline service and the CDN origin in-process too (admin media tests).
 
-The pipeline runs its API only (no worker processes) and a fake media check: a file whose
-bytes start with `NOT VIDEO` is rejected with a message, anything else is accepted.
+The pipeline runs its API only (no worker processes) and, unless told otherwise, a fake media
+check: a file whose bytes start with `NOT VIDEO` is rejected with a message, anything else is
+accepted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
 from vodstack.gateway.app import create_app
 from vodstack.pipeline.service.app import create_app as create_pipeline_app
+from vodstack.pipeline.service.uploads import SourceCheck
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
 
@@ -58,7 +60,7 @@ def media_transports(settings: Settings, apps: MediaApps) -> dict[str, httpx.Asy
 
 
 @contextmanager
-def media_stack_for(settings: Settings) -> Iterator[MediaStack]:
+def media_stack_for(settings: Settings, check: SourceCheck = fake_check) -> Iterator[MediaStack]:
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
     catalog_for_pipeline = CatalogClient(
@@ -67,7 +69,7 @@ def media_stack_for(settings: Settings) -> Iterator[MediaStack]:
         transport=httpx.ASGITransport(catalog_app),
     )
     pipeline_app = create_pipeline_app(
-        settings, workers=False, check=fake_check, catalog=catalog_for_pipeline
+        settings, workers=False, check=check, catalog=catalog_for_pipeline
     )
     running_apps = MediaApps(accounts_app, catalog_app, pipeline_app)
     with (

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from tests.gateway.conftest import PASSWORD, Stack, new_email
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.gateway.conftest import (
+    PASSWORD,
+    Stack,
+    Visitor,
+    make_settings,
+    new_email,
+    stack_for,
+)
 from vodstack.gateway.sessions import SESSION_COOKIE
 
 
@@ -124,3 +135,17 @@ def test_plans_are_public_and_the_plan_can_be_changed(stack: Stack) -> None:
     assert changed.json()["plan"]["code"] == "basic"
     # The cached session was invalidated, so /api/me shows the new plan at once.
     assert visitor.get("/api/me").json()["plan"]["code"] == "basic"
+
+
+def test_production_mode_marks_the_session_cookie_secure(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, mode="production", secret_key="s" * 48)
+    with (
+        stack_for(settings) as running,
+        TestClient(running.gateway, base_url="https://testserver") as https,
+    ):
+        body = {"email": new_email(), "password": PASSWORD}
+        response = Visitor(https).post("/api/auth/signup", json=body)
+    assert response.status_code == 201, response.text
+    cookies = response.headers.get_list("set-cookie")
+    assert "Secure" in _set_cookie(cookies, SESSION_COOKIE)
+    assert all("Secure" in cookie for cookie in cookies), "the CSRF cookie too"

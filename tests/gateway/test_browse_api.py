@@ -99,7 +99,7 @@ def test_title_details(stack: Stack, titles: dict[str, int]) -> None:
     title = stack.viewer().get(f"/api/titles/{titles['Moonbase Academy']}").json()
     assert title["kind"] == "series"
     assert [e["name"] for e in title["seasons"][0]["episodes"]] == ["Arrival", "Low Gravity"]
-    assert title["availability"] == "processing"
+    assert title["availability"] == "available"
 
 
 def test_unknown_title_is_404_with_the_catalog_message(stack: Stack) -> None:

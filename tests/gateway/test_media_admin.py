@@ -148,3 +148,14 @@ def test_the_title_page_and_api_show_vmaf_per_rendition(media: MediaStack) -> No
     assert report["renditions"][0]["vmaf_mean"] == pytest.approx(91.96)
     page = admin.get(f"/admin/titles/{title_id}/edit").text
     assert 'id="title-quality"' in page and "92.0" in page
+
+
+def test_bodies_are_capped_except_upload_slices(media: MediaStack) -> None:
+    admin = media.admin()
+    big = b"\x00\x00\x00\x18ftypisom" + bytes(3 * 1024 * 1024)  # above the 2 MiB default
+    login = admin.post("/api/auth/login", content=big, headers={"Content-Type": "application/json"})
+    assert login.status_code == 413 and login.json()["error"]["code"] == "too_large"
+    upload_id = _declare(admin, _title(admin), big)
+    done = _patch(admin, upload_id, 0, big)
+    assert done.status_code == 200, done  # type: ignore[attr-defined]
+    assert done.json()["state"] == "complete"  # type: ignore[attr-defined]

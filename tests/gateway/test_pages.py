@@ -136,10 +136,17 @@ def test_search_page(stack: Stack, titles: dict[str, int]) -> None:
     assert 'id="search-empty"' in none
 
 
+def _unpublish(stack: Stack, title_id: int) -> None:
+    body = {"availability": "processing", "asset_version": None}
+    assert stack.catalog.put(f"/v1/titles/{title_id}/availability", json=body).status_code == 200
+
+
 def test_title_page_shows_details_and_a_disabled_play_button(
     stack: Stack, titles: dict[str, int]
 ) -> None:
-    page = _html(stack.viewer().get(f"/title/{titles['Moonbase Academy']}"))
+    # Only an admin sees a title before its first publish (viewers get a 404).
+    _unpublish(stack, titles["Moonbase Academy"])
+    page = _html(stack.admin().get(f"/title/{titles['Moonbase Academy']}"))
     assert 'id="title-name">Moonbase Academy<' in page
     assert 'id="maturity-badge"' in page and "13+" in page
     assert 'data-availability="processing"' in page

@@ -48,7 +48,11 @@ def test_dash_is_chosen_by_query(stack: Stack, titles: dict[str, int]) -> None:
 
 
 def test_a_title_still_processing_has_no_player(stack: Stack, titles: dict[str, int]) -> None:
-    page = stack.viewer().get(f"/watch/{titles['Midnight Harvest']}").text
+    title_id = titles["Midnight Harvest"]
+    body = {"availability": "processing", "asset_version": None}
+    assert stack.catalog.put(f"/v1/titles/{title_id}/availability", json=body).status_code == 200
+    assert stack.viewer().get(f"/watch/{title_id}").status_code == 404, "hidden from viewers"
+    page = stack.admin().get(f"/watch/{title_id}").text
     assert 'id="player-unavailable"' in page and "watch.js" not in page
 
 

@@ -34,7 +34,8 @@ KEY_CONTEXT = b"vodstack-edge-token-v1"
 MAC_SIZE = 32
 MAX_SESSION_BYTES = 255
 _HEAD = struct.Struct(">QHB")
-_RENDITION_HEIGHT = re.compile(rb"^/v/[^/]+/[^/]+/v(\d{2,5})p/")
+# Case-insensitive: `V1080P/` must not slip past the plan check on a case-folding store.
+_RENDITION_HEIGHT = re.compile(rb"^/v/[^/]+/[^/]+/v(\d{2,5})p/", re.IGNORECASE)
 _MIN_SIZE = _HEAD.size + MAC_SIZE
 _MAX_TOKEN_CHARS = 4 * ((_MIN_SIZE + MAX_SESSION_BYTES + 2) // 3)
 

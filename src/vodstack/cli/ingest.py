@@ -111,7 +111,7 @@ async def _until_catalog_shows(settings: Settings, job: JobDetail, timeout_s: fl
     deadline = time.monotonic() + timeout_s
     try:
         while (
-            await catalog.title(job.title_id, Maturity.ADULT)
+            await catalog.title(job.title_id, Maturity.ADULT, unpublished=True)
         ).asset_version != job.asset_version:
             if time.monotonic() > deadline:
                 raise IngestError(

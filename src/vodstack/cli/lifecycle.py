@@ -15,7 +15,7 @@ from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.core.processes import pid_alive
 from vodstack.demo.media import publish_demo_media
 from vodstack.demo.seed import seed_demo
-from vodstack.supervisor.registry import platform_services
+from vodstack.supervisor.registry import PartialPortMap, check_port_map, platform_services
 from vodstack.supervisor.status import (
     AlreadyRunning,
     acquire_lock,
@@ -50,8 +50,9 @@ def up(
     """Start every service as its own process, seed demo data, and watch them until Ctrl-C."""
     try:
         settings = with_secrets(_build_settings(data_dir, config, port))
+        check_port_map(settings)
         acquire_lock(settings)
-    except (InsecureSecretError, AlreadyRunning, FileNotFoundError) as exc:
+    except (InsecureSecretError, PartialPortMap, AlreadyRunning, FileNotFoundError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     settings_file = write_settings_file(settings)

@@ -23,6 +23,11 @@ from vodstack.core.http import ServiceClient
 _genres = TypeAdapter(list[Genre])
 
 
+def _unpublished(include: bool) -> dict[str, str]:
+    """The query flag that shows titles never published (admin views only); absent for viewers."""
+    return {"unpublished": "true"} if include else {}
+
+
 class CatalogClient(ServiceClient):
     service = "catalog"
 
@@ -35,12 +40,14 @@ class CatalogClient(ServiceClient):
         sort: TitleSort = TitleSort.NEW,
         limit: int = 20,
         offset: int = 0,
+        unpublished: bool = False,
     ) -> TitlePage:
         params: dict[str, str | int] = {
             "maturity": maturity.value,
             "sort": sort.value,
             "limit": limit,
             "offset": offset,
+            **_unpublished(unpublished),
         }
         if genre:
             params["genre"] = genre
@@ -52,17 +59,24 @@ class CatalogClient(ServiceClient):
         """The listing's JSON bytes untouched, for the gateway's pass-through route."""
         return await self.request("GET", "/v1/titles", params=params)
 
-    async def title(self, title_id: int, maturity: Maturity) -> Title:
-        return await self.get_model(
-            f"/v1/titles/{title_id}", Title, params={"maturity": maturity.value}
-        )
+    async def title(self, title_id: int, maturity: Maturity, *, unpublished: bool = False) -> Title:
+        params = {"maturity": maturity.value, **_unpublished(unpublished)}
+        return await self.get_model(f"/v1/titles/{title_id}", Title, params=params)
 
-    async def search(self, query: str, maturity: Maturity, limit: int = 20) -> SearchResults:
-        params: dict[str, str | int] = {"q": query, "maturity": maturity.value, "limit": limit}
+    async def search(
+        self, query: str, maturity: Maturity, limit: int = 20, *, unpublished: bool = False
+    ) -> SearchResults:
+        params: dict[str, str | int] = {
+            "q": query,
+            "maturity": maturity.value,
+            "limit": limit,
+            **_unpublished(unpublished),
+        }
         return await self.get_model("/v1/search", SearchResults, params=params)
 
-    async def genres(self, maturity: Maturity) -> list[Genre]:
-        return await self.get_as("/v1/genres", _genres, params={"maturity": maturity.value})
+    async def genres(self, maturity: Maturity, *, unpublished: bool = False) -> list[Genre]:
+        params = {"maturity": maturity.value, **_unpublished(unpublished)}
+        return await self.get_as("/v1/genres", _genres, params=params)
 
     async def artwork(self, title_id: int, if_none_match: str | None = None) -> httpx.Response:
         """The poster; a 304 (empty body) when `if_none_match` is its current ETag."""

@@ -13,6 +13,7 @@ from vodstack.contracts.pipeline import (
     JobCreate,
     JobDetail,
     JobSummary,
+    TitleFailure,
     UploadCreate,
     UploadStatus,
 )
@@ -38,6 +39,15 @@ class PipelineClient(ServiceClient):
 
     async def cancel(self, job_id: int) -> JobDetail:
         return await self.send_model("POST", f"/v1/jobs/{job_id}/cancel", JobDetail)
+
+    async def title_failure(self, title_id: int) -> TitleFailure | None:
+        """Why the title's latest upload or job failed; None if none did."""
+        try:
+            return await self.get_model(f"/v1/titles/{title_id}/failure", TitleFailure)
+        except UpstreamError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
 
     async def create_upload(self, body: UploadCreate) -> UploadStatus:
         return await self.send_model("POST", "/v1/uploads", UploadStatus, json=body.model_dump())

@@ -63,6 +63,18 @@ class LockoutSettings(BaseModel):
     account_login: AttemptLimit = AttemptLimit(max_failures=10)
 
 
+class BodyLimits(BaseModel):
+    """Request body caps: a body above its service's cap is refused with 413 before it is read
+    (core.body_limit). The upload routes have their own, larger caps (the pipeline's
+    `max_upload_bytes`, the gateway's upload slice)."""
+
+    default_bytes: int = Field(2 * 1024 * 1024, gt=0)
+    per_service: dict[str, int] = Field(default_factory=dict)  # e.g. {"catalog": 8388608}
+
+    def for_service(self, service: str) -> int:
+        return self.per_service.get(service, self.default_bytes)
+
+
 class PipelineSettings(BaseModel):
     """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
 
@@ -97,6 +109,10 @@ class PipelineSettings(BaseModel):
     task_timeout_s: float = Field(6 * 3600.0, gt=0)
     shutdown_grace_s: float = Field(10.0, ge=0)
     max_upload_bytes: int = Field(20 * 1024**3, ge=1)
+    # An upload that received no byte for this long is abandoned: its part file is deleted (it
+    # can be gigabytes) and the upload expires. Checked every `upload_reap_interval_s`.
+    upload_ttl_s: float = Field(24 * 3600.0, gt=0)
+    upload_reap_interval_s: float = Field(300.0, gt=0)
 
 
 class EvictionKind(StrEnum):
@@ -165,10 +181,12 @@ class Settings(BaseSettings):
     # never: a client could otherwise pick a fresh address per request and dodge every limit.
     trusted_proxies: list[str] = Field(default_factory=list)
     lockouts: LockoutSettings = Field(default_factory=LockoutSettings)
+    # Mark cookies `Secure` (sent over HTTPS only) in local mode too; production always does.
     cookie_secure: bool = False
     seed_demo_data: bool = True
     # Make and ingest synthetic media for demo titles that have none (heavy: ffmpeg on every core).
     demo_media: bool = True
+    body_limits: BodyLimits = Field(default_factory=BodyLimits)
     cdn: CdnSettings = Field(default_factory=CdnSettings)
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()
@@ -186,6 +204,11 @@ class Settings(BaseSettings):
         if not self.data_dir.is_absolute():
             object.__setattr__(self, "data_dir", self.data_dir.resolve())
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry `Secure` in production (served over HTTPS), or when asked to."""
+        return self.cookie_secure or self.mode is Mode.PRODUCTION
 
     def port(self, service: str) -> int:
         return self.ports.get(service, DEFAULT_PORTS.get(service, 0))

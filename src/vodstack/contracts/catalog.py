@@ -1,18 +1,20 @@
 """The catalog service's API (internal; reached through the gateway).
 
 Reads take the viewer's maturity level; a title above it does not exist for that viewer
-(404 on fetch, absent from lists and search).
+(404 on fetch, absent from lists and search). Likewise a title never published (processing or
+failed) exists only for admins: reads show it only with `unpublished=true`.
 
-    GET    /v1/titles?maturity=&genre=&kind=&sort=new|title|year&limit=&offset=
+    GET    /v1/titles?maturity=&genre=&kind=&sort=new|title|year&limit=&offset=&unpublished=
                                                   -> Page[TitleSummary]
-    GET    /v1/titles/{title_id}?maturity=        -> Title; 404 title_not_found
-    GET    /v1/search?q=&maturity=&limit=         -> SearchResults (prefix match, ranked)
-    GET    /v1/genres?maturity=                   -> list[Genre]
+    GET    /v1/titles/{title_id}?maturity=&unpublished=  -> Title; 404 title_not_found
+    GET    /v1/search?q=&maturity=&limit=&unpublished=   -> SearchResults (prefix match, ranked)
+    GET    /v1/genres?maturity=&unpublished=      -> list[Genre]
     GET    /v1/titles/{title_id}/artwork.svg      -> generated poster (image/svg+xml)
     POST   /v1/titles                             TitleCreate -> Title (201)
     PATCH  /v1/titles/{title_id}                  TitleUpdate -> Title
     DELETE /v1/titles/{title_id}                  -> 204
-    PUT    /v1/titles/{title_id}/availability     AvailabilityChange -> Title (used by the pipeline)
+    PUT    /v1/titles/{title_id}/availability     AvailabilityChange -> Title (used by the pipeline;
+                                                  `failed` never demotes a published title)
 
 Admin checks happen at the gateway; the catalog trusts its callers on the internal network.
 """
@@ -40,8 +42,12 @@ class TitleKind(StrEnum):
 
 
 class Availability(StrEnum):
-    PROCESSING = "processing"
-    AVAILABLE = "available"
+    """Where a title is in its life. Viewers see only AVAILABLE titles (published at least
+    once); the other states are shown to admins, who must act on FAILED."""
+
+    PROCESSING = "processing"  # created, no version published yet
+    AVAILABLE = "available"  # a version (preview or complete) is published
+    FAILED = "failed"  # never published: its upload was refused or its job failed for good
 
 
 class TitleSort(StrEnum):

@@ -4,6 +4,8 @@ POST   /v1/jobs                  JobCreate -> JobDetail (201); 404 source_not_fo
 GET    /v1/jobs?limit=           -> list[JobSummary] (newest first)
 GET    /v1/jobs/{job_id}         -> JobDetail (per rendition and per task progress)
 POST   /v1/jobs/{job_id}/cancel  -> JobDetail; 409 job_finished
+GET    /v1/titles/{title_id}/failure -> TitleFailure: why the title's last upload or job failed;
+                                 404 no_failure
 
 Resumable upload (tus-like offsets):
 POST   /v1/uploads               UploadCreate -> UploadStatus (201); 413 upload_too_large,
@@ -72,6 +74,7 @@ class UploadState(StrEnum):
     RECEIVING = "receiving"
     COMPLETE = "complete"  # validated, stored as a master, job created
     REJECTED = "rejected"  # failed validation; see `error`
+    EXPIRED = "expired"  # abandoned: no data for `pipeline.upload_ttl_s`; its bytes are deleted
 
 
 class TaskInfo(BaseModel):
@@ -138,3 +141,12 @@ class UploadStatus(BaseModel):
     state: UploadState
     job_id: int | None
     error: str | None
+
+
+class TitleFailure(BaseModel):
+    """The latest refused upload or failed job of a title (for the admin pages)."""
+
+    title_id: int
+    job_id: int | None
+    reason: str
+    failed_at: float

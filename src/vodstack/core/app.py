@@ -1,6 +1,6 @@
 """The service app factory: every process gets /healthz, /metrics, request ids, one error shape.
 
-Error body, the same for every service and the gateway:
+Error body, the same for every service and the gateway (core.responses):
 
     {"error": {"code": "email_taken", "message": "...", "request_id": "...", "details": [...]}}
 """
@@ -17,12 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vodstack.core.context import current_request_id
+from vodstack.core.body_limit import BodyLimitMiddleware
 from vodstack.core.errors import TooManyRequests, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
+from vodstack.core.responses import error_response
 from vodstack.core.service_auth import ServiceTokens
 
 log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024  # config.settings.BodyLimits is what services pass
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 HealthCheck = Callable[[], bool]
@@ -39,29 +42,6 @@ _HTTP_CODES = {
     422: "invalid",
     429: "rate_limited",
 }
-
-
-def error_body(
-    code: str, message: str, details: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "request_id": current_request_id(),
-            "details": details or [],
-        }
-    }
-
-
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    details: list[dict[str, Any]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -119,11 +99,15 @@ def create_service_app(
     docs_url: str | None = "/docs",
     openapi_url: str | None = "/openapi.json",
     internal: ServiceTokens | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    larger_bodies: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """A FastAPI app with the platform's standard endpoints, middleware and error mapping.
 
     With `internal`, every route of `routers` needs a service token for this service
-    (core.service_auth); /healthz and /metrics stay open to probes and scrapers.
+    (core.service_auth); /healthz and /metrics stay open to probes and scrapers. Request bodies
+    above `max_body_bytes` are refused with 413 before a route reads them; `larger_bodies` gives
+    path prefixes (uploads) their own cap.
     """
 
     @asynccontextmanager
@@ -159,5 +143,6 @@ def create_service_app(
     guard = [Depends(internal.require)] if internal is not None else []
     for router in routers:
         app.include_router(router, dependencies=guard)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

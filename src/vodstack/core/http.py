@@ -5,7 +5,9 @@ caller's `credentials`: internal services answer nobody else.
 
 Lower-level httpx errors are translated once, here: a timeout or refused connection becomes
 `ServiceUnavailable`, a 4xx with the platform's error body becomes `UpstreamError` carrying the
-same status, code and message, anything else from upstream becomes `ServiceUnavailable`.
+same status, code and message, a 503 with that body (the service's own upstream is down) a
+`ServiceUnavailable` with its message, anything else from upstream a `ServiceUnavailable`
+naming the service.
 """
 
 from __future__ import annotations
@@ -90,20 +92,25 @@ class ServiceClient:
 
 
 def _translate(service: str, response: httpx.Response) -> Exception:
+    error = _error_body(response)
     if 400 <= response.status_code < 500:
-        try:
-            error = response.json()["error"]
-            return UpstreamError(
-                response.status_code,
-                str(error["message"]),
-                code=str(error["code"]),
-                details=list(error.get("details") or []),
-                retry_after=_retry_after(response),
-            )
-        except (ValueError, KeyError, TypeError):
+        if error is None:
             return UpstreamError(
                 response.status_code, f"The {service} service refused the request.", code="refused"
             )
+        code, message, details = error
+        return UpstreamError(
+            response.status_code,
+            message,
+            code=code,
+            details=details,
+            retry_after=_retry_after(response),
+        )
+    if response.status_code == 503 and error is not None:
+        # The service is up but one of *its* upstreams is not: relay the message naming that
+        # one ("The catalog service is unreachable."), not "the playback service failed".
+        code, message, _details = error
+        return ServiceUnavailable(message, code=code)
     return ServiceUnavailable(
         f"The {service} service failed ({response.status_code}).", code="upstream_error"
     )
@@ -112,3 +119,12 @@ def _translate(service: str, response: httpx.Response) -> Exception:
 def _retry_after(response: httpx.Response) -> int | None:
     value = response.headers.get("retry-after", "")
     return int(value) if value.isdigit() else None
+
+
+def _error_body(response: httpx.Response) -> tuple[str, str, list[Any]] | None:
+    """The platform's error shape (code, message, details), if the body is one."""
+    try:
+        error = response.json()["error"]
+        return str(error["code"]), str(error["message"]), list(error.get("details") or [])
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -294,7 +294,7 @@ async def seed_catalog(client: CatalogClient) -> int:
     Checking for emptiness (not for each name) makes re-runs after a restart a no-op, and
     never resurrects a demo title an admin deliberately deleted.
     """
-    existing = await client.titles(Maturity.ADULT, limit=1)
+    existing = await client.titles(Maturity.ADULT, limit=1, unpublished=True)
     if existing.total > 0:
         return 0
     for title in DEMO_TITLES:

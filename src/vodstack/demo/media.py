@@ -40,7 +40,7 @@ async def _all_titles(catalog: CatalogClient) -> list[TitleSummary]:
     titles: list[TitleSummary] = []
     while True:
         page = await catalog.titles(
-            Maturity.ADULT, sort=TitleSort.TITLE, limit=100, offset=len(titles)
+            Maturity.ADULT, sort=TitleSort.TITLE, limit=100, offset=len(titles), unpublished=True
         )
         titles += page.items
         if not page.items or len(titles) >= page.total:

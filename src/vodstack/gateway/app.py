@@ -12,6 +12,7 @@ from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.gateway.api import api_router
 from vodstack.gateway.api.swagger import OPENAPI_URL
+from vodstack.gateway.api.uploads import MAX_SLICE_BYTES, UPLOADS_PREFIX
 from vodstack.gateway.csrf import CsrfCookieMiddleware
 from vodstack.gateway.state import GatewayState
 from vodstack.gateway.upstreams import Transports, Upstreams
@@ -42,6 +43,8 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
         title="vodstack",
         docs_url=None,  # served by api/swagger.py from our own static files
         openapi_url=OPENAPI_URL,
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+        larger_bodies={UPLOADS_PREFIX: MAX_SLICE_BYTES},
     )
     app.state.gateway = GatewayState.in_process(settings)
     pages = Pages()
@@ -54,5 +57,5 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app, pages)
-    app.add_middleware(CsrfCookieMiddleware, secure=settings.cookie_secure)
+    app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
     return app

@@ -38,6 +38,8 @@ class QualityReport(BaseModel):
     reference_width: int
     reference_height: int
     renditions: list[RenditionQuality]
+    # Set when VMAF could not be measured (the version was published without scores).
+    warning: str | None = None
 
 
 class AssetFiles(ServiceClient):

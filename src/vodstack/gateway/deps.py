@@ -76,6 +76,11 @@ class Viewer:
     def maturity(self) -> Maturity:
         return self.profile.maturity
 
+    @property
+    def sees_unpublished(self) -> bool:
+        """Admins browse titles not yet published (with their state); viewers never do."""
+        return self.session.account.role is Role.ADMIN
+
 
 async def require_viewer(session: SessionDep) -> Viewer:
     if session.profile is None:

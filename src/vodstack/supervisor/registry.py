@@ -70,6 +70,27 @@ def platform_services(settings: Settings) -> list[ServiceSpec]:
     return sorted(specs, key=lambda spec: spec.tier)
 
 
+class PartialPortMap(ValueError):
+    """`ports` names some of the platform's services but not all: the rest would silently take
+    the default ports, where another instance's services may be the ones answering."""
+
+
+def check_port_map(settings: Settings) -> None:
+    """Refuse a partial port map: every core service named, and every edge or none (unnamed
+    edges take `cdn.base_port + i`). Raises `PartialPortMap` naming the missing services."""
+    core = [spec.name for spec in _CORE if spec.available()]
+    edges = [spec.name for spec in _edges(settings)]
+    missing = [name for name in core if name not in settings.ports]
+    if any(name in settings.ports for name in edges):
+        missing += [name for name in edges if name not in settings.ports]
+    if missing:
+        raise PartialPortMap(
+            f"the port map (VODSTACK_PORTS or `ports`) leaves out {', '.join(missing)}; they "
+            "would run on the default ports, where another instance may be listening. "
+            "Give every service a port."
+        )
+
+
 def find_service(settings: Settings, name: str) -> ServiceSpec:
     for spec in platform_services(settings):
         if spec.name == name:

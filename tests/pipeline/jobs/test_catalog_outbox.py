@@ -39,7 +39,8 @@ def _title(direct: TestClient) -> int:
 
 
 def _shown(direct: TestClient, title_id: int) -> Title:
-    response = direct.get(f"/v1/titles/{title_id}", params={"maturity": Maturity.ADULT.value})
+    params = {"maturity": Maturity.ADULT.value, "unpublished": "true"}
+    response = direct.get(f"/v1/titles/{title_id}", params=params)
     return Title.model_validate(response.json())
 
 
@@ -91,3 +92,44 @@ def test_a_catalog_that_is_down_is_told_later(
     )
     assert _sync(queue, client) == 1
     assert not _shown(direct, title_id).asset_version.endswith("-preview")  # type: ignore[union-attr]
+
+
+def test_a_job_that_fails_for_good_flags_its_unpublished_title(
+    settings: Settings,
+    queue: JobQueue,
+    worker: Worker,
+    catalog: tuple[TestClient, CatalogClient],
+) -> None:
+    direct, client = catalog
+    title_id = _title(direct)
+    configure(settings.data_dir, renditions=["240p"], chunks=1, fatal=["probe"])
+    job_id = queue.create_job(title_id, f"masters/{title_id}/a.mp4")
+    drain(worker)
+    assert _shown(direct, title_id).availability.value == "processing"
+    assert _sync(queue, client) == 1
+    assert _shown(direct, title_id).availability.value == "failed"
+    assert _sync(queue, client) == 0, "each failure is told once"
+    failure = queue.failures.latest(title_id)
+    assert failure is not None and failure.job_id == job_id
+    assert failure.reason.startswith("probe failed (not retryable)")
+    viewer = direct.get(f"/v1/titles/{title_id}", params={"maturity": "adult"})
+    assert viewer.status_code == 404, "a failed title is never shown to viewers"
+
+
+def test_a_failure_superseded_by_a_newer_job_is_not_told(
+    settings: Settings,
+    queue: JobQueue,
+    worker: Worker,
+    catalog: tuple[TestClient, CatalogClient],
+) -> None:
+    direct, client = catalog
+    title_id = _title(direct)
+    configure(settings.data_dir, renditions=["240p"], chunks=1, fatal=["probe"])
+    queue.create_job(title_id, f"masters/{title_id}/a.mp4")
+    drain(worker)
+    configure(settings.data_dir, renditions=["240p"], chunks=1)
+    queue.create_job(title_id, f"masters/{title_id}/b.mp4")  # the admin uploaded again
+    assert queue.failures.unsynced() == []
+    drain(worker)
+    _sync(queue, client)
+    assert _shown(direct, title_id).availability.value == "available"

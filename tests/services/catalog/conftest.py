@@ -48,14 +48,24 @@ def title_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def publish(client: TestClient, title_id: int, version: str = "v1") -> dict[str, Any]:
+    """Make a title available, as the pipeline does after its first publish."""
+    body = {"availability": "available", "asset_version": version}
+    response = client.put(f"/v1/titles/{title_id}/availability", json=body)
+    assert response.status_code == 200, response.text
+    published: dict[str, Any] = response.json()
+    return published
+
+
 @pytest.fixture
 def create_title(client: TestClient) -> CreateTitle:
-    """POST a title (defaults overridable by keyword) and return the created JSON."""
+    """POST a title (defaults overridable by keyword) and return its JSON; published (visible
+    to viewers) unless `published=False`."""
 
-    def create(**overrides: Any) -> dict[str, Any]:
+    def create(published: bool = True, **overrides: Any) -> dict[str, Any]:
         response = client.post("/v1/titles", json=title_body(**overrides))
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()
-        return created
+        return publish(client, created["id"]) if published else created
 
     return create

@@ -46,7 +46,7 @@ async def _seed_twice(app: FastAPI, settings: Settings) -> tuple[int, int, int]:
     try:
         first = await seed_catalog(client)
         second = await seed_catalog(client)
-        listed = await client.titles(Maturity.ADULT, limit=100)
+        listed = await client.titles(Maturity.ADULT, limit=100, unpublished=True)
     finally:
         await client.aclose()
     return first, second, listed.total
@@ -69,8 +69,8 @@ def test_seeded_kids_catalog_holds_no_adult_title(app: FastAPI, settings: Settin
         )
         try:
             await seed_catalog(client)
-            page = await client.titles(Maturity.KIDS, limit=100)
-            genres = await client.genres(Maturity.KIDS)
+            page = await client.titles(Maturity.KIDS, limit=100, unpublished=True)
+            genres = await client.genres(Maturity.KIDS, unpublished=True)
         finally:
             await client.aclose()
         return {item.maturity for item in page.items}, [g.count for g in genres]

@@ -33,12 +33,14 @@ def _series(**overrides: Any) -> dict[str, Any]:
 def test_created_title_starts_processing_and_reads_back(
     client: TestClient, create_title: CreateTitle
 ) -> None:
-    created = create_title(genres=["Sci-Fi", "Drama"], cast=["Ada Mortimer", "Rui Campos"])
+    created = create_title(
+        published=False, genres=["Sci-Fi", "Drama"], cast=["Ada Mortimer", "Rui Campos"]
+    )
 
     assert created["availability"] == "processing"
     assert created["asset_version"] is None
     assert created["artwork_url"] == f"/artwork/{created['id']}.svg"
-    fetched = client.get(f"/v1/titles/{created['id']}", params=ADULT)
+    fetched = client.get(f"/v1/titles/{created['id']}", params={**ADULT, "unpublished": "true"})
     assert fetched.status_code == 200
     assert Title.model_validate(fetched.json()) == Title.model_validate(created)
     assert fetched.json()["genres"] == ["Sci-Fi", "Drama"]

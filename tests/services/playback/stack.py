@@ -20,6 +20,7 @@ from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
 from vodstack.services.playback.app import create_app as create_playback_app
+from vodstack.supervisor.launcher import free_port
 
 
 class RecordingEdges:
@@ -69,15 +70,22 @@ class Platform:
 
 
 @contextmanager
-def inprocess_platform(tmp_path: Path, **overrides: Any) -> Iterator[Platform]:
-    """Gateway, accounts, catalog and playback apps in this process, talking HTTP (ASGI)."""
+def inprocess_platform(
+    tmp_path: Path, *, catalog_down: bool = False, **overrides: Any
+) -> Iterator[Platform]:
+    """Gateway, accounts, catalog and playback apps in this process, talking HTTP (ASGI).
+    `catalog_down`: playback reaches for the catalog on a port where nothing listens."""
     settings = make_settings(tmp_path, **overrides)
     edges = RecordingEdges()
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
-    playback_app = create_playback_app(
-        settings, edges=edges, catalog_transport=httpx.ASGITransport(app=catalog_app)
-    )
+    if catalog_down:
+        dead = settings.model_copy(update={"ports": {**settings.ports, "catalog": free_port()}})
+        playback_app = create_playback_app(dead, edges=edges)
+    else:
+        playback_app = create_playback_app(
+            settings, edges=edges, catalog_transport=httpx.ASGITransport(app=catalog_app)
+        )
     transports: dict[str, httpx.AsyncBaseTransport] = {
         "accounts": httpx.ASGITransport(app=accounts_app),
         "catalog": httpx.ASGITransport(app=catalog_app),

@@ -76,11 +76,11 @@ def test_kids_profile_cannot_play_an_adult_title(platform: Platform) -> None:
     assert response.json()["error"]["code"] == "title_not_found"
 
 
-def test_title_still_processing_answers_409(platform: Platform) -> None:
+def test_a_title_never_published_does_not_exist_for_viewers(platform: Platform) -> None:
     viewer = platform.viewer("premium")
     response = start(viewer, platform.title(published=False))
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "not_playable"
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "title_not_found"
 
 
 def test_another_account_cannot_use_my_session(platform: Platform) -> None:
@@ -107,3 +107,13 @@ def test_start_needs_login_and_csrf(platform: Platform) -> None:
     viewer = platform.viewer("premium")
     forged = viewer.post(f"/api/playback/{title_id}/start", csrf=False)
     assert forged.status_code == 403
+
+
+def test_a_catalog_that_is_down_is_named_not_playback(tmp_path: Path) -> None:
+    with inprocess_platform(tmp_path, catalog_down=True) as platform:
+        viewer = platform.viewer("premium")
+        response = start(viewer, 1)
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["message"] == "The catalog service is unreachable."
+    assert error["code"] == "upstream_unreachable"

@@ -1,7 +1,8 @@
 """Browsing the catalog: always as the current profile, at its maturity level.
 
 Kids never see adult titles because the profile's level, never the caller's, is what the
-catalog filters on, for listings, single titles and search alike.
+catalog filters on, for listings, single titles and search alike. Titles never published are
+shown to admins only (their state says why they cannot be played).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ async def list_titles(
         params["genre"] = genre
     if kind is not None:
         params["kind"] = kind.value
+    if viewer.sees_unpublished:
+        params["unpublished"] = "true"
     upstream = await clients.catalog.titles_raw(params)
     return Response(upstream.content, media_type="application/json")
 
@@ -48,7 +51,9 @@ async def list_titles(
 @router.get("/titles/{title_id}", response_model=Title, responses=errors(401, 404, 409, 422))
 async def get_title(title_id: Id, viewer: ViewerDep, clients: UpstreamsDep) -> Title:
     """One title with cast and seasons; 404 when it is above the profile's maturity level."""
-    return await clients.catalog.title(title_id, viewer.maturity)
+    return await clients.catalog.title(
+        title_id, viewer.maturity, unpublished=viewer.sees_unpublished
+    )
 
 
 @router.get("/search", response_model=SearchResults, responses=errors(401, 409, 422))
@@ -59,10 +64,12 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> SearchResults:
     """Titles whose name (or a word in it) starts with `q`, best matches first."""
-    return await clients.catalog.search(q, viewer.maturity, limit)
+    return await clients.catalog.search(
+        q, viewer.maturity, limit, unpublished=viewer.sees_unpublished
+    )
 
 
 @router.get("/genres", response_model=list[Genre], responses=errors(401, 409))
 async def genres(viewer: ViewerDep, clients: UpstreamsDep) -> list[Genre]:
     """Genres with at least one title the profile may watch."""
-    return await clients.catalog.genres(viewer.maturity)
+    return await clients.catalog.genres(viewer.maturity, unpublished=viewer.sees_unpublished)

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 async def _title_names(catalog: CatalogClient, title_ids: set[int]) -> dict[int, str]:
     async def name(title_id: int) -> tuple[int, str | None]:
         try:
-            return title_id, (await catalog.title(title_id, Maturity.ADULT)).name
+            return title_id, (await catalog.title(title_id, Maturity.ADULT, unpublished=True)).name
         except UpstreamError:  # deleted since the upload: the job stays listed
             return title_id, None
 
@@ -43,7 +43,7 @@ async def job_views(clients: Upstreams, limit: int) -> list[JobView]:
 
 async def title_quality(clients: Upstreams, title_id: int) -> QualityReport | None:
     """The VMAF report of the title's published version (None before a publish, or without one)."""
-    title = await clients.catalog.title(title_id, Maturity.ADULT)
+    title = await clients.catalog.title(title_id, Maturity.ADULT, unpublished=True)
     if title.asset_version is None:
         return None
     return await clients.assets.quality(title_id, title.asset_version)

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 
+from vodstack.contracts.catalog import Availability
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.pipeline import (
     UPLOAD_LENGTH_HEADER,
@@ -23,7 +24,8 @@ from vodstack.core.errors import PayloadTooLarge
 from vodstack.gateway.api.docs import errors
 from vodstack.gateway.deps import AdminDep, UpstreamsDep
 
-router = APIRouter(prefix="/api/admin/uploads", tags=["admin"])
+UPLOADS_PREFIX = "/api/admin/uploads/"  # the PATCH bodies: slices of a master
+router = APIRouter(prefix=UPLOADS_PREFIX.rstrip("/"), tags=["admin"])
 
 MAX_SLICE_BYTES = 16 * 1024 * 1024
 UploadId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -53,8 +55,11 @@ async def create_upload(
     body: UploadCreate, response: Response, _: AdminDep, clients: UpstreamsDep
 ) -> UploadStatus:
     """Declare a master (file name, size, title); 413 above the pipeline's size limit."""
-    await clients.catalog.title(body.title_id, Maturity.ADULT)  # 404 for a wrong id
+    title = await clients.catalog.title(body.title_id, Maturity.ADULT, unpublished=True)  # 404
     status = await clients.pipeline.create_upload(body)
+    if title.availability is Availability.FAILED:
+        # A new try: the title is processing again (still hidden from viewers until published).
+        await clients.catalog.set_availability(title.id, Availability.PROCESSING)
     _offset_headers(response, status)
     return status
 

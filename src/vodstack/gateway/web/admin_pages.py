@@ -1,4 +1,8 @@
-"""Admin pages: list, create, edit and delete titles (admin role only)."""
+"""Admin pages: list, create, edit and delete titles (admin role only).
+
+Admins see every title with its state, including the ones viewers cannot see yet (processing)
+and the ones whose upload or job failed (failed, with the pipeline's reason on the edit page).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from vodstack.contracts.accounts import SessionInfo
-from vodstack.contracts.catalog import Title, TitleKind, TitleSort
+from vodstack.contracts.catalog import Availability, Title, TitleKind, TitleSort
 from vodstack.contracts.common import Maturity
 from vodstack.core.errors import VodstackError
 from vodstack.gateway.asset_files import QualityReport
@@ -35,6 +39,7 @@ def _render_form(
     status: int = 200,
     error: str | None = None,
     quality: QualityReport | None = None,
+    failure: str | None = None,
 ) -> Response:
     return pages.render(
         request,
@@ -47,6 +52,7 @@ def _render_form(
         kinds=list(TitleKind),
         maturities=list(Maturity),
         quality=quality,
+        failure=failure,
     )
 
 
@@ -77,7 +83,7 @@ async def list_titles(
     saved: str = "",
 ) -> Response:
     page = await clients.catalog.titles(
-        Maturity.ADULT, sort=TitleSort.TITLE, limit=PAGE_SIZE, offset=offset
+        Maturity.ADULT, sort=TitleSort.TITLE, limit=PAGE_SIZE, offset=offset, unpublished=True
     )
     return pages.render(request, "admin_titles.html", session=session, page=page, saved=saved[:200])
 
@@ -112,13 +118,23 @@ async def edit_title(
     pages: PagesDep,
     clients: UpstreamsDep,
 ) -> Response:
-    title = await clients.catalog.title(title_id, Maturity.ADULT)
-    quality = None
-    if title.asset_version is not None:
-        # The origin down costs the VMAF table, not the form.
-        with contextlib.suppress(VodstackError):
+    title = await clients.catalog.title(title_id, Maturity.ADULT, unpublished=True)
+    quality = failure = None
+    # The origin or the pipeline down costs the VMAF table or the failure's reason, not the form.
+    with contextlib.suppress(VodstackError):
+        if title.asset_version is not None:
             quality = await clients.assets.quality(title_id, title.asset_version)
-    return _render_form(request, pages, session, TitleDraft.of(title), title=title, quality=quality)
+        if title.availability is Availability.FAILED:
+            failure = await clients.pipeline.title_failure(title_id)
+    return _render_form(
+        request,
+        pages,
+        session,
+        TitleDraft.of(title),
+        title=title,
+        quality=quality,
+        failure=failure.reason if failure else None,
+    )
 
 
 @router.post("/titles/{title_id}")
@@ -130,7 +146,7 @@ async def update_title(
     clients: UpstreamsDep,
     draft: DraftDep,
 ) -> Response:
-    title = await clients.catalog.title(title_id, Maturity.ADULT)
+    title = await clients.catalog.title(title_id, Maturity.ADULT, unpublished=True)
     try:
         await clients.catalog.update(title_id, draft.to_update(title))
     except VodstackError as exc:

@@ -1,4 +1,6 @@
-"""Browsing pages: home rows, search and a title's page, all at the profile's maturity level."""
+"""Browsing pages: home rows, search and a title's page, all at the profile's maturity level.
+
+Titles never published appear only to admins (with their state), never to viewers."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from starlette.responses import Response
 
 from vodstack.clients.catalog import CatalogClient
 from vodstack.contracts.catalog import Availability, Genre, TitleSort, TitleSummary
-from vodstack.contracts.common import Maturity
 from vodstack.gateway.deps import UpstreamsDep, Viewer
 from vodstack.gateway.web.guards import PageViewerDep
 from vodstack.gateway.web.templating import PagesDep
@@ -22,11 +23,15 @@ MAX_GENRE_ROWS = 12
 
 
 async def _genre_rows(
-    catalog: CatalogClient, maturity: Maturity, genres: list[Genre]
+    catalog: CatalogClient, viewer: Viewer, genres: list[Genre]
 ) -> list[tuple[Genre, list[TitleSummary]]]:
     chosen = genres[:MAX_GENRE_ROWS]
+    unpublished = viewer.sees_unpublished
     pages = await asyncio.gather(
-        *(catalog.titles(maturity, genre=g.slug, limit=ROW_LENGTH) for g in chosen)
+        *(
+            catalog.titles(viewer.maturity, genre=g.slug, limit=ROW_LENGTH, unpublished=unpublished)
+            for g in chosen
+        )
     )
     return [(genre, page.items) for genre, page in zip(chosen, pages, strict=True) if page.items]
 
@@ -41,11 +46,14 @@ def _render(
 async def home(
     request: Request, viewer: PageViewerDep, pages: PagesDep, clients: UpstreamsDep
 ) -> Response:
+    unpublished = viewer.sees_unpublished
     newest, genres = await asyncio.gather(
-        clients.catalog.titles(viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH),
-        clients.catalog.genres(viewer.maturity),
+        clients.catalog.titles(
+            viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
+        ),
+        clients.catalog.genres(viewer.maturity, unpublished=unpublished),
     )
-    rows = await _genre_rows(clients.catalog, viewer.maturity, genres)
+    rows = await _genre_rows(clients.catalog, viewer, genres)
     return _render(request, pages, viewer, "home.html", newest=newest.items, rows=rows)
 
 
@@ -57,7 +65,11 @@ async def search(
     clients: UpstreamsDep,
     q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
-    results = await clients.catalog.search(q, viewer.maturity) if q.strip() else None
+    results = None
+    if q.strip():
+        results = await clients.catalog.search(
+            q, viewer.maturity, unpublished=viewer.sees_unpublished
+        )
     return _render(request, pages, viewer, "search.html", query=q, results=results)
 
 
@@ -69,6 +81,8 @@ async def title_page(
     pages: PagesDep,
     clients: UpstreamsDep,
 ) -> Response:
-    title = await clients.catalog.title(title_id, viewer.maturity)
+    title = await clients.catalog.title(
+        title_id, viewer.maturity, unpublished=viewer.sees_unpublished
+    )
     playable = title.availability is Availability.AVAILABLE
     return _render(request, pages, viewer, "title.html", title=title, playable=playable)

@@ -37,7 +37,9 @@ async def upload_page(
     clients: UpstreamsDep,
     title_id: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> Response:
-    titles = await clients.catalog.titles(Maturity.ADULT, sort=TitleSort.TITLE, limit=TITLE_CHOICES)
+    titles = await clients.catalog.titles(
+        Maturity.ADULT, sort=TitleSort.TITLE, limit=TITLE_CHOICES, unpublished=True
+    )
     return pages.render(
         request,
         "admin_upload.html",

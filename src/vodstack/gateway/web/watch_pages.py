@@ -54,7 +54,9 @@ async def watch(
     max_buffer: Annotated[float, Query(ge=0, le=600)] = 0,
 ) -> Response:
     """`?format=dash` plays the MPD; `?max_buffer=S` caps the buffer ahead (for tests)."""
-    title = await clients.catalog.title(title_id, viewer.maturity)
+    title = await clients.catalog.title(
+        title_id, viewer.maturity, unpublished=viewer.sees_unpublished
+    )
     chosen = StreamFormat.DASH if format == StreamFormat.DASH else StreamFormat.HLS
     return pages.render(
         request,

@@ -13,6 +13,7 @@ unusable source is not retryable, a failed ffmpeg run is, a cancelled one is a c
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -32,11 +33,13 @@ from vodstack.pipeline.jobs.scratch import mezzanine_path, source_cache_dir
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.media import (
     DEFAULT_LADDER,
+    SEEK_MARGIN_S,
     Chunk,
     DecodeCheck,
     EncodeCancelled,
     EncodeFailed,
     EncoderSettings,
+    EncodeTimeout,
     FfmpegRunner,
     InvalidAsset,
     InvalidMedia,
@@ -49,17 +52,20 @@ from vodstack.pipeline.media import (
     SourceInfo,
     VideoRendition,
     concat_chunks,
+    corrupt_media,
     describe_rendition,
     describe_source,
     encode_audio,
     encode_from_mezzanine,
     estimate_complexity,
+    locate_corruption,
     make_poster,
     make_trickplay,
     measure_quality,
     plan_chunks,
     plan_normalization,
     probe,
+    quality_unmeasured,
     resolve_ladder,
     segment_rendition,
     split_chunk,
@@ -67,6 +73,8 @@ from vodstack.pipeline.media import (
     write_manifests,
 )
 from vodstack.pipeline.storage import ObjectStore
+
+log = logging.getLogger(__name__)
 
 _MARKER = "_complete.json"
 _POSTER = "poster.jpg"
@@ -129,6 +137,21 @@ def _media_errors() -> Iterator[None]:
         raise TaskCancelledError(str(exc)) from exc
     except EncodeFailed as exc:
         raise TaskError(str(exc), retryable=True) from exc
+
+
+@contextmanager
+def _damage_located(source: Path, kind: str, start_s: float, end_s: float) -> Iterator[None]:
+    """A failed decode of damaged data becomes the uploader's error naming the time position;
+    any other failure stays an ffmpeg failure (retried)."""
+    try:
+        yield
+    except EncodeTimeout:
+        raise
+    except EncodeFailed as exc:
+        at = locate_corruption(str(source), kind, max(0.0, start_s), end_s)
+        if at is None:
+            raise
+        raise corrupt_media(kind, at) from exc
 
 
 def _upload_tree(store: ObjectStore, root: Path, prefix: str) -> None:
@@ -247,17 +270,18 @@ class MediaTaskExecutor:
         source, tier = self._source(ctx), ctx.task.rendition
         chunk = source.chunks[ctx.task.chunk or 0]
         scratch = ctx.workdir / "mezzanine.nut"
-        mezzanine = split_chunk(
-            source.path,
-            source.norm,
-            chunk,
-            scratch,
-            threads=self.encoder.threads,
-            size=source.mezzanine_size(_plan(ctx), tier),
-            runner=self.runner,
-            cancel=ctx.cancel,
-            progress=self._progress(ctx, chunk.duration_s),
-        )
+        with _damage_located(source.path, "video", chunk.start_s - SEEK_MARGIN_S, chunk.end_s):
+            mezzanine = split_chunk(
+                source.path,
+                source.norm,
+                chunk,
+                scratch,
+                threads=self.encoder.threads,
+                size=source.mezzanine_size(_plan(ctx), tier),
+                runner=self.runner,
+                cancel=ctx.cancel,
+                progress=self._progress(ctx, chunk.duration_s),
+            )
         final = mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk.index, tier)
         final.parent.mkdir(parents=True, exist_ok=True)
         scratch.replace(final)  # same filesystem: readers see the whole file or none
@@ -295,16 +319,17 @@ class MediaTaskExecutor:
     def _audio(self, ctx: TaskContext) -> None:
         source = self._source(ctx)
         out = ctx.workdir / "audio.mp4"
-        encode_audio(
-            source.path,
-            source.info,
-            source.norm,
-            source.ladder.audio,
-            out,
-            runner=self.runner,
-            cancel=ctx.cancel,
-            progress=self._progress(ctx, source.info.duration_s),
-        )
+        with _damage_located(source.path, "audio", 0.0, source.info.duration_s):
+            encode_audio(
+                source.path,
+                source.info,
+                source.norm,
+                source.ladder.audio,
+                out,
+                runner=self.runner,
+                cancel=ctx.cancel,
+                progress=self._progress(ctx, source.info.duration_s),
+            )
         ctx.store.put_file(ctx.task.output_key, out, move=True)
 
     def _concat(self, ctx: TaskContext) -> None:
@@ -343,15 +368,20 @@ class MediaTaskExecutor:
         )
         renditions = [describe_rendition(root / name) for name in plan.renditions]
         out = ctx.workdir / "quality.json"
-        measure_quality(
-            source.path,
-            source.norm,
-            root,
-            renditions,
-            out_path=out,
-            runner=self.runner,
-            cancel=ctx.cancel,
-        )
+        try:
+            measure_quality(
+                source.path,
+                source.norm,
+                root,
+                renditions,
+                out_path=out,
+                runner=self.runner,
+                cancel=ctx.cancel,
+            )
+        except EncodeFailed as exc:
+            # VMAF is a report, not a gate: its failure is a warning, never a failed job.
+            log.warning("job %s: VMAF failed, publishing without it: %s", task.job_id, exc)
+            quality_unmeasured(exc.message, out)
         ctx.store.put_file(task.output_key, out, move=True)
 
     def _thumbs(self, ctx: TaskContext) -> None:

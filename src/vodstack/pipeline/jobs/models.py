@@ -89,3 +89,21 @@ class TaskRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class FailureRow(Base):
+    """The failure outbox: a title's upload was refused or its job failed for good.
+
+    Written in the transaction that records the failure, so the catalog learns of it eventually
+    and flags a title that was never published (service.catalog_sync); kept afterwards so the
+    admin pages can say why.
+    """
+
+    __tablename__ = "title_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title_id: Mapped[int] = mapped_column(Integer, index=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[float] = mapped_column(Float)
+    synced: Mapped[bool] = mapped_column(default=False, index=True)

@@ -9,7 +9,8 @@ memory between calls, which is why killing any process loses no state:
   PROBE) expands the DAG in the same transaction, and analysis details are merged into the job;
   a PUBLISH's success enters the publication outbox, and the complete version's (not the
   preview's) finishes the job.
-- `fail` retries with exponential back-off, then fails the job with the task's error.
+- `fail` retries with exponential back-off, then fails the job with the task's error (and
+  enters it in the failure outbox, jobs.failures).
 - The split window: a SPLIT that would open a new chunk is claimable only while fewer than
   `split_window` chunks are open (split at least once, not yet discarded), across live jobs, so
   the mezzanines on scratch disk are bounded. A chunk once admitted stays admitted: its split's
@@ -41,6 +42,7 @@ from vodstack.pipeline.jobs.dag import (
     initial_tasks,
     preview_version,
 )
+from vodstack.pipeline.jobs.failures import FailureOutbox, record_failure
 from vodstack.pipeline.jobs.models import JobRow, PublicationRow, TaskRow
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 
@@ -113,6 +115,7 @@ class JobQueue:
         self._sessions = sessions
         self._config = config
         self._clock = clock
+        self.failures = FailureOutbox(sessions)  # fed by `_after_failure` and refused uploads
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -343,6 +346,7 @@ class JobQueue:
         job.finished_at = now
         tries = f"after {task.attempts} attempts" if task.attempts > 1 else "(not retryable)"
         job.error = f"{task.name} failed {tries}: {error}"
+        record_failure(session, job.title_id, job.error, now, job.id)
         _stop_open_tasks(session, job.id, now)
 
     def live_jobs(self) -> set[int]:

@@ -35,6 +35,7 @@ from vodstack.pipeline.media.analysis import (
 from vodstack.pipeline.media.concat import concat_chunks
 from vodstack.pipeline.media.encode import (
     DEFAULT_CHUNK_S,
+    SEEK_MARGIN_S,
     SEGMENT_S,
     Chunk,
     EncodedFile,
@@ -54,6 +55,8 @@ from vodstack.pipeline.media.errors import (
     InvalidMedia,
     InvalidReason,
     MediaError,
+    corrupt_media,
+    timestamp,
 )
 from vodstack.pipeline.media.ffmpeg import (
     CancelToken,
@@ -63,6 +66,7 @@ from vodstack.pipeline.media.ffmpeg import (
     ProgressCallback,
     ffmpeg_exe,
 )
+from vodstack.pipeline.media.integrity import locate_corruption
 from vodstack.pipeline.media.ladder import (
     DEFAULT_LADDER,
     AudioRung,
@@ -89,7 +93,12 @@ from vodstack.pipeline.media.package import (
     write_manifests,
 )
 from vodstack.pipeline.media.probe import AudioInfo, ProbeLimits, SourceInfo, probe
-from vodstack.pipeline.media.quality import QualityReport, RenditionQuality, measure_quality
+from vodstack.pipeline.media.quality import (
+    QualityReport,
+    RenditionQuality,
+    measure_quality,
+    quality_unmeasured,
+)
 from vodstack.pipeline.media.rendition import (
     PackagedRendition,
     RenditionKind,
@@ -113,6 +122,7 @@ __all__ = [
     "DEFAULT_LADDER",
     "DEMO_SPECS",
     "MASTER_PLAYLIST",
+    "SEEK_MARGIN_S",
     "SEGMENT_S",
     "Analysis",
     "AssetReport",
@@ -156,6 +166,7 @@ __all__ = [
     "VideoRendition",
     "analyze",
     "concat_chunks",
+    "corrupt_media",
     "describe_rendition",
     "describe_source",
     "encode_audio",
@@ -164,6 +175,7 @@ __all__ = [
     "encode_from_mezzanine",
     "estimate_complexity",
     "ffmpeg_exe",
+    "locate_corruption",
     "make_demo_sources",
     "make_poster",
     "make_synthetic",
@@ -175,9 +187,11 @@ __all__ = [
     "plan_chunks",
     "plan_normalization",
     "probe",
+    "quality_unmeasured",
     "resolve_ladder",
     "segment_rendition",
     "split_chunk",
+    "timestamp",
     "total_frames",
     "validate_asset",
     "write_manifests",

@@ -380,7 +380,8 @@ def encode_audio(
 ) -> EncodedFile:
     """Encode the audio rendition of the whole title (cheap enough not to chunk)."""
     duration = audio_duration(norm.time_of(total_frames(info, norm)), rung)
-    args = audio_command(source, info, duration, rung, out_path)
+    # -xerror: damaged audio fails the run (media.integrity says where) instead of a glitch.
+    args = ["-xerror", *audio_command(source, info, duration, rung, out_path)]
     run = (runner or FfmpegRunner()).run(
         args, progress=progress, cancel=cancel, timeout_s=timeout_s
     )

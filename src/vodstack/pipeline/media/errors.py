@@ -31,6 +31,8 @@ class InvalidReason(StrEnum):
     ZERO_DURATION = "zero_duration"
     TOO_LONG = "too_long"
     TOO_LARGE = "too_large"
+    TOO_SMALL = "too_small"
+    CORRUPT = "corrupt"
 
 
 class InvalidMedia(MediaError):
@@ -40,6 +42,22 @@ class InvalidMedia(MediaError):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+def timestamp(seconds: float) -> str:
+    """A time position as people read it in a player: 00:01:02.3."""
+    tenths = max(0, round(seconds * 10))
+    minutes, tenth_s = divmod(tenths, 600)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}:{tenth_s // 10:02d}.{tenth_s % 10}"
+
+
+def corrupt_media(kind: str, at_s: float) -> InvalidMedia:
+    """The uploader's error for damaged data found while decoding, naming where it is."""
+    return InvalidMedia(
+        InvalidReason.CORRUPT,
+        f"corrupt {kind} data near {timestamp(at_s)}; the file is damaged, "
+        "export or copy it again and re-upload",
+    )
 
 
 class EncodeFailed(MediaError):

@@ -15,6 +15,10 @@ to write) and it carries size, rate and timestamps; `utvideo` shrank the file bu
 five decodes cost more CPU than the 1080p H.264 decode it replaces; `ffv1` is slower still.
 The price is disk: width x height x 1.5 bytes a frame (3.1 MB at 1080p, 12.4 MB at 2160p).
 
+The split is also the master's deep validation: it runs with `-xerror`, so a frame the decoder
+finds damaged fails it (media.integrity then names the time position) instead of a concealed
+glitch being published.
+
 A split may also scale (`size`): the preview pass's mezzanine is at its largest rung's size, so
 its rungs read a ninth of the bytes of a 1080p frame and scale from there. That downscale
 averages areas (`area`): for a 3:1 reduction it is the anti-aliased choice, and it cost a
@@ -74,6 +78,8 @@ def split_command(
     picture = output_filters(*size, scaler="area") if size else [f"format={_PIX_FMT}"]
     filters = [*window, *picture]
     return [
+        # Any corrupt frame fails the split: the one full decode of the master is its deep check.
+        "-xerror",
         *decoder,
         *inputs,
         "-map",

@@ -3,8 +3,11 @@
 Validation happens before any encode work and rejects, each with its own `InvalidReason` and a
 message the uploader can act on: empty files, files that are not media, media without a video
 stream, undecodable or truncated files, zero or over-limit duration, frames larger than the
-limit (8K by default). The packet scan that finds keyframes also measures where the data really
-ends, so a file whose header promises more than it holds is reported as truncated.
+limit (8K by default) or smaller than the minimum (32x32: the bundled libvmaf crashes on 16x16
+frames and below, and nothing that small is worth a ladder). The packet scan that finds
+keyframes also measures where the data really ends, so a file whose header promises more than it
+holds is reported as truncated; a last second that cannot be decoded because the data before it
+is damaged is reported as corrupt, with the time position.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 import av
 import av.error
 
-from vodstack.pipeline.media.errors import InvalidMedia, InvalidReason
+from vodstack.pipeline.media.errors import InvalidMedia, InvalidReason, corrupt_media
 
 # A file whose video data stops this much before its declared end is called truncated.
 _TRUNCATION_SLACK_S = 1.0
@@ -35,6 +38,8 @@ class ProbeLimits:
     max_duration_s: float = 4 * 3600.0
     max_width: int = 7680
     max_height: int = 4320
+    # Measured: libvmaf segfaults on frames of 16x16 and below, works from 18x18; 32 leaves room.
+    min_side: int = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +220,12 @@ def _checked_dimensions(video: Any, limits: ProbeLimits) -> tuple[int, int]:
             f"the video is {width}x{height}; the largest accepted frame is "
             f"{limits.max_width}x{limits.max_height}",
         )
+    if short_side < limits.min_side:
+        raise InvalidMedia(
+            InvalidReason.TOO_SMALL,
+            f"the video is {width}x{height}; the smallest accepted frame is "
+            f"{limits.min_side}x{limits.min_side}",
+        )
     return width, height
 
 
@@ -286,7 +297,7 @@ def _declared_duration(container: Any, video: Any) -> float | None:
 
 
 def _decode_first(path: Path, duration: float) -> Any:
-    frames = _decode_window(path, start_s=0.0, span_s=min(_EDGE_DECODE_S, duration))
+    frames, _broken_at = _decode_window(path, start_s=0.0, span_s=min(_EDGE_DECODE_S, duration))
     if not frames:
         raise InvalidMedia(
             InvalidReason.UNDECODABLE, "no frame of the video could be decoded; the file is damaged"
@@ -296,16 +307,23 @@ def _decode_first(path: Path, duration: float) -> Any:
 
 def _decode_last(path: Path, duration: float) -> None:
     start = max(0.0, duration - _EDGE_DECODE_S)
-    if not _decode_window(path, start_s=start, span_s=duration - start):
+    frames, broken_at = _decode_window(path, start_s=start, span_s=duration - start)
+    if not frames:
+        if broken_at is not None and broken_at < start:
+            # Decoding from the last keyframe broke before the last second: damage, not a cut.
+            raise corrupt_media("video", broken_at)
         raise InvalidMedia(
             InvalidReason.TRUNCATED,
             "the last second of the video cannot be decoded; the file is probably truncated",
         )
 
 
-def _decode_window(path: Path, *, start_s: float, span_s: float) -> list[Any]:
-    """Decode frames presented in [start_s, start_s + span_s]; a fresh handle per window."""
+def _decode_window(path: Path, *, start_s: float, span_s: float) -> tuple[list[Any], float | None]:
+    """Decode frames presented in [start_s, start_s + span_s]; a fresh handle per window.
+    Also returns the time of the last frame decoded before a decode error stopped it, if one did.
+    """
     frames: list[Any] = []
+    last: float | None = None
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             video = _video_stream(container)
@@ -318,14 +336,14 @@ def _decode_window(path: Path, *, start_s: float, span_s: float) -> list[Any]:
             for frame in container.decode(video):
                 if frame.pts is None:
                     continue
-                t = float((frame.pts - base) * video.time_base)
+                t = last = float((frame.pts - base) * video.time_base)
                 if t + 1e-6 >= start_s:
                     frames.append(frame)
                 if t > start_s + span_s or len(frames) >= _EDGE_DECODE_MAX_FRAMES:
                     break
     except av.error.FFmpegError:
-        return frames
-    return frames
+        return frames, last
+    return frames, None
 
 
 def _audio_info(container: Any) -> AudioInfo | None:

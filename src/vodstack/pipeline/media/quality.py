@@ -4,6 +4,9 @@ For each sampled segment, the packaged segment (init + media) is the distorted i
 source frames of the same grid range (same normalization as the encode) the reference; both are
 scaled to the top rendition's size, as VMAF is meant to be read at the viewing size. The bundled
 ffmpeg's libvmaf carries the `vmaf_v0.6.1` model built in, so no model file is needed.
+
+VMAF is a report for people, not a gate: when it fails (libvmaf has crashed on tiny frames),
+`quality.json` records a `warning` and no renditions, and the version is published anyway.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class QualityReport:
     reference_width: int
     reference_height: int
     renditions: tuple[RenditionQuality, ...]
+    warning: str | None = None  # why there are no scores (VMAF failed); None when measured
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +64,14 @@ class QualityReport:
     def write(self, path: Path) -> Path:
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
         return path
+
+
+def quality_unmeasured(reason: str, out_path: Path | None = None) -> QualityReport:
+    """The report of a version whose VMAF could not be measured: a warning, no scores."""
+    report = QualityReport(VMAF_MODEL, 0, 0, (), warning=f"VMAF was not measured: {reason}")
+    if out_path is not None:
+        report.write(out_path)
+    return report
 
 
 def sample_segments(segments: Sequence[Segment], samples: int) -> list[Segment]:

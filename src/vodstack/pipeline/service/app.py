@@ -1,4 +1,5 @@
-"""The pipeline service: the jobs/uploads API, with the worker pool running in its lifespan."""
+"""The pipeline service: the jobs/uploads API, with the worker pool running in its lifespan,
+and two owned background tasks: the catalog outbox drain and the abandoned-upload reaper."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.service.catalog_sync import sync_forever
-from vodstack.pipeline.service.routes import router
+from vodstack.pipeline.service.routes import UPLOADS_PREFIX, router
 from vodstack.pipeline.service.runtime import PipelineRuntime
+from vodstack.pipeline.service.upload_reaper import reap_forever
 from vodstack.pipeline.service.uploads import SourceCheck
 
 SERVICE = "pipeline"
@@ -46,13 +48,17 @@ def create_app(
         client = catalog or CatalogClient.of(
             settings, "pipeline", timeout=settings.upstream_timeout_s
         )
-        sync = asyncio.create_task(sync_forever(pipeline.queue, client, _CATALOG_SYNC_S))
+        tasks = [
+            asyncio.create_task(sync_forever(pipeline.queue, client, _CATALOG_SYNC_S)),
+            asyncio.create_task(reap_forever(pipeline.uploads, settings.pipeline)),
+        ]
         try:
             yield
         finally:
-            sync.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sync
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if catalog is None:
                 await client.aclose()
             await asyncio.to_thread(pipeline.close)
@@ -67,4 +73,7 @@ def create_app(
         lifespan=lifespan,
         health=healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+        # Masters stream to disk; the upload route checks them against the declared size.
+        larger_bodies={UPLOADS_PREFIX: settings.pipeline.max_upload_bytes},
     )

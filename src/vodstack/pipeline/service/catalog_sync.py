@@ -4,6 +4,9 @@ Publishing never waits on the catalog; a publication stays unsynced until the ca
 acknowledged, and this loop retries until it does (the catalog's PUT is idempotent). A job's
 preview version makes its title available first; its complete version replaces it (the outbox is
 drained in order, and never announces a preview once the title has a complete version).
+
+The failure outbox (jobs.failures) is drained the same way, after the publications: the catalog
+marks a title that was never published `failed` (viewers never see it; admins see why).
 """
 
 from __future__ import annotations
@@ -35,6 +38,22 @@ async def sync_once(queue: JobQueue, catalog: CatalogClient) -> int:
             log.info("catalog unavailable (%s); will retry publish of job %s", exc, entry.job_id)
             return done
         await run_in_threadpool(queue.mark_synced, entry.id)
+        done += 1
+    return done + await _sync_failures(queue, catalog)
+
+
+async def _sync_failures(queue: JobQueue, catalog: CatalogClient) -> int:
+    done = 0
+    for failure in await run_in_threadpool(queue.failures.unsynced):
+        try:
+            # The catalog ignores this for a title already published (it keeps playing).
+            await catalog.set_availability(failure.title_id, Availability.FAILED)
+        except UpstreamError as exc:
+            log.warning("catalog refused to flag title %s: %s", failure.title_id, exc)
+        except ServiceUnavailable as exc:
+            log.info("catalog unavailable (%s); will flag title %s later", exc, failure.title_id)
+            return done
+        await run_in_threadpool(queue.failures.mark_synced, failure.id)
         done += 1
     return done
 

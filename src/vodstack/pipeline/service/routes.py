@@ -15,6 +15,7 @@ from vodstack.contracts.pipeline import (
     JobCreate,
     JobDetail,
     JobSummary,
+    TitleFailure,
     UploadCreate,
     UploadStatus,
 )
@@ -26,6 +27,7 @@ from vodstack.pipeline.service.uploads import Uploads
 from vodstack.pipeline.storage import InvalidKeyError, validate_key, work_prefix
 
 router = APIRouter(prefix="/v1")
+UPLOADS_PREFIX = "/v1/uploads/"  # the PATCH bodies: masters, streamed to disk
 _WRITE_BUFFER = 1024 * 1024
 
 
@@ -75,6 +77,19 @@ def cancel_job(job_id: int, pipeline: Runtime) -> JobDetail:
         raise Conflict(f"Job {job_id} has already finished.", code="job_finished") from exc
     pipeline.store.delete_prefix(work_prefix(job_id))
     return _detail(pipeline, job_id)
+
+
+@router.get("/titles/{title_id}/failure")
+def get_title_failure(title_id: int, pipeline: Runtime) -> TitleFailure:
+    failure = pipeline.queue.failures.latest(title_id)
+    if failure is None:
+        raise NotFound(f"Title {title_id} has no failed upload or job.", code="no_failure")
+    return TitleFailure(
+        title_id=failure.title_id,
+        job_id=failure.job_id,
+        reason=failure.reason,
+        failed_at=failure.failed_at,
+    )
 
 
 def _offset_headers(response: Response, status: UploadStatus) -> None:

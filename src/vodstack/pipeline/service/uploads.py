@@ -5,7 +5,10 @@ what the client declared and what became of it. A PATCH appends from `Upload-Off
 start exactly where the file ends (else 409 and the client asks HEAD where to resume); a dropped
 connection keeps every byte that arrived. The PATCH that completes the file validates it (the
 media layer's probe) and either rejects it with the probe's message, or moves it into the object
-store as a master and creates the job. A rejected upload never produces a job or an asset.
+store as a master and creates the job. A rejected upload never produces a job or an asset; it
+enters the failure outbox (jobs.failures) so its title is flagged for the admins. An upload
+that receives nothing for `pipeline.upload_ttl_s` is abandoned: `reap_abandoned` (run
+periodically by the service, service.upload_reaper) deletes its part file and expires it.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from sqlalchemy import Enum as SqlEnum
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Float, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from vodstack.contracts.pipeline import UploadCreate, UploadState, UploadStatus
 from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from vodstack.pipeline.jobs.failures import record_failure
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.storage import ObjectStore, master_key
 
@@ -88,11 +92,11 @@ class Uploads:
 
     def create(self, body: UploadCreate) -> UploadStatus:
         if body.size > self._max_bytes:
-            raise PayloadTooLarge(
-                f"The file is {body.size} bytes; the limit is {self._max_bytes} bytes.",
-                code="upload_too_large",
-            )
+            message = f"The file is {body.size} bytes; the limit is {self._max_bytes} bytes."
+            self._refused(body, message)
+            raise PayloadTooLarge(message, code="upload_too_large")
         if body.size == 0:
+            self._refused(body, "the file is empty (0 bytes).")
             raise Invalid(f"{body.filename}: the file is empty (0 bytes).", code="invalid_media")
         upload_id = secrets.token_hex(12)
         self.part_path(upload_id).touch()
@@ -107,6 +111,11 @@ class Uploads:
         with self._sessions.begin() as session:
             session.add(row)
         return self._status(row)
+
+    def _refused(self, body: UploadCreate, problem: str) -> None:
+        with self._sessions.begin() as session:
+            reason = f"upload {body.filename} refused: {problem}"
+            record_failure(session, body.title_id, reason, time.time())
 
     def status(self, upload_id: str) -> UploadStatus:
         with self._sessions() as session:
@@ -152,9 +161,43 @@ class Uploads:
             row.error = problem
             row.job_id = job_id
             status = self._status(row)
+            if problem is not None:
+                # The title was made for this upload: the catalog flags it for the admins.
+                reason = f"upload {current.filename} refused: {problem}"
+                record_failure(session, current.title_id, reason, time.time())
         if problem is not None:
             raise Invalid(f"{current.filename}: {problem}", code="invalid_media")
         return status
+
+    def reap_abandoned(self, ttl_s: float, now: float | None = None) -> list[str]:
+        """Expire uploads that received nothing for `ttl_s` and delete their bytes (also part
+        files no row knows of); returns the expired upload ids."""
+        now = time.time() if now is None else now
+        expired: list[str] = []
+        with self._sessions.begin() as session:
+            receiving = session.scalars(
+                select(UploadRow).where(UploadRow.state == UploadState.RECEIVING)
+            ).all()
+            for row in receiving:
+                if now - self._last_activity(row) < ttl_s:
+                    continue
+                self.part_path(row.id).unlink(missing_ok=True)
+                row.state = UploadState.EXPIRED
+                row.error = f"abandoned: no data received for {ttl_s / 3600:g} h"
+                reason = f"upload {row.filename} {row.error}"
+                record_failure(session, row.title_id, reason, now)
+                expired.append(row.id)
+            known = {row.id for row in receiving}
+        for part in self._folder.glob("*.part"):
+            if part.stem not in known and now - part.stat().st_mtime >= ttl_s:
+                part.unlink(missing_ok=True)  # a crash between the file and its row
+        return expired
+
+    def _last_activity(self, row: UploadRow) -> float:
+        try:
+            return max(row.created_at, self.part_path(row.id).stat().st_mtime)
+        except FileNotFoundError:
+            return row.created_at
 
     def _row(self, session: Session, upload_id: str) -> UploadRow:
         row = session.get(UploadRow, upload_id)

@@ -63,4 +63,5 @@ def create_app(
         lifespan=lifespan,
         health=database.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
     )

@@ -36,6 +36,9 @@ Service = Annotated[CatalogService, Depends(catalog_service)]
 # Bounded so a huge id is a 404 or 422, never an integer overflow in the database driver.
 TitleId = Annotated[int, Path(ge=1, le=2**62)]
 Viewer = Annotated[Maturity, Query(description="The viewer's maturity level.")]
+Unpublished = Annotated[
+    bool, Query(description="Include titles never published (processing or failed): admins.")
+]
 
 
 @router.get("/titles", response_model=TitlePage)
@@ -47,16 +50,19 @@ def list_titles(
     sort: TitleSort = TitleSort.NEW,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    unpublished: Unpublished = False,
 ) -> Response:
-    query = TitleQuery(maturity, genre, kind, sort, limit, offset)
+    query = TitleQuery(maturity, genre, kind, sort, limit, offset, unpublished)
     page = service.list_titles(query)
     # The hot path of the listing benchmark: serialize once, skip FastAPI's re-validation.
     return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/titles/{title_id}")
-def get_title(service: Service, title_id: TitleId, maturity: Viewer) -> Title:
-    return service.get_title(title_id, maturity)
+def get_title(
+    service: Service, title_id: TitleId, maturity: Viewer, unpublished: Unpublished = False
+) -> Title:
+    return service.get_title(title_id, maturity, unpublished=unpublished)
 
 
 @router.get("/search")
@@ -65,13 +71,14 @@ def search(
     maturity: Viewer,
     q: Annotated[SearchQuery, Query()] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+    unpublished: Unpublished = False,
 ) -> SearchResults:
-    return service.search(q, maturity, limit)
+    return service.search(q, maturity, limit, unpublished=unpublished)
 
 
 @router.get("/genres")
-def genres(service: Service, maturity: Viewer) -> list[Genre]:
-    return service.genres(maturity)
+def genres(service: Service, maturity: Viewer, unpublished: Unpublished = False) -> list[Genre]:
+    return service.genres(maturity, unpublished=unpublished)
 
 
 @router.get(

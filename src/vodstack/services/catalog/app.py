@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         health=service.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
     )
     app.state.catalog = service
     app.state.engine = engine

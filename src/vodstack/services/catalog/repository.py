@@ -26,6 +26,7 @@ class TitleFilter:
     max_maturity_rank: int
     genre_slug: str | None = None
     kind: TitleKind | None = None
+    published_only: bool = True  # viewers never see a title before its first publish
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,19 @@ class _Listing:
     page: Executable
 
 
+_PUBLISHED = TitleRow.availability == Availability.AVAILABLE
+
+
 @functools.cache
-def _listing(sort: TitleSort, by_kind: bool, by_genre: bool) -> _Listing:
+def _listing(sort: TitleSort, by_kind: bool, by_genre: bool, published: bool) -> _Listing:
     """The listing's statements, built once per shape with bound parameters.
 
     Building SQLAlchemy statements costs more than running them on a small SQLite table, so
     the hot path reuses these (a dozen shapes at most) and only binds values.
     """
     conditions: list[ColumnElement[bool]] = [TitleRow.maturity_rank <= bindparam("rank")]
+    if published:
+        conditions.append(_PUBLISHED)
     if by_kind:
         conditions.append(TitleRow.kind == bindparam("kind", type_=TitleRow.kind.type))
     if by_genre:
@@ -133,7 +139,9 @@ def page(
     """One page of summaries and the total number of titles matching `where`."""
     # Core execution on the session's connection: these rows are never ORM objects, so the
     # ORM layer would only add overhead.
-    statements = _listing(sort, where.kind is not None, where.genre_slug is not None)
+    statements = _listing(
+        sort, where.kind is not None, where.genre_slug is not None, where.published_only
+    )
     params = {
         "rank": where.max_maturity_rank,
         "kind": where.kind,
@@ -148,11 +156,17 @@ def page(
     return [_summary(row, genres.get(row[0], [])) for row in rows], total
 
 
-def summaries(session: Session, title_ids: Sequence[int]) -> list[SummaryRecord]:
-    """Summaries of `title_ids`, in that order, skipping ids that no longer exist."""
+def summaries(
+    session: Session, title_ids: Sequence[int], *, published_only: bool = False
+) -> list[SummaryRecord]:
+    """Summaries of `title_ids`, in that order, skipping ids that no longer exist (and, with
+    `published_only`, titles never published)."""
     if not title_ids:
         return []
-    rows = session.execute(select(*_SUMMARY_COLUMNS).where(TitleRow.id.in_(title_ids))).all()
+    statement = select(*_SUMMARY_COLUMNS).where(TitleRow.id.in_(title_ids))
+    if published_only:
+        statement = statement.where(_PUBLISHED)
+    rows = session.execute(statement).all()
     by_id = {row[0]: row for row in rows}
     genres = genre_names(session, list(by_id))
     return [_summary(by_id[i], genres.get(i, [])) for i in title_ids if i in by_id]
@@ -170,17 +184,28 @@ def count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(TitleRow)).scalar_one())
 
 
+def unpublished_count(session: Session) -> int:
+    """Titles never published (few: the ones being encoded or failed)."""
+    statement = select(func.count()).select_from(TitleRow).where(~_PUBLISHED)
+    return int(session.execute(statement).scalar_one())
+
+
 def all_titles(session: Session) -> Iterator[TitleRow]:
     yield from session.scalars(select(TitleRow).order_by(TitleRow.id))
 
 
-def genre_counts(session: Session, max_maturity_rank: int) -> list[tuple[str, str, int]]:
+def genre_counts(
+    session: Session, max_maturity_rank: int, *, published_only: bool = True
+) -> list[tuple[str, str, int]]:
     """(slug, name, visible titles) of every genre with at least one title visible at the level."""
+    visible = [TitleRow.maturity_rank <= max_maturity_rank]
+    if published_only:
+        visible.append(_PUBLISHED)
     rows = session.execute(
         select(GenreRow.slug, GenreRow.name, func.count(TitleRow.id))
         .join(TitleGenreRow, TitleGenreRow.genre_id == GenreRow.id)
         .join(TitleRow, TitleRow.id == TitleGenreRow.title_id)
-        .where(TitleRow.maturity_rank <= max_maturity_rank)
+        .where(*visible)
         .group_by(GenreRow.id)
         .order_by(GenreRow.name.collate("NOCASE"))
     )

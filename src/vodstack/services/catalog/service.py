@@ -1,5 +1,9 @@
 """The catalog's logic: what a viewer at a maturity level may see, and how titles change.
 
+A title is shown to viewers only once a version of it is published (AVAILABLE); before that,
+and when its upload or job failed (FAILED), only admins see it (`unpublished`). A failure never
+demotes a title that is already published: it keeps playing its last good version.
+
 Every write touches the tables and the search index in one transaction, so search can never
 show a title that is gone or miss one that exists. Errors are raised from `core.errors`.
 """
@@ -49,6 +53,7 @@ class TitleQuery:
     sort: TitleSort = TitleSort.NEW
     limit: int = 20
     offset: int = 0
+    unpublished: bool = False  # admins: include titles never published
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class CatalogService:
             max_maturity_rank=query.maturity.rank,
             genre_slug=genre_slug(query.genre) if query.genre else None,
             kind=query.kind,
+            published_only=not query.unpublished,
         )
         with self._sessions() as session:
             records, total = repository.page(session, where, query.sort, query.limit, query.offset)
@@ -124,23 +130,32 @@ class CatalogService:
             offset=query.offset,
         )
 
-    def get_title(self, title_id: int, maturity: Maturity) -> Title:
+    def get_title(self, title_id: int, maturity: Maturity, *, unpublished: bool = False) -> Title:
         with self._sessions() as session:
             row = repository.get(session, title_id)
-            if row is None or not maturity.allows(maturity_of_rank(row.maturity_rank)):
-                # Above the viewer's level the title does not exist for them: same 404.
+            if (
+                row is None
+                or not maturity.allows(maturity_of_rank(row.maturity_rank))
+                or (row.availability is not Availability.AVAILABLE and not unpublished)
+            ):
+                # Above the viewer's level, or not published yet, the title does not exist for
+                # them: same 404.
                 raise _not_found(title_id)
             return title_view(row)
 
-    def search(self, text: str, maturity: Maturity, limit: int) -> SearchResults:
+    def search(
+        self, text: str, maturity: Maturity, limit: int, *, unpublished: bool = False
+    ) -> SearchResults:
         with self._sessions() as session:
-            ids = self._index.search(session, text, maturity.rank, limit)
-            records = repository.summaries(session, ids)
-        return SearchResults(query=text, items=[summary_view(r) for r in records])
+            # The index knows nothing of publishing: ask for as many more as could be hidden.
+            hidden = 0 if unpublished else repository.unpublished_count(session)
+            ids = self._index.search(session, text, maturity.rank, limit + hidden)
+            records = repository.summaries(session, ids, published_only=not unpublished)
+        return SearchResults(query=text, items=[summary_view(r) for r in records[:limit]])
 
-    def genres(self, maturity: Maturity) -> list[Genre]:
+    def genres(self, maturity: Maturity, *, unpublished: bool = False) -> list[Genre]:
         with self._sessions() as session:
-            counts = repository.genre_counts(session, maturity.rank)
+            counts = repository.genre_counts(session, maturity.rank, published_only=not unpublished)
         return [Genre(slug=slug, name=name, count=n) for slug, name, n in counts]
 
     def poster(self, title_id: int) -> Poster:
@@ -214,6 +229,8 @@ class CatalogService:
     def set_availability(self, title_id: int, change: AvailabilityChange) -> Title:
         with self._sessions.begin() as session:
             row = self._existing(session, title_id)
+            if change.availability is Availability.FAILED and row.asset_version is not None:
+                return title_view(row)  # a failed re-upload keeps the published version playing
             row.availability = change.availability
             row.asset_version = change.asset_version
             row.updated_at = utcnow()

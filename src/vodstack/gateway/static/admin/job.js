@@ -33,6 +33,9 @@ async function showQuality(jobId) {
     el("td", { class: "vmaf" }, [r.vmaf_mean.toFixed(1)]), el("td", {}, [r.vmaf_min.toFixed(1)]),
   ]));
   $("job-quality").tBodies[0].replaceChildren(...rows);
+  // VMAF failed: the version was published without scores, and the report says why.
+  $("job-quality-warning").textContent = report.warning || "";
+  $("job-quality-warning").hidden = !report.warning;
   $("job-quality-box").hidden = false;
 }
 
