@@ -114,6 +114,18 @@ class PlaybackSettings(BaseModel):
     token_ttl_s: int = Field(6 * 3600, gt=0)
 
 
+class SupervisorSettings(BaseModel):
+    """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
+    deadlocked) and replaces it; a process that exits is restarted anyway."""
+
+    liveness_interval_s: float = Field(2.0, gt=0)  # between two /healthz probes
+    liveness_timeout_s: float = Field(2.0, gt=0)  # a probe slower than this failed
+    # Consecutive failed probes before the process is killed (SIGKILL) and started again.
+    liveness_failures: int = Field(3, ge=1)
+    # A (re)started process that has not answered /healthz by then is replaced too.
+    start_timeout_s: float = Field(60.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VODSTACK_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -141,6 +153,7 @@ class Settings(BaseSettings):
     cdn: CdnSettings = Field(default_factory=CdnSettings)
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()
+    supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
 
     @model_validator(mode="after")
     def _absolute_data_dir(self) -> Settings:
