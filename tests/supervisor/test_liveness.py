@@ -23,7 +23,7 @@ POLICY = SupervisorSettings(
 def _healthy_at(now: float) -> Liveness:
     liveness = Liveness(POLICY)
     liveness.restarted(now)
-    assert liveness.observe(True, now + 1) is Verdict.HEALTHY
+    assert liveness.observe(True, now + 1) is Verdict.ALIVE
     return liveness
 
 
@@ -49,7 +49,7 @@ def test_a_starting_process_gets_its_start_time_not_the_failure_threshold() -> N
     for now in (101.0, 103.0, 105.0, 107.0, 119.0):
         assert liveness.observe(False, now) is Verdict.STARTING
     assert liveness.observe(False, 121.0) is Verdict.REPLACE
-    assert "not healthy 20 s after start" in liveness.reason()
+    assert "no answer 20 s after start" in liveness.reason()
 
 
 def test_probes_are_spaced_by_the_interval() -> None:
@@ -58,7 +58,7 @@ def test_probes_are_spaced_by_the_interval() -> None:
     assert liveness.due(3.0)
     liveness.restarted(50.0)
     assert liveness.due(50.0), "a new process is probed at once"
-    assert liveness.failures == 0 and not liveness.seen_healthy
+    assert liveness.failures == 0 and not liveness.seen_alive
 
 
 def _process(tmp_path: Path) -> ManagedProcess:
@@ -88,3 +88,11 @@ def test_restart_backoff_doubles_then_caps_then_resets_after_stable_running(
     assert not proc.due_for_restart(now + STABLE_AFTER_S + 1)
     assert proc.due_for_restart(now + STABLE_AFTER_S + 1 + BACKOFF_START_S)
     assert proc.last_restart == "frozen"
+
+
+def test_a_process_that_answers_is_never_replaced_even_if_unhealthy() -> None:
+    # A 503 from /healthz (its database is down) is an answer: a new process would not help.
+    liveness = Liveness(POLICY)
+    liveness.restarted(0.0)
+    for now in range(1, 500, 2):
+        assert liveness.observe(True, float(now)) is Verdict.ALIVE

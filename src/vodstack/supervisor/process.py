@@ -39,6 +39,14 @@ class ProcessState(StrEnum):
     STOPPED = "stopped"
 
 
+class Probe(StrEnum):
+    """One /healthz probe: answered 200, answered something else, or no answer in time."""
+
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    SILENT = "silent"
+
+
 @dataclass
 class ManagedProcess:
     spec: ServiceSpec
@@ -107,14 +115,17 @@ class ManagedProcess:
             return None
         return self._popen.poll()
 
-    async def healthy(self, client: httpx.AsyncClient) -> bool:
+    async def probe(self, client: httpx.AsyncClient) -> Probe:
         try:
             response = await client.get(
                 f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s
             )
         except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+            return Probe.SILENT
+        return Probe.HEALTHY if response.status_code == 200 else Probe.UNHEALTHY
+
+    async def healthy(self, client: httpx.AsyncClient) -> bool:
+        return await self.probe(client) is Probe.HEALTHY
 
     def schedule_restart(self, now: float, reason: str) -> None:
         self.last_exit = self.exited()

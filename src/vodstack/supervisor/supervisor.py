@@ -25,7 +25,7 @@ import httpx
 from vodstack.config import Settings
 from vodstack.core.processes import ProcessLedger
 from vodstack.supervisor.liveness import Verdict
-from vodstack.supervisor.process import ManagedProcess, ProcessState
+from vodstack.supervisor.process import ManagedProcess, Probe, ProcessState
 from vodstack.supervisor.registry import ServiceSpec
 from vodstack.supervisor.status import PlatformStatus, ServiceStatus, run_dir, write_status
 
@@ -35,11 +35,6 @@ ReadyHook = Callable[[Settings], Awaitable[None]]
 Reporter = Callable[[str], None]
 
 POLL_S = 0.25
-_VERDICT_STATE = {
-    Verdict.STARTING: ProcessState.STARTING,
-    Verdict.HEALTHY: ProcessState.HEALTHY,
-    Verdict.FAILING: ProcessState.UNHEALTHY,
-}
 
 
 class StartupFailed(RuntimeError):
@@ -176,16 +171,20 @@ class Supervisor:
         watched = (ProcessState.STARTING, ProcessState.HEALTHY, ProcessState.UNHEALTHY)
         now = time.monotonic()
         due = [p for p in self.processes if p.state in watched and p.liveness.due(now)]
-        results = await asyncio.gather(*(proc.healthy(client) for proc in due))
+        results = await asyncio.gather(*(proc.probe(client) for proc in due))
         now = time.monotonic()
-        for proc, ok in zip(due, results, strict=True):
+        for proc, probe in zip(due, results, strict=True):
             if proc.exited() is not None or self._stop.is_set():
                 continue  # an exit is _tend's business; a stopping platform replaces nothing
-            verdict = proc.liveness.observe(ok, now)
+            verdict = proc.liveness.observe(probe is not Probe.SILENT, now)
             if verdict is Verdict.REPLACE:
                 self._replace(proc, now)
+            elif verdict is Verdict.STARTING:
+                proc.state = ProcessState.STARTING
+            elif probe is Probe.HEALTHY:
+                proc.state = ProcessState.HEALTHY
             else:
-                proc.state = _VERDICT_STATE[verdict]
+                proc.state = ProcessState.UNHEALTHY
 
     def _replace(self, proc: ManagedProcess, now: float) -> None:
         reason = proc.liveness.reason()
