@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,33 @@ def test_kill_9_of_the_supervisor_leaves_no_process_behind(tmp_path: Path) -> No
             platform.process.send_signal(signal.SIGKILL)
             platform.process.wait()
             _wait(lambda: not [i for i in started if i.running()], timeout=30)
+
+
+def test_a_new_supervisor_sweeps_services_a_dead_one_left(tmp_path: Path) -> None:
+    # Where no parent-death signal exists, a killed supervisor's services would live on; the
+    # record it keeps lets the next `vodstack up` on the same data find and kill them.
+    data_dir = tmp_path / "data"
+    dead_owner = subprocess.Popen(["sleep", "300"])
+    stale = subprocess.Popen(["sleep", "300"], start_new_session=True)  # a leftover service
+    try:
+        owner_id, stale_id = ProcessIdentity.of(dead_owner.pid), ProcessIdentity.of(stale.pid)
+        assert owner_id is not None and stale_id is not None
+        dead_owner.kill()
+        dead_owner.wait()
+        record = {"owner": asdict(owner_id), "children": [asdict(stale_id)]}
+        ledger = data_dir / "run" / "services"
+        ledger.mkdir(parents=True)
+        (ledger / f"{owner_id.pid}-{owner_id.started}.json").write_text(json.dumps(record))
+        with running_platform(data_dir) as platform:
+            assert stale.wait(timeout=30) == -signal.SIGKILL
+            assert "killed 1 processes left by a previous run" in platform.log_path.read_text()
+            assert len(list(ledger.glob("*.json"))) == 1, "only the running supervisor's record"
+        assert not list(ledger.glob("*.json")), "a clean stop leaves no record"
+    finally:
+        for process in (dead_owner, stale):
+            if process.poll() is None:
+                process.kill()
+            process.wait()
 
 
 def test_kill_9_of_the_pipeline_leaves_no_worker_behind(platform: RunningPlatform) -> None:
