@@ -79,6 +79,15 @@ def test_kill_9_of_the_pool_leaves_no_worker_and_no_ffmpeg(
     wait_for(lambda: not [i for i in started if i.running()], timeout_s=30)
 
 
+def test_kill_9_of_a_worker_takes_its_ffmpeg_along(controller: subprocess.Popen[str]) -> None:
+    wait_for(lambda: len(_ffmpegs(_identities(descendants_of(controller.pid)))) == 2)
+    ffmpeg = _ffmpegs(_identities(descendants_of(controller.pid)))[0]
+    worker = ProcessIdentity.of(int(Path(f"/proc/{ffmpeg.pid}/stat").read_text().split()[3]))
+    assert worker is not None and "spawn_main" in worker.cmdline
+    os.kill(worker.pid, signal.SIGKILL)
+    wait_for(lambda: not ffmpeg.running(), timeout_s=30)
+
+
 def _dead_identity() -> ProcessIdentity:
     """The identity of a process that existed and is gone (a pool that was killed)."""
     process = subprocess.Popen(["sleep", "30"])
