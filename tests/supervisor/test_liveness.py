@@ -52,6 +52,13 @@ def test_a_starting_process_gets_its_start_time_not_the_failure_threshold() -> N
     assert "no answer 20 s after start" in liveness.reason()
 
 
+def test_a_timed_out_probe_does_not_delay_the_next_one_by_a_whole_interval() -> None:
+    liveness = _healthy_at(0.0)
+    # Sent at 3 s, given up at 5 s (the timeout): the next one is due at 5 s, not 7 s.
+    assert liveness.observe(False, 5.0, sent_at=3.0) is Verdict.FAILING
+    assert liveness.due(5.0)
+
+
 def test_probes_are_spaced_by_the_interval() -> None:
     liveness = _healthy_at(0.0)
     assert not liveness.due(2.5)

@@ -44,9 +44,11 @@ class Liveness:
     def due(self, now: float) -> bool:
         return now >= self.next_probe_at
 
-    def observe(self, answered: bool, now: float) -> Verdict:
-        """Record whether a probe got an answer in time, and say what the process is now."""
-        self.next_probe_at = now + self.policy.liveness_interval_s
+    def observe(self, answered: bool, now: float, sent_at: float | None = None) -> Verdict:
+        """Record whether a probe (sent at `sent_at`) got an answer in time; say what the
+        process is now. Probes are spaced from when they were sent, so a probe that timed out
+        does not also wait a full interval before the next one."""
+        self.next_probe_at = (now if sent_at is None else sent_at) + self.policy.liveness_interval_s
         if answered:
             self.failures = 0
             self.seen_alive = True

@@ -172,11 +172,11 @@ class Supervisor:
         now = time.monotonic()
         due = [p for p in self.processes if p.state in watched and p.liveness.due(now)]
         results = await asyncio.gather(*(proc.probe(client) for proc in due))
-        now = time.monotonic()
+        sent, now = now, time.monotonic()
         for proc, probe in zip(due, results, strict=True):
             if proc.exited() is not None or self._stop.is_set():
                 continue  # an exit is _tend's business; a stopping platform replaces nothing
-            verdict = proc.liveness.observe(probe is not Probe.SILENT, now)
+            verdict = proc.liveness.observe(probe is not Probe.SILENT, now, sent)
             if verdict is Verdict.REPLACE:
                 self._replace(proc, now)
             elif verdict is Verdict.STARTING:
