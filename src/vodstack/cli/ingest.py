@@ -3,7 +3,8 @@
 Two modes, chosen by whether the platform runs:
 - platform up: the title is created in the catalog (`--title`), the file goes to the pipeline
   service through the resumable upload protocol (a dropped connection resumes from the server's
-  offset), and `--wait` follows the job live;
+  offset), and `--wait` follows the job live, riding out a restart of the pipeline service
+  (cli.jobs.follow_job: the job resumes by itself, so the wait only has to keep asking);
 - platform down: the file goes straight into the object store, the job into the pipeline
   database, and worker processes run here until the job ends (`--title-id` is then required,
   the catalog being down). The pipeline service tells the catalog once the platform starts.
@@ -110,9 +111,7 @@ async def _until_catalog_shows(settings: Settings, job: JobDetail, timeout_s: fl
     catalog = CatalogClient.of(settings, "cli", timeout=settings.upstream_timeout_s)
     deadline = time.monotonic() + timeout_s
     try:
-        while (
-            await catalog.title(job.title_id, Maturity.ADULT, unpublished=True)
-        ).asset_version != job.asset_version:
+        while await _catalog_version(catalog, job.title_id) != job.asset_version:
             if time.monotonic() > deadline:
                 raise IngestError(
                     f"job {job.id} published {job.asset_version}, but the catalog has not "
@@ -141,6 +140,14 @@ async def ingest_offline(settings: Settings, path: Path, title_id: int) -> int:
         await feed.aclose()
         await asyncio.to_thread(pool.stop)
     return job_id
+
+
+async def _catalog_version(catalog: CatalogClient, title_id: int) -> str | None:
+    """The title's asset version; None while the catalog is down (it may be restarting)."""
+    try:
+        return (await catalog.title(title_id, Maturity.ADULT, unpublished=True)).asset_version
+    except ServiceUnavailable:
+        return None
 
 
 def _report(job: JobDetail) -> None:

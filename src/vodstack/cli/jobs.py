@@ -25,8 +25,9 @@ from rich.text import Text
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.config.settings import Settings, load_settings
 from vodstack.contracts.pipeline import JobDetail, JobState, JobSummary
+from vodstack.core.backoff import Backoff, aretry
 from vodstack.core.context import configure_logging
-from vodstack.core.errors import UpstreamError
+from vodstack.core.errors import ServiceUnavailable, UpstreamError
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.models import Base
@@ -183,15 +184,48 @@ async def _snapshot(feed: JobFeed, limit: int) -> Table:
     return jobs_table(summaries, details)
 
 
-async def follow_job(feed: JobFeed, job_id: int, interval_s: float = 0.5) -> JobDetail:
+# Following a job rides out a pipeline restart (the job resumes on its own): the service is
+# asked again with backoff for this long before `--wait` gives up. A restart takes seconds; a
+# crash loop waits up to 30 s between starts.
+PIPELINE_OUTAGE = Backoff(first_s=0.5, max_s=5.0, budget_s=180.0)
+
+
+async def follow_job(
+    feed: JobFeed, job_id: int, interval_s: float = 0.5, *, outage: Backoff = PIPELINE_OUTAGE
+) -> JobDetail:
     """Show one job live until it finishes; returns its final state."""
-    job = await feed.detail(job_id)
+    job = await _detail(feed, job_id, outage)
     with Live(job_view(job), console=console, refresh_per_second=4) as live:
         while not job.state.terminal:
             await asyncio.sleep(interval_s)
-            job = await feed.detail(job_id)
+            job = await _detail(feed, job_id, outage)
             live.update(job_view(job))
     return job
+
+
+async def _detail(feed: JobFeed, job_id: int, outage: Backoff) -> JobDetail:
+    """The job's state, retried while the pipeline service is unreachable or restarting."""
+    notes: list[str] = []
+
+    def note(exc: Exception, delay: float) -> None:
+        if not notes:
+            console.print(f"[yellow]pipeline restarting, retrying…[/] ({exc})")
+        notes.append(f"{delay:.1f}")
+
+    try:
+        return await aretry(
+            lambda: feed.detail(job_id),
+            lambda exc: isinstance(exc, ServiceUnavailable),
+            outage,
+            on_retry=note,
+        )
+    except ServiceUnavailable as exc:
+        if not notes:
+            raise
+        raise ServiceUnavailable(
+            f"The pipeline service has not answered for {outage.budget_s:g} s ({exc}). "
+            f"Job {job_id} carries on once it is back: `vodstack jobs show {job_id} --watch`."
+        ) from exc
 
 
 # -- commands -------------------------------------------------------------------------------

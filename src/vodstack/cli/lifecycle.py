@@ -83,7 +83,7 @@ def status(
     config: Path | None = ConfigFile,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Show each service's state, pid, port, restarts and live health."""
+    """Show each service's state, pid, port, restarts (and why the last one) and live health."""
     settings = _build_settings(data_dir, config, None)
     current = read_status(settings)
     if current is None or not pid_alive(current.supervisor_pid):
@@ -97,7 +97,18 @@ def status(
         console.print_json(data=data)
         return
     table = Table(title=f"vodstack at {current.gateway_url}")
-    for column in ("service", "state", "live", "pid", "port", "restarts", "uptime", "log"):
+    columns = (
+        "service",
+        "state",
+        "live",
+        "pid",
+        "port",
+        "restarts",
+        "last restart",
+        "uptime",
+        "log",
+    )
+    for column in columns:
         table.add_column(column)
     for svc, ok in zip(current.services, live, strict=True):
         table.add_row(
@@ -107,6 +118,7 @@ def status(
             str(svc.pid or "-"),
             str(svc.port),
             str(svc.restarts),
+            svc.last_restart or "-",
             f"{svc.uptime_s:.0f}s",
             svc.log,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import typer
 from rich.console import Console
 
@@ -87,7 +88,7 @@ def play(
             session.log_in(email, password)
             session.choose_profile(profile)
             report = _play(session, title, options)
-        except (GatewayError, PlaybackFailed, PlaylistError) as exc:
+        except (GatewayError, PlaybackFailed, PlaylistError, httpx.HTTPError) as exc:
             errors.print(f"[red]playback failed:[/red] {exc}")
             raise typer.Exit(1) from exc
     if as_json:

@@ -157,6 +157,18 @@ class PlaybackSettings(BaseModel):
     sweep_s: float = Field(1.0, gt=0)
 
 
+class SupervisorSettings(BaseModel):
+    """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
+    deadlocked) and replaces it; a process that exits is restarted anyway."""
+
+    liveness_interval_s: float = Field(2.0, gt=0)  # between two /healthz probes
+    liveness_timeout_s: float = Field(2.0, gt=0)  # a probe slower than this failed
+    # Consecutive failed probes before the process is killed (SIGKILL) and started again.
+    liveness_failures: int = Field(3, ge=1)
+    # A (re)started process that has not answered /healthz by then is replaced too.
+    start_timeout_s: float = Field(60.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VODSTACK_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -190,6 +202,7 @@ class Settings(BaseSettings):
     cdn: CdnSettings = Field(default_factory=CdnSettings)
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()
+    supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

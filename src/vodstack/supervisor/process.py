@@ -1,4 +1,9 @@
-"""One supervised service process: spawn, health-check, restart with backoff, stop with drain."""
+"""One supervised service process: spawn, health-check, restart with backoff, stop with drain.
+
+A service dies with the supervisor even when the supervisor is killed with SIGKILL: it is
+spawned with the parent-death signal armed (core.processes), from the supervisor's event-loop
+thread, which lives as long as the supervisor process does.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from pathlib import Path
 
 import httpx
 
+from vodstack.config.settings import SupervisorSettings
+from vodstack.core.processes import child_dies_with_us
+from vodstack.supervisor.liveness import Liveness
 from vodstack.supervisor.registry import ServiceSpec
 
 BACKOFF_START_S = 0.5
@@ -31,6 +39,14 @@ class ProcessState(StrEnum):
     STOPPED = "stopped"
 
 
+class Probe(StrEnum):
+    """One /healthz probe: answered 200, answered something else, or no answer in time."""
+
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    SILENT = "silent"
+
+
 @dataclass
 class ManagedProcess:
     spec: ServiceSpec
@@ -41,9 +57,15 @@ class ManagedProcess:
     restarts: int = 0
     started_at: float = 0.0
     last_exit: int | None = None
+    last_restart: str | None = None  # why the process was last restarted, for `status`
+    policy: SupervisorSettings = field(default_factory=SupervisorSettings)
+    liveness: Liveness = field(init=False)
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _backoff: float = BACKOFF_START_S
     _restart_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.liveness = Liveness(self.policy)
 
     @property
     def name(self) -> str:
@@ -81,9 +103,11 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=child_dies_with_us(),
             )
         self.state = ProcessState.STARTING
         self.started_at = time.monotonic()
+        self.liveness.restarted(self.started_at)
 
     def exited(self) -> int | None:
         """The exit code if the process has ended, else None."""
@@ -91,15 +115,21 @@ class ManagedProcess:
             return None
         return self._popen.poll()
 
-    async def healthy(self, client: httpx.AsyncClient) -> bool:
+    async def probe(self, client: httpx.AsyncClient) -> Probe:
         try:
-            response = await client.get(f"{self.url}/healthz", timeout=1.0)
+            response = await client.get(
+                f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s
+            )
         except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+            return Probe.SILENT
+        return Probe.HEALTHY if response.status_code == 200 else Probe.UNHEALTHY
 
-    def schedule_restart(self, now: float) -> None:
+    async def healthy(self, client: httpx.AsyncClient) -> bool:
+        return await self.probe(client) is Probe.HEALTHY
+
+    def schedule_restart(self, now: float, reason: str) -> None:
         self.last_exit = self.exited()
+        self.last_restart = reason
         if now - self.started_at > STABLE_AFTER_S:
             self._backoff = BACKOFF_START_S
         self._restart_at = now + self._backoff
@@ -127,7 +157,7 @@ class ManagedProcess:
         self.state = ProcessState.STOPPED
 
     def kill(self) -> None:
-        """SIGKILL now (chaos and emergency shutdown)."""
+        """SIGKILL now, the whole process group (frozen process, chaos, emergency shutdown)."""
         if self._popen is not None and self._popen.poll() is None:
             os.killpg(self._popen.pid, signal.SIGKILL)
             self._popen.wait()

@@ -20,6 +20,9 @@ class ServiceStatus(BaseModel):
     restarts: int
     uptime_s: float
     last_exit: int | None
+    # Liveness (supervisor.liveness): failed /healthz probes in a row, and why it last restarted.
+    health_failures: int = 0
+    last_restart: str | None = None
     log: str
 
 

@@ -2,6 +2,9 @@
 
 Shutdown order is the reverse of start-up: the gateway stops taking requests first, so the
 services behind it can finish what is in flight before they stop in turn.
+A process is replaced when it exits (restart with backoff) and when it stops answering its
+/healthz (supervisor.liveness). The services' pids go to a ledger under `data_dir/run/services`,
+swept at the next start-up in case a killed supervisor left any behind (core.processes).
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from typing import Any
 import httpx
 
 from vodstack.config import Settings
-from vodstack.supervisor.process import ManagedProcess, ProcessState
+from vodstack.core.processes import ProcessLedger
+from vodstack.supervisor.liveness import Verdict
+from vodstack.supervisor.process import ManagedProcess, Probe, ProcessState
 from vodstack.supervisor.registry import ServiceSpec
-from vodstack.supervisor.status import PlatformStatus, ServiceStatus, write_status
+from vodstack.supervisor.status import PlatformStatus, ServiceStatus, run_dir, write_status
 
 log = logging.getLogger("vodstack.supervisor")
 
@@ -30,7 +35,6 @@ ReadyHook = Callable[[Settings], Awaitable[None]]
 Reporter = Callable[[str], None]
 
 POLL_S = 0.25
-HEALTH_EVERY_S = 2.0
 
 
 class StartupFailed(RuntimeError):
@@ -45,13 +49,17 @@ class Supervisor:
         settings_file: Path,
         *,
         report: Reporter = print,
-        start_timeout_s: float = 60.0,
+        start_timeout_s: float | None = None,
     ) -> None:
         self.settings = settings
         self.report = report
-        self.start_timeout_s = start_timeout_s
+        policy = settings.supervisor
+        self.start_timeout_s = start_timeout_s or policy.start_timeout_s
         log_dir = settings.data_dir / "logs"
-        self.processes = [ManagedProcess(spec, spec.port, settings_file, log_dir) for spec in specs]
+        self.processes = [
+            ManagedProcess(spec, spec.port, settings_file, log_dir, policy=policy) for spec in specs
+        ]
+        self.ledger = ProcessLedger(run_dir(settings) / "services")
         self._stop = asyncio.Event()
         self._background: set[asyncio.Task[object]] = set()
 
@@ -74,6 +82,9 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.request_stop)
+        stale = self.ledger.sweep()
+        if stale:
+            self.report(f"killed {len(stale)} processes left by a previous run: {stale}")
         async with httpx.AsyncClient() as client:
             try:
                 await self._start_all(client)
@@ -95,7 +106,7 @@ class Supervisor:
         for tier, group in groupby(self.processes, key=lambda proc: proc.spec.tier):
             batch = list(group)
             for proc in batch:
-                proc.start()
+                self._start(proc)
                 self.report(f"starting {proc.name:<10} on :{proc.port}  (log {proc.log_path})")
             await self._await_healthy(client, batch, tier)
 
@@ -116,6 +127,7 @@ class Supervisor:
                     )
                 if await proc.healthy(client):
                     proc.state = ProcessState.HEALTHY
+                    proc.liveness.observe(True, time.monotonic())
                     pending.remove(proc)
             if pending and time.monotonic() > deadline:
                 names = ", ".join(proc.name for proc in pending)
@@ -124,15 +136,16 @@ class Supervisor:
                 await asyncio.sleep(POLL_S)
         self._write_status()
 
+    def _start(self, proc: ManagedProcess) -> None:
+        proc.start()
+        self.ledger.record(p.pid for p in self.processes if p.pid is not None)
+
     async def _watch(self, client: httpx.AsyncClient) -> None:
-        next_health = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
             for proc in self.processes:
                 await self._tend(proc, now)
-            if now >= next_health:
-                next_health = now + HEALTH_EVERY_S
-                await self._check_health(client)
+            await self._check_health(client)
             self._write_status()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), POLL_S)
@@ -143,28 +156,49 @@ class Supervisor:
         if proc.due_for_restart(now):
             proc.restarts += 1
             self.report(f"restarting {proc.name} (restart #{proc.restarts})")
-            proc.start()
+            self._start(proc)
             return
         if proc.state is ProcessState.BACKOFF:
             return
         code = proc.exited()
         if code is not None:
-            proc.schedule_restart(now)
+            proc.schedule_restart(now, f"exited with code {code}")
             self.report(f"{proc.name} exited with code {code}; restarting with backoff")
             log.warning("%s exited with code %s", proc.name, code)
 
     async def _check_health(self, client: httpx.AsyncClient) -> None:
+        """Probe the processes whose turn it is; replace those the liveness verdict gives up on."""
         watched = (ProcessState.STARTING, ProcessState.HEALTHY, ProcessState.UNHEALTHY)
-        live = [proc for proc in self.processes if proc.state in watched]
-        results = await asyncio.gather(*(proc.healthy(client) for proc in live))
-        for proc, ok in zip(live, results, strict=True):
-            if proc.exited() is None:
-                proc.state = ProcessState.HEALTHY if ok else ProcessState.UNHEALTHY
+        now = time.monotonic()
+        due = [p for p in self.processes if p.state in watched and p.liveness.due(now)]
+        results = await asyncio.gather(*(proc.probe(client) for proc in due))
+        sent, now = now, time.monotonic()
+        for proc, probe in zip(due, results, strict=True):
+            if proc.exited() is not None or self._stop.is_set():
+                continue  # an exit is _tend's business; a stopping platform replaces nothing
+            verdict = proc.liveness.observe(probe is not Probe.SILENT, now, sent)
+            if verdict is Verdict.REPLACE:
+                self._replace(proc, now)
+            elif verdict is Verdict.STARTING:
+                proc.state = ProcessState.STARTING
+            elif probe is Probe.HEALTHY:
+                proc.state = ProcessState.HEALTHY
+            else:
+                proc.state = ProcessState.UNHEALTHY
+
+    def _replace(self, proc: ManagedProcess, now: float) -> None:
+        reason = proc.liveness.reason()
+        # SIGKILL, not SIGTERM: a frozen process would never handle SIGTERM.
+        proc.kill()
+        proc.schedule_restart(now, reason)
+        self.report(f"{proc.name} is not answering: {reason}; killed it, restarting with backoff")
+        log.warning("%s replaced: %s", proc.name, reason)
 
     async def stop_all(self) -> None:
         """Tier by tier from the public side inwards; a tier's processes drain in parallel."""
         for _, group in groupby(reversed(self.processes), key=lambda proc: proc.spec.tier):
             await asyncio.gather(*(proc.stop() for proc in group))
+        self.ledger.close()
         self._write_status()
 
     def _write_status(self) -> None:
@@ -179,6 +213,8 @@ class Supervisor:
                 restarts=proc.restarts,
                 uptime_s=round(now - proc.started_at, 1) if proc.pid else 0.0,
                 last_exit=proc.last_exit,
+                health_failures=proc.liveness.failures,
+                last_restart=proc.last_restart,
                 log=str(proc.log_path),
             )
             for proc in self.processes

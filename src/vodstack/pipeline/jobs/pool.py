@@ -10,6 +10,12 @@ The controller's monitor thread reclaims tasks of dead workers, replaces crashed
 sweeps the host-local scratch (mezzanines) of jobs that ended.
 Stopping drains: no new claims, running tasks get `shutdown_grace_s` to finish; then SIGTERM
 makes each worker stop its task (ffmpeg killed, task released); then SIGKILL.
+Workers die with the pool even when it is killed with SIGKILL (core.processes): each arms the
+parent-death signal and watches the pipe to its parent. That signal fires when the *thread*
+that spawned the worker ends, so one thread, the monitor, spawns every worker (the first ones
+and the replacements) and reaps them all before it returns: it outlives everything it started.
+The pids go to a ledger (`data_dir/run/workers`) that the next pool sweeps at start-up, for
+whatever escaped both (a platform without prctl).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from types import FrameType
 
 from vodstack.config.settings import Settings
 from vodstack.core.context import configure_logging
-from vodstack.core.processes import pid_alive
+from vodstack.core.processes import ProcessLedger, die_with_parent, pid_alive, watch_parent
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR, load_executor
 from vodstack.pipeline.jobs.models import Base
@@ -38,6 +44,8 @@ from vodstack.pipeline.storage import open_object_store
 
 log = logging.getLogger(__name__)
 _TERM_WAIT_S = 5.0
+# An orphaned worker releases its task (its ffmpeg killed) for this long, then exits anyway.
+_ORPHAN_GRACE_S = 3.0
 
 
 def pool_size(settings: Settings) -> int:
@@ -71,9 +79,16 @@ def worker_cores(settings: Settings, size: int) -> list[int] | None:
 
 
 def worker_process_main(
-    settings_json: str, index: int, executor_ref: str, stop: MpEvent, core: int | None = None
+    settings_json: str,
+    index: int,
+    executor_ref: str,
+    stop: MpEvent,
+    core: int | None = None,
+    pool_pid: int | None = None,
 ) -> None:
     """Entry point of a worker process."""
+    if pool_pid is not None:
+        die_with_parent(pool_pid)
     if core is not None:
         os.sched_setaffinity(0, {core})  # inherited by every ffmpeg this worker starts
     settings = Settings.from_child_json(settings_json)
@@ -95,7 +110,15 @@ def worker_process_main(
         flags.local.set()
         worker.interrupt()
 
+    def _orphaned() -> None:
+        _terminate(signal.SIGTERM, None)
+        time.sleep(_ORPHAN_GRACE_S)
+        os._exit(1)  # the pool is gone: nobody would stop or replace this process
+
     signal.signal(signal.SIGTERM, _terminate)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        watch_parent(parent.sentinel, _orphaned)
     try:
         worker.run_forever()
     finally:
@@ -127,6 +150,9 @@ class WorkerPool:
         self._engine, sessions = open_database(settings, Base)
         self.queue = JobQueue(sessions, settings.pipeline)
         self._monitor = threading.Thread(target=self._supervise, name="pipeline-monitor")
+        self._spawned = threading.Event()
+        self._grace_s = settings.pipeline.shutdown_grace_s
+        self.ledger = ProcessLedger(settings.data_dir / "run" / "workers")
 
     @property
     def pids(self) -> list[int]:
@@ -134,21 +160,30 @@ class WorkerPool:
             return [p.pid for p in self._processes if p.pid is not None and p.is_alive()]
 
     def start(self) -> None:
-        """Reclaim tasks of workers that died with a previous run, then start the workers."""
+        """Kill stale workers of a dead pool, reclaim their tasks, then start the workers."""
+        self.ledger.sweep()
         reclaimed = self.queue.reap_expired(owner_is_dead)
         if reclaimed:
             log.info("reclaimed %d tasks from workers of a previous run", len(reclaimed))
-        with self._lock:
-            self._processes = [self._spawn(index) for index in range(self.size)]
         self._monitor.start()
+        self._spawned.wait()
+        if not self.pids:
+            raise RuntimeError("the pipeline could not start its worker processes")
 
     def stop(self, grace_s: float | None = None) -> None:
         """Drain for `grace_s`, then SIGTERM (tasks released, ffmpeg killed), then SIGKILL."""
-        grace = self.settings.pipeline.shutdown_grace_s if grace_s is None else grace_s
+        if grace_s is not None:
+            self._grace_s = grace_s
         self._closing.set()
         self._stop.set()
         if self._monitor.is_alive():
-            self._monitor.join()
+            self._monitor.join()  # it stops the workers on its way out
+        else:
+            self._stop_workers()
+        self._engine.dispose()
+
+    def _stop_workers(self) -> None:
+        grace = self._grace_s
         with self._lock:
             processes = list(self._processes)
         _join_all(processes, grace)
@@ -161,7 +196,7 @@ class WorkerPool:
                 log.warning("worker %s did not stop; killing it", process.pid)
                 process.kill()
                 process.join()
-        self._engine.dispose()
+        self.ledger.close()
 
     def _spawn(self, index: int) -> SpawnProcess:
         process = self._ctx.Process(
@@ -172,6 +207,7 @@ class WorkerPool:
                 self.executor_ref,
                 self._stop,
                 self.cores[index] if self.cores else None,
+                os.getpid(),
             ),
             name=f"pipeline-worker-{index}",
             daemon=True,
@@ -180,6 +216,12 @@ class WorkerPool:
         return process
 
     def _supervise(self) -> None:
+        try:
+            with self._lock:
+                self._processes = [self._spawn(index) for index in range(self.size)]
+                self._record()
+        finally:
+            self._spawned.set()
         interval = max(0.2, min(2.0, self.settings.pipeline.lease_s / 4))
         while not self._closing.wait(interval):
             try:
@@ -189,6 +231,10 @@ class WorkerPool:
             except Exception:
                 log.exception("reaping expired leases or sweeping scratch failed")
             self._replace_dead()
+        self._stop_workers()  # here, not in stop(): see the module docstring
+
+    def _record(self) -> None:
+        self.ledger.record(p.pid for p in self._processes if p.pid is not None)
 
     def _replace_dead(self) -> None:
         with self._lock:
@@ -198,6 +244,7 @@ class WorkerPool:
                 log.warning("worker %s exited (%s); replacing it", process.pid, process.exitcode)
                 process.join()
                 self._processes[index] = self._spawn(index)
+                self._record()
 
 
 def _join_all(processes: list[SpawnProcess], timeout_s: float) -> None:

@@ -4,6 +4,9 @@ Every ffmpeg process the pipeline starts goes through `FfmpegRunner.run`, which 
 `Popen` handle until the process is gone: a set cancel token or a passed deadline terminates it
 (SIGTERM, then SIGKILL after a grace period), and a failure raises `EncodeFailed` carrying the
 last lines of stderr. Arguments are a list; nothing is ever passed through a shell.
+The child also dies with its owner when that is killed outright (core.processes): `run` blocks
+the thread that started ffmpeg until ffmpeg is gone, so the parent-death signal, which follows
+that thread, can only fire once the owner itself is dead.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import IO, Protocol
 
 import imageio_ffmpeg
 
+from vodstack.core.processes import child_dies_with_us
 from vodstack.pipeline.media.errors import EncodeCancelled, EncodeFailed, EncodeTimeout
 
 _POLL_S = 0.05
@@ -106,7 +110,11 @@ class FfmpegRunner:
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
-                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=child_dies_with_us(),  # dies with this process: core.processes
             )
         except OSError as exc:
             raise EncodeFailed(f"cannot start ffmpeg: {exc}", args=argv) from exc

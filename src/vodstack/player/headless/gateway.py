@@ -2,20 +2,31 @@
 
 It speaks to the gateway exactly as the web page does: cookie session, the CSRF cookie echoed in
 `X-CSRF-Token` on every unsafe request, JSON bodies, the platform's error shape.
+
+Log-in, start and stop ride out a service restart: a 502/503/504 or a connection error is
+retried with backoff and jitter (core.backoff, about 30 s in all), then reported as a
+`GatewayError` that says how long it tried. The final stop matters most: it records that the
+title was watched to the end. A start retried after a timeout may leave a second session
+behind; it ends by itself when its heartbeats stop (`playback.stream_timeout_s`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
 from vodstack.contracts.catalog import Availability, TitlePage
 from vodstack.contracts.playback import Heartbeat, PlaybackStart, PlaySession, Stop
+from vodstack.core.backoff import Backoff, retry
 
 CSRF_COOKIE = "vodstack_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 _PAGE = 100
+_OUTAGE_STATUSES = frozenset({502, 503, 504})
+T = TypeVar("T")
 
 
 class GatewayError(RuntimeError):
@@ -39,12 +50,29 @@ def _raise_for(response: httpx.Response) -> httpx.Response:
     raise GatewayError(response.status_code, code, message)
 
 
+def is_outage(exc: Exception) -> bool:
+    """An error worth retrying: the gateway or a service behind it is down or restarting."""
+    if isinstance(exc, GatewayError):
+        return exc.status in _OUTAGE_STATUSES
+    return isinstance(exc, httpx.TransportError)
+
+
 class GatewaySession:
     """One viewer's session with the gateway (a cookie jar, like one browser)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, client: httpx.Client | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        client: httpx.Client | None = None,
+        backoff: Backoff | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self._http = client or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self.backoff = backoff or Backoff()
+        #: One line per retried call (what, why, how long it waited): a report can show them.
+        self.retries: list[str] = []
 
     def close(self) -> None:
         self._http.close()
@@ -83,10 +111,31 @@ class GatewaySession:
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    def resilient(self, what: str, call: Callable[[], T]) -> T:
+        """`call()`, retried through an outage; after the backoff budget, one clear error."""
+        started = time.monotonic()
+
+        def note(exc: Exception, delay: float) -> None:
+            self.retries.append(f"{what}: {exc}; retrying in {delay:.1f} s")
+
+        try:
+            return retry(call, is_outage, self.backoff, on_retry=note)
+        except (GatewayError, httpx.TransportError) as exc:
+            if not is_outage(exc):
+                raise
+            waited = time.monotonic() - started
+            status = exc.status if isinstance(exc, GatewayError) else 0
+            raise GatewayError(
+                status,
+                "unavailable",
+                f"could not {what}: {exc}; still failing after {waited:.0f} s of retries",
+            ) from exc
+
     # -- the viewer ----------------------------------------------------------------------------
 
     def log_in(self, email: str, password: str) -> None:
-        self.post("/api/auth/login", {"email": email, "password": password})
+        body = {"email": email, "password": password}
+        self.resilient("log in", lambda: self.post("/api/auth/login", body))
 
     def choose_profile(self, name: str | None = None) -> int:
         """Watch as the profile called `name` (default: the account's first profile)."""
@@ -127,7 +176,8 @@ class GatewaySession:
 
     def start(self, title_id: int, region: str | None = None) -> PlaybackStart:
         params = {"region": region} if region else {}
-        response = self.post(f"/api/playback/{title_id}/start", params=params)
+        path = f"/api/playback/{title_id}/start"
+        response = self.resilient("start playback", lambda: self.post(path, params=params))
         return PlaybackStart.model_validate_json(response.content)
 
     def heartbeat(self, session_id: str, position_s: float, rendition: str | None) -> PlaySession:
@@ -135,9 +185,17 @@ class GatewaySession:
         response = self.post(f"/api/playback/{session_id}/heartbeat", body)
         return PlaySession.model_validate_json(response.content)
 
-    def stop(self, session_id: str, position_s: float, completed: bool) -> PlaySession:
+    def stop(
+        self, session_id: str, position_s: float, completed: bool, *, retry: bool = True
+    ) -> PlaySession:
+        """End the session; `retry=False` for a best-effort stop after another failure."""
         body = Stop(position_s=position_s, completed=completed).model_dump(mode="json")
-        response = self.post(f"/api/playback/{session_id}/stop", body)
+        path = f"/api/playback/{session_id}/stop"
+        response = (
+            self.resilient("stop playback", lambda: self.post(path, body))
+            if retry
+            else self.post(path, body)
+        )
         return PlaySession.model_validate_json(response.content)
 
     def text(self, path_or_url: str) -> str:

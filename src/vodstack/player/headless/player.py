@@ -98,6 +98,7 @@ class HeadlessPlayer:
     def play(self, title_id: int) -> PlaybackReport:
         """Play the title to its end; the stream is stopped whatever happens."""
         clock = SessionClock(self._options.speed)
+        retried = len(self._gateway.retries)
         start = self._gateway.start(title_id, self._options.region)
         run: _Run | None = None
         try:
@@ -110,7 +111,9 @@ class HeadlessPlayer:
             self._stop_quietly(start.play_session_id, position)
             raise
         self._gateway.stop(start.play_session_id, report.start_position_s + report.played_s, True)
-        return report
+        # Calls that rode out an outage (start, stop) belong in the report with the rest.
+        errors = [*report.errors, *self._gateway.retries[retried:]]
+        return report.model_copy(update={"errors": errors})
 
     def _load(self, start: PlaybackStart) -> Stream:
         master_url = self._gateway.url(start.hls_url)
@@ -123,8 +126,9 @@ class HeadlessPlayer:
 
     def _stop_quietly(self, session_id: str, position_s: float) -> None:
         # The original error matters more; a stream that fails to stop times out on its own.
+        # No retries here: the caller is already failing, and should fail promptly.
         with contextlib.suppress(GatewayError, httpx.HTTPError):
-            self._gateway.stop(session_id, position_s, False)
+            self._gateway.stop(session_id, position_s, False, retry=False)
 
 
 class _Run:

@@ -1,0 +1,227 @@
+"""Issue 12 chaos probes, as tests: kill -9 and SIGSTOP of real processes of a real platform.
+
+- kill -9 of the supervisor (`vodstack up`) leaves no service, worker or ffmpeg alive;
+- kill -9 of the pipeline service leaves none of its workers alive, and the restarted service
+  runs a fresh pool of the same size (never old workers beside new ones);
+- a SIGSTOPped (frozen) service is replaced after failing its health checks;
+- `vodstack ingest --wait` rides out a pipeline restart in the middle of the encode;
+- the headless player's final stop rides out a playback-service restart, and the completion is
+  recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+
+from vodstack.core.processes import ProcessIdentity, descendants_of, kill_identity
+from vodstack.pipeline.media import pattern_clip
+from vodstack.player.headless.gateway import GatewaySession
+from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
+from vodstack.player.headless.report import SegmentRecord
+from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
+from vodstack.supervisor.status import ServiceStatus
+
+pytestmark = pytest.mark.slow
+
+TITLE = "Chaos Pattern"
+CLIP_S = 16  # four 4 s segments
+
+
+def _service(platform: RunningPlatform, name: str) -> ServiceStatus:
+    return next(svc for svc in platform.status().services if svc.name == name)
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def _tree(pid: int) -> list[ProcessIdentity]:
+    return [i for p in descendants_of(pid) if (i := ProcessIdentity.of(p)) is not None]
+
+
+def _workers(pid: int) -> list[ProcessIdentity]:
+    return [i for i in _tree(pid) if "spawn_main" in i.cmdline]
+
+
+def _restarted(platform: RunningPlatform, before: ServiceStatus) -> Callable[[], bool]:
+    def check() -> bool:
+        now = _service(platform, before.name)
+        return now.restarts > before.restarts and now.state == "healthy"
+
+    return check
+
+
+@contextlib.contextmanager
+def _no_survivors(processes: list[ProcessIdentity]) -> Iterator[None]:
+    """On the way out (failed or not), kill what the test found alive, so nothing leaks."""
+    try:
+        yield
+    finally:
+        for process in processes:
+            kill_identity(process)
+
+
+def test_kill_9_of_the_supervisor_leaves_no_process_behind(tmp_path: Path) -> None:
+    with running_platform(tmp_path / "data") as platform:
+        started = _tree(platform.process.pid)
+        names = {svc.name for svc in platform.status().services}
+        assert len(started) >= len(names), "every service runs below the supervisor"
+        assert [i for i in started if "spawn_main" in i.cmdline], "pipeline workers run too"
+        with _no_survivors(started):
+            platform.process.send_signal(signal.SIGKILL)
+            platform.process.wait()
+            _wait(lambda: not [i for i in started if i.running()], timeout=30)
+
+
+def test_a_new_supervisor_sweeps_services_a_dead_one_left(tmp_path: Path) -> None:
+    # Where no parent-death signal exists, a killed supervisor's services would live on; the
+    # record it keeps lets the next `vodstack up` on the same data find and kill them.
+    data_dir = tmp_path / "data"
+    dead_owner = subprocess.Popen(["sleep", "300"])
+    stale = subprocess.Popen(["sleep", "300"], start_new_session=True)  # a leftover service
+    try:
+        owner_id, stale_id = ProcessIdentity.of(dead_owner.pid), ProcessIdentity.of(stale.pid)
+        assert owner_id is not None and stale_id is not None
+        dead_owner.kill()
+        dead_owner.wait()
+        record = {"owner": asdict(owner_id), "children": [asdict(stale_id)]}
+        ledger = data_dir / "run" / "services"
+        ledger.mkdir(parents=True)
+        (ledger / f"{owner_id.pid}-{owner_id.started}.json").write_text(json.dumps(record))
+        with running_platform(data_dir) as platform:
+            assert stale.wait(timeout=30) == -signal.SIGKILL
+            assert "killed 1 processes left by a previous run" in platform.log_path.read_text()
+            assert len(list(ledger.glob("*.json"))) == 1, "only the running supervisor's record"
+        assert not list(ledger.glob("*.json")), "a clean stop leaves no record"
+    finally:
+        for process in (dead_owner, stale):
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+def test_kill_9_of_the_pipeline_leaves_no_worker_behind(platform: RunningPlatform) -> None:
+    before = _service(platform, "pipeline")
+    assert before.pid is not None
+    old_tree = _tree(before.pid)
+    old_workers = [i for i in old_tree if "spawn_main" in i.cmdline]
+    assert old_workers
+    with _no_survivors(old_tree):
+        os.kill(before.pid, signal.SIGKILL)
+        _wait(lambda: not [i for i in old_tree if i.running()], timeout=30)
+    _wait(_restarted(platform, before))
+    pid = _service(platform, "pipeline").pid
+    assert pid is not None
+    _wait(lambda: len(_workers(pid)) == len(old_workers))
+
+
+def test_a_frozen_service_is_killed_and_replaced(platform: RunningPlatform) -> None:
+    before = _service(platform, "catalog")
+    assert before.pid is not None
+    os.kill(before.pid, signal.SIGSTOP)
+    try:
+        _wait(_restarted(platform, before), timeout=90)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(before.pid, signal.SIGCONT)
+    after = _service(platform, "catalog")
+    assert after.pid != before.pid
+    assert after.last_restart is not None and "failed health checks" in after.last_restart
+    assert ProcessIdentity.of(before.pid) is None, "the frozen process is gone, not left stopped"
+    log = platform.log_path.read_text(errors="replace")
+    assert "catalog is not answering" in log
+
+
+@dataclass
+class Ingested:
+    returncode: int
+    output: str
+
+
+@pytest.fixture(scope="module")
+def ingested(platform: RunningPlatform, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
+    """`vodstack ingest --wait` of a clip, with the pipeline killed (-9) during its encode."""
+    folder = tmp_path_factory.mktemp("chaos-ingest")
+    source = pattern_clip(folder / "clip.mp4", CLIP_S)
+    command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", TITLE, "--wait"]
+    env = platform_env(platform.data_dir, platform.ports, {})
+    out = folder / "ingest.log"
+    with out.open("w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        pipeline = _service(platform, "pipeline")
+        assert pipeline.pid is not None
+
+        def encoding() -> bool:
+            return any("ffmpeg" in i.cmdline.split(" ", 1)[0] for i in _tree(pipeline.pid or 0))
+
+        _wait(encoding, timeout=300)
+        os.kill(pipeline.pid, signal.SIGKILL)
+        returncode = process.wait(timeout=900)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return Ingested(returncode, out.read_text(errors="replace"))
+
+
+def test_ingest_wait_survives_a_pipeline_restart(ingested: Ingested) -> None:
+    assert ingested.returncode == 0, ingested.output
+    assert "pipeline restarting, retrying" in ingested.output
+    assert "published" in ingested.output
+
+
+@pytest.fixture
+def viewer(platform: RunningPlatform) -> Iterator[GatewaySession]:
+    logins = platform.logins()
+    with GatewaySession(platform.url) as session:
+        session.log_in(logins["viewer_email"], logins["viewer_password"])
+        session.choose_profile()
+        yield session
+
+
+def test_final_stop_survives_a_playback_restart(
+    platform: RunningPlatform, ingested: Ingested, viewer: GatewaySession
+) -> None:
+    assert ingested.returncode == 0, ingested.output
+    title_id = viewer.find_title(TITLE)
+    # A resume point at 2 s: only a recorded completion clears it.
+    first = viewer.start(title_id)
+    viewer.stop(first.play_session_id, 2.0, False)
+    check = viewer.start(title_id)
+    assert check.resume_position_s == pytest.approx(2.0)
+    viewer.stop(check.play_session_id, 2.0, False)
+
+    before = _service(platform, "playback")
+    assert before.pid is not None
+
+    def kill_playback(segment: SegmentRecord) -> None:
+        if segment.index == CLIP_S // 4 - 1:  # the last segment: only the stop is left
+            os.kill(before.pid or 0, signal.SIGKILL)
+
+    player = HeadlessPlayer(viewer, PlayOptions(resume=False, on_segment=kill_playback))
+    try:
+        report = player.play(title_id)
+    finally:
+        player.close()
+    assert [e for e in report.errors if e.startswith("stop playback")], "the stop was retried"
+    assert _service(platform, "playback").pid != before.pid
+    after = viewer.start(title_id)
+    viewer.stop(after.play_session_id, 0.0, False)
+    assert after.resume_position_s == 0, "the completion was recorded"
