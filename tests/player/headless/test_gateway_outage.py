@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.gateway.conftest import PASSWORD, cheap_passwords, make_settings, new_email
 from tests.player.headless.test_player_inprocess import FakeEdges, publish_playable
+from tests.service_tokens import authorized
 from tests.services.playback.stack import Platform, RecordingEdges
 from vodstack.core.backoff import Backoff
 from vodstack.gateway.app import create_app as create_gateway_app
@@ -62,11 +63,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform, 
     }
     with (
         TestClient(accounts),
-        TestClient(catalog) as catalog_client,
+        authorized(TestClient(catalog), settings, "catalog") as catalog_client,
         TestClient(playback),
         TestClient(create_gateway_app(settings, transports=transports)) as client,
     ):
-        platform = Platform(client, catalog_client, RecordingEdges(), settings.data_dir / "objects")
+        platform = Platform(
+            client,
+            catalog_client,
+            RecordingEdges(),
+            settings.data_dir / "objects",
+            settings,
+            playback,
+        )
         yield platform, outage, accounts_outage
 
 
