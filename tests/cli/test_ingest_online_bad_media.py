@@ -45,16 +45,13 @@ def _ingest(platform: RunningPlatform, source: Path, title: str) -> tuple[int, s
     return result.returncode, " ".join((result.stdout + result.stderr).split())
 
 
-def _session(platform: RunningPlatform, who: str) -> GatewaySession:
+def _titles_named(platform: RunningPlatform, who: str, name: str) -> list[dict[str, object]]:
+    """The titles called `name` that the demo `who` ("admin" or "viewer") finds by search."""
     logins = platform.logins()
-    session = GatewaySession(platform.url)
-    session.log_in(logins[f"{who}_email"], logins[f"{who}_password"])
-    session.choose_profile()
-    return session
-
-
-def _titles_named(session: GatewaySession, name: str) -> list[dict[str, object]]:
-    items = session.get("/api/search", params={"q": name}).json()["items"]
+    with GatewaySession(platform.url) as session:
+        session.log_in(logins[f"{who}_email"], logins[f"{who}_password"])
+        session.choose_profile()
+        items = session.get("/api/search", params={"q": name}).json()["items"]
     return [item for item in items if item["name"] == name]
 
 
@@ -64,7 +61,7 @@ def test_a_refused_file_creates_no_title(
 ) -> None:
     code, output = _ingest(platform, corpus[name], f"Refused {name}")
     assert code == 2 and f"rejected: {corpus[name].name}: " in output, output
-    assert _titles_named(_session(platform, "admin"), f"Refused {name}") == []
+    assert _titles_named(platform, "admin", f"Refused {name}") == []
 
 
 def test_a_damaged_master_fails_and_its_title_never_reaches_viewers(
@@ -73,12 +70,13 @@ def test_a_damaged_master_fails_and_its_title_never_reaches_viewers(
     code, output = _ingest(platform, corpus["zeroed"], "Damaged Master")
     assert code == 1, output
     assert re.search(r"corrupt (video|audio) data near 00:00:0[12]\.\d", output), output
-    admin = _session(platform, "admin")
     deadline = time.monotonic() + 60
-    while [t["availability"] for t in _titles_named(admin, "Damaged Master")] != ["failed"]:
-        assert time.monotonic() < deadline, _titles_named(admin, "Damaged Master")
+    while [t["availability"] for t in _titles_named(platform, "admin", "Damaged Master")] != [
+        "failed"
+    ]:
+        assert time.monotonic() < deadline, "the title was never flagged failed"
         time.sleep(0.5)
-    assert _titles_named(_session(platform, "viewer"), "Damaged Master") == []
+    assert _titles_named(platform, "viewer", "Damaged Master") == []
     assert not (platform.data_dir / "objects" / "titles").exists() or not any(
         (platform.data_dir / "objects" / "titles").rglob("asset.json")
     )
