@@ -30,7 +30,7 @@ def test_sign_up_add_a_profile_search_as_you_type_and_open_a_title(
     if not page.locator("#add-profile").get_attribute("open"):
         page.click("#add-profile-toggle")
     page.fill("#profile-name", "Robin")
-    page.select_option("#profile-maturity", "teen")
+    page.select_option("#profile-maturity", "adult")  # `vodstack ingest --title` makes adult titles
     page.click("#add-profile-submit")
     robin = page.locator('[data-testid="profile-tile"]', has_text="Robin")
     expect(robin).to_be_visible()
