@@ -20,11 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from vodstack.core.body_limit import BodyLimitMiddleware
 from vodstack.core.errors import TooManyRequests, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
+from vodstack.core.responses import error_response
 from vodstack.core.service_auth import ServiceTokens
-
-# Re-exported: the error shape's helpers lived here before core.responses.
-from vodstack.core.responses import error_body as error_body
-from vodstack.core.responses import error_response as error_response
 
 log = logging.getLogger(__name__)
 
