@@ -77,8 +77,22 @@ def _no_survivors(processes: list[ProcessIdentity]) -> Iterator[None]:
             kill_identity(process)
 
 
-def test_kill_9_of_the_supervisor_leaves_no_process_behind(tmp_path: Path) -> None:
-    with running_platform(tmp_path / "data") as platform:
+def _plant_stale_service(ledger: Path, dead_owner: subprocess.Popen[bytes], stale: int) -> None:
+    """A record as a supervisor that died leaves it, naming one service that outlived it."""
+    owner_id, stale_id = ProcessIdentity.of(dead_owner.pid), ProcessIdentity.of(stale)
+    assert owner_id is not None and stale_id is not None
+    dead_owner.kill()
+    dead_owner.wait()
+    record = {"owner": asdict(owner_id), "children": [asdict(stale_id)]}
+    ledger.mkdir(parents=True, exist_ok=True)
+    (ledger / f"{owner_id.pid}-{owner_id.started}.json").write_text(json.dumps(record))
+
+
+def test_kill_9_of_the_supervisor_leaves_no_process_and_the_next_up_sweeps(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    with running_platform(data_dir) as platform:
         started = _tree(platform.process.pid)
         names = {svc.name for svc in platform.status().services}
         assert len(started) >= len(names), "every service runs below the supervisor"
@@ -88,25 +102,16 @@ def test_kill_9_of_the_supervisor_leaves_no_process_behind(tmp_path: Path) -> No
             platform.process.wait()
             _wait(lambda: not [i for i in started if i.running()], timeout=30)
 
-
-def test_a_new_supervisor_sweeps_services_a_dead_one_left(tmp_path: Path) -> None:
     # Where no parent-death signal exists, a killed supervisor's services would live on; the
     # record it keeps lets the next `vodstack up` on the same data find and kill them.
-    data_dir = tmp_path / "data"
     dead_owner = subprocess.Popen(["sleep", "300"])
     stale = subprocess.Popen(["sleep", "300"], start_new_session=True)  # a leftover service
+    ledger = data_dir / "run" / "services"
     try:
-        owner_id, stale_id = ProcessIdentity.of(dead_owner.pid), ProcessIdentity.of(stale.pid)
-        assert owner_id is not None and stale_id is not None
-        dead_owner.kill()
-        dead_owner.wait()
-        record = {"owner": asdict(owner_id), "children": [asdict(stale_id)]}
-        ledger = data_dir / "run" / "services"
-        ledger.mkdir(parents=True)
-        (ledger / f"{owner_id.pid}-{owner_id.started}.json").write_text(json.dumps(record))
-        with running_platform(data_dir) as platform:
+        _plant_stale_service(ledger, dead_owner, stale.pid)
+        with running_platform(data_dir) as again:
             assert stale.wait(timeout=30) == -signal.SIGKILL
-            assert "killed 1 processes left by a previous run" in platform.log_path.read_text()
+            assert f"left by a previous run (pids [{stale.pid}])" in again.log_path.read_text()
             assert len(list(ledger.glob("*.json"))) == 1, "only the running supervisor's record"
         assert not list(ledger.glob("*.json")), "a clean stop leaves no record"
     finally:
@@ -152,6 +157,8 @@ def test_a_frozen_service_is_killed_and_replaced(platform: RunningPlatform) -> N
 class Ingested:
     returncode: int
     output: str
+    killed: list[ProcessIdentity]  # the pipeline's processes at the kill (workers, ffmpeg)
+    survivors: list[ProcessIdentity]  # those still alive 30 s later
 
 
 @pytest.fixture(scope="module")
@@ -172,13 +179,23 @@ def ingested(platform: RunningPlatform, tmp_path_factory: pytest.TempPathFactory
             return any("ffmpeg" in i.cmdline.split(" ", 1)[0] for i in _tree(pipeline.pid or 0))
 
         _wait(encoding, timeout=300)
-        os.kill(pipeline.pid, signal.SIGKILL)
+        killed = _tree(pipeline.pid)
+        with _no_survivors(killed):
+            os.kill(pipeline.pid, signal.SIGKILL)
+            with contextlib.suppress(AssertionError):
+                _wait(lambda: not [i for i in killed if i.running()], timeout=30)
+            survivors = [i for i in killed if i.running()]
         returncode = process.wait(timeout=900)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    return Ingested(returncode, out.read_text(errors="replace"))
+    return Ingested(returncode, out.read_text(errors="replace"), killed, survivors)
+
+
+def test_kill_9_of_the_pipeline_mid_encode_leaves_no_ffmpeg(ingested: Ingested) -> None:
+    assert [i for i in ingested.killed if "ffmpeg" in i.cmdline.split(" ", 1)[0]]
+    assert ingested.survivors == []
 
 
 def test_ingest_wait_survives_a_pipeline_restart(ingested: Ingested) -> None:

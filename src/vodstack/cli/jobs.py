@@ -205,12 +205,12 @@ async def follow_job(
 
 async def _detail(feed: JobFeed, job_id: int, outage: Backoff) -> JobDetail:
     """The job's state, retried while the pipeline service is unreachable or restarting."""
-    notes: list[str] = []
+    retried: list[Exception] = []
 
-    def note(exc: Exception, delay: float) -> None:
-        if not notes:
+    def note(exc: Exception, _delay: float) -> None:
+        if not retried:  # once per outage, not once per try
             console.print(f"[yellow]pipeline restarting, retrying…[/] ({exc})")
-        notes.append(f"{delay:.1f}")
+        retried.append(exc)
 
     try:
         return await aretry(
@@ -220,7 +220,7 @@ async def _detail(feed: JobFeed, job_id: int, outage: Backoff) -> JobDetail:
             on_retry=note,
         )
     except ServiceUnavailable as exc:
-        if not notes:
+        if not retried:
             raise
         raise ServiceUnavailable(
             f"The pipeline service has not answered for {outage.budget_s:g} s ({exc}). "

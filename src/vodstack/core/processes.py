@@ -15,7 +15,7 @@ killed with SIGKILL and has no chance to clean up. Three layers, strongest first
   the parent holds; it works where prctl does not (macOS) and lets a worker release its task.
 - **A ledger** (`ProcessLedger`): the pids an owner started, with their start times, under
   `data_dir/run`; a successor sweeps the children of owners that no longer run, after checking
-  that each pid is still the very process recorded (start time, boot id, command line), so a
+  that each pid is still the very process recorded (same start time since the same boot), so a
   recycled pid is never killed.
 """
 
@@ -30,7 +30,7 @@ import select
 import signal
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,8 @@ class ProcessIdentity:
     pid: int
     started: int  # clock ticks after boot (/proc/PID/stat field 22)
     boot_id: str
-    cmdline: str
+    # For the logs only: a child read between fork and exec still shows its parent's command.
+    cmdline: str = field(compare=False)
 
     @classmethod
     def of(cls, pid: int) -> ProcessIdentity | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from vodstack.config import load_settings
+from vodstack.core.processes import child_dies_with_us
 from vodstack.supervisor.registry import platform_services
 from vodstack.supervisor.status import PlatformStatus
 
@@ -88,6 +89,8 @@ def running_platform(
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # A test run that is killed takes its platforms along (core.processes).
+            preexec_fn=child_dies_with_us(),
         )
     platform = RunningPlatform(
         f"http://127.0.0.1:{ports['gateway']}", data_dir, ports, process, log_path

@@ -84,7 +84,7 @@ class Supervisor:
             loop.add_signal_handler(sig, self.request_stop)
         stale = self.ledger.sweep()
         if stale:
-            self.report(f"killed {len(stale)} processes left by a previous run: {stale}")
+            self.report(f"killed processes left by a previous run (pids {stale})")
         async with httpx.AsyncClient() as client:
             try:
                 await self._start_all(client)
