@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vodstack.clients.pipeline import PipelineClient
+from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.config.settings import Settings, load_settings
 from vodstack.contracts.pipeline import JobDetail, JobState, JobSummary
 from vodstack.core.backoff import Backoff, aretry
@@ -50,10 +51,16 @@ _STATE_STYLE = {
 
 
 def load_cli_settings(data_dir: Path | None, config: Path | None) -> Settings:
+    """The platform's settings, secret included: commands call the services with service
+    tokens signed with it (the local one under data_dir, or VODSTACK_SECRET_KEY)."""
     overrides: dict[str, object] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    return load_settings(config, **overrides)
+    try:
+        return with_secrets(load_settings(config, **overrides))
+    except InsecureSecretError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 class JobFeed(Protocol):
