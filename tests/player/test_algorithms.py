@@ -158,15 +158,16 @@ def test_robust_mpc_plans_exactly_five_chunks_ahead() -> None:
     normal = tuple(tuple(k * 500 for k in LADDER) for _ in range(48))
 
     def plan(spike_at: int | None) -> tuple[int, ...]:
-        rows = list(normal)
+        rows = list(normal)  # chunk_index 10 is about to be fetched
         if spike_at is not None:
             rows[spike_at] = tuple(k * 2500 for k in LADDER)  # a chunk five times heavier
         return RobustMpc().plan(context(8.0, last=5, sizes=tuple(rows)), 550_000.0)
 
     baseline = plan(None)
     assert len(baseline) == 5
-    assert plan(4)[4] < baseline[4]  # the last chunk of the horizon is planned around
-    assert plan(5) == baseline  # one chunk further is invisible
+    # As in the reference, the plan reads the sizes one chunk past the one being fetched.
+    assert plan(5)[4] < baseline[4]  # the last chunk of the horizon is planned around
+    assert plan(6) == baseline  # one chunk further is invisible
 
 
 def test_mpc_truncates_its_horizon_at_the_end_of_the_video() -> None:
