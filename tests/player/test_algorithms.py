@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import pytest
 
@@ -85,7 +84,14 @@ def test_more_bandwidth_never_means_lower_quality_when_the_buffer_is_full(name: 
 def test_registry_default_and_unknown_names() -> None:
     assert registry.DEFAULT_ALGORITHM == "vodstack"
     assert isinstance(registry.create(), VodstackAbr)
-    assert set(registry.names()) == {"throughput", "bba", "bola", "robustmpc", "vodstack"}
+    assert set(registry.names()) == {
+        "throughput",
+        "bba",
+        "bola",
+        "robustmpc",
+        "vodstack",
+        "vodstack-learned",
+    }
     with pytest.raises(registry.UnknownAlgorithm, match="choose one of"):
         registry.create("nope")
 
@@ -206,9 +212,4 @@ def test_vodstack_keeps_a_buffer_until_the_end_then_spends_it() -> None:
     assert choose(45, 6.0) >= 3
 
 
-def test_vodstack_decides_fast() -> None:
-    algorithm = fed("vodstack", [1.0, 3.0, 0.5, 2.0, 1.5])
-    start = time.perf_counter()
-    for _ in range(20):
-        algorithm.decide(context(12.0))
-    assert (time.perf_counter() - start) / 20 < 0.010
+# Decision CPU time is measured by bench/abr_decision.py (docs/benchmarks.md), not asserted here.

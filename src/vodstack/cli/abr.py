@@ -170,3 +170,40 @@ def evaluate_command(
         out = Console()
         for table in _evaluation_tables(result):
             out.print(table)
+
+
+@app.command("train")
+def train_command(
+    traces: TracesOption,
+    video_sizes: SizesOption,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw (reproducible).")] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Policy JSON to write (default: the committed one).")
+    ] = None,
+    split_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write the train / heldout / synthetic traces here, for `evaluate`."),
+    ] = None,
+    rounds: Annotated[int, typer.Option(help="DAgger rounds after the MPC-led one.")] = 1,
+) -> None:
+    """Train the learned ABR policy by imitating the offline optimum (see docs/abr.md)."""
+    from vodstack.player.abr.learned import POLICY_PATH
+    from vodstack.player.training.imitation import TrainConfig, train, write_policy
+    from vodstack.player.training.synthetic import write_traces
+
+    try:
+        network = load_traces(traces)
+        video = read_video_sizes(video_sizes)
+    except (TraceError, VideoError) as exc:
+        raise _fail(str(exc)) from exc
+    console = Console(stderr=True)
+    result = train(network, video, TrainConfig(seed=seed, rounds=rounds), log=console.print)
+    target = out or POLICY_PATH
+    write_policy(result.policy_document(), target)
+    console.print(f"wrote {target} and {target.with_suffix('.js')}")
+    if split_dir is not None:
+        for name, members in (
+            ("train", result.train), ("heldout", result.heldout), ("synthetic", result.synthetic)
+        ):  # fmt: skip
+            write_traces(split_dir / name, members)
+        console.print(f"wrote the splits under {split_dir}/{{train,heldout,synthetic}}")
