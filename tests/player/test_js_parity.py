@@ -158,8 +158,8 @@ def test_learned_policy_the_browser_loads_the_committed_weights() -> None:
     assert port["policy"] == committed
     assert port["learned"] == {
         "levels": learned.LEVELS, "rel_floor": learned.REL_FLOOR,
-        "plausible_gap": learned.PLAUSIBLE_GAP, "history": learned.HISTORY,
-        "chunks_left_cap": learned.CHUNKS_LEFT_CAP,
+        "plausible_gap": learned.PLAUSIBLE_GAP, "plausible_up_gap": learned.PLAUSIBLE_UP_GAP,
+        "history": learned.HISTORY, "chunks_left_cap": learned.CHUNKS_LEFT_CAP,
     }  # fmt: skip
     # The parity above is only meaningful if the policy is not the MPC in disguise.
     sessions = record(SYNTHETIC, make_video(), LearnedAbr)

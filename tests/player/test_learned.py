@@ -69,6 +69,15 @@ def test_the_policy_only_chooses_among_renditions_the_mpc_finds_close() -> None:
     assert choose(constant_policy([0.0] * 6), x) == lowest
 
 
+def test_the_guard_rail_is_tighter_above_the_mpc_choice() -> None:
+    # The MPC picks rendition 2; 3 and 4 are 0.2 and 0.3 below it, 1 is 1.0 below, 0 is 2.0.
+    x = [-2.0, -1.0, 0.0, -0.2, -0.3, -5.0] + [0.0] * (len(FEATURE_NAMES) - 6)
+    assert choose(constant_policy([0.0, 0.0, 0.0, 5.0, 9.0, 0.0]), x) == 3  # 4: above, too far
+    assert choose(constant_policy([0.0, 9.0, 0.0, 0.0, 0.0, 0.0]), x) == 1  # below: within 1.5
+    assert choose(constant_policy([9.0, 0.0, 0.0, 0.0, 0.0, 0.0]), x) == 1  # 0: too far below
+    assert choose(constant_policy([0.0, 0.0, 0.0, 5.0, 9.0, 0.0]), x, up_gap=PLAUSIBLE_GAP) == 4
+
+
 def test_the_learned_algorithm_decides_with_the_committed_weights() -> None:
     algorithm = LearnedAbr()
     assert algorithm.weights == committed_policy()

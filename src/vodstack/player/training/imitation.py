@@ -112,7 +112,8 @@ class Student(AbrAlgorithm):
             return int(self.rng.integers(len(context.ladder_kbps)))
         if self.weights is None:
             return argmax(x[: len(context.ladder_kbps)])  # the MPC's choice: relative value 0
-        return choose(self.weights, x)
+        # The wide rail in both directions: the student also learns where going up leads.
+        return choose(self.weights, x, up_gap=PLAUSIBLE_GAP)
 
 
 def positions(session: SessionResult) -> list[float]:
@@ -211,7 +212,7 @@ def agreement(weights: PolicyWeights, x: FloatArray, target: FloatArray) -> floa
     """Share of labelled decisions where the policy picks a rendition the optimum rates best."""
     hits = 0
     for row, values in zip(x, target, strict=True):
-        hits += int(values[choose(weights, list(row))] == 0.0)
+        hits += int(values[choose(weights, list(row), up_gap=PLAUSIBLE_GAP)] == 0.0)
     return hits / len(x) if len(x) else float("nan")
 
 
@@ -236,7 +237,8 @@ class TrainResult:
                 "train_traces": len(self.train),
                 "heldout_traces": [t.name for t in self.heldout],
                 "synthetic_traces": len(self.synthetic),
-                "rounds": self.history,
+                # Without the wall-clock seconds, so the same seed writes the same file.
+                "rounds": [{k: v for k, v in r.items() if k != "seconds"} for r in self.history],
             },
             "weights": self.weights.as_dict(),
         }

@@ -191,21 +191,27 @@ export const LEARNED_CONSTANTS = Object.freeze({
   levels: 6,
   rel_floor: -10.0,
   plausible_gap: 1.5,
+  plausible_up_gap: 0.25,
   history: 5,
   chunks_left_cap: 48.0,
 });
 const LEVELS = LEARNED_CONSTANTS.levels;
 const REL_FLOOR = LEARNED_CONSTANTS.rel_floor;
 const PLAUSIBLE_GAP = LEARNED_CONSTANTS.plausible_gap;
+const PLAUSIBLE_UP_GAP = LEARNED_CONSTANTS.plausible_up_gap;
 const HISTORY = LEARNED_CONSTANTS.history;
 const CHUNKS_LEFT_CAP = LEARNED_CONSTANTS.chunks_left_cap;
 
-/** The plausible rendition with the best predicted value (first wins ties), as learned.choose. */
-export function choose(weights, features) {
+/** The plausible rendition with the best predicted value (first wins ties), as learned.choose:
+ *  within plausible_gap below the MPC's choice, within upGap above it. */
+export function choose(weights, features, upGap = PLAUSIBLE_UP_GAP) {
   const predicted = policyLogits(weights, features);
+  let mpcChoice = 0;
+  while (features[mpcChoice] !== 0.0) mpcChoice += 1;
   let best = -1;
   for (let q = 0; q < predicted.length; q += 1) {
-    if (features[q] >= -PLAUSIBLE_GAP && (best < 0 || predicted[q] > predicted[best])) best = q;
+    const gap = q <= mpcChoice ? PLAUSIBLE_GAP : upGap;
+    if (features[q] >= -gap && (best < 0 || predicted[q] > predicted[best])) best = q;
   }
   return best;
 }
