@@ -171,9 +171,8 @@ def test_robust_mpc_plans_exactly_five_chunks_ahead() -> None:
 
     baseline = plan(None)
     assert len(baseline) == 5
-    # As in the reference, the plan reads the sizes one chunk past the one being fetched.
-    assert plan(5)[4] < baseline[4]  # the last chunk of the horizon is planned around
-    assert plan(6) == baseline  # one chunk further is invisible
+    assert plan(4)[4] < baseline[4]  # the last chunk of the horizon is planned around
+    assert plan(5) == baseline  # one chunk further is invisible
 
 
 def test_mpc_truncates_its_horizon_at_the_end_of_the_video() -> None:

@@ -3,8 +3,8 @@
 The expected decisions come from an independent, literal transcription of Pensieve's test loop
 (`test/fixed_env.py` streaming the video, `test/mpc.py` choosing): plain Python loops over all
 6^5 combinations in `itertools.product` order, the reward summed in whole kbps, `>=` so the later
-of equal rewards wins, chunk sizes read at `last_index + position + 1`, and the trace walked in
-milliseconds. It shares no code with `vodstack.player.abr` or the simulator; vodstack's RobustMPC
+of equal rewards wins, chunk sizes read at `last_index + position + 1` (or, for the default
+`RobustMpc`, `+ 0`: the chunks actually fetched), and the trace walked in milliseconds. It shares no code with `vodstack.player.abr` or the simulator; vodstack's RobustMPC
 then plays the same traces in vodstack's simulator and must pick the same rendition every time.
 """
 
@@ -83,8 +83,12 @@ class ReferenceEnv:
         return delay, self.buffer / 1000.0, size, TOTAL_VIDEO_CHUNKS - self.counter
 
 
-def reference_decisions(trace: NetworkTrace, video: Video) -> list[int]:
-    """The renditions `mpc.py` picks for chunks 1..47 of one session."""
+def reference_decisions(trace: NetworkTrace, video: Video, size_offset: int) -> list[int]:
+    """The renditions `mpc.py` picks for chunks 1..47 of one session.
+
+    `size_offset=1` is the published `index = last_index + position + 1`; 0 reads the sizes of
+    the chunks actually fetched (the slip fixed, nothing else changed).
+    """
     sizes = [list(s) for s in video.sizes]
 
     def chunk_size(quality: int, index: int) -> int:
@@ -128,7 +132,7 @@ def reference_decisions(trace: NetworkTrace, video: Video) -> list[int]:
             last_quality = int(bit_rate)
             for position in range(len(combo)):
                 quality = combo[position]
-                index = last_index + position + 1
+                index = last_index + position + size_offset
                 download = (chunk_size(quality, index) / 1000000.0) / future_bandwidth
                 if buffer < download:
                     rebuffer += download - buffer
@@ -147,8 +151,8 @@ def reference_decisions(trace: NetworkTrace, video: Video) -> list[int]:
         decisions.append(bit_rate)
 
 
-def vodstack_decisions(trace: NetworkTrace, video: Video) -> list[int]:
-    session = simulate_session(trace, video, RobustMpc())
+def vodstack_decisions(trace: NetworkTrace, video: Video, size_offset: int) -> list[int]:
+    session = simulate_session(trace, video, RobustMpc(size_offset=size_offset))
     return [c.rendition for c in session.chunks[1:]]
 
 
@@ -159,10 +163,14 @@ SYNTHETIC = [
 ]
 
 
+@pytest.mark.parametrize("size_offset", [0, 1])
 @pytest.mark.parametrize("trace", SYNTHETIC, ids=lambda t: t.name)
-def test_same_decisions_as_the_reference_on_synthetic_traces(trace: NetworkTrace) -> None:
+def test_same_decisions_as_the_reference_on_synthetic_traces(
+    trace: NetworkTrace, size_offset: int
+) -> None:
     video = make_video()
-    assert vodstack_decisions(trace, video) == reference_decisions(trace, video)
+    expected = reference_decisions(trace, video, size_offset)
+    assert vodstack_decisions(trace, video, size_offset) == expected
 
 
 # Both families. On each of these, summing per-step Mbps instead of whole kbps changes 8 to 20
@@ -175,11 +183,19 @@ REAL = [
 ]
 
 
+@pytest.mark.parametrize("size_offset", [0, 1])
 @pytest.mark.parametrize("name", REAL)
-def test_same_decisions_as_the_reference_on_real_traces(abr_data: Path, name: str) -> None:
+def test_same_decisions_as_the_reference_on_real_traces(
+    abr_data: Path, name: str, size_offset: int
+) -> None:
     path = abr_data / "traces-train" / name
     if not path.is_file():
         pytest.skip(f"{name} is not in the shared training set")
     trace = read_trace(path)
     video = read_video_sizes(abr_data / "video_sizes")
-    assert vodstack_decisions(trace, video) == reference_decisions(trace, video)
+    expected = reference_decisions(trace, video, size_offset)
+    assert vodstack_decisions(trace, video, size_offset) == expected
+
+
+def test_the_default_plans_on_the_chunks_it_fetches() -> None:
+    assert RobustMpc().size_offset == 0

@@ -16,8 +16,11 @@ depends on the last bit of the sum:
 - the reward is `bitrate_sum/1000 - 4.3*rebuffer - switches/1000`, and with `>=` over the
   lexicographic plan order the *later* of equal plans wins;
 - the reference plans on the sizes of chunks `next + 1 .. next + 5` (its `last_index + position
-  + 1` is one past the chunk about to be fetched); `size_offset=1` keeps that, 0 plans on the
-  chunks actually fetched.
+  + 1` is one past the chunk about to be fetched). The default (`size_offset=0`) plans on the
+  chunks actually fetched, as every reimplementation that fixes that slip does (and as the
+  independent rerun of issue 21 evidently did: with it, the reference arithmetic raises
+  RobustMPC's score, as reported there; with the slip kept it lowers it); `size_offset=1` is
+  the published code to the letter.
 
 `tests/player/test_robust_mpc_reference.py` replays traces through an independent transcription of
 the reference loop and holds this class to its decisions.
@@ -89,7 +92,7 @@ class RobustMpc(AbrAlgorithm):
         horizon: int = 5,
         window: int = 5,
         qoe: LinearQoE | None = None,
-        size_offset: int = 1,
+        size_offset: int = 0,
     ) -> None:
         self.horizon = horizon
         self.size_offset = size_offset
