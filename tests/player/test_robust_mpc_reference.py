@@ -4,8 +4,9 @@ The expected decisions come from an independent, literal transcription of Pensie
 (`test/fixed_env.py` streaming the video, `test/mpc.py` choosing): plain Python loops over all
 6^5 combinations in `itertools.product` order, the reward summed in whole kbps, `>=` so the later
 of equal rewards wins, chunk sizes read at `last_index + position + 1` (or, for the default
-`RobustMpc`, `+ 0`: the chunks actually fetched), and the trace walked in milliseconds. It shares no code with `vodstack.player.abr` or the simulator; vodstack's RobustMPC
-then plays the same traces in vodstack's simulator and must pick the same rendition every time.
+`RobustMpc`, `+ 0`: the chunks actually fetched), and the trace walked in milliseconds. It
+shares no code with `vodstack.player.abr` or the simulator; vodstack's RobustMPC then plays the
+same traces in vodstack's simulator and must pick the same rendition every time.
 """
 
 from __future__ import annotations
