@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import pytest
 
@@ -85,7 +84,14 @@ def test_more_bandwidth_never_means_lower_quality_when_the_buffer_is_full(name: 
 def test_registry_default_and_unknown_names() -> None:
     assert registry.DEFAULT_ALGORITHM == "vodstack"
     assert isinstance(registry.create(), VodstackAbr)
-    assert set(registry.names()) == {"throughput", "bba", "bola", "robustmpc", "vodstack"}
+    assert set(registry.names()) == {
+        "throughput",
+        "bba",
+        "bola",
+        "robustmpc",
+        "vodstack",
+        "vodstack-learned",
+    }
     with pytest.raises(registry.UnknownAlgorithm, match="choose one of"):
         registry.create("nope")
 
@@ -158,7 +164,7 @@ def test_robust_mpc_plans_exactly_five_chunks_ahead() -> None:
     normal = tuple(tuple(k * 500 for k in LADDER) for _ in range(48))
 
     def plan(spike_at: int | None) -> tuple[int, ...]:
-        rows = list(normal)
+        rows = list(normal)  # chunk_index 10 is about to be fetched
         if spike_at is not None:
             rows[spike_at] = tuple(k * 2500 for k in LADDER)  # a chunk five times heavier
         return RobustMpc().plan(context(8.0, last=5, sizes=tuple(rows)), 550_000.0)
@@ -205,9 +211,4 @@ def test_vodstack_keeps_a_buffer_until_the_end_then_spends_it() -> None:
     assert choose(45, 6.0) >= 3
 
 
-def test_vodstack_decides_fast() -> None:
-    algorithm = fed("vodstack", [1.0, 3.0, 0.5, 2.0, 1.5])
-    start = time.perf_counter()
-    for _ in range(20):
-        algorithm.decide(context(12.0))
-    assert (time.perf_counter() - start) / 20 < 0.010
+# Decision CPU time is measured by bench/abr_decision.py (docs/benchmarks.md), not asserted here.

@@ -1,4 +1,4 @@
-"""`vodstack abr simulate` and `vodstack abr evaluate` as a user runs them."""
+"""`vodstack abr simulate`, `evaluate` and `train` as a user runs them."""
 
 from __future__ import annotations
 
@@ -86,3 +86,27 @@ def test_unknown_algorithm_is_a_clear_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "unknown ABR algorithm 'magic'" in result.output
+
+
+def test_train_writes_the_policy_and_the_splits(tmp_path: Path) -> None:
+    traces, sizes = _inputs(tmp_path)
+    for n in (2, 3, 4):
+        write_trace(traces / f"trace_{n}_fcc", make_trace([1.5, 2.0, n / 2], step_s=5.0))
+    write_trace(traces / "bus.report.log", make_trace([0.5, 2.5, 1.2, 3.0], step_s=1.0))
+    policy = tmp_path / "policy.json"
+    result = runner.invoke(
+        app,
+        ["abr", "train", "--traces", str(traces), "--video-sizes", str(sizes), "--seed", "3",
+         "--out", str(policy), "--split-dir", str(tmp_path / "split"), "--rounds", "0",
+         "--synthetic-per-family", "1", "--labels-per-session", "2"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(policy.read_text())
+    assert document["trained"]["config"]["seed"] == 3
+    assert len(document["weights"]["out_b"]) == 6
+    module = policy.with_suffix(".js").read_text()
+    assert json.loads(module.split("export const POLICY = ", 1)[1].rstrip().rstrip(";")) == document
+    split = {d.name: sorted(p.name for p in d.iterdir()) for d in (tmp_path / "split").iterdir()}
+    assert split["heldout"] == ["trace_4_fcc"]  # every 4th of a family, never trained on
+    assert "trace_4_fcc" not in split["train"] and len(split["train"]) == 5
+    assert len(split["synthetic"]) == 2

@@ -15,6 +15,7 @@ from vodstack.player.abr import registry
 from vodstack.player.simulation.evaluation import OPTIMUM, Evaluation, evaluate
 from vodstack.player.simulation.session import SessionResult, simulate_session
 from vodstack.player.traces import TraceError, load_traces, read_trace
+from vodstack.player.training.imitation import TrainConfig as TrainDefaults
 from vodstack.player.video import VideoError, read_video_sizes
 
 app = typer.Typer(help="Adaptive bitrate: simulate and evaluate algorithms on network traces.")
@@ -170,3 +171,52 @@ def evaluate_command(
         out = Console()
         for table in _evaluation_tables(result):
             out.print(table)
+
+
+@app.command("train")
+def train_command(
+    traces: TracesOption,
+    video_sizes: SizesOption,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw (reproducible).")] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Policy JSON to write (default: the committed one).")
+    ] = None,
+    split_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write the train / heldout / synthetic traces here, for `evaluate`."),
+    ] = None,
+    rounds: Annotated[int, typer.Option(help="DAgger rounds after the MPC-led one.")] = 1,
+    synthetic_per_family: Annotated[
+        int, typer.Option(help="Synthetic traces per trace family.")
+    ] = TrainDefaults.synthetic_per_family,
+    labels_per_session: Annotated[
+        int, typer.Option(help="Decisions labelled by the optimum per session.")
+    ] = TrainDefaults.labels_per_session,
+) -> None:
+    """Train the learned ABR policy by imitating the offline optimum (see docs/abr.md)."""
+    from vodstack.player.abr.learned import POLICY_PATH
+    from vodstack.player.training.imitation import TrainConfig, train, write_policy
+    from vodstack.player.training.synthetic import write_traces
+
+    try:
+        network = load_traces(traces)
+        video = read_video_sizes(video_sizes)
+    except (TraceError, VideoError) as exc:
+        raise _fail(str(exc)) from exc
+    console = Console(stderr=True)
+    config = TrainConfig(
+        seed=seed,
+        rounds=rounds,
+        synthetic_per_family=synthetic_per_family,
+        labels_per_session=labels_per_session,
+    )
+    result = train(network, video, config, log=console.print)
+    target = out or POLICY_PATH
+    write_policy(result.policy_document(), target)
+    console.print(f"wrote {target} and {target.with_suffix('.js')}")
+    if split_dir is not None:
+        for name, members in (
+            ("train", result.train), ("heldout", result.heldout), ("synthetic", result.synthetic)
+        ):  # fmt: skip
+            write_traces(split_dir / name, members)
+        console.print(f"wrote the splits under {split_dir}/{{train,heldout,synthetic}}")

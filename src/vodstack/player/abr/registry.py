@@ -7,6 +7,7 @@ from collections.abc import Callable
 from vodstack.player.abr.bba import BufferBased
 from vodstack.player.abr.bola import Bola
 from vodstack.player.abr.interface import AbrAlgorithm
+from vodstack.player.abr.learned import LearnedAbr
 from vodstack.player.abr.robust_mpc import RobustMpc
 from vodstack.player.abr.throughput import ThroughputRule
 from vodstack.player.abr.vodstack import VodstackAbr
@@ -14,7 +15,7 @@ from vodstack.player.abr.vodstack import VodstackAbr
 DEFAULT_ALGORITHM = VodstackAbr.name
 
 _FACTORIES: dict[str, Callable[[], AbrAlgorithm]] = {
-    cls.name: cls for cls in (ThroughputRule, BufferBased, Bola, RobustMpc, VodstackAbr)
+    cls.name: cls for cls in (ThroughputRule, BufferBased, Bola, RobustMpc, VodstackAbr, LearnedAbr)
 }
 
 

@@ -79,6 +79,11 @@ class LinkEstimator:
     def __bool__(self) -> bool:
         return bool(self._samples)
 
+    @property
+    def samples(self) -> tuple[float, ...]:
+        """The window, oldest first (bytes/s)."""
+        return tuple(self._samples)
+
     def harmonic_mean(self) -> float:
         """The prediction: harmonic mean of the window."""
         inverse_sum = 0.0
@@ -109,6 +114,10 @@ class VodstackAbr(AbrAlgorithm):
     def __init__(self, params: VodstackParams | None = None) -> None:
         self.params = params or VodstackParams()
         self._link = LinkEstimator(self.params.window)
+
+    @property
+    def link(self) -> LinkEstimator:
+        return self._link
 
     def observe(self, observation: ChunkObservation) -> None:
         self._link.add(observation)

@@ -201,20 +201,78 @@ def offline_optimum(
     states = states.take(np.array([START_RENDITION]))
     states.qoe[:] = 0.0
     states.quality[:] = 0.0
-    history = [states]
-    for index in range(1, chunk_count):
+    history = _search([states], link, video, 1, chunk_count, metric, tolerance_mbps)
+    best = int(np.argmax(history[-1].qoe))
+    scored = min(QOE_LAST_CHUNK, chunk_count - 1) - QOE_FIRST_CHUNK + 1
+    return OptimumResult(
+        trace_name=trace.name,
+        qoe_per_chunk=float(history[-1].qoe[best]) / scored,
+        renditions=_backtrack(history, best),
+    )
+
+
+def _search(
+    history: list[_States],
+    link: CumulativeLink,
+    video: Video,
+    first: int,
+    chunk_count: int,
+    metric: LinearQoE,
+    tolerance_mbps: float,
+) -> list[_States]:
+    """Extend `history` (its last entry: the states before chunk `first`) to the last chunk."""
+    ladder = np.array(video.ladder_mbps, dtype=np.float64)
+    states = history[-1]
+    for index in range(first, chunk_count):
         states = _step(
             states, link, video.chunk_sizes(index), ladder, metric, video.chunk_duration_s
         )
         states = _prune(states, tolerance_mbps)
         history.append(states)
-    best = int(np.argmax(states.qoe))
-    scored = min(QOE_LAST_CHUNK, chunk_count - 1) - QOE_FIRST_CHUNK + 1
-    return OptimumResult(
-        trace_name=trace.name,
-        qoe_per_chunk=float(states.qoe[best]) / scored,
-        renditions=_backtrack(history, best),
+    return history
+
+
+def first_step_values(
+    trace: NetworkTrace,
+    video: Video,
+    chunk_index: int,
+    last_rendition: int,
+    position_s: float,
+    buffer_s: float,
+    renditions: list[int],
+    chunk_count: int = SESSION_CHUNKS,
+    qoe: LinearQoE | None = None,
+    tolerance_mbps: float = 0.5,
+) -> list[float]:
+    """Best QoE of chunks `chunk_index..chunk_count-1` from a state a session reached, for each
+    of `renditions` as the next chunk's (the future known from then on).
+
+    `position_s` is the trace position (session time minus the round trips, as the simulator's
+    link keeps it). This is the teacher of the learned policy (`player/training`): what each
+    choice would be worth from the states the student visits, not only from the start.
+    """
+    metric = qoe or LinearQoE()
+    start = _States(
+        rendition=np.array([last_rendition], dtype=np.int64),
+        time_s=np.array([position_s]),
+        buffer_s=np.array([buffer_s]),
+        qoe=np.zeros(1),
+        quality=np.zeros(1),
+        parent=np.zeros(1, dtype=np.int64),
     )
+    link = CumulativeLink(trace)
+    ladder = np.array(video.ladder_mbps, dtype=np.float64)
+    first = _step(
+        start, link, video.chunk_sizes(chunk_index), ladder, metric, video.chunk_duration_s
+    )
+    values = []
+    for rendition in renditions:
+        branch = first.take(np.array([rendition]))
+        history = _search(
+            [branch], link, video, chunk_index + 1, chunk_count, metric, tolerance_mbps
+        )
+        values.append(float(np.max(history[-1].qoe)))
+    return values
 
 
 def _backtrack(history: list[_States], best: int) -> tuple[int, ...]:

@@ -111,7 +111,9 @@ def simulate_session(
                     last_rendition=previous,
                     ladder_kbps=video.ladder_kbps,
                     chunk_duration_s=video.chunk_duration_s,
-                    upcoming_sizes=tuple(video.chunk_sizes(i) for i in range(index, chunk_count)),
+                    upcoming_sizes=tuple(
+                        video.chunk_sizes(i) for i in range(index, video.chunk_count)
+                    ),
                 )
             )
         size = video.sizes[rendition][index]

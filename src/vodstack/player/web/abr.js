@@ -1,5 +1,5 @@
-// vodstack's ABR algorithm for the browser: a dependency-free port of
-// src/vodstack/player/abr/vodstack.py (read its docstring for the design).
+// vodstack's ABR algorithms for the browser: a dependency-free port of
+// src/vodstack/player/abr/vodstack.py and learned.py (read their docstrings for the design).
 //
 // The port mirrors the Python code operation for operation (same sums in the same order, no
 // transcendental functions) so both make bit-identical decisions on the same observations;
@@ -7,8 +7,15 @@
 //   observation: {size_bytes, duration_s, latency_s}
 //   context:     {chunk_index, chunk_count, buffer_s, last_rendition, ladder_kbps,
 //                 chunk_duration_s, upcoming_sizes (array of per-rendition byte arrays, or null)}
+// `LearnedAbr` ports player/abr/learned.py: the scenario MPC's first-step values ranked by a
+// small network trained on the offline optimum; its weights come from abr-policy.js (generated
+// with abr-policy.json by `vodstack abr train`). `VodstackAbr` is the scenario MPC, the default.
 // The web player plugs `VodstackAbr` into hls.js as a custom ABR controller: call observe()
 // after each fragment loads and decide() before the next one.
+
+import { POLICY } from "./abr-policy.js";
+
+export { POLICY };
 
 export const VOLATILITY_EDGES = Object.freeze([0.0281, 0.0741, 0.1458]);
 
@@ -126,8 +133,8 @@ export class VodstackAbr {
     return this.params.ratio_quantiles[band].map((ratio) => prediction * ratio);
   }
 
-  decide(context) {
-    if (this.link.samples.length === 0) return context.last_rendition;
+  /** Every candidate plan and its QoE (plus buffer value) summed over all scenarios. */
+  planScores(context) {
     const p = this.params;
     const chunksLeft = context.chunk_count - context.chunk_index;
     const length = Math.max(1, Math.min(p.horizon, chunksLeft));
@@ -143,7 +150,8 @@ export class VodstackAbr {
     const valuesBuffer = chunksLeft > length;
     const totals = new Float64Array(combos.length);
     const latency = this.link.latency_s;
-    for (const bandwidth of this.scenariosBps()) {
+    const scenarios = this.scenariosBps();
+    for (const bandwidth of scenarios) {
       for (let c = 0; c < combos.length; c += 1) {
         const combo = combos[c];
         let buffer = context.buffer_s;
@@ -166,8 +174,115 @@ export class VodstackAbr {
         totals[c] += score;
       }
     }
+    return { combos, totals, scenarios: scenarios.length };
+  }
+
+  decide(context) {
+    if (this.link.samples.length === 0) return context.last_rendition;
+    const { combos, totals } = this.planScores(context);
     let best = 0;
     for (let c = 1; c < combos.length; c += 1) if (totals[c] > totals[best]) best = c;
     return combos[best][0];
+  }
+}
+
+/** Constants of learned.py (the parity test compares them). */
+export const LEARNED_CONSTANTS = Object.freeze({
+  levels: 6,
+  rel_floor: -10.0,
+  plausible_gap: 1.5,
+  plausible_up_gap: 0.25,
+  history: 5,
+  chunks_left_cap: 48.0,
+});
+const LEVELS = LEARNED_CONSTANTS.levels;
+const REL_FLOOR = LEARNED_CONSTANTS.rel_floor;
+const PLAUSIBLE_GAP = LEARNED_CONSTANTS.plausible_gap;
+const PLAUSIBLE_UP_GAP = LEARNED_CONSTANTS.plausible_up_gap;
+const HISTORY = LEARNED_CONSTANTS.history;
+const CHUNKS_LEFT_CAP = LEARNED_CONSTANTS.chunks_left_cap;
+
+/** The plausible rendition with the best predicted value (first wins ties), as learned.choose:
+ *  within plausible_gap below the MPC's choice, within upGap above it. */
+export function choose(weights, features, upGap = PLAUSIBLE_UP_GAP) {
+  const predicted = policyLogits(weights, features);
+  let mpcChoice = 0;
+  while (features[mpcChoice] !== 0.0) mpcChoice += 1;
+  let best = -1;
+  for (let q = 0; q < predicted.length; q += 1) {
+    const gap = q <= mpcChoice ? PLAUSIBLE_GAP : upGap;
+    if (features[q] >= -gap && (best < 0 || predicted[q] > predicted[best])) best = q;
+  }
+  return best;
+}
+
+/** The policy network's logits, summed left to right as in Python. */
+export function policyLogits(weights, features) {
+  const hidden = [];
+  for (let j = 0; j < weights.hidden_w.length; j += 1) {
+    const row = weights.hidden_w[j];
+    let total = weights.hidden_b[j];
+    for (let i = 0; i < row.length; i += 1) total += row[i] * features[i];
+    hidden.push(total > 0.0 ? total : 0.0);
+  }
+  const out = [];
+  for (let k = 0; k < weights.out_w.length; k += 1) {
+    const row = weights.out_w[k];
+    let total = weights.out_b[k];
+    for (let j = 0; j < row.length; j += 1) total += row[j] * hidden[j];
+    out.push(total);
+  }
+  return out;
+}
+
+/** The scenario MPC's first-step values, ranked by a policy imitating the offline optimum. */
+export class LearnedAbr {
+  constructor(weights = POLICY.weights, params = DEFAULT_PARAMS) {
+    this.weights = weights;
+    this.mpc = new VodstackAbr(params);
+  }
+
+  observe(observation) {
+    this.mpc.observe(observation);
+  }
+
+  features(context) {
+    const { combos, totals, scenarios } = this.mpc.planScores(context);
+    const levels = context.ladder_kbps.length;
+    const values = [];
+    for (let q = 0; q < levels; q += 1) {
+      let best = -Infinity;
+      for (let c = 0; c < combos.length; c += 1) {
+        if (combos[c][0] === q && totals[c] > best) best = totals[c];
+      }
+      values.push(best / scenarios);
+    }
+    let top = values[0];
+    for (const v of values) if (v > top) top = v;
+    const link = this.mpc.link;
+    const samples = link.samples.slice(-HISTORY);
+    while (samples.length < HISTORY) samples.unshift(link.samples[0]);
+    const volatility = link.volatility();
+    const rel = values.map((v) => Math.max(v - top, REL_FLOOR));
+    const last = [];
+    for (let q = 0; q < LEVELS; q += 1) {
+      if (q >= rel.length) rel.push(REL_FLOOR);
+      last.push(q === context.last_rendition ? 1.0 : 0.0);
+    }
+    return [
+      ...rel,
+      ...last,
+      context.buffer_s,
+      (link.harmonicMean() * 8.0) / 1e6,
+      ...samples.map((s) => (s * 8.0) / 1e6),
+      volatility < 1.0 ? volatility : 1.0,
+      Math.min(context.chunk_count - context.chunk_index, CHUNKS_LEFT_CAP),
+    ];
+  }
+
+  decide(context) {
+    if (this.mpc.link.samples.length === 0) return context.last_rendition;
+    if (context.ladder_kbps.length > LEVELS) return this.mpc.decide(context);
+    return choose(this.weights, this.features(context));
   }
 }
