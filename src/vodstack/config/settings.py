@@ -81,6 +81,8 @@ class PipelineSettings(BaseModel):
 class EvictionKind(StrEnum):
     LRU = "lru"
     FIFO = "fifo"
+    S3FIFO = "s3fifo"
+    SIEVE = "sieve"
 
 
 class CdnSettings(BaseModel):
