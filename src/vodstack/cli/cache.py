@@ -1,0 +1,111 @@
+"""`vodstack cache`: replay request traces through the edges' eviction code, make workloads."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vodstack.cdn.cache.replay import ReplayResult, parse_capacity, replay
+from vodstack.cdn.cache.trace import Trace, TraceError, read_trace
+from vodstack.config.settings import EvictionKind
+
+app = typer.Typer(help="CDN caching: evaluate eviction policies on traces, generate workloads.")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _policies(text: str) -> list[EvictionKind]:
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    known = ", ".join(kind.value for kind in EvictionKind)
+    try:
+        return [EvictionKind(name) for name in names]
+    except ValueError:
+        raise _fail(f"unknown policy in {text!r} (known: {known})") from None
+
+
+def _capacities(text: str, trace: Trace) -> list[tuple[str, int]]:
+    try:
+        return [
+            (part.strip(), parse_capacity(part, trace.unique_bytes))
+            for part in text.split(",")
+            if part.strip()
+        ]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _table(results: list[tuple[str, ReplayResult]], trace: Trace, title: str) -> Table:
+    table = Table(title=title, caption=f"unique bytes {trace.unique_bytes:,}; "
+                  "capacity is per region cache")  # fmt: skip
+    for column in ("policy", "capacity", "region", "byte hit", "object hit", "evictions"):
+        table.add_column(column, justify="left" if column in ("policy", "region") else "right")
+    for label, result in results:
+        rows = [("all", result.total)]
+        if trace.has_regions:
+            rows += sorted(result.regions.items())
+        for region, tally in rows:
+            table.add_row(
+                result.policy, f"{label} ({result.capacity_bytes:,} B)", region,
+                f"{tally.byte_hit_ratio:.4f}", f"{tally.object_hit_ratio:.4f}",
+                f"{tally.evictions:,}",
+            )  # fmt: skip
+    return table
+
+
+@app.command()
+def evaluate(
+    trace: Annotated[
+        Path, typer.Option("--trace", exists=True, dir_okay=False, help="Trace (.csv or .gz).")
+    ],
+    capacity: Annotated[
+        str, typer.Option(help="Per-region cache size(s): N% of unique bytes or bytes, comma list.")
+    ] = "5%",
+    policy: Annotated[str, typer.Option(help="Comma-separated eviction policies.")] = ",".join(
+        kind.value for kind in EvictionKind
+    ),
+    json_output: JsonOption = False,
+) -> None:
+    """Byte and object hit ratios of eviction policies on a request trace."""
+    kinds = _policies(policy)
+    started = time.perf_counter()
+    try:
+        loaded = read_trace(trace)
+    except TraceError as exc:
+        raise _fail(str(exc)) from exc
+    read_s = time.perf_counter() - started
+    results = [
+        (label, replay(loaded, kind, size))
+        for label, size in _capacities(capacity, loaded)
+        for kind in kinds
+    ]
+    elapsed = time.perf_counter() - started
+    if json_output:
+        typer.echo(json.dumps(_report(loaded, results, read_s, elapsed), indent=2))
+        return
+    Console().print(_table(results, loaded, f"{trace.name}: {loaded.requests:,} requests"))
+    Console(stderr=True).print(f"read in {read_s:.1f} s, replayed in {elapsed - read_s:.1f} s")
+
+
+def _report(
+    trace: Trace, results: list[tuple[str, ReplayResult]], read_s: float, elapsed_s: float
+) -> dict[str, object]:
+    return {
+        "requests": trace.requests,
+        "objects": len(trace.sizes),
+        "unique_bytes": trace.unique_bytes,
+        "regions": sorted(trace.regions) if trace.has_regions else [],
+        "results": [{"capacity": label, **result.as_dict()} for label, result in results],
+        "read_s": round(read_s, 3),
+        "elapsed_s": round(elapsed_s, 3),
+    }
