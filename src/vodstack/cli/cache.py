@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from vodstack.cdn.cache.replay import ReplayResult, parse_capacity, replay
-from vodstack.cdn.cache.trace import Trace, TraceError, read_trace
+from vodstack.cdn.cache.trace import Trace, TraceError, read_trace, write_lines
+from vodstack.cdn.workload import WorkloadSpec, generate
 from vodstack.config.settings import EvictionKind
 
 app = typer.Typer(help="CDN caching: evaluate eviction policies on traces, generate workloads.")
@@ -109,3 +110,26 @@ def _report(
         "read_s": round(read_s, 3),
         "elapsed_s": round(elapsed_s, 3),
     }
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="Trace to write (.gz ok).")],
+    days: Annotated[int, typer.Option(min=1, help="Days of requests.")] = 7,
+    titles: Annotated[int, typer.Option(min=1, help="Titles, new releases included.")] = 1000,
+    regions: Annotated[str, typer.Option(help="Comma-separated regions (empty: none).")] = "eu,us",
+    sessions_per_day: Annotated[int, typer.Option(min=1, help="Viewing sessions a day.")] = 2000,
+    releases_per_day: Annotated[float, typer.Option(min=0, help="New titles a day.")] = 3.0,
+    zipf: Annotated[float, typer.Option(min=0, help="Popularity skew 1/rank^zipf.")] = 0.9,
+    churn: Annotated[float, typer.Option(min=0, help="Daily log-normal popularity step.")] = 0.35,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same trace).")] = 1,
+) -> None:
+    """Write a synthetic VOD request trace (see `vodstack.cdn.workload` for the model)."""
+    names = tuple(name.strip() for name in regions.split(",") if name.strip())
+    spec = WorkloadSpec(
+        days=days, titles=titles, regions=names or ("",), sessions_per_day=sessions_per_day,
+        releases_per_day=releases_per_day, zipf=zipf, churn=churn, seed=seed,
+    )  # fmt: skip
+    header = "timestamp_s,object_id,size_bytes" + (",region" if names else "")
+    count = write_lines(out, generate(spec), header=header)
+    Console(stderr=True).print(f"wrote {count:,} requests to {out}")

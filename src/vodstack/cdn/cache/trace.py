@@ -144,12 +144,12 @@ def format_request(when: float, object_id: str, size: int, region: str = NO_REGI
     return f"{stamp},{object_id},{size}{tail}\n"
 
 
-def write_lines(path: Path, lines: Iterator[str], header: bool = True) -> int:
+def write_lines(path: Path, lines: Iterator[str], header: str | None = None) -> int:
     """Write trace lines (gzip for `.gz`); returns how many requests were written."""
     count = 0
     with open_text(path, "wt") as out:
         if header:
-            out.write("timestamp_s,object_id,size_bytes,region\n")
+            out.write(header + "\n")
         for line in lines:
             out.write(line)
             count += 1
