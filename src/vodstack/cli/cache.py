@@ -14,7 +14,8 @@ from rich.table import Table
 from vodstack.cdn.cache.replay import ReplayResult, parse_capacity, replay
 from vodstack.cdn.cache.trace import Trace, TraceError, read_trace, write_lines
 from vodstack.cdn.workload import WorkloadSpec, generate
-from vodstack.config.settings import EvictionKind
+from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.control.prefill import replay_prefill
 
 app = typer.Typer(help="CDN caching: evaluate eviction policies on traces, generate workloads.")
 
@@ -49,7 +50,8 @@ def _capacities(text: str, trace: Trace) -> list[tuple[str, int]]:
 def _table(results: list[tuple[str, ReplayResult]], trace: Trace, title: str) -> Table:
     table = Table(title=title, caption=f"unique bytes {trace.unique_bytes:,}; "
                   "capacity is per region cache")  # fmt: skip
-    for column in ("policy", "capacity", "region", "byte hit", "object hit", "evictions"):
+    columns = ("policy", "capacity", "region", "byte hit", "object hit", "evictions", "fill bytes")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("policy", "region") else "right")
     for label, result in results:
         rows = [("all", result.total)]
@@ -59,7 +61,7 @@ def _table(results: list[tuple[str, ReplayResult]], trace: Trace, title: str) ->
             table.add_row(
                 result.policy, f"{label} ({result.capacity_bytes:,} B)", region,
                 f"{tally.byte_hit_ratio:.4f}", f"{tally.object_hit_ratio:.4f}",
-                f"{tally.evictions:,}",
+                f"{tally.evictions:,}", f"{tally.fill_bytes:,}",
             )  # fmt: skip
     return table
 
@@ -76,8 +78,21 @@ def evaluate(
         kind.value for kind in EvictionKind
     ),
     json_output: JsonOption = False,
+    prefill: Annotated[
+        bool, typer.Option(help="Also fill each region nightly from the fill planner.")
+    ] = False,
+    planned_share: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Share of capacity the plan holds.")
+    ] = None,
+    fill_hour: Annotated[
+        int | None, typer.Option(min=0, max=23, help="Fill window start hour (UTC).")
+    ] = None,
 ) -> None:
-    """Byte and object hit ratios of eviction policies on a request trace."""
+    """Byte and object hit ratios of eviction policies on a request trace.
+
+    With --prefill, each policy is the demand-fetch part of a cache that the fill planner
+    fills every night from the past days of the trace; fill bytes are reported apart.
+    """
     kinds = _policies(policy)
     started = time.perf_counter()
     try:
@@ -85,8 +100,10 @@ def evaluate(
     except TraceError as exc:
         raise _fail(str(exc)) from exc
     read_s = time.perf_counter() - started
+    overrides = {"planned_share": planned_share, "window_start_hour": fill_hour}
+    plan = FillPlanSettings(**{k: v for k, v in overrides.items() if v is not None})
     results = [
-        (label, replay(loaded, kind, size))
+        (label, replay_prefill(loaded, kind, size, plan) if prefill else replay(loaded, kind, size))
         for label, size in _capacities(capacity, loaded)
         for kind in kinds
     ]
@@ -94,7 +111,9 @@ def evaluate(
     if json_output:
         typer.echo(json.dumps(_report(loaded, results, read_s, elapsed), indent=2))
         return
-    Console().print(_table(results, loaded, f"{trace.name}: {loaded.requests:,} requests"))
+    mode = " with nightly pre-positioning" if prefill else ""
+    title = f"{trace.name}: {loaded.requests:,} requests{mode}"
+    Console(width=140).print(_table(results, loaded, title))
     Console(stderr=True).print(f"read in {read_s:.1f} s, replayed in {elapsed - read_s:.1f} s")
 
 

@@ -85,6 +85,27 @@ class EvictionKind(StrEnum):
     SIEVE = "sieve"
 
 
+class FillPlanSettings(BaseModel):
+    """Nightly pre-positioning (`vodstack.control`): when edges are filled, how fast, from what.
+
+    The forecast model and its constants are described in docs/cdn.md, "Pre-positioning".
+    """
+
+    # Fill window: starts at this hour (UTC) each day, lasts window_hours; off-peak by default.
+    window_start_hour: int = Field(4, ge=0, le=23)
+    window_hours: float = Field(4.0, gt=0, le=24)
+    # Bandwidth cap per edge for planned fills, bytes/s (the window x this = a night's fill).
+    rate_bytes_per_s: int = Field(100_000_000, gt=0)
+    # Share of an edge's capacity held by the plan; the rest is demand-fetch (cdn.eviction).
+    planned_share: float = Field(0.8, ge=0, le=1)
+    # Title demand forgets by half in this many days; the shape within a title more slowly.
+    half_life_days: float = Field(1.0, gt=0)
+    shape_half_life_days: float = Field(7.0, gt=0)
+    # A title first seen within new_release_days days is forecast x new_release_boost.
+    new_release_days: int = Field(2, ge=0)
+    new_release_boost: float = Field(1.5, ge=0)
+
+
 class CdnSettings(BaseModel):
     """The delivery tier: regions x edges, each edge's disk budget, steering inputs."""
 
@@ -105,6 +126,7 @@ class CdnSettings(BaseModel):
     health_error_window_s: float = Field(10.0, gt=0)
     peer_timeout_s: float = Field(1.0, gt=0)
     server_threads: int = Field(1, ge=1)
+    fill_plan: FillPlanSettings = Field(default_factory=FillPlanSettings)
 
 
 class PlaybackSettings(BaseModel):

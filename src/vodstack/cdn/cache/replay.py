@@ -88,8 +88,16 @@ def replay(trace: Trace, kind: EvictionKind, capacity_bytes: int) -> ReplayResul
     return ReplayResult(kind.value, capacity_bytes, total, regions)
 
 
-def serve(budget: ByteBudget[int], objects: list[int], sizes: list[int]) -> Tally:
-    """Demand-fetch caching of `objects` (in order) by `budget`; returns what it served."""
+def serve(
+    budget: ByteBudget[int],
+    objects: list[int],
+    sizes: list[int],
+    pinned: set[int] | frozenset[int] = frozenset(),
+) -> Tally:
+    """Demand-fetch caching of `objects` (in order) by `budget`; returns what it served.
+
+    `pinned` objects (pre-positioned by a fill plan, outside the budget) are hits too.
+    """
     held = budget.sizes
     touch = budget.policy.touch
     admit = budget.admit
@@ -98,7 +106,10 @@ def serve(budget: ByteBudget[int], objects: list[int], sizes: list[int]) -> Tall
     for obj in objects:
         size = sizes[obj]
         requested += size
-        if obj in held:
+        if obj in pinned:
+            hits += 1
+            hit_bytes += size
+        elif obj in held:
             touch(obj)
             hits += 1
             hit_bytes += size

@@ -1,0 +1,83 @@
+"""The fill planner: one fill window for one region, forecast -> placement -> fill orders.
+
+The same object plans the live edges (keys are edge paths) and the offline replay of
+`vodstack cache evaluate --prefill` (keys are object numbers): one implementation, so what
+the replay measures is what the edges would do. It learns only through `record_day`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from vodstack.config.settings import FillPlanSettings
+from vodstack.control.fills import FillSchedule, schedule
+from vodstack.control.forecast import ForecastModel, PopularityForecast
+from vodstack.control.placement import choose, spread
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass
+class RegionPlan(Generic[K]):
+    """What each edge of a region should hold after this window, and how to get there."""
+
+    region: str
+    edges: dict[str, list[K]]
+    expected: dict[K, float]  # expected requests tomorrow of every planned object
+    fills: FillSchedule[K]
+
+    def held_after(self, holdings: Mapping[str, set[K]]) -> dict[str, set[K]]:
+        """Per edge, the planned objects it will hold once the fills ran (cut ones excluded)."""
+        deferred = set(self.fills.deferred)
+        return {
+            edge: {key for key in keys if (edge, key) not in deferred}
+            for edge, keys in self.edges.items()
+        }
+
+    @property
+    def predicted_hit_requests(self) -> float:
+        return sum(self.expected.values())
+
+
+class FillPlanner(Generic[K]):
+    """Learns daily request counts; plans each region's edges for the next day."""
+
+    def __init__(
+        self,
+        settings: FillPlanSettings,
+        title_of: Callable[[K], str],
+        size_of: Callable[[K], int],
+    ) -> None:
+        self.settings = settings
+        self._title_of = title_of
+        self._size_of = size_of
+        self.forecast: PopularityForecast[K, str] = PopularityForecast(
+            ForecastModel.from_settings(settings), title_of
+        )
+
+    @property
+    def fill_cap_bytes(self) -> int:
+        """What one edge may fetch in one window (the bandwidth cap over the window)."""
+        return int(self.settings.rate_bytes_per_s * self.settings.window_hours * 3600)
+
+    def record_day(self, counts: Mapping[str, Mapping[K, int]]) -> None:
+        """A whole day of requests, object -> count per region (the planner's only input)."""
+        self.forecast.record_day(counts)
+
+    def plan_region(
+        self,
+        region: str,
+        edges: Sequence[str],
+        capacity_per_edge: int,
+        holdings: Mapping[str, set[K]],
+    ) -> RegionPlan[K]:
+        """Contents for each of `edges` and the fills to reach them from `holdings`."""
+        per_edge = int(capacity_per_edge * self.settings.planned_share)
+        expected = self.forecast.expected_requests(region)
+        chosen = choose(expected, self._size_of, per_edge * len(edges))
+        placed = spread(chosen, self._title_of, self._size_of, edges, per_edge)
+        fills = schedule(placed, holdings, self._size_of, self.fill_cap_bytes)
+        planned = {key: expected[key] for keys in placed.values() for key in keys}
+        return RegionPlan(region, placed, planned, fills)

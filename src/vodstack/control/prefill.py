@@ -1,0 +1,119 @@
+"""Offline replay of the whole design: nightly planned fills plus demand-fetch caching.
+
+Each region is one cache of `capacity_bytes` (its edges hold complementary sets and
+steering sends a viewer to the edge with the title, so a region's edges act as one cache;
+with one "edge" per region the plan's spreading is the identity). Days run from one fill
+window start (`window_start_hour`, UTC) to the next. At each window start after the first
+day, the `FillPlanner` (the live planner's code) plans every region from the days already
+replayed, never from what comes next: planned objects are pinned (fetched within the fill
+cap, counted as fill bytes unless already cached) and the rest of the capacity is the
+reactive policy's (`ByteBudget`, the edges' code). Then the day's requests are served and
+recorded for the next plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from vodstack.cdn.cache.budget import ByteBudget
+from vodstack.cdn.cache.policies import make_policy
+from vodstack.cdn.cache.replay import ReplayResult, Tally, serve
+from vodstack.cdn.cache.trace import RegionRequests, Trace
+from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.control.objects import title_of
+from vodstack.control.planner import FillPlanner
+
+DAY_S = 86400
+
+
+@dataclass
+class _Region:
+    budget: ByteBudget[int]
+    days: dict[int, tuple[int, int]]  # day -> [start, end) in the region's requests
+    pinned: set[int] = field(default_factory=set)
+    tally: Tally = field(default_factory=Tally)
+    fill_bytes: int = 0  # of the fill that ran before the day being served
+
+
+@dataclass
+class PrefillResult(ReplayResult):
+    days: list[Tally] = field(default_factory=list)  # all regions, per day
+    predicted_hit_requests: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **super().as_dict(),
+            "prefill": True,
+            "predicted_hit_requests": round(self.predicted_hit_requests, 1),
+            "days": [day.as_dict() for day in self.days],
+        }
+
+
+def replay_prefill(
+    trace: Trace, kind: EvictionKind, capacity_bytes: int, settings: FillPlanSettings
+) -> PrefillResult:
+    """Replay `trace` with nightly plans; hit ratios and fill bytes per region and day."""
+    titles = [title_of(name) for name in trace.names]
+    planner: FillPlanner[int] = FillPlanner(settings, titles.__getitem__, trace.sizes.__getitem__)
+    offset = settings.window_start_hour * 3600
+    regions = {
+        name: _Region(ByteBudget(capacity_bytes, make_policy(kind)), _day_spans(requests, offset))
+        for name, requests in trace.regions.items()
+    }
+    all_days = [day for region in regions.values() for day in region.days]
+    result = PrefillResult(kind.value, capacity_bytes, Tally(), {})
+    for day in range(min(all_days), max(all_days) + 1):
+        if planner.forecast.days:
+            result.predicted_hit_requests += _fill(planner, regions, capacity_bytes, trace.sizes)
+        today = Tally()
+        counts: dict[str, Counter[int]] = {}
+        for name, region in regions.items():
+            start, end = region.days.get(day, (0, 0))
+            objects = trace.regions[name].objects[start:end]
+            served = serve(region.budget, objects, trace.sizes, region.pinned)
+            served.fill_bytes, region.fill_bytes = region.fill_bytes, 0
+            region.tally.add(served)
+            today.add(served)
+            counts[name] = Counter(objects)
+        planner.record_day(counts)
+        result.days.append(today)
+    for name, region in regions.items():
+        result.regions[name] = region.tally
+        result.total.add(region.tally)
+    return result
+
+
+def _fill(
+    planner: FillPlanner[int], regions: dict[str, _Region], capacity: int, sizes: list[int]
+) -> float:
+    predicted = 0.0
+    for name, region in regions.items():
+        budget = region.budget
+        holdings = {name: region.pinned | budget.sizes.keys()}
+        plan = planner.plan_region(name, [name], capacity, holdings)
+        pinned = plan.held_after(holdings)[name]
+        region.fill_bytes = sum(order.size for order in plan.fills.orders)
+        for key in pinned:
+            if key in budget.sizes:  # already cached on demand: kept, now as planned
+                budget.remove(key)
+        region.pinned = pinned
+        budget.capacity_bytes = capacity - sum(sizes[key] for key in pinned)
+        budget.make_room(0)
+        predicted += sum(plan.expected[key] for key in pinned)
+    return predicted
+
+
+def _day_spans(requests: RegionRequests, offset: int) -> dict[int, tuple[int, int]]:
+    """Day -> [start, end) of its requests; a late line stays in the day already running."""
+    spans: dict[int, tuple[int, int]] = {}
+    day, start = None, 0
+    for index, when in enumerate(requests.times):
+        this = int((when - offset) // DAY_S)
+        if day is None or this > day:
+            if day is not None:
+                spans[day] = (start, index)
+            day, start = this, index
+    if day is not None:
+        spans[day] = (start, len(requests.times))
+    return spans

@@ -1,0 +1,85 @@
+"""`vodstack cache evaluate --prefill`: nightly plans from the past only, fills counted apart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from vodstack.cdn.cache.trace import read_trace
+from vodstack.cdn.workload import DAY_S, WorkloadSpec, generate
+from vodstack.cli.main import app
+from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.control.prefill import replay_prefill
+
+PLAN = FillPlanSettings(window_start_hour=0, planned_share=1.0)
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines))
+    return path
+
+
+def test_the_night_fill_places_yesterdays_favourite(tmp_path: Path) -> None:
+    # Day 0: a five times, then b. Day 1: b, a. The cache fits one object; the plan takes a.
+    day0 = ["10,a,100,eu", "20,a,100,eu", "30,a,100,eu", "40,a,100,eu", "50,a,100,eu",
+            "60,b,100,eu"]  # fmt: skip
+    day1 = [f"{DAY_S + 10},b,100,eu", f"{DAY_S + 20},a,100,eu"]
+    trace = read_trace(_write(tmp_path / "t.csv", [f"{line}\n" for line in day0 + day1]))
+    result = replay_prefill(trace, EvictionKind.LRU, 100, PLAN)
+    first, second = result.days
+    assert (first.hits, first.fill_bytes) == (4, 0)  # LRU alone: a's repeats; b evicts a
+    assert second.fill_bytes == 100  # b was cached on demand; a is fetched for the plan
+    assert second.hits == 1 and second.hit_bytes == 100  # a, pinned
+    assert result.total.fill_bytes == 100
+
+
+def _lines(spec: WorkloadSpec) -> list[str]:
+    return list(generate(spec))
+
+
+def test_a_different_future_changes_nothing_before_it(tmp_path: Path) -> None:
+    base = WorkloadSpec(days=4, titles=40, regions=("eu", "us"), sessions_per_day=40, seed=3)
+    other = WorkloadSpec(**{**base.__dict__, "seed": 4})
+    cut = 2 * DAY_S  # from day 2 on, the two traces differ
+    past = [line for line in _lines(base) if float(line.split(",")[0]) < cut]
+    future = [line for line in _lines(other) if float(line.split(",")[0]) >= cut]
+    original = [line for line in _lines(base) if float(line.split(",")[0]) >= cut]
+    assert future != original
+    results = []
+    for name, tail in (("a", original), ("b", future)):
+        trace = read_trace(_write(tmp_path / f"{name}.csv", past + tail))
+        results.append(replay_prefill(trace, EvictionKind.S3FIFO, 2 * 10**8, PLAN))
+    a, b = results
+    assert [day.as_dict() for day in a.days[:2]] == [day.as_dict() for day in b.days[:2]]
+    assert a.days[2].fill_bytes == b.days[2].fill_bytes > 0, "day 2's plan is from days 0-1"
+    assert a.days[2].as_dict() != b.days[2].as_dict()
+
+
+def test_the_cli_reports_fill_bytes_per_region(tmp_path: Path) -> None:
+    spec = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=30, seed=5)
+    trace = _write(tmp_path / "w.csv", _lines(spec))
+    result = CliRunner().invoke(
+        app, ["cache", "evaluate", "--trace", str(trace), "--capacity", "5%,10%",
+              "--policy", "s3fifo", "--prefill", "--fill-hour", "0", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.output)
+    for row in data["results"]:
+        assert row["prefill"] is True and row["fill_bytes"] > 0
+        assert set(row["regions"]) == {"eu", "us"}
+        assert row["fill_bytes"] == sum(r["fill_bytes"] for r in row["regions"].values())
+        assert 0 < row["byte_hit_ratio"] <= 1
+    assert data["results"][0]["capacity_bytes"] < data["results"][1]["capacity_bytes"]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5])
+def test_planned_share_zero_is_plain_demand_fetch(tmp_path: Path, share: float) -> None:
+    spec = WorkloadSpec(days=2, titles=20, regions=("eu",), sessions_per_day=20, seed=6)
+    trace = read_trace(_write(tmp_path / "w.csv", _lines(spec)))
+    plan = FillPlanSettings(window_start_hour=0, planned_share=share)
+    result = replay_prefill(trace, EvictionKind.SIEVE, 10**8, plan)
+    assert (result.total.fill_bytes == 0) is (share == 0.0)
