@@ -9,7 +9,7 @@ import pytest
 
 from vodstack.config.settings import FillPlanSettings
 from vodstack.control.fills import ORIGIN, schedule
-from vodstack.control.objects import rendition_of, title_of
+from vodstack.control.objects import describe, rendition_of, title_of
 from vodstack.control.placement import choose, spread
 from vodstack.control.planner import FillPlanner
 
@@ -37,7 +37,7 @@ def test_plans_fit_every_edge_and_fills_stay_under_the_cap(seed: int) -> None:
     sizes = _objects(rng)
     settings = FillPlanSettings(planned_share=rng.uniform(0.3, 1.0), rate_bytes_per_s=2,
                                 window_hours=rng.uniform(0.5, 2))  # fmt: skip
-    planner: FillPlanner[str] = FillPlanner(settings, title_of, sizes.__getitem__)
+    planner: FillPlanner[str] = FillPlanner(settings, describe, sizes.__getitem__)
     for _ in range(3):
         planner.record_day({"eu": _day(rng, sizes)})
     capacity = rng.randint(5_000, 40_000)
@@ -80,7 +80,7 @@ def test_fill_orders_prefer_a_peer_and_respect_the_cap() -> None:
 
 def test_forecast_prefers_recent_popularity() -> None:
     sizes = {"old/1080p/1": 1, "new/1080p/1": 1}
-    planner: FillPlanner[str] = FillPlanner(FillPlanSettings(), title_of, sizes.__getitem__)
+    planner: FillPlanner[str] = FillPlanner(FillPlanSettings(), describe, sizes.__getitem__)
     planner.record_day({"eu": {"old/1080p/1": 100}})
     planner.record_day({"eu": {"old/1080p/1": 5, "new/1080p/1": 60}})
     expected = planner.forecast.expected_requests("eu")
@@ -93,3 +93,10 @@ def test_object_names() -> None:
     assert title_of("/v/t1/3/720p/seg_1.m4s") == "t1"
     assert rendition_of("/v/t1/3/720p/seg_1.m4s") == "720p"
     assert title_of("plainkey") == "plainkey" and rendition_of("plainkey") == ""
+
+
+def test_describe_reads_title_rendition_and_segment() -> None:
+    assert describe("t1/720p/00003") == ("t1", "720p", 3)
+    assert describe("/v/t1/3/720p/seg_00012.m4s") == ("t1", "720p", 12)
+    assert describe("/v/t1/3/master.m3u8") == ("t1", "", None)
+    assert describe("abc") == ("abc", "", None)

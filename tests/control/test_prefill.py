@@ -14,8 +14,9 @@ from vodstack.cdn.workload import DAY_S, WorkloadSpec, generate
 from vodstack.cli.main import app
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.prefill import replay_prefill
+from vodstack.control.tuning import best_share
 
-PLAN = FillPlanSettings(window_start_hour=0, planned_share=1.0)
+PLAN = FillPlanSettings(window_start_hour=0, planned_share=1.0, auto_share=False)
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -41,7 +42,8 @@ def _lines(spec: WorkloadSpec) -> list[str]:
     return list(generate(spec))
 
 
-def test_a_different_future_changes_nothing_before_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("auto_share", [False, True])
+def test_a_different_future_changes_nothing_before_it(tmp_path: Path, auto_share: bool) -> None:
     base = WorkloadSpec(days=4, titles=40, regions=("eu", "us"), sessions_per_day=40, seed=3)
     other = WorkloadSpec(**{**base.__dict__, "seed": 4})
     cut = 2 * DAY_S  # from day 2 on, the two traces differ
@@ -52,10 +54,14 @@ def test_a_different_future_changes_nothing_before_it(tmp_path: Path) -> None:
     results = []
     for name, tail in (("a", original), ("b", future)):
         trace = read_trace(_write(tmp_path / f"{name}.csv", past + tail))
-        results.append(replay_prefill(trace, EvictionKind.S3FIFO, 2 * 10**8, PLAN))
+        plan = FillPlanSettings(window_start_hour=0, planned_share=0.5, auto_share=auto_share)
+        results.append(replay_prefill(trace, EvictionKind.S3FIFO, 2 * 10**8, plan))
     a, b = results
     assert [day.as_dict() for day in a.days[:2]] == [day.as_dict() for day in b.days[:2]]
-    assert a.days[2].fill_bytes == b.days[2].fill_bytes > 0, "day 2's plan is from days 0-1"
+    # Day 2's plan and pinned share come from days 0-1 only.
+    assert a.days[2].fill_bytes == b.days[2].fill_bytes
+    assert a.days[2].fill_bytes > 0 or auto_share
+    assert [s[:2] for s in a.shares.values()] == [s[:2] for s in b.shares.values()]
     assert a.days[2].as_dict() != b.days[2].as_dict()
 
 
@@ -80,6 +86,17 @@ def test_the_cli_reports_fill_bytes_per_region(tmp_path: Path) -> None:
 def test_planned_share_zero_is_plain_demand_fetch(tmp_path: Path, share: float) -> None:
     spec = WorkloadSpec(days=2, titles=20, regions=("eu",), sessions_per_day=20, seed=6)
     trace = read_trace(_write(tmp_path / "w.csv", _lines(spec)))
-    plan = FillPlanSettings(window_start_hour=0, planned_share=share)
+    plan = FillPlanSettings(window_start_hour=0, planned_share=share, auto_share=False)
     result = replay_prefill(trace, EvictionKind.SIEVE, 10**8, plan)
     assert (result.total.fill_bytes == 0) is (share == 0.0)
+
+
+def test_the_backtest_pins_a_stable_head_under_scans_and_not_a_wrong_one() -> None:
+    sizes = [1] * 10_000
+    head = list(range(9))
+    scans = iter(range(100, 10_000))
+    day = [key for _round in range(40) for hot in head for key in (hot, next(scans))]
+    assert best_share(head, [], day, sizes, 10, EvictionKind.LRU) == 0.9
+    wrong = list(range(5000, 5009))  # ranked objects nobody asks for
+    repeats = [key for _round in range(40) for key in (1, 2, 3)]
+    assert best_share(wrong, [], repeats, sizes, 10, EvictionKind.LRU) == 0.0

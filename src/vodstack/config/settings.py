@@ -97,13 +97,17 @@ class FillPlanSettings(BaseModel):
     # Bandwidth cap per edge for planned fills, bytes/s (the window x this = a night's fill).
     rate_bytes_per_s: int = Field(100_000_000, gt=0)
     # Share of an edge's capacity held by the plan; the rest is demand-fetch (cdn.eviction).
+    # With auto_share, chosen each night by replaying yesterday (control/tuning.py) instead.
     planned_share: float = Field(0.8, ge=0, le=1)
+    auto_share: bool = True
     # Title demand forgets by half in this many days; the shape within a title more slowly.
     half_life_days: float = Field(1.0, gt=0)
     shape_half_life_days: float = Field(7.0, gt=0)
     # A title first seen within new_release_days days is forecast x new_release_boost.
     new_release_days: int = Field(2, ge=0)
     new_release_boost: float = Field(1.5, ge=0)
+    # How many requests' worth of catalogue-wide shape a title's own shape is pulled towards.
+    shape_prior_requests: float = Field(20.0, ge=0)
 
 
 class CdnSettings(BaseModel):
@@ -114,7 +118,9 @@ class CdnSettings(BaseModel):
     # Edge `i` (0-based over all regions) listens on base_port + i unless `ports` names it.
     base_port: int = Field(8120, gt=0, lt=65536)
     capacity_bytes: int = Field(2 * 1024**3, gt=0)
-    eviction: EvictionKind = EvictionKind.LRU
+    # S3-FIFO: the best byte hit ratio of the four on VOD traces (docs/benchmarks.md, "CDN
+    # caching (issue 19)"); segments of abandoned sessions are one-hit wonders it drops early.
+    eviction: EvictionKind = EvictionKind.S3FIFO
     manifest_ttl_s: int = Field(2, ge=0)
     # Client region: trusted gateway header, then CIDR map, then GeoIP (if configured).
     region_header: str = "x-vodstack-region"

@@ -10,7 +10,10 @@ The model (documented in docs/cdn.md, "Pre-positioning"):
   days before it existed.
 - share(o): the object's part of its title's requests, over all regions and a longer
   half-life (`shape_half_life_days`): which renditions are watched and how far viewers get
-  before abandoning change little from day to day and are learnt from more data.
+  before abandoning change little from day to day and are learnt from more data. A title
+  seen in few requests says little about its own shape, so its objects' shares are pulled
+  towards the catalogue-wide share of their (rendition, segment number) with the weight of
+  `shape_prior_requests` requests: share = (n(o) + k x pooled(q, p)) / (n(t) + k).
 - boost: titles first seen in r within `new_release_days` days are multiplied by
   `new_release_boost` (launch peaks: a first, partial day understates what follows).
 
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from vodstack.config.settings import FillPlanSettings
+from vodstack.control.objects import ObjectInfo
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T", bound=Hashable)
@@ -36,12 +40,14 @@ class ForecastModel:
     shape_half_life_days: float = 7.0
     new_release_days: int = 2
     new_release_boost: float = 1.5
+    shape_prior_requests: float = 20.0
 
     @classmethod
     def from_settings(cls, settings: FillPlanSettings) -> ForecastModel:
         return cls(
             settings.half_life_days, settings.shape_half_life_days,
             settings.new_release_days, settings.new_release_boost,
+            settings.shape_prior_requests,
         )  # fmt: skip
 
 
@@ -53,18 +59,20 @@ class _RegionDemand(Generic[T]):
         self.first_day: dict[T, int] = {}
 
 
-class PopularityForecast(Generic[K, T]):
+class PopularityForecast(Generic[K]):
     """Counts per day in, expected requests per object and region out."""
 
-    def __init__(self, model: ForecastModel, title_of: Callable[[K], T]) -> None:
+    def __init__(self, model: ForecastModel, describe: Callable[[K], ObjectInfo]) -> None:
         self.model = model
-        self._title_of = title_of
+        self._describe = describe
         self._keep = 0.5 ** (1 / model.half_life_days)
         self._keep_shape = 0.5 ** (1 / model.shape_half_life_days)
-        self._regions: dict[str, _RegionDemand[T]] = {}
+        self._regions: dict[str, _RegionDemand[str]] = {}
         self._object_counts: dict[K, float] = {}
-        self._title_counts: dict[T, float] = {}
-        self._titles: dict[K, T] = {}
+        self._title_counts: dict[str, float] = {}
+        self._info: dict[K, ObjectInfo] = {}
+        self._pooled: dict[tuple[str, int], float] = {}  # (rendition, segment) -> requests
+        self._pooled_total = 0.0
         self.days = 0  # days recorded so far
 
     def record_day(self, counts: Mapping[str, Mapping[K, int]]) -> None:
@@ -74,9 +82,14 @@ class PopularityForecast(Generic[K, T]):
         for region, objects in counts.items():
             demand = self._regions.setdefault(region, _RegionDemand())
             for key, count in objects.items():
-                title = self._titles.get(key)
-                if title is None:
-                    title = self._titles[key] = self._title_of(key)
+                info = self._info.get(key)
+                if info is None:
+                    info = self._info[key] = self._describe(key)
+                title = info.title
+                if info.position is not None:
+                    slot = (info.rendition, info.position)
+                    self._pooled[slot] = self._pooled.get(slot, 0.0) + count
+                self._pooled_total += count
                 demand.decayed[title] = demand.decayed.get(title, 0.0) + count
                 demand.first_day.setdefault(title, day)
                 self._object_counts[key] = self._object_counts.get(key, 0.0) + count
@@ -89,8 +102,10 @@ class PopularityForecast(Generic[K, T]):
             demand.decayed = {title: value * keep for title, value in demand.decayed.items()}
         self._object_counts = {key: value * shape for key, value in self._object_counts.items()}
         self._title_counts = {title: value * shape for title, value in self._title_counts.items()}
+        self._pooled = {slot: value * shape for slot, value in self._pooled.items()}
+        self._pooled_total *= shape
 
-    def title_demand(self, region: str) -> dict[T, float]:
+    def title_demand(self, region: str) -> dict[str, float]:
         """Expected requests per title in `region` tomorrow (boost included)."""
         demand = self._regions.get(region)
         if demand is None:
@@ -107,11 +122,18 @@ class PopularityForecast(Generic[K, T]):
     def expected_requests(self, region: str) -> dict[K, float]:
         """Expected requests per object in `region` tomorrow; objects never seen are absent."""
         demand = self.title_demand(region)
-        titles, title_counts = self._titles, self._title_counts
+        infos, title_counts, pooled = self._info, self._title_counts, self._pooled
+        prior = self.model.shape_prior_requests / max(self._pooled_total, 1e-9)
         result = {}
         for key, count in self._object_counts.items():
-            title = titles[key]
-            per_day = demand.get(title)
-            if per_day:
-                result[key] = per_day * count / title_counts[title]
+            info = infos[key]
+            per_day = demand.get(info.title)
+            if not per_day:
+                continue
+            if info.position is None:
+                result[key] = per_day * count / title_counts[info.title]
+                continue
+            pulled = prior * pooled.get((info.rendition, info.position), 0.0)
+            share = (count + pulled) / (title_counts[info.title] + self.model.shape_prior_requests)
+            result[key] = per_day * share
         return result

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from vodstack.config.settings import FillPlanSettings
 from vodstack.control.fills import FillSchedule, schedule
 from vodstack.control.forecast import ForecastModel, PopularityForecast
+from vodstack.control.objects import ObjectInfo
 from vodstack.control.placement import choose, spread
 
 K = TypeVar("K", bound=Hashable)
@@ -47,15 +48,18 @@ class FillPlanner(Generic[K]):
     def __init__(
         self,
         settings: FillPlanSettings,
-        title_of: Callable[[K], str],
+        describe: Callable[[K], ObjectInfo],
         size_of: Callable[[K], int],
     ) -> None:
         self.settings = settings
-        self._title_of = title_of
+        self._describe = describe
         self._size_of = size_of
-        self.forecast: PopularityForecast[K, str] = PopularityForecast(
-            ForecastModel.from_settings(settings), title_of
+        self.forecast: PopularityForecast[K] = PopularityForecast(
+            ForecastModel.from_settings(settings), describe
         )
+
+    def _title_of(self, key: K) -> str:
+        return self._describe(key).title
 
     @property
     def fill_cap_bytes(self) -> int:
@@ -72,9 +76,14 @@ class FillPlanner(Generic[K]):
         edges: Sequence[str],
         capacity_per_edge: int,
         holdings: Mapping[str, set[K]],
+        share: float | None = None,
     ) -> RegionPlan[K]:
-        """Contents for each of `edges` and the fills to reach them from `holdings`."""
-        per_edge = int(capacity_per_edge * self.settings.planned_share)
+        """Contents for each of `edges` and the fills to reach them from `holdings`.
+
+        The plan takes `share` of each edge (default: the configured `planned_share`).
+        """
+        share = self.settings.planned_share if share is None else share
+        per_edge = int(capacity_per_edge * share)
         expected = self.forecast.expected_requests(region)
         chosen = choose(expected, self._size_of, per_edge * len(edges))
         placed = spread(chosen, self._title_of, self._size_of, edges, per_edge)

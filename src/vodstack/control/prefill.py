@@ -5,9 +5,11 @@ steering sends a viewer to the edge with the title, so a region's edges act as o
 with one "edge" per region the plan's spreading is the identity). Days run from one fill
 window start (`window_start_hour`, UTC) to the next. At each window start after the first
 day, the `FillPlanner` (the live planner's code) plans every region from the days already
-replayed, never from what comes next: planned objects are pinned (fetched within the fill
-cap, counted as fill bytes unless already cached) and the rest of the capacity is the
-reactive policy's (`ByteBudget`, the edges' code). Then the day's requests are served and
+replayed, never from what comes next: the best-ranked planned objects up to the pinned
+share of the capacity are fetched within the fill cap (fill bytes, unless already cached)
+and pinned; the rest of the capacity is the reactive policy's (`ByteBudget`, the edges'
+code). The share is `planned_share`, or with `auto_share` the one that would have served
+the most bytes yesterday (`control.tuning`). Then the day's requests are served and
 recorded for the next plan.
 """
 
@@ -21,8 +23,10 @@ from vodstack.cdn.cache.policies import make_policy
 from vodstack.cdn.cache.replay import ReplayResult, Tally, serve
 from vodstack.cdn.cache.trace import RegionRequests, Trace
 from vodstack.config.settings import EvictionKind, FillPlanSettings
-from vodstack.control.objects import title_of
+from vodstack.control.fills import schedule
+from vodstack.control.objects import describe
 from vodstack.control.planner import FillPlanner
+from vodstack.control.tuning import best_share, prefix
 
 DAY_S = 86400
 
@@ -34,17 +38,24 @@ class _Region:
     pinned: set[int] = field(default_factory=set)
     tally: Tally = field(default_factory=Tally)
     fill_bytes: int = 0  # of the fill that ran before the day being served
+    ranked: list[int] | None = None  # tonight's plan over the whole capacity, best first
+    last_ranked: list[int] | None = None  # the previous night's
+    yesterday: list[int] = field(default_factory=list)
+    day_before: list[int] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)
 
 
 @dataclass
 class PrefillResult(ReplayResult):
     days: list[Tally] = field(default_factory=list)  # all regions, per day
+    shares: dict[str, list[float]] = field(default_factory=dict)  # pinned share per night
     predicted_hit_requests: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         return {
             **super().as_dict(),
             "prefill": True,
+            "pinned_shares": self.shares,
             "predicted_hit_requests": round(self.predicted_hit_requests, 1),
             "days": [day.as_dict() for day in self.days],
         }
@@ -54,8 +65,8 @@ def replay_prefill(
     trace: Trace, kind: EvictionKind, capacity_bytes: int, settings: FillPlanSettings
 ) -> PrefillResult:
     """Replay `trace` with nightly plans; hit ratios and fill bytes per region and day."""
-    titles = [title_of(name) for name in trace.names]
-    planner: FillPlanner[int] = FillPlanner(settings, titles.__getitem__, trace.sizes.__getitem__)
+    infos = [describe(name) for name in trace.names]
+    planner: FillPlanner[int] = FillPlanner(settings, infos.__getitem__, trace.sizes.__getitem__)
     offset = settings.window_start_hour * 3600
     regions = {
         name: _Region(ByteBudget(capacity_bytes, make_policy(kind)), _day_spans(requests, offset))
@@ -65,7 +76,10 @@ def replay_prefill(
     result = PrefillResult(kind.value, capacity_bytes, Tally(), {})
     for day in range(min(all_days), max(all_days) + 1):
         if planner.forecast.days:
-            result.predicted_hit_requests += _fill(planner, regions, capacity_bytes, trace.sizes)
+            for name, region in regions.items():
+                result.predicted_hit_requests += _fill(
+                    planner, name, region, capacity_bytes, trace.sizes, kind
+                )
         today = Tally()
         counts: dict[str, Counter[int]] = {}
         for name, region in regions.items():
@@ -76,32 +90,56 @@ def replay_prefill(
             region.tally.add(served)
             today.add(served)
             counts[name] = Counter(objects)
+            region.day_before, region.yesterday = region.yesterday, objects
+            region.last_ranked, region.ranked = region.ranked, None
         planner.record_day(counts)
         result.days.append(today)
     for name, region in regions.items():
         result.regions[name] = region.tally
+        result.shares[name] = region.shares
         result.total.add(region.tally)
     return result
 
 
 def _fill(
-    planner: FillPlanner[int], regions: dict[str, _Region], capacity: int, sizes: list[int]
+    planner: FillPlanner[int],
+    name: str,
+    region: _Region,
+    capacity: int,
+    sizes: list[int],
+    kind: EvictionKind,
 ) -> float:
-    predicted = 0.0
-    for name, region in regions.items():
-        budget = region.budget
-        holdings = {name: region.pinned | budget.sizes.keys()}
-        plan = planner.plan_region(name, [name], capacity, holdings)
-        pinned = plan.held_after(holdings)[name]
-        region.fill_bytes = sum(order.size for order in plan.fills.orders)
-        for key in pinned:
-            if key in budget.sizes:  # already cached on demand: kept, now as planned
-                budget.remove(key)
-        region.pinned = pinned
-        budget.capacity_bytes = capacity - sum(sizes[key] for key in pinned)
-        budget.make_room(0)
-        predicted += sum(plan.expected[key] for key in pinned)
-    return predicted
+    """Plan and fill one region for the coming day; returns the hits the plan expects."""
+    budget = region.budget
+    holdings = {name: region.pinned | budget.sizes.keys()}
+    # Ranked over the whole capacity: tonight's pinned part is a prefix of it, and
+    # tomorrow's backtest replays prefixes of it against the requests that came.
+    plan = planner.plan_region(name, [name], capacity, holdings, share=1.0)
+    region.ranked = plan.edges[name]
+    share = _share(planner.settings, region, sizes, capacity, kind)
+    wanted = prefix(region.ranked, sizes, int(capacity * share))
+    fills = schedule({name: [k for k in region.ranked if k in wanted]}, holdings,
+                     sizes.__getitem__, planner.fill_cap_bytes)  # fmt: skip
+    pinned = wanted - {key for _edge, key in fills.deferred}
+    region.fill_bytes = sum(order.size for order in fills.orders)
+    region.shares.append(share)
+    for key in pinned:
+        if key in budget.sizes:  # already cached on demand: kept, now as planned
+            budget.remove(key)
+    region.pinned = pinned
+    budget.capacity_bytes = capacity - sum(sizes[key] for key in pinned)
+    budget.make_room(0)
+    return sum(plan.expected[key] for key in pinned)
+
+
+def _share(
+    settings: FillPlanSettings, region: _Region, sizes: list[int], capacity: int, kind: EvictionKind
+) -> float:
+    if not settings.auto_share or region.last_ranked is None:
+        return settings.planned_share
+    return best_share(
+        region.last_ranked, region.day_before, region.yesterday, sizes, capacity, kind
+    )
 
 
 def _day_spans(requests: RegionRequests, offset: int) -> dict[int, tuple[int, int]]:

@@ -55,9 +55,9 @@ class ByteBudget(Generic[K]):
 
     def admit(self, key: K, size: int) -> bool:
         """Reserve and commit at once (the replay's fill); False if it does not fit."""
-        if not self.reserve(size):
+        if size > self.capacity_bytes or not self.make_room(size):
             return False
-        self.commit(key, size)
+        self.add(key, size)
         return True
 
     def add(self, key: K, size: int) -> None:
