@@ -11,7 +11,7 @@ from vodstack.cdn.cache.trace import read_trace
 from vodstack.cdn.workload import DAY_S, WorkloadSpec, generate
 from vodstack.cli.main import app
 
-SPEC = WorkloadSpec(days=3, titles=60, regions=("eu", "us"), sessions_per_day=150, seed=7)
+SPEC = WorkloadSpec(days=2, titles=60, regions=("eu", "us"), sessions_per_day=80, seed=7)
 
 
 def _rows(spec: WorkloadSpec) -> list[list[str]]:
@@ -46,7 +46,7 @@ def test_segments_follow_the_ladder_and_early_segments_are_hotter() -> None:
 
 
 def test_new_releases_first_appear_after_the_first_day() -> None:
-    rows = _rows(WorkloadSpec(days=4, titles=80, sessions_per_day=300, releases_per_day=4))
+    rows = _rows(WorkloadSpec(days=3, titles=40, sessions_per_day=60, releases_per_day=4))
     first_day: dict[str, int] = {}
     for row in rows:
         first_day.setdefault(row[1].split("/")[0], int(float(row[0]) // DAY_S))
@@ -54,6 +54,6 @@ def test_new_releases_first_appear_after_the_first_day() -> None:
 
 
 def test_evenings_are_busier_than_nights() -> None:
-    rows = _rows(WorkloadSpec(days=2, titles=50, regions=("eu",), sessions_per_day=400))
+    rows = _rows(WorkloadSpec(days=1, titles=50, regions=("eu",), sessions_per_day=200))
     hours = Counter(int((float(row[0]) % DAY_S) // 3600 + 1) % 24 for row in rows)  # eu: UTC+1
     assert hours[21] > 3 * hours[5]

@@ -44,7 +44,7 @@ def _lines(spec: WorkloadSpec) -> list[str]:
 
 @pytest.mark.parametrize("auto_share", [False, True])
 def test_a_different_future_changes_nothing_before_it(tmp_path: Path, auto_share: bool) -> None:
-    base = WorkloadSpec(days=4, titles=40, regions=("eu", "us"), sessions_per_day=40, seed=3)
+    base = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=25, seed=3)
     other = WorkloadSpec(**{**base.__dict__, "seed": 4})
     cut = 2 * DAY_S  # from day 2 on, the two traces differ
     past = [line for line in _lines(base) if float(line.split(",")[0]) < cut]
