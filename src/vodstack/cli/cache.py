@@ -82,8 +82,11 @@ def evaluate(
         bool, typer.Option(help="Also fill each region nightly from the fill planner.")
     ] = False,
     planned_share: Annotated[
-        float | None, typer.Option(min=0, max=1, help="Share of capacity the plan holds.")
+        float | None, typer.Option(min=0, max=1, help="Share of capacity the plan pins.")
     ] = None,
+    auto_share: Annotated[
+        bool, typer.Option(help="Choose the pinned share nightly by replaying yesterday.")
+    ] = True,
     fill_hour: Annotated[
         int | None, typer.Option(min=0, max=23, help="Fill window start hour (UTC).")
     ] = None,
@@ -100,7 +103,9 @@ def evaluate(
     except TraceError as exc:
         raise _fail(str(exc)) from exc
     read_s = time.perf_counter() - started
-    overrides = {"planned_share": planned_share, "window_start_hour": fill_hour}
+    overrides = {
+        "planned_share": planned_share, "window_start_hour": fill_hour, "auto_share": auto_share,
+    }  # fmt: skip
     plan = FillPlanSettings(**{k: v for k, v in overrides.items() if v is not None})
     results = [
         (label, replay_prefill(loaded, kind, size, plan) if prefill else replay(loaded, kind, size))

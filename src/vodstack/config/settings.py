@@ -98,7 +98,7 @@ class FillPlanSettings(BaseModel):
     rate_bytes_per_s: int = Field(100_000_000, gt=0)
     # Share of an edge's capacity held by the plan; the rest is demand-fetch (cdn.eviction).
     # With auto_share, chosen each night by replaying yesterday (control/tuning.py) instead.
-    planned_share: float = Field(0.8, ge=0, le=1)
+    planned_share: float = Field(0.5, ge=0, le=1)
     auto_share: bool = True
     # Title demand forgets by half in this many days; the shape within a title more slowly.
     half_life_days: float = Field(1.0, gt=0)

@@ -5,7 +5,7 @@ Pinning helps when the forecast is better than what demand-fetch caching keeps b
 (intraday surprises, small noisy samples). Which holds differs by trace and region, so each
 night the share is chosen by backtest: yesterday's plan (made from the days before it, so
 no knowledge of yesterday) is replayed over yesterday's requests with each candidate share,
-the reactive part first warmed on the end of the day before, and the share that served the
+the reactive part first warmed on the day before, and the share that served the
 most bytes wins. Only past requests are used; the policy is the edges' (`ByteBudget`).
 """
 
@@ -19,7 +19,6 @@ from vodstack.cdn.cache.replay import serve
 from vodstack.config.settings import EvictionKind
 
 SHARES = (0.0, 0.3, 0.6, 0.9)
-WARMUP_SHARE = 0.25  # of the day before yesterday, replayed to warm the reactive part
 
 
 def prefix(ranked: Sequence[int], sizes: Sequence[int], budget: int) -> set[int]:
@@ -43,14 +42,13 @@ def best_share(
     shares: Sequence[float] = SHARES,
 ) -> float:
     """The pinned share that would have served the most bytes yesterday."""
-    warmup = day_before[int(len(day_before) * (1 - WARMUP_SHARE)) :]
     best, best_bytes = shares[0], -1
     for share in shares:
         pinned = prefix(ranked, sizes, int(capacity * share))
         budget: ByteBudget[int] = ByteBudget(
             capacity - sum(sizes[key] for key in pinned), make_policy(kind)
         )
-        serve(budget, warmup, sizes, pinned)
+        serve(budget, day_before, sizes, pinned)  # a reactive part as warm as the real one
         served = serve(budget, yesterday, sizes, pinned).hit_bytes
         if served > best_bytes:
             best, best_bytes = share, served
