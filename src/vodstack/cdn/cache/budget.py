@@ -76,12 +76,18 @@ class ByteBudget(Generic[K]):
 
     def make_room(self, incoming: int) -> bool:
         """Evict until `incoming` more bytes fit; False if the policy runs out of victims."""
-        while self.used_bytes + self.reserved_bytes + incoming > self.capacity_bytes:
-            victim = self.policy.victim()
+        limit = self.capacity_bytes - incoming - self.reserved_bytes
+        if self.used_bytes <= limit:
+            return True
+        # Hot in the replay (once per miss of a full cache): locals, `remove` inlined.
+        policy, sizes, on_evict = self.policy, self.sizes, self._on_evict
+        while self.used_bytes > limit:
+            victim = policy.victim()
             if victim is None:
                 return False
-            self.remove(victim)
+            self.used_bytes -= sizes.pop(victim, 0)
+            policy.remove(victim)
             self.evictions += 1
-            if self._on_evict is not None:
-                self._on_evict(victim)
+            if on_evict is not None:
+                on_evict(victim)
         return True
