@@ -100,3 +100,21 @@ def test_the_backtest_pins_a_stable_head_under_scans_and_not_a_wrong_one() -> No
     wrong = list(range(5000, 5009))  # ranked objects nobody asks for
     repeats = [key for _round in range(40) for key in (1, 2, 3)]
     assert best_share(wrong, [], repeats, sizes, 10, EvictionKind.LRU) == 0.0
+
+
+def test_cache_plan_from_a_log_fits_each_edge(tmp_path: Path) -> None:
+    spec = WorkloadSpec(days=2, titles=30, regions=("eu", "us"), sessions_per_day=30, seed=9)
+    log = _write(tmp_path / "log.csv", _lines(spec))
+    result = CliRunner().invoke(
+        app, ["cache", "plan", "--log", str(log), "--capacity", "3%", "--edges-per-region", "3",
+              "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.output)
+    assert set(data["regions"]) == {"eu", "us"}
+    for region in data["regions"].values():
+        assert len(region["edges"]) == 3
+        for edge in region["edges"]:
+            assert 0 < edge["planned_bytes"] <= data["capacity_bytes"]
+            assert edge["origin_bytes"] == edge["planned_bytes"], "nothing held yet: origin"
+        assert 0 < region["predicted_offload"] <= 1

@@ -16,6 +16,7 @@ from vodstack.cdn.cache.trace import Trace, TraceError, read_trace, write_lines
 from vodstack.cdn.workload import WorkloadSpec, generate
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.prefill import replay_prefill
+from vodstack.control.summary import plan_from_log
 
 app = typer.Typer(help="CDN caching: evaluate eviction policies on traces, generate workloads.")
 
@@ -157,3 +158,43 @@ def generate_command(
     header = "timestamp_s,object_id,size_bytes" + (",region" if names else "")
     count = write_lines(out, generate(spec), header=header)
     Console(stderr=True).print(f"wrote {count:,} requests to {out}")
+
+
+@app.command("plan")
+def plan_command(
+    log: Annotated[
+        Path, typer.Option("--log", exists=True, dir_okay=False, help="Request log (trace).")
+    ],
+    capacity: Annotated[
+        str, typer.Option(help="Per-edge capacity: N% of unique bytes or bytes.")
+    ] = "5%",
+    edges_per_region: Annotated[int, typer.Option(min=1, help="Edges in each region.")] = 2,
+    fill_hour: Annotated[int, typer.Option(min=0, max=23, help="Day start (UTC).")] = 4,
+    planned_share: Annotated[float, typer.Option(min=0, max=1, help="Share pinned.")] = 1.0,
+    json_output: JsonOption = False,
+) -> None:
+    """Tonight's fill plan from a request log: per edge contents, fills by source, forecast."""
+    try:
+        loaded = read_trace(log)
+    except TraceError as exc:
+        raise _fail(str(exc)) from exc
+    ((_label, per_edge),) = _capacities(capacity, loaded)
+    settings = FillPlanSettings(window_start_hour=fill_hour, planned_share=planned_share)
+    plans = plan_from_log(loaded, settings, edges_per_region, per_edge)
+    report = {region: summary.as_dict() for region, summary in plans.items()}
+    if json_output:
+        typer.echo(json.dumps({"capacity_bytes": per_edge, "regions": report}, indent=2))
+        return
+    table = Table(title=f"fill plan from {log.name} ({per_edge:,} B per edge)")
+    for column in ("region", "edge", "titles", "objects", "planned B", "from peer B",
+                   "from origin B", "deferred", "expected hits"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("region", "edge") else "right")
+    for region, summary in plans.items():
+        for edge in summary.edges:
+            table.add_row(region, edge.name, f"{edge.titles}", f"{edge.objects:,}",
+                          f"{edge.planned_bytes:,}", f"{edge.peer_bytes:,}",
+                          f"{edge.origin_bytes:,}", f"{edge.deferred:,}",
+                          f"{edge.expected_hits:,.1f}")  # fmt: skip
+        table.add_row(region, "predicted offload", "", "", "", "", "", "",
+                      f"{summary.predicted_offload:.1%}")  # fmt: skip
+    Console(width=140).print(table)

@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.policies import make_policy
 from vodstack.cdn.cache.replay import ReplayResult, Tally, serve
-from vodstack.cdn.cache.trace import RegionRequests, Trace
+from vodstack.cdn.cache.trace import Trace, day_spans
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.fills import schedule
 from vodstack.control.objects import describe
 from vodstack.control.planner import FillPlanner
 from vodstack.control.tuning import best_share, prefix
-
-DAY_S = 86400
 
 
 @dataclass
@@ -69,7 +67,7 @@ def replay_prefill(
     planner: FillPlanner[int] = FillPlanner(settings, infos.__getitem__, trace.sizes.__getitem__)
     offset = settings.window_start_hour * 3600
     regions = {
-        name: _Region(ByteBudget(capacity_bytes, make_policy(kind)), _day_spans(requests, offset))
+        name: _Region(ByteBudget(capacity_bytes, make_policy(kind)), day_spans(requests, offset))
         for name, requests in trace.regions.items()
     }
     all_days = [day for region in regions.values() for day in region.days]
@@ -140,18 +138,3 @@ def _share(
     return best_share(
         region.last_ranked, region.day_before, region.yesterday, sizes, capacity, kind
     )
-
-
-def _day_spans(requests: RegionRequests, offset: int) -> dict[int, tuple[int, int]]:
-    """Day -> [start, end) of its requests; a late line stays in the day already running."""
-    spans: dict[int, tuple[int, int]] = {}
-    day, start = None, 0
-    for index, when in enumerate(requests.times):
-        this = int((when - offset) // DAY_S)
-        if day is None or this > day:
-            if day is not None:
-                spans[day] = (start, index)
-            day, start = this, index
-    if day is not None:
-        spans[day] = (start, len(requests.times))
-    return spans

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO, cast
 
 NO_REGION = ""
+DAY_S = 86400
 
 
 class TraceError(ValueError):
@@ -154,3 +155,21 @@ def write_lines(path: Path, lines: Iterator[str], header: str | None = None) -> 
             out.write(line)
             count += 1
     return count
+
+
+def day_spans(requests: RegionRequests, offset_s: int) -> dict[int, tuple[int, int]]:
+    """Day -> [start, end) of its requests, days starting `offset_s` after midnight UTC.
+
+    A line whose timestamp goes back across a day boundary stays in the day already running.
+    """
+    spans: dict[int, tuple[int, int]] = {}
+    day, start = None, 0
+    for index, when in enumerate(requests.times):
+        this = int((when - offset_s) // DAY_S)
+        if day is None or this > day:
+            if day is not None:
+                spans[day] = (start, index)
+            day, start = this, index
+    if day is not None:
+        spans[day] = (start, len(requests.times))
+    return spans
