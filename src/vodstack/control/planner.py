@@ -1,8 +1,9 @@
 """The fill planner: one fill window for one region, forecast -> placement -> fill orders.
 
-The same object plans the live edges (keys are edge paths) and the offline replay of
-`vodstack cache evaluate --prefill` (keys are object numbers): one implementation, so what
-the replay measures is what the edges would do. It learns only through `record_day`.
+One implementation for every user: the offline replay (`vodstack cache evaluate
+--prefill`), `vodstack cache plan` (keys are object numbers there) and, once it runs as a
+process, the live planner (keys edge paths), so what the replay measures is what the edges
+would get. It learns only through `record_day`.
 """
 
 from __future__ import annotations
@@ -28,18 +29,6 @@ class RegionPlan(Generic[K]):
     edges: dict[str, list[K]]
     expected: dict[K, float]  # expected requests tomorrow of every planned object
     fills: FillSchedule[K]
-
-    def held_after(self, holdings: Mapping[str, set[K]]) -> dict[str, set[K]]:
-        """Per edge, the planned objects it will hold once the fills ran (cut ones excluded)."""
-        deferred = set(self.fills.deferred)
-        return {
-            edge: {key for key in keys if (edge, key) not in deferred}
-            for edge, keys in self.edges.items()
-        }
-
-    @property
-    def predicted_hit_requests(self) -> float:
-        return sum(self.expected.values())
 
 
 class FillPlanner(Generic[K]):
