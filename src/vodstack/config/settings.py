@@ -100,6 +100,8 @@ class FillPlanSettings(BaseModel):
     # With auto_share, chosen each night by replaying yesterday (control/tuning.py) instead.
     planned_share: float = Field(0.5, ge=0, le=1)
     auto_share: bool = True
+    # ... and pins only if that beats no pinning by this much (relative): a day is noisy.
+    share_margin: float = Field(0.02, ge=0)
     # Title demand forgets by half in this many days; the shape within a title more slowly.
     half_life_days: float = Field(1.0, gt=0)
     shape_half_life_days: float = Field(7.0, gt=0)

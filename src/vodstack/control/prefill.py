@@ -41,6 +41,7 @@ class _Region:
     yesterday: list[int] = field(default_factory=list)
     day_before: list[int] = field(default_factory=list)
     shares: list[float] = field(default_factory=list)
+    ranked_pinned: list[int] = field(default_factory=list)  # pinned now, best first
 
 
 @dataclass
@@ -124,9 +125,15 @@ def _fill(
     for key in pinned:
         if key in budget.sizes:  # already cached on demand: kept, now as planned
             budget.remove(key)
+    released = [key for key in region.ranked_pinned if key not in pinned]
     region.pinned = pinned
+    region.ranked_pinned = [key for key in region.ranked if key in pinned]
     budget.capacity_bytes = capacity - sum(sizes[key] for key in pinned)
     budget.make_room(0)
+    # Objects leaving the plan are on disk already: they join the demand-fetch part (least
+    # expected first) and leave when its policy says so, not all at once.
+    for key in reversed(released):
+        budget.admit(key, sizes[key])
     return sum(plan.expected[key] for key in pinned)
 
 
@@ -136,5 +143,6 @@ def _share(
     if not settings.auto_share or region.last_ranked is None:
         return settings.planned_share
     return best_share(
-        region.last_ranked, region.day_before, region.yesterday, sizes, capacity, kind
-    )
+        region.last_ranked, region.day_before, region.yesterday, sizes, capacity, kind,
+        margin=settings.share_margin,
+    )  # fmt: skip

@@ -40,8 +40,13 @@ def best_share(
     capacity: int,
     kind: EvictionKind,
     shares: Sequence[float] = SHARES,
+    margin: float = 0.0,
 ) -> float:
-    """The pinned share that would have served the most bytes yesterday."""
+    """The pinned share that would have served the most bytes yesterday.
+
+    Pinning must beat no pinning by `margin` (relative): one day is a noisy sample, and a
+    share chosen on noise costs on the next day.
+    """
     best, best_bytes = shares[0], -1
     for share in shares:
         pinned = prefix(ranked, sizes, int(capacity * share))
@@ -50,6 +55,8 @@ def best_share(
         )
         serve(budget, day_before, sizes, pinned)  # a reactive part as warm as the real one
         served = serve(budget, yesterday, sizes, pinned).hit_bytes
+        if share == 0.0:
+            served = int(served * (1 + margin))
         if served > best_bytes:
             best, best_bytes = share, served
     return best
