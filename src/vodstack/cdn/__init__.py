@@ -7,7 +7,9 @@ Layers, one way (a module imports only from the lines below it):
     fill              single-flight pull-through fills into the disk cache
     stats             counters, rendered as Prometheus text
     upstream          peer-first-then-origin fetches (httpx)
-    cache/            disk cache, eviction policies, fills in progress
+    workload          synthetic VOD request traces (`vodstack cache generate`)
+    cache/            disk cache, byte budget, eviction policies, fills in progress,
+                      request traces and their replay (`vodstack cache evaluate`)
     file_response     immutable files over HTTP (headers, Range, 304, pathsend); lifespan
     steering, health  ranking edge base URLs for a viewer (used by playback, not by edges)
     regions, topology, rendezvous, tokens, assets, media_types, ranges, errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vodstack.cli import abr, demo_content, ingest, jobs, lifecycle, play, serve
+from vodstack.cli import abr, cache, demo_content, ingest, jobs, lifecycle, play, serve
 
 app = typer.Typer(
     name="vodstack",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 # Command groups register below, one line each.
 app.add_typer(abr.app, name="abr")
+app.add_typer(cache.app, name="cache")
 app.command()(lifecycle.up)
 app.command()(lifecycle.status)
 app.command()(serve.serve)

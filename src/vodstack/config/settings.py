@@ -118,6 +118,35 @@ class PipelineSettings(BaseModel):
 class EvictionKind(StrEnum):
     LRU = "lru"
     FIFO = "fifo"
+    S3FIFO = "s3fifo"
+    SIEVE = "sieve"
+
+
+class FillPlanSettings(BaseModel):
+    """Nightly pre-positioning (`vodstack.control`): when edges are filled, how fast, from what.
+
+    The forecast model and its constants are described in docs/cdn.md, "Pre-positioning".
+    """
+
+    # Fill window: starts at this hour (UTC) each day, lasts window_hours; off-peak by default.
+    window_start_hour: int = Field(4, ge=0, le=23)
+    window_hours: float = Field(4.0, gt=0, le=24)
+    # Bandwidth cap per edge for planned fills, bytes/s (the window x this = a night's fill).
+    rate_bytes_per_s: int = Field(100_000_000, gt=0)
+    # Share of an edge's capacity held by the plan; the rest is demand-fetch (cdn.eviction).
+    # With auto_share, chosen each night by replaying yesterday (control/tuning.py) instead.
+    planned_share: float = Field(0.5, ge=0, le=1)
+    auto_share: bool = True
+    # ... and pins only if that beats no pinning by this much (relative): a day is noisy.
+    share_margin: float = Field(0.02, ge=0)
+    # Title demand forgets by half in this many days; the shape within a title more slowly.
+    half_life_days: float = Field(1.0, gt=0)
+    shape_half_life_days: float = Field(7.0, gt=0)
+    # A title first seen within new_release_days days is forecast x new_release_boost.
+    new_release_days: int = Field(2, ge=0)
+    new_release_boost: float = Field(1.5, ge=0)
+    # How many requests' worth of catalogue-wide shape a title's own shape is pulled towards.
+    shape_prior_requests: float = Field(20.0, ge=0)
 
 
 class CdnSettings(BaseModel):
@@ -128,7 +157,9 @@ class CdnSettings(BaseModel):
     # Edge `i` (0-based over all regions) listens on base_port + i unless `ports` names it.
     base_port: int = Field(8120, gt=0, lt=65536)
     capacity_bytes: int = Field(2 * 1024**3, gt=0)
-    eviction: EvictionKind = EvictionKind.LRU
+    # S3-FIFO: the best byte hit ratio of the four on VOD traces (docs/benchmarks.md, "CDN
+    # caching (issue 19)"); segments of abandoned sessions are one-hit wonders it drops early.
+    eviction: EvictionKind = EvictionKind.S3FIFO
     manifest_ttl_s: int = Field(2, ge=0)
     # Client region: trusted gateway header, then CIDR map, then GeoIP (if configured).
     region_header: str = "x-vodstack-region"
@@ -144,6 +175,7 @@ class CdnSettings(BaseModel):
     # or logged-out session's segment URLs die within about this long); 0 = never (no playback
     # service, e.g. a CDN-only benchmark).
     revocation_poll_s: float = Field(1.0, ge=0)
+    fill_plan: FillPlanSettings = Field(default_factory=FillPlanSettings)
 
 
 class PlaybackSettings(BaseModel):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vodstack.cdn.assets import AssetPath, asset_from_relative
+from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.eviction import EvictionPolicy
 from vodstack.cdn.file_response import ServedFile
 
@@ -35,16 +36,30 @@ class DiskCache:
         describe: Describe,
     ) -> None:
         self.root = root
-        self.capacity_bytes = capacity_bytes
         self._policy = policy
+        # The same byte budget the offline replay runs (`vodstack cache evaluate`).
+        self.budget = ByteBudget(capacity_bytes, policy, on_evict=self._forget)
         self._describe = describe
         self._objects = root / "objects"
         self._tmp = root / "tmp"
         # The hot path reads this dict directly: one lookup per cache hit.
         self.index: dict[bytes, ServedFile] = {}
-        self.used_bytes = 0
-        self.reserved_bytes = 0
-        self.evictions = 0
+
+    @property
+    def capacity_bytes(self) -> int:
+        return self.budget.capacity_bytes
+
+    @property
+    def used_bytes(self) -> int:
+        return self.budget.used_bytes
+
+    @property
+    def reserved_bytes(self) -> int:
+        return self.budget.reserved_bytes
+
+    @property
+    def evictions(self) -> int:
+        return self.budget.evictions
 
     def open(self) -> None:
         """Create the directories, drop crash leftovers, rebuild the index from disk."""
@@ -66,7 +81,7 @@ class DiskCache:
         # Oldest commit first, so the policy evicts what was filled longest ago.
         for _ctime, asset, path, stat in sorted(found, key=lambda item: item[0]):
             self._add(asset, str(path), stat.st_size, int(stat.st_mtime))
-        self._evict_until(0)
+        self.budget.make_room(0)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -76,16 +91,11 @@ class DiskCache:
 
     def reserve(self, size: int) -> bool:
         """Make room for an incoming object; False if it cannot fit even in an empty cache."""
-        if size > self.capacity_bytes:
-            return False
-        if not self._evict_until(size):
-            return False
-        self.reserved_bytes += size
-        return True
+        return self.budget.reserve(size)
 
     def release(self, size: int) -> None:
         """Give back a reservation whose fill failed."""
-        self.reserved_bytes -= size
+        self.budget.release(size)
 
     def temp_path(self) -> str:
         return str(self._tmp / (secrets.token_hex(12) + TEMP_SUFFIX))
@@ -101,31 +111,23 @@ class DiskCache:
         if asset.raw in self.index:
             self._remove(asset.raw)
         Path(temp_path).replace(final)
-        self.reserved_bytes -= size
-        return self._add(asset, final, size, mtime)
-
-    def _add(self, asset: AssetPath, path: str, size: int, mtime: int) -> ServedFile:
-        served = self._describe(asset.prefix, asset.file, path, size, mtime)
+        served = self._describe(asset.prefix, asset.file, final, size, mtime)
         self.index[asset.raw] = served
-        self._policy.insert(asset.raw, size)
-        self.used_bytes += size
+        self.budget.commit(asset.raw, size)
         return served
 
-    def _evict_until(self, incoming: int) -> bool:
-        while self.used_bytes + self.reserved_bytes + incoming > self.capacity_bytes:
-            victim = self._policy.victim()
-            if victim is None:
-                return False
-            self._remove(victim)
-            self.evictions += 1
-        return True
+    def _add(self, asset: AssetPath, path: str, size: int, mtime: int) -> None:
+        self.index[asset.raw] = self._describe(asset.prefix, asset.file, path, size, mtime)
+        self.budget.add(asset.raw, size)
 
     def _remove(self, key: bytes) -> None:
+        self.budget.remove(key)
+        self._forget(key)
+
+    def _forget(self, key: bytes) -> None:
         served = self.index.pop(key, None)
-        self._policy.remove(key)
         if served is None:
             return
-        self.used_bytes -= served.size
         # An open reader (pathsend or a Range read) keeps its descriptor; unlink is safe.
         try:
             Path(served.path).unlink()

@@ -1,7 +1,10 @@
 """Eviction policies: which cached object leaves first when the disk budget is spent.
 
 The cache tells a policy about every insert, hit and removal and asks it for a victim; the
-policy never touches files. Every implementation passes `tests/cdn/test_eviction_contract.py`.
+policy never touches files and never learns the capacity (a policy that needs proportions,
+like S3-FIFO's small queue, takes them relative to the bytes it tracks, which equal the
+budget whenever a victim is wanted). Every implementation passes
+`tests/cdn/test_eviction_contract.py`; `policies.make_policy` builds one from settings.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
-
-from vodstack.config.settings import EvictionKind
 
 K = TypeVar("K", bound=Hashable)
 
@@ -29,11 +30,14 @@ class EvictionPolicy(ABC, Generic[K]):
 
     @abstractmethod
     def remove(self, key: K) -> None:
-        """The object left the cache; unknown keys are ignored."""
+        """The object left the cache; unknown keys are ignored.
+
+        Removing the key `victim()` just named is an eviction; any other removal is not.
+        """
 
     @abstractmethod
     def victim(self) -> K | None:
-        """The key to evict next, or None when empty."""
+        """The key to evict next, or None when empty; asking again gives the same key."""
 
     @abstractmethod
     def __len__(self) -> int: ...
@@ -78,11 +82,3 @@ class FifoPolicy(_OrderedPolicy[K]):
 
     def touch(self, key: K) -> None:
         return None
-
-
-def make_policy(kind: EvictionKind) -> EvictionPolicy[bytes]:
-    policies: dict[EvictionKind, type[EvictionPolicy[bytes]]] = {
-        EvictionKind.LRU: LruPolicy,
-        EvictionKind.FIFO: FifoPolicy,
-    }
-    return policies[kind]()

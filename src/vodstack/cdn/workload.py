@@ -1,0 +1,166 @@
+"""Synthetic VOD request traces (`vodstack cache generate`) for testing and tuning caches.
+
+The model, one knob per effect a CDN sees in a streaming service's logs:
+
+- Titles: films (80-150 min) and episodes (20-60 min). Catalogue popularity is Zipf-like
+  (weight 1/rank^`zipf`), and churns: every day each title's weight takes a log-normal step
+  (`churn`), so yesterday's ranking predicts today's, imperfectly.
+- New releases: `releases_per_day` titles appear each day (none requested before), with a
+  launch peak that fades (weight x (1 + boost x exp(-age/3 days))).
+- Regions: each region has its own taste (a log-normal factor per title), a share of the
+  catalogue is local content (popular in its home region only), and its own time zone.
+- Daily cycle: sessions start following a diurnal curve peaking around 21:00 local time.
+- Sessions: 70 % start at the beginning, the rest resume somewhere inside; viewers abandon
+  (a fifth within two minutes, then a constant hazard), so early segments are hotter. Each
+  session plays along the ladder: its device's top rendition after a short start-up ramp,
+  with rare switches.
+- Requests: one per 4 s segment, object id `title/rendition/segment`, size = bitrate x 4 s
+  x the segment's complexity (fixed per title and position, so an object keeps one size).
+
+Seeded: the same options and seed give the same trace, line for line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from vodstack.cdn.cache.trace import format_request
+
+SEGMENT_S = 4
+DAY_S = 86400
+# (name, kbit/s, share of sessions whose device tops out here)
+LADDER = [
+    ("240p", 400, 0.04), ("360p", 800, 0.07), ("480p", 1400, 0.12),
+    ("720p", 3000, 0.30), ("1080p", 5800, 0.47),
+]  # fmt: skip
+TIME_ZONES = {"eu": 1, "us": -5, "apac": 8, "latam": -3, "af": 2}
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    days: int = 7
+    titles: int = 1000
+    regions: tuple[str, ...] = ("eu", "us")
+    sessions_per_day: int = 2000
+    zipf: float = 0.9
+    churn: float = 0.35
+    releases_per_day: float = 3.0
+    launch_boost: float = 30.0
+    local_share: float = 0.2
+    seed: int = 1
+
+
+@dataclass
+class _Title:
+    name: str
+    segments: int
+    release_day: int  # <= 0: in the catalogue from the start
+    weight: float
+    taste: dict[str, float] = field(default_factory=dict)
+
+
+def generate(spec: WorkloadSpec) -> Iterator[str]:
+    """Trace lines (no header), in timestamp order."""
+    rng = random.Random(spec.seed)
+    titles = _catalogue(spec, rng)
+    pending: list[tuple[float, str]] = []
+    for day in range(spec.days):
+        for title in titles:
+            title.weight *= math.exp(rng.gauss(0, spec.churn))
+        for line in _day_requests(spec, rng, titles, day):
+            heapq.heappush(pending, line)
+        cutoff = (day + 1) * DAY_S
+        while pending and (pending[0][0] < cutoff or day == spec.days - 1):
+            yield heapq.heappop(pending)[1]
+
+
+def _catalogue(spec: WorkloadSpec, rng: random.Random) -> list[_Title]:
+    releases = round(spec.releases_per_day * max(spec.days - 1, 0))
+    count = max(spec.titles, releases + 1)
+    titles = []
+    for index in range(count):
+        film = rng.random() < 0.4
+        minutes = rng.uniform(80, 150) if film else rng.uniform(20, 60)
+        new = index >= count - releases
+        release_day = 1 + (index - (count - releases)) % max(spec.days - 1, 1) if new else 0
+        rank = rng.randint(1, count) if new else index + 1
+        title = _Title(f"t{index:05d}", int(minutes * 60 / SEGMENT_S), release_day,
+                       1 / rank**spec.zipf)  # fmt: skip
+        home = rng.choice(spec.regions) if rng.random() < spec.local_share else None
+        for region in spec.regions:
+            local = 1.0 if home is None else (3.0 if region == home else 0.05)
+            title.taste[region] = local * math.exp(rng.gauss(0, 0.6))
+        titles.append(title)
+    return titles
+
+
+def _weights(spec: WorkloadSpec, titles: list[_Title], day: int, region: str) -> list[float]:
+    weights = []
+    for title in titles:
+        age = day - title.release_day
+        if age < 0:
+            weights.append(0.0)
+            continue
+        launch = spec.launch_boost * math.exp(-age / 3) if title.release_day > 0 else 0.0
+        weights.append(title.weight * title.taste[region] * (1 + launch))
+    return weights
+
+
+def _day_requests(
+    spec: WorkloadSpec, rng: random.Random, titles: list[_Title], day: int
+) -> Iterator[tuple[float, str]]:
+    shares = [1.0 / (1 + index * 0.5) for index in range(len(spec.regions))]
+    cumulative_titles = {
+        region: list(accumulate(_weights(spec, titles, day, region))) for region in spec.regions
+    }
+    hours = list(accumulate(_diurnal(hour) for hour in range(24)))
+    for region in rng.choices(spec.regions, shares, k=spec.sessions_per_day):
+        cumulative = cumulative_titles[region]
+        title = titles[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+        local_hour = bisect.bisect(hours, rng.random() * hours[-1]) + rng.random()
+        start = day * DAY_S + ((local_hour - TIME_ZONES.get(region, 0)) % 24) * 3600
+        yield from _session(rng, title, region, start)
+
+
+def _diurnal(hour: int) -> float:
+    """Relative session starts per local hour: a night trough and an evening prime time."""
+    return 0.15 + math.exp(-(((hour - 21) / 3.0) ** 2)) + 0.3 * math.exp(-(((hour - 13) / 3) ** 2))
+
+
+def _session(
+    rng: random.Random, title: _Title, region: str, start: float
+) -> Iterator[tuple[float, str]]:
+    first = 0 if rng.random() < 0.7 else rng.randrange(title.segments)
+    top = rng.choices(range(len(LADDER)), [share for *_rest, share in LADDER])[0]
+    quick_exit = rng.random() < 0.2
+    length = rng.randint(1, 30) if quick_exit else int(rng.expovariate(1 / 500)) + 1
+    rendition = max(0, top - 2)
+    for position in range(first, min(first + length, title.segments)):
+        step = position - first
+        if step in (2, 4) and rendition < top:
+            rendition += 1
+        elif step > 4 and rng.random() < 0.01:
+            rendition = max(0, min(top, rendition + rng.choice((-1, 1))))
+        name, kbps, _share = LADDER[rendition]
+        yield (start + step * SEGMENT_S, _line(title, name, kbps, position, start, step, region))
+
+
+def _line(
+    title: _Title, rendition: str, kbps: int, position: int, start: float, step: int, region: str
+) -> str:
+    size = int(kbps * 125 * SEGMENT_S * _complexity(title.name, position))
+    return format_request(
+        start + step * SEGMENT_S, f"{title.name}/{rendition}/{position:05d}", size, region
+    )
+
+
+def _complexity(title: str, position: int) -> float:
+    """0.6-1.4, fixed per title and position (a scene is as complex in every rendition)."""
+    mixed = (int(title[1:]) * 1_000_003 + position * 7919) * 2654435761 % 4294967296
+    return 0.6 + 0.8 * mixed / 4294967296

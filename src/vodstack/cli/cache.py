@@ -1,0 +1,200 @@
+"""`vodstack cache`: replay request traces through the edges' eviction code, make workloads."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vodstack.cdn.cache.replay import ReplayResult, parse_capacity, replay
+from vodstack.cdn.cache.trace import Trace, TraceError, read_trace, write_lines
+from vodstack.cdn.workload import WorkloadSpec, generate
+from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.control.prefill import replay_prefill
+from vodstack.control.summary import plan_from_log
+
+app = typer.Typer(help="CDN caching: evaluate eviction policies on traces, generate workloads.")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def _policies(text: str) -> list[EvictionKind]:
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    known = ", ".join(kind.value for kind in EvictionKind)
+    try:
+        return [EvictionKind(name) for name in names]
+    except ValueError:
+        raise _fail(f"unknown policy in {text!r} (known: {known})") from None
+
+
+def _capacities(text: str, trace: Trace) -> list[tuple[str, int]]:
+    try:
+        return [
+            (part.strip(), parse_capacity(part, trace.unique_bytes))
+            for part in text.split(",")
+            if part.strip()
+        ]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _table(results: list[tuple[str, ReplayResult]], trace: Trace, title: str) -> Table:
+    table = Table(title=title, caption=f"unique bytes {trace.unique_bytes:,}; "
+                  "capacity is per region cache")  # fmt: skip
+    columns = ("policy", "capacity", "region", "byte hit", "object hit", "evictions", "fill bytes")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("policy", "region") else "right")
+    for label, result in results:
+        rows = [("all", result.total)]
+        if trace.has_regions:
+            rows += sorted(result.regions.items())
+        for region, tally in rows:
+            table.add_row(
+                result.policy, f"{label} ({result.capacity_bytes:,} B)", region,
+                f"{tally.byte_hit_ratio:.4f}", f"{tally.object_hit_ratio:.4f}",
+                f"{tally.evictions:,}", f"{tally.fill_bytes:,}",
+            )  # fmt: skip
+    return table
+
+
+@app.command()
+def evaluate(
+    trace: Annotated[
+        Path, typer.Option("--trace", exists=True, dir_okay=False, help="Trace (.csv or .gz).")
+    ],
+    capacity: Annotated[
+        str, typer.Option(help="Per-region cache size(s): N% of unique bytes or bytes, comma list.")
+    ] = "5%",
+    policy: Annotated[str, typer.Option(help="Comma-separated eviction policies.")] = ",".join(
+        kind.value for kind in EvictionKind
+    ),
+    json_output: JsonOption = False,
+    prefill: Annotated[
+        bool, typer.Option(help="Also fill each region nightly from the fill planner.")
+    ] = False,
+    planned_share: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Share of capacity the plan pins.")
+    ] = None,
+    auto_share: Annotated[
+        bool, typer.Option(help="Choose the pinned share nightly by replaying yesterday.")
+    ] = True,
+    fill_hour: Annotated[
+        int | None, typer.Option(min=0, max=23, help="Fill window start hour (UTC).")
+    ] = None,
+) -> None:
+    """Byte and object hit ratios of eviction policies on a request trace.
+
+    With --prefill, each policy is the demand-fetch part of a cache that the fill planner
+    fills every night from the past days of the trace; fill bytes are reported apart.
+    """
+    kinds = _policies(policy)
+    started = time.perf_counter()
+    try:
+        loaded = read_trace(trace)
+    except TraceError as exc:
+        raise _fail(str(exc)) from exc
+    read_s = time.perf_counter() - started
+    overrides = {
+        "planned_share": planned_share, "window_start_hour": fill_hour, "auto_share": auto_share,
+    }  # fmt: skip
+    plan = FillPlanSettings(**{k: v for k, v in overrides.items() if v is not None})
+    results = [
+        (label, replay_prefill(loaded, kind, size, plan) if prefill else replay(loaded, kind, size))
+        for label, size in _capacities(capacity, loaded)
+        for kind in kinds
+    ]
+    elapsed = time.perf_counter() - started
+    if json_output:
+        typer.echo(json.dumps(_report(loaded, results, read_s, elapsed), indent=2))
+        return
+    mode = " with nightly pre-positioning" if prefill else ""
+    title = f"{trace.name}: {loaded.requests:,} requests{mode}"
+    Console(width=140).print(_table(results, loaded, title))
+    Console(stderr=True).print(f"read in {read_s:.1f} s, replayed in {elapsed - read_s:.1f} s")
+
+
+def _report(
+    trace: Trace, results: list[tuple[str, ReplayResult]], read_s: float, elapsed_s: float
+) -> dict[str, object]:
+    return {
+        "requests": trace.requests,
+        "objects": len(trace.sizes),
+        "unique_bytes": trace.unique_bytes,
+        "regions": sorted(trace.regions) if trace.has_regions else [],
+        "results": [{"capacity": label, **result.as_dict()} for label, result in results],
+        "read_s": round(read_s, 3),
+        "elapsed_s": round(elapsed_s, 3),
+    }
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="Trace to write (.gz ok).")],
+    days: Annotated[int, typer.Option(min=1, help="Days of requests.")] = 7,
+    titles: Annotated[int, typer.Option(min=1, help="Titles, new releases included.")] = 1000,
+    regions: Annotated[str, typer.Option(help="Comma-separated regions (empty: none).")] = "eu,us",
+    sessions_per_day: Annotated[int, typer.Option(min=1, help="Viewing sessions a day.")] = 2000,
+    releases_per_day: Annotated[float, typer.Option(min=0, help="New titles a day.")] = 3.0,
+    zipf: Annotated[float, typer.Option(min=0, help="Popularity skew 1/rank^zipf.")] = 0.9,
+    churn: Annotated[float, typer.Option(min=0, help="Daily log-normal popularity step.")] = 0.35,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same trace).")] = 1,
+) -> None:
+    """Write a synthetic VOD request trace (see `vodstack.cdn.workload` for the model)."""
+    names = tuple(name.strip() for name in regions.split(",") if name.strip())
+    spec = WorkloadSpec(
+        days=days, titles=titles, regions=names or ("",), sessions_per_day=sessions_per_day,
+        releases_per_day=releases_per_day, zipf=zipf, churn=churn, seed=seed,
+    )  # fmt: skip
+    header = "timestamp_s,object_id,size_bytes" + (",region" if names else "")
+    count = write_lines(out, generate(spec), header=header)
+    Console(stderr=True).print(f"wrote {count:,} requests to {out}")
+
+
+@app.command("plan")
+def plan_command(
+    log: Annotated[
+        Path, typer.Option("--log", exists=True, dir_okay=False, help="Request log (trace).")
+    ],
+    capacity: Annotated[
+        str, typer.Option(help="Per-edge capacity: N% of unique bytes or bytes.")
+    ] = "5%",
+    edges_per_region: Annotated[int, typer.Option(min=1, help="Edges in each region.")] = 2,
+    fill_hour: Annotated[int, typer.Option(min=0, max=23, help="Day start (UTC).")] = 4,
+    planned_share: Annotated[float, typer.Option(min=0, max=1, help="Share pinned.")] = 1.0,
+    json_output: JsonOption = False,
+) -> None:
+    """Tonight's fill plan from a request log: per edge contents, fills by source, forecast."""
+    try:
+        loaded = read_trace(log)
+    except TraceError as exc:
+        raise _fail(str(exc)) from exc
+    ((_label, per_edge),) = _capacities(capacity, loaded)
+    settings = FillPlanSettings(window_start_hour=fill_hour, planned_share=planned_share)
+    plans = plan_from_log(loaded, settings, edges_per_region, per_edge)
+    report = {region: summary.as_dict() for region, summary in plans.items()}
+    if json_output:
+        typer.echo(json.dumps({"capacity_bytes": per_edge, "regions": report}, indent=2))
+        return
+    table = Table(title=f"fill plan from {log.name} ({per_edge:,} B per edge)")
+    for column in ("region", "edge", "titles", "objects", "planned B", "from peer B",
+                   "from origin B", "deferred", "expected hits"):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("region", "edge") else "right")
+    for region, summary in plans.items():
+        for edge in summary.edges:
+            table.add_row(region, edge.name, f"{edge.titles}", f"{edge.objects:,}",
+                          f"{edge.planned_bytes:,}", f"{edge.peer_bytes:,}",
+                          f"{edge.origin_bytes:,}", f"{edge.deferred:,}",
+                          f"{edge.expected_hits:,.1f}")  # fmt: skip
+        table.add_row(region, "predicted offload", "", "", "", "", "", "",
+                      f"{summary.predicted_offload:.1%}")  # fmt: skip
+    Console(width=140).print(table)

@@ -1,0 +1,81 @@
+"""The fill planner: one fill window for one region, forecast -> placement -> fill orders.
+
+One implementation for every user: the offline replay (`vodstack cache evaluate
+--prefill`), `vodstack cache plan` (keys are object numbers there) and, once it runs as a
+process, the live planner (keys edge paths), so what the replay measures is what the edges
+would get. It learns only through `record_day`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from vodstack.config.settings import FillPlanSettings
+from vodstack.control.fills import FillSchedule, schedule
+from vodstack.control.forecast import ForecastModel, PopularityForecast
+from vodstack.control.objects import ObjectInfo
+from vodstack.control.placement import choose, spread
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass
+class RegionPlan(Generic[K]):
+    """What each edge of a region should hold after this window, and how to get there."""
+
+    region: str
+    edges: dict[str, list[K]]
+    expected: dict[K, float]  # expected requests tomorrow of every planned object
+    fills: FillSchedule[K]
+
+
+class FillPlanner(Generic[K]):
+    """Learns daily request counts; plans each region's edges for the next day."""
+
+    def __init__(
+        self,
+        settings: FillPlanSettings,
+        describe: Callable[[K], ObjectInfo],
+        size_of: Callable[[K], int],
+    ) -> None:
+        self.settings = settings
+        self._describe = describe
+        self._size_of = size_of
+        self.forecast: PopularityForecast[K] = PopularityForecast(
+            ForecastModel.from_settings(settings), describe
+        )
+
+    def _title_of(self, key: K) -> str:
+        return self._describe(key).title
+
+    @property
+    def fill_cap_bytes(self) -> int:
+        """What one edge may fetch in one window (the bandwidth cap over the window)."""
+        return int(self.settings.rate_bytes_per_s * self.settings.window_hours * 3600)
+
+    def record_day(self, counts: Mapping[str, Mapping[K, int]]) -> None:
+        """A whole day of requests, object -> count per region (the planner's only input)."""
+        self.forecast.record_day(counts)
+
+    def plan_region(
+        self,
+        region: str,
+        edges: Sequence[str],
+        capacity_per_edge: int,
+        holdings: Mapping[str, set[K]],
+        share: float | None = None,
+    ) -> RegionPlan[K]:
+        """Contents for each of `edges` and the fills to reach them from `holdings`.
+
+        The plan takes `share` of each edge (default: the configured `planned_share`).
+        """
+        share = self.settings.planned_share if share is None else share
+        per_edge = int(capacity_per_edge * share)
+        expected = self.forecast.expected_requests(region)
+        chosen = choose(expected, self._size_of, per_edge * len(edges))
+        placed = spread(chosen, self._title_of, self._size_of, edges, per_edge)
+        fills = schedule(placed, holdings, self._size_of, self.fill_cap_bytes)
+        planned = {key: expected[key] for keys in placed.values() for key in keys}
+        return RegionPlan(region, placed, planned, fills)

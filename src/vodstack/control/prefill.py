@@ -1,0 +1,148 @@
+"""Offline replay of the whole design: nightly planned fills plus demand-fetch caching.
+
+Each region is one cache of `capacity_bytes` (its edges hold complementary sets and
+steering sends a viewer to the edge with the title, so a region's edges act as one cache;
+with one "edge" per region the plan's spreading is the identity). Days run from one fill
+window start (`window_start_hour`, UTC) to the next. At each window start after the first
+day, the `FillPlanner` (the live planner's code) plans every region from the days already
+replayed, never from what comes next: the best-ranked planned objects up to the pinned
+share of the capacity are fetched within the fill cap (fill bytes, unless already cached)
+and pinned; the rest of the capacity is the reactive policy's (`ByteBudget`, the edges'
+code). The share is `planned_share`, or with `auto_share` the one that would have served
+the most bytes yesterday (`control.tuning`). Then the day's requests are served and
+recorded for the next plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from vodstack.cdn.cache.budget import ByteBudget
+from vodstack.cdn.cache.policies import make_policy
+from vodstack.cdn.cache.replay import ReplayResult, Tally, serve
+from vodstack.cdn.cache.trace import Trace, day_spans
+from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.control.fills import schedule
+from vodstack.control.objects import describe
+from vodstack.control.planner import FillPlanner
+from vodstack.control.tuning import best_share, prefix
+
+
+@dataclass
+class _Region:
+    budget: ByteBudget[int]
+    days: dict[int, tuple[int, int]]  # day -> [start, end) in the region's requests
+    pinned: set[int] = field(default_factory=set)
+    tally: Tally = field(default_factory=Tally)
+    fill_bytes: int = 0  # of the fill that ran before the day being served
+    ranked: list[int] | None = None  # tonight's plan over the whole capacity, best first
+    last_ranked: list[int] | None = None  # the previous night's
+    yesterday: list[int] = field(default_factory=list)
+    day_before: list[int] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)
+    ranked_pinned: list[int] = field(default_factory=list)  # pinned now, best first
+
+
+@dataclass
+class PrefillResult(ReplayResult):
+    days: list[Tally] = field(default_factory=list)  # all regions, per day
+    shares: dict[str, list[float]] = field(default_factory=dict)  # pinned share per night
+    predicted_hit_requests: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **super().as_dict(),
+            "prefill": True,
+            "pinned_shares": self.shares,
+            "predicted_hit_requests": round(self.predicted_hit_requests, 1),
+            "days": [day.as_dict() for day in self.days],
+        }
+
+
+def replay_prefill(
+    trace: Trace, kind: EvictionKind, capacity_bytes: int, settings: FillPlanSettings
+) -> PrefillResult:
+    """Replay `trace` with nightly plans; hit ratios and fill bytes per region and day."""
+    infos = [describe(name) for name in trace.names]
+    planner: FillPlanner[int] = FillPlanner(settings, infos.__getitem__, trace.sizes.__getitem__)
+    offset = settings.window_start_hour * 3600
+    regions = {
+        name: _Region(ByteBudget(capacity_bytes, make_policy(kind)), day_spans(requests, offset))
+        for name, requests in trace.regions.items()
+    }
+    all_days = [day for region in regions.values() for day in region.days]
+    result = PrefillResult(kind.value, capacity_bytes, Tally(), {})
+    for day in range(min(all_days), max(all_days) + 1):
+        if planner.forecast.days:
+            for name, region in regions.items():
+                result.predicted_hit_requests += _fill(
+                    planner, name, region, capacity_bytes, trace.sizes, kind
+                )
+        today = Tally()
+        counts: dict[str, Counter[int]] = {}
+        for name, region in regions.items():
+            start, end = region.days.get(day, (0, 0))
+            objects = trace.regions[name].objects[start:end]
+            served = serve(region.budget, objects, trace.sizes, region.pinned)
+            served.fill_bytes, region.fill_bytes = region.fill_bytes, 0
+            region.tally.add(served)
+            today.add(served)
+            counts[name] = Counter(objects)
+            region.day_before, region.yesterday = region.yesterday, objects
+            region.last_ranked, region.ranked = region.ranked, None
+        planner.record_day(counts)
+        result.days.append(today)
+    for name, region in regions.items():
+        result.regions[name] = region.tally
+        result.shares[name] = region.shares
+        result.total.add(region.tally)
+    return result
+
+
+def _fill(
+    planner: FillPlanner[int],
+    name: str,
+    region: _Region,
+    capacity: int,
+    sizes: list[int],
+    kind: EvictionKind,
+) -> float:
+    """Plan and fill one region for the coming day; returns the hits the plan expects."""
+    budget = region.budget
+    holdings = {name: region.pinned | budget.sizes.keys()}
+    # Ranked over the whole capacity: tonight's pinned part is a prefix of it, and
+    # tomorrow's backtest replays prefixes of it against the requests that came.
+    plan = planner.plan_region(name, [name], capacity, holdings, share=1.0)
+    region.ranked = plan.edges[name]
+    share = _share(planner.settings, region, sizes, capacity, kind)
+    wanted = prefix(region.ranked, sizes, int(capacity * share))
+    fills = schedule({name: [k for k in region.ranked if k in wanted]}, holdings,
+                     sizes.__getitem__, planner.fill_cap_bytes)  # fmt: skip
+    pinned = wanted - {key for _edge, key in fills.deferred}
+    region.fill_bytes = sum(order.size for order in fills.orders)
+    region.shares.append(share)
+    for key in pinned:
+        if key in budget.sizes:  # already cached on demand: kept, now as planned
+            budget.remove(key)
+    released = [key for key in region.ranked_pinned if key not in pinned]
+    region.pinned = pinned
+    region.ranked_pinned = [key for key in region.ranked if key in pinned]
+    budget.capacity_bytes = capacity - sum(sizes[key] for key in pinned)
+    budget.make_room(0)
+    # Objects leaving the plan are on disk already: they join the demand-fetch part (least
+    # expected first) and leave when its policy says so, not all at once.
+    for key in reversed(released):
+        budget.admit(key, sizes[key])
+    return sum(plan.expected[key] for key in pinned)
+
+
+def _share(
+    settings: FillPlanSettings, region: _Region, sizes: list[int], capacity: int, kind: EvictionKind
+) -> float:
+    if not settings.auto_share or region.last_ranked is None:
+        return settings.planned_share
+    return best_share(
+        region.last_ranked, region.day_before, region.yesterday, sizes, capacity, kind,
+        margin=settings.share_margin,
+    )  # fmt: skip

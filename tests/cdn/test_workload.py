@@ -1,0 +1,59 @@
+"""`vodstack cache generate`: seeded, well-formed traces with the effects the model promises."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from vodstack.cdn.cache.trace import read_trace
+from vodstack.cdn.workload import DAY_S, WorkloadSpec, generate
+from vodstack.cli.main import app
+
+SPEC = WorkloadSpec(days=2, titles=60, regions=("eu", "us"), sessions_per_day=80, seed=7)
+
+
+def _rows(spec: WorkloadSpec) -> list[list[str]]:
+    return [line.rstrip("\n").split(",") for line in generate(spec)]
+
+
+def test_the_same_seed_gives_the_same_trace_and_another_seed_another() -> None:
+    lines = list(generate(SPEC))
+    assert lines == list(generate(SPEC))
+    assert lines != list(generate(WorkloadSpec(**{**SPEC.__dict__, "seed": 8})))
+
+
+def test_the_trace_is_sorted_and_readable_with_one_size_per_object(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["cache", "generate", "--out", str(tmp_path / "w.csv.gz"), "--days", "2",
+              "--titles", "40", "--sessions-per-day", "60", "--regions", "eu,us,apac"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    trace = read_trace(tmp_path / "w.csv.gz")  # raises on a size conflict or a bad line
+    assert set(trace.regions) == {"eu", "us", "apac"}
+    for requests in trace.regions.values():
+        assert list(requests.times) == sorted(requests.times)
+
+
+def test_segments_follow_the_ladder_and_early_segments_are_hotter() -> None:
+    rows = _rows(SPEC)
+    renditions = Counter(row[1].split("/")[1] for row in rows)
+    assert set(renditions) <= {"240p", "360p", "480p", "720p", "1080p"}
+    assert renditions["1080p"] > renditions["240p"]
+    positions = Counter(int(row[1].split("/")[2]) for row in rows)
+    assert positions[0] > 1.5 * positions[300]  # abandonment
+
+
+def test_new_releases_first_appear_after_the_first_day() -> None:
+    rows = _rows(WorkloadSpec(days=3, titles=40, sessions_per_day=60, releases_per_day=4))
+    first_day: dict[str, int] = {}
+    for row in rows:
+        first_day.setdefault(row[1].split("/")[0], int(float(row[0]) // DAY_S))
+    assert any(day > 0 for day in first_day.values())
+
+
+def test_evenings_are_busier_than_nights() -> None:
+    rows = _rows(WorkloadSpec(days=1, titles=50, regions=("eu",), sessions_per_day=200))
+    hours = Counter(int((float(row[0]) % DAY_S) // 3600 + 1) % 24 for row in rows)  # eu: UTC+1
+    assert hours[21] > 3 * hours[5]

@@ -1,0 +1,102 @@
+"""The fill planner: capacity and fill-rate limits hold, edges get complementary titles."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from vodstack.config.settings import FillPlanSettings
+from vodstack.control.fills import ORIGIN, schedule
+from vodstack.control.objects import describe, rendition_of, title_of
+from vodstack.control.placement import choose, spread
+from vodstack.control.planner import FillPlanner
+
+EDGES = ["edge-eu-1", "edge-eu-2", "edge-eu-3"]
+
+
+def _objects(rng: random.Random) -> dict[str, int]:
+    return {
+        f"t{title}/{rung}/{segment:05d}": rng.randint(100, 5000)
+        for title in range(30)
+        for rung in ("480p", "1080p")
+        for segment in range(rng.randint(1, 12))
+    }
+
+
+def _day(rng: random.Random, sizes: dict[str, int]) -> Counter[str]:
+    keys = list(sizes)
+    weights = [1 / (1 + int(title_of(key)[1:])) for key in keys]
+    return Counter(rng.choices(keys, weights, k=2000))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_plans_fit_every_edge_and_fills_stay_under_the_cap(seed: int) -> None:
+    rng = random.Random(seed)
+    sizes = _objects(rng)
+    settings = FillPlanSettings(planned_share=rng.uniform(0.3, 1.0), rate_bytes_per_s=2,
+                                window_hours=rng.uniform(0.5, 2))  # fmt: skip
+    planner: FillPlanner[str] = FillPlanner(settings, describe, sizes.__getitem__)
+    for _ in range(3):
+        planner.record_day({"eu": _day(rng, sizes)})
+    capacity = rng.randint(5_000, 40_000)
+    holdings = {edge: set(rng.sample(list(sizes), 10)) for edge in EDGES}
+    plan = planner.plan_region("eu", EDGES, capacity, holdings)
+    for keys in plan.edges.values():
+        assert sum(sizes[key] for key in keys) <= capacity * settings.planned_share
+    per_edge = Counter[str]()
+    for order in plan.fills.orders:
+        per_edge[order.edge] += order.size
+        assert order.key not in holdings[order.edge], "never fetch what the edge holds"
+        if order.source != ORIGIN:
+            assert order.key in holdings[order.source], "a peer source holds the object"
+    assert all(total <= planner.fill_cap_bytes for total in per_edge.values())
+    assert plan.edges and any(plan.edges.values())
+
+
+def test_edges_hold_complementary_titles() -> None:
+    sizes = {f"t{title}/720p/{segment}": 10 for title in range(12) for segment in range(3)}
+    chosen = choose(dict.fromkeys(sizes, 1.0), sizes.__getitem__, 360)
+    plan = spread(chosen, title_of, sizes.__getitem__, EDGES, 120)
+    titles = [{title_of(key) for key in keys} for keys in plan.values()]
+    assert sum(len(t) for t in titles) == 12, "each title on exactly one edge"
+    assert all(len(t) == 4 for t in titles), "rendezvous spreads titles over all edges"
+
+
+def test_choose_takes_the_most_requested_objects_that_fit() -> None:
+    expected = {"a": 5.0, "b": 9.0, "c": 1.0, "d": 7.0}
+    sizes = {"a": 10, "b": 30, "c": 10, "d": 25}
+    assert choose(expected, sizes.__getitem__, 40) == ["b", "a"]
+
+
+def test_fill_orders_prefer_a_peer_and_respect_the_cap() -> None:
+    plan = {"e1": ["x", "y", "z"], "e2": []}
+    fills = schedule(plan, {"e1": set(), "e2": {"y"}}, {"x": 6, "y": 3, "z": 5}.__getitem__, 9)
+    assert [(o.key, o.source) for o in fills.orders] == [("x", ORIGIN), ("y", "e2")]
+    assert fills.deferred == [("e1", "z")]
+    assert fills.bytes_by_source() == {ORIGIN: 6, "peer": 3}
+
+
+def test_forecast_prefers_recent_popularity() -> None:
+    sizes = {"old/1080p/1": 1, "new/1080p/1": 1}
+    planner: FillPlanner[str] = FillPlanner(FillPlanSettings(), describe, sizes.__getitem__)
+    planner.record_day({"eu": {"old/1080p/1": 100}})
+    planner.record_day({"eu": {"old/1080p/1": 5, "new/1080p/1": 60}})
+    expected = planner.forecast.expected_requests("eu")
+    assert expected["new/1080p/1"] > expected["old/1080p/1"]
+    assert planner.forecast.expected_requests("us") == {}
+
+
+def test_object_names() -> None:
+    assert title_of("t1/720p/00003") == "t1" and rendition_of("t1/720p/00003") == "720p"
+    assert title_of("/v/t1/3/720p/seg_1.m4s") == "t1"
+    assert rendition_of("/v/t1/3/720p/seg_1.m4s") == "720p"
+    assert title_of("plainkey") == "plainkey" and rendition_of("plainkey") == ""
+
+
+def test_describe_reads_title_rendition_and_segment() -> None:
+    assert describe("t1/720p/00003") == ("t1", "720p", 3)
+    assert describe("/v/t1/3/720p/seg_00012.m4s") == ("t1", "720p", 12)
+    assert describe("/v/t1/3/master.m3u8") == ("t1", "", None)
+    assert describe("abc") == ("abc", "", None)
