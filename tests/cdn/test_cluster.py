@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 
-from tests.cdn.conftest import Cluster, sha256, write_asset
+from tests.support.cdn import Cluster, sha256, write_asset
 from vodstack.cdn.health import HealthMonitor
 from vodstack.cdn.steering import Steering
 

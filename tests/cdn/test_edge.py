@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cdn.conftest import make_settings, sha256, write_asset
 from tests.cdn.inprocess import running_stack
+from tests.support.cdn import make_settings, sha256, write_asset
 from vodstack.cdn.edge import EdgeApp
 from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.core.metrics import Message

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cdn.conftest import make_settings
+from tests.support.cdn import make_settings
 from vodstack.cdn.edge import EdgeApp, create_edge_app
 from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.core.metrics import Message

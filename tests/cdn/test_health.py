@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cdn.conftest import make_settings
+from tests.support.cdn import make_settings
 from vodstack.cdn.health import HealthMonitor
 from vodstack.cdn.topology import Topology
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cdn.conftest import make_settings
+from tests.support.cdn import make_settings
 from vodstack.cdn.steering import Steering
 from vodstack.cdn.topology import Topology
 

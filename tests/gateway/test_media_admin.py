@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.gateway.conftest import Visitor
 from tests.gateway.media_stack import REJECTED_PREFIX, REJECTION, MediaStack, media_stack_for
+from tests.support.gateway import Visitor
 from vodstack.config.settings import Settings
 
 CLIP = b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40  # what the fake check accepts

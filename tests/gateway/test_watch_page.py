@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.conftest import Stack
+from tests.support.gateway import Stack
 from vodstack.cdn.topology import Topology
 from vodstack.gateway import vendor
 

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import drain
+from tests.support.waiting import eventually
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.contracts.pipeline import JobDetail
 from vodstack.pipeline.jobs.database import open_database
@@ -164,13 +164,6 @@ def test_a_missing_mezzanine_is_regenerated_on_resume(tmp_path: Path) -> None:
     validate_asset(settings.data_dir / "objects" / "titles" / "1" / job.asset_version)
 
 
-def _wait(check: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.03)
-
-
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     """Starts `vodstack jobs work` (controller + 2 worker processes) in its own session."""
@@ -223,7 +216,7 @@ def test_kill_9_mid_encoding_then_restart_completes_without_rerunning_finished_t
             _encodes(job, TaskState.RUNNING)
         )
 
-    _wait(mid_encoding, 120)
+    eventually(mid_encoding, timeout_s=120, interval_s=0.03)
     os.killpg(first.pid, signal.SIGKILL)  # the controller, its workers and their ffmpeg
     first.wait()
     frozen = job_detail(sessions, job_id)
@@ -233,7 +226,7 @@ def test_kill_9_mid_encoding_then_restart_completes_without_rerunning_finished_t
     assert frozen.state is JobState.RUNNING
 
     second = platform()
-    _wait(lambda: job_detail(sessions, job_id).state.terminal, 180)
+    eventually(lambda: job_detail(sessions, job_id).state.terminal, timeout_s=180, interval_s=0.03)
     second.send_signal(signal.SIGTERM)
     assert second.wait(60) == 0
 

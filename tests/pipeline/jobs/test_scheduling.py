@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import FakeClock, configure, drain, executions
+from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobQueue, Publication
@@ -203,10 +204,7 @@ def test_cancel_stops_the_running_task_and_publishes_nothing(
         assert worker.run_once()
     runner = threading.Thread(target=worker.run_once)  # encode:360p, 30 s unless cancelled
     runner.start()
-    deadline = time.monotonic() + 5
-    while "encode:360p:00000" not in _names(settings):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    eventually(lambda: "encode:360p:00000" in _names(settings), timeout_s=5, interval_s=0.02)
     started = time.monotonic()
     queue.cancel_job(job_id)
     runner.join(timeout=10)

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gateway.conftest import PASSWORD, new_email
-from tests.services.playback.conftest import EDGES, VERSION
 from tests.services.playback.stack import Platform, inprocess_platform
+from tests.support.gateway import PASSWORD, new_email
+from tests.support.playback import EDGES, VERSION
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
 from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
 from vodstack.player.headless.report import PlaybackReport, SegmentRecord

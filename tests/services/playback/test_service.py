@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.playback.conftest import EDGES, SECRET_KEY, TIMEOUT_S, VERSION, FakeClock
+from tests.support.clock import FakeClock
+from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, VERSION
 from vodstack.cdn.tokens import TokenCheck, TokenSigner
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.playback import EndReason, PlaybackRequest, PlaybackStart
