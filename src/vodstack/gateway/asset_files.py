@@ -16,7 +16,8 @@ from vodstack.core.http import ServiceClient
 from vodstack.core.service_auth import ServiceCredentials
 
 _TOKEN_TTL_S = 60.0
-_TOKEN_SESSION = "gateway-admin"
+# A session label for tokens, not a secret.
+_TOKEN_SESSION = "gateway-admin"  # noqa: S105
 
 
 class RenditionQuality(BaseModel):

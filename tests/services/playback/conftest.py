@@ -19,8 +19,8 @@ from vodstack.pipeline.storage import LocalObjectStore
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.edges import FixedEdges
 from vodstack.services.playback.models import Base
+from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
-from vodstack.services.playback.store import SessionStore
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from vodstack.contracts.playback import EndReason, PlaybackRequest, PlaybackStar
 from vodstack.core.db import create_schema, make_engine, make_sessionmaker
 from vodstack.core.errors import Conflict, NotFound
 from vodstack.services.playback.models import Base
+from vodstack.services.playback.repository import NewSession, SessionStore, StreamLimitReached
 from vodstack.services.playback.service import PlaybackService
-from vodstack.services.playback.store import NewSession, SessionStore, StreamLimitReached
 
 ACCOUNT = 7
 BASIC = {"max_height": 720, "max_streams": 1}

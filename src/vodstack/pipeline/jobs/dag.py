@@ -121,7 +121,8 @@ def task_name(kind: TaskKind, rendition: str | None = None, chunk: int | None = 
     return ":".join(parts)
 
 
-def output_key(
+# One flat case per task kind: a lookup table, not branching logic.
+def output_key(  # noqa: C901
     job_id: int,
     kind: TaskKind,
     rendition: str | None = None,

@@ -25,8 +25,8 @@ from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.clock import Clock, utc_now
 from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
 from vodstack.services.playback.models import Base
+from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
-from vodstack.services.playback.store import SessionStore
 from vodstack.services.playback.sweeper import Sweeper
 
 SERVICE = "playback"

@@ -34,7 +34,7 @@ from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
 from vodstack.services.playback.clock import Clock
 from vodstack.services.playback.edges import EdgeRanker
 from vodstack.services.playback.models import PlaySessionRow
-from vodstack.services.playback.store import (
+from vodstack.services.playback.repository import (
     NewSession,
     SessionEnded,
     SessionNotFound,
