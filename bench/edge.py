@@ -43,12 +43,12 @@ import uvicorn
 from sqlalchemy import insert
 
 from vodstack.cdn.revocations import RevokedSessions
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
-from vodstack.cdn.topology import Topology
 from vodstack.cli.serve import server_config
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.core.db import create_schema, make_engine
+from vodstack.delivery.tokens import TokenSigner, asset_prefix
+from vodstack.delivery.topology import Topology
 from vodstack.services.playback.app import create_app as create_playback_app
 from vodstack.services.playback.edges import FixedEdges
 from vodstack.services.playback.models import Base as PlaybackBase

@@ -10,10 +10,10 @@ import httpx
 
 from vodstack.cdn.edge import EdgeApp, create_edge_app
 from vodstack.cdn.origin import OriginApp, create_origin_app
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
-from vodstack.cdn.topology import Topology
 from vodstack.config import Settings
 from vodstack.core.metrics import ASGIApp
+from vodstack.delivery.tokens import TokenSigner, asset_prefix
+from vodstack.delivery.topology import Topology
 
 
 class Router(httpx.AsyncBaseTransport):

@@ -10,8 +10,8 @@ import pytest
 from tests.cdn.inprocess import running_stack
 from tests.support.cdn import make_settings, sha256, write_asset
 from vodstack.cdn.edge import EdgeApp
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.core.metrics import Message
+from vodstack.delivery.tokens import TokenSigner, asset_prefix
 
 pytestmark = pytest.mark.anyio
 

@@ -11,8 +11,8 @@ import pytest
 
 from tests.support.cdn import make_settings
 from vodstack.cdn.edge import EdgeApp, create_edge_app
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.core.metrics import Message
+from vodstack.delivery.tokens import TokenSigner, asset_prefix
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from tests.support.cdn import make_settings
-from vodstack.cdn.health import HealthMonitor
-from vodstack.cdn.topology import Topology
+from vodstack.control.health import HealthMonitor
+from vodstack.delivery.topology import Topology
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,13 @@ import time
 import pytest
 
 from vodstack.cdn.revocations import RevokedSessions
-from vodstack.cdn.tokens import TokenCheck, TokenSigner, asset_prefix, derive_key, token_from_query
+from vodstack.delivery.tokens import (
+    TokenCheck,
+    TokenSigner,
+    asset_prefix,
+    derive_key,
+    token_from_query,
+)
 
 PREFIX = asset_prefix("t1", "v2")
 

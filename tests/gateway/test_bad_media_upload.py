@@ -20,7 +20,7 @@ from vodstack.config.settings import PipelineSettings, Settings
 from vodstack.pipeline.jobs.media_tasks import MediaTaskExecutor, check_source
 from vodstack.pipeline.jobs.worker import Worker
 from vodstack.pipeline.service.runtime import PipelineRuntime
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 TITLE = {"name": "Harbor Lights", "year": 2024, "genres": ["Drama"], "maturity": "teen"}
 REFUSED = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.gateway import Stack
-from vodstack.cdn.topology import Topology
+from vodstack.delivery.topology import Topology
 from vodstack.gateway import vendor
 
 

@@ -13,10 +13,10 @@ import httpx
 
 from tests.support.ports import free_port
 from tests.support.waiting import eventually
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
-from vodstack.cdn.topology import Topology
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
+from vodstack.delivery.tokens import TokenSigner, asset_prefix
+from vodstack.delivery.topology import Topology
 
 SEGMENT_BYTES = 300_000
 

@@ -23,10 +23,10 @@ from vodstack.cdn.lifespan import serve_lifespan
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import OriginStats
-from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
+from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
 
 
 class OriginApp:

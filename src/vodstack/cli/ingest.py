@@ -53,7 +53,7 @@ from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.service.uploads import safe_extension
-from vodstack.pipeline.storage import master_key, open_object_store
+from vodstack.storage import master_key, open_object_store
 
 
 class IngestError(Exception):

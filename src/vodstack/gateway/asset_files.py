@@ -9,11 +9,11 @@ from __future__ import annotations
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.config.settings import Settings
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 from vodstack.core.service_auth import ServiceCredentials
+from vodstack.delivery.tokens import TokenSigner, asset_prefix
 
 _TOKEN_TTL_S = 60.0
 # A session label for tokens, not a secret.

@@ -14,7 +14,7 @@ from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.worker import Worker
-from vodstack.pipeline.storage import LocalObjectStore, ObjectStore
+from vodstack.storage import LocalObjectStore, ObjectStore
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.pipeline.jobs.test_media_pipeline import _settings, _submit, _worker
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.states import JobState, TaskKind
 from vodstack.pipeline.media import probe, validate_asset
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 
 def test_zeroed_media_data_fails_the_job_naming_the_time(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from vodstack.pipeline.jobs.scratch import mezzanine_path
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 from vodstack.pipeline.jobs.worker import Worker
 from vodstack.pipeline.media import Pattern, make_synthetic, validate_asset
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 # A reduced ladder for a 320x240 source: two rungs, cheap bitrates.
 TEST_LADDER = [(144, 150), (240, 300)]

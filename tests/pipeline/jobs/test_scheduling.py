@@ -16,7 +16,7 @@ from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobQueue, Publication
 from vodstack.pipeline.jobs.states import JobState, TaskState
 from vodstack.pipeline.jobs.worker import Worker
-from vodstack.pipeline.storage import ObjectStore
+from vodstack.storage import ObjectStore
 
 
 def _names(settings: Settings) -> list[str]:

@@ -13,7 +13,7 @@ from tests.service_tokens import authorized
 from vodstack.config.settings import Settings
 from vodstack.pipeline.media import Pattern, ffmpeg_exe, make_synthetic
 from vodstack.pipeline.service.app import create_app
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 
 def _ffmpeg(*args: str) -> None:

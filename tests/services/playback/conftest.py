@@ -10,17 +10,17 @@ import pytest
 
 from tests.support.clock import FakeClock
 from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, FakeCatalog, make_title, publish
-from vodstack.cdn.tokens import TokenSigner
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability
 from vodstack.contracts.common import Maturity
 from vodstack.core.db import create_schema, make_engine, make_sessionmaker
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.delivery.tokens import TokenSigner
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.edges import FixedEdges
 from vodstack.services.playback.models import Base
 from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
+from vodstack.storage import LocalObjectStore
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from vodstack.pipeline.jobs.states import TaskKind
-from vodstack.pipeline.storage.keys import asset_prefix, work_prefix
+from vodstack.storage.keys import asset_prefix, work_prefix
 
 ASSET_MARKER = "asset.json"  # written last into a staged asset version; its presence = published
 PREVIEW = "preview"  # the tier of the preview pass's SPLIT, DISCARD, PACKAGE and PUBLISH

@@ -72,7 +72,7 @@ from vodstack.pipeline.media import (
     validate_asset,
     write_manifests,
 )
-from vodstack.pipeline.storage import ObjectStore
+from vodstack.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 

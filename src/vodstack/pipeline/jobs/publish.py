@@ -20,7 +20,7 @@ from pathlib import Path
 from vodstack.pipeline.jobs.dag import ASSET_MARKER, PREVIEW, JobPlan, output_key, preview_version
 from vodstack.pipeline.jobs.executor import TaskContext, TaskError
 from vodstack.pipeline.jobs.states import TaskKind
-from vodstack.pipeline.storage import ObjectExistsError, ObjectStore, asset_prefix
+from vodstack.storage import ObjectExistsError, ObjectStore, asset_prefix
 
 # Checks a staged asset version; raises with a list of problems (media.InvalidAsset). The flag
 # says whether poster, thumbnails and quality.json must be there.

@@ -29,7 +29,7 @@ from vodstack.contracts.pipeline import UploadCreate, UploadState, UploadStatus
 from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from vodstack.pipeline.jobs.failures import record_failure
 from vodstack.pipeline.jobs.queue import JobQueue
-from vodstack.pipeline.storage import ObjectStore, master_key
+from vodstack.storage import ObjectStore, master_key
 
 # Returns why a source is unusable (a sentence a person can act on), or None if it is fine.
 SourceCheck = Callable[[Path], str | None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from vodstack.pipeline.storage import InvalidKeyError, ObjectNotFoundError, ObjectStore
+from vodstack.storage import InvalidKeyError, ObjectNotFoundError, ObjectStore
 
 
 class AssetFileMissing(LookupError):

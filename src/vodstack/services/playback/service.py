@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability, Title
 from vodstack.contracts.common import Maturity
@@ -29,6 +28,7 @@ from vodstack.contracts.playback import (
     public_manifest_path,
 )
 from vodstack.core.errors import Conflict, NotFound, ServiceUnavailable
+from vodstack.delivery.tokens import TokenSigner, asset_prefix
 from vodstack.services.playback import manifests
 from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
 from vodstack.services.playback.clock import Clock

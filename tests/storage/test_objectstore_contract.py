@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vodstack.pipeline.storage import (
+from vodstack.storage import (
     InvalidKeyError,
     LocalObjectStore,
     ObjectExistsError,

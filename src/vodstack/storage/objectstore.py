@@ -1,7 +1,7 @@
 """The object store interface: where masters, intermediate outputs and published assets live.
 
 Every backend (a local directory now, S3 later) passes the one contract suite in
-`tests/pipeline/storage/test_objectstore_contract.py`. Promises every backend keeps:
+`tests/storage/test_objectstore_contract.py`. Promises every backend keeps:
 
 - a write is atomic: readers see the old object, or the whole new one, never a torn file;
 - `publish_dir` makes a whole tree visible at once, and refuses to overwrite a published one;

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.storage.keys import (
+from vodstack.storage.keys import (
     InvalidKeyError,
     asset_prefix,
     master_key,
     validate_key,
     work_prefix,
 )
-from vodstack.pipeline.storage.local import LocalObjectStore
-from vodstack.pipeline.storage.objectstore import (
+from vodstack.storage.local import LocalObjectStore
+from vodstack.storage.objectstore import (
     ObjectExistsError,
     ObjectNotFoundError,
     ObjectStore,

@@ -14,8 +14,8 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-from vodstack.pipeline.storage.keys import validate_key, validate_prefix
-from vodstack.pipeline.storage.objectstore import (
+from vodstack.storage.keys import validate_key, validate_prefix
+from vodstack.storage.objectstore import (
     ObjectExistsError,
     ObjectNotFoundError,
     ObjectStore,
