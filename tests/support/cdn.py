@@ -15,7 +15,8 @@ from tests.support.ports import free_port
 from tests.support.waiting import eventually
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
-from vodstack.delivery.tokens import TokenSigner, asset_prefix
+from vodstack.delivery.assets import asset_key_prefix, asset_url_prefix
+from vodstack.delivery.tokens import TokenSigner
 from vodstack.delivery.topology import Topology
 
 SEGMENT_BYTES = 300_000
@@ -42,7 +43,7 @@ def write_asset(
         files[f"{rendition}/index.m3u8"] = b"#EXTM3U\n#EXT-X-TARGETDURATION:4\n"
         for n in range(segments):
             files[f"{rendition}/seg_{n:05d}.m4s"] = os.urandom(segment_bytes)
-    root = objects / "titles" / title / version
+    root = objects / asset_key_prefix(title, version)
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +149,7 @@ class Cluster:
 
     def signed(self, title: str, version: str = "v1", ttl: float = 600) -> str:
         signer = TokenSigner.from_settings(self.settings)
-        return signer.sign(asset_prefix(title, version), "test-session", ttl)
+        return signer.sign(asset_url_prefix(title, version), "test-session", ttl)
 
     def asset_url(self, name: str, title: str, file: str, version: str = "v1") -> str:
         return f"{self.url(name)}/v/{title}/{version}/{file}?t={self.signed(title, version)}"

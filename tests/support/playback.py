@@ -8,6 +8,7 @@ from pathlib import Path
 from vodstack.contracts.catalog import Availability, Title, TitleKind
 from vodstack.contracts.common import Maturity
 from vodstack.core.errors import NotFound
+from vodstack.delivery.assets import asset_key_prefix
 
 VERSION = "av1"
 EDGES = ["http://edge-a:1", "http://edge-b:2", "http://origin:3"]
@@ -118,7 +119,7 @@ class FakeCatalog:
 
 def publish(root: Path, title_id: int) -> None:
     """Lay the asset out as the local object store keeps it (plain files, no fsync: fast)."""
-    asset = root / "titles" / str(title_id) / VERSION
+    asset = root / asset_key_prefix(title_id, VERSION)
     for rendition in ("a128k", "v360p", "v720p", "v1080p"):
         (asset / rendition).mkdir(parents=True)
         (asset / rendition / "index.m3u8").write_text(MEDIA)

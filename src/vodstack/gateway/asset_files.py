@@ -13,7 +13,8 @@ from vodstack.config.settings import Settings
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 from vodstack.core.service_auth import ServiceCredentials
-from vodstack.delivery.tokens import TokenSigner, asset_prefix
+from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.tokens import TokenSigner
 
 _TOKEN_TTL_S = 60.0
 # A session label for tokens, not a secret.
@@ -73,7 +74,7 @@ class AssetFiles(ServiceClient):
 
     async def quality(self, title_id: int, asset_version: str) -> QualityReport | None:
         """The VMAF report of a published version; None when it has none."""
-        prefix = asset_prefix(str(title_id), asset_version)
+        prefix = asset_url_prefix(title_id, asset_version)
         token = self._signer.sign(prefix, _TOKEN_SESSION, _TOKEN_TTL_S)
         try:
             response = await self.request("GET", f"{prefix}quality.json", params={"t": token})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from vodstack.config.settings import Settings
 from vodstack.storage.keys import (
     InvalidKeyError,
-    asset_prefix,
     master_key,
     validate_key,
     work_prefix,
@@ -13,6 +12,7 @@ from vodstack.storage.keys import (
 from vodstack.storage.local import LocalObjectStore
 from vodstack.storage.objectstore import (
     ObjectExistsError,
+    ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
     ObjectStoreError,
@@ -22,10 +22,10 @@ __all__ = [
     "InvalidKeyError",
     "LocalObjectStore",
     "ObjectExistsError",
+    "ObjectInfo",
     "ObjectNotFoundError",
     "ObjectStore",
     "ObjectStoreError",
-    "asset_prefix",
     "master_key",
     "open_object_store",
     "validate_key",

@@ -22,6 +22,7 @@ from tests.support.waiting import eventually
 from vodstack.cdn.edge import create_edge_app
 from vodstack.cdn.origin import create_origin_app
 from vodstack.config.settings import CdnSettings
+from vodstack.delivery.assets import asset_key
 
 SEGMENT = b"\x00\x00\x00\x18styp" + b"x" * 4000
 EDGE = "edge-eu-1"
@@ -49,9 +50,7 @@ def delivery(platform: Platform) -> Iterator[dict[str, TestClient]]:
 
 def _start(platform: Platform, viewer: Visitor) -> dict[str, Any]:
     title_id = platform.title()
-    (platform.objects / "titles" / str(title_id) / VERSION / "v360p" / "seg_00001.m4s").write_bytes(
-        SEGMENT
-    )
+    (platform.objects / asset_key(title_id, VERSION, "v360p/seg_00001.m4s")).write_bytes(SEGMENT)
     started = viewer.post(f"/api/playback/{title_id}/start")
     assert started.status_code == 201, started.text
     body: dict[str, Any] = started.json()

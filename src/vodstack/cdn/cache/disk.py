@@ -14,9 +14,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from vodstack.cdn.assets import AssetPath, asset_from_relative
 from vodstack.cdn.cache.eviction import EvictionPolicy
 from vodstack.cdn.file_response import ServedFile
+from vodstack.delivery.assets import AssetPath, asset_from_relative
 
 log = logging.getLogger(__name__)
 
