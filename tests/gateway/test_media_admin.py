@@ -146,6 +146,7 @@ def test_the_title_page_and_api_show_vmaf_per_rendition(media: MediaStack) -> No
     _publish_with_quality(media, title_id, "20250101T000000Z-abc123")
     report = admin.get(f"/api/admin/titles/{title_id}/quality").json()
     assert report["renditions"][0]["vmaf_mean"] == pytest.approx(91.96)
+    assert "segments" not in report["renditions"][0], "the admin API leaves per-segment scores out"
     page = admin.get(f"/admin/titles/{title_id}/edit").text
     assert 'id="title-quality"' in page and "92.0" in page
 

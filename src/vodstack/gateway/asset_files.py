@@ -7,41 +7,18 @@ the asset's prefix, so the origin stays the only reader of the object store.
 from __future__ import annotations
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
 from vodstack.config.settings import Settings
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 from vodstack.core.service_auth import ServiceCredentials
 from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.quality import QualityReport
 from vodstack.delivery.tokens import TokenSigner
 
 _TOKEN_TTL_S = 60.0
 # A session label for tokens, not a secret.
 _TOKEN_SESSION = "gateway-admin"  # noqa: S105
-
-
-class RenditionQuality(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    name: str
-    width: int
-    height: int
-    vmaf_mean: float
-    vmaf_min: float
-
-
-class QualityReport(BaseModel):
-    """The pipeline's `quality.json` (per-segment figures left out)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    model: str
-    reference_width: int
-    reference_height: int
-    renditions: list[RenditionQuality]
-    # Set when VMAF could not be measured (the version was published without scores).
-    warning: str | None = None
 
 
 class AssetFiles(ServiceClient):
