@@ -20,7 +20,7 @@ from pathlib import Path
 from vodstack.delivery.quality import QUALITY_NAME, QualityReport, RenditionQuality, SegmentScore
 from vodstack.pipeline.media.encode import grid_window
 from vodstack.pipeline.media.errors import EncodeFailed
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.normalize import Normalization
 from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, RenditionKind, Segment
 
@@ -73,13 +73,11 @@ def measure_quality(
     samples: int = 3,
     threads: int = 2,
     out_path: Path | None = None,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> QualityReport:
     """VMAF for every video rendition under `root`; writes `quality.json` when `out_path` is set."""
     video = [r for r in renditions if r.kind is RenditionKind.VIDEO]
     top = max(video, key=lambda r: r.width * r.height)
-    runner = runner or FfmpegRunner()
     results = []
     with tempfile.TemporaryDirectory(prefix="vmaf-") as scratch:
         for rendition in video:
@@ -92,8 +90,7 @@ def measure_quality(
                     top,
                     Path(scratch),
                     threads,
-                    runner,
-                    cancel,
+                    control,
                 )
                 for segment in sample_segments(rendition.segments, samples)
             ]
@@ -126,8 +123,7 @@ def _score_segment(
     top: PackagedRendition,
     scratch: Path,
     threads: int,
-    runner: FfmpegRunner,
-    cancel: CancelToken | None,
+    control: RunControl,
 ) -> SegmentScore:
     distorted = scratch / f"{rendition_dir.name}_{segment.number}.mp4"
     distorted.write_bytes(
@@ -147,7 +143,7 @@ def _score_segment(
         ]
     )
     args = ["-i", str(distorted), *ref_inputs, "-filter_complex", graph, "-f", "null", "-"]
-    runner.run(args, cancel=cancel)
+    control.run(args)
     return _read_score(log, segment.number)
 
 
