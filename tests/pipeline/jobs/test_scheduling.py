@@ -9,7 +9,8 @@ import time
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.pipeline.jobs.orchestration_fakes import FakeClock, configure, drain, executions
+from tests.pipeline.jobs.orchestration_fakes import configure, drain, executions
+from tests.support.clock import FakeMonotonic
 from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
@@ -135,7 +136,7 @@ def test_failed_task_retries_after_exponential_backoff(
     settings: Settings,
     queue: JobQueue,
     worker: Worker,
-    clock: FakeClock,
+    clock: FakeMonotonic,
     sessions: sessionmaker[Session],
 ) -> None:
     configure(settings.data_dir, fail={"probe": 2})
@@ -159,7 +160,7 @@ def test_after_max_attempts_the_job_fails_with_the_task_error(
     settings: Settings,
     queue: JobQueue,
     worker: Worker,
-    clock: FakeClock,
+    clock: FakeMonotonic,
     store: ObjectStore,
     sessions: sessionmaker[Session],
 ) -> None:
@@ -220,7 +221,7 @@ def test_cancel_stops_the_running_task_and_publishes_nothing(
 
 
 def test_an_expired_lease_makes_the_task_claimable_again(
-    settings: Settings, queue: JobQueue, clock: FakeClock, sessions: sessionmaker[Session]
+    settings: Settings, queue: JobQueue, clock: FakeMonotonic, sessions: sessionmaker[Session]
 ) -> None:
     job_id = queue.create_job(1, "masters/1/a.mp4")
     first = queue.claim("dead-host:1:0")
