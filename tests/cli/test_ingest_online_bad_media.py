@@ -14,6 +14,7 @@ import pytest
 
 from tests.pipeline.badmedia import bad_corpus
 from tests.support.waiting import eventually
+from vodstack.delivery.assets import KEY_ROOT
 from vodstack.player.headless.gateway import GatewaySession
 from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
 
@@ -80,6 +81,6 @@ def test_a_damaged_master_fails_and_its_title_never_reaches_viewers(
         message="the title was never flagged failed",
     )
     assert _titles_named(platform, "viewer", "Damaged Master") == []
-    assert not (platform.data_dir / "objects" / "titles").exists() or not any(
-        (platform.data_dir / "objects" / "titles").rglob("asset.json")
+    assert not (platform.data_dir / "objects" / KEY_ROOT).exists() or not any(
+        (platform.data_dir / "objects" / KEY_ROOT).rglob("asset.json")
     )

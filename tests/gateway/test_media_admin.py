@@ -10,6 +10,7 @@ import pytest
 from tests.gateway.media_stack import REJECTED_PREFIX, REJECTION, MediaStack, media_stack_for
 from tests.support.gateway import Visitor
 from vodstack.config.settings import Settings
+from vodstack.delivery.assets import asset_key_prefix
 
 CLIP = b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40  # what the fake check accepts
 TITLE = {"name": "Harbor Lights", "year": 2024, "genres": ["Drama"], "maturity": "teen"}
@@ -123,7 +124,7 @@ def test_admin_pages_embed_the_jobs_and_offer_the_titles(media: MediaStack) -> N
 
 
 def _publish_with_quality(media: MediaStack, title_id: int, version: str) -> None:
-    folder = media.settings.data_dir / "objects" / "titles" / str(title_id) / version
+    folder = media.settings.data_dir / "objects" / asset_key_prefix(title_id, version)
     folder.mkdir(parents=True)
     report = {
         "model": "vmaf_v0.6.1",

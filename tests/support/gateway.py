@@ -18,7 +18,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
+from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import RateLimit, Settings, load_settings
 from vodstack.gateway.app import create_app

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from tests.pipeline.service.upload_support import accept_anything
-from tests.service_tokens import credentials
 from tests.support.servers import serve_in_thread
+from tests.support.service_tokens import credentials
 from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceAuth

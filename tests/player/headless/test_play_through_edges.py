@@ -23,6 +23,7 @@ import pytest
 
 from tests.support.waiting import eventually
 from vodstack.contracts.playback import PlaybackStart
+from vodstack.delivery.assets import parse_asset_path
 from vodstack.pipeline.media import pattern_clip
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
 from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
@@ -79,7 +80,7 @@ def _play(session: GatewaySession, title_id: int, options: PlayOptions) -> Playb
 
 
 def _origin_file(platform: RunningPlatform, url_path: str) -> Path:
-    return platform.data_dir / "objects" / "titles" / url_path.removeprefix("/v/")
+    return platform.data_dir / "objects" / parse_asset_path(url_path.encode()).store_key
 
 
 def _kill_edge(platform: RunningPlatform, edge_url: str) -> None:

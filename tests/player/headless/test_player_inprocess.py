@@ -16,7 +16,7 @@ import pytest
 from tests.services.playback.stack import Platform, inprocess_platform
 from tests.support.gateway import PASSWORD, new_email
 from tests.support.playback import EDGES, VERSION
-from vodstack.delivery.assets import asset_key, asset_key_prefix
+from vodstack.delivery.assets import asset_key, asset_key_prefix, parse_asset_path
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
 from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
 from vodstack.player.headless.report import PlaybackReport, SegmentRecord
@@ -120,7 +120,7 @@ def test_plays_every_segment_byte_identical_to_origin(platform: Platform, edges:
     audio = [f for f in report.files if "/a128k/seg_" in f.path]
     assert len(audio) == SEGMENTS
     for fetched in report.files:
-        on_disk = platform.objects / "titles" / fetched.path.removeprefix("/v/")
+        on_disk = platform.objects / parse_asset_path(fetched.path.encode()).store_key
         assert fetched.sha256 == hashlib.sha256(on_disk.read_bytes()).hexdigest(), fetched.path
 
 

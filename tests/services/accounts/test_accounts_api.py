@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
 from tests.support.clock import FakeClock
+from tests.support.service_tokens import authorized
 from vodstack.clients.accounts import AccountsClient
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import load_settings

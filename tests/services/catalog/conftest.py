@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
 from tests.support.catalog import CreateTitle, publish, title_body
+from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import Settings, load_settings
 from vodstack.services.catalog.app import create_app
