@@ -43,12 +43,13 @@ import uvicorn
 from sqlalchemy import insert
 
 from vodstack.cdn.revocations import RevokedSessions
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
-from vodstack.cdn.topology import Topology
 from vodstack.cli.serve import server_config
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.core.db import create_schema, make_engine
+from vodstack.delivery.assets import asset_key_prefix, asset_url_prefix
+from vodstack.delivery.tokens import TokenSigner
+from vodstack.delivery.topology import Topology
 from vodstack.services.playback.app import create_app as create_playback_app
 from vodstack.services.playback.edges import FixedEdges
 from vodstack.services.playback.models import Base as PlaybackBase
@@ -68,7 +69,7 @@ class Corpus:
 
 
 def make_corpus(objects: Path) -> Corpus:
-    root = objects / "titles" / TITLE / VERSION
+    root = objects / asset_key_prefix(TITLE, VERSION)
     groups = {
         "big": [(f"1080p/seg_{n:05d}.m4s", BIG) for n in range(BIG_FILES)],
         "small": [(f"thumbs/t_{n:05d}.jpg", SMALL) for n in range(SMALL_FILES)],
@@ -287,7 +288,7 @@ def check_cost_ns(settings: Settings, revoked_count: int) -> tuple[float, float,
     """Nanoseconds per token verify without and with a revocation list of `revoked_count`, and
     of the added step alone (slicing the session out of the token, one lookup)."""
     signer = TokenSigner.from_settings(settings)
-    prefix = asset_prefix(TITLE, VERSION)
+    prefix = asset_url_prefix(TITLE, VERSION)
     token = signer.sign(prefix, "playing-session", 3600).encode()
     revoked = RevokedSessions()
     for sid in revoked_ids(revoked_count):
@@ -368,7 +369,7 @@ def main() -> None:
         wait_http(nginx_url + "/", process)
 
         token = TokenSigner.from_settings(settings).sign(
-            asset_prefix(TITLE, VERSION), "bench", 3600
+            asset_url_prefix(TITLE, VERSION), "bench", 3600
         )
 
         def paths(files: list[str]) -> list[str]:
@@ -414,7 +415,7 @@ def wait_revoked(
     only there)."""
     if count == 0:
         return
-    prefix = asset_prefix(TITLE, VERSION)
+    prefix = asset_url_prefix(TITLE, VERSION)
     token = TokenSigner.from_settings(settings).sign(prefix, revoked_ids(count)[-1], 3600)
     url = f"{prefix}1080p/seg_00000.m4s?t={token}"
     deadline = time.monotonic() + 60

@@ -75,7 +75,7 @@ from vodstack.pipeline.media import (
     probe,
     resolve_ladder,
 )
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICKS = os.sysconf("SC_CLK_TCK")

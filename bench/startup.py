@@ -31,6 +31,7 @@ from vodstack.contracts.accounts import AdminAccountCreate, PlanCode
 from vodstack.contracts.catalog import Availability, TitleCreate
 from vodstack.contracts.common import Maturity
 from vodstack.core.service_auth import ServiceCredentials
+from vodstack.delivery.assets import asset_key_prefix
 from vodstack.supervisor.launcher import RunningPlatform, running_platform
 
 STREAMS_PER_ACCOUNT = 4  # Premium
@@ -114,7 +115,7 @@ async def _playable_title(platform: RunningPlatform, viewer: Viewer) -> tuple[in
     try:
         body = TitleCreate(name="Bench Stand-in", year=2024, maturity=Maturity.KIDS, genres=["X"])
         title = await catalog.create(body)
-        folder = platform.data_dir / "objects" / "titles" / str(title.id) / STAND_IN_VERSION
+        folder = platform.data_dir / "objects" / asset_key_prefix(title.id, STAND_IN_VERSION)
         folder.mkdir(parents=True)
         (folder / "master.m3u8").write_text(STAND_IN_MASTER)
         await catalog.set_availability(title.id, Availability.AVAILABLE, STAND_IN_VERSION)

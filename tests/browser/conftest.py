@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
+from tests.support.browser import ARTIFACTS, CLIP_S
 from vodstack.pipeline.media import pattern_clip
 from vodstack.supervisor.launcher import RunningPlatform, ingest, running_platform
 
@@ -23,13 +24,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PLAYABLE_TITLE = "Browser Test Pattern"
-CLIP_S = 20  # five 4 s segments: room for a quality switch and an edge failover
 
 
-# Module scope, not session: while sync_playwright is open it keeps an event loop running in
-# this thread, and every later test that calls asyncio.run() would fail.
 @pytest.fixture(scope="module")
 def playwright_session() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
@@ -97,16 +94,3 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     if call is not None and call.failed:
         _save_artifacts(request.node.nodeid, opened, console)
     context.close()
-
-
-def log_in(page: Page, platform: RunningPlatform, email: str, password: str) -> None:
-    page.goto(platform.url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r".*/profiles.*"))
-
-
-def pick_first_profile(page: Page, platform: RunningPlatform) -> None:
-    page.locator('[data-testid="pick-profile"]').first.click()
-    page.wait_for_url(platform.url + "/")

@@ -4,14 +4,14 @@ connection), live job progress, VMAF per rendition, and the title becomes playab
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import log_in, pick_first_profile
+from tests.support.browser import log_in, pick_first_profile
+from tests.support.waiting import eventually
 from vodstack.pipeline.media import pattern_clip
 from vodstack.supervisor.launcher import RunningPlatform
 
@@ -21,11 +21,13 @@ SLICE_BYTES = 64 * 1024  # many slices for a small clip, so the bar moves and on
 
 
 def _reload_until_visible(page: Page, selector: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not page.locator(selector).count():
-        assert time.monotonic() < deadline, f"{selector} never appeared"
-        time.sleep(1)
+    def visible() -> bool:
+        if page.locator(selector).count():
+            return True
         page.reload()
+        return False
+
+    eventually(visible, timeout_s=timeout_s, interval_s=1.0, message=f"{selector} never appeared")
 
 
 def _as_admin(page: Page, platform: RunningPlatform) -> None:

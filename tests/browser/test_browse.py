@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import log_in, pick_first_profile
+from tests.support.browser import log_in, pick_first_profile
 from vodstack.supervisor.launcher import RunningPlatform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

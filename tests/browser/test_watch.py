@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, CLIP_S, log_in, pick_first_profile
+from tests.support.browser import ARTIFACTS, CLIP_S, log_in, pick_first_profile
 from vodstack.gateway.vendor import ABR_MODULE
 from vodstack.supervisor.launcher import RunningPlatform
 

@@ -10,10 +10,11 @@ import httpx
 
 from vodstack.cdn.edge import EdgeApp, create_edge_app
 from vodstack.cdn.origin import OriginApp, create_origin_app
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
-from vodstack.cdn.topology import Topology
 from vodstack.config import Settings
 from vodstack.core.metrics import ASGIApp
+from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.tokens import TokenSigner
+from vodstack.delivery.topology import Topology
 
 
 class Router(httpx.AsyncBaseTransport):
@@ -63,7 +64,7 @@ class Stack:
         base = self.topology.origin_url if name == "origin" else self.topology.edge(name).url
         if token is None:
             signer = TokenSigner.from_settings(self.settings)
-            token = signer.sign(asset_prefix(title, "v1"), "test", 600)
+            token = signer.sign(asset_url_prefix(title, "v1"), "test", 600)
         return f"{base}/v/{title}/v1/{file}?t={token}"
 
     def origin_requests(self) -> int:

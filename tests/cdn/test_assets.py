@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from vodstack.cdn.assets import asset_from_relative, parse_asset_path
 from vodstack.core.errors import BadRequest, NotFound
+from vodstack.delivery.assets import asset_from_relative, parse_asset_path
 
 
 def test_a_segment_path_parses_into_its_parts() -> None:

@@ -8,9 +8,9 @@ import socket
 import httpx
 import pytest
 
-from tests.cdn.conftest import Cluster, sha256, write_asset
-from vodstack.cdn.health import HealthMonitor
-from vodstack.cdn.steering import Steering
+from tests.support.cdn import Cluster, sha256, write_asset
+from vodstack.control.health import HealthMonitor
+from vodstack.control.steering import Steering
 
 ORIGIN_200 = ("vodstack_origin_requests_total", 'status="200"')
 

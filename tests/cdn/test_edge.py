@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.cdn.conftest import make_settings, sha256, write_asset
 from tests.cdn.inprocess import running_stack
+from tests.support.cdn import make_settings, sha256, write_asset
 from vodstack.cdn.edge import EdgeApp
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.core.metrics import Message
+from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.tokens import TokenSigner
 
 pytestmark = pytest.mark.anyio
 
@@ -93,9 +94,9 @@ async def test_bad_tokens_get_403_without_touching_origin(
     tokens = {
         "missing": "",
         "garbage": "not-a-token",
-        "expired": signer.sign(asset_prefix("t1", "v1"), "s", ttl_s=-5),
-        "other_path": signer.sign(asset_prefix("t2", "v1"), "s", ttl_s=60),
-        "other_key": TokenSigner(b"k" * 32).sign(asset_prefix("t1", "v1"), "s", ttl_s=60),
+        "expired": signer.sign(asset_url_prefix("t1", "v1"), "s", ttl_s=-5),
+        "other_path": signer.sign(asset_url_prefix("t2", "v1"), "s", ttl_s=60),
+        "other_key": TokenSigner(b"k" * 32).sign(asset_url_prefix("t1", "v1"), "s", ttl_s=60),
     }
     async with running_stack(settings, "edge-eu-1") as stack:
         response = await stack.client.get(

@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cdn.conftest import make_settings
+from tests.support.cdn import make_settings
 from vodstack.cdn.edge import EdgeApp, create_edge_app
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.core.metrics import Message
+from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.tokens import TokenSigner
 
 pytestmark = pytest.mark.anyio
 
@@ -87,7 +88,7 @@ async def _edge(tmp_path: Path, origin: GatedOrigin) -> tuple[EdgeApp, str]:
     settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1, revocation_poll_s=0)
     edge = create_edge_app(settings, "edge-eu-1", transport=httpx.MockTransport(origin.handle))
     await edge.startup()
-    token = TokenSigner.from_settings(settings).sign(asset_prefix("t1", "v1"), "s", 60)
+    token = TokenSigner.from_settings(settings).sign(asset_url_prefix("t1", "v1"), "s", 60)
     return edge, token
 
 

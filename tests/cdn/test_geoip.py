@@ -8,8 +8,8 @@ import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from vodstack.cdn.regions import RegionResolver
 from vodstack.config import load_settings
+from vodstack.control.regions import RegionResolver
 
 DE_NET = "192.0.2.0/24"
 US_NET = "198.51.100.0/24"

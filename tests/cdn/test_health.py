@@ -6,9 +6,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cdn.conftest import make_settings
-from vodstack.cdn.health import HealthMonitor
-from vodstack.cdn.topology import Topology
+from tests.support.cdn import make_settings
+from vodstack.control.health import HealthMonitor
+from vodstack.delivery.topology import Topology
 
 pytestmark = pytest.mark.anyio
 

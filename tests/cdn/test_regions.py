@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from vodstack.cdn.regions import RegionResolver
+from vodstack.control.regions import RegionResolver
 
 
 class FakeGeo:

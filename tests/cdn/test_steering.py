@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cdn.conftest import make_settings
-from vodstack.cdn.steering import Steering
-from vodstack.cdn.topology import Topology
+from tests.support.cdn import make_settings
+from vodstack.control.steering import Steering
+from vodstack.delivery.topology import Topology
 
 
 class FakeHealth:

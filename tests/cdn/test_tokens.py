@@ -6,9 +6,15 @@ import time
 import pytest
 
 from vodstack.cdn.revocations import RevokedSessions
-from vodstack.cdn.tokens import TokenCheck, TokenSigner, asset_prefix, derive_key, token_from_query
+from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.tokens import (
+    TokenCheck,
+    TokenSigner,
+    derive_key,
+    token_from_query,
+)
 
-PREFIX = asset_prefix("t1", "v2")
+PREFIX = asset_url_prefix("t1", "v2")
 
 
 @pytest.fixture
@@ -29,7 +35,7 @@ def test_an_expired_token_is_refused(signer: TokenSigner) -> None:
 
 def test_a_token_for_another_asset_version_is_refused(signer: TokenSigner) -> None:
     token = signer.sign(PREFIX, "session-1", ttl_s=60).encode()
-    other = asset_prefix("t1", "v3").encode()
+    other = asset_url_prefix("t1", "v3").encode()
     assert signer.verify(other, token) is TokenCheck.BAD_SIGNATURE
 
 
@@ -100,7 +106,7 @@ def test_the_height_limit_is_inside_the_mac() -> None:
 def test_a_revoked_session_is_refused_and_others_are_not(signer: TokenSigner) -> None:
     revoked = RevokedSessions()
     revoked.add("ended-session", time.time() + 600)
-    prefix = asset_prefix("t1", "v1")
+    prefix = asset_url_prefix("t1", "v1")
     ended = signer.sign(prefix, "ended-session", 60).encode()
     playing = signer.sign(prefix, "playing-session", 60).encode()
     assert signer.verify(prefix.encode(), ended, revoked=revoked) is TokenCheck.REVOKED

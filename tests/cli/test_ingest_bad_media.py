@@ -17,7 +17,7 @@ from vodstack.config.settings import DEFAULT_PORTS, load_settings
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.failures import FailureOutbox
 from vodstack.pipeline.jobs.models import Base
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 from vodstack.supervisor.launcher import free_port
 
 REFUSED = {

@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.pipeline.badmedia import bad_corpus
+from tests.support.waiting import eventually
+from vodstack.delivery.assets import KEY_ROOT
 from vodstack.player.headless.gateway import GatewaySession
 from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
 
@@ -70,13 +71,16 @@ def test_a_damaged_master_fails_and_its_title_never_reaches_viewers(
     code, output = _ingest(platform, corpus["zeroed"], "Damaged Master")
     assert code == 1, output
     assert re.search(r"corrupt (video|audio) data near 00:00:0[12]\.\d", output), output
-    deadline = time.monotonic() + 60
-    while [t["availability"] for t in _titles_named(platform, "admin", "Damaged Master")] != [
-        "failed"
-    ]:
-        assert time.monotonic() < deadline, "the title was never flagged failed"
-        time.sleep(0.5)
+    eventually(
+        lambda: (
+            [t["availability"] for t in _titles_named(platform, "admin", "Damaged Master")]
+            == ["failed"]
+        ),
+        timeout_s=60,
+        interval_s=0.5,
+        message="the title was never flagged failed",
+    )
     assert _titles_named(platform, "viewer", "Damaged Master") == []
-    assert not (platform.data_dir / "objects" / "titles").exists() or not any(
-        (platform.data_dir / "objects" / "titles").rglob("asset.json")
+    assert not (platform.data_dir / "objects" / KEY_ROOT).exists() or not any(
+        (platform.data_dir / "objects" / KEY_ROOT).rglob("asset.json")
     )

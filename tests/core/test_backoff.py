@@ -8,20 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.clock import FakeMonotonic
 from vodstack.core.backoff import Backoff, aretry, retry
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class Down(Exception):
@@ -37,7 +25,7 @@ def test_waits_double_within_their_upper_half_and_cap() -> None:
 
 
 def test_retries_a_transient_error_until_it_succeeds() -> None:
-    time = FakeTime()
+    time = FakeMonotonic(start=0.0)
     answers: Iterator[str | Exception] = iter([Down(), Down(), "ok"])
 
     def call() -> str:
@@ -53,7 +41,7 @@ def test_retries_a_transient_error_until_it_succeeds() -> None:
         Backoff(),
         on_retry=lambda _exc, delay: seen.append(delay),
         sleep=time.sleep,
-        clock=time.clock,
+        clock=time,
     )
     assert result == "ok"
     assert seen == time.slept and len(seen) == 2
@@ -72,13 +60,13 @@ def test_a_refusal_is_not_retried() -> None:
 
 
 def test_gives_up_with_the_last_error_once_the_budget_is_spent() -> None:
-    time = FakeTime()
+    time = FakeMonotonic(start=0.0)
 
     def call() -> None:
         raise Down(f"at {time.now:.2f}")
 
     with pytest.raises(Down):
-        retry(call, lambda _exc: True, Backoff(budget_s=30.0), sleep=time.sleep, clock=time.clock)
+        retry(call, lambda _exc: True, Backoff(budget_s=30.0), sleep=time.sleep, clock=time)
     assert sum(time.slept) <= 30.0
     assert sum(time.slept) > 30.0 - 4.0, "it kept trying for about the whole budget"
 

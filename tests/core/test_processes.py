@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import eventually
 from vodstack.core.processes import ProcessIdentity, children_of
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="prctl and /proc are Linux's")
@@ -27,13 +27,6 @@ child = subprocess.Popen(["sleep", "300"], preexec_fn=hook)
 print(child.pid, flush=True)
 threading.Event().wait()
 """
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def _orphan_after_kill_9(mode: str) -> ProcessIdentity:
@@ -52,7 +45,7 @@ def _orphan_after_kill_9(mode: str) -> ProcessIdentity:
 
 def test_a_child_started_with_the_hook_dies_with_its_parent() -> None:
     child = _orphan_after_kill_9("armed")
-    wait_for(lambda: not child.running())
+    eventually(lambda: not child.running(), timeout_s=30)
 
 
 def test_without_the_hook_the_child_is_orphaned() -> None:

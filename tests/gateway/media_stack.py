@@ -16,8 +16,8 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.gateway.conftest import Stack, cheap_passwords
-from tests.service_tokens import authorized, credentials
+from tests.support.gateway import Stack, cheap_passwords
+from tests.support.service_tokens import authorized, credentials
 from vodstack.cdn.origin import create_origin_app
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.gateway.conftest import SAMPLE_TITLES, Stack
+from tests.support.gateway import SAMPLE_TITLES, Stack
 
 NEW_TITLE = {"name": "Harbor Lights", "year": 2024, "genres": ["Drama"], "maturity": "teen"}
 

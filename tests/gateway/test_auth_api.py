@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.gateway.conftest import (
+from tests.support.gateway import (
     PASSWORD,
     Stack,
     Visitor,

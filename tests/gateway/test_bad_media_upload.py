@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.gateway.conftest import Visitor, make_settings
 from tests.gateway.media_stack import MediaStack, media_stack_for
 from tests.pipeline.badmedia import bad_corpus
 from tests.pipeline.jobs.orchestration_fakes import drain
+from tests.support.gateway import Visitor, make_settings
+from tests.support.waiting import eventually
 from vodstack.config.settings import PipelineSettings, Settings
 from vodstack.pipeline.jobs.media_tasks import MediaTaskExecutor, check_source
 from vodstack.pipeline.jobs.worker import Worker
 from vodstack.pipeline.service.runtime import PipelineRuntime
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 TITLE = {"name": "Harbor Lights", "year": 2024, "genres": ["Drama"], "maturity": "teen"}
 REFUSED = {
@@ -65,10 +65,12 @@ def _upload(admin: Visitor, path: Path) -> tuple[int, dict[str, object]]:
 
 def _flagged(media: MediaStack, admin: Visitor, title_id: int) -> str:
     """The admin edit page once the pipeline has told the catalog (its sync runs every 2 s)."""
-    deadline = time.monotonic() + 30
-    while admin.get(f"/api/titles/{title_id}").json()["availability"] != "failed":
-        assert time.monotonic() < deadline, "the title was never flagged failed"
-        time.sleep(0.1)
+    eventually(
+        lambda: admin.get(f"/api/titles/{title_id}").json()["availability"] == "failed",
+        timeout_s=30,
+        interval_s=0.1,
+        message="the title was never flagged failed",
+    )
     return admin.get(f"/admin/titles/{title_id}/edit").text
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.gateway.conftest import Stack, Visitor
+from tests.support.gateway import Stack, Visitor
 
 
 def _names(items: list[dict[str, object]]) -> set[object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.gateway.conftest import PASSWORD, Stack, new_email
+from tests.support.gateway import PASSWORD, Stack, new_email
 from vodstack.gateway.csrf import CSRF_COOKIE
 
 

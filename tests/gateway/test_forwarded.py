@@ -6,31 +6,22 @@ because that is where a forwarding header used to be turned into the client addr
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from tests.gateway.conftest import make_settings, stack_for, upstream_transports
+from tests.support.gateway import make_settings, stack_for, upstream_transports
+from tests.support.ports import free_port
+from tests.support.servers import serve_in_thread
 from vodstack.cli.serve import server_config
 from vodstack.config.settings import RateLimit
 from vodstack.gateway.app import create_app
 from vodstack.gateway.forwarded import ClientAddresses
 
 WRONG = {"email": "nobody@example.com", "password": "wrong password"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _serve_gateway(tmp_path: Any, trusted_proxies: list[str]) -> Iterator[str]:
@@ -41,21 +32,10 @@ def _serve_gateway(tmp_path: Any, trusted_proxies: list[str]) -> Iterator[str]:
         transports = upstream_transports(
             cast(FastAPI, stack.accounts.app), cast(FastAPI, stack.catalog.app)
         )
-        port = _free_port()
-        server = uvicorn.Server(
-            server_config(create_app(settings, transports=transports), "127.0.0.1", port)
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "gateway did not start"
-            time.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=15)
+        app = create_app(settings, transports=transports)
+        config = server_config(app, "127.0.0.1", free_port())
+        with serve_in_thread(app, config=config) as url:
+            yield url
 
 
 @pytest.fixture

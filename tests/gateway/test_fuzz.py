@@ -19,8 +19,8 @@ from schemathesis import APIOperation
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err, Ok
 
-from tests.gateway.conftest import SAMPLE_TITLES, make_settings
 from tests.gateway.media_stack import media_stack_for, media_transports
+from tests.support.gateway import SAMPLE_TITLES, make_settings
 from vodstack.gateway.app import create_app
 from vodstack.gateway.csrf import CSRF_COOKIE
 from vodstack.gateway.sessions import SESSION_COOKIE

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.support.ports import free_port
+from tests.support.servers import serve_in_thread
 from vodstack.gateway.keepalive import KeepAliveTransport
 
 pytestmark = pytest.mark.anyio
@@ -69,29 +67,10 @@ APP = Starlette(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(
-        APP, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "test server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(APP, timeout_keep_alive=KEEP_ALIVE_S) as url:
+        yield url
 
 
 @pytest.fixture
@@ -175,7 +154,7 @@ async def test_refused_connection() -> None:
     for transport in (httpx.AsyncHTTPTransport(), KeepAliveTransport()):
         async with httpx.AsyncClient(transport=transport) as c:
             with pytest.raises(httpx.ConnectError):
-                await c.get(f"http://127.0.0.1:{_free_port()}/")
+                await c.get(f"http://127.0.0.1:{free_port()}/")
 
 
 async def test_keep_alive_reuses_one_connection(server_url: str) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.conftest import PASSWORD, Stack, Visitor, make_settings, new_email, stack_for
-from tests.services.accounts.conftest import FakeClock
+from tests.support.clock import FakeClock
+from tests.support.gateway import PASSWORD, Stack, Visitor, make_settings, new_email, stack_for
 from vodstack.config.settings import AttemptLimit, LockoutSettings
 
 PIN = "4711"

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.gateway.conftest import PASSWORD, Stack, Visitor, new_email
+from tests.support.gateway import PASSWORD, Stack, Visitor, new_email
 
 
 def _form(visitor: Visitor, **fields: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.gateway.conftest import Stack
+from tests.support.gateway import Stack
 
 
 def test_create_list_update_delete(stack: Stack) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.support.clock import FakeMonotonic
 from vodstack.config.settings import RateLimit
 from vodstack.core.errors import TooManyRequests
 from vodstack.gateway.rate_limit import InMemoryRateLimiter, RateLimiter
@@ -15,15 +16,7 @@ pytestmark = pytest.mark.anyio
 LIMIT = RateLimit(per_minute=6, burst=3)  # one token every 10 s
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 50.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-Factory = Callable[[FakeClock, int], RateLimiter]
+Factory = Callable[[FakeMonotonic, int], RateLimiter]
 IMPLEMENTATIONS: dict[str, Factory] = {
     "in-memory": lambda clock, n: InMemoryRateLimiter(LIMIT, max_clients=n, clock=clock),
 }
@@ -35,12 +28,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeMonotonic:
+    return FakeMonotonic(start=50.0)
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def make(request: pytest.FixtureRequest, clock: FakeClock) -> Callable[[int], RateLimiter]:
+def make(request: pytest.FixtureRequest, clock: FakeMonotonic) -> Callable[[int], RateLimiter]:
     factory = IMPLEMENTATIONS[request.param]
 
     def build(max_clients: int) -> RateLimiter:
@@ -58,7 +51,7 @@ async def test_burst_is_allowed_then_refused_with_the_wait(
 
 
 async def test_tokens_refill_over_time(
-    make: Callable[[int], RateLimiter], clock: FakeClock
+    make: Callable[[int], RateLimiter], clock: FakeMonotonic
 ) -> None:
     limiter = make(1000)
     for _ in range(3):
@@ -86,7 +79,7 @@ async def test_check_raises_with_a_whole_retry_after(make: Callable[[int], RateL
     assert "login" in caught.value.message
 
 
-async def test_tracked_clients_are_bounded(clock: FakeClock) -> None:
+async def test_tracked_clients_are_bounded(clock: FakeMonotonic) -> None:
     limiter = InMemoryRateLimiter(LIMIT, max_clients=2, clock=clock)
     for key in ("a", "b", "c"):
         await limiter.acquire(key)

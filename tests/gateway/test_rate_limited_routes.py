@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.conftest import PASSWORD, Stack, make_settings, stack_for
+from tests.support.gateway import PASSWORD, Stack, make_settings, stack_for
 from vodstack.config.settings import RateLimit
 
 

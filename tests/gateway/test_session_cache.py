@@ -7,20 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.clock import FakeMonotonic
 from vodstack.contracts.accounts import Account, Plan, PlanCode, Role, SessionInfo
 from vodstack.gateway.session_cache import InMemorySessionCache, SessionCache
 
 pytestmark = pytest.mark.anyio
 
 TTL = 5.0
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def session(sid: str, account_id: int = 1) -> SessionInfo:
@@ -40,7 +33,7 @@ def session(sid: str, account_id: int = 1) -> SessionInfo:
     )
 
 
-Factory = Callable[[FakeClock, int], SessionCache]
+Factory = Callable[[FakeMonotonic, int], SessionCache]
 IMPLEMENTATIONS: dict[str, Factory] = {
     "in-memory": lambda clock, size: InMemorySessionCache(TTL, max_entries=size, clock=clock),
 }
@@ -52,12 +45,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeMonotonic:
+    return FakeMonotonic(start=1000.0)
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def make(request: pytest.FixtureRequest, clock: FakeClock) -> Callable[[int], SessionCache]:
+def make(request: pytest.FixtureRequest, clock: FakeMonotonic) -> Callable[[int], SessionCache]:
     factory = IMPLEMENTATIONS[request.param]
 
     def build(size: int) -> SessionCache:
@@ -75,7 +68,7 @@ async def test_put_then_get_returns_the_session(make: Callable[[int], SessionCac
 
 
 async def test_entries_expire_after_the_ttl(
-    make: Callable[[int], SessionCache], clock: FakeClock
+    make: Callable[[int], SessionCache], clock: FakeMonotonic
 ) -> None:
     cache = make(100)
     await cache.put(session("s1"))
@@ -120,7 +113,7 @@ async def test_size_is_bounded_least_recently_used_goes_first(
     assert await cache.get("new") is not None
 
 
-async def test_zero_ttl_disables_caching(clock: FakeClock) -> None:
+async def test_zero_ttl_disables_caching(clock: FakeMonotonic) -> None:
     cache = InMemorySessionCache(0, clock=clock)
     await cache.put(session("s1"))
     assert await cache.get("s1") is None

@@ -3,7 +3,7 @@ to admins with its state (processing, or failed with a notice)."""
 
 from __future__ import annotations
 
-from tests.gateway.conftest import Stack, Visitor, publish
+from tests.support.gateway import Stack, Visitor, publish
 
 BODY = {"name": "Phantom Reel", "year": 2024, "maturity": "teen", "genres": ["Ghost Stories"]}
 

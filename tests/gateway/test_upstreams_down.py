@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.gateway.conftest import PASSWORD, Visitor, make_settings
+from tests.support.gateway import PASSWORD, Visitor, make_settings
 from vodstack.config.settings import DEFAULT_PORTS
 from vodstack.gateway.app import create_app
 from vodstack.gateway.sessions import SESSION_COOKIE

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.conftest import Stack
-from vodstack.cdn.topology import Topology
+from tests.support.gateway import Stack
+from vodstack.delivery.topology import Topology
 from vodstack.gateway import vendor
 
 

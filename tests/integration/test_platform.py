@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.waiting import eventually
 from vodstack.supervisor.launcher import (
     RunningPlatform,
     gateway_client,
@@ -28,15 +27,6 @@ pytestmark = pytest.mark.slow
 
 def _service(platform: RunningPlatform, name: str) -> ServiceStatus:
     return next(svc for svc in platform.status().services if svc.name == name)
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_every_service_is_its_own_healthy_process(platform: RunningPlatform) -> None:
@@ -85,7 +75,7 @@ def test_request_id_reaches_the_services_logs(platform: RunningPlatform) -> None
         assert response.headers["x-request-id"] == rid
         assert response.json()["error"]["request_id"] == rid
     log = platform.data_dir / "logs" / "accounts.log"
-    _wait(lambda: rid in log.read_text(errors="replace"), timeout=10)
+    eventually(lambda: rid in log.read_text(errors="replace"), timeout_s=10, interval_s=0.2)
 
 
 def test_a_crashed_service_is_restarted(platform: RunningPlatform) -> None:
@@ -97,7 +87,7 @@ def test_a_crashed_service_is_restarted(platform: RunningPlatform) -> None:
         now = _service(platform, "catalog")
         return now.restarts == before.restarts + 1 and now.state == "healthy"
 
-    _wait(restarted, timeout=60)
+    eventually(restarted, timeout_s=60, interval_s=0.2)
     assert _service(platform, "catalog").pid != before.pid
     assert httpx.get(f"{platform.service_url('catalog')}/healthz").status_code == 200
 

@@ -17,13 +17,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.waiting import eventually
 from vodstack.core.processes import ProcessIdentity, descendants_of, kill_identity
 from vodstack.pipeline.media import pattern_clip
 from vodstack.player.headless.gateway import GatewaySession
@@ -40,15 +40,6 @@ CLIP_S = 16  # four 4 s segments
 
 def _service(platform: RunningPlatform, name: str) -> ServiceStatus:
     return next(svc for svc in platform.status().services if svc.name == name)
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def _tree(pid: int) -> list[ProcessIdentity]:
@@ -100,7 +91,9 @@ def test_kill_9_of_the_supervisor_leaves_no_process_and_the_next_up_sweeps(
         with _no_survivors(started):
             platform.process.send_signal(signal.SIGKILL)
             platform.process.wait()
-            _wait(lambda: not [i for i in started if i.running()], timeout=30)
+            eventually(
+                lambda: not [i for i in started if i.running()], timeout_s=30, interval_s=0.2
+            )
 
     # Where no parent-death signal exists, a killed supervisor's services would live on; the
     # record it keeps lets the next `vodstack up` on the same data find and kill them.
@@ -129,11 +122,11 @@ def test_kill_9_of_the_pipeline_leaves_no_worker_behind(platform: RunningPlatfor
     assert old_workers
     with _no_survivors(old_tree):
         os.kill(before.pid, signal.SIGKILL)
-        _wait(lambda: not [i for i in old_tree if i.running()], timeout=30)
-    _wait(_restarted(platform, before))
+        eventually(lambda: not [i for i in old_tree if i.running()], timeout_s=30, interval_s=0.2)
+    eventually(_restarted(platform, before), timeout_s=60, interval_s=0.2)
     pid = _service(platform, "pipeline").pid
     assert pid is not None
-    _wait(lambda: len(_workers(pid)) == len(old_workers))
+    eventually(lambda: len(_workers(pid)) == len(old_workers), timeout_s=60, interval_s=0.2)
 
 
 def test_a_frozen_service_is_killed_and_replaced(platform: RunningPlatform) -> None:
@@ -141,7 +134,7 @@ def test_a_frozen_service_is_killed_and_replaced(platform: RunningPlatform) -> N
     assert before.pid is not None
     os.kill(before.pid, signal.SIGSTOP)
     try:
-        _wait(_restarted(platform, before), timeout=90)
+        eventually(_restarted(platform, before), timeout_s=90, interval_s=0.2)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(before.pid, signal.SIGCONT)
@@ -178,12 +171,14 @@ def ingested(platform: RunningPlatform, tmp_path_factory: pytest.TempPathFactory
         def encoding() -> bool:
             return any("ffmpeg" in i.cmdline.split(" ", 1)[0] for i in _tree(pipeline.pid or 0))
 
-        _wait(encoding, timeout=300)
+        eventually(encoding, timeout_s=300, interval_s=0.2)
         killed = _tree(pipeline.pid)
         with _no_survivors(killed):
             os.kill(pipeline.pid, signal.SIGKILL)
             with contextlib.suppress(AssertionError):
-                _wait(lambda: not [i for i in killed if i.running()], timeout=30)
+                eventually(
+                    lambda: not [i for i in killed if i.running()], timeout_s=30, interval_s=0.2
+                )
             survivors = [i for i in killed if i.running()]
         returncode = process.wait(timeout=900)
     finally:

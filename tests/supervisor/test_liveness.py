@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.support.clock import FakeMonotonic
 from vodstack.config.settings import SupervisorSettings
 from vodstack.supervisor.liveness import Liveness, Verdict
 from vodstack.supervisor.process import (
@@ -73,28 +74,62 @@ def _process(tmp_path: Path) -> ManagedProcess:
     return ManagedProcess(spec, 1, tmp_path / "settings.json", tmp_path, policy=POLICY)
 
 
+def _wait_for_restart(proc: ManagedProcess, clock: FakeMonotonic) -> float:
+    """Advance the fake clock in quarter seconds until the restart is due; the wait in seconds."""
+    waited_from = clock()
+    while not proc.due_for_restart(clock()):
+        clock.advance(0.25)
+    return clock() - waited_from
+
+
 def test_restart_backoff_doubles_then_caps_then_resets_after_stable_running(
     tmp_path: Path,
 ) -> None:
     proc = _process(tmp_path)
-    now = 1000.0
+    clock = FakeMonotonic()
     delays = []
     for _ in range(9):  # crash-looping: dies right after each start
-        proc.started_at = now
-        proc.schedule_restart(now, "exited with code 1")
+        proc.started_at = clock()
+        proc.schedule_restart(clock(), "exited with code 1")
         assert proc.state is ProcessState.BACKOFF
-        waited = 0.0
-        while not proc.due_for_restart(now + waited):
-            waited += 0.25
-        delays.append(waited)
-        now += waited
+        delays.append(_wait_for_restart(proc, clock))
     assert delays[:4] == [BACKOFF_START_S, 1.0, 2.0, 4.0]
     assert delays[-1] == BACKOFF_MAX_S
-    proc.started_at = now
-    proc.schedule_restart(now + STABLE_AFTER_S + 1, "frozen")
-    assert not proc.due_for_restart(now + STABLE_AFTER_S + 1)
-    assert proc.due_for_restart(now + STABLE_AFTER_S + 1 + BACKOFF_START_S)
+    proc.started_at = clock()
+    clock.advance(STABLE_AFTER_S + 1)
+    proc.schedule_restart(clock(), "frozen")
+    assert _wait_for_restart(proc, clock) == BACKOFF_START_S
     assert proc.last_restart == "frozen"
+
+
+def test_a_crash_soon_after_a_stable_reset_backs_off_from_the_start_again(
+    tmp_path: Path,
+) -> None:
+    proc = _process(tmp_path)
+    clock = FakeMonotonic()
+    for _ in range(3):
+        proc.started_at = clock()
+        proc.schedule_restart(clock(), "exited with code 1")
+        _wait_for_restart(proc, clock)
+    proc.started_at = clock()
+    clock.advance(STABLE_AFTER_S + 1)
+    proc.schedule_restart(clock(), "exited with code 1")
+    assert _wait_for_restart(proc, clock) == BACKOFF_START_S
+    proc.started_at = clock()
+    proc.schedule_restart(clock(), "exited with code 1")
+    assert _wait_for_restart(proc, clock) == BACKOFF_START_S * 2, "crash-looping again doubles"
+
+
+def test_not_due_before_the_backoff_has_passed(tmp_path: Path) -> None:
+    proc = _process(tmp_path)
+    clock = FakeMonotonic()
+    proc.started_at = clock()
+    proc.schedule_restart(clock(), "exited with code 1")
+    assert not proc.due_for_restart(clock())
+    clock.advance(BACKOFF_START_S - 0.01)
+    assert not proc.due_for_restart(clock())
+    clock.advance(0.01)
+    assert proc.due_for_restart(clock())
 
 
 def test_a_process_that_answers_is_never_replaced_even_if_unhealthy() -> None:

@@ -13,7 +13,6 @@ import os
 
 import httpx
 
-from vodstack.cdn.assets import URL_ROOT, AssetPath, parse_asset_path
 from vodstack.cdn.cache import DiskCache, Flight, make_policy
 from vodstack.cdn.file_response import (
     PEER_FILL,
@@ -32,12 +31,13 @@ from vodstack.cdn.lifespan import serve_lifespan
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import EdgeStats
-from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
-from vodstack.cdn.topology import EdgeNode, Topology
 from vodstack.cdn.upstream import Source, Upstream
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
+from vodstack.delivery.assets import URL_ROOT, AssetPath, parse_asset_path
+from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
+from vodstack.delivery.topology import EdgeNode, Topology
 
 log = logging.getLogger(__name__)
 

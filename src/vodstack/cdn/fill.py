@@ -14,13 +14,13 @@ import logging
 import os
 from pathlib import Path
 
-from vodstack.cdn.assets import AssetPath
 from vodstack.cdn.cache import DiskCache, Flight, FlightState
 from vodstack.cdn.errors import BadGateway
 from vodstack.cdn.file_response import FileDescriber, ServedFile
 from vodstack.cdn.stats import EdgeStats
 from vodstack.cdn.upstream import Upstream, UpstreamReply
 from vodstack.core.errors import ServiceUnavailable, VodstackError
+from vodstack.delivery.assets import AssetPath
 
 log = logging.getLogger(__name__)
 

@@ -1,18 +1,19 @@
 """The origin: the object store, read-only over HTTP, for edges (and viewers as last resort).
 
-`/v/{title}/{version}/{file}` maps to `objects/titles/{title}/{version}/{file}`. The same token
-as on edges is required (edges sign their own with the shared key), the same URL grammar keeps
-paths inside the store, and each request stats the file, since the pipeline may publish at any
-time.
+`/v/{title}/{version}/{file}` maps to the object key `titles/{title}/{version}/{file}`
+(`delivery/assets.py`), read through the `ObjectStore` interface, so the origin serves whatever
+backend the pipeline publishes to. The same token as on edges is required (edges sign their own
+with the shared key), the same URL grammar keeps keys valid, and each request stats the object,
+since the pipeline may publish at any time.
+
+Bytes go out zero-copy from the backend's `local_path`; a backend without local files (S3) will
+need a streamed body here (docs/cdn.md).
 """
 
 from __future__ import annotations
 
-import stat
-
 import httpx
 
-from vodstack.cdn.assets import URL_ROOT, parse_asset_path
 from vodstack.cdn.file_response import (
     FileDescriber,
     read_conditions,
@@ -23,19 +24,30 @@ from vodstack.cdn.lifespan import serve_lifespan
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import OriginStats
-from vodstack.cdn.tokens import TokenCheck, TokenSigner, token_from_query
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
+from vodstack.delivery.assets import URL_ROOT, parse_asset_path
+from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
+from vodstack.storage import (
+    InvalidKeyError,
+    ObjectNotFoundError,
+    ObjectStore,
+    open_object_store,
+)
 
 
 class OriginApp:
-    """Serves `store_root` (the directory holding `titles/`)."""
+    """Serves the published assets of `store` (the configured object store by default)."""
 
     def __init__(
-        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        store: ObjectStore | None = None,
     ) -> None:
-        self.store_root = settings.data_dir / "objects"
+        self.store = store if store is not None else open_object_store(settings)
         self.stats = OriginStats()
         self.signer = TokenSigner.from_settings(settings)
         # Viewers reach the origin too (steering ranks it last): it refuses revoked sessions.
@@ -76,15 +88,15 @@ class OriginApp:
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
             raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")
-        path = self.store_root / asset.store_key
         try:
-            info = path.stat()
-        except (FileNotFoundError, NotADirectoryError):
+            info = self.store.stat(asset.store_key)
+        except (ObjectNotFoundError, InvalidKeyError):
             raise NotFound("No such asset file.", code="not_found") from None
-        if not stat.S_ISREG(info.st_mode):
-            raise NotFound("No such asset file.", code="not_found")
+        path = self.store.local_path(asset.store_key)
+        if path is None:
+            raise NotImplementedError("the origin serves only backends with local files for now")
         served = self._describer.describe(
-            asset.prefix, asset.file, str(path), info.st_size, int(info.st_mtime)
+            asset.prefix, asset.file, str(path), info.size, info.modified
         )
         return await send_file(scope, send, served, read_conditions(scope))
 
@@ -99,5 +111,5 @@ class OriginApp:
 def create_origin_app(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> OriginApp:
-    """The origin's ASGI app over `settings.data_dir / "objects"` (`transport`: for tests)."""
+    """The origin's ASGI app over the configured object store (`transport`: for tests)."""
     return OriginApp(settings, transport=transport)

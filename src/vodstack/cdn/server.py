@@ -20,11 +20,11 @@ from granian.server.embed import Server
 
 from vodstack.cdn.edge import create_edge_app
 from vodstack.cdn.origin import create_origin_app
-from vodstack.cdn.topology import ORIGIN, Topology
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.core.context import configure_logging
 from vodstack.core.metrics import ASGIApp
+from vodstack.delivery.topology import ORIGIN, Topology
 
 
 async def serve(app: ASGIApp, host: str, port: int, threads: int = 1) -> None:

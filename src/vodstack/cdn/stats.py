@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from vodstack.cdn.tokens import TokenCheck
 from vodstack.cdn.upstream import Source
+from vodstack.delivery.tokens import TokenCheck
 
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 

@@ -18,12 +18,12 @@ from enum import StrEnum
 
 import httpx
 
-from vodstack.cdn.assets import AssetPath
 from vodstack.cdn.errors import BadGateway
 from vodstack.cdn.file_response import FILL_MODE_HEADER, PEER_FILL
-from vodstack.cdn.rendezvous import rendezvous_order
-from vodstack.cdn.tokens import TokenSigner
 from vodstack.core.errors import NotFound, ServiceUnavailable
+from vodstack.delivery.assets import AssetPath
+from vodstack.delivery.rendezvous import rendezvous_order
+from vodstack.delivery.tokens import TokenSigner
 
 UPSTREAM_TOKEN_TTL_S = 300.0
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from vodstack.cli.options import DataDir
 from vodstack.config import load_settings
 from vodstack.pipeline.media import DEMO_SPECS, DemoSpec, MediaError, make_demo_sources
 
@@ -17,9 +18,7 @@ DEMO_MEDIA_DIR = "demo-media"
 
 
 def demo_content(
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where data lives (default ./var)."
-    ),
+    data_dir: Path | None = DataDir,
     out: Path | None = typer.Option(
         None, "--out", help="Output folder (default DATA_DIR/demo-media)."
     ),

@@ -6,8 +6,9 @@ Two modes, chosen by whether the platform runs:
   offset), and `--wait` follows the job live, riding out a restart of the pipeline service
   (cli.jobs.follow_job: the job resumes by itself, so the wait only has to keep asking);
 - platform down: the file goes straight into the object store, the job into the pipeline
-  database, and worker processes run here until the job ends (`--title-id` is then required,
-  the catalog being down). The pipeline service tells the catalog once the platform starts.
+  database (`pipeline/jobs/submit.py`, the same step the upload route takes), and worker
+  processes run here until the job ends (`--title-id` is then required, the catalog being
+  down). The pipeline service tells the catalog once the platform starts.
 
 The file is validated locally first (PyAV), so a bad file is refused before any upload.
 """
@@ -32,14 +33,13 @@ from rich.progress import (
 
 from vodstack.cli.jobs import (
     ApiFeed,
-    ConfigFile,
     DatabaseFeed,
-    DataDir,
     console,
     follow_job,
     load_cli_settings,
     pipeline_running,
 )
+from vodstack.cli.options import ConfigFile, DataDir
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.pipeline import PipelineClient, upload_file
 from vodstack.config.settings import Settings
@@ -52,8 +52,8 @@ from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
-from vodstack.pipeline.service.uploads import safe_extension
-from vodstack.pipeline.storage import master_key, open_object_store
+from vodstack.pipeline.jobs.submit import submit_master
+from vodstack.storage import open_object_store
 
 
 class IngestError(Exception):
@@ -89,7 +89,8 @@ async def ingest_online(settings: Settings, path: Path, title_id: int, wait: boo
     client = PipelineClient.of(settings, "cli", timeout=120.0)
     try:
         with _transfer_bar() as bar:
-            task = bar.add_task("upload", total=path.stat().st_size)
+            # One stat of a local file: microseconds, not worth a thread.
+            task = bar.add_task("upload", total=path.stat().st_size)  # noqa: ASYNC240
             status = await upload_file(
                 client, path, title_id, lambda done: bar.update(task, completed=done)
             )
@@ -126,9 +127,11 @@ async def _until_catalog_shows(settings: Settings, job: JobDetail, timeout_s: fl
 async def ingest_offline(settings: Settings, path: Path, title_id: int) -> int:
     engine, sessions = open_database(settings, Base)
     queue = JobQueue(sessions, settings.pipeline)
-    key = master_key(title_id, secrets.token_hex(12), safe_extension(path.name))
-    open_object_store(settings).put_file(key, path)
-    job_id = queue.create_job(title_id, key)
+    store = open_object_store(settings)
+    name = secrets.token_hex(12)
+    job_id = submit_master(
+        store, queue, title_id, path, name=name, filename=path.name, move=False
+    ).job_id
     engine.dispose()
     console.print(f"platform not running: processing job {job_id} here")
     pool = WorkerPool(settings)

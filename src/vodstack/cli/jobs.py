@@ -22,6 +22,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from vodstack.cli.options import ConfigFile, DataDir
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.config.settings import Settings, load_settings
@@ -39,8 +40,6 @@ from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError, Job
 console = Console()
 app = typer.Typer(help="Pipeline jobs: live progress, cancel, run workers.", no_args_is_help=False)
 
-DataDir = typer.Option(None, "--data-dir", help="Where data lives (default ./var).")
-ConfigFile = typer.Option(None, "--config", help="A TOML settings file.")
 _STATE_STYLE = {
     JobState.QUEUED: "dim",
     JobState.RUNNING: "cyan",

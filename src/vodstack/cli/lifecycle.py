@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vodstack.cli.options import ConfigFile, DataDir
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.core.processes import pid_alive
@@ -35,10 +36,6 @@ def _build_settings(data_dir: Path | None, config: Path | None, port: int | None
     if port is not None:
         settings = settings.model_copy(update={"ports": {**settings.ports, "gateway": port}})
     return settings
-
-
-DataDir = typer.Option(None, "--data-dir", help="Where data lives (default ./var).")
-ConfigFile = typer.Option(None, "--config", help="A TOML settings file.")
 
 
 def up(

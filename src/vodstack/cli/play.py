@@ -9,6 +9,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from vodstack.cli.options import DataDir
 from vodstack.config import load_settings
 from vodstack.player.abr import registry
 from vodstack.player.headless.failover import PlaybackFailed
@@ -74,7 +75,7 @@ def play(
     password: str | None = typer.Option(None, "--password"),
     profile: str | None = typer.Option(None, "--profile", help="Profile name (default: first)."),
     gateway: str | None = typer.Option(None, "--gateway", help="Gateway URL (default: local)."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where data lives."),
+    data_dir: Path | None = DataDir,
 ) -> None:
     """Play a title like a browser does: manifest, ABR-chosen segments, failover, heartbeats."""
     if (title is None) == (not first_available):

@@ -1,7 +1,10 @@
-"""The CDN's control plane: decisions about the edges, made away from the request path.
+"""The delivery tier's control plane: decisions about the edges, made away from the request path.
 
-Layers, one way (a module imports only from the lines below it; the package may import
-`vodstack.cdn` and `vodstack.config`, never the other way round):
+Which edge serves whom and whether it is up (steering, health collection, regions), and what
+each edge should hold (the fill planner). It lives apart from the edge server (`cdn/`) because
+playback and the gateway use it and must not import the edge server to do so.
+
+The fill planner's layers, one way (a module imports only from the lines below it):
 
     prefill           offline replay of the whole design: nightly plans + demand-fetch caching
     summary, history  `vodstack cache plan`: learn a request log, report a region's plan
@@ -11,6 +14,4 @@ Layers, one way (a module imports only from the lines below it; the package may 
     placement         which objects each edge holds: by expected bytes per byte, spread
     forecast          per region/title demand and per-object shape from decayed counts
     objects           object ids -> title and rendition
-
-Issue 13 moves steering, health and topology here later.
 """

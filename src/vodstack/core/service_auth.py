@@ -27,7 +27,8 @@ from fastapi import Request
 from vodstack.config.settings import Settings
 from vodstack.core.errors import Unauthorized
 
-SERVICE_TOKEN_HEADER = "x-vodstack-service"
+# A header name, not a secret.
+SERVICE_TOKEN_HEADER = "x-vodstack-service"  # noqa: S105
 KEY_CONTEXT = b"vodstack-service-token-v1"
 TOKEN_TTL_S = 60
 # Hosts' clocks may disagree by this much; a token further in the future is refused.

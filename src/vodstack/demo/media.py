@@ -19,7 +19,7 @@ from vodstack.config import Settings
 from vodstack.contracts.catalog import Availability, TitleSort, TitleSummary
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.pipeline import JobState
-from vodstack.pipeline.media import DemoSpec, Pattern, make_demo_sources
+from vodstack.pipeline.media import DemoSpec, Pattern, RunControl, make_demo_sources
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,8 @@ async def publish_demo_media(settings: Settings, report: Callable[[str], None] =
     try:
         for title in pending:
             spec = demo_spec(title)
-            masters = await asyncio.to_thread(make_demo_sources, out_dir, [spec], cancel=cancel)
+            control = RunControl(cancel=cancel)
+            masters = await asyncio.to_thread(make_demo_sources, out_dir, [spec], control=control)
             master: Path = masters[spec.slug]
             status = await upload_file(pipeline, master, title.id, lambda _done: None)
             if status.job_id is not None:

@@ -7,39 +7,18 @@ the asset's prefix, so the origin stays the only reader of the object store.
 from __future__ import annotations
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.config.settings import Settings
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 from vodstack.core.service_auth import ServiceCredentials
+from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.quality import QualityReport
+from vodstack.delivery.tokens import TokenSigner
 
 _TOKEN_TTL_S = 60.0
-_TOKEN_SESSION = "gateway-admin"
-
-
-class RenditionQuality(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    name: str
-    width: int
-    height: int
-    vmaf_mean: float
-    vmaf_min: float
-
-
-class QualityReport(BaseModel):
-    """The pipeline's `quality.json` (per-segment figures left out)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    model: str
-    reference_width: int
-    reference_height: int
-    renditions: list[RenditionQuality]
-    # Set when VMAF could not be measured (the version was published without scores).
-    warning: str | None = None
+# A session label for tokens, not a secret.
+_TOKEN_SESSION = "gateway-admin"  # noqa: S105
 
 
 class AssetFiles(ServiceClient):
@@ -72,7 +51,7 @@ class AssetFiles(ServiceClient):
 
     async def quality(self, title_id: int, asset_version: str) -> QualityReport | None:
         """The VMAF report of a published version; None when it has none."""
-        prefix = asset_prefix(str(title_id), asset_version)
+        prefix = asset_url_prefix(title_id, asset_version)
         token = self._signer.sign(prefix, _TOKEN_SESSION, _TOKEN_TTL_S)
         try:
             response = await self.request("GET", f"{prefix}quality.json", params={"t": token})

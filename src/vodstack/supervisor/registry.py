@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from vodstack.cdn.topology import Topology
 from vodstack.config import Settings
+from vodstack.delivery.topology import Topology
 
 
 class ServerKind(StrEnum):

@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.pipeline.jobs.orchestration_fakes import FakeClock, FakeExecutor
+from tests.pipeline.jobs.orchestration_fakes import FakeExecutor
+from tests.support.clock import FakeMonotonic
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.worker import Worker
-from vodstack.pipeline.storage import LocalObjectStore, ObjectStore
+from vodstack.storage import LocalObjectStore, ObjectStore
 
 
 @pytest.fixture
@@ -33,12 +34,12 @@ def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeMonotonic:
+    return FakeMonotonic(start=1_000_000.0)
 
 
 @pytest.fixture
-def queue(sessions: sessionmaker[Session], settings: Settings, clock: FakeClock) -> JobQueue:
+def queue(sessions: sessionmaker[Session], settings: Settings, clock: FakeMonotonic) -> JobQueue:
     return JobQueue(sessions, settings.pipeline, clock)
 
 

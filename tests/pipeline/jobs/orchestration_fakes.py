@@ -104,17 +104,6 @@ class FakeExecutor:
         return None
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def drain(worker: Worker, limit: int = 500) -> int:
     """Run tasks in this process until none is ready; returns how many ran."""
     count = 0

@@ -10,10 +10,11 @@ from pathlib import Path
 from tests.pipeline.badmedia import good_clip, zero_middle
 from tests.pipeline.jobs.orchestration_fakes import drain
 from tests.pipeline.jobs.test_media_pipeline import _settings, _submit, _worker
+from vodstack.delivery.assets import asset_key_prefix
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.states import JobState, TaskKind
 from vodstack.pipeline.media import probe, validate_asset
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 
 def test_zeroed_media_data_fails_the_job_naming_the_time(tmp_path: Path) -> None:
@@ -43,7 +44,7 @@ def test_a_vmaf_crash_publishes_with_a_warning(tmp_path: Path) -> None:
     job = job_detail(sessions, job_id)
     close()
     assert job.state is JobState.SUCCEEDED, job.error
-    root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
+    root = settings.data_dir / "objects" / asset_key_prefix(1, job.asset_version)
     validate_asset(root)
     report = json.loads((root / "quality.json").read_text())
     assert report["renditions"] == []

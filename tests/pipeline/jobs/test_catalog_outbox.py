@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.pipeline.jobs.orchestration_fakes import configure, drain, executions
-from tests.service_tokens import authorized, credentials
+from tests.support.service_tokens import authorized, credentials
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import Title, TitleCreate

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,8 +15,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import drain
+from tests.support.waiting import eventually
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.contracts.pipeline import JobDetail
+from vodstack.delivery.assets import KEY_ROOT, asset_key_prefix
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.media_tasks import MediaTaskExecutor
 from vodstack.pipeline.jobs.models import Base
@@ -27,7 +28,7 @@ from vodstack.pipeline.jobs.scratch import mezzanine_path
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 from vodstack.pipeline.jobs.worker import Worker
 from vodstack.pipeline.media import Pattern, make_synthetic, validate_asset
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 # A reduced ladder for a 320x240 source: two rungs, cheap bitrates.
 TEST_LADDER = [(144, 150), (240, 300)]
@@ -89,7 +90,7 @@ def test_a_real_clip_is_encoded_packaged_and_published(tmp_path: Path) -> None:
     assert analysis["source"]["width"] == 320, "the probe's half"
     assert len(analysis["chunks"]) == 2
     assert analysis["complexity"]["proxy_kbps"] > 0, "ANALYZE's half, merged in"
-    root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
+    root = settings.data_dir / "objects" / asset_key_prefix(1, job.asset_version)
     report = validate_asset(root)
     assert {r.name for r in report.renditions} >= {"v144p", "v240p"}
     assert json.loads((root / "asset.json").read_text())["job_id"] == job_id
@@ -111,7 +112,7 @@ def test_chunks_start_just_after_the_masters_keyframes(tmp_path: Path) -> None:
     # 4 s chunks would start at 4 s and 8 s, decoding from 0 s and 5 s (5 s dropped); one
     # 8 s chunk, then the 8 s one that decodes from 5 s, drops 2 s.
     assert [(c["start_s"], c["end_s"]) for c in analysis["chunks"]] == [(0.0, 8.0), (8.0, 12.0)]
-    root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
+    root = settings.data_dir / "objects" / asset_key_prefix(1, job.asset_version)
     validate_asset(root)  # segments still align across renditions, durations match
 
 
@@ -161,14 +162,7 @@ def test_a_missing_mezzanine_is_regenerated_on_resume(tmp_path: Path) -> None:
     splits = [t for t in job.tasks if t.kind is TaskKind.SPLIT]
     assert [t.executions for t in splits] == [2, 1], "the lost chunk's split ran again"
     assert all(t.attempts == 1 for t in job.tasks if t.kind is TaskKind.ENCODE)
-    validate_asset(settings.data_dir / "objects" / "titles" / "1" / job.asset_version)
-
-
-def _wait(check: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.03)
+    validate_asset(settings.data_dir / "objects" / asset_key_prefix(1, job.asset_version))
 
 
 @pytest.fixture
@@ -223,7 +217,7 @@ def test_kill_9_mid_encoding_then_restart_completes_without_rerunning_finished_t
             _encodes(job, TaskState.RUNNING)
         )
 
-    _wait(mid_encoding, 120)
+    eventually(mid_encoding, timeout_s=120, interval_s=0.03)
     os.killpg(first.pid, signal.SIGKILL)  # the controller, its workers and their ffmpeg
     first.wait()
     frozen = job_detail(sessions, job_id)
@@ -233,7 +227,7 @@ def test_kill_9_mid_encoding_then_restart_completes_without_rerunning_finished_t
     assert frozen.state is JobState.RUNNING
 
     second = platform()
-    _wait(lambda: job_detail(sessions, job_id).state.terminal, 180)
+    eventually(lambda: job_detail(sessions, job_id).state.terminal, timeout_s=180, interval_s=0.03)
     second.send_signal(signal.SIGTERM)
     assert second.wait(60) == 0
 
@@ -248,7 +242,7 @@ def test_kill_9_mid_encoding_then_restart_completes_without_rerunning_finished_t
         ), f"{name} was run again"  # fmt: skip
     for name, (_, attempts, _) in interrupted.items():
         assert after[name].attempts == attempts + 1, f"{name} was not resumed exactly once"
-    root = settings.data_dir / "objects" / "titles" / "1" / job.asset_version
+    root = settings.data_dir / "objects" / asset_key_prefix(1, job.asset_version)
     validate_asset(root)
 
 
@@ -260,7 +254,7 @@ def test_the_low_rungs_are_published_first_as_a_playable_preview(tmp_path: Path)
     close()
     assert job.state is JobState.SUCCEEDED, job.error
     assert job.preview_version == f"{job.asset_version}-preview"
-    titles = settings.data_dir / "objects" / "titles" / "1"
+    titles = settings.data_dir / "objects" / KEY_ROOT / "1"
     preview = validate_asset(titles / job.preview_version, require_extras=False)
     assert [r.name for r in preview.renditions if r.name.startswith("v")] == ["v144p"]
     assert json.loads((titles / job.preview_version / "asset.json").read_text())["preview"]

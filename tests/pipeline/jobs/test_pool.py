@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import configure, executions
+from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.contracts.pipeline import JobDetail
 from vodstack.pipeline.jobs.pool import WorkerPool, owner_is_dead, worker_cores
@@ -29,13 +29,6 @@ def pool(settings: Settings) -> Iterator[WorkerPool]:
     workers.stop(grace_s=2)
 
 
-def wait_for(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def _done(sessions: sessionmaker[Session], job_id: int) -> Callable[[], bool]:
     return lambda: job_detail(sessions, job_id).state.terminal
 
@@ -45,7 +38,7 @@ def test_worker_processes_run_a_job(
 ) -> None:
     configure(settings.data_dir, sleep_s=0.1)
     job_id = JobQueue(sessions, settings.pipeline).create_job(1, "masters/1/a.mp4")
-    wait_for(_done(sessions, job_id))
+    eventually(_done(sessions, job_id), timeout_s=60)
     job = job_detail(sessions, job_id)
     assert job.state is JobState.SUCCEEDED
     pids = {line.split()[1] for line in executions(settings.data_dir)}
@@ -66,13 +59,15 @@ def test_kill_9_of_the_workers_mid_job_resumes_without_redoing_finished_tasks(
 ) -> None:
     configure(settings.data_dir, sleep_s=0.5, renditions=["240p", "360p"], chunks=4)
     job_id = JobQueue(sessions, settings.pipeline).create_job(1, "masters/1/a.mp4")
-    wait_for(lambda: len(_finished_encodes(job_detail(sessions, job_id))) >= 3)
+    eventually(lambda: len(_finished_encodes(job_detail(sessions, job_id))) >= 3, timeout_s=60)
     victims = pool.pids
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
     before = _finished_encodes(job_detail(sessions, job_id))
-    wait_for(lambda: all(owner_is_dead(f"{os.uname().nodename}:{p}:0") for p in victims))
-    wait_for(_done(sessions, job_id))
+    eventually(
+        lambda: all(owner_is_dead(f"{os.uname().nodename}:{p}:0") for p in victims), timeout_s=60
+    )
+    eventually(_done(sessions, job_id), timeout_s=60)
 
     job = job_detail(sessions, job_id)
     assert job.state is JobState.SUCCEEDED
@@ -99,6 +94,6 @@ def test_single_threaded_workers_are_pinned_to_a_core_each(settings: Settings) -
     workers.start()
     try:
         (pid,) = workers.pids
-        wait_for(lambda: os.sched_getaffinity(pid) == {cores[0]}, timeout_s=30)
+        eventually(lambda: os.sched_getaffinity(pid) == {cores[0]}, timeout_s=30)
     finally:
         workers.stop(grace_s=2)

@@ -13,8 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -22,19 +21,13 @@ import pytest
 
 from tests.pipeline.jobs.orchestration_fakes import FakeExecutor
 from tests.pipeline.jobs.ownership_fakes import controller_settings
+from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.core.processes import ProcessIdentity, ProcessLedger, descendants_of
 from vodstack.pipeline.jobs.pool import WorkerPool
 
 ROOT = Path(__file__).resolve().parents[3]
 FAKE = f"{FakeExecutor.__module__}:FakeExecutor"
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def _identities(pids: list[int]) -> list[ProcessIdentity]:
@@ -69,23 +62,31 @@ def test_kill_9_of_the_pool_leaves_no_worker_and_no_ffmpeg(
     controller: subprocess.Popen[str],
 ) -> None:
     # Both workers are busy, each with a long ffmpeg of its own.
-    wait_for(lambda: len(_ffmpegs(_identities(descendants_of(controller.pid)))) == 2)
+    eventually(
+        lambda: len(_ffmpegs(_identities(descendants_of(controller.pid)))) == 2,
+        timeout_s=60,
+        interval_s=0.1,
+    )
     started = _identities(descendants_of(controller.pid))
     assert len(started) >= 4, f"two workers and two ffmpeg expected: {started}"
 
     os.kill(controller.pid, signal.SIGKILL)
     controller.wait()
 
-    wait_for(lambda: not [i for i in started if i.running()], timeout_s=30)
+    eventually(lambda: not [i for i in started if i.running()], timeout_s=30, interval_s=0.1)
 
 
 def test_kill_9_of_a_worker_takes_its_ffmpeg_along(controller: subprocess.Popen[str]) -> None:
-    wait_for(lambda: len(_ffmpegs(_identities(descendants_of(controller.pid)))) == 2)
+    eventually(
+        lambda: len(_ffmpegs(_identities(descendants_of(controller.pid)))) == 2,
+        timeout_s=60,
+        interval_s=0.1,
+    )
     ffmpeg = _ffmpegs(_identities(descendants_of(controller.pid)))[0]
     worker = ProcessIdentity.of(int(Path(f"/proc/{ffmpeg.pid}/stat").read_text().split()[3]))
     assert worker is not None and "spawn_main" in worker.cmdline
     os.kill(worker.pid, signal.SIGKILL)
-    wait_for(lambda: not ffmpeg.running(), timeout_s=30)
+    eventually(lambda: not ffmpeg.running(), timeout_s=30, interval_s=0.1)
 
 
 def _dead_identity() -> ProcessIdentity:

@@ -9,13 +9,15 @@ import time
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.pipeline.jobs.orchestration_fakes import FakeClock, configure, drain, executions
+from tests.pipeline.jobs.orchestration_fakes import configure, drain, executions
+from tests.support.clock import FakeMonotonic
+from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobQueue, Publication
 from vodstack.pipeline.jobs.states import JobState, TaskState
 from vodstack.pipeline.jobs.worker import Worker
-from vodstack.pipeline.storage import ObjectStore
+from vodstack.storage import ObjectStore
 
 
 def _names(settings: Settings) -> list[str]:
@@ -134,7 +136,7 @@ def test_failed_task_retries_after_exponential_backoff(
     settings: Settings,
     queue: JobQueue,
     worker: Worker,
-    clock: FakeClock,
+    clock: FakeMonotonic,
     sessions: sessionmaker[Session],
 ) -> None:
     configure(settings.data_dir, fail={"probe": 2})
@@ -158,7 +160,7 @@ def test_after_max_attempts_the_job_fails_with_the_task_error(
     settings: Settings,
     queue: JobQueue,
     worker: Worker,
-    clock: FakeClock,
+    clock: FakeMonotonic,
     store: ObjectStore,
     sessions: sessionmaker[Session],
 ) -> None:
@@ -203,10 +205,7 @@ def test_cancel_stops_the_running_task_and_publishes_nothing(
         assert worker.run_once()
     runner = threading.Thread(target=worker.run_once)  # encode:360p, 30 s unless cancelled
     runner.start()
-    deadline = time.monotonic() + 5
-    while "encode:360p:00000" not in _names(settings):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    eventually(lambda: "encode:360p:00000" in _names(settings), timeout_s=5, interval_s=0.02)
     started = time.monotonic()
     queue.cancel_job(job_id)
     runner.join(timeout=10)
@@ -222,7 +221,7 @@ def test_cancel_stops_the_running_task_and_publishes_nothing(
 
 
 def test_an_expired_lease_makes_the_task_claimable_again(
-    settings: Settings, queue: JobQueue, clock: FakeClock, sessions: sessionmaker[Session]
+    settings: Settings, queue: JobQueue, clock: FakeMonotonic, sessions: sessionmaker[Session]
 ) -> None:
     job_id = queue.create_job(1, "masters/1/a.mp4")
     first = queue.claim("dead-host:1:0")

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.pipeline.service.upload_support import UPLOAD_LIMIT, accept_anything
-from tests.service_tokens import authorized
+from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.service.app import create_app

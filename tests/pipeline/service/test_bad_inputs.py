@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
+from tests.support.service_tokens import authorized
 from vodstack.config.settings import Settings
 from vodstack.pipeline.media import Pattern, ffmpeg_exe, make_synthetic
 from vodstack.pipeline.service.app import create_app
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 
 def _ffmpeg(*args: str) -> None:

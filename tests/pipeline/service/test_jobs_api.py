@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 
 def test_job_lifecycle_through_the_api(client: TestClient, settings: Settings) -> None:

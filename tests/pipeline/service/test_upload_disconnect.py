@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from tests.pipeline.service.upload_support import accept_anything
-from tests.service_tokens import credentials
+from tests.support.servers import serve_in_thread
+from tests.support.service_tokens import credentials
+from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceAuth
 from vodstack.pipeline.service.app import create_app
@@ -20,27 +20,11 @@ from vodstack.pipeline.service.app import create_app
 BODY = b"GOOD" + b"\x01" * 20_000
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def base_url(settings: Settings) -> Iterator[str]:
-    port = _free_port()
     app = create_app(settings, workers=False, check=accept_anything)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive()
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app, ws="none") as url:
+        yield url
 
 
 def _send_partial(base_url: str, upload_id: str, sent: int, token: str) -> None:
@@ -65,16 +49,15 @@ def test_interrupted_patch_resumes_from_the_last_byte_received(
         )
         upload_id = created.json()["id"]
         _send_partial(base_url, upload_id, 7_000, auth.credentials.token("pipeline"))
-        deadline = time.monotonic() + 10
-        offset = -1
-        while offset != 7_000:
-            assert time.monotonic() < deadline, f"offset stayed {offset}"
-            offset = int(http.head(f"/v1/uploads/{upload_id}").headers["Upload-Offset"])
-            time.sleep(0.05)
+
+        def offset() -> int:
+            return int(http.head(f"/v1/uploads/{upload_id}").headers["Upload-Offset"])
+
+        eventually(lambda: offset() == 7_000, message="the offset never reached the bytes sent")
         done = http.patch(
             f"/v1/uploads/{upload_id}",
-            content=BODY[offset:],
-            headers={"Upload-Offset": str(offset)},
+            content=BODY[7_000:],
+            headers={"Upload-Offset": "7000"},
         )
         assert done.status_code == 200, done.text
         assert done.json()["state"] == "complete"

@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.pipeline.service.upload_support import UPLOAD_LIMIT, accept_anything
-from tests.service_tokens import authorized
+from tests.support.service_tokens import authorized
+from tests.support.waiting import eventually
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, load_settings
 from vodstack.pipeline.service.app import create_app
@@ -66,9 +67,11 @@ def test_only_uploads_idle_past_the_ttl_are_expired(idle: TestClient, tmp_path: 
 def test_the_service_reaps_on_its_own(tmp_path: Path) -> None:
     with _client(tmp_path, ttl_s=0.5, interval_s=0.1) as client:
         upload_id = _started(client, 4)
-        deadline = time.monotonic() + 20
-        while client.get(f"/v1/uploads/{upload_id}").json()["state"] != "expired":
-            assert time.monotonic() < deadline, "the reaper never ran"
-            time.sleep(0.1)
+        eventually(
+            lambda: client.get(f"/v1/uploads/{upload_id}").json()["state"] == "expired",
+            timeout_s=20,
+            interval_s=0.1,
+            message="the reaper never ran",
+        )
         runtime: PipelineRuntime = client.app.state.pipeline  # type: ignore[attr-defined]
         assert not runtime.uploads.part_path(upload_id).exists()

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from tests.pipeline.service.upload_support import UPLOAD_LIMIT
 from vodstack.config.settings import Settings
-from vodstack.pipeline.storage import LocalObjectStore
+from vodstack.storage import LocalObjectStore
 
 BODY = b"GOOD" + bytes(range(256)) * 40  # 10 244 bytes
 

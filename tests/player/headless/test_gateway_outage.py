@@ -14,10 +14,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.gateway.conftest import PASSWORD, cheap_passwords, make_settings, new_email
 from tests.player.headless.test_player_inprocess import FakeEdges, publish_playable
-from tests.service_tokens import authorized
 from tests.services.playback.stack import Platform, RecordingEdges
+from tests.support.gateway import PASSWORD, cheap_passwords, make_settings, new_email
+from tests.support.service_tokens import authorized
 from vodstack.core.backoff import Backoff
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.player.headless.gateway import GatewayError, GatewaySession

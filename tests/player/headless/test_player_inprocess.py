@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gateway.conftest import PASSWORD, new_email
-from tests.services.playback.conftest import EDGES, VERSION
 from tests.services.playback.stack import Platform, inprocess_platform
+from tests.support.gateway import PASSWORD, new_email
+from tests.support.playback import EDGES, VERSION
+from vodstack.delivery.assets import asset_key, asset_key_prefix, parse_asset_path
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
 from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
 from vodstack.player.headless.report import PlaybackReport, SegmentRecord
@@ -31,7 +32,7 @@ LADDER = {
 
 def publish_playable(root: Path, title_id: int) -> None:
     """A small asset with real files: 6 segments of 4 s per rendition, a tenth of real size."""
-    asset = root / "titles" / str(title_id) / VERSION
+    asset = root / asset_key_prefix(title_id, VERSION)
     variants = []
     for name, (width, height, bps) in {**LADDER, "a128k": (0, 0, 64_000)}.items():
         folder = asset / name
@@ -72,7 +73,7 @@ class FakeEdges:
         if not request.url.params.get("t"):
             return httpx.Response(403)
         _, _, title, version, file = request.url.path.split("/", 4)
-        path = self.objects / "titles" / title / version / file
+        path = self.objects / asset_key(title, version, file)
         if not path.is_file():
             return httpx.Response(404)
         return httpx.Response(200, content=path.read_bytes())
@@ -119,7 +120,7 @@ def test_plays_every_segment_byte_identical_to_origin(platform: Platform, edges:
     audio = [f for f in report.files if "/a128k/seg_" in f.path]
     assert len(audio) == SEGMENTS
     for fetched in report.files:
-        on_disk = platform.objects / "titles" / fetched.path.removeprefix("/v/")
+        on_disk = platform.objects / parse_asset_path(fetched.path.encode()).store_key
         assert fetched.sha256 == hashlib.sha256(on_disk.read_bytes()).hexdigest(), fetched.path
 
 

@@ -4,46 +4,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Literal
 
-import argon2
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.accounts import POSTGRES_URL, SESSION_TTL, CountingHasher
+from tests.support.clock import FakeClock
 from vodstack.core.db import create_schema, make_engine, make_sessionmaker
 from vodstack.services.accounts.models import Base
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import seed_plans
 from vodstack.services.accounts.service import AccountsService
-
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SESSION_TTL = timedelta(hours=1)
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
-class CountingHasher(argon2.PasswordHasher):
-    """Cheapest argon2 parameters (tests only), counting verifications."""
-
-    def __init__(self, time_cost: int = 1) -> None:
-        super().__init__(time_cost=time_cost, memory_cost=8, parallelism=1, hash_len=16, salt_len=8)
-        self.verifications = 0
-
-    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
-        self.verifications += 1
-        return super().verify(hash, password)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
+from tests.support.clock import FakeClock
+from tests.support.service_tokens import authorized
 from vodstack.clients.accounts import AccountsClient
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import load_settings
@@ -30,8 +31,6 @@ from vodstack.core.errors import UpstreamError
 from vodstack.core.service_auth import ServiceAuth
 from vodstack.services.accounts.app import create_app
 from vodstack.services.accounts.passwords import Passwords
-
-from .conftest import FakeClock
 
 PASSWORD = "correct horse battery"
 TTL_S = 3600

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.accounts import SESSION_TTL, CountingHasher
+from tests.support.clock import FakeClock
 from vodstack.contracts.accounts import (
     MAX_PROFILES,
     AdminAccountCreate,
@@ -36,8 +38,6 @@ from vodstack.services.accounts.models import AccountRow, PlanRow, SessionRow
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import PLANS, seed_plans
 from vodstack.services.accounts.service import AccountsService
-
-from .conftest import SESSION_TTL, CountingHasher, FakeClock
 
 PASSWORD = "correct horse battery"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +10,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
+from tests.support.catalog import CreateTitle, publish, title_body
+from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import Settings, load_settings
 from vodstack.services.catalog.app import create_app
-
-CreateTitle = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
@@ -32,29 +31,6 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI, settings: Settings) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield authorized(test_client, settings, "catalog")
-
-
-def title_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "Harbor Lights",
-        "year": 2011,
-        "maturity": "teen",
-        "genres": ["Drama"],
-        "synopsis": "A lighthouse keeper and her daughter.",
-        "cast": ["Ada Mortimer"],
-        "duration_s": 60,
-    }
-    body.update(overrides)
-    return body
-
-
-def publish(client: TestClient, title_id: int, version: str = "v1") -> dict[str, Any]:
-    """Make a title available, as the pipeline does after its first publish."""
-    body = {"availability": "available", "asset_version": version}
-    response = client.put(f"/v1/titles/{title_id}/availability", json=body)
-    assert response.status_code == 200, response.text
-    published: dict[str, Any] = response.json()
-    return published
 
 
 @pytest.fixture

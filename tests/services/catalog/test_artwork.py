@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.services.catalog.conftest import CreateTitle
+from tests.support.catalog import CreateTitle
 from vodstack.services.catalog.artwork import PALETTES, palette_for, poster_svg
 
 SVG = "{http://www.w3.org/2000/svg}"

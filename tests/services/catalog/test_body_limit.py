@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
-from tests.services.catalog.conftest import title_body
+from tests.support.catalog import title_body
+from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import BodyLimits, load_settings
 from vodstack.services.catalog.app import create_app

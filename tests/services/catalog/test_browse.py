@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from tests.services.catalog.conftest import CreateTitle
+from tests.support.catalog import CreateTitle
 
 
 def _list(client: TestClient, **params: str | int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections import Counter
 import httpx
 from fastapi import FastAPI
 
-from tests.service_tokens import credentials
+from tests.support.service_tokens import credentials
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import TitleKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.services.catalog.conftest import CreateTitle
+from tests.support.catalog import CreateTitle
 
 ADULT = {"maturity": "adult"}
 FULLWIDTH_CAFE = "\uff43\uff41\uff46\uff45"  # "cafe" in full-width letters

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service_tokens import authorized
-from tests.services.catalog.conftest import CreateTitle, title_body
+from tests.support.catalog import CreateTitle, title_body
+from tests.support.service_tokens import authorized
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import Title
 from vodstack.services.catalog.app import create_app

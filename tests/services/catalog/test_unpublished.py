@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.services.catalog.conftest import CreateTitle, publish
+from tests.support.catalog import CreateTitle, publish
 
 ADULT = {"maturity": "adult"}
 ADMIN = {"maturity": "adult", "unpublished": "true"}

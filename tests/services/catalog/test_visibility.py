@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.services.catalog.conftest import CreateTitle
+from tests.support.catalog import CreateTitle
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.gateway.conftest import PASSWORD, Visitor, cheap_passwords, make_settings, new_email
-from tests.service_tokens import authorized
-from tests.services.playback.conftest import EDGES, VERSION, publish
+from tests.support.gateway import PASSWORD, Visitor, cheap_passwords, make_settings, new_email
+from tests.support.playback import EDGES, VERSION, publish
+from tests.support.service_tokens import authorized
 from vodstack.config.settings import Settings
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.services.accounts.app import create_app as create_accounts_app

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.services.playback.conftest import MASTER, MEDIA, MPD
+from tests.support.playback import MASTER, MEDIA, MPD
 from vodstack.services.playback.manifests import (
     MPD_NS,
     NoAllowedRendition,

@@ -6,7 +6,6 @@ In-process: gateway, accounts, catalog and playback apps, plus a real edge and o
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,12 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.cdn.inprocess import Router
-from tests.gateway.conftest import Visitor
-from tests.services.playback.conftest import VERSION
 from tests.services.playback.stack import Platform, inprocess_platform
+from tests.support.gateway import Visitor
+from tests.support.playback import VERSION
+from tests.support.waiting import eventually
 from vodstack.cdn.edge import create_edge_app
 from vodstack.cdn.origin import create_origin_app
 from vodstack.config.settings import CdnSettings
+from vodstack.delivery.assets import asset_key
 
 SEGMENT = b"\x00\x00\x00\x18styp" + b"x" * 4000
 EDGE = "edge-eu-1"
@@ -49,9 +50,7 @@ def delivery(platform: Platform) -> Iterator[dict[str, TestClient]]:
 
 def _start(platform: Platform, viewer: Visitor) -> dict[str, Any]:
     title_id = platform.title()
-    (platform.objects / "titles" / str(title_id) / VERSION / "v360p" / "seg_00001.m4s").write_bytes(
-        SEGMENT
-    )
+    (platform.objects / asset_key(title_id, VERSION, "v360p/seg_00001.m4s")).write_bytes(SEGMENT)
     started = viewer.post(f"/api/playback/{title_id}/start")
     assert started.status_code == 201, started.text
     body: dict[str, Any] = started.json()
@@ -63,14 +62,14 @@ def _segment_url(session: dict[str, Any]) -> str:
 
 
 def _eventually_refused(server: TestClient, url: str, timeout_s: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while True:
+    def refused() -> str | None:
         response = server.get(url)
         if response.status_code == 403:
             return str(response.json()["error"]["code"])
         assert response.status_code == 200, response.text
-        assert time.monotonic() < deadline, "the segment URL was never revoked"
-        time.sleep(0.05)
+        return None
+
+    return eventually(refused, timeout_s=timeout_s, message="the segment URL was never revoked")
 
 
 def test_stop_revokes_the_segment_urls_on_edge_and_origin(platform: Platform) -> None:

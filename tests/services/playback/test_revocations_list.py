@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from tests.services.playback.conftest import TIMEOUT_S, FakeClock
 from tests.services.playback.test_service import request, start
+from tests.support.clock import FakeClock
+from tests.support.playback import TIMEOUT_S
 from vodstack.contracts.playback import login_ref
 from vodstack.core.errors import Conflict
 from vodstack.services.playback.service import PlaybackService

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.playback.conftest import EDGES, SECRET_KEY, TIMEOUT_S, VERSION, FakeClock
-from vodstack.cdn.tokens import TokenCheck, TokenSigner
+from tests.support.clock import FakeClock
+from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, VERSION
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.playback import EndReason, PlaybackRequest, PlaybackStart
 from vodstack.core.db import create_schema, make_engine, make_sessionmaker
 from vodstack.core.errors import Conflict, NotFound
+from vodstack.delivery.tokens import TokenCheck, TokenSigner
 from vodstack.services.playback.models import Base
+from vodstack.services.playback.repository import NewSession, SessionStore, StreamLimitReached
 from vodstack.services.playback.service import PlaybackService
-from vodstack.services.playback.store import NewSession, SessionStore, StreamLimitReached
 
 ACCOUNT = 7
 BASIC = {"max_height": 720, "max_streams": 1}

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.gateway.conftest import Visitor
-from tests.services.playback.conftest import EDGES, VERSION
 from tests.services.playback.stack import Platform, inprocess_platform
+from tests.support.gateway import Visitor
+from tests.support.playback import EDGES, VERSION
 
 
 @pytest.fixture

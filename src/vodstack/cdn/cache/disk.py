@@ -14,10 +14,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from vodstack.cdn.assets import AssetPath, asset_from_relative
 from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.eviction import EvictionPolicy
 from vodstack.cdn.file_response import ServedFile
+from vodstack.delivery.assets import AssetPath, asset_from_relative
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from vodstack.clients.catalog import CatalogClient
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.pipeline import JobDetail
 from vodstack.core.errors import NotFound, UpstreamError
+from vodstack.delivery.quality import SUMMARY_EXCLUDE, QualityReport
 from vodstack.gateway.api.docs import Id, errors
-from vodstack.gateway.asset_files import QualityReport
 from vodstack.gateway.deps import AdminDep, UpstreamsDep
 from vodstack.gateway.upstreams import Upstreams
 from vodstack.gateway.views import JobView
@@ -74,7 +74,12 @@ async def cancel_job(job_id: Id, _: AdminDep, clients: UpstreamsDep) -> JobDetai
 _NO_REPORT = "No quality report: the version is not published yet, or VMAF was skipped for it."
 
 
-@router.get("/jobs/{job_id}/quality", response_model=QualityReport, responses=errors(401, 403, 404))
+@router.get(
+    "/jobs/{job_id}/quality",
+    response_model=QualityReport,
+    response_model_exclude=SUMMARY_EXCLUDE,
+    responses=errors(401, 403, 404),
+)
 async def get_job_quality(job_id: Id, _: AdminDep, clients: UpstreamsDep) -> QualityReport:
     """VMAF per rendition of the version this job published."""
     job = await clients.pipeline.job(job_id)
@@ -85,7 +90,10 @@ async def get_job_quality(job_id: Id, _: AdminDep, clients: UpstreamsDep) -> Qua
 
 
 @router.get(
-    "/titles/{title_id}/quality", response_model=QualityReport, responses=errors(401, 403, 404)
+    "/titles/{title_id}/quality",
+    response_model=QualityReport,
+    response_model_exclude=SUMMARY_EXCLUDE,
+    responses=errors(401, 403, 404),
 )
 async def get_quality(title_id: Id, _: AdminDep, clients: UpstreamsDep) -> QualityReport:
     """VMAF per rendition of the title's published version (`quality.json`)."""

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from vodstack.cdn.regions import RegionResolver
 from vodstack.config.settings import Mode, Settings
 from vodstack.contracts.playback import (
     DASH_MIME,
@@ -24,6 +23,7 @@ from vodstack.contracts.playback import (
     Stop,
     login_ref,
 )
+from vodstack.control.regions import RegionResolver
 from vodstack.gateway.api.docs import Id, errors
 from vodstack.gateway.deps import SessionDep, StateDep, UpstreamsDep, ViewerDep
 

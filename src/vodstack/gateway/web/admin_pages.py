@@ -16,7 +16,7 @@ from vodstack.contracts.accounts import SessionInfo
 from vodstack.contracts.catalog import Availability, Title, TitleKind, TitleSort
 from vodstack.contracts.common import Maturity
 from vodstack.core.errors import VodstackError
-from vodstack.gateway.asset_files import QualityReport
+from vodstack.delivery.quality import QualityReport
 from vodstack.gateway.deps import UpstreamsDep
 from vodstack.gateway.web.guards import PageAdminDep
 from vodstack.gateway.web.templating import PagesDep

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from vodstack.cdn.topology import Topology
 from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import Availability
+from vodstack.delivery.topology import Topology
 from vodstack.gateway.deps import StateDep, UpstreamsDep
 from vodstack.gateway.vendor import ABR_MODULE, ABR_URL, MISSING_HINT, VendorFile, missing
 from vodstack.gateway.web.guards import PageViewerDep

@@ -54,8 +54,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from vodstack.delivery.assets import asset_key_prefix
 from vodstack.pipeline.jobs.states import TaskKind
-from vodstack.pipeline.storage.keys import asset_prefix, work_prefix
+from vodstack.storage.keys import work_prefix
 
 ASSET_MARKER = "asset.json"  # written last into a staged asset version; its presence = published
 PREVIEW = "preview"  # the tier of the preview pass's SPLIT, DISCARD, PACKAGE and PUBLISH
@@ -121,7 +122,8 @@ def task_name(kind: TaskKind, rendition: str | None = None, chunk: int | None = 
     return ":".join(parts)
 
 
-def output_key(
+# One flat case per task kind: a lookup table, not branching logic.
+def output_key(  # noqa: C901
     job_id: int,
     kind: TaskKind,
     rendition: str | None = None,
@@ -162,7 +164,7 @@ def output_key(
             if title_id is None or asset_version is None:
                 raise ValueError("publish needs the title id and asset version")
             version = preview_version(asset_version) if rendition == PREVIEW else asset_version
-            return f"{asset_prefix(title_id, version)}/{ASSET_MARKER}"
+            return f"{asset_key_prefix(title_id, version)}/{ASSET_MARKER}"
     raise ValueError(f"unknown task kind {kind}")  # pragma: no cover
 
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.dag import JobPlan
 from vodstack.pipeline.jobs.queue import ClaimedTask
-from vodstack.pipeline.storage import ObjectStore
+from vodstack.storage import ObjectStore
 
 DEFAULT_EXECUTOR = "vodstack.pipeline.jobs.media_tasks:MediaTaskExecutor"
 

@@ -48,6 +48,7 @@ from vodstack.pipeline.media import (
     ProbeLimits,
     Progress,
     ResolvedLadder,
+    RunControl,
     Rung,
     SourceInfo,
     VideoRendition,
@@ -72,7 +73,7 @@ from vodstack.pipeline.media import (
     validate_asset,
     write_manifests,
 )
-from vodstack.pipeline.storage import ObjectStore
+from vodstack.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,13 @@ class MediaTaskExecutor:
             return SourceInfo.from_dict(stored["analysis"]["source"])
         return probe(path, ProbeLimits())
 
+    def _control(
+        self, ctx: TaskContext, progress: Callable[[Progress], None] | None = None
+    ) -> RunControl:
+        """This task's ffmpeg control: the executor's runner (and its timeout), the task's
+        cancel token, and the progress report when the step has one."""
+        return RunControl(runner=self.runner, cancel=ctx.cancel, progress=progress)
+
     def _progress(self, ctx: TaskContext, total_s: float) -> Callable[[Progress], None]:
         return lambda p: ctx.report_progress(min(1.0, p.out_time_s / max(total_s, 1e-3)))
 
@@ -262,7 +270,7 @@ class MediaTaskExecutor:
     def _analyze(self, ctx: TaskContext) -> AnalysisResult:
         source = self._source(ctx)
         complexity = estimate_complexity(
-            source.path, source.info, source.norm, runner=self.runner, cancel=ctx.cancel
+            source.path, source.info, source.norm, control=self._control(ctx)
         )
         return AnalysisResult(plan=None, analysis={"complexity": asdict(complexity)})
 
@@ -278,9 +286,7 @@ class MediaTaskExecutor:
                 scratch,
                 threads=self.encoder.threads,
                 size=source.mezzanine_size(_plan(ctx), tier),
-                runner=self.runner,
-                cancel=ctx.cancel,
-                progress=self._progress(ctx, chunk.duration_s),
+                control=self._control(ctx, self._progress(ctx, chunk.duration_s)),
             )
         final = mezzanine_path(self.settings.data_dir, ctx.task.job_id, chunk.index, tier)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -305,9 +311,7 @@ class MediaTaskExecutor:
             source.rendition(ctx.task.rendition),
             out,
             settings=self.encoder,
-            runner=self.runner,
-            cancel=ctx.cancel,
-            progress=self._progress(ctx, chunk.duration_s),
+            control=self._control(ctx, self._progress(ctx, chunk.duration_s)),
         )
         ctx.store.put_file(ctx.task.output_key, out, move=True)
 
@@ -326,9 +330,7 @@ class MediaTaskExecutor:
                 source.norm,
                 source.ladder.audio,
                 out,
-                runner=self.runner,
-                cancel=ctx.cancel,
-                progress=self._progress(ctx, source.info.duration_s),
+                control=self._control(ctx, self._progress(ctx, source.info.duration_s)),
             )
         ctx.store.put_file(ctx.task.output_key, out, move=True)
 
@@ -343,7 +345,7 @@ class MediaTaskExecutor:
             for index in range(plan.chunks)
         ]
         out = ctx.workdir / "joined.mp4"
-        concat_chunks(parts, out, runner=self.runner, cancel=ctx.cancel)
+        concat_chunks(parts, out, control=self._control(ctx))
         ctx.store.put_file(task.output_key, out, move=True)
 
     def _package(self, ctx: TaskContext) -> None:
@@ -355,7 +357,7 @@ class MediaTaskExecutor:
         packaged = []
         for index, (name, key) in enumerate(tracks.items()):
             joined = ctx.store.fetch(key, ctx.workdir / "tracks" / f"{name}.mp4")
-            segment_rendition(joined, root / name, runner=self.runner, cancel=ctx.cancel)
+            segment_rendition(joined, root / name, control=self._control(ctx))
             packaged.append(describe_rendition(root / name))
             ctx.report_progress((index + 1) / (len(tracks) + 1))
         write_manifests(root, packaged)
@@ -375,8 +377,7 @@ class MediaTaskExecutor:
                 root,
                 renditions,
                 out_path=out,
-                runner=self.runner,
-                cancel=ctx.cancel,
+                control=self._control(ctx),
             )
         except EncodeFailed as exc:
             # VMAF is a report, not a gate: its failure is a warning, never a failed job.
@@ -394,8 +395,7 @@ class MediaTaskExecutor:
             source.norm,
             duration,
             root / _POSTER,
-            runner=self.runner,
-            cancel=ctx.cancel,
+            control=self._control(ctx),
         )
         make_trickplay(
             source.path,
@@ -404,8 +404,7 @@ class MediaTaskExecutor:
             root / _THUMBS,
             # Clips shorter than two intervals would get no thumbnail at all (ffmpeg fails).
             interval_s=min(_TRICKPLAY_INTERVAL_S, max(1.0, duration / 2)),
-            runner=self.runner,
-            cancel=ctx.cancel,
+            control=self._control(ctx),
         )
         _upload_tree(ctx.store, root, _folder(ctx.task.job_id, TaskKind.THUMBS))
 

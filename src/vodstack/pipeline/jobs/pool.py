@@ -40,7 +40,7 @@ from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.scratch import sweep_scratch
 from vodstack.pipeline.jobs.worker import Worker, worker_owner
-from vodstack.pipeline.storage import open_object_store
+from vodstack.storage import open_object_store
 
 log = logging.getLogger(__name__)
 _TERM_WAIT_S = 5.0

@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from vodstack.delivery.assets import asset_key_prefix
 from vodstack.pipeline.jobs.dag import ASSET_MARKER, PREVIEW, JobPlan, output_key, preview_version
 from vodstack.pipeline.jobs.executor import TaskContext, TaskError
 from vodstack.pipeline.jobs.states import TaskKind
-from vodstack.pipeline.storage import ObjectExistsError, ObjectStore, asset_prefix
+from vodstack.storage import ObjectExistsError, ObjectStore
 
 # Checks a staged asset version; raises with a list of problems (media.InvalidAsset). The flag
 # says whether poster, thumbnails and quality.json must be there.
@@ -87,7 +88,7 @@ def publish_asset(ctx: TaskContext, validate: AssetValidator) -> None:
     validate(staged, complete and task.plan.quality and task.plan.thumbs)
     ctx.report_progress(0.6)
     try:
-        ctx.store.publish_dir(staged, asset_prefix(task.title_id, _version(ctx)))
+        ctx.store.publish_dir(staged, asset_key_prefix(task.title_id, _version(ctx)))
     except ObjectExistsError as exc:
         if ctx.store.exists(task.output_key):
             return  # an earlier attempt published it and died before recording that

@@ -33,7 +33,7 @@ from vodstack.pipeline.jobs.executor import (
 from vodstack.pipeline.jobs.queue import ClaimedTask, HeartbeatAnswer, JobQueue
 from vodstack.pipeline.jobs.scratch import remove_job_scratch
 from vodstack.pipeline.jobs.states import TaskKind
-from vodstack.pipeline.storage import ObjectStore, work_prefix
+from vodstack.storage import ObjectStore, work_prefix
 
 log = logging.getLogger(__name__)
 

@@ -64,6 +64,7 @@ from vodstack.pipeline.media.ffmpeg import (
     FfmpegRunner,
     Progress,
     ProgressCallback,
+    RunControl,
     ffmpeg_exe,
 )
 from vodstack.pipeline.media.integrity import locate_corruption
@@ -158,6 +159,7 @@ __all__ = [
     "RenditionKind",
     "RenditionQuality",
     "ResolvedLadder",
+    "RunControl",
     "Rung",
     "Segment",
     "SourceInfo",

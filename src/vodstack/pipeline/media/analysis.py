@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from vodstack.pipeline.media.encode import SEEK_MARGIN_S, grid_window, total_frames
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.normalize import Normalization, plan_normalization
 from vodstack.pipeline.media.probe import SourceInfo
 
@@ -75,8 +75,7 @@ def analyze(
     *,
     windows: int = 4,
     window_s: float = 2.0,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> Analysis:
     """Normalization plan plus complexity estimate for a probed source."""
     norm = plan_normalization(info)
@@ -84,7 +83,7 @@ def analyze(
         info,
         norm,
         estimate_complexity(
-            source, info, norm, windows=windows, window_s=window_s, runner=runner, cancel=cancel
+            source, info, norm, windows=windows, window_s=window_s, control=control
         ),
     )
 
@@ -96,11 +95,9 @@ def estimate_complexity(
     *,
     windows: int = 4,
     window_s: float = 2.0,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> Complexity:
     """Encode `windows` windows of `window_s` at CRF 28 on a 320 px proxy and measure the bits."""
-    runner = runner or FfmpegRunner()
     width = min(PROXY_WIDTH, norm.width // 2 * 2)
     height = max(2, round(width * norm.height / norm.width / 2) * 2)
     frames = total_frames(info, norm)
@@ -114,7 +111,7 @@ def estimate_complexity(
             filters = [*window, f"scale={width}:{height}", "format=yuv420p"]
             args = [*inputs, "-map", "0:v:0", "-an", "-vf", ",".join(filters)]
             args += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", str(PROXY_CRF)]
-            runner.run([*args, "-threads", "1", "-f", "h264", str(out)], cancel=cancel)
+            control.run([*args, "-threads", "1", "-f", "h264", str(out)])
             total_bits += out.stat().st_size * 8
     seconds = len(starts) * span / float(norm.fps)
     return Complexity(

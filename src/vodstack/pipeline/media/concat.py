@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vodstack.pipeline.media.encode import EncodedFile
 from vodstack.pipeline.media.errors import EncodeFailed
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 
 
 def concat_list(chunks: Sequence[Path]) -> str:
@@ -28,9 +28,7 @@ def concat_chunks(
     chunks: Sequence[Path],
     out_path: Path,
     *,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
-    timeout_s: float | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> EncodedFile:
     """Join `chunks` (in order) into `out_path` with `-c copy`."""
     if not chunks:
@@ -53,7 +51,7 @@ def concat_chunks(
         str(out_path),
     ]
     try:
-        run = (runner or FfmpegRunner()).run(args, cancel=cancel, timeout_s=timeout_s)
+        run = control.run(args)
     finally:
         list_path.unlink(missing_ok=True)
     return EncodedFile(out_path, out_path.stat().st_size, run.elapsed_s)

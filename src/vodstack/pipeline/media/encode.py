@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner, ProgressCallback
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.ladder import AudioRung, ResolvedLadder, VideoRendition
 from vodstack.pipeline.media.normalize import Normalization, output_filters, picture_filters
 from vodstack.pipeline.media.probe import SourceInfo
@@ -267,10 +267,7 @@ def encode_chunk(
     out_path: Path,
     *,
     settings: EncoderSettings | None = None,
-    runner: FfmpegRunner | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    timeout_s: float | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> EncodedFile:
     """Encode one chunk of one rendition into an MP4 at `out_path` (timestamps from zero)."""
     (encoded,) = encode_chunk_renditions(
@@ -280,10 +277,7 @@ def encode_chunk(
         [rendition],
         [out_path],
         settings=settings,
-        runner=runner,
-        progress=progress,
-        cancel=cancel,
-        timeout_s=timeout_s,
+        control=control,
     )
     return encoded
 
@@ -296,10 +290,7 @@ def encode_chunk_renditions(
     out_paths: Sequence[Path],
     *,
     settings: EncoderSettings | None = None,
-    runner: FfmpegRunner | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    timeout_s: float | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> tuple[EncodedFile, ...]:
     """Encode one chunk of several renditions with a single decode (one ffmpeg, N outputs).
 
@@ -308,9 +299,7 @@ def encode_chunk_renditions(
     """
     settings = settings or EncoderSettings()
     args = chunk_command(source, norm, chunk, renditions, out_paths, settings)
-    run = (runner or FfmpegRunner()).run(
-        args, progress=progress, cancel=cancel, timeout_s=timeout_s
-    )
+    run = control.run(args)
     return tuple(EncodedFile(p, p.stat().st_size, run.elapsed_s) for p in out_paths)
 
 
@@ -373,18 +362,13 @@ def encode_audio(
     rung: AudioRung,
     out_path: Path,
     *,
-    runner: FfmpegRunner | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    timeout_s: float | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> EncodedFile:
     """Encode the audio rendition of the whole title (cheap enough not to chunk)."""
     duration = audio_duration(norm.time_of(total_frames(info, norm)), rung)
     # -xerror: damaged audio fails the run (media.integrity says where) instead of a glitch.
     args = ["-xerror", *audio_command(source, info, duration, rung, out_path)]
-    run = (runner or FfmpegRunner()).run(
-        args, progress=progress, cancel=cancel, timeout_s=timeout_s
-    )
+    run = control.run(args)
     return EncodedFile(out_path, out_path.stat().st_size, run.elapsed_s)
 
 

@@ -138,6 +138,32 @@ class FfmpegRunner:
         return FfmpegRun(args=tuple(argv), elapsed_s=elapsed, stderr_tail=tail)
 
 
+@dataclass(frozen=True, slots=True)
+class RunControl:
+    """How one piece of ffmpeg work is run and steered, passed as one argument.
+
+    The runner (its binary and default timeout), the cancel token, the progress callback and a
+    timeout overriding the runner's: the same four concerns for every media function, so each
+    function's signature shows only what differs (its inputs and outputs). Functions that start
+    several ffmpeg runs apply the same control to each.
+    """
+
+    runner: FfmpegRunner | None = None
+    cancel: CancelToken | None = None
+    progress: ProgressCallback | None = None
+    timeout_s: float | None = None
+
+    def run(self, args: Sequence[str]) -> FfmpegRun:
+        runner = self.runner or FfmpegRunner()
+        return runner.run(
+            args, progress=self.progress, cancel=self.cancel, timeout_s=self.timeout_s
+        )
+
+
+#: No cancel token, no progress, the runner's own timeout: what a plain call gets.
+DEFAULT_CONTROL = RunControl()
+
+
 class _Outcome(Enum):
     EXITED = "exited"
     CANCELLED = "cancelled"

@@ -38,7 +38,7 @@ from vodstack.pipeline.media.encode import (
     keyframe_times,
     x264_args,
 )
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner, ProgressCallback
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.ladder import VideoRendition
 from vodstack.pipeline.media.normalize import Normalization, output_filters
 
@@ -136,16 +136,11 @@ def split_chunk(
     *,
     threads: int = 0,
     size: tuple[int, int] | None = None,
-    runner: FfmpegRunner | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    timeout_s: float | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> Mezzanine:
     """Decode `chunk` of `source` once into the mezzanine at `out_path` (scaled to `size`)."""
     args = split_command(source, norm, chunk, out_path, threads=threads, size=size)
-    run = (runner or FfmpegRunner()).run(
-        args, progress=progress, cancel=cancel, timeout_s=timeout_s
-    )
+    run = control.run(args)
     return Mezzanine(out_path, out_path.stat().st_size, chunk.frames, run.elapsed_s)
 
 
@@ -157,15 +152,10 @@ def encode_from_mezzanine(
     out_path: Path,
     *,
     settings: EncoderSettings | None = None,
-    runner: FfmpegRunner | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    timeout_s: float | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> EncodedFile:
     """Encode one rendition of a split chunk into an MP4 at `out_path` (timestamps from zero)."""
     settings = settings or EncoderSettings()
     args = mezzanine_encode_command(mezzanine, norm, chunk, rendition, out_path, settings)
-    run = (runner or FfmpegRunner()).run(
-        args, progress=progress, cancel=cancel, timeout_s=timeout_s
-    )
+    run = control.run(args)
     return EncodedFile(out_path, out_path.stat().st_size, run.elapsed_s)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vodstack.pipeline.media.dash import mpd
 from vodstack.pipeline.media.errors import InvalidAsset
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.hls import multivariant_playlist, write_media_playlist
 from vodstack.pipeline.media.rendition import (
     FIRST_SEGMENT_NUMBER,
@@ -33,9 +33,7 @@ def segment_rendition(
     out_dir: Path,
     *,
     segment_s: float = 4.0,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
-    timeout_s: float | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> PackagedRendition:
     """Cut `joined` (one track) into `out_dir/init.mp4` + `seg_*.m4s` and write `index.m3u8`."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +64,7 @@ def segment_rendition(
         str(scratch_playlist),
     ]
     try:
-        (runner or FfmpegRunner()).run(args, cancel=cancel, timeout_s=timeout_s)
+        control.run(args)
     finally:
         # The muxer's own playlist is replaced by ours, written from measured segments.
         scratch_playlist.unlink(missing_ok=True)

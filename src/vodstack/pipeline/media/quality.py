@@ -15,60 +15,39 @@ import json
 import statistics
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
+from vodstack.delivery.quality import QUALITY_NAME, QualityReport, RenditionQuality, SegmentScore
 from vodstack.pipeline.media.encode import grid_window
 from vodstack.pipeline.media.errors import EncodeFailed
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.normalize import Normalization
 from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, RenditionKind, Segment
 
+# The report's model lives in the delivery contract; re-exported for the media package.
+__all__ = [
+    "QUALITY_NAME",
+    "VMAF_MODEL",
+    "QualityReport",
+    "RenditionQuality",
+    "SegmentScore",
+    "measure_quality",
+    "quality_unmeasured",
+    "sample_segments",
+]
+
 VMAF_MODEL = "vmaf_v0.6.1"
-QUALITY_NAME = "quality.json"
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentScore:
-    number: int
-    vmaf_mean: float
-    vmaf_min: float
-
-
-@dataclass(frozen=True, slots=True)
-class RenditionQuality:
-    """VMAF of one rendition over its sampled segments."""
-
-    name: str
-    width: int
-    height: int
-    vmaf_mean: float
-    vmaf_min: float
-    segments: tuple[SegmentScore, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class QualityReport:
-    """The content of `quality.json`."""
-
-    model: str
-    reference_width: int
-    reference_height: int
-    renditions: tuple[RenditionQuality, ...]
-    warning: str | None = None  # why there are no scores (VMAF failed); None when measured
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def write(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        return path
 
 
 def quality_unmeasured(reason: str, out_path: Path | None = None) -> QualityReport:
     """The report of a version whose VMAF could not be measured: a warning, no scores."""
-    report = QualityReport(VMAF_MODEL, 0, 0, (), warning=f"VMAF was not measured: {reason}")
+    report = QualityReport(
+        model=VMAF_MODEL,
+        reference_width=0,
+        reference_height=0,
+        renditions=(),
+        warning=f"VMAF was not measured: {reason}",
+    )
     if out_path is not None:
         report.write(out_path)
     return report
@@ -94,13 +73,11 @@ def measure_quality(
     samples: int = 3,
     threads: int = 2,
     out_path: Path | None = None,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> QualityReport:
     """VMAF for every video rendition under `root`; writes `quality.json` when `out_path` is set."""
     video = [r for r in renditions if r.kind is RenditionKind.VIDEO]
     top = max(video, key=lambda r: r.width * r.height)
-    runner = runner or FfmpegRunner()
     results = []
     with tempfile.TemporaryDirectory(prefix="vmaf-") as scratch:
         for rendition in video:
@@ -113,8 +90,7 @@ def measure_quality(
                     top,
                     Path(scratch),
                     threads,
-                    runner,
-                    cancel,
+                    control,
                 )
                 for segment in sample_segments(rendition.segments, samples)
             ]
@@ -128,7 +104,12 @@ def measure_quality(
                     segments=tuple(scores),
                 )
             )
-    report = QualityReport(VMAF_MODEL, top.width, top.height, tuple(results))
+    report = QualityReport(
+        model=VMAF_MODEL,
+        reference_width=top.width,
+        reference_height=top.height,
+        renditions=tuple(results),
+    )
     if out_path is not None:
         report.write(out_path)
     return report
@@ -142,8 +123,7 @@ def _score_segment(
     top: PackagedRendition,
     scratch: Path,
     threads: int,
-    runner: FfmpegRunner,
-    cancel: CancelToken | None,
+    control: RunControl,
 ) -> SegmentScore:
     distorted = scratch / f"{rendition_dir.name}_{segment.number}.mp4"
     distorted.write_bytes(
@@ -163,7 +143,7 @@ def _score_segment(
         ]
     )
     args = ["-i", str(distorted), *ref_inputs, "-filter_complex", graph, "-f", "null", "-"]
-    runner.run(args, cancel=cancel)
+    control.run(args)
     return _read_score(log, segment.number)
 
 
@@ -172,4 +152,6 @@ def _read_score(log: Path, number: int) -> SegmentScore:
         pooled = json.loads(log.read_text(encoding="utf-8"))["pooled_metrics"]["vmaf"]
     except (OSError, ValueError, KeyError) as exc:
         raise EncodeFailed(f"VMAF produced no readable log for segment {number}") from exc
-    return SegmentScore(number, round(pooled["mean"], 2), round(pooled["min"], 2))
+    return SegmentScore(
+        number=number, vmaf_mean=round(pooled["mean"], 2), vmaf_min=round(pooled["min"], 2)
+    )

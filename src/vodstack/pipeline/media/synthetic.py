@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from vodstack.pipeline.media.errors import EncodeFailed
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner, ProgressCallback
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 
 _FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
@@ -96,15 +96,12 @@ def make_synthetic(
     crf: int = 20,
     preset: str = "veryfast",
     gop_s: float | None = None,
-    runner: FfmpegRunner | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> Path:
     """Write an H.264/AAC MP4 master of `pattern` with a tone, a clock and `title` burned in.
 
     Keyframes every `gop_s` seconds (None: x264's default, 250 frames at most, 10 s at 25 fps).
     """
-    runner = runner or FfmpegRunner()
     font = find_font()
     with tempfile.TemporaryDirectory(prefix="synthetic-") as scratch:
         overlays = _overlays(Path(scratch), pattern, title, font, height)
@@ -115,13 +112,13 @@ def make_synthetic(
         graph = ",".join([video_source(pattern, width, height, fps), *overlays])
         args[args.index("__GRAPH__")] = graph
         try:
-            runner.run(args, progress=progress, cancel=cancel)
+            control.run(args)
         except EncodeFailed:
             if not overlays:
                 raise
             # No usable font after all: an untitled clip is still a good demo clip.
             args[args.index(graph)] = video_source(pattern, width, height, fps)
-            runner.run(args, progress=progress, cancel=cancel)
+            control.run(args)
     return out_path
 
 
@@ -232,9 +229,8 @@ def make_demo_sources(
     *,
     width: int = 1280,
     height: int = 720,
-    runner: FfmpegRunner | None = None,
+    control: RunControl = DEFAULT_CONTROL,
     on_done: Callable[[DemoSpec, Path], None] | None = None,
-    cancel: CancelToken | None = None,
 ) -> dict[str, Path]:
     """Make every demo title's master as `out_dir/{slug}.mp4` (existing files are kept)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -251,8 +247,7 @@ def make_demo_sources(
                 height=height,
                 title=spec.title,
                 tone_hz=spec.tone_hz,
-                runner=runner,
-                cancel=cancel,
+                control=control,
             )
             partial.replace(path)
         made[spec.slug] = path
@@ -261,14 +256,17 @@ def make_demo_sources(
     return made
 
 
+# A test clip is seconds of work; five minutes means ffmpeg hung.
+PATTERN_CONTROL = RunControl(timeout_s=300)
+
+
 def pattern_clip(
     path: Path,
     seconds: int,
     *,
     size: str = "640x360",
     fps: int = 15,
-    runner: FfmpegRunner | None = None,
-    timeout_s: float = 300,
+    control: RunControl = PATTERN_CONTROL,
 ) -> Path:
     """A plain testsrc2 clip with a 440 Hz tone, fast to make: source media for tests and
     benchmarks (no burned-in title or clock, unlike the demo sources)."""
@@ -278,5 +276,5 @@ def pattern_clip(
         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-shortest", str(path),
     ]  # fmt: skip
-    (runner or FfmpegRunner()).run(args, timeout_s=timeout_s)
+    control.run(args)
     return path

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vodstack.pipeline.media.errors import EncodeFailed
-from vodstack.pipeline.media.ffmpeg import CancelToken, FfmpegRunner
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.normalize import Normalization
 
 THUMBS_DIR = "thumbs"
@@ -50,8 +50,7 @@ def make_poster(
     *,
     width: int = 1280,
     at_s: float | None = None,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> Path:
     """A JPEG poster from a frame at `at_s` (default: a third in), never wider than the source."""
     width = _even(min(width, norm.width))
@@ -60,7 +59,7 @@ def make_poster(
     filters = [*_deinterlace(norm), f"scale={width}:{height}", "setsar=1"]
     args = ["-ss", f"{at:.3f}", "-i", str(source), "-map", "0:v:0", "-frames:v", "1"]
     args += ["-vf", ",".join(filters), "-q:v", "3", "-update", "1", "-f", "image2"]
-    (runner or FfmpegRunner()).run([*args, str(out_path)], cancel=cancel)
+    control.run([*args, str(out_path)])
     if not out_path.is_file():
         raise EncodeFailed(f"no poster frame could be extracted at {at:.1f} s")
     return out_path
@@ -76,8 +75,7 @@ def make_trickplay(
     thumb_width: int = 160,
     columns: int = 5,
     rows: int = 5,
-    runner: FfmpegRunner | None = None,
-    cancel: CancelToken | None = None,
+    control: RunControl = DEFAULT_CONTROL,
 ) -> Trickplay:
     """Sprite sheets of `columns` x `rows` thumbnails, one per `interval_s`, and `thumbs.vtt`."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -91,7 +89,7 @@ def make_trickplay(
     ]
     args = ["-i", str(source), "-map", "0:v:0", "-vf", ",".join(filters)]
     args += ["-q:v", "5", "-f", "image2", str(out_dir / SPRITE_PATTERN)]
-    (runner or FfmpegRunner()).run(args, cancel=cancel)
+    control.run(args)
     count = max(1, math.ceil(duration_s / interval_s - 1e-6))
     per_sheet = columns * rows
     sprites = tuple(out_dir / (SPRITE_PATTERN % (i + 1)) for i in range(-(-count // per_sheet)))

@@ -24,7 +24,7 @@ from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError
 from vodstack.pipeline.service.runtime import PipelineRuntime
 from vodstack.pipeline.service.uploads import Uploads
-from vodstack.pipeline.storage import InvalidKeyError, validate_key, work_prefix
+from vodstack.storage import InvalidKeyError, validate_key, work_prefix
 
 router = APIRouter(prefix="/v1")
 UPLOADS_PREFIX = "/v1/uploads/"  # the PATCH bodies: masters, streamed to disk

@@ -14,7 +14,7 @@ from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.service.uploads import SourceCheck, UploadBase, Uploads
-from vodstack.pipeline.storage import ObjectStore, open_object_store
+from vodstack.storage import ObjectStore, open_object_store
 
 
 @dataclass

@@ -14,11 +14,10 @@ periodically by the service, service.upload_reaper) deletes its part file and ex
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import time
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import Enum as SqlEnum
@@ -29,12 +28,11 @@ from vodstack.contracts.pipeline import UploadCreate, UploadState, UploadStatus
 from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from vodstack.pipeline.jobs.failures import record_failure
 from vodstack.pipeline.jobs.queue import JobQueue
-from vodstack.pipeline.storage import ObjectStore, master_key
+from vodstack.pipeline.jobs.submit import submit_master
+from vodstack.storage import ObjectStore
 
 # Returns why a source is unusable (a sentence a person can act on), or None if it is fine.
 SourceCheck = Callable[[Path], str | None]
-
-_EXTENSION = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 
 
 class UploadBase(DeclarativeBase):
@@ -59,11 +57,6 @@ class UploadRow(UploadBase):
     job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
-
-
-def safe_extension(filename: str) -> str:
-    suffix = PurePosixPath(filename.replace("\\", "/")).suffix
-    return suffix.lower() if _EXTENSION.match(suffix) else ""
 
 
 class Uploads:
@@ -150,9 +143,16 @@ class Uploads:
         problem = self._check(part)
         job_id: int | None = None
         if problem is None:
-            key = master_key(current.title_id, upload_id, safe_extension(current.filename))
-            self._store.put_file(key, part, move=True)
-            job_id = self._queue.create_job(current.title_id, key)
+            submitted = submit_master(
+                self._store,
+                self._queue,
+                current.title_id,
+                part,
+                name=upload_id,
+                filename=current.filename,
+                move=True,
+            )
+            job_id = submitted.job_id
         else:
             part.unlink(missing_ok=True)
         with self._sessions.begin() as session:

@@ -7,11 +7,10 @@ URIs are resolved against the playlist's own URL, as a browser resolves them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-_ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
+from vodstack.delivery.hls import attributes, resolution
 
 
 class PlaylistError(ValueError):
@@ -55,18 +54,6 @@ class MediaPlaylist:
         return sum(segment.duration_s for segment in self.segments)
 
 
-def _attributes(line: str) -> dict[str, str]:
-    _, _, body = line.partition(":")
-    return {key: value.strip('"') for key, value in _ATTRIBUTE.findall(body)}
-
-
-def _resolution(value: str | None) -> tuple[int | None, int | None]:
-    width, _, height = (value or "").partition("x")
-    if width.isdigit() and height.isdigit():
-        return int(width), int(height)
-    return None, None
-
-
 def parse_master(text: str, url: str) -> MasterPlaylist:
     """The variants and audio of a master playlist fetched from `url`."""
     variants: list[VariantStream] = []
@@ -75,14 +62,14 @@ def parse_master(text: str, url: str) -> MasterPlaylist:
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("#EXT-X-STREAM-INF:"):
-            pending = _attributes(line)
+            pending = attributes(line)
         elif line.startswith("#EXT-X-MEDIA:"):
-            attrs = _attributes(line)
+            attrs = attributes(line)
             is_default = attrs.get("DEFAULT") == "YES" or audio is None
             if attrs.get("TYPE") == "AUDIO" and "URI" in attrs and is_default:
                 audio = urljoin(url, attrs["URI"])
         elif line and not line.startswith("#") and pending is not None:
-            width, height = _resolution(pending.get("RESOLUTION"))
+            width, height = resolution(pending.get("RESOLUTION"))
             bandwidth = int(pending.get("BANDWIDTH", "0"))
             variants.append(VariantStream(urljoin(url, line), bandwidth, width, height))
             pending = None
@@ -99,7 +86,7 @@ def parse_media(text: str, url: str) -> MediaPlaylist:
     for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("#EXT-X-MAP:"):
-            init = urljoin(url, _attributes(line)["URI"])
+            init = urljoin(url, attributes(line)["URI"])
         elif line.startswith("#EXTINF:"):
             duration = float(line[len("#EXTINF:") :].split(",", 1)[0])
         elif line and not line.startswith("#"):

@@ -13,7 +13,7 @@ from vodstack.core.errors import Conflict, Invalid
 from vodstack.services.accounts.clock import Clock
 from vodstack.services.accounts.models import ProfileRow, SessionRow
 from vodstack.services.accounts.passwords import Passwords
-from vodstack.services.accounts.records import (
+from vodstack.services.accounts.repository import (
     account_row,
     lock_account,
     profile_count,

@@ -22,7 +22,7 @@ from vodstack.services.accounts.models import AccountRow, PlanRow
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import plan_from_row
 from vodstack.services.accounts.profiles import Profiles, default_profile_name, new_profile_row
-from vodstack.services.accounts.records import account_from_row, account_row
+from vodstack.services.accounts.repository import account_from_row, account_row
 from vodstack.services.accounts.sessions import Sessions
 
 log = logging.getLogger(__name__)

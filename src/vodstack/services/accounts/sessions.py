@@ -16,7 +16,7 @@ from vodstack.services.accounts.clock import Clock
 from vodstack.services.accounts.lockouts import Guarded, Locked, Lockouts, too_many
 from vodstack.services.accounts.models import AccountRow, ProfileRow, SessionRow
 from vodstack.services.accounts.passwords import Passwords
-from vodstack.services.accounts.records import profile_row, session_from_row
+from vodstack.services.accounts.repository import profile_row, session_from_row
 from vodstack.services.accounts.tokens import new_token, token_digest
 
 

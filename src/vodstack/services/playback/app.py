@@ -10,24 +10,24 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
-from vodstack.cdn.health import HealthMonitor
-from vodstack.cdn.steering import Steering
-from vodstack.cdn.tokens import TokenSigner
-from vodstack.cdn.topology import Topology
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
+from vodstack.control.health import HealthMonitor
+from vodstack.control.steering import Steering
 from vodstack.core.app import create_service_app
 from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
 from vodstack.core.service_auth import ServiceTokens
-from vodstack.pipeline.storage import open_object_store
+from vodstack.delivery.tokens import TokenSigner
+from vodstack.delivery.topology import Topology
 from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.clock import Clock, utc_now
 from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
 from vodstack.services.playback.models import Base
+from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
-from vodstack.services.playback.store import SessionStore
 from vodstack.services.playback.sweeper import Sweeper
+from vodstack.storage import open_object_store
 
 SERVICE = "playback"
 

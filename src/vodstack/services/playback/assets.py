@@ -1,4 +1,9 @@
-"""The published manifests, read from the origin object store and kept in memory.
+"""The published manifests, read through the object store interface and kept in memory.
+
+Why not from the origin over HTTP: playback rewrites these manifests (plan filter, signed URLs)
+and sits on the same trusted side as the origin; going through the origin would add a hop and a
+token playback signs for itself, for the same bytes. Reading through `ObjectStore` (the seam the
+origin also reads through) means any backend the pipeline publishes to reaches both readers.
 
 Asset versions are immutable, so a manifest read once is good forever: the cache needs no
 invalidation, only a bound on its size.
@@ -9,7 +14,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from vodstack.pipeline.storage import InvalidKeyError, ObjectNotFoundError, ObjectStore
+from vodstack.delivery.assets import asset_key
+from vodstack.storage import InvalidKeyError, ObjectNotFoundError, ObjectStore
 
 
 class AssetFileMissing(LookupError):
@@ -25,7 +31,7 @@ class AssetFiles:
 
     def read_text(self, title_id: int, asset_version: str, file: str) -> str:
         """The text of `titles/{title_id}/{asset_version}/{file}` (blocking on a cache miss)."""
-        key = f"titles/{title_id}/{asset_version}/{file}"
+        key = asset_key(title_id, asset_version, file)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from vodstack.cdn.steering import Steering
+from vodstack.control.steering import Steering
 
 
 class EdgeRanker(Protocol):

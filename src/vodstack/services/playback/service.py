@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from vodstack.cdn.tokens import TokenSigner, asset_prefix
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability, Title
 from vodstack.contracts.common import Maturity
@@ -29,12 +28,14 @@ from vodstack.contracts.playback import (
     public_manifest_path,
 )
 from vodstack.core.errors import Conflict, NotFound, ServiceUnavailable
+from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.tokens import TokenSigner
 from vodstack.services.playback import manifests
 from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
 from vodstack.services.playback.clock import Clock
 from vodstack.services.playback.edges import EdgeRanker
 from vodstack.services.playback.models import PlaySessionRow
-from vodstack.services.playback.store import (
+from vodstack.services.playback.repository import (
     NewSession,
     SessionEnded,
     SessionNotFound,
@@ -131,7 +132,7 @@ class PlaybackService:
             title_name=title.name,
             asset_version=new.asset_version,
             edges=new.edges,
-            asset_path=asset_prefix(str(title.id), new.asset_version),
+            asset_path=asset_url_prefix(title.id, new.asset_version),
             token=self._token(
                 new.id, title.id, new.asset_version, new.token_expires_at, new.max_height
             ),
@@ -148,7 +149,7 @@ class PlaybackService:
     ) -> str:
         # Signed with the session's fixed expiry, so every manifest of a session carries the
         # same token as the start answer.
-        prefix = asset_prefix(str(title_id), version)
+        prefix = asset_url_prefix(title_id, version)
         return self._signer.sign(
             prefix, session_id, 0, max_height=max_height, now=expires.timestamp()
         )
@@ -213,13 +214,13 @@ class PlaybackService:
                 code="playlist_not_found",
             )
         text = self._read(row.title_id, row.asset_version, file)
-        url = f"{row.edges[0]}{asset_prefix(str(row.title_id), row.asset_version)}{file}"
+        url = f"{row.edges[0]}{asset_url_prefix(row.title_id, row.asset_version)}{file}"
         return manifests.sign_media_playlist(text, url, self._row_token(row))
 
     def mpd(self, session_id: str, account_id: int) -> str:
         row = self._playing(session_id, account_id)
         text = self._read(row.title_id, row.asset_version, MPD)
-        prefix = asset_prefix(str(row.title_id), row.asset_version)
+        prefix = asset_url_prefix(row.title_id, row.asset_version)
         bases = [f"{edge}{prefix}" for edge in row.edges]
         with _no_rendition_is_conflict():
             return manifests.filter_mpd(text, row.max_height, bases, self._row_token(row))

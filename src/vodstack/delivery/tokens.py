@@ -50,11 +50,6 @@ class TokenCheck(StrEnum):
     REVOKED = "revoked"  # its play session ended (stop, log-out, timed out)
 
 
-def asset_prefix(title_id: str, asset_version: str) -> str:
-    """The path prefix a token grants: every file of one asset version."""
-    return f"/v/{title_id}/{asset_version}/"
-
-
 def derive_key(secret: bytes) -> bytes:
     return hmac.digest(secret, KEY_CONTEXT, hashlib.sha256)
 

@@ -6,6 +6,7 @@ from a request can never name a file outside the store.
     masters/{title_id}/{upload_id}{ext}           uploaded source files
     work/{job_id}/...                             a job's intermediate outputs (chunks, renditions)
     titles/{title_id}/{asset_version}/...         published asset versions, immutable
+                                                  (the layout is delivery/assets.py's)
 """
 
 from __future__ import annotations
@@ -44,10 +45,6 @@ def validate_prefix(prefix: str) -> str:
 
 def master_key(title_id: int, upload_id: str, ext: str) -> str:
     return validate_key(f"masters/{title_id}/{upload_id}{ext.lower()}")
-
-
-def asset_prefix(title_id: int, asset_version: str) -> str:
-    return validate_key(f"titles/{title_id}/{asset_version}")
 
 
 def work_prefix(job_id: int) -> str:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from vodstack.cdn.topology import EdgeNode
 from vodstack.config import Settings
+from vodstack.delivery.topology import EdgeNode
 
 log = logging.getLogger(__name__)
 

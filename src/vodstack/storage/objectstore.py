@@ -1,7 +1,7 @@
 """The object store interface: where masters, intermediate outputs and published assets live.
 
 Every backend (a local directory now, S3 later) passes the one contract suite in
-`tests/pipeline/storage/test_objectstore_contract.py`. Promises every backend keeps:
+`tests/storage/test_objectstore_contract.py`. Promises every backend keeps:
 
 - a write is atomic: readers see the old object, or the whole new one, never a torn file;
 - `publish_dir` makes a whole tree visible at once, and refuses to overwrite a published one;
@@ -18,6 +18,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,6 +33,14 @@ class ObjectNotFoundError(ObjectStoreError, KeyError):
 
 class ObjectExistsError(ObjectStoreError):
     """The target of an immutable publish already exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a reader needs to serve an object over HTTP: its size and when it was last written."""
+
+    size: int
+    modified: int  # whole seconds since the epoch (HTTP validators have second precision)
 
 
 class ObjectStore(ABC):
@@ -59,6 +68,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def size(self, key: str) -> int:
         """Size in bytes; raises `ObjectNotFoundError`."""
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """Size and modification time of the object; raises `ObjectNotFoundError`."""
 
     @abstractmethod
     def list(self, prefix: str = "") -> list[str]:

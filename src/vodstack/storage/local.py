@@ -10,13 +10,15 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-from vodstack.pipeline.storage.keys import validate_key, validate_prefix
-from vodstack.pipeline.storage.objectstore import (
+from vodstack.storage.keys import validate_key, validate_prefix
+from vodstack.storage.objectstore import (
     ObjectExistsError,
+    ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
 )
@@ -107,6 +109,15 @@ class LocalObjectStore(ObjectStore):
         if not path.is_file():
             raise ObjectNotFoundError(key)
         return path.stat().st_size
+
+    def stat(self, key: str) -> ObjectInfo:
+        try:
+            info = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise ObjectNotFoundError(key) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ObjectNotFoundError(key)
+        return ObjectInfo(size=info.st_size, modified=int(info.st_mtime))
 
     def list(self, prefix: str = "") -> list[str]:
         validate_prefix(prefix)

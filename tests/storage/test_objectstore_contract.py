@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from vodstack.pipeline.storage import (
+from vodstack.storage import (
     InvalidKeyError,
     LocalObjectStore,
     ObjectExistsError,
@@ -153,3 +154,15 @@ def test_internal_temp_files_are_invisible(store: ObjectStore, tmp_path: Path) -
     store.put_bytes("a", b"1")
     store.publish_dir(_tree(tmp_path / "s", {"f": b"2"}), "titles/9/v")
     assert store.list() == ["a", "titles/9/v/f"]
+
+
+def test_stat_gives_size_and_modification_time(store: ObjectStore) -> None:
+    before = int(time.time())
+    store.put_bytes("titles/1/v1/a.m4s", b"x" * 300)
+    info = store.stat("titles/1/v1/a.m4s")
+    assert info.size == 300
+    assert before - 1 <= info.modified <= int(time.time()) + 1
+    with pytest.raises(ObjectNotFoundError):
+        store.stat("titles/1/v1/missing.m4s")
+    with pytest.raises(ObjectNotFoundError):
+        store.stat("titles/1/v1")  # a prefix is not an object

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from vodstack.cdn.rendezvous import rendezvous_order
-from vodstack.cdn.topology import EdgeNode, Topology
+from vodstack.delivery.rendezvous import rendezvous_order
+from vodstack.delivery.topology import EdgeNode, Topology
 
 DEFAULT_LOAD_SCALE = 32.0  # in-flight requests at which an edge's weight halves
 

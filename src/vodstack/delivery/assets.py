@@ -1,4 +1,12 @@
-"""The one URL grammar of the delivery tier: `/v/{title}/{version}/{file path}`.
+"""The asset layout, in one place: a published asset version as object keys and as edge URLs.
+
+    object key   titles/{title}/{version}/{file path}     (what the pipeline publishes)
+    edge URL     /v/{title}/{version}/{file path}?t=...  (what edges, origin and players use)
+
+The pipeline writes with `asset_key_prefix`, the origin and playback read with `asset_key`, tokens
+grant `asset_url_prefix`; nothing else spells these templates out.
+
+The URL grammar of the delivery tier: `/v/{title}/{version}/{file path}`.
 
 Matched on the raw (undecoded) path, so `%2e%2e`, backslashes, NUL, empty or dot segments and
 absolute paths never reach the filesystem: every segment starts with a letter, digit or `_` and
@@ -27,6 +35,22 @@ _ASSET = re.compile(
     + rb")"
 )
 URL_ROOT = b"/v/"
+KEY_ROOT = "titles"
+
+
+def asset_key_prefix(title: int | str, version: str) -> str:
+    """The object-store prefix of one asset version (no trailing slash)."""
+    return f"{KEY_ROOT}/{title}/{version}"
+
+
+def asset_key(title: int | str, version: str, file: str) -> str:
+    """The object-store key of one file of an asset version."""
+    return f"{asset_key_prefix(title, version)}/{file}"
+
+
+def asset_url_prefix(title: int | str, version: str) -> str:
+    """The URL path prefix of one asset version, which is also what a token grants."""
+    return f"{URL_ROOT.decode()}{title}/{version}/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +65,12 @@ class AssetPath:
     @property
     def prefix(self) -> bytes:
         """What a token grants: every file of this asset version."""
-        return b"/v/%s/%s/" % (self.title.encode(), self.version.encode())
+        return asset_url_prefix(self.title, self.version).encode()
 
     @property
     def store_key(self) -> str:
         """The object-store key: `titles/{title}/{version}/{file}`."""
-        return f"titles/{self.title}/{self.version}/{self.file}"
+        return asset_key(self.title, self.version, self.file)
 
     @property
     def relative(self) -> str:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.storage.keys import (
+from vodstack.storage.keys import (
     InvalidKeyError,
-    asset_prefix,
     master_key,
     validate_key,
     work_prefix,
 )
-from vodstack.pipeline.storage.local import LocalObjectStore
-from vodstack.pipeline.storage.objectstore import (
+from vodstack.storage.local import LocalObjectStore
+from vodstack.storage.objectstore import (
     ObjectExistsError,
+    ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
     ObjectStoreError,
@@ -22,10 +22,10 @@ __all__ = [
     "InvalidKeyError",
     "LocalObjectStore",
     "ObjectExistsError",
+    "ObjectInfo",
     "ObjectNotFoundError",
     "ObjectStore",
     "ObjectStoreError",
-    "asset_prefix",
     "master_key",
     "open_object_store",
     "validate_key",
