@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TypeVar
 
-from vodstack.cdn.rendezvous import rendezvous_order
+from vodstack.delivery.rendezvous import rendezvous_order
 
 K = TypeVar("K", bound=Hashable)
 
