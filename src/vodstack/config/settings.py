@@ -27,6 +27,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "catalog": 8102,
     "playback": 8103,
     "pipeline": 8104,
+    "events": 8105,
     "origin": 8110,
 }
 
@@ -157,6 +158,30 @@ class PlaybackSettings(BaseModel):
     sweep_s: float = Field(1.0, gt=0)
 
 
+class EventLogBackend(StrEnum):
+    SQLITE = "sqlite"  # embedded: one file under data_dir/events, nothing to run
+    REDIS = "redis"  # Redis Streams at `redis_url`
+
+
+class EventsSettings(BaseModel):
+    """The events pipeline (docs/events.md): its durable log and the ingest API's limits."""
+
+    backend: EventLogBackend = EventLogBackend.SQLITE
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Every key in Redis starts with this, so several platforms can share one Redis.
+    redis_prefix: str = "vodstack:events"
+    # A profile's events always land in the same partition (in order); partitions are the unit
+    # of consumer parallelism. Changing it re-keys new events only: drain the log first.
+    partitions: int = Field(8, ge=1, le=1024)
+    # Records (and the event-id dedup window) are kept this long.
+    retention_s: float = Field(7 * 24 * 3600.0, gt=0)
+    max_batch: int = Field(500, ge=1, le=10_000)
+    # When a consumer group is this many records behind, `POST /v1/events` answers 429 with
+    # Retry-After `backoff_s`, and players back off instead of growing the backlog.
+    max_lag: int = Field(100_000, ge=1)
+    backoff_s: int = Field(5, ge=1)
+
+
 class SupervisorSettings(BaseModel):
     """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
     deadlocked) and replaces it; a process that exits is restarted anyway."""
@@ -203,6 +228,7 @@ class Settings(BaseSettings):
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
 
     @field_validator("trusted_proxies")
     @classmethod
