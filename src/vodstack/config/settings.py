@@ -180,6 +180,8 @@ class EventsSettings(BaseModel):
     # Retry-After `backoff_s`, and players back off instead of growing the backlog.
     max_lag: int = Field(100_000, ge=1)
     backoff_s: int = Field(5, ge=1)
+    # Lag is read at most this often (reading it costs a query per group and partition).
+    lag_check_s: float = Field(1.0, ge=0)
 
 
 class SupervisorSettings(BaseModel):

@@ -9,6 +9,7 @@ import httpx
 
 from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.events import EventsClient
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
 from vodstack.config.settings import Settings
@@ -29,6 +30,7 @@ class Upstreams:
     playback: PlaybackClient
     pipeline: PipelineClient
     assets: AssetFiles
+    events: EventsClient
 
     @classmethod
     def connect(cls, settings: Settings, transports: Transports | None = None) -> Upstreams:
@@ -59,6 +61,9 @@ class Upstreams:
                 transport=transport("pipeline"),
             ),
             assets=AssetFiles.from_settings(settings, transport("origin")),
+            events=EventsClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("events")
+            ),
         )
 
     async def aclose(self) -> None:
@@ -67,3 +72,4 @@ class Upstreams:
         await self.playback.aclose()
         await self.pipeline.aclose()
         await self.assets.aclose()
+        await self.events.aclose()

@@ -10,6 +10,7 @@ from vodstack.gateway.api import (
     artwork,
     auth,
     browse,
+    events,
     jobs,
     playback,
     profiles,
@@ -21,7 +22,18 @@ from vodstack.gateway.csrf import verify_csrf
 
 def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
-    for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork, playback):
+    for module in (
+        browse,
+        auth,
+        account,
+        profiles,
+        admin,
+        uploads,
+        jobs,
+        artwork,
+        playback,
+        events,
+    ):
         router.include_router(module.router)
     router.include_router(swagger.router)
     return router
