@@ -28,6 +28,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "playback": 8103,
     "pipeline": 8104,
     "events": 8105,
+    "telemetry": 8106,
     "origin": 8110,
 }
 
@@ -182,6 +183,8 @@ class EventsSettings(BaseModel):
     backoff_s: int = Field(5, ge=1)
     # Lag is read at most this often (reading it costs a query per group and partition).
     lag_check_s: float = Field(1.0, ge=0)
+    # The telemetry series' bucket: short, so an incident shows within seconds.
+    series_bucket_s: int = Field(10, ge=1, le=3600)
 
 
 class SupervisorSettings(BaseModel):

@@ -52,6 +52,7 @@ _CORE = (
     ServiceSpec("playback", "vodstack.services.playback.app:create_app"),
     ServiceSpec("pipeline", "vodstack.pipeline.service.app:create_app"),
     ServiceSpec("events", "vodstack.services.events.app:create_app"),
+    ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 

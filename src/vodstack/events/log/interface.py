@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -66,7 +67,7 @@ class EventLog(ABC):
     def append(self, key: str, payload: bytes, *, dedup_id: str | None = None) -> Appended:
         """Durably add a record to `key`'s partition (once per `dedup_id`)."""
 
-    def append_many(self, items: list[tuple[str, bytes, str | None]]) -> list[Appended]:
+    def append_many(self, items: Sequence[tuple[str, bytes, str | None]]) -> list[Appended]:
         """(key, payload, dedup_id) in order; backends may batch the round trips."""
         return [self.append(key, payload, dedup_id=dedup) for key, payload, dedup in items]
 

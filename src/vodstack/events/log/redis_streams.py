@@ -11,7 +11,7 @@ platforms (and tests) share one Redis.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
@@ -69,7 +69,7 @@ class RedisEventLog(EventLog):
     def append(self, key: str, payload: bytes, *, dedup_id: str | None = None) -> Appended:
         return self.append_many([(key, payload, dedup_id)])[0]
 
-    def append_many(self, items: list[tuple[str, bytes, str | None]]) -> list[Appended]:
+    def append_many(self, items: Sequence[tuple[str, bytes, str | None]]) -> list[Appended]:
         now = repr(self._clock())
         pipe = self._client().pipeline(transaction=False)
         partitions = [self.partition_of(key) for key, _, _ in items]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ class SqliteEventLog(EventLog):
     def append(self, key: str, payload: bytes, *, dedup_id: str | None = None) -> Appended:
         return self.append_many([(key, payload, dedup_id)])[0]
 
-    def append_many(self, items: list[tuple[str, bytes, str | None]]) -> list[Appended]:
+    def append_many(self, items: Sequence[tuple[str, bytes, str | None]]) -> list[Appended]:
         now = self._clock()
         with self._tx() as db:
             return [self._append(db, key, payload, dedup, now) for key, payload, dedup in items]

@@ -1,0 +1,47 @@
+"""The telemetry service process: runs its consumers in threads and serves what they count."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.service_auth import ServiceTokens
+from vodstack.events.log import EventLog, open_event_log
+from vodstack.services.telemetry.api import ROUTERS
+from vodstack.services.telemetry.runtime import TelemetryRuntime
+
+SERVICE = "telemetry"
+
+
+def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
+    """The telemetry app; `event_log` (closed by the caller) is for tests."""
+    running: list[TelemetryRuntime] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log = event_log or open_event_log(settings)
+        runtime = TelemetryRuntime.open(settings, log)
+        app.state.telemetry = runtime
+        runtime.start()
+        running.append(runtime)
+        try:
+            yield
+        finally:
+            running.clear()
+            await asyncio.to_thread(runtime.stop)
+            if event_log is None:
+                log.close()
+
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=lambda: bool(running),
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )
