@@ -1,4 +1,5 @@
-"""The gateway wired to in-process accounts, catalog and events apps (the events suite's stack)."""
+"""The gateway wired to in-process accounts, catalog, events and history apps (the events
+suite's stack); events and history share one log, as in production."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from vodstack.gateway.app import create_app
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
 from vodstack.services.events.app import create_app as create_events_app
+from vodstack.services.history.app import create_app as create_history_app
 
 
 def event(kind: str = "heartbeat", **fields: Any) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def event(kind: str = "heartbeat", **fields: Any) -> dict[str, Any]:
 @dataclass
 class EventsStack(Stack):
     events: TestClient
+    history: TestClient
     transports: dict[str, httpx.AsyncBaseTransport]
 
 
@@ -59,16 +62,21 @@ def events_stack(settings: Settings, event_log: EventLog) -> Iterator[EventsStac
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
     events_app = create_events_app(settings, event_log=event_log)
+    history_app = create_history_app(settings, event_log=event_log)
     with (
         authorized(TestClient(accounts_app), settings, "accounts") as accounts,
         authorized(TestClient(catalog_app), settings, "catalog") as catalog,
         authorized(TestClient(events_app), settings, "events") as events,
+        authorized(TestClient(history_app), settings, "history") as history,
     ):
         transports: dict[str, httpx.AsyncBaseTransport] = {
             "accounts": httpx.ASGITransport(app=accounts_app),
             "catalog": httpx.ASGITransport(app=catalog_app),
             "events": httpx.ASGITransport(app=events_app),
+            "history": httpx.ASGITransport(app=history_app),
         }
         gateway = create_app(settings, transports=transports)
         with TestClient(gateway) as client:
-            yield EventsStack(settings, gateway, client, accounts, catalog, events, transports)
+            yield EventsStack(
+                settings, gateway, client, accounts, catalog, events, history, transports
+            )

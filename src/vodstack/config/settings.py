@@ -29,6 +29,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "pipeline": 8104,
     "events": 8105,
     "telemetry": 8106,
+    "history": 8107,
     "origin": 8110,
 }
 
@@ -187,6 +188,18 @@ class EventsSettings(BaseModel):
     series_bucket_s: int = Field(10, ge=1, le=3600)
 
 
+class HistorySettings(BaseModel):
+    """The history service (docs/events.md, "History"): shards, their ring, the read cache."""
+
+    # Only seeds a fresh data directory: afterwards `vodstack history reshard` changes it.
+    shards: int = Field(4, ge=1, le=256)
+    vnodes: int = Field(64, ge=1, le=4096)
+    # Continue-watching answers are cached this long (writes invalidate them at once).
+    cache_ttl_s: float = Field(30.0, ge=0)
+    # Past this share of its length a title counts as watched.
+    watched_ratio: float = Field(0.95, gt=0, le=1)
+
+
 class SupervisorSettings(BaseModel):
     """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
     deadlocked) and replaces it; a process that exits is restarted anyway."""
@@ -234,6 +247,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = PipelineSettings()
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
 
     @field_validator("trusted_proxies")
     @classmethod

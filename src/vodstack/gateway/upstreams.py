@@ -10,6 +10,7 @@ import httpx
 from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.events import EventsClient
+from vodstack.clients.history import HistoryClient
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
 from vodstack.config.settings import Settings
@@ -31,6 +32,7 @@ class Upstreams:
     pipeline: PipelineClient
     assets: AssetFiles
     events: EventsClient
+    history: HistoryClient
 
     @classmethod
     def connect(cls, settings: Settings, transports: Transports | None = None) -> Upstreams:
@@ -64,6 +66,9 @@ class Upstreams:
             events=EventsClient.of(
                 settings, CALLER, timeout=timeout, transport=transport("events")
             ),
+            history=HistoryClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("history")
+            ),
         )
 
     async def aclose(self) -> None:
@@ -73,3 +78,4 @@ class Upstreams:
         await self.pipeline.aclose()
         await self.assets.aclose()
         await self.events.aclose()
+        await self.history.aclose()

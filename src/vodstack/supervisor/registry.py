@@ -53,6 +53,7 @@ _CORE = (
     ServiceSpec("pipeline", "vodstack.pipeline.service.app:create_app"),
     ServiceSpec("events", "vodstack.services.events.app:create_app"),
     ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
+    ServiceSpec("history", "vodstack.services.history.app:create_app"),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 

@@ -11,6 +11,7 @@ from vodstack.gateway.api import (
     auth,
     browse,
     events,
+    history,
     jobs,
     playback,
     profiles,
@@ -22,18 +23,9 @@ from vodstack.gateway.csrf import verify_csrf
 
 def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
-    for module in (
-        browse,
-        auth,
-        account,
-        profiles,
-        admin,
-        uploads,
-        jobs,
-        artwork,
-        playback,
-        events,
-    ):
+    for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork, playback):
+        router.include_router(module.router)
+    for module in (events, history):  # the events pipeline (docs/events.md)
         router.include_router(module.router)
     router.include_router(swagger.router)
     return router

@@ -1,0 +1,60 @@
+"""The history service process: its shards, the `history` consumer group, the read API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.service_auth import ServiceTokens
+from vodstack.events.consumer import Consumer
+from vodstack.events.groups import HISTORY
+from vodstack.events.log import EventLog, open_event_log
+from vodstack.services.history.api import ROUTERS
+from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.store import ShardedHistory, ShardLayout, ring_size
+
+SERVICE = "history"
+
+
+def open_history(settings: Settings) -> ShardedHistory:
+    config = settings.history
+    root = settings.data_dir / "history"
+    layout = ShardLayout(root, ring_size(root, config.shards), config.vnodes, config.watched_ratio)
+    return ShardedHistory(layout, LookAsideCache(config.cache_ttl_s))
+
+
+def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
+    """The history app; `event_log` (closed by the caller) is for tests."""
+    running: list[ShardedHistory] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log = event_log or open_event_log(settings)
+        history = open_history(settings)
+        consumer = Consumer(log, HISTORY, history)
+        app.state.history = history
+        app.state.history_log = log
+        consumer.start()
+        running.append(history)
+        try:
+            yield
+        finally:
+            running.clear()
+            await asyncio.to_thread(consumer.stop)
+            history.close()
+            if event_log is None:
+                log.close()
+
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=lambda: bool(running),
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )
