@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from vodstack.contracts.history import HistoryStatus, Position
+from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
 from vodstack.core.http import ServiceClient
 
 _positions = TypeAdapter(list[Position])
@@ -26,3 +26,10 @@ class HistoryClient(ServiceClient):
 
     async def status(self) -> HistoryStatus:
         return await self.get_model("/v1/status", HistoryStatus)
+
+    async def reshard(self, shards: int) -> ReshardStatus:
+        body = ReshardRequest(shards=shards).model_dump()
+        return await self.send_model("POST", "/v1/reshard", ReshardStatus, json=body)
+
+    async def reshard_status(self) -> ReshardStatus:
+        return await self.get_model("/v1/reshard", ReshardStatus)

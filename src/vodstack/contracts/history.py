@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
@@ -30,3 +31,23 @@ class HistoryStatus(BaseModel):
     replays: int = Field(ge=0)
     cache_hits: int = Field(ge=0)
     cache_misses: int = Field(ge=0)
+
+
+class ReshardPhase(StrEnum):
+    IDLE = "idle"
+    COPYING = "copying"  # dual writes on, copy running
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ReshardRequest(BaseModel):
+    shards: int = Field(ge=1, le=256)
+
+
+class ReshardStatus(BaseModel):
+    phase: ReshardPhase
+    from_shards: int
+    to_shards: int
+    copied: int = Field(ge=0, description="Rows copied so far")
+    rows: int = Field(ge=0, description="Rows verified equal in both generations at cut-over")
+    message: str

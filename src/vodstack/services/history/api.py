@@ -6,10 +6,11 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from vodstack.contracts.history import HistoryStatus, Position
+from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
 from vodstack.core.errors import NotFound
 from vodstack.events.groups import HISTORY
 from vodstack.events.log import EventLog
+from vodstack.services.history.reshard import Resharder
 from vodstack.services.history.store import ShardedHistory
 
 
@@ -23,7 +24,15 @@ Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
 profiles = APIRouter(prefix="/v1/profiles", tags=["history"])
 titles = APIRouter(prefix="/v1/titles", tags=["operators"])
 status = APIRouter(prefix="/v1/status", tags=["operators"])
-ROUTERS = (profiles, titles, status)
+reshard = APIRouter(prefix="/v1/reshard", tags=["operators"])
+ROUTERS = (profiles, titles, status, reshard)
+
+
+def _resharder(request: Request) -> Resharder:
+    return cast(Resharder, request.app.state.resharder)
+
+
+ResharderDep = Annotated[Resharder, Depends(_resharder)]
 
 
 @profiles.get("/{profile_id}/continue")
@@ -60,3 +69,15 @@ def history_status(request: Request, history: History) -> HistoryStatus:
         cache_hits=history.cache.hits,
         cache_misses=history.cache.misses,
     )
+
+
+@reshard.post("", status_code=202)
+def start_reshard(body: ReshardRequest, resharder: ResharderDep) -> ReshardStatus:
+    """Start moving history to `shards` shards online (copy, dual write, verify, cut over);
+    follow it with GET. 409 while one runs."""
+    return resharder.start(body.shards).status()
+
+
+@reshard.get("")
+def reshard_status(resharder: ResharderDep) -> ReshardStatus:
+    return resharder.progress.status()

@@ -16,7 +16,8 @@ from vodstack.events.groups import HISTORY
 from vodstack.events.log import EventLog, open_event_log
 from vodstack.services.history.api import ROUTERS
 from vodstack.services.history.cache import LookAsideCache
-from vodstack.services.history.store import ShardedHistory, ShardLayout, ring_size
+from vodstack.services.history.reshard import Resharder
+from vodstack.services.history.store import ShardedHistory, ShardLayout, read_ring
 
 SERVICE = "history"
 
@@ -24,7 +25,8 @@ SERVICE = "history"
 def open_history(settings: Settings) -> ShardedHistory:
     config = settings.history
     root = settings.data_dir / "history"
-    layout = ShardLayout(root, ring_size(root, config.shards), config.vnodes, config.watched_ratio)
+    ring = read_ring(root, config.shards)
+    layout = ShardLayout(root, ring.shards, config.vnodes, config.watched_ratio, ring.generation)
     return ShardedHistory(layout, LookAsideCache(config.cache_ttl_s))
 
 
@@ -39,6 +41,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         consumer = Consumer(log, HISTORY, history)
         app.state.history = history
         app.state.history_log = log
+        app.state.resharder = resharder = Resharder(history)
         consumer.start()
         running.append(history)
         try:
@@ -46,6 +49,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         finally:
             running.clear()
             await asyncio.to_thread(consumer.stop)
+            await asyncio.to_thread(resharder.join, 60.0)
             history.close()
             if event_log is None:
                 log.close()

@@ -26,6 +26,7 @@ class LookAsideCache(Generic[V]):
         self._lock = threading.Lock()
         self._entries: dict[Hashable, tuple[float, V]] = {}
         self._generations: dict[Hashable, int] = {}
+        self._epoch = 0  # bumped by `clear`: a fill begun before it is dropped too
         self.hits = 0
         self.misses = 0
 
@@ -36,14 +37,20 @@ class LookAsideCache(Generic[V]):
                 self.hits += 1
                 return entry[1]
             self.misses += 1
-            generation = self._generations.get(key, 0)
+            before = (self._epoch, self._generations.get(key, 0))
         value = load()
         with self._lock:
-            if self._generations.get(key, 0) == generation and self._ttl_s > 0:
+            if (self._epoch, self._generations.get(key, 0)) == before and self._ttl_s > 0:
                 if len(self._entries) >= self._max_keys:
                     self._entries.clear()  # crude but bounded; the shards stay the truth
                 self._entries[key] = (self._clock() + self._ttl_s, value)
         return value
+
+    def clear(self) -> None:
+        """Forget every entry (a reshard's cut-over); reads racing it put nothing back."""
+        with self._lock:
+            self._epoch += 1
+            self._entries.clear()
 
     def invalidate(self, key: Hashable) -> None:
         with self._lock:

@@ -1,12 +1,14 @@
 """The sharded history store: a ring of SQLite shards, the consumer's sink and the read side.
 
-The ring's size is kept in `root/ring.json` (written by a reshard's cut-over), so a restart
-finds the profiles where the last cut-over put them; `settings.history.shards` only seeds it.
+Shards live in generation directories (`root/g0/shard-0.sqlite`, ...); `root/ring.json` names
+the generation and size in force (written by a reshard's cut-over), so a restart finds the
+profiles where the last cut-over put them; `settings.history.shards` only seeds generation 0.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,17 +28,28 @@ def shard_names(count: int) -> list[str]:
     return [f"shard-{i}" for i in range(count)]
 
 
-def ring_size(root: Path, default: int) -> int:
-    """The shard count in force: the last cut-over's, else `default`."""
+@dataclass(frozen=True)
+class RingState:
+    """The ring in force: its generation (a directory of shard files) and its size."""
+
+    generation: int
+    shards: int
+
+
+def read_ring(root: Path, default_shards: int) -> RingState:
+    """The last cut-over's ring, else generation 0 with `default_shards`."""
     path = root / "ring.json"
-    return int(json.loads(path.read_text())["shards"]) if path.exists() else default
+    if not path.exists():
+        return RingState(0, default_shards)
+    data = json.loads(path.read_text())
+    return RingState(int(data["generation"]), int(data["shards"]))
 
 
-def write_ring_size(root: Path, shards: int) -> None:
-    """Atomically switch the ring in force (a reshard's cut-over)."""
+def write_ring(root: Path, state: RingState) -> None:
+    """Atomically switch the ring in force (a reshard's cut-over): rename is atomic."""
     root.mkdir(parents=True, exist_ok=True)
     staged = root / "ring.json.new"
-    staged.write_text(json.dumps({"shards": shards}))
+    staged.write_text(json.dumps({"generation": state.generation, "shards": state.shards}))
     staged.replace(root / "ring.json")
 
 
@@ -46,31 +59,86 @@ class ShardLayout:
     count: int
     vnodes: int
     watched_ratio: float
+    generation: int = 0
 
-    def open(self) -> dict[str, HistoryShard]:
-        return {
-            name: HistoryShard(self.root / f"{name}.sqlite", self.watched_ratio)
+    @property
+    def directory(self) -> Path:
+        return self.root / f"g{self.generation}"
+
+    def open(self) -> Generation:
+        shards = {
+            name: HistoryShard(self.directory / f"{name}.sqlite", self.watched_ratio)
             for name in shard_names(self.count)
         }
+        return Generation(self, HashRing(shard_names(self.count), self.vnodes), shards)
 
 
-class ShardedHistory:
-    def __init__(self, layout: ShardLayout, cache: LookAsideCache[list[Position]]) -> None:
-        self.layout = layout
-        self.ring = HashRing(shard_names(layout.count), layout.vnodes)
-        self.shards = layout.open()
-        self.cache = cache
-        self._pool = ThreadPoolExecutor(max(1, layout.count), thread_name_prefix="history-shard")
+@dataclass(frozen=True)
+class Generation:
+    """One ring and its open shards."""
+
+    layout: ShardLayout
+    ring: HashRing
+    shards: dict[str, HistoryShard]
 
     def shard_of(self, profile_id: int) -> HistoryShard:
         return self.shards[self.ring.shard_for(profile_id)]
 
     def apply(self, events: Sequence[AnyEvent]) -> int:
-        """The consumer's sink: each shard applies its profiles' events in one transaction."""
         by_shard: dict[str, list[AnyEvent]] = defaultdict(list)
         for event in events:
             by_shard[self.ring.shard_for(event.profile_id or 0)].append(event)
-        fresh = sum(self.shards[name].apply(batch) for name, batch in by_shard.items())
+        return sum(self.shards[name].apply(batch) for name, batch in by_shard.items())
+
+    def rows(self) -> set[tuple[object, ...]]:
+        """Every position row (a reshard's verification compares these)."""
+        sql = f"SELECT {COLUMNS} FROM positions"
+        return {tuple(row) for shard in self.shards.values() for row in shard.query(sql)}
+
+    def count(self) -> int:
+        return sum(
+            int(s.query("SELECT COUNT(*) FROM positions")[0][0]) for s in self.shards.values()
+        )
+
+    def close(self) -> None:
+        for shard in self.shards.values():
+            shard.close()
+
+
+class ShardedHistory:
+    """The consumer's sink and the read side. While a reshard runs (services/history/reshard.py)
+    every batch is written to the current generation and to the target one (dual write);
+    reads stay on the current generation until the cut-over swaps them."""
+
+    def __init__(self, layout: ShardLayout, cache: LookAsideCache[list[Position]]) -> None:
+        self.current = layout.open()
+        self.target: Generation | None = None
+        # Generations replaced by a cut-over: a read may still be running on one, so they are
+        # closed with the store, not at the cut-over.
+        self._retired: list[Generation] = []
+        self.cache = cache
+        # Held by every write and by the cut-over: a batch is in both generations or neither
+        # when the cut-over compares them.
+        self.write_lock = threading.RLock()
+        self._pool = ThreadPoolExecutor(8, thread_name_prefix="history-shard")
+
+    @property
+    def layout(self) -> ShardLayout:
+        return self.current.layout
+
+    @property
+    def ring(self) -> HashRing:
+        return self.current.ring
+
+    def shard_of(self, profile_id: int) -> HistoryShard:
+        return self.current.shard_of(profile_id)
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        """The consumer's sink: each shard applies its profiles' events in one transaction."""
+        with self.write_lock:
+            fresh = self.current.apply(events)
+            if self.target is not None:
+                self.target.apply(events)
         for profile_id in {event.profile_id for event in events}:
             self.cache.invalidate(profile_id)
         return fresh
@@ -97,23 +165,28 @@ class ShardedHistory:
     def viewers(self, title_id: int, limit: int) -> list[Position]:
         """Scatter-gather: every shard in parallel, merged by most recent."""
         sql = f"SELECT {COLUMNS} FROM positions WHERE title_id = ? ORDER BY updated_at DESC LIMIT ?"
-        parts = self._pool.map(lambda s: s.query(sql, (title_id, limit)), self.shards.values())
+        shards = self.current.shards.values()
+        parts = self._pool.map(lambda s: s.query(sql, (title_id, limit)), shards)
         rows = sorted((row for part in parts for row in part), key=lambda r: -r[5])
         return [_position(row) for row in rows[:limit]]
 
     def count(self) -> int:
-        """Position rows over all shards (a reshard's verification)."""
-        return sum(
-            int(s.query("SELECT COUNT(*) FROM positions")[0][0]) for s in self.shards.values()
-        )
+        """Position rows over all shards."""
+        return self.current.count()
 
     def replays(self) -> int:
-        return sum(shard.replays() for shard in self.shards.values())
+        return sum(shard.replays() for shard in self.current.shards.values())
+
+    def retire(self, generation: Generation) -> None:
+        self._retired.append(generation)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-        for shard in self.shards.values():
-            shard.close()
+        for generation in self._retired:
+            generation.close()
+        self.current.close()
+        if self.target is not None:
+            self.target.close()
 
 
 def _position(row: Sequence[object]) -> Position:
