@@ -50,6 +50,13 @@ def event(kind: str = "heartbeat", **fields: Any) -> dict[str, Any]:
     return {**base, **extra, **fields}
 
 
+class Refused(httpx.AsyncBaseTransport):
+    """A service that is down: every connection refused."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+
 @dataclass
 class EventsStack(Stack):
     events: TestClient
@@ -58,7 +65,10 @@ class EventsStack(Stack):
 
 
 @contextmanager
-def events_stack(settings: Settings, event_log: EventLog) -> Iterator[EventsStack]:
+def events_stack(
+    settings: Settings, event_log: EventLog, *, history_down: bool = False
+) -> Iterator[EventsStack]:
+    """The stack; with `history_down` the gateway's road to the history service is cut."""
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
     events_app = create_events_app(settings, event_log=event_log)
@@ -73,7 +83,7 @@ def events_stack(settings: Settings, event_log: EventLog) -> Iterator[EventsStac
             "accounts": httpx.ASGITransport(app=accounts_app),
             "catalog": httpx.ASGITransport(app=catalog_app),
             "events": httpx.ASGITransport(app=events_app),
-            "history": httpx.ASGITransport(app=history_app),
+            "history": Refused() if history_down else httpx.ASGITransport(app=history_app),
         }
         gateway = create_app(settings, transports=transports)
         with TestClient(gateway) as client:

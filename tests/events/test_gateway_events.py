@@ -70,3 +70,16 @@ def test_the_event_schemas_are_published(stack: EventsStack) -> None:
     for name in ("PlayStartEvent", "RebufferEndEvent", "ErrorEvent", "BatchResult"):
         assert name in schemas
     assert "startup_ms" in schemas["PlayStartEvent"]["properties"]
+
+
+def test_a_beacon_is_a_form_with_the_csrf_field(stack: EventsStack, event_log: EventLog) -> None:
+    viewer = stack.viewer()
+    batch = json.dumps({"events": [event("stop", completed=False)]})
+    form = {"events": batch, "csrf_token": viewer.csrf_token()}
+    answer = viewer.post("/api/events/beacon", data=form, csrf=False)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1
+    forged = viewer.post("/api/events/beacon", data={"events": batch}, csrf=False)
+    assert forged.status_code == 403  # no token: another site cannot beacon for you
+    bad = {"events": "not json", "csrf_token": viewer.csrf_token()}
+    assert viewer.post("/api/events/beacon", data=bad, csrf=False).status_code == 422
