@@ -11,8 +11,10 @@ from fastapi import FastAPI
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.core.service_auth import ServiceTokens
+from vodstack.events.consumers.telemetry import TelemetrySink
 from vodstack.events.log import EventLog, open_event_log
 from vodstack.services.telemetry.api import ROUTERS
+from vodstack.services.telemetry.prometheus import QoeCollector
 from vodstack.services.telemetry.runtime import TelemetryRuntime
 
 SERVICE = "telemetry"
@@ -37,7 +39,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             if event_log is None:
                 log.close()
 
-    return create_service_app(
+    app = create_service_app(
         SERVICE,
         routers=ROUTERS,
         lifespan=lifespan,
@@ -45,3 +47,9 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
     )
+
+    def sink() -> TelemetrySink | None:
+        return running[0].telemetry if running else None
+
+    app.state.metrics.registry.register(QoeCollector(sink))
+    return app
