@@ -1,5 +1,5 @@
-"""The gateway wired to in-process accounts, catalog, events and history apps (the events
-suite's stack); events and history share one log, as in production."""
+"""The gateway wired to in-process accounts, catalog, events, history and telemetry apps (the
+events suite's stack); they share one log, as in production."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
 from vodstack.services.events.app import create_app as create_events_app
 from vodstack.services.history.app import create_app as create_history_app
+from vodstack.services.telemetry.app import create_app as create_telemetry_app
 
 
 def event(kind: str = "heartbeat", **fields: Any) -> dict[str, Any]:
@@ -73,17 +74,20 @@ def events_stack(
     catalog_app = create_catalog_app(settings)
     events_app = create_events_app(settings, event_log=event_log)
     history_app = create_history_app(settings, event_log=event_log)
+    telemetry_app = create_telemetry_app(settings, event_log=event_log)
     with (
         authorized(TestClient(accounts_app), settings, "accounts") as accounts,
         authorized(TestClient(catalog_app), settings, "catalog") as catalog,
         authorized(TestClient(events_app), settings, "events") as events,
         authorized(TestClient(history_app), settings, "history") as history,
+        TestClient(telemetry_app),
     ):
         transports: dict[str, httpx.AsyncBaseTransport] = {
             "accounts": httpx.ASGITransport(app=accounts_app),
             "catalog": httpx.ASGITransport(app=catalog_app),
             "events": httpx.ASGITransport(app=events_app),
             "history": Refused() if history_down else httpx.ASGITransport(app=history_app),
+            "telemetry": httpx.ASGITransport(app=telemetry_app),
         }
         gateway = create_app(settings, transports=transports)
         with TestClient(gateway) as client:

@@ -13,6 +13,7 @@ from vodstack.clients.events import EventsClient
 from vodstack.clients.history import HistoryClient
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
+from vodstack.clients.telemetry import TelemetryClient
 from vodstack.config.settings import Settings
 from vodstack.gateway.asset_files import AssetFiles
 from vodstack.gateway.keepalive import KeepAliveTransport
@@ -33,6 +34,7 @@ class Upstreams:
     assets: AssetFiles
     events: EventsClient
     history: HistoryClient
+    telemetry: TelemetryClient
 
     @classmethod
     def connect(cls, settings: Settings, transports: Transports | None = None) -> Upstreams:
@@ -69,6 +71,9 @@ class Upstreams:
             history=HistoryClient.of(
                 settings, CALLER, timeout=timeout, transport=transport("history")
             ),
+            telemetry=TelemetryClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("telemetry")
+            ),
         )
 
     async def aclose(self) -> None:
@@ -79,3 +84,4 @@ class Upstreams:
         await self.assets.aclose()
         await self.events.aclose()
         await self.history.aclose()
+        await self.telemetry.aclose()

@@ -16,6 +16,7 @@ from vodstack.gateway.api import (
     playback,
     profiles,
     swagger,
+    telemetry,
     uploads,
 )
 from vodstack.gateway.csrf import verify_csrf
@@ -25,7 +26,7 @@ def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
     for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork, playback):
         router.include_router(module.router)
-    for module in (events, history):  # the events pipeline (docs/events.md)
+    for module in (events, history, telemetry):  # the events pipeline (docs/events.md)
         router.include_router(module.router)
     router.include_router(swagger.router)
     return router
