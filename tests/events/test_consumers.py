@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,16 @@ def test_qoe_series_split_by_region(event_log: EventLog, tmp_path: Path) -> None
     assert (us.errors, us.startup_p50_ms, us.rebuffer_ratio) == (1, 250.0, None)
     (whole,) = series(sink, 0, Split.NONE, heartbeat_s=10.0)
     assert whole.starts_per_s == 0.6
+
+
+def test_retention_drops_old_buckets_and_unreplayable_applied_ids(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    sink = TelemetrySink(tmp_path / "series.sqlite", bucket_s=10)
+    _append(event_log, event("play_start", region="eu"))
+    _drain(Consumer(event_log, "telemetry", sink))
+    assert series(sink, 0, Split.NONE, heartbeat_s=10.0)
+    assert sink.forget_applied(older_than=0) == 0  # recorded just now: kept
+    assert sink.trim(older_than=AT.timestamp() + 3600) > 0
+    assert series(sink, 0, Split.NONE, heartbeat_s=10.0) == []
+    assert sink.forget_applied(older_than=time.time() + 1) == 1

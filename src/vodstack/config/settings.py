@@ -186,6 +186,8 @@ class EventsSettings(BaseModel):
     lag_check_s: float = Field(1.0, ge=0)
     # The telemetry series' bucket: short, so an incident shows within seconds.
     series_bucket_s: int = Field(10, ge=1, le=3600)
+    # The telemetry series are kept this long (Prometheus keeps the long view).
+    series_retention_s: float = Field(2 * 24 * 3600.0, gt=0)
 
 
 class HistorySettings(BaseModel):

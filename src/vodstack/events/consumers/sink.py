@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 from vodstack.contracts.events import AnyEvent
 
 _APPLIED = """
-CREATE TABLE IF NOT EXISTS applied (id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS applied (id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS applied_age ON applied (at);
 CREATE TABLE IF NOT EXISTS replays (n INTEGER NOT NULL);
 INSERT INTO replays SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM replays);
 """
@@ -37,13 +39,15 @@ class SqliteSink(ABC):
         self._lock = threading.Lock()
 
     def apply(self, events: Sequence[AnyEvent]) -> int:
-        fresh = 0
+        fresh, now = 0, time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for event in events:
                     key = f"{event.profile_id}:{event.event_id}"
-                    inserted = self._db.execute("INSERT OR IGNORE INTO applied VALUES (?)", (key,))
+                    inserted = self._db.execute(
+                        "INSERT OR IGNORE INTO applied VALUES (?, ?)", (key, now)
+                    )
                     if inserted.rowcount:
                         self.effect(self._db, event)
                         fresh += 1
@@ -57,6 +61,13 @@ class SqliteSink(ABC):
     @abstractmethod
     def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
         """Apply one new event (inside the sink's transaction)."""
+
+    def forget_applied(self, older_than: float) -> int:
+        """Drop applied ids recorded before `older_than` (epoch seconds). Safe once the log no
+        longer retains their records: nothing can replay them then."""
+        with self._lock:
+            gone = self._db.execute("DELETE FROM applied WHERE at < ?", (older_than,)).rowcount
+            return int(gone)
 
     def replays(self) -> int:
         """Events delivered again and skipped (duplicates absorbed) since the sink was created."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +21,22 @@ from vodstack.services.telemetry.prometheus import QoeCollector
 from vodstack.services.telemetry.runtime import TelemetryRuntime
 
 SERVICE = "telemetry"
+_TRIM_EVERY_S = 600.0
+
+log = logging.getLogger(__name__)
+
+
+async def _trim_forever(runtime: TelemetryRuntime, settings: Settings) -> None:
+    """Retention, once at start and every ten minutes (owned by the app's lifespan)."""
+    config = settings.events
+    while True:
+        try:
+            await asyncio.to_thread(
+                runtime.trim, time.time(), config.series_retention_s, config.retention_s
+            )
+        except Exception:
+            log.exception("telemetry retention failed; retrying")
+        await asyncio.sleep(_TRIM_EVERY_S)
 
 
 def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
@@ -31,9 +50,13 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         app.state.telemetry = runtime
         runtime.start()
         running.append(runtime)
+        trimmer = asyncio.create_task(_trim_forever(runtime, settings), name="telemetry-trim")
         try:
             yield
         finally:
+            trimmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trimmer
             running.clear()
             await asyncio.to_thread(runtime.stop)
             if event_log is None:

@@ -50,6 +50,12 @@ class TelemetryRuntime:
         for sink in self._sinks().values():
             sink.close()
 
+    def trim(self, now: float, series_retention_s: float, log_retention_s: float) -> None:
+        """The series' retention, and applied ids the log can no longer replay."""
+        self.telemetry.trim(now - series_retention_s)
+        for sink in self._sinks().values():
+            sink.forget_applied(now - log_retention_s)
+
     def status(self) -> list[ConsumerStatus]:
         return [
             ConsumerStatus(group=group, lag=self.event_log.lag(group), replays=sink.replays())

@@ -31,6 +31,7 @@ function show(text) {
 function fail(text) {
   probe.errors.push(text);
   show(text);
+  if (probe.events) probe.events.error("player_fatal", text);
 }
 
 function watchFirstFrame() {
