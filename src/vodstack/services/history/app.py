@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +23,21 @@ from vodstack.services.history.reshard import Resharder
 from vodstack.services.history.store import ShardedHistory, ShardLayout, read_ring
 
 SERVICE = "history"
+_PRUNE_EVERY_S = 600.0
+
+log = logging.getLogger(__name__)
+
+
+async def _prune_forever(history: ShardedHistory, settings: Settings) -> None:
+    """Forget applied ids older than the log's retention, every ten minutes (lifespan-owned)."""
+    while True:
+        try:
+            await asyncio.to_thread(
+                history.forget_applied, time.time() - settings.events.retention_s
+            )
+        except Exception:
+            log.exception("pruning history's applied ids failed; retrying")
+        await asyncio.sleep(_PRUNE_EVERY_S)
 
 
 def open_history(settings: Settings) -> ShardedHistory:
@@ -44,9 +62,13 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         app.state.resharder = resharder = Resharder(history)
         consumer.start()
         running.append(history)
+        pruner = asyncio.create_task(_prune_forever(history, settings), name="history-prune")
         try:
             yield
         finally:
+            pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruner
             running.clear()
             await asyncio.to_thread(consumer.stop)
             await asyncio.to_thread(resharder.join, 60.0)

@@ -177,6 +177,10 @@ class ShardedHistory:
     def replays(self) -> int:
         return sum(shard.replays() for shard in self.current.shards.values())
 
+    def forget_applied(self, older_than: float) -> int:
+        """Drop applied ids the log can no longer replay (sink.SqliteSink.forget_applied)."""
+        return sum(s.forget_applied(older_than) for s in self.current.shards.values())
+
     def retire(self, generation: Generation) -> None:
         self._retired.append(generation)
 
