@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tests.events.stack import event
-from vodstack.contracts.events import EVENT
+from vodstack.contracts.events import EVENT, AnyEvent
 from vodstack.contracts.telemetry import Split
 from vodstack.events.consumer import Consumer
 from vodstack.events.consumers.popularity import PopularitySink
@@ -108,3 +110,32 @@ def test_retention_drops_old_buckets_and_unreplayable_applied_ids(
     assert sink.trim(older_than=AT.timestamp() + 3600) > 0
     assert series(sink, 0, Split.NONE, heartbeat_s=10.0) == []
     assert sink.forget_applied(older_than=time.time() + 1) == 1
+
+
+class FlakySink:
+    """A sink whose database is down for its first `failures` batches."""
+
+    def __init__(self, inner: PopularitySink, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        if self.failures > 0:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self.inner.apply(events)
+
+
+def test_a_failing_sink_is_retried_and_nothing_is_skipped(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    _append(event_log, *(event("play_start", title_id=4, region="eu") for _ in range(5)))
+    consumer = Consumer(event_log, "popularity", FlakySink(sink, failures=2), idle_s=0.01)
+    consumer.start()
+    deadline = time.monotonic() + 30
+    while event_log.lag("popularity"):
+        assert time.monotonic() < deadline, "the consumer never recovered"
+        time.sleep(0.02)
+    consumer.stop()
+    assert sink.plays() == [(4, "eu", HOUR, 5)]

@@ -80,11 +80,17 @@ class Consumer:
             self._thread = None
 
     def _run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 handled = self.step()
             except Exception:
-                log.exception("consumer %s failed a pass; retrying", self.group)
-                handled = 0
+                # The log or the sink is down: back off (up to 30 s) rather than spin and spam.
+                failures += 1
+                delay = min(30.0, self._idle_s * 2**failures)
+                log.exception("consumer %s failed a pass; retrying in %.1f s", self.group, delay)
+                self._stop.wait(delay)
+                continue
+            failures = 0
             if not handled:
                 self._stop.wait(self._idle_s)
