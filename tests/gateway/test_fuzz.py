@@ -55,8 +55,9 @@ def fuzz_target(tmp_path: Any) -> Iterator[tuple[FastAPI, Credentials]]:
 
 # Logging out would end the session every later request relies on.
 NOT_FUZZED = frozenset({("POST", "/api/auth/logout")})
-# This stack does not wire playback; its routes belong to the playback suite.
-NOT_WIRED = ("/api/playback",)
+# This stack wires neither playback nor the events pipeline (events, history, telemetry); their
+# own suites cover those routes (tests/events).
+NOT_WIRED = ("/api/playback", "/api/events", "/api/history", "/api/admin/telemetry")
 
 
 Operation = APIOperation[Any, Any, Any, Any]

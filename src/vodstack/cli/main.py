@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vodstack.cli import abr, cache, demo_content, ingest, jobs, lifecycle, play, serve
+from vodstack.cli import abr, cache, demo_content, history, ingest, jobs, lifecycle, play, serve
 
 app = typer.Typer(
     name="vodstack",
@@ -23,6 +23,7 @@ app.command()(ingest.ingest)
 app.add_typer(jobs.app, name="jobs")
 app.command()(play.play)
 app.command("demo-content")(demo_content.demo_content)
+app.add_typer(history.app, name="history")
 
 
 def main() -> None:

@@ -27,6 +27,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "catalog": 8102,
     "playback": 8103,
     "pipeline": 8104,
+    "events": 8105,
+    "telemetry": 8106,
+    "history": 8107,
     "origin": 8110,
 }
 
@@ -189,6 +192,48 @@ class PlaybackSettings(BaseModel):
     sweep_s: float = Field(1.0, gt=0)
 
 
+class EventLogBackend(StrEnum):
+    SQLITE = "sqlite"  # embedded: one file under data_dir/events, nothing to run
+    REDIS = "redis"  # Redis Streams at `redis_url`
+
+
+class EventsSettings(BaseModel):
+    """The events pipeline (docs/events.md): its durable log and the ingest API's limits."""
+
+    backend: EventLogBackend = EventLogBackend.SQLITE
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Every key in Redis starts with this, so several platforms can share one Redis.
+    redis_prefix: str = "vodstack:events"
+    # A profile's events always land in the same partition (in order); partitions are the unit
+    # of consumer parallelism. Changing it re-keys new events only: drain the log first.
+    partitions: int = Field(8, ge=1, le=1024)
+    # Records (and the event-id dedup window) are kept this long.
+    retention_s: float = Field(7 * 24 * 3600.0, gt=0)
+    max_batch: int = Field(500, ge=1, le=10_000)
+    # When a consumer group is this many records behind, `POST /v1/events` answers 429 with
+    # Retry-After `backoff_s`, and players back off instead of growing the backlog.
+    max_lag: int = Field(100_000, ge=1)
+    backoff_s: int = Field(5, ge=1)
+    # Lag is read at most this often (reading it costs a query per group and partition).
+    lag_check_s: float = Field(1.0, ge=0)
+    # The telemetry series' bucket: short, so an incident shows within seconds.
+    series_bucket_s: int = Field(10, ge=1, le=3600)
+    # The telemetry series are kept this long (Prometheus keeps the long view).
+    series_retention_s: float = Field(2 * 24 * 3600.0, gt=0)
+
+
+class HistorySettings(BaseModel):
+    """The history service (docs/events.md, "History"): shards, their ring, the read cache."""
+
+    # Only seeds a fresh data directory: afterwards `vodstack history reshard` changes it.
+    shards: int = Field(4, ge=1, le=256)
+    vnodes: int = Field(64, ge=1, le=4096)
+    # Continue-watching answers are cached this long (writes invalidate them at once).
+    cache_ttl_s: float = Field(30.0, ge=0)
+    # Past this share of its length a title counts as watched.
+    watched_ratio: float = Field(0.95, gt=0, le=1)
+
+
 class SupervisorSettings(BaseModel):
     """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
     deadlocked) and replaces it; a process that exits is restarted anyway."""
@@ -235,6 +280,8 @@ class Settings(BaseSettings):
     playback: PlaybackSettings = Field(default_factory=PlaybackSettings)
     pipeline: PipelineSettings = PipelineSettings()
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -9,8 +9,11 @@ import httpx
 
 from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.events import EventsClient
+from vodstack.clients.history import HistoryClient
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
+from vodstack.clients.telemetry import TelemetryClient
 from vodstack.config.settings import Settings
 from vodstack.gateway.asset_files import AssetFiles
 from vodstack.gateway.keepalive import KeepAliveTransport
@@ -29,6 +32,9 @@ class Upstreams:
     playback: PlaybackClient
     pipeline: PipelineClient
     assets: AssetFiles
+    events: EventsClient
+    history: HistoryClient
+    telemetry: TelemetryClient
 
     @classmethod
     def connect(cls, settings: Settings, transports: Transports | None = None) -> Upstreams:
@@ -59,6 +65,15 @@ class Upstreams:
                 transport=transport("pipeline"),
             ),
             assets=AssetFiles.from_settings(settings, transport("origin")),
+            events=EventsClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("events")
+            ),
+            history=HistoryClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("history")
+            ),
+            telemetry=TelemetryClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("telemetry")
+            ),
         )
 
     async def aclose(self) -> None:
@@ -67,3 +82,6 @@ class Upstreams:
         await self.playback.aclose()
         await self.pipeline.aclose()
         await self.assets.aclose()
+        await self.events.aclose()
+        await self.history.aclose()
+        await self.telemetry.aclose()

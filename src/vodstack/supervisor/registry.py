@@ -51,6 +51,9 @@ _CORE = (
     ServiceSpec("catalog", "vodstack.services.catalog.app:create_app"),
     ServiceSpec("playback", "vodstack.services.playback.app:create_app"),
     ServiceSpec("pipeline", "vodstack.pipeline.service.app:create_app"),
+    ServiceSpec("events", "vodstack.services.events.app:create_app"),
+    ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
+    ServiceSpec("history", "vodstack.services.history.app:create_app"),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 

@@ -10,10 +10,13 @@ from vodstack.gateway.api import (
     artwork,
     auth,
     browse,
+    events,
+    history,
     jobs,
     playback,
     profiles,
     swagger,
+    telemetry,
     uploads,
 )
 from vodstack.gateway.csrf import verify_csrf
@@ -22,6 +25,8 @@ from vodstack.gateway.csrf import verify_csrf
 def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
     for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork, playback):
+        router.include_router(module.router)
+    for module in (events, history, telemetry):  # the events pipeline (docs/events.md)
         router.include_router(module.router)
     router.include_router(swagger.router)
     return router

@@ -12,6 +12,7 @@ from vodstack.gateway.web import (
     browse_pages,
     media_pages,
     profile_pages,
+    telemetry_pages,
     watch_pages,
 )
 
@@ -28,4 +29,5 @@ def web_router() -> APIRouter:
         media_pages,
     ):
         router.include_router(module.router)
+    router.include_router(telemetry_pages.router)  # the events pipeline (docs/events.md)
     return router

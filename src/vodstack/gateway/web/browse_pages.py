@@ -13,6 +13,7 @@ from starlette.responses import Response
 from vodstack.clients.catalog import CatalogClient
 from vodstack.contracts.catalog import Availability, Genre, TitleSort, TitleSummary
 from vodstack.gateway.deps import UpstreamsDep, Viewer
+from vodstack.gateway.web.continue_row import continue_row
 from vodstack.gateway.web.guards import PageViewerDep
 from vodstack.gateway.web.templating import PagesDep
 
@@ -47,14 +48,16 @@ async def home(
     request: Request, viewer: PageViewerDep, pages: PagesDep, clients: UpstreamsDep
 ) -> Response:
     unpublished = viewer.sees_unpublished
-    newest, genres = await asyncio.gather(
+    newest, genres, started = await asyncio.gather(
         clients.catalog.titles(
             viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
         ),
         clients.catalog.genres(viewer.maturity, unpublished=unpublished),
+        continue_row(clients.history, clients.catalog, viewer),
     )
     rows = await _genre_rows(clients.catalog, viewer, genres)
-    return _render(request, pages, viewer, "home.html", newest=newest.items, rows=rows)
+    context = {"newest": newest.items, "rows": rows, "started": started}
+    return _render(request, pages, viewer, "home.html", **context)
 
 
 @router.get("/search")

@@ -32,11 +32,14 @@ T = TypeVar("T")
 class GatewayError(RuntimeError):
     """The gateway refused a request; carries its status and the platform's error code."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{message} ({status} {code})")
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after  # a 429's Retry-After, in seconds
 
 
 def _raise_for(response: httpx.Response) -> httpx.Response:
@@ -47,7 +50,9 @@ def _raise_for(response: httpx.Response) -> httpx.Response:
         code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
         code, message = "error", response.text[:200] or response.reason_phrase
-    raise GatewayError(response.status_code, code, message)
+    retry_after = response.headers.get("retry-after", "")
+    wait = float(retry_after) if retry_after.isdigit() and response.status_code == 429 else None
+    raise GatewayError(response.status_code, code, message, wait)
 
 
 def is_outage(exc: Exception) -> bool:

@@ -17,6 +17,7 @@ import hashlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,6 +27,7 @@ from vodstack.player.abr import registry
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
 from vodstack.player.headless.buffer import PlaybackBuffer
 from vodstack.player.headless.clock import SessionClock
+from vodstack.player.headless.events import EventReporter
 from vodstack.player.headless.failover import EdgeFailover, Fetched
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
 from vodstack.player.headless.playlists import (
@@ -54,6 +56,8 @@ class PlayOptions:
     timeout_s: float = 10.0
     #: Called after every segment (tests use it to break things mid-play).
     on_segment: SegmentHook | None = None
+    #: Report QoE events and heartbeats to `/api/events` (player/headless/events.py).
+    send_events: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ class HeadlessPlayer:
         self._gateway = gateway
         self._options = options or PlayOptions()
         self._media = media_client or httpx.Client(timeout=self._options.timeout_s)
+        # Outlives one play: events a down service could not take are sent with the next ones.
+        self.events = EventReporter(gateway) if self._options.send_events else None
 
     def close(self) -> None:
         self._media.close()
@@ -104,13 +110,16 @@ class HeadlessPlayer:
         try:
             stream = self._load(start)
             edges = EdgeFailover(start.edges, self._media)
-            run = _Run(self._gateway, self._options, stream, edges, clock)
+            run = _Run(self._gateway, self._options, stream, edges, clock, self.events)
             report = run.play()
         except BaseException:
             position = run.position_s if run is not None else start.resume_position_s
             self._stop_quietly(start.play_session_id, position)
             raise
         self._gateway.stop(start.play_session_id, report.start_position_s + report.played_s, True)
+        if run.events is not None:
+            run.events.record("stop", **run.event_fields(), completed=True)
+            run.events.flush()
         # Calls that rode out an outage (start, stop) belong in the report with the rest.
         errors = [*report.errors, *self._gateway.retries[retried:]]
         return report.model_copy(update={"errors": errors})
@@ -141,8 +150,11 @@ class _Run:
         stream: Stream,
         edges: EdgeFailover,
         clock: SessionClock,
+        events: EventReporter | None = None,
     ) -> None:
         self._gateway = gateway
+        self.events = events
+        self._last: SegmentRecord | None = None
         self._options = options
         self._stream = stream
         self._edges = edges
@@ -233,6 +245,7 @@ class _Run:
             edge=fetched[-1].edge,
         )
         self._tally.segments.append(record)
+        self._report_events(record, stall)
         self._idle()
         self._heartbeat_if_due(record.rendition)
         if self._options.on_segment is not None:
@@ -259,11 +272,51 @@ class _Run:
         interval = self._stream.start.heartbeat_interval_s
         while self._next_heartbeat_s <= self._clock.now_s:
             self._next_heartbeat_s += interval
+        if self.events is not None:
+            self.events.record("heartbeat", **self.event_fields())
+            self.events.flush()
         try:
             self._gateway.heartbeat(self._stream.start.play_session_id, self.position_s, rendition)
         except GatewayError as exc:
             # The segments still play (the token outlives the session); record, carry on.
             self._tally.errors.append(f"heartbeat: {exc}")
+
+    def event_fields(self) -> dict[str, Any]:
+        """What every event says about this playback right now (contracts.events)."""
+        last = self._last
+        fields: dict[str, Any] = {
+            "session_id": self._stream.start.play_session_id,
+            "title_id": self._stream.start.title_id,
+            "position_s": self.position_s,
+            "duration_s": sum(s.duration_s for s in self._stream.video[0].segments) or None,
+            "buffer_s": self._buffer.level_s,
+            "abr": self._options.abr,
+        }
+        if last is not None:
+            fields["rendition"] = last.rendition
+            fields["edge"] = _edge_name(last.edge)
+            if last.download_s > 0:
+                fields["bandwidth_kbps"] = last.size_bytes * 8 / last.download_s / 1000
+        return fields
+
+    def _report_events(self, record: SegmentRecord, stall_s: float) -> None:
+        """QoE events for one played segment: start, rebuffers, rendition and edge switches."""
+        previous, self._last = self._last, record
+        if self.events is None:
+            return
+        fields = self.event_fields()
+        if previous is None:
+            self.events.record("play_start", **fields, startup_ms=self._clock.now_s * 1000)
+            return
+        if stall_s > 0:
+            self.events.record("rebuffer_start", **fields)
+            self.events.record("rebuffer_end", **fields, stall_ms=stall_s * 1000)
+        if record.rendition != previous.rendition:
+            switch = {"from_rendition": previous.rendition, "to_rendition": record.rendition}
+            self.events.record("rendition_switch", **fields, **switch)
+        if record.edge != previous.edge:
+            edges = {"from_edge": _edge_name(previous.edge), "to_edge": _edge_name(record.edge)}
+            self.events.record("edge_switch", **fields, **edges)
 
     def _report(self) -> PlaybackReport:
         segments = self._tally.segments
@@ -296,6 +349,11 @@ class _Run:
             segments=segments,
             files=self._tally.files,
         )
+
+
+def _edge_name(edge: str) -> str:
+    """An edge URL as an event's name field (`host-port`)."""
+    return (urlsplit(edge).netloc or edge).replace(":", "-")[:64]
 
 
 def _switches(renditions: list[int]) -> int:

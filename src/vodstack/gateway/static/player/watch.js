@@ -4,6 +4,7 @@
 // window.vodstackPlayer exposes the state for tests and the time-to-first-frame benchmark.
 import { Controls } from "./controls.js";
 import { EdgeList } from "./edges.js";
+import { EventReporter } from "./events.js";
 import { PlaySession } from "./session.js";
 import { StatsOverlay, snapshot } from "./stats.js";
 import { ThumbnailTrack } from "./thumbnails.js";
@@ -30,6 +31,7 @@ function show(text) {
 function fail(text) {
   probe.errors.push(text);
   show(text);
+  if (probe.events) probe.events.error("player_fatal", text);
 }
 
 function watchFirstFrame() {
@@ -115,6 +117,9 @@ async function main() {
   probe.setLevel = (index) => engine.setLevel(index);
   const session = new PlaySession(start, video, () => engine.rendition(), (why) => { video.pause(); fail(why); });
   session.begin();
+  const events = new EventReporter(start, video, () => engine.rendition(), edges, config.abrUrl ? "vodstack" : "default");
+  events.begin(probe.playRequestedMs, start.heartbeat_interval_s);
+  probe.events = events;
   ThumbnailTrack.load(edges, start.asset_path, start.token)
     .then((track) => { controls.thumbnails = track; })
     .catch(() => {});

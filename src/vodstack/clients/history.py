@@ -1,0 +1,35 @@
+"""Typed client of the history service."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+
+from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
+from vodstack.core.http import ServiceClient
+
+_positions = TypeAdapter(list[Position])
+
+
+class HistoryClient(ServiceClient):
+    service = "history"
+
+    async def continue_watching(self, profile_id: int) -> list[Position]:
+        return await self.get_as(f"/v1/profiles/{profile_id}/continue", _positions)
+
+    async def resume(self, profile_id: int, title_id: int) -> Position:
+        return await self.get_model(f"/v1/profiles/{profile_id}/titles/{title_id}", Position)
+
+    async def viewers(self, title_id: int, limit: int = 100) -> list[Position]:
+        return await self.get_as(
+            f"/v1/titles/{title_id}/viewers", _positions, params={"limit": limit}
+        )
+
+    async def status(self) -> HistoryStatus:
+        return await self.get_model("/v1/status", HistoryStatus)
+
+    async def reshard(self, shards: int) -> ReshardStatus:
+        body = ReshardRequest(shards=shards).model_dump()
+        return await self.send_model("POST", "/v1/reshard", ReshardStatus, json=body)
+
+    async def reshard_status(self) -> ReshardStatus:
+        return await self.get_model("/v1/reshard", ReshardStatus)

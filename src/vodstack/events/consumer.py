@@ -1,0 +1,96 @@
+"""Run one consumer group over the log: poll, apply, commit, partition by partition.
+
+At-least-once: records are committed only after the sink has applied them, so a crash (even
+kill -9) between the two replays them. Sinks are idempotent (each applies an event id once, in
+the same transaction as its effects), so a replay changes nothing. A record that is not a valid
+event goes to the dead-letter partition instead of blocking its partition forever.
+
+Owned by whoever starts it: `start()` runs a thread, `stop()` sets the stop flag and joins.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from vodstack.contracts.events import AnyEvent, event_from_log
+from vodstack.events.log import EventLog, Record
+
+log = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    """Where a consumer's events go: applies each event id at most once, atomically."""
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        """Apply `events` (skipping ids applied before); returns how many were new."""
+        ...
+
+
+class Consumer:
+    def __init__(
+        self,
+        event_log: EventLog,
+        group: str,
+        sink: Sink,
+        *,
+        batch: int = 200,
+        idle_s: float = 0.2,
+    ) -> None:
+        self.group = group
+        self._log = event_log
+        self._sink = sink
+        self._batch = batch
+        self._idle_s = idle_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def step(self) -> int:
+        """One pass over every partition; returns how many records were handled."""
+        return sum(self._partition(p) for p in range(self._log.partitions))
+
+    def _partition(self, partition: int) -> int:
+        records = self._log.poll(self.group, partition, self._batch)
+        if not records:
+            return 0
+        events = [event for event in map(self._parse, records) if event is not None]
+        self._sink.apply(events)
+        self._log.commit(self.group, partition, records[-1].offset + 1)
+        return len(records)
+
+    def _parse(self, record: Record) -> AnyEvent | None:
+        try:
+            return event_from_log(record.payload)
+        except ValidationError as exc:
+            self._log.dead_letter(self.group, record, f"not a valid event: {exc.errors()[:3]}")
+            return None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"consumer-{self.group}")
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                handled = self.step()
+            except Exception:
+                # The log or the sink is down: back off (up to 30 s) rather than spin and spam.
+                failures += 1
+                delay = min(30.0, self._idle_s * 2**failures)
+                log.exception("consumer %s failed a pass; retrying in %.1f s", self.group, delay)
+                self._stop.wait(delay)
+                continue
+            failures = 0
+            if not handled:
+                self._stop.wait(self._idle_s)

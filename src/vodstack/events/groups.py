@@ -1,0 +1,13 @@
+"""The consumer groups reading the events log: one per consumer, each with its own offsets.
+
+Written once here: the consumers read under these names, and the events service's back-pressure
+(`LagGate`) watches exactly these.
+"""
+
+from __future__ import annotations
+
+HISTORY = "history"  # resume positions, watched flags, continue watching
+POPULARITY = "popularity"  # plays per title and region per hour
+TELEMETRY = "telemetry"  # QoE counters and histograms
+
+GROUPS = (HISTORY, POPULARITY, TELEMETRY)

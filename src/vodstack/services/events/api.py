@@ -1,0 +1,35 @@
+"""HTTP routes of the events service. Plain `def`: the log's calls block (FastAPI's threadpool)."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Depends, Request
+
+from vodstack.contracts.events import BatchResult, ConsumerLag, EventBatch
+from vodstack.services.events.service import EventsService
+
+
+def _service(request: Request) -> EventsService:
+    return cast(EventsService, request.app.state.events)
+
+
+Service = Annotated[EventsService, Depends(_service)]
+
+events = APIRouter(prefix="/v1/events", tags=["events"])
+ROUTERS = (events,)
+
+
+@events.post("")
+def ingest(body: EventBatch, service: Service) -> BatchResult:
+    """Append the batch's valid events (each once per event id); answer per event.
+
+    429 `consumers_lagging` (with Retry-After) while a consumer group is too far behind.
+    """
+    return service.ingest(body.events)
+
+
+@events.get("/lag")
+def lag(service: Service) -> list[ConsumerLag]:
+    """How many events each consumer group has still to handle."""
+    return [ConsumerLag(group=group, lag=lag) for group, lag in service.lags().items()]

@@ -1,0 +1,57 @@
+"""The events service process: `create_app(settings)` opens the log and serves ingest."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.service_auth import ServiceTokens
+from vodstack.events.groups import GROUPS
+from vodstack.events.log import EventLog, open_event_log
+from vodstack.services.events.api import ROUTERS
+from vodstack.services.events.lag import LagGate
+from vodstack.services.events.retention import Retention
+from vodstack.services.events.service import EventsService
+
+SERVICE = "events"
+
+
+def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
+    """The events app; `event_log` (closed by the caller) is for tests."""
+    config = settings.events
+    opened: list[EventLog] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log = event_log or open_event_log(settings)
+        opened.append(log)
+        gate = LagGate(
+            log,
+            GROUPS,
+            max_lag=config.max_lag,
+            retry_after_s=config.backoff_s,
+            check_s=config.lag_check_s,
+        )
+        app.state.events = EventsService(log, config, gate)
+        retention = Retention(log, config.retention_s)
+        retention.start()
+        try:
+            yield
+        finally:
+            await retention.stop()
+            opened.clear()
+            if event_log is None:
+                log.close()
+
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=lambda: bool(opened),
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )

@@ -1,0 +1,83 @@
+"""HTTP routes of the history service. Plain `def`: the shards' queries block."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
+from vodstack.core.errors import NotFound
+from vodstack.events.groups import HISTORY
+from vodstack.events.log import EventLog
+from vodstack.services.history.reshard import Resharder
+from vodstack.services.history.store import ShardedHistory
+
+
+def _history(request: Request) -> ShardedHistory:
+    return cast(ShardedHistory, request.app.state.history)
+
+
+History = Annotated[ShardedHistory, Depends(_history)]
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+profiles = APIRouter(prefix="/v1/profiles", tags=["history"])
+titles = APIRouter(prefix="/v1/titles", tags=["operators"])
+status = APIRouter(prefix="/v1/status", tags=["operators"])
+reshard = APIRouter(prefix="/v1/reshard", tags=["operators"])
+ROUTERS = (profiles, titles, status, reshard)
+
+
+def _resharder(request: Request) -> Resharder:
+    return cast(Resharder, request.app.state.resharder)
+
+
+ResharderDep = Annotated[Resharder, Depends(_resharder)]
+
+
+@profiles.get("/{profile_id}/continue")
+def continue_watching(profile_id: Id, history: History) -> list[Position]:
+    """Started, unfinished titles, most recent first (the home page's row)."""
+    return history.continue_watching(profile_id)
+
+
+@profiles.get("/{profile_id}/titles/{title_id}")
+def resume(profile_id: Id, title_id: Id, history: History) -> Position:
+    """Where this profile stopped in this title (404 if it never played it)."""
+    position = history.resume(profile_id, title_id)
+    if position is None:
+        raise NotFound("This profile has not watched this title.", code="no_history")
+    return position
+
+
+@titles.get("/{title_id}/viewers")
+def viewers(
+    title_id: Id, history: History, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[Position]:
+    """Who watched title X: every shard asked in parallel, most recent first."""
+    return history.viewers(title_id, limit)
+
+
+@status.get("")
+def history_status(request: Request, history: History) -> HistoryStatus:
+    log: EventLog = request.app.state.history_log
+    return HistoryStatus(
+        shards=history.layout.count,
+        positions=history.count(),
+        lag=log.lag(HISTORY),
+        replays=history.replays(),
+        cache_hits=history.cache.hits,
+        cache_misses=history.cache.misses,
+    )
+
+
+@reshard.post("", status_code=202)
+def start_reshard(body: ReshardRequest, resharder: ResharderDep) -> ReshardStatus:
+    """Start moving history to `shards` shards online (copy, dual write, verify, cut over);
+    follow it with GET. 409 while one runs."""
+    return resharder.start(body.shards).status()
+
+
+@reshard.get("")
+def reshard_status(resharder: ResharderDep) -> ReshardStatus:
+    return resharder.progress.status()

@@ -1,0 +1,86 @@
+"""The history service process: its shards, the `history` consumer group, the read API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.service_auth import ServiceTokens
+from vodstack.events.consumer import Consumer
+from vodstack.events.groups import HISTORY
+from vodstack.events.log import EventLog, open_event_log
+from vodstack.services.history.api import ROUTERS
+from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.reshard import Resharder
+from vodstack.services.history.store import ShardedHistory, ShardLayout, read_ring
+
+SERVICE = "history"
+_PRUNE_EVERY_S = 600.0
+
+log = logging.getLogger(__name__)
+
+
+async def _prune_forever(history: ShardedHistory, settings: Settings) -> None:
+    """Forget applied ids older than the log's retention, every ten minutes (lifespan-owned)."""
+    while True:
+        try:
+            await asyncio.to_thread(
+                history.forget_applied, time.time() - settings.events.retention_s
+            )
+        except Exception:
+            log.exception("pruning history's applied ids failed; retrying")
+        await asyncio.sleep(_PRUNE_EVERY_S)
+
+
+def open_history(settings: Settings) -> ShardedHistory:
+    config = settings.history
+    root = settings.data_dir / "history"
+    ring = read_ring(root, config.shards)
+    layout = ShardLayout(root, ring.shards, config.vnodes, config.watched_ratio, ring.generation)
+    return ShardedHistory(layout, LookAsideCache(config.cache_ttl_s))
+
+
+def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
+    """The history app; `event_log` (closed by the caller) is for tests."""
+    running: list[ShardedHistory] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log = event_log or open_event_log(settings)
+        history = open_history(settings)
+        consumer = Consumer(log, HISTORY, history)
+        app.state.history = history
+        app.state.history_log = log
+        app.state.resharder = resharder = Resharder(history)
+        consumer.start()
+        running.append(history)
+        pruner = asyncio.create_task(_prune_forever(history, settings), name="history-prune")
+        try:
+            yield
+        finally:
+            pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruner
+            running.clear()
+            await asyncio.to_thread(consumer.stop)
+            await asyncio.to_thread(resharder.join, 60.0)
+            history.close()
+            if event_log is None:
+                log.close()
+
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=lambda: bool(running),
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )

@@ -1,0 +1,207 @@
+"""The sharded history store: a ring of SQLite shards, the consumer's sink and the read side.
+
+Shards live in generation directories (`root/g0/shard-0.sqlite`, ...); `root/ring.json` names
+the generation and size in force (written by a reshard's cut-over), so a restart finds the
+profiles where the last cut-over put them; `settings.history.shards` only seeds generation 0.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from vodstack.contracts.events import AnyEvent
+from vodstack.contracts.history import Position
+from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.ring import HashRing
+from vodstack.services.history.shard import COLUMNS, HistoryShard
+
+_CONTINUE_LIMIT = 20
+
+
+def shard_names(count: int) -> list[str]:
+    return [f"shard-{i}" for i in range(count)]
+
+
+@dataclass(frozen=True)
+class RingState:
+    """The ring in force: its generation (a directory of shard files) and its size."""
+
+    generation: int
+    shards: int
+
+
+def read_ring(root: Path, default_shards: int) -> RingState:
+    """The last cut-over's ring, else generation 0 with `default_shards`."""
+    path = root / "ring.json"
+    if not path.exists():
+        return RingState(0, default_shards)
+    data = json.loads(path.read_text())
+    return RingState(int(data["generation"]), int(data["shards"]))
+
+
+def write_ring(root: Path, state: RingState) -> None:
+    """Atomically switch the ring in force (a reshard's cut-over): rename is atomic."""
+    root.mkdir(parents=True, exist_ok=True)
+    staged = root / "ring.json.new"
+    staged.write_text(json.dumps({"generation": state.generation, "shards": state.shards}))
+    staged.replace(root / "ring.json")
+
+
+@dataclass(frozen=True)
+class ShardLayout:
+    root: Path
+    count: int
+    vnodes: int
+    watched_ratio: float
+    generation: int = 0
+
+    @property
+    def directory(self) -> Path:
+        return self.root / f"g{self.generation}"
+
+    def open(self) -> Generation:
+        shards = {
+            name: HistoryShard(self.directory / f"{name}.sqlite", self.watched_ratio)
+            for name in shard_names(self.count)
+        }
+        return Generation(self, HashRing(shard_names(self.count), self.vnodes), shards)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One ring and its open shards."""
+
+    layout: ShardLayout
+    ring: HashRing
+    shards: dict[str, HistoryShard]
+
+    def shard_of(self, profile_id: int) -> HistoryShard:
+        return self.shards[self.ring.shard_for(profile_id)]
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        by_shard: dict[str, list[AnyEvent]] = defaultdict(list)
+        for event in events:
+            by_shard[self.ring.shard_for(event.profile_id or 0)].append(event)
+        return sum(self.shards[name].apply(batch) for name, batch in by_shard.items())
+
+    def rows(self) -> set[tuple[object, ...]]:
+        """Every position row (a reshard's verification compares these)."""
+        sql = f"SELECT {COLUMNS} FROM positions"
+        return {tuple(row) for shard in self.shards.values() for row in shard.query(sql)}
+
+    def count(self) -> int:
+        return sum(
+            int(s.query("SELECT COUNT(*) FROM positions")[0][0]) for s in self.shards.values()
+        )
+
+    def close(self) -> None:
+        for shard in self.shards.values():
+            shard.close()
+
+
+class ShardedHistory:
+    """The consumer's sink and the read side. While a reshard runs (services/history/reshard.py)
+    every batch is written to the current generation and to the target one (dual write);
+    reads stay on the current generation until the cut-over swaps them."""
+
+    def __init__(self, layout: ShardLayout, cache: LookAsideCache[list[Position]]) -> None:
+        self.current = layout.open()
+        self.target: Generation | None = None
+        # Generations replaced by a cut-over: a read may still be running on one, so they are
+        # closed with the store, not at the cut-over.
+        self._retired: list[Generation] = []
+        self.cache = cache
+        # Held by every write and by the cut-over: a batch is in both generations or neither
+        # when the cut-over compares them.
+        self.write_lock = threading.RLock()
+        self._pool = ThreadPoolExecutor(8, thread_name_prefix="history-shard")
+
+    @property
+    def layout(self) -> ShardLayout:
+        return self.current.layout
+
+    @property
+    def ring(self) -> HashRing:
+        return self.current.ring
+
+    def shard_of(self, profile_id: int) -> HistoryShard:
+        return self.current.shard_of(profile_id)
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        """The consumer's sink: each shard applies its profiles' events in one transaction."""
+        with self.write_lock:
+            fresh = self.current.apply(events)
+            if self.target is not None:
+                self.target.apply(events)
+        for profile_id in {event.profile_id for event in events}:
+            self.cache.invalidate(profile_id)
+        return fresh
+
+    def continue_watching(self, profile_id: int) -> list[Position]:
+        """Started, unfinished titles, most recent first (cached per profile)."""
+        return self.cache.get_or_load(profile_id, lambda: self._continue(profile_id))
+
+    def _continue(self, profile_id: int) -> list[Position]:
+        rows = self.shard_of(profile_id).query(
+            f"SELECT {COLUMNS} FROM positions WHERE profile_id = ? AND watched = 0 "
+            "AND position_s > 0 ORDER BY updated_at DESC LIMIT ?",
+            (profile_id, _CONTINUE_LIMIT),
+        )
+        return [_position(row) for row in rows]
+
+    def resume(self, profile_id: int, title_id: int) -> Position | None:
+        rows = self.shard_of(profile_id).query(
+            f"SELECT {COLUMNS} FROM positions WHERE profile_id = ? AND title_id = ?",
+            (profile_id, title_id),
+        )
+        return _position(rows[0]) if rows else None
+
+    def viewers(self, title_id: int, limit: int) -> list[Position]:
+        """Scatter-gather: every shard in parallel, merged by most recent."""
+        sql = f"SELECT {COLUMNS} FROM positions WHERE title_id = ? ORDER BY updated_at DESC LIMIT ?"
+        shards = self.current.shards.values()
+        parts = self._pool.map(lambda s: s.query(sql, (title_id, limit)), shards)
+        rows = sorted((row for part in parts for row in part), key=lambda r: -r[5])
+        return [_position(row) for row in rows[:limit]]
+
+    def count(self) -> int:
+        """Position rows over all shards."""
+        return self.current.count()
+
+    def replays(self) -> int:
+        return sum(shard.replays() for shard in self.current.shards.values())
+
+    def forget_applied(self, older_than: float) -> int:
+        """Drop applied ids the log can no longer replay (sink.SqliteSink.forget_applied)."""
+        return sum(s.forget_applied(older_than) for s in self.current.shards.values())
+
+    def retire(self, generation: Generation) -> None:
+        self._retired.append(generation)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        for generation in self._retired:
+            generation.close()
+        self.current.close()
+        if self.target is not None:
+            self.target.close()
+
+
+def _position(row: Sequence[object]) -> Position:
+    profile_id, title_id, position_s, duration_s, watched, updated_at = row
+    return Position.model_validate(
+        {
+            "profile_id": profile_id,
+            "title_id": title_id,
+            "position_s": position_s,
+            "duration_s": duration_s,
+            "watched": bool(watched),
+            "updated_at": updated_at,
+        }
+    )

@@ -1,0 +1,78 @@
+"""The telemetry service process: runs its consumers in threads and serves what they count."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.service_auth import ServiceTokens
+from vodstack.events.consumers.telemetry import TelemetrySink
+from vodstack.events.log import EventLog, open_event_log
+from vodstack.services.telemetry.api import ROUTERS
+from vodstack.services.telemetry.prometheus import QoeCollector
+from vodstack.services.telemetry.runtime import TelemetryRuntime
+
+SERVICE = "telemetry"
+_TRIM_EVERY_S = 600.0
+
+log = logging.getLogger(__name__)
+
+
+async def _trim_forever(runtime: TelemetryRuntime, settings: Settings) -> None:
+    """Retention, once at start and every ten minutes (owned by the app's lifespan)."""
+    config = settings.events
+    while True:
+        try:
+            await asyncio.to_thread(
+                runtime.trim, time.time(), config.series_retention_s, config.retention_s
+            )
+        except Exception:
+            log.exception("telemetry retention failed; retrying")
+        await asyncio.sleep(_TRIM_EVERY_S)
+
+
+def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
+    """The telemetry app; `event_log` (closed by the caller) is for tests."""
+    running: list[TelemetryRuntime] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log = event_log or open_event_log(settings)
+        runtime = TelemetryRuntime.open(settings, log)
+        app.state.telemetry = runtime
+        runtime.start()
+        running.append(runtime)
+        trimmer = asyncio.create_task(_trim_forever(runtime, settings), name="telemetry-trim")
+        try:
+            yield
+        finally:
+            trimmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trimmer
+            running.clear()
+            await asyncio.to_thread(runtime.stop)
+            if event_log is None:
+                log.close()
+
+    app = create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=lambda: bool(running),
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )
+
+    def sink() -> TelemetrySink | None:
+        return running[0].telemetry if running else None
+
+    app.state.metrics.registry.register(QoeCollector(sink))
+    return app

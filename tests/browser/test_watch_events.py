@@ -1,0 +1,59 @@
+"""Issue 17 in a real browser: the web player reports its playback as events (interval batches,
+and a sendBeacon when the page is hidden), which become the home page's Continue watching row
+and the operators' QoE dashboard."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import log_in, pick_first_profile
+from tests.browser.test_watch import _open_title, _wait
+from vodstack.supervisor.launcher import RunningPlatform
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_playback_events_become_continue_watching(
+    page: Page, platform: RunningPlatform, playable_title: str
+) -> None:
+    title_id = _open_title(page, platform, playable_title)
+    page.goto(f"{platform.url}/watch/{title_id}")
+    _wait(page, "() => document.getElementById('video').currentTime > 2")
+    page.evaluate("() => document.getElementById('video').pause()")
+    queued = page.evaluate("() => window.vodstackPlayer.events.queue.map((e) => e.type)")
+    assert "play_start" in queued or page.evaluate("() => window.vodstackPlayer.events.sent") > 0
+    page.goto(f"{platform.url}/")  # pagehide: the rest leaves in a beacon
+
+    row = page.locator("#continue-watching")
+    for _ in range(50):  # the history consumer runs behind the log by a moment
+        if row.count():
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    expect(row.locator(f'[data-title-id="{title_id}"]').first).to_be_visible()
+    progress = row.locator(".continue-progress").first
+    assert int(progress.get_attribute("value") or 0) > 0
+
+
+def test_the_dashboard_charts_a_real_playback(
+    page: Page, browser: Browser, platform: RunningPlatform, playable_title: str
+) -> None:
+    title_id = _open_title(page, platform, playable_title)
+    page.goto(f"{platform.url}/watch/{title_id}")
+    _wait(page, "() => document.getElementById('video').currentTime > 1")
+    page.goto("about:blank")  # the play_start and the stop leave (batch or beacon)
+
+    admin = browser.new_page()
+    logins = platform.logins()
+    log_in(admin, platform, logins["admin_email"], logins["admin_password"])
+    pick_first_profile(admin, platform)
+    admin.goto(f"{platform.url}/admin/telemetry")
+    for _ in range(40):  # the telemetry consumer runs a moment behind; the page refreshes
+        if admin.locator("#qoe-charts[data-state=data]").count():
+            break
+        admin.wait_for_timeout(500)
+    expect(admin.locator("#qoe-charts")).to_have_attribute("data-state", "data")
+    starts = admin.locator('[data-metric="starts_per_s"] svg').locator("polyline, circle")
+    assert starts.count() >= 1
+    admin.close()

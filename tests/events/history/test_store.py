@@ -1,0 +1,103 @@
+"""The sharded history store: positions, watched flags, continue watching, the look-aside
+cache, scatter-gather, idempotency and surviving a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.events.stack import event
+from vodstack.contracts.events import EVENT, AnyEvent
+from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.store import ShardedHistory, ShardLayout
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _event(
+    kind: str, profile: int, title: int, position: float, minute: int, **more: Any
+) -> AnyEvent:
+    fields = {
+        "profile_id": profile,
+        "title_id": title,
+        "position_s": position,
+        "duration_s": 1000.0,
+    }
+    return EVENT.validate_python(
+        {**event(kind, **fields, **more), "at": (T0 + timedelta(minutes=minute)).isoformat()}
+    )
+
+
+def _open(root: Path) -> ShardedHistory:
+    return ShardedHistory(ShardLayout(root, 4, 64, 0.95), LookAsideCache(ttl_s=60))
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Iterator[ShardedHistory]:
+    store = _open(tmp_path)
+    yield store
+    store.close()
+
+
+def test_continue_watching_is_started_unfinished_titles_newest_first(
+    history: ShardedHistory,
+) -> None:
+    history.apply(
+        [
+            _event("heartbeat", 1, 10, 100, 0),
+            _event("heartbeat", 1, 11, 200, 1),
+            _event("stop", 1, 12, 300, 2, completed=True),
+            _event("heartbeat", 1, 13, 960, 3),  # past 95%: watched
+        ]
+    )
+    row = history.continue_watching(1)
+    assert [(p.title_id, p.position_s) for p in row] == [(11, 200), (10, 100)]
+    assert row[0].progress == 0.2
+    assert history.resume(1, 12) is not None and history.resume(1, 12).watched  # type: ignore[union-attr]
+    assert history.resume(1, 99) is None
+
+
+def test_a_late_event_never_rewinds_the_resume_point(history: ShardedHistory) -> None:
+    history.apply([_event("heartbeat", 1, 10, 500, 5)])
+    history.apply([_event("heartbeat", 1, 10, 100, 1)])  # a retried old batch
+    assert history.resume(1, 10).position_s == 500  # type: ignore[union-attr]
+
+
+def test_replays_are_absorbed(history: ShardedHistory) -> None:
+    events = [_event("heartbeat", p, 10, 50, 0) for p in range(1, 30)]
+    assert history.apply(events) == 29
+    assert history.apply(events) == 0
+    assert history.count() == 29 and history.replays() == 29
+
+
+def test_reads_go_through_the_cache_and_writes_invalidate_it(history: ShardedHistory) -> None:
+    history.apply([_event("heartbeat", 7, 10, 100, 0)])
+    history.continue_watching(7)
+    history.continue_watching(7)
+    assert (history.cache.hits, history.cache.misses) == (1, 1)
+    history.apply([_event("heartbeat", 7, 10, 150, 1)])
+    assert history.continue_watching(7)[0].position_s == 150  # not the cached 100
+
+
+def test_who_watched_a_title_gathers_every_shard(history: ShardedHistory) -> None:
+    profiles = range(1, 41)
+    history.apply([_event("heartbeat", p, 77, 10, p) for p in profiles])
+    history.apply([_event("heartbeat", 1, 78, 10, 0)])
+    holders = {history.ring.shard_for(p) for p in profiles}
+    assert len(holders) == 4  # the profiles really are spread over the shards
+    viewers = history.viewers(77, limit=100)
+    assert [v.profile_id for v in viewers] == list(reversed(profiles))
+    assert [v.profile_id for v in history.viewers(77, limit=3)] == [40, 39, 38]
+
+
+def test_history_survives_a_restart(tmp_path: Path) -> None:
+    first = _open(tmp_path)
+    first.apply([_event("heartbeat", 3, 10, 420, 0)])
+    first.close()
+    second = _open(tmp_path)
+    assert second.resume(3, 10).position_s == 420  # type: ignore[union-attr]
+    second.close()

@@ -1,0 +1,141 @@
+"""Consumers over the log (both backends): idempotent sinks, dead letters, QoE figures."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.events.stack import event
+from vodstack.contracts.events import EVENT, AnyEvent
+from vodstack.contracts.telemetry import Split
+from vodstack.events.consumer import Consumer
+from vodstack.events.consumers.popularity import PopularitySink
+from vodstack.events.consumers.telemetry import TelemetrySink
+from vodstack.events.log import EventLog
+from vodstack.services.telemetry.series import series
+
+HOUR = 500_000  # hours since the epoch
+AT = datetime.fromtimestamp(HOUR * 3600 + 60, UTC)
+
+
+def _append(event_log: EventLog, *events: dict[str, Any]) -> None:
+    for item in events:
+        parsed = EVENT.validate_python({"profile_id": 1, **item, "at": AT.isoformat()})
+        event_log.append(str(parsed.profile_id), parsed.model_dump_json().encode())
+
+
+def _drain(consumer: Consumer) -> None:
+    while consumer.step():
+        pass
+
+
+def test_plays_are_counted_per_title_region_and_hour(event_log: EventLog, tmp_path: Path) -> None:
+    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    _append(
+        event_log,
+        *(event("play_start", title_id=7, region="eu", profile_id=p) for p in range(1, 4)),
+    )
+    _append(event_log, event("play_start", title_id=7, region="us"), event("heartbeat", title_id=7))
+    _drain(Consumer(event_log, "popularity", sink, batch=2))
+    assert sink.plays() == [(7, "eu", HOUR, 3), (7, "us", HOUR, 1)]
+    assert event_log.lag("popularity") == 0
+
+
+def test_a_replayed_log_changes_nothing(event_log: EventLog, tmp_path: Path) -> None:
+    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    _append(event_log, *(event("play_start", title_id=2, region="eu") for _ in range(10)))
+    consumer = Consumer(event_log, "popularity", sink)
+    _drain(consumer)
+    for partition in range(event_log.partitions):  # as after a crash before the commit
+        event_log.commit("popularity", partition, 0)
+    _drain(consumer)
+    assert sink.plays() == [(2, "eu", HOUR, 10)]
+    assert sink.replays() == 10
+
+
+def test_a_poisonous_record_is_dead_lettered_and_the_partition_moves_on(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    event_log.append("1", b'{"type": "play_start", "oops": true}')
+    _append(event_log, event("play_start", title_id=3, region="eu"))
+    _drain(Consumer(event_log, "popularity", sink))
+    assert sink.plays() == [(3, "eu", HOUR, 1)]
+    (letter,) = event_log.dead_letters()
+    assert letter.group == "popularity"
+    assert "not a valid event" in letter.reason
+    assert json.loads(letter.record.payload)["oops"] is True
+
+
+def test_qoe_series_split_by_region(event_log: EventLog, tmp_path: Path) -> None:
+    sink = TelemetrySink(tmp_path / "series.sqlite", bucket_s=10)
+    starts = [300.0, 400.0, 700.0, 900.0, 3000.0]
+    _append(event_log, *(event("play_start", startup_ms=ms, region="eu") for ms in starts))
+    _append(
+        event_log, *(event("heartbeat", bandwidth_kbps=kbps, region="eu") for kbps in (3000, 5000))
+    )
+    _append(
+        event_log,
+        event("rebuffer_start", region="eu"),
+        event("rebuffer_end", stall_ms=2000, region="eu"),
+    )
+    _append(
+        event_log, event("error", region="us"), event("play_start", startup_ms=100, region="us")
+    )
+    _drain(Consumer(event_log, "telemetry", sink))
+    points = {p.split: p for p in series(sink, 0, Split.REGION, heartbeat_s=10.0)}
+    eu, us = points["eu"], points["us"]
+    assert eu.starts_per_s == 0.5  # 5 starts in a 10 s bucket
+    assert (eu.startup_p50_ms, eu.startup_p90_ms) == (1000.0, 4000.0)
+    assert eu.avg_bitrate_kbps == 4000.0
+    assert eu.rebuffer_ratio == 0.1  # 2 s stalled over 2 heartbeats x 10 s watched
+    assert (us.errors, us.startup_p50_ms, us.rebuffer_ratio) == (1, 250.0, None)
+    (whole,) = series(sink, 0, Split.NONE, heartbeat_s=10.0)
+    assert whole.starts_per_s == 0.6
+
+
+def test_retention_drops_old_buckets_and_unreplayable_applied_ids(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    sink = TelemetrySink(tmp_path / "series.sqlite", bucket_s=10)
+    _append(event_log, event("play_start", region="eu"))
+    _drain(Consumer(event_log, "telemetry", sink))
+    assert series(sink, 0, Split.NONE, heartbeat_s=10.0)
+    assert sink.forget_applied(older_than=0) == 0  # recorded just now: kept
+    assert sink.trim(older_than=AT.timestamp() + 3600) > 0
+    assert series(sink, 0, Split.NONE, heartbeat_s=10.0) == []
+    assert sink.forget_applied(older_than=time.time() + 1) == 1
+
+
+class FlakySink:
+    """A sink whose database is down for its first `failures` batches."""
+
+    def __init__(self, inner: PopularitySink, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        if self.failures > 0:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self.inner.apply(events)
+
+
+def test_a_failing_sink_is_retried_and_nothing_is_skipped(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    _append(event_log, *(event("play_start", title_id=4, region="eu") for _ in range(5)))
+    consumer = Consumer(event_log, "popularity", FlakySink(sink, failures=2), idle_s=0.01)
+    consumer.start()
+    deadline = time.monotonic() + 30
+    while event_log.lag("popularity"):
+        assert time.monotonic() < deadline, "the consumer never recovered"
+        time.sleep(0.02)
+    consumer.stop()
+    assert sink.plays() == [(4, "eu", HOUR, 5)]
