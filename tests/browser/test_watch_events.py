@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import log_in, pick_first_profile
 from tests.browser.test_watch import _open_title, _wait
+from tests.support.browser import log_in, pick_first_profile
 from vodstack.supervisor.launcher import RunningPlatform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

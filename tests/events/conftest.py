@@ -15,25 +15,14 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.support.clock import FakeMonotonic
+from tests.support.events import REDIS_URL, open_backend
 from vodstack.events.log import EventLog
-from vodstack.events.log.redis_streams import RedisEventLog
-from vodstack.events.log.sqlite import SqliteEventLog
-
-REDIS_URL = os.environ.get("VODSTACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-PARTITIONS = 4
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeMonotonic:
+    return FakeMonotonic()
 
 
 @pytest.fixture
@@ -57,13 +46,6 @@ def redis_prefix() -> Iterator[str]:
         client.close()
 
 
-def open_backend(kind: str, tmp_path: Path, clock: FakeClock, prefix: str | None) -> EventLog:
-    if kind == "sqlite":
-        return SqliteEventLog(tmp_path / "log.sqlite", PARTITIONS, clock=clock)
-    assert prefix is not None
-    return RedisEventLog(REDIS_URL, PARTITIONS, prefix=prefix, clock=clock)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -71,7 +53,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def event_log(
-    backend: str, tmp_path: Path, clock: FakeClock, request: pytest.FixtureRequest
+    backend: str, tmp_path: Path, clock: FakeMonotonic, request: pytest.FixtureRequest
 ) -> Iterator[EventLog]:
     """The log on every backend (the contract suite runs once per backend)."""
     prefix = request.getfixturevalue("redis_prefix") if backend == "redis" else None

@@ -13,8 +13,8 @@ from uuid import uuid4
 import httpx
 from fastapi.testclient import TestClient
 
-from tests.gateway.conftest import Stack, cheap_passwords
-from tests.service_tokens import authorized
+from tests.support.gateway import Stack, cheap_passwords
+from tests.support.service_tokens import authorized
 from vodstack.config.settings import Settings
 from vodstack.events.log import EventLog
 from vodstack.gateway.app import create_app

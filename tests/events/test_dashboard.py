@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from tests.events.stack import event, events_stack
-from tests.gateway.conftest import make_settings
+from tests.support.gateway import make_settings
 from vodstack.events.log import EventLog
 
 

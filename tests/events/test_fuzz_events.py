@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from tests.events.stack import events_stack
-from tests.gateway.conftest import make_settings
 from tests.gateway.test_fuzz import operation_of
+from tests.support.gateway import make_settings
 from vodstack.events.log import EventLog
 from vodstack.gateway.app import create_app
 from vodstack.gateway.csrf import CSRF_COOKIE

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.gateway.conftest import PASSWORD, cheap_passwords, make_settings, new_email
 from tests.player.headless.test_gateway_outage import Outage
 from tests.player.headless.test_player_inprocess import FakeEdges, publish_playable
-from tests.service_tokens import authorized
 from tests.services.playback.stack import Platform, RecordingEdges
+from tests.support.gateway import PASSWORD, cheap_passwords, make_settings, new_email
+from tests.support.service_tokens import authorized
 from vodstack.events.log import EventLog
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.player.headless.events import EventReporter

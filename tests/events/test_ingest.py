@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.events.stack import event
-from tests.gateway.conftest import make_settings
-from tests.service_tokens import authorized
+from tests.support.gateway import make_settings
+from tests.support.service_tokens import authorized
 from vodstack.config.settings import EventsSettings, Settings
 from vodstack.events.log import EventLog
 from vodstack.services.events.app import create_app

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.events.stack import event
-from tests.gateway.conftest import make_settings
-from tests.service_tokens import authorized
+from tests.support.gateway import make_settings
+from tests.support.service_tokens import authorized
 from vodstack.contracts.events import EVENT
 from vodstack.events.log import EventLog
 from vodstack.services.telemetry.app import create_app

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from vodstack.cli.jobs import ConfigFile, DataDir, load_cli_settings
+from vodstack.cli.jobs import load_cli_settings
+from vodstack.cli.options import ConfigFile, DataDir
 from vodstack.clients.history import HistoryClient
 from vodstack.config.settings import Settings
 from vodstack.contracts.history import ReshardPhase, ReshardStatus

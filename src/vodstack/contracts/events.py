@@ -98,7 +98,7 @@ AnyEvent = (
     | StopEvent
 )
 PlayerEvent = Annotated[AnyEvent, Field(discriminator="type")]
-EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PlayerEvent)  # type: ignore[arg-type]
+EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PlayerEvent)  # type: ignore[arg-type, unused-ignore]
 
 
 class EventType(StrEnum):

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from tests.events.stack import event, events_stack
-from tests.gateway.conftest import SAMPLE_TITLES, make_settings, publish
+from tests.support.gateway import SAMPLE_TITLES, make_settings, publish
 from vodstack.events.log import EventLog
 
 

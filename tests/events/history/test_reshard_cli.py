@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from tests.events.stack import event
-from tests.gateway.conftest import make_settings
-from tests.service_tokens import credentials
+from tests.support.gateway import make_settings
+from tests.support.service_tokens import credentials
 from vodstack.config.settings import Settings
 from vodstack.contracts.events import EVENT
 from vodstack.core.service_auth import ServiceAuth

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.events.stack import EventsStack, event, events_stack
-from tests.gateway.conftest import make_settings
+from tests.support.gateway import make_settings
 from vodstack.events.log import EventLog
 
 

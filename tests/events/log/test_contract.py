@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.events.conftest import PARTITIONS, FakeClock, open_backend
+from tests.support.clock import FakeMonotonic
+from tests.support.events import PARTITIONS, open_backend
 from vodstack.events.log import EventLog, LogClosed, partition_for
 
 
@@ -88,7 +89,7 @@ def test_an_uncommitted_poll_is_delivered_again(event_log: EventLog) -> None:
 
 
 def test_retention_trims_old_records_but_keeps_offsets(
-    event_log: EventLog, clock: FakeClock
+    event_log: EventLog, clock: FakeMonotonic
 ) -> None:
     event_log.append("k", b"old", dedup_id="old-id")
     clock.now += 100
@@ -131,7 +132,7 @@ def test_concurrent_appenders_get_distinct_dense_offsets(event_log: EventLog) ->
 
 
 def test_records_survive_reopening(
-    backend: str, tmp_path: Path, clock: FakeClock, request: pytest.FixtureRequest
+    backend: str, tmp_path: Path, clock: FakeMonotonic, request: pytest.FixtureRequest
 ) -> None:
     prefix = request.getfixturevalue("redis_prefix") if backend == "redis" else None
     log = open_backend(backend, tmp_path, clock, prefix)

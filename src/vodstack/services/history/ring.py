@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 
 def _point(text: str) -> int:
-    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big")
+    return int.from_bytes(hashlib.sha1(text.encode(), usedforsecurity=False).digest()[:8], "big")
 
 
 class HashRing:
