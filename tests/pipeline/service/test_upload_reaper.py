@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.pipeline.service.upload_support import UPLOAD_LIMIT, accept_anything
+from tests.support.service_tokens import authorized
 from tests.support.waiting import eventually
+from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, load_settings
 from vodstack.pipeline.service.app import create_app
 from vodstack.pipeline.service.runtime import PipelineRuntime
@@ -24,8 +26,9 @@ def _client(tmp_path: Path, ttl_s: float, interval_s: float) -> TestClient:
     pipeline = PipelineSettings(
         max_upload_bytes=UPLOAD_LIMIT, upload_ttl_s=ttl_s, upload_reap_interval_s=interval_s
     )
-    settings = load_settings(data_dir=tmp_path / "data", pipeline=pipeline)
-    return TestClient(create_app(settings, workers=False, check=accept_anything))
+    settings = with_secrets(load_settings(data_dir=tmp_path / "data", pipeline=pipeline))
+    client = TestClient(create_app(settings, workers=False, check=accept_anything))
+    return authorized(client, settings, "pipeline")
 
 
 def _started(client: TestClient, title_id: int) -> str:

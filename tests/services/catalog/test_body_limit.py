@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.support.catalog import title_body
+from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import BodyLimits, load_settings
 from vodstack.services.catalog.app import create_app
@@ -18,9 +19,8 @@ CAP = 64 * 1024
 
 def _client(tmp_path: Path) -> TestClient:
     limits = BodyLimits(per_service={"catalog": CAP})
-    return TestClient(
-        create_app(with_secrets(load_settings(data_dir=tmp_path, body_limits=limits)))
-    )
+    settings = with_secrets(load_settings(data_dir=tmp_path, body_limits=limits))
+    return authorized(TestClient(create_app(settings)), settings, "catalog")
 
 
 def _huge_title() -> bytes:
