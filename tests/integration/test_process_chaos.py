@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.waiting import eventually
@@ -237,3 +238,26 @@ def test_final_stop_survives_a_playback_restart(
     after = viewer.start(title_id)
     viewer.stop(after.play_session_id, 0.0, False)
     assert after.resume_position_s == 0, "the completion was recorded"
+
+
+@pytest.mark.parametrize(
+    "name", ["gateway", "accounts", "catalog", "playback", "origin", "edge-eu-1"]
+)
+def test_kill_9_of_each_service_is_survived(platform: RunningPlatform, name: str) -> None:
+    """The probe behind issue 12, per service: kill -9 under a signed-in viewer; the supervisor
+    restarts it, and the same viewer's session (kept in the accounts database) still browses."""
+    logins = platform.logins()
+    with GatewaySession(platform.url) as viewer:
+        viewer.log_in(logins["viewer_email"], logins["viewer_password"])
+        viewer.choose_profile()
+        before = _service(platform, name)
+        assert before.pid is not None
+        os.kill(before.pid, signal.SIGKILL)
+        _wait(_restarted(platform, before), timeout=90)
+        assert ProcessIdentity.of(before.pid) is None
+        after = _service(platform, name)
+        assert after.pid != before.pid
+        assert httpx.get(f"{platform.service_url(name)}/healthz", timeout=5).status_code == 200
+        # Through the gateway, signed in before the kill: the session outlived the process.
+        titles = viewer.resilient("browse", lambda: viewer.get("/api/titles"))
+        assert titles.status_code == 200
