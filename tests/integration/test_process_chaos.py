@@ -253,7 +253,7 @@ def test_kill_9_of_each_service_is_survived(platform: RunningPlatform, name: str
         before = _service(platform, name)
         assert before.pid is not None
         os.kill(before.pid, signal.SIGKILL)
-        _wait(_restarted(platform, before), timeout=90)
+        eventually(_restarted(platform, before), timeout_s=90, interval_s=0.2)
         assert ProcessIdentity.of(before.pid) is None
         after = _service(platform, name)
         assert after.pid != before.pid
