@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 from vodstack.contracts.catalog import Availability, Title, TitleKind
 from vodstack.contracts.common import Maturity
-from vodstack.core.errors import NotFound
+from vodstack.contracts.history import Position
+from vodstack.core.errors import NotFound, ServiceUnavailable
 from vodstack.delivery.assets import asset_key_prefix
 
 VERSION = "av1"
@@ -115,6 +117,38 @@ class FakeCatalog:
         if title is None or not maturity.allows(title.maturity):
             raise NotFound(f"There is no title {title_id}.", code="title_not_found")
         return title
+
+
+class FakeHistory:
+    """The history service's resume points as playback reads them; `down` refuses every read,
+    `hang` never answers (the start's timeout must give up on it)."""
+
+    def __init__(self) -> None:
+        self.points: dict[tuple[int, int], Position] = {}
+        self.down = False
+        self.hang = False
+
+    def record(
+        self, profile_id: int, title_id: int, position_s: float, *, watched: bool = False
+    ) -> None:
+        self.points[profile_id, title_id] = Position(
+            profile_id=profile_id,
+            title_id=title_id,
+            position_s=position_s,
+            duration_s=600.0,
+            watched=watched,
+            updated_at=datetime.now(UTC),
+        )
+
+    async def resume(self, profile_id: int, title_id: int) -> Position:
+        if self.down:
+            raise ServiceUnavailable("The history service is unreachable.", code="unreachable")
+        if self.hang:
+            await asyncio.Event().wait()
+        point = self.points.get((profile_id, title_id))
+        if point is None:
+            raise NotFound("This profile has not watched this title.", code="no_history")
+        return point
 
 
 def publish(root: Path, title_id: int) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime
 from pydantic import TypeAdapter
 
 from vodstack.contracts.playback import (
-    Bookmark,
     Heartbeat,
     LoginStopped,
     PlaybackRequest,
@@ -61,9 +60,6 @@ class PlaybackClient(ServiceClient):
 
     async def active_streams(self, account_id: int) -> list[PlaySession]:
         return await self.get_as(f"/v1/accounts/{account_id}/streams", _sessions)
-
-    async def bookmark(self, profile_id: int, title_id: int) -> Bookmark:
-        return await self.get_model(f"/v1/bookmarks/{profile_id}/{title_id}", Bookmark)
 
     async def stop_login(self, login_ref: str) -> LoginStopped:
         """End every stream started under a gateway log-in (`contracts.playback.login_ref`)."""

@@ -190,6 +190,9 @@ class PlaybackSettings(BaseModel):
     token_ttl_s: int = Field(6 * 3600, gt=0)
     # How often silent streams are ended everywhere (and their segment tokens revoked).
     sweep_s: float = Field(1.0, gt=0)
+    # Resume points live in the history service; a start waits this long for one, then plays
+    # from 0: a slow or down history service must never delay or fail a start.
+    resume_timeout_s: float = Field(0.5, gt=0)
 
 
 class EventLogBackend(StrEnum):

@@ -17,7 +17,6 @@ the playback service trusts those fields from its callers on the internal networ
                                                    and signed on the session's first edge
     GET  /v1/sessions/{id}/manifest.mpd?account_id= -> DASH MPD, filtered, one BaseURL per edge
     GET  /v1/accounts/{account_id}/streams         -> list[PlaySession] (active ones)
-    GET  /v1/bookmarks/{profile_id}/{title_id}     -> Bookmark; 404 bookmark_not_found
     POST /v1/logins/{login_ref}/stop               -> LoginStopped: ends every session started
                                                    under that log-in (the gateway's log-out)
     GET  /v1/revocations?since=                    -> Revocations: sessions ended (stopped,
@@ -93,6 +92,8 @@ class PlaybackStart(BaseModel):
     hls_url: str
     dash_url: str
     max_height: int
+    #: Where to start, from the history service's resume point (0 when it has none for this
+    #: profile and title, the title was watched, or the history service did not answer in time).
     resume_position_s: float
     heartbeat_interval_s: float
 
@@ -130,13 +131,6 @@ class Stop(BaseModel):
     position_s: float | None = Field(None, ge=0, le=48 * 3600)
     #: Played to the end: the next start begins at 0 instead of resuming.
     completed: bool = False
-
-
-class Bookmark(BaseModel):
-    profile_id: int
-    title_id: int
-    position_s: float
-    updated_at: datetime
 
 
 class LoginStopped(BaseModel):

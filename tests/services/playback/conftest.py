@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.clock import FakeClock
-from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, FakeCatalog, make_title, publish
+from tests.support.playback import (
+    EDGES,
+    SECRET_KEY,
+    TIMEOUT_S,
+    FakeCatalog,
+    FakeHistory,
+    make_title,
+    publish,
+)
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability
 from vodstack.contracts.common import Maturity
@@ -41,6 +49,11 @@ def catalog() -> FakeCatalog:
 
 
 @pytest.fixture
+def history() -> FakeHistory:
+    return FakeHistory()
+
+
+@pytest.fixture
 def objects(tmp_path: Path) -> LocalObjectStore:
     for title_id in (1, 2, 4):
         publish(tmp_path / "objects", title_id)
@@ -64,6 +77,7 @@ def signer() -> TokenSigner:
 def service(
     store: SessionStore,
     catalog: FakeCatalog,
+    history: FakeHistory,
     objects: LocalObjectStore,
     signer: TokenSigner,
     clock: FakeClock,
@@ -71,9 +85,13 @@ def service(
     parts = Collaborators(
         store=store,
         catalog=catalog,
+        history=history,
         assets=AssetFiles(objects),
         edges=FixedEdges(EDGES),
         signer=signer,
     )
-    settings = PlaybackSettings(heartbeat_interval_s=10, stream_timeout_s=TIMEOUT_S)
+    # A short resume timeout keeps the "history hangs" test quick.
+    settings = PlaybackSettings(
+        heartbeat_interval_s=10, stream_timeout_s=TIMEOUT_S, resume_timeout_s=0.2
+    )
     return PlaybackService(parts, settings, clock)

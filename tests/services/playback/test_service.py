@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.clock import FakeClock
-from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, VERSION
+from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, VERSION, FakeHistory
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.playback import EndReason, PlaybackRequest, PlaybackStart
 from vodstack.core.db import create_schema, make_engine, make_sessionmaker
@@ -170,36 +170,68 @@ def test_concurrent_starts_never_exceed_the_limit(service: PlaybackService) -> N
 # -- resume ----------------------------------------------------------------------------------
 
 
-def test_heartbeats_save_the_position_and_the_next_start_resumes(
-    service: PlaybackService,
+def test_start_resumes_at_the_history_services_point(
+    service: PlaybackService, history: FakeHistory
 ) -> None:
-    first = start(service, request())
-    assert first.resume_position_s == 0
-    service.heartbeat(first.play_session_id, ACCOUNT, 123.0, "v720p")
-    service.stop(first.play_session_id, ACCOUNT, 130.5, completed=False)
+    assert start(service, request()).resume_position_s == 0
+    history.record(11, 1, 130.5)
     assert start(service, request()).resume_position_s == 130.5
-    assert service.bookmark(11, 1).position_s == 130.5
 
 
-def test_resume_is_per_profile(service: PlaybackService) -> None:
-    first = start(service, request())
-    service.stop(first.play_session_id, ACCOUNT, 50.0, completed=False)
+def test_resume_is_per_profile(service: PlaybackService, history: FakeHistory) -> None:
+    history.record(11, 1, 50.0)
     assert start(service, request(profile_id=12)).resume_position_s == 0
 
 
-def test_finished_title_starts_from_the_beginning(service: PlaybackService) -> None:
-    first = start(service, request())
-    service.heartbeat(first.play_session_id, ACCOUNT, 300.0, None)
-    service.stop(first.play_session_id, ACCOUNT, 600.0, completed=True)
+def test_a_watched_title_starts_from_the_beginning(
+    service: PlaybackService, history: FakeHistory
+) -> None:
+    history.record(11, 1, 300.0, watched=True)
     assert start(service, request()).resume_position_s == 0
-    with pytest.raises(NotFound):
-        service.bookmark(11, 1)
 
 
-def test_position_near_the_end_counts_as_finished(service: PlaybackService) -> None:
-    first = start(service, request())
-    service.stop(first.play_session_id, ACCOUNT, 595.0, completed=False)
+def test_position_near_the_end_counts_as_finished(
+    service: PlaybackService, history: FakeHistory
+) -> None:
+    history.record(11, 1, 595.0)
     assert start(service, request()).resume_position_s == 0
+
+
+@pytest.mark.parametrize("failure", ["down", "hang"])
+def test_start_plays_from_zero_when_history_fails(
+    service: PlaybackService, history: FakeHistory, failure: str
+) -> None:
+    history.record(11, 1, 130.5)
+    setattr(history, failure, True)
+    answer = start(service, request())
+    assert answer.resume_position_s == 0
+    assert service.resume_unavailable == 1
+    assert service.session(answer.play_session_id, ACCOUNT).active
+
+
+def test_playback_no_longer_keeps_positions(service: PlaybackService, history: FakeHistory) -> None:
+    """Heartbeats and stops move the session only; resume points come from history alone."""
+    first = start(service, request())
+    service.heartbeat(first.play_session_id, ACCOUNT, 123.0, "v720p")
+    stopped = service.stop(first.play_session_id, ACCOUNT, 130.5, completed=False)
+    assert stopped.position_s == 130.5
+    assert start(service, request()).resume_position_s == 0
+
+
+def test_an_old_database_with_a_bookmarks_table_still_loads(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    with engine.begin() as db:
+        db.exec_driver_sql(
+            "CREATE TABLE bookmarks (profile_id INTEGER, title_id INTEGER, position_s FLOAT, "
+            "updated_at DATETIME, PRIMARY KEY (profile_id, title_id))"
+        )
+        db.exec_driver_sql("INSERT INTO bookmarks VALUES (11, 1, 42.0, '2026-01-01')")
+    create_schema(engine, Base)
+    store = SessionStore(make_sessionmaker(engine), timedelta(seconds=TIMEOUT_S), clock)
+    assert store.active(ACCOUNT) == []
+    engine.dispose()
 
 
 def test_stop_is_idempotent_and_ends_manifest_access(service: PlaybackService) -> None:

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from vodstack.contracts.playback import (
     DASH_MIME,
     HLS_MIME,
-    Bookmark,
     Heartbeat,
     LoginRef,
     LoginStopped,
@@ -42,11 +41,10 @@ _PRIVATE = {"Cache-Control": "private, no-store"}
 
 sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 accounts = APIRouter(prefix="/v1/accounts", tags=["streams"])
-bookmarks = APIRouter(prefix="/v1/bookmarks", tags=["bookmarks"])
 logins = APIRouter(prefix="/v1/logins", tags=["sessions"])
 revocations = APIRouter(prefix="/v1/revocations", tags=["revocations"])
 
-ROUTERS = (sessions, accounts, bookmarks, logins, revocations)
+ROUTERS = (sessions, accounts, logins, revocations)
 
 
 @sessions.post("", status_code=status.HTTP_201_CREATED)
@@ -98,11 +96,6 @@ def media_playlist(
 @accounts.get("/{account_id}/streams")
 def active_streams(account_id: int, service: Service) -> list[PlaySession]:
     return service.active_streams(account_id)
-
-
-@bookmarks.get("/{profile_id}/{title_id}")
-def bookmark(profile_id: int, title_id: int, service: Service) -> Bookmark:
-    return service.bookmark(profile_id, title_id)
 
 
 @logins.post("/{login_ref}/stop")

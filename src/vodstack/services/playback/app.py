@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.history import HistoryClient
 from vodstack.config.settings import Settings
 from vodstack.control.health import HealthMonitor
 from vodstack.control.steering import Steering
@@ -40,8 +41,9 @@ def create_app(
     clock: Clock = utc_now,
     edges: EdgeRanker | None = None,
     catalog_transport: httpx.AsyncBaseTransport | None = None,
+    history_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The playback app. `clock`, `edges` and `catalog_transport` are for tests.
+    """The playback app. `clock`, `edges` and the transports are for tests.
 
     Without `edges`, the CDN's steering ranks them, fed by a health monitor this app owns.
     """
@@ -58,6 +60,13 @@ def create_app(
             timeout=settings.upstream_timeout_s,
             transport=catalog_transport,
         )
+        # Resume points only: the short timeout bounds what a slow history costs a start.
+        history = HistoryClient.of(
+            settings,
+            "playback",
+            timeout=settings.playback.resume_timeout_s,
+            transport=history_transport,
+        )
         sweeper: Sweeper | None = None
         try:
             create_schema(engine, Base)
@@ -69,6 +78,7 @@ def create_app(
             parts = Collaborators(
                 store=store,
                 catalog=catalog,
+                history=history,
                 assets=AssetFiles(open_object_store(settings)),
                 edges=edges or SteeringEdges(Steering(topology, monitor)),
                 signer=TokenSigner.from_settings(settings),
@@ -86,6 +96,7 @@ def create_app(
             await monitor.stop()
             database.engine = None
             await catalog.aclose()
+            await history.aclose()
             engine.dispose()
 
     return create_service_app(

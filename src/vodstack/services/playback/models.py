@@ -1,4 +1,9 @@
-"""The playback service's tables: play sessions, bookmarks, and one lock row per account."""
+"""The playback service's tables: play sessions, revocations, and one lock row per account.
+
+Resume points moved to the history service. Databases created before that keep a `bookmarks`
+table: it is left alone (never read or written, never dropped): starting a service must not run
+destructive DDL, and `create_all` ignores tables it does not know.
+"""
 
 from __future__ import annotations
 
@@ -43,15 +48,6 @@ class PlaySessionRow(Base):
             values_callable=lambda members: [member.value for member in members],
         )
     )
-
-
-class BookmarkRow(Base):
-    __tablename__ = "bookmarks"
-
-    profile_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    position_s: Mapped[float] = mapped_column(Float)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AccountLockRow(Base):

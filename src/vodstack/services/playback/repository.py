@@ -1,4 +1,4 @@
-"""Play sessions and bookmarks in the service's own database.
+"""Play sessions in the service's own database (resume points are the history service's).
 
 A stream counts against the plan while it is not ended and its last heartbeat is younger than
 the timeout. A start counts and inserts in one transaction that first writes the account's
@@ -25,11 +25,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vodstack.contracts.playback import Bookmark, EndReason, PlaySession
+from vodstack.contracts.playback import EndReason, PlaySession
 from vodstack.services.playback.clock import Clock
 from vodstack.services.playback.models import (
     AccountLockRow,
-    BookmarkRow,
     PlayLoginRow,
     PlaySessionRow,
     RevocationRow,
@@ -151,18 +150,6 @@ class SessionStore:
         with self._sessions() as db:
             return self._owned(db, session_id, account_id)
 
-    def bookmark(self, profile_id: int, title_id: int) -> Bookmark | None:
-        with self._sessions() as db:
-            row = db.get(BookmarkRow, (profile_id, title_id))
-            if row is None:
-                return None
-            return Bookmark(
-                profile_id=row.profile_id,
-                title_id=row.title_id,
-                position_s=row.position_s,
-                updated_at=row.updated_at,
-            )
-
     # -- heartbeats and stops ------------------------------------------------------------------
 
     def heartbeat(
@@ -179,7 +166,6 @@ class SessionStore:
                 row.last_heartbeat_at = now
                 row.position_s = position_s
                 row.rendition = rendition or row.rendition
-                _save_bookmark(db, row.profile_id, row.title_id, position_s, now)
                 view = self._view(row, now)
         # Raised after the commit, so a session found timed out stays ended (and revoked).
         if ended is not None:
@@ -189,7 +175,7 @@ class SessionStore:
     def stop(
         self, session_id: str, account_id: int, position_s: float | None, completed: bool
     ) -> PlaySession:
-        """End the session (idempotent); record where it stopped, or forget it if completed."""
+        """End the session (idempotent), recording where it stopped."""
         now = self._clock()
         with self._writing() as db:
             row = self._owned(db, session_id, account_id)
@@ -198,15 +184,6 @@ class SessionStore:
             _end(db, row, EndReason.COMPLETED if completed else EndReason.STOPPED, now)
             if position_s is not None:
                 row.position_s = position_s
-            if completed:
-                db.execute(
-                    delete(BookmarkRow).where(
-                        BookmarkRow.profile_id == row.profile_id,
-                        BookmarkRow.title_id == row.title_id,
-                    )
-                )
-            elif position_s is not None:
-                _save_bookmark(db, row.profile_id, row.title_id, position_s, now)
             return self._view(row, now)
 
     def stop_login(self, login_ref: str) -> int:
@@ -286,21 +263,6 @@ def _lock_account(db: Session, account_id: int, now: datetime) -> None:
     if getattr(result, "rowcount", 0) == 0:
         db.add(AccountLockRow(account_id=account_id, touched_at=now))
         db.flush()
-
-
-def _save_bookmark(
-    db: Session, profile_id: int, title_id: int, position_s: float, now: datetime
-) -> None:
-    row = db.get(BookmarkRow, (profile_id, title_id))
-    if row is None:
-        db.add(
-            BookmarkRow(
-                profile_id=profile_id, title_id=title_id, position_s=position_s, updated_at=now
-            )
-        )
-        return
-    row.position_s = position_s
-    row.updated_at = now
 
 
 def _row_of(new: NewSession, now: datetime) -> PlaySessionRow:

@@ -1,5 +1,8 @@
 """Playback logic: entitlement, the concurrent-stream limit, signing, resume, manifests.
 
+Resume points are the history service's (fed by the players' events); a start asks it, in
+parallel with its own work, and plays from 0 when it does not answer in time.
+
 Errors are raised from `core.errors` (the one HTTP mapping lives in `core.app`); the store's and
 the manifest filter's own exceptions are translated here, once.
 """
@@ -7,6 +10,7 @@ the manifest filter's own exceptions are translated here, once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +21,8 @@ from typing import Protocol
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability, Title
 from vodstack.contracts.common import Maturity
+from vodstack.contracts.history import Position
 from vodstack.contracts.playback import (
-    Bookmark,
     LoginStopped,
     PlaybackRequest,
     PlaybackStart,
@@ -27,7 +31,7 @@ from vodstack.contracts.playback import (
     RevokedSession,
     public_manifest_path,
 )
-from vodstack.core.errors import Conflict, NotFound, ServiceUnavailable
+from vodstack.core.errors import Conflict, NotFound, ServiceUnavailable, VodstackError
 from vodstack.delivery.assets import asset_url_prefix
 from vodstack.delivery.tokens import TokenSigner
 from vodstack.services.playback import manifests
@@ -45,12 +49,20 @@ from vodstack.services.playback.repository import (
 
 MASTER = "master.m3u8"
 MPD = "manifest.mpd"
-#: A bookmark this close to the end means "finished": the next start begins at 0.
+#: A resume point this close to the end means "finished": the next start begins at 0.
 END_MARGIN_S = 10.0
+
+log = logging.getLogger(__name__)
 
 
 class TitleSource(Protocol):
     async def title(self, title_id: int, maturity: Maturity) -> Title: ...
+
+
+class ResumeSource(Protocol):
+    """The history service's resume points (clients.history.HistoryClient)."""
+
+    async def resume(self, profile_id: int, title_id: int) -> Position: ...
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class Collaborators:
 
     store: SessionStore
     catalog: TitleSource
+    history: ResumeSource
     assets: AssetFiles
     edges: EdgeRanker
     signer: TokenSigner
@@ -68,16 +81,29 @@ class PlaybackService:
     def __init__(self, parts: Collaborators, settings: PlaybackSettings, clock: Clock) -> None:
         self._store = parts.store
         self._catalog = parts.catalog
+        self._history = parts.history
         self._assets = parts.assets
         self._edges = parts.edges
         self._signer = parts.signer
         self._settings = settings
         self._clock = clock
+        #: Starts that played from 0 because the history service failed or was slow.
+        self.resume_unavailable = 0
 
     # -- starting ------------------------------------------------------------------------------
 
     async def start(self, request: PlaybackRequest) -> PlaybackStart:
         """Check entitlement, reserve a stream slot, and hand out signed URLs."""
+        # Asked first, awaited last: the history's answer costs no time on top of the start.
+        resume = asyncio.create_task(self._resume_point(request.profile_id, request.title_id))
+        try:
+            return await self._start(request, resume)
+        finally:
+            resume.cancel()
+
+    async def _start(
+        self, request: PlaybackRequest, resume: asyncio.Task[Position | None]
+    ) -> PlaybackStart:
         title = await self._catalog.title(request.title_id, request.maturity)
         version = _playable_version(title)
         master = await asyncio.to_thread(self._read, title.id, version, MASTER)
@@ -101,8 +127,7 @@ class PlaybackService:
             login_ref=request.login_ref,
         )
         await asyncio.to_thread(self._open, new, request.max_streams)
-        resume = await asyncio.to_thread(self._resume_position, request.profile_id, title)
-        return self._start_answer(new, title, resume)
+        return self._start_answer(new, title, _resume_position(await resume, title))
 
     def _open(self, new: NewSession, max_streams: int) -> None:
         try:
@@ -117,13 +142,17 @@ class PlaybackService:
                 code="stream_limit",
             ) from exc
 
-    def _resume_position(self, profile_id: int, title: Title) -> float:
-        bookmark = self._store.bookmark(profile_id, title.id)
-        if bookmark is None:
-            return 0.0
-        if title.duration_s and bookmark.position_s >= title.duration_s - END_MARGIN_S:
-            return 0.0
-        return bookmark.position_s
+    async def _resume_point(self, profile_id: int, title_id: int) -> Position | None:
+        """The history's resume point, or None: never seen, or history down or slow."""
+        try:
+            async with asyncio.timeout(self._settings.resume_timeout_s):
+                return await self._history.resume(profile_id, title_id)
+        except NotFound:
+            return None
+        except (VodstackError, TimeoutError, ValueError) as exc:  # ValueError: garbled answer
+            self.resume_unavailable += 1
+            log.warning("no resume point (history service: %s); starting at 0", exc or "timeout")
+            return None
 
     def _start_answer(self, new: NewSession, title: Title, resume: float) -> PlaybackStart:
         return PlaybackStart(
@@ -192,14 +221,6 @@ class PlaybackService:
     def active_streams(self, account_id: int) -> list[PlaySession]:
         return self._store.active(account_id)
 
-    def bookmark(self, profile_id: int, title_id: int) -> Bookmark:
-        found = self._store.bookmark(profile_id, title_id)
-        if found is None:
-            raise NotFound(
-                "No saved position for this profile and title.", code="bookmark_not_found"
-            )
-        return found
-
     # -- manifests -----------------------------------------------------------------------------
 
     def master_playlist(self, session_id: str, account_id: int) -> str:
@@ -254,6 +275,16 @@ class PlaybackService:
                 "reachable right now.",
                 code="asset_missing",
             ) from exc
+
+
+def _resume_position(point: Position | None, title: Title) -> float:
+    """Where to start: 0 for a title never played, watched, or stopped near its end."""
+    if point is None or point.watched:
+        return 0.0
+    duration = title.duration_s or point.duration_s
+    if duration and point.position_s >= duration - END_MARGIN_S:
+        return 0.0
+    return point.position_s
 
 
 def _playable_version(title: Title) -> str:
