@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import TypeAdapter
 
 from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
+from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 
 _positions = TypeAdapter(list[Position])
@@ -18,6 +19,15 @@ class HistoryClient(ServiceClient):
 
     async def resume(self, profile_id: int, title_id: int) -> Position:
         return await self.get_model(f"/v1/profiles/{profile_id}/titles/{title_id}", Position)
+
+    async def resume_point(self, profile_id: int, title_id: int) -> Position | None:
+        """Like `resume`, but None when the profile never played the title (its 404)."""
+        try:
+            return await self.resume(profile_id, title_id)
+        except UpstreamError as exc:
+            if exc.status_code == 404 and exc.code == "no_history":
+                return None
+            raise
 
     async def viewers(self, title_id: int, limit: int = 100) -> list[Position]:
         return await self.get_as(

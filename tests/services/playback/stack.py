@@ -1,9 +1,10 @@
-"""An in-process platform for playback tests: gateway -> accounts, catalog, playback (ASGI)."""
+"""An in-process platform for playback tests: gateway -> accounts, catalog, playback (ASGI);
+with `history`, also the events and history services on one embedded log (resume points)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,12 @@ from tests.support.gateway import PASSWORD, Visitor, cheap_passwords, make_setti
 from tests.support.playback import EDGES, VERSION, publish
 from tests.support.service_tokens import authorized
 from vodstack.config.settings import Settings
+from vodstack.events.log import open_event_log
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
+from vodstack.services.events.app import create_app as create_events_app
+from vodstack.services.history.app import create_app as create_history_app
 from vodstack.services.playback.app import create_app as create_playback_app
 from vodstack.supervisor.launcher import free_port
 
@@ -71,32 +75,49 @@ class Platform:
 
 @contextmanager
 def inprocess_platform(
-    tmp_path: Path, *, catalog_down: bool = False, **overrides: Any
+    tmp_path: Path, *, catalog_down: bool = False, history: bool = False, **overrides: Any
 ) -> Iterator[Platform]:
     """Gateway, accounts, catalog and playback apps in this process, talking HTTP (ASGI).
-    `catalog_down`: playback reaches for the catalog on a port where nothing listens."""
+    `catalog_down`: playback reaches for the catalog on a port where nothing listens.
+    `history`: the events and history services run too (players' events feed resume points);
+    without it, playback's history port has nothing listening (starts play from 0)."""
     settings = make_settings(tmp_path, **overrides)
+    if not history:
+        settings = settings.model_copy(update={"ports": {**settings.ports, "history": free_port()}})
     edges = RecordingEdges()
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
-    if catalog_down:
-        dead = settings.model_copy(update={"ports": {**settings.ports, "catalog": free_port()}})
-        playback_app = create_playback_app(dead, edges=edges)
-    else:
-        playback_app = create_playback_app(
-            settings, edges=edges, catalog_transport=httpx.ASGITransport(app=catalog_app)
-        )
     transports: dict[str, httpx.AsyncBaseTransport] = {
         "accounts": httpx.ASGITransport(app=accounts_app),
         "catalog": httpx.ASGITransport(app=catalog_app),
-        "playback": httpx.ASGITransport(app=playback_app),
     }
-    with (
-        TestClient(accounts_app),
-        authorized(TestClient(catalog_app), settings, "catalog") as catalog,
-        TestClient(playback_app),
-        TestClient(create_gateway_app(settings, transports=transports)) as client,
-    ):
+    with ExitStack() as stack:
+        if history:
+            event_log = open_event_log(settings)
+            stack.callback(event_log.close)
+            for name, app in (
+                ("events", create_events_app(settings, event_log=event_log)),
+                ("history", create_history_app(settings, event_log=event_log)),
+            ):
+                stack.enter_context(TestClient(app))
+                transports[name] = httpx.ASGITransport(app=app)
+        if catalog_down:
+            dead = settings.model_copy(update={"ports": {**settings.ports, "catalog": free_port()}})
+            playback_app = create_playback_app(dead, edges=edges)
+        else:
+            playback_app = create_playback_app(
+                settings,
+                edges=edges,
+                catalog_transport=transports["catalog"],
+                history_transport=transports.get("history"),
+            )
+        transports["playback"] = httpx.ASGITransport(app=playback_app)
+        stack.enter_context(TestClient(accounts_app))
+        catalog = stack.enter_context(authorized(TestClient(catalog_app), settings, "catalog"))
+        stack.enter_context(TestClient(playback_app))
+        client = stack.enter_context(
+            TestClient(create_gateway_app(settings, transports=transports))
+        )
         yield Platform(
             client, catalog, edges, settings.data_dir / "objects", settings, playback_app
         )

@@ -9,9 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.events.stack import event
 from tests.services.playback.stack import Platform, inprocess_platform
 from tests.support.gateway import Visitor
 from tests.support.playback import EDGES, VERSION
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -55,16 +57,42 @@ def test_basic_plan_gets_at_most_720p_and_one_stream(platform: Platform) -> None
     assert start(viewer, title_id).status_code == 201
 
 
-def test_heartbeat_position_is_where_the_next_start_resumes(platform: Platform) -> None:
+def test_resume_point_comes_from_the_players_events_through_history(tmp_path: Path) -> None:
+    """Heartbeat and stop events feed the history service; the next start resumes there, and a
+    completed play clears it (its watched flag set)."""
+    with inprocess_platform(tmp_path, history=True) as platform:
+        viewer = platform.viewer("premium")
+        title_id = platform.title()
+        sid = start(viewer, title_id).json()["play_session_id"]
+        assert viewer.post(f"/api/playback/{sid}/stop", json={"position_s": 64}).status_code == 200
+        assert start(viewer, title_id).json()["resume_position_s"] == 0, "playback keeps none"
+
+        def send(*events: dict[str, Any]) -> None:
+            sent = viewer.post("/api/events", json={"events": list(events)})
+            assert sent.status_code == 200, sent.text
+            assert sent.json()["accepted"] == len(events)
+
+        def resumes_at(position: float) -> bool:
+            answer = start(viewer, title_id).json()
+            viewer.post(f"/api/playback/{answer['play_session_id']}/stop", json={})
+            return bool(answer["resume_position_s"] == position)
+
+        fields = {"session_id": sid, "title_id": title_id}
+        send(event("heartbeat", **fields, position_s=61.5), event("stop", **fields, position_s=64))
+        eventually(lambda: resumes_at(64), message="the stop event's position never resumed")
+        send(event("stop", **fields, position_s=600.0, completed=True))
+        eventually(lambda: resumes_at(0), message="the completion never cleared the resume point")
+        # "Never played" (history's 404) is an answer, not a failure.
+        assert platform.playback_app.state.playback.resume_unavailable == 0
+
+
+def test_start_plays_from_zero_with_the_history_service_down(platform: Platform) -> None:
+    """The default platform's history port has nothing listening: starts still succeed."""
     viewer = platform.viewer("premium")
-    title_id = platform.title()
-    session = start(viewer, title_id).json()
-    sid = session["play_session_id"]
-    beat = viewer.post(f"/api/playback/{sid}/heartbeat", json={"position_s": 61.5})
-    assert beat.status_code == 200, beat.text
-    assert beat.json()["active"] is True
-    assert viewer.post(f"/api/playback/{sid}/stop", json={"position_s": 64}).status_code == 200
-    assert start(viewer, title_id).json()["resume_position_s"] == 64
+    answer = start(viewer, platform.title())
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["resume_position_s"] == 0
+    assert platform.playback_app.state.playback.resume_unavailable == 1
 
 
 def test_kids_profile_cannot_play_an_adult_title(platform: Platform) -> None:

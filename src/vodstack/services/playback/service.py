@@ -62,7 +62,7 @@ class TitleSource(Protocol):
 class ResumeSource(Protocol):
     """The history service's resume points (clients.history.HistoryClient)."""
 
-    async def resume(self, profile_id: int, title_id: int) -> Position: ...
+    async def resume_point(self, profile_id: int, title_id: int) -> Position | None: ...
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,7 @@ class PlaybackService:
         """The history's resume point, or None: never seen, or history down or slow."""
         try:
             async with asyncio.timeout(self._settings.resume_timeout_s):
-                return await self._history.resume(profile_id, title_id)
-        except NotFound:
-            return None
+                return await self._history.resume_point(profile_id, title_id)
         except (VodstackError, TimeoutError, ValueError) as exc:  # ValueError: garbled answer
             self.resume_unavailable += 1
             log.warning("no resume point (history service: %s); starting at 0", exc or "timeout")
