@@ -114,12 +114,14 @@ class HeadlessPlayer:
             report = run.play()
         except BaseException:
             position = run.position_s if run is not None else start.resume_position_s
+            if run is not None:
+                run.report_stop(completed=False)
             self._stop_quietly(start.play_session_id, position)
             raise
+        # The stop event first: it is what the history service resumes from (or, completed,
+        # clears the resume point with), so it must not wait on the playback service's stop.
+        run.report_stop(completed=True)
         self._gateway.stop(start.play_session_id, report.start_position_s + report.played_s, True)
-        if run.events is not None:
-            run.events.record("stop", **run.event_fields(), completed=True)
-            run.events.flush()
         # Calls that rode out an outage (start, stop) belong in the report with the rest.
         errors = [*report.errors, *self._gateway.retries[retried:]]
         return report.model_copy(update={"errors": errors})
@@ -280,6 +282,12 @@ class _Run:
         except GatewayError as exc:
             # The segments still play (the token outlives the session); record, carry on.
             self._tally.errors.append(f"heartbeat: {exc}")
+
+    def report_stop(self, *, completed: bool) -> None:
+        """The stop event (position, completion) to the events service; never raises."""
+        if self.events is not None:
+            self.events.record("stop", **self.event_fields(), completed=completed)
+            self.events.flush()
 
     def event_fields(self) -> dict[str, Any]:
         """What every event says about this playback right now (contracts.events)."""
