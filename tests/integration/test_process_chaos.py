@@ -27,6 +27,7 @@ import pytest
 from tests.support.waiting import eventually
 from vodstack.core.processes import ProcessIdentity, descendants_of, kill_identity
 from vodstack.pipeline.media import pattern_clip
+from vodstack.player.headless.events import EventReporter
 from vodstack.player.headless.gateway import GatewaySession
 from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
 from vodstack.player.headless.report import SegmentRecord
@@ -214,12 +215,19 @@ def test_final_stop_survives_a_playback_restart(
 ) -> None:
     assert ingested.returncode == 0, ingested.output
     title_id = viewer.find_title(TITLE)
-    # A resume point at 2 s: only a recorded completion clears it.
+    # A resume point at 2 s (the history service's, from a stop event): only a recorded
+    # completion clears it.
     first = viewer.start(title_id)
+    events = EventReporter(viewer)
+    events.record("stop", session_id=first.play_session_id, title_id=title_id, position_s=2.0)
+    assert events.flush(), events.problems
     viewer.stop(first.play_session_id, 2.0, False)
-    check = viewer.start(title_id)
-    assert check.resume_position_s == pytest.approx(2.0)
-    viewer.stop(check.play_session_id, 2.0, False)
+    eventually(
+        lambda: _resume_point(viewer, title_id) == pytest.approx(2.0),
+        timeout_s=30,
+        interval_s=0.5,
+        message="the stop event never became a resume point",
+    )
 
     before = _service(platform, "playback")
     assert before.pid is not None
@@ -235,9 +243,19 @@ def test_final_stop_survives_a_playback_restart(
         player.close()
     assert [e for e in report.errors if e.startswith("stop playback")], "the stop was retried"
     assert _service(platform, "playback").pid != before.pid
-    after = viewer.start(title_id)
-    viewer.stop(after.play_session_id, 0.0, False)
-    assert after.resume_position_s == 0, "the completion was recorded"
+    eventually(
+        lambda: _resume_point(viewer, title_id) == 0,
+        timeout_s=30,
+        interval_s=0.5,
+        message="the completion was never recorded",
+    )
+
+
+def _resume_point(viewer: GatewaySession, title_id: int) -> float:
+    """A start's resume point (the session stopped again at once, not moving it)."""
+    answer = viewer.start(title_id)
+    viewer.stop(answer.play_session_id, answer.resume_position_s, False)
+    return answer.resume_position_s
 
 
 @pytest.mark.parametrize(
