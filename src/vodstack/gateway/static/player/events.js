@@ -112,6 +112,12 @@ export class EventReporter {
       }
       stalledAt = null;
     });
+    // With a warm cache the engine can start playing before this is wired: count that start now
+    // (the listener above then sees `started` and records no second one).
+    if (!this.video.paused && this.video.readyState >= 3) {
+      started = true;
+      this.record("play_start", { startup_ms: Math.max(0, performance.now() - pressedAt) });
+    }
     this.video.addEventListener("waiting", () => {
       if (started && stalledAt === null) { stalledAt = performance.now(); this.record("rebuffer_start"); }
     });
