@@ -13,8 +13,6 @@ revocations wait, valid viewers are never locked out by a playback outage).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -25,6 +23,7 @@ from pydantic import ValidationError
 from vodstack.clients.playback import PlaybackClient
 from vodstack.config import Settings
 from vodstack.core.errors import VodstackError
+from vodstack.core.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +62,8 @@ class RevocationFeed:
     def __init__(self, client: PlaybackClient, revoked: RevokedSessions, interval_s: float) -> None:
         self._client = client
         self.revoked = revoked
-        self._interval_s = interval_s
         self._since: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._polling = Periodic("revocation feed", self._poll, interval_s)
         self._failing = False
         self._pruned_at = time.monotonic()
 
@@ -79,15 +77,10 @@ class RevocationFeed:
         return cls(client, RevokedSessions(), settings.cdn.revocation_poll_s)
 
     def start(self) -> None:
-        if self._interval_s > 0:
-            self._task = asyncio.create_task(self._run(), name="revocation-feed")
+        self._polling.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._polling.stop()
         await self._client.aclose()
 
     async def poll_once(self) -> int:
@@ -101,17 +94,15 @@ class RevocationFeed:
             self._pruned_at = time.monotonic()
         return len(answer.sessions)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except (VodstackError, ValidationError) as exc:
-                # One line per outage, not one per second.
-                if not self._failing:
-                    log.warning("revocations unavailable (%s); keeping %d", exc, len(self.revoked))
-                self._failing = True
-            else:
-                if self._failing:
-                    log.info("revocations available again")
-                self._failing = False
-            await asyncio.sleep(self._interval_s)
+    async def _poll(self) -> None:
+        try:
+            await self.poll_once()
+        except (VodstackError, ValidationError) as exc:
+            # One line per outage, not one per second.
+            if not self._failing:
+                log.warning("revocations unavailable (%s); keeping %d", exc, len(self.revoked))
+            self._failing = True
+        else:
+            if self._failing:
+                log.info("revocations available again")
+            self._failing = False

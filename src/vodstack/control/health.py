@@ -8,7 +8,6 @@ in-flight request count, which steering uses as load.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from vodstack.config import Settings
+from vodstack.core.periodic import Periodic
 from vodstack.delivery.topology import EdgeNode
 
 log = logging.getLogger(__name__)
@@ -46,13 +46,13 @@ class HealthMonitor:
     ) -> None:
         self._edges = list(edges)
         self._state = {edge.name: _EdgeHealth() for edge in self._edges}
-        self._interval_s = interval_s
         self._timeout_s = timeout_s
         self._error_threshold = error_threshold
         self._error_window_s = error_window_s
         self._transport = transport
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._checks = Periodic("edge health checks", self._check_all, interval_s)
+        self._client: httpx.AsyncClient | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, edges: Sequence[EdgeNode]) -> HealthMonitor:
@@ -110,18 +110,16 @@ class HealthMonitor:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="edge health checks")
+        if self._client is None:
+            self._client = httpx.AsyncClient(transport=self._transport)
+            self._checks.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._checks.stop()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
-    async def _run(self) -> None:
-        async with httpx.AsyncClient(transport=self._transport) as client:
-            while True:
-                await self.check_once(client)
-                await asyncio.sleep(self._interval_s)
+    async def _check_all(self) -> None:
+        if self._client is not None:
+            await self.check_once(self._client)

@@ -16,10 +16,10 @@ from vodstack.core.service_auth import ServiceTokens
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.pool import WorkerPool
-from vodstack.pipeline.service.catalog_sync import sync_forever
+from vodstack.pipeline.service.catalog_sync import catalog_sync
 from vodstack.pipeline.service.routes import UPLOADS_PREFIX, router
 from vodstack.pipeline.service.runtime import PipelineRuntime
-from vodstack.pipeline.service.upload_reaper import reap_forever
+from vodstack.pipeline.service.upload_reaper import upload_reaper
 from vodstack.pipeline.service.uploads import SourceCheck
 
 SERVICE = "pipeline"
@@ -48,17 +48,13 @@ def create_app(
         client = catalog or CatalogClient.of(
             settings, "pipeline", timeout=settings.upstream_timeout_s
         )
-        tasks = [
-            asyncio.create_task(sync_forever(pipeline.queue, client, _CATALOG_SYNC_S)),
-            asyncio.create_task(reap_forever(pipeline.uploads, settings.pipeline)),
-        ]
         try:
-            yield
+            async with (
+                catalog_sync(pipeline.queue, client, _CATALOG_SYNC_S),
+                upload_reaper(pipeline.uploads, settings.pipeline),
+            ):
+                yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             if catalog is None:
                 await client.aclose()
             await asyncio.to_thread(pipeline.close)

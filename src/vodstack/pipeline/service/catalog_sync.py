@@ -11,7 +11,6 @@ marks a title that was never published `failed` (viewers never see it; admins se
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from vodstack.clients.catalog import CatalogClient
 from vodstack.contracts.catalog import Availability
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.core.periodic import Periodic
 from vodstack.pipeline.jobs.queue import JobQueue
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,10 @@ async def _sync_failures(queue: JobQueue, catalog: CatalogClient) -> int:
     return done
 
 
-async def sync_forever(queue: JobQueue, catalog: CatalogClient, interval_s: float) -> None:
-    while True:
-        try:
-            await sync_once(queue, catalog)
-        except Exception:
-            log.exception("catalog sync failed")
-        await asyncio.sleep(interval_s)
+def catalog_sync(queue: JobQueue, catalog: CatalogClient, interval_s: float) -> Periodic:
+    """The outbox drain as a task the pipeline service's lifespan owns."""
+
+    async def drain() -> None:
+        await sync_once(queue, catalog)
+
+    return Periodic("catalog sync", drain, interval_s)

@@ -10,17 +10,16 @@ import asyncio
 import logging
 
 from vodstack.config.settings import PipelineSettings
+from vodstack.core.periodic import Periodic
 from vodstack.pipeline.service.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
 
-async def reap_forever(uploads: Uploads, config: PipelineSettings) -> None:
-    while True:
-        try:
-            expired = await asyncio.to_thread(uploads.reap_abandoned, config.upload_ttl_s)
-            if expired:
-                log.info("expired %d abandoned uploads: %s", len(expired), ", ".join(expired))
-        except Exception:
-            log.exception("upload reaper failed")
-        await asyncio.sleep(config.upload_reap_interval_s)
+def upload_reaper(uploads: Uploads, config: PipelineSettings) -> Periodic:
+    async def reap() -> None:
+        expired = await asyncio.to_thread(uploads.reap_abandoned, config.upload_ttl_s)
+        if expired:
+            log.info("expired %d abandoned uploads: %s", len(expired), ", ".join(expired))
+
+    return Periodic("upload reaper", reap, config.upload_reap_interval_s)

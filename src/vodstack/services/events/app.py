@@ -14,7 +14,7 @@ from vodstack.events.groups import GROUPS
 from vodstack.events.log import EventLog, open_event_log
 from vodstack.services.events.api import ROUTERS
 from vodstack.services.events.lag import LagGate
-from vodstack.services.events.retention import Retention
+from vodstack.services.events.retention import retention
 from vodstack.services.events.service import EventsService
 
 SERVICE = "events"
@@ -37,12 +37,10 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             check_s=config.lag_check_s,
         )
         app.state.events = EventsService(log, config, gate)
-        retention = Retention(log, config.retention_s)
-        retention.start()
         try:
-            yield
+            async with retention(log, config.retention_s):
+                yield
         finally:
-            await retention.stop()
             opened.clear()
             if event_log is None:
                 log.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from fastapi import FastAPI
 
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
+from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.events.consumer import Consumer
 from vodstack.events.groups import HISTORY
@@ -28,16 +28,13 @@ _PRUNE_EVERY_S = 600.0
 log = logging.getLogger(__name__)
 
 
-async def _prune_forever(history: ShardedHistory, settings: Settings) -> None:
+def _pruner(history: ShardedHistory, settings: Settings) -> Periodic:
     """Forget applied ids older than the log's retention, every ten minutes (lifespan-owned)."""
-    while True:
-        try:
-            await asyncio.to_thread(
-                history.forget_applied, time.time() - settings.events.retention_s
-            )
-        except Exception:
-            log.exception("pruning history's applied ids failed; retrying")
-        await asyncio.sleep(_PRUNE_EVERY_S)
+
+    async def prune() -> None:
+        await asyncio.to_thread(history.forget_applied, time.time() - settings.events.retention_s)
+
+    return Periodic("history applied-id pruning", prune, _PRUNE_EVERY_S)
 
 
 def open_history(settings: Settings) -> ShardedHistory:
@@ -62,13 +59,10 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         app.state.resharder = resharder = Resharder(history)
         consumer.start()
         running.append(history)
-        pruner = asyncio.create_task(_prune_forever(history, settings), name="history-prune")
         try:
-            yield
+            async with _pruner(history, settings):
+                yield
         finally:
-            pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pruner
             running.clear()
             await asyncio.to_thread(consumer.stop)
             await asyncio.to_thread(resharder.join, 60.0)

@@ -17,6 +17,7 @@ from vodstack.control.health import HealthMonitor
 from vodstack.control.steering import Steering
 from vodstack.core.app import create_service_app
 from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
+from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.delivery.tokens import TokenSigner
 from vodstack.delivery.topology import Topology
@@ -27,7 +28,7 @@ from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
 from vodstack.services.playback.models import Base
 from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
-from vodstack.services.playback.sweeper import Sweeper
+from vodstack.services.playback.sweeper import sweeper
 from vodstack.storage import open_object_store
 
 SERVICE = "playback"
@@ -67,7 +68,7 @@ def create_app(
             timeout=settings.playback.resume_timeout_s,
             transport=history_transport,
         )
-        sweeper: Sweeper | None = None
+        sweeps: Periodic | None = None
         try:
             create_schema(engine, Base)
             store = SessionStore(
@@ -84,15 +85,15 @@ def create_app(
                 signer=TokenSigner.from_settings(settings),
             )
             app.state.playback = PlaybackService(parts, settings.playback, clock)
-            sweeper = Sweeper(app.state.playback, settings.playback.sweep_s)
-            sweeper.start()
+            sweeps = sweeper(app.state.playback, settings.playback.sweep_s)
+            sweeps.start()
             database.engine = engine
             if edges is None:
                 await monitor.start()
             yield
         finally:
-            if sweeper is not None:
-                await sweeper.stop()
+            if sweeps is not None:
+                await sweeps.stop()
             await monitor.stop()
             database.engine = None
             await catalog.aclose()

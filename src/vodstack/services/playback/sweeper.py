@@ -8,40 +8,18 @@ instead of waiting for the account's next start. Owned by the app's lifespan.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from vodstack.core.periodic import Periodic
 from vodstack.services.playback.service import PlaybackService
 
 log = logging.getLogger(__name__)
 
 
-class Sweeper:
-    def __init__(self, service: PlaybackService, interval_s: float) -> None:
-        self._service = service
-        self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+def sweeper(service: PlaybackService, interval_s: float) -> Periodic:
+    async def sweep() -> None:
+        ended = await asyncio.to_thread(service.sweep)
+        if ended:
+            log.info("ended %d silent play sessions (their tokens are revoked)", ended)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="playback-sweeper")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                ended = await asyncio.to_thread(self._service.sweep)
-            except SQLAlchemyError:
-                log.exception("sweep failed; retrying")
-            else:
-                if ended:
-                    log.info("ended %d silent play sessions (their tokens are revoked)", ended)
-            await asyncio.sleep(self._interval_s)
+    return Periodic("playback sweeper", sweep, interval_s)

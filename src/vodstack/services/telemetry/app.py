@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +11,7 @@ from fastapi import FastAPI
 
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
+from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.events.consumers.telemetry import TelemetrySink
 from vodstack.events.log import EventLog, open_event_log
@@ -23,20 +22,17 @@ from vodstack.services.telemetry.runtime import TelemetryRuntime
 SERVICE = "telemetry"
 _TRIM_EVERY_S = 600.0
 
-log = logging.getLogger(__name__)
 
-
-async def _trim_forever(runtime: TelemetryRuntime, settings: Settings) -> None:
+def _trimmer(runtime: TelemetryRuntime, settings: Settings) -> Periodic:
     """Retention, once at start and every ten minutes (owned by the app's lifespan)."""
     config = settings.events
-    while True:
-        try:
-            await asyncio.to_thread(
-                runtime.trim, time.time(), config.series_retention_s, config.retention_s
-            )
-        except Exception:
-            log.exception("telemetry retention failed; retrying")
-        await asyncio.sleep(_TRIM_EVERY_S)
+
+    async def trim() -> None:
+        await asyncio.to_thread(
+            runtime.trim, time.time(), config.series_retention_s, config.retention_s
+        )
+
+    return Periodic("telemetry retention", trim, _TRIM_EVERY_S)
 
 
 def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
@@ -50,13 +46,10 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         app.state.telemetry = runtime
         runtime.start()
         running.append(runtime)
-        trimmer = asyncio.create_task(_trim_forever(runtime, settings), name="telemetry-trim")
         try:
-            yield
+            async with _trimmer(runtime, settings):
+                yield
         finally:
-            trimmer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await trimmer
             running.clear()
             await asyncio.to_thread(runtime.stop)
             if event_log is None:
