@@ -8,15 +8,22 @@ prefix), logs in as the demo viewer, then:
 - as the anchor, one Python client XADDs the same JSON events to the same Redis, 50 per
   pipelined round trip, for as long: events/s and p99 per round trip.
 
-    .venv/bin/python bench/events.py [--connections 16] [--duration 10]
+    .venv/bin/python bench/events.py [--connections 16] [--duration 10] [--rate 5000]
 
 Goal (issue 17): >= 5,000 events/s through the gateway with p99 < 50 ms; the ratio to the
 anchor is printed. The history and telemetry consumers run meanwhile, as in production.
+
+`wrk` is closed-loop: it keeps every connection busy, so its p99 is the queueing of a
+saturated two-core machine, not the latency at 5,000 events/s. `--rate` adds an open-loop run
+at that offered load (a batch every 50/rate s, on schedule whatever the answers do, each
+latency counted from its scheduled send, so a stall is not hidden by coordinated omission):
+that run answers "p99 under 50 ms at 5,000 events/s" as worded.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 import secrets
@@ -28,6 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import redis
 
 from vodstack.supervisor.launcher import gateway_client, running_platform
@@ -89,6 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=5000.0, help="open-loop events/s; 0: skip")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make test installs it)")
@@ -120,6 +129,11 @@ def main() -> None:
             url = platform.url + "/api/events"
             gateway = _wrk(url, args.connections, 2, headers, script)  # warm-up
             gateway = _wrk(url, args.connections, args.duration, headers, script)
+            paced = (
+                asyncio.run(_open_loop(url, headers, args.rate, args.duration))
+                if args.rate > 0
+                else None
+            )
             anchor_eps, anchor_p99 = _anchor(prefix, args.duration)
     finally:
         _cleanup(prefix)
@@ -129,6 +143,11 @@ def main() -> None:
         f"  gateway POST /api/events : {gateway_eps:8.0f} events/s  "
         f"p50 {gateway.p50_ms:.1f} ms  p99 {gateway.p99_ms:.1f} ms per batch"
     )
+    if paced is not None:
+        print(
+            f"  open loop at {args.rate:.0f}/s     : {paced.rps * BATCH:8.0f} events/s  "
+            f"p50 {paced.p50_ms:.1f} ms  p99 {paced.p99_ms:.1f} ms per batch (from schedule)"
+        )
     print(f"  raw XADD (1 client)      : {anchor_eps:8.0f} events/s  p99 {anchor_p99:.1f} ms")
     print(f"  gateway / anchor         : {gateway_eps / anchor_eps:.2f}x")
 
@@ -162,6 +181,55 @@ def _wrk(
     if errors:
         raise RuntimeError(f"{errors.group(1)} error responses from {url}:\n{output}")
     return WrkResult(float(rps.group(1)), _ms(*p50.groups()), _ms(*p99.groups()))
+
+
+def _batch(prefix: str, n: int) -> bytes:
+    events = [
+        {
+            "type": "heartbeat",
+            "event_id": f"{prefix}-{n}-{i}",
+            "session_id": "bench-session",
+            "title_id": 1,
+            "at": "2026-01-01T00:00:00Z",
+            "position_s": i,
+            "duration_s": 600,
+        }
+        for i in range(BATCH)
+    ]
+    return json.dumps({"events": events}).encode()
+
+
+async def _open_loop(
+    url: str, headers: dict[str, str], events_per_s: float, duration: int
+) -> WrkResult:
+    """Batches sent on a fixed schedule, latency measured from each batch's scheduled time."""
+    interval = BATCH / events_per_s
+    count = int(duration / interval)
+    prefix = "p" + secrets.token_hex(4)
+    bodies = [_batch(prefix, n) for n in range(count)]  # built before the clock starts
+    latencies: list[float] = []
+    failures: list[str] = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30.0) as client:
+
+        async def send(due: float, body: bytes) -> None:
+            response = await client.post(url, content=body)
+            latencies.append((time.perf_counter() - due) * 1000)
+            if response.status_code >= 300:
+                failures.append(f"{response.status_code} {response.text[:200]}")
+
+        start = time.perf_counter() + 0.05
+        tasks = []
+        for n, body in enumerate(bodies):
+            due = start + n * interval
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.create_task(send(due, body)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    if failures:
+        raise RuntimeError(f"{len(failures)} failed batches, first: {failures[0]}")
+    cuts = statistics.quantiles(latencies, n=100)
+    return WrkResult(count / elapsed, cuts[49], cuts[98])
 
 
 if __name__ == "__main__":
