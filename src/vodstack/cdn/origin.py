@@ -6,11 +6,15 @@ backend the pipeline publishes to. The same token as on edges is required (edges
 with the shared key), the same URL grammar keeps keys valid, and each request stats the object,
 since the pipeline may publish at any time.
 
-Bytes go out zero-copy from the backend's `local_path`; a backend without local files (S3) will
-need a streamed body here (docs/cdn.md).
+Bytes go out zero-copy from the backend's `local_path` when it has one (the local directory);
+a backend without local files (S3) is streamed, a request's range fetched alone
+(`stream_response`). A backend that is down is a 503 naming it, never a 500 or a hang.
 """
 
 from __future__ import annotations
+
+import asyncio
+from pathlib import Path
 
 import httpx
 
@@ -24,15 +28,18 @@ from vodstack.cdn.lifespan import serve_lifespan
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import OriginStats
+from vodstack.cdn.stream_response import send_stream
 from vodstack.config import Settings
-from vodstack.core.errors import Forbidden, NotFound, VodstackError
+from vodstack.core.errors import Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
 from vodstack.delivery.assets import URL_ROOT, parse_asset_path
 from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
 from vodstack.storage import (
     InvalidKeyError,
+    ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
+    ObjectStoreUnavailable,
     open_object_store,
 )
 
@@ -88,17 +95,33 @@ class OriginApp:
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
             raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")
+        key = asset.store_key
+        path, info = await self._locate(key)
+        conditions = read_conditions(scope)
+        where = str(path) if path is not None else key
+        served = self._describer.describe(asset.prefix, asset.file, where, info.size, info.modified)
+        if path is not None:
+            return await send_file(scope, send, served, conditions)
         try:
-            info = self.store.stat(asset.store_key)
+            return await send_stream(
+                scope, send, served, conditions, lambda a, b: self.store.open_range(key, a, b)
+            )
+        except ObjectNotFoundError:
+            raise NotFound("No such asset file.", code="not_found") from None
+        except ObjectStoreUnavailable as exc:
+            raise _unavailable(exc) from exc
+
+    async def _locate(self, key: str) -> tuple[Path | None, ObjectInfo]:
+        """The object's local file (if the backend has one) and its size and time."""
+        try:
+            path = self.store.local_path(key)
+            if path is not None:
+                return path, self.store.stat(key)  # a local stat: cheaper inline than a thread
+            return None, await asyncio.to_thread(self.store.stat, key)
         except (ObjectNotFoundError, InvalidKeyError):
             raise NotFound("No such asset file.", code="not_found") from None
-        path = self.store.local_path(asset.store_key)
-        if path is None:
-            raise NotImplementedError("the origin serves only backends with local files for now")
-        served = self._describer.describe(
-            asset.prefix, asset.file, str(path), info.size, info.modified
-        )
-        return await send_file(scope, send, served, read_conditions(scope))
+        except ObjectStoreUnavailable as exc:
+            raise _unavailable(exc) from exc
 
     async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
         await serve_service_route(scope, send, raw, health=self.health, metrics=self.stats.render)
@@ -106,6 +129,14 @@ class OriginApp:
     def health(self) -> dict[str, object]:
         # Not counting the health check itself.
         return {"status": "ok", "service": "origin", "in_flight": self.stats.in_flight - 1}
+
+
+def _unavailable(exc: ObjectStoreUnavailable) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"The origin cannot reach its object store; assets are unavailable until it is back. "
+        f"({exc})",
+        code="storage_unavailable",
+    )
 
 
 def create_origin_app(
