@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from tests.support.ports import free_port
 from tests.support.seaweedfs import SeaweedFS
+from vodstack.config.settings import StorageBackend, StorageSettings
 from vodstack.storage import ObjectExistsError, ObjectStoreUnavailable
 from vodstack.storage.publish import PUBLISHED_MARKER, publish_batches
 from vodstack.storage.s3 import S3ObjectStore
@@ -83,3 +85,8 @@ def test_a_missing_bucket_is_named(seaweedfs: SeaweedFS) -> None:
     store = S3ObjectStore.from_settings(seaweedfs.settings("no-such-bucket"))
     with pytest.raises(ObjectStoreUnavailable, match="bucket"):
         store.list("titles/")
+
+
+def test_half_a_credential_pair_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match="go together"):
+        StorageSettings(backend=StorageBackend.S3, s3_access_key="only-the-key")

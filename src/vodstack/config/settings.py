@@ -270,6 +270,13 @@ class StorageSettings(BaseModel):
     s3_read_timeout_s: float = Field(10.0, gt=0)
     s3_max_attempts: int = Field(2, ge=1)
 
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> StorageSettings:
+        # Half a pair would fail only at the first request, deep inside a service.
+        if (self.s3_access_key is None) != (self.s3_secret_key is None):
+            raise ValueError("storage.s3_access_key and storage.s3_secret_key go together")
+        return self
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
