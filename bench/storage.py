@@ -9,7 +9,9 @@ file zero-copy or streams the object from S3. Rounds alternate which side goes f
     .venv/bin/python bench/storage.py [--rounds 5] [--files 24] [--size-mb 2] [--concurrency 8]
 
 Prints, per side, the median and the spread (min-max) of the rounds' cold-fill throughput
-(body MB/s through the edge) and median time to first byte, then the ratio S3 / local.
+(body MB/s through the edge) and median time to first byte, then the ratio S3 / local. As a
+reference for what the S3 server itself delivers on this machine, the same objects are also
+read straight from the bucket with boto3 (same concurrency) after each round.
 """
 
 from __future__ import annotations
@@ -107,6 +109,15 @@ def cold_round(side: Side, version: str, names: list[str], concurrency: int) -> 
     side.ttfb_ms.append(statistics.median(first for _, first in results) * 1000)
 
 
+def direct_round(store: ObjectStore, version: str, names: list[str], concurrency: int) -> float:
+    """MB/s of the same objects read straight from the bucket: what S3 itself delivers here."""
+    keys = [f"{asset_key_prefix(TITLE, version)}/{name}" for name in names]
+    with ThreadPoolExecutor(concurrency) as pool:
+        started = time.perf_counter()
+        total = sum(len(data) for data in pool.map(store.read_bytes, keys))
+        return total / (time.perf_counter() - started) / 1e6
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):8.1f}  ({min(values):.1f}-{max(values):.1f})"
 
@@ -145,6 +156,7 @@ def main() -> None:
             run.callback(cluster.stop_all)
             cluster.start("origin")
             cluster.start(EDGE)
+        direct: list[float] = []
         for round_no in range(args.rounds):
             version = f"r{round_no}"
             files = {name: os.urandom(size) for name in names}
@@ -153,6 +165,7 @@ def main() -> None:
             order = sides if round_no % 2 == 0 else sides[::-1]
             for side in order:
                 cold_round(side, f"{side.name}-{version}", names, args.concurrency)
+            direct.append(direct_round(bucket, f"s3-{version}", names, args.concurrency))
 
     local, remote = sides
     print(
@@ -162,6 +175,7 @@ def main() -> None:
     print(f"{'origin':8} {'MB/s':>22} {'TTFB ms':>22}")
     for side in sides:
         print(f"{side.name:8} {spread(side.throughput):>22} {spread(side.ttfb_ms):>22}")
+    print(f"{'S3 GET':8} {spread(direct):>22}   (boto3 straight from the bucket, no origin/edge)")
     ratio = statistics.median(remote.throughput) / statistics.median(local.throughput)
     ttfb_ratio = statistics.median(remote.ttfb_ms) / statistics.median(local.ttfb_ms)
     print(f"ratio S3 / local: throughput {ratio:.2f}x, time to first byte {ttfb_ratio:.2f}x")
