@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from vodstack.core.errors import ServiceUnavailable
+
 
 class ObjectStoreError(Exception):
     """Base of the object store's errors."""
@@ -37,8 +39,14 @@ class ObjectExistsError(ObjectStoreError):
     """The target of an immutable publish already exists."""
 
 
-class ObjectStoreUnavailable(ObjectStoreError):
-    """The backend did not answer or refused to work; the message says what an operator fixes."""
+class ObjectStoreUnavailable(ObjectStoreError, ServiceUnavailable):
+    """The backend did not answer or refused to work; the message says what an operator fixes.
+
+    Also a `ServiceUnavailable`: a request that meets it anywhere (an upload's completion, a
+    job's source check) is answered 503 with this message by the one error mapping, never 500.
+    """
+
+    default_code = "storage_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
