@@ -177,3 +177,13 @@ def test_open_range_reads_the_span(store: ObjectStore) -> None:
         assert reader.read(24) == bytes(range(232, 256))
     with pytest.raises(ObjectNotFoundError):
         store.open_range("titles/1/v1/missing.m4s", 0, 10)
+
+
+def test_open_with_info_gives_size_time_and_bytes(store: ObjectStore) -> None:
+    store.put_bytes("titles/1/v1/seg.m4s", b"y" * 1000)
+    info, reader = store.open_with_info("titles/1/v1/seg.m4s")
+    with reader:
+        assert reader.read() == b"y" * 1000
+    assert info == store.stat("titles/1/v1/seg.m4s")
+    with pytest.raises(ObjectNotFoundError):
+        store.open_with_info("titles/1/v1/missing.m4s")

@@ -120,6 +120,11 @@ class ObjectStore(ABC):
         reader.seek(start)
         return reader
 
+    def open_with_info(self, key: str) -> tuple[ObjectInfo, BinaryIO]:
+        """The object's size and time with a reader of it: one request where a backend can."""
+        info = self.stat(key)
+        return info, self.open(key)
+
     def read_bytes(self, key: str) -> bytes:
         with self.open(key) as handle:
             return handle.read()

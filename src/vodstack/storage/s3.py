@@ -150,6 +150,13 @@ class S3ObjectStore(ObjectStore):
             reply = self.client.get_object(Bucket=self.bucket, Key=key)
         return io.BufferedReader(_BodyReader(reply, key), _READ_BUFFER)
 
+    def open_with_info(self, key: str) -> tuple[ObjectInfo, BinaryIO]:
+        validate_key(key)
+        with _translated(key):
+            reply = self.client.get_object(Bucket=self.bucket, Key=key)
+        info = ObjectInfo(reply["ContentLength"], int(reply["LastModified"].timestamp()))
+        return info, io.BufferedReader(_BodyReader(reply, key), _READ_BUFFER)
+
     def open_range(self, key: str, start: int, end: int) -> BinaryIO:
         validate_key(key)
         if start >= end:
