@@ -7,6 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.cdn import Cluster, make_settings
+from tests.support.seaweedfs import seaweedfs
+
+__all__ = ["seaweedfs"]  # the S3 origin's tests use it
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.seaweedfs import seaweedfs
 from vodstack.supervisor.launcher import RunningPlatform, running_platform
+
+__all__ = ["seaweedfs"]  # the S3 platform's test uses it
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,23 @@ backend the pipeline publishes to. The same token as on edges is required (edges
 with the shared key), the same URL grammar keeps keys valid, and each request stats the object,
 since the pipeline may publish at any time.
 
-Bytes go out zero-copy from the backend's `local_path`; a backend without local files (S3) will
-need a streamed body here (docs/cdn.md).
+Bytes go out zero-copy from the backend's `local_path` when it has one (the local directory);
+a backend without local files (S3) is streamed, a request's range fetched alone
+(`stream_response`). A backend that is down is a 503 naming it, never a 500 or a hang.
 """
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import BinaryIO
+
 import httpx
 
 from vodstack.cdn.file_response import (
+    Conditions,
     FileDescriber,
+    ServedFile,
     read_conditions,
     send_error,
     send_file,
@@ -24,15 +31,18 @@ from vodstack.cdn.lifespan import serve_lifespan
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import OriginStats
+from vodstack.cdn.stream_response import SpanOpener, send_stream
 from vodstack.config import Settings
-from vodstack.core.errors import Forbidden, NotFound, VodstackError
+from vodstack.core.errors import Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
 from vodstack.delivery.assets import URL_ROOT, parse_asset_path
 from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
 from vodstack.storage import (
     InvalidKeyError,
+    ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
+    ObjectStoreUnavailable,
     open_object_store,
 )
 
@@ -88,17 +98,65 @@ class OriginApp:
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
             raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")
+        key = asset.store_key
+        conditions = read_conditions(scope)
+        path = self._local_path(key)
+        if path is None and _plain_get(scope, conditions):
+            return await self._stream_whole(scope, send, asset.prefix, asset.file, key)
+        info = await self._stat(key, in_place=path is not None)
+        where = str(path) if path is not None else key
+        served = self._describer.describe(asset.prefix, asset.file, where, info.size, info.modified)
+        if path is not None:
+            return await send_file(scope, send, served, conditions)
+        return await self._stream(scope, send, served, conditions, key)
+
+    async def _stream_whole(
+        self, scope: Scope, send: Send, prefix: bytes, file: str, key: str
+    ) -> int:
+        # An edge's fill: the GET's own headers give size and validators, one round trip, not two.
         try:
-            info = self.store.stat(asset.store_key)
+            info, reader = await asyncio.to_thread(self.store.open_with_info, key)
         except (ObjectNotFoundError, InvalidKeyError):
             raise NotFound("No such asset file.", code="not_found") from None
-        path = self.store.local_path(asset.store_key)
-        if path is None:
-            raise NotImplementedError("the origin serves only backends with local files for now")
-        served = self._describer.describe(
-            asset.prefix, asset.file, str(path), info.size, info.modified
-        )
-        return await send_file(scope, send, served, read_conditions(scope))
+        except ObjectStoreUnavailable as exc:
+            raise _unavailable(exc) from exc
+        served = self._describer.describe(prefix, file, key, info.size, info.modified)
+        return await self._stream(scope, send, served, Conditions(), key, lambda _a, _b: reader)
+
+    async def _stream(
+        self,
+        scope: Scope,
+        send: Send,
+        served: ServedFile,
+        conditions: Conditions,
+        key: str,
+        opener: SpanOpener | None = None,
+    ) -> int:
+        def open_span(start: int, end: int) -> BinaryIO:
+            return self.store.open_range(key, start, end)
+
+        try:
+            return await send_stream(scope, send, served, conditions, opener or open_span)
+        except ObjectNotFoundError:
+            raise NotFound("No such asset file.", code="not_found") from None
+        except ObjectStoreUnavailable as exc:
+            raise _unavailable(exc) from exc
+
+    def _local_path(self, key: str) -> Path | None:
+        try:
+            return self.store.local_path(key)
+        except InvalidKeyError:
+            raise NotFound("No such asset file.", code="not_found") from None
+
+    async def _stat(self, key: str, *, in_place: bool) -> ObjectInfo:
+        try:
+            if in_place:
+                return self.store.stat(key)  # a local stat: cheaper inline than a thread
+            return await asyncio.to_thread(self.store.stat, key)
+        except (ObjectNotFoundError, InvalidKeyError):
+            raise NotFound("No such asset file.", code="not_found") from None
+        except ObjectStoreUnavailable as exc:
+            raise _unavailable(exc) from exc
 
     async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
         await serve_service_route(scope, send, raw, health=self.health, metrics=self.stats.render)
@@ -106,6 +164,24 @@ class OriginApp:
     def health(self) -> dict[str, object]:
         # Not counting the health check itself.
         return {"status": "ok", "service": "origin", "in_flight": self.stats.in_flight - 1}
+
+
+def _plain_get(scope: Scope, conditions: Conditions) -> bool:
+    """A whole-body GET with no validator to check first (what an edge's fill sends)."""
+    return (
+        scope["method"] == "GET"
+        and conditions.range is None
+        and conditions.if_none_match is None
+        and conditions.if_range is None
+    )
+
+
+def _unavailable(exc: ObjectStoreUnavailable) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"The origin cannot reach its object store; assets are unavailable until it is back. "
+        f"({exc})",
+        code="storage_unavailable",
+    )
 
 
 def create_origin_app(

@@ -249,6 +249,35 @@ class SupervisorSettings(BaseModel):
     start_timeout_s: float = Field(60.0, gt=0)
 
 
+class StorageBackend(StrEnum):
+    LOCAL = "local"  # embedded: a directory under data_dir/objects
+    S3 = "s3"  # an S3-compatible bucket every host reads (AWS S3, SeaweedFS, MinIO...)
+
+
+class StorageSettings(BaseModel):
+    """Where masters, intermediate outputs and published assets live (docs/storage.md)."""
+
+    backend: StorageBackend = StorageBackend.LOCAL
+    s3_endpoint: str | None = None  # e.g. http://127.0.0.1:8333; None = AWS's own endpoint
+    s3_bucket: str = "vodstack"
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    # Files at least this big go up as a multipart upload, in parts of this size.
+    s3_multipart_mb: int = Field(16, ge=5)
+    # Short on purpose: an endpoint that is down must become a 503 soon, not a hung request.
+    s3_connect_timeout_s: float = Field(2.0, gt=0)
+    s3_read_timeout_s: float = Field(10.0, gt=0)
+    s3_max_attempts: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> StorageSettings:
+        # Half a pair would fail only at the first request, deep inside a service.
+        if (self.s3_access_key is None) != (self.s3_secret_key is None):
+            raise ValueError("storage.s3_access_key and storage.s3_secret_key go together")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VODSTACK_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -285,6 +314,7 @@ class Settings(BaseSettings):
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -331,6 +361,8 @@ class Settings(BaseSettings):
         data = self.model_dump(mode="json")
         if self.secret_key is not None:
             data["secret_key"] = self.secret_key.get_secret_value()
+        if self.storage.s3_secret_key is not None:
+            data["storage"]["s3_secret_key"] = self.storage.s3_secret_key.get_secret_value()
         return json.dumps(data)
 
     @classmethod

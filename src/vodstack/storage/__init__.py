@@ -1,8 +1,8 @@
-"""Object storage for the pipeline: one interface, a local-directory backend (S3 later)."""
+"""Object storage: one interface, a local-directory backend and an S3 backend."""
 
 from __future__ import annotations
 
-from vodstack.config.settings import Settings
+from vodstack.config.settings import Settings, StorageBackend
 from vodstack.storage.keys import (
     InvalidKeyError,
     master_key,
@@ -16,6 +16,7 @@ from vodstack.storage.objectstore import (
     ObjectNotFoundError,
     ObjectStore,
     ObjectStoreError,
+    ObjectStoreUnavailable,
 )
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "ObjectNotFoundError",
     "ObjectStore",
     "ObjectStoreError",
+    "ObjectStoreUnavailable",
     "master_key",
     "open_object_store",
     "validate_key",
@@ -34,5 +36,10 @@ __all__ = [
 
 
 def open_object_store(settings: Settings) -> ObjectStore:
-    """The configured object store: a directory under `data_dir/objects` for now."""
+    """The configured object store: a directory under `data_dir/objects`, or an S3 bucket."""
+    if settings.storage.backend is StorageBackend.S3:
+        # Imported here so the embedded profile never pays for loading boto3.
+        from vodstack.storage.s3 import S3ObjectStore
+
+        return S3ObjectStore.from_settings(settings.storage)
     return LocalObjectStore(settings.data_dir / "objects")

@@ -1,15 +1,17 @@
 """The object store interface: where masters, intermediate outputs and published assets live.
 
-Every backend (a local directory now, S3 later) passes the one contract suite in
+Every backend (a local directory, an S3 bucket) passes the one contract suite in
 `tests/storage/test_objectstore_contract.py`. Promises every backend keeps:
 
 - a write is atomic: readers see the old object, or the whole new one, never a torn file;
-- `publish_dir` makes a whole tree visible at once, and refuses to overwrite a published one;
+- `publish_dir` never shows a reader a half-published version (one rename on a directory;
+  manifests last and a version marker put once on S3), and refuses to overwrite a published one;
 - keys are validated (`storage.keys`), so no key can name anything outside the store.
 
     ObjectStoreError
     ├── ObjectNotFoundError     the key does not exist
-    └── ObjectExistsError       publish_dir target already exists (asset versions are immutable)
+    ├── ObjectExistsError       publish_dir target already exists (asset versions are immutable)
+    └── ObjectStoreUnavailable  the backend cannot be reached (down, timing out, misconfigured)
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from vodstack.core.errors import ServiceUnavailable
+
 
 class ObjectStoreError(Exception):
     """Base of the object store's errors."""
@@ -33,6 +37,16 @@ class ObjectNotFoundError(ObjectStoreError, KeyError):
 
 class ObjectExistsError(ObjectStoreError):
     """The target of an immutable publish already exists."""
+
+
+class ObjectStoreUnavailable(ObjectStoreError, ServiceUnavailable):
+    """The backend did not answer or refused to work; the message says what an operator fixes.
+
+    Also a `ServiceUnavailable`: a request that meets it anywhere (an upload's completion, a
+    job's source check) is answered 503 with this message by the one error mapping, never 500.
+    """
+
+    default_code = "storage_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +103,27 @@ class ObjectStore(ABC):
     def publish_dir(self, staged: Path, prefix: str) -> None:
         """Make the local tree `staged` appear at once under `prefix/` (consumes `staged`).
 
-        Raises `ObjectExistsError` if anything is already under `prefix/`: published asset
-        versions are immutable, a re-encode publishes a new version.
+        Raises `ObjectExistsError` if a version is already published under `prefix/`:
+        published asset versions are immutable, a re-encode publishes a new version.
         """
 
     def local_path(self, key: str) -> Path | None:
         """A filesystem path to read the object in place, when the backend has one."""
         return None
+
+    def open_range(self, key: str, start: int, end: int) -> BinaryIO:
+        """A reader of bytes `start` up to `end` (exclusive) of the object; it may read past `end`.
+
+        Backends that fetch over a network override it to fetch only that span.
+        """
+        reader = self.open(key)
+        reader.seek(start)
+        return reader
+
+    def open_with_info(self, key: str) -> tuple[ObjectInfo, BinaryIO]:
+        """The object's size and time with a reader of it: one request where a backend can."""
+        info = self.stat(key)
+        return info, self.open(key)
 
     def read_bytes(self, key: str) -> bytes:
         with self.open(key) as handle:

@@ -46,6 +46,7 @@ from vodstack.services.playback.repository import (
     SessionStore,
     StreamLimitReached,
 )
+from vodstack.storage import ObjectStoreUnavailable
 
 MASTER = "master.m3u8"
 MPD = "manifest.mpd"
@@ -272,6 +273,12 @@ class PlaybackService:
                 f"Asset version {version} of title {title_id} has no {file}; its files are not "
                 "reachable right now.",
                 code="asset_missing",
+            ) from exc
+        except ObjectStoreUnavailable as exc:
+            raise ServiceUnavailable(
+                "Playback cannot read the title's manifests: the object store is unreachable. "
+                f"({exc})",
+                code="storage_unavailable",
             ) from exc
 
 
