@@ -93,7 +93,9 @@ def status(
     if current is None or not pid_alive(current.supervisor_pid):
         console.print(f"vodstack is not running (data dir {settings.data_dir}).")
         raise typer.Exit(1)
-    live = asyncio.run(_probe([svc.url for svc in current.services]))
+    probed = asyncio.run(_probe([svc.url for svc in current.services]))
+    # Instances sharing a port (gateways) answer for each other: a stopped one is not live.
+    live = [ok and svc.pid is not None for svc, ok in zip(current.services, probed, strict=True)]
     if as_json:
         data = current.model_dump()
         for svc, ok in zip(data["services"], live, strict=True):

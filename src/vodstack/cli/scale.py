@@ -32,6 +32,12 @@ def scale(
     if status is None or not pid_alive(status.supervisor_pid):
         console.print(f"[red]error:[/] vodstack is not running from {settings.data_dir}")
         raise typer.Exit(1)
+    known = {svc.service or svc.name for svc in status.services}
+    if service not in known:
+        console.print(
+            f"[red]error:[/] unknown service {service!r}; running: {', '.join(sorted(known))}"
+        )
+        raise typer.Exit(2)
     try:
         check_scalable(service, count)
     except ValueError as exc:

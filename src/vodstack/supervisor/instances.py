@@ -5,8 +5,9 @@ instance each looks exactly as before. Instance k > 1 is `{service}-{k}` on a po
 hands out when it is started (nothing to configure, no clash with another platform's block).
 Every gateway instance listens on the gateway's port with SO_REUSEPORT: the kernel spreads new
 connections over them, so the public entry has no single process to lose.
-Instance k of a core service is placed in region `regions[(k - 1) % len(regions)]`, which is
-what `vodstack chaos kong` takes down; edges are placed by the topology.
+Instance k of a scalable service is placed in region `regions[(k - 1) % len(regions)]`, which
+is what `vodstack chaos kong` takes down; edges are placed by the topology; the single-instance
+services (origin, pipeline, events, telemetry, history) serve every region and are placed in none.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 from dataclasses import dataclass
 
 from vodstack.config import Settings
+from vodstack.config.settings import SCALABLE_SERVICES
 from vodstack.delivery.topology import Topology
 from vodstack.supervisor.registry import ServiceSpec
 
@@ -46,8 +48,8 @@ def place(settings: Settings, spec: ServiceSpec, index: int) -> InstanceSpec:
     edges = {edge.name: edge.region for edge in Topology.from_settings(settings).edges}
     if spec.name in edges:
         region: str | None = edges[spec.name]
-    elif spec.name == "origin":
-        region = None  # one origin behind every region's edges
+    elif spec.name not in SCALABLE_SERVICES:
+        region = None  # one instance serving every region (the origin, the stateful services)
     else:
         regions = settings.cdn.regions
         region = regions[(index - 1) % len(regions)]

@@ -43,6 +43,9 @@ ReadyHook = Callable[[Settings], Awaitable[None]]
 Reporter = Callable[[str], None]
 
 POLL_S = 0.25
+# A drained instance keeps serving this long past the clients' cache period, so a request
+# picked from a list fetched just before the deregistration still finds it listening.
+DRAIN_MARGIN_S = 1.0
 
 
 class StartupFailed(RuntimeError):
@@ -206,7 +209,7 @@ class Supervisor:
         """Deregister, let every client's cached list forget it, then stop with drain."""
         self.report(f"scaling {proc.service} down: draining {proc.name}")
         self.registrar.gone(proc)
-        await asyncio.sleep(self.settings.scale.refresh_s)
+        await asyncio.sleep(self.settings.scale.refresh_s + DRAIN_MARGIN_S)
         await proc.stop()  # SIGTERM: the server finishes its in-flight requests first
         self.processes.remove(proc)
         self.ledger.record(p.pid for p in self.processes if p.pid is not None)
