@@ -60,6 +60,12 @@ def port_for(instance: InstanceSpec) -> int:
     """The port an instance listens on (see the module docstring)."""
     if instance.index == 1 or instance.reuse_port:
         return instance.spec.port
+    return fresh_port()
+
+
+def fresh_port() -> int:
+    """A port free right now; another process may take it before the instance binds it, so an
+    instance that dies before its first healthy answer is given a new one (supervisor)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

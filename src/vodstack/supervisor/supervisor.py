@@ -30,7 +30,7 @@ from vodstack.core.processes import ProcessLedger
 from vodstack.discovery import Registry
 from vodstack.supervisor import scaling
 from vodstack.supervisor.control import Control, control_path, read_control, write_control
-from vodstack.supervisor.instances import place, port_for
+from vodstack.supervisor.instances import fresh_port, place, port_for
 from vodstack.supervisor.liveness import Verdict
 from vodstack.supervisor.process import ManagedProcess, Probe, ProcessState
 from vodstack.supervisor.registrar import Registrar
@@ -233,6 +233,8 @@ class Supervisor:
         code = proc.exited()
         if code is not None:
             self.registrar.gone(proc)
+            if proc.port != proc.spec.port and not proc.liveness.seen_alive:
+                proc.port = fresh_port()  # its picked port may have been taken meanwhile
             proc.schedule_restart(now, f"exited with code {code}")
             self.report(f"{proc.name} exited with code {code}; restarting with backoff")
             log.warning("%s exited with code %s", proc.name, code)
