@@ -75,6 +75,7 @@ class Supervisor:
         ]
         self.registrar = Registrar(registry)
         self.control_path = control_path(settings)
+        self._control: Control | None = None
         self.ledger = ProcessLedger(run_dir(settings) / "services")
         self._stop = asyncio.Event()
         self._background: set[asyncio.Task[object]] = set()
@@ -187,7 +188,7 @@ class Supervisor:
 
     def _reconcile(self) -> None:
         """Bring the instances in line with control.json: start, drain, hold down, release."""
-        actions = scaling.plan(self.processes, read_control(self.control_path), self.settings.scale)
+        actions = scaling.plan(self.processes, self._wishes(), self.settings.scale)
         for service, index in actions.start:
             proc = self._instance(self.specs[service], index)
             self.processes.append(proc)
@@ -204,6 +205,14 @@ class Supervisor:
         for proc in actions.release:
             proc.release(time.monotonic())
             self.report(f"chaos over: {proc.name} starts again")
+
+    def _wishes(self) -> Control | None:
+        """control.json; a file edited into nonsense keeps the last good wishes in force."""
+        try:
+            self._control = read_control(self.control_path) or self._control
+        except ValueError as exc:
+            log.warning("ignoring %s: %s", self.control_path, exc)
+        return self._control
 
     async def _drain(self, proc: ManagedProcess) -> None:
         """Deregister, let every client's cached list forget it, then stop with drain."""
