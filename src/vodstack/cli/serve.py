@@ -54,7 +54,10 @@ def serve(
     if not reuse_port:
         uvicorn.Server(config).run()
         return
-    listener = socket.create_server((settings.host, port or spec.port), reuse_port=True)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    listener = socket.create_server(
+        (settings.host, port or spec.port), family=family, reuse_port=True
+    )
     uvicorn.Server(config).run(sockets=[listener])
 
 
