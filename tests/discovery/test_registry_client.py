@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.support.clock import FakeMonotonic
-from vodstack.discovery import Instance, MemoryRegistry, RegistryClient, RegistryUnavailable
+from vodstack.config import load_settings
+from vodstack.discovery import (
+    Instance,
+    MemoryRegistry,
+    RegistryClient,
+    RegistryUnavailable,
+    open_registry,
+    registry_client,
+)
 from vodstack.discovery.registry import Lease
 
 REFRESH_S = 2.0
@@ -54,3 +64,11 @@ def test_an_unreadable_registry_keeps_the_last_list() -> None:
     clock.advance(REFRESH_S)
     assert client.instances("catalog") == ("http://b",)
     assert client.instances("accounts") == ("http://configured/accounts",)
+
+
+def test_a_platforms_client_reads_what_its_supervisor_registered(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    open_registry(settings).register(Instance("catalog", "catalog-2", "http://127.0.0.1:9"))
+    client = registry_client(settings)
+    assert client.instances("catalog") == ("http://127.0.0.1:9",)
+    assert client.instances("accounts") == (settings.service_url("accounts"),)

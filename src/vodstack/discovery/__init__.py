@@ -7,7 +7,12 @@ and an in-memory one; docs/architecture.md, "Instances and discovery".
 """
 
 from vodstack.discovery.client import RegistryClient
-from vodstack.discovery.opening import open_registry, registry_path, reset_registry
+from vodstack.discovery.opening import (
+    open_registry,
+    registry_client,
+    registry_path,
+    reset_registry,
+)
 from vodstack.discovery.registry import Instance, MemoryRegistry, Registry, RegistryUnavailable
 from vodstack.discovery.sqlite import SqliteRegistry
 
@@ -19,6 +24,7 @@ __all__ = [
     "RegistryUnavailable",
     "SqliteRegistry",
     "open_registry",
+    "registry_client",
     "registry_path",
     "reset_registry",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vodstack.config import Settings
+from vodstack.discovery.client import RegistryClient
 from vodstack.discovery.registry import Registry
 from vodstack.discovery.sqlite import SqliteRegistry
 
@@ -15,6 +16,13 @@ def registry_path(settings: Settings) -> Path:
 
 def open_registry(settings: Settings) -> Registry:
     return SqliteRegistry(registry_path(settings), settings.scale.lease_s)
+
+
+def registry_client(settings: Settings) -> RegistryClient:
+    """What a service process hands its typed clients as their `InstanceSource`."""
+    return RegistryClient(
+        open_registry(settings), settings.service_url, refresh_s=settings.scale.refresh_s
+    )
 
 
 def reset_registry(settings: Settings) -> None:
