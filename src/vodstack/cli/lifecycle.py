@@ -16,6 +16,7 @@ from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.core.processes import pid_alive
 from vodstack.demo.media import publish_demo_media
 from vodstack.demo.seed import seed_demo
+from vodstack.discovery import RegistryUnavailable, open_registry, reset_registry
 from vodstack.supervisor.registry import PartialPortMap, check_port_map, platform_services
 from vodstack.supervisor.status import (
     AlreadyRunning,
@@ -55,7 +56,13 @@ def up(
     settings_file = write_settings_file(settings)
     specs = platform_services(settings)
     console.print(f"[bold]vodstack[/] starting {len(specs)} services, data in {settings.data_dir}")
-    supervisor = Supervisor(settings, specs, settings_file, report=console.print)
+    try:
+        reset_registry(settings)
+        registry = open_registry(settings)
+    except RegistryUnavailable as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    supervisor = Supervisor(settings, specs, settings_file, report=console.print, registry=registry)
 
     async def ready(current: Settings) -> None:
         if demo and current.seed_demo_data:
@@ -80,13 +87,15 @@ def status(
     config: Path | None = ConfigFile,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Show each service's state, pid, port, restarts (and why the last one) and live health."""
+    """Show every instance's state, pid, port, region, registration, restarts and live health."""
     settings = _build_settings(data_dir, config, None)
     current = read_status(settings)
     if current is None or not pid_alive(current.supervisor_pid):
         console.print(f"vodstack is not running (data dir {settings.data_dir}).")
         raise typer.Exit(1)
-    live = asyncio.run(_probe([svc.url for svc in current.services]))
+    probed = asyncio.run(_probe([svc.url for svc in current.services]))
+    # Instances sharing a port (gateways) answer for each other: a stopped one is not live.
+    live = [ok and svc.pid is not None for svc, ok in zip(current.services, probed, strict=True)]
     if as_json:
         data = current.model_dump()
         for svc, ok in zip(data["services"], live, strict=True):
@@ -95,8 +104,10 @@ def status(
         return
     table = Table(title=f"vodstack at {current.gateway_url}")
     columns = (
-        "service",
+        "instance",
+        "region",
         "state",
+        "registered",
         "live",
         "pid",
         "port",
@@ -110,7 +121,9 @@ def status(
     for svc, ok in zip(current.services, live, strict=True):
         table.add_row(
             svc.name,
+            svc.region or "-",
             svc.state,
+            "yes" if svc.registered else "no",
             "[green]yes[/]" if ok else "[red]no[/]",
             str(svc.pid or "-"),
             str(svc.port),

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from vodstack.cli import abr, cache, demo_content, history, ingest, jobs, lifecycle, play, serve
+from vodstack.cli import (
+    abr,
+    cache,
+    chaos,
+    demo_content,
+    history,
+    ingest,
+    jobs,
+    lifecycle,
+    play,
+    scale,
+    serve,
+)
 
 app = typer.Typer(
     name="vodstack",
@@ -24,6 +36,8 @@ app.add_typer(jobs.app, name="jobs")
 app.command()(play.play)
 app.command("demo-content")(demo_content.demo_content)
 app.add_typer(history.app, name="history")
+app.command()(scale.scale)
+app.add_typer(chaos.app, name="chaos")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import uvicorn
 
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
+from vodstack.core.chaos import ChaosMiddleware, RuleFile, rules_path
 from vodstack.core.context import configure_logging
 from vodstack.supervisor.registry import ServerKind, find_service
 
@@ -25,10 +27,17 @@ def serve(
     settings_file: Path | None = typer.Option(
         None, "--settings-file", help="Settings written by the supervisor (default: environment)."
     ),
+    instance: str | None = typer.Option(
+        None, "--instance", help="This instance's name (supervisor.instances); logs use it."
+    ),
+    port: int | None = typer.Option(None, "--port", help="Listen here instead of the default."),
+    reuse_port: bool = typer.Option(
+        False, "--reuse-port", help="Share the port with other instances (SO_REUSEPORT)."
+    ),
 ) -> None:
     """Run one service until SIGTERM (used by `vodstack up`; handy for debugging one service)."""
     settings = _settings(settings_file)
-    configure_logging(name, settings.log_level)
+    configure_logging(instance or name, settings.log_level)
     try:
         spec = find_service(settings, name)
     except KeyError:
@@ -37,7 +46,19 @@ def serve(
     if spec.kind is ServerKind.RUNNER:
         target(settings, name)
         return
-    uvicorn.Server(server_config(target(settings), settings.host, spec.port)).run()
+    app = target(settings)
+    if settings.chaos.enabled:
+        rules = RuleFile(rules_path(settings.data_dir / "run"))
+        app.add_middleware(ChaosMiddleware, service=name, rules=rules)
+    config = server_config(app, settings.host, port or spec.port)
+    if not reuse_port:
+        uvicorn.Server(config).run()
+        return
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    listener = socket.create_server(
+        (settings.host, port or spec.port), family=family, reuse_port=True
+    )
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 def server_config(app: Any, host: str, port: int) -> uvicorn.Config:

@@ -278,6 +278,52 @@ class StorageSettings(BaseModel):
         return self
 
 
+# Services with no state of their own in process memory: several instances of one behave as
+# one. The pipeline keeps per-upload locks in its process and owns the worker pool; events,
+# telemetry and history own consumers and caches; edges are placed by the topology instead.
+SCALABLE_SERVICES = ("gateway", "accounts", "catalog", "playback")
+MAX_INSTANCES = 16
+
+
+class ScaleSettings(BaseModel):
+    """Instances per stateless service (docs/architecture.md, "Instances and discovery")."""
+
+    # e.g. {"catalog": 3}; a service not named runs one instance (`make up` stays light).
+    instances: dict[str, int] = Field(default_factory=dict)
+    # An instance not renewed for this long is evicted from the registry (3 missed heartbeats
+    # at the supervisor's liveness interval, the renewal period).
+    lease_s: float = Field(6.0, gt=0)
+    # How long a client trusts its cached instance list before reading the registry again.
+    refresh_s: float = Field(2.0, gt=0)
+
+    @field_validator("instances")
+    @classmethod
+    def _scalable(cls, value: dict[str, int]) -> dict[str, int]:
+        for service, count in value.items():
+            check_scalable(service, count)
+        return value
+
+    def count(self, service: str) -> int:
+        return self.instances.get(service, 1)
+
+
+def check_scalable(service: str, count: int) -> None:
+    """Raise ValueError, with a message naming what is allowed, for a count that cannot run."""
+    if service not in SCALABLE_SERVICES:
+        raise ValueError(
+            f"{service!r} cannot run as several instances; scalable services are "
+            f"{', '.join(SCALABLE_SERVICES)}"
+        )
+    if not 1 <= count <= MAX_INSTANCES:
+        raise ValueError(f"instances of {service} must be between 1 and {MAX_INSTANCES}")
+
+
+class ChaosSettings(BaseModel):
+    """Chaos tooling (docs/chaos.md): off unless the platform was started with it on."""
+
+    enabled: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VODSTACK_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -315,6 +361,8 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
+    chaos: ChaosSettings = Field(default_factory=ChaosSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -35,6 +35,8 @@ class ProcessState(StrEnum):
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
     BACKOFF = "backoff"
+    DRAINING = "draining"  # deregistered, finishing in-flight requests before it stops
+    DOWN = "down"  # held down by `vodstack chaos kong` until `vodstack chaos stop`
     STOPPING = "stopping"
     STOPPED = "stopped"
 
@@ -59,6 +61,10 @@ class ManagedProcess:
     last_exit: int | None = None
     last_restart: str | None = None  # why the process was last restarted, for `status`
     policy: SupervisorSettings = field(default_factory=SupervisorSettings)
+    # Which instance of the service this is (supervisor.instances); instance 1 by default.
+    instance: str = ""
+    region: str | None = None
+    reuse_port: bool = False
     liveness: Liveness = field(init=False)
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _backoff: float = BACKOFF_START_S
@@ -66,9 +72,15 @@ class ManagedProcess:
 
     def __post_init__(self) -> None:
         self.liveness = Liveness(self.policy)
+        self.instance = self.instance or self.spec.name
 
     @property
     def name(self) -> str:
+        """The instance's name: the service's for instance 1, `{service}-{k}` after."""
+        return self.instance
+
+    @property
+    def service(self) -> str:
         return self.spec.name
 
     @property
@@ -90,10 +102,16 @@ class ManagedProcess:
             "-m",
             "vodstack",
             "serve",
-            self.name,
+            self.service,
             "--settings-file",
             str(self.settings_file),
+            "--instance",
+            self.instance,
+            "--port",
+            str(self.port),
         ]
+        if self.reuse_port:
+            command.append("--reuse-port")
         with self.log_path.open("ab") as log:
             # Own session: a Ctrl-C in the terminal reaches the supervisor only, which then
             # stops children in order instead of all of them dying at once.
@@ -136,6 +154,18 @@ class ManagedProcess:
         self._backoff = min(self._backoff * 2, BACKOFF_MAX_S)
         self.state = ProcessState.BACKOFF
         self._popen = None
+
+    def hold_down(self) -> None:
+        """Kill it and keep it stopped (chaos kong) until `release`."""
+        self.kill()
+        self._popen = None
+        self.state = ProcessState.DOWN
+        self.last_restart = "held down by chaos"
+
+    def release(self, now: float) -> None:
+        """Let a held-down process start again on the next tick."""
+        self._restart_at = now
+        self.state = ProcessState.BACKOFF
 
     def due_for_restart(self, now: float) -> bool:
         return self.state is ProcessState.BACKOFF and now >= self._restart_at

@@ -12,7 +12,10 @@ from vodstack.core.processes import pid_alive
 
 
 class ServiceStatus(BaseModel):
-    name: str
+    name: str  # the instance: the service's name for instance 1, `{service}-{k}` after
+    service: str = ""
+    region: str | None = None
+    registered: bool = False  # in the registry (healthy and renewed)
     state: str
     pid: int | None
     port: int

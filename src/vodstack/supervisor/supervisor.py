@@ -3,7 +3,10 @@
 Shutdown order is the reverse of start-up: the gateway stops taking requests first, so the
 services behind it can finish what is in flight before they stop in turn.
 A process is replaced when it exits (restart with backoff) and when it stops answering its
-/healthz (supervisor.liveness). The services' pids go to a ledger under `data_dir/run/services`,
+/healthz (supervisor.liveness). Stateless services run as several instances; every tick the
+supervisor reconciles them with `run/control.json` (`vodstack scale`, `vodstack chaos kong`:
+supervisor.scaling) and keeps the registry in step with what its probes see
+(supervisor.registrar). The services' pids go to a ledger under `data_dir/run/services`,
 swept at the next start-up in case a killed supervisor left any behind (core.processes).
 """
 
@@ -24,8 +27,13 @@ import httpx
 
 from vodstack.config import Settings
 from vodstack.core.processes import ProcessLedger
+from vodstack.discovery import Registry
+from vodstack.supervisor import scaling
+from vodstack.supervisor.control import Control, control_path, read_control, write_control
+from vodstack.supervisor.instances import fresh_port, place, port_for
 from vodstack.supervisor.liveness import Verdict
 from vodstack.supervisor.process import ManagedProcess, Probe, ProcessState
+from vodstack.supervisor.registrar import Registrar
 from vodstack.supervisor.registry import ServiceSpec
 from vodstack.supervisor.status import PlatformStatus, ServiceStatus, run_dir, write_status
 
@@ -35,6 +43,9 @@ ReadyHook = Callable[[Settings], Awaitable[None]]
 Reporter = Callable[[str], None]
 
 POLL_S = 0.25
+# A drained instance keeps serving this long past the clients' cache period, so a request
+# picked from a list fetched just before the deregistration still finds it listening.
+DRAIN_MARGIN_S = 1.0
 
 
 class StartupFailed(RuntimeError):
@@ -50,18 +61,37 @@ class Supervisor:
         *,
         report: Reporter = print,
         start_timeout_s: float | None = None,
+        registry: Registry | None = None,
     ) -> None:
         self.settings = settings
         self.report = report
-        policy = settings.supervisor
-        self.start_timeout_s = start_timeout_s or policy.start_timeout_s
-        log_dir = settings.data_dir / "logs"
+        self.settings_file = settings_file
+        self.start_timeout_s = start_timeout_s or settings.supervisor.start_timeout_s
+        self.specs = {spec.name: spec for spec in specs}
         self.processes = [
-            ManagedProcess(spec, spec.port, settings_file, log_dir, policy=policy) for spec in specs
+            self._instance(spec, index)
+            for spec in specs
+            for index in range(1, scaling.desired_count(None, settings.scale, spec.name) + 1)
         ]
+        self.registrar = Registrar(registry)
+        self.control_path = control_path(settings)
+        self._control: Control | None = None
         self.ledger = ProcessLedger(run_dir(settings) / "services")
         self._stop = asyncio.Event()
         self._background: set[asyncio.Task[object]] = set()
+
+    def _instance(self, spec: ServiceSpec, index: int) -> ManagedProcess:
+        placed = place(self.settings, spec, index)
+        return ManagedProcess(
+            spec,
+            port_for(placed),
+            self.settings_file,
+            self.settings.data_dir / "logs",
+            policy=self.settings.supervisor,
+            instance=placed.name,
+            region=placed.region,
+            reuse_port=placed.reuse_port,
+        )
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -85,6 +115,8 @@ class Supervisor:
         stale = self.ledger.sweep()
         if stale:
             self.report(f"killed processes left by a previous run (pids {stale})")
+        # A previous run's wishes (counts, held-down instances) do not outlive it.
+        write_control(self.control_path, Control(instances=dict(self.settings.scale.instances)))
         async with httpx.AsyncClient() as client:
             try:
                 await self._start_all(client)
@@ -128,6 +160,7 @@ class Supervisor:
                 if await proc.healthy(client):
                     proc.state = ProcessState.HEALTHY
                     proc.liveness.observe(True, time.monotonic())
+                    self.registrar.healthy(proc)
                     pending.remove(proc)
             if pending and time.monotonic() > deadline:
                 names = ", ".join(proc.name for proc in pending)
@@ -142,16 +175,62 @@ class Supervisor:
 
     async def _watch(self, client: httpx.AsyncClient) -> None:
         while not self._stop.is_set():
+            self._reconcile()
             now = time.monotonic()
-            for proc in self.processes:
+            for proc in list(self.processes):
                 await self._tend(proc, now)
             await self._check_health(client)
+            for name in self.registrar.evict():
+                self.report(f"{name} evicted from the registry: its lease ran out")
             self._write_status()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), POLL_S)
 
+    def _reconcile(self) -> None:
+        """Bring the instances in line with control.json: start, drain, hold down, release."""
+        actions = scaling.plan(self.processes, self._wishes(), self.settings.scale)
+        for service, index in actions.start:
+            proc = self._instance(self.specs[service], index)
+            self.processes.append(proc)
+            self.processes.sort(key=lambda p: p.spec.tier)
+            self._start(proc)
+            self.report(f"scaling {service} up: starting {proc.name} on :{proc.port}")
+        for proc in actions.drain:
+            proc.state = ProcessState.DRAINING
+            self.run_in_background(self._drain(proc))
+        for proc in actions.hold:
+            self.registrar.gone(proc)
+            proc.hold_down()
+            self.report(f"chaos: {proc.name} held down")
+        for proc in actions.release:
+            proc.release(time.monotonic())
+            self.report(f"chaos over: {proc.name} starts again")
+
+    def _wishes(self) -> Control | None:
+        """control.json; a file edited into nonsense keeps the last good wishes in force."""
+        try:
+            self._control = read_control(self.control_path) or self._control
+        except ValueError as exc:
+            log.warning("ignoring %s: %s", self.control_path, exc)
+        return self._control
+
+    async def _drain(self, proc: ManagedProcess) -> None:
+        """Deregister, let every client's cached list forget it, then stop with drain."""
+        self.report(f"scaling {proc.service} down: draining {proc.name}")
+        self.registrar.gone(proc)
+        await asyncio.sleep(self.settings.scale.refresh_s + DRAIN_MARGIN_S)
+        await proc.stop()  # SIGTERM: the server finishes its in-flight requests first
+        self.processes.remove(proc)
+        self.ledger.record(p.pid for p in self.processes if p.pid is not None)
+        self.report(f"{proc.name} drained and stopped")
+
     async def _tend(self, proc: ManagedProcess, now: float) -> None:
-        if proc.state in (ProcessState.STOPPING, ProcessState.STOPPED):
+        if proc.state in (
+            ProcessState.STOPPING,
+            ProcessState.STOPPED,
+            ProcessState.DRAINING,
+            ProcessState.DOWN,
+        ):
             return
         if proc.due_for_restart(now):
             proc.restarts += 1
@@ -162,6 +241,9 @@ class Supervisor:
             return
         code = proc.exited()
         if code is not None:
+            self.registrar.gone(proc)
+            if proc.port != proc.spec.port and not proc.liveness.seen_alive:
+                proc.port = fresh_port()  # its picked port may have been taken meanwhile
             proc.schedule_restart(now, f"exited with code {code}")
             self.report(f"{proc.name} exited with code {code}; restarting with backoff")
             log.warning("%s exited with code %s", proc.name, code)
@@ -174,7 +256,7 @@ class Supervisor:
         results = await asyncio.gather(*(proc.probe(client) for proc in due))
         sent, now = now, time.monotonic()
         for proc, probe in zip(due, results, strict=True):
-            if proc.exited() is not None or self._stop.is_set():
+            if proc.exited() is not None or self._stop.is_set() or proc.state not in watched:
                 continue  # an exit is _tend's business; a stopping platform replaces nothing
             verdict = proc.liveness.observe(probe is not Probe.SILENT, now, sent)
             if verdict is Verdict.REPLACE:
@@ -183,11 +265,13 @@ class Supervisor:
                 proc.state = ProcessState.STARTING
             elif probe is Probe.HEALTHY:
                 proc.state = ProcessState.HEALTHY
+                self.registrar.healthy(proc)
             else:
                 proc.state = ProcessState.UNHEALTHY
 
     def _replace(self, proc: ManagedProcess, now: float) -> None:
         reason = proc.liveness.reason()
+        self.registrar.gone(proc)
         # SIGKILL, not SIGTERM: a frozen process would never handle SIGTERM.
         proc.kill()
         proc.schedule_restart(now, reason)
@@ -197,7 +281,10 @@ class Supervisor:
     async def stop_all(self) -> None:
         """Tier by tier from the public side inwards; a tier's processes drain in parallel."""
         for _, group in groupby(reversed(self.processes), key=lambda proc: proc.spec.tier):
-            await asyncio.gather(*(proc.stop() for proc in group))
+            batch = list(group)
+            for proc in batch:
+                self.registrar.gone(proc)
+            await asyncio.gather(*(proc.stop() for proc in batch))
         self.ledger.close()
         self._write_status()
 
@@ -206,6 +293,9 @@ class Supervisor:
         services = [
             ServiceStatus(
                 name=proc.name,
+                service=proc.service,
+                region=proc.region,
+                registered=proc.name in self.registrar.registered,
                 state=proc.state.value,
                 pid=proc.pid,
                 port=proc.port,
