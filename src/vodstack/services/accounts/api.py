@@ -26,7 +26,9 @@ from vodstack.contracts.accounts import (
 from vodstack.services.accounts.service import AccountsService
 
 
-def _service(request: Request) -> AccountsService:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _service(request: Request) -> AccountsService:
     return cast(AccountsService, request.app.state.accounts)
 
 

@@ -10,7 +10,9 @@ from vodstack.contracts.events import BatchResult, ConsumerLag, EventBatch
 from vodstack.services.events.service import EventsService
 
 
-def _service(request: Request) -> EventsService:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _service(request: Request) -> EventsService:
     return cast(EventsService, request.app.state.events)
 
 

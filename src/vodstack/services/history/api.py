@@ -14,7 +14,9 @@ from vodstack.services.history.reshard import Resharder
 from vodstack.services.history.store import ShardedHistory
 
 
-def _history(request: Request) -> ShardedHistory:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _history(request: Request) -> ShardedHistory:
     return cast(ShardedHistory, request.app.state.history)
 
 
@@ -28,7 +30,7 @@ reshard = APIRouter(prefix="/v1/reshard", tags=["operators"])
 ROUTERS = (profiles, titles, status, reshard)
 
 
-def _resharder(request: Request) -> Resharder:
+async def _resharder(request: Request) -> Resharder:
     return cast(Resharder, request.app.state.resharder)
 
 

@@ -26,7 +26,9 @@ from vodstack.contracts.playback import (
 from vodstack.services.playback.service import PlaybackService
 
 
-def _service(request: Request) -> PlaybackService:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _service(request: Request) -> PlaybackService:
     return cast(PlaybackService, request.app.state.playback)
 
 

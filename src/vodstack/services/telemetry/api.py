@@ -12,7 +12,9 @@ from vodstack.services.telemetry.runtime import TelemetryRuntime
 from vodstack.services.telemetry.series import series
 
 
-def _runtime(request: Request) -> TelemetryRuntime:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _runtime(request: Request) -> TelemetryRuntime:
     return cast(TelemetryRuntime, request.app.state.telemetry)
 
 
