@@ -108,7 +108,7 @@ class Anchor:
 
     def __init__(self, answers: dict[str, tuple[int, str, bytes]]) -> None:
         self.answers = {
-            key: (status, [(b"content-type", ctype.encode())], body)
+            key: (status, _headers(ctype, body), body)
             for key, (status, ctype, body) in answers.items()
         }
 
@@ -127,6 +127,11 @@ class Anchor:
         status, headers, body = self.answers.get(key, (404, [], b"{}"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _headers(content_type: str, body: bytes) -> list[tuple[bytes, bytes]]:
+    # Content-Length as the services send it (else uvicorn would chunk the body).
+    return [(b"content-type", content_type.encode()), (b"content-length", b"%d" % len(body))]
 
 
 def _key(method: str, path: str, query: str) -> str:
@@ -150,18 +155,32 @@ def anchor_process(
     command = [sys.executable, __file__, "--anchor", str(path), "--port", str(port)]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        _wait_answering(process, port, answers)
         pin(process.pid, {0})
         yield port, process.pid
     finally:
         process.terminate()
         process.wait(10)
+
+
+def _wait_answering(
+    process: subprocess.Popen[bytes], port: int, answers: dict[str, tuple[int, str, str]]
+) -> None:
+    """Until the anchor answers a recorded request with its bytes (a busy machine is slow)."""
+    method, _, target = next(iter(answers)).partition(" ")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the anchor exited ({process.returncode}); port {port} taken?")
+        try:
+            answer = httpx.request(method, f"http://127.0.0.1:{port}{target}", timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.2)
+            continue
+        if answer.text != answers[f"{method} {target}"][2]:
+            raise RuntimeError(f"port {port} answers something else: {answer.text[:200]}")
+        return
+    raise TimeoutError("the anchor did not start in 120 s")
 
 
 # -- measuring ---------------------------------------------------------------------------------
