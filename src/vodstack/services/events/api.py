@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from vodstack.contracts.events import BatchResult, ConsumerLag, EventBatch
+from vodstack.core.responses import model_json
 from vodstack.services.events.service import EventsService
 
 
@@ -31,7 +32,7 @@ def ingest(body: EventBatch, service: Service) -> BatchResult:
     return service.ingest(body.events)
 
 
-@events.get("/lag")
-def lag(service: Service) -> list[ConsumerLag]:
+@events.get("/lag", response_model=list[ConsumerLag])
+def lag(service: Service) -> Response:
     """How many events each consumer group has still to handle."""
-    return [ConsumerLag(group=group, lag=lag) for group, lag in service.lags().items()]
+    return model_json([ConsumerLag(group=group, lag=lag) for group, lag in service.lags().items()])
