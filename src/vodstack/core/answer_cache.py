@@ -28,7 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 Version = Callable[[], int | None]  # None: cannot tell now, so do not use the cache
 Admits = Callable[[Scope], bool]
 
-DEFAULT_MAX_ENTRIES = 4096
+# A bound on memory, not a policy: past it the cache starts over (scanners and search queries
+# can make every URL new; the hot ones come back at once).
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,16 +62,16 @@ class AnswerCache:
         paths: Sequence[str],
         version: Version,
         admits: Admits,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.app = app
         self._paths = re.compile("|".join(f"(?:{p})" for p in paths))
         self._version = version
         self._admits = admits
-        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._answers: dict[str, _Answer] = {}
         self._seen: int | None = None
-        self.hits = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._eligible(scope):
@@ -80,12 +82,11 @@ class AnswerCache:
             await self.app(scope, receive, send)
             return
         if version != self._seen:
-            self._answers.clear()
+            self._forget()
             self._seen = version
         key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
         answer = self._answers.get(key)
         if answer is not None:
-            self.hits += 1
             scope["route"] = answer.route
             await send(answer.start())
             await send({"type": "http.response.body", "body": answer.body})
@@ -120,6 +121,12 @@ class AnswerCache:
         # once, never a stale entry look fresh.
         if start is None or start["status"] != 200 or version != self._seen:
             return
-        if len(self._answers) >= self._max_entries:
-            self._answers.clear()
-        self._answers[key] = _Answer(start["headers"], b"".join(chunks), scope.get("route"))
+        body = b"".join(chunks)
+        if self._bytes + len(key) + len(body) > self._max_bytes:
+            self._forget()
+        self._bytes += len(key) + len(body)
+        self._answers[key] = _Answer(start["headers"], body, scope.get("route"))
+
+    def _forget(self) -> None:
+        self._answers.clear()
+        self._bytes = 0
