@@ -1,9 +1,11 @@
 """Catalog listing through the gateway vs the catalog service called directly.
 
-Starts the real platform (`vodstack up`, every service its own process), logs in as the demo
-viewer, then drives both URLs with `wrk` at the same connection count in one run:
+Starts the real platform (`vodstack up`, every service its own process), seeds `--titles`
+published titles (without demo media no title is published, and viewers see only published
+ones: the listing would be empty), logs in as the demo viewer, then drives both URLs with `wrk`
+at the same connection count in one run:
 
-    .venv/bin/python bench/gateway.py [--connections 32] [--duration 10]
+    .venv/bin/python bench/gateway.py [--connections 32] [--duration 10] [--titles 200]
 
 Prints requests/s of each and the ratio (goal: gateway >= 0.6x direct), median/p99 latency under
 that load, and the added median latency of one request at a time (goal: < 2 ms).
@@ -19,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from services import Caller, seed_catalog  # bench/services.py: the same catalog
 from vodstack.config import load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
@@ -70,11 +73,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     # At most 60 s: the direct path carries a service token, which lives a minute.
     parser.add_argument("--duration", type=int, default=10, choices=range(1, 61), metavar="S")
+    parser.add_argument("--titles", type=int, default=200, help="published titles to seed")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make test installs it)")
 
     with tempfile.TemporaryDirectory() as tmp, running_platform(Path(tmp) / "data") as platform:
+        settings = with_secrets(load_settings(data_dir=platform.data_dir))
+        seed_catalog(Caller(platform, settings), settings, args.titles)
         logins = platform.logins()
         with gateway_client(platform) as client:
             login = client.post(
@@ -85,7 +91,8 @@ def main() -> None:
             profiles = client.get("/api/profiles").json()
             adult = next(p for p in profiles if p["maturity"] == "adult")
             client.post(f"/api/profiles/{adult['id']}/select", json={}).raise_for_status()
-            assert client.get(LISTING).status_code == 200
+            listed = client.get(LISTING)
+            assert listed.status_code == 200 and len(listed.json()["items"]) == 20, listed.text
             cookie = f"vodstack_session={client.cookies['vodstack_session']}"
         gateway_url = platform.url + LISTING
         direct_url = platform.service_url("catalog") + DIRECT

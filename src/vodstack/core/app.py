@@ -17,11 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vodstack.core.answer_cache import AnswerCache, CachedReads
 from vodstack.core.body_limit import BodyLimitMiddleware
-from vodstack.core.errors import TooManyRequests, UpstreamError, VodstackError
+from vodstack.core.errors import TooManyRequests, Unauthorized, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
 from vodstack.core.responses import error_response
-from vodstack.core.service_auth import ServiceTokens
+from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceTokens
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal", "Something went wrong on our side; it was logged.")
 
 
+def _admits(internal: ServiceTokens | None) -> Callable[[Any], bool]:
+    """Whether the app would let a request through its service-token guard."""
+    name = SERVICE_TOKEN_HEADER.encode()
+
+    def admits(scope: Any) -> bool:
+        if internal is None:
+            return True
+        token = next((v for k, v in scope["headers"] if k == name), None)
+        try:
+            internal.verify(token.decode("latin-1") if token is not None else None)
+        except Unauthorized:
+            return False
+        return True
+
+    return admits
+
+
 def create_service_app(
     service: str,
     *,
@@ -101,13 +119,15 @@ def create_service_app(
     internal: ServiceTokens | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     larger_bodies: Mapping[str, int] | None = None,
+    cached_reads: CachedReads | None = None,
 ) -> FastAPI:
     """A FastAPI app with the platform's standard endpoints, middleware and error mapping.
 
     With `internal`, every route of `routers` needs a service token for this service
     (core.service_auth); /healthz and /metrics stay open to probes and scrapers. Request bodies
     above `max_body_bytes` are refused with 413 before a route reads them; `larger_bodies` gives
-    path prefixes (uploads) their own cap.
+    path prefixes (uploads) their own cap. With `cached_reads`, 200 answers of those GET routes
+    are replayed from memory until the data's version changes (core.answer_cache).
     """
 
     @asynccontextmanager
@@ -143,6 +163,13 @@ def create_service_app(
     guard = [Depends(internal.require)] if internal is not None else []
     for router in routers:
         app.include_router(router, dependencies=guard)
+    if cached_reads is not None:
+        app.add_middleware(
+            AnswerCache,
+            paths=cached_reads.paths,
+            version=cached_reads.version,
+            admits=_admits(internal),
+        )
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

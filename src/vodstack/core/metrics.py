@@ -53,6 +53,27 @@ class ServiceMetrics:
             "vodstack_http_in_flight_requests", "Requests being handled", registry=self.registry
         )
 
+        # The labelled series of each (method, route, status), looked up once: `labels()` takes
+        # a lock and validates its arguments, which cost as much as the rest of the middleware.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+
+    def record(self, method: str, route: str, status: int, elapsed: float) -> None:
+        """Count one answered request."""
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            failed = self.errors.labels(method, route) if status >= 500 else None
+            series = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+                failed,
+            )
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(elapsed)
+        if series[2] is not None:
+            series[2].inc()
+
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
@@ -102,10 +123,7 @@ class ObservabilityMiddleware:
             route = _route_template(scope)
             method = str(scope.get("method", "GET"))
             elapsed = time.perf_counter() - started
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.metrics.record(method, route, status, elapsed)
             # The route template, never the raw path: paths can carry session ids and tokens.
             access_log.info("%s %s %d %.1fms", method, route, status, elapsed * 1000)
-            if status >= 500:
-                self.metrics.errors.labels(method, route).inc()
             request_id_var.reset(token)

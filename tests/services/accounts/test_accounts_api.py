@@ -273,3 +273,14 @@ def test_the_typed_client_speaks_this_api(client: TestClient) -> None:
             await accounts.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_profile_list_read_again_shows_every_change(client: TestClient) -> None:
+    """Profile lists are replayed from memory (core.answer_cache) until the database changes."""
+    account = sign_up(client)
+    listing = f"/v1/accounts/{account['id']}/profiles"
+    assert [p["name"] for p in client.get(listing).json()] == ["ana"]
+    assert [p["name"] for p in client.get(listing).json()] == ["ana"]
+    assert client.post(listing, json={"name": "Kid", "maturity": "kids"}).status_code == 201
+    assert [p["name"] for p in client.get(listing).json()] == ["ana", "Kid"]
+    assert_error(client.get("/v1/accounts/999/profiles"), 404, "account_not_found")

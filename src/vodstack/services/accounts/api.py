@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from vodstack.contracts.accounts import (
     Account,
@@ -23,10 +23,13 @@ from vodstack.contracts.accounts import (
     SessionInfo,
     SignUp,
 )
+from vodstack.core.responses import model_json
 from vodstack.services.accounts.service import AccountsService
 
 
-def _service(request: Request) -> AccountsService:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _service(request: Request) -> AccountsService:
     return cast(AccountsService, request.app.state.accounts)
 
 
@@ -55,9 +58,9 @@ def change_plan(account_id: int, body: PlanChange, service: Service) -> Account:
     return service.accounts.change_plan(account_id, body.plan)
 
 
-@accounts.get("/{account_id}/profiles")
-def list_profiles(account_id: int, service: Service) -> list[Profile]:
-    return service.profiles.of_account(account_id)
+@accounts.get("/{account_id}/profiles", response_model=list[Profile])
+def list_profiles(account_id: int, service: Service) -> Response:
+    return model_json(service.profiles.of_account(account_id))
 
 
 @accounts.post("/{account_id}/profiles", status_code=status.HTTP_201_CREATED)
@@ -87,9 +90,9 @@ def log_in(body: Credentials, service: Service) -> SessionInfo:
     return service.sessions.log_in(body)
 
 
-@sessions.get("/{session_id}")
-def get_session(session_id: str, service: Service) -> SessionInfo:
-    return service.sessions.get(session_id)
+@sessions.get("/{session_id}", response_model=SessionInfo)
+def get_session(session_id: str, service: Service) -> Response:
+    return model_json(service.sessions.get(session_id))
 
 
 @sessions.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -10,8 +10,15 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from vodstack.config.settings import Settings
+from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
-from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import (
+    DatabaseHealth,
+    SqliteDataVersion,
+    create_schema,
+    make_engine,
+    make_sessionmaker,
+)
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.accounts.api import ROUTERS
 from vodstack.services.accounts.clock import Clock, utc_now
@@ -21,6 +28,8 @@ from vodstack.services.accounts.plans import seed_plans
 from vodstack.services.accounts.service import AccountsService
 
 SERVICE = "accounts"
+# Pure reads of the database (a session check is not: sessions expire with the clock).
+CACHED_PATHS = (r"/v1/accounts/\d+/profiles",)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +39,7 @@ def create_app(
 ) -> FastAPI:
     """The accounts app. `passwords` and `clock` are for tests (cheap hashing, moving time)."""
     database = DatabaseHealth()
+    version = SqliteDataVersion.of(settings.database_url(SERVICE))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +66,8 @@ def create_app(
         finally:
             database.engine = None
             engine.dispose()
+            if version is not None:
+                version.close()
 
     return create_service_app(
         SERVICE,
@@ -64,4 +76,5 @@ def create_app(
         health=database.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
+        cached_reads=CachedReads(CACHED_PATHS, version) if version is not None else None,
     )

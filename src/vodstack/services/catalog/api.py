@@ -27,7 +27,9 @@ router = APIRouter(prefix="/v1", tags=["catalog"])
 MAX_PAGE = 100
 
 
-def catalog_service(request: Request) -> CatalogService:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def catalog_service(request: Request) -> CatalogService:
     service: CatalogService = request.app.state.catalog
     return service
 

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from vodstack.config.settings import Settings
+from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
-from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import SqliteDataVersion, create_schema, make_engine, make_sessionmaker
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.catalog.api import router
 from vodstack.services.catalog.models import Base
@@ -18,6 +19,8 @@ from vodstack.services.catalog.search import Fts5Index, SearchIndex
 from vodstack.services.catalog.service import CatalogService
 
 SERVICE = "catalog"
+# The viewer's reads: pure functions of the URL and the database (docs/benchmarks.md, issue 23).
+CACHED_PATHS = (r"/v1/titles", r"/v1/titles/\d+", r"/v1/search", r"/v1/genres")
 
 
 def search_index_for(engine: Engine) -> SearchIndex:
@@ -35,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     create_schema(engine, Base)
     service = CatalogService(make_sessionmaker(engine), search_index_for(engine))
     service.prepare()
+    version = SqliteDataVersion.of(settings.database_url(SERVICE))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -42,6 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             engine.dispose()
+            if version is not None:
+                version.close()
 
     app = create_service_app(
         SERVICE,
@@ -50,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         health=service.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
+        cached_reads=CachedReads(CACHED_PATHS, version) if version is not None else None,
     )
     app.state.catalog = service
     app.state.engine = engine

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from vodstack.contracts.events import BatchResult, ConsumerLag, EventBatch
+from vodstack.core.responses import model_json
 from vodstack.services.events.service import EventsService
 
 
-def _service(request: Request) -> EventsService:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _service(request: Request) -> EventsService:
     return cast(EventsService, request.app.state.events)
 
 
@@ -29,7 +32,7 @@ def ingest(body: EventBatch, service: Service) -> BatchResult:
     return service.ingest(body.events)
 
 
-@events.get("/lag")
-def lag(service: Service) -> list[ConsumerLag]:
+@events.get("/lag", response_model=list[ConsumerLag])
+def lag(service: Service) -> Response:
     """How many events each consumer group has still to handle."""
-    return [ConsumerLag(group=group, lag=lag) for group, lag in service.lags().items()]
+    return model_json([ConsumerLag(group=group, lag=lag) for group, lag in service.lags().items()])

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
 from vodstack.core.errors import NotFound
+from vodstack.core.responses import model_json
 from vodstack.events.groups import HISTORY
 from vodstack.events.log import EventLog
 from vodstack.services.history.reshard import Resharder
 from vodstack.services.history.store import ShardedHistory
 
 
-def _history(request: Request) -> ShardedHistory:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _history(request: Request) -> ShardedHistory:
     return cast(ShardedHistory, request.app.state.history)
 
 
@@ -28,17 +31,17 @@ reshard = APIRouter(prefix="/v1/reshard", tags=["operators"])
 ROUTERS = (profiles, titles, status, reshard)
 
 
-def _resharder(request: Request) -> Resharder:
+async def _resharder(request: Request) -> Resharder:
     return cast(Resharder, request.app.state.resharder)
 
 
 ResharderDep = Annotated[Resharder, Depends(_resharder)]
 
 
-@profiles.get("/{profile_id}/continue")
-def continue_watching(profile_id: Id, history: History) -> list[Position]:
+@profiles.get("/{profile_id}/continue", response_model=list[Position])
+def continue_watching(profile_id: Id, history: History) -> Response:
     """Started, unfinished titles, most recent first (the home page's row)."""
-    return history.continue_watching(profile_id)
+    return model_json(history.continue_watching(profile_id))
 
 
 @profiles.get("/{profile_id}/titles/{title_id}")

@@ -23,10 +23,13 @@ from vodstack.contracts.playback import (
     Revocations,
     Stop,
 )
+from vodstack.core.responses import model_json
 from vodstack.services.playback.service import PlaybackService
 
 
-def _service(request: Request) -> PlaybackService:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _service(request: Request) -> PlaybackService:
     return cast(PlaybackService, request.app.state.playback)
 
 
@@ -47,9 +50,9 @@ revocations = APIRouter(prefix="/v1/revocations", tags=["revocations"])
 ROUTERS = (sessions, accounts, logins, revocations)
 
 
-@sessions.post("", status_code=status.HTTP_201_CREATED)
-async def start(body: PlaybackRequest, service: Service) -> PlaybackStart:
-    return await service.start(body)
+@sessions.post("", status_code=status.HTTP_201_CREATED, response_model=PlaybackStart)
+async def start(body: PlaybackRequest, service: Service) -> Response:
+    return model_json(await service.start(body), status.HTTP_201_CREATED)
 
 
 @sessions.get("/{session_id}")
@@ -57,11 +60,11 @@ def get_session(session_id: SessionId, account_id: AccountId, service: Service) 
     return service.session(session_id, account_id)
 
 
-@sessions.post("/{session_id}/heartbeat")
+@sessions.post("/{session_id}/heartbeat", response_model=PlaySession)
 def heartbeat(
     session_id: SessionId, account_id: AccountId, body: Heartbeat, service: Service
-) -> PlaySession:
-    return service.heartbeat(session_id, account_id, body.position_s, body.rendition)
+) -> Response:
+    return model_json(service.heartbeat(session_id, account_id, body.position_s, body.rendition))
 
 
 @sessions.post("/{session_id}/stop")

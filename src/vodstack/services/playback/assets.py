@@ -29,6 +29,15 @@ class AssetFiles:
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
+    def cached_text(self, title_id: int, asset_version: str, file: str) -> str | None:
+        """The text if it is in memory already (never blocks), else None."""
+        key = asset_key(title_id, asset_version, file)
+        with self._lock:
+            text = self._cache.get(key)
+            if text is not None:
+                self._cache.move_to_end(key)
+            return text
+
     def read_text(self, title_id: int, asset_version: str, file: str) -> str:
         """The text of `titles/{title_id}/{asset_version}/{file}` (blocking on a cache miss)."""
         key = asset_key(title_id, asset_version, file)

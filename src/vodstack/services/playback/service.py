@@ -107,7 +107,10 @@ class PlaybackService:
     ) -> PlaybackStart:
         title = await self._catalog.title(request.title_id, request.maturity)
         version = _playable_version(title)
-        master = await asyncio.to_thread(self._read, title.id, version, MASTER)
+        # Only a first read goes to the object store, in a thread; later ones skip the hop.
+        master = self._assets.cached_text(title.id, version, MASTER)
+        if master is None:
+            master = await asyncio.to_thread(self._read, title.id, version, MASTER)
         with _no_rendition_is_conflict():
             manifests.filter_master(master, request.max_height)
         edges = self._edges.rank(request.region, title.id)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from vodstack.contracts.telemetry import ConsumerStatus, Plays, SeriesPoint, Split
+from vodstack.core.responses import model_json
 from vodstack.services.telemetry.runtime import TelemetryRuntime
 from vodstack.services.telemetry.series import series
 
 
-def _runtime(request: Request) -> TelemetryRuntime:
+# async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+# per request for an attribute lookup.
+async def _runtime(request: Request) -> TelemetryRuntime:
     return cast(TelemetryRuntime, request.app.state.telemetry)
 
 
@@ -23,13 +26,15 @@ telemetry = APIRouter(prefix="/v1/telemetry", tags=["telemetry"])
 ROUTERS = (popularity, telemetry)
 
 
-@popularity.get("")
-def plays(runtime: Runtime, since_hour: Annotated[int, Query(ge=0)] = 0) -> list[Plays]:
+@popularity.get("", response_model=list[Plays])
+def plays(runtime: Runtime, since_hour: Annotated[int, Query(ge=0)] = 0) -> Response:
     """Plays per title, region and hour (hours since the epoch, UTC) from `since_hour` on."""
-    return [
-        Plays(title_id=t, region=r, hour=h, plays=p)
-        for t, r, h, p in runtime.popularity.plays(since_hour)
-    ]
+    return model_json(
+        [
+            Plays(title_id=t, region=r, hour=h, plays=p)
+            for t, r, h, p in runtime.popularity.plays(since_hour)
+        ]
+    )
 
 
 @telemetry.get("/series")
