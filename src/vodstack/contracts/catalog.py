@@ -39,6 +39,9 @@ SearchQuery = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 class TitleKind(StrEnum):
     MOVIE = "movie"
     SERIES = "series"
+    # One episode of a series: a title of its own (id, media, resume point), never listed, made
+    # and kept in step by the catalog from its series' seasons.
+    EPISODE = "episode"
 
 
 class Availability(StrEnum):
@@ -61,11 +64,25 @@ class Episode(BaseModel):
     name: ShortText
     synopsis: LongText = ""
     duration_s: int = Field(0, ge=0, le=24 * 3600)
+    # Filled in by the catalog on reads (ignored on writes): the episode's own title id, which
+    # playback, the pipeline and history use, and whether its media is published.
+    id: int | None = None
+    availability: Availability | None = None
 
 
 class Season(BaseModel):
     number: int = Field(ge=1, le=99)
     episodes: list[Episode] = Field(default_factory=list, max_length=200)
+
+
+class EpisodeOf(BaseModel):
+    """Where an episode sits in its series, and what plays after it."""
+
+    series_id: int
+    series_name: str
+    season: int
+    number: int
+    next_episode_id: int | None = None  # the next published episode, if any
 
 
 class Genre(BaseModel):
@@ -91,6 +108,7 @@ class Title(TitleSummary):
     cast: list[str]
     seasons: list[Season]
     asset_version: str | None
+    episode_of: EpisodeOf | None = None  # set on episodes only
     created_at: datetime
     updated_at: datetime
 

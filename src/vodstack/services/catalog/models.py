@@ -18,6 +18,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -97,3 +98,20 @@ class TitleGenreRow(Base):
 
     title: Mapped[TitleRow] = relationship(back_populates="genre_links")
     genre: Mapped[GenreRow] = relationship(lazy="joined")
+
+
+class EpisodeRow(Base):
+    """An episode's place in its series. The episode itself is a TitleRow of kind EPISODE, so
+    its id is a title id like any other: the pipeline publishes media under it, playback signs
+    it, history keeps its resume point, with no change to any of them. A table of its own (not
+    columns on `titles`) also lets `create_all` add it to an existing database."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("series_id", "season", "number"),)
+
+    title_id: Mapped[int] = mapped_column(
+        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
+    )
+    series_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), index=True)
+    season: Mapped[int] = mapped_column(SmallInteger)
+    number: Mapped[int] = mapped_column(SmallInteger)

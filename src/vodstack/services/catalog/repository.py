@@ -70,6 +70,8 @@ class _Listing:
 
 
 _PUBLISHED = TitleRow.availability == Availability.AVAILABLE
+# Episodes are reached through their series, never listed or searched on their own.
+_LISTED = TitleRow.kind != TitleKind.EPISODE
 
 
 @functools.cache
@@ -79,7 +81,7 @@ def _listing(sort: TitleSort, by_kind: bool, by_genre: bool, published: bool) ->
     Building SQLAlchemy statements costs more than running them on a small SQLite table, so
     the hot path reuses these (a dozen shapes at most) and only binds values.
     """
-    conditions: list[ColumnElement[bool]] = [TitleRow.maturity_rank <= bindparam("rank")]
+    conditions: list[ColumnElement[bool]] = [TitleRow.maturity_rank <= bindparam("rank"), _LISTED]
     if published:
         conditions.append(_PUBLISHED)
     if by_kind:
@@ -181,17 +183,19 @@ def ping(session: Session) -> bool:
 
 
 def count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(TitleRow)).scalar_one())
+    """Titles that are listed (and searched): every one but episodes."""
+    statement = select(func.count()).select_from(TitleRow).where(_LISTED)
+    return int(session.execute(statement).scalar_one())
 
 
 def unpublished_count(session: Session) -> int:
     """Titles never published (few: the ones being encoded or failed)."""
-    statement = select(func.count()).select_from(TitleRow).where(~_PUBLISHED)
+    statement = select(func.count()).select_from(TitleRow).where(~_PUBLISHED, _LISTED)
     return int(session.execute(statement).scalar_one())
 
 
 def all_titles(session: Session) -> Iterator[TitleRow]:
-    yield from session.scalars(select(TitleRow).order_by(TitleRow.id))
+    yield from session.scalars(select(TitleRow).where(_LISTED).order_by(TitleRow.id))
 
 
 def genre_counts(

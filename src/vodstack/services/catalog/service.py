@@ -31,7 +31,7 @@ from vodstack.contracts.catalog import (
 )
 from vodstack.contracts.common import Maturity
 from vodstack.core.errors import Invalid, NotFound
-from vodstack.services.catalog import repository
+from vodstack.services.catalog import episodes, repository
 from vodstack.services.catalog.artwork import etag, poster_svg
 from vodstack.services.catalog.genres import genre_slug
 from vodstack.services.catalog.models import TitleRow, utcnow
@@ -77,8 +77,24 @@ def _checked_genres(names: Sequence[str]) -> list[str]:
     return list(names)
 
 
+_EPISODE_OUTPUT_ONLY = {"episodes": {"__all__": {"id", "availability"}}}
+
+
+def _view(session: Session, row: TitleRow) -> Title:
+    if row.kind is TitleKind.SERIES:
+        return title_view(row, episodes.records(session, row.id))
+    if row.kind is TitleKind.EPISODE:
+        return title_view(row, episode_of=episodes.placement(session, row.id))
+    return title_view(row)
+
+
 def _checked_seasons(kind: TitleKind, seasons: Sequence[Season]) -> list[dict[str, Any]]:
     """Seasons sorted by number, with episodes sorted; a movie has none, numbers are unique."""
+    if kind is TitleKind.EPISODE:
+        raise Invalid(
+            "Episodes are made from a series' seasons; create a series with its episodes.",
+            code="episode_kind",
+        )
     if kind is TitleKind.MOVIE and seasons:
         raise Invalid("A movie has no seasons; make it a series.", code="movie_with_seasons")
     if len({season.number for season in seasons}) != len(seasons):
@@ -93,7 +109,7 @@ def _checked_seasons(kind: TitleKind, seasons: Sequence[Season]) -> list[dict[st
     return [
         Season(
             number=season.number, episodes=sorted(season.episodes, key=lambda ep: ep.number)
-        ).model_dump(mode="json")
+        ).model_dump(mode="json", exclude=_EPISODE_OUTPUT_ONLY)
         for season in ordered
     ]
 
@@ -141,7 +157,7 @@ class CatalogService:
                 # Above the viewer's level, or not published yet, the title does not exist for
                 # them: same 404.
                 raise _not_found(title_id)
-            return title_view(row)
+            return _view(session, row)
 
     def search(
         self, text: str, maturity: Maturity, limit: int, *, unpublished: bool = False
@@ -191,13 +207,18 @@ class CatalogService:
             repository.set_genres(row, repository.find_or_create_genres(session, genre_names))
             session.add(row)
             session.flush()
+            episodes.sync(session, row)
             self._index.put(session, search_document(row))
-            return title_view(row)
+            return _view(session, row)
 
     def update(self, title_id: int, body: TitleUpdate) -> Title:
         # A field left out, or sent as null, stays as it is.
         with self._sessions.begin() as session:
             row = self._existing(session, title_id)
+            if row.kind is TitleKind.EPISODE:
+                raise Invalid(
+                    "An episode is edited through its series' seasons.", code="episode_kind"
+                )
             kind = body.kind or row.kind
             seasons = body.seasons
             if seasons is None:
@@ -217,12 +238,18 @@ class CatalogService:
                 repository.set_genres(row, genres)
             row.updated_at = utcnow()
             session.flush()
+            episodes.sync(session, row)
             self._index.put(session, search_document(row))
-            return title_view(row)
+            return _view(session, row)
 
     def delete(self, title_id: int) -> None:
         with self._sessions.begin() as session:
             row = self._existing(session, title_id)
+            if row.kind is TitleKind.EPISODE:
+                raise Invalid(
+                    "An episode is removed from its series' seasons.", code="episode_kind"
+                )
+            episodes.delete_all(session, title_id)
             self._index.remove(session, title_id)
             session.delete(row)
 
@@ -230,12 +257,16 @@ class CatalogService:
         with self._sessions.begin() as session:
             row = self._existing(session, title_id)
             if change.availability is Availability.FAILED and row.asset_version is not None:
-                return title_view(row)  # a failed re-upload keeps the published version playing
+                return _view(session, row)  # a failed re-upload keeps the published version
             row.availability = change.availability
             row.asset_version = change.asset_version
             row.updated_at = utcnow()
+            series = episodes.series_of(session, title_id)
+            if change.availability is Availability.AVAILABLE and series is not None:
+                # A series with a playable episode is there to watch, media of its own or not.
+                series.availability = Availability.AVAILABLE
             session.flush()
-            return title_view(row)
+            return _view(session, row)
 
     def _existing(self, session: Session, title_id: int) -> TitleRow:
         row = repository.get(session, title_id)
