@@ -9,7 +9,11 @@ failed) exists only for admins: reads show it only with `unpublished=true`.
     GET    /v1/titles/{title_id}?maturity=&unpublished=  -> Title; 404 title_not_found
     GET    /v1/search?q=&maturity=&limit=&unpublished=   -> SearchResults (prefix match, ranked)
     GET    /v1/genres?maturity=&unpublished=      -> list[Genre]
-    GET    /v1/titles/{title_id}/artwork.svg      -> generated poster (image/svg+xml)
+    GET    /v1/titles/{title_id}/artwork.svg?bare=  -> generated poster (image/svg+xml); `bare`
+                                                  leaves the name out (the page sets it in type)
+    PUT    /v1/titles/{title_id}/artwork          image bytes -> ArtworkInfo; 422 invalid_artwork
+    GET    /v1/titles/{title_id}/artwork          -> the uploaded image; 404 no_artwork
+    DELETE /v1/titles/{title_id}/artwork          -> 204
     POST   /v1/titles                             TitleCreate -> Title (201)
     PATCH  /v1/titles/{title_id}                  TitleUpdate -> Title
     DELETE /v1/titles/{title_id}                  -> 204
@@ -148,3 +152,12 @@ class SearchResults(BaseModel):
 
 
 TitlePage = Page[TitleSummary]
+
+
+class ArtworkInfo(BaseModel):
+    """An uploaded artwork image, as the catalog accepted it."""
+
+    content_type: str
+    width: int
+    height: int
+    etag: str

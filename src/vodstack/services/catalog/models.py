@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    LargeBinary,
     ForeignKey,
     Index,
     Integer,
@@ -115,3 +116,17 @@ class EpisodeRow(Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), index=True)
     season: Mapped[int] = mapped_column(SmallInteger)
     number: Mapped[int] = mapped_column(SmallInteger)
+
+
+class ArtworkRow(Base):
+    """An image an editor uploaded for a title (see `images.py`)."""
+
+    __tablename__ = "artwork_images"
+
+    title_id: Mapped[int] = mapped_column(
+        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(40))
+    etag: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,7 +34,8 @@ from vodstack.core.errors import Invalid, NotFound
 from vodstack.services.catalog import episodes, repository
 from vodstack.services.catalog.artwork import etag, poster_svg
 from vodstack.services.catalog.genres import genre_slug
-from vodstack.services.catalog.models import TitleRow, utcnow
+from vodstack.services.catalog.images import ArtworkImage, checked_image
+from vodstack.services.catalog.models import ArtworkRow, TitleRow, utcnow
 from vodstack.services.catalog.repository import TitleFilter
 from vodstack.services.catalog.search import SearchIndex
 from vodstack.services.catalog.views import (
@@ -174,14 +175,40 @@ class CatalogService:
             counts = repository.genre_counts(session, maturity.rank, published_only=not unpublished)
         return [Genre(slug=slug, name=name, count=n) for slug, name, n in counts]
 
-    def poster(self, title_id: int) -> Poster:
+    def poster(self, title_id: int, *, bare: bool = False) -> Poster:
         with self._sessions() as session:
             row = repository.get(session, title_id)
             if row is None:
                 raise _not_found(title_id)
             first = row.genre_links[0].genre if row.genre_links else None
-            svg = poster_svg(row.name, first.name if first else "", first.slug if first else "")
+            genre, slug = (first.name, first.slug) if first else ("", "")
+            svg = poster_svg(row.name, genre, slug, with_text=not bare)
         return Poster(svg=svg, etag=etag(svg))
+
+    def artwork(self, title_id: int) -> ArtworkImage:
+        """The image an editor uploaded; 404 `no_artwork` when there is none."""
+        with self._sessions() as session:
+            row = session.get(ArtworkRow, title_id)
+            if row is None:
+                self._existing(session, title_id)
+                raise NotFound(f"Title {title_id} has no uploaded artwork.", code="no_artwork")
+            return ArtworkImage(row.data, row.content_type, row.etag, 0, 0)
+
+    def set_artwork(self, title_id: int, data: bytes) -> ArtworkImage:
+        image = checked_image(data)
+        with self._sessions.begin() as session:
+            self._existing(session, title_id)
+            row = session.get(ArtworkRow, title_id) or ArtworkRow(title_id=title_id)
+            row.data, row.content_type, row.etag = image.data, image.content_type, image.etag
+            row.updated_at = utcnow()
+            session.add(row)
+        return image
+
+    def delete_artwork(self, title_id: int) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(ArtworkRow, title_id)
+            if row is not None:
+                session.delete(row)
 
     # -- writes -----------------------------------------------------------------------------
 
