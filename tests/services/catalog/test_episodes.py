@@ -72,7 +72,7 @@ def test_publishing_an_episode_publishes_its_series(client: TestClient) -> None:
 
 def test_next_episode_is_the_next_published_one_across_seasons(client: TestClient) -> None:
     series = _series(client, (1, 1), (1, 2), (2, 1))
-    first, second, third = _ids(series)
+    first, _, third = _ids(series)
     for episode_id in (first, third):
         publish(client, episode_id)
 

@@ -90,9 +90,7 @@ def my_list(account_id: int, profile_id: int, service: Service) -> list[ListEntr
 
 
 @accounts.put("/{account_id}/profiles/{profile_id}/list/{title_id}")
-def add_to_list(
-    account_id: int, profile_id: int, title_id: TitleId, service: Service
-) -> ListEntry:
+def add_to_list(account_id: int, profile_id: int, title_id: TitleId, service: Service) -> ListEntry:
     return service.my_list.add(account_id, profile_id, title_id)
 
 

@@ -19,9 +19,9 @@ from vodstack.contracts.accounts import Account, Plan, PlanCode, Role, SignUp
 from vodstack.core.errors import Conflict
 from vodstack.services.accounts.clock import Clock, utc_now
 from vodstack.services.accounts.models import AccountRow, PlanRow
+from vodstack.services.accounts.my_list import MyList
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import plan_from_row
-from vodstack.services.accounts.my_list import MyList
 from vodstack.services.accounts.profiles import Profiles, default_profile_name, new_profile_row
 from vodstack.services.accounts.repository import account_from_row, account_row
 from vodstack.services.accounts.sessions import Sessions

@@ -21,7 +21,8 @@ from vodstack.contracts.catalog import (
     TitleUpdate,
 )
 from vodstack.contracts.common import Maturity
-from vodstack.services.catalog.artwork import CACHE_CONTROL, etag_matches
+from vodstack.core.etags import etag_matches
+from vodstack.services.catalog.artwork import CACHE_CONTROL
 from vodstack.services.catalog.service import CatalogService, TitleQuery
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -88,9 +89,7 @@ def genres(service: Service, maturity: Viewer, unpublished: Unpublished = False)
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}, 304: {"description": "Not modified"}},
 )
-def artwork(
-    service: Service, title_id: TitleId, request: Request, bare: bool = False
-) -> Response:
+def artwork(service: Service, title_id: TitleId, request: Request, bare: bool = False) -> Response:
     poster = service.poster(title_id, bare=bare)
     headers = {"Cache-Control": CACHE_CONTROL, "ETag": poster.etag}
     if etag_matches(request.headers.get("if-none-match"), poster.etag):

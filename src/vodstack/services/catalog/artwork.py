@@ -187,11 +187,3 @@ def poster_svg(name: str, genre_name: str, genre_slug: str, *, with_text: bool =
 
 def etag(svg: str) -> str:
     return '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
-
-
-def etag_matches(if_none_match: str | None, current: str) -> bool:
-    """Whether an If-None-Match header names `current` (weak forms and `*` included)."""
-    if not if_none_match:
-        return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or current in candidates

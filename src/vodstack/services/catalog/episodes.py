@@ -50,15 +50,16 @@ def sync(session: Session, series: TitleRow) -> None:
         (link.season, link.number): link
         for link in session.scalars(select(EpisodeRow).where(EpisodeRow.series_id == series.id))
     }
-    for slot, link in links.items():
+    for slot, gone in links.items():
         if slot not in wanted:
-            session.delete(session.get_one(TitleRow, link.title_id))
+            session.delete(session.get_one(TitleRow, gone.title_id))
     for slot, episode in wanted.items():
         link = links.get(slot)
         row = session.get_one(TitleRow, link.title_id) if link else _new_episode(session, series)
         if link is None:
-            session.add(EpisodeRow(title_id=row.id, series_id=series.id, season=slot[0],
-                                   number=slot[1]))
+            session.add(
+                EpisodeRow(title_id=row.id, series_id=series.id, season=slot[0], number=slot[1])
+            )
         row.name = episode.name
         row.synopsis = episode.synopsis
         row.duration_s = episode.duration_s

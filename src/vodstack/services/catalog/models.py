@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    LargeBinary,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
