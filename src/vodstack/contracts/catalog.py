@@ -20,6 +20,10 @@ failed) exists only for admins: reads show it only with `unpublished=true`.
     PUT    /v1/titles/{title_id}/availability     AvailabilityChange -> Title (used by the pipeline;
                                                   `failed` never demotes a published title)
 
+A series' episodes are titles of their own (kind `episode`): made from the series' seasons on
+every write, never listed or searched, each with its own id, media and availability (docs/web.md,
+"Episodes"). Episodes cannot be created, edited or deleted directly (422 `episode_kind`).
+
 Admin checks happen at the gateway; the catalog trusts its callers on the internal network.
 """
 

@@ -48,6 +48,7 @@ async function startPlayback() {
   probe.playRequestedMs = performance.now();
   const start = await window.vodstack.api("POST", `/api/playback/${config.titleId}/start${query}`);
   probe.startApiMs = performance.now() - probe.playRequestedMs;
+  probe.start = start;
   return start;
 }
 
