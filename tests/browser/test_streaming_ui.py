@@ -22,7 +22,7 @@ from vodstack.supervisor.launcher import RunningPlatform, gateway_client, platfo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-EPISODE_S = 12
+EPISODE_S = 20  # resume needs a stop more than 10 s before the end (playback.END_MARGIN_S)
 SERIES = "Browser Test Series"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
