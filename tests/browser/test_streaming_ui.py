@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.test_watch import _wait
 from tests.support.browser import log_in, pick_first_profile
@@ -24,8 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EPISODE_S = 20  # resume needs a stop more than 10 s before the end (playback.END_MARGIN_S)
 SERIES = "Browser Test Series"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def _ingest_episode(platform: RunningPlatform, series_id: int, number: int) -> None:
@@ -66,8 +68,10 @@ def series(platform: RunningPlatform) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("screenshots")
+def shots() -> Path:
+    # Outside pytest's temporary tree (it keeps only the last few runs): left for a person to
+    # look at after the run, never committed.
+    directory = Path(tempfile.mkdtemp(prefix="vodstack-screenshots-"))
     print(f"screenshots: {directory}")
     return directory
 
@@ -208,7 +212,18 @@ def _settled(page: Page, row: str) -> dict[str, Any]:
     return last
 
 
-def test_rows_scroll_with_buttons_keys_and_touch(page: Page, platform: RunningPlatform) -> None:
+@pytest.fixture
+def touch_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP, has_touch=True)
+    context.set_default_timeout(20_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_rows_scroll_with_buttons_keys_and_touch(
+    touch_page: Page, platform: RunningPlatform
+) -> None:
+    page = touch_page
     # An admin's rows include the demo catalogue still being processed: long enough to scroll.
     _admin(page, platform)
     first = _settled(page, "new")
@@ -278,7 +293,7 @@ def test_pages_look_right_at_desktop_and_phone_widths(
     playable_title: str,
     series: dict[str, int],
     shots: Path,
-    size: dict[str, int],
+    size: ViewportSize,
 ) -> None:
     context = browser.new_context(viewport=size, has_touch=size is PHONE)
     context.set_default_timeout(20_000)
@@ -314,7 +329,9 @@ def test_pages_look_right_at_desktop_and_phone_widths(
         page.mouse.move(5, 5)
         _wait(page, "() => document.getElementById('player').classList.contains('idle')", 10)
         expect(page.locator("#player-controls")).to_have_css("opacity", "0")
-        assert _video_boxes(page)["picture"] == boxes["picture"]
+        still = _video_boxes(page)["picture"]
+        # (a rendition switch may change the aspect by a fraction of a pixel)
+        assert all(abs(still[k] - boxes["picture"][k]) < 1.5 for k in still), (still, boxes)
         page.screenshot(path=str(shots / f"watch-idle-{name}.png"))
         page.goto("about:blank")
         assert [url for url in errors if "/thumbs/" in url] == []
