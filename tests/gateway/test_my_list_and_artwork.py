@@ -111,3 +111,15 @@ def test_a_series_plays_its_episodes_one_by_one(stack: Stack, titles: dict[str, 
     assert "S1:E1" in watch and "Moonbase Academy" in watch
     last = viewer.get(f"/watch/{second}").text
     assert "data-next-id" not in last and 'id="next-up"' not in last
+
+
+def test_the_upload_page_offers_an_episode(stack: Stack, titles: dict[str, int]) -> None:
+    series_id = titles["Moonbase Academy"]
+    series = stack.catalog.get(f"/v1/titles/{series_id}", params={"maturity": "adult"}).json()
+    second = series["seasons"][0]["episodes"][1]["id"]
+
+    page = stack.admin().get(f"/admin/upload?title_id={second}").text
+
+    assert re.search(
+        rf'<option value="{second}" selected>Moonbase Academy · S1:E2 Low Gravity', page
+    )
