@@ -248,14 +248,36 @@ def test_rows_scroll_with_buttons_keys_and_touch(
     _settled(page, "new")
     box = page.locator('[data-row="new"] .row-scroller').bounding_box()
     assert box is not None
-    cdp = page.context.new_cdp_session(page)
-    cdp.send(
-        "Input.synthesizeScrollGesture",
-        {"x": box["x"] + box["width"] / 2, "y": box["y"] + box["height"] / 2,
-         "xDistance": -400, "yDistance": 0, "gestureSourceType": "touch", "speed": 1200},
-    )  # fmt: skip
+    _swipe(page, box["x"] + box["width"] * 0.75, box["y"] + box["height"] / 2, -400)
     swiped = _settled(page, "new")
     assert swiped["scroll"] > 0 and swiped["cut"] == []  # snapping lands on whole tiles
+
+
+def _swipe(page: Page, x: float, y: float, dx: float) -> None:
+    """A finger dragged across the page: Chromium's real touch input, scrolling included."""
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, at: float) -> None:
+        points = [] if kind == "touchEnd" else [{"x": at, "y": y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", x)
+    for step in range(1, 11):
+        touch("touchMove", x + dx * step / 10)
+        page.wait_for_timeout(16)
+    touch("touchEnd", x + dx)
+
+
+def _images_loaded(page: Page) -> None:
+    """Every image in the window has arrived (lazy ones further down load when scrolled to)."""
+    _wait(
+        page,
+        """() => [...document.images].filter((img) => {
+            const r = img.getBoundingClientRect();
+            return r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+        }).every((img) => img.complete)""",
+        20,
+    )
 
 
 def _video_boxes(page: Page) -> dict[str, Any]:
@@ -303,6 +325,7 @@ def test_pages_look_right_at_desktop_and_phone_widths(
     name = "desktop" if size is DESKTOP else "phone"
     try:
         _admin(page, platform)
+        _images_loaded(page)
         page.screenshot(path=str(shots / f"home-admin-{name}.png"))
         for row in page.locator(".row").all():
             slug = row.get_attribute("data-row") or ""
@@ -311,8 +334,10 @@ def test_pages_look_right_at_desktop_and_phone_widths(
         page.context.clear_cookies()
         _viewer(page, platform)
         expect(page.locator("#billboard")).to_be_visible()
+        _images_loaded(page)
         page.screenshot(path=str(shots / f"home-{name}.png"), full_page=True)
         page.goto(f"{platform.url}/title/{series['series']}")
+        _images_loaded(page)
         page.screenshot(path=str(shots / f"title-{name}.png"), full_page=True)
 
         page.goto(f"{platform.url}/watch/{series['first']}")
