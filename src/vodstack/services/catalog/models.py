@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -33,6 +34,9 @@ def _enum(kind: type[Any]) -> SqlEnum:
     return SqlEnum(
         kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
     )
+
+
+LISTED_SQL = "kind != 'episode'"  # a title listings show (TitleKind.EPISODE's wire value)
 
 
 def utcnow() -> datetime:
@@ -49,6 +53,15 @@ class TitleRow(Base):
     # search-index row can never point at a different title.
     __table_args__ = (
         Index("ix_titles_rank_id", "maturity_rank", "id"),
+        # Listings never show episodes (`kind != 'episode'`, spelled out literally so SQLite can
+        # match it to this partial index): without it every listing's COUNT reads the table.
+        Index(
+            "ix_titles_listed_rank_id",
+            "maturity_rank",
+            "id",
+            sqlite_where=text(LISTED_SQL),
+            postgresql_where=text(LISTED_SQL),
+        ),
         Index("ix_titles_rank_year", "maturity_rank", "year", "id"),
         Index("ix_titles_rank_name", "maturity_rank", "name"),
         {"sqlite_autoincrement": True},

@@ -13,12 +13,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, bindparam, func, select
+from sqlalchemy import ColumnElement, Executable, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from vodstack.contracts.catalog import Availability, TitleKind, TitleSort
 from vodstack.services.catalog.genres import genre_slug
-from vodstack.services.catalog.models import GenreRow, TitleGenreRow, TitleRow
+from vodstack.services.catalog.models import LISTED_SQL, GenreRow, TitleGenreRow, TitleRow
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,9 @@ class _Listing:
 
 
 _PUBLISHED = TitleRow.availability == Availability.AVAILABLE
-# Episodes are reached through their series, never listed or searched on their own.
-_LISTED = TitleRow.kind != TitleKind.EPISODE
+# Episodes are reached through their series, never listed or searched on their own. Literal SQL
+# (not a bound parameter) so SQLite uses the partial index `ix_titles_listed_rank_id`.
+_LISTED: ColumnElement[bool] = text(LISTED_SQL)  # type: ignore[assignment]
 
 
 @functools.cache
