@@ -40,7 +40,7 @@ def test_adult_profile_sees_everything(stack: Stack, titles: dict[str, int]) -> 
     page = stack.viewer().get("/api/titles").json()
     assert page["total"] == 3
     assert _names(page["items"]) == set(titles)
-    assert page["items"][0]["artwork_url"] == f"/artwork/{page['items'][0]['id']}.svg"
+    assert page["items"][0]["artwork_url"] == f"/artwork/{page['items'][0]['id']}/image"
 
 
 def test_kids_never_see_adult_titles(stack: Stack, titles: dict[str, int]) -> None:

@@ -59,7 +59,7 @@ def test_sign_up_form_then_pick_a_profile_then_home(stack: Stack, titles: dict[s
     home = _html(visitor.get("/"))
     assert 'data-row="new"' in home and 'data-row="horror"' in home
     assert home.count('loading="lazy"') >= 3
-    assert 'width="200" height="300"' in home
+    assert 'width="320" height="180"' in home  # 16:9 tiles, frames of the video
     assert f'data-title-id="{titles["Midnight Harvest"]}"' in home
     assert 'id="search-input"' in home
     assert 'id="nav-admin"' not in home  # not an admin

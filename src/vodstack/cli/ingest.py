@@ -11,6 +11,9 @@ Two modes, chosen by whether the platform runs:
   down). The pipeline service tells the catalog once the platform starts.
 
 The file is validated locally first (PyAV), so a bad file is refused before any upload.
+
+`--series ID --season N --episode M` uploads one episode's own media: the catalog gives every
+episode a title id of its own, which the upload then names (the catalog must be running).
 """
 
 from __future__ import annotations
@@ -72,6 +75,29 @@ async def create_title(settings: Settings, name: str, year: int, genres: list[st
     finally:
         await catalog.aclose()
     return title.id
+
+
+async def episode_title_id(settings: Settings, series_id: int, season: int, number: int) -> int:
+    """The title id the catalog gave episode `number` of `season` of series `series_id`."""
+    catalog = CatalogClient.of(settings, "cli", timeout=settings.upstream_timeout_s)
+    try:
+        series = await catalog.title(series_id, Maturity.ADULT, unpublished=True)
+    except ServiceUnavailable as exc:
+        raise IngestError(
+            "The catalog is not running, so --series cannot find the episode: start the "
+            "platform (`vodstack up`) or pass the episode's --title-id."
+        ) from exc
+    finally:
+        await catalog.aclose()
+    for s in series.seasons:
+        for episode in s.episodes:
+            if (s.number, episode.number) == (season, number) and episode.id is not None:
+                return episode.id
+    slots = ", ".join(f"S{s.number}E{e.number}" for s in series.seasons for e in s.episodes)
+    raise IngestError(
+        f"{series.name!r} (title {series_id}) has no season {season} episode {number}; "
+        f"it has: {slots or 'no episodes (add them on its edit page)'}"
+    )
 
 
 def _transfer_bar() -> Progress:
@@ -164,6 +190,9 @@ def ingest(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     title: str | None = typer.Option(None, "--title", help="Create a catalog title named so."),
     title_id: int | None = typer.Option(None, "--title-id", min=1, help="An existing title."),
+    series: int | None = typer.Option(None, "--series", min=1, help="A series' title id."),
+    season: int | None = typer.Option(None, "--season", min=1, help="With --series."),
+    episode: int | None = typer.Option(None, "--episode", min=1, help="With --series."),
     year: int = typer.Option(datetime.date.today().year, "--year"),
     genre: list[str] = typer.Option(["Uncategorized"], "--genre", help="Repeatable."),
     wait: bool = typer.Option(False, "--wait", help="Follow the job until it ends."),
@@ -176,13 +205,24 @@ def ingest(
     if problem is not None:
         console.print(f"[red]rejected:[/] {file.name}: {problem}")
         raise typer.Exit(2)
-    if (title is None) == (title_id is None):
-        console.print("[red]error:[/] give exactly one of --title NAME or --title-id ID")
+    if [title, title_id, series].count(None) != 2:
+        console.print(
+            "[red]error:[/] give exactly one of --title NAME, --title-id ID or "
+            "--series ID --season N --episode M"
+        )
         raise typer.Exit(2)
+    if (series is None) != (season is None) or (series is None) != (episode is None):
+        console.print("[red]error:[/] --series, --season and --episode go together")
+        raise typer.Exit(2)
+
+    async def target_id() -> int:
+        if series is not None and season is not None and episode is not None:
+            return await episode_title_id(settings, series, season, episode)
+        return title_id or await create_title(settings, title or "", year, genre)
 
     async def run() -> None:
         online = await pipeline_running(settings)
-        target = title_id or await create_title(settings, title or "", year, genre)
+        target = await target_id()
         if online:
             await ingest_online(settings, file, target, wait)
         else:

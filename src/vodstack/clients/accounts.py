@@ -8,6 +8,7 @@ from vodstack.contracts.accounts import (
     Account,
     AdminAccountCreate,
     Credentials,
+    ListEntry,
     Plan,
     PlanChange,
     PlanCode,
@@ -22,6 +23,7 @@ from vodstack.core.http import ServiceClient
 
 _profiles = TypeAdapter(list[Profile])
 _plans = TypeAdapter(list[Plan])
+_entries = TypeAdapter(list[ListEntry])
 
 
 class AccountsClient(ServiceClient):
@@ -84,3 +86,17 @@ class AccountsClient(ServiceClient):
 
     async def plans(self) -> list[Plan]:
         return await self.get_as("/v1/plans", _plans)
+
+    async def my_list(self, account_id: int, profile_id: int) -> list[ListEntry]:
+        return await self.get_as(self._list(account_id, profile_id), _entries)
+
+    async def add_to_list(self, account_id: int, profile_id: int, title_id: int) -> ListEntry:
+        path = f"{self._list(account_id, profile_id)}/{title_id}"
+        return await self.send_model("PUT", path, ListEntry)
+
+    async def remove_from_list(self, account_id: int, profile_id: int, title_id: int) -> None:
+        await self.request("DELETE", f"{self._list(account_id, profile_id)}/{title_id}")
+
+    @staticmethod
+    def _list(account_id: int, profile_id: int) -> str:
+        return f"/v1/accounts/{account_id}/profiles/{profile_id}/list"

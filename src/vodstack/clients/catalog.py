@@ -6,6 +6,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from vodstack.contracts.catalog import (
+    ArtworkInfo,
     Availability,
     AvailabilityChange,
     Genre,
@@ -18,6 +19,7 @@ from vodstack.contracts.catalog import (
     TitleUpdate,
 )
 from vodstack.contracts.common import Maturity
+from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 
 _genres = TypeAdapter(list[Genre])
@@ -78,10 +80,30 @@ class CatalogClient(ServiceClient):
         params = {"maturity": maturity.value, **_unpublished(unpublished)}
         return await self.get_as("/v1/genres", _genres, params=params)
 
-    async def artwork(self, title_id: int, if_none_match: str | None = None) -> httpx.Response:
+    async def artwork(
+        self, title_id: int, if_none_match: str | None = None, *, bare: bool = False
+    ) -> httpx.Response:
         """The poster; a 304 (empty body) when `if_none_match` is its current ETag."""
         headers = {"if-none-match": if_none_match} if if_none_match else None
-        return await self.request("GET", f"/v1/titles/{title_id}/artwork.svg", headers=headers)
+        params = {"bare": "true"} if bare else None
+        path = f"/v1/titles/{title_id}/artwork.svg"
+        return await self.request("GET", path, headers=headers, params=params)
+
+    async def uploaded_artwork(self, title_id: int) -> httpx.Response | None:
+        """The image an editor uploaded; None when there is none."""
+        try:
+            return await self.request("GET", f"/v1/titles/{title_id}/artwork")
+        except UpstreamError as exc:
+            if exc.status_code == 404 and exc.code == "no_artwork":
+                return None
+            raise
+
+    async def set_artwork(self, title_id: int, data: bytes) -> ArtworkInfo:
+        path = f"/v1/titles/{title_id}/artwork"
+        return await self.send_model("PUT", path, ArtworkInfo, content=data)
+
+    async def delete_artwork(self, title_id: int) -> None:
+        await self.request("DELETE", f"/v1/titles/{title_id}/artwork")
 
     async def create(self, body: TitleCreate) -> Title:
         return await self.send_model("POST", "/v1/titles", Title, json=body.model_dump())

@@ -17,6 +17,10 @@ Endpoints (all JSON, errors in the platform's error body):
     GET    /v1/accounts/{account_id}/profiles/{profile_id}      -> Profile; 404 when not theirs
     PATCH  /v1/accounts/{account_id}/profiles/{profile_id}      ProfileUpdate -> Profile
     DELETE /v1/accounts/{account_id}/profiles/{profile_id}      -> 204; 409 last_profile
+    GET    /v1/accounts/{account_id}/profiles/{profile_id}/list -> list[ListEntry] (newest first)
+    PUT    /v1/accounts/{account_id}/profiles/{profile_id}/list/{title_id} -> ListEntry; 409
+                                                list_full beyond MAX_LIST
+    DELETE /v1/accounts/{account_id}/profiles/{profile_id}/list/{title_id} -> 204 (idempotent)
     GET    /v1/plans                            -> list[Plan]
     POST   /v1/admin/accounts                   AdminAccountCreate -> Account (201): seeding/ops
 """
@@ -32,6 +36,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from vodstack.contracts.common import Maturity
 
 MAX_PROFILES = 5
+MAX_LIST = 500  # titles in one profile's "My List"
 
 Email = Annotated[
     str,
@@ -129,3 +134,11 @@ class ProfileUpdate(BaseModel):
 
 class PlanChange(BaseModel):
     plan: PlanCode
+
+
+class ListEntry(BaseModel):
+    """A title on a profile's "My List". The catalog decides whether it still exists and may be
+    shown to the profile; the list only remembers the choice."""
+
+    title_id: int
+    added_at: datetime

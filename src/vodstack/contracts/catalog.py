@@ -9,12 +9,20 @@ failed) exists only for admins: reads show it only with `unpublished=true`.
     GET    /v1/titles/{title_id}?maturity=&unpublished=  -> Title; 404 title_not_found
     GET    /v1/search?q=&maturity=&limit=&unpublished=   -> SearchResults (prefix match, ranked)
     GET    /v1/genres?maturity=&unpublished=      -> list[Genre]
-    GET    /v1/titles/{title_id}/artwork.svg      -> generated poster (image/svg+xml)
+    GET    /v1/titles/{title_id}/artwork.svg?bare=  -> generated poster (image/svg+xml); `bare`
+                                                  leaves the name out (the page sets it in type)
+    PUT    /v1/titles/{title_id}/artwork          image bytes -> ArtworkInfo; 422 invalid_artwork
+    GET    /v1/titles/{title_id}/artwork          -> the uploaded image; 404 no_artwork
+    DELETE /v1/titles/{title_id}/artwork          -> 204
     POST   /v1/titles                             TitleCreate -> Title (201)
     PATCH  /v1/titles/{title_id}                  TitleUpdate -> Title
     DELETE /v1/titles/{title_id}                  -> 204
     PUT    /v1/titles/{title_id}/availability     AvailabilityChange -> Title (used by the pipeline;
                                                   `failed` never demotes a published title)
+
+A series' episodes are titles of their own (kind `episode`): made from the series' seasons on
+every write, never listed or searched, each with its own id, media and availability (docs/web.md,
+"Episodes"). Episodes cannot be created, edited or deleted directly (422 `episode_kind`).
 
 Admin checks happen at the gateway; the catalog trusts its callers on the internal network.
 """
@@ -39,6 +47,9 @@ SearchQuery = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 class TitleKind(StrEnum):
     MOVIE = "movie"
     SERIES = "series"
+    # One episode of a series: a title of its own (id, media, resume point), never listed, made
+    # and kept in step by the catalog from its series' seasons.
+    EPISODE = "episode"
 
 
 class Availability(StrEnum):
@@ -61,11 +72,25 @@ class Episode(BaseModel):
     name: ShortText
     synopsis: LongText = ""
     duration_s: int = Field(0, ge=0, le=24 * 3600)
+    # Filled in by the catalog on reads (ignored on writes): the episode's own title id, which
+    # playback, the pipeline and history use, and whether its media is published.
+    id: int | None = None
+    availability: Availability | None = None
 
 
 class Season(BaseModel):
     number: int = Field(ge=1, le=99)
     episodes: list[Episode] = Field(default_factory=list, max_length=200)
+
+
+class EpisodeOf(BaseModel):
+    """Where an episode sits in its series, and what plays after it."""
+
+    series_id: int
+    series_name: str
+    season: int
+    number: int
+    next_episode_id: int | None = None  # the next published episode, if any
 
 
 class Genre(BaseModel):
@@ -91,6 +116,7 @@ class Title(TitleSummary):
     cast: list[str]
     seasons: list[Season]
     asset_version: str | None
+    episode_of: EpisodeOf | None = None  # set on episodes only
     created_at: datetime
     updated_at: datetime
 
@@ -130,3 +156,12 @@ class SearchResults(BaseModel):
 
 
 TitlePage = Page[TitleSummary]
+
+
+class ArtworkInfo(BaseModel):
+    """An uploaded artwork image, as the catalog accepted it."""
+
+    content_type: str
+    width: int
+    height: int
+    etag: str

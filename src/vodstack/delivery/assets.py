@@ -99,3 +99,12 @@ def asset_from_relative(relative: str) -> AssetPath | None:
         return parse_asset_path(URL_ROOT + relative.encode("ascii"))
     except (BadRequest, NotFound, UnicodeEncodeError):
         return None
+
+
+# The preview pass publishes its low rungs as `{version}-preview` (pipeline.jobs.dag): audio and
+# video only, no poster, thumbnails or VMAF, so players must not ask for them.
+PREVIEW_SUFFIX = "-preview"
+
+
+def is_preview_version(asset_version: str) -> bool:
+    return asset_version.endswith(PREVIEW_SUFFIX)

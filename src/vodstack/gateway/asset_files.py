@@ -1,4 +1,5 @@
-"""Small published files of an asset version (VMAF's `quality.json`), read from the CDN origin.
+"""Small published files of an asset version (`quality.json`, `poster.jpg`), read from the CDN
+origin.
 
 The gateway asks the origin the way an edge does: with a short-lived token it signs itself for
 the asset's prefix, so the origin stays the only reader of the object store.
@@ -51,12 +52,17 @@ class AssetFiles(ServiceClient):
 
     async def quality(self, title_id: int, asset_version: str) -> QualityReport | None:
         """The VMAF report of a published version; None when it has none."""
+        response = await self.file(title_id, asset_version, "quality.json")
+        return None if response is None else QualityReport.model_validate_json(response.content)
+
+    async def file(self, title_id: int, asset_version: str, name: str) -> httpx.Response | None:
+        """A small file of a published version (`poster.jpg`); None when the version has none
+        (a preview version has no poster, thumbnails or VMAF)."""
         prefix = asset_url_prefix(title_id, asset_version)
         token = self._signer.sign(prefix, _TOKEN_SESSION, _TOKEN_TTL_S)
         try:
-            response = await self.request("GET", f"{prefix}quality.json", params={"t": token})
+            return await self.request("GET", f"{prefix}{name}", params={"t": token})
         except UpstreamError as exc:
             if exc.status_code == 404:
                 return None
             raise
-        return QualityReport.model_validate_json(response.content)

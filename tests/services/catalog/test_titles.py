@@ -39,7 +39,7 @@ def test_created_title_starts_processing_and_reads_back(
 
     assert created["availability"] == "processing"
     assert created["asset_version"] is None
-    assert created["artwork_url"] == f"/artwork/{created['id']}.svg"
+    assert created["artwork_url"] == f"/artwork/{created['id']}/image"
     fetched = client.get(f"/v1/titles/{created['id']}", params={**ADULT, "unpublished": "true"})
     assert fetched.status_code == 200
     assert Title.model_validate(fetched.json()) == Title.model_validate(created)

@@ -13,6 +13,7 @@ from vodstack.gateway.api import (
     events,
     history,
     jobs,
+    my_list,
     playback,
     profiles,
     swagger,
@@ -26,6 +27,7 @@ def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
     for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork, playback):
         router.include_router(module.router)
+    router.include_router(my_list.router)
     for module in (events, history, telemetry):  # the events pipeline (docs/events.md)
         router.include_router(module.router)
     router.include_router(swagger.router)

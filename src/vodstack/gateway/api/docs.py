@@ -13,6 +13,7 @@ _MEANING = {
     403: "CSRF token missing or wrong (`csrf_failed`), or not allowed",
     404: "No such resource for this account or profile",
     409: "Conflicts with the current state (e.g. `profile_required`, `email_taken`)",
+    413: "The request body is over the size limit (`too_large`)",
     422: "The request's fields are malformed (`invalid`)",
     429: "Too many attempts (`rate_limited` from this address, `locked_out` for this account or "
     "profile); see the Retry-After header",

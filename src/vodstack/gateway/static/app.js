@@ -36,17 +36,17 @@
   }
 
   function posterNode(title) {
-    const img = el("img", {
-      src: title.artwork_url, alt: title.name, loading: "lazy", width: "200", height: "300",
-    });
-    const children = [img, el("span", { class: "poster-name" }, [title.name])];
+    const img = el("img", { src: title.artwork_url, alt: "", loading: "lazy", width: "320", height: "180" });
+    const text = el("span", { class: "poster-text" }, [el("span", { class: "poster-name" }, [title.name])]);
+    const children = [img, text];
     if (title.availability === "processing") {
       children.push(el("span", { class: "badge badge-processing" }, ["Processing"]));
     }
-    return el("a", {
+    const link = el("a", {
       class: "poster", href: "/title/" + title.id, "data-title-id": String(title.id),
       "data-testid": "poster",
     }, children);
+    return el("div", { class: "tile", "data-title-id": String(title.id) }, [link]);
   }
 
   function setupSearch() {

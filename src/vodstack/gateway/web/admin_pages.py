@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from vodstack.contracts.accounts import SessionInfo
@@ -40,6 +40,7 @@ def _render_form(
     error: str | None = None,
     quality: QualityReport | None = None,
     failure: str | None = None,
+    artwork_error: str | None = None,
 ) -> Response:
     return pages.render(
         request,
@@ -49,10 +50,11 @@ def _render_form(
         draft=draft.as_dict(),
         title=title,
         error=error,
-        kinds=list(TitleKind),
+        kinds=[kind for kind in TitleKind if kind is not TitleKind.EPISODE],
         maturities=list(Maturity),
         quality=quality,
         failure=failure,
+        artwork_error=artwork_error,
     )
 
 
@@ -117,6 +119,7 @@ async def edit_title(
     session: PageAdminDep,
     pages: PagesDep,
     clients: UpstreamsDep,
+    artwork_error: str | None = None,
 ) -> Response:
     title = await clients.catalog.title(title_id, Maturity.ADULT, unpublished=True)
     quality = failure = None
@@ -134,6 +137,8 @@ async def edit_title(
         title=title,
         quality=quality,
         failure=failure.reason if failure else None,
+        artwork_error=artwork_error,
+        status=422 if artwork_error else 200,
     )
 
 
@@ -160,3 +165,29 @@ async def update_title(
 async def delete_title(title_id: TitleId, _: PageAdminDep, clients: UpstreamsDep) -> Response:
     await clients.catalog.delete(title_id)
     return RedirectResponse("/admin/titles", status_code=303)
+
+
+@router.post("/titles/{title_id}/artwork")
+async def upload_artwork(
+    request: Request,
+    title_id: TitleId,
+    session: PageAdminDep,
+    pages: PagesDep,
+    clients: UpstreamsDep,
+    image: Annotated[UploadFile, File()],
+) -> Response:
+    """Replace the title's artwork; a file that is not a usable image re-renders the edit page
+    with the catalog's reason (422)."""
+    try:
+        await clients.catalog.set_artwork(title_id, await image.read())
+    except VodstackError as exc:
+        if exc.status_code != 422:
+            raise
+        return await edit_title(request, title_id, session, pages, clients, exc.message)
+    return RedirectResponse(f"/admin/titles/{title_id}/edit?artwork=saved", status_code=303)
+
+
+@router.post("/titles/{title_id}/artwork/delete")
+async def delete_artwork(title_id: TitleId, _: PageAdminDep, clients: UpstreamsDep) -> Response:
+    await clients.catalog.delete_artwork(title_id)
+    return RedirectResponse(f"/admin/titles/{title_id}/edit", status_code=303)

@@ -8,12 +8,22 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from vodstack.clients.catalog import CatalogClient
-from vodstack.contracts.catalog import Availability, Genre, TitleSort, TitleSummary
+from vodstack.contracts.catalog import (
+    Availability,
+    Genre,
+    Title,
+    TitleKind,
+    TitleSort,
+    TitleSummary,
+)
 from vodstack.gateway.deps import UpstreamsDep, Viewer
+from vodstack.gateway.my_list import listed_ids, listed_titles
+from vodstack.gateway.upstreams import Upstreams
 from vodstack.gateway.web.continue_row import continue_row
+from vodstack.gateway.web.episodes import SeriesProgress, series_progress, slots
 from vodstack.gateway.web.guards import PageViewerDep
 from vodstack.gateway.web.templating import PagesDep
 
@@ -48,16 +58,32 @@ async def home(
     request: Request, viewer: PageViewerDep, pages: PagesDep, clients: UpstreamsDep
 ) -> Response:
     unpublished = viewer.sees_unpublished
-    newest, genres, started = await asyncio.gather(
+    newest, genres, started, listed = await asyncio.gather(
         clients.catalog.titles(
             viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
         ),
         clients.catalog.genres(viewer.maturity, unpublished=unpublished),
         continue_row(clients.history, clients.catalog, viewer),
+        listed_ids(clients, viewer),
     )
-    rows = await _genre_rows(clients.catalog, viewer, genres)
-    context = {"newest": newest.items, "rows": rows, "started": started}
+    rows, my_list = await asyncio.gather(
+        _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
+    )
+    context = {
+        "featured": _featured(newest.items),
+        "newest": newest.items,
+        "rows": rows,
+        "started": started,
+        "my_list": my_list,
+        "listed": set(listed),
+    }
     return _render(request, pages, viewer, "home.html", **context)
+
+
+def _featured(newest: list[TitleSummary]) -> TitleSummary | None:
+    """The billboard's title: the newest one that plays."""
+    playable = [t for t in newest if t.availability is Availability.AVAILABLE]
+    return playable[0] if playable else None
 
 
 @router.get("/search")
@@ -84,8 +110,48 @@ async def title_page(
     pages: PagesDep,
     clients: UpstreamsDep,
 ) -> Response:
+    title, listed = await asyncio.gather(
+        clients.catalog.title(title_id, viewer.maturity, unpublished=viewer.sees_unpublished),
+        listed_ids(clients, viewer),
+    )
+    if title.episode_of is not None:
+        return RedirectResponse(f"/title/{title.episode_of.series_id}", status_code=303)
+    series, play_id = await _what_plays(clients, viewer, title)
+    playable = title.availability is Availability.AVAILABLE and play_id is not None
+    context = {
+        "title": title,
+        "playable": playable,
+        "play_id": play_id,
+        "series": series,
+        "episodes": slots(title),
+        "in_list": title.id in listed,
+    }
+    return _render(request, pages, viewer, "title.html", **context)
+
+
+async def _what_plays(
+    clients: Upstreams, viewer: Viewer, title: Title
+) -> tuple[SeriesProgress, int | None]:
+    """A series plays the episode up next (one without any published plays its own video,
+    if it has one); anything else plays itself."""
+    series = SeriesProgress({}, None, resuming=False)
+    if title.kind is TitleKind.SERIES:
+        series = await series_progress(clients.history, viewer.profile.id, title)
+    play_id = series.up_next.episode.id if series.up_next else None
+    if play_id is None and title.asset_version is not None:
+        play_id = title.id
+    return series, play_id
+
+
+@router.get("/play/{title_id}")
+async def play(
+    title_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    viewer: PageViewerDep,
+    clients: UpstreamsDep,
+) -> Response:
+    """Play a title from anywhere (billboard, tiles): a series goes to its episode up next."""
     title = await clients.catalog.title(
         title_id, viewer.maturity, unpublished=viewer.sees_unpublished
     )
-    playable = title.availability is Availability.AVAILABLE
-    return _render(request, pages, viewer, "title.html", title=title, playable=playable)
+    _, play_id = await _what_plays(clients, viewer, title)
+    return RedirectResponse(f"/watch/{play_id or title.id}", status_code=303)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import TypeAdapter
 from starlette.responses import Response
 
-from vodstack.contracts.catalog import TitleSort
+from vodstack.contracts.catalog import Title, TitleSort, TitleSummary
 from vodstack.contracts.common import Maturity
 from vodstack.gateway.api.jobs import job_views
 from vodstack.gateway.api.uploads import MAX_SLICE_BYTES
@@ -37,18 +37,33 @@ async def upload_page(
     clients: UpstreamsDep,
     title_id: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0,
 ) -> Response:
-    titles = await clients.catalog.titles(
+    listed = await clients.catalog.titles(
         Maturity.ADULT, sort=TitleSort.TITLE, limit=TITLE_CHOICES, unpublished=True
     )
+    titles: list[TitleSummary] = list(listed.items)
+    if title_id and all(t.id != title_id for t in titles):
+        # An episode (never listed) or a title past the first page: offer it first.
+        titles.insert(
+            0, _choice(await clients.catalog.title(title_id, Maturity.ADULT, unpublished=True))
+        )
     return pages.render(
         request,
         "admin_upload.html",
         session=session,
-        titles=titles.items,
+        titles=titles,
         chosen=title_id,
         maturities=list(Maturity),
         slice_bytes=UPLOAD_SLICE_BYTES,
     )
+
+
+def _choice(title: Title) -> TitleSummary:
+    """How the upload page names a title: an episode with its series, season and number."""
+    place = title.episode_of
+    if place is None:
+        return title
+    name = f"{place.series_name} · S{place.season}:E{place.number} {title.name}"
+    return title.model_copy(update={"name": name})
 
 
 @router.get("/jobs")

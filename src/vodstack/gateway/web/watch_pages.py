@@ -8,10 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
-from vodstack.contracts.catalog import Availability
+from vodstack.contracts.catalog import Availability, Title
+from vodstack.core.errors import VodstackError
+from vodstack.delivery.assets import PREVIEW_SUFFIX
 from vodstack.delivery.topology import Topology
-from vodstack.gateway.deps import StateDep, UpstreamsDep
+from vodstack.gateway.deps import StateDep, UpstreamsDep, Viewer
 from vodstack.gateway.vendor import ABR_MODULE, ABR_URL, MISSING_HINT, VendorFile, missing
 from vodstack.gateway.web.guards import PageViewerDep
 from vodstack.gateway.web.templating import PagesDep
@@ -58,6 +61,7 @@ async def watch(
         title_id, viewer.maturity, unpublished=viewer.sees_unpublished
     )
     chosen = StreamFormat.DASH if format == StreamFormat.DASH else StreamFormat.HLS
+    next_episode = await _next_episode(clients.catalog, viewer, title)
     return pages.render(
         request,
         "watch.html",
@@ -70,4 +74,19 @@ async def watch(
         vendor_missing=MISSING_HINT if missing(*_NEEDS[chosen]) else "",
         vendor={file.name.lower(): file.url for file in VendorFile},
         abr_url=ABR_URL if ABR_MODULE.is_file() else "",
+        next_episode=next_episode,
+        preview_suffix=PREVIEW_SUFFIX,
     )
+
+
+async def _next_episode(catalog: CatalogClient, viewer: Viewer, title: Title) -> Title | None:
+    """The episode the player offers near the end; None for a movie, the last episode, or
+    when the catalog cannot say (the offer is an extra)."""
+    if title.episode_of is None or title.episode_of.next_episode_id is None:
+        return None
+    try:
+        return await catalog.title(
+            title.episode_of.next_episode_id, viewer.maturity, unpublished=viewer.sees_unpublished
+        )
+    except VodstackError:
+        return None

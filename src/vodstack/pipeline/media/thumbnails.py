@@ -42,6 +42,11 @@ def _deinterlace(norm: Normalization) -> list[str]:
     return ["bwdif=mode=send_frame:deint=all"] if norm.deinterlace else []
 
 
+# Frames the `thumbnail` filter compares (about 4 s at 25 fps): enough to step over a cut or a
+# fade, few enough to stay near the chosen moment.
+POSTER_WINDOW_FRAMES = 100
+
+
 def make_poster(
     source: Path,
     norm: Normalization,
@@ -52,11 +57,18 @@ def make_poster(
     at_s: float | None = None,
     control: RunControl = DEFAULT_CONTROL,
 ) -> Path:
-    """A JPEG poster from a frame at `at_s` (default: a third in), never wider than the source."""
+    """A JPEG poster, never wider than the source: the most representative frame (ffmpeg's
+    `thumbnail` filter, the one nearest the window's average histogram, so not a black frame
+    or a blurred cut) of a window starting at `at_s` (default: a third in)."""
     width = _even(min(width, norm.width))
     height = _even(width * norm.height / norm.width)
     at = duration_s / 3 if at_s is None else min(max(0.0, at_s), duration_s)
-    filters = [*_deinterlace(norm), f"scale={width}:{height}", "setsar=1"]
+    filters = [
+        *_deinterlace(norm),
+        f"thumbnail=n={POSTER_WINDOW_FRAMES}",
+        f"scale={width}:{height}",
+        "setsar=1",
+    ]
     args = ["-ss", f"{at:.3f}", "-i", str(source), "-map", "0:v:0", "-frames:v", "1"]
     args += ["-vf", ",".join(filters), "-q:v", "3", "-update", "1", "-f", "image2"]
     control.run([*args, str(out_path)])

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from vodstack.contracts.accounts import (
     Account,
     AdminAccountCreate,
     Credentials,
+    ListEntry,
     Plan,
     PlanChange,
     Profile,
@@ -34,6 +35,7 @@ async def _service(request: Request) -> AccountsService:
 
 
 Service = Annotated[AccountsService, Depends(_service)]
+TitleId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 accounts = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -83,6 +85,24 @@ def update_profile(
 @accounts.delete("/{account_id}/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_profile(account_id: int, profile_id: int, service: Service) -> None:
     service.profiles.delete(account_id, profile_id)
+
+
+@accounts.get("/{account_id}/profiles/{profile_id}/list")
+def my_list(account_id: int, profile_id: int, service: Service) -> list[ListEntry]:
+    return service.my_list.entries(account_id, profile_id)
+
+
+@accounts.put("/{account_id}/profiles/{profile_id}/list/{title_id}")
+def add_to_list(account_id: int, profile_id: int, title_id: TitleId, service: Service) -> ListEntry:
+    return service.my_list.add(account_id, profile_id, title_id)
+
+
+@accounts.delete(
+    "/{account_id}/profiles/{profile_id}/list/{title_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def remove_from_list(account_id: int, profile_id: int, title_id: TitleId, service: Service) -> None:
+    service.my_list.remove(account_id, profile_id, title_id)
 
 
 @sessions.post("", status_code=status.HTTP_201_CREATED)

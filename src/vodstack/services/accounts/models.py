@@ -101,3 +101,15 @@ class AttemptRow(Base):
     lockouts: Mapped[int] = mapped_column(Integer)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ListEntryRow(Base):
+    """A title on a profile's "My List"; goes with the profile (ON DELETE CASCADE)."""
+
+    __tablename__ = "list_entries"
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    title_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)

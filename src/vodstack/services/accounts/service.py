@@ -19,6 +19,7 @@ from vodstack.contracts.accounts import Account, Plan, PlanCode, Role, SignUp
 from vodstack.core.errors import Conflict
 from vodstack.services.accounts.clock import Clock, utc_now
 from vodstack.services.accounts.models import AccountRow, PlanRow
+from vodstack.services.accounts.my_list import MyList
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import plan_from_row
 from vodstack.services.accounts.profiles import Profiles, default_profile_name, new_profile_row
@@ -89,7 +90,7 @@ class Accounts:
 
 
 class AccountsService:
-    """The service's three parts over one database, one hasher and one clock."""
+    """The service's parts over one database, one hasher and one clock."""
 
     def __init__(
         self,
@@ -102,6 +103,7 @@ class AccountsService:
     ) -> None:
         self.accounts = Accounts(sessions, passwords, clock)
         self.profiles = Profiles(sessions, passwords, clock)
+        self.my_list = MyList(sessions, clock)
         self.sessions = Sessions(
             sessions, passwords, clock, session_ttl, limits or LockoutSettings()
         )

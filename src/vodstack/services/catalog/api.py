@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.catalog import (
+    ArtworkInfo,
     AvailabilityChange,
     Genre,
     SearchQuery,
@@ -19,7 +21,8 @@ from vodstack.contracts.catalog import (
     TitleUpdate,
 )
 from vodstack.contracts.common import Maturity
-from vodstack.services.catalog.artwork import CACHE_CONTROL, etag_matches
+from vodstack.core.etags import etag_matches
+from vodstack.services.catalog.artwork import CACHE_CONTROL
 from vodstack.services.catalog.service import CatalogService, TitleQuery
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -88,12 +91,38 @@ def genres(service: Service, maturity: Viewer, unpublished: Unpublished = False)
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}, 304: {"description": "Not modified"}},
 )
-def artwork(service: Service, title_id: TitleId, request: Request) -> Response:
-    poster = service.poster(title_id)
+def artwork(service: Service, title_id: TitleId, request: Request, bare: bool = False) -> Response:
+    poster = service.poster(title_id, bare=bare)
     headers = {"Cache-Control": CACHE_CONTROL, "ETag": poster.etag}
     if etag_matches(request.headers.get("if-none-match"), poster.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(poster.svg, media_type="image/svg+xml", headers=headers)
+
+
+@router.get(
+    "/titles/{title_id}/artwork",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+)
+def uploaded_artwork(service: Service, title_id: TitleId) -> Response:
+    image = service.artwork(title_id)
+    return Response(image.data, media_type=image.content_type, headers={"ETag": image.etag})
+
+
+@router.put("/titles/{title_id}/artwork")
+async def upload_artwork(service: Service, title_id: TitleId, request: Request) -> ArtworkInfo:
+    # The body is capped by the service's body limit before it is read (core.body_limit).
+    data = await request.body()
+    image = await run_in_threadpool(service.set_artwork, title_id, data)
+    return ArtworkInfo(
+        content_type=image.content_type, width=image.width, height=image.height, etag=image.etag
+    )
+
+
+@router.delete("/titles/{title_id}/artwork", status_code=status.HTTP_204_NO_CONTENT)
+def delete_artwork(service: Service, title_id: TitleId) -> Response:
+    service.delete_artwork(title_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/titles", status_code=status.HTTP_201_CREATED)

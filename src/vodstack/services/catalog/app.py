@@ -14,7 +14,7 @@ from vodstack.core.app import create_service_app
 from vodstack.core.db import SqliteDataVersion, create_schema, make_engine, make_sessionmaker
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.catalog.api import router
-from vodstack.services.catalog.models import Base
+from vodstack.services.catalog.models import Base, TitleRow
 from vodstack.services.catalog.search import Fts5Index, SearchIndex
 from vodstack.services.catalog.service import CatalogService
 
@@ -36,6 +36,10 @@ def search_index_for(engine: Engine) -> SearchIndex:
 def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.database_url(SERVICE))
     create_schema(engine, Base)
+    # create_all adds indexes only with new tables; a catalog from before episodes gets its
+    # listing index here.
+    for index in Base.metadata.tables[TitleRow.__tablename__].indexes:
+        index.create(engine, checkfirst=True)
     service = CatalogService(make_sessionmaker(engine), search_index_for(engine))
     service.prepare()
     version = SqliteDataVersion.of(settings.database_url(SERVICE))

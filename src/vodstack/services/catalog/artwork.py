@@ -47,8 +47,9 @@ PALETTES: dict[str, Palette] = {
 
 
 def artwork_path(title_id: int) -> str:
-    """Where viewers fetch a title's poster: the gateway's path, which proxies to the catalog."""
-    return f"/artwork/{title_id}.svg"
+    """Where viewers fetch a title's artwork: the gateway's path, which serves the uploaded
+    image, else the frame the pipeline picked from the video, else the generated poster."""
+    return f"/artwork/{title_id}/image"
 
 
 def _hex(rgb: tuple[float, float, float]) -> str:
@@ -146,8 +147,18 @@ def _title_text(name: str) -> str:
     )
 
 
-def poster_svg(name: str, genre_name: str, genre_slug: str) -> str:
-    """The poster of a title called `name` whose first genre is `genre_name`."""
+def _texts(name: str, label: str, palette: Palette) -> list[str]:
+    return [
+        f'<rect y="{HEIGHT - 260}" width="{WIDTH}" height="260" fill="#000" fill-opacity="0.35"/>',
+        f'<text x="24" y="40" font-family="Helvetica, Arial, sans-serif" font-size="16" '
+        f'letter-spacing="3" fill="{palette.accent}">{label}</text>',
+        _title_text(name),
+    ]
+
+
+def poster_svg(name: str, genre_name: str, genre_slug: str, *, with_text: bool = True) -> str:
+    """The poster of a title called `name` whose first genre is `genre_name`; without text,
+    only the background (for pages that set the name over it themselves)."""
     name, genre_name = _clean(name), _clean(genre_name)
     palette = palette_for(genre_slug)
     dice = _Dice(name)
@@ -168,11 +179,7 @@ def poster_svg(name: str, genre_name: str, genre_slug: str) -> str:
             "</linearGradient></defs>",
             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="url(#{gradient})"/>',
             *motif,
-            f'<rect y="{HEIGHT - 260}" width="{WIDTH}" height="260" fill="#000" '
-            'fill-opacity="0.35"/>',
-            f'<text x="24" y="40" font-family="Helvetica, Arial, sans-serif" font-size="16" '
-            f'letter-spacing="3" fill="{palette.accent}">{label}</text>',
-            _title_text(name),
+            *(_texts(name, label, palette) if with_text else []),
             "</svg>",
         ]
     )
@@ -180,11 +187,3 @@ def poster_svg(name: str, genre_name: str, genre_slug: str) -> str:
 
 def etag(svg: str) -> str:
     return '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
-
-
-def etag_matches(if_none_match: str | None, current: str) -> bool:
-    """Whether an If-None-Match header names `current` (weak forms and `*` included)."""
-    if not if_none_match:
-        return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in candidates or current in candidates

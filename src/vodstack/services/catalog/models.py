@@ -15,9 +15,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -31,6 +34,9 @@ def _enum(kind: type[Any]) -> SqlEnum:
     return SqlEnum(
         kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
     )
+
+
+LISTED_SQL = "kind != 'episode'"  # a title listings show (TitleKind.EPISODE's wire value)
 
 
 def utcnow() -> datetime:
@@ -47,6 +53,15 @@ class TitleRow(Base):
     # search-index row can never point at a different title.
     __table_args__ = (
         Index("ix_titles_rank_id", "maturity_rank", "id"),
+        # Listings never show episodes (`kind != 'episode'`, spelled out literally so SQLite can
+        # match it to this partial index): without it every listing's COUNT reads the table.
+        Index(
+            "ix_titles_listed_rank_id",
+            "maturity_rank",
+            "id",
+            sqlite_where=text(LISTED_SQL),
+            postgresql_where=text(LISTED_SQL),
+        ),
         Index("ix_titles_rank_year", "maturity_rank", "year", "id"),
         Index("ix_titles_rank_name", "maturity_rank", "name"),
         {"sqlite_autoincrement": True},
@@ -97,3 +112,34 @@ class TitleGenreRow(Base):
 
     title: Mapped[TitleRow] = relationship(back_populates="genre_links")
     genre: Mapped[GenreRow] = relationship(lazy="joined")
+
+
+class EpisodeRow(Base):
+    """An episode's place in its series. The episode itself is a TitleRow of kind EPISODE, so
+    its id is a title id like any other: the pipeline publishes media under it, playback signs
+    it, history keeps its resume point, with no change to any of them. A table of its own (not
+    columns on `titles`) also lets `create_all` add it to an existing database."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("series_id", "season", "number"),)
+
+    title_id: Mapped[int] = mapped_column(
+        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
+    )
+    series_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"), index=True)
+    season: Mapped[int] = mapped_column(SmallInteger)
+    number: Mapped[int] = mapped_column(SmallInteger)
+
+
+class ArtworkRow(Base):
+    """An image an editor uploaded for a title (see `images.py`)."""
+
+    __tablename__ = "artwork_images"
+
+    title_id: Mapped[int] = mapped_column(
+        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(40))
+    etag: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

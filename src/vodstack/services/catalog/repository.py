@@ -13,12 +13,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, bindparam, func, select
+from sqlalchemy import ColumnElement, Executable, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from vodstack.contracts.catalog import Availability, TitleKind, TitleSort
 from vodstack.services.catalog.genres import genre_slug
-from vodstack.services.catalog.models import GenreRow, TitleGenreRow, TitleRow
+from vodstack.services.catalog.models import LISTED_SQL, GenreRow, TitleGenreRow, TitleRow
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ class _Listing:
 
 
 _PUBLISHED = TitleRow.availability == Availability.AVAILABLE
+# Episodes are reached through their series, never listed or searched on their own. Literal SQL
+# (not a bound parameter) so SQLite uses the partial index `ix_titles_listed_rank_id`.
+_LISTED: ColumnElement[bool] = text(LISTED_SQL)  # type: ignore[assignment]
 
 
 @functools.cache
@@ -79,7 +82,7 @@ def _listing(sort: TitleSort, by_kind: bool, by_genre: bool, published: bool) ->
     Building SQLAlchemy statements costs more than running them on a small SQLite table, so
     the hot path reuses these (a dozen shapes at most) and only binds values.
     """
-    conditions: list[ColumnElement[bool]] = [TitleRow.maturity_rank <= bindparam("rank")]
+    conditions: list[ColumnElement[bool]] = [TitleRow.maturity_rank <= bindparam("rank"), _LISTED]
     if published:
         conditions.append(_PUBLISHED)
     if by_kind:
@@ -181,17 +184,19 @@ def ping(session: Session) -> bool:
 
 
 def count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(TitleRow)).scalar_one())
+    """Titles that are listed (and searched): every one but episodes."""
+    statement = select(func.count()).select_from(TitleRow).where(_LISTED)
+    return int(session.execute(statement).scalar_one())
 
 
 def unpublished_count(session: Session) -> int:
     """Titles never published (few: the ones being encoded or failed)."""
-    statement = select(func.count()).select_from(TitleRow).where(~_PUBLISHED)
+    statement = select(func.count()).select_from(TitleRow).where(~_PUBLISHED, _LISTED)
     return int(session.execute(statement).scalar_one())
 
 
 def all_titles(session: Session) -> Iterator[TitleRow]:
-    yield from session.scalars(select(TitleRow).order_by(TitleRow.id))
+    yield from session.scalars(select(TitleRow).where(_LISTED).order_by(TitleRow.id))
 
 
 def genre_counts(

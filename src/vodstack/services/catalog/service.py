@@ -31,10 +31,11 @@ from vodstack.contracts.catalog import (
 )
 from vodstack.contracts.common import Maturity
 from vodstack.core.errors import Invalid, NotFound
-from vodstack.services.catalog import repository
+from vodstack.services.catalog import episodes, repository
 from vodstack.services.catalog.artwork import etag, poster_svg
 from vodstack.services.catalog.genres import genre_slug
-from vodstack.services.catalog.models import TitleRow, utcnow
+from vodstack.services.catalog.images import ArtworkImage, checked_image
+from vodstack.services.catalog.models import ArtworkRow, TitleRow, utcnow
 from vodstack.services.catalog.repository import TitleFilter
 from vodstack.services.catalog.search import SearchIndex
 from vodstack.services.catalog.views import (
@@ -77,8 +78,24 @@ def _checked_genres(names: Sequence[str]) -> list[str]:
     return list(names)
 
 
+_EPISODE_OUTPUT_ONLY = {"episodes": {"__all__": {"id", "availability"}}}
+
+
+def _view(session: Session, row: TitleRow) -> Title:
+    if row.kind is TitleKind.SERIES:
+        return title_view(row, episodes.records(session, row.id))
+    if row.kind is TitleKind.EPISODE:
+        return title_view(row, episode_of=episodes.placement(session, row.id))
+    return title_view(row)
+
+
 def _checked_seasons(kind: TitleKind, seasons: Sequence[Season]) -> list[dict[str, Any]]:
     """Seasons sorted by number, with episodes sorted; a movie has none, numbers are unique."""
+    if kind is TitleKind.EPISODE:
+        raise Invalid(
+            "Episodes are made from a series' seasons; create a series with its episodes.",
+            code="episode_kind",
+        )
     if kind is TitleKind.MOVIE and seasons:
         raise Invalid("A movie has no seasons; make it a series.", code="movie_with_seasons")
     if len({season.number for season in seasons}) != len(seasons):
@@ -93,7 +110,7 @@ def _checked_seasons(kind: TitleKind, seasons: Sequence[Season]) -> list[dict[st
     return [
         Season(
             number=season.number, episodes=sorted(season.episodes, key=lambda ep: ep.number)
-        ).model_dump(mode="json")
+        ).model_dump(mode="json", exclude=_EPISODE_OUTPUT_ONLY)
         for season in ordered
     ]
 
@@ -141,7 +158,7 @@ class CatalogService:
                 # Above the viewer's level, or not published yet, the title does not exist for
                 # them: same 404.
                 raise _not_found(title_id)
-            return title_view(row)
+            return _view(session, row)
 
     def search(
         self, text: str, maturity: Maturity, limit: int, *, unpublished: bool = False
@@ -158,14 +175,40 @@ class CatalogService:
             counts = repository.genre_counts(session, maturity.rank, published_only=not unpublished)
         return [Genre(slug=slug, name=name, count=n) for slug, name, n in counts]
 
-    def poster(self, title_id: int) -> Poster:
+    def poster(self, title_id: int, *, bare: bool = False) -> Poster:
         with self._sessions() as session:
             row = repository.get(session, title_id)
             if row is None:
                 raise _not_found(title_id)
             first = row.genre_links[0].genre if row.genre_links else None
-            svg = poster_svg(row.name, first.name if first else "", first.slug if first else "")
+            genre, slug = (first.name, first.slug) if first else ("", "")
+            svg = poster_svg(row.name, genre, slug, with_text=not bare)
         return Poster(svg=svg, etag=etag(svg))
+
+    def artwork(self, title_id: int) -> ArtworkImage:
+        """The image an editor uploaded; 404 `no_artwork` when there is none."""
+        with self._sessions() as session:
+            row = session.get(ArtworkRow, title_id)
+            if row is None:
+                self._existing(session, title_id)
+                raise NotFound(f"Title {title_id} has no uploaded artwork.", code="no_artwork")
+            return ArtworkImage(row.data, row.content_type, row.etag, 0, 0)
+
+    def set_artwork(self, title_id: int, data: bytes) -> ArtworkImage:
+        image = checked_image(data)
+        with self._sessions.begin() as session:
+            self._existing(session, title_id)
+            row = session.get(ArtworkRow, title_id) or ArtworkRow(title_id=title_id)
+            row.data, row.content_type, row.etag = image.data, image.content_type, image.etag
+            row.updated_at = utcnow()
+            session.add(row)
+        return image
+
+    def delete_artwork(self, title_id: int) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(ArtworkRow, title_id)
+            if row is not None:
+                session.delete(row)
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -191,13 +234,18 @@ class CatalogService:
             repository.set_genres(row, repository.find_or_create_genres(session, genre_names))
             session.add(row)
             session.flush()
+            episodes.sync(session, row)
             self._index.put(session, search_document(row))
-            return title_view(row)
+            return _view(session, row)
 
     def update(self, title_id: int, body: TitleUpdate) -> Title:
         # A field left out, or sent as null, stays as it is.
         with self._sessions.begin() as session:
             row = self._existing(session, title_id)
+            if row.kind is TitleKind.EPISODE:
+                raise Invalid(
+                    "An episode is edited through its series' seasons.", code="episode_kind"
+                )
             kind = body.kind or row.kind
             seasons = body.seasons
             if seasons is None:
@@ -217,12 +265,18 @@ class CatalogService:
                 repository.set_genres(row, genres)
             row.updated_at = utcnow()
             session.flush()
+            episodes.sync(session, row)
             self._index.put(session, search_document(row))
-            return title_view(row)
+            return _view(session, row)
 
     def delete(self, title_id: int) -> None:
         with self._sessions.begin() as session:
             row = self._existing(session, title_id)
+            if row.kind is TitleKind.EPISODE:
+                raise Invalid(
+                    "An episode is removed from its series' seasons.", code="episode_kind"
+                )
+            episodes.delete_all(session, title_id)
             self._index.remove(session, title_id)
             session.delete(row)
 
@@ -230,12 +284,16 @@ class CatalogService:
         with self._sessions.begin() as session:
             row = self._existing(session, title_id)
             if change.availability is Availability.FAILED and row.asset_version is not None:
-                return title_view(row)  # a failed re-upload keeps the published version playing
+                return _view(session, row)  # a failed re-upload keeps the published version
             row.availability = change.availability
             row.asset_version = change.asset_version
             row.updated_at = utcnow()
+            series = episodes.series_of(session, title_id)
+            if change.availability is Availability.AVAILABLE and series is not None:
+                # A series with a playable episode is there to watch, media of its own or not.
+                series.availability = Availability.AVAILABLE
             session.flush()
-            return title_view(row)
+            return _view(session, row)
 
     def _existing(self, session: Session, title_id: int) -> TitleRow:
         row = repository.get(session, title_id)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from vodstack.contracts.catalog import Season, Title, TitleSummary
+from collections.abc import Sequence
+
+from vodstack.contracts.catalog import EpisodeOf, Season, Title, TitleSummary
 from vodstack.contracts.common import Maturity
 from vodstack.services.catalog.artwork import artwork_path
+from vodstack.services.catalog.episodes import EpisodeRecord
 from vodstack.services.catalog.models import TitleRow
 from vodstack.services.catalog.repository import SummaryRecord
 from vodstack.services.catalog.search import SearchDocument
@@ -31,7 +34,23 @@ def summary_view(record: SummaryRecord) -> TitleSummary:
     )
 
 
-def title_view(row: TitleRow) -> Title:
+def _seasons(row: TitleRow, episodes: Sequence[EpisodeRecord]) -> list[Season]:
+    by_slot = {(e.season, e.number): e for e in episodes}
+    seasons = [Season.model_validate(season) for season in row.seasons]
+    for season in seasons:
+        for episode in season.episodes:
+            record = by_slot.get((season.number, episode.number))
+            if record is not None:
+                episode.id = record.id
+                episode.availability = record.availability
+    return seasons
+
+
+def title_view(
+    row: TitleRow, episodes: Sequence[EpisodeRecord] = (), episode_of: EpisodeOf | None = None
+) -> Title:
+    """The wire form of a title: a series' episodes carry their ids, an episode its place."""
+    artwork_id = episode_of.series_id if episode_of else row.id
     return Title(
         id=row.id,
         name=row.name,
@@ -42,10 +61,11 @@ def title_view(row: TitleRow) -> Title:
         synopsis=row.synopsis,
         duration_s=row.duration_s,
         availability=row.availability,
-        artwork_url=artwork_path(row.id),
+        artwork_url=artwork_path(artwork_id),
         cast=list(row.cast_names),
-        seasons=[Season.model_validate(season) for season in row.seasons],
+        seasons=_seasons(row, episodes),
         asset_version=row.asset_version,
+        episode_of=episode_of,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -2,9 +2,11 @@
 // failover, a quality menu, stats, thumbnails, heartbeats and resume.
 //
 // window.vodstackPlayer exposes the state for tests and the time-to-first-frame benchmark.
+import { Chrome } from "./chrome.js";
 import { Controls } from "./controls.js";
 import { EdgeList } from "./edges.js";
 import { EventReporter } from "./events.js";
+import { NextUp } from "./next-up.js";
 import { PlaySession } from "./session.js";
 import { StatsOverlay, snapshot } from "./stats.js";
 import { ThumbnailTrack } from "./thumbnails.js";
@@ -46,6 +48,7 @@ async function startPlayback() {
   probe.playRequestedMs = performance.now();
   const start = await window.vodstack.api("POST", `/api/playback/${config.titleId}/start${query}`);
   probe.startApiMs = performance.now() - probe.playRequestedMs;
+  probe.start = start;
   return start;
 }
 
@@ -113,6 +116,12 @@ async function main() {
   const stats = new StatsOverlay(document.getElementById("player-stats"), video, engine, edges);
   const controls = new Controls(root, video, engine, stats);
   controls.install();
+  const chrome = new Chrome(root, video);
+  chrome.install();
+  const nextUp = new NextUp(root, video, config);
+  nextUp.install();
+  probe.chrome = chrome;
+  probe.nextUp = nextUp;
   probe.state = () => ({ ...snapshot(video, engine, edges), playing_level: engine.playingLevel(), levels: engine.levels() });
   probe.setLevel = (index) => engine.setLevel(index);
   const session = new PlaySession(start, video, () => engine.rendition(), (why) => { video.pause(); fail(why); });
@@ -120,9 +129,13 @@ async function main() {
   const events = new EventReporter(start, video, () => engine.rendition(), edges, config.abrUrl ? "vodstack" : "default");
   events.begin(probe.playRequestedMs, start.heartbeat_interval_s);
   probe.events = events;
-  ThumbnailTrack.load(edges, start.asset_path, start.token)
-    .then((track) => { controls.thumbnails = track; })
-    .catch(() => {});
+  // A preview version has no thumbnails: asking would only log 404s.
+  const preview = config.previewSuffix && start.asset_version.endsWith(config.previewSuffix);
+  if (!preview) {
+    ThumbnailTrack.load(edges, start.asset_path, start.token)
+      .then((track) => { controls.thumbnails = track; })
+      .catch(() => {});
+  }
   autoplay();
   video.addEventListener("play", () => { if (!probe.errors.length) show(""); });
 }

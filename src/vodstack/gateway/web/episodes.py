@@ -1,0 +1,74 @@
+"""A series on its title page: how far the profile got in each episode, and which one Play
+starts (the one being watched, else the one after the last finished, else the first).
+
+Resume points come from the history service, one per published episode; when it cannot answer
+the page shows no progress and Play starts at the first episode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from vodstack.clients.history import HistoryClient
+from vodstack.contracts.catalog import Availability, Episode, Title
+from vodstack.contracts.history import Position
+from vodstack.core.errors import VodstackError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EpisodeSlot:
+    season: int
+    episode: Episode
+
+    @property
+    def label(self) -> str:
+        return f"S{self.season}:E{self.episode.number}"
+
+    @property
+    def playable(self) -> bool:
+        return self.episode.availability is Availability.AVAILABLE and self.episode.id is not None
+
+
+@dataclass(frozen=True)
+class SeriesProgress:
+    progress: dict[int, float]  # episode id -> share watched
+    up_next: EpisodeSlot | None
+    resuming: bool  # up_next was started and not finished
+
+
+def slots(title: Title) -> list[EpisodeSlot]:
+    return [EpisodeSlot(s.number, ep) for s in title.seasons for ep in s.episodes]
+
+
+async def series_progress(history: HistoryClient, profile_id: int, title: Title) -> SeriesProgress:
+    playable = [slot for slot in slots(title) if slot.playable]
+    positions = await asyncio.gather(*(_point(history, profile_id, s) for s in playable))
+    seen = {s.episode.id: p for s, p in zip(playable, positions, strict=True) if p is not None}
+    progress = {episode_id: p.progress or 0.0 for episode_id, p in seen.items() if episode_id}
+    started = [p for p in seen.values() if not p.watched]
+    if started:
+        latest = max(started, key=lambda p: p.updated_at)
+        current = next(s for s in playable if s.episode.id == latest.title_id)
+        return SeriesProgress(progress, current, resuming=True)
+    return SeriesProgress(progress, _after_last_watched(playable, seen), resuming=False)
+
+
+def _after_last_watched(
+    playable: list[EpisodeSlot], seen: dict[int | None, Position]
+) -> EpisodeSlot | None:
+    watched = [i for i, s in enumerate(playable) if s.episode.id in seen]
+    start = watched[-1] + 1 if watched else 0
+    return playable[start] if start < len(playable) else (playable[0] if playable else None)
+
+
+async def _point(history: HistoryClient, profile_id: int, slot: EpisodeSlot) -> Position | None:
+    assert slot.episode.id is not None
+    try:
+        return await history.resume_point(profile_id, slot.episode.id)
+    except VodstackError as exc:
+        log.warning("episode progress left out: %s", exc.message)
+        return None
