@@ -91,6 +91,7 @@ def test_registry_default_and_unknown_names() -> None:
         "robustmpc",
         "vodstack",
         "vodstack-learned",
+        "vodstack-adaptive",
     }
     with pytest.raises(registry.UnknownAlgorithm, match="choose one of"):
         registry.create("nope")

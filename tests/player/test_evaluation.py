@@ -50,15 +50,19 @@ def test_vodstack_ahead_of_robustmpc_on_a_handful_of_real_traces(abr_data: Path)
 @pytest.mark.slow
 def test_benchmark_claims_on_all_training_traces(abr_data: Path) -> None:
     """The figures docs/abr.md reports: vodstack ahead of RobustMPC with less stalling in both
-    trace families, and BBA near its published neighbourhood."""
+    trace families, vodstack-adaptive ahead of vodstack with no more stalling over all 127
+    traces (held-out FCC alone stalls 0.04 s more), and BBA near its published neighbourhood."""
     traces = load_traces(abr_data / "traces-train")
     video = read_video_sizes(abr_data / "video_sizes")
-    result = evaluate(traces, video, ["bba", "robustmpc", "vodstack"], with_optimum=False)
+    names = ["bba", "robustmpc", "vodstack", "vodstack-adaptive"]
+    result = evaluate(traces, video, names, with_optimum=False)
     for family in TraceFamily:
         members = [o for o in result.outcomes if o.family is family]
         s = {x.algorithm: x for x in result.summaries(members)}
         assert s["vodstack"].qoe_per_chunk > s["robustmpc"].qoe_per_chunk, family
         assert s["vodstack"].rebuffer_s <= s["robustmpc"].rebuffer_s, family
+        assert s["vodstack-adaptive"].qoe_per_chunk > s["vodstack"].qoe_per_chunk, family
+        assert s["vodstack-adaptive"].rebuffer_s <= s["vodstack"].rebuffer_s, family
     hsdpa = [o for o in result.outcomes if o.family is TraceFamily.HSDPA]
     bba = {x.algorithm: x for x in result.summaries(hsdpa)}["bba"]
     assert 0.4 < bba.qoe_per_chunk < 0.8

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.player.fakes import make_trace, make_video
-from vodstack.player.abr import learned
+from vodstack.player.abr import adaptive, learned
+from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
 from vodstack.player.abr.learned import POLICY_PATH, LearnedAbr
 from vodstack.player.abr.recording import Event, RecordingAlgorithm
@@ -69,7 +70,8 @@ def test_same_decisions_on_synthetic_sessions(video: Video) -> None:
 
 
 @pytest.mark.parametrize(
-    ("make", "algorithm"), [(VodstackAbr, "VodstackAbr"), (LearnedAbr, "LearnedAbr")]
+    ("make", "algorithm"),
+    [(VodstackAbr, "VodstackAbr"), (LearnedAbr, "LearnedAbr"), (AdaptiveAbr, "AdaptiveAbr")],
 )
 def test_same_decisions_when_chunk_sizes_are_unknown(
     video: Video, make: Callable[[], AbrAlgorithm], algorithm: str
@@ -166,3 +168,25 @@ def test_learned_policy_the_browser_loads_the_committed_weights() -> None:
     mpc = record(SYNTHETIC, make_video(), VodstackAbr)
     decisions = [[e["decision"] for e in s if "decide" in e] for s in sessions]
     assert decisions != [[e["decision"] for e in s if "decide" in e] for s in mpc]
+
+
+# --- the adaptive choice (abr/adaptive.py <-> AdaptiveAbr) -------------------------------------
+
+
+def test_adaptive_same_decisions_on_synthetic_sessions(video: Video) -> None:
+    assert_same_decisions(record(SYNTHETIC, video, AdaptiveAbr), "AdaptiveAbr")
+
+
+def test_adaptive_same_decisions_on_real_traces(abr_data: Path) -> None:
+    # Both branches are taken: the 15 traces hold steady broadband and volatile mobile sessions.
+    traces = load_traces(abr_data / "traces-train")[::9]
+    sessions = record(traces, read_video_sizes(abr_data / "video_sizes"), AdaptiveAbr)
+    assert_same_decisions(sessions, "AdaptiveAbr")
+
+
+def test_adaptive_constants_match() -> None:
+    assert run_port([])["adaptive"] == {
+        "volatile_above": adaptive.VOLATILE_ABOVE,
+        "min_volatilities": adaptive.MIN_VOLATILITIES,
+        "steady_buffer_value_per_s": adaptive.STEADY_BUFFER_VALUE_PER_S,
+    }

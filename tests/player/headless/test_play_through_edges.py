@@ -197,13 +197,14 @@ def _cli_play(platform: RunningPlatform, *extra: str) -> PlaybackReport:
     return PlaybackReport.model_validate_json(result.stdout)
 
 
-@pytest.mark.parametrize("abr", ["vodstack", "vodstack-learned"])
+@pytest.mark.parametrize("abr", ["vodstack", "vodstack-learned", "vodstack-adaptive"])
 def test_a_shaped_trace_drives_the_abr_through_real_edges(
     platform: RunningPlatform, title_id: int, tmp_path: Path, abr: str
 ) -> None:
     """The live system on a network trace: same ABR code as the simulator, real edges.
 
-    Run with the scenario MPC (the default) and with the learned policy (issue 21).
+    Run with the scenario MPC (the default), the learned policy and the per-session choice
+    between them (issue 21).
     """
     # The Norway HSDPA logs (bus.*, tram.*, ...); FCC files are named trace_*.
     real = sorted(SHARED_TRACES.glob("bus.*")) if SHARED_TRACES.is_dir() else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.bba import BufferBased
 from vodstack.player.abr.bola import Bola
 from vodstack.player.abr.interface import AbrAlgorithm
@@ -15,7 +16,8 @@ from vodstack.player.abr.vodstack import VodstackAbr
 DEFAULT_ALGORITHM = VodstackAbr.name
 
 _FACTORIES: dict[str, Callable[[], AbrAlgorithm]] = {
-    cls.name: cls for cls in (ThroughputRule, BufferBased, Bola, RobustMpc, VodstackAbr, LearnedAbr)
+    cls.name: cls
+    for cls in (ThroughputRule, BufferBased, Bola, RobustMpc, VodstackAbr, LearnedAbr, AdaptiveAbr)
 }
 
 

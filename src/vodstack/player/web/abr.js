@@ -286,3 +286,49 @@ export class LearnedAbr {
     return choose(this.weights, this.features(context));
   }
 }
+
+/** Constants of adaptive.py (the parity test compares them). */
+export const ADAPTIVE_CONSTANTS = Object.freeze({
+  volatile_above: 0.08,
+  min_volatilities: 3,
+  steady_buffer_value_per_s: 0.7,
+});
+
+/** Per session: the learned policy on a volatile link, an MPC valuing its buffer less on a
+ *  steady one, `VodstackAbr` until there are enough volatility readings (as adaptive.py). */
+export class AdaptiveAbr {
+  constructor(weights = POLICY.weights, params = DEFAULT_PARAMS) {
+    this.learned = new LearnedAbr(weights, params);
+    this.steady = new VodstackAbr({
+      ...params,
+      buffer_value_per_s: ADAPTIVE_CONSTANTS.steady_buffer_value_per_s,
+    });
+    this.volatilitySum = 0.0;
+    this.volatilityCount = 0;
+  }
+
+  observe(observation) {
+    this.learned.observe(observation);
+    this.steady.observe(observation);
+    const link = this.learned.mpc.link;
+    if (link.samples.length >= 2) {
+      const volatility = link.volatility();
+      this.volatilitySum += volatility < 1.0 ? volatility : 1.0;
+      this.volatilityCount += 1;
+    }
+  }
+
+  /** Mean link volatility over the session so far (null until enough readings). */
+  sessionVolatility() {
+    if (this.volatilityCount < ADAPTIVE_CONSTANTS.min_volatilities) return null;
+    return this.volatilitySum / this.volatilityCount;
+  }
+
+  decide(context) {
+    if (this.learned.mpc.link.samples.length === 0) return context.last_rendition;
+    const volatility = this.sessionVolatility();
+    if (volatility === null) return this.learned.mpc.decide(context);
+    if (volatility > ADAPTIVE_CONSTANTS.volatile_above) return this.learned.decide(context);
+    return this.steady.decide(context);
+  }
+}
