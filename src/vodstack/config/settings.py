@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vodstack.config.resilience import ResilienceSettings
+
 DEFAULT_PORTS: dict[str, int] = {
     "gateway": 8000,
     "accounts": 8101,
@@ -285,6 +287,7 @@ class Settings(BaseSettings):
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

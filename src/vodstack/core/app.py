@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vodstack.core.body_limit import BodyLimitMiddleware
+from vodstack.core.deadline import DeadlineMiddleware
 from vodstack.core.errors import TooManyRequests, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
 from vodstack.core.responses import error_response
@@ -144,5 +145,6 @@ def create_service_app(
     for router in routers:
         app.include_router(router, dependencies=guard)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
+    app.add_middleware(DeadlineMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app
