@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.resilience.stale import collecting_stale
 from vodstack.contracts.catalog import Availability, Genre, TitleSort, TitleSummary
 from vodstack.gateway.deps import UpstreamsDep, Viewer
 from vodstack.gateway.web.continue_row import continue_row
@@ -48,15 +49,17 @@ async def home(
     request: Request, viewer: PageViewerDep, pages: PagesDep, clients: UpstreamsDep
 ) -> Response:
     unpublished = viewer.sees_unpublished
-    newest, genres, started = await asyncio.gather(
-        clients.catalog.titles(
-            viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
-        ),
-        clients.catalog.genres(viewer.maturity, unpublished=unpublished),
-        continue_row(clients.history, clients.catalog, viewer),
-    )
-    rows = await _genre_rows(clients.catalog, viewer, genres)
-    context = {"newest": newest.items, "rows": rows, "started": started}
+    # Rows answered from the last good answer (catalog down or frozen) are shown, marked.
+    with collecting_stale() as stale:
+        newest, genres, started = await asyncio.gather(
+            clients.catalog.titles(
+                viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
+            ),
+            clients.catalog.genres(viewer.maturity, unpublished=unpublished),
+            continue_row(clients.history, clients.catalog, viewer),
+        )
+        rows = await _genre_rows(clients.catalog, viewer, genres)
+    context = {"newest": newest.items, "rows": rows, "started": started, "stale": bool(stale)}
     return _render(request, pages, viewer, "home.html", **context)
 
 
