@@ -6,8 +6,9 @@ docs/resilience.md explains each knob.
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class BalancerKind(StrEnum):
@@ -135,5 +136,29 @@ class ResilienceSettings(BaseModel):
     health_timeout_s: float = Field(1.0, gt=0)
     shedding: SheddingSettings = Field(default_factory=SheddingSettings)
 
+    @field_validator("upstreams", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        """What is given refines the defaults (a catalog timeout keeps the catalog's fallbacks)."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, Any] = {k: p.model_dump() for k, p in _default_upstreams().items()}
+        for name, policy in value.items():
+            given = (
+                policy.model_dump(exclude_unset=True) if isinstance(policy, BaseModel) else policy
+            )
+            merged[name] = _deep_merge(merged.get(name, {}), given)
+        return merged
+
     def upstream(self, service: str) -> UpstreamPolicy:
         return self.upstreams.get(service) or UpstreamPolicy()
+
+
+def _deep_merge(base: dict[str, Any], given: Any) -> Any:
+    if not isinstance(given, dict):
+        return given
+    merged = dict(base)
+    for key, value in given.items():
+        old = merged.get(key)
+        merged[key] = _deep_merge(old, value) if isinstance(old, dict) else value
+    return merged
