@@ -41,10 +41,12 @@ class AimdLimit:
         self.in_flight += 1
         return True
 
-    def done(self, latency_s: float) -> None:
-        """A request admitted earlier finished after `latency_s`."""
+    def done(self, latency_s: float | None) -> None:
+        """A request admitted earlier finished after `latency_s` (None: not to be measured)."""
         using = self.in_flight
         self.in_flight -= 1
+        if latency_s is None:
+            return
         settings = self._settings
         if latency_s > settings.slow_s:
             now = self._clock()
@@ -106,5 +108,6 @@ class LoadShedder:
         try:
             await self.app(scope, receive, send)
         finally:
-            self.limit.done(time.monotonic() - started)
+            measured = not path.startswith(tuple(self.settings.unmeasured))
+            self.limit.done(time.monotonic() - started if measured else None)
             self.metrics.limit.set(self.limit.limit)
