@@ -219,6 +219,7 @@ async def _freeze_run(
     samples: list[tuple[float, float, int, bool]] = []  # (sent at, latency, status, stale)
     states: list[tuple[float, int | None]] = []
     stop = asyncio.Event()
+    failures: list[str] = []
     async with httpx.AsyncClient(
         base_url=gateway, headers={"Cookie": cookie}, timeout=30
     ) as client:
@@ -227,6 +228,8 @@ async def _freeze_run(
             while not stop.is_set():
                 sent = time.monotonic()
                 page = await client.get("/")
+                if page.status_code != 200 and not failures:
+                    failures.append(f"{page.status_code}: {page.text[-600:]}")
                 samples.append(
                     (sent, time.monotonic() - sent, page.status_code, STALE_MARK in page.text)
                 )
@@ -238,6 +241,10 @@ async def _freeze_run(
                 )
                 await asyncio.sleep(0.1)
 
+        # A cold gateway on a loaded machine can take seconds for its first pages: the fallback
+        # needs one good answer per URL before the freeze.
+        while (await client.get("/")).status_code != 200:
+            await asyncio.sleep(0.5)
         tasks = [asyncio.create_task(viewer()) for _ in range(args.connections)]
         tasks.append(asyncio.create_task(watch()))
         await asyncio.sleep(3)
@@ -260,6 +267,8 @@ async def _freeze_run(
     print(f"(c) home page, catalog frozen {args.freeze:.0f}s, {args.connections} viewers")
     print(f"pages during the freeze: {len(during)}, failed: {failed}, stale rows served: {stale}")
     print(f"p99 during the freeze: {p99:.0f} ms  (goal <= {timeout_ms + 50:.0f} ms, timeout + 50)")
+    if failures:
+        print(f"first failure: {failures[0]}")
     print(f"slowest page during the freeze: {latencies[-1] * 1000:.0f} ms")
     print("breaker open after: " + _after(opened, frozen_at) + "  (goal <= 5 s)")
     print("breaker closed after recovery: " + _after(closed, resumed_at) + "  (goal <= 10 s)")
