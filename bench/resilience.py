@@ -243,7 +243,9 @@ async def _freeze_run(
 
         # A cold gateway on a loaded machine can take seconds for its first pages: the fallback
         # needs one good answer per URL before the freeze.
-        while (await client.get("/")).status_code != 200:
+        for _ in range(60):
+            if (await client.get("/")).status_code == 200:
+                break
             await asyncio.sleep(0.5)
         tasks = [asyncio.create_task(viewer()) for _ in range(args.connections)]
         tasks.append(asyncio.create_task(watch()))
