@@ -125,7 +125,9 @@ def gateway_settings(base: dict[str, Any], catalogs: list[str], balancer: str) -
     resilience = settings.setdefault("resilience", {})
     resilience["instances"] = {"catalog": catalogs}
     catalog = resilience.setdefault("upstreams", {}).setdefault("catalog", {})
-    catalog.update({"balancer": balancer, "timeout_s": CATALOG_TIMEOUT_S})
+    catalog["balancer"] = balancer
+    # The configured timeout: of every upstream call, and of the home page's calls together.
+    settings["upstream_timeout_s"] = CATALOG_TIMEOUT_S
     return settings
 
 

@@ -50,3 +50,14 @@ def test_without_a_deadline_the_work_runs_to_its_end() -> None:
         response = httpx.get(f"{url}/v1/slow", timeout=10)
     assert response.status_code == 200
     assert seen == {"remaining_s": None, "finished": True}
+
+
+def test_calls_within_a_budget_share_it_and_never_outlive_the_callers() -> None:
+    assert deadline.remaining_s() is None
+    with deadline.within(5.0):
+        outer = deadline.remaining_s()
+        assert outer is not None and 4.0 < outer <= 5.0
+        with deadline.within(60.0):
+            inner = deadline.remaining_s()
+            assert inner is not None and inner <= outer, "the caller's sooner deadline stands"
+    assert deadline.remaining_s() is None

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from vodstack.core.metrics import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +28,18 @@ def remaining_s() -> float | None:
     """Seconds left before the current request's deadline (may be negative), or None."""
     deadline = deadline_var.get()
     return None if deadline is None else deadline - time.monotonic()
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Calls made inside share one budget of `seconds` (or less, if the caller's is sooner)."""
+    ours = time.monotonic() + seconds
+    current = deadline_var.get()
+    token = deadline_var.set(ours if current is None else min(current, ours))
+    try:
+        yield
+    finally:
+        deadline_var.reset(token)
 
 
 def header_value(seconds: float) -> str:

@@ -13,7 +13,8 @@ from starlette.responses import Response
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.resilience.stale import collecting_stale
 from vodstack.contracts.catalog import Availability, Genre, TitleSort, TitleSummary
-from vodstack.gateway.deps import UpstreamsDep, Viewer
+from vodstack.core import deadline
+from vodstack.gateway.deps import StateDep, UpstreamsDep, Viewer
 from vodstack.gateway.web.continue_row import continue_row
 from vodstack.gateway.web.guards import PageViewerDep
 from vodstack.gateway.web.templating import PagesDep
@@ -46,11 +47,16 @@ def _render(
 
 @router.get("/")
 async def home(
-    request: Request, viewer: PageViewerDep, pages: PagesDep, clients: UpstreamsDep
+    request: Request,
+    viewer: PageViewerDep,
+    pages: PagesDep,
+    clients: UpstreamsDep,
+    state: StateDep,
 ) -> Response:
     unpublished = viewer.sees_unpublished
-    # Rows answered from the last good answer (catalog down or frozen) are shown, marked.
-    with collecting_stale() as stale:
+    # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
+    # the page's calls share one timeout: a second wave does not wait another one out.
+    with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
         newest, genres, started = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
