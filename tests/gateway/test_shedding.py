@@ -70,6 +70,25 @@ def test_the_lowest_priority_is_shed_first_then_browsing_and_playback_last() -> 
         assert registry.get_sample_value("vodstack_gateway_shed_total", {"priority": name}) == 1
 
 
+def test_a_browser_is_told_in_a_page() -> None:
+    async def refused() -> httpx.Response:
+        settings = SheddingSettings(initial_limit=1, min_limit=1, max_limit=1)
+        held = Held()
+        shedder = LoadShedder(held, settings=settings, registry=CollectorRegistry())
+        transport = httpx.ASGITransport(app=shedder)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            first = asyncio.create_task(client.get("/"))
+            await asyncio.sleep(0.01)
+            page = await client.get("/", headers={"Accept": "text/html"})
+            held.release.set()
+            await first
+        return page
+
+    page = asyncio.run(refused())
+    assert page.status_code == 503 and page.headers["retry-after"] == "1"
+    assert "busy right now" in page.text and page.headers["content-type"].startswith("text/html")
+
+
 def test_routes_map_to_priorities_browsing_by_default() -> None:
     assert SheddingSettings().priority("/api/playback/abc/heartbeat") is Priority.CRITICAL
     assert SheddingSettings().priority("/admin/titles") is Priority.LOW

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from starlette.responses import HTMLResponse, Response
 
 from vodstack.config.resilience import Priority, SheddingSettings
 from vodstack.core.metrics import ASGIApp, Receive, Scope, Send
@@ -22,6 +23,8 @@ from vodstack.core.responses import error_response
 Clock = Callable[[], float]
 # Never shed: probes and scrapes must see an overloaded gateway as alive and measurable.
 _EXEMPT = ("/healthz", "/metrics", "/static/")
+_BUSY = "The service is busy right now; please try again in a moment."
+_BUSY_PAGE = f"<!doctype html><title>Busy</title><h1>Busy</h1><p>{_BUSY}</p>"
 
 
 class AimdLimit:
@@ -96,13 +99,7 @@ class LoadShedder:
         priority = self.settings.priority(path)
         if not self.limit.admit(priority):
             self.metrics.shed.labels(priority.name.lower()).inc()
-            response = error_response(
-                503,
-                "overloaded",
-                "The service is busy right now; please try again in a moment.",
-                headers={"Retry-After": str(self.settings.retry_after_s)},
-            )
-            await response(scope, receive, send)
+            await self._refuse(scope)(scope, receive, send)
             return
         started = time.monotonic()
         try:
@@ -111,3 +108,11 @@ class LoadShedder:
             measured = not path.startswith(tuple(self.settings.unmeasured))
             self.limit.done(time.monotonic() - started if measured else None)
             self.metrics.limit.set(self.limit.limit)
+
+    def _refuse(self, scope: Scope) -> Response:
+        """503 with Retry-After: a page for browsers, the platform's error body for the API."""
+        headers = {"Retry-After": str(self.settings.retry_after_s)}
+        accept = dict(scope.get("headers", [])).get(b"accept", b"")
+        if b"text/html" in accept:
+            return HTMLResponse(_BUSY_PAGE, status_code=503, headers=headers)
+        return error_response(503, "overloaded", _BUSY, headers=headers)
