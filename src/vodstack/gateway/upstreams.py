@@ -58,13 +58,13 @@ class Upstreams:
         """
         chosen = transports or {}
         timeout = settings.upstream_timeout_s
-        instances = source or StaticInstances(settings)
+        instances = source or StaticInstances(settings)  # one source shared by all clients
         shared_metrics = metrics or ResilienceMetrics()
 
         def transport(name: str) -> httpx.AsyncBaseTransport:
             inner = chosen.get(name) or KeepAliveTransport()
-            return ResilientTransport(
-                name, instances, settings.resilience, inner=inner, metrics=shared_metrics
+            return ResilientTransport.over(
+                settings, name, inner, source=instances, metrics=shared_metrics
             )
 
         return cls(

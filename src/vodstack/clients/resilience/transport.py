@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from vodstack.clients.instances import InstanceSource
+from vodstack.clients.instances import InstanceSource, StaticInstances
 from vodstack.clients.resilience.balancing import balancer
 from vodstack.clients.resilience.breaker import BreakerState, CircuitBreaker
 from vodstack.clients.resilience.budget import RetryBudget
@@ -33,10 +33,13 @@ from vodstack.clients.resilience.retries import RETRYABLE_STATUSES, full_jitter,
 from vodstack.clients.resilience.stale import STALE_HEADER, Kept, LastGood, mark_stale
 from vodstack.clients.resilience.stats import Clock, StatsTable
 from vodstack.config.resilience import ResilienceSettings, RoutePolicy
+from vodstack.config.settings import Settings
 from vodstack.core import deadline
 from vodstack.core.errors import ServiceUnavailable
 
 _DEFAULT_TIMEOUT_S = 5.0
+# What `ServiceClient` gives its own pool when no transport is passed.
+_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=100)
 
 
 @dataclass
@@ -85,6 +88,25 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             timeout_s=settings.health_timeout_s,
         )
         self._metrics.circuit_state.labels(service).set(BreakerState.CLOSED)
+
+    @classmethod
+    def over(
+        cls,
+        settings: Settings,
+        service: str,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        source: InstanceSource | None = None,
+        metrics: ResilienceMetrics | None = None,
+    ) -> ResilientTransport:
+        """The usual wiring: instances from settings unless `source` says, httpx's pool under."""
+        return cls(
+            service,
+            source or StaticInstances(settings),
+            settings.resilience,
+            inner=inner or httpx.AsyncHTTPTransport(limits=_LIMITS),
+            metrics=metrics,
+        )
 
     def _pool(self) -> list[str]:
         return list(self._source.instances(self.service))
