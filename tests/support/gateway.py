@@ -47,6 +47,10 @@ def new_email(prefix: str = "user") -> str:
 def make_settings(tmp_path: Any, **overrides: Any) -> Settings:
     base: dict[str, Any] = {
         "data_dir": tmp_path,
+        # In-process upstreams used to have no timeout at all (httpx's ASGITransport ignores
+        # it); the resilient transport enforces one. Generous, so a loaded CI machine does not
+        # turn a slow in-process call into a 503; tests about timeouts set their own.
+        "upstream_timeout_s": 30.0,
         "login_rate": RateLimit(per_minute=600, burst=100),
         "signup_rate": RateLimit(per_minute=600, burst=100),
     }

@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vodstack.config.resilience import ResilienceSettings
+
 DEFAULT_PORTS: dict[str, int] = {
     "gateway": 8000,
     "accounts": 8101,
@@ -363,6 +365,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     chaos: ChaosSettings = Field(default_factory=ChaosSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
 
     @field_validator("trusted_proxies")
     @classmethod

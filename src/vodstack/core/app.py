@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vodstack.core.answer_cache import AnswerCache, CachedReads
 from vodstack.core.body_limit import BodyLimitMiddleware
+from vodstack.core.deadline import DeadlineMiddleware
 from vodstack.core.errors import TooManyRequests, Unauthorized, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
 from vodstack.core.responses import error_response
@@ -171,5 +172,6 @@ def create_service_app(
             admits=_admits(internal),
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
+    app.add_middleware(DeadlineMiddleware)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from vodstack.clients.resilience.metrics import ResilienceMetrics
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.gateway.api import api_router
 from vodstack.gateway.api.swagger import OPENAPI_URL
 from vodstack.gateway.api.uploads import MAX_SLICE_BYTES, UPLOADS_PREFIX
 from vodstack.gateway.csrf import CsrfCookieMiddleware
+from vodstack.gateway.shedding import LoadShedder
 from vodstack.gateway.state import GatewayState
 from vodstack.gateway.upstreams import Transports, Upstreams
 from vodstack.gateway.vendor import PLAYER_WEB_DIR, PLAYER_WEB_URL, STATIC_DIR
@@ -29,7 +31,8 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upstreams = Upstreams.connect(settings, transports)
+        metrics: ResilienceMetrics = app.state.resilience_metrics
+        upstreams = Upstreams.connect(settings, transports, metrics=metrics)
         app.state.upstreams = upstreams
         try:
             yield
@@ -47,6 +50,8 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
         larger_bodies={UPLOADS_PREFIX: MAX_SLICE_BYTES},
     )
     app.state.gateway = GatewayState.in_process(settings)
+    # Once per app: its lifespan may run more than once (several test clients).
+    app.state.resilience_metrics = ResilienceMetrics(app.state.metrics.registry)
     pages = Pages()
     app.state.pages = pages
     # Before /static, which would otherwise claim these paths.
@@ -58,4 +63,8 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app, pages)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
+    shedding = settings.resilience.shedding
+    if shedding.enabled:
+        # Outermost: a refused request costs the gateway as little as possible.
+        app.add_middleware(LoadShedder, settings=shedding, registry=app.state.metrics.registry)
     return app

@@ -1,4 +1,8 @@
-"""The gateway's typed clients of the services it fronts, owned by the app's lifespan."""
+"""The gateway's typed clients of the services it fronts, owned by the app's lifespan.
+
+Each service's client is balanced and guarded by a `ResilientTransport` (docs/resilience.md)
+over the instances its `InstanceSource` names; the static source reads them from settings.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.events import EventsClient
 from vodstack.clients.history import HistoryClient
+from vodstack.clients.instances import InstanceSource, StaticInstances
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
+from vodstack.clients.resilience.metrics import ResilienceMetrics
+from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.clients.telemetry import TelemetryClient
 from vodstack.config.settings import Settings
 from vodstack.gateway.asset_files import AssetFiles
@@ -37,16 +44,28 @@ class Upstreams:
     telemetry: TelemetryClient
 
     @classmethod
-    def connect(cls, settings: Settings, transports: Transports | None = None) -> Upstreams:
+    def connect(
+        cls,
+        settings: Settings,
+        transports: Transports | None = None,
+        *,
+        source: InstanceSource | None = None,
+        metrics: ResilienceMetrics | None = None,
+    ) -> Upstreams:
         """Clients for every upstream; `transports` routes one to an in-process app in tests.
 
         Real upstreams go through `KeepAliveTransport` (see there for why not httpx's pool).
         """
         chosen = transports or {}
         timeout = settings.upstream_timeout_s
+        instances = source or StaticInstances(settings)  # one source shared by all clients
+        shared_metrics = metrics or ResilienceMetrics()
 
         def transport(name: str) -> httpx.AsyncBaseTransport:
-            return chosen.get(name) or KeepAliveTransport()
+            inner = chosen.get(name) or KeepAliveTransport()
+            return ResilientTransport.over(
+                settings, name, inner, source=instances, metrics=shared_metrics
+            )
 
         return cls(
             accounts=AccountsClient.of(
@@ -64,7 +83,8 @@ class Upstreams:
                 timeout=max(timeout, _PIPELINE_TIMEOUT_S),
                 transport=transport("pipeline"),
             ),
-            assets=AssetFiles.from_settings(settings, transport("origin")),
+            # The origin is the CDN's: its edges have their own steering and health.
+            assets=AssetFiles.from_settings(settings, chosen.get("origin") or KeepAliveTransport()),
             events=EventsClient.of(
                 settings, CALLER, timeout=timeout, transport=transport("events")
             ),

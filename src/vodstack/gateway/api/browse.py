@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from vodstack.clients.resilience.stale import STALE_HEADER
 from vodstack.contracts.catalog import Genre, SearchResults, Title, TitleKind, TitlePage, TitleSort
 from vodstack.gateway.api.docs import Id, errors
 from vodstack.gateway.deps import UpstreamsDep, ViewerDep
@@ -45,7 +46,9 @@ async def list_titles(
     if viewer.sees_unpublished:
         params["unpublished"] = "true"
     upstream = await clients.catalog.titles_raw(params)
-    return Response(upstream.content, media_type="application/json")
+    # A fallback answer (the catalog down) says so; clients may show it, marked, or wait.
+    stale = {STALE_HEADER: "1"} if upstream.headers.get(STALE_HEADER) else None
+    return Response(upstream.content, media_type="application/json", headers=stale)
 
 
 @router.get("/titles/{title_id}", response_model=Title, responses=errors(401, 404, 409, 422))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.resilience.stale import collecting_stale
 from vodstack.contracts.catalog import (
     Availability,
     Genre,
@@ -19,7 +20,8 @@ from vodstack.contracts.catalog import (
     TitleSort,
     TitleSummary,
 )
-from vodstack.gateway.deps import UpstreamsDep, Viewer
+from vodstack.core import deadline
+from vodstack.gateway.deps import StateDep, UpstreamsDep, Viewer
 from vodstack.gateway.my_list import listed_ids, listed_titles
 from vodstack.gateway.upstreams import Upstreams
 from vodstack.gateway.web.continue_row import continue_row
@@ -55,20 +57,27 @@ def _render(
 
 @router.get("/")
 async def home(
-    request: Request, viewer: PageViewerDep, pages: PagesDep, clients: UpstreamsDep
+    request: Request,
+    viewer: PageViewerDep,
+    pages: PagesDep,
+    clients: UpstreamsDep,
+    state: StateDep,
 ) -> Response:
     unpublished = viewer.sees_unpublished
-    newest, genres, started, listed = await asyncio.gather(
-        clients.catalog.titles(
-            viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
-        ),
-        clients.catalog.genres(viewer.maturity, unpublished=unpublished),
-        continue_row(clients.history, clients.catalog, viewer),
-        listed_ids(clients, viewer),
-    )
-    rows, my_list = await asyncio.gather(
-        _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
-    )
+    # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
+    # the page's calls share one timeout: a second wave does not wait another one out.
+    with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
+        newest, genres, started, listed = await asyncio.gather(
+            clients.catalog.titles(
+                viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
+            ),
+            clients.catalog.genres(viewer.maturity, unpublished=unpublished),
+            continue_row(clients.history, clients.catalog, viewer),
+            listed_ids(clients, viewer),
+        )
+        rows, my_list = await asyncio.gather(
+            _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
+        )
     context = {
         "featured": _featured(newest.items),
         "newest": newest.items,
@@ -76,6 +85,7 @@ async def home(
         "started": started,
         "my_list": my_list,
         "listed": set(listed),
+        "stale": bool(stale),
     }
     return _render(request, pages, viewer, "home.html", **context)
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.history import HistoryClient
+from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.settings import Settings
 from vodstack.control.health import HealthMonitor
 from vodstack.control.steering import Steering
@@ -59,14 +60,14 @@ def create_app(
             settings,
             "playback",
             timeout=settings.upstream_timeout_s,
-            transport=catalog_transport,
+            transport=ResilientTransport.over(settings, "catalog", catalog_transport),
         )
         # Resume points only: the short timeout bounds what a slow history costs a start.
         history = HistoryClient.of(
             settings,
             "playback",
             timeout=settings.playback.resume_timeout_s,
-            transport=history_transport,
+            transport=ResilientTransport.over(settings, "history", history_transport),
         )
         sweeps: Periodic | None = None
         try:

@@ -1,0 +1,31 @@
+"""Where a service's instances are: the seam between the balancing clients and discovery.
+
+A balancing client asks its source for the current base URLs each time it picks one, so a
+source may change its answer at any time (instances started, drained, evicted). Any object with
+this method will do (a registry client, say); `StaticInstances` is the one built from settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from vodstack.config.settings import Settings
+
+
+class InstanceSource(Protocol):
+    def instances(self, service: str) -> Sequence[str]:
+        """Base URLs ("http://127.0.0.1:8102") of the service's instances now; may be empty."""
+        ...
+
+
+class StaticInstances:
+    """The instances the settings name: `resilience.instances[service]`, else the one
+    `service_url(service)`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def instances(self, service: str) -> Sequence[str]:
+        listed = self._settings.resilience.instances.get(service)
+        return listed if listed else [self._settings.service_url(service)]

@@ -1,0 +1,73 @@
+"""Active health checks: every instance's `/healthz`, probed in the background.
+
+Passive ejection (outliers.py) only learns from calls that fail; a probe finds a frozen or
+restarting instance before a user's call does, and sees it come back while no call goes there.
+Probes go through the client's own transport, so they take the same path as the calls. A pool
+of one is not probed: there is nothing to choose between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class HealthChecker:
+    """Owns one background task, started on first use and stopped by `aclose`."""
+
+    def __init__(
+        self,
+        instances: Callable[[], Sequence[str]],
+        transport: httpx.AsyncBaseTransport,
+        *,
+        interval_s: float,
+        timeout_s: float,
+    ) -> None:
+        self._instances = instances
+        self._transport = transport
+        self._interval_s = interval_s
+        self._timeout_s = timeout_s
+        self._unhealthy: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def healthy(self, pool: Sequence[str]) -> list[str]:
+        self._ensure_running()
+        return [instance for instance in pool if instance not in self._unhealthy]
+
+    def _ensure_running(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            pool = list(self._instances())
+            if len(pool) > 1:
+                answers = await asyncio.gather(*(self._probe(instance) for instance in pool))
+                self._unhealthy = {i for i, ok in zip(pool, answers, strict=True) if not ok}
+            else:
+                self._unhealthy = set()
+            await asyncio.sleep(self._interval_s)
+
+    async def _probe(self, instance: str) -> bool:
+        timeout = {"connect": self._timeout_s, "read": self._timeout_s}
+        request = httpx.Request("GET", f"{instance}/healthz", extensions={"timeout": timeout})
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                response = await self._transport.handle_async_request(request)
+                await response.aread()
+        except (httpx.HTTPError, TimeoutError, OSError):
+            return False
+        return response.status_code == 200
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

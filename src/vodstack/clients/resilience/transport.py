@@ -1,0 +1,270 @@
+"""One upstream's calls, made resilient: an httpx transport under a typed client.
+
+For each call, in this order: the deadline (the route's timeout, shortened by the caller's
+own deadline), the bulkhead, then attempts: the breaker's permission, an instance (healthy, not
+ejected, not tried yet for this call, chosen by the balancer), the call with the time left sent
+along in a header. A failed attempt is retried elsewhere when the call is idempotent, time and
+the retry budget allow. When all that fails, a GET on a fallback route answers from its last
+good answer, marked possibly stale.
+
+Errors keep the shapes the typed clients translate (httpx errors, or the upstream's 5xx); the
+open breaker and the full bulkhead raise `ServiceUnavailable` themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from vodstack.clients.instances import InstanceSource, StaticInstances
+from vodstack.clients.resilience.balancing import balancer
+from vodstack.clients.resilience.breaker import BreakerState, CircuitBreaker
+from vodstack.clients.resilience.budget import RetryBudget
+from vodstack.clients.resilience.bulkhead import Bulkhead
+from vodstack.clients.resilience.health import HealthChecker
+from vodstack.clients.resilience.metrics import ResilienceMetrics
+from vodstack.clients.resilience.outliers import OutlierDetector
+from vodstack.clients.resilience.retries import RETRYABLE_STATUSES, full_jitter, retryable_request
+from vodstack.clients.resilience.stale import STALE_HEADER, Kept, LastGood, mark_stale
+from vodstack.clients.resilience.stats import Clock, StatsTable
+from vodstack.config.resilience import ResilienceSettings, RoutePolicy
+from vodstack.config.settings import Settings
+from vodstack.core import deadline
+from vodstack.core.errors import ServiceUnavailable
+
+_DEFAULT_TIMEOUT_S = 5.0
+# What `ServiceClient` gives its own pool when no transport is passed.
+_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+
+
+@dataclass
+class _Call:
+    request: httpx.Request
+    body: bytes
+    route: RoutePolicy
+    deadline: float
+    tried: list[str] = field(default_factory=list)
+
+
+class ResilientTransport(httpx.AsyncBaseTransport):
+    """Balanced, retried, guarded calls to the instances of `service` through `inner`."""
+
+    def __init__(
+        self,
+        service: str,
+        source: InstanceSource,
+        settings: ResilienceSettings,
+        *,
+        inner: httpx.AsyncBaseTransport,
+        metrics: ResilienceMetrics | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.service = service
+        self._source = source
+        self._policy = settings.upstream(service)
+        self._inner = inner
+        self._metrics = metrics or ResilienceMetrics()
+        self._clock = clock
+        self._sleep = sleep
+        self.stats = StatsTable(clock)
+        self._balancer = balancer(self._policy.balancer)
+        self.outliers = OutlierDetector(settings.outliers, clock)
+        self.breaker = CircuitBreaker(self._policy.breaker, clock, self._on_transition)
+        self._budget = RetryBudget(
+            self._policy.retry.budget_ratio, self._policy.retry.budget_reserve
+        )
+        self._bulkhead = Bulkhead(self._policy.max_in_flight)
+        self._last_good = LastGood()
+        self._health = HealthChecker(
+            self._pool,
+            inner,
+            interval_s=settings.health_interval_s,
+            timeout_s=settings.health_timeout_s,
+        )
+        self._metrics.circuit_state.labels(service).set(BreakerState.CLOSED)
+
+    @classmethod
+    def over(
+        cls,
+        settings: Settings,
+        service: str,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        source: InstanceSource | None = None,
+        metrics: ResilienceMetrics | None = None,
+    ) -> ResilientTransport:
+        """The usual wiring: instances from settings unless `source` says, httpx's pool under."""
+        return cls(
+            service,
+            source or StaticInstances(settings),
+            settings.resilience,
+            inner=inner or httpx.AsyncHTTPTransport(limits=_LIMITS),
+            metrics=metrics,
+        )
+
+    def _pool(self) -> list[str]:
+        return list(self._source.instances(self.service))
+
+    def _on_transition(self, state: BreakerState) -> None:
+        self._metrics.circuit_state.labels(self.service).set(state)
+        self._metrics.transitions.labels(self.service, state.name.lower()).inc()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        route = self._policy.route(request.url.path)
+        call = _Call(request, await request.aread(), route, self._deadline(request, route))
+        try:
+            if not self._bulkhead.try_enter():
+                self._metrics.rejected.labels(self.service, "bulkhead").inc()
+                raise ServiceUnavailable(
+                    f"Too many calls to the {self.service} service are waiting; try again.",
+                    code="upstream_busy",
+                )
+            try:
+                response = await self._attempts(call)
+            finally:
+                self._bulkhead.leave()
+        except (httpx.TransportError, ServiceUnavailable):
+            stale = self._stale(call)
+            if stale is None:
+                raise
+            return stale
+        if response.status_code >= 500:
+            return self._stale(call) or response
+        if request.method == "GET" and route.stale_fallback and response.status_code == 200:
+            self._last_good.keep(
+                str(request.url), Kept(200, response.headers.raw, response.content)
+            )
+        return response
+
+    def _deadline(self, request: httpx.Request, route: RoutePolicy) -> float:
+        timeout = route.timeout_s or self._policy.timeout_s or _client_timeout(request)
+        left = deadline.remaining_s()
+        return self._clock() + (timeout if left is None else min(timeout, left))
+
+    async def _attempts(self, call: _Call) -> httpx.Response:
+        retry = 0
+        self._budget.deposit()
+        while True:
+            try:
+                response = await self._attempt(call)
+                if response.status_code not in RETRYABLE_STATUSES:
+                    return response
+                error: Exception | None = None
+            except (httpx.TransportError, ServiceUnavailable) as exc:
+                if isinstance(exc, ServiceUnavailable) and exc.code == "upstream_circuit_open":
+                    raise
+                error = exc
+            retry += 1
+            wait = full_jitter(self._policy.retry, retry)
+            if not self._may_retry(call, retry, wait):
+                if error is not None:
+                    raise error
+                return response
+            self._metrics.retries.labels(self.service).inc()
+            await self._sleep(wait)
+
+    def _may_retry(self, call: _Call, retry: int, wait: float) -> bool:
+        return (
+            call.route.retries
+            and retryable_request(call.request)
+            and retry < self._policy.retry.attempts
+            and self._clock() + wait < call.deadline
+            and self._budget.withdraw()
+        )
+
+    async def _attempt(self, call: _Call) -> httpx.Response:
+        left = call.deadline - self._clock()
+        if left <= 0:
+            raise httpx.ReadTimeout("the caller's deadline passed")
+        instance = self._choose(call.tried)
+        if not self.breaker.allow():
+            self._metrics.rejected.labels(self.service, "circuit_open").inc()
+            raise ServiceUnavailable(
+                f"The {self.service} service is failing; calls to it pause for a few seconds.",
+                code="upstream_circuit_open",
+            )
+        call.tried.append(instance)
+        return await self._send(call, instance, min(left, call.route.try_timeout_s or math.inf))
+
+    def _choose(self, tried: list[str]) -> str:
+        pool = self._pool()
+        if not pool:
+            raise ServiceUnavailable(
+                f"No instance of the {self.service} service is known.", code="upstream_unknown"
+            )
+        usable = self._health.healthy(self.outliers.available(pool))
+        # Too few left: the checks more likely fail than the instances (a panic threshold).
+        if len(usable) * 2 < len(pool):
+            usable = pool
+        fresh = [instance for instance in usable if instance not in tried]
+        return self._balancer.pick(fresh or usable, self.stats)
+
+    async def _send(self, call: _Call, instance: str, budget: float) -> httpx.Response:
+        request = _aimed(call, instance, budget)
+        stats = self.stats.of(instance)
+        stats.outstanding += 1
+        started = self._clock()
+        try:
+            async with asyncio.timeout(budget):
+                response = await self._inner.handle_async_request(request)
+                body = await response.aread()
+        except asyncio.CancelledError:
+            stats.outstanding -= 1  # our caller gave up: says nothing about the instance
+            raise
+        except (TimeoutError, httpx.TransportError) as exc:
+            self._outcome(instance, failed=True, started=started)
+            if isinstance(exc, TimeoutError):
+                message = f"the {self.service} service did not answer in time"
+                raise httpx.ReadTimeout(message) from exc
+            raise
+        self._outcome(instance, failed=response.status_code >= 500, started=started)
+        return httpx.Response(response.status_code, headers=response.headers.raw, content=body)
+
+    def _outcome(self, instance: str, *, failed: bool, started: float) -> None:
+        now = self._clock()
+        stats = self.stats.of(instance)
+        stats.outstanding -= 1
+        stats.observe(now - started, now)
+        self.breaker.record(failed=failed, duration_s=now - started)
+        if failed:
+            self.outliers.failure(instance, self._pool())
+        else:
+            self.outliers.success(instance)
+
+    def _stale(self, call: _Call) -> httpx.Response | None:
+        if call.request.method != "GET" or not call.route.stale_fallback:
+            return None
+        kept = self._last_good.get(str(call.request.url))
+        if kept is None:
+            return None
+        self._metrics.fallbacks.labels(self.service).inc()
+        mark_stale(self.service)
+        headers = [*kept.headers, (STALE_HEADER.encode(), b"1")]
+        return httpx.Response(kept.status, headers=headers, content=kept.body)
+
+    async def aclose(self) -> None:
+        await self._health.aclose()
+        await self._inner.aclose()
+
+
+def _client_timeout(request: httpx.Request) -> float:
+    read = request.extensions.get("timeout", {}).get("read")
+    return float(read) if read else _DEFAULT_TIMEOUT_S
+
+
+def _aimed(call: _Call, instance: str, budget: float) -> httpx.Request:
+    """The call's request sent to `instance`, carrying the time it has left."""
+    target = httpx.URL(instance)
+    url = call.request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+    headers = [(k, v) for k, v in call.request.headers.raw if k.lower() != b"host"]
+    request = httpx.Request(call.request.method, url, headers=headers, content=call.body)
+    request.headers[deadline.DEADLINE_HEADER] = deadline.header_value(budget)
+    timeout = {"connect": budget, "read": budget, "write": budget, "pool": budget}
+    request.extensions = {**call.request.extensions, "timeout": timeout}
+    return request

@@ -1,0 +1,120 @@
+"""The resilient transport against real instances on real sockets: balancing, retries and their
+budget, the caller's deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.clients.servers import Instance, Listed, serving
+from vodstack.clients.instances import StaticInstances
+from vodstack.clients.resilience.transport import ResilientTransport
+from vodstack.config.resilience import (
+    BalancerKind,
+    BreakerPolicy,
+    ResilienceSettings,
+    RetryPolicy,
+    UpstreamPolicy,
+)
+from vodstack.config.settings import load_settings
+from vodstack.core import deadline
+from vodstack.gateway.keepalive import KeepAliveTransport
+
+# These tests are about balancing and retries: a breaker that never opens stays out of the way.
+NEVER_OPENS = BreakerPolicy(min_calls=10_000)
+
+
+def _client(urls: list[str], policy: UpstreamPolicy) -> httpx.AsyncClient:
+    settings = ResilienceSettings(upstreams={"catalog": policy})
+    transport = ResilientTransport("catalog", Listed(urls), settings, inner=KeepAliveTransport())
+    return httpx.AsyncClient(base_url="http://catalog", transport=transport, timeout=5.0)
+
+
+async def _drive(client: httpx.AsyncClient, calls: int, concurrency: int) -> list[int]:
+    queue = iter(range(calls))
+    statuses: list[int] = []
+
+    async def worker() -> None:
+        for _ in queue:
+            statuses.append((await client.get("/v1/titles")).status_code)
+
+    async with client:
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return statuses
+
+
+@pytest.mark.parametrize("kind", [BalancerKind.P2C, BalancerKind.ROUND_ROBIN])
+def test_power_of_two_choices_avoids_a_slow_instance_round_robin_does_not(
+    kind: BalancerKind,
+) -> None:
+    slow, fast = Instance(delay_s=0.2), [Instance(), Instance()]
+    with serving(slow, *fast) as urls:
+        client = _client(urls, UpstreamPolicy(balancer=kind))
+        statuses = asyncio.run(_drive(client, calls=150, concurrency=6))
+    assert statuses == [200] * 150
+    if kind is BalancerKind.P2C:
+        assert slow.calls <= 15, f"the slow instance got {slow.calls} of 150 calls"
+    else:
+        assert slow.calls == 50
+
+
+def test_a_failing_instance_is_retried_elsewhere_for_idempotent_calls_only() -> None:
+    broken, healthy = Instance(status=503), Instance()
+    with serving(broken, healthy) as urls:
+        policy = UpstreamPolicy(balancer=BalancerKind.ROUND_ROBIN, breaker=NEVER_OPENS)
+        client = _client(urls, policy)
+
+        async def calls() -> list[int]:
+            async with client:
+                gets = [(await client.get("/v1/titles")).status_code for _ in range(4)]
+                posts = [(await client.post("/v1/titles")).status_code for _ in range(4)]
+                keyed = await client.post("/v1/titles", headers={"Idempotency-Key": "k1"})
+                return [*gets, *posts, keyed.status_code]
+
+        statuses = asyncio.run(calls())
+    assert statuses[:4] == [200] * 4, "every GET that met the broken instance went on to the other"
+    posts = statuses[4:8]
+    assert broken.methods.count("POST") == posts.count(503) > 0
+    assert healthy.methods.count("POST") - 1 == posts.count(200), "a POST is never sent twice"
+    assert statuses[8] == 200, "one with an idempotency key is retried"
+
+
+def test_retries_never_add_more_than_the_budget_when_everything_fails() -> None:
+    down = Instance(status=503)
+    retry = RetryPolicy(attempts=3, first_s=0, max_s=0, budget_ratio=0.1, budget_reserve=2)
+    with serving(down) as urls:
+        client = _client(urls, UpstreamPolicy(retry=retry, breaker=NEVER_OPENS))
+        statuses = asyncio.run(_drive(client, calls=100, concurrency=1))
+    assert set(statuses) == {503}
+    # Three attempts each would be 300 calls; the budget allows 100 x 10 % plus its reserve.
+    assert 100 < down.calls <= 112
+
+
+def test_the_callers_deadline_travels_with_the_call_and_shortens_it() -> None:
+    instance = Instance()
+    with serving(instance) as urls:
+        client = _client(urls, UpstreamPolicy(timeout_s=5.0))
+
+        async def call() -> None:
+            async with client:
+                token = deadline.deadline_var.set(time.monotonic() + 0.4)
+                await client.get("/v1/titles")
+                deadline.deadline_var.reset(token)
+                await client.get("/v1/titles")
+
+        asyncio.run(call())
+    first, second = (int(h[deadline.DEADLINE_HEADER]) for h in instance.headers)
+    assert 0 < first <= 400
+    assert 4000 < second <= 5000
+
+
+def test_static_instances_come_from_settings(tmp_path: Path) -> None:
+    listed = ["http://127.0.0.1:1", "http://127.0.0.1:2"]
+    settings = load_settings(data_dir=tmp_path, resilience={"instances": {"catalog": listed}})
+    source = StaticInstances(settings)
+    assert list(source.instances("catalog")) == listed
+    assert list(source.instances("accounts")) == [settings.service_url("accounts")]
