@@ -25,7 +25,12 @@ from vodstack.config import Settings
 from vodstack.core.processes import pid_alive
 from vodstack.core.service_auth import ServiceAuth
 from vodstack.discovery import RegistryClient, SqliteRegistry, registry_path
-from vodstack.supervisor.launcher import RunningPlatform, platform_env, running_platform
+from vodstack.supervisor.launcher import (
+    RunningPlatform,
+    gateway_client,
+    platform_env,
+    running_platform,
+)
 from vodstack.supervisor.status import ServiceStatus
 
 pytestmark = pytest.mark.slow
@@ -152,6 +157,43 @@ def test_scale_catalog_up_and_down_under_load_without_a_failed_request(
     assert len(reads.served) == 3, "reads went to all three instances"
     assert len(writes.served) >= 2, "several processes wrote to the one SQLite file"
     assert [s.name for s in instances(platform, "catalog")] == ["catalog"]
+
+
+def _genre_reads(platform: RunningPlatform, name: str) -> float:
+    """How many genre listings the catalog instance `name` has answered (its /metrics)."""
+    text = httpx.get(f"{_url(platform, name)}/metrics", timeout=10.0).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("vodstack_http_requests_total{") and "/v1/genres" in line
+    )
+
+
+def test_the_gateway_spreads_its_calls_over_the_registered_instances(
+    platform: RunningPlatform,
+) -> None:
+    """The typed clients read the registry: a scaled-out catalog gets the gateway's traffic."""
+    ok(vodstack(platform, "scale", "catalog", "3"))
+    eventually(steady(platform, "catalog", 3), timeout_s=SETTLE_S)
+    names = [s.name for s in instances(platform, "catalog")]
+    before = {name: _genre_reads(platform, name) for name in names}
+    logins = platform.logins()
+    with gateway_client(platform) as client:
+        body = {"email": logins["viewer_email"], "password": logins["viewer_password"]}
+        client.post("/api/auth/login", json=body).raise_for_status()
+        profile = client.get("/api/profiles").json()[0]["id"]
+        client.post(f"/api/profiles/{profile}/select", json={}).raise_for_status()
+
+        def spread() -> bool:
+            # The clients refresh their instance list every `scale.refresh_s`: keep asking.
+            for _ in range(20):
+                assert client.get("/api/genres").status_code == 200
+            served = [n for n in names if _genre_reads(platform, n) > before[n]]
+            return len(served) == 3
+
+        eventually(spread, timeout_s=SETTLE_S, interval_s=0.5)
+    ok(vodstack(platform, "scale", "catalog", "1"))
+    eventually(steady(platform, "catalog", 1), timeout_s=SETTLE_S)
 
 
 def test_a_frozen_instance_leaves_the_registry_and_returns_once_replaced(

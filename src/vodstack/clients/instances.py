@@ -7,10 +7,15 @@ this method will do (a registry client, say); `StaticInstances` is the one built
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 from vodstack.config.settings import Settings
+from vodstack.discovery.opening import registry_client
+from vodstack.discovery.registry import RegistryUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class InstanceSource(Protocol):
@@ -29,3 +34,16 @@ class StaticInstances:
     def instances(self, service: str) -> Sequence[str]:
         listed = self._settings.resilience.instances.get(service)
         return listed if listed else [self._settings.service_url(service)]
+
+
+def instance_source(settings: Settings) -> InstanceSource:
+    """Where a process's clients find instances: the settings' list when one is given (tests,
+    benchmarks starting their own instances), else the platform's registry (which answers the
+    configured URL while it knows no instance, e.g. a service run alone)."""
+    if settings.resilience.instances:
+        return StaticInstances(settings)
+    try:
+        return registry_client(settings)
+    except RegistryUnavailable as exc:
+        log.warning("no registry (%s); using the configured instances", exc)
+        return StaticInstances(settings)

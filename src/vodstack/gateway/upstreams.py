@@ -15,7 +15,7 @@ from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.events import EventsClient
 from vodstack.clients.history import HistoryClient
-from vodstack.clients.instances import InstanceSource, StaticInstances
+from vodstack.clients.instances import InstanceSource, instance_source
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
 from vodstack.clients.resilience.metrics import ResilienceMetrics
@@ -58,7 +58,7 @@ class Upstreams:
         """
         chosen = transports or {}
         timeout = settings.upstream_timeout_s
-        instances = source or StaticInstances(settings)  # one source shared by all clients
+        instances = source or instance_source(settings)  # one source shared by all clients
         shared_metrics = metrics or ResilienceMetrics()
 
         def transport(name: str) -> httpx.AsyncBaseTransport:

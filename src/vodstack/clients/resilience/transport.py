@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from vodstack.clients.instances import InstanceSource, StaticInstances
+from vodstack.clients.instances import InstanceSource, instance_source
 from vodstack.clients.resilience.balancing import balancer
 from vodstack.clients.resilience.breaker import BreakerState, CircuitBreaker
 from vodstack.clients.resilience.budget import RetryBudget
@@ -99,10 +99,11 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         source: InstanceSource | None = None,
         metrics: ResilienceMetrics | None = None,
     ) -> ResilientTransport:
-        """The usual wiring: instances from settings unless `source` says, httpx's pool under."""
+        """The usual wiring: instances from the registry (or settings) unless `source` says,
+        httpx's pool under."""
         return cls(
             service,
-            source or StaticInstances(settings),
+            source or instance_source(settings),
             settings.resilience,
             inner=inner or httpx.AsyncHTTPTransport(limits=_LIMITS),
             metrics=metrics,
