@@ -193,6 +193,9 @@ class PlaybackSettings(BaseModel):
     # Resume points live in the history service; a start waits this long for one, then plays
     # from 0: a slow or down history service must never delay or fail a start.
     resume_timeout_s: float = Field(0.5, gt=0)
+    # Web origins (`https://player.example`) whose pages may call `/api/playback` (stream URLs,
+    # and with the cookie start/heartbeat/stop): CORS is answered for these only; `*` = any.
+    cors_origins: list[str] = Field(default_factory=list)
 
 
 class EventLogBackend(StrEnum):
