@@ -178,6 +178,10 @@ class CdnSettings(BaseModel):
     # or logged-out session's segment URLs die within about this long); 0 = never (no playback
     # service, e.g. a CDN-only benchmark).
     revocation_poll_s: float = Field(1.0, ge=0)
+    # One line per request in data_dir/edges/{edge}/access.log (cdn/access_log.py), rotated to
+    # access.log.1 past access_log_max_bytes.
+    access_log: bool = True
+    access_log_max_bytes: int = Field(64 * 1024**2, gt=0)
     fill_plan: FillPlanSettings = Field(default_factory=FillPlanSettings)
 
 
