@@ -245,7 +245,7 @@ def test_play_runs_in_real_time_with_progress_and_the_edge_shows_it(
     eventually(logged, timeout_s=20, interval_s=0.2, message=f"{access_log} lacks the segments")
     status = subprocess.run(
         [sys.executable, "-m", "vodstack", "status", "--json"],
-        env=env, capture_output=True, text=True, timeout=30, check=True,
+        env=env, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     served = next(svc for svc in json.loads(status.stdout)["services"] if svc["name"] == edge)
     assert served["requests"] >= len(report.files)
