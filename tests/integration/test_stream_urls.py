@@ -90,7 +90,7 @@ def platform(
 ) -> Iterator[RunningPlatform]:
     data_dir = tmp_path_factory.mktemp("interop")
     cors = {"VODSTACK_PLAYBACK__CORS_ORIGINS": json.dumps([page_origin])}
-    with running_platform(data_dir, extra_env=cors) as running:
+    with running_platform(data_dir, extra_env=cors, timeout=300) as running:
         ingest(running, pattern_clip(data_dir / "source.mp4", CLIP_S), TITLE)
         yield running
 
