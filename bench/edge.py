@@ -416,12 +416,23 @@ def main() -> None:
             results.edge_small = max(results.edge_small, run_wrk(edge_url, small_script, load))
             results.plain_big = max(results.plain_big, run_wrk(plain_url, big_script, load))
             results.plain_small = max(results.plain_small, run_wrk(plain_url, small_script, load))
-            quiet_big = run_wrk(quiet_url, big_script, load)
-            logged_big = run_wrk(edge_url, big_script, load)
-            quiet_small = run_wrk(quiet_url, small_script, load)
-            logged_small = run_wrk(edge_url, small_script, load)
-            results.logged_big.append((logged_big, quiet_big))
-            results.logged_small.append((logged_small, quiet_small))
+            # Which of the pair goes first alternates by round: no side always gets the later,
+            # warmer (or the earlier, quieter) slot.
+            for script, pairs in (
+                (big_script, results.logged_big),
+                (small_script, results.logged_small),
+            ):
+                if _round % 2:
+                    logged, quiet = (
+                        run_wrk(edge_url, script, load),
+                        run_wrk(quiet_url, script, load),
+                    )
+                else:
+                    quiet, logged = (
+                        run_wrk(quiet_url, script, load),
+                        run_wrk(edge_url, script, load),
+                    )
+                pairs.append((logged, quiet))
         with httpx.Client() as client:
             metrics = client.get(edge_url + "/metrics").text
         check_ns = check_cost_ns(settings, args.revoked)
