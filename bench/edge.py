@@ -16,6 +16,10 @@ revocation feed off, while the first polls a real playback app (served in this p
 that lists `--revoked` revoked sessions, and both get the same load in the same rounds. The
 in-process cost of the check itself (token verify with and without a list that size) is
 printed too.
+
+The access log (cdn/access_log.py) is measured the same way: a third edge runs with
+`cdn.access_log` off, the checking edge writes its log, and the ratio of the two is printed per
+round (median and spread of the interleaved rounds).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import time
 import timeit
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -245,6 +249,9 @@ class Results:
     # The same, on the edge whose revocation feed is off.
     plain_big: float = 0.0
     plain_small: float = 0.0
+    # Per round: (access log on, off) on the edge pair that differs only in the access log.
+    logged_big: list[tuple[float, float]] = field(default_factory=list)
+    logged_small: list[tuple[float, float]] = field(default_factory=list)
 
 
 def revoked_ids(count: int) -> list[str]:
@@ -327,12 +334,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vodstack-bench-") as tmp_name, ExitStack() as stack:
         tmp = Path(tmp_name)
         data = tmp / "data"
-        edge_name, plain_name = "edge-eu-1", "edge-eu-2"
+        edge_name, plain_name, quiet_name = "edge-eu-1", "edge-eu-2", "edge-eu-3"
         ports = {
             "origin": free_port(),
             "playback": free_port(),
             edge_name: free_port(),
             plain_name: free_port(),
+            quiet_name: free_port(),
         }
         settings = with_secrets(
             load_settings(
@@ -341,7 +349,7 @@ def main() -> None:
                 log_level="warning",
                 cdn={
                     "regions": ["eu"],
-                    "edges_per_region": 2,
+                    "edges_per_region": 3,
                     "server_threads": args.server_threads,
                 },
             )
@@ -350,16 +358,22 @@ def main() -> None:
         plain_settings = settings.model_copy(
             update={"cdn": settings.cdn.model_copy(update={"revocation_poll_s": 0.0})}
         )
+        # The access-log baseline: the checking edge in all but its access log.
+        quiet_settings = settings.model_copy(
+            update={"cdn": settings.cdn.model_copy(update={"access_log": False})}
+        )
         corpus = make_corpus(data / "objects")
         topology = Topology.from_settings(settings)
         edge_url = topology.edge(edge_name).url
         plain_url = topology.edge(plain_name).url
+        quiet_url = topology.edge(quiet_name).url
         seed_revocations(settings, args.revoked)
         stack.enter_context(playback_in_thread(settings, edge_url))
         for name, url, chosen in (
             ("origin", topology.origin_url, settings),
             (edge_name, edge_url, settings),
             (plain_name, plain_url, plain_settings),
+            (quiet_name, quiet_url, quiet_settings),
         ):
             process = stack.enter_context(cdn_process(chosen, name, tmp / f"{name}.log"))
             wait_http(url + "/healthz", process)
@@ -379,13 +393,15 @@ def main() -> None:
             for path in paths(corpus.big + corpus.small):  # warm the edge caches (and nginx's)
                 client.get(edge_url + path).raise_for_status()
                 client.get(plain_url + path).raise_for_status()
+                client.get(quiet_url + path).raise_for_status()
                 client.get(nginx_url + path).raise_for_status()
             deadline = time.monotonic() + 30
-            for url in (edge_url, plain_url):
+            for url in (edge_url, plain_url, quiet_url):
                 while client.get(url + "/healthz").json()["fills_in_progress"]:
                     assert time.monotonic() < deadline
                     time.sleep(0.05)
             wait_revoked(client, settings, edge_url, plain_url, args.revoked)
+            wait_revoked(client, settings, quiet_url, plain_url, args.revoked)
             cold = paths(corpus.cold)
             edge_ttfb = ttfb(client, [edge_url + p for p in cold])
             origin_ttfb = ttfb(client, [topology.origin_url + p for p in cold])
@@ -400,12 +416,30 @@ def main() -> None:
             results.edge_small = max(results.edge_small, run_wrk(edge_url, small_script, load))
             results.plain_big = max(results.plain_big, run_wrk(plain_url, big_script, load))
             results.plain_small = max(results.plain_small, run_wrk(plain_url, small_script, load))
+            # Which of the pair goes first alternates by round: no side always gets the later,
+            # warmer (or the earlier, quieter) slot.
+            for script, pairs in (
+                (big_script, results.logged_big),
+                (small_script, results.logged_small),
+            ):
+                if _round % 2:
+                    logged, quiet = (
+                        run_wrk(edge_url, script, load),
+                        run_wrk(quiet_url, script, load),
+                    )
+                else:
+                    quiet, logged = (
+                        run_wrk(quiet_url, script, load),
+                        run_wrk(edge_url, script, load),
+                    )
+                pairs.append((logged, quiet))
         with httpx.Client() as client:
             metrics = client.get(edge_url + "/metrics").text
         check_ns = check_cost_ns(settings, args.revoked)
 
     report(args, load, results, edge_ttfb, origin_ttfb, metrics)
     report_revocations(args, results, check_ns)
+    report_access_log(results)
 
 
 def wait_revoked(
@@ -446,6 +480,22 @@ def report_revocations(
         f"  token verify in-process: {check_ns[0]:.0f} ns without a list, {check_ns[1]:.0f} ns "
         f"with {args.revoked} entries; the added slice + lookup alone {check_ns[2]:.0f} ns"
     )
+
+
+def _ab(label: str, unit: float, unit_name: str, pairs: list[tuple[float, float]]) -> str:
+    ratios = [on / off for on, off in pairs]
+    on = statistics.median(p[0] for p in pairs) * unit
+    off = statistics.median(p[1] for p in pairs) * unit
+    return (
+        f"  {label}  off {off:8.2f} {unit_name}  on {on:8.2f} {unit_name}  ratio median "
+        f"{statistics.median(ratios):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f})"
+    )
+
+
+def report_access_log(results: Results) -> None:
+    print(f"access log on vs off, {len(results.logged_big)} interleaved rounds (medians):")
+    print(_ab("2 MB segments", BIG / 1e9, "GB/s ", results.logged_big))
+    print(_ab("20 KB objects", 1e-3, "kreq/s", results.logged_small))
 
 
 def report(

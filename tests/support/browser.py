@@ -10,6 +10,12 @@ from playwright.sync_api import Page
 from vodstack.supervisor.launcher import RunningPlatform
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]  # fmt: skip
 CLIP_S = 20  # five 4 s segments: room for a quality switch and an edge failover
 
 

@@ -13,6 +13,7 @@ import os
 
 import httpx
 
+from vodstack.cdn.access_log import FILE_NAME, AccessLog, StatusRecorder, route_of
 from vodstack.cdn.cache import DiskCache, Flight, make_policy
 from vodstack.cdn.file_response import (
     PEER_FILL,
@@ -41,6 +42,8 @@ from vodstack.delivery.topology import EdgeNode, Topology
 
 log = logging.getLogger(__name__)
 
+HIT, MISS, NO_CACHE = "HIT", "MISS", "-"
+
 
 class ResponseAborted(Exception):
     """The response had started when the body failed; the connection is dropped, not answered."""
@@ -63,8 +66,14 @@ class EdgeApp:
         self.revocations = RevocationFeed.from_settings(settings, "edge", transport)
         identity = (b"x-served-by", node.name.encode())
         ttl = settings.cdn.manifest_ttl_s
+        root = settings.data_dir / "edges" / node.name
+        self.access_log = (
+            AccessLog(root / FILE_NAME, max_bytes=settings.cdn.access_log_max_bytes)
+            if settings.cdn.access_log
+            else None
+        )
         self.cache = DiskCache(
-            settings.data_dir / "edges" / node.name,
+            root,
             settings.cdn.capacity_bytes,
             make_policy(settings.cdn.eviction),
             FileDescriber(ttl, [identity, (b"x-cache", b"HIT")]).describe,
@@ -96,10 +105,14 @@ class EdgeApp:
         )
         self._filler = Filler(self.cache, upstream, self._miss_describer, self.stats)
         self.revocations.start()
+        if self.access_log is not None:
+            self.access_log.start()
         log.info("edge %s serving %d cached objects", self.node.name, len(self.cache))
 
     async def shutdown(self) -> None:
         await self.revocations.stop()
+        if self.access_log is not None:
+            await self.access_log.close()
         if self._filler is not None:
             await self._filler.close()
         if self._client is not None:
@@ -120,14 +133,23 @@ class EdgeApp:
             if scope["type"] == "lifespan":
                 await serve_lifespan(receive, send, self.startup, self.shutdown)
             return
+        raw = scope.get("raw_path") or scope["path"].encode()
+        access = self.access_log
+        if access is None:
+            await self._handle(scope, send, raw)
+            return
+        reply = StatusRecorder(send)
+        size, cache = await self._handle(scope, reply, raw)
+        access.write(scope["method"], route_of(raw), reply.status, size, cache, raw)
+
+    async def _handle(self, scope: Scope, send: Send, raw: bytes) -> tuple[int, str]:
+        """Answer one request; (body bytes sent, cache outcome) for the access log."""
         stats = self.stats
         stats.in_flight += 1
         try:
-            raw = scope.get("raw_path") or scope["path"].encode()
             if raw.startswith(URL_ROOT) and scope["method"] in READ_METHODS:
-                await self._asset(scope, send, raw)
-            else:
-                await self._other(scope, send, raw)
+                return await self._asset(scope, send, raw)
+            await self._other(scope, send, raw)
         except VodstackError as exc:
             if exc.status_code >= 500:
                 stats.errors += 1
@@ -136,8 +158,9 @@ class EdgeApp:
             log.info("response aborted mid-body: %s", scope["path"])
         finally:
             stats.in_flight -= 1
+        return 0, NO_CACHE
 
-    async def _asset(self, scope: Scope, send: Send, raw: bytes) -> None:
+    async def _asset(self, scope: Scope, send: Send, raw: bytes) -> tuple[int, str]:
         served = self.cache.index.get(raw)
         asset = None
         if served is None:
@@ -154,14 +177,15 @@ class EdgeApp:
         if served is not None:
             self.cache.touch(raw)
             self.stats.hits += 1
-            self.stats.served_bytes["cache"] += await send_file(scope, send, served, conditions)
-            return
+            sent = await send_file(scope, send, served, conditions)
+            self.stats.served_bytes["cache"] += sent
+            return sent, HIT
         assert asset is not None
-        await self._miss(scope, send, asset, conditions)
+        return await self._miss(scope, send, asset, conditions), MISS
 
     async def _miss(
         self, scope: Scope, send: Send, asset: AssetPath, conditions: Conditions
-    ) -> None:
+    ) -> int:
         self.stats.misses += 1
         if conditions.fill_mode == PEER_FILL:
             # A peer asking: answer from the committed cache only, so fills never chain.
@@ -173,7 +197,7 @@ class EdgeApp:
         fd = flight.open_reader()
         try:
             served = await flight.ready()
-            await self._stream_fill(scope, send, served, conditions, flight, fd)
+            return await self._stream_fill(scope, send, served, conditions, flight, fd)
         finally:
             os.close(fd)
 
@@ -185,7 +209,7 @@ class EdgeApp:
         conditions: Conditions,
         flight: Flight,
         fd: int,
-    ) -> None:
+    ) -> int:
         if not_modified(served, conditions):
             await send(
                 {
@@ -195,7 +219,7 @@ class EdgeApp:
                 }
             )
             await send({"type": "http.response.body", "body": b""})
-            return
+            return 0
         span = wanted_range(served, conditions)
         if span is None:
             status, start, end, headers = 200, 0, served.size, served.full_headers
@@ -205,7 +229,7 @@ class EdgeApp:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if scope["method"] == "HEAD" or start == end:
             await send({"type": "http.response.body", "body": b""})
-            return
+            return 0
         sent = start
         try:
             async for chunk in flight.read(fd, start, end):
@@ -215,6 +239,7 @@ class EdgeApp:
             raise ResponseAborted(str(exc)) from exc
         finally:
             self.stats.served_bytes[flight.source] += sent - start
+        return sent - start
 
     async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
         await serve_service_route(scope, send, raw, health=self.health, metrics=self.metrics)
@@ -229,6 +254,9 @@ class EdgeApp:
             "used_bytes": self.cache.used_bytes,
             "capacity_bytes": self.cache.capacity_bytes,
             "fills_in_progress": len(self._filler.flights) if self._filler else 0,
+            # Traffic since start, for `vodstack status`: which edges the viewers are using.
+            "requests": self.stats.hits + self.stats.misses + sum(self.stats.denied.values()),
+            "served_bytes": sum(self.stats.served_bytes.values()),
         }
 
     def metrics(self) -> bytes:

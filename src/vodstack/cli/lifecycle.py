@@ -93,13 +93,17 @@ def status(
     if current is None or not pid_alive(current.supervisor_pid):
         console.print(f"vodstack is not running (data dir {settings.data_dir}).")
         raise typer.Exit(1)
-    probed = asyncio.run(_probe([svc.url for svc in current.services]))
+    health = asyncio.run(_probe([svc.url for svc in current.services]))
     # Instances sharing a port (gateways) answer for each other: a stopped one is not live.
-    live = [ok and svc.pid is not None for svc, ok in zip(current.services, probed, strict=True)]
+    live = [
+        answer is not None and svc.pid is not None
+        for svc, answer in zip(current.services, health, strict=True)
+    ]
     if as_json:
         data = current.model_dump()
-        for svc, ok in zip(data["services"], live, strict=True):
+        for svc, ok, answer in zip(data["services"], live, health, strict=True):
             svc["live"] = ok
+            svc.update(_traffic(answer))
         console.print_json(data=data)
         return
     table = Table(title=f"vodstack at {current.gateway_url}")
@@ -114,11 +118,14 @@ def status(
         "restarts",
         "last restart",
         "uptime",
+        "requests",
+        "served",
         "log",
     )
     for column in columns:
         table.add_column(column)
-    for svc, ok in zip(current.services, live, strict=True):
+    for svc, ok, answer in zip(current.services, live, health, strict=True):
+        traffic = _traffic(answer)
         table.add_row(
             svc.name,
             svc.region or "-",
@@ -130,18 +137,42 @@ def status(
             str(svc.restarts),
             svc.last_restart or "-",
             f"{svc.uptime_s:.0f}s",
+            str(traffic["requests"]) if traffic else "",
+            _megabytes(traffic["served_bytes"]) if traffic else "",
             svc.log,
         )
     console.print(table)
 
 
-async def _probe(urls: list[str]) -> list[bool]:
+def _traffic(health: dict[str, object] | None) -> dict[str, int]:
+    """An edge's requests and bytes served since it started (from its /healthz)."""
+    if not health:
+        return {}
+    requests, served = health.get("requests"), health.get("served_bytes")
+    if isinstance(requests, int) and isinstance(served, int):
+        return {"requests": requests, "served_bytes": served}
+    return {}
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1e6:.1f} MB"
+
+
+async def _probe(urls: list[str]) -> list[dict[str, object] | None]:
+    """Each service's /healthz answer, or None where it is not live."""
     async with httpx.AsyncClient(timeout=1.0) as client:
 
-        async def one(url: str) -> bool:
+        async def one(url: str) -> dict[str, object] | None:
             try:
-                return (await client.get(f"{url}/healthz")).status_code == 200
+                response = await client.get(f"{url}/healthz")
             except httpx.HTTPError:
-                return False
+                return None
+            if response.status_code != 200:
+                return None
+            try:
+                answer = response.json()
+            except ValueError:
+                return {}
+            return answer if isinstance(answer, dict) else {}
 
         return list(await asyncio.gather(*(one(url) for url in urls)))

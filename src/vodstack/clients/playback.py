@@ -58,6 +58,11 @@ class PlaybackClient(ServiceClient):
         )
         return response.text
 
+    async def signed_manifest(self, token: str, file: str) -> str:
+        """The same manifests, named by the session's token (cookieless stream URLs)."""
+        response = await self.request("GET", f"/v1/signed/{token}/{file}")
+        return response.text
+
     async def active_streams(self, account_id: int) -> list[PlaySession]:
         return await self.get_as(f"/v1/accounts/{account_id}/streams", _sessions)
 

@@ -180,6 +180,10 @@ class CdnSettings(BaseModel):
     # or logged-out session's segment URLs die within about this long); 0 = never (no playback
     # service, e.g. a CDN-only benchmark).
     revocation_poll_s: float = Field(1.0, ge=0)
+    # One line per request in data_dir/edges/{edge}/access.log (cdn/access_log.py), rotated to
+    # access.log.1 past access_log_max_bytes.
+    access_log: bool = True
+    access_log_max_bytes: int = Field(64 * 1024**2, gt=0)
     fill_plan: FillPlanSettings = Field(default_factory=FillPlanSettings)
 
 
@@ -195,6 +199,9 @@ class PlaybackSettings(BaseModel):
     # Resume points live in the history service; a start waits this long for one, then plays
     # from 0: a slow or down history service must never delay or fail a start.
     resume_timeout_s: float = Field(0.5, gt=0)
+    # Web origins (`https://player.example`) whose pages may call `/api/playback` (stream URLs,
+    # and with the cookie start/heartbeat/stop): CORS is answered for these only; `*` = any.
+    cors_origins: list[str] = Field(default_factory=list)
 
 
 class EventLogBackend(StrEnum):

@@ -16,6 +16,11 @@ the playback service trusts those fields from its callers on the internal networ
                                                    -> HLS media playlist, segment URIs absolute
                                                    and signed on the session's first edge
     GET  /v1/sessions/{id}/manifest.mpd?account_id= -> DASH MPD, filtered, one BaseURL per edge
+    GET  /v1/signed/{token}/master.m3u8 | manifest.mpd | {rendition}/{playlist}
+                                                   -> the same manifests, named by the
+                                                   session's segment token instead of its id
+                                                   and account (cookieless stream URLs);
+                                                   403 token_*, 409 session_ended
     GET  /v1/accounts/{account_id}/streams         -> list[PlaySession] (active ones)
     POST /v1/logins/{login_ref}/stop               -> LoginStopped: ends every session started
                                                    under that log-in (the gateway's log-out)
@@ -45,8 +50,17 @@ DASH_MIME = "application/dash+xml"
 PUBLIC_PLAYBACK_PREFIX = "/api/playback"
 
 
+#: Where the gateway serves the same manifests to any player, no cookie needed: the session's
+#: token is a path segment, so the relative URIs inside a master resolve with it.
+PUBLIC_SIGNED_PREFIX = f"{PUBLIC_PLAYBACK_PREFIX}/signed"
+
+
 def public_manifest_path(session_id: str, file: str) -> str:
     return f"{PUBLIC_PLAYBACK_PREFIX}/{session_id}/{file}"
+
+
+def public_signed_path(token: str, file: str) -> str:
+    return f"{PUBLIC_SIGNED_PREFIX}/{token}/{file}"
 
 
 LoginRef = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
@@ -91,6 +105,10 @@ class PlaybackStart(BaseModel):
     #: Gateway paths of the session's filtered manifests (relative to the gateway's URL).
     hls_url: str
     dash_url: str
+    #: Stream URLs for any player (ffmpeg, GStreamer, VLC, Shaka): absolute, no cookie needed,
+    #: valid while this play session lasts (heartbeats keep it alive, like any play).
+    hls_stream_url: str = ""
+    dash_stream_url: str = ""
     max_height: int
     #: Where to start, from the history service's resume point (0 when it has none for this
     #: profile and title, the title was watched, or the history service did not answer in time).

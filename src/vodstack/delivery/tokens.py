@@ -135,6 +135,19 @@ def _decode(token: bytes) -> bytes | None:
         return None
 
 
+def token_session(token: str) -> str | None:
+    """The play session a token names, unverified (None if it is not a token's shape): where
+    a token stands in for a session (signed manifest URLs), it is looked up first and then
+    compared with the session's own token."""
+    raw = _decode(token.encode("ascii", "replace"))
+    if raw is None or len(raw) < _MIN_SIZE:
+        return None
+    _, _, session_len = _HEAD.unpack_from(raw)
+    if len(raw) != _HEAD.size + session_len + MAC_SIZE:
+        return None
+    return raw[_HEAD.size : _HEAD.size + session_len].decode("utf-8", "replace")
+
+
 def token_from_query(query_string: bytes) -> bytes | None:
     """The `t` parameter of a raw query string (tokens are URL-safe, so no unquoting)."""
     if not query_string:

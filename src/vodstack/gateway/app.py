@@ -14,6 +14,7 @@ from vodstack.core.app import create_service_app
 from vodstack.gateway.api import api_router
 from vodstack.gateway.api.swagger import OPENAPI_URL
 from vodstack.gateway.api.uploads import MAX_SLICE_BYTES, UPLOADS_PREFIX
+from vodstack.gateway.cors import PlaybackCors
 from vodstack.gateway.csrf import CsrfCookieMiddleware
 from vodstack.gateway.shedding import LoadShedder
 from vodstack.gateway.state import GatewayState
@@ -63,6 +64,8 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_page_errors(app, pages)
     app.add_middleware(CsrfCookieMiddleware, secure=settings.secure_cookies)
+    if settings.playback.cors_origins:
+        app.add_middleware(PlaybackCors, origins=settings.playback.cors_origins)
     shedding = settings.resilience.shedding
     if shedding.enabled:
         # Outermost: a refused request costs the gateway as little as possible.

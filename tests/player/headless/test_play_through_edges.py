@@ -171,7 +171,7 @@ def test_cli_plays_the_first_available_title_as_json(
 ) -> None:
     env = platform_env(platform.data_dir, platform.ports, {})
     command = [
-        sys.executable, "-m", "vodstack", "play", "--first-available", "--from-start",
+        sys.executable, "-m", "vodstack", "play", "--first-available", "--from-start", "--fast",
         "--json", "--gateway", platform.url, "--data-dir", str(platform.data_dir),
     ]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -190,7 +190,7 @@ def _cli_play(platform: RunningPlatform, *extra: str) -> PlaybackReport:
     env = platform_env(platform.data_dir, platform.ports, {})
     command = [
         sys.executable, "-m", "vodstack", "play", "--first-available", "--from-start", "--json",
-        "--gateway", platform.url, "--data-dir", str(platform.data_dir), *extra,
+        "--fast", "--gateway", platform.url, "--data-dir", str(platform.data_dir), *extra,
     ]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -19,6 +19,7 @@ from tests.support.playback import EDGES, VERSION
 from vodstack.delivery.assets import asset_key, asset_key_prefix, parse_asset_path
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
 from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
+from vodstack.player.headless.progress import Progress, progress_line
 from vodstack.player.headless.report import PlaybackReport, SegmentRecord
 from vodstack.player.traces import NetworkTrace
 
@@ -183,3 +184,20 @@ def test_unknown_title_is_a_gateway_error(platform: Platform, edges: FakeEdges) 
     with pytest.raises(GatewayError) as caught:
         play(platform, edges, viewer(platform), 9999)
     assert caught.value.status == 404
+
+
+def test_progress_follows_the_playhead_rendition_buffer_and_edge(
+    platform: Platform, edges: FakeEdges
+) -> None:
+    title_id = platform.title(publisher=publish_playable)
+    seen: list[Progress] = []
+    report = play(platform, edges, viewer(platform), title_id, on_progress=seen.append)
+    assert len(seen) == len(report.segments)
+    assert [p.rendition for p in seen] == [s.rendition for s in report.segments]
+    assert [p.buffer_s for p in seen] == pytest.approx([s.buffer_s for s in report.segments])
+    assert all(p.duration_s == pytest.approx(SEGMENTS * 4.0) for p in seen)
+    assert all(p.edge == EDGES[0] for p in seen), "no X-Served-By here: the edge's URL"
+    assert [p.position_s for p in seen] == sorted(p.position_s for p in seen)
+    line = progress_line(seen[-1])
+    assert line.startswith("0:") and f"/ 0:{int(SEGMENTS * 4):02d}  " in line
+    assert f"  edge {EDGES[0]}" in line

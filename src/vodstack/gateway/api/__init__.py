@@ -16,6 +16,7 @@ from vodstack.gateway.api import (
     my_list,
     playback,
     profiles,
+    stream_urls,
     swagger,
     telemetry,
     uploads,
@@ -25,7 +26,10 @@ from vodstack.gateway.csrf import verify_csrf
 
 def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
-    for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork, playback):
+    # stream_urls before playback: its paths would match playback's session routes.
+    for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork):
+        router.include_router(module.router)
+    for module in (stream_urls, playback):
         router.include_router(module.router)
     router.include_router(my_list.router)
     for module in (events, history, telemetry):  # the events pipeline (docs/events.md)

@@ -25,6 +25,8 @@ class Fetched:
     body: bytes
     edge: str
     wall_s: float
+    #: The edge's own name (`X-Served-By`), "" if it sent none.
+    served_by: str = ""
 
 
 def on_edge(url: str, edge: str) -> str:
@@ -70,7 +72,8 @@ class EdgeFailover:
                 )
             if edge not in self.edges_used:
                 self.edges_used.append(edge)
-            return Fetched(response.content, edge, time.perf_counter() - started)
+            wall = time.perf_counter() - started
+            return Fetched(response.content, edge, wall, response.headers.get("x-served-by", ""))
 
     def _move_on(self, edge: str, reason: str) -> None:
         self.errors.append(f"{edge}: {reason}")

@@ -6,8 +6,9 @@
 
 Time is session time: wall-clock for the API calls before the first segment, then each download
 takes the longer of its real transfer and what the bandwidth trace allows, while the buffer
-drains. Without `speed` nothing waits for the clock (a 10-minute title plays in seconds); with
-`speed=S` the player sleeps so session time runs S times faster than the wall clock.
+drains. Without `speed` nothing waits for the clock (a 10-minute title plays in seconds: tests,
+load, `vodstack play --fast`); with `speed=S` the player sleeps so session time runs S times
+faster than the wall clock (`vodstack play` plays at 1, real time, by default).
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ from vodstack.player.headless.playlists import (
     parse_master,
     parse_media,
 )
+from vodstack.player.headless.progress import Progress
 from vodstack.player.headless.report import FetchedFile, PlaybackReport, SegmentRecord
 from vodstack.player.headless.throttle import TraceThrottle
 from vodstack.player.traces import NetworkTrace
 
 SegmentHook = Callable[[SegmentRecord], None]
+ProgressHook = Callable[[Progress], None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class PlayOptions:
     timeout_s: float = 10.0
     #: Called after every segment (tests use it to break things mid-play).
     on_segment: SegmentHook | None = None
+    #: Called after every segment with the live state (`vodstack play` prints it).
+    on_progress: ProgressHook | None = None
     #: Report QoE events and heartbeats to `/api/events` (player/headless/events.py).
     send_events: bool = True
 
@@ -248,10 +253,24 @@ class _Run:
         )
         self._tally.segments.append(record)
         self._report_events(record, stall)
+        self._show(record, fetched[-1].served_by or fetched[-1].edge)
         self._idle()
         self._heartbeat_if_due(record.rendition)
         if self._options.on_segment is not None:
             self._options.on_segment(record)
+
+    def _show(self, record: SegmentRecord, edge: str) -> None:
+        if self._options.on_progress is None:
+            return
+        progress = Progress(
+            position_s=self.position_s,
+            duration_s=sum(s.duration_s for s in self._stream.video[0].segments),
+            rendition=record.rendition,
+            buffer_s=self._buffer.level_s,
+            edge=edge,
+            rebuffers=self._buffer.rebuffer_count,
+        )
+        self._options.on_progress(progress)
 
     def _fetch(self, url: str) -> Fetched:
         fetched = self._edges.fetch(url)

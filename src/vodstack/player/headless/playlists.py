@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from vodstack.delivery.hls import attributes, resolution
+from vodstack.delivery.hls import EXTINF, MAP, MEDIA, STREAM_INF, read_playlist, resolution
 
 
 class PlaylistError(ValueError):
@@ -58,21 +58,18 @@ def parse_master(text: str, url: str) -> MasterPlaylist:
     """The variants and audio of a master playlist fetched from `url`."""
     variants: list[VariantStream] = []
     audio: str | None = None
-    pending: dict[str, str] | None = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("#EXT-X-STREAM-INF:"):
-            pending = attributes(line)
-        elif line.startswith("#EXT-X-MEDIA:"):
-            attrs = attributes(line)
+    for line in read_playlist(text):
+        if line.tag == MEDIA:
+            attrs = line.attributes
             is_default = attrs.get("DEFAULT") == "YES" or audio is None
-            if attrs.get("TYPE") == "AUDIO" and "URI" in attrs and is_default:
-                audio = urljoin(url, attrs["URI"])
-        elif line and not line.startswith("#") and pending is not None:
-            width, height = resolution(pending.get("RESOLUTION"))
-            bandwidth = int(pending.get("BANDWIDTH", "0"))
-            variants.append(VariantStream(urljoin(url, line), bandwidth, width, height))
-            pending = None
+            if attrs.get("TYPE") == "AUDIO" and line.uri is not None and is_default:
+                audio = urljoin(url, line.uri)
+        elif (
+            line.uri_line is not None and line.parent is not None and line.parent.tag == STREAM_INF
+        ):
+            width, height = resolution(line.parent.attributes.get("RESOLUTION"))
+            bandwidth = int(line.parent.attributes.get("BANDWIDTH", "0"))
+            variants.append(VariantStream(urljoin(url, line.uri_line), bandwidth, width, height))
     if not variants:
         raise PlaylistError("the master playlist lists no variant stream")
     return MasterPlaylist(tuple(sorted(variants, key=lambda v: v.bandwidth_bps)), audio)
@@ -82,18 +79,14 @@ def parse_media(text: str, url: str) -> MediaPlaylist:
     """The init section and segments of a media playlist fetched from `url`."""
     init: str | None = None
     segments: list[MediaSegment] = []
-    duration: float | None = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("#EXT-X-MAP:"):
-            init = urljoin(url, attributes(line)["URI"])
-        elif line.startswith("#EXTINF:"):
-            duration = float(line[len("#EXTINF:") :].split(",", 1)[0])
-        elif line and not line.startswith("#"):
-            if duration is None:
-                raise PlaylistError(f"segment {line!r} has no #EXTINF duration")
-            segments.append(MediaSegment(urljoin(url, line), duration))
-            duration = None
+    for line in read_playlist(text):
+        if line.tag == MAP and line.uri is not None:
+            init = urljoin(url, line.uri)
+        elif line.uri_line is not None:
+            extinf = line.owner(EXTINF)
+            if extinf is None or extinf.duration_s is None:
+                raise PlaylistError(f"segment {line.uri_line!r} has no #EXTINF duration")
+            segments.append(MediaSegment(urljoin(url, line.uri_line), extinf.duration_s))
     if not segments:
         raise PlaylistError(f"the media playlist {url} lists no segment")
     return MediaPlaylist(init, tuple(segments))

@@ -38,6 +38,8 @@ SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 AccountId = Annotated[int, Query(ge=1, description="The account the caller acts for")]
 Rendition = Annotated[str, Path(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
 Playlist = Annotated[str, Path(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\.m3u8$")]
+#: A segment token (base64url), standing in for the session in cookieless stream URLs.
+Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,512}$")]
 
 # Manifests carry a session's token: never cached by shared caches or stored by browsers.
 _PRIVATE = {"Cache-Control": "private, no-store"}
@@ -46,8 +48,9 @@ sessions = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 accounts = APIRouter(prefix="/v1/accounts", tags=["streams"])
 logins = APIRouter(prefix="/v1/logins", tags=["sessions"])
 revocations = APIRouter(prefix="/v1/revocations", tags=["revocations"])
+signed = APIRouter(prefix="/v1/signed", tags=["stream urls"])
 
-ROUTERS = (sessions, accounts, logins, revocations)
+ROUTERS = (sessions, accounts, logins, revocations, signed)
 
 
 @sessions.post("", status_code=status.HTTP_201_CREATED, response_model=PlaybackStart)
@@ -109,3 +112,23 @@ def stop_login(login_ref: Annotated[LoginRef, Path()], service: Service) -> Logi
 @revocations.get("")
 def list_revocations(service: Service, since: datetime | None = None) -> Revocations:
     return service.revocations(since)
+
+
+@signed.get("/{token}/master.m3u8", response_class=Response)
+def signed_master(token: Token, service: Service) -> Response:
+    text = service.manifest(service.signed_session(token), "master.m3u8")
+    return Response(text, media_type=HLS_MIME, headers=_PRIVATE)
+
+
+@signed.get("/{token}/manifest.mpd", response_class=Response)
+def signed_mpd(token: Token, service: Service) -> Response:
+    text = service.manifest(service.signed_session(token), "manifest.mpd")
+    return Response(text, media_type=DASH_MIME, headers=_PRIVATE)
+
+
+@signed.get("/{token}/{rendition}/{playlist}", response_class=Response)
+def signed_media_playlist(
+    token: Token, rendition: Rendition, playlist: Playlist, service: Service
+) -> Response:
+    text = service.manifest(service.signed_session(token), f"{rendition}/{playlist}")
+    return Response(text, media_type=HLS_MIME, headers=_PRIVATE)

@@ -85,7 +85,9 @@ def create_app(
                 edges=edges or SteeringEdges(Steering(topology, monitor)),
                 signer=TokenSigner.from_settings(settings),
             )
-            app.state.playback = PlaybackService(parts, settings.playback, clock)
+            app.state.playback = PlaybackService(
+                parts, settings.playback, clock, gateway_url=settings.gateway_url
+            )
             sweeps = sweeper(app.state.playback, settings.playback.sweep_s)
             sweeps.start()
             database.engine = engine

@@ -19,9 +19,15 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from vodstack.delivery.hls import IFRAME_STREAM_INF, MEDIA, STREAM_INF, attributes, short_side
+from vodstack.delivery.hls import (
+    IFRAME_STREAM_INF,
+    MAP,
+    MEDIA,
+    STREAM_INF,
+    read_playlist,
+    short_side,
+)
 
-_MAP_URI = re.compile(r'(#EXT-X-MAP:.*?URI=")([^"]*)(")')
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 _XMLNS = re.compile(r'\bxmlns(?::([A-Za-z_][\w.-]*))?="([^"]+)"')
 
@@ -55,31 +61,26 @@ def filter_master(text: str, max_height: int) -> FilteredMaster:
     out: list[str] = []
     variants: list[Variant] = []
     uris: set[str] = set()
-    pending: dict[str, str] | None = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if pending is not None and stripped and not stripped.startswith("#"):
-            height = short_side(pending.get("RESOLUTION"))
-            if _allowed(height, max_height):
-                out.append(line)
-                variants.append(Variant(stripped, int(pending.get("BANDWIDTH", "0")), height))
-                uris.add(stripped)
-            pending = None
-            continue
-        if stripped.startswith(STREAM_INF):
-            pending = attributes(stripped)
-            if _allowed(short_side(pending.get("RESOLUTION")), max_height):
-                out.append(line)
-            continue
-        if stripped.startswith(IFRAME_STREAM_INF):
-            attrs = attributes(stripped)
-            if not _allowed(short_side(attrs.get("RESOLUTION")), max_height):
+    for line in read_playlist(text):
+        if line.tag in (STREAM_INF, IFRAME_STREAM_INF):
+            # A variant's tag line goes with its URI line; an I-frame playlist is one line.
+            height = short_side(line.attributes.get("RESOLUTION"))
+            if not _allowed(height, max_height):
                 continue
-            if "URI" in attrs:
-                uris.add(attrs["URI"])
-        elif stripped.startswith(MEDIA) and "URI" in attributes(stripped):
-            uris.add(attributes(stripped)["URI"])
-        out.append(line)
+            if line.uri is not None:
+                uris.add(line.uri)
+        elif (
+            line.uri_line is not None and line.parent is not None and line.parent.tag == STREAM_INF
+        ):
+            attrs = line.parent.attributes
+            height = short_side(attrs.get("RESOLUTION"))
+            if not _allowed(height, max_height):
+                continue
+            variants.append(Variant(line.uri_line, int(attrs.get("BANDWIDTH", "0")), height))
+            uris.add(line.uri_line)
+        elif line.tag == MEDIA and line.uri is not None:
+            uris.add(line.uri)
+        out.append(line.text)
     if not any(v.height is not None for v in variants):
         raise NoAllowedRendition(f"no video rendition at or below {max_height}p")
     return FilteredMaster("\n".join(out) + "\n", tuple(variants), frozenset(uris))
@@ -92,23 +93,11 @@ def with_token(url: str, token: str) -> str:
 def sign_media_playlist(text: str, playlist_url: str, token: str) -> str:
     """Make every segment and init URI absolute (against `playlist_url`) and signed."""
     out: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#EXT-X-MAP:"):
-            out.append(
-                _MAP_URI.sub(
-                    lambda m: (
-                        m.group(1)
-                        + with_token(urljoin(playlist_url, m.group(2)), token)
-                        + m.group(3)
-                    ),
-                    stripped,
-                )
-            )
-        elif stripped and not stripped.startswith("#"):
-            out.append(with_token(urljoin(playlist_url, stripped), token))
+    for line in read_playlist(text):
+        if line.uri is not None and (line.tag == MAP or line.uri_line is not None):
+            out.append(line.with_uri(with_token(urljoin(playlist_url, line.uri), token)))
         else:
-            out.append(line)
+            out.append(line.text)
     return "\n".join(out) + "\n"
 
 

@@ -150,6 +150,14 @@ class SessionStore:
         with self._sessions() as db:
             return self._owned(db, session_id, account_id)
 
+    def find(self, session_id: str) -> PlaySessionRow:
+        """The raw row of any account's session: for stream URLs, whose token proves the caller."""
+        with self._sessions() as db:
+            row = db.get(PlaySessionRow, session_id)
+        if row is None:
+            raise SessionNotFound(session_id)
+        return row
+
     # -- heartbeats and stops ------------------------------------------------------------------
 
     def heartbeat(

@@ -10,6 +10,8 @@ the manifest filter's own exceptions are translated here, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hmac
 import logging
 import secrets
 from collections.abc import Iterator
@@ -30,10 +32,11 @@ from vodstack.contracts.playback import (
     Revocations,
     RevokedSession,
     public_manifest_path,
+    public_signed_path,
 )
-from vodstack.core.errors import Conflict, NotFound, ServiceUnavailable, VodstackError
+from vodstack.core.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.delivery.assets import asset_url_prefix
-from vodstack.delivery.tokens import TokenSigner
+from vodstack.delivery.tokens import TokenSigner, token_session
 from vodstack.services.playback import manifests
 from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
 from vodstack.services.playback.clock import Clock
@@ -79,7 +82,14 @@ class Collaborators:
 
 
 class PlaybackService:
-    def __init__(self, parts: Collaborators, settings: PlaybackSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        parts: Collaborators,
+        settings: PlaybackSettings,
+        clock: Clock,
+        *,
+        gateway_url: str = "",
+    ) -> None:
         self._store = parts.store
         self._catalog = parts.catalog
         self._history = parts.history
@@ -88,6 +98,8 @@ class PlaybackService:
         self._signer = parts.signer
         self._settings = settings
         self._clock = clock
+        # Stream URLs are absolute (external players are handed nothing else); "" = paths only.
+        self._gateway_url = gateway_url.rstrip("/")
         #: Starts that played from 0 because the history service failed or was slow.
         self.resume_unavailable = 0
 
@@ -157,6 +169,9 @@ class PlaybackService:
             return None
 
     def _start_answer(self, new: NewSession, title: Title, resume: float) -> PlaybackStart:
+        token = self._token(
+            new.id, title.id, new.asset_version, new.token_expires_at, new.max_height
+        )
         return PlaybackStart(
             play_session_id=new.id,
             title_id=title.id,
@@ -164,12 +179,12 @@ class PlaybackService:
             asset_version=new.asset_version,
             edges=new.edges,
             asset_path=asset_url_prefix(title.id, new.asset_version),
-            token=self._token(
-                new.id, title.id, new.asset_version, new.token_expires_at, new.max_height
-            ),
+            token=token,
             token_expires_at=new.token_expires_at,
             hls_url=public_manifest_path(new.id, MASTER),
             dash_url=public_manifest_path(new.id, MPD),
+            hls_stream_url=self._gateway_url + public_signed_path(token, MASTER),
+            dash_stream_url=self._gateway_url + public_signed_path(token, MPD),
             max_height=new.max_height,
             resume_position_s=resume,
             heartbeat_interval_s=self._settings.heartbeat_interval_s,
@@ -226,11 +241,42 @@ class PlaybackService:
     # -- manifests -----------------------------------------------------------------------------
 
     def master_playlist(self, session_id: str, account_id: int) -> str:
-        row = self._playing(session_id, account_id)
-        return self._filtered_master(row).text
+        return self.manifest(self._playing(session_id, account_id), MASTER)
 
     def media_playlist(self, session_id: str, account_id: int, file: str) -> str:
-        row = self._playing(session_id, account_id)
+        return self.manifest(self._playing(session_id, account_id), file)
+
+    def mpd(self, session_id: str, account_id: int) -> str:
+        return self.manifest(self._playing(session_id, account_id), MPD)
+
+    def signed_session(self, token: str) -> PlaySessionRow:
+        """The playing session a stream URL's token belongs to: the token stands in for the
+        cookie, so it must be exactly the one the session was given, unexpired and unrevoked."""
+        session_id = token_session(token)
+        row = None
+        if session_id is not None:
+            with contextlib.suppress(SessionNotFound):
+                row = self._store.find(session_id)
+        if row is None or not hmac.compare_digest(token, self._row_token(row)):
+            raise Forbidden(
+                "This stream URL is not valid; start playback again.", code="token_bad_signature"
+            )
+        if row.token_expires_at <= self._clock():
+            raise Forbidden(
+                "This stream URL has expired; start playback again.", code="token_expired"
+            )
+        return _playing_row(row)
+
+    def manifest(self, row: PlaySessionRow, file: str) -> str:
+        """A playing session's manifest: the filtered master, the MPD or one media playlist."""
+        if file == MASTER:
+            return self._filtered_master(row).text
+        if file == MPD:
+            text = self._read(row.title_id, row.asset_version, MPD)
+            prefix = asset_url_prefix(row.title_id, row.asset_version)
+            bases = [f"{edge}{prefix}" for edge in row.edges]
+            with _no_rendition_is_conflict():
+                return manifests.filter_mpd(text, row.max_height, bases, self._row_token(row))
         if file not in self._filtered_master(row).playlist_uris:
             raise NotFound(
                 f"This session offers no playlist {file!r} (not in its master playlist).",
@@ -239,14 +285,6 @@ class PlaybackService:
         text = self._read(row.title_id, row.asset_version, file)
         url = f"{row.edges[0]}{asset_url_prefix(row.title_id, row.asset_version)}{file}"
         return manifests.sign_media_playlist(text, url, self._row_token(row))
-
-    def mpd(self, session_id: str, account_id: int) -> str:
-        row = self._playing(session_id, account_id)
-        text = self._read(row.title_id, row.asset_version, MPD)
-        prefix = asset_url_prefix(row.title_id, row.asset_version)
-        bases = [f"{edge}{prefix}" for edge in row.edges]
-        with _no_rendition_is_conflict():
-            return manifests.filter_mpd(text, row.max_height, bases, self._row_token(row))
 
     def _filtered_master(self, row: PlaySessionRow) -> manifests.FilteredMaster:
         text = self._read(row.title_id, row.asset_version, MASTER)
@@ -260,12 +298,7 @@ class PlaybackService:
 
     def _playing(self, session_id: str, account_id: int) -> PlaySessionRow:
         with _translated():
-            row = self._store.row(session_id, account_id)
-        if row.ended_at is not None:
-            raise Conflict(
-                "This playback session has ended; start playback again.", code="session_ended"
-            )
-        return row
+            return _playing_row(self._store.row(session_id, account_id))
 
     def _read(self, title_id: int, version: str, file: str) -> str:
         try:
@@ -283,6 +316,14 @@ class PlaybackService:
                 f"({exc})",
                 code="storage_unavailable",
             ) from exc
+
+
+def _playing_row(row: PlaySessionRow) -> PlaySessionRow:
+    if row.ended_at is not None:
+        raise Conflict(
+            "This playback session has ended; start playback again.", code="session_ended"
+        )
+    return row
 
 
 def _resume_position(point: Position | None, title: Title) -> float:
