@@ -364,6 +364,8 @@ class MediaTaskExecutor:
         _upload_tree(ctx.store, root, task.output_key.rsplit("/", 1)[0])
 
     def _quality(self, ctx: TaskContext) -> None:
+        """VMAF of the published version, from the job's package (the same segments); the
+        report is added to the version, whose playback never waited for it."""
         task, plan, source = ctx.task, _plan(ctx), self._source(ctx)
         root = _download_tree(
             ctx.store, _folder(task.job_id, TaskKind.PACKAGE), ctx.workdir / "asset"
@@ -378,10 +380,11 @@ class MediaTaskExecutor:
                 renditions,
                 out_path=out,
                 control=self._control(ctx),
+                on_progress=ctx.report_progress,
             )
         except EncodeFailed as exc:
             # VMAF is a report, not a gate: its failure is a warning, never a failed job.
-            log.warning("job %s: VMAF failed, publishing without it: %s", task.job_id, exc)
+            log.warning("job %s: VMAF failed, published without it: %s", task.job_id, exc)
             quality_unmeasured(exc.message, out)
         ctx.store.put_file(task.output_key, out, move=True)
 
