@@ -30,6 +30,7 @@ from vodstack.contracts.pipeline import PRIORITY_LIMIT, JobDetail, JobState, Job
 from vodstack.core.backoff import Backoff, aretry
 from vodstack.core.context import configure_logging
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.demo.preparation import read_preparation
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.models import Base
@@ -213,11 +214,19 @@ def job_view(job: JobDetail) -> Group:
     return Group(table, *([tasks] if tasks is not None else []))
 
 
-async def _snapshot(feed: JobFeed, limit: int) -> Table:
+async def _snapshot(feed: JobFeed, limit: int, settings: Settings) -> Group:
     summaries = await feed.summaries(limit)
     active = [j.id for j in summaries if not j.state.terminal]
     details = {job_id: await feed.detail(job_id) for job_id in active}
-    return jobs_table(summaries, details)
+    return Group(*_preparation(settings), jobs_table(summaries, details))
+
+
+def _preparation(settings: Settings) -> list[Text]:
+    """What happens before the jobs exist: `vodstack up` making the demo masters."""
+    state = read_preparation(settings)
+    if state is None or state.finished:
+        return []
+    return [Text(state.line(), style="cyan")]
 
 
 # Following a job rides out a pipeline restart (the job resumes on its own): the service is
@@ -284,12 +293,12 @@ def jobs(
         feed = await open_feed(settings)
         try:
             if not watch:
-                console.print(await _snapshot(feed, limit))
+                console.print(await _snapshot(feed, limit, settings))
                 return
-            with Live(await _snapshot(feed, limit), console=console) as live:
+            with Live(await _snapshot(feed, limit, settings), console=console) as live:
                 while True:
                     await asyncio.sleep(1.0)
-                    live.update(await _snapshot(feed, limit))
+                    live.update(await _snapshot(feed, limit, settings))
         finally:
             await feed.aclose()
 

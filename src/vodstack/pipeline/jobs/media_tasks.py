@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.jobs.dag import PREVIEW, JobPlan, output_key, task_name
+from vodstack.pipeline.jobs.dag import PREVIEW, Band, JobPlan, output_key, task_name
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
     InputLostError,
@@ -180,6 +180,10 @@ class MediaTaskExecutor:
         self.settings = settings
         config = settings.pipeline
         self.runner = FfmpegRunner(timeout_s=config.task_timeout_s)
+        # Full ladders and VMAF yield the CPU to previews (jobs.schedule's bands).
+        self.background = FfmpegRunner(
+            timeout_s=config.task_timeout_s, niceness=config.ladder_niceness
+        )
         self.encoder = EncoderSettings(threads=config.encoder_threads)
         self.ladder = configured_ladder(settings)
         self._sources: dict[int, SourceMedia] = {}
@@ -236,9 +240,10 @@ class MediaTaskExecutor:
     def _control(
         self, ctx: TaskContext, progress: Callable[[Progress], None] | None = None
     ) -> RunControl:
-        """This task's ffmpeg control: the executor's runner (and its timeout), the task's
-        cancel token, and the progress report when the step has one."""
-        return RunControl(runner=self.runner, cancel=ctx.cancel, progress=progress)
+        """This task's ffmpeg control: the executor's runner for its band (timeout, CPU
+        priority), the task's cancel token, and the progress report when the step has one."""
+        runner = self.runner if ctx.task.band is Band.PREVIEW else self.background
+        return RunControl(runner=runner, cancel=ctx.cancel, progress=progress)
 
     def _progress(self, ctx: TaskContext, total_s: float) -> Callable[[Progress], None]:
         return lambda p: ctx.report_progress(min(1.0, p.out_time_s / max(total_s, 1e-3)))

@@ -38,8 +38,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from vodstack.config.settings import PipelineSettings
 from vodstack.pipeline.jobs.dag import (
     PREVIEW,
+    Band,
     JobPlan,
     TaskSpec,
+    band_of,
     expanded_tasks,
     initial_tasks,
     preview_version,
@@ -84,6 +86,7 @@ class ClaimedTask:
     asset_version: str
     plan: JobPlan | None
     analysis: dict[str, Any] | None
+    band: Band = Band.PREVIEW
 
 
 @dataclass(frozen=True)
@@ -447,6 +450,7 @@ def _claimed(task: TaskRow, job: JobRow) -> ClaimedTask:
         asset_version=job.asset_version,
         plan=JobPlan.model_validate(job.plan) if job.plan is not None else None,
         analysis=job.analysis,
+        band=band_of(task.priority),
     )
 
 
