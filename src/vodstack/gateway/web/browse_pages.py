@@ -15,6 +15,7 @@ from vodstack.contracts.catalog import Availability, Genre, TitleSort, TitleSumm
 from vodstack.gateway.deps import UpstreamsDep, Viewer
 from vodstack.gateway.web.continue_row import continue_row
 from vodstack.gateway.web.guards import PageViewerDep
+from vodstack.gateway.web.preparing import media_preparation
 from vodstack.gateway.web.templating import PagesDep
 
 router = APIRouter()
@@ -48,15 +49,16 @@ async def home(
     request: Request, viewer: PageViewerDep, pages: PagesDep, clients: UpstreamsDep
 ) -> Response:
     unpublished = viewer.sees_unpublished
-    newest, genres, started = await asyncio.gather(
+    newest, genres, started, preparing = await asyncio.gather(
         clients.catalog.titles(
             viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
         ),
         clients.catalog.genres(viewer.maturity, unpublished=unpublished),
         continue_row(clients.history, clients.catalog, viewer),
+        media_preparation(clients, viewer.maturity),
     )
     rows = await _genre_rows(clients.catalog, viewer, genres)
-    context = {"newest": newest.items, "rows": rows, "started": started}
+    context = {"newest": newest.items, "rows": rows, "started": started, "preparing": preparing}
     return _render(request, pages, viewer, "home.html", **context)
 
 

@@ -1,0 +1,52 @@
+"""The home page's "media being prepared" notice: how many titles play yet, how far along.
+
+A fresh install starts with a demo catalogue whose media the pipeline is still making; without
+a word, a viewer sees a near-empty home page. While any title the profile may see has no
+version published yet, the notice says how many play already and the pipeline's overall
+progress. It costs one catalog call per home page, and a pipeline call only while something is
+being prepared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vodstack.contracts.catalog import Availability
+from vodstack.contracts.common import Maturity
+from vodstack.contracts.pipeline import JobSummary
+from vodstack.core.errors import VodstackError
+from vodstack.gateway.upstreams import Upstreams
+
+_TITLES_COUNTED = 100  # the first page of titles: a catalogue still being prepared is small
+_JOBS_READ = 200
+
+
+@dataclass(frozen=True)
+class Preparation:
+    ready: int  # titles with a version published (preview or complete)
+    total: int  # titles that are, or will be, playable (failed ones left out)
+    percent: float | None  # the pipeline's progress over those titles; None if unreachable
+
+
+async def media_preparation(clients: Upstreams, maturity: Maturity) -> Preparation | None:
+    """None when every title the profile can see is playable (no notice)."""
+    page = await clients.catalog.titles(maturity, limit=_TITLES_COUNTED, unpublished=True)
+    titles = [t for t in page.items if t.availability is not Availability.FAILED]
+    waiting = [t for t in titles if t.availability is Availability.PROCESSING]
+    if not waiting:
+        return None
+    ready = len(titles) - len(waiting)
+    try:
+        jobs = await clients.pipeline.jobs(_JOBS_READ)
+    except VodstackError:  # the pipeline restarting: the counts still help
+        return Preparation(ready, len(titles), None)
+    return Preparation(ready, len(titles), _percent([t.id for t in titles], jobs))
+
+
+def _percent(title_ids: list[int], jobs: list[JobSummary]) -> float:
+    """Mean progress of each title's newest job; a title with no job yet counts as 0."""
+    newest: dict[int, JobSummary] = {}
+    for job in jobs:  # newest first
+        newest.setdefault(job.title_id, job)
+    done = sum(newest[t].progress if t in newest else 0.0 for t in title_ids)
+    return round(100 * done / max(1, len(title_ids)), 1)
