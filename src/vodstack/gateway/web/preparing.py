@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vodstack.contracts.catalog import Availability
+from vodstack.contracts.catalog import Availability, TitleSummary
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.pipeline import JobSummary
 from vodstack.core.errors import VodstackError
@@ -40,13 +40,17 @@ async def media_preparation(clients: Upstreams, maturity: Maturity) -> Preparati
         jobs = await clients.pipeline.jobs(_JOBS_READ)
     except VodstackError:  # the pipeline restarting: the counts still help
         return Preparation(ready, len(titles), None)
-    return Preparation(ready, len(titles), _percent([t.id for t in titles], jobs))
+    return Preparation(ready, len(titles), _percent(titles, jobs))
 
 
-def _percent(title_ids: list[int], jobs: list[JobSummary]) -> float:
-    """Mean progress of each title's newest job; a title with no job yet counts as 0."""
+def _percent(titles: list[TitleSummary], jobs: list[JobSummary]) -> float:
+    """Mean progress of each title's newest job; a title with no job counts as done when it is
+    published (by other means), else as not started."""
     newest: dict[int, JobSummary] = {}
     for job in jobs:  # newest first
         newest.setdefault(job.title_id, job)
-    done = sum(newest[t].progress if t in newest else 0.0 for t in title_ids)
-    return round(100 * done / max(1, len(title_ids)), 1)
+    done = sum(
+        newest[t.id].progress if t.id in newest else float(t.availability is Availability.AVAILABLE)
+        for t in titles
+    )
+    return round(100 * done / max(1, len(titles)), 1)
