@@ -8,6 +8,10 @@ the catalog every 2 s, timing from the moment `vodstack up` is launched:
 - the first and the last title with its complete ladder published;
 - the last job finished (its VMAF report added after the publish).
 
+It also prints the CPU time the whole platform used (every process it started, reaped when it
+stops) and the load average: on a shared machine the wall times say more about the neighbours
+than about vodstack, and CPU seconds / cores is what the same work needs on an idle machine.
+
     nice .venv/bin/python bench/demo.py [--timeout-min 45] [--json out.json]
 
 The anchor is the target of issue 14 on a 2-core machine: every title playable within 5 min,
@@ -20,6 +24,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import resource
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -48,6 +55,8 @@ class Timeline:
     playable: dict[int, float] = field(default_factory=dict)
     complete: dict[int, float] = field(default_factory=dict)
     jobs_done_s: float | None = None
+    cpu_s: float | None = None  # CPU time of the platform, every process it started
+    load: list[float] = field(default_factory=list)  # 1-min load average at each poll
 
     def first(self, times: dict[int, float]) -> float | None:
         return min(times.values()) if times else None
@@ -82,6 +91,7 @@ async def _watch(
             now = time.monotonic() - began
             titles = await _titles(catalog)
             timeline.titles = len(titles)
+            timeline.load.append(os.getloadavg()[0])
             for title in titles:
                 if title.availability is Availability.AVAILABLE:
                     timeline.playable.setdefault(title.id, now)
@@ -119,6 +129,15 @@ def _report(t: Timeline) -> None:
     print(f"  first complete ladder   {_fmt(t.first(t.complete))}")
     print(f"  every complete ladder   {_fmt(t.last(t.complete), TARGET_COMPLETE_S)}")
     print(f"  every job done (VMAF)   {_fmt(t.jobs_done_s)}")
+    if t.load:
+        median, peak = statistics.median(t.load), max(t.load)
+        print(f"  load average (1 min)    median {median:.1f}, max {peak:.1f}")
+    if t.cpu_s is not None:
+        cores = os.cpu_count() or 1
+        idle_min = t.cpu_s / cores / 60
+        print(
+            f"  platform CPU time       {t.cpu_s:.0f} s = {idle_min:.1f} min on {cores} idle cores"
+        )
 
 
 def main() -> None:
@@ -131,6 +150,9 @@ def main() -> None:
         with running_platform(Path(tmp) / "data", demo_media=True, timeout=300) as platform:
             up_s = time.monotonic() - began
             timeline = asyncio.run(_watch(platform, began, up_s, args.timeout_min * 60))
+        # The platform has stopped: every process of it was waited for, so its CPU time is in.
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        timeline.cpu_s = usage.ru_utime + usage.ru_stime
     _report(timeline)
     if args.json is not None:
         args.json.write_text(json.dumps(asdict(timeline), indent=2))
