@@ -205,7 +205,7 @@ def test_waiting_jobs_show_their_queue_position_and_take_a_priority(media: Media
 
 def test_the_home_page_says_media_is_being_prepared(media: MediaStack) -> None:
     admin = media.admin()
-    _upload_job(admin)  # a title still processing: its job queued
+    job_id = _upload_job(admin)  # a title still processing: its job queued
     done = _title(admin)
     _publish_with_quality(media, done, "v1")
     viewer = media.viewer()
@@ -214,3 +214,6 @@ def test_the_home_page_says_media_is_being_prepared(media: MediaStack) -> None:
     assert 'id="media-preparing"' in home.text
     # One title published (done), one whose job has not started (0 %).
     assert "1 of 2 titles ready, 50.0 %" in home.text
+    # Nothing under way any more (no demo media, say): titles without media, but no notice.
+    assert admin.post(f"/api/admin/jobs/{job_id}/cancel").status_code == 200
+    assert 'id="media-preparing"' not in viewer.get("/").text

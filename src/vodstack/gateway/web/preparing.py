@@ -2,9 +2,10 @@
 
 A fresh install starts with a demo catalogue whose media the pipeline is still making; without
 a word, a viewer sees a near-empty home page. While any title the profile may see has no
-version published yet, the notice says how many play already and the pipeline's overall
-progress. It costs one catalog call per home page, and a pipeline call only while something is
-being prepared.
+version published yet and the pipeline has jobs under way, the notice says how many play
+already and the pipeline's overall progress (no notice when nothing is being prepared: titles
+created without media, demo media turned off). It costs one catalog call per home page, and a
+pipeline call only while some title has no version.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ async def media_preparation(clients: Upstreams, maturity: Maturity) -> Preparati
         jobs = await clients.pipeline.jobs(_JOBS_READ)
     except VodstackError:  # the pipeline restarting: the counts still help
         return Preparation(ready, len(titles), None)
+    if not any(not job.state.terminal for job in jobs):
+        return None  # titles without media, but nothing is preparing any (no demo media)
     return Preparation(ready, len(titles), _percent(titles, jobs))
 
 
