@@ -52,6 +52,9 @@ class RestartingFeed:
     async def cancel(self, job_id: int) -> JobDetail:
         raise NotImplementedError
 
+    async def set_priority(self, job_id: int, priority: int) -> JobDetail:
+        raise NotImplementedError
+
     async def aclose(self) -> None:
         return None
 

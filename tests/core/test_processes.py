@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.waiting import eventually
-from vodstack.core.processes import ProcessIdentity, children_of
+from vodstack.core.processes import ProcessIdentity, child_dies_with_us, children_of
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="prctl and /proc are Linux's")
 
@@ -83,3 +83,23 @@ def test_identity_survives_odd_command_names_and_tells_reused_pids_apart(
         process.kill()
         process.wait()
     assert not identity.running()
+
+
+def _nice_of_child(niceness: int) -> int:
+    # Field 19 of /proc/PID/stat is the nice value; the child reads its own.
+    probe = "import os; print(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[16])"
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        preexec_fn=child_dies_with_us(niceness),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout)
+
+
+def test_the_hook_lowers_the_childs_cpu_priority_when_asked() -> None:
+    # Background encodes yield the CPU to previews (pipeline.ladder_niceness).
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert _nice_of_child(0) == own
+    assert _nice_of_child(7) == min(19, own + 7)

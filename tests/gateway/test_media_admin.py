@@ -161,3 +161,59 @@ def test_bodies_are_capped_except_upload_slices(media: MediaStack) -> None:
     done = _patch(admin, upload_id, 0, big)
     assert done.status_code == 200, done  # type: ignore[attr-defined]
     assert done.json()["state"] == "complete"  # type: ignore[attr-defined]
+
+
+def _upload_job(admin: Visitor) -> int:
+    title_id = _title(admin)
+    upload_id = _declare(admin, title_id, CLIP)
+    return int(_patch(admin, upload_id, 0, CLIP).json()["job_id"])  # type: ignore[attr-defined]
+
+
+def test_waiting_jobs_show_their_queue_position_and_take_a_priority(media: MediaStack) -> None:
+    admin = media.admin()
+    first, second = _upload_job(admin), _upload_job(admin)
+    spots = {j["id"]: j for j in admin.get("/api/admin/jobs").json()}
+    assert (spots[first]["queue_position"], spots[second]["queue_position"]) == (1, 2)
+    assert spots[first]["estimated_start"] <= spots[second]["estimated_start"]
+
+    raised = admin.request("PUT", f"/api/admin/jobs/{second}/priority", json={"priority": 3})
+    assert raised.status_code == 200, raised.text
+    assert (raised.json()["priority"], raised.json()["queue_position"]) == (3, 1)
+    spots = {j["id"]: j for j in admin.get("/api/admin/jobs").json()}
+    assert spots[first]["queue_position"] == 2
+    page = admin.get(f"/admin/jobs/{second}")
+    assert (
+        'id="job-priority" name="priority" type="number"' in page.text and 'value="3"' in page.text
+    )
+
+    too_high = admin.request("PUT", f"/api/admin/jobs/{first}/priority", json={"priority": 10**6})
+    assert too_high.status_code == 422
+    missing = admin.request("PUT", "/api/admin/jobs/999/priority", json={"priority": 1})
+    assert missing.status_code == 404
+    admin.post(f"/api/admin/jobs/{first}/cancel")
+    finished = admin.request("PUT", f"/api/admin/jobs/{first}/priority", json={"priority": 1})
+    assert finished.status_code == 409
+    assert finished.json()["error"]["code"] == "job_finished"
+    viewer = media.viewer()
+    assert (
+        viewer.request(
+            "PUT", f"/api/admin/jobs/{second}/priority", json={"priority": 1}
+        ).status_code
+        == 403
+    )
+
+
+def test_the_home_page_says_media_is_being_prepared(media: MediaStack) -> None:
+    admin = media.admin()
+    job_id = _upload_job(admin)  # a title still processing: its job queued
+    done = _title(admin)
+    _publish_with_quality(media, done, "v1")
+    viewer = media.viewer()
+    home = viewer.get("/")
+    assert home.status_code == 200
+    assert 'id="media-preparing"' in home.text
+    # One title published (done), one whose job has not started (0 %).
+    assert "1 of 2 titles ready, 50.0 %" in home.text
+    # Nothing under way any more (no demo media, say): titles without media, but no notice.
+    assert admin.post(f"/api/admin/jobs/{job_id}/cancel").status_code == 200
+    assert 'id="media-preparing"' not in viewer.get("/").text

@@ -26,14 +26,15 @@ from vodstack.cli.options import ConfigFile, DataDir
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.config.settings import Settings, load_settings
-from vodstack.contracts.pipeline import JobDetail, JobState, JobSummary
+from vodstack.contracts.pipeline import PRIORITY_LIMIT, JobDetail, JobState, JobSummary
 from vodstack.core.backoff import Backoff, aretry
 from vodstack.core.context import configure_logging
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.demo.preparation import read_preparation
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.models import Base
-from vodstack.pipeline.jobs.pool import WorkerPool
+from vodstack.pipeline.jobs.pool import WorkerPool, pool_size
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError, JobQueue
 
@@ -66,6 +67,7 @@ class JobFeed(Protocol):
     async def summaries(self, limit: int) -> list[JobSummary]: ...
     async def detail(self, job_id: int) -> JobDetail: ...
     async def cancel(self, job_id: int) -> JobDetail: ...
+    async def set_priority(self, job_id: int, priority: int) -> JobDetail: ...
     async def aclose(self) -> None: ...
 
 
@@ -82,6 +84,9 @@ class ApiFeed:
     async def cancel(self, job_id: int) -> JobDetail:
         return await self.client.cancel(job_id)
 
+    async def set_priority(self, job_id: int, priority: int) -> JobDetail:
+        return await self.client.set_priority(job_id, priority)
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
@@ -90,15 +95,20 @@ class DatabaseFeed:
     def __init__(self, settings: Settings) -> None:
         self._engine, self._sessions = open_database(settings, Base)
         self._queue = JobQueue(self._sessions, settings.pipeline)
+        self._workers = pool_size(settings)
 
     async def summaries(self, limit: int) -> list[JobSummary]:
-        return await asyncio.to_thread(list_jobs, self._sessions, limit)
+        return await asyncio.to_thread(list_jobs, self._sessions, limit, self._workers)
 
     async def detail(self, job_id: int) -> JobDetail:
-        return await asyncio.to_thread(job_detail, self._sessions, job_id)
+        return await asyncio.to_thread(job_detail, self._sessions, job_id, self._workers)
 
     async def cancel(self, job_id: int) -> JobDetail:
         await asyncio.to_thread(self._queue.cancel_job, job_id)
+        return await self.detail(job_id)
+
+    async def set_priority(self, job_id: int, priority: int) -> JobDetail:
+        await asyncio.to_thread(self._queue.set_priority, job_id, priority)
         return await self.detail(job_id)
 
     async def aclose(self) -> None:
@@ -135,23 +145,43 @@ def _elapsed(job: JobSummary) -> str:
     return f"{end - job.started_at:.0f}s"
 
 
+def queue_note(job: JobSummary, now: float) -> str:
+    """Where a waiting job stands: "#2 in queue, starts in ~3 min" (an estimate)."""
+    if job.queue_position is None:
+        return ""
+    note = f"#{job.queue_position} in queue"
+    if job.estimated_start is not None:
+        wait = max(0.0, job.estimated_start - now)
+        note += f", starts in ~{wait / 60:.0f} min" if wait >= 90 else f", starts in ~{wait:.0f} s"
+    return note
+
+
+def job_note(job: JobSummary, now: float) -> str:
+    """The detail column: the error, the version, what is watchable, or the queue spot."""
+    if job.error:
+        return job.error
+    if job.state is JobState.SUCCEEDED:
+        return f"asset {job.asset_version}"
+    if job.published:
+        return f"published {job.asset_version}; measuring quality (VMAF)"
+    if job.preview_version:
+        return f"watchable: preview {job.preview_version}"
+    return queue_note(job, now)
+
+
 def jobs_table(summaries: list[JobSummary], details: dict[int, JobDetail]) -> Table:
     table = Table(title="pipeline jobs", expand=False)
-    for column in ("job", "title", "state", "progress", "elapsed", "detail"):
+    for column in ("job", "title", "state", "prio", "progress", "elapsed", "detail"):
         table.add_column(column)
+    now = time.time()
     for job in summaries:
         style = _STATE_STYLE[job.state]
-        note = job.error or (
-            f"asset {job.asset_version}"
-            if job.state is JobState.SUCCEEDED
-            else f"watchable: preview {job.preview_version}"
-            if job.preview_version
-            else ""
-        )
+        note = job_note(job, now)
         table.add_row(
             str(job.id),
             str(job.title_id),
             Text(job.state.value, style=style),
+            str(job.priority) if job.priority else "",
             bar(job.progress),
             _elapsed(job),
             note,
@@ -163,6 +193,7 @@ def jobs_table(summaries: list[JobSummary], details: dict[int, JobDetail]) -> Ta
                 "",
                 "",
                 Text(f"  {rendition.rendition}", style="dim"),
+                "",
                 bar(rendition.progress),
                 "",
                 chunks,
@@ -183,11 +214,19 @@ def job_view(job: JobDetail) -> Group:
     return Group(table, *([tasks] if tasks is not None else []))
 
 
-async def _snapshot(feed: JobFeed, limit: int) -> Table:
+async def _snapshot(feed: JobFeed, limit: int, settings: Settings) -> Group:
     summaries = await feed.summaries(limit)
     active = [j.id for j in summaries if not j.state.terminal]
     details = {job_id: await feed.detail(job_id) for job_id in active}
-    return jobs_table(summaries, details)
+    return Group(*_preparation(settings), jobs_table(summaries, details))
+
+
+def _preparation(settings: Settings) -> list[Text]:
+    """What happens before the jobs exist: `vodstack up` making the demo masters."""
+    state = read_preparation(settings)
+    if state is None or state.finished:
+        return []
+    return [Text(state.line(), style="cyan")]
 
 
 # Following a job rides out a pipeline restart (the job resumes on its own): the service is
@@ -254,12 +293,12 @@ def jobs(
         feed = await open_feed(settings)
         try:
             if not watch:
-                console.print(await _snapshot(feed, limit))
+                console.print(await _snapshot(feed, limit, settings))
                 return
-            with Live(await _snapshot(feed, limit), console=console) as live:
+            with Live(await _snapshot(feed, limit, settings), console=console) as live:
                 while True:
                     await asyncio.sleep(1.0)
-                    live.update(await _snapshot(feed, limit))
+                    live.update(await _snapshot(feed, limit, settings))
         finally:
             await feed.aclose()
 
@@ -312,6 +351,35 @@ def cancel(job_id: int, data_dir: Path | None = DataDir, config: Path | None = C
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     console.print(f"job {job.id}: {job.state.value}")
+
+
+@app.command()
+def priority(
+    job_id: int,
+    value: int = typer.Argument(
+        ..., min=-PRIORITY_LIMIT, max=PRIORITY_LIMIT, help="Higher runs sooner; default 0."
+    ),
+    data_dir: Path | None = DataDir,
+    config: Path | None = ConfigFile,
+) -> None:
+    """Set a job's priority: within each band (previews, full ladders, VMAF), jobs of higher
+    priority go first; a full ladder never overtakes another title's preview."""
+    settings = load_cli_settings(data_dir, config)
+
+    async def run() -> JobDetail:
+        feed = await open_feed(settings)
+        try:
+            return await feed.set_priority(job_id, value)
+        finally:
+            await feed.aclose()
+
+    try:
+        job = asyncio.run(run())
+    except (JobNotFoundError, JobFinishedError, UpstreamError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    spot = queue_note(job, time.time())
+    console.print(f"job {job.id}: priority {job.priority}" + (f" ({spot})" if spot else ""))
 
 
 @app.command()

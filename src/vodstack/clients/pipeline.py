@@ -12,6 +12,7 @@ from vodstack.contracts.pipeline import (
     UPLOAD_OFFSET_HEADER,
     JobCreate,
     JobDetail,
+    JobPriority,
     JobSummary,
     TitleFailure,
     UploadCreate,
@@ -39,6 +40,10 @@ class PipelineClient(ServiceClient):
 
     async def cancel(self, job_id: int) -> JobDetail:
         return await self.send_model("POST", f"/v1/jobs/{job_id}/cancel", JobDetail)
+
+    async def set_priority(self, job_id: int, priority: int) -> JobDetail:
+        body = JobPriority(priority=priority).model_dump()
+        return await self.send_model("PUT", f"/v1/jobs/{job_id}/priority", JobDetail, json=body)
 
     async def title_failure(self, title_id: int) -> TitleFailure | None:
         """Why the title's latest upload or job failed; None if none did."""

@@ -106,6 +106,10 @@ class PipelineSettings(BaseModel):
     # preview version so the title is watchable early (costs one more decode of the master);
     # 0 = no preview pass.
     preview_height: int = Field(360, ge=0, le=4320)
+    # The ffmpeg of full ladders and VMAF runs this much nicer than that of previews, so a
+    # title's preview (and whatever else runs at normal priority, like the demo's master
+    # synthesis) gets the CPU first while the full ladders use what is left; 0 = same priority.
+    ladder_niceness: int = Field(10, ge=0, le=19)
     max_attempts: int = Field(3, ge=1, le=50)
     retry_backoff_s: float = Field(2.0, ge=0)
     retry_backoff_max_s: float = Field(120.0, ge=0)

@@ -4,6 +4,8 @@ POST   /v1/jobs                  JobCreate -> JobDetail (201); 404 source_not_fo
 GET    /v1/jobs?limit=           -> list[JobSummary] (newest first)
 GET    /v1/jobs/{job_id}         -> JobDetail (per rendition and per task progress)
 POST   /v1/jobs/{job_id}/cancel  -> JobDetail; 409 job_finished
+PUT    /v1/jobs/{job_id}/priority JobPriority -> JobDetail: higher runs sooner within each
+                                 scheduling band; 409 job_finished
 GET    /v1/titles/{title_id}/failure -> TitleFailure: why the title's last upload or job failed;
                                  404 no_failure
 
@@ -65,7 +67,7 @@ class TaskKind(StrEnum):
     AUDIO = "audio"
     CONCAT = "concat"  # a rendition's chunks joined
     PACKAGE = "package"  # CMAF segments + HLS/DASH manifests
-    QUALITY = "quality"  # VMAF of one rendition
+    QUALITY = "quality"  # VMAF of every rendition, reported after the publish
     THUMBS = "thumbs"
     PUBLISH = "publish"  # validate + atomic publish of the asset version
 
@@ -113,12 +115,27 @@ class JobSummary(BaseModel):
     created_at: float
     started_at: float | None
     finished_at: float | None
+    # The operator's priority (higher runs sooner; 0 unless set).
+    priority: int = 0
+    # A job not started yet: its place among the waiting jobs (1 = next) and when it should
+    # start (epoch seconds, an estimate from the measured task durations).
+    queue_position: int | None = None
+    estimated_start: float | None = None
+    # The complete version is published (playable in full) while VMAF may still run.
+    published: bool = False
 
 
 class JobDetail(JobSummary):
     renditions: list[RenditionProgress]
     tasks: list[TaskInfo]
     analysis: dict[str, Any] | None
+
+
+PRIORITY_LIMIT = 1000
+
+
+class JobPriority(BaseModel):
+    priority: int = Field(ge=-PRIORITY_LIMIT, le=PRIORITY_LIMIT)
 
 
 class JobCreate(BaseModel):

@@ -79,15 +79,23 @@ def die_with_parent(parent_pid: int) -> bool:
     return True
 
 
-def child_dies_with_us() -> Callable[[], object] | None:
-    """A `Popen(preexec_fn=...)` arming the parent-death signal in the child before exec.
+def child_dies_with_us(niceness: int = 0) -> Callable[[], object] | None:
+    """A `Popen(preexec_fn=...)` arming the parent-death signal in the child before exec, and
+    lowering the child's CPU priority by `niceness` (0: unchanged).
 
     Runs between fork and exec, so it only calls what is already resolved (no import, no lock).
-    None where unsupported. The signal survives exec (not for set-uid programs, none used).
+    None where there is nothing to do. The signal survives exec (not for set-uid programs,
+    none used); so does the niceness.
     """
     if _prctl() is None:
-        return None
-    return functools.partial(die_with_parent, os.getpid())
+        return functools.partial(os.nice, niceness) if niceness else None
+    return functools.partial(_start_child, os.getpid(), niceness)
+
+
+def _start_child(parent_pid: int, niceness: int) -> None:
+    die_with_parent(parent_pid)
+    if niceness:
+        os.nice(niceness)
 
 
 # -- watched pipe ----------------------------------------------------------------------------

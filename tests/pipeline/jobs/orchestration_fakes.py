@@ -50,10 +50,10 @@ class FakeExecutor:
         path = self.data_dir / CONFIG
         self.options = json.loads(path.read_text()) if path.exists() else {}
 
-    def _record(self, name: str) -> int:
+    def _record(self, name: str, job_id: int) -> int:
         # O_APPEND writes of one short line are atomic between processes.
         with (self.data_dir / LOG).open("a") as log:
-            log.write(f"{name} {os.getpid()}\n")
+            log.write(f"{name} {os.getpid()} {job_id}\n")
         return sum(1 for line in executions(self.data_dir) if line.split()[0] == name)
 
     def _sleep(self, ctx: TaskContext) -> None:
@@ -69,7 +69,7 @@ class FakeExecutor:
     def run(self, ctx: TaskContext) -> AnalysisResult | None:
         task = ctx.task
         self._load()
-        run_number = self._record(task.name)
+        run_number = self._record(task.name, task.job_id)
         self._sleep(ctx)
         if task.name in self.options.get("fatal", []):
             raise TaskError(f"{task.name}: the source is broken", retryable=False)
@@ -102,6 +102,11 @@ class FakeExecutor:
         body = {"vmaf": 95.0} if task.kind is TaskKind.QUALITY else {"task": task.name}
         ctx.store.put_bytes(task.output_key, json.dumps(body).encode())
         return None
+
+
+def executed_by_job(data_dir: Path) -> list[tuple[int, str]]:
+    """(job id, task name) of every execution, in order."""
+    return [(int(line.split()[2]), line.split()[0]) for line in executions(data_dir)]
 
 
 def drain(worker: Worker, limit: int = 500) -> int:

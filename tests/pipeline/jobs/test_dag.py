@@ -35,9 +35,11 @@ def test_the_plan_expands_into_chunks_times_renditions() -> None:
     assert by_name["concat:360p"].deps == tuple(f"encode:360p:{c:05d}" for c in range(4))
     assert set(by_name["package"].deps) == {"concat:240p", "concat:360p", "concat:720p", "audio"}
     publish = by_name["publish"]
-    assert set(publish.deps) == {"package", "analyze", "thumbs", "quality"}
-    assert by_name["quality"].deps == ("package",)
+    # VMAF reports on the published version: the publish never waits for it.
+    assert set(publish.deps) == {"package", "analyze", "thumbs"}
+    assert by_name["quality"].deps == ("publish",)
     assert publish.output_key == "titles/3/v1/asset.json"
+    assert by_name["quality"].output_key == "titles/3/v1/quality.json"
 
 
 def test_specs_list_dependencies_before_dependents() -> None:

@@ -17,6 +17,7 @@ from vodstack.pipeline.media import (
     FfmpegRunner,
     Progress,
     RenditionKind,
+    measure_quality,
     validate_asset,
 )
 
@@ -178,6 +179,22 @@ def test_quality_json_scores_every_video_rendition(asset: BuiltAsset) -> None:
     scores = {r["name"]: r["vmaf_mean"] for r in report["renditions"]}
     assert set(scores) == {"v120p", "v240p"}
     assert 0 < scores["v120p"] < scores["v240p"] <= 100
+
+
+def test_quality_reports_its_progress_over_every_sample(asset: BuiltAsset, tmp_path: Path) -> None:
+    fractions: list[float] = []
+    measure_quality(
+        asset.source,
+        asset.norm,
+        asset.root,
+        asset.renditions,
+        samples=1,
+        on_progress=fractions.append,
+    )
+    # Two renditions, one sample each: the second run starts where the first ended.
+    assert fractions == sorted(fractions)
+    assert any(0.5 <= f < 1.0 for f in fractions)
+    assert fractions[-1] == pytest.approx(1.0, abs=0.05)
 
 
 def test_poster_and_trickplay(asset: BuiltAsset) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from vodstack.clients.catalog import CatalogClient
 from vodstack.contracts.common import Maturity
-from vodstack.contracts.pipeline import JobDetail
+from vodstack.contracts.pipeline import JobDetail, JobPriority
 from vodstack.core.errors import NotFound, UpstreamError
 from vodstack.delivery.quality import SUMMARY_EXCLUDE, QualityReport
 from vodstack.gateway.api.docs import Id, errors
@@ -69,6 +69,17 @@ async def get_job(job_id: Id, _: AdminDep, clients: UpstreamsDep) -> JobDetail:
 async def cancel_job(job_id: Id, _: AdminDep, clients: UpstreamsDep) -> JobDetail:
     """Stop a job (409 `job_finished` once it has ended); nothing is published."""
     return await clients.pipeline.cancel(job_id)
+
+
+@router.put(
+    "/jobs/{job_id}/priority", response_model=JobDetail, responses=errors(401, 403, 404, 409)
+)
+async def set_job_priority(
+    job_id: Id, body: JobPriority, _: AdminDep, clients: UpstreamsDep
+) -> JobDetail:
+    """Higher runs sooner within each band (previews of every job come first, then the full
+    ladders, then VMAF); 409 `job_finished` once the job has ended."""
+    return await clients.pipeline.set_priority(job_id, body.priority)
 
 
 _NO_REPORT = "No quality report: the version is not published yet, or VMAF was skipped for it."

@@ -27,6 +27,7 @@ from vodstack.gateway.upstreams import Upstreams
 from vodstack.gateway.web.continue_row import continue_row
 from vodstack.gateway.web.episodes import SeriesProgress, series_progress, slots
 from vodstack.gateway.web.guards import PageViewerDep
+from vodstack.gateway.web.preparing import media_preparation
 from vodstack.gateway.web.templating import PagesDep
 
 router = APIRouter()
@@ -67,13 +68,14 @@ async def home(
     # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
     # the page's calls share one timeout: a second wave does not wait another one out.
     with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
-        newest, genres, started, listed = await asyncio.gather(
+        newest, genres, started, listed, preparing = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
             ),
             clients.catalog.genres(viewer.maturity, unpublished=unpublished),
             continue_row(clients.history, clients.catalog, viewer),
             listed_ids(clients, viewer),
+            media_preparation(clients, viewer.maturity),
         )
         rows, my_list = await asyncio.gather(
             _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
@@ -86,6 +88,7 @@ async def home(
         "my_list": my_list,
         "listed": set(listed),
         "stale": bool(stale),
+        "preparing": preparing,
     }
     return _render(request, pages, viewer, "home.html", **context)
 

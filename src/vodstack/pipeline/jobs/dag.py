@@ -8,9 +8,9 @@ passes over the chunks:
       │                             └─► CONCAT(p) ─► PACKAGE(preview) ─► PUBLISH(preview)
       ├─► SPLIT(c) ─► ENCODE(r, c), the other rungs r ─► DISCARD(c)
       │                 └─► CONCAT(r) ─┐
-      ├─► AUDIO ───────────────────────┴─ + every CONCAT ─► PACKAGE ─► QUALITY ─┐
-      ├─► ANALYZE ──────────────────────────────────────────────────────────────┤
-      └─► THUMBS ───────────────────────────────────────────────────────────────┴─► PUBLISH
+      ├─► AUDIO ───────────────────────┴─ + every CONCAT ─► PACKAGE ─┐
+      ├─► ANALYZE ───────────────────────────────────────────────────┤
+      └─► THUMBS ────────────────────────────────────────────────────┴─► PUBLISH ─► QUALITY
 
 Everything the plan needs (duration, frame grid, chunking, ladder) comes from the probe, so the
 encodes start as soon as the master is validated. ANALYZE, the complexity estimate stored with
@@ -39,8 +39,15 @@ task idempotent: a task whose output already exists is done, whoever wrote it. S
 is a small record that the split ran; the mezzanine itself is a cache an ENCODE that finds it
 missing has regenerated (`InputLostError`).
 
+QUALITY (VMAF) comes after the complete PUBLISH: it is a report, not a gate, and it took
+minutes on a busy machine while the ladder waited for it. It writes `quality.json` into the
+published version when it is done, and its success ends the job (`final_task`).
+
 Priorities (lower runs first): DISCARD (frees disk), the audio, the whole preview pass and its
-publish, then the main pass. Within a pass, chunk by chunk: a chunk's split, then its encodes
+publish, then the main pass, then QUALITY. The priorities fall in three bands (`band_of`):
+the queue serves a band across every job before the next one, so every queued title's preview
+comes before any job's main pass, and every job's ladder before any VMAF report.
+Within a pass, chunk by chunk: a chunk's split, then its encodes
 largest rung first. Chunk order frees window slots soonest and splits each chunk just in time;
 largest-first within a chunk is the longest-processing-time rule, so the workers finish the last
 chunk together instead of one encoding a 1080p chunk while the others idle. ANALYZE and THUMBS
@@ -50,11 +57,13 @@ fill that tail; packaging comes last.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
 from vodstack.delivery.assets import asset_key_prefix
+from vodstack.delivery.quality import QUALITY_NAME
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.storage.keys import work_prefix
 
@@ -64,7 +73,24 @@ PREVIEW = "preview"  # the tier of the preview pass's SPLIT, DISCARD, PACKAGE an
 DISCARD_PRIORITY = 2  # first: frees a window slot and its disk
 _AUDIO_PRIORITY = 5
 _FIRST_PASS_PRIORITY = 10  # then the passes, one after the other, in the order they are made
+MAIN_PASS_PRIORITY = 100_000_000  # band 1 starts here: the main pass (no job has 30M chunks)
 _LATE = 1_000_000_000  # after every encode, however many chunks: thumbs, package, ...
+AFTER_PUBLISH_PRIORITY = 2_000_000_000  # band 2: reports on a published version (VMAF)
+
+
+class Band(IntEnum):
+    """The scheduling bands: the queue serves a band across every job before the next one."""
+
+    PREVIEW = 0  # probe, audio, discards and the preview pass: a title becomes watchable
+    LADDER = 1  # the main pass up to the complete publish
+    REPORTS = 2  # after the publish: VMAF
+
+
+def band_of(priority: int) -> Band:
+    """The band of a task from its priority (the bands are priority ranges)."""
+    if priority < MAIN_PASS_PRIORITY:
+        return Band.PREVIEW
+    return Band.LADDER if priority < AFTER_PUBLISH_PRIORITY else Band.REPORTS
 
 
 def preview_version(asset_version: str) -> str:
@@ -157,7 +183,10 @@ def output_key(  # noqa: C901
         case TaskKind.PACKAGE:
             return f"{work}/{tier}package/_complete.json"
         case TaskKind.QUALITY:
-            return f"{work}/quality.json"
+            # Written into the published version: its presence there is the report's arrival.
+            if title_id is None or asset_version is None:
+                raise ValueError("quality needs the title id and asset version")
+            return f"{asset_key_prefix(title_id, asset_version)}/{QUALITY_NAME}"
         case TaskKind.THUMBS:
             return f"{work}/thumbs/_complete.json"
         case TaskKind.PUBLISH:
@@ -247,23 +276,29 @@ def expanded_tasks(job_id: int, title_id: int, asset_version: str, plan: JobPlan
         )
         specs += [*preview_specs, package, publish]
         concats += preview_concats
-        priority += 2
-    main_specs, main_concats, _ = _chunk_pass(job_id, plan, None, plan.main, priority)
+    main_specs, main_concats, _ = _chunk_pass(job_id, plan, None, plan.main, MAIN_PASS_PRIORITY)
     specs += main_specs
     concats += main_concats
     package = _spec(job_id, TaskKind.PACKAGE, _LATE + 200, *concats, *audio)
     analyze = _spec(job_id, TaskKind.ANALYZE, _LATE + 50, probe)  # off the critical path
     specs += [package, analyze]
     publish_deps = [package.name, analyze.name]
-    if plan.quality:
-        # VMAF reads the packaged segments, so it follows packaging.
-        quality = _spec(job_id, TaskKind.QUALITY, _LATE + 300, package.name)
-        specs.append(quality)
-        publish_deps.append(quality.name)
     if plan.thumbs:
         # Ready from the start but last in line before packaging: it fills the main pass's tail.
         thumbs = _spec(job_id, TaskKind.THUMBS, _LATE + 100, probe)
         specs.append(thumbs)
         publish_deps.append(thumbs.name)
-    specs.append(_spec(job_id, TaskKind.PUBLISH, _LATE + 400, *publish_deps, **version))
+    publish = _spec(job_id, TaskKind.PUBLISH, _LATE + 400, *publish_deps, **version)
+    specs.append(publish)
+    if plan.quality:
+        # VMAF reads the packaged segments and reports on the published version.
+        specs.append(
+            _spec(job_id, TaskKind.QUALITY, AFTER_PUBLISH_PRIORITY, publish.name, **version)
+        )
     return specs
+
+
+def final_task(plan: JobPlan) -> str:
+    """The task whose success ends the job: the VMAF report when there is one, else the
+    complete publish."""
+    return task_name(TaskKind.QUALITY) if plan.quality else task_name(TaskKind.PUBLISH)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.jobs.dag import PREVIEW, JobPlan, output_key, task_name
+from vodstack.pipeline.jobs.dag import PREVIEW, Band, JobPlan, output_key, task_name
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
     InputLostError,
@@ -180,6 +180,10 @@ class MediaTaskExecutor:
         self.settings = settings
         config = settings.pipeline
         self.runner = FfmpegRunner(timeout_s=config.task_timeout_s)
+        # Full ladders and VMAF yield the CPU to previews (jobs.schedule's bands).
+        self.background = FfmpegRunner(
+            timeout_s=config.task_timeout_s, niceness=config.ladder_niceness
+        )
         self.encoder = EncoderSettings(threads=config.encoder_threads)
         self.ladder = configured_ladder(settings)
         self._sources: dict[int, SourceMedia] = {}
@@ -236,9 +240,10 @@ class MediaTaskExecutor:
     def _control(
         self, ctx: TaskContext, progress: Callable[[Progress], None] | None = None
     ) -> RunControl:
-        """This task's ffmpeg control: the executor's runner (and its timeout), the task's
-        cancel token, and the progress report when the step has one."""
-        return RunControl(runner=self.runner, cancel=ctx.cancel, progress=progress)
+        """This task's ffmpeg control: the executor's runner for its band (timeout, CPU
+        priority), the task's cancel token, and the progress report when the step has one."""
+        runner = self.runner if ctx.task.band is Band.PREVIEW else self.background
+        return RunControl(runner=runner, cancel=ctx.cancel, progress=progress)
 
     def _progress(self, ctx: TaskContext, total_s: float) -> Callable[[Progress], None]:
         return lambda p: ctx.report_progress(min(1.0, p.out_time_s / max(total_s, 1e-3)))
@@ -364,6 +369,8 @@ class MediaTaskExecutor:
         _upload_tree(ctx.store, root, task.output_key.rsplit("/", 1)[0])
 
     def _quality(self, ctx: TaskContext) -> None:
+        """VMAF of the published version, from the job's package (the same segments); the
+        report is added to the version, whose playback never waited for it."""
         task, plan, source = ctx.task, _plan(ctx), self._source(ctx)
         root = _download_tree(
             ctx.store, _folder(task.job_id, TaskKind.PACKAGE), ctx.workdir / "asset"
@@ -378,10 +385,11 @@ class MediaTaskExecutor:
                 renditions,
                 out_path=out,
                 control=self._control(ctx),
+                on_progress=ctx.report_progress,
             )
         except EncodeFailed as exc:
             # VMAF is a report, not a gate: its failure is a warning, never a failed job.
-            log.warning("job %s: VMAF failed, publishing without it: %s", task.job_id, exc)
+            log.warning("job %s: VMAF failed, published without it: %s", task.job_id, exc)
             quality_unmeasured(exc.message, out)
         ctx.store.put_file(task.output_key, out, move=True)
 

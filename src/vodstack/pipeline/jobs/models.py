@@ -44,6 +44,20 @@ class JobRow(Base):
     catalog_synced: Mapped[bool] = mapped_column(default=False)
 
 
+class JobPriorityRow(Base):
+    """An operator's priority for a job (higher runs sooner within each scheduling band).
+
+    A table of its own rather than a column of `jobs`: tables are created at start-up and
+    never altered (no migrations yet, docs/decisions.md), so databases made before keep
+    loading; a job without a row has priority 0.
+    """
+
+    __tablename__ = "job_priorities"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PublicationRow(Base):
     """The outbox: an asset version published and whether the catalog was told of it yet.
 

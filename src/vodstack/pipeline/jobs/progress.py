@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.contracts.pipeline import JobDetail, JobSummary, RenditionProgress, TaskInfo
 from vodstack.pipeline.jobs.dag import PREVIEW, preview_version
-from vodstack.pipeline.jobs.models import JobRow, TaskRow
+from vodstack.pipeline.jobs.models import JobPriorityRow, JobRow, TaskRow
 from vodstack.pipeline.jobs.queue import JobNotFoundError
+from vodstack.pipeline.jobs.schedule import QueueSpot, estimate_starts
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 
 # Before PROBE has expanded the DAG, a job's whole progress is its first task; this
@@ -56,15 +59,30 @@ def _renditions(job: JobRow, tasks: Sequence[TaskRow]) -> list[RenditionProgress
     ]
 
 
-def _preview_published(tasks: Sequence[TaskRow]) -> float | None:
+def _published(tasks: Sequence[TaskRow], tier: str | None) -> float | None:
     for task in tasks:
-        if task.kind is TaskKind.PUBLISH and task.rendition == PREVIEW:
+        if task.kind is TaskKind.PUBLISH and task.rendition == tier:
             return task.finished_at if task.state is TaskState.SUCCEEDED else None
     return None
 
 
-def _summary_fields(job: JobRow, tasks: Sequence[TaskRow]) -> dict[str, object]:
-    preview_at = _preview_published(tasks)
+@dataclass(frozen=True)
+class _Queue:
+    """What the read side needs from the scheduler: priorities and the waiting jobs' spots."""
+
+    priorities: dict[int, int]
+    spots: dict[int, QueueSpot]
+
+    @classmethod
+    def read(cls, session: Session, workers: int) -> _Queue:
+        rows = session.execute(select(JobPriorityRow.job_id, JobPriorityRow.priority)).all()
+        priorities = {job_id: priority for job_id, priority in rows}
+        return cls(priorities, estimate_starts(session, workers, time.time()))
+
+
+def _summary_fields(job: JobRow, tasks: Sequence[TaskRow], queue: _Queue) -> dict[str, object]:
+    preview_at = _published(tasks, PREVIEW)
+    spot = queue.spots.get(job.id)
     return {
         "id": job.id,
         "title_id": job.title_id,
@@ -78,6 +96,10 @@ def _summary_fields(job: JobRow, tasks: Sequence[TaskRow]) -> dict[str, object]:
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
+        "priority": queue.priorities.get(job.id, 0),
+        "queue_position": spot.position if spot else None,
+        "estimated_start": spot.estimated_start if spot else None,
+        "published": _published(tasks, None) is not None,
     }
 
 
@@ -98,7 +120,9 @@ def _task_info(task: TaskRow) -> TaskInfo:
     )
 
 
-def job_detail(sessions: sessionmaker[Session], job_id: int) -> JobDetail:
+def job_detail(sessions: sessionmaker[Session], job_id: int, workers: int = 1) -> JobDetail:
+    """One job with per rendition and per task progress; `workers` (the pool's size) scales
+    the estimate of when a waiting job starts."""
     with sessions() as session:
         job = session.get(JobRow, job_id)
         if job is None:
@@ -108,7 +132,7 @@ def job_detail(sessions: sessionmaker[Session], job_id: int) -> JobDetail:
         ).all()
         return JobDetail.model_validate(
             {
-                **_summary_fields(job, tasks),
+                **_summary_fields(job, tasks, _Queue.read(session, workers)),
                 "renditions": _renditions(job, tasks),
                 "tasks": [_task_info(t) for t in tasks],
                 "analysis": job.analysis,
@@ -116,13 +140,16 @@ def job_detail(sessions: sessionmaker[Session], job_id: int) -> JobDetail:
         )
 
 
-def list_jobs(sessions: sessionmaker[Session], limit: int = 50) -> list[JobSummary]:
+def list_jobs(
+    sessions: sessionmaker[Session], limit: int = 50, workers: int = 1
+) -> list[JobSummary]:
     """The newest jobs first."""
     with sessions() as session:
+        queue = _Queue.read(session, workers)
         jobs = session.scalars(select(JobRow).order_by(JobRow.id.desc()).limit(limit)).all()
         by_job: dict[int, list[TaskRow]] = defaultdict(list)
         if jobs:
             ids = [job.id for job in jobs]
             for task in session.scalars(select(TaskRow).where(TaskRow.job_id.in_(ids))):
                 by_job[task.job_id].append(task)
-        return [JobSummary.model_validate(_summary_fields(j, by_job[j.id])) for j in jobs]
+        return [JobSummary.model_validate(_summary_fields(j, by_job[j.id], queue)) for j in jobs]

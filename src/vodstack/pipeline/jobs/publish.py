@@ -1,13 +1,15 @@
 """PUBLISH: assemble the asset version, validate it, make it appear at once, or not at all.
 
 The staged tree is built in the task's scratch directory from the job's intermediate outputs
-(the package, thumbnails and poster, quality.json), gets `asset.json` (its presence under
+(the package, thumbnails and poster), gets `asset.json` (its presence under
 `titles/...` is the task's output key), is validated, and is handed to the store's
 `publish_dir`, one atomic rename. If any step fails, nothing appears under `titles/`.
 The preview pass's PUBLISH does the same with the preview package alone (its renditions and the
 audio, no poster, thumbnails or VMAF) under its own version, `dag.preview_version`.
 Telling the catalog is not part of this task: its success enters the publication outbox the
 pipeline service drains (so a catalog that is down delays availability, never a publish).
+`quality.json` is not part of it: the QUALITY task measures the published version afterwards
+and adds the report to it (a report, not a gate: dag).
 """
 
 from __future__ import annotations
@@ -24,11 +26,10 @@ from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.storage import ObjectExistsError, ObjectStore
 
 # Checks a staged asset version; raises with a list of problems (media.InvalidAsset). The flag
-# says whether poster, thumbnails and quality.json must be there.
+# says whether poster and thumbnails must be there.
 AssetValidator = Callable[[Path, bool], None]
 
 _MARKER_NAMES = ("_complete.json",)
-QUALITY_FILE = "quality.json"
 
 
 def _copy_tree(store: ObjectStore, prefix: str, dest: Path) -> int:
@@ -63,8 +64,6 @@ def stage_asset(ctx: TaskContext, plan: JobPlan) -> Path:
         raise TaskError("the package step left no files", retryable=False)
     if plan.thumbs and not preview:
         _copy_tree(ctx.store, _prefix_of(task.job_id, TaskKind.THUMBS), staged)
-    if plan.quality and not preview:
-        ctx.store.fetch(output_key(task.job_id, TaskKind.QUALITY), staged / QUALITY_FILE)
     manifest = {
         "title_id": task.title_id,
         "asset_version": _version(ctx),
@@ -85,7 +84,7 @@ def publish_asset(ctx: TaskContext, validate: AssetValidator) -> None:
     staged = stage_asset(ctx, task.plan)
     ctx.report_progress(0.3)
     complete = task.rendition != PREVIEW
-    validate(staged, complete and task.plan.quality and task.plan.thumbs)
+    validate(staged, complete and task.plan.thumbs)
     ctx.report_progress(0.6)
     try:
         ctx.store.publish_dir(staged, asset_key_prefix(task.title_id, _version(ctx)))

@@ -3,12 +3,14 @@
 All processes (API, controller, workers) share this through the database; nothing here lives in
 memory between calls, which is why killing any process loses no state:
 
-- `claim` leases the most urgent READY task with one conditional UPDATE; the lease is extended by
-  `heartbeat` and expires if the worker dies, making the task claimable again (`reap_expired`).
+- `claim` leases the most urgent READY task with one conditional UPDATE, in the fair order of
+  jobs.schedule (previews of every job first, operator priority, then age); the lease is
+  extended by `heartbeat` and expires if the worker dies, making the task claimable again
+  (`reap_expired`).
 - `succeed` marks a task done and promotes the tasks waiting on it; the first plan reported (by
   PROBE) expands the DAG in the same transaction, and analysis details are merged into the job;
-  a PUBLISH's success enters the publication outbox, and the complete version's (not the
-  preview's) finishes the job.
+  a PUBLISH's success enters the publication outbox; the job succeeds with its last task (the
+  VMAF report, which follows the complete publish).
 - `fail` retries with exponential back-off, then fails the job with the task's error (and
   enters it in the failure outbox, jobs.failures).
 - The split window: a SPLIT that would open a new chunk is claimable only while fewer than
@@ -30,20 +32,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import PipelineSettings
 from vodstack.pipeline.jobs.dag import (
     PREVIEW,
+    Band,
     JobPlan,
     TaskSpec,
+    band_of,
     expanded_tasks,
     initial_tasks,
     preview_version,
 )
 from vodstack.pipeline.jobs.failures import FailureOutbox, record_failure
-from vodstack.pipeline.jobs.models import JobRow, PublicationRow, TaskRow
+from vodstack.pipeline.jobs.models import JobPriorityRow, JobRow, PublicationRow, TaskRow
+from vodstack.pipeline.jobs.schedule import claim_order
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 
 Clock = Callable[[], float]
@@ -81,6 +86,7 @@ class ClaimedTask:
     asset_version: str
     plan: JobPlan | None
     analysis: dict[str, Any] | None
+    band: Band = Band.PREVIEW
 
 
 @dataclass(frozen=True)
@@ -159,12 +165,13 @@ class JobQueue:
             candidate = (
                 select(TaskRow.id)
                 .join(JobRow, JobRow.id == TaskRow.job_id)
+                .outerjoin(JobPriorityRow, JobPriorityRow.job_id == TaskRow.job_id)
                 .where(
                     TaskRow.state == TaskState.READY,
                     TaskRow.not_before <= now,
                     JobRow.state.in_(_LIVE_JOB),
                 )
-                .order_by(TaskRow.job_id, TaskRow.priority, TaskRow.id)
+                .order_by(*claim_order())
                 .limit(1)
                 .with_for_update(skip_locked=True, of=TaskRow)
             )
@@ -250,11 +257,29 @@ class JobQueue:
                         published_at=now,
                     )
                 )
-                if not preview:
-                    job.state = JobState.SUCCEEDED
-                    job.finished_at = now
             _promote_waiting(session, job.id)
+            if job.plan is not None and _all_succeeded(session, job.id):
+                job.state = JobState.SUCCEEDED
+                job.finished_at = now
             return True
+
+    def set_priority(self, job_id: int, priority: int) -> None:
+        """The operator's priority for a job: higher runs sooner within each band."""
+        with self._sessions.begin() as session:
+            job = _job(session, job_id)
+            if job.state.terminal:
+                raise JobFinishedError(f"job {job_id} already {job.state.value}")
+            row = session.get(JobPriorityRow, job_id)
+            if row is None:
+                session.add(JobPriorityRow(job_id=job_id, priority=priority))
+            else:
+                row.priority = priority
+
+    def priority(self, job_id: int) -> int:
+        with self._sessions.begin() as session:
+            _job(session, job_id)
+            row = session.get(JobPriorityRow, job_id)
+            return row.priority if row is not None else 0
 
     def fail(self, task_id: int, owner: str, error: str, *, retryable: bool) -> None:
         """Record a failed attempt: back to READY after a back-off, or fail the job."""
@@ -359,9 +384,9 @@ class JobQueue:
     def unsynced_publications(self) -> list[Publication]:
         """Publications the catalog has not been told of, oldest first.
 
-        A preview never replaces a complete version: one whose title already has a succeeded
-        job (this job finished meanwhile, or an earlier one published the title) is retired here
-        without being announced.
+        A preview never replaces a complete version: one whose title already has a complete
+        version published (by this job meanwhile, or by an earlier one) is retired here without
+        being announced.
         """
         with self._sessions.begin() as session:
             rows = session.scalars(
@@ -370,7 +395,9 @@ class JobQueue:
                 .order_by(PublicationRow.id)
             ).all()
             complete = set(
-                session.scalars(select(JobRow.title_id).where(JobRow.state == JobState.SUCCEEDED))
+                session.scalars(
+                    select(PublicationRow.title_id).where(PublicationRow.preview.is_(False))
+                )
             )
             due = []
             for row in rows:
@@ -423,6 +450,7 @@ def _claimed(task: TaskRow, job: JobRow) -> ClaimedTask:
         asset_version=job.asset_version,
         plan=JobPlan.model_validate(job.plan) if job.plan is not None else None,
         analysis=job.analysis,
+        band=band_of(task.priority),
     )
 
 
@@ -504,6 +532,15 @@ def _unready_dependents(session: Session, producer: TaskRow) -> None:
     for task in ready:
         if producer.id in task.deps:
             task.state = TaskState.WAITING
+
+
+def _all_succeeded(session: Session, job_id: int) -> bool:
+    unfinished = session.scalar(
+        select(func.count())
+        .select_from(TaskRow)
+        .where(TaskRow.job_id == job_id, TaskRow.state != TaskState.SUCCEEDED)
+    )
+    return not unfinished
 
 
 def _promote_waiting(session: Session, job_id: int) -> None:

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Protocol
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.jobs.dag import JobPlan
+from vodstack.pipeline.jobs.dag import JobPlan, final_task
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
     InputLostError,
@@ -216,7 +216,8 @@ class Worker:
         accepted = self.queue.succeed(
             task.id, self.owner, executed=executed, plan=plan, analysis=analysis
         )
-        if accepted and task.kind is TaskKind.PUBLISH and task.rendition is None:
-            # Intermediate outputs are only needed until the asset version is published.
+        if accepted and task.plan is not None and task.name == final_task(task.plan):
+            # Intermediate outputs are only needed until the job's last task (VMAF reads the
+            # package after the publish).
             self.store.delete_prefix(work_prefix(task.job_id))
             remove_job_scratch(self.settings.data_dir, task.job_id)

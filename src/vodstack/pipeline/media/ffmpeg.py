@@ -72,8 +72,11 @@ class FfmpegRunner:
         timeout_s: float | None = None,
         loglevel: str = "warning",
         stderr_tail_lines: int = 30,
+        niceness: int = 0,
     ) -> None:
         self.exe = exe or ffmpeg_exe()
+        # Added to the child's nice value: background work yields the CPU to urgent work.
+        self.niceness = niceness
         self.timeout_s = timeout_s
         self.loglevel = loglevel
         self.stderr_tail_lines = stderr_tail_lines
@@ -114,7 +117,8 @@ class FfmpegRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=child_dies_with_us(),  # dies with this process: core.processes
+                # Dies with this process (core.processes), at the runner's CPU priority.
+                preexec_fn=child_dies_with_us(self.niceness),
             )
         except OSError as exc:
             raise EncodeFailed(f"cannot start ffmpeg: {exc}", args=argv) from exc

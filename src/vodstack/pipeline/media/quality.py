@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import statistics
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from vodstack.delivery.quality import QUALITY_NAME, QualityReport, RenditionQuality, SegmentScore
 from vodstack.pipeline.media.encode import grid_window
 from vodstack.pipeline.media.errors import EncodeFailed
-from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
+from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, Progress, RunControl
 from vodstack.pipeline.media.normalize import Normalization
 from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, RenditionKind, Segment
 
@@ -74,10 +75,16 @@ def measure_quality(
     threads: int = 2,
     out_path: Path | None = None,
     control: RunControl = DEFAULT_CONTROL,
+    on_progress: Callable[[float], None] | None = None,
 ) -> QualityReport:
-    """VMAF for every video rendition under `root`; writes `quality.json` when `out_path` is set."""
+    """VMAF for every video rendition under `root`; writes `quality.json` when `out_path` is set.
+
+    `on_progress` gets the fraction done (0-1) over every sampled segment of every rendition,
+    as ffmpeg reports its position in each."""
     video = [r for r in renditions if r.kind is RenditionKind.VIDEO]
     top = max(video, key=lambda r: r.width * r.height)
+    picks = {r.name: sample_segments(r.segments, samples) for r in video}
+    steps = _Steps(sum(len(p) for p in picks.values()), on_progress)
     results = []
     with tempfile.TemporaryDirectory(prefix="vmaf-") as scratch:
         for rendition in video:
@@ -90,9 +97,9 @@ def measure_quality(
                     top,
                     Path(scratch),
                     threads,
-                    control,
+                    steps.control(control, segment.duration_s),
                 )
-                for segment in sample_segments(rendition.segments, samples)
+                for segment in picks[rendition.name]
             ]
             results.append(
                 RenditionQuality(
@@ -113,6 +120,29 @@ def measure_quality(
     if out_path is not None:
         report.write(out_path)
     return report
+
+
+class _Steps:
+    """Progress over a sequence of ffmpeg runs: each run is one equal step."""
+
+    def __init__(self, total: int, report: Callable[[float], None] | None) -> None:
+        self._total = max(1, total)
+        self._done = 0
+        self._report = report
+
+    def control(self, control: RunControl, duration_s: float) -> RunControl:
+        if self._report is None:
+            return control
+        step, report = self._done, self._report
+        self._done += 1
+
+        def progress(p: Progress) -> None:
+            within = min(1.0, p.out_time_s / max(duration_s, 1e-3))
+            report((step + within) / self._total)
+            if control.progress is not None:
+                control.progress(p)
+
+        return replace(control, progress=progress)
 
 
 def _score_segment(

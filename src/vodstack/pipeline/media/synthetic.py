@@ -72,8 +72,12 @@ def video_source(pattern: Pattern, width: int, height: int, fps: int) -> str:
             f"{full}:flags=neighbor"
         ),
         Pattern.MOVING_TEXT: f"gradients={size}:speed=0.01:c0=#101040:c1=#402010",
-        Pattern.MANDELBROT: f"mandelbrot={half},{full}:flags=bicubic",
-        Pattern.GRAIN: f"gradients={size}:speed=0.02,noise=alls=10:allf=t",
+        # 256 iterations instead of the generator's 7189: the same picture at a zoom this
+        # short, for a fraction of the CPU.
+        Pattern.MANDELBROT: f"mandelbrot={half}:maxiter=256,{full}:flags=bicubic",
+        # Grain drawn at half size and scaled up: still the hardest pattern to compress, but a
+        # 30 s 720p master took 59 s of CPU and 426 MB at full-size grain (measured).
+        Pattern.GRAIN: f"gradients={half}:speed=0.02,noise=alls=10:allf=t,{full}:flags=bicubic",
     }
     return recipes[pattern]
 
@@ -223,12 +227,21 @@ _CREDITS = (
 )
 
 
+# Demo masters are made while the pipeline encodes the previous ones, on the same cores: x264's
+# fastest preset at a CRF well above the ladder's bitrates costs half the CPU of `veryfast` at
+# CRF 20 (docs/decisions.md, "A demo playable in minutes").
+DEMO_MASTER_CRF = 26
+DEMO_MASTER_PRESET = "ultrafast"
+
+
 def make_demo_sources(
     out_dir: Path,
     specs: Sequence[DemoSpec] = DEMO_SPECS,
     *,
     width: int = 1280,
     height: int = 720,
+    crf: int = DEMO_MASTER_CRF,
+    preset: str = DEMO_MASTER_PRESET,
     control: RunControl = DEFAULT_CONTROL,
     on_done: Callable[[DemoSpec, Path], None] | None = None,
 ) -> dict[str, Path]:
@@ -247,6 +260,8 @@ def make_demo_sources(
                 height=height,
                 title=spec.title,
                 tone_hz=spec.tone_hz,
+                crf=crf,
+                preset=preset,
                 control=control,
             )
             partial.replace(path)

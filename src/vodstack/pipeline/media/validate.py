@@ -16,7 +16,6 @@ import av.error
 
 from vodstack.pipeline.media.errors import InvalidAsset
 from vodstack.pipeline.media.package import DASH_MANIFEST, MASTER_PLAYLIST
-from vodstack.pipeline.media.quality import QUALITY_NAME
 from vodstack.pipeline.media.rendition import (
     INIT_NAME,
     MEDIA_PLAYLIST,
@@ -51,7 +50,8 @@ def validate_asset(
     problems: list[str] = []
     required = [MASTER_PLAYLIST, DASH_MANIFEST]
     if require_extras:
-        required += [POSTER_NAME, f"{THUMBS_DIR}/{VTT_NAME}", QUALITY_NAME]
+        # quality.json is not required: VMAF reports on a version after it is published.
+        required += [POSTER_NAME, f"{THUMBS_DIR}/{VTT_NAME}"]
     problems += [f"{name} is missing" for name in required if not (root / name).is_file()]
     if problems:
         raise InvalidAsset(problems)

@@ -14,12 +14,14 @@ from vodstack.contracts.pipeline import (
     UPLOAD_OFFSET_HEADER,
     JobCreate,
     JobDetail,
+    JobPriority,
     JobSummary,
     TitleFailure,
     UploadCreate,
     UploadStatus,
 )
 from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from vodstack.pipeline.jobs.pool import pool_size
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError
 from vodstack.pipeline.service.runtime import PipelineRuntime
@@ -41,7 +43,7 @@ Runtime = Annotated[PipelineRuntime, Depends(runtime)]
 
 def _detail(pipeline: PipelineRuntime, job_id: int) -> JobDetail:
     try:
-        return job_detail(pipeline.sessions, job_id)
+        return job_detail(pipeline.sessions, job_id, pool_size(pipeline.settings))
     except JobNotFoundError as exc:
         raise NotFound(f"No job {job_id}.", code="job_not_found") from exc
 
@@ -59,7 +61,7 @@ def create_job(body: JobCreate, pipeline: Runtime) -> JobDetail:
 
 @router.get("/jobs")
 def get_jobs(pipeline: Runtime, limit: int = Query(50, ge=1, le=500)) -> list[JobSummary]:
-    return list_jobs(pipeline.sessions, limit)
+    return list_jobs(pipeline.sessions, limit, pool_size(pipeline.settings))
 
 
 @router.get("/jobs/{job_id}")
@@ -76,6 +78,17 @@ def cancel_job(job_id: int, pipeline: Runtime) -> JobDetail:
     except JobFinishedError as exc:
         raise Conflict(f"Job {job_id} has already finished.", code="job_finished") from exc
     pipeline.store.delete_prefix(work_prefix(job_id))
+    return _detail(pipeline, job_id)
+
+
+@router.put("/jobs/{job_id}/priority")
+def set_job_priority(job_id: int, body: JobPriority, pipeline: Runtime) -> JobDetail:
+    try:
+        pipeline.queue.set_priority(job_id, body.priority)
+    except JobNotFoundError as exc:
+        raise NotFound(f"No job {job_id}.", code="job_not_found") from exc
+    except JobFinishedError as exc:
+        raise Conflict(f"Job {job_id} has already finished.", code="job_finished") from exc
     return _detail(pipeline, job_id)
 
 

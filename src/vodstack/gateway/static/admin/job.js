@@ -1,5 +1,5 @@
 // One job: per-rendition and per-task progress until it ends; then its VMAF report.
-import { TERMINAL, el, percent, poll, renditionBars, stateBadge } from "./progress.js";
+import { TERMINAL, el, percent, poll, queueNote, renditionBars, stateBadge } from "./progress.js";
 
 const box = document.getElementById("job");
 const $ = (id) => document.getElementById(id);
@@ -14,6 +14,11 @@ function render(job) {
   $("job-error").textContent = job.error || "";
   $("job-error").hidden = !job.error;
   $("job-renditions").replaceChildren(renditionBars(job.renditions));
+  $("job-queue").textContent = queueNote(job);
+  $("job-queue").hidden = !queueNote(job);
+  $("job-quality-pending").hidden = !(job.published && job.state === "running");
+  $("job-priority-form").hidden = TERMINAL.has(job.state);
+  if (document.activeElement !== $("job-priority")) $("job-priority").value = job.priority;
   const rows = job.tasks.map((t) => el("tr", { "data-task": t.name, "data-state": t.state }, [
     el("td", {}, [t.name]), el("td", {}, [stateBadge(t.state)]), el("td", {}, [String(t.attempts)]),
     el("td", {}, [percent(t.progress)]), el("td", { class: t.error ? "task-error" : "" }, [t.error || ""]),
@@ -38,6 +43,18 @@ async function showQuality(jobId) {
   $("job-quality-warning").hidden = !report.warning;
   $("job-quality-box").hidden = false;
 }
+
+$("job-priority-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    render(await window.vodstack.api("PUT", `/api/admin/jobs/${box.dataset.jobId}/priority`,
+      { priority: Number($("job-priority").value) }));
+    $("job-priority-error").hidden = true;
+  } catch (error) {
+    $("job-priority-error").textContent = error.message;
+    $("job-priority-error").hidden = false;
+  }
+});
 
 let job = JSON.parse(box.dataset.initial);
 render(job);

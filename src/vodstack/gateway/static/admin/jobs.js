@@ -1,5 +1,5 @@
 // The jobs page: every job with live progress, per rendition, polled every 2 s.
-import { bar, el, poll, renditionBars, stateBadge } from "./progress.js";
+import { bar, el, poll, queueNote, renditionBars, stateBadge } from "./progress.js";
 
 const table = document.getElementById("jobs-table");
 const body = document.getElementById("jobs-body");
@@ -7,12 +7,14 @@ const problem = document.getElementById("jobs-error");
 
 function row(job) {
   const error = job.error || job.task_error;
-  const now = job.running.length ? job.running.slice(0, 3).join(", ") + (job.running.length > 3 ? " …" : "") : "";
+  const now = job.running.length ? job.running.slice(0, 3).join(", ") + (job.running.length > 3 ? " …" : "") : queueNote(job);
+  const state = [stateBadge(job.state)];
+  if (job.priority) state.push(el("span", { class: "muted", "data-testid": "job-priority" }, [` priority ${job.priority}`]));
   const title = job.title_name ? el("a", { href: `/admin/titles/${job.title_id}/edit` }, [job.title_name]) : `#${job.title_id}`;
   const cells = [
     el("td", {}, [el("a", { href: `/admin/jobs/${job.id}`, "data-testid": "job-link" }, [`#${job.id}`])]),
     el("td", {}, [title]),
-    el("td", {}, [stateBadge(job.state)]),
+    el("td", {}, state),
     el("td", {}, [bar(job.progress)]),
     el("td", {}, [renditionBars(job.renditions)]),
     el("td", { class: "job-now" }, [now]),

@@ -46,3 +46,14 @@ export function poll(tick, everyMs) {
   };
   window.setTimeout(loop, everyMs);
 }
+
+// Where a job that has not started stands: "#2 in queue · starts in ~3 min" (an estimate).
+export function queueNote(job) {
+  if (job.queue_position == null) return "";
+  let note = `#${job.queue_position} in queue`;
+  if (job.estimated_start != null) {
+    const wait = Math.max(0, job.estimated_start - Date.now() / 1000);
+    note += wait >= 90 ? ` · starts in ~${Math.round(wait / 60)} min` : ` · starts in ~${Math.round(wait)} s`;
+  }
+  return note;
+}
