@@ -265,9 +265,12 @@ def test_chaos_monkey_kills_an_instance_and_the_other_gateway_keeps_answering(
 def test_chaos_monkey_stops_on_the_kill_switch(platform: RunningPlatform) -> None:
     env = platform_env(platform.data_dir, platform.ports, {})
     command = [sys.executable, "-m", "vodstack", "chaos", "monkey", "-s", "catalog"]
+    # An earlier test's monkey is in the audit log too: wait for one more line, this monkey's,
+    # or `chaos stop` could land before it started (and it would run on, rightly).
+    earlier = _audit_count(platform, '"command": "monkey"')
     monkey = subprocess.Popen([*command, "--interval", "600"], env=env, stdout=subprocess.DEVNULL)
     try:
-        eventually(lambda: _audited(platform, '"command": "monkey"'), timeout_s=60)
+        eventually(lambda: _audit_count(platform, '"command": "monkey"') > earlier, timeout_s=60)
         ok(vodstack(platform, "chaos", "stop"))
         assert monkey.wait(timeout=30) == 0
     finally:
@@ -277,8 +280,12 @@ def test_chaos_monkey_stops_on_the_kill_switch(platform: RunningPlatform) -> Non
 
 
 def _audited(platform: RunningPlatform, needle: str) -> bool:
+    return _audit_count(platform, needle) > 0
+
+
+def _audit_count(platform: RunningPlatform, needle: str) -> int:
     path = platform.data_dir / "run" / "chaos" / "audit.log"
-    return path.is_file() and needle in path.read_text()
+    return path.read_text().count(needle) if path.is_file() else 0
 
 
 def test_chaos_latency_fails_a_services_responses_until_stopped(
