@@ -9,11 +9,12 @@ of one is not probed: there is nothing to choose between.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 
 import httpx
+
+from vodstack.core.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -31,28 +32,21 @@ class HealthChecker:
     ) -> None:
         self._instances = instances
         self._transport = transport
-        self._interval_s = interval_s
         self._timeout_s = timeout_s
         self._unhealthy: set[str] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._checks = Periodic("instance health checks", self._check_all, interval_s)
 
     def healthy(self, pool: Sequence[str]) -> list[str]:
-        self._ensure_running()
+        self._checks.start()  # started on first use: the client has no lifespan of its own
         return [instance for instance in pool if instance not in self._unhealthy]
 
-    def _ensure_running(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            pool = list(self._instances())
-            if len(pool) > 1:
-                answers = await asyncio.gather(*(self._probe(instance) for instance in pool))
-                self._unhealthy = {i for i, ok in zip(pool, answers, strict=True) if not ok}
-            else:
-                self._unhealthy = set()
-            await asyncio.sleep(self._interval_s)
+    async def _check_all(self) -> None:
+        pool = list(self._instances())
+        if len(pool) > 1:
+            answers = await asyncio.gather(*(self._probe(instance) for instance in pool))
+            self._unhealthy = {i for i, ok in zip(pool, answers, strict=True) if not ok}
+        else:
+            self._unhealthy = set()
 
     async def _probe(self, instance: str) -> bool:
         timeout = {"connect": self._timeout_s, "read": self._timeout_s}
@@ -66,8 +60,4 @@ class HealthChecker:
         return response.status_code == 200
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._checks.stop()
