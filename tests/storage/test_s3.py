@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -9,8 +13,9 @@ from pydantic import ValidationError
 
 from tests.support.ports import free_port
 from tests.support.seaweedfs import SeaweedFS
+from vodstack.config import load_settings
 from vodstack.config.settings import StorageBackend, StorageSettings
-from vodstack.storage import ObjectExistsError, ObjectStoreUnavailable
+from vodstack.storage import ObjectExistsError, ObjectStoreUnavailable, prepare_object_store
 from vodstack.storage.publish import PUBLISHED_MARKER, publish_batches
 from vodstack.storage.s3 import S3ObjectStore
 
@@ -90,3 +95,35 @@ def test_a_missing_bucket_is_named(seaweedfs: SeaweedFS) -> None:
 def test_half_a_credential_pair_is_refused_at_start_up() -> None:
     with pytest.raises(ValidationError, match="go together"):
         StorageSettings(backend=StorageBackend.S3, s3_access_key="only-the-key")
+
+
+def test_a_first_start_creates_the_bucket(seaweedfs: SeaweedFS, tmp_path: Path) -> None:
+    bucket = f"first-{uuid.uuid4().hex[:16]}"
+    settings = load_settings(data_dir=tmp_path, storage=seaweedfs.settings(bucket))
+    prepare_object_store(settings)
+    prepare_object_store(settings)  # a second start finds it there
+    store = S3ObjectStore.from_settings(settings.storage)
+    store.put_bytes("hello", b"1")
+    assert store.list("") == ["hello"]
+
+
+def test_vodstack_up_refuses_an_object_store_it_cannot_reach(
+    seaweedfs: SeaweedFS, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        **seaweedfs.env("any"),
+        "VODSTACK_STORAGE__S3_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+        "VODSTACK_STORAGE__S3_MAX_ATTEMPTS": "1",
+        "VODSTACK_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "vodstack", "up", "--no-demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "object store cannot be used" in result.stdout
+    assert "unreachable" in result.stdout

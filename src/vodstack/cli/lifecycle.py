@@ -17,6 +17,7 @@ from vodstack.core.processes import pid_alive
 from vodstack.demo.media import publish_demo_media
 from vodstack.demo.seed import seed_demo
 from vodstack.discovery import RegistryUnavailable, open_registry, reset_registry
+from vodstack.storage import ObjectStoreUnavailable, prepare_object_store
 from vodstack.supervisor.registry import PartialPortMap, check_port_map, platform_services
 from vodstack.supervisor.status import (
     AlreadyRunning,
@@ -49,9 +50,13 @@ def up(
     try:
         settings = with_secrets(_build_settings(data_dir, config, port))
         check_port_map(settings)
+        prepare_object_store(settings)
         acquire_lock(settings)
     except (InsecureSecretError, PartialPortMap, AlreadyRunning, FileNotFoundError) as exc:
         console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except ObjectStoreUnavailable as exc:
+        console.print(f"[red]error:[/] the object store cannot be used: {exc}")
         raise typer.Exit(2) from None
     settings_file = write_settings_file(settings)
     specs = platform_services(settings)

@@ -30,6 +30,7 @@ __all__ = [
     "ObjectStoreUnavailable",
     "master_key",
     "open_object_store",
+    "prepare_object_store",
     "validate_key",
     "work_prefix",
 ]
@@ -43,3 +44,12 @@ def open_object_store(settings: Settings) -> ObjectStore:
 
         return S3ObjectStore.from_settings(settings.storage)
     return LocalObjectStore(settings.data_dir / "objects")
+
+
+def prepare_object_store(settings: Settings) -> None:
+    """Make the configured store ready for a platform's first start: on S3, create the bucket
+    when it is missing (`ObjectStoreUnavailable`, naming why, when the endpoint refuses)."""
+    if settings.storage.backend is StorageBackend.S3:
+        from vodstack.storage.s3 import S3ObjectStore
+
+        S3ObjectStore.from_settings(settings.storage).ensure_bucket()
