@@ -11,6 +11,7 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -337,20 +338,26 @@ def show(
 def cancel(job_id: int, data_dir: Path | None = DataDir, config: Path | None = ConfigFile) -> None:
     """Cancel a job: its running ffmpeg processes are killed, nothing is published."""
     settings = load_cli_settings(data_dir, config)
+    job = _change_job(settings, lambda feed: feed.cancel(job_id))
+    console.print(f"job {job.id}: {job.state.value}")
+
+
+def _change_job(settings: Settings, change: Callable[[JobFeed], Awaitable[JobDetail]]) -> JobDetail:
+    """Apply `change` through the pipeline (or its database when it is not running); a job that
+    is gone or finished is a one-line error and exit status 1."""
 
     async def run() -> JobDetail:
         feed = await open_feed(settings)
         try:
-            return await feed.cancel(job_id)
+            return await change(feed)
         finally:
             await feed.aclose()
 
     try:
-        job = asyncio.run(run())
+        return asyncio.run(run())
     except (JobNotFoundError, JobFinishedError, UpstreamError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
-    console.print(f"job {job.id}: {job.state.value}")
 
 
 @app.command()
@@ -365,19 +372,7 @@ def priority(
     """Set a job's priority: within each band (previews, full ladders, VMAF), jobs of higher
     priority go first; a full ladder never overtakes another title's preview."""
     settings = load_cli_settings(data_dir, config)
-
-    async def run() -> JobDetail:
-        feed = await open_feed(settings)
-        try:
-            return await feed.set_priority(job_id, value)
-        finally:
-            await feed.aclose()
-
-    try:
-        job = asyncio.run(run())
-    except (JobNotFoundError, JobFinishedError, UpstreamError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+    job = _change_job(settings, lambda feed: feed.set_priority(job_id, value))
     spot = queue_note(job, time.time())
     console.print(f"job {job.id}: priority {job.priority}" + (f" ({spot})" if spot else ""))
 
