@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ import httpx
 from tests.events.stack import event
 from tests.support.gateway import make_settings
 from tests.support.service_tokens import credentials
+from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.contracts.events import EVENT
 from vodstack.core.service_auth import ServiceAuth
@@ -43,16 +43,14 @@ def _telemetry_process(settings_file: Path, log: Path) -> Iterator[subprocess.Po
         process.wait(30)
 
 
-def _wait(predicate: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def _wait(predicate: Callable[[], bool], what: str) -> None:
+    eventually(
+        predicate,
+        timeout_s=90.0,
+        interval_s=0.1,
+        message=f"timed out waiting for {what}",
+        tolerate=(httpx.HTTPError,),
+    )
 
 
 def _fill_log(settings: Settings) -> None:

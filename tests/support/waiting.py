@@ -19,14 +19,19 @@ def eventually(
     timeout_s: float = 10.0,
     interval_s: float = 0.05,
     message: str = "the condition never held",
+    tolerate: tuple[type[Exception], ...] = (),
 ) -> T:
     """Call `check` until it returns a truthy value (returned); fail after `timeout_s`.
 
     `check` may itself assert: an unexpected state fails at once instead of at the deadline.
+    Exceptions of the `tolerate` types count as "not yet" (a server still starting up).
     """
     deadline = time.monotonic() + timeout_s
     while True:
-        result = check()
+        try:
+            result = check()
+        except tolerate:
+            result = None
         if result:
             return result
         if time.monotonic() >= deadline:

@@ -21,6 +21,7 @@ import pytest
 from tests.events.stack import event
 from tests.support.gateway import make_settings
 from tests.support.service_tokens import credentials
+from tests.support.waiting import eventually
 from vodstack.config.settings import Settings
 from vodstack.contracts.events import EVENT
 from vodstack.core.service_auth import ServiceAuth
@@ -44,16 +45,14 @@ def _history_process(settings_file: Path, log: Path) -> Iterator[None]:
         process.wait(30)
 
 
-def _wait(predicate: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+def _wait(predicate: Callable[[], bool], what: str) -> None:
+    eventually(
+        predicate,
+        timeout_s=120.0,
+        interval_s=0.1,
+        message=f"timed out waiting for {what}",
+        tolerate=(httpx.HTTPError,),
+    )
 
 
 class LogWriter(threading.Thread):
