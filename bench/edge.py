@@ -50,13 +50,13 @@ from vodstack.cdn.revocations import RevokedSessions
 from vodstack.cli.serve import server_config
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
-from vodstack.core.db import create_schema, make_engine
+from vodstack.core.db import make_engine
 from vodstack.delivery.assets import asset_key_prefix, asset_url_prefix
 from vodstack.delivery.tokens import TokenSigner
 from vodstack.delivery.topology import Topology
 from vodstack.services.playback.app import create_app as create_playback_app
+from vodstack.services.playback.app import migrate
 from vodstack.services.playback.edges import FixedEdges
-from vodstack.services.playback.models import Base as PlaybackBase
 from vodstack.services.playback.models import RevocationRow
 
 TITLE, VERSION = "bench", "v1"
@@ -261,7 +261,7 @@ def revoked_ids(count: int) -> list[str]:
 def seed_revocations(settings: Settings, count: int) -> None:
     """`count` revoked sessions in playback's database, as if that many plays had ended."""
     engine = make_engine(settings.database_url("playback"))
-    create_schema(engine, PlaybackBase)
+    migrate(engine)
     now = datetime.now(UTC)
     rows = [
         {"play_session_id": sid, "revoked_at": now, "token_expires_at": now + timedelta(hours=6)}

@@ -58,7 +58,6 @@ from pathlib import Path
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.contracts.pipeline import JobDetail
 from vodstack.pipeline.jobs.database import open_database
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
@@ -274,7 +273,7 @@ def run_pipeline(
     settings = _pipeline_settings(data_dir, workers, chunk_s, extras, preview, pin)
     store = LocalObjectStore(data_dir / "objects")
     store.put_file("masters/1/master.mp4", master.path)
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     queue = JobQueue(sessions, settings.pipeline)
     areas = {"scratch": data_dir / "work", "store work/": data_dir / "objects" / "work"}
     cpu = _children_cpu()

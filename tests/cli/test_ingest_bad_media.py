@@ -16,7 +16,6 @@ from tests.pipeline.badmedia import bad_corpus
 from vodstack.config.settings import DEFAULT_PORTS, load_settings
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.failures import FailureOutbox
-from vodstack.pipeline.jobs.models import Base
 from vodstack.storage import LocalObjectStore
 from vodstack.supervisor.launcher import free_port
 
@@ -68,7 +67,7 @@ def test_damaged_media_data_fails_the_job_with_the_time(
     assert re.search(r"failed: .*corrupt (video|audio) data near 00:00:0[12]\.\d", output), output
     assert LocalObjectStore(data_dir / "objects").list("titles/") == []
     # The catalog is told (title 7 flagged failed for the admins) once the platform runs.
-    engine, sessions = open_database(load_settings(data_dir=data_dir), Base)
+    engine, sessions = open_database(load_settings(data_dir=data_dir))
     failure = FailureOutbox(sessions).latest(7)
     engine.dispose()
     assert failure is not None and "corrupt" in failure.reason

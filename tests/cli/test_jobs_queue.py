@@ -14,7 +14,6 @@ from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import DEFAULT_PORTS, load_settings
 from vodstack.demo.preparation import DemoPreparation, write_preparation
 from vodstack.pipeline.jobs.database import open_database
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.supervisor.launcher import free_port
 
@@ -31,7 +30,7 @@ def _vodstack(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_queue_spots_priority_and_the_demo_step(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     settings = with_secrets(load_settings(data_dir=data_dir))
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     queue = JobQueue(sessions, settings.pipeline)
     first, second = queue.create_job(1, "masters/1/a.mp4"), queue.create_job(2, "masters/2/b.mp4")
     engine.dispose()

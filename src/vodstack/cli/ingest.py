@@ -52,7 +52,6 @@ from vodstack.contracts.pipeline import JobDetail, JobState
 from vodstack.core.errors import ServiceUnavailable, VodstackError
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.media_tasks import check_source
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.submit import submit_master
@@ -151,7 +150,7 @@ async def _until_catalog_shows(settings: Settings, job: JobDetail, timeout_s: fl
 
 
 async def ingest_offline(settings: Settings, path: Path, title_id: int) -> int:
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     queue = JobQueue(sessions, settings.pipeline)
     store = open_object_store(settings)
     name = secrets.token_hex(12)

@@ -34,7 +34,6 @@ from vodstack.core.errors import ServiceUnavailable, UpstreamError
 from vodstack.demo.preparation import read_preparation
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.pool import WorkerPool, pool_size
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError, JobQueue
@@ -94,7 +93,7 @@ class ApiFeed:
 
 class DatabaseFeed:
     def __init__(self, settings: Settings) -> None:
-        self._engine, self._sessions = open_database(settings, Base)
+        self._engine, self._sessions = open_database(settings)
         self._queue = JobQueue(self._sessions, settings.pipeline)
         self._workers = pool_size(settings)
 

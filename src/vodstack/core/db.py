@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 
 log = logging.getLogger(__name__)
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite file URL; None for other databases and in-memory SQLite."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and ":memory:" not in url:
         return Path(url[len(prefix) :])
@@ -37,7 +40,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get their directory created and sane pragmas."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -65,7 +68,7 @@ class SqliteDataVersion:
     @classmethod
     def of(cls, url: str) -> SqliteDataVersion | None:
         """For a SQLite file URL; None for other databases (which have no such counter)."""
-        path = _sqlite_path(url)
+        path = sqlite_path(url)
         return cls(path) if path is not None else None
 
     def __call__(self) -> int | None:
@@ -94,8 +97,27 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
 
 
 def create_schema(engine: Engine, base: type[DeclarativeBase]) -> None:
-    """Create the service's tables if missing (idempotent; see docs/decisions.md on migrations)."""
+    """Create tables with `create_all`: only for tests that stand in for a release before the
+    migrations (services migrate with `core.migrations.upgrade`)."""
     base.metadata.create_all(engine)
+
+
+class nocase(FunctionElement[str]):
+    """A string column ordered case-insensitively: `COLLATE NOCASE` on SQLite (which its
+    indexes can serve), `lower()` on other databases (which have no NOCASE collation)."""
+
+    inherit_cache = True
+    name = "nocase"
+
+
+@compiles(nocase)
+def _nocase_default(element: nocase, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(nocase, "sqlite")
+def _nocase_sqlite(element: nocase, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.clauses, **kw)} COLLATE NOCASE"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -12,7 +12,6 @@ from tests.support.clock import FakeMonotonic
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.jobs.database import open_database
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.worker import Worker
 from vodstack.storage import LocalObjectStore, ObjectStore
@@ -28,7 +27,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine, factory = open_database(settings, Base)
+    engine, factory = open_database(settings)
     yield factory
     engine.dispose()
 

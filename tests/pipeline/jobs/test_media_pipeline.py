@@ -21,7 +21,6 @@ from vodstack.contracts.pipeline import JobDetail
 from vodstack.delivery.assets import KEY_ROOT, asset_key_prefix
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.media_tasks import MediaTaskExecutor
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.scratch import mezzanine_path
@@ -59,7 +58,7 @@ def _clip(path: Path, seconds: float) -> Path:
 def _submit(
     settings: Settings, clip: Path
 ) -> tuple[int, sessionmaker[Session], Callable[[], None]]:
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     LocalObjectStore(settings.data_dir / "objects").put_file("masters/1/m.mp4", clip)
     job_id = JobQueue(sessions, settings.pipeline).create_job(1, "masters/1/m.mp4")
     return job_id, sessions, engine.dispose

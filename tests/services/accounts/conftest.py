@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.accounts import POSTGRES_URL, SESSION_TTL, CountingHasher
 from tests.support.clock import FakeClock
-from vodstack.core.db import create_schema, make_engine, make_sessionmaker
-from vodstack.services.accounts.models import Base
+from vodstack.core.db import make_engine, make_sessionmaker
+from vodstack.services.accounts.app import migrate
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import seed_plans
 from vodstack.services.accounts.service import AccountsService
@@ -64,7 +64,7 @@ def database_url(
 @pytest.fixture
 def db(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
-    create_schema(engine, Base)
+    migrate(engine)
     sessions = make_sessionmaker(engine)
     seed_plans(sessions)
     yield sessions

@@ -1,4 +1,5 @@
-"""Fixtures for the catalog service: the real app on a throw-away SQLite file."""
+"""Fixtures for the catalog service: the real app on a throw-away SQLite file, and again on a
+throw-away PostgreSQL database (every catalog test runs on both engines)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.catalog import CreateTitle, publish, title_body
+from tests.support.postgres import throwaway_database
 from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import Settings, load_settings
 from vodstack.services.catalog.app import create_app
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return with_secrets(load_settings(data_dir=tmp_path))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    if request.param == "sqlite":
+        yield with_secrets(load_settings(data_dir=tmp_path))
+        return
+    with throwaway_database() as url:
+        yield with_secrets(load_settings(data_dir=tmp_path, database_urls={"catalog": url}))
 
 
 @pytest.fixture

@@ -1,39 +1,53 @@
-"""The `SearchIndex` contract, run over every implementation (today: SQLite FTS5)."""
+"""The `SearchIndex` contract, run over every implementation: SQLite FTS5, PostgreSQL tsvector."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
+from tests.support.postgres import throwaway_database
 from vodstack.core.db import make_engine, make_sessionmaker
 from vodstack.services.catalog.search import (
     MAX_TERMS,
     Fts5Index,
     SearchDocument,
     SearchIndex,
+    TsvectorIndex,
+    folded,
     fts5_match_expression,
     query_terms,
+    tsquery_expression,
 )
 
 
-def _fts5(tmp_path: Path) -> tuple[SearchIndex, str]:
-    return Fts5Index(), f"sqlite:///{tmp_path / 'search.sqlite'}"
+@contextmanager
+def _fts5(tmp_path: Path) -> Iterator[tuple[SearchIndex, str]]:
+    yield Fts5Index(), f"sqlite:///{tmp_path / 'search.sqlite'}"
 
 
-@pytest.fixture(params=[_fts5], ids=["fts5"])
+@contextmanager
+def _tsvector(tmp_path: Path) -> Iterator[tuple[SearchIndex, str]]:
+    with throwaway_database() as url:
+        yield TsvectorIndex(), url
+
+
+@pytest.fixture(
+    params=[_fts5, pytest.param(_tsvector, marks=pytest.mark.postgres)], ids=["fts5", "tsvector"]
+)
 def indexed(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[SearchIndex, Session]]:
-    index, url = request.param(tmp_path)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        index.create(session)
-        index.create(session)  # idempotent
-        yield index, session
-    engine.dispose()
+    with request.param(tmp_path) as (index, url):
+        engine = make_engine(url)
+        with make_sessionmaker(engine)() as session:
+            index.create(session)
+            index.create(session)  # idempotent
+            yield index, session
+        engine.dispose()
 
 
 def _doc(
@@ -127,3 +141,9 @@ def test_query_terms_keep_only_words() -> None:
 def test_fts5_expression_quotes_every_term_as_a_prefix() -> None:
     assert fts5_match_expression('NEAR(stra "tides"') == '"NEAR"* "stra"* "tides"*'
     assert fts5_match_expression("*()") is None
+
+
+def test_tsquery_expression_quotes_every_folded_term_as_a_prefix() -> None:
+    assert tsquery_expression("Café & !tides") == "'cafe':* & 'tides':*"
+    assert tsquery_expression("*()!&|") is None
+    assert folded("ÉCOLE Crème") == "ecole creme"

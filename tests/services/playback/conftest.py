@@ -21,11 +21,11 @@ from tests.support.playback import (
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability
 from vodstack.contracts.common import Maturity
-from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import make_engine, make_sessionmaker
 from vodstack.delivery.tokens import TokenSigner
+from vodstack.services.playback.app import migrate
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.edges import FixedEdges
-from vodstack.services.playback.models import Base
 from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
 from vodstack.storage import LocalObjectStore
@@ -63,7 +63,7 @@ def objects(tmp_path: Path) -> LocalObjectStore:
 @pytest.fixture
 def store(tmp_path: Path, clock: FakeClock) -> Iterator[SessionStore]:
     engine = make_engine(f"sqlite:///{tmp_path / 'playback.sqlite'}")
-    create_schema(engine, Base)
+    migrate(engine)
     yield SessionStore(make_sessionmaker(engine), timedelta(seconds=TIMEOUT_S), clock)
     engine.dispose()
 

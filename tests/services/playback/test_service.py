@@ -13,10 +13,10 @@ from tests.support.clock import FakeClock
 from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, VERSION, FakeHistory
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.playback import EndReason, PlaybackRequest, PlaybackStart
-from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import make_engine, make_sessionmaker
 from vodstack.core.errors import Conflict, NotFound
 from vodstack.delivery.tokens import TokenCheck, TokenSigner
-from vodstack.services.playback.models import Base
+from vodstack.services.playback.app import migrate
 from vodstack.services.playback.repository import NewSession, SessionStore, StreamLimitReached
 from vodstack.services.playback.service import PlaybackService
 
@@ -228,7 +228,7 @@ def test_an_old_database_with_a_bookmarks_table_still_loads(
             "updated_at DATETIME, PRIMARY KEY (profile_id, title_id))"
         )
         db.exec_driver_sql("INSERT INTO bookmarks VALUES (11, 1, 42.0, '2026-01-01')")
-    create_schema(engine, Base)
+    migrate(engine)
     store = SessionStore(make_sessionmaker(engine), timedelta(seconds=TIMEOUT_S), clock)
     assert store.active(ACCOUNT) == []
     engine.dispose()
@@ -249,7 +249,7 @@ def test_two_processes_sharing_the_database_never_exceed_the_limit(
 ) -> None:
     """Each store has its own in-process lock (like two instances); the lock row still holds."""
     engine = make_engine(f"sqlite:///{tmp_path / 'shared.sqlite'}")
-    create_schema(engine, Base)
+    migrate(engine)
     stores = [
         SessionStore(make_sessionmaker(engine), timedelta(seconds=TIMEOUT_S), clock)
         for _ in range(2)

@@ -8,13 +8,15 @@ contention turns into waiting (busy_timeout) instead of SQLITE_BUSY errors half-
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import Settings
-from vodstack.core.db import create_schema, make_engine, make_sessionmaker
+from vodstack.core import migrations
+from vodstack.core.db import make_engine, make_sessionmaker
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -40,11 +42,17 @@ def make_pipeline_engine(url: str) -> Engine:
     return engine
 
 
-def open_database(
-    settings: Settings, *bases: type[DeclarativeBase]
-) -> tuple[Engine, sessionmaker[Session]]:
-    """The pipeline engine and session factory, with the given tables created if missing."""
+# One revision history for the whole pipeline database (jobs and uploads tables).
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the pipeline database to the newest schema (docs/databases.md)."""
+    migrations.upgrade(engine, "pipeline", MIGRATIONS)
+
+
+def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    """The pipeline engine and session factory on a database at the newest schema."""
     engine = make_pipeline_engine(settings.database_url("pipeline"))
-    for base in bases:
-        create_schema(engine, base)
+    migrate(engine)
     return engine, make_sessionmaker(engine)

@@ -36,7 +36,6 @@ from vodstack.core.context import configure_logging
 from vodstack.core.processes import ProcessLedger, die_with_parent, pid_alive, watch_parent
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR, load_executor
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.scratch import sweep_scratch
 from vodstack.pipeline.jobs.worker import Worker, worker_owner
@@ -95,7 +94,7 @@ def worker_process_main(
     configure_logging("pipeline-worker", settings.log_level)
     # Ctrl-C reaches the whole process group; the controller decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     flags = _StopFlags(stop)
     worker = Worker(
         settings=settings,
@@ -147,7 +146,7 @@ class WorkerPool:
         self._closing = threading.Event()
         self._processes: list[SpawnProcess] = []
         self._lock = threading.Lock()
-        self._engine, sessions = open_database(settings, Base)
+        self._engine, sessions = open_database(settings)
         self.queue = JobQueue(sessions, settings.pipeline)
         self._monitor = threading.Thread(target=self._supervise, name="pipeline-monitor")
         self._spawned = threading.Event()

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.database import open_database
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
-from vodstack.pipeline.service.uploads import SourceCheck, UploadBase, Uploads
+from vodstack.pipeline.service.uploads import SourceCheck, Uploads
 from vodstack.storage import ObjectStore, open_object_store
 
 
@@ -30,7 +29,7 @@ class PipelineRuntime:
 
     @classmethod
     def open(cls, settings: Settings, check: SourceCheck) -> PipelineRuntime:
-        engine, sessions = open_database(settings, Base, UploadBase)
+        engine, sessions = open_database(settings)
         store = open_object_store(settings)
         queue = JobQueue(sessions, settings.pipeline)
         uploads = Uploads(

@@ -6,32 +6,39 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from vodstack.config.settings import Settings
+from vodstack.core import migrations
 from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
 from vodstack.core.db import (
     DatabaseHealth,
     SqliteDataVersion,
-    create_schema,
     make_engine,
     make_sessionmaker,
 )
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.accounts.api import ROUTERS
 from vodstack.services.accounts.clock import Clock, utc_now
-from vodstack.services.accounts.models import Base
 from vodstack.services.accounts.passwords import Passwords
 from vodstack.services.accounts.plans import seed_plans
 from vodstack.services.accounts.service import AccountsService
 
 SERVICE = "accounts"
+MIGRATIONS = Path(__file__).parent / "migrations"
 # Pure reads of the database (a session check is not: sessions expire with the clock).
 CACHED_PATHS = (r"/v1/accounts/\d+/profiles",)
 
 log = logging.getLogger(__name__)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the accounts database to the newest schema (docs/databases.md)."""
+    migrations.upgrade(engine, SERVICE, MIGRATIONS)
 
 
 def create_app(
@@ -45,7 +52,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url(SERVICE))
         try:
-            create_schema(engine, Base)
+            migrate(engine)
             sessions = make_sessionmaker(engine)
             seed_plans(sessions)
             service = AccountsService(

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Executable, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from vodstack.contracts.catalog import Availability, TitleKind, TitleSort
+from vodstack.core.db import nocase
 from vodstack.services.catalog.genres import genre_slug
 from vodstack.services.catalog.models import LISTED_SQL, GenreRow, TitleGenreRow, TitleRow
 
@@ -58,7 +59,7 @@ _SUMMARY_COLUMNS = (
 # "new" is id order: ids only grow (AUTOINCREMENT), and the primary key is already indexed.
 _ORDER = {
     TitleSort.NEW: (TitleRow.id.desc(),),
-    TitleSort.TITLE: (TitleRow.name.collate("NOCASE"), TitleRow.id),
+    TitleSort.TITLE: (nocase(TitleRow.name), TitleRow.id),
     TitleSort.YEAR: (TitleRow.year.desc(), TitleRow.id.desc()),
 }
 
@@ -212,7 +213,7 @@ def genre_counts(
         .join(TitleRow, TitleRow.id == TitleGenreRow.title_id)
         .where(*visible)
         .group_by(GenreRow.id)
-        .order_by(GenreRow.name.collate("NOCASE"))
+        .order_by(nocase(GenreRow.name))
     )
     return [(slug, name, int(n)) for slug, name, n in rows]
 

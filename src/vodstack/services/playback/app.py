@@ -6,9 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.history import HistoryClient
@@ -16,8 +18,9 @@ from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.settings import Settings
 from vodstack.control.health import HealthMonitor
 from vodstack.control.steering import Steering
+from vodstack.core import migrations
 from vodstack.core.app import create_service_app
-from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import DatabaseHealth, make_engine, make_sessionmaker
 from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.delivery.tokens import TokenSigner
@@ -26,15 +29,20 @@ from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.clock import Clock, utc_now
 from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
-from vodstack.services.playback.models import Base
 from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
 from vodstack.services.playback.sweeper import sweeper
 from vodstack.storage import open_object_store
 
 SERVICE = "playback"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = logging.getLogger(__name__)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the playback database to the newest schema (docs/databases.md)."""
+    migrations.upgrade(engine, SERVICE, MIGRATIONS)
 
 
 def create_app(
@@ -71,7 +79,7 @@ def create_app(
         )
         sweeps: Periodic | None = None
         try:
-            create_schema(engine, Base)
+            migrate(engine)
             store = SessionStore(
                 make_sessionmaker(engine),
                 timedelta(seconds=settings.playback.stream_timeout_s),
