@@ -349,6 +349,12 @@ class Settings(BaseSettings):
     # Local mode generates one under data_dir/secrets on first run (see config.secrets).
     secret_key: SecretStr | None = None
     database_urls: dict[str, str] = Field(default_factory=dict)
+    # A PostgreSQL streaming replica per service whose reads may go there (today: catalog
+    # browse and search; docs/databases.md). Writes always go to `database_urls`.
+    database_replica_urls: dict[str, str] = Field(default_factory=dict)
+    # How long a read waits for the replica to replay the reader's last write before it
+    # goes to the primary instead.
+    database_replica_wait_s: float = Field(0.5, ge=0)
     log_level: str = "info"
     public_url: str | None = None
 
@@ -408,6 +414,10 @@ class Settings(BaseSettings):
         if service in self.database_urls:
             return self.database_urls[service]
         return f"sqlite:///{self.data_dir / 'db' / f'{service}.sqlite'}"
+
+    def database_replica_url(self, service: str) -> str | None:
+        """The service's read replica, if one is configured."""
+        return self.database_replica_urls.get(service)
 
     @property
     def gateway_url(self) -> str:

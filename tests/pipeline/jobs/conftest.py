@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import FakeExecutor
 from tests.support.clock import FakeMonotonic
+from tests.support.postgres import throwaway_database
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.jobs.database import open_database
@@ -17,12 +18,24 @@ from vodstack.pipeline.jobs.worker import Worker
 from vodstack.storage import LocalObjectStore, ObjectStore
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_urls(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The pipeline database on every engine it supports (SQLite: the default file)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    with throwaway_database() as url:
+        yield {"pipeline": url}
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_urls: dict[str, str]) -> Settings:
     pipeline = PipelineSettings(
         workers=2, lease_s=3.0, poll_s=0.05, retry_backoff_s=1.0, max_attempts=3
     )
-    return with_secrets(load_settings(data_dir=tmp_path / "data", pipeline=pipeline))
+    return with_secrets(
+        load_settings(data_dir=tmp_path / "data", pipeline=pipeline, database_urls=database_urls)
+    )
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from tests.support.playback import (
     make_title,
     publish,
 )
+from tests.support.postgres import throwaway_database
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability
 from vodstack.contracts.common import Maturity
@@ -60,9 +61,19 @@ def objects(tmp_path: Path) -> LocalObjectStore:
     return LocalObjectStore(tmp_path / "objects")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The playback database on every engine the service supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'playback.sqlite'}"
+        return
+    with throwaway_database() as url:
+        yield url
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[SessionStore]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'playback.sqlite'}")
+def store(database_url: str, clock: FakeClock) -> Iterator[SessionStore]:
+    engine = make_engine(database_url)
     migrate(engine)
     yield SessionStore(make_sessionmaker(engine), timedelta(seconds=TIMEOUT_S), clock)
     engine.dispose()

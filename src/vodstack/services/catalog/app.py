@@ -14,6 +14,7 @@ from vodstack.core import migrations
 from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
 from vodstack.core.db import SqliteDataVersion, make_engine, make_sessionmaker
+from vodstack.core.read_replica import ReplicaReads
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.catalog.api import router
 from vodstack.services.catalog.search import Fts5Index, SearchIndex, TsvectorIndex
@@ -37,6 +38,18 @@ def search_index_for(engine: Engine) -> SearchIndex:
     )
 
 
+def _replica_engine(settings: Settings, primary: Engine) -> Engine | None:
+    url = settings.database_replica_url(SERVICE)
+    if url is None:
+        return None
+    if primary.dialect.name != "postgresql":
+        raise ValueError(
+            f"database_replica_urls.{SERVICE} needs the catalog on PostgreSQL "
+            f"(database_urls.{SERVICE}); it is on {primary.dialect.name}"
+        )
+    return make_engine(url)
+
+
 def migrate(engine: Engine) -> None:
     """Bring the catalog's database to the newest schema (docs/databases.md)."""
     migrations.upgrade(engine, SERVICE, MIGRATIONS)
@@ -45,7 +58,16 @@ def migrate(engine: Engine) -> None:
 def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.database_url(SERVICE))
     migrate(engine)
-    service = CatalogService(make_sessionmaker(engine), search_index_for(engine))
+    replica = _replica_engine(settings, engine)
+    sessions = make_sessionmaker(engine)
+    reads = (
+        ReplicaReads(
+            SERVICE, sessions, make_sessionmaker(replica), wait_s=settings.database_replica_wait_s
+        )
+        if replica is not None
+        else None
+    )
+    service = CatalogService(sessions, search_index_for(engine), reads)
     service.prepare()
     version = SqliteDataVersion.of(settings.database_url(SERVICE))
 
@@ -55,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             engine.dispose()
+            if replica is not None:
+                replica.dispose()
             if version is not None:
                 version.close()
 

@@ -10,7 +10,8 @@ show a title that is gone or miss one that exists. Errors are raised from `core.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from vodstack.contracts.catalog import (
 )
 from vodstack.contracts.common import Maturity
 from vodstack.core.errors import Invalid, NotFound
+from vodstack.core.read_replica import PrimaryReads, Reads
 from vodstack.services.catalog import episodes, repository
 from vodstack.services.catalog.artwork import etag, poster_svg
 from vodstack.services.catalog.genres import genre_slug
@@ -118,9 +120,21 @@ def _checked_seasons(kind: TitleKind, seasons: Sequence[Season]) -> list[dict[st
 class CatalogService:
     """The catalog's operations; one short session or transaction per call."""
 
-    def __init__(self, sessions: sessionmaker[Session], index: SearchIndex) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], index: SearchIndex, reads: Reads | None = None
+    ) -> None:
+        """`sessions` open the primary database; `reads` (default: the primary too) serve the
+        viewer's reads, possibly from a read replica (core/read_replica.py)."""
         self._sessions = sessions
         self._index = index
+        self._reads: Reads = reads or PrimaryReads(sessions)
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A transaction on the primary; once it committed, reads are told to see it."""
+        with self._sessions.begin() as session:
+            yield session
+        self._reads.wrote()
 
     def prepare(self) -> None:
         """Create the search index if missing and refill it if it drifted from the tables."""
@@ -138,7 +152,7 @@ class CatalogService:
             kind=query.kind,
             published_only=not query.unpublished,
         )
-        with self._sessions() as session:
+        with self._reads.session() as session:
             records, total = repository.page(session, where, query.sort, query.limit, query.offset)
         return TitlePage(
             items=[summary_view(r) for r in records],
@@ -148,7 +162,7 @@ class CatalogService:
         )
 
     def get_title(self, title_id: int, maturity: Maturity, *, unpublished: bool = False) -> Title:
-        with self._sessions() as session:
+        with self._reads.session() as session:
             row = repository.get(session, title_id)
             if (
                 row is None
@@ -163,7 +177,7 @@ class CatalogService:
     def search(
         self, text: str, maturity: Maturity, limit: int, *, unpublished: bool = False
     ) -> SearchResults:
-        with self._sessions() as session:
+        with self._reads.session() as session:
             # The index knows nothing of publishing: ask for as many more as could be hidden.
             hidden = 0 if unpublished else repository.unpublished_count(session)
             ids = self._index.search(session, text, maturity.rank, limit + hidden)
@@ -171,12 +185,12 @@ class CatalogService:
         return SearchResults(query=text, items=[summary_view(r) for r in records[:limit]])
 
     def genres(self, maturity: Maturity, *, unpublished: bool = False) -> list[Genre]:
-        with self._sessions() as session:
+        with self._reads.session() as session:
             counts = repository.genre_counts(session, maturity.rank, published_only=not unpublished)
         return [Genre(slug=slug, name=name, count=n) for slug, name, n in counts]
 
     def poster(self, title_id: int, *, bare: bool = False) -> Poster:
-        with self._sessions() as session:
+        with self._reads.session() as session:
             row = repository.get(session, title_id)
             if row is None:
                 raise _not_found(title_id)
@@ -187,7 +201,7 @@ class CatalogService:
 
     def artwork(self, title_id: int) -> ArtworkImage:
         """The image an editor uploaded; 404 `no_artwork` when there is none."""
-        with self._sessions() as session:
+        with self._reads.session() as session:
             row = session.get(ArtworkRow, title_id)
             if row is None:
                 self._existing(session, title_id)
@@ -196,7 +210,7 @@ class CatalogService:
 
     def set_artwork(self, title_id: int, data: bytes) -> ArtworkImage:
         image = checked_image(data)
-        with self._sessions.begin() as session:
+        with self._write() as session:
             self._existing(session, title_id)
             row = session.get(ArtworkRow, title_id) or ArtworkRow(title_id=title_id)
             row.data, row.content_type, row.etag = image.data, image.content_type, image.etag
@@ -205,7 +219,7 @@ class CatalogService:
         return image
 
     def delete_artwork(self, title_id: int) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             row = session.get(ArtworkRow, title_id)
             if row is not None:
                 session.delete(row)
@@ -215,7 +229,7 @@ class CatalogService:
     def create(self, body: TitleCreate) -> Title:
         seasons = _checked_seasons(body.kind, body.seasons)
         genre_names = _checked_genres(body.genres)
-        with self._sessions.begin() as session:
+        with self._write() as session:
             now = utcnow()
             row = TitleRow(
                 name=body.name,
@@ -240,7 +254,7 @@ class CatalogService:
 
     def update(self, title_id: int, body: TitleUpdate) -> Title:
         # A field left out, or sent as null, stays as it is.
-        with self._sessions.begin() as session:
+        with self._write() as session:
             row = self._existing(session, title_id)
             if row.kind is TitleKind.EPISODE:
                 raise Invalid(
@@ -270,7 +284,7 @@ class CatalogService:
             return _view(session, row)
 
     def delete(self, title_id: int) -> None:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             row = self._existing(session, title_id)
             if row.kind is TitleKind.EPISODE:
                 raise Invalid(
@@ -281,7 +295,7 @@ class CatalogService:
             session.delete(row)
 
     def set_availability(self, title_id: int, change: AvailabilityChange) -> Title:
-        with self._sessions.begin() as session:
+        with self._write() as session:
             row = self._existing(session, title_id)
             if change.availability is Availability.FAILED and row.asset_version is not None:
                 return _view(session, row)  # a failed re-upload keeps the published version

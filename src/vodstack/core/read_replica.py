@@ -1,0 +1,172 @@
+"""Where a service's reads go: its primary database, or a PostgreSQL streaming replica.
+
+`PrimaryReads` is the default (SQLite, or PostgreSQL without a replica): every read on the
+primary. `ReplicaReads` sends reads to a hot standby while keeping **read-your-writes**: after a
+write commits, the service records the primary's WAL position (`pg_current_wal_lsn()`), and a
+later read uses the replica only once the replica has replayed at least that far
+(`pg_last_wal_replay_lsn()`). A replica that lags is polled for up to `wait_s`; past that, or
+when it does not answer, the read goes to the primary. So a writer never reads an older state
+than it wrote, and a replica that is down or far behind costs at most `wait_s` per read, not an
+error (docs/databases.md).
+
+The guarantee covers writes made through this process (one catalog instance); a writer served
+by another instance is covered when its reads come back to the instance it wrote through.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
+
+from prometheus_client import Counter
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+READS = Counter(
+    "vodstack_db_reads_total",
+    "Read sessions on a replica, or on the primary because the replica had not replayed the "
+    "reader's last write in time (primary_replica_lagging) or did not answer (..._down).",
+    ["service", "target"],
+)
+
+
+def parse_lsn(value: str) -> int:
+    """A PostgreSQL LSN ("16/B374D848") as a number that compares like the LSN."""
+    high, _, low = value.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+class Reads(Protocol):
+    """Read sessions of a service, and the hook its writes call after they commit."""
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A session for reads (never for writes)."""
+
+    def wrote(self) -> None:
+        """Called after a write committed: later reads must see it."""
+
+
+class PrimaryReads:
+    """Every read on the primary (no replica configured)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            yield session
+
+    def wrote(self) -> None:
+        pass
+
+
+class ReplicaReads:
+    """Reads on a streaming replica once it has replayed this process's last write."""
+
+    def __init__(
+        self,
+        service: str,
+        primary: sessionmaker[Session],
+        replica: sessionmaker[Session],
+        *,
+        wait_s: float = 0.5,
+        poll_s: float = 0.005,
+        retry_down_s: float = 5.0,
+    ) -> None:
+        self._service = service
+        self._primary = primary
+        self._replica = replica
+        self._wait_s = wait_s
+        self._poll_s = poll_s
+        self._retry_down_s = retry_down_s
+        self._down_until = 0.0  # a replica that did not answer is left alone until then
+        self._lock = threading.Lock()
+        self._written = 0  # the primary's WAL position after our newest commit
+        # The newest replay position the replica was seen at; -1: not checked yet, so even the
+        # first read (before any write) learns whether the replica answers.
+        self._replayed = -1
+
+    def wrote(self) -> None:
+        try:
+            with self._primary() as session:
+                lsn = parse_lsn(str(session.execute(text("SELECT pg_current_wal_lsn()")).scalar()))
+        except SQLAlchemyError:
+            # The write committed but its position is unknown: read from the primary until a
+            # later write records one (an LSN no replica can reach does that).
+            log.warning("cannot read the primary's WAL position", exc_info=True)
+            lsn = 1 << 64
+        with self._lock:
+            self._written = max(self._written, lsn)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        target = self._target()
+        if target == "replica":
+            with self._replica() as session:
+                try:
+                    # Connect now (the engine pings pooled connections), so a replica that
+                    # went away is noticed before the caller's queries run.
+                    session.connection()
+                except SQLAlchemyError:
+                    log.warning("the read replica does not answer; reading from the primary")
+                    self._mark_down()
+                    target = "primary_replica_down"
+                else:
+                    READS.labels(self._service, target).inc()
+                    yield session
+                    return
+        READS.labels(self._service, target).inc()
+        with self._primary() as session:
+            yield session
+
+    def _mark_down(self) -> None:
+        with self._lock:
+            self._replayed = -1  # check it again before trusting it
+            self._down_until = time.monotonic() + self._retry_down_s
+
+    def _target(self) -> str:
+        with self._lock:
+            written, replayed, down_until = self._written, self._replayed, self._down_until
+        if time.monotonic() < down_until:
+            return "primary_replica_down"
+        if written <= replayed:
+            return "replica"
+        deadline = time.monotonic() + self._wait_s
+        while True:
+            position = self._replay_position()
+            if position is None:
+                self._mark_down()
+                return "primary_replica_down"
+            with self._lock:
+                self._replayed = max(self._replayed, position)
+            if position >= written:
+                return "replica"
+            if time.monotonic() >= deadline:
+                return "primary_replica_lagging"
+            time.sleep(self._poll_s)
+
+    def _replay_position(self) -> int | None:
+        try:
+            with self._replica() as session:
+                value: Any = session.execute(text("SELECT pg_last_wal_replay_lsn()")).scalar()
+        except SQLAlchemyError:
+            log.warning("the read replica does not answer; reading from the primary")
+            return None
+        # NULL: not a standby (a misconfigured URL pointing at a primary) - trust nothing.
+        return parse_lsn(str(value)) if value is not None else None
+
+
+def replica_lag_bytes(primary: Engine, replica: Engine) -> int:
+    """How far the replica's replay is behind the primary's WAL (for status and tests)."""
+    with primary.connect() as p, replica.connect() as r:
+        written = parse_lsn(str(p.execute(text("SELECT pg_current_wal_lsn()")).scalar()))
+        replayed = parse_lsn(str(r.execute(text("SELECT pg_last_wal_replay_lsn()")).scalar()))
+    return max(0, written - replayed)
