@@ -26,8 +26,8 @@ from vodstack.contracts.catalog import Episode, Season, TitleCreate, TitleKind, 
 from vodstack.contracts.common import Maturity
 from vodstack.core.db import make_engine, make_sessionmaker
 from vodstack.services.catalog import repository
-from vodstack.services.catalog.app import search_index_for
-from vodstack.services.catalog.models import Base, TitleRow
+from vodstack.services.catalog.app import migrate, search_index_for
+from vodstack.services.catalog.models import TitleRow
 from vodstack.services.catalog.repository import TitleFilter
 from vodstack.services.catalog.service import CatalogService
 
@@ -83,7 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = with_secrets(load_settings(data_dir=Path(tmp)))
         engine = make_engine(settings.database_url("catalog"))
-        Base.metadata.create_all(engine)
+        migrate(engine)
         sessions = make_sessionmaker(engine)
         service = CatalogService(sessions, search_index_for(engine))
         service.prepare()
