@@ -45,7 +45,9 @@ def version_table(service: str) -> str:
     return f"alembic_version_{service}"
 
 
-def _config(engine: Engine, service: str, directory: Path) -> Config:
+def config_for(service: str, directory: Path) -> Config:
+    """Alembic's configuration for `service` (its env.py reads the connection from
+    `config.attributes["connection"]`, which the caller sets)."""
     config = Config()
     config.set_main_option("script_location", str(directory))
     config.attributes["service"] = service
@@ -84,7 +86,7 @@ def _migration_lock(engine: Engine, service: str) -> Iterator[Connection]:
 def upgrade(engine: Engine, service: str, directory: Path, revision: str = "head") -> None:
     """Migrate `service`'s database to `revision` (idempotent; cheap when already there)."""
     with _migration_lock(engine, service) as connection:
-        config = _config(engine, service, directory)
+        config = config_for(service, directory)
         config.attributes["connection"] = connection
         if current_revision(connection, service) == _head(config) and revision == "head":
             return
@@ -98,9 +100,7 @@ def _head(config: Config) -> str | None:
 
 
 def head_revision(service: str, directory: Path) -> str | None:
-    config = Config()
-    config.set_main_option("script_location", str(directory))
-    return _head(config)
+    return _head(config_for(service, directory))
 
 
 def current_revision(connection: Connection, service: str) -> str | None:
