@@ -154,3 +154,24 @@ def test_killing_an_edge_leaves_the_others_serving(cluster: Cluster) -> None:
     # Restarted on the same directory, the edge still has what it cached before the kill.
     again = httpx.get(cluster.asset_url("edge-us-2", "failover", name))
     assert again.headers["x-cache"] == "HIT"
+
+
+def test_steering_sends_viewers_to_the_edge_that_holds_the_title(cluster: Cluster) -> None:
+    write_asset(cluster.objects, "held", renditions=("360p",), segments=1)
+    monitor = HealthMonitor(cluster.topology.edges, timeout_s=2.0, holdings_every=1)
+
+    def checked() -> list[str]:
+        async def check() -> None:
+            async with httpx.AsyncClient() as client:
+                await monitor.check_once(client)
+
+        asyncio.run(check())
+        return Steering(cluster.topology, monitor).rank("held", "eu")
+
+    plain = checked()
+    # Fill the eu edge that rendezvous ranks second; once polled, it leads for this title.
+    second = plain[1]
+    name = next(e.name for e in cluster.topology.edges if e.url == second)
+    assert httpx.get(cluster.asset_url(name, "held", "360p/seg_00000.m4s")).status_code == 200
+    cluster.settle(name)
+    assert checked()[:2] == [second, plain[0]]

@@ -242,7 +242,9 @@ class EdgeApp:
         return sent - start
 
     async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
-        await serve_service_route(scope, send, raw, health=self.health, metrics=self.metrics)
+        await serve_service_route(
+            scope, send, raw, health=self.health, metrics=self.metrics, holdings=self.holdings
+        )
 
     def health(self) -> dict[str, object]:
         return {
@@ -258,6 +260,10 @@ class EdgeApp:
             "requests": self.stats.hits + self.stats.misses + sum(self.stats.denied.values()),
             "served_bytes": sum(self.stats.served_bytes.values()),
         }
+
+    def holdings(self) -> dict[str, object]:
+        """What this edge holds, per title: steering sends a title's viewers here first."""
+        return {"edge": self.node.name, "titles": self.cache.holdings()}
 
     def metrics(self) -> bytes:
         return self.stats.render(
