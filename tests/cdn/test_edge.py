@@ -203,7 +203,15 @@ async def test_capacity_is_respected_by_evicting_least_recently_used(tmp_path: P
         files_on_disk = list((settings.data_dir / "edges" / "edge-eu-1" / "objects").rglob("*.m4s"))
         assert len(files_on_disk) == 3
         metrics = edge.metrics().decode()
-        assert "vodstack_edge_evictions_total 1" in metrics
+        policy = settings.cdn.eviction.value
+        assert f'vodstack_edge_evictions_total{{policy="{policy}"}} 1' in metrics
+        # Five equal segments, one of them a hit: a fifth of the bytes came from disk.
+        ratio = next(line for line in metrics.splitlines() if line.startswith("vodstack_edge_byte"))
+        assert float(ratio.split()[-1]) == pytest.approx(0.2)
+        assert 'vodstack_edge_info{edge="edge-eu-1",region="eu"' in metrics
+        health = edge.health()
+        assert health["byte_hit_ratio"] == 0.2 and health["evictions"] == 1
+        assert health["titles_held"] == 1 and health["eviction"] == policy
 
 
 async def test_holdings_follow_fills_evictions_and_restarts(tmp_path: Path) -> None:

@@ -259,6 +259,10 @@ class EdgeApp:
             # Traffic since start, for `vodstack status`: which edges the viewers are using.
             "requests": self.stats.hits + self.stats.misses + sum(self.stats.denied.values()),
             "served_bytes": sum(self.stats.served_bytes.values()),
+            "eviction": self._settings.cdn.eviction.value,
+            "evictions": self.cache.evictions,
+            "titles_held": self.cache.titles_held,
+            **self.stats.traffic(),
         }
 
     def holdings(self) -> dict[str, object]:
@@ -272,6 +276,9 @@ class EdgeApp:
             capacity=self.cache.capacity_bytes,
             objects=len(self.cache),
             fills=len(self._filler.flights) if self._filler else 0,
+            region=self.node.region,
+            policy=self._settings.cdn.eviction.value,
+            titles=self.cache.titles_held,
         )
 
 

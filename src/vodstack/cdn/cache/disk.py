@@ -89,6 +89,10 @@ class DiskCache:
     def __len__(self) -> int:
         return len(self.index)
 
+    @property
+    def titles_held(self) -> int:
+        return len(self._title_bytes)
+
     def holdings(self) -> dict[str, int]:
         """Bytes held per title id (titles with nothing held are absent)."""
         return dict(self._title_bytes)
