@@ -33,6 +33,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "telemetry": 8106,
     "history": 8107,
     "origin": 8110,
+    "planner": 8111,
 }
 
 

@@ -9,18 +9,15 @@ about one health interval.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import Counter
 from typing import cast
 
-import uvicorn
-
 from vodstack.config import Settings
 from vodstack.control.dns import EdgeZone
 from vodstack.control.health import HealthMonitor
+from vodstack.control.health_endpoint import health_app, serve_health
 from vodstack.control.regions import RegionResolver
-from vodstack.core.metrics import ASGIApp, Receive, Scope, Send
 from vodstack.delivery.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -58,30 +55,6 @@ def zone_from_settings(settings: Settings, monitor: HealthMonitor) -> EdgeZone:
     )
 
 
-def health_app(counts: Counter[str]) -> ASGIApp:
-    """`/healthz` and `/metrics` for the supervisor and Prometheus (no framework needed)."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return
-        status, kind = 200, b"application/json"
-        if scope["path"] == "/healthz":
-            body = json.dumps({"status": "ok", "service": "dns", **counts})
-        elif scope["path"] == "/metrics":
-            kind = b"text/plain; version=0.0.4"
-            body = "".join(
-                f'vodstack_dns_queries_total{{outcome="{k}"}} {v}\n' for k, v in counts.items()
-            )
-        else:
-            status, body = 404, '{"detail": "DNS answers on UDP; this TCP port serves /healthz"}'
-        await send(
-            {"type": "http.response.start", "status": status, "headers": [(b"content-type", kind)]}
-        )
-        await send({"type": "http.response.body", "body": body.encode()})
-
-    return app
-
-
 async def serve_dns(settings: Settings, port: int) -> None:
     topology = Topology.from_settings(settings)
     monitor = HealthMonitor.from_settings(settings, topology.edges)
@@ -93,15 +66,16 @@ async def serve_dns(settings: Settings, port: int) -> None:
         lambda: DnsProtocol(zone, counts), local_addr=(settings.host, port)
     )
     log.info("DNS steering for %s on udp %s:%d", settings.cdn.dns.zone, settings.host, port)
+    app = health_app("dns", lambda: dict(counts), lambda: _metrics(counts))
     try:
-        config = uvicorn.Config(
-            health_app(counts), host=settings.host, port=port, log_config=None,
-            access_log=False, lifespan="off",
-        )  # fmt: skip
-        await uvicorn.Server(config).serve()
+        await serve_health(app, settings.host, port)
     finally:
         transport.close()
         await monitor.stop()
+
+
+def _metrics(counts: Counter[str]) -> str:
+    return "".join(f'vodstack_dns_queries_total{{outcome="{k}"}} {v}\n' for k, v in counts.items())
 
 
 def run_dns(settings: Settings, name: str = "dns") -> None:

@@ -34,6 +34,9 @@ class EdgeFigures(BaseModel):
     used_bytes: int = 0
     capacity_bytes: int = 0
     in_flight: int = 0
+    # From the fill planner's last window (None: no plan for this edge).
+    planned_objects: int | None = None
+    planned_filled: int | None = None
 
 
 class RegionFigures(BaseModel):
@@ -43,11 +46,13 @@ class RegionFigures(BaseModel):
     served_bytes: int
     byte_hit_ratio: float
     fill_bytes: int
+    predicted_offload: float | None = None  # of the last plan, next to the realised one
 
 
 class CdnOverview(BaseModel):
     regions: list[RegionFigures]
     edges: list[EdgeFigures]
+    plan_state: str = "unknown"  # the planner's last window: idle, filling, done, ...
 
 
 def _figures(edge: EdgeNode, health: dict[str, Any]) -> EdgeFigures:
@@ -103,6 +108,38 @@ def summarize(edges: list[EdgeFigures]) -> list[RegionFigures]:
     return regions
 
 
-async def overview(topology: Topology, client: httpx.AsyncClient) -> CdnOverview:
-    edges = list(await asyncio.gather(*(_ask(client, edge) for edge in topology.edges)))
-    return CdnOverview(regions=summarize(edges), edges=edges)
+async def _plan(client: httpx.AsyncClient, planner_url: str | None) -> dict[str, Any]:
+    if planner_url is None:
+        return {}
+    try:
+        response = await client.get(f"{planner_url}/plan", timeout=TIMEOUT_S)
+        plan = response.json() if response.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        return {}
+    return plan if isinstance(plan, dict) else {}
+
+
+def with_plan(overview: CdnOverview, plan: dict[str, Any]) -> CdnOverview:
+    regions = plan.get("regions") or {}
+    for region in overview.regions:
+        progress = regions.get(region.region) or {}
+        if "predicted_offload" in progress:
+            region.predicted_offload = float(progress["predicted_offload"])
+    for edge in overview.edges:
+        progress = ((regions.get(edge.region) or {}).get("edges") or {}).get(edge.name)
+        if progress:
+            edge.planned_objects = int(progress.get("planned_objects", 0))
+            edge.planned_filled = int(progress.get("filled_objects", 0)) + int(
+                progress.get("held_before", 0)
+            )
+    overview.plan_state = str(plan.get("state", "unknown"))
+    return overview
+
+
+async def overview(
+    topology: Topology, client: httpx.AsyncClient, planner_url: str | None = None
+) -> CdnOverview:
+    asked = asyncio.gather(*(_ask(client, edge) for edge in topology.edges))
+    edges, plan = await asyncio.gather(asked, _plan(client, planner_url))
+    figures = CdnOverview(regions=summarize(list(edges)), edges=list(edges))
+    return with_plan(figures, plan)

@@ -17,4 +17,6 @@ router = APIRouter(prefix="/api/admin/cdn", tags=["admin"])
 async def cdn_overview(_: AdminDep, state: StateDep) -> CdnOverview:
     """Every edge's figures since it started (down edges marked), summed per region."""
     async with httpx.AsyncClient() as client:
-        return await overview(Topology.from_settings(state.settings), client)
+        return await overview(
+            Topology.from_settings(state.settings), client, state.settings.service_url("planner")
+        )

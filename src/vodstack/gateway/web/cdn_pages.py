@@ -20,5 +20,7 @@ async def cdn_page(
     request: Request, session: PageAdminDep, pages: PagesDep, state: StateDep
 ) -> Response:
     async with httpx.AsyncClient() as client:
-        figures = await overview(Topology.from_settings(state.settings), client)
+        figures = await overview(
+            Topology.from_settings(state.settings), client, state.settings.service_url("planner")
+        )
     return pages.render(request, "admin_cdn.html", session=session, cdn=figures)
