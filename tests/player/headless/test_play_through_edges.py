@@ -9,8 +9,8 @@ switch and no error; Basic gets at most 720p and one stream.
 from __future__ import annotations
 
 import contextlib
-import json
 import hashlib
+import json
 import os
 import signal
 import subprocess
