@@ -1,4 +1,4 @@
-"""The live fill planner: access logs -> plan -> prefill orders to real edges, paced and reported."""
+"""The live fill planner: access logs -> plan -> prefills to real edges, paced and reported."""
 
 from __future__ import annotations
 
