@@ -15,7 +15,7 @@ from tests.support.waiting import eventually
 from vodstack.config.settings import FillPlanSettings
 from vodstack.control.access_trace import as_trace, parse_access_line
 from vodstack.control.live_planner import LivePlanner, PlanReport, read_report
-from vodstack.control.planner_server import next_window
+from vodstack.control.planner_server import next_window, render_metrics
 from vodstack.gateway.edge_overview import CdnOverview, overview, with_plan
 
 LINE = "2026-12-06T09:50:01Z GET /v/{title}/{version}/{file} 200 2000 MISS /v/t1/a/720p/s_1.m4s\n"
@@ -138,6 +138,11 @@ def test_a_window_fills_both_edges_with_complementary_popular_titles(
     by_name = {edge.name: edge for edge in shown.edges}
     for name, progress in region.edges.items():
         assert by_name[name].planned_objects == progress.planned_objects
+    metrics = render_metrics(on_disk)
+    for name, progress in region.edges.items():
+        label = f'{{region="eu",edge="{name}"}}'
+        assert f"vodstack_fill_planned_objects{label} {progress.planned_objects}\n" in metrics
+    assert 'vodstack_fill_predicted_offload{region="eu"}' in metrics
 
 
 def test_a_window_with_nothing_learnt_reports_so(tmp_path: Path) -> None:

@@ -48,6 +48,29 @@ async def plan_forever(settings: Settings, planner: LivePlanner) -> None:
         await asyncio.sleep(1.0)
 
 
+def render_metrics(report: dict[str, object] | None) -> str:
+    """The last window's plan per edge and region, in Prometheus text."""
+    lines = [
+        "# HELP vodstack_fill_planned_objects Objects the last fill plan gave each edge",
+        "# TYPE vodstack_fill_planned_objects gauge",
+        "# HELP vodstack_fill_filled_objects Planned objects the edge holds after the window",
+        "# TYPE vodstack_fill_filled_objects gauge",
+        "# HELP vodstack_fill_predicted_offload Byte hit ratio the last plan predicts",
+        "# TYPE vodstack_fill_predicted_offload gauge",
+    ]
+    regions = (report or {}).get("regions")
+    for region, progress in (regions or {}).items() if isinstance(regions, dict) else []:
+        offload = float(progress.get("predicted_offload", 0.0))
+        lines.append(f'vodstack_fill_predicted_offload{{region="{region}"}} {offload}')
+        for edge, figures in (progress.get("edges") or {}).items():
+            label = f'{{region="{region}",edge="{edge}"}}'
+            planned = figures.get("planned_objects", 0)
+            held = figures.get("filled_objects", 0) + figures.get("held_before", 0)
+            lines.append(f"vodstack_fill_planned_objects{label} {planned}")
+            lines.append(f"vodstack_fill_filled_objects{label} {held}")
+    return "\n".join(lines) + "\n"
+
+
 def _figures(settings: Settings) -> dict[str, object]:
     report = read_report(settings.data_dir / "run") or {}
     return {"window": report.get("state", "idle")}
@@ -60,7 +83,7 @@ async def serve_planner(settings: Settings, port: int) -> None:
         app = health_app(
             SERVICE,
             lambda: _figures(settings),
-            lambda: "",
+            lambda: render_metrics(read_report(planner.run_dir)),
             {"/plan": lambda: read_report(planner.run_dir) or {"state": "idle"}},
         )
         try:
