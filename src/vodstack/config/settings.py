@@ -304,6 +304,23 @@ class StorageSettings(BaseModel):
         return self
 
 
+class RedisSettings(BaseModel):
+    """Redis for the state every instance and host must share: the look-aside caches (gateway
+    sessions, answers of catalog and accounts reads), the gateway's rate limits and the service
+    registry (docs/deployment.md, "Redis"). `url` None = each in its embedded form (process
+    memory, the SQLite registry under data_dir/run)."""
+
+    url: str | None = None  # e.g. redis://127.0.0.1:6379/0
+    # Every key starts with this, so several platforms (and tests) share one Redis.
+    prefix: str = "vodstack"
+    # Short on purpose: a cache that is slow to answer must not slow every request down; a
+    # failed call is a miss (the source answers) and Redis is left alone for `retry_s`.
+    timeout_s: float = Field(0.25, gt=0)
+    retry_s: float = Field(1.0, ge=0)
+    # Cached answers are dropped by version, this only reclaims the memory of old versions.
+    answer_ttl_s: float = Field(600.0, gt=0)
+
+
 # Services with no state of their own in process memory: several instances of one behave as
 # one. The pipeline keeps per-upload locks in its process and owns the worker pool; events,
 # telemetry and history own consumers and caches; edges are placed by the topology instead.
@@ -387,6 +404,7 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     chaos: ChaosSettings = Field(default_factory=ChaosSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
