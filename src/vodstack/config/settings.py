@@ -81,11 +81,24 @@ class BodyLimits(BaseModel):
         return self.per_service.get(service, self.default_bytes)
 
 
+class PipelineExecutor(StrEnum):
+    """Where the pipeline's tasks run (docs/pipeline.md, "Celery workers")."""
+
+    LOCAL = "local"  # worker processes spawned by the pipeline service, sharing its disk
+    CELERY = "celery"  # `vodstack worker` processes anywhere, reached through a broker
+
+
 class PipelineSettings(BaseModel):
     """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
 
-    # None = one worker process per CPU core.
+    # None = one worker process per CPU core. With the Celery executor: how many tasks the
+    # controller keeps in flight (the worker processes it expects across every worker host).
     workers: int | None = Field(None, ge=1, le=256)
+    executor: PipelineExecutor = PipelineExecutor.LOCAL
+    # The Celery executor's broker (RabbitMQ: a lost worker's task comes back at once) and the
+    # queue its tasks go to; workers consume it with `vodstack worker --broker URL`.
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    celery_queue: str = Field("vodstack.pipeline", min_length=1, max_length=200)
     # Threads each ffmpeg may use; 0 = ffmpeg decides. 1 for the worker-scaling benchmark.
     encoder_threads: int = Field(0, ge=0, le=64)
     # Worker i (and its ffmpeg) on core i. None = when single-threaded (`encoder_threads` 1)
@@ -376,6 +389,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     ports: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PORTS))
+    # Where a service is reached when services run on different hosts (containers, pods), e.g.
+    # {"catalog": "catalog", "edge-eu-1": "edge-eu-1.edges"}; a service not named is at `host`.
+    service_hosts: dict[str, str] = Field(default_factory=dict)
+    # The address servers listen on; None = `host`. "0.0.0.0" in a container, whose `host`
+    # (127.0.0.1) would not be reachable from the other containers.
+    listen_host: str | None = None
     # Local mode generates one under data_dir/secrets on first run (see config.secrets).
     secret_key: SecretStr | None = None
     database_urls: dict[str, str] = Field(default_factory=dict)
@@ -431,8 +450,15 @@ class Settings(BaseSettings):
     def port(self, service: str) -> int:
         return self.ports.get(service, DEFAULT_PORTS.get(service, 0))
 
+    def service_host(self, service: str) -> str:
+        return self.service_hosts.get(service, self.host)
+
     def service_url(self, service: str) -> str:
-        return f"http://{self.host}:{self.port(service)}"
+        return f"http://{self.service_host(service)}:{self.port(service)}"
+
+    @property
+    def bind_host(self) -> str:
+        return self.listen_host or self.host
 
     def database_url(self, service: str) -> str:
         """The service's own database: configured URL, else a SQLite file under data_dir/db."""
