@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.clock import FakeMonotonic
-from tests.support.redis_server import REDIS_URL, closed_port_url, redis_prefix
+from tests.support.redis_server import REDIS_URL, closed_port_url, private_redis, redis_prefix
 from vodstack.discovery import (
     Instance,
     MemoryRegistry,
@@ -148,3 +148,18 @@ def test_an_unreachable_redis_registry_is_unavailable_and_clients_keep_their_lis
         registry.instances("catalog")
     client = RegistryClient(registry, lambda service: f"http://fallback/{service}", refresh_s=0)
     assert client.instances("catalog") == ("http://fallback/catalog",)
+
+
+def test_a_redis_registry_killed_mid_test_is_unavailable_and_clients_keep_their_list(
+    tmp_path: Path,
+) -> None:
+    with private_redis(tmp_path / "redis") as server:
+        registry = RedisRegistry(server.url, LEASE_S, timeout_s=0.5, retry_s=0)
+        registry.register(catalog(1))
+        client = RegistryClient(registry, lambda service: "http://fallback", refresh_s=0)
+        assert client.instances("catalog") == (catalog(1).url,)
+        server.stop()
+        with pytest.raises(RegistryUnavailable):
+            registry.renew("catalog", "catalog")
+        assert client.instances("catalog") == (catalog(1).url,)  # the last list it read
+        registry.close()
