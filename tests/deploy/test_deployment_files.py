@@ -186,7 +186,9 @@ def test_compose_runs_every_service_and_only_real_vodstack_commands(tmp_path: Pa
 
 
 def test_the_entry_point_runs_what_the_local_supervisor_runs(tmp_path: Path) -> None:
-    local = load_settings(data_dir=tmp_path)
+    # With every optional process on (the DNS steering server).
+    local = load_settings(data_dir=tmp_path, cdn={"dns": {"port": 5353}})
+    assert "dns" in {spec.name for spec in platform_services(local)}
     for spec in platform_services(local):
         supervised = ManagedProcess(spec, spec.port, tmp_path / "settings.json", tmp_path)
         # The supervisor's child is `python -m vodstack serve NAME` plus where this run keeps
