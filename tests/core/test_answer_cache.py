@@ -194,7 +194,7 @@ async def test_with_redis_unreachable_every_read_reaches_the_app_and_is_counted(
     await one.call("/items", method="POST")
     assert await one.get("/items/1") == (200, b"/items/1@1")
     assert one.app.calls == 5
-    assert guard.fallbacks == {("answers", "version"): 4, ("answers", "changed"): 1}
+    assert guard.fallbacks == {("answers", "lookup"): 4, ("answers", "changed"): 1}
 
 
 async def test_a_redis_killed_mid_test_turns_every_read_into_a_call_to_the_app(
@@ -212,7 +212,7 @@ async def test_a_redis_killed_mid_test_turns_every_read_into_a_call_to_the_app(
             assert await one.get("/items/1") == (200, b"/items/1@0")
         assert one.app.calls == 4
         # The first failure paused Redis for retry_s: the others did not wait for a timeout.
-        assert guard.fallbacks == {("answers", "version"): 3}
+        assert guard.fallbacks == {("answers", "lookup"): 3}
         await guard.aclose()
 
 

@@ -6,15 +6,16 @@ answer (routing, query parameters, three SQL statements, the response model, JSO
 twenty times what the server stack costs (bench/services.py); replaying the bytes costs a
 dictionary lookup.
 
-Invalidation is explicit, never a TTL: every request first asks the store's `version()`, a
-number that changes whenever the data may have changed, and answers live under a version
-(core.answer_store: in process with SQLite's `PRAGMA data_version`, which moves on every commit
-by any process; or in Redis, shared by every instance, with a version counter that writes
-bump). A write (any other method than GET and HEAD) through this instance tells the store
-before its answer goes out. Only 200 answers to GET are kept, keyed by path and query string;
-anything else (errors, other methods, other paths) goes to the app as before, so error shapes
-and validation do not change. A request the app would refuse (no or a bad service token) is
-never answered from the cache: `admits` is asked first, and on "no" the app answers as before.
+Invalidation is explicit, never a TTL: every request first asks the store for the data's
+version, a number that changes whenever the data may have changed, and answers live under a
+version (core.answer_store: in process with SQLite's `PRAGMA data_version`, which moves on
+every commit by any process; or in Redis, shared by every instance, with a version counter
+that writes bump). A write (any other method than GET and HEAD) through this instance tells
+the store before its answer goes out. Only 200 answers to GET are kept, keyed by path and
+query string; anything else (errors, other methods, other paths) goes to the app as before, so
+error shapes and validation do not change. A request the app would refuse (no or a bad service
+token) is never answered from the cache: `admits` is asked first, and on "no" the app answers
+as before.
 """
 
 from __future__ import annotations
@@ -73,12 +74,12 @@ class AnswerCache:
         if not self._eligible(scope):
             await self.app(scope, receive, send)
             return
-        version = await self._store.version()
-        if version is None:
+        key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
+        found = await self._store.lookup(key)
+        if found is None:
             await self.app(scope, receive, send)
             return
-        key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
-        answer = await self._store.get(version, key)
+        version, answer = found
         if answer is not None:
             if answer.route is not None:
                 scope["route"] = _RouteLabel(answer.route)

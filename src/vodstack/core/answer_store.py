@@ -1,10 +1,10 @@
 """Where `AnswerCache` keeps answers, and how it learns that the data behind them changed.
 
-The interface is versioned: every request first asks `version()`, a number that changes
-whenever the data may have changed; answers are stored and looked up under a version, so a new
-version makes every older answer unreachable at once. `changed()` is called when a write went
-through this instance (before its answer is sent, so the writer's next read cannot meet an
-older answer). Two implementations:
+The interface is versioned: every request's `lookup` reads the data's version (a number that
+changes whenever the data may have changed) and the answer kept under it; answers are stored
+under a version, so a new version makes every older answer unreachable at once. `changed()` is
+called when a write went through this instance (before its answer is sent, so the writer's
+next read cannot meet an older answer). Two implementations:
 
 - `MemoryAnswers` (the default): a dict in this process; the version is the SQLite file's
   `PRAGMA data_version`, which moves on every commit by any process on this host.
@@ -35,11 +35,9 @@ class Answer:
 
 class AnswerStore(ABC):
     @abstractmethod
-    async def version(self) -> int | None:
-        """The data's version now; None = cannot tell (the request goes to the app)."""
-
-    @abstractmethod
-    async def get(self, version: int, key: str) -> Answer | None: ...
+    async def lookup(self, key: str) -> tuple[int, Answer | None] | None:
+        """The data's version now and the answer kept for `key` under it (None if none);
+        None = cannot tell the version now (the request goes to the app, nothing is kept)."""
 
     @abstractmethod
     async def put(self, version: int, key: str, answer: Answer) -> None:
@@ -60,15 +58,14 @@ class MemoryAnswers(AnswerStore):
         self._answers: dict[str, Answer] = {}
         self._seen: int | None = None
 
-    async def version(self) -> int | None:
+    async def lookup(self, key: str) -> tuple[int, Answer | None] | None:
         version = self._data_version()
-        if version is not None and version != self._seen:
+        if version is None:
+            return None
+        if version != self._seen:
             self._forget()
             self._seen = version
-        return version
-
-    async def get(self, version: int, key: str) -> Answer | None:
-        return self._answers.get(key) if version == self._seen else None
+        return version, self._answers.get(key)
 
     async def put(self, version: int, key: str, answer: Answer) -> None:
         # `version` was read before the app ran: a write meanwhile makes this entry stale at

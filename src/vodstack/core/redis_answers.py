@@ -11,7 +11,7 @@ writing the SQLite file directly, a migration). With a local data version (SQLit
 `PRAGMA data_version`) every instance also watches it and bumps `v` when it moves; with
 PostgreSQL, only writes through the services' APIs count, which is every write vodstack makes.
 
-Redis down: `version()` answers None (the request goes to the app, counted by the guard). A
+Redis down: `lookup()` answers None (the request goes to the app, counted by the guard). A
 write whose bump failed is remembered, and the counter is bumped on the next call that reaches
 Redis before anything is read from it, so this instance never serves an answer older than its
 own write; other instances' entries from before the outage live at most `ttl_s`.
@@ -26,6 +26,17 @@ from vodstack.core.answer_store import Answer, AnswerStore, Version
 from vodstack.core.redis_guard import RedisGuard
 
 _STORE = "answers"
+# One round trip per read: the version (bumped first when this instance owes a bump), and the
+# answer kept under it. KEYS: the version counter. ARGV: "1" to bump, answers' prefix, key.
+_LOOKUP = """
+local version
+if ARGV[1] == '1' then
+  version = redis.call('INCR', KEYS[1])
+else
+  version = tonumber(redis.call('GET', KEYS[1]) or '0')
+end
+return {version, redis.call('GET', ARGV[2] .. version .. ':' .. ARGV[3])}
+"""
 
 
 def _encode(answer: Answer) -> bytes:
@@ -62,7 +73,7 @@ class RedisAnswers(AnswerStore):
         self._seen_data_version: int | None = None
         self._unannounced = False  # a write here whose bump has not reached Redis yet
 
-    async def version(self) -> int | None:
+    async def lookup(self, key: str) -> tuple[int, Answer | None] | None:
         bump = self._unannounced
         local: int | None = None
         if self._data_version is not None:
@@ -72,26 +83,22 @@ class RedisAnswers(AnswerStore):
             if local != self._seen_data_version:
                 bump = True  # includes the first call: nobody may have seen earlier commits
 
-        async def read(client: Any) -> int:
-            if bump:
-                return int(await client.incr(self._version_key))
-            raw = await client.get(self._version_key)
-            return int(raw) if raw is not None else 0
+        async def read(client: Any) -> list[Any]:
+            # EVALSHA, loading the script on first use (hashing it costs a microsecond).
+            lookup = client.register_script(_LOOKUP)
+            args = ["1" if bump else "", self._answer_prefix, key]
+            found: list[Any] = await lookup(keys=[self._version_key], args=args)
+            return found
 
-        version = await self._guard.run(_STORE, "version", read, None)
-        if version is not None and bump:
+        found = await self._guard.run(_STORE, "lookup", read, None)
+        if found is None:
+            return None
+        if bump:
             self._unannounced = False
             if local is not None:
                 self._seen_data_version = local
-        return version
-
-    async def get(self, version: int, key: str) -> Answer | None:
-        async def read(client: Any) -> bytes | None:
-            raw: bytes | None = await client.get(f"{self._answer_prefix}{version}:{key}")
-            return raw
-
-        raw = await self._guard.run(_STORE, "get", read, None)
-        return _decode(raw) if raw is not None else None
+        version, raw = found
+        return int(version), (_decode(raw) if raw is not None else None)
 
     async def put(self, version: int, key: str, answer: Answer) -> None:
         value = _encode(answer)

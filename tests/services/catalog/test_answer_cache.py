@@ -104,6 +104,6 @@ def test_with_its_redis_killed_the_catalog_answers_from_its_database_and_counts_
             publish(client, created.json()["id"])
             assert _names(client) == ["Second Wind", "First Light"]
             metrics = client.get("/metrics").text
-    line = 'vodstack_redis_fallbacks_total{operation="version",store="answers"}'
+    line = 'vodstack_redis_fallbacks_total{operation="lookup",store="answers"}'
     assert line in metrics
     assert 'vodstack_redis_fallbacks_total{operation="changed",store="answers"}' in metrics
