@@ -105,6 +105,7 @@ def test_every_unreachable_engine_is_named_with_its_reason(tmp_path: Path) -> No
 
 
 @pytest.mark.redis
+@pytest.mark.postgres
 def test_with_every_engine_answering_the_profile_starts(
     tmp_path: Path, seaweedfs: SeaweedFS
 ) -> None:
