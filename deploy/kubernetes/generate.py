@@ -232,6 +232,7 @@ def cluster_config() -> str:
     edges = [f"edge-{r}-{n}" for r in REGIONS for n in range(1, EDGES_PER_REGION + 1)]
     lines = [
         'mode = "production"',
+        'host = "0.0.0.0"  # servers listen on every interface; services are found by name',
         'public_url = "https://vod.example.com"',
         "seed_demo_data = false",
         "",

@@ -21,7 +21,7 @@ from vodstack.cli.main import app as cli
 from vodstack.config.settings import DEFAULT_PORTS, SCALABLE_SERVICES, Settings, load_settings
 from vodstack.supervisor.process import ManagedProcess
 from vodstack.supervisor.production import requirements
-from vodstack.supervisor.registry import platform_services
+from vodstack.supervisor.registry import ServiceSpec, platform_services
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -185,15 +185,35 @@ def test_compose_runs_every_service_and_only_real_vodstack_commands(tmp_path: Pa
         pytest.xfail("`vodstack worker` comes with the Celery executor (branch i-celery)")
 
 
-def test_the_entry_point_runs_what_the_local_supervisor_runs(tmp_path: Path) -> None:
+def _supervised_command(spec: ServiceSpec, tmp_path: Path, monkeypatch: Any) -> list[str]:
+    """The command line `vodstack up`'s supervisor starts for `spec` (Popen intercepted)."""
+    started: list[list[str]] = []
+
+    class Intercepted:
+        pid = 0
+
+        def __init__(self, command: list[str], **_: Any) -> None:
+            started.append(command)
+
+    # The subprocess module itself (the supervisor's): patched for this start only.
+    with monkeypatch.context() as patched:
+        patched.setattr(subprocess, "Popen", Intercepted)
+        ManagedProcess(spec, spec.port, tmp_path / "settings.json", tmp_path).start()
+    return started[0]
+
+
+def test_the_entry_point_runs_what_the_local_supervisor_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # With every optional process on (the DNS steering server).
     local = load_settings(data_dir=tmp_path, cdn={"dns": {"port": 5353}})
     assert "dns" in {spec.name for spec in platform_services(local)}
     for spec in platform_services(local):
-        supervised = ManagedProcess(spec, spec.port, tmp_path / "settings.json", tmp_path)
+        supervised = _supervised_command(spec, tmp_path, monkeypatch)
         # The supervisor's child is `python -m vodstack serve NAME` plus where this run keeps
         # its settings and port; in a container those come from the environment and config.
-        assert supervised.command[2:5] == entrypoint(spec.name) == ["vodstack", "serve", spec.name]
+        assert supervised[1:2] == ["-m"]
+        assert supervised[2:5] == entrypoint(spec.name) == ["vodstack", "serve", spec.name]
     assert entrypoint("status", "--json") == ["vodstack", "status", "--json"]
     assert entrypoint("worker") == ["vodstack", "worker", "--scratch", "/scratch"]
 

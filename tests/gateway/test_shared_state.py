@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.gateway import Stack, Visitor, make_settings, stack_for
+from tests.support.gateway import Visitor, cheap_passwords, make_settings
 from tests.support.redis_server import REDIS_URL, private_redis, redis_prefix
+from tests.support.service_tokens import authorized
 from vodstack.config.settings import RateLimit, RedisSettings, Settings
 from vodstack.gateway.app import create_app
+from vodstack.services.accounts.app import create_app as create_accounts_app
+from vodstack.services.catalog.app import create_app as create_catalog_app
 
 
 def _settings(tmp_path: Path, url: str, prefix: str, **overrides: Any) -> Settings:
@@ -25,8 +29,49 @@ def _settings(tmp_path: Path, url: str, prefix: str, **overrides: Any) -> Settin
     )
 
 
+@dataclass
+class Gateways:
+    """The first gateway (`client`) and the upstreams every gateway of the test shares."""
+
+    settings: Settings
+    client: TestClient
+    accounts: TestClient
+    catalog: TestClient
+
+    def visitor(self) -> Visitor:
+        return Visitor(self.client)
+
+    def viewer(self) -> Visitor:
+        """A signed-up visitor watching as their default profile."""
+        visitor = self.visitor()
+        visitor.sign_up()
+        visitor.watch_as(visitor.first_profile_id())
+        return visitor
+
+
 @contextmanager
-def second_gateway(stack: Stack) -> Iterator[TestClient]:
+def stack_for(settings: Settings) -> Iterator[Gateways]:
+    """tests.support's stack, with Redis for the gateway only: the upstreams are called on the
+    gateway's event loop but started on their own, and a Redis connection belongs to one loop
+    (the upstreams' Redis answer caches have tests of their own)."""
+    upstream = settings.model_copy(update={"redis": RedisSettings()})
+    accounts_app = create_accounts_app(upstream, passwords=cheap_passwords())
+    catalog_app = create_catalog_app(upstream)
+    with (
+        authorized(TestClient(accounts_app), settings, "accounts") as accounts,
+        authorized(TestClient(catalog_app), settings, "catalog") as catalog,
+    ):
+        transports: dict[str, httpx.AsyncBaseTransport] = {
+            "accounts": httpx.ASGITransport(app=accounts_app),
+            "catalog": httpx.ASGITransport(app=catalog_app),
+        }
+        gateway = create_app(settings, transports=transports)
+        with TestClient(gateway) as client:
+            yield Gateways(settings, client, accounts, catalog)
+
+
+@contextmanager
+def second_gateway(stack: Gateways) -> Iterator[TestClient]:
     """Another gateway instance in front of the same accounts and catalog services."""
     transports: dict[str, httpx.AsyncBaseTransport] = {
         "accounts": httpx.ASGITransport(app=stack.accounts.app),

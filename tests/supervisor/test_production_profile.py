@@ -88,6 +88,16 @@ def test_the_embedded_defaults_are_refused_naming_each_missing_engine(tmp_path: 
     assert requirements(production(tmp_path)) == []
 
 
+def test_listening_on_every_interface_needs_every_service_named(tmp_path: Path) -> None:
+    settings = production(tmp_path).model_copy(update={"host": "0.0.0.0"})  # noqa: S104
+    (problem,) = requirements(settings)
+    assert problem.startswith("service_hosts must name origin, accounts, catalog")
+    named = {spec: spec for spec in ("gateway", "origin", "accounts", "catalog", "playback")}
+    partial = settings.model_copy(update={"service_hosts": named})
+    (problem,) = requirements(partial)
+    assert problem.startswith("service_hosts must name pipeline, events")
+
+
 def test_every_unreachable_engine_is_named_with_its_reason(tmp_path: Path) -> None:
     settings = production(tmp_path)
     failed = unreachable(dependencies(settings))

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
-from vodstack.config.settings import RateLimit, RedisSettings, Settings, load_settings
+from vodstack.config.settings import RateLimit, Settings, load_settings
 from vodstack.gateway.app import create_app
 from vodstack.gateway.csrf import CSRF_COOKIE
 from vodstack.services.accounts.app import create_app as create_accounts_app
@@ -160,14 +160,9 @@ def upstream_transports(accounts: FastAPI, catalog: FastAPI) -> dict[str, httpx.
 
 @contextmanager
 def stack_for(settings: Settings, clock: Clock = utc_now) -> Iterator[Stack]:
-    """The three apps with their lifespans running, the gateway wired to the other two.
-
-    With `redis.url` set only the gateway uses Redis: the upstreams are called on the gateway's
-    event loop but started on their own, and a Redis connection belongs to one loop (the
-    upstreams' Redis caches have tests of their own)."""
-    upstream = settings.model_copy(update={"redis": RedisSettings()})
-    accounts_app = create_accounts_app(upstream, passwords=cheap_passwords(), clock=clock)
-    catalog_app = create_catalog_app(upstream)
+    """The three apps with their lifespans running, the gateway wired to the other two."""
+    accounts_app = create_accounts_app(settings, passwords=cheap_passwords(), clock=clock)
+    catalog_app = create_catalog_app(settings)
     with (
         authorized(TestClient(accounts_app), settings, "accounts") as accounts,
         authorized(TestClient(catalog_app), settings, "catalog") as catalog,

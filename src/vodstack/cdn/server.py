@@ -51,13 +51,13 @@ def run_edge(settings: Settings, name: str) -> None:
     app = create_edge_app(settings, name)
     # One log line per upstream request is noise at edge request rates.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    asyncio.run(serve(app, settings.bind_host, node.port, settings.cdn.server_threads))
+    asyncio.run(serve(app, settings.host, node.port, settings.cdn.server_threads))
 
 
 def run_origin(settings: Settings, name: str = ORIGIN) -> None:
     """Serve the object store until stopped."""
     app = create_origin_app(settings)
-    asyncio.run(serve(app, settings.bind_host, settings.port(ORIGIN), settings.cdn.server_threads))
+    asyncio.run(serve(app, settings.host, settings.port(ORIGIN), settings.cdn.server_threads))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from enum import StrEnum
 from pathlib import Path
 
 import httpx
@@ -13,14 +11,22 @@ from rich.console import Console
 from rich.table import Table
 
 from vodstack.cli.options import ConfigFile, DataDir
-from vodstack.config import Mode, Settings, load_settings
+from vodstack.cli.profile import (
+    DemoOption,
+    Profile,
+    ProfileOption,
+    announce,
+    apply_profile,
+    seeds_demo,
+)
+from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.core.processes import pid_alive
 from vodstack.demo.media import publish_demo_media
 from vodstack.demo.seed import seed_demo
 from vodstack.discovery import RegistryUnavailable, open_registry, reset_registry
 from vodstack.storage import ObjectStoreUnavailable, prepare_object_store
-from vodstack.supervisor.production import ProfileRefused, check_production, redacted
+from vodstack.supervisor.production import ProfileRefused
 from vodstack.supervisor.registry import PartialPortMap, check_port_map, platform_services
 from vodstack.supervisor.status import (
     AlreadyRunning,
@@ -43,39 +49,18 @@ def _build_settings(data_dir: Path | None, config: Path | None, port: int | None
     return settings
 
 
-class Profile(StrEnum):
-    LOCAL = "local"  # embedded engines: SQLite, in-process caches, a local directory
-    PRODUCTION = "production"  # PostgreSQL, Redis, S3, Celery workers (supervisor.production)
-
-
 def up(
     data_dir: Path | None = DataDir,
     config: Path | None = ConfigFile,
     port: int | None = typer.Option(None, "--port", help="Gateway port (default 8000)."),
-    demo: bool | None = typer.Option(
-        None,
-        "--demo/--no-demo",
-        help="Seed demo accounts and titles (default: on, off with --profile production).",
-    ),
-    profile: Profile = typer.Option(
-        Profile.LOCAL,
-        "--profile",
-        help="local: embedded engines. production: PostgreSQL, Redis, S3 and Celery workers "
-        "named by --config, each checked before anything starts (docs/deployment.md).",
-    ),
+    demo_option: bool | None = DemoOption,
+    profile: Profile = ProfileOption,
 ) -> None:
     """Start every service as its own process, seed demo data, and watch them until Ctrl-C."""
-    production = profile is Profile.PRODUCTION
-    if demo is None:
-        demo = not production
+    demo = seeds_demo(profile, demo_option)
     try:
         settings = _build_settings(data_dir, config, port)
-        if production:
-            if config is None and not os.environ.get("VODSTACK_CONFIG"):
-                raise ProfileRefused("--profile production needs --config FILE")
-            settings = settings.model_copy(update={"mode": Mode.PRODUCTION})
-            check_production(settings)
-        settings = with_secrets(settings)
+        settings = with_secrets(apply_profile(profile, settings, config))
         check_port_map(settings)
         prepare_object_store(settings)
         acquire_lock(settings)
@@ -94,11 +79,7 @@ def up(
     settings_file = write_settings_file(settings)
     specs = platform_services(settings)
     console.print(f"[bold]vodstack[/] starting {len(specs)} services, data in {settings.data_dir}")
-    if production:
-        console.print(
-            f"pipeline tasks go to Celery at {redacted(settings.pipeline.broker_url)}; run "
-            "`vodstack worker --scratch DIR --config FILE` on the worker hosts"
-        )
+    announce(profile, settings, console.print)
     try:
         reset_registry(settings)
         registry = open_registry(settings)

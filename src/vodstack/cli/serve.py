@@ -50,13 +50,13 @@ def serve(
     if settings.chaos.enabled:
         rules = RuleFile(rules_path(settings.data_dir / "run"))
         app.add_middleware(ChaosMiddleware, service=name, rules=rules)
-    config = server_config(app, settings.bind_host, port or spec.port)
+    config = server_config(app, settings.host, port or spec.port)
     if not reuse_port:
         uvicorn.Server(config).run()
         return
-    family = socket.AF_INET6 if ":" in settings.bind_host else socket.AF_INET
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     listener = socket.create_server(
-        (settings.bind_host, port or spec.port), family=family, reuse_port=True
+        (settings.host, port or spec.port), family=family, reuse_port=True
     )
     uvicorn.Server(config).run(sockets=[listener])
 

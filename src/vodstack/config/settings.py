@@ -390,11 +390,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     ports: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PORTS))
     # Where a service is reached when services run on different hosts (containers, pods), e.g.
-    # {"catalog": "catalog", "edge-eu-1": "edge-eu-1.edges"}; a service not named is at `host`.
+    # {"catalog": "catalog", "edge-eu-1": "edge-eu-0.edge-eu"}; a service not named is at
+    # `host`, which is also where servers listen (0.0.0.0 in a container: then name them all).
     service_hosts: dict[str, str] = Field(default_factory=dict)
-    # The address servers listen on; None = `host`. "0.0.0.0" in a container, whose `host`
-    # (127.0.0.1) would not be reachable from the other containers.
-    listen_host: str | None = None
     # Local mode generates one under data_dir/secrets on first run (see config.secrets).
     secret_key: SecretStr | None = None
     database_urls: dict[str, str] = Field(default_factory=dict)
@@ -455,10 +453,6 @@ class Settings(BaseSettings):
 
     def service_url(self, service: str) -> str:
         return f"http://{self.service_host(service)}:{self.port(service)}"
-
-    @property
-    def bind_host(self) -> str:
-        return self.listen_host or self.host
 
     def database_url(self, service: str) -> str:
         """The service's own database: configured URL, else a SQLite file under data_dir/db."""

@@ -95,10 +95,8 @@ class ManagedProcess:
     def log_path(self) -> Path:
         return self.log_dir / f"{self.name}.log"
 
-    @property
-    def command(self) -> list[str]:
-        """What runs: `vodstack serve NAME` (the container image's entry point runs the same,
-        deploy/entrypoint.sh), with this run's settings file, instance name and port."""
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
             "-m",
@@ -114,11 +112,6 @@ class ManagedProcess:
         ]
         if self.reuse_port:
             command.append("--reuse-port")
-        return command
-
-    def start(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        command = self.command
         with self.log_path.open("ab") as log:
             # Own session: a Ctrl-C in the terminal reaches the supervisor only, which then
             # stops children in order instead of all of them dying at once.

@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 from vodstack.config import Settings
 from vodstack.config.settings import EventLogBackend, PipelineExecutor, StorageBackend
 from vodstack.storage import ObjectStoreUnavailable, prepare_object_store
+from vodstack.supervisor.registry import platform_services
 
 # The services with a database of their own (Settings.database_url).
 DATABASE_SERVICES = ("accounts", "catalog", "playback", "pipeline")
@@ -31,6 +32,7 @@ PROBE_TIMEOUT_S = 3.0
 # AMQP 0-9-1's protocol header; a broker answers it with a Connection.Start method frame.
 _AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
 _AMQP_METHOD_FRAME = 1
+_EVERY_INTERFACE = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound
 
 
 class ProfileRefused(ValueError):
@@ -67,6 +69,16 @@ def requirements(settings: Settings) -> list[str]:
         problems.append('pipeline.executor must be "celery" (with pipeline.broker_url)')
     if settings.secret_key is None:
         problems.append("secret_key must be set (VODSTACK_SECRET_KEY, never in the file)")
+    if settings.host in _EVERY_INTERFACE:
+        # Servers listen everywhere; a service not in service_hosts would be "reached" there.
+        unnamed = [
+            s.name for s in platform_services(settings) if s.name not in settings.service_hosts
+        ]
+        if unnamed:
+            problems.append(
+                f"service_hosts must name {', '.join(unnamed)}: with host = {settings.host!r} "
+                "servers listen on every interface, and no service can be reached there"
+            )
     return problems
 
 
