@@ -5,6 +5,7 @@
 # environment and VODSTACK_CONFIG instead of the supervisor's settings file).
 #
 #   gateway | accounts | catalog | playback | pipeline | events | telemetry | history | origin
+#   planner            the CDN fill planner
 #   dns                the DNS steering server (when cdn.dns.port is set)
 #   edge-REGION-N      one edge, by name (compose)
 #   edge               a StatefulSet pod edge-REGION-ORDINAL serves edge-REGION-(ORDINAL+1)
@@ -29,7 +30,7 @@ fi
 role="$1"
 shift
 case "$role" in
-  gateway|accounts|catalog|playback|pipeline|events|telemetry|history|origin|dns)
+  gateway|accounts|catalog|playback|pipeline|events|telemetry|history|origin|planner|dns)
     run vodstack serve "$role" "$@" ;;
   edge)
     pod="${HOSTNAME:?edge needs HOSTNAME (the StatefulSet pod name edge-REGION-ORDINAL)}"
