@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.support.clock import FakeMonotonic
+from tests.support.redis_server import REDIS_URL, closed_port_url, redis_prefix
 from vodstack.contracts.accounts import Account, Plan, PlanCode, Role, SessionInfo
-from vodstack.gateway.session_cache import InMemorySessionCache, SessionCache
+from vodstack.core.redis_guard import RedisGuard
+from vodstack.gateway.session_cache import InMemorySessionCache, RedisSessionCache, SessionCache
 
 pytestmark = pytest.mark.anyio
 
@@ -33,12 +35,6 @@ def session(sid: str, account_id: int = 1) -> SessionInfo:
     )
 
 
-Factory = Callable[[FakeMonotonic, int], SessionCache]
-IMPLEMENTATIONS: dict[str, Factory] = {
-    "in-memory": lambda clock, size: InMemorySessionCache(TTL, max_entries=size, clock=clock),
-}
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -49,18 +45,21 @@ def clock() -> FakeMonotonic:
     return FakeMonotonic(start=1000.0)
 
 
-@pytest.fixture(params=sorted(IMPLEMENTATIONS))
-def make(request: pytest.FixtureRequest, clock: FakeMonotonic) -> Callable[[int], SessionCache]:
-    factory = IMPLEMENTATIONS[request.param]
+@pytest.fixture(params=["in-memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def make(
+    request: pytest.FixtureRequest, clock: FakeMonotonic
+) -> AsyncIterator[Callable[[], SessionCache]]:
+    if request.param == "in-memory":
+        yield lambda: InMemorySessionCache(TTL, clock=clock)
+        return
+    with redis_prefix() as prefix:
+        guard = RedisGuard(REDIS_URL, prefix=prefix)
+        yield lambda: RedisSessionCache(guard, TTL, clock=clock)
+        await guard.aclose()
 
-    def build(size: int) -> SessionCache:
-        return factory(clock, size)
 
-    return build
-
-
-async def test_put_then_get_returns_the_session(make: Callable[[int], SessionCache]) -> None:
-    cache = make(100)
+async def test_put_then_get_returns_the_session(make: Callable[[], SessionCache]) -> None:
+    cache = make()
     await cache.put(session("s1"))
     cached = await cache.get("s1")
     assert cached is not None and cached.session_id == "s1"
@@ -68,9 +67,9 @@ async def test_put_then_get_returns_the_session(make: Callable[[int], SessionCac
 
 
 async def test_entries_expire_after_the_ttl(
-    make: Callable[[int], SessionCache], clock: FakeMonotonic
+    make: Callable[[], SessionCache], clock: FakeMonotonic
 ) -> None:
-    cache = make(100)
+    cache = make()
     await cache.put(session("s1"))
     clock.now += TTL - 0.1
     assert await cache.get("s1") is not None
@@ -78,8 +77,8 @@ async def test_entries_expire_after_the_ttl(
     assert await cache.get("s1") is None
 
 
-async def test_invalidate_forgets_one_session(make: Callable[[int], SessionCache]) -> None:
-    cache = make(100)
+async def test_invalidate_forgets_one_session(make: Callable[[], SessionCache]) -> None:
+    cache = make()
     await cache.put(session("s1"))
     await cache.put(session("s2"))
     await cache.invalidate("s1")
@@ -88,9 +87,9 @@ async def test_invalidate_forgets_one_session(make: Callable[[int], SessionCache
 
 
 async def test_invalidate_account_forgets_all_its_sessions(
-    make: Callable[[int], SessionCache],
+    make: Callable[[], SessionCache],
 ) -> None:
-    cache = make(100)
+    cache = make()
     await cache.put(session("a", account_id=1))
     await cache.put(session("b", account_id=1))
     await cache.put(session("c", account_id=2))
@@ -100,10 +99,11 @@ async def test_invalidate_account_forgets_all_its_sessions(
     assert await cache.get("c") is not None
 
 
-async def test_size_is_bounded_least_recently_used_goes_first(
-    make: Callable[[int], SessionCache],
+async def test_in_process_size_is_bounded_least_recently_used_goes_first(
+    clock: FakeMonotonic,
 ) -> None:
-    cache = make(2)
+    # Redis bounds its memory by the entries' TTL (and the server's maxmemory) instead.
+    cache = InMemorySessionCache(TTL, max_entries=2, clock=clock)
     await cache.put(session("old"))
     await cache.put(session("mid"))
     assert await cache.get("old") is not None  # touch: "mid" is now least recently used
@@ -118,3 +118,37 @@ async def test_zero_ttl_disables_caching(clock: FakeMonotonic) -> None:
     await cache.put(session("s1"))
     assert await cache.get("s1") is None
     assert len(cache) == 0
+
+
+async def test_a_session_cached_by_one_gateway_is_seen_and_invalidated_by_another(
+    clock: FakeMonotonic,
+) -> None:
+    with redis_prefix() as prefix:
+        one, two = RedisGuard(REDIS_URL, prefix=prefix), RedisGuard(REDIS_URL, prefix=prefix)
+        first, second = (
+            RedisSessionCache(one, TTL, clock=clock),
+            RedisSessionCache(two, TTL, clock=clock),
+        )
+        await first.put(session("s1", account_id=7))
+        assert await second.get("s1") is not None
+        await second.invalidate_account(7)  # e.g. the plan changed through the second gateway
+        assert await first.get("s1") is None
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_with_redis_unreachable_every_call_falls_back_and_is_counted(
+    clock: FakeMonotonic,
+) -> None:
+    guard = RedisGuard(closed_port_url(), retry_s=0)
+    cache = RedisSessionCache(guard, TTL, clock=clock)
+    await cache.put(session("s1"))
+    assert await cache.get("s1") is None  # a miss: the gateway asks the accounts service
+    await cache.invalidate("s1")
+    await cache.invalidate_account(1)
+    assert guard.fallbacks == {
+        ("sessions", "put"): 1,
+        ("sessions", "get"): 1,
+        ("sessions", "invalidate"): 1,
+        ("sessions", "invalidate_account"): 1,
+    }

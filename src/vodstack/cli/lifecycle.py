@@ -11,6 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from vodstack.cli.options import ConfigFile, DataDir
+from vodstack.cli.profile import (
+    DemoOption,
+    Profile,
+    ProfileOption,
+    announce,
+    apply_profile,
+    seeds_demo,
+)
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import InsecureSecretError, with_secrets
 from vodstack.core.processes import pid_alive
@@ -18,6 +26,7 @@ from vodstack.demo.media import publish_demo_media
 from vodstack.demo.seed import seed_demo
 from vodstack.discovery import RegistryUnavailable, open_registry, reset_registry
 from vodstack.storage import ObjectStoreUnavailable, prepare_object_store
+from vodstack.supervisor.production import ProfileRefused
 from vodstack.supervisor.registry import PartialPortMap, check_port_map, platform_services
 from vodstack.supervisor.status import (
     AlreadyRunning,
@@ -44,15 +53,24 @@ def up(
     data_dir: Path | None = DataDir,
     config: Path | None = ConfigFile,
     port: int | None = typer.Option(None, "--port", help="Gateway port (default 8000)."),
-    demo: bool = typer.Option(True, "--demo/--no-demo", help="Seed demo accounts and titles."),
+    demo_option: bool | None = DemoOption,
+    profile: Profile = ProfileOption,
 ) -> None:
     """Start every service as its own process, seed demo data, and watch them until Ctrl-C."""
+    demo = seeds_demo(profile, demo_option)
     try:
-        settings = with_secrets(_build_settings(data_dir, config, port))
+        settings = _build_settings(data_dir, config, port)
+        settings = with_secrets(apply_profile(profile, settings, config))
         check_port_map(settings)
         prepare_object_store(settings)
         acquire_lock(settings)
-    except (InsecureSecretError, PartialPortMap, AlreadyRunning, FileNotFoundError) as exc:
+    except (
+        InsecureSecretError,
+        PartialPortMap,
+        AlreadyRunning,
+        FileNotFoundError,
+        ProfileRefused,
+    ) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     except ObjectStoreUnavailable as exc:
@@ -61,6 +79,7 @@ def up(
     settings_file = write_settings_file(settings)
     specs = platform_services(settings)
     console.print(f"[bold]vodstack[/] starting {len(specs)} services, data in {settings.data_dir}")
+    announce(profile, settings, console.print)
     try:
         reset_registry(settings)
         registry = open_registry(settings)

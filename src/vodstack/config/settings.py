@@ -81,11 +81,24 @@ class BodyLimits(BaseModel):
         return self.per_service.get(service, self.default_bytes)
 
 
+class PipelineExecutor(StrEnum):
+    """Where the pipeline's tasks run (docs/pipeline.md, "Celery workers")."""
+
+    LOCAL = "local"  # worker processes spawned by the pipeline service, sharing its disk
+    CELERY = "celery"  # `vodstack worker` processes anywhere, reached through a broker
+
+
 class PipelineSettings(BaseModel):
     """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
 
-    # None = one worker process per CPU core.
+    # None = one worker process per CPU core. With the Celery executor: how many tasks the
+    # controller keeps in flight (the worker processes it expects across every worker host).
     workers: int | None = Field(None, ge=1, le=256)
+    executor: PipelineExecutor = PipelineExecutor.LOCAL
+    # The Celery executor's broker (RabbitMQ: a lost worker's task comes back at once) and the
+    # queue its tasks go to; workers consume it with `vodstack worker --broker URL`.
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    celery_queue: str = Field("vodstack.pipeline", min_length=1, max_length=200)
     # Threads each ffmpeg may use; 0 = ffmpeg decides. 1 for the worker-scaling benchmark.
     encoder_threads: int = Field(0, ge=0, le=64)
     # Worker i (and its ffmpeg) on core i. None = when single-threaded (`encoder_threads` 1)
@@ -304,6 +317,23 @@ class StorageSettings(BaseModel):
         return self
 
 
+class RedisSettings(BaseModel):
+    """Redis for the state every instance and host must share: the look-aside caches (gateway
+    sessions, answers of catalog and accounts reads), the gateway's rate limits and the service
+    registry (docs/deployment.md, "Redis"). `url` None = each in its embedded form (process
+    memory, the SQLite registry under data_dir/run)."""
+
+    url: str | None = None  # e.g. redis://127.0.0.1:6379/0
+    # Every key starts with this, so several platforms (and tests) share one Redis.
+    prefix: str = "vodstack"
+    # Short on purpose: a cache that is slow to answer must not slow every request down; a
+    # failed call is a miss (the source answers) and Redis is left alone for `retry_s`.
+    timeout_s: float = Field(0.25, gt=0)
+    retry_s: float = Field(1.0, ge=0)
+    # Cached answers are dropped by version, this only reclaims the memory of old versions.
+    answer_ttl_s: float = Field(600.0, gt=0)
+
+
 # Services with no state of their own in process memory: several instances of one behave as
 # one. The pipeline keeps per-upload locks in its process and owns the worker pool; events,
 # telemetry and history own consumers and caches; edges are placed by the topology instead.
@@ -359,6 +389,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     ports: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PORTS))
+    # Where a service is reached when services run on different hosts (containers, pods), e.g.
+    # {"catalog": "catalog", "edge-eu-1": "edge-eu-0.edge-eu"}; a service not named is at
+    # `host`, which is also where servers listen (0.0.0.0 in a container: then name them all).
+    service_hosts: dict[str, str] = Field(default_factory=dict)
     # Local mode generates one under data_dir/secrets on first run (see config.secrets).
     secret_key: SecretStr | None = None
     database_urls: dict[str, str] = Field(default_factory=dict)
@@ -393,6 +427,7 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     chaos: ChaosSettings = Field(default_factory=ChaosSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
@@ -419,8 +454,11 @@ class Settings(BaseSettings):
     def port(self, service: str) -> int:
         return self.ports.get(service, DEFAULT_PORTS.get(service, 0))
 
+    def service_host(self, service: str) -> str:
+        return self.service_hosts.get(service, self.host)
+
     def service_url(self, service: str) -> str:
-        return f"http://{self.host}:{self.port(service)}"
+        return f"http://{self.service_host(service)}:{self.port(service)}"
 
     def database_url(self, service: str) -> str:
         """The service's own database: configured URL, else a SQLite file under data_dir/db."""

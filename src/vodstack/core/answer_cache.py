@@ -6,14 +6,16 @@ answer (routing, query parameters, three SQL statements, the response model, JSO
 twenty times what the server stack costs (bench/services.py); replaying the bytes costs a
 dictionary lookup.
 
-Invalidation is explicit, never a TTL: every request first asks `version()`, a number that
-changes whenever the data may have changed (for SQLite, `PRAGMA data_version`, which moves on
-every commit by any connection of any process, so writes through another instance of the
-service count too); a new version drops every entry. Only 200 answers to GET are kept, keyed by
-path and query string; anything else (errors, other methods, other paths) goes to the app as
-before, so error shapes and validation do not change. A request the app would refuse (no or a
-bad service token) is never answered from memory: `admits` is asked first, and on "no" the app
-answers as before.
+Invalidation is explicit, never a TTL: every request first asks the store for the data's
+version, a number that changes whenever the data may have changed, and answers live under a
+version (core.answer_store: in process with SQLite's `PRAGMA data_version`, which moves on
+every commit by any process; or in Redis, shared by every instance, with a version counter
+that writes bump). A write (any other method than GET and HEAD) through this instance tells
+the store before its answer goes out. Only 200 answers to GET are kept, keyed by path and
+query string; anything else (errors, other methods, other paths) goes to the app as before, so
+error shapes and validation do not change. A request the app would refuse (no or a bad service
+token) is never answered from the cache: `admits` is asked first, and on "no" the app answers
+as before.
 """
 
 from __future__ import annotations
@@ -21,85 +23,95 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-Version = Callable[[], int | None]  # None: cannot tell now, so do not use the cache
-Admits = Callable[[Scope], bool]
+from vodstack.core.answer_store import Answer, AnswerStore, Version
 
-# A bound on memory, not a policy: past it the cache starts over (scanners and search queries
-# can make every URL new; the hot ones come back at once).
-DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+Admits = Callable[[Scope], bool]
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class CachedReads:
-    """What a service lets `AnswerCache` keep: its pure read routes, and its data's version."""
+    """What a service lets `AnswerCache` keep: its pure read routes, and its data's version
+    (None when its database has none: then only a shared store can cache them)."""
 
     paths: Sequence[str]
-    version: Version
+    version: Version | None
 
 
 @dataclass(frozen=True)
-class _Answer:
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    route: Any  # the matched route, for the metrics' route label (core.metrics)
+class _RouteLabel:
+    """Stands for the matched route on a replay (the metrics read its `path`)."""
 
-    def start(self) -> Message:
-        # A fresh message each time: outer middleware appends its own headers (request id).
-        return {"type": "http.response.start", "status": 200, "headers": list(self.headers)}
+    path: str
+
+
+def _start(answer: Answer) -> Message:
+    # A fresh message each time: outer middleware appends its own headers (request id).
+    return {"type": "http.response.start", "status": 200, "headers": list(answer.headers)}
 
 
 class AnswerCache:
     """ASGI middleware replaying 200 answers of `paths` (regular expressions, full match)."""
 
     def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        paths: Sequence[str],
-        version: Version,
-        admits: Admits,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        self, app: ASGIApp, *, paths: Sequence[str], store: AnswerStore, admits: Admits
     ) -> None:
         self.app = app
         self._paths = re.compile("|".join(f"(?:{p})" for p in paths))
-        self._version = version
+        self._store = store
         self._admits = admits
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._answers: dict[str, _Answer] = {}
-        self._seen: int | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in _SAFE_METHODS:
+            await self._write(scope, receive, send)
+            return
         if not self._eligible(scope):
             await self.app(scope, receive, send)
             return
-        version = self._version()
-        if version is None:
+        key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
+        found = await self._store.lookup(key)
+        if found is None:
             await self.app(scope, receive, send)
             return
-        if version != self._seen:
-            self._forget()
-            self._seen = version
-        key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
-        answer = self._answers.get(key)
+        version, answer = found
         if answer is not None:
-            scope["route"] = answer.route
-            await send(answer.start())
+            if answer.route is not None:
+                scope["route"] = _RouteLabel(answer.route)
+            await send(_start(answer))
             await send({"type": "http.response.body", "body": answer.body})
             return
         await self._fill(scope, receive, send, key, version)
 
     def _eligible(self, scope: Scope) -> bool:
         return (
-            scope["type"] == "http"
-            and scope["method"] == "GET"
+            scope["method"] == "GET"
             and self._paths.fullmatch(scope["path"]) is not None
             and self._admits(scope)
         )
+
+    async def _write(self, scope: Scope, receive: Receive, send: Send) -> None:
+        told = False
+
+        async def tell_first(message: Message) -> None:
+            nonlocal told
+            # Before the answer goes out (the app has committed by then): a writer reading
+            # right after its write, through any instance, never meets an older answer.
+            if not told and message["type"] == "http.response.start":
+                told = True
+                await self._store.changed()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tell_first)
+        finally:
+            if not told:  # the app failed before answering; it may have written anyway
+                await self._store.changed()
 
     async def _fill(
         self, scope: Scope, receive: Receive, send: Send, key: str, version: int
@@ -117,16 +129,10 @@ class AnswerCache:
             await send(message)
 
         await self.app(scope, receive, keep)
-        # `version` was read before the app ran: a write meanwhile makes this entry stale at
-        # once, never a stale entry look fresh.
-        if start is None or start["status"] != 200 or version != self._seen:
+        if start is None or start["status"] != 200:
             return
-        body = b"".join(chunks)
-        if self._bytes + len(key) + len(body) > self._max_bytes:
-            self._forget()
-        self._bytes += len(key) + len(body)
-        self._answers[key] = _Answer(start["headers"], body, scope.get("route"))
-
-    def _forget(self) -> None:
-        self._answers.clear()
-        self._bytes = 0
+        route = getattr(scope.get("route"), "path", None)
+        answer = Answer(
+            start["headers"], b"".join(chunks), route if isinstance(route, str) else None
+        )
+        await self._store.put(version, key, answer)

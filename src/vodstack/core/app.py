@@ -17,11 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vodstack.config.settings import RedisSettings
 from vodstack.core.answer_cache import AnswerCache, CachedReads
+from vodstack.core.answer_store import AnswerStore, MemoryAnswers
 from vodstack.core.body_limit import BodyLimitMiddleware
 from vodstack.core.deadline import DeadlineMiddleware
 from vodstack.core.errors import TooManyRequests, Unauthorized, UpstreamError, VodstackError
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
+from vodstack.core.redis_answers import RedisAnswers
+from vodstack.core.redis_guard import RedisGuard
 from vodstack.core.responses import error_response
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceTokens
 
@@ -108,6 +112,23 @@ def _admits(internal: ServiceTokens | None) -> Callable[[Any], bool]:
     return admits
 
 
+def _answer_store(
+    service: str,
+    cached_reads: CachedReads | None,
+    guard: RedisGuard | None,
+    redis: RedisSettings | None,
+) -> AnswerStore | None:
+    if cached_reads is None:
+        return None
+    if guard is not None and redis is not None:
+        return RedisAnswers(
+            guard, service, ttl_s=redis.answer_ttl_s, data_version=cached_reads.version
+        )
+    if cached_reads.version is not None:
+        return MemoryAnswers(cached_reads.version)
+    return None  # no version to trust and nowhere shared: every read goes to the app
+
+
 def create_service_app(
     service: str,
     *,
@@ -121,6 +142,7 @@ def create_service_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     larger_bodies: Mapping[str, int] | None = None,
     cached_reads: CachedReads | None = None,
+    redis: RedisSettings | None = None,
 ) -> FastAPI:
     """A FastAPI app with the platform's standard endpoints, middleware and error mapping.
 
@@ -128,16 +150,22 @@ def create_service_app(
     (core.service_auth); /healthz and /metrics stay open to probes and scrapers. Request bodies
     above `max_body_bytes` are refused with 413 before a route reads them; `larger_bodies` gives
     path prefixes (uploads) their own cap. With `cached_reads`, 200 answers of those GET routes
-    are replayed from memory until the data's version changes (core.answer_cache).
+    are replayed from memory until the data's version changes (core.answer_cache). With
+    `redis` (a URL set), the app gets a `RedisGuard` (`app.state.redis`) and keeps those answers
+    in Redis, shared by every instance (core.redis_answers).
     """
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if lifespan is None:
-            yield
-            return
-        async with lifespan(app):
-            yield
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
 
     app = FastAPI(
         title=title or f"vodstack {service}",
@@ -164,12 +192,12 @@ def create_service_app(
     guard = [Depends(internal.require)] if internal is not None else []
     for router in routers:
         app.include_router(router, dependencies=guard)
-    if cached_reads is not None:
+    shared = RedisGuard.from_settings(redis, metrics.registry) if redis is not None else None
+    app.state.redis = shared
+    store = _answer_store(service, cached_reads, shared, redis)
+    if cached_reads is not None and store is not None:
         app.add_middleware(
-            AnswerCache,
-            paths=cached_reads.paths,
-            version=cached_reads.version,
-            admits=_admits(internal),
+            AnswerCache, paths=cached_reads.paths, store=store, admits=_admits(internal)
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(DeadlineMiddleware)

@@ -39,7 +39,8 @@ class Topology:
                 name = edge_name(region, n)
                 index = r * cdn.edges_per_region + (n - 1)
                 port = settings.ports.get(name, cdn.base_port + index)
-                edges.append(EdgeNode(name, region, port, f"http://{settings.host}:{port}"))
+                url = f"http://{settings.service_host(name)}:{port}"
+                edges.append(EdgeNode(name, region, port, url))
         return cls(tuple(edges), settings.service_url(ORIGIN))
 
     @property

@@ -49,8 +49,12 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
         openapi_url=OPENAPI_URL,
         max_body_bytes=settings.body_limits.for_service(SERVICE),
         larger_bodies={UPLOADS_PREFIX: MAX_SLICE_BYTES},
+        redis=settings.redis,
     )
-    app.state.gateway = GatewayState.in_process(settings)
+    redis = app.state.redis
+    app.state.gateway = (
+        GatewayState.in_process(settings) if redis is None else GatewayState.shared(settings, redis)
+    )
     # Once per app: its lifespan may run more than once (several test clients).
     app.state.resilience_metrics = ResilienceMetrics(app.state.metrics.registry)
     pages = Pages()

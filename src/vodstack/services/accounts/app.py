@@ -83,5 +83,6 @@ def create_app(
         health=database.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
-        cached_reads=CachedReads(CACHED_PATHS, version) if version is not None else None,
+        cached_reads=CachedReads(CACHED_PATHS, version),
+        redis=settings.redis,
     )

@@ -89,7 +89,8 @@ def create_app(settings: Settings) -> FastAPI:
         health=service.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
-        cached_reads=CachedReads(CACHED_PATHS, version) if version is not None else None,
+        cached_reads=CachedReads(CACHED_PATHS, version),
+        redis=settings.redis,
     )
     app.state.catalog = service
     app.state.engine = engine
