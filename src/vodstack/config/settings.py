@@ -80,11 +80,24 @@ class BodyLimits(BaseModel):
         return self.per_service.get(service, self.default_bytes)
 
 
+class PipelineExecutor(StrEnum):
+    """Where the pipeline's tasks run (docs/pipeline.md, "Celery workers")."""
+
+    LOCAL = "local"  # worker processes spawned by the pipeline service, sharing its disk
+    CELERY = "celery"  # `vodstack worker` processes anywhere, reached through a broker
+
+
 class PipelineSettings(BaseModel):
     """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
 
-    # None = one worker process per CPU core.
+    # None = one worker process per CPU core. With the Celery executor: how many tasks the
+    # controller keeps in flight (the worker processes it expects across every worker host).
     workers: int | None = Field(None, ge=1, le=256)
+    executor: PipelineExecutor = PipelineExecutor.LOCAL
+    # The Celery executor's broker (RabbitMQ: a lost worker's task comes back at once) and the
+    # queue its tasks go to; workers consume it with `vodstack worker --broker URL`.
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    celery_queue: str = Field("vodstack.pipeline", min_length=1, max_length=200)
     # Threads each ffmpeg may use; 0 = ffmpeg decides. 1 for the worker-scaling benchmark.
     encoder_threads: int = Field(0, ge=0, le=64)
     # Worker i (and its ffmpeg) on core i. None = when single-threaded (`encoder_threads` 1)

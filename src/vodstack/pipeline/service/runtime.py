@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.models import Base
-from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.runners import TaskRunner
 from vodstack.pipeline.service.uploads import SourceCheck, UploadBase, Uploads
 from vodstack.storage import ObjectStore, open_object_store
 
@@ -25,7 +25,7 @@ class PipelineRuntime:
     store: ObjectStore
     queue: JobQueue
     uploads: Uploads
-    pool: WorkerPool | None = None
+    pool: TaskRunner | None = None
     upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     @classmethod
@@ -44,7 +44,7 @@ class PipelineRuntime:
         return cls(settings, engine, sessions, store, queue, uploads)
 
     def healthy(self) -> bool:
-        return self.pool is None or len(self.pool.pids) > 0
+        return self.pool is None or self.pool.healthy()
 
     def close(self) -> None:
         if self.pool is not None:
