@@ -183,6 +183,8 @@ def execute_message(
         finally:
             beat.stop_thread()
             shutil.rmtree(workdir, ignore_errors=True)
+        if beat.reason is not None:
+            log.info("%s of job %s stopped (%s)", task.name, task.job_id, beat.reason.value)
         plan = task.plan
         if outcome.kind is OutcomeKind.SUCCEEDED and plan and task.name == final_task(plan):
             remove_job_scratch(host.scratch, task.job_id)

@@ -18,7 +18,9 @@ depend on where its tasks ran.
   worker lost: jobs.celery_app) to another worker process; the lease stays here meanwhile, so
   the attempt is not counted twice, and the redelivered run finds an output that was already
   written (idempotent task keys) or makes it again.
-- **A lost controller.** Its status queue is exclusive: when it dies the queue goes, workers
+- **A silent worker** (no beat for `lease_s`, the broker not noticing yet) is treated as a lapsed
+  lease: a failed attempt, retried; a late beat of that run is answered with a stop.
+- **A lost controller.** Its status queue is auto-deleted: when it dies the queue goes, workers
   drop its messages, and a successor on the same host reclaims its tasks at once (the owner
   `host:pid:celery-N` is dead), elsewhere when their leases expire.
 """
@@ -63,7 +65,8 @@ class _InFlight:
     task: ClaimedTask
     owner: str
     progress: float = 0.0
-    started: float | None = None  # monotonic time of the first beat
+    started: float | None = None  # monotonic time of the run's first beat
+    last_beat: float | None = None
     reply_to: str | None = None
     worker: str | None = None  # host:pid of the process running it (from its beats)
 
@@ -112,7 +115,9 @@ class CeleryDispatcher:
                 f"({exc}); start it or set pipeline.broker_url"
             ) from exc
         self._connection = connection
-        self._status = Queue(self.status_queue, exclusive=True, auto_delete=True)
+        # Not exclusive (workers check it exists, which RabbitMQ refuses for another
+        # connection's exclusive queue); auto-deleted when this process stops consuming.
+        self._status = Queue(self.status_queue, auto_delete=True, durable=False)
         self._consumer = Consumer(
             connection, queues=[self._status], callbacks=[self._on_message], accept=["json"]
         )
@@ -237,6 +242,16 @@ class CeleryDispatcher:
                     entry.task.id, entry.owner, f"timed out after {timeout_s:g} s", retryable=True
                 )
                 continue
+            if (
+                entry.last_beat is not None
+                and now - entry.last_beat > self.settings.pipeline.lease_s
+            ):
+                # Its worker went silent without the broker noticing (yet): as a lapsed lease.
+                self._in_flight.pop(celery_id, None)
+                self._stop_task(entry, StopReason.LOST)
+                error = f"worker {entry.worker} stopped responding"
+                self.queue.fail(entry.task.id, entry.owner, error, retryable=True)
+                continue
             answer = self.queue.heartbeat(entry.task.id, entry.owner, entry.progress)
             if answer is HeartbeatAnswer.CONTINUE:
                 continue
@@ -284,18 +299,27 @@ class CeleryDispatcher:
         worker = f"{body.get('host')}:{body.get('pid')}"
         if entry.worker != worker:
             # A new run: its own timeout. A redelivered one means a worker died with it.
-            if body.get("redelivered"):
-                log.warning(
-                    "%s was redelivered to %s (its worker %s was lost)",
-                    entry.task.name,
-                    worker,
-                    entry.worker or "unknown",
-                )
-                self.redelivered.append(entry.task.name)
+            if body.get("redelivered") and not self._redelivered(entry, worker, reply_to):
+                return
             entry.started = time.monotonic()
         entry.worker = worker
+        entry.last_beat = time.monotonic()
         entry.reply_to = reply_to if isinstance(reply_to, str) else None
         entry.progress = float(body.get("progress") or 0.0)
+
+    def _redelivered(self, entry: _InFlight, worker: str, reply_to: object) -> bool:
+        """A run that died with its worker counts as an attempt (as an expired lease does with
+        local workers), so a task that kills every worker it meets fails after `max_attempts`
+        instead of coming back forever. False when the task failed (the run is stopped)."""
+        lost = entry.worker or "a worker"
+        log.warning("%s was redelivered to %s (%s was lost)", entry.task.name, worker, lost)
+        self.redelivered.append(entry.task.name)
+        if self.queue.lost_run(entry.task.id, entry.owner, f"worker {lost} was lost"):
+            return True
+        self._in_flight.pop(celery_task_id(entry.task), None)
+        if isinstance(reply_to, str):
+            self._send_stop(reply_to, StopReason.CANCELLED)
+        return False
 
     def _on_done(self, body: dict[str, Any]) -> None:
         entry = self._in_flight.pop(str(body.get("id")), None)
