@@ -47,7 +47,7 @@ def worker(
     # Imported here: only this command and the Celery executor load Celery.
     from celery.signals import worker_process_init
 
-    from vodstack.pipeline.jobs.celery_app import celery_app, redacted
+    from vodstack.pipeline.jobs.celery_app import celery_app, host_queue_name, redacted
     from vodstack.pipeline.jobs.celery_tasks import WorkerHost, register_task
 
     settings = load_settings(config, data_dir=scratch.resolve())
@@ -62,8 +62,9 @@ def worker(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     broker_url = broker or settings.pipeline.broker_url
     queue_name = queue or settings.pipeline.celery_queue
-    app = celery_app(broker_url, queue_name)
-    register_task(app, WorkerHost(settings, broker_url))
+    own_queue = host_queue_name(queue_name)
+    app = celery_app(broker_url, queue_name, own_queue)
+    register_task(app, WorkerHost(settings, broker_url, own_queue))
     worker_process_init.connect(_pool_process_init, weak=False)
     processes = concurrency or os.cpu_count() or 1
     console.print(
@@ -74,7 +75,7 @@ def worker(
         concurrency=processes,
         pool_cls="prefork",
         hostname=f"vodstack-worker@{socket.gethostname()}.{os.getpid()}",
-        queues=[queue_name],
+        queues=[queue_name, own_queue],
         without_gossip=True,
         without_mingle=True,
         without_heartbeat=True,

@@ -181,6 +181,14 @@ def _task_ffmpeg(worker: WorkerProcess) -> tuple[int, int] | None:
     return None
 
 
+def _busy(workers: list[WorkerProcess]) -> tuple[WorkerProcess, int, int] | None:
+    for worker in workers:
+        found = _task_ffmpeg(worker)
+        if found is not None:
+            return worker, *found
+    return None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("victim", ["pool process", "whole worker"])
 def test_a_worker_killed_mid_task_has_its_task_redelivered_and_the_job_completes(
@@ -188,32 +196,40 @@ def test_a_worker_killed_mid_task_has_its_task_redelivered_and_the_job_completes
 ) -> None:
     clip = _clip(tmp_path / "clip.mp4", 9)
     scratches = [new_scratch(), new_scratch()]
-    workers: list[WorkerProcess] = []
     with controller(tmp_path / "controller", seaweedfs, task_queue) as ctl:
+        # Two worker hosts of one process each; one task in flight at a time (workers=1).
         env = seaweedfs.env(ctl.bucket)
-        workers.append(start_worker(scratch=scratches[0], queue=task_queue, env=env))
+        workers = [start_worker(scratch=s, queue=task_queue, env=env) for s in scratches]
         try:
             job_id = ctl.submit(clip)
-            pool, ffmpeg = eventually(
-                lambda: _task_ffmpeg(workers[0]),
-                timeout_s=120,
+            worker, pool, ffmpeg = eventually(
+                lambda: _busy(workers),
+                timeout_s=180,
                 interval_s=0.01,
                 message="no task ever ran ffmpeg",
             )
             running = [t.name for t in ctl.job(job_id).tasks if t.state is TaskState.RUNNING]
             if victim == "pool process":
-                os.kill(pool, signal.SIGKILL)  # the worker rejects its message: requeued
+                os.kill(pool, signal.SIGKILL)  # its worker rejects the message: requeued
             else:
-                os.kill(workers[0].process.pid, signal.SIGKILL)  # its connection closes
-                workers[0].process.wait()
-                # Nothing it started survives it; another host's worker takes over.
+                os.kill(worker.process.pid, signal.SIGKILL)  # its connection closes
+                worker.process.wait()
+                # Nothing it started survives it (parent-death signal).
                 eventually(lambda: not Path(f"/proc/{pool}").exists(), timeout_s=10)
-                workers.append(start_worker(scratch=scratches[1], queue=task_queue, env=env))
             eventually(lambda: not Path(f"/proc/{ffmpeg}").exists(), timeout_s=10)
-            job = ctl.wait_until_ended(job_id)
-            logs = "".join(w.output()[-3000:] for w in workers)
+            try:
+                job = ctl.wait_until_ended(job_id)
+            finally:
+                Path("/tmp/celery-kill-debug.log").write_text(
+                    f"{running} {pool} {ffmpeg} {ctl.dispatcher.redelivered}\n"
+                    + "\n".join(
+                        f"{t.name} {t.state} {t.attempts} {t.error}" for t in ctl.job(job_id).tasks
+                    )
+                    + "\n=====\n".join(w.output() for w in workers)
+                )
+            logs = "\n".join(w.output()[-4000:] for w in workers)
             assert job.state is JobState.SUCCEEDED, (job.error, logs)
-            assert ctl.dispatcher.redelivered == running, "the killed task came back"
+            assert ctl.dispatcher.redelivered == running, ("the killed task came back", logs)
             killed = next(t for t in job.tasks if t.name == running[0])
             assert killed.attempts == 2, "the lost run counts as an attempt"
         finally:

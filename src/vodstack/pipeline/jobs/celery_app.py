@@ -18,13 +18,20 @@ The guarantees the pipeline needs are settings here, not conventions:
 
 from __future__ import annotations
 
+import os
+import socket
 from urllib.parse import urlsplit, urlunsplit
 
 from celery import Celery
 from kombu.entity import Queue
 
 
-def celery_app(broker_url: str, queue: str) -> Celery:
+def host_queue_name(queue: str) -> str:
+    """A worker's own queue (see jobs.dispatch, "Host affinity")."""
+    return f"{queue}.host.{socket.gethostname()}.{os.getpid()}"
+
+
+def celery_app(broker_url: str, queue: str, host_queue: str | None = None) -> Celery:
     app = Celery("vodstack-pipeline", broker=broker_url, set_as_current=False)
     app.conf.update(
         task_acks_late=True,
@@ -33,7 +40,15 @@ def celery_app(broker_url: str, queue: str) -> Celery:
         task_ignore_result=True,
         task_store_errors_even_if_ignored=False,
         task_default_queue=queue,
-        task_queues=[Queue(queue, routing_key=queue, durable=True)],
+        task_queues=[
+            Queue(queue, routing_key=queue, durable=True),
+            # Gone with its worker; what was in it comes back through the controller.
+            *(
+                [Queue(host_queue, routing_key=host_queue, durable=False, auto_delete=True)]
+                if host_queue
+                else []
+            ),
+        ],
         task_serializer="json",
         accept_content=["json"],
         worker_enable_remote_control=False,

@@ -12,6 +12,10 @@ the executor kills its ffmpeg, as a local worker's heartbeat does. The outcome g
 ack): a worker killed in between runs the task again on redelivery, which finds its output and
 only reports.
 
+Mezzanines stay on the host that split them: each worker also consumes a queue of its own
+(`host_queue`, auto-deleted with the worker), named in its beats, and the controller sends a
+chunk's encodes and discard there (jobs.dispatch, "Host affinity").
+
 A message whose controller is gone (its exclusive status queue no longer exists) is dropped:
 that controller's successor reclaimed the task from the database and sent it again.
 """
@@ -50,6 +54,8 @@ class WorkerHost:
 
     settings: Settings  # data_dir is the worker's scratch; storage is the worker's own
     broker_url: str
+    # This host's own queue: the controller sends a chunk's encodes where its mezzanine is.
+    host_queue: str | None = None
     _store: ObjectStore | None = None
     _executors: dict[tuple[str, str], TaskExecutor] = field(default_factory=dict)
 
@@ -78,7 +84,13 @@ class _Heartbeat:
     """Progress to the controller, stops from it; on its own thread and broker connection."""
 
     def __init__(
-        self, connection: Connection, message: TaskMessage, celery_id: str, *, redelivered: bool
+        self,
+        connection: Connection,
+        message: TaskMessage,
+        celery_id: str,
+        *,
+        redelivered: bool,
+        host_queue: str | None,
     ) -> None:
         self.cancel = threading.Event()
         self.reason: StopReason | None = None
@@ -87,6 +99,7 @@ class _Heartbeat:
         self._message = message
         self._celery_id = celery_id
         self._redelivered = redelivered
+        self._host_queue = host_queue
         self._interval = min(1.0, message.pipeline.lease_s / 3)
         self._reply = Queue(
             f"{message.status_queue}.reply.{uuid.uuid4().hex[:12]}",
@@ -123,6 +136,7 @@ class _Heartbeat:
                 "progress": self.progress,
                 "reply_to": self._reply.name,
                 "redelivered": self._redelivered,
+                "host_queue": self._host_queue,
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
             }
@@ -171,7 +185,9 @@ def execute_message(
         if not _controller_alive(connection, message.status_queue):
             log.info("%s of job %s: its controller is gone; dropped", task.name, task.job_id)
             return
-        beat = _Heartbeat(connection, message, celery_id, redelivered=redelivered)
+        beat = _Heartbeat(
+            connection, message, celery_id, redelivered=redelivered, host_queue=host.host_queue
+        )
         workdir = host.scratch / "tasks" / str(os.getpid()) / f"{task.job_id}-{task.id}"
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir(parents=True)

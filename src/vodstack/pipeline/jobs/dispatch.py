@@ -20,6 +20,11 @@ depend on where its tasks ran.
   written (idempotent task keys) or makes it again.
 - **A silent worker** (no beat for `lease_s`, the broker not noticing yet) is treated as a lapsed
   lease: a failed attempt, retried; a late beat of that run is answered with a stop.
+- **Host affinity.** A SPLIT's mezzanine stays on the worker host that made it (gigabytes, host-
+  local scratch), so the chunk's ENCODEs and DISCARD go to that host's own queue (named in its
+  beats). A host that does not take such a task within `lease_s` is presumed gone (its queue
+  goes with it): the task goes to the shared queue, and the worker that gets it finds no
+  mezzanine and has the chunk split again where it runs (`InputLostError`).
 - **A lost controller.** Its status queue is auto-deleted: when it dies the queue goes, workers
   drop its messages, and a successor on the same host reclaims its tasks at once (the owner
   `host:pid:celery-N` is dead), elsewhere when their leases expire.
@@ -47,9 +52,10 @@ from vodstack.pipeline.jobs.celery_app import celery_app, redacted
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.models import Base
-from vodstack.pipeline.jobs.outcome import StopReason, TaskOutcome, record_outcome
+from vodstack.pipeline.jobs.outcome import OutcomeKind, StopReason, TaskOutcome, record_outcome
 from vodstack.pipeline.jobs.pool import owner_is_dead, pool_size
 from vodstack.pipeline.jobs.queue import ClaimedTask, HeartbeatAnswer, JobQueue
+from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.jobs.task_message import TASK_NAME, TaskMessage, celery_task_id
 from vodstack.storage import open_object_store
 
@@ -60,10 +66,17 @@ class BrokerUnavailableError(RuntimeError):
     """The Celery executor's broker cannot be reached (the message names it and why)."""
 
 
+ChunkKey = tuple[int, str | None, int]  # job, mezzanine tier, chunk
+
+
 @dataclass
 class _InFlight:
     task: ClaimedTask
     owner: str
+    body: dict[str, Any]
+    sent: float  # monotonic
+    routed: str | None = None  # the host queue it was sent to (host affinity)
+    host_queue: str | None = None  # of the worker running it (from its beats)
     progress: float = 0.0
     started: float | None = None  # monotonic time of the run's first beat
     last_beat: float | None = None
@@ -92,6 +105,7 @@ class CeleryDispatcher:
         self.queue = JobQueue(sessions, config)
         self.store = open_object_store(settings)
         self._in_flight: dict[str, _InFlight] = {}
+        self._affinity: dict[ChunkKey, str] = {}
         self._closing = threading.Event()
         self._draining = threading.Event()
         self._grace_s = config.shutdown_grace_s
@@ -213,6 +227,7 @@ class CeleryDispatcher:
                 return
             if live is None:
                 live = frozenset(self.queue.live_jobs())
+                self._affinity = {k: q for k, q in self._affinity.items() if k[0] in live}
             message = TaskMessage(
                 task,
                 self.status_queue,
@@ -221,19 +236,33 @@ class CeleryDispatcher:
                 live | {task.job_id},
             )
             celery_id = celery_task_id(task)
-            self._in_flight[celery_id] = _InFlight(task, owner)
+            key = _chunk_key(task)
+            routed = None
+            if task.kind in (TaskKind.ENCODE, TaskKind.DISCARD) and key is not None:
+                routed = self._affinity.get(key)
+            entry = _InFlight(task, owner, message.to_json(), time.monotonic(), routed)
+            self._in_flight[celery_id] = entry
             try:
-                self.app.send_task(
-                    TASK_NAME, args=[message.to_json()], task_id=celery_id, queue=self.task_queue
-                )
+                self._send(celery_id, entry, routed or self.task_queue)
             except Exception:
                 self._in_flight.pop(celery_id, None)
                 self.queue.release(task.id, owner)
                 raise
 
+    def _send(self, celery_id: str, entry: _InFlight, queue: str) -> None:
+        target: str | Queue = queue
+        if queue != self.task_queue:
+            # A worker's own queue exists while the worker does; never create one here (it
+            # would outlive the worker with the message in it).
+            target = Queue(
+                queue, routing_key=queue, durable=False, auto_delete=True, no_declare=True
+            )
+        self.app.send_task(TASK_NAME, args=[entry.body], task_id=celery_id, queue=target)
+
     def _beat_all(self) -> None:
         now = time.monotonic()
         timeout_s = self.settings.pipeline.task_timeout_s
+        lease_s = self.settings.pipeline.lease_s
         for celery_id, entry in list(self._in_flight.items()):
             if entry.started is not None and now - entry.started > timeout_s:
                 self._in_flight.pop(celery_id, None)
@@ -242,10 +271,16 @@ class CeleryDispatcher:
                     entry.task.id, entry.owner, f"timed out after {timeout_s:g} s", retryable=True
                 )
                 continue
-            if (
-                entry.last_beat is not None
-                and now - entry.last_beat > self.settings.pipeline.lease_s
-            ):
+            if entry.routed and entry.last_beat is None and now - entry.sent > lease_s:
+                # The host holding the chunk's mezzanine did not take it (gone: its queue
+                # went with it): any worker will do; it splits the chunk again if need be.
+                log.info("%s: %s never answered; to any worker", entry.task.name, entry.routed)
+                self._forget_host(entry.routed)
+                entry.routed = None
+                entry.sent = now
+                self._send(celery_id, entry, self.task_queue)
+                continue
+            if entry.last_beat is not None and now - entry.last_beat > lease_s:
                 # Its worker went silent without the broker noticing (yet): as a lapsed lease.
                 self._in_flight.pop(celery_id, None)
                 self._stop_task(entry, StopReason.LOST)
@@ -304,6 +339,8 @@ class CeleryDispatcher:
             entry.started = time.monotonic()
         entry.worker = worker
         entry.last_beat = time.monotonic()
+        host_queue = body.get("host_queue")
+        entry.host_queue = host_queue if isinstance(host_queue, str) else None
         entry.reply_to = reply_to if isinstance(reply_to, str) else None
         entry.progress = float(body.get("progress") or 0.0)
 
@@ -326,10 +363,26 @@ class CeleryDispatcher:
         if entry is None:
             return  # a redelivered run's report of a task already recorded, or one given up
         outcome = TaskOutcome.from_json(body["outcome"])
+        self._note_mezzanine(entry, outcome)
         timeout_s = self.settings.pipeline.task_timeout_s
         record_outcome(
             self.queue, self.store, entry.task, entry.owner, outcome, None, timeout_s=timeout_s
         )
+
+    def _note_mezzanine(self, entry: _InFlight, outcome: TaskOutcome) -> None:
+        """Host affinity: remember which host split a chunk, forget it once discarded or lost."""
+        key = _chunk_key(entry.task)
+        if key is None:
+            return
+        kind = entry.task.kind
+        if kind is TaskKind.SPLIT and outcome.kind is OutcomeKind.SUCCEEDED and outcome.executed:
+            if entry.host_queue is not None:
+                self._affinity[key] = entry.host_queue
+        elif kind is TaskKind.DISCARD or outcome.kind is OutcomeKind.INPUT_LOST:
+            self._affinity.pop(key, None)
+
+    def _forget_host(self, host_queue: str) -> None:
+        self._affinity = {k: q for k, q in self._affinity.items() if q != host_queue}
 
     def _close(self) -> None:
         if self._connection is not None:
@@ -340,3 +393,14 @@ class CeleryDispatcher:
         self._connected = False
         self.app.close()
         self._engine.dispose()
+
+
+def _chunk_key(task: ClaimedTask) -> ChunkKey | None:
+    """The mezzanine a SPLIT makes, or an ENCODE or DISCARD uses."""
+    kinds = (TaskKind.SPLIT, TaskKind.ENCODE, TaskKind.DISCARD)
+    if task.chunk is None or task.kind not in kinds:
+        return None
+    if task.kind is TaskKind.ENCODE:
+        tier = task.plan.tier_of(task.rendition) if task.plan is not None else None
+        return task.job_id, tier, task.chunk
+    return task.job_id, task.rendition, task.chunk
