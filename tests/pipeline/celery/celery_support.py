@@ -20,6 +20,7 @@ from vodstack.contracts.pipeline import JobDetail
 from vodstack.delivery.assets import asset_key_prefix
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.dispatch import CeleryDispatcher
+from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
@@ -78,7 +79,12 @@ class Controller:
 
 @contextmanager
 def controller(
-    data_dir: Path, seaweedfs: SeaweedFS, queue: str, **options: object
+    data_dir: Path,
+    seaweedfs: SeaweedFS,
+    queue: str,
+    *,
+    executor_ref: str = DEFAULT_EXECUTOR,
+    **options: object,
 ) -> Iterator[Controller]:
     """The controller's side: its own data dir (database), a fresh bucket, the dispatcher."""
     bucket = f"t-{secrets.token_hex(8)}"
@@ -89,7 +95,7 @@ def controller(
     store = S3ObjectStore.from_settings(storage)
     store.ensure_bucket()
     engine, sessions = open_database(settings, Base)
-    dispatcher = CeleryDispatcher(settings)
+    dispatcher = CeleryDispatcher(settings, executor_ref=executor_ref)
     dispatcher.start()
     try:
         yield Controller(
