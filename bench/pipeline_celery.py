@@ -15,8 +15,8 @@ Contestants, each round in turn (interleaved, so load drifts hit every contestan
 Every run encodes the same synthetic master (testsrc2 + AAC) with `encoder_threads=1`,
 without VMAF, thumbnails and the preview pass (the throughput settings of bench/pipeline.py);
 the time is job creation -> job succeeded (published). Neither side pins workers to cores
-(`pin_workers=False`: Celery's prefork processes are not pinned). Worker start-up is excluded: workers are
-started, then warmed up for a few seconds before the job is created.
+(`pin_workers=False`: Celery's prefork processes are not pinned). Worker start-up is
+excluded: workers are started, then warmed up for a few seconds before the job is created.
 """
 
 from __future__ import annotations
