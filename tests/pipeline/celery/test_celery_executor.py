@@ -232,6 +232,7 @@ def test_a_worker_killed_mid_task_has_its_task_redelivered_and_the_job_completes
                 remove_scratch(scratch)
 
 
+@pytest.mark.slow
 def test_progress_reaches_the_controller_and_a_cancel_stops_the_task_on_its_worker(
     tmp_path: Path, seaweedfs: SeaweedFS, task_queue: str
 ) -> None:
