@@ -66,6 +66,8 @@ class WorkerProcess:
     process: subprocess.Popen[bytes]
     scratch: Path
     log: Path
+    queue: str
+    broker_url: str
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -82,6 +84,9 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # Its own queue (jobs.dispatch, "Host affinity") goes with it; in case it does not (a
+        # kill at the wrong moment), the test removes it. A namespace keeps the host's name.
+        delete_queue(f"{self.queue}.host.{socket.gethostname()}.{self.process.pid}")
 
 
 def _children(pid: int) -> list[int]:
@@ -159,7 +164,7 @@ def start_worker(
             env=child_env,
             preexec_fn=child_dies_with_us(),
         )
-    return WorkerProcess(process, scratch, log)
+    return WorkerProcess(process, scratch, log, queue, broker_url)
 
 
 # -- a network namespace reaching only the broker and S3 -------------------------------------
