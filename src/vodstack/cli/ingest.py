@@ -52,8 +52,8 @@ from vodstack.contracts.pipeline import JobDetail, JobState
 from vodstack.core.errors import ServiceUnavailable, VodstackError
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.media_tasks import check_source
-from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.runners import open_runner
 from vodstack.pipeline.jobs.submit import submit_master
 from vodstack.storage import open_object_store
 
@@ -159,7 +159,7 @@ async def ingest_offline(settings: Settings, path: Path, title_id: int) -> int:
     ).job_id
     engine.dispose()
     console.print(f"platform not running: processing job {job_id} here")
-    pool = WorkerPool(settings)
+    pool = open_runner(settings)
     pool.start()
     feed = DatabaseFeed(settings)
     try:

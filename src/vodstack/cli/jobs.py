@@ -34,9 +34,10 @@ from vodstack.core.errors import ServiceUnavailable, UpstreamError
 from vodstack.demo.preparation import read_preparation
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
-from vodstack.pipeline.jobs.pool import WorkerPool, pool_size
+from vodstack.pipeline.jobs.pool import pool_size
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError, JobQueue
+from vodstack.pipeline.jobs.runners import open_runner
 
 console = Console()
 app = typer.Typer(help="Pipeline jobs: live progress, cancel, run workers.", no_args_is_help=False)
@@ -386,7 +387,7 @@ def work(
     """Run pipeline worker processes in the foreground until Ctrl-C or SIGTERM."""
     settings = load_cli_settings(data_dir, config)
     configure_logging("pipeline-workers", settings.log_level)
-    pool = WorkerPool(settings, executor_ref=executor, size=workers)
+    pool = open_runner(settings, executor_ref=executor, size=workers)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -395,7 +396,7 @@ def work(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     pool.start()
-    console.print(f"pipeline: {pool.size} workers running (pids {pool.pids})")
+    console.print(f"pipeline: {pool.size} workers running ({settings.pipeline.executor.value})")
     stop.wait()
     console.print("stopping workers...")
     pool.stop()

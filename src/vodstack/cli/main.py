@@ -16,6 +16,7 @@ from vodstack.cli import (
     play,
     scale,
     serve,
+    worker,
 )
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app.command("demo-content")(demo_content.demo_content)
 app.add_typer(history.app, name="history")
 app.command()(scale.scale)
 app.add_typer(chaos.app, name="chaos")
+app.command()(worker.worker)
 
 
 def main() -> None:

@@ -158,6 +158,9 @@ class WorkerPool:
         with self._lock:
             return [p.pid for p in self._processes if p.pid is not None and p.is_alive()]
 
+    def healthy(self) -> bool:
+        return bool(self.pids)
+
     def start(self) -> None:
         """Kill stale workers of a dead pool, reclaim their tasks, then start the workers."""
         self.ledger.sweep()

@@ -329,6 +329,23 @@ class JobQueue:
                 producer.error = "its output went missing; running it again"
             _unready_dependents(session, producer)
 
+    def lost_run(self, task_id: int, owner: str, error: str) -> bool:
+        """A run of a leased task died with its worker and the broker handed the task to
+        another (the Celery executor: the lease never lapsed). Counted as an attempt, as an
+        expired lease is; False when that was the last one (the task and its job fail)."""
+        now = self._clock()
+        with self._sessions.begin() as session:
+            task = _leased(session, task_id, owner)
+            if task is None:
+                return False
+            task.executions += 1
+            if task.attempts >= self._config.max_attempts:
+                self._after_failure(session, task, error, retryable=True, now=now)
+                return False
+            task.attempts += 1
+            task.error = error
+            return True
+
     def reap_expired(self, owner_dead: Callable[[str], bool] | None = None) -> list[int]:
         """Reclaim tasks whose worker is gone (lease expired, or owner known dead)."""
         now = self._clock()

@@ -35,15 +35,23 @@ def remove_job_scratch(data_dir: Path, job_id: int) -> None:
         shutil.rmtree(data_dir / _SCRATCH / area / str(job_id), ignore_errors=True)
 
 
-def sweep_scratch(data_dir: Path, live_jobs: Collection[int]) -> list[int]:
-    """Remove the scratch of every job not in `live_jobs`; returns the job ids swept."""
+def sweep_scratch(
+    data_dir: Path, live_jobs: Collection[int], newest: int | None = None
+) -> list[int]:
+    """Remove the scratch of every job not in `live_jobs`; returns the job ids swept.
+
+    `newest`: the highest job id the caller knew of when it listed `live_jobs`; a job above it
+    was created afterwards and is kept (a Celery worker gets the list with a task, maybe late).
+    """
     swept: set[int] = set()
     for area in _AREAS:
         root = data_dir / _SCRATCH / area
         if not root.is_dir():
             continue
         for folder in root.iterdir():
-            if folder.name.isdigit() and int(folder.name) not in live_jobs:
+            if not folder.name.isdigit() or (newest is not None and int(folder.name) > newest):
+                continue
+            if int(folder.name) not in live_jobs:
                 shutil.rmtree(folder, ignore_errors=True)
                 swept.add(int(folder.name))
     return sorted(swept)

@@ -8,32 +8,21 @@ runner it hands the event to) then kills its ffmpeg.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 import socket
 import threading
 import time
-from enum import StrEnum
-from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
 from vodstack.config.settings import Settings
-from vodstack.pipeline.jobs.dag import JobPlan, final_task
-from vodstack.pipeline.jobs.executor import (
-    AnalysisResult,
-    InputLostError,
-    TaskCancelledError,
-    TaskContext,
-    TaskError,
-    TaskExecutor,
-)
+from vodstack.pipeline.jobs.executor import TaskContext, TaskExecutor
+from vodstack.pipeline.jobs.outcome import StopReason, record_outcome, run_task
 from vodstack.pipeline.jobs.queue import ClaimedTask, HeartbeatAnswer, JobQueue
 from vodstack.pipeline.jobs.scratch import remove_job_scratch
-from vodstack.pipeline.jobs.states import TaskKind
-from vodstack.storage import ObjectStore, work_prefix
+from vodstack.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +30,6 @@ log = logging.getLogger(__name__)
 class StopFlag(Protocol):
     def is_set(self) -> bool: ...
     def wait(self, timeout: float | None = None) -> bool: ...
-
-
-class StopReason(StrEnum):
-    CANCELLED = "cancelled"
-    LOST = "lost"
-    TIMEOUT = "timeout"
-    SHUTDOWN = "shutdown"
 
 
 def worker_owner(index: int) -> str:
@@ -150,74 +132,22 @@ class Worker:
             self.current.stop(StopReason.SHUTDOWN)
 
     def _run(self, task: ClaimedTask) -> None:
-        if self.store.exists(task.output_key):
-            log.info("%s of job %s already has its output; not re-running", task.name, task.job_id)
-            self._succeed(task, executed=False)
-            return
         workdir = self._scratch / f"{task.job_id}-{task.id}-{task.attempt}"
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir(parents=True)
         try:
             with Heartbeat(self.queue, task, self.owner, self.settings) as beat:
                 self.current = beat
-                self._execute(task, workdir, beat)
+                ctx = TaskContext(
+                    task, self.store, workdir, self.settings, beat.cancel, beat.report
+                )
+                outcome = run_task(self.executor, ctx)
         finally:
             self.current = None
             shutil.rmtree(workdir, ignore_errors=True)
-
-    def _execute(self, task: ClaimedTask, workdir: Path, beat: Heartbeat) -> None:
-        ctx = TaskContext(task, self.store, workdir, self.settings, beat.cancel, beat.report)
-        try:
-            result = self.executor.run(ctx)
-        except Exception as exc:
-            self._record_failure(task, exc, beat)
-            return
-        if beat.reason is not None:
-            # Finished anyway; if the job was cancelled or the lease lost, succeed() says no.
-            log.info("%s finished after a stop request (%s)", task.name, beat.reason.value)
-        if isinstance(result, AnalysisResult):
-            plan = result.plan.model_dump() if result.plan is not None else None
-            payload = {"plan": plan, "analysis": result.analysis}
-            self.store.put_bytes(task.output_key, json.dumps(payload).encode())
-        if not self.store.exists(task.output_key):
-            self.queue.fail(task.id, self.owner, "the task wrote no output", retryable=True)
-            return
-        self._succeed(task, executed=True)
-
-    def _record_failure(self, task: ClaimedTask, exc: Exception, beat: Heartbeat) -> None:
-        reason = beat.reason
-        if reason is StopReason.SHUTDOWN:
-            self.queue.release(task.id, self.owner)
-        elif reason is StopReason.TIMEOUT:
-            timeout = self.settings.pipeline.task_timeout_s
-            self.queue.fail(task.id, self.owner, f"timed out after {timeout:g} s", retryable=True)
-        elif reason is not None:
-            log.info("%s stopped: %s", task.name, reason.value)  # the database already says
-        elif isinstance(exc, InputLostError):
-            log.info("%s: %s; regenerating it", task.name, exc)
-            self.queue.requeue_input(task.id, self.owner, exc.dependency)
-        elif isinstance(exc, TaskError):
-            self.queue.fail(task.id, self.owner, exc.message, retryable=exc.retryable)
-        elif isinstance(exc, TaskCancelledError):
-            self.queue.fail(task.id, self.owner, "stopped unexpectedly", retryable=True)
-        else:
-            log.exception("%s of job %s crashed", task.name, task.job_id, exc_info=exc)
-            message = f"{type(exc).__name__}: {exc}"
-            self.queue.fail(task.id, self.owner, message, retryable=True)
-
-    def _succeed(self, task: ClaimedTask, *, executed: bool) -> None:
-        plan: JobPlan | None = None
-        analysis = None
-        if task.kind in (TaskKind.PROBE, TaskKind.ANALYZE):
-            stored = json.loads(self.store.read_bytes(task.output_key))
-            if stored["plan"] is not None:
-                plan = JobPlan.model_validate(stored["plan"])
-            analysis = stored["analysis"]
-        accepted = self.queue.succeed(
-            task.id, self.owner, executed=executed, plan=plan, analysis=analysis
+        timeout_s = self.settings.pipeline.task_timeout_s
+        final = record_outcome(
+            self.queue, self.store, task, self.owner, outcome, beat.reason, timeout_s=timeout_s
         )
-        if accepted and task.plan is not None and task.name == final_task(task.plan):
-            # Intermediate outputs are only needed until the job's last task (VMAF reads the
-            # package after the publish).
-            self.store.delete_prefix(work_prefix(task.job_id))
+        if final:
             remove_job_scratch(self.settings.data_dir, task.job_id)

@@ -15,7 +15,7 @@ from vodstack.core.app import create_service_app
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.media_tasks import check_source
-from vodstack.pipeline.jobs.pool import WorkerPool
+from vodstack.pipeline.jobs.runners import open_runner
 from vodstack.pipeline.service.catalog_sync import catalog_sync
 from vodstack.pipeline.service.routes import UPLOADS_PREFIX, router
 from vodstack.pipeline.service.runtime import PipelineRuntime
@@ -43,7 +43,7 @@ def create_app(
         holder["runtime"] = pipeline
         app.state.pipeline = pipeline
         if workers:
-            pipeline.pool = WorkerPool(settings, executor_ref=executor_ref)
+            pipeline.pool = open_runner(settings, executor_ref=executor_ref)
             pipeline.pool.start()
         client = catalog or CatalogClient.of(
             settings, "pipeline", timeout=settings.upstream_timeout_s

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.database import open_database
-from vodstack.pipeline.jobs.pool import WorkerPool
 from vodstack.pipeline.jobs.queue import JobQueue
+from vodstack.pipeline.jobs.runners import TaskRunner
 from vodstack.pipeline.service.uploads import SourceCheck, Uploads
 from vodstack.storage import ObjectStore, open_object_store
 
@@ -24,7 +24,7 @@ class PipelineRuntime:
     store: ObjectStore
     queue: JobQueue
     uploads: Uploads
-    pool: WorkerPool | None = None
+    pool: TaskRunner | None = None
     upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     @classmethod
@@ -43,7 +43,7 @@ class PipelineRuntime:
         return cls(settings, engine, sessions, store, queue, uploads)
 
     def healthy(self) -> bool:
-        return self.pool is None or len(self.pool.pids) > 0
+        return self.pool is None or self.pool.healthy()
 
     def close(self) -> None:
         if self.pool is not None:
