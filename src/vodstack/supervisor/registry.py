@@ -58,6 +58,12 @@ _CORE = (
 )
 
 
+# The autoscaler (supervisor.autoscale): started after the gateway, stopped before it, so it
+# never scales a platform that is starting or stopping. It listens on a port the kernel picks
+# (port 0 below) unless the port map names one: nothing calls it but the supervisor's probes.
+_AUTOSCALER = ServiceSpec("autoscaler", "vodstack.supervisor.autoscale.app:create_app", tier=10)
+
+
 def _edges(settings: Settings) -> list[ServiceSpec]:
     """One process per edge of the configured topology (regions x edges per region)."""
     return [
@@ -70,6 +76,8 @@ def platform_services(settings: Settings) -> list[ServiceSpec]:
     """The services `vodstack up` runs for these settings, in start order."""
     specs = [replace(spec, port=settings.port(spec.name)) for spec in _CORE if spec.available()]
     specs += _edges(settings)
+    if settings.autoscale.enabled:
+        specs.append(replace(_AUTOSCALER, port=settings.port(_AUTOSCALER.name)))
     return sorted(specs, key=lambda spec: spec.tier)
 
 
