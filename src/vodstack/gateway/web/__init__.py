@@ -9,6 +9,7 @@ from vodstack.gateway.web import (
     account_pages,
     admin_pages,
     auth_pages,
+    autoscaler_pages,
     browse_pages,
     media_pages,
     profile_pages,
@@ -30,4 +31,5 @@ def web_router() -> APIRouter:
     ):
         router.include_router(module.router)
     router.include_router(telemetry_pages.router)  # the events pipeline (docs/events.md)
+    router.include_router(autoscaler_pages.router)  # docs/resilience.md, "Autoscaling"
     return router

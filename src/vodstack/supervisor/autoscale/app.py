@@ -9,6 +9,7 @@ owned by the app's lifespan.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,6 +48,9 @@ class AutoscalerMetrics:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    # A line per scrape (several a second) would drown the decisions in the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         exported = AutoscalerMetrics(app.state.metrics)
