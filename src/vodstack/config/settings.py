@@ -407,6 +407,9 @@ class Settings(BaseSettings):
     mode: Mode = Mode.LOCAL
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
+    # The region this process is placed in: set per instance by the supervisor (`vodstack serve
+    # --region`); clients prefer instances of their own region (docs/resilience.md).
+    region: str | None = None
     ports: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PORTS))
     # Local mode generates one under data_dir/secrets on first run (see config.secrets).
     secret_key: SecretStr | None = None
