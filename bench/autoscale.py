@@ -26,7 +26,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -215,6 +215,8 @@ class Round:
     phases: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     failed: int = 0
     requests: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    actions: list[str] = field(default_factory=list)  # the autoscaler's changes, with why
 
 
 async def _round(
@@ -276,9 +278,15 @@ async def _round(
 
         await watch_until(result.down_at + args.down_window + args.settle, scaled_down)
 
-    first = len(crowd.samples)
+    first, first_error, began = len(crowd.samples), len(crowd.errors), time.time()
     await crowd.run(plan)
     _sort(crowd.samples[first:], result)
+    result.errors = dict(Counter(error[:90] for error in crowd.errors[first_error:]))
+    result.actions = [
+        f"+{d.at - began:.0f}s {d.service} {d.current}->{d.desired}: {d.reason}"
+        for d in read_decisions(run, last=200, only_changes=True)
+        if d.at >= began and d.acted
+    ]
     return result
 
 
@@ -310,6 +318,10 @@ def _fmt(seconds: float | None) -> str:
 def report(rounds: list[Round]) -> None:
     for r in rounds:
         print(f"\n== {r.platform}: {r.requests} requests, {r.failed} failed")
+        for error, count in sorted(r.errors.items(), key=lambda item: -item[1]):
+            print(f"  failed x{count}: {error}")
+        for action in r.actions:
+            print(f"  autoscaler {action}")
         if r.platform == "autoscaler":
             print(
                 f"  first scale-up {_fmt(r.first_up_s)} after the step; added instance serving "
@@ -341,7 +353,11 @@ def report(rounds: list[Round]) -> None:
             f"fixed {p_off:.0f} ms ({spread_off}); ratio {p_on / p_off:.2f}"
         )
     print(f"load average: {os.getloadavg()}")
-    print(json.dumps([{k: v for k, v in vars(r).items() if k != "phases"} for r in rounds]))
+    print(
+        json.dumps(
+            [{k: v for k, v in vars(r).items() if k not in ("phases", "actions")} for r in rounds]
+        )
+    )
 
 
 async def _prepare(platform: RunningPlatform, args: argparse.Namespace) -> Crowd:
