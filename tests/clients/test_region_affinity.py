@@ -17,6 +17,9 @@ from vodstack.discovery import MemoryRegistry, RegistryClient
 from vodstack.gateway.keepalive import KeepAliveTransport
 
 
+AFFINE = UpstreamPolicy(region_affinity=True)
+
+
 def registry_of(urls: list[str], regions: list[str]) -> RegistryClient:
     registry = MemoryRegistry(lease_s=60.0)
     for n, (url, region) in enumerate(zip(urls, regions, strict=True), start=1):
@@ -27,9 +30,7 @@ def registry_of(urls: list[str], regions: list[str]) -> RegistryClient:
 def client(
     source: RegistryClient, region: str | None, policy: UpstreamPolicy | None = None
 ) -> httpx.AsyncClient:
-    settings = ResilienceSettings(
-        upstreams={"catalog": policy or UpstreamPolicy()}, health_interval_s=0.05
-    )
+    settings = ResilienceSettings(upstreams={"catalog": policy or AFFINE}, health_interval_s=0.05)
     transport = ResilientTransport(
         "catalog", source, settings, inner=KeepAliveTransport(), region=region
     )
@@ -108,7 +109,7 @@ def test_a_busy_region_spills_over_and_a_caller_placed_nowhere_spreads() -> None
         asyncio.run(nowhere())
         eventually(lambda: us.calls > spilled)
 
-    off = UpstreamPolicy(region_affinity=False)
+    off = UpstreamPolicy()  # the default: no affinity
     eu, us = Instance(), Instance()
     with serving(eu, us) as urls:
         source = registry_of(urls, ["eu", "us"])
