@@ -16,7 +16,6 @@ from vodstack.discovery import Instance as Registered
 from vodstack.discovery import MemoryRegistry, RegistryClient
 from vodstack.gateway.keepalive import KeepAliveTransport
 
-
 AFFINE = UpstreamPolicy(region_affinity=True)
 
 
