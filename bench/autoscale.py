@@ -381,9 +381,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         platforms = {
             "autoscaler": stack.enter_context(
-                running_platform(Path(tmp) / "on", extra_env=autoscaled_env(args.down_window))
+                running_platform(
+                    Path(tmp) / "on", extra_env=autoscaled_env(args.down_window), timeout=600
+                )
             ),
-            "fixed": stack.enter_context(running_platform(Path(tmp) / "off", extra_env=COMMON_ENV)),
+            "fixed": stack.enter_context(
+                running_platform(Path(tmp) / "off", extra_env=COMMON_ENV, timeout=600)
+            ),
         }
 
         async def bench() -> list[Round]:

@@ -12,6 +12,7 @@ import string
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -159,3 +160,38 @@ def test_status_shows_the_autoscaler_and_its_decisions(platform: RunningPlatform
     table = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert table.returncode == 0
     assert "autoscaler" in table.stdout and "catalog" in table.stdout
+
+
+def test_scale_refusals_are_clear_and_a_manual_count_is_the_autoscalers_to_change(
+    platform: RunningPlatform,
+) -> None:
+    env = platform_env(platform.data_dir, platform.ports, {})
+
+    def scale(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "vodstack", "scale", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    for count in ("0", "17"):
+        refused = scale("catalog", count)
+        assert refused.returncode == 2
+        assert "instances of catalog must be between 1 and 16" in refused.stdout
+    itself = scale("autoscaler", "2")
+    assert itself.returncode == 2 and "cannot run as several instances" in itself.stdout
+    unknown = scale("mars", "2")
+    assert unknown.returncode == 2 and "unknown service 'mars'" in unknown.stdout
+
+    eventually(lambda: only(platform, ["catalog"]), timeout_s=SETTLE_S)
+    asked = time.time()
+    manual = scale("catalog", "2", "--no-wait")
+    assert manual.returncode == 0
+    # Rich wraps at 80 columns without a terminal.
+    assert "the autoscaler manages catalog (min 1, max 2)" in " ".join(manual.stdout.split())
+
+    # Idle, every recommendation of the window is 1: like an HPA, the autoscaler sets the count
+    # back at its next round.
+    def overridden() -> bool:
+        changes = read_decisions(platform.data_dir / "run", only_changes=True)
+        return any(d.at >= asked and d.acted and (d.current, d.desired) == (2, 1) for d in changes)
+
+    eventually(overridden, timeout_s=SETTLE_S)
+    eventually(lambda: only(platform, ["catalog"]), timeout_s=SETTLE_S)
