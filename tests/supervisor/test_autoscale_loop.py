@@ -7,7 +7,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from tests.support.servers import serve_in_thread
 from vodstack.config import Settings, load_settings
 from vodstack.config.settings import AutoscalePolicy, AutoscaleTargets
-from vodstack.contracts.autoscale import read_decisions
+from vodstack.contracts.autoscale import Decision, read_decisions
 from vodstack.core.app import create_service_app
 from vodstack.supervisor.autoscale.loop import Autoscaler
 from vodstack.supervisor.autoscale.signals import parse, rates
@@ -87,6 +87,16 @@ def load(url: str, stop: threading.Event) -> None:
             client.get("/v1/work").raise_for_status()
 
 
+async def rounds_until(autoscaler: Autoscaler, done: Callable[[Decision], bool]) -> Decision:
+    deadline = time.monotonic() + 60
+    while True:
+        await asyncio.sleep(0.5)
+        decision = (await autoscaler.round())[0]
+        if done(decision):
+            return decision
+        assert time.monotonic() < deadline, f"never happened; last: {decision.reason}"
+
+
 def test_load_scales_up_to_max_and_a_lull_back_to_min(catalog: str, tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     platform_status(settings, catalog)
@@ -101,21 +111,19 @@ def test_load_scales_up_to_max_and_a_lull_back_to_min(catalog: str, tmp_path: Pa
             clients = [threading.Thread(target=load, args=(catalog, stop)) for _ in range(CLIENTS)]
             for thread in clients:
                 thread.start()
-            await asyncio.sleep(1.0)
-            busy = (await autoscaler.round())[0]
+            # A round every half second until the load shows (threads start slowly when the
+            # machine is busy); generous deadlines, no thresholds on time.
+            busy = await rounds_until(autoscaler, lambda d: d.action != "hold")
             stop.set()
             for thread in clients:
                 await asyncio.to_thread(thread.join)
-            await asyncio.sleep(0.5)
-            await autoscaler.round()  # the tail of the load
-            await asyncio.sleep(0.5)
-            quiet = (await autoscaler.round())[0]
+            quiet = await rounds_until(autoscaler, lambda d: d.action == "scale_down")
 
         # Six clients always waiting on 50 ms requests (sharing this process's GIL with the
         # server, so fewer than six in flight), against a target of a quarter each.
         readings = busy.instances["catalog"]
         assert readings is not None and readings["concurrency"] is not None
-        assert readings["concurrency"] > 0.5
+        assert readings["concurrency"] > 0.25
         assert busy.action == "scale_up" and busy.acted
         assert busy.desired == 2  # bounded by max
         assert quiet.current == 2  # the count asked for, whether its instances run or not
@@ -123,10 +131,9 @@ def test_load_scales_up_to_max_and_a_lull_back_to_min(catalog: str, tmp_path: Pa
 
     asyncio.run(scenario())
     assert read_control(control_path(settings)) == Control(instances={"catalog": 1})
-    logged = read_decisions(run_dir(settings))
-    assert [d.action for d in logged][:2] == ["hold", "scale_up"]
-    assert "scale_down" in [d.action for d in logged[2:]]
-    assert logged[1].metrics[0].metric == "concurrency" and logged[1].metrics[0].target == 0.25
+    logged = [d for d in read_decisions(run_dir(settings), last=1000) if d.action != "hold"]
+    assert [d.action for d in logged] == ["scale_up", "scale_down"]
+    assert logged[0].metrics[0].metric == "concurrency" and logged[0].metrics[0].target == 0.25
 
 
 def test_a_scrape_leaves_out_probes_and_itself(catalog: str) -> None:
