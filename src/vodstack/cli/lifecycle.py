@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from vodstack.cli.profile import (
 )
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import InsecureSecretError, with_secrets
+from vodstack.contracts.autoscale import Decision, latest_per_service, read_decisions
 from vodstack.core.processes import pid_alive
 from vodstack.demo.media import publish_demo_media
 from vodstack.demo.seed import seed_demo
@@ -32,6 +34,7 @@ from vodstack.supervisor.status import (
     AlreadyRunning,
     acquire_lock,
     read_status,
+    run_dir,
     write_settings_file,
 )
 from vodstack.supervisor.supervisor import StartupFailed, Supervisor
@@ -123,11 +126,17 @@ def status(
         answer is not None and svc.pid is not None
         for svc, answer in zip(current.services, health, strict=True)
     ]
+    latest = latest_per_service(read_decisions(run_dir(settings), last=200))
+    actions = read_decisions(run_dir(settings), last=10, only_changes=True)
     if as_json:
         data = current.model_dump()
         for svc, ok, answer in zip(data["services"], live, health, strict=True):
             svc["live"] = ok
             svc.update(_traffic(answer))
+        data["autoscaler"] = {
+            "latest": {name: d.model_dump() for name, d in latest.items()},
+            "actions": [d.model_dump() for d in actions],
+        }
         console.print_json(data=data)
         return
     table = Table(title=f"vodstack at {current.gateway_url}")
@@ -166,6 +175,28 @@ def status(
             svc.log,
         )
     console.print(table)
+    if latest or actions:
+        console.print(_autoscaler_table(latest, actions))
+
+
+def _autoscaler_table(latest: dict[str, Decision], actions: list[Decision]) -> Table:
+    """The autoscaler's latest decision per service, then its last changes (docs/resilience.md)."""
+    table = Table(title="autoscaler (run/autoscale/decisions.jsonl)")
+    for column in ("when", "service", "action", "current", "wants", "desired", "min-max", "why"):
+        table.add_column(column)
+    shown = [*actions, *(d for d in latest.values() if d not in actions)]
+    for decision in sorted(shown, key=lambda d: d.at):
+        table.add_row(
+            time.strftime("%H:%M:%S", time.localtime(decision.at)),
+            decision.service,
+            decision.action.replace("_", " "),
+            str(decision.current),
+            str(decision.recommended),
+            str(decision.desired),
+            f"{decision.min}-{decision.max}",
+            decision.reason,
+        )
+    return table
 
 
 def _traffic(health: dict[str, object] | None) -> dict[str, int]:

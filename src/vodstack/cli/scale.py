@@ -10,10 +10,10 @@ from rich.console import Console
 
 from vodstack.cli.options import ConfigFile, DataDir
 from vodstack.config import Settings, load_settings
-from vodstack.config.settings import check_scalable
+from vodstack.config.settings import AutoscalePolicy, check_scalable
 from vodstack.core.processes import pid_alive
 from vodstack.supervisor.control import control_path, update_control
-from vodstack.supervisor.status import PlatformStatus, read_status
+from vodstack.supervisor.status import PlatformStatus, read_status, run_dir
 
 console = Console()
 
@@ -53,8 +53,26 @@ def scale(
         console.print(f"[red]error:[/] missing rights: only the owner of {owner} can scale")
         raise typer.Exit(2) from None
     console.print(f"asked for {count} instance(s) of {service}")
+    policy = _autoscaled(settings, service)
+    if policy is not None:
+        console.print(
+            f"note: the autoscaler manages {service} (min {policy.min}, max {policy.max}); "
+            "its next round sets the count the load of its last window asks for (change "
+            "`autoscale.services` to pin it; docs/resilience.md)"
+        )
     if wait:
         _wait(settings, service, count, timeout)
+
+
+def _autoscaled(settings: Settings, service: str) -> AutoscalePolicy | None:
+    """The running platform's autoscaling policy for `service`, if its autoscaler is on."""
+    try:
+        running = Settings.from_child_json((run_dir(settings) / "settings.json").read_text())
+    except (OSError, ValueError):
+        return None  # not readable by this user, or not written yet: nothing to add
+    if not running.autoscale.enabled:
+        return None
+    return running.autoscale.services.get(service)
 
 
 def _wait(settings: Settings, service: str, count: int, timeout: float) -> None:

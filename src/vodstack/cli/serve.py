@@ -34,9 +34,14 @@ def serve(
     reuse_port: bool = typer.Option(
         False, "--reuse-port", help="Share the port with other instances (SO_REUSEPORT)."
     ),
+    region: str | None = typer.Option(
+        None, "--region", help="The region this instance is placed in (its clients prefer it)."
+    ),
 ) -> None:
     """Run one service until SIGTERM (used by `vodstack up`; handy for debugging one service)."""
     settings = _settings(settings_file)
+    if region is not None:
+        settings = settings.model_copy(update={"region": region})
     configure_logging(instance or name, settings.log_level)
     try:
         spec = find_service(settings, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from vodstack.config.settings import Settings
 from vodstack.discovery.opening import registry_client
@@ -21,6 +21,15 @@ log = logging.getLogger(__name__)
 class InstanceSource(Protocol):
     def instances(self, service: str) -> Sequence[str]:
         """Base URLs ("http://127.0.0.1:8102") of the service's instances now; may be empty."""
+        ...
+
+
+@runtime_checkable
+class RegionalSource(Protocol):
+    """A source that also knows where its instances are placed (the registry client does)."""
+
+    def region_of(self, service: str, url: str) -> str | None:
+        """The region of an instance it listed for `service`; None when unknown."""
         ...
 
 

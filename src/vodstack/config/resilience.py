@@ -63,6 +63,13 @@ class UpstreamPolicy(BaseModel):
     # Calls in flight to this upstream at once; more fail fast (a bulkhead).
     max_in_flight: int = Field(256, ge=1)
     routes: dict[str, RoutePolicy] = Field(default_factory=dict)
+    # Region affinity (Ribbon's zone affinity): pick among the instances in the caller's own
+    # region while one of them is usable and they carry fewer than `affinity_max_outstanding`
+    # calls each from this client; otherwise among all. Needs a caller placed in a region and
+    # a source that knows the instances' regions (the registry); without, no effect. Off by
+    # default: on one host regions are labels, and spreading over every instance wins.
+    region_affinity: bool = False
+    affinity_max_outstanding: float = Field(1.0, gt=0)
 
     def route(self, path: str) -> RoutePolicy:
         prefixes = sorted((p for p in self.routes if path.startswith(p)), key=len, reverse=True)

@@ -374,6 +374,68 @@ def check_scalable(service: str, count: int) -> None:
         raise ValueError(f"instances of {service} must be between 1 and {MAX_INSTANCES}")
 
 
+# Services whose instances share one port (SO_REUSEPORT): a scraper reaching the port reaches
+# any of them, so their metrics cannot be read one instance at a time.
+SHARED_PORT_SERVICES = ("gateway",)
+
+
+class AutoscaleTargets(BaseModel):
+    """What one instance should carry; a metric whose target is None is not used. Several
+    targets: the largest instance count any of them asks for wins (as in Kubernetes' HPA)."""
+
+    # Mean requests in flight per instance over the scrape interval (Little's law on the latency
+    # histogram: seconds of requests served per second), /healthz and /metrics left out.
+    concurrency: float | None = Field(2.0, gt=0)
+    # Process CPU per instance, in cores (one event loop uses at most about 1).
+    cpu: float | None = Field(0.6, gt=0)
+    # Mean request latency per instance, in seconds.
+    latency_s: float | None = Field(None, gt=0)
+
+
+class AutoscalePolicy(BaseModel):
+    min: int = Field(1, ge=1, le=MAX_INSTANCES)
+    max: int = Field(4, ge=1, le=MAX_INSTANCES)
+    targets: AutoscaleTargets = Field(default_factory=AutoscaleTargets)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscalePolicy:
+        if self.min > self.max:
+            raise ValueError(f"autoscale min ({self.min}) is above max ({self.max})")
+        return self
+
+
+def _default_autoscaled() -> dict[str, AutoscalePolicy]:
+    return {name: AutoscalePolicy() for name in ("accounts", "catalog", "playback")}
+
+
+class AutoscaleSettings(BaseModel):
+    """The autoscaler (docs/resilience.md, "Autoscaling"): Kubernetes' HPA rule over the
+    instances' Prometheus metrics, acting through `run/control.json` like `vodstack scale`."""
+
+    enabled: bool = False
+    interval_s: float = Field(5.0, gt=0)  # one scrape and decision per service
+    scrape_timeout_s: float = Field(2.0, gt=0)
+    # |observed / target - 1| within this: no change (HPA's default 0.1).
+    tolerance: float = Field(0.1, ge=0, lt=1)
+    # A scale-up needs every recommendation of the last window above the current count, a
+    # scale-down every one below it: a burst adds capacity quickly, a lull removes it slowly.
+    scale_up_window_s: float = Field(15.0, ge=0)
+    scale_down_window_s: float = Field(120.0, ge=0)
+    services: dict[str, AutoscalePolicy] = Field(default_factory=_default_autoscaled)
+
+    @field_validator("services")
+    @classmethod
+    def _scalable(cls, value: dict[str, AutoscalePolicy]) -> dict[str, AutoscalePolicy]:
+        for service, policy in value.items():
+            check_scalable(service, policy.max)
+            if service in SHARED_PORT_SERVICES:
+                raise ValueError(
+                    f"{service} instances share one port, so their metrics cannot be read one "
+                    "by one; scale it with `vodstack scale` instead of the autoscaler"
+                )
+        return value
+
+
 class ChaosSettings(BaseModel):
     """Chaos tooling (docs/chaos.md): off unless the platform was started with it on."""
 
@@ -388,6 +450,9 @@ class Settings(BaseSettings):
     mode: Mode = Mode.LOCAL
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
+    # The region this process is placed in: set per instance by the supervisor (`vodstack serve
+    # --region`); clients prefer instances of their own region (docs/resilience.md).
+    region: str | None = None
     ports: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_PORTS))
     # Where a service is reached when services run on different hosts (containers, pods), e.g.
     # {"catalog": "catalog", "edge-eu-1": "edge-eu-0.edge-eu"}; a service not named is at
@@ -430,6 +495,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     chaos: ChaosSettings = Field(default_factory=ChaosSettings)
+    autoscale: AutoscaleSettings = Field(default_factory=AutoscaleSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
 
     @field_validator("trusted_proxies")

@@ -1,4 +1,4 @@
-"""Prometheus metrics per service: requests, latency histogram, errors, in-flight.
+"""Prometheus metrics per service: requests, latency histogram, errors, in-flight, process CPU.
 
 Each app gets its own registry so several apps can live in one test process.
 """
@@ -10,7 +10,14 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from vodstack.core.context import REQUEST_ID_HEADER, new_request_id, request_id_var
@@ -52,6 +59,8 @@ class ServiceMetrics:
         self.in_flight = Gauge(
             "vodstack_http_in_flight_requests", "Requests being handled", registry=self.registry
         )
+        # process_cpu_seconds_total and friends, per process: the autoscaler's CPU signal.
+        ProcessCollector(registry=self.registry)
 
         # The labelled series of each (method, route, status), looked up once: `labels()` takes
         # a lock and validates its arguments, which cost as much as the rest of the middleware.

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 class _Cached:
     urls: tuple[str, ...]
     fetched_at: float
+    regions: dict[str, str | None]
 
 
 class RegistryClient:
@@ -47,14 +48,22 @@ class RegistryClient:
         now = self._clock()
         if cached is not None and now - cached.fetched_at < self._refresh_s:
             return cached.urls
-        urls = self._read(service, cached)
-        self._cache[service] = _Cached(urls, now)
-        return urls
+        self._cache[service] = self._read(service, cached, now)
+        return self._cache[service].urls
 
-    def _read(self, service: str, cached: _Cached | None) -> tuple[str, ...]:
+    def region_of(self, service: str, url: str) -> str | None:
+        """The region the registry places that instance in (None: unknown or not placed)."""
+        cached = self._cache.get(service)
+        return cached.regions.get(url) if cached is not None else None
+
+    def _read(self, service: str, cached: _Cached | None, now: float) -> _Cached:
         try:
-            urls = tuple(instance.url for instance in self._registry.instances(service))
+            found = self._registry.instances(service)
         except RegistryUnavailable:
             log.warning("registry unreadable; keeping the last instance list of %s", service)
-            urls = cached.urls if cached is not None else ()
-        return urls or (self._fallback(service),)
+            if cached is not None:
+                return _Cached(cached.urls, now, cached.regions)
+            found = []
+        if not found:
+            return _Cached((self._fallback(service),), now, {})
+        return _Cached(tuple(i.url for i in found), now, {i.url: i.region for i in found})

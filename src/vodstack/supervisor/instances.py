@@ -16,11 +16,9 @@ import socket
 from dataclasses import dataclass
 
 from vodstack.config import Settings
-from vodstack.config.settings import SCALABLE_SERVICES
+from vodstack.config.settings import SCALABLE_SERVICES, SHARED_PORT_SERVICES
 from vodstack.delivery.topology import Topology
 from vodstack.supervisor.registry import ServiceSpec
-
-SHARED_PORT_SERVICES = frozenset({"gateway"})
 
 
 @dataclass(frozen=True)
@@ -58,9 +56,9 @@ def place(settings: Settings, spec: ServiceSpec, index: int) -> InstanceSpec:
 
 def port_for(instance: InstanceSpec) -> int:
     """The port an instance listens on (see the module docstring)."""
-    if instance.index == 1 or instance.reuse_port:
+    if (instance.index == 1 or instance.reuse_port) and instance.spec.port:
         return instance.spec.port
-    return fresh_port()
+    return fresh_port()  # instance k > 1, or a service with no port of its own (the autoscaler)
 
 
 def fresh_port() -> int:

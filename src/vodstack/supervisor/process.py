@@ -112,6 +112,8 @@ class ManagedProcess:
         ]
         if self.reuse_port:
             command.append("--reuse-port")
+        if self.region is not None:
+            command += ["--region", self.region]
         with self.log_path.open("ab") as log:
             # Own session: a Ctrl-C in the terminal reaches the supervisor only, which then
             # stops children in order instead of all of them dying at once.

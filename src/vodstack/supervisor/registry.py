@@ -60,6 +60,12 @@ _CORE = (
 )
 
 
+# The autoscaler (supervisor.autoscale): started after the gateway, stopped before it, so it
+# never scales a platform that is starting or stopping. It listens on a port the kernel picks
+# (port 0 below) unless the port map names one: nothing calls it but the supervisor's probes.
+_AUTOSCALER = ServiceSpec("autoscaler", "vodstack.supervisor.autoscale.app:create_app", tier=10)
+
+
 def _edges(settings: Settings) -> list[ServiceSpec]:
     """One process per edge of the configured topology (regions x edges per region)."""
     return [
@@ -80,6 +86,8 @@ def platform_services(settings: Settings) -> list[ServiceSpec]:
     specs += _edges(settings)
     if settings.cdn.dns.port:
         specs += _dns(settings)
+    if settings.autoscale.enabled:
+        specs.append(replace(_AUTOSCALER, port=settings.port(_AUTOSCALER.name)))
     return sorted(specs, key=lambda spec: spec.tier)
 
 

@@ -2,7 +2,8 @@
 
 For each call, in this order: the deadline (the route's timeout, shortened by the caller's
 own deadline), the bulkhead, then attempts: the breaker's permission, an instance (healthy, not
-ejected, not tried yet for this call, chosen by the balancer), the call with the time left sent
+ejected, not tried yet for this call, in the caller's region while one there can take it, chosen
+by the balancer), the call with the time left sent
 along in a header. A failed attempt is retried elsewhere when the call is idempotent, time and
 the retry budget allow. When all that fails, a GET on a fallback route answers from its last
 good answer, marked possibly stale.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from vodstack.clients.instances import InstanceSource, instance_source
+from vodstack.clients.instances import InstanceSource, RegionalSource, instance_source
 from vodstack.clients.resilience.balancing import balancer
 from vodstack.clients.resilience.breaker import BreakerState, CircuitBreaker
 from vodstack.clients.resilience.budget import RetryBudget
@@ -64,9 +65,11 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         metrics: ResilienceMetrics | None = None,
         clock: Clock = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        region: str | None = None,
     ) -> None:
         self.service = service
         self._source = source
+        self._region = region  # the caller's, for region affinity
         self._policy = settings.upstream(service)
         self._inner = inner
         self._metrics = metrics or ResilienceMetrics()
@@ -107,6 +110,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             settings.resilience,
             inner=inner or httpx.AsyncHTTPTransport(limits=_LIMITS),
             metrics=metrics,
+            region=settings.region,
         )
 
     def _pool(self) -> list[str]:
@@ -203,8 +207,23 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         # Too few left: the checks more likely fail than the instances (a panic threshold).
         if len(usable) * 2 < len(pool):
             usable = pool
-        fresh = [instance for instance in usable if instance not in tried]
-        return self._balancer.pick(fresh or usable, self.stats)
+        fresh = [instance for instance in usable if instance not in tried] or usable
+        return self._balancer.pick(self._local(fresh) or fresh, self.stats)
+
+    def _local(self, candidates: list[str]) -> list[str]:
+        """The candidates in the caller's region, while they are not too busy (Ribbon's zone
+        affinity); empty when affinity is off or unknown, none is local or they are busy, so
+        the call spreads over the whole pool: a region is a preference, never a trap."""
+        source = self._source
+        if not (self._policy.region_affinity and self._region) or not isinstance(
+            source, RegionalSource
+        ):
+            return []
+        local = [c for c in candidates if source.region_of(self.service, c) == self._region]
+        if not local:
+            return []
+        load = sum(self.stats.of(c).outstanding for c in local) / len(local)
+        return local if load < self._policy.affinity_max_outstanding else []
 
     async def _send(self, call: _Call, instance: str, budget: float) -> httpx.Response:
         request = _aimed(call, instance, budget)

@@ -9,6 +9,7 @@ from vodstack.gateway.web import (
     account_pages,
     admin_pages,
     auth_pages,
+    autoscaler_pages,
     browse_pages,
     cdn_pages,
     media_pages,
@@ -32,4 +33,5 @@ def web_router() -> APIRouter:
     ):
         router.include_router(module.router)
     router.include_router(telemetry_pages.router)  # the events pipeline (docs/events.md)
+    router.include_router(autoscaler_pages.router)  # docs/resilience.md, "Autoscaling"
     return router
