@@ -9,6 +9,7 @@ from vodstack.cli import (
     cache,
     chaos,
     demo_content,
+    gameday,
     history,
     ingest,
     jobs,
@@ -38,6 +39,7 @@ app.command("demo-content")(demo_content.demo_content)
 app.add_typer(history.app, name="history")
 app.command()(scale.scale)
 app.add_typer(chaos.app, name="chaos")
+app.command()(gameday.gameday)
 
 
 def main() -> None:
