@@ -33,7 +33,7 @@ def test_a_mark_names_its_group_only_when_signed_with_the_secret_and_not_expired
     mark = sign_group(SECRET, "experiment", time.time() + 60)
     assert verified_group(SECRET, mark) == "experiment"
     assert verified_group(b"another secret", mark) is None
-    group, expires, signature = mark.split(".")
+    _, expires, signature = mark.split(".")
     assert verified_group(SECRET, f"control.{expires}.{signature}") is None
     assert verified_group(SECRET, mark, now=time.time() + 120) is None
     assert verified_group(SECRET, "experiment") is None

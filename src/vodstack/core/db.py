@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,21 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def create_schema(engine: Engine, base: type[DeclarativeBase]) -> None:
-    """Create the service's tables if missing (idempotent; see docs/decisions.md on migrations)."""
-    base.metadata.create_all(engine)
+def create_schema(engine: Engine, base: type[DeclarativeBase], attempts: int = 3) -> None:
+    """Create the service's tables if missing (idempotent; see docs/decisions.md on migrations).
+
+    Instances of one service start together on one database (`scale.instances`): two may both
+    see a table missing and both create it, and the slower one fails "already exists". Another
+    pass then finds the table there and goes on.
+    """
+    for attempt in range(attempts):
+        try:
+            base.metadata.create_all(engine)
+            return
+        except DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            log.info("schema created concurrently by another instance; checking again")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -27,6 +27,7 @@ from vodstack.clients.resilience.breaker import BreakerState, CircuitBreaker
 from vodstack.clients.resilience.budget import RetryBudget
 from vodstack.clients.resilience.bulkhead import Bulkhead
 from vodstack.clients.resilience.health import HealthChecker
+from vodstack.clients.resilience.hedging import HedgeDelay
 from vodstack.clients.resilience.metrics import ResilienceMetrics
 from vodstack.clients.resilience.outliers import OutlierDetector
 from vodstack.clients.resilience.retries import RETRYABLE_STATUSES, full_jitter, retryable_request
@@ -80,6 +81,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             self._policy.retry.budget_ratio, self._policy.retry.budget_reserve
         )
         self._bulkhead = Bulkhead(self._policy.max_in_flight)
+        self._hedge = HedgeDelay(self._policy.hedge)
         self._last_good = LastGood()
         self._health = HealthChecker(
             self._pool,
@@ -191,7 +193,37 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 code="upstream_circuit_open",
             )
         call.tried.append(instance)
-        return await self._send(call, instance, min(left, call.route.try_timeout_s or math.inf))
+        budget = min(left, call.route.try_timeout_s or math.inf)
+        delay = self._hedge.delay_s() if self._hedgeable(call) else None
+        if delay is None or delay >= budget:
+            return await self._send(call, instance, budget)
+        return await self._hedged(call, instance, budget, delay)
+
+    def _hedgeable(self, call: _Call) -> bool:
+        return call.route.retries and call.request.method in ("GET", "HEAD")
+
+    async def _hedged(
+        self, call: _Call, instance: str, budget: float, delay: float
+    ) -> httpx.Response:
+        """The attempt at `instance`; if it has not answered after `delay`, the same request to
+        another instance too (budget permitting): the first good answer wins, the other is
+        cancelled."""
+        tasks = [asyncio.create_task(self._send(call, instance, budget, hedge=True))]
+        try:
+            done, _ = await asyncio.wait(tasks, timeout=delay)
+            if done:
+                return tasks[0].result()
+            other = self._choose(call.tried)
+            if other in call.tried or not self._budget.withdraw():
+                return await tasks[0]
+            call.tried.append(other)
+            self._metrics.hedges.labels(self.service).inc()
+            left = max(0.001, min(call.deadline - self._clock(), budget - delay))
+            tasks.append(asyncio.create_task(self._send(call, other, left, hedge=True)))
+            return await _first_good(tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
 
     def _choose(self, tried: list[str]) -> str:
         pool = self._pool()
@@ -206,7 +238,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         fresh = [instance for instance in usable if instance not in tried]
         return self._balancer.pick(fresh or usable, self.stats)
 
-    async def _send(self, call: _Call, instance: str, budget: float) -> httpx.Response:
+    async def _send(
+        self, call: _Call, instance: str, budget: float, *, hedge: bool = False
+    ) -> httpx.Response:
         request = _aimed(call, instance, budget)
         stats = self.stats.of(instance)
         stats.outstanding += 1
@@ -216,7 +250,12 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 response = await self._inner.handle_async_request(request)
                 body = await response.aread()
         except asyncio.CancelledError:
-            stats.outstanding -= 1  # our caller gave up: says nothing about the instance
+            stats.outstanding -= 1  # our caller gave up: says nothing about the instance...
+            now = self._clock()
+            if hedge and now - started > stats.estimate(now):
+                # ...unless a hedge beat it: it was at least this slow, and the balancer must
+                # know, or it keeps choosing the instance whose answers never arrive in time.
+                stats.observe(now - started, now)
             raise
         except (TimeoutError, httpx.TransportError) as exc:
             self._outcome(instance, failed=True, started=started)
@@ -233,6 +272,8 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         stats.outstanding -= 1
         stats.observe(now - started, now)
         self.breaker.record(failed=failed, duration_s=now - started)
+        if not failed:
+            self._hedge.observe(now - started)
         if failed:
             self.outliers.failure(instance, self._pool())
         else:
@@ -252,6 +293,19 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         await self._health.aclose()
         await self._inner.aclose()
+
+
+async def _first_good(tasks: list[asyncio.Task[httpx.Response]]) -> httpx.Response:
+    """The first answer that is not a failure; if all fail, the last failure."""
+    pending = set(tasks)
+    last = tasks[0]
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            last = task
+            if task.exception() is None and task.result().status_code < 500:
+                return task.result()
+    return last.result()
 
 
 def _client_timeout(request: httpx.Request) -> float:
