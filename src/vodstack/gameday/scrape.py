@@ -25,6 +25,7 @@ COUNTERS = (
     "vodstack_upstream_fallbacks",
     "vodstack_gateway_shed",
     "vodstack_upstream_retries",
+    "vodstack_upstream_hedges",
     "vodstack_upstream_rejected",
 )
 
