@@ -49,7 +49,7 @@ async def create_accounts(settings: Settings, count: int) -> list[ViewerAccount]
         for i in range(count)
     ]
     client = AccountsClient.of(settings, "gameday", timeout=30.0)
-    limit = asyncio.Semaphore(8)  # argon2 hashes: a few at a time keep the accounts service live
+    limit = asyncio.Semaphore(4)  # argon2 hashes: a few at a time keep the accounts service live
 
     async def create(account: ViewerAccount) -> None:
         async with limit:
