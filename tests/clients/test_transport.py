@@ -4,6 +4,7 @@ budget, the caller's deadline."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.clients.servers import Instance, Listed, serving
 from vodstack.clients.instances import StaticInstances
+from vodstack.clients.resilience.breaker import BreakerState
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.resilience import (
     BalancerKind,
@@ -160,3 +162,20 @@ def test_hedges_spend_the_retry_budget() -> None:
     # Half the calls met the slow instance; the budget (2 + 10 % of 40) hedged at most 6.
     assert 1 <= hedges <= 6, (slow.calls, fast.calls)
     assert sum(1 for latency in latencies if latency >= 0.3) >= 10, latencies
+
+
+def test_a_dead_instance_costs_retries_not_the_upstreams_breaker() -> None:
+    alive = Instance()
+    with serving(alive) as urls, socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        dead = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        settings = ResilienceSettings(upstreams={"catalog": UpstreamPolicy()})
+        transport = ResilientTransport(
+            "catalog", Listed([dead, *urls]), settings, inner=KeepAliveTransport()
+        )
+        client = httpx.AsyncClient(base_url="http://catalog", transport=transport, timeout=5.0)
+        statuses = asyncio.run(_drive(client, calls=60, concurrency=4))
+    assert statuses == [200] * 60, "every call that met the dead instance was retried"
+    assert transport.breaker.state is BreakerState.CLOSED
+    # A refused connection counts as slow for the balancer: the dead one is not its favourite.
+    assert alive.calls == 60

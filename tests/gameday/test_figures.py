@@ -35,6 +35,9 @@ def test_routes_are_named_without_their_ids() -> None:
     assert route_of("/api/playback/3f2a9c1d0b8e7f6a5d4c/v720p/index.m3u8") == (
         "/api/playback/{id}/playlists"
     )
+    assert route_of("/api/playback/-GDFy0_CXfVb-kCc8P07JaBE/heartbeat") == (
+        "/api/playback/{id}/heartbeat"
+    )
     assert route_of("/api/titles/7") == "/api/titles/{id}"
     assert route_of("/v/12/abc/v720p/seg-1.m4s") == "edge media"
 

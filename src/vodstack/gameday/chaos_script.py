@@ -21,6 +21,7 @@ always when the game day ends, even on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 
 from vodstack.config import Settings
@@ -142,11 +143,16 @@ async def _monkey(
 
 
 async def _kill_one(target: ChaosTarget, names: Sequence[str], recorder: Recorder) -> None:
-    """A random healthy instance among `names` (one service, or the experiment's edges)."""
-    if not names:
+    """A random healthy instance among `names` (one service, or the experiment's edges), but
+    never the last healthy one: the supervisor restarts a killed instance with a backoff that
+    grows while kills keep coming every interval (it cannot tell them from a crash loop), so a
+    service whose other instance is still restarting would otherwise lose both."""
+    healthy = chaos.victims(await asyncio.to_thread(target.refresh), names)
+    if len(healthy) < 2:
+        recorder.event("note", f"monkey spared {', '.join(names)}: one healthy instance left")
         return
-    victim = await asyncio.to_thread(chaos.monkey_round, target, names)
-    if victim is not None:
+    victim = random.choice(healthy)  # noqa: S311 (choosing a victim, not a secret)
+    if await asyncio.to_thread(chaos.kill_instance, target, victim):
         recorder.event("monkey", f"killed {victim.name}")
 
 

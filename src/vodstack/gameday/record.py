@@ -18,7 +18,8 @@ import httpx
 from vodstack.core.chaos import GROUP_HEADER
 
 STALE_HEADER = "x-vodstack-stale"
-_ID = re.compile(r"/(?:\d+|[0-9a-f]{16,}|[0-9a-f-]{36})(?=/|$)")
+# Numbers, and the long random tokens play sessions are named by.
+_ID = re.compile(r"/(?:\d+|[A-Za-z0-9_-]{20,})(?=/|$)")
 
 
 def route_of(path: str) -> str:

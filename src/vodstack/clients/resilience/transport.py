@@ -39,6 +39,8 @@ from vodstack.core import deadline
 from vodstack.core.errors import ServiceUnavailable
 
 _DEFAULT_TIMEOUT_S = 5.0
+# The latency a failed attempt counts as, for the balancer (see `_outcome`).
+FAILURE_LATENCY_S = 0.5
 # What `ServiceClient` gives its own pool when no transport is passed.
 _LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=100)
 
@@ -151,6 +153,27 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         return self._clock() + (timeout if left is None else min(timeout, left))
 
     async def _attempts(self, call: _Call) -> httpx.Response:
+        """The call's attempts; the breaker judges the call, not each attempt: an instance
+        that dies fails the attempts sent to it, and the retry elsewhere succeeds. Counting
+        those attempts opened the breaker of a whole upstream when one instance of two was
+        killed (the game day found it); the dead instance is the outlier detector's."""
+        if not self.breaker.allow():
+            self._metrics.rejected.labels(self.service, "circuit_open").inc()
+            raise ServiceUnavailable(
+                f"The {self.service} service is failing; calls to it pause for a few seconds.",
+                code="upstream_circuit_open",
+            )
+        started = self._clock()
+        try:
+            response = await self._retrying(call)
+        except (httpx.TransportError, ServiceUnavailable):
+            self.breaker.record(failed=True, duration_s=self._clock() - started)
+            raise
+        failed = response.status_code >= 500
+        self.breaker.record(failed=failed, duration_s=self._clock() - started)
+        return response
+
+    async def _retrying(self, call: _Call) -> httpx.Response:
         retry = 0
         self._budget.deposit()
         while True:
@@ -160,8 +183,6 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                     return response
                 error: Exception | None = None
             except (httpx.TransportError, ServiceUnavailable) as exc:
-                if isinstance(exc, ServiceUnavailable) and exc.code == "upstream_circuit_open":
-                    raise
                 error = exc
             retry += 1
             wait = full_jitter(self._policy.retry, retry)
@@ -186,12 +207,6 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         if left <= 0:
             raise httpx.ReadTimeout("the caller's deadline passed")
         instance = self._choose(call.tried)
-        if not self.breaker.allow():
-            self._metrics.rejected.labels(self.service, "circuit_open").inc()
-            raise ServiceUnavailable(
-                f"The {self.service} service is failing; calls to it pause for a few seconds.",
-                code="upstream_circuit_open",
-            )
         call.tried.append(instance)
         budget = min(left, call.route.try_timeout_s or math.inf)
         delay = self._hedge.delay_s() if self._hedgeable(call) else None
@@ -270,8 +285,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         now = self._clock()
         stats = self.stats.of(instance)
         stats.outstanding -= 1
-        stats.observe(now - started, now)
-        self.breaker.record(failed=failed, duration_s=now - started)
+        # A refused connection fails in microseconds: taken as its latency, it would make the
+        # dead instance the balancer's favourite. A failure counts as slow.
+        stats.observe(max(now - started, FAILURE_LATENCY_S) if failed else now - started, now)
         if not failed:
             self._hedge.observe(now - started)
         if failed:
