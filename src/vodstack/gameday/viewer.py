@@ -178,12 +178,14 @@ def _switches(segments: list[SegmentRecord]) -> int:
     return sum(1 for a, b in itertools.pairwise(segments) if a.edge != b.edge)
 
 
-def sign_in_all(viewers: list[Viewer], at_once: int = 4, attempts: int = 3) -> list[str]:
-    """Sign every viewer in, `at_once` at a time; returns the failures.
+def sign_in_all(viewers: list[Viewer], at_once: int = 2, attempts: int = 8) -> list[str]:
+    """Sign every viewer in, `at_once` at a time, patiently; returns the failures.
 
     Each sign-in is an argon2 verification in the accounts service (CPU-bound, ~0.1 s on a quiet
     core): fifty at once on a small machine time out, the player retries them, and the retries
-    then meet the gateway's per-address sign-in limit. A few at a time, as viewers arriving.
+    then meet the gateway's per-address sign-in limit; on a machine at load 40 even a few at once
+    take over 2 s each, which the accounts breaker counts as slow calls and opens on. So: two at
+    a time, as viewers arriving, and waiting out an open breaker.
     """
     failures: list[str] = []
     gate = threading.Semaphore(at_once)
@@ -198,7 +200,7 @@ def sign_in_all(viewers: list[Viewer], at_once: int = 4, attempts: int = 3) -> l
                     if attempt == attempts - 1:
                         failures.append(f"viewer {viewer.index}: {exc}")
                     wait = exc.retry_after if isinstance(exc, GatewayError) else None
-                    time.sleep(wait or 1.0)
+                    time.sleep(wait or 5.0)
 
     threads = [threading.Thread(target=one, args=(v,), daemon=True) for v in viewers]
     for thread in threads:
