@@ -303,8 +303,9 @@ class _Run:
             self.events.flush()
         try:
             self._gateway.heartbeat(self._stream.start.play_session_id, self.position_s, rendition)
-        except GatewayError as exc:
-            # The segments still play (the token outlives the session); record, carry on.
+        except (GatewayError, httpx.TransportError) as exc:
+            # The segments still play (the token outlives the session); record, carry on. A
+            # gateway that is down or restarting is no reason to stop the picture either.
             self._tally.errors.append(f"heartbeat: {exc}")
 
     def report_stop(self, *, completed: bool) -> None:
