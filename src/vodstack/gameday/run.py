@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import secrets
 import threading
 import time
@@ -195,7 +196,10 @@ def _finish(
 ) -> tuple[dict[str, Any], Path, Path]:
     snapshot = recorder.snapshot()
     kong_at = next((e.at for e in recorder.events if e.kind == "kong"), None)
-    summary = summarize(plan, recorder.requests, recorder.starts, recorder.sessions, kong_at)
+    stopped_at = next((e.at for e in recorder.events if e.kind == "stop"), math.inf)
+    summary = summarize(
+        plan, recorder.requests, recorder.starts, recorder.sessions, kong_at, stopped_at
+    )
     slo = [
         {
             "objective": str(objective),

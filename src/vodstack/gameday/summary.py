@@ -100,6 +100,7 @@ def summarize(
     starts: list[StartSample],
     sessions: list[SessionSample],
     kong_at: float | None = None,
+    kong_ends_at: float = math.inf,
 ) -> dict[str, Any]:
     groups = {g: _group(plan, g, starts, sessions) for g in GROUPS}
     control = groups[CONTROL]["starts_per_viewer_in_chaos_window"]
@@ -123,7 +124,9 @@ def summarize(
     }
     return {
         "groups": groups,
-        "kong": None if kong_at is None else kong_figures(plan, kong_at, starts, sessions),
+        "kong": None
+        if kong_at is None
+        else kong_figures(plan, kong_at, starts, sessions, kong_ends_at),
         "routes": routes(requests),
         "starts_over_time": starts_over_time(starts, plan.duration_s),
         "fallbacks_served": sum(1 for r in requests if r.stale),
@@ -133,13 +136,19 @@ def summarize(
 
 
 def kong_figures(
-    plan: GamedayPlan, kong_at: float, starts: list[StartSample], sessions: list[SessionSample]
+    plan: GamedayPlan,
+    kong_at: float,
+    starts: list[StartSample],
+    sessions: list[SessionSample],
+    ends_at: float = math.inf,
 ) -> dict[str, Any]:
     """Chaos Kong's two questions: did the sessions playing in the region carry on (and how many
     rebuffers each), and how soon did new starts play from the other region."""
     through = [s for s in sessions if s.group == EXPERIMENT and s.started_at < kong_at < s.ended_at]
     after = sorted(
-        (s for s in starts if s.group == EXPERIMENT and s.at >= kong_at), key=lambda s: s.at
+        # Pressed while the region was down (the kill switch brings it back at `ends_at`).
+        (s for s in starts if s.group == EXPERIMENT and kong_at <= s.at < ends_at),
+        key=lambda s: s.at,
     )
     still_home = [s.at - kong_at for s in after if s.ok and s.region == plan.experiment_region]
     moved = [s.at - kong_at for s in after if s.ok and s.region != plan.experiment_region]
