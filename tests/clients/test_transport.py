@@ -4,6 +4,7 @@ budget, the caller's deadline."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import pytest
 
 from tests.clients.servers import Instance, Listed, serving
 from vodstack.clients.instances import StaticInstances
+from vodstack.clients.resilience.breaker import BreakerState
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.resilience import (
     BalancerKind,
     BreakerPolicy,
+    HedgePolicy,
     ResilienceSettings,
     RetryPolicy,
     UpstreamPolicy,
@@ -53,7 +56,9 @@ def test_power_of_two_choices_avoids_a_slow_instance_round_robin_does_not(
 ) -> None:
     slow, fast = Instance(delay_s=0.2), [Instance(), Instance()]
     with serving(slow, *fast) as urls:
-        client = _client(urls, UpstreamPolicy(balancer=kind))
+        # Balancing alone: a hedge would send some calls to a second instance.
+        policy = UpstreamPolicy(balancer=kind, hedge=HedgePolicy(enabled=False))
+        client = _client(urls, policy)
         statuses = asyncio.run(_drive(client, calls=150, concurrency=6))
     assert statuses == [200] * 150
     if kind is BalancerKind.P2C:
@@ -118,3 +123,59 @@ def test_static_instances_come_from_settings(tmp_path: Path) -> None:
     source = StaticInstances(settings)
     assert list(source.instances("catalog")) == listed
     assert list(source.instances("accounts")) == [settings.service_url("accounts")]
+
+
+async def _timed(client: httpx.AsyncClient, calls: int) -> list[float]:
+    latencies = []
+    async with client:
+        for _ in range(calls):
+            sent = time.perf_counter()
+            assert (await client.get("/v1/titles")).status_code == 200
+            latencies.append(time.perf_counter() - sent)
+    return latencies
+
+
+def test_a_read_stuck_on_a_slow_instance_is_hedged_to_another_within_the_budget() -> None:
+    # Slower than every fast answer, quicker than the health check's timeout (1 s).
+    slow, fast = Instance(delay_s=0.6), Instance()
+    with serving(slow, fast) as urls:
+        # Round robin sends every other call to the slow instance; the median latency is the
+        # fast one's, so each of those is hedged after ~20 ms.
+        hedge = HedgePolicy(quantile=0.5, min_s=0.02)
+        retry = RetryPolicy(budget_ratio=1.0, budget_reserve=10)
+        policy = UpstreamPolicy(balancer=BalancerKind.ROUND_ROBIN, hedge=hedge, retry=retry)
+        latencies = asyncio.run(_timed(_client(urls, policy), calls=40))
+    warm = latencies[10:]  # once the median is known (8 answers)
+    assert max(warm) < 0.45, f"a hedged read still waited for the slow instance: {warm}"
+    assert slow.calls >= 15 and fast.calls >= 35, "the slow one was tried, the fast one answered"
+
+
+def test_hedges_spend_the_retry_budget() -> None:
+    slow, fast = Instance(delay_s=0.3), Instance()
+    with serving(slow, fast) as urls:
+        hedge = HedgePolicy(quantile=0.5, min_s=0.02)
+        retry = RetryPolicy(budget_ratio=0.1, budget_reserve=2)
+        policy = UpstreamPolicy(balancer=BalancerKind.ROUND_ROBIN, hedge=hedge, retry=retry)
+        client = _client(urls, policy)
+        latencies = asyncio.run(_timed(client, calls=40))
+    hedges = slow.calls + fast.calls - 40
+    # Half the calls met the slow instance; the budget (2 + 10 % of 40) hedged at most 6.
+    assert 1 <= hedges <= 6, (slow.calls, fast.calls)
+    assert sum(1 for latency in latencies if latency >= 0.3) >= 10, latencies
+
+
+def test_a_dead_instance_costs_retries_not_the_upstreams_breaker() -> None:
+    alive = Instance()
+    with serving(alive) as urls, socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        dead = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        settings = ResilienceSettings(upstreams={"catalog": UpstreamPolicy()})
+        transport = ResilientTransport(
+            "catalog", Listed([dead, *urls]), settings, inner=KeepAliveTransport()
+        )
+        client = httpx.AsyncClient(base_url="http://catalog", transport=transport, timeout=5.0)
+        statuses = asyncio.run(_drive(client, calls=60, concurrency=4))
+    assert statuses == [200] * 60, "every call that met the dead instance was retried"
+    assert transport.breaker.state is BreakerState.CLOSED
+    # A refused connection counts as slow for the balancer: the dead one is not its favourite.
+    assert alive.calls == 60

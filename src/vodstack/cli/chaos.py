@@ -75,6 +75,9 @@ def latency(
     fraction: float = typer.Option(1.0, "--fraction", help="Share of responses hit (0-1]."),
     delay_ms: int = typer.Option(0, "--delay-ms", help="Delay added before answering."),
     error: int | None = typer.Option(None, "--error", help="Answer this status instead."),
+    group: str | None = typer.Option(
+        None, "--group", help="Only requests marked as this experiment group's (gameday)."
+    ),
     data_dir: Path | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
@@ -82,7 +85,12 @@ def latency(
     target = _target(data_dir, config)
     try:
         rule = LatencyRule(
-            service=service, route=route, fraction=fraction, delay_ms=delay_ms, error_status=error
+            service=service,
+            route=route,
+            fraction=fraction,
+            delay_ms=delay_ms,
+            error_status=error,
+            group=group,
         )
         chaos.set_latency(target, rule)
     except ValidationError as exc:

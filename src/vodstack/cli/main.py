@@ -9,6 +9,7 @@ from vodstack.cli import (
     cache,
     chaos,
     demo_content,
+    gameday,
     history,
     ingest,
     jobs,
@@ -40,6 +41,7 @@ app.add_typer(history.app, name="history")
 app.command()(scale.scale)
 app.add_typer(chaos.app, name="chaos")
 app.command()(worker.worker)
+app.command()(gameday.gameday)
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def serve(
     app = target(settings)
     if settings.chaos.enabled:
         rules = RuleFile(rules_path(settings.data_dir / "run"))
-        app.add_middleware(ChaosMiddleware, service=name, rules=rules)
+        app.add_middleware(ChaosMiddleware, service=name, rules=rules, secret=settings.secret())
     config = server_config(app, settings.host, port or spec.port)
     if not reuse_port:
         uvicorn.Server(config).run()

@@ -43,6 +43,19 @@ class RetryPolicy(BaseModel):
     budget_reserve: float = Field(10.0, ge=0)
 
 
+class HedgePolicy(BaseModel):
+    """Hedged reads ("The Tail at Scale"): an idempotent call not answered after the
+    `quantile` of this upstream's recent latencies (at least `min_s`) is sent to a second
+    instance too, and the first answer wins. Hedges spend the retry budget, so they add at most
+    about its ratio to the upstream's load."""
+
+    enabled: bool = True
+    quantile: float = Field(0.95, gt=0, lt=1)
+    min_s: float = Field(0.02, ge=0)
+    # Latencies kept to estimate the quantile (the most recent successful attempts).
+    window: int = Field(256, ge=8)
+
+
 class RoutePolicy(BaseModel):
     """Overrides for the paths of an upstream starting with a prefix (longest prefix wins)."""
 
@@ -62,6 +75,7 @@ class UpstreamPolicy(BaseModel):
     breaker: BreakerPolicy = Field(default_factory=BreakerPolicy)
     # Calls in flight to this upstream at once; more fail fast (a bulkhead).
     max_in_flight: int = Field(256, ge=1)
+    hedge: HedgePolicy = Field(default_factory=HedgePolicy)
     routes: dict[str, RoutePolicy] = Field(default_factory=dict)
     # Region affinity (Ribbon's zone affinity): pick among the instances in the caller's own
     # region while one of them is usable and they carry fewer than `affinity_max_outstanding`

@@ -18,6 +18,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from vodstack.config.settings import Settings
+from vodstack.core.chaos import GROUP_HEADER, current_group_mark
 from vodstack.core.context import REQUEST_ID_HEADER, current_request_id
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
 from vodstack.core.service_auth import ServiceAuth, ServiceCredentials
@@ -62,6 +63,10 @@ class ServiceClient:
         rid = current_request_id()
         if rid != "-":
             headers[REQUEST_ID_HEADER] = rid
+        mark = current_group_mark()
+        if mark is not None:
+            # A chaos experiment's request (core.chaos): its calls belong to the same group.
+            headers[GROUP_HEADER] = mark
         try:
             response = await self._http.request(method, path, headers=headers, **kwargs)
         except httpx.TimeoutException as exc:

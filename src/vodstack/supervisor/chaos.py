@@ -165,7 +165,8 @@ def set_latency(target: ChaosTarget, rule: LatencyRule) -> None:
         raise ChaosRefused("give a delay (--delay-ms), an error status (--error), or both")
     path = rules_path(run_dir(target.settings))
     current = _read_rules(path)
-    kept = [r for r in current.rules if (r.service, r.route) != (rule.service, rule.route)]
+    key = (rule.service, rule.route, rule.group)
+    kept = [r for r in current.rules if (r.service, r.route, r.group) != key]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(LatencyRules(rules=[*kept, rule]).model_dump_json(indent=2))
@@ -185,6 +186,19 @@ def _read_rules(path: Path) -> LatencyRules:
 
 def kong(target: ChaosTarget, region: str, *, force: bool = False) -> list[str]:
     """Hold down every instance placed in `region`; returns their names."""
+    names = kong_victims(target, region, force=force)
+
+    def hold(control: Control) -> Control:
+        held = list(dict.fromkeys([*control.held_down, *names]))
+        return control.model_copy(update={"held_down": held})
+
+    update_control(control_path(target.settings), hold)
+    audit(target, "kong", region=region, instances=names, force=force)
+    return names
+
+
+def kong_victims(target: ChaosTarget, region: str, *, force: bool = False) -> list[str]:
+    """The instances kong would hold down in `region`, or why it refuses."""
     regions = target.settings.cdn.regions
     if region not in regions:
         raise ChaosRefused(f"unknown region {region!r}; this platform has {', '.join(regions)}")
@@ -198,15 +212,7 @@ def kong(target: ChaosTarget, region: str, *, force: bool = False) -> list[str]:
             "takes those services down everywhere. Scale them first (`vodstack scale SERVICE 2` "
             "places instance 2 in the next region) or pass --force"
         )
-    names = [svc.name for svc in inside]
-
-    def hold(control: Control) -> Control:
-        held = list(dict.fromkeys([*control.held_down, *names]))
-        return control.model_copy(update={"held_down": held})
-
-    update_control(control_path(target.settings), hold)
-    audit(target, "kong", region=region, instances=names, force=force)
-    return names
+    return [svc.name for svc in inside]
 
 
 # -- the kill switch ------------------------------------------------------------------------

@@ -29,6 +29,12 @@ class ResilienceMetrics:
             ["upstream", "reason"],
             registry=registry,
         )
+        self.hedges = Counter(
+            "vodstack_upstream_hedges_total",
+            "Reads sent to a second instance because the first was slow to answer",
+            ["upstream"],
+            registry=registry,
+        )
         self.fallbacks = Counter(
             "vodstack_upstream_fallbacks_total",
             "Failed calls answered from the last good answer (possibly stale)",

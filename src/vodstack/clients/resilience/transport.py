@@ -28,6 +28,7 @@ from vodstack.clients.resilience.breaker import BreakerState, CircuitBreaker
 from vodstack.clients.resilience.budget import RetryBudget
 from vodstack.clients.resilience.bulkhead import Bulkhead
 from vodstack.clients.resilience.health import HealthChecker
+from vodstack.clients.resilience.hedging import HedgeDelay
 from vodstack.clients.resilience.metrics import ResilienceMetrics
 from vodstack.clients.resilience.outliers import OutlierDetector
 from vodstack.clients.resilience.retries import RETRYABLE_STATUSES, full_jitter, retryable_request
@@ -39,6 +40,8 @@ from vodstack.core import deadline
 from vodstack.core.errors import ServiceUnavailable
 
 _DEFAULT_TIMEOUT_S = 5.0
+# The latency a failed attempt counts as, for the balancer (see `_outcome`).
+FAILURE_LATENCY_S = 0.5
 # What `ServiceClient` gives its own pool when no transport is passed.
 _LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=100)
 
@@ -83,6 +86,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             self._policy.retry.budget_ratio, self._policy.retry.budget_reserve
         )
         self._bulkhead = Bulkhead(self._policy.max_in_flight)
+        self._hedge = HedgeDelay(self._policy.hedge)
         self._last_good = LastGood()
         self._health = HealthChecker(
             self._pool,
@@ -153,6 +157,27 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         return self._clock() + (timeout if left is None else min(timeout, left))
 
     async def _attempts(self, call: _Call) -> httpx.Response:
+        """The call's attempts; the breaker judges the call, not each attempt: an instance
+        that dies fails the attempts sent to it, and the retry elsewhere succeeds. Counting
+        those attempts opened the breaker of a whole upstream when one instance of two was
+        killed (the game day found it); the dead instance is the outlier detector's."""
+        if not self.breaker.allow():
+            self._metrics.rejected.labels(self.service, "circuit_open").inc()
+            raise ServiceUnavailable(
+                f"The {self.service} service is failing; calls to it pause for a few seconds.",
+                code="upstream_circuit_open",
+            )
+        started = self._clock()
+        try:
+            response = await self._retrying(call)
+        except (httpx.TransportError, ServiceUnavailable):
+            self.breaker.record(failed=True, duration_s=self._clock() - started)
+            raise
+        failed = response.status_code >= 500
+        self.breaker.record(failed=failed, duration_s=self._clock() - started)
+        return response
+
+    async def _retrying(self, call: _Call) -> httpx.Response:
         retry = 0
         self._budget.deposit()
         while True:
@@ -162,8 +187,6 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                     return response
                 error: Exception | None = None
             except (httpx.TransportError, ServiceUnavailable) as exc:
-                if isinstance(exc, ServiceUnavailable) and exc.code == "upstream_circuit_open":
-                    raise
                 error = exc
             retry += 1
             wait = full_jitter(self._policy.retry, retry)
@@ -188,14 +211,38 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         if left <= 0:
             raise httpx.ReadTimeout("the caller's deadline passed")
         instance = self._choose(call.tried)
-        if not self.breaker.allow():
-            self._metrics.rejected.labels(self.service, "circuit_open").inc()
-            raise ServiceUnavailable(
-                f"The {self.service} service is failing; calls to it pause for a few seconds.",
-                code="upstream_circuit_open",
-            )
         call.tried.append(instance)
-        return await self._send(call, instance, min(left, call.route.try_timeout_s or math.inf))
+        budget = min(left, call.route.try_timeout_s or math.inf)
+        delay = self._hedge.delay_s() if self._hedgeable(call) else None
+        if delay is None or delay >= budget:
+            return await self._send(call, instance, budget)
+        return await self._hedged(call, instance, budget, delay)
+
+    def _hedgeable(self, call: _Call) -> bool:
+        return call.route.retries and call.request.method in ("GET", "HEAD")
+
+    async def _hedged(
+        self, call: _Call, instance: str, budget: float, delay: float
+    ) -> httpx.Response:
+        """The attempt at `instance`; if it has not answered after `delay`, the same request to
+        another instance too (budget permitting): the first good answer wins, the other is
+        cancelled."""
+        tasks = [asyncio.create_task(self._send(call, instance, budget, hedge=True))]
+        try:
+            done, _ = await asyncio.wait(tasks, timeout=delay)
+            if done:
+                return tasks[0].result()
+            other = self._choose(call.tried)
+            if other in call.tried or not self._budget.withdraw():
+                return await tasks[0]
+            call.tried.append(other)
+            self._metrics.hedges.labels(self.service).inc()
+            left = max(0.001, min(call.deadline - self._clock(), budget - delay))
+            tasks.append(asyncio.create_task(self._send(call, other, left, hedge=True)))
+            return await _first_good(tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
 
     def _choose(self, tried: list[str]) -> str:
         pool = self._pool()
@@ -225,7 +272,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         load = sum(self.stats.of(c).outstanding for c in local) / len(local)
         return local if load < self._policy.affinity_max_outstanding else []
 
-    async def _send(self, call: _Call, instance: str, budget: float) -> httpx.Response:
+    async def _send(
+        self, call: _Call, instance: str, budget: float, *, hedge: bool = False
+    ) -> httpx.Response:
         request = _aimed(call, instance, budget)
         stats = self.stats.of(instance)
         stats.outstanding += 1
@@ -235,7 +284,12 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 response = await self._inner.handle_async_request(request)
                 body = await response.aread()
         except asyncio.CancelledError:
-            stats.outstanding -= 1  # our caller gave up: says nothing about the instance
+            stats.outstanding -= 1  # our caller gave up: says nothing about the instance...
+            now = self._clock()
+            if hedge and now - started > stats.estimate(now):
+                # ...unless a hedge beat it: it was at least this slow, and the balancer must
+                # know, or it keeps choosing the instance whose answers never arrive in time.
+                stats.observe(now - started, now)
             raise
         except (TimeoutError, httpx.TransportError) as exc:
             self._outcome(instance, failed=True, started=started)
@@ -250,8 +304,11 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         now = self._clock()
         stats = self.stats.of(instance)
         stats.outstanding -= 1
-        stats.observe(now - started, now)
-        self.breaker.record(failed=failed, duration_s=now - started)
+        # A refused connection fails in microseconds: taken as its latency, it would make the
+        # dead instance the balancer's favourite. A failure counts as slow.
+        stats.observe(max(now - started, FAILURE_LATENCY_S) if failed else now - started, now)
+        if not failed:
+            self._hedge.observe(now - started)
         if failed:
             self.outliers.failure(instance, self._pool())
         else:
@@ -271,6 +328,19 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         await self._health.aclose()
         await self._inner.aclose()
+
+
+async def _first_good(tasks: list[asyncio.Task[httpx.Response]]) -> httpx.Response:
+    """The first answer that is not a failure; if all fail, the last failure."""
+    pending = set(tasks)
+    last = tasks[0]
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            last = task
+            if task.exception() is None and task.result().status_code < 500:
+                return task.result()
+    return last.result()
 
 
 def _client_timeout(request: httpx.Request) -> float:

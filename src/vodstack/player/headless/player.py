@@ -133,12 +133,17 @@ class HeadlessPlayer:
 
     def _load(self, start: PlaybackStart) -> Stream:
         master_url = self._gateway.url(start.hls_url)
-        master = parse_master(self._gateway.text(master_url), master_url)
-        video = tuple(parse_media(self._gateway.text(v.url), v.url) for v in master.variants)
+        master = parse_master(self._text(master_url), master_url)
+        video = tuple(parse_media(self._text(v.url), v.url) for v in master.variants)
         audio = None
         if master.audio_url is not None:
-            audio = parse_media(self._gateway.text(master.audio_url), master.audio_url)
+            audio = parse_media(self._text(master.audio_url), master.audio_url)
         return Stream(start, master, video, audio)
+
+    def _text(self, url: str) -> str:
+        # Playlists are part of starting: a gateway restarting between the start and them
+        # must not fail the start (GETs, safe to repeat).
+        return self._gateway.resilient("load the playlists", lambda: self._gateway.text(url))
 
     def _stop_quietly(self, session_id: str, position_s: float) -> None:
         # The original error matters more; a stream that fails to stop times out on its own.
@@ -298,8 +303,9 @@ class _Run:
             self.events.flush()
         try:
             self._gateway.heartbeat(self._stream.start.play_session_id, self.position_s, rendition)
-        except GatewayError as exc:
-            # The segments still play (the token outlives the session); record, carry on.
+        except (GatewayError, httpx.TransportError) as exc:
+            # The segments still play (the token outlives the session); record, carry on. A
+            # gateway that is down or restarting is no reason to stop the picture either.
             self._tally.errors.append(f"heartbeat: {exc}")
 
     def report_stop(self, *, completed: bool) -> None:
