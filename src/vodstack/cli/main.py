@@ -14,6 +14,7 @@ from vodstack.cli import (
     jobs,
     lifecycle,
     play,
+    recs,
     scale,
     serve,
 )
@@ -36,6 +37,7 @@ app.add_typer(jobs.app, name="jobs")
 app.command()(play.play)
 app.command("demo-content")(demo_content.demo_content)
 app.add_typer(history.app, name="history")
+app.add_typer(recs.app, name="recs")
 app.command()(scale.scale)
 app.add_typer(chaos.app, name="chaos")
 

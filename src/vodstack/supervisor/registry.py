@@ -54,6 +54,8 @@ _CORE = (
     ServiceSpec("events", "vodstack.services.events.app:create_app"),
     ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
     ServiceSpec("history", "vodstack.services.history.app:create_app"),
+    # After history and telemetry (tier 2): its rows read both.
+    ServiceSpec("recs", "vodstack.services.recs.app:create_app", tier=2),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 
