@@ -265,6 +265,9 @@ class RecsSettings(BaseModel):
     # `vodstack recs evaluate`, docs/recommendations.md).
     l2: float = Field(200.0, gt=0)
     decay: float = Field(0.8, gt=0, le=1)
+    # The gateway builds viewers' home pages from these rows; off, it serves the static rows
+    # (newest, genres) everyone got before, without asking the recs service.
+    personalized_home: bool = True
 
 
 class SupervisorSettings(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,10 +28,10 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def evaluate_json(path: Path, *extra: str) -> dict[str, object]:
+def evaluate_json(path: Path, *extra: str) -> dict[str, Any]:
     result = runner.invoke(app, ["recs", "evaluate", "--interactions", str(path), "--json", *extra])
     assert result.exit_code == 0, result.output
-    parsed: dict[str, object] = json.loads(result.stdout)
+    parsed: dict[str, Any] = json.loads(result.stdout)
     return parsed
 
 
@@ -38,7 +39,7 @@ def test_the_platform_model_beats_popularity_by_half_and_is_no_worse_than_ease(
     synthetic: Path,
 ) -> None:
     report = evaluate_json(synthetic)
-    models = {m["model"]: m for m in report["models"]}  # type: ignore[attr-defined,index]
+    models = {m["model"]: m for m in report["models"]}
     assert list(models)[:3] == ["popularity", "item-cosine", "ease"]
     ours, popularity, ease = models["recency-ease"], models["popularity"], models["ease"]
     assert ours["ndcg"] >= 1.5 * popularity["ndcg"]
@@ -52,7 +53,7 @@ def test_the_trainer_ships_what_evaluate_measures(synthetic: Path) -> None:
     """Train on the evaluation's training side with the service's trainer: its lists score
     exactly the NDCG@10 and recall@10 the command reports for the platform's model."""
     report = evaluate_json(synthetic)
-    measured = next(m for m in report["models"] if m["model"] == "recency-ease")  # type: ignore[attr-defined]
+    measured = next(m for m in report["models"] if m["model"] == "recency-ease")
     split = time_split(read_csv(synthetic))
     trained = train_indexed(split.train, k=10, model=RecencyEase())
     column = {int(item): j for j, item in enumerate(split.train.items)}

@@ -19,6 +19,7 @@ import anyio
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from tests.support.catalog import title_body
 from tests.support.gateway import Stack, make_settings, stack_for
@@ -78,7 +79,7 @@ def recs_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
         log.close()
 
 
-def served(settings: Settings, name: str, app: object) -> uvicorn.Config:
+def served(settings: Settings, name: str, app: FastAPI) -> uvicorn.Config:
     return uvicorn.Config(app, host="127.0.0.1", port=settings.port(name), log_level="warning")
 
 
@@ -86,12 +87,24 @@ def watch(settings: Settings, profile: int, title: int, at: datetime, share: flo
     """What a player reports: a start, then a stop at `share` of the title."""
     log = open_event_log(settings)
     try:
-        common = {"profile_id": profile, "session_id": uuid4().hex, "title_id": title,
-                  "duration_s": 1000.0, "region": "eu"}  # fmt: skip
-        start = PlayStartEvent(type="play_start", event_id=uuid4().hex, at=at, position_s=0,
-                               startup_ms=500, **common)  # type: ignore[arg-type]  # fmt: skip
-        stop = StopEvent(type="stop", event_id=uuid4().hex, at=at + timedelta(minutes=30),
-                         position_s=1000.0 * share, completed=share >= 1, **common)  # type: ignore[arg-type]  # fmt: skip
+        common = {
+            "profile_id": profile,
+            "session_id": uuid4().hex,
+            "title_id": title,
+            "duration_s": 1000.0,
+            "region": "eu",
+        }
+        start = PlayStartEvent(
+            type="play_start", event_id=uuid4().hex, at=at, position_s=0, startup_ms=500, **common
+        )
+        stop = StopEvent(
+            type="stop",
+            event_id=uuid4().hex,
+            at=at + timedelta(minutes=30),
+            position_s=1000.0 * share,
+            completed=share >= 1,
+            **common,
+        )
         for event in (start, stop):
             log.append(str(profile), event.model_dump_json().encode(), dedup_id=event.event_id)
     finally:
@@ -116,7 +129,7 @@ def platform(tmp_path: Path) -> Iterator[tuple[Stack, dict[str, int]]]:
             "recs": settings.recs.model_copy(
                 update={"catalog_refresh_s": 0.5, "popularity_refresh_s": 0.5}
             )
-        }  # fmt: skip
+        }
     )
     with ExitStack() as stack:
         gateway = stack.enter_context(stack_for(settings))

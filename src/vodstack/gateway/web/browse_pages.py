@@ -71,8 +71,8 @@ async def home(
     """A viewer's rows come from the recommendations service, chosen and ordered for the
     profile; admins (who also browse unpublished titles) and any viewer while that service is
     down get the static rows, with "Trending now" first."""
-    if viewer.sees_unpublished:
-        return await _static_home(request, viewer, pages, clients, state)
+    if viewer.sees_unpublished or not state.settings.recs.personalized_home:
+        return await _static_home(request, viewer, pages, clients, state, trending=False)
     settings = state.settings
     region = viewer_region(request, settings, None)
     with deadline.within(settings.upstream_timeout_s):
@@ -94,6 +94,10 @@ async def home(
     return _render(request, pages, viewer, "home.html", **context)
 
 
+async def _none() -> list[Title]:
+    return []
+
+
 def _first_row(page: HomeRows, *kinds: RowKind) -> list[TitleSummary]:
     for kind in kinds:
         for row in page.rows:
@@ -103,13 +107,19 @@ def _first_row(page: HomeRows, *kinds: RowKind) -> list[TitleSummary]:
 
 
 async def _static_home(
-    request: Request, viewer: Viewer, pages: PagesDep, clients: Upstreams, state: GatewayState
+    request: Request,
+    viewer: Viewer,
+    pages: PagesDep,
+    clients: Upstreams,
+    state: GatewayState,
+    *,
+    trending: bool = True,
 ) -> Response:
     unpublished = viewer.sees_unpublished
     # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
     # the page's calls share one timeout: a second wave does not wait another one out.
     with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
-        newest, genres, started, listed, preparing, trending = await asyncio.gather(
+        newest, genres, started, listed, preparing, hot = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
             ),
@@ -117,7 +127,7 @@ async def _static_home(
             continue_row(clients.history, clients.catalog, viewer),
             listed_ids(clients, viewer),
             media_preparation(clients, viewer.maturity),
-            trending_titles(clients.telemetry, clients.catalog, viewer),
+            trending_titles(clients.telemetry, clients.catalog, viewer) if trending else _none(),
         )
         rows, my_list = await asyncio.gather(
             _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
@@ -125,7 +135,7 @@ async def _static_home(
     context = {
         "featured": _featured(newest.items),
         "newest": newest.items,
-        "trending": trending,
+        "trending": hot,
         "rows": rows,
         "started": started,
         "my_list": my_list,
