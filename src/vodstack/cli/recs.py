@@ -119,10 +119,27 @@ def generate_command(
     users: Annotated[int, typer.Option("--users", min=10)] = 5000,
     items: Annotated[int, typer.Option("--items", min=20)] = 1000,
     mean_items: Annotated[float, typer.Option("--mean-items", min=5)] = 25.0,
+    drift: Annotated[
+        float,
+        typer.Option(
+            "--drift", min=0, max=1, help=("How far tastes move along a user's history (0: none).")
+        ),
+    ] = 0.35,
+    skew: Annotated[
+        float, typer.Option("--skew", min=0, max=3, help=("Zipf exponent of item popularity."))
+    ] = 1.0,
     seed: Annotated[int, typer.Option("--seed")] = 1,
 ) -> None:
     """Synthetic viewing: latent-factor users and items, popularity skew, drifting tastes."""
-    data = generate(SyntheticSpec(users=users, items=items, mean_items=mean_items, seed=seed))
+    spec = SyntheticSpec(
+        users=users,
+        items=items,
+        mean_items=mean_items,
+        drift=drift,
+        popularity_skew=skew,
+        seed=seed,
+    )
+    data = generate(spec)
     write_csv(out, data)
     console.print(
         f"wrote {len(data):,} interactions of {users:,} users on {items:,} items to {out}"

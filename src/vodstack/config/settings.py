@@ -256,8 +256,9 @@ class RecsSettings(BaseModel):
 
     # The offline trainer runs at start-up and then this often (`vodstack recs train` too).
     train_every_s: float = Field(3600.0, ge=0)
-    # The catalog and popularity snapshots the rows are cut from are refreshed this often.
-    catalog_refresh_s: float = Field(30.0, gt=0)
+    # The catalog and popularity snapshots the rows are cut from are refreshed this often: a
+    # newly published title reaches the personalized rows within `catalog_refresh_s`.
+    catalog_refresh_s: float = Field(5.0, gt=0)
     popularity_refresh_s: float = Field(60.0, gt=0)
     # "Trending now": a play's weight halves every this many hours.
     trending_half_life_h: float = Field(12.0, gt=0)

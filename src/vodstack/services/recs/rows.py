@@ -67,7 +67,7 @@ def home_rows(
     top10 = row(RowKind.TOP10, "top10", _top10_label(region), visible(regional), TOP10)
     trending = row(RowKind.TRENDING, "trending", "Trending now", visible(popular.trending))
     new = row(RowKind.NEW, "new", "New releases", visible(catalog.newest))
-    cold = view.recommended is None and not view.recent
+    cold = view.recommended is None and not view.recent and not view.started
     # Titles ranked for this profile: the model's, then what is popular, then the rest.
     ranking = visible([*(view.recommended or []), *regional, *popular.trending, *catalog.newest])
     genres = _genre_rows(ranking, catalog, maturity, limit, row, skip=set() if cold else seen)

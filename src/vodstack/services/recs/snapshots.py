@@ -28,6 +28,8 @@ class CatalogSnapshot:
     titles: dict[int, TitleSummary] = field(default_factory=dict)
     newest: list[int] = field(default_factory=list)  # published titles, newest first
     genres: list[str] = field(default_factory=list)  # every genre name, by how many titles
+    # name -> the catalog's slug: a genre row keeps the key the static page gives it.
+    slugs: dict[str, str] = field(default_factory=dict)
 
     @property
     def loaded(self) -> bool:
@@ -50,7 +52,8 @@ async def load_catalog(catalog: CatalogClient) -> CatalogSnapshot:
         for genre in title.genres:
             counts[genre] += 1
     genres = sorted(counts, key=lambda g: (-counts[g], g))
-    return CatalogSnapshot({t.id: t for t in published}, [t.id for t in published], genres)
+    slugs = {g.name: g.slug for g in await catalog.genres(Maturity.ADULT)}
+    return CatalogSnapshot({t.id: t for t in published}, [t.id for t in published], genres, slugs)
 
 
 @dataclass(frozen=True)
