@@ -264,8 +264,8 @@ class RecsSettings(BaseModel):
     trending_half_life_h: float = Field(12.0, gt=0)
     # The model (EASE's L2 and the recency decay of a profile's history; chosen by
     # `vodstack recs evaluate`, docs/recommendations.md).
-    l2: float = Field(200.0, gt=0)
-    decay: float = Field(0.8, gt=0, le=1)
+    l2: float = Field(500.0, gt=0)
+    decay: float = Field(0.5, gt=0, le=1)
     # The gateway builds viewers' home pages from these rows; off, it serves the static rows
     # (newest, genres) everyone got before, without asking the recs service.
     personalized_home: bool = True
