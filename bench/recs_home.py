@@ -144,7 +144,10 @@ def main() -> None:
     parser.add_argument("--titles", type=int, default=200)
     parser.add_argument("--profiles", type=int, default=2000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, running_platform(Path(tmp) / "data") as platform:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_platform(Path(tmp) / "data", timeout=600) as platform,
+    ):
         settings = with_secrets(load_settings(data_dir=platform.data_dir))
         seed_catalog(Caller(platform, settings), settings, args.titles)
         settings_json = platform.data_dir / "run" / "settings.json"
@@ -173,12 +176,17 @@ def main() -> None:
         urls = {"personalized": platform.url + "/", "static": f"http://127.0.0.1:{port}/"}
         try:
             with httpx.Client(timeout=30.0) as http:
-                for _ in range(300):
+                deadline = time.monotonic() + 600  # a loaded machine starts a gateway slowly
+                while True:
+                    if static.poll() is not None:
+                        raise SystemExit("the static gateway exited; see static-gateway.log")
                     try:
                         if http.get(urls["static"] + "healthz").status_code == 200:
                             break
                     except httpx.HTTPError:
-                        time.sleep(0.2)
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.5)
                 page = http.get(urls["personalized"], headers={"Cookie": cookie}).text
                 assert "Because you watched" in page, "the personalized page has no recs rows"
                 assert (
