@@ -5,10 +5,10 @@
 - `Ease`: Steck's EASE (WWW 2019), a closed-form item-item model: B = I - P / diag(P) with
   P = (X^T X + lambda I)^-1; a user's scores are x_u B.
 - `RecencyEase` (the platform's model): EASE's item weights, scored from the user's history
-  weighted by recency (the k-th most recent item weighs `decay**k`, 0.5 by default), so what a profile watched
-  last drives its rows; chosen by measurement (docs/recommendations.md).
+  weighted by recency (the k-th most recent item weighs `decay**k`, 0.5 by default), so what
+  a profile watched last drives its rows; chosen by measurement (docs/recommendations.md).
 - `ImplicitAls`: `implicit`'s ALS, measured against the others (it installs from PyPI as a
-  wheel); not chosen: lower NDCG@10 than EASE on our data and on MovieLens-format data.
+  wheel); not chosen: lower NDCG@10 than EASE and popularity on our synthetic data.
 
 Every model scores a batch of users at once (a dense batch x items block) and `top_k` turns the
 blocks into ranked item columns, leaving out what each user already has.
