@@ -15,6 +15,7 @@ from vodstack.cli import (
     jobs,
     lifecycle,
     play,
+    recs,
     scale,
     serve,
     worker,
@@ -38,6 +39,7 @@ app.add_typer(jobs.app, name="jobs")
 app.command()(play.play)
 app.command("demo-content")(demo_content.demo_content)
 app.add_typer(history.app, name="history")
+app.add_typer(recs.app, name="recs")
 app.command()(scale.scale)
 app.add_typer(chaos.app, name="chaos")
 app.command()(worker.worker)

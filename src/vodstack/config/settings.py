@@ -32,6 +32,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "events": 8105,
     "telemetry": 8106,
     "history": 8107,
+    "recs": 8108,
     "origin": 8110,
     "planner": 8111,
 }
@@ -276,6 +277,26 @@ class HistorySettings(BaseModel):
     watched_ratio: float = Field(0.95, gt=0, le=1)
 
 
+class RecsSettings(BaseModel):
+    """The recommendations service (docs/recommendations.md)."""
+
+    # The offline trainer runs at start-up and then this often (`vodstack recs train` too).
+    train_every_s: float = Field(3600.0, ge=0)
+    # The catalog and popularity snapshots the rows are cut from are refreshed this often: a
+    # newly published title reaches the personalized rows within `catalog_refresh_s`.
+    catalog_refresh_s: float = Field(5.0, gt=0)
+    popularity_refresh_s: float = Field(60.0, gt=0)
+    # "Trending now": a play's weight halves every this many hours.
+    trending_half_life_h: float = Field(12.0, gt=0)
+    # The model (EASE's L2 and the recency decay of a profile's history; chosen by
+    # `vodstack recs evaluate`, docs/recommendations.md).
+    l2: float = Field(500.0, gt=0)
+    decay: float = Field(0.5, gt=0, le=1)
+    # The gateway builds viewers' home pages from these rows; off, it serves the static rows
+    # (newest, genres) everyone got before, without asking the recs service.
+    personalized_home: bool = True
+
+
 class SupervisorSettings(BaseModel):
     """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
     deadlocked) and replaces it; a process that exits is restarted anyway."""
@@ -491,6 +512,7 @@ class Settings(BaseSettings):
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    recs: RecsSettings = Field(default_factory=RecsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)

@@ -18,6 +18,7 @@ from vodstack.clients.history import HistoryClient
 from vodstack.clients.instances import InstanceSource, instance_source
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
+from vodstack.clients.recs import RecsClient
 from vodstack.clients.resilience.metrics import ResilienceMetrics
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.clients.telemetry import TelemetryClient
@@ -42,6 +43,7 @@ class Upstreams:
     events: EventsClient
     history: HistoryClient
     telemetry: TelemetryClient
+    recs: RecsClient
 
     @classmethod
     def connect(
@@ -94,6 +96,7 @@ class Upstreams:
             telemetry=TelemetryClient.of(
                 settings, CALLER, timeout=timeout, transport=transport("telemetry")
             ),
+            recs=RecsClient.of(settings, CALLER, timeout=timeout, transport=transport("recs")),
         )
 
     async def aclose(self) -> None:
@@ -105,3 +108,4 @@ class Upstreams:
         await self.events.aclose()
         await self.history.aclose()
         await self.telemetry.aclose()
+        await self.recs.aclose()

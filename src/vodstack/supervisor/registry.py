@@ -56,6 +56,8 @@ _CORE = (
     ServiceSpec("history", "vodstack.services.history.app:create_app"),
     # The fill planner (control/live_planner.py): idle until the nightly window.
     ServiceSpec("planner", "vodstack.control.planner_server:run_planner", ServerKind.RUNNER, 3),
+    # After history and telemetry (tier 2): its rows read both.
+    ServiceSpec("recs", "vodstack.services.recs.app:create_app", tier=2),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 

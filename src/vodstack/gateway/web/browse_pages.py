@@ -20,13 +20,17 @@ from vodstack.contracts.catalog import (
     TitleSort,
     TitleSummary,
 )
+from vodstack.contracts.recs import HomeRows, RowKind
 from vodstack.core import deadline
+from vodstack.gateway.api.playback import viewer_region
 from vodstack.gateway.deps import StateDep, UpstreamsDep, Viewer
 from vodstack.gateway.my_list import listed_ids, listed_titles
+from vodstack.gateway.state import GatewayState
 from vodstack.gateway.upstreams import Upstreams
 from vodstack.gateway.web.continue_row import continue_row
 from vodstack.gateway.web.episodes import SeriesProgress, series_progress, slots
 from vodstack.gateway.web.guards import PageViewerDep
+from vodstack.gateway.web.home_rows import personal_rows, trending_titles
 from vodstack.gateway.web.preparing import media_preparation
 from vodstack.gateway.web.templating import PagesDep
 
@@ -64,11 +68,58 @@ async def home(
     clients: UpstreamsDep,
     state: StateDep,
 ) -> Response:
+    """A viewer's rows come from the recommendations service, chosen and ordered for the
+    profile; admins (who also browse unpublished titles) and any viewer while that service is
+    down get the static rows, with "Trending now" first."""
+    if viewer.sees_unpublished or not state.settings.recs.personalized_home:
+        return await _static_home(request, viewer, pages, clients, state, trending=False)
+    settings = state.settings
+    region = viewer_region(request, settings, None)
+    with deadline.within(settings.upstream_timeout_s):
+        personal, listed, preparing = await asyncio.gather(
+            personal_rows(clients, viewer, region),
+            listed_ids(clients, viewer),
+            media_preparation(clients, viewer.maturity),
+        )
+    if personal is None:
+        return await _static_home(request, viewer, pages, clients, state)
+    my_list = await listed_titles(clients, viewer, listed)
+    context = {
+        "featured": _featured(_first_row(personal, RowKind.NEW, RowKind.TOP_PICKS)),
+        "personal": personal.rows,
+        "my_list": my_list,
+        "listed": set(listed),
+        "preparing": preparing,
+    }
+    return _render(request, pages, viewer, "home.html", **context)
+
+
+async def _none() -> list[Title]:
+    return []
+
+
+def _first_row(page: HomeRows, *kinds: RowKind) -> list[TitleSummary]:
+    for kind in kinds:
+        for row in page.rows:
+            if row.kind is kind:
+                return [item.title for item in row.items]
+    return []
+
+
+async def _static_home(
+    request: Request,
+    viewer: Viewer,
+    pages: PagesDep,
+    clients: Upstreams,
+    state: GatewayState,
+    *,
+    trending: bool = True,
+) -> Response:
     unpublished = viewer.sees_unpublished
     # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
     # the page's calls share one timeout: a second wave does not wait another one out.
     with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
-        newest, genres, started, listed, preparing = await asyncio.gather(
+        newest, genres, started, listed, preparing, hot = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
             ),
@@ -76,6 +127,7 @@ async def home(
             continue_row(clients.history, clients.catalog, viewer),
             listed_ids(clients, viewer),
             media_preparation(clients, viewer.maturity),
+            trending_titles(clients.telemetry, clients.catalog, viewer) if trending else _none(),
         )
         rows, my_list = await asyncio.gather(
             _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
@@ -83,6 +135,7 @@ async def home(
     context = {
         "featured": _featured(newest.items),
         "newest": newest.items,
+        "trending": hot,
         "rows": rows,
         "started": started,
         "my_list": my_list,

@@ -1,0 +1,78 @@
+"""The recommendations service process: the `recs` consumer group, the trainer on a schedule,
+the snapshots it cuts rows from, the rows API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from vodstack.config.settings import Settings
+from vodstack.core.app import create_service_app
+from vodstack.core.periodic import Periodic
+from vodstack.core.service_auth import ServiceTokens
+from vodstack.events.consumer import Consumer
+from vodstack.events.groups import RECS
+from vodstack.events.log import EventLog, open_event_log
+from vodstack.services.recs.api import ROUTERS
+from vodstack.services.recs.runtime import SERVICE, Clients, RecsRuntime
+from vodstack.services.recs.store import open_store
+from vodstack.services.recs.watched import open_watched
+
+
+def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
+    """The recs app; `event_log` (closed by the caller) is for tests."""
+    running: list[RecsRuntime] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log = event_log or open_event_log(settings)
+        config = settings.recs
+        runtime = RecsRuntime(
+            settings,
+            open_watched(settings.data_dir),
+            open_store(settings.data_dir),
+            Clients.of(settings),
+        )
+        consumer = Consumer(log, RECS, runtime.watched)
+        app.state.recs = runtime
+        consumer.start()
+        running.append(runtime)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                await stack.enter_async_context(
+                    Periodic(
+                        "recs catalog snapshot", runtime.refresh_catalog, config.catalog_refresh_s
+                    )
+                )
+                await stack.enter_async_context(
+                    Periodic(
+                        "recs popularity snapshot",
+                        runtime.refresh_popularity,
+                        config.popularity_refresh_s,
+                    )
+                )
+                await stack.enter_async_context(
+                    Periodic("recs training", runtime.train, config.train_every_s)
+                )
+                yield
+        finally:
+            running.clear()
+            await asyncio.to_thread(consumer.stop)
+            await runtime.clients.aclose()
+            runtime.watched.close()
+            runtime.store.close()
+            if event_log is None:
+                log.close()
+
+    return create_service_app(
+        SERVICE,
+        routers=ROUTERS,
+        lifespan=lifespan,
+        health=lambda: bool(running),
+        internal=ServiceTokens.from_settings(settings, SERVICE),
+        max_body_bytes=settings.body_limits.for_service(SERVICE),
+    )

@@ -1,0 +1,125 @@
+"""The recommendations service's moving parts, owned by its app's lifespan: the `recs`
+consumer, the store, the snapshots and the trainer (one run at a time, in a thread)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.history import HistoryClient
+from vodstack.clients.telemetry import TelemetryClient
+from vodstack.config.settings import Settings
+from vodstack.contracts.recs import TrainPhase, TrainStatus
+from vodstack.services.recs.models import RecencyEase
+from vodstack.services.recs.snapshots import (
+    CatalogSnapshot,
+    PopularitySnapshot,
+    load_catalog,
+    load_popularity,
+)
+from vodstack.services.recs.store import RecsStore
+from vodstack.services.recs.trainer import train
+from vodstack.services.recs.watched import WatchedSink
+
+SERVICE = "recs"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Clients:
+    catalog: CatalogClient
+    telemetry: TelemetryClient
+    history: HistoryClient
+
+    @classmethod
+    def of(cls, settings: Settings) -> Clients:
+        timeout = settings.upstream_timeout_s
+        return cls(
+            CatalogClient.of(settings, SERVICE, timeout=timeout),
+            TelemetryClient.of(settings, SERVICE, timeout=timeout),
+            HistoryClient.of(settings, SERVICE, timeout=timeout),
+        )
+
+    async def aclose(self) -> None:
+        await self.catalog.aclose()
+        await self.telemetry.aclose()
+        await self.history.aclose()
+
+
+@dataclass
+class RecsRuntime:
+    settings: Settings
+    watched: WatchedSink
+    store: RecsStore
+    clients: Clients
+    catalog: CatalogSnapshot = field(default_factory=CatalogSnapshot)
+    popular: PopularitySnapshot = field(default_factory=PopularitySnapshot)
+    _training: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _status: TrainStatus | None = None
+
+    async def refresh_catalog(self) -> None:
+        self.catalog = await load_catalog(self.clients.catalog)
+
+    async def refresh_popularity(self) -> None:
+        self.popular = await load_popularity(
+            self.clients.telemetry, self.settings.recs.trending_half_life_h
+        )
+
+    def model(self) -> RecencyEase:
+        return RecencyEase(l2=self.settings.recs.l2, decay=self.settings.recs.decay)
+
+    async def train(self) -> TrainStatus:
+        """Run the trainer now; returns once it is done. A call during a run waits for it and
+        then trains again, so what it returns includes everything recorded before the call."""
+        async with self._training:
+            self._status = self.status().model_copy(
+                update={"phase": TrainPhase.RUNNING, "message": "training"}
+            )
+            try:
+                self._status = await asyncio.to_thread(self._train)
+            except Exception as exc:
+                log.exception("training failed")
+                self._status = self.status().model_copy(
+                    update={"phase": TrainPhase.FAILED, "message": f"training failed: {exc}"}
+                )
+            return self._status
+
+    def _train(self) -> TrainStatus:
+        trained = train(self.watched.interactions(), model=self.model())
+        self.store.replace(trained)
+        self._status = None
+        return self.status(f"trained {trained.model} in {trained.seconds:.2f} s")
+
+    def status(self, message: str = "") -> TrainStatus:
+        if self._status is not None:
+            return self._status
+        run = self.store.last_run()
+        if run is None:
+            return TrainStatus(
+                phase=TrainPhase.IDLE,
+                model=self.model().name,
+                profiles=0,
+                titles=0,
+                interactions=0,
+                seconds=0.0,
+                trained_at=None,
+                message=message or "not trained yet",
+            )
+        model, profiles, titles, interactions, seconds, at = run
+        return TrainStatus(
+            phase=TrainPhase.DONE,
+            model=model,
+            profiles=profiles,
+            titles=titles,
+            interactions=interactions,
+            seconds=seconds,
+            trained_at=at,
+            message=message or f"last trained {at.isoformat()}",
+        )
+
+    def trained_at(self) -> datetime | None:
+        run = self.store.last_run()
+        return None if run is None else run[5]
