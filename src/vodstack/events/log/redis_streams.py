@@ -1,11 +1,12 @@
 """The production backend: one Redis stream per partition.
 
 Stream entry ids are `{offset + 1}-0`, assigned by a Lua script that also checks the dedup set,
-so offsets are the same dense integers as the SQLite backend's and an append is one atomic
-round trip. Committed offsets live in a hash per group (Kafka-style positions rather than
-XREADGROUP's pending lists: replay from any offset is then just XRANGE). Durability is Redis's:
-run it with `appendonly yes` (AOF) in production. Every key starts with `prefix`, so several
-platforms (and tests) share one Redis.
+so offsets are the same dense integers as the SQLite backend's; a whole batch is one atomic
+script call (one round trip, one command for Redis and redis-py rather than one per event).
+Committed offsets live in a hash per group (Kafka-style positions rather than XREADGROUP's
+pending lists: replay from any offset is then just XRANGE). Durability is Redis's: run it with
+`appendonly yes` (AOF) in production. Every key starts with `prefix`, so several platforms (and
+tests) share one Redis.
 """
 
 from __future__ import annotations
@@ -20,14 +21,21 @@ from vodstack.events.log.interface import Appended, DeadLetter, EventLog, LogClo
 
 Clock = Callable[[], float]
 
-# KEYS: dedup zset, head counter, stream. ARGV: dedup id ('' = none), now, key, payload.
+# KEYS: the dedup zset, then each event's head counter and stream. ARGV: now, then each event's
+# dedup id ('' = none), key, payload. Returns each event's offset, -1 for a duplicate.
 _APPEND = """
-if ARGV[1] ~= '' and redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then
-  return -1
+local offsets = {}
+for i = 1, (#ARGV - 1) / 3 do
+  local dedup, key, payload = ARGV[3 * i - 1], ARGV[3 * i], ARGV[3 * i + 1]
+  if dedup ~= '' and redis.call('ZADD', KEYS[1], 'NX', ARGV[1], dedup) == 0 then
+    offsets[i] = -1
+  else
+    local n = redis.call('INCR', KEYS[2 * i])
+    redis.call('XADD', KEYS[2 * i + 1], n .. '-0', 'k', key, 'v', payload, 't', ARGV[1])
+    offsets[i] = n - 1
+  end
 end
-local n = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], n .. '-0', 'k', ARGV[3], 'v', ARGV[4], 't', ARGV[2])
-return n - 1
+return offsets
 """
 # KEYS: dead-letter counter, dead-letter stream. ARGV: group, reason, partition, offset, key,
 # payload, appended_at.
@@ -70,13 +78,15 @@ class RedisEventLog(EventLog):
         return self.append_many([(key, payload, dedup_id)])[0]
 
     def append_many(self, items: Sequence[tuple[str, bytes, str | None]]) -> list[Appended]:
-        now = repr(self._clock())
-        pipe = self._client().pipeline(transaction=False)
+        if not items:
+            return []
         partitions = [self.partition_of(key) for key, _, _ in items]
+        keys = [self._key("dedup")]
+        args: list[str | bytes] = [repr(self._clock())]
         for partition, (key, payload, dedup) in zip(partitions, items, strict=True):
-            keys = [self._key("dedup"), self._key("head", partition), self._key("p", partition)]
-            self._append(keys=keys, args=[dedup or "", now, key, payload], client=pipe)
-        offsets: list[Any] = pipe.execute()
+            keys += [self._key("head", partition), self._key("p", partition)]
+            args += [dedup or "", key, payload]
+        offsets: list[Any] = self._append(keys=keys, args=args, client=self._client())
         return [
             Appended(p, None, duplicate=True) if int(o) < 0 else Appended(p, int(o))
             for p, o in zip(partitions, offsets, strict=True)
