@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, TypeAdapter
 
 SCHEMA_VERSION = 1
 MAX_BATCH = 500  # the contract's ceiling; settings.events.max_batch may lower it
@@ -119,6 +119,15 @@ class EventBatch(BaseModel):
     events: list[Annotated[PlayerEvent | Any, Field(union_mode="left_to_right")]] = Field(
         min_length=1, max_length=MAX_BATCH
     )
+
+
+class RelayedEventBatch(BaseModel):
+    """`EventBatch` as the gateway takes it: the same published schema, but the events are left
+    as sent (only the batch's size is checked). The gateway stamps them and relays them; the
+    events service validates each one, so an event is validated once, not once per hop (the
+    gateway's second validation was a third of its CPU per batch)."""
+
+    events: list[SkipValidation[PlayerEvent]] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class Outcome(StrEnum):
