@@ -421,7 +421,9 @@ class Paced:
     client_cpu_s: float
 
 
-async def _open_loop(url: str, headers: dict[str, str], events_per_s: float, duration: int) -> Paced:
+async def _open_loop(
+    url: str, headers: dict[str, str], events_per_s: float, duration: int
+) -> Paced:
     """Batches sent on a fixed schedule, latency measured from each batch's scheduled time."""
     interval = BATCH / events_per_s
     count = int(duration / interval)
