@@ -9,6 +9,7 @@ event is answered with its fields named and the good ones of the same batch are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -158,6 +159,18 @@ class BatchResult(BaseModel):
 def event_from_log(payload: bytes) -> AnyEvent:
     """An event as the events service wrote it to the log (consumers' side)."""
     return EVENT.validate_json(payload)
+
+
+_EVENTS: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[PlayerEvent])  # type: ignore[arg-type, unused-ignore]
+
+
+def events_from_log(payloads: Sequence[bytes]) -> list[AnyEvent]:
+    """Many payloads at once, in one pydantic-core call (a consumer's block of records).
+    Raises `ValueError` (a `ValidationError` included) unless every payload is one event."""
+    events = _EVENTS.validate_json(b"[" + b",".join(payloads) + b"]")
+    if len(events) != len(payloads):  # a payload that is not one JSON value
+        raise ValueError(f"{len(payloads)} payloads read as {len(events)} events")
+    return events
 
 
 class ConsumerLag(BaseModel):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -90,6 +90,17 @@ class EventLog(ABC):
     def poll(self, group: str, partition: int, limit: int = 100) -> list[Record]:
         """The records `group` has not committed yet in `partition`, oldest first."""
         return self.read(partition, self.committed(group, partition), limit)
+
+    def poll_all(self, group: str, limit: int = 100) -> dict[int, list[Record]]:
+        """`poll` of every partition (up to `limit` records each), keyed by partition, only the
+        partitions with records; backends may batch the round trips."""
+        polled = {p: self.poll(group, p, limit) for p in range(self.partitions)}
+        return {p: records for p, records in polled.items() if records}
+
+    def commit_many(self, group: str, offsets: Mapping[int, int]) -> None:
+        """`commit` of several partitions at once ({partition: offset})."""
+        for partition, offset in offsets.items():
+            self.commit(group, partition, offset)
 
     def lag(self, group: str) -> int:
         """Records appended but not yet committed by `group`, over all partitions."""

@@ -12,7 +12,7 @@ tests) share one Redis.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import redis
@@ -108,6 +108,27 @@ class RedisEventLog(EventLog):
 
     def commit(self, group: str, partition: int, offset: int) -> None:
         self._client().hset(self._key("offsets", group), str(partition), str(offset))
+
+    def poll_all(self, group: str, limit: int = 100) -> dict[int, list[Record]]:
+        # Two round trips for every partition (a consumer's step), not two per partition.
+        client = self._client()
+        fields = [str(p) for p in range(self.partitions)]
+        committed = client.hmget(self._key("offsets", group), fields)
+        pipe = client.pipeline(transaction=False)
+        for partition, value in enumerate(committed):
+            start = int(value) if value is not None else 0
+            pipe.xrange(self._key("p", partition), min=f"{start + 1}-0", count=limit)
+        pages: list[Any] = pipe.execute()
+        return {
+            partition: [_record(partition, entry_id, fields) for entry_id, fields in entries]
+            for partition, entries in enumerate(pages)
+            if entries
+        }
+
+    def commit_many(self, group: str, offsets: Mapping[int, int]) -> None:
+        if offsets:
+            mapping = {str(partition): str(offset) for partition, offset in offsets.items()}
+            self._client().hset(self._key("offsets", group), mapping=mapping)
 
     def trim(self, older_than: float) -> int:
         client = self._client()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,13 @@ class SqliteEventLog(EventLog):
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO offsets VALUES (?, ?, ?)", (group, partition, offset)
+            )
+
+    def commit_many(self, group: str, offsets: Mapping[int, int]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO offsets VALUES (?, ?, ?)",
+                [(group, partition, offset) for partition, offset in offsets.items()],
             )
 
     def trim(self, older_than: float) -> int:
