@@ -9,6 +9,7 @@ already applied, one `executemany` of the new ids, and the sink's `effects` for 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -25,8 +26,6 @@ CREATE INDEX IF NOT EXISTS applied_age ON applied (at);
 CREATE TABLE IF NOT EXISTS replays (n INTEGER NOT NULL);
 INSERT INTO replays SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM replays);
 """
-# Ids looked up per query: well under SQLite's host-parameter limit (32766 since 3.32).
-_IDS_PER_QUERY = 500
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -68,13 +67,13 @@ class SqliteSink(ABC):
         keyed: dict[str, AnyEvent] = {}
         for event in events:
             keyed.setdefault(f"{event.profile_id}:{event.event_id}", event)
-        keys = list(keyed)
-        for start in range(0, len(keys), _IDS_PER_QUERY):
-            chunk = keys[start : start + _IDS_PER_QUERY]
-            marks = ",".join("?" * len(chunk))
-            applied = self._db.execute(f"SELECT id FROM applied WHERE id IN ({marks})", chunk)
-            for (key,) in applied:
-                del keyed[key]
+        # One query whatever the block's size: the ids travel as one JSON array parameter.
+        applied = self._db.execute(
+            "SELECT id FROM applied WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(keyed)),),
+        )
+        for (key,) in applied:
+            del keyed[key]
         return keyed
 
     def effects(self, db: sqlite3.Connection, events: Sequence[AnyEvent]) -> None:
