@@ -163,3 +163,18 @@ def test_poll_all_reads_every_partition_from_its_committed_offset(event_log: Eve
     assert [r.payload for r in polled[first]] == [f"{keys[0]}-2".encode()]
     assert (event_log.committed("g", first), event_log.committed("other", first)) == (2, 0)
     assert event_log.lag("g") == 3 * PARTITIONS - 5
+
+
+def test_append_many_across_partitions_in_one_call(event_log: EventLog) -> None:
+    a, b, c = _keys_in_distinct_partitions()[:3]
+    event_log.append(b, b"earlier")
+    items = [(a, b"a0", "x"), (b, b"b1", "y"), (a, b"a1", None), (c, b"c0", "x"), (b, b"b2", "y")]
+    results = event_log.append_many(items)
+    assert [(r.partition, r.offset, r.duplicate) for r in results] == [
+        (event_log.partition_of(a), 0, False),
+        (event_log.partition_of(b), 1, False),
+        (event_log.partition_of(a), 1, False),
+        (event_log.partition_of(c), None, True),  # dedup ids are global, not per partition
+        (event_log.partition_of(b), None, True),
+    ]
+    assert [r.payload for r in event_log.read(event_log.partition_of(b), 0)] == [b"earlier", b"b1"]

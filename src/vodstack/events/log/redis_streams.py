@@ -21,17 +21,19 @@ from vodstack.events.log.interface import Appended, DeadLetter, EventLog, LogClo
 
 Clock = Callable[[], float]
 
-# KEYS: the dedup zset, then each event's head counter and stream. ARGV: now, then each event's
-# dedup id ('' = none), key, payload. Returns each event's offset, -1 for a duplicate.
+# KEYS: the dedup zset, then each partition's head counter and stream (once per partition of the
+# batch). ARGV: now, then per event: its partition's place in KEYS (the head's index), dedup id
+# ('' = none), key, payload. Returns each event's offset, -1 for a duplicate.
 _APPEND = """
 local offsets = {}
-for i = 1, (#ARGV - 1) / 3 do
-  local dedup, key, payload = ARGV[3 * i - 1], ARGV[3 * i], ARGV[3 * i + 1]
+for i = 1, (#ARGV - 1) / 4 do
+  local head, dedup = tonumber(ARGV[4 * i - 2]), ARGV[4 * i - 1]
   if dedup ~= '' and redis.call('ZADD', KEYS[1], 'NX', ARGV[1], dedup) == 0 then
     offsets[i] = -1
   else
-    local n = redis.call('INCR', KEYS[2 * i])
-    redis.call('XADD', KEYS[2 * i + 1], n .. '-0', 'k', key, 'v', payload, 't', ARGV[1])
+    local n = redis.call('INCR', KEYS[head])
+    redis.call('XADD', KEYS[head + 1], n .. '-0', 'k', ARGV[4 * i], 'v', ARGV[4 * i + 1],
+               't', ARGV[1])
     offsets[i] = n - 1
   end
 end
@@ -82,10 +84,13 @@ class RedisEventLog(EventLog):
             return []
         partitions = [self.partition_of(key) for key, _, _ in items]
         keys = [self._key("dedup")]
-        args: list[str | bytes] = [repr(self._clock())]
+        heads: dict[int, int] = {}  # partition -> its head's index in KEYS (Lua counts from 1)
+        args: list[str | int | bytes] = [repr(self._clock())]
         for partition, (key, payload, dedup) in zip(partitions, items, strict=True):
-            keys += [self._key("head", partition), self._key("p", partition)]
-            args += [dedup or "", key, payload]
+            if partition not in heads:
+                heads[partition] = len(keys) + 1
+                keys += [self._key("head", partition), self._key("p", partition)]
+            args += [heads[partition], dedup or "", key, payload]
         offsets: list[Any] = self._append(keys=keys, args=args, client=self._client())
         return [
             Appended(p, None, duplicate=True) if int(o) < 0 else Appended(p, int(o))
