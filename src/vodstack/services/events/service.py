@@ -80,8 +80,8 @@ class EventsService:
             for index, (_event, errors) in enumerate(checked)
         ]
         counts = {_ACCEPTED: 0, _DUPLICATE: 0, _REJECTED: 0}
-        for result in results:
-            counts[result["outcome"]] += 1
+        for index in range(len(items)):
+            counts[outcomes.get(index, _REJECTED)] += 1
         return {
             "accepted": counts[_ACCEPTED],
             "duplicates": counts[_DUPLICATE],
