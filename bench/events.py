@@ -388,30 +388,47 @@ class _Poster:
         lines = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         self._head = ("\r\n".join(lines) + "\r\n").encode("latin-1")
-        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
-        if self._idle:
-            reader, writer = self._idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self._host, self._port)
+        reused = self._take()
+        if reused is not None:
+            try:
+                return await self._exchange(*reused, body)
+            except ConnectionError:
+                pass  # the server closed it as we reused it (keep-alive timeout): a fresh one
+        return await self._exchange(*await asyncio.open_connection(self._host, self._port), body)
+
+    def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        # uvicorn closes a connection idle for 5 s; never reuse one near that age.
+        while self._idle:
+            reader, writer, since = self._idle.pop()
+            if time.monotonic() - since < 3.0:
+                return reader, writer
+            writer.close()
+        return None
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes
+    ) -> tuple[int, bytes]:
         writer.write(self._head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         answer = _Answer()
         parser = httptools.HttpResponseParser(answer)
         while not answer.done:
             chunk = await reader.read(65536)
             if not chunk:
+                writer.close()
                 raise ConnectionError("the gateway closed the connection without answering")
             parser.feed_data(chunk)
         status = parser.get_status_code()
         if parser.should_keep_alive():
-            self._idle.append((reader, writer))
+            self._idle.append((reader, writer, time.monotonic()))
         else:
             writer.close()
         return status, b"".join(answer.body)
 
     def close(self) -> None:
-        for _, writer in self._idle:
+        for _, writer, _ in self._idle:
             writer.close()
 
 
