@@ -12,10 +12,12 @@ from fastapi.testclient import TestClient
 
 from tests.events.stack import event
 from tests.support.gateway import make_settings
+from tests.support.ports import free_port
 from tests.support.service_tokens import authorized
 from vodstack.config.settings import EventsSettings, Settings
 from vodstack.contracts.events import BatchResult, Outcome
 from vodstack.events.log import EventLog
+from vodstack.events.log.redis_streams import RedisEventLog
 from vodstack.services.events.app import create_app
 
 PROFILE = 42
@@ -164,3 +166,20 @@ def test_the_batch_schema_is_published(events: TestClient) -> None:
     body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/EventBatch"}
     assert {"EventBatch", "PlayStartEvent", "BatchResult"} <= set(spec["components"]["schemas"])
+
+
+def test_an_unreachable_log_is_503_not_500(settings: Settings) -> None:
+    # A Redis log on a port nobody listens on: the store is down.
+    down = RedisEventLog(f"redis://127.0.0.1:{free_port()}/0", 8, prefix="vodstack-test:down")
+    try:
+        with authorized(
+            TestClient(create_app(settings, event_log=down)), settings, "events"
+        ) as client:
+            response = client.post("/v1/events", json={"events": [event(profile_id=PROFILE)]})
+            assert client.get("/v1/events/lag").status_code == 503
+    finally:
+        down.close()
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "log_unavailable"
+    assert "send them again later" in error["message"]

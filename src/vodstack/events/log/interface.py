@@ -25,6 +25,10 @@ class LogClosed(RuntimeError):
     """The log was used after `close()`."""
 
 
+class LogUnavailable(RuntimeError):
+    """The log's store cannot be reached or is busy past its timeout: try again later."""
+
+
 @dataclass(frozen=True)
 class Record:
     partition: int

@@ -12,12 +12,20 @@ tests) share one Redis.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import redis
 
-from vodstack.events.log.interface import Appended, DeadLetter, EventLog, LogClosed, Record
+from vodstack.events.log.interface import (
+    Appended,
+    DeadLetter,
+    EventLog,
+    LogClosed,
+    LogUnavailable,
+    Record,
+)
 
 Clock = Callable[[], float]
 
@@ -86,7 +94,10 @@ class RedisEventLog(EventLog):
         self.partitions = partitions
         self._prefix = prefix
         self._clock = clock
-        self._redis: redis.Redis | None = redis.Redis.from_url(url, decode_responses=False)
+        # Timeouts: a stalled Redis is an error to answer (503), never a request that hangs.
+        self._redis: redis.Redis | None = redis.Redis.from_url(
+            url, decode_responses=False, socket_timeout=10.0, socket_connect_timeout=5.0
+        )
         self._append = self._redis.register_script(_APPEND)
         self._dead = self._redis.register_script(_DEAD)
         self._poll = self._redis.register_script(_POLL)
@@ -116,7 +127,8 @@ class RedisEventLog(EventLog):
                 heads[partition] = len(keys) + 1
                 keys += [self._key("head", partition), self._key("p", partition)]
             args += [heads[partition], dedup or "", key, payload]
-        offsets: list[Any] = self._append(keys=keys, args=args, client=self._client())
+        with _reachable():
+            offsets: list[Any] = self._append(keys=keys, args=args, client=self._client())
         return [
             Appended(p, None, duplicate=True) if int(o) < 0 else Appended(p, int(o))
             for p, o in zip(partitions, offsets, strict=True)
@@ -154,6 +166,21 @@ class RedisEventLog(EventLog):
             ]  # fmt: skip
         return polled
 
+    def lag(self, group: str) -> int:
+        # Every partition's head and committed offset in one round trip (the events service's
+        # back-pressure reads it for each group).
+        client = self._client()
+        pipe = client.pipeline(transaction=False)
+        for partition in range(self.partitions):
+            pipe.get(self._key("head", partition))
+        pipe.hmget(self._key("offsets", group), [str(p) for p in range(self.partitions)])
+        with _reachable():
+            *heads, committed = pipe.execute()
+        return sum(
+            max(0, int(head or 0) - int(done or 0))
+            for head, done in zip(heads, committed, strict=True)
+        )
+
     def commit_many(self, group: str, offsets: Mapping[int, int]) -> None:
         if offsets:
             mapping = {str(partition): str(offset) for partition, offset in offsets.items()}
@@ -189,6 +216,15 @@ class RedisEventLog(EventLog):
         if self._redis is not None:
             self._redis.close()
             self._redis = None
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Redis down or stalled past the socket timeout: `LogUnavailable`."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise LogUnavailable(f"Redis is unreachable: {exc}") from exc
 
 
 def _offset(entry_id: bytes) -> int:

@@ -15,7 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from vodstack.events.log.interface import Appended, DeadLetter, EventLog, LogClosed, Record
+from vodstack.events.log.interface import (
+    Appended,
+    DeadLetter,
+    EventLog,
+    LogClosed,
+    LogUnavailable,
+    Record,
+)
 
 Clock = Callable[[], float]
 
@@ -57,7 +64,10 @@ class SqliteEventLog(EventLog):
         with self._lock:
             if self._db is None:
                 raise LogClosed("the event log is closed")
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # locked past the 30 s busy timeout
+                raise LogUnavailable(f"the event log is busy: {exc}") from exc
             try:
                 yield self._db
             except BaseException:

@@ -11,7 +11,8 @@ are named and the good ones kept (the answer is the same either way).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -27,8 +28,8 @@ from vodstack.contracts.events import (
     Outcome,
     PlayerEvent,
 )
-from vodstack.core.errors import Invalid
-from vodstack.events.log import Appended, EventLog
+from vodstack.core.errors import Invalid, ServiceUnavailable
+from vodstack.events.log import Appended, EventLog, LogUnavailable
 from vodstack.services.events.lag import LagGate
 
 
@@ -63,10 +64,12 @@ class EventsService:
                 f"A batch holds at most {self._config.max_batch} events; split it.",
                 code="batch_too_large",
             )
-        self.gate.check()
+        with _log_reachable():
+            self.gate.check()
         checked = [_check(item) for item in items]
         valid = [(index, event) for index, (event, _) in enumerate(checked) if event is not None]
-        appended = self.log.append_many([_entry(event) for _, event in valid])
+        with _log_reachable():
+            appended = self.log.append_many([_entry(event) for _, event in valid])
         outcomes = {
             index: _outcome(result) for (index, _), result in zip(valid, appended, strict=True)
         }
@@ -90,7 +93,21 @@ class EventsService:
         }
 
     def lags(self) -> dict[str, int]:
-        return self.gate.lags()
+        with _log_reachable():
+            return self.gate.lags()
+
+
+@contextmanager
+def _log_reachable() -> Iterator[None]:
+    """The log's store down or busy: 503, which players answer by keeping the events."""
+    try:
+        yield
+    except LogUnavailable as exc:
+        raise ServiceUnavailable(
+            f"The event log cannot take events right now ({exc}); keep them and send them "
+            "again later.",
+            code="log_unavailable",
+        ) from exc
 
 
 def _lenient(body: bytes) -> Sequence[Any]:
