@@ -101,6 +101,7 @@ class Side:
     paced: list[WrkResult] = field(default_factory=list)
     cpu: list[dict[str, float]] = field(default_factory=list)  # ms per batch, per process
     load: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # rounds void: some batches failed
 
 
 def _wrk_script(directory: Path) -> Path:
@@ -211,7 +212,12 @@ def _measure(side: Side, args: argparse.Namespace, prefix: str) -> None:
             pids = {s.service: s.pid for s in platform.status().services if s.pid is not None}
             pids = {name: pid for name, pid in pids.items() if name in PROCESSES}
             before, redis_before = _cpu(pids), _redis_cpu()
-            paced = asyncio.run(_open_loop(url, headers, args.rate, args.duration))
+            try:
+                paced = asyncio.run(_open_loop(url, headers, args.rate, args.duration))
+            except RuntimeError as exc:  # failed batches: this round of this side is void
+                side.failures.append(str(exc))
+                print(f"... {side.name}: {exc}", flush=True)
+                return
             side.load.append(os.getloadavg()[0])
             _drain(prefix)
             after, redis_after = _cpu(pids), _redis_cpu()
@@ -284,6 +290,8 @@ def _report(sides: list[Side], args: argparse.Namespace, anchor_eps: float, p99:
     print(f"events, batches of {BATCH}, {args.duration}s runs, {args.rounds} round(s)")
     for side in sides:
         print(f"[{side.name}]")
+        for failure in side.failures:
+            print(f"  a void round: {failure}")
         if side.wrk:
             eps = [w.rps * BATCH for w in side.wrk]
             print(
@@ -306,7 +314,7 @@ def _report(sides: list[Side], args: argparse.Namespace, anchor_eps: float, p99:
                 print(f"    {name:16s} {_spread(values, '.2f')}")
             services = [sum(v for k, v in cpu.items() if k in PROCESSES) for cpu in side.cpu]
             print(f"    {'services total':16s} {_spread(services, '.2f')}")
-    if len(sides) == 2 and sides[0].cpu and sides[1].cpu:
+    if len(sides) == 2 and sides[0].cpu and sides[1].cpu:  # rounds that completed on each side
         new, old = (
             statistics.median(sum(v for k, v in c.items() if k in PROCESSES) for c in s.cpu)
             for s in sides
@@ -452,7 +460,11 @@ async def _open_loop(
     poster = _Poster(url, headers)
 
     async def send(due: float, body: bytes) -> None:
-        status, answer = await poster.post(body)
+        try:
+            status, answer = await poster.post(body)
+        except ConnectionError as exc:
+            failures.append(f"{exc} (an overloaded gateway restarted by the supervisor?)")
+            return
         latencies.append((time.perf_counter() - due) * 1000)
         if status >= 300:
             failures.append(f"{status} {answer[:200]!r}")
