@@ -1,5 +1,8 @@
 """kill -9 of the telemetry process mid-stream, then a restart: every event in the log is
-counted exactly once (none lost, the replayed ones absorbed). A real process, a real SIGKILL."""
+counted exactly once (none lost, the replayed ones absorbed). A real process, a real SIGKILL.
+
+The stream is live: a writer keeps appending while the first process consumes, and goes on
+after the kill, so the kill lands mid-stream however fast the consumers read their blocks."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +29,7 @@ from vodstack.core.service_auth import ServiceAuth
 from vodstack.events.log import open_event_log
 from vodstack.supervisor.launcher import free_port
 
-EVENTS = 6000
+MAX_EVENTS = 100_000  # the writer's cap, far beyond what a run writes
 
 
 @contextmanager
@@ -53,21 +57,46 @@ def _wait(predicate: Callable[[], bool], what: str) -> None:
     )
 
 
-def _fill_log(settings: Settings) -> None:
-    at = datetime.now(UTC).isoformat()
-    log = open_event_log(settings)
-    batch = []
-    for n in range(EVENTS):
-        item = EVENT.validate_python(
-            {
-                **event("play_start", title_id=1 + n % 5, region="eu"),
-                "profile_id": 1 + n % 50,
-                "at": at,
-            }
-        )
-        batch.append((str(item.profile_id), item.model_dump_json().encode(), None))
-    log.append_many(batch)
-    log.close()
+class _Writer:
+    """Appends `play_start` events (50 profiles, 5 titles) in batches until stopped."""
+
+    def __init__(self, settings: Settings, batch: int = 50, pause_s: float = 0.01) -> None:
+        self._log = open_event_log(settings)
+        self._batch, self._pause_s = batch, pause_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="event-writer")
+        self.written = 0
+
+    def _run(self) -> None:
+        at = datetime.now(UTC).isoformat()
+        while not self._stop.is_set() and self.written < MAX_EVENTS:
+            batch = []
+            for n in range(self.written, self.written + self._batch):
+                item = EVENT.validate_python(
+                    {
+                        **event("play_start", title_id=1 + n % 5, region="eu"),
+                        "profile_id": 1 + n % 50,
+                        "at": at,
+                    }
+                )
+                batch.append((str(item.profile_id), item.model_dump_json().encode(), None))
+            self._log.append_many(batch)
+            self.written += len(batch)
+            self._stop.wait(self._pause_s)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> int:
+        """Stop writing; returns how many events were written."""
+        self._stop.set()
+        self._thread.join(30)
+        return self.written
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+        self._log.close()
 
 
 def test_kill_9_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
@@ -75,7 +104,6 @@ def test_kill_9_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path: Path)
     settings = make_settings(tmp_path, ports={"telemetry": port})
     settings_file = tmp_path / "settings.json"
     settings_file.write_text(settings.dump_for_child())
-    _fill_log(settings)
     client = httpx.Client(
         base_url=f"http://127.0.0.1:{port}",
         auth=ServiceAuth(credentials(settings), "telemetry"),
@@ -88,20 +116,23 @@ def test_kill_9_mid_batch_loses_nothing_and_counts_nothing_twice(tmp_path: Path)
     def consumers() -> dict[str, dict[str, int]]:
         return {c["group"]: c for c in client.get("/v1/telemetry/consumers").json()}
 
-    with _telemetry_process(settings_file, tmp_path / "telemetry.log") as first:
-        _wait(lambda: plays() > 0, "the first events to be counted")
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(30)
-    counted_before_crash = plays_from_disk(settings)
-    assert 0 < counted_before_crash < EVENTS, "the kill must land mid-stream"
+    with _Writer(settings) as writer:
+        with _telemetry_process(settings_file, tmp_path / "telemetry.log") as first:
+            _wait(lambda: plays() > 0, "the first events to be counted")
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(30)
+        counted_before_crash = plays_from_disk(settings)
+        eventually(lambda: writer.written > counted_before_crash + 500, timeout_s=60.0)
+        written = writer.stop()
+    assert 0 < counted_before_crash < written, "the kill must land mid-stream"
 
     with _telemetry_process(settings_file, tmp_path / "telemetry.log"):
         drained = lambda: all(c["lag"] == 0 for c in consumers().values())  # noqa: E731
         _wait(drained, "both groups to drain the backlog")
-        assert plays() == EVENTS
+        assert plays() == written
         print("replays absorbed:", {g: c["replays"] for g, c in consumers().items()})
     client.close()
-    assert starts_from_disk(settings) == EVENTS
+    assert starts_from_disk(settings) == written
 
 
 def _total(path: Path, sql: str) -> int:

@@ -139,3 +139,50 @@ def test_a_failing_sink_is_retried_and_nothing_is_skipped(
         time.sleep(0.02)
     consumer.stop()
     assert sink.plays() == [(4, "eu", HOUR, 5)]
+
+
+def test_a_block_spans_partitions_and_a_poisonous_record_in_it(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    _append(
+        event_log, *(event("play_start", title_id=5, region="eu", profile_id=p) for p in (1, 2))
+    )
+    event_log.append("3", b'{"type": "play_start", "event_id": "x"')  # not even JSON
+    _append(
+        event_log, *(event("play_start", title_id=5, region="eu", profile_id=p) for p in (4, 5))
+    )
+    consumer = Consumer(event_log, "popularity", sink)
+    assert consumer.step() == 5  # every partition in one step
+    assert consumer.step() == 0
+    assert sink.plays() == [(5, "eu", HOUR, 4)]
+    assert [letter.record.key for letter in event_log.dead_letters()] == ["3"]
+    assert event_log.lag("popularity") == 0
+
+
+def test_an_id_twice_in_one_block_counts_once(event_log: EventLog, tmp_path: Path) -> None:
+    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    again = event("play_start", title_id=6, region="eu")
+    _append(event_log, again, again, event("play_start", title_id=6, region="eu"))
+    _drain(Consumer(event_log, "popularity", sink))
+    assert sink.plays() == [(6, "eu", HOUR, 2)]
+    assert sink.replays() == 1
+
+
+def test_a_block_sums_to_what_one_event_at_a_time_gives(
+    event_log: EventLog, tmp_path: Path
+) -> None:
+    items = [
+        event("play_start", startup_ms=100.0 * n, region="eu", edge=f"e{n % 2}", title_id=n % 3 + 1)
+        for n in range(1, 13)
+    ]
+    items += [event("heartbeat", bandwidth_kbps=1000.0 + n, region="us") for n in range(20)]
+    items += [event("rebuffer_end", stall_ms=250.0, region="eu", abr="bola") for _ in range(3)]
+    _append(event_log, *items)
+    block = TelemetrySink(tmp_path / "block.sqlite", bucket_s=10)
+    one_by_one = TelemetrySink(tmp_path / "one.sqlite", bucket_s=10)
+    _drain(Consumer(event_log, "block", block))
+    _drain(Consumer(event_log, "one", one_by_one, batch=1))
+    sql = "SELECT * FROM counters ORDER BY bucket, metric, region, edge, abr, title_id"
+    assert block.query(sql) == one_by_one.query(sql)
+    assert len(block.query(sql)) > 10

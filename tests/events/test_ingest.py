@@ -12,9 +12,12 @@ from fastapi.testclient import TestClient
 
 from tests.events.stack import event
 from tests.support.gateway import make_settings
+from tests.support.ports import free_port
 from tests.support.service_tokens import authorized
 from vodstack.config.settings import EventsSettings, Settings
+from vodstack.contracts.events import BatchResult, Outcome
 from vodstack.events.log import EventLog
+from vodstack.events.log.redis_streams import RedisEventLog
 from vodstack.services.events.app import create_app
 
 PROFILE = 42
@@ -128,3 +131,55 @@ def test_the_service_answers_only_service_tokens(settings: Settings, event_log: 
         response = anonymous.post("/v1/events", json={"events": [event(profile_id=PROFILE)]})
     assert response.status_code == 401
     assert event_log.end_offset(event_log.partition_of(str(PROFILE))) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"not json", "request"),
+        (b'{"events": "heartbeat"}', "events"),
+        (b'{"batch": []}', "events"),
+    ],
+)
+def test_a_body_that_is_no_batch_is_422_with_the_field(
+    events: TestClient, body: bytes, field: str
+) -> None:
+    response = events.post("/v1/events", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert field in [detail["field"] for detail in error["details"]], error
+
+
+def test_the_answer_is_a_batch_result(events: TestClient) -> None:
+    good, bad = event(profile_id=PROFILE), {**event(profile_id=PROFILE), "position_s": -1}
+    answer = BatchResult.model_validate(_post(events, good, bad, good))
+    assert [r.outcome for r in answer.results] == [
+        Outcome.ACCEPTED, Outcome.REJECTED, Outcome.DUPLICATE
+    ]  # fmt: skip
+    assert (answer.accepted, answer.duplicates, answer.rejected) == (1, 1, 1)
+    assert answer.results[1].errors[0].field == "position_s"
+
+
+def test_the_batch_schema_is_published(events: TestClient) -> None:
+    spec = events.get("/openapi.json").json()
+    body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/EventBatch"}
+    assert {"EventBatch", "PlayStartEvent", "BatchResult"} <= set(spec["components"]["schemas"])
+
+
+def test_an_unreachable_log_is_503_not_500(settings: Settings) -> None:
+    # A Redis log on a port nobody listens on: the store is down.
+    down = RedisEventLog(f"redis://127.0.0.1:{free_port()}/0", 8, prefix="vodstack-test:down")
+    try:
+        with authorized(
+            TestClient(create_app(settings, event_log=down)), settings, "events"
+        ) as client:
+            response = client.post("/v1/events", json={"events": [event(profile_id=PROFILE)]})
+            assert client.get("/v1/events/lag").status_code == 503
+    finally:
+        down.close()
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "log_unavailable"
+    assert "send them again later" in error["message"]

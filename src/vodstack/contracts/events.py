@@ -9,11 +9,12 @@ event is answered with its fields named and the good ones of the same batch are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, TypeAdapter
 
 SCHEMA_VERSION = 1
 MAX_BATCH = 500  # the contract's ceiling; settings.events.max_batch may lower it
@@ -121,6 +122,15 @@ class EventBatch(BaseModel):
     )
 
 
+class RelayedEventBatch(BaseModel):
+    """`EventBatch` as the gateway takes it: the same published schema, but the events are left
+    as sent (only the batch's size is checked). The gateway stamps them and relays them; the
+    events service validates each one, so an event is validated once, not once per hop (the
+    gateway's second validation was a third of its CPU per batch)."""
+
+    events: list[SkipValidation[PlayerEvent]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class Outcome(StrEnum):
     ACCEPTED = "accepted"  # durably in the log
     DUPLICATE = "duplicate"  # this event id was accepted before: nothing added
@@ -149,6 +159,18 @@ class BatchResult(BaseModel):
 def event_from_log(payload: bytes) -> AnyEvent:
     """An event as the events service wrote it to the log (consumers' side)."""
     return EVENT.validate_json(payload)
+
+
+_EVENTS: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[PlayerEvent])  # type: ignore[arg-type, unused-ignore]
+
+
+def events_from_log(payloads: Sequence[bytes]) -> list[AnyEvent]:
+    """Many payloads at once, in one pydantic-core call (a consumer's block of records).
+    Raises `ValueError` (a `ValidationError` included) unless every payload is one event."""
+    events = _EVENTS.validate_json(b"[" + b",".join(payloads) + b"]")
+    if len(events) != len(payloads):  # a payload that is not one JSON value
+        raise ValueError(f"{len(payloads)} payloads read as {len(events)} events")
+    return events
 
 
 class ConsumerLag(BaseModel):

@@ -101,3 +101,25 @@ def test_history_survives_a_restart(tmp_path: Path) -> None:
     second = _open(tmp_path)
     assert second.resume(3, 10).position_s == 420  # type: ignore[union-attr]
     second.close()
+
+
+def test_one_block_merges_like_events_one_at_a_time(tmp_path: Path) -> None:
+    events = [
+        _event("heartbeat", 1, 10, 300, 3),
+        _event("heartbeat", 1, 10, 100, 1),  # older, later in the block: does not rewind
+        _event("stop", 2, 10, 50, 2, completed=True),
+        _event("heartbeat", 2, 10, 60, 4),  # watched stays
+        _event("play_start", 3, 11, 0, 0, startup_ms=400),
+        _event("heartbeat", 3, 11, 20, 1),
+    ]
+    block, one_by_one = _open(tmp_path / "block"), _open(tmp_path / "one")
+    assert block.apply(events) == 6
+    for item in events:
+        one_by_one.apply([item])
+    try:
+        assert block.current.rows() == one_by_one.current.rows()
+        assert block.resume(1, 10).position_s == 300  # type: ignore[union-attr]
+        assert block.resume(2, 10).watched  # type: ignore[union-attr]
+    finally:
+        block.close()
+        one_by_one.close()

@@ -147,3 +147,34 @@ def test_records_survive_reopening(
     assert reopened.committed("g", partition) == 1
     assert reopened.append("k", b"again", dedup_id="e1").duplicate
     reopened.close()
+
+
+def test_poll_all_reads_every_partition_from_its_committed_offset(event_log: EventLog) -> None:
+    keys = _keys_in_distinct_partitions()
+    for key in keys:
+        event_log.append_many([(key, f"{key}-{n}".encode(), None) for n in range(3)])
+    first, second = (event_log.partition_of(key) for key in keys[:2])
+    event_log.commit_many("g", {first: 2, second: 3})
+    polled = event_log.poll_all("g", limit=2)
+    assert second not in polled  # nothing left there: only partitions with records
+    assert [r.offset for r in polled[first]] == [2]
+    assert set(polled) == set(range(PARTITIONS)) - {second}
+    assert all([r.offset for r in polled[p]] == [0, 1] for p in polled if p != first)
+    assert [r.payload for r in polled[first]] == [f"{keys[0]}-2".encode()]
+    assert (event_log.committed("g", first), event_log.committed("other", first)) == (2, 0)
+    assert event_log.lag("g") == 3 * PARTITIONS - 5
+
+
+def test_append_many_across_partitions_in_one_call(event_log: EventLog) -> None:
+    a, b, c = _keys_in_distinct_partitions()[:3]
+    event_log.append(b, b"earlier")
+    items = [(a, b"a0", "x"), (b, b"b1", "y"), (a, b"a1", None), (c, b"c0", "x"), (b, b"b2", "y")]
+    results = event_log.append_many(items)
+    assert [(r.partition, r.offset, r.duplicate) for r in results] == [
+        (event_log.partition_of(a), 0, False),
+        (event_log.partition_of(b), 1, False),
+        (event_log.partition_of(a), 1, False),
+        (event_log.partition_of(c), None, True),  # dedup ids are global, not per partition
+        (event_log.partition_of(b), None, True),
+    ]
+    assert [r.payload for r in event_log.read(event_log.partition_of(b), 0)] == [b"earlier", b"b1"]

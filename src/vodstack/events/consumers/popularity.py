@@ -6,6 +6,8 @@ A play is a `play_start` event; hours are UTC, from the event's own time.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from vodstack.contracts.events import AnyEvent, PlayStartEvent
@@ -21,12 +23,18 @@ class PopularitySink(SqliteSink):
     """
 
     def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
-        if not isinstance(event, PlayStartEvent):
-            return
-        db.execute(
-            "INSERT INTO plays VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (title_id, region, hour) DO UPDATE SET plays = plays + 1",
-            (event.title_id, event.region or "unknown", _hour(event.at)),
+        self.effects(db, [event])
+
+    def effects(self, db: sqlite3.Connection, events: Sequence[AnyEvent]) -> None:
+        plays: Counter[tuple[int, str, int]] = Counter(
+            (event.title_id, event.region or "unknown", _hour(event.at))
+            for event in events
+            if isinstance(event, PlayStartEvent)
+        )
+        db.executemany(
+            "INSERT INTO plays VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (title_id, region, hour) DO UPDATE SET plays = plays + excluded.plays",
+            [(*row, count) for row, count in plays.items()],
         )
 
     def plays(self, since_hour: int = 0) -> list[tuple[int, str, int, int]]:

@@ -10,6 +10,8 @@ histogram counts each `play_start` under the first bound of `STARTUP_BOUNDS_MS` 
 from __future__ import annotations
 
 import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from vodstack.contracts.events import (
@@ -40,16 +42,25 @@ class TelemetrySink(SqliteSink):
         self.bucket_s = bucket_s
 
     def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
-        for metric, value in _increments(event):
-            self._add(db, event, metric, value)
+        self.effects(db, [event])
 
-    def _add(self, db: sqlite3.Connection, event: AnyEvent, metric: str, value: float) -> None:
-        bucket = int(event.at.timestamp()) // self.bucket_s * self.bucket_s
-        splits = (event.region or "unknown", event.edge or "unknown", event.abr or "unknown")
-        db.execute(
+    def effects(self, db: sqlite3.Connection, events: Sequence[AnyEvent]) -> None:
+        # Summed per counter row in Python first: a block of heartbeats from one title, region,
+        # edge and ABR is two upserts, not two per event.
+        totals: dict[tuple[int, str, str, str, str, int], float] = defaultdict(float)
+        for event in events:
+            increments = _increments(event)
+            if not increments:
+                continue
+            bucket = int(event.at.timestamp()) // self.bucket_s * self.bucket_s
+            region, edge = event.region or "unknown", event.edge or "unknown"
+            abr = event.abr or "unknown"
+            for metric, value in increments:
+                totals[(bucket, metric, region, edge, abr, event.title_id)] += value
+        db.executemany(
             "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
             "(bucket, metric, region, edge, abr, title_id) DO UPDATE SET value = value + ?",
-            (bucket, metric, *splits, event.title_id, value, value),
+            [(*row, value, value) for row, value in totals.items()],
         )
 
     def trim(self, older_than: float) -> int:

@@ -9,6 +9,7 @@ from vodstack.events.log.interface import (
     DeadLetter,
     EventLog,
     LogClosed,
+    LogUnavailable,
     Record,
     partition_for,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "DeadLetter",
     "EventLog",
     "LogClosed",
+    "LogUnavailable",
     "Record",
     "open_event_log",
     "partition_for",

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
 class LogClosed(RuntimeError):
     """The log was used after `close()`."""
+
+
+class LogUnavailable(RuntimeError):
+    """The log's store cannot be reached or is busy past its timeout: try again later."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,17 @@ class EventLog(ABC):
     def poll(self, group: str, partition: int, limit: int = 100) -> list[Record]:
         """The records `group` has not committed yet in `partition`, oldest first."""
         return self.read(partition, self.committed(group, partition), limit)
+
+    def poll_all(self, group: str, limit: int = 100) -> dict[int, list[Record]]:
+        """`poll` of every partition (up to `limit` records each), keyed by partition, only the
+        partitions with records; backends may batch the round trips."""
+        polled = {p: self.poll(group, p, limit) for p in range(self.partitions)}
+        return {p: records for p, records in polled.items() if records}
+
+    def commit_many(self, group: str, offsets: Mapping[int, int]) -> None:
+        """`commit` of several partitions at once ({partition: offset})."""
+        for partition, offset in offsets.items():
+            self.commit(group, partition, offset)
 
     def lag(self, group: str) -> int:
         """Records appended but not yet committed by `group`, over all partitions."""

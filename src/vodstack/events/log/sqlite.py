@@ -10,12 +10,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from vodstack.events.log.interface import Appended, DeadLetter, EventLog, LogClosed, Record
+from vodstack.events.log.interface import (
+    Appended,
+    DeadLetter,
+    EventLog,
+    LogClosed,
+    LogUnavailable,
+    Record,
+)
 
 Clock = Callable[[], float]
 
@@ -57,7 +64,10 @@ class SqliteEventLog(EventLog):
         with self._lock:
             if self._db is None:
                 raise LogClosed("the event log is closed")
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # locked past the 30 s busy timeout
+                raise LogUnavailable(f"the event log is busy: {exc}") from exc
             try:
                 yield self._db
             except BaseException:
@@ -110,6 +120,13 @@ class SqliteEventLog(EventLog):
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO offsets VALUES (?, ?, ?)", (group, partition, offset)
+            )
+
+    def commit_many(self, group: str, offsets: Mapping[int, int]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO offsets VALUES (?, ?, ?)",
+                [(group, partition, offset) for partition, offset in offsets.items()],
             )
 
     def trim(self, older_than: float) -> int:

@@ -2,17 +2,18 @@
 
 The gateway stamps what only it knows on every event: the signed-in profile (a player cannot
 write into another profile's history) and the client's region (for popularity per region).
-Events it cannot read as events travel on untouched, so the service names their bad fields.
+The events travel on as sent (only stamped): the events service validates each one, once, and
+names the bad fields; the gateway passes its answer back without decoding it.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import ValidationError
 
-from vodstack.contracts.events import BatchResult, EventBatch
+from vodstack.contracts.events import BatchResult, RelayedEventBatch
 from vodstack.core.errors import Invalid
 from vodstack.gateway.api.docs import errors
 from vodstack.gateway.api.playback import viewer_region
@@ -23,8 +24,12 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 
 @router.post("", response_model=BatchResult, responses=errors(401, 403, 409, 422, 429))
 async def send_events(
-    body: EventBatch, request: Request, viewer: ViewerDep, state: StateDep, clients: UpstreamsDep
-) -> BatchResult:
+    body: RelayedEventBatch,
+    request: Request,
+    viewer: ViewerDep,
+    state: StateDep,
+    clients: UpstreamsDep,
+) -> Response:
     """Send a batch of player events (heartbeats, QoE) as the current profile.
 
     Answers per event: `accepted`, `duplicate` (its event id was accepted before) or `rejected`
@@ -35,7 +40,9 @@ async def send_events(
         "profile_id": viewer.profile.id,
         "region": viewer_region(request, state.settings, None),
     }
-    return await clients.events.ingest([_stamped(item, stamp) for item in body.events])
+    answer = await clients.events.ingest_relayed([_stamped(item, stamp) for item in body.events])
+    # Already a `BatchResult` (the service's own response model): no decode and re-encode.
+    return Response(answer, media_type="application/json")
 
 
 @router.post("/beacon", response_model=BatchResult, responses=errors(401, 403, 409, 422, 429))
@@ -45,20 +52,18 @@ async def send_beacon(
     viewer: ViewerDep,
     state: StateDep,
     clients: UpstreamsDep,
-) -> BatchResult:
+) -> Response:
     """The same as `POST /api/events`, as a form: what `navigator.sendBeacon` can send when a
     page is hidden. A beacon cannot set headers, so the CSRF token travels in the
     `csrf_token` field, like every form's."""
     try:
-        body = EventBatch.model_validate_json(events)
+        body = RelayedEventBatch.model_validate_json(events)
     except ValidationError as exc:
         raise Invalid(f"events: {exc.errors()[0]['msg']}", code="invalid") from None
     return await send_events(body, request, viewer, state, clients)
 
 
 def _stamped(item: Any, stamp: dict[str, Any]) -> Any:
-    if isinstance(item, BaseModel):
-        return item.model_copy(update=stamp)
     if isinstance(item, dict):
         return {**item, **stamp}
     return item

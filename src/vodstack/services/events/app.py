@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.events.groups import GROUPS
 from vodstack.events.log import EventLog, open_event_log
-from vodstack.services.events.api import ROUTERS
+from vodstack.services.events.api import ROUTERS, SCHEMAS
 from vodstack.services.events.lag import LagGate
 from vodstack.services.events.retention import retention
 from vodstack.services.events.service import EventsService
@@ -45,7 +48,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             if event_log is None:
                 log.close()
 
-    return create_service_app(
+    app = create_service_app(
         SERVICE,
         routers=ROUTERS,
         lifespan=lifespan,
@@ -53,3 +56,23 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
     )
+    _publish_schemas(app, SCHEMAS)
+    return app
+
+
+def _publish_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
+    """Add `models` to the OpenAPI components: routes that read their body as bytes refer to
+    them (`openapi_extra`), and FastAPI only collects the models of declared parameters."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            _, defs = models_json_schema(
+                [(model, "validation") for model in models],
+                ref_template="#/components/schemas/{model}",
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -8,6 +8,7 @@ says `completed` or the position passes `watched_ratio` of its length.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from vodstack.contracts.events import AnyEvent, HeartbeatEvent, PlayStartEvent, StopEvent
@@ -54,34 +55,37 @@ class HistoryShard(SqliteSink):
         return [tuple(row) for row in rows]
 
     def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
-        if not isinstance(event, _POSITION_EVENTS):
-            return
+        self.effects(db, [event])
+
+    def effects(self, db: sqlite3.Connection, events: Sequence[AnyEvent]) -> None:
+        db.executemany(_UPSERT, [self._row(e) for e in events if isinstance(e, _POSITION_EVENTS)])
+
+    def _row(self, event: AnyEvent) -> tuple[object, ...]:
         duration = event.duration_s
         watched = (isinstance(event, StopEvent) and event.completed) or (
             duration is not None and event.position_s >= self._watched_ratio * duration
         )
-        upsert_position(
-            db,
-            (event.profile_id, event.title_id, event.position_s, duration, int(watched),
-             event.at.timestamp()),
-        )  # fmt: skip
+        return (event.profile_id, event.title_id, event.position_s, duration, int(watched),
+                event.at.timestamp())  # fmt: skip
+
+
+# Merge a position row into the stored one: the later (`updated_at`, then the larger position on
+# a tie) wins the position, the watched flag and the known length only grow.
+#
+# The merge is commutative, associative and idempotent, so the same rows give the same result
+# in any order and any number of times: replays change nothing, and a reshard's copy and its
+# dual writes can interleave freely (services/history/reshard.py).
+_UPSERT = (
+    f"INSERT INTO positions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (profile_id, title_id) DO UPDATE SET position_s = CASE "
+    "WHEN (excluded.updated_at, excluded.position_s) > (updated_at, position_s) "
+    "THEN excluded.position_s ELSE position_s END, "
+    "duration_s = COALESCE(MAX(excluded.duration_s, duration_s), excluded.duration_s, "
+    "duration_s), watched = MAX(watched, excluded.watched), "
+    "updated_at = MAX(updated_at, excluded.updated_at)"
+)
 
 
 def upsert_position(db: sqlite3.Connection, row: tuple[object, ...]) -> None:
-    """Merge a position row into the stored one: the later (`updated_at`, then the larger
-    position on a tie) wins the position, the watched flag and the known length only grow.
-
-    The merge is commutative, associative and idempotent, so the same rows give the same result
-    in any order and any number of times: replays change nothing, and a reshard's copy and its
-    dual writes can interleave freely (services/history/reshard.py).
-    """
-    db.execute(
-        f"INSERT INTO positions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (profile_id, title_id) DO UPDATE SET position_s = CASE "
-        "WHEN (excluded.updated_at, excluded.position_s) > (updated_at, position_s) "
-        "THEN excluded.position_s ELSE position_s END, "
-        "duration_s = COALESCE(MAX(excluded.duration_s, duration_s), excluded.duration_s, "
-        "duration_s), watched = MAX(watched, excluded.watched), "
-        "updated_at = MAX(updated_at, excluded.updated_at)",
-        row,
-    )
+    """Merge a position row into the stored one (`_UPSERT`)."""
+    db.execute(_UPSERT, row)

@@ -86,8 +86,12 @@ class Generation:
 
     def apply(self, events: Sequence[AnyEvent]) -> int:
         by_shard: dict[str, list[AnyEvent]] = defaultdict(list)
+        shard_of: dict[int, str] = {}  # the ring's hash once per profile of the block
         for event in events:
-            by_shard[self.ring.shard_for(event.profile_id or 0)].append(event)
+            profile = event.profile_id or 0
+            if profile not in shard_of:
+                shard_of[profile] = self.ring.shard_for(profile)
+            by_shard[shard_of[profile]].append(event)
         return sum(self.shards[name].apply(batch) for name, batch in by_shard.items())
 
     def rows(self) -> set[tuple[object, ...]]:
