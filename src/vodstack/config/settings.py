@@ -32,6 +32,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "events": 8105,
     "telemetry": 8106,
     "history": 8107,
+    "billing": 8108,
     "origin": 8110,
 }
 
@@ -250,6 +251,38 @@ class HistorySettings(BaseModel):
     watched_ratio: float = Field(0.95, gt=0, le=1)
 
 
+class PaymentProviderSettings(BaseModel):
+    """The local simulated payment provider (services/billing/provider.py): what it declines
+    and how slowly it answers, to rehearse dunning and timeouts without a real processor."""
+
+    # Every charge to any card is declined with this probability (seeded, so reproducible).
+    decline_rate: float = Field(0.0, ge=0, le=1)
+    seed: int = 0
+    # How long the provider takes to answer a charge; above `timeout_s` the attempt times out.
+    latency_s: float = Field(0.0, ge=0)
+    timeout_s: float = Field(5.0, gt=0)
+
+
+class BillingSettings(BaseModel):
+    """Subscriptions, invoices and dunning (docs/billing.md)."""
+
+    period_days: int = Field(30, ge=1, le=366)
+    # After a failed charge, the next ones come this long after each failure; when the last
+    # one fails too, the subscription is cancelled.
+    retry_schedule_s: list[float] = Field(
+        default_factory=lambda: [86400.0, 3 * 86400.0, 5 * 86400.0], min_length=1
+    )
+    # A past-due account keeps playing this long after its first failed charge.
+    grace_s: float = Field(7 * 86400.0, ge=0)
+    # How often renewals and retries that have come due are charged.
+    dunning_interval_s: float = Field(60.0, ge=0)
+    # An idempotency key is remembered this long (a retry after that is a new call).
+    idempotency_ttl_s: float = Field(24 * 3600.0, gt=0)
+    # How long playback waits for an entitlement answer before letting the start through.
+    entitlement_timeout_s: float = Field(0.5, gt=0)
+    provider: PaymentProviderSettings = Field(default_factory=PaymentProviderSettings)
+
+
 class SupervisorSettings(BaseModel):
     """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
     deadlocked) and replaces it; a process that exits is restarted anyway."""
@@ -373,6 +406,7 @@ class Settings(BaseSettings):
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     chaos: ChaosSettings = Field(default_factory=ChaosSettings)

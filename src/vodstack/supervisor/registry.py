@@ -54,6 +54,7 @@ _CORE = (
     ServiceSpec("events", "vodstack.services.events.app:create_app"),
     ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
     ServiceSpec("history", "vodstack.services.history.app:create_app"),
+    ServiceSpec("billing", "vodstack.services.billing.app:create_app"),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 
