@@ -25,6 +25,7 @@ from vodstack.gateway.app import create_app
 from vodstack.pipeline.service.app import create_app as create_pipeline_app
 from vodstack.pipeline.service.uploads import SourceCheck
 from vodstack.services.accounts.app import create_app as create_accounts_app
+from vodstack.services.billing.app import create_app as create_billing_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
 
 REJECTED_PREFIX = b"NOT VIDEO"
@@ -47,6 +48,7 @@ class MediaApps:
     accounts: FastAPI
     catalog: FastAPI
     pipeline: FastAPI
+    billing: FastAPI
 
 
 def media_transports(settings: Settings, apps: MediaApps) -> dict[str, httpx.AsyncBaseTransport]:
@@ -55,6 +57,7 @@ def media_transports(settings: Settings, apps: MediaApps) -> dict[str, httpx.Asy
         "accounts": httpx.ASGITransport(app=apps.accounts),
         "catalog": httpx.ASGITransport(app=apps.catalog),
         "pipeline": httpx.ASGITransport(app=apps.pipeline),
+        "billing": httpx.ASGITransport(app=apps.billing),
         "origin": httpx.ASGITransport(app=create_origin_app(settings)),
     }
 
@@ -71,12 +74,16 @@ def media_stack_for(settings: Settings, check: SourceCheck = fake_check) -> Iter
     pipeline_app = create_pipeline_app(
         settings, workers=False, check=check, catalog=catalog_for_pipeline
     )
-    running_apps = MediaApps(accounts_app, catalog_app, pipeline_app)
+    billing_app = create_billing_app(settings)
+    running_apps = MediaApps(accounts_app, catalog_app, pipeline_app, billing_app)
     with (
         authorized(TestClient(accounts_app), settings, "accounts") as accounts,
         authorized(TestClient(catalog_app), settings, "catalog") as catalog,
         authorized(TestClient(pipeline_app), settings, "pipeline") as pipeline,
+        authorized(TestClient(billing_app), settings, "billing") as billing,
     ):
         gateway = create_app(settings, transports=media_transports(settings, running_apps))
         with TestClient(gateway) as client:
-            yield MediaStack(settings, gateway, client, accounts, catalog, pipeline, running_apps)
+            yield MediaStack(
+                settings, gateway, client, accounts, catalog, billing, pipeline, running_apps
+            )

@@ -204,6 +204,9 @@ class PlaybackSettings(BaseModel):
     # Resume points live in the history service; a start waits this long for one, then plays
     # from 0: a slow or down history service must never delay or fail a start.
     resume_timeout_s: float = Field(0.5, gt=0)
+    # A start asks billing whether the account may play (a cancelled one may not) and waits
+    # this long; a billing service that is down or slow lets the start through (docs/billing.md).
+    entitlement_timeout_s: float = Field(1.0, gt=0)
     # Web origins (`https://player.example`) whose pages may call `/api/playback` (stream URLs,
     # and with the cookie start/heartbeat/stop): CORS is answered for these only; `*` = any.
     cors_origins: list[str] = Field(default_factory=list)
@@ -278,8 +281,6 @@ class BillingSettings(BaseModel):
     dunning_interval_s: float = Field(60.0, ge=0)
     # An idempotency key is remembered this long (a retry after that is a new call).
     idempotency_ttl_s: float = Field(24 * 3600.0, gt=0)
-    # How long playback waits for an entitlement answer before letting the start through.
-    entitlement_timeout_s: float = Field(0.5, gt=0)
     provider: PaymentProviderSettings = Field(default_factory=PaymentProviderSettings)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from vodstack.clients.accounts import AccountsClient
+from vodstack.clients.billing import BillingClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.events import EventsClient
 from vodstack.clients.history import HistoryClient
@@ -42,6 +43,7 @@ class Upstreams:
     events: EventsClient
     history: HistoryClient
     telemetry: TelemetryClient
+    billing: BillingClient
 
     @classmethod
     def connect(
@@ -94,6 +96,9 @@ class Upstreams:
             telemetry=TelemetryClient.of(
                 settings, CALLER, timeout=timeout, transport=transport("telemetry")
             ),
+            billing=BillingClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("billing")
+            ),
         )
 
     async def aclose(self) -> None:
@@ -105,3 +110,4 @@ class Upstreams:
         await self.events.aclose()
         await self.history.aclose()
         await self.telemetry.aclose()
+        await self.billing.aclose()

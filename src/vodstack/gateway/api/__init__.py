@@ -9,6 +9,7 @@ from vodstack.gateway.api import (
     admin,
     artwork,
     auth,
+    billing,
     browse,
     events,
     history,
@@ -27,7 +28,7 @@ from vodstack.gateway.csrf import verify_csrf
 def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
     # stream_urls before playback: its paths would match playback's session routes.
-    for module in (browse, auth, account, profiles, admin, uploads, jobs, artwork):
+    for module in (browse, auth, account, billing, profiles, admin, uploads, jobs, artwork):
         router.include_router(module.router)
     for module in (stream_urls, playback):
         router.include_router(module.router)
