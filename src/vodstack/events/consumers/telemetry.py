@@ -14,6 +14,7 @@ from pathlib import Path
 
 from vodstack.contracts.events import (
     AnyEvent,
+    BaseEvent,
     ErrorEvent,
     HeartbeatEvent,
     PlayStartEvent,
@@ -40,10 +41,12 @@ class TelemetrySink(SqliteSink):
         self.bucket_s = bucket_s
 
     def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
+        if not isinstance(event, BaseEvent):
+            return  # an experiment exposure: no playback quality in it
         for metric, value in _increments(event):
             self._add(db, event, metric, value)
 
-    def _add(self, db: sqlite3.Connection, event: AnyEvent, metric: str, value: float) -> None:
+    def _add(self, db: sqlite3.Connection, event: BaseEvent, metric: str, value: float) -> None:
         bucket = int(event.at.timestamp()) // self.bucket_s * self.bucket_s
         splits = (event.region or "unknown", event.edge or "unknown", event.abr or "unknown")
         db.execute(

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ValidationError
 
-from vodstack.contracts.events import BatchResult, EventBatch
+from vodstack.contracts.events import BatchResult, EventBatch, ExposureEvent
 from vodstack.core.errors import Invalid
 from vodstack.gateway.api.docs import errors
 from vodstack.gateway.api.playback import viewer_region
@@ -31,6 +31,12 @@ async def send_events(
     with the fields at fault; the good events of a batch are kept whatever the bad ones.
     429 `consumers_lagging` with Retry-After: keep the events and send them again later.
     """
+    if any(isinstance(item, ExposureEvent) for item in body.events):
+        raise Invalid(
+            "Exposure events are recorded by the platform when it serves an experiment's cell; "
+            "players cannot send them.",
+            code="exposure_not_allowed",
+        )
     stamp = {
         "profile_id": viewer.profile.id,
         "region": viewer_region(request, state.settings, None),

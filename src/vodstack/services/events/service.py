@@ -7,22 +7,27 @@ lost answer) adds nothing the second time, and one profile cannot shadow another
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from vodstack.config.settings import EventsSettings
 from vodstack.contracts.events import (
     EVENT,
+    AnyEvent,
     BaseEvent,
     BatchResult,
     EventResult,
+    ExposureEvent,
     FieldError,
     Outcome,
 )
 from vodstack.core.errors import Invalid
 from vodstack.events.log import Appended, EventLog
 from vodstack.services.events.lag import LagGate
+
+# Already-parsed events (the gateway's own client sends models, not dicts).
+_EVENTS = (BaseEvent, ExposureEvent)
 
 
 class EventsService:
@@ -64,10 +69,11 @@ class EventsService:
         return self.gate.lags()
 
 
-def _check(index: int, item: Any) -> tuple[int, BaseEvent | None, list[FieldError]]:
+def _check(index: int, item: Any) -> tuple[int, AnyEvent | None, list[FieldError]]:
     """The event, or the reasons it is refused (each naming its field)."""
     try:
-        event = item if isinstance(item, BaseEvent) else EVENT.validate_python(item)
+        # A model already parsed by the batch is one of AnyEvent's members.
+        event = cast(AnyEvent, item) if isinstance(item, _EVENTS) else EVENT.validate_python(item)
     except ValidationError as exc:
         return index, None, _field_errors(exc, item)
     if event.profile_id is None:
@@ -89,7 +95,7 @@ def _field_errors(exc: ValidationError, item: Any) -> list[FieldError]:
     return errors
 
 
-def _entry(event: BaseEvent) -> tuple[str, bytes, str]:
+def _entry(event: AnyEvent) -> tuple[str, bytes, str]:
     profile = str(event.profile_id)
     return profile, event.model_dump_json().encode(), f"{profile}:{event.event_id}"
 
@@ -99,7 +105,7 @@ def _outcome(appended: Appended) -> Outcome:
 
 
 def _event_id(item: Any) -> str | None:
-    if isinstance(item, BaseEvent):
+    if isinstance(item, _EVENTS):
         return item.event_id
     value = item.get("event_id") if isinstance(item, dict) else None
     return value if isinstance(value, str) else None
