@@ -33,6 +33,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "telemetry": 8106,
     "history": 8107,
     "billing": 8108,
+    "experiments": 8109,
     "origin": 8110,
 }
 

@@ -15,6 +15,7 @@ from vodstack.clients.accounts import AccountsClient
 from vodstack.clients.billing import BillingClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.events import EventsClient
+from vodstack.clients.experiments import ExperimentsClient
 from vodstack.clients.history import HistoryClient
 from vodstack.clients.instances import InstanceSource, instance_source
 from vodstack.clients.pipeline import PipelineClient
@@ -44,6 +45,7 @@ class Upstreams:
     history: HistoryClient
     telemetry: TelemetryClient
     billing: BillingClient
+    experiments: ExperimentsClient
 
     @classmethod
     def connect(
@@ -99,6 +101,9 @@ class Upstreams:
             billing=BillingClient.of(
                 settings, CALLER, timeout=timeout, transport=transport("billing")
             ),
+            experiments=ExperimentsClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("experiments")
+            ),
         )
 
     async def aclose(self) -> None:
@@ -111,3 +116,4 @@ class Upstreams:
         await self.history.aclose()
         await self.telemetry.aclose()
         await self.billing.aclose()
+        await self.experiments.aclose()

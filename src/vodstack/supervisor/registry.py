@@ -55,6 +55,7 @@ _CORE = (
     ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
     ServiceSpec("history", "vodstack.services.history.app:create_app"),
     ServiceSpec("billing", "vodstack.services.billing.app:create_app"),
+    ServiceSpec("experiments", "vodstack.services.experiments.app:create_app"),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 

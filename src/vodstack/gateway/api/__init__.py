@@ -12,6 +12,7 @@ from vodstack.gateway.api import (
     billing,
     browse,
     events,
+    experiments,
     history,
     jobs,
     my_list,
@@ -33,7 +34,7 @@ def api_router() -> APIRouter:
     for module in (stream_urls, playback):
         router.include_router(module.router)
     router.include_router(my_list.router)
-    for module in (events, history, telemetry):  # the events pipeline (docs/events.md)
+    for module in (events, history, telemetry, experiments):  # the events pipeline (docs/events.md)
         router.include_router(module.router)
     router.include_router(swagger.router)
     return router

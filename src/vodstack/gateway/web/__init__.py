@@ -10,6 +10,7 @@ from vodstack.gateway.web import (
     admin_pages,
     auth_pages,
     browse_pages,
+    experiment_pages,
     media_pages,
     profile_pages,
     telemetry_pages,
@@ -30,4 +31,5 @@ def web_router() -> APIRouter:
     ):
         router.include_router(module.router)
     router.include_router(telemetry_pages.router)  # the events pipeline (docs/events.md)
+    router.include_router(experiment_pages.router)  # A/B experiments (docs/experiments.md)
     return router

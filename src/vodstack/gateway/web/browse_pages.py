@@ -22,6 +22,7 @@ from vodstack.contracts.catalog import (
 )
 from vodstack.core import deadline
 from vodstack.gateway.deps import StateDep, UpstreamsDep, Viewer
+from vodstack.gateway.experiments import home_row_order
 from vodstack.gateway.my_list import listed_ids, listed_titles
 from vodstack.gateway.upstreams import Upstreams
 from vodstack.gateway.web.continue_row import continue_row
@@ -68,7 +69,7 @@ async def home(
     # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
     # the page's calls share one timeout: a second wave does not wait another one out.
     with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
-        newest, genres, started, listed, preparing = await asyncio.gather(
+        newest, genres, started, listed, preparing, order = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
             ),
@@ -76,6 +77,7 @@ async def home(
             continue_row(clients.history, clients.catalog, viewer),
             listed_ids(clients, viewer),
             media_preparation(clients, viewer.maturity),
+            home_row_order(clients, viewer),
         )
         rows, my_list = await asyncio.gather(
             _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
@@ -89,6 +91,7 @@ async def home(
         "listed": set(listed),
         "stale": bool(stale),
         "preparing": preparing,
+        "row_order": order,
     }
     return _render(request, pages, viewer, "home.html", **context)
 
