@@ -285,6 +285,14 @@ class BillingSettings(BaseModel):
     provider: PaymentProviderSettings = Field(default_factory=PaymentProviderSettings)
 
 
+class ExperimentsSettings(BaseModel):
+    """A/B experiments (docs/experiments.md)."""
+
+    # How long a page or a playback start waits for a member's cell before serving the
+    # default: an experiment must never cost a page.
+    assign_timeout_s: float = Field(0.3, gt=0)
+
+
 class SupervisorSettings(BaseModel):
     """Liveness: how `vodstack up` spots a process that runs but no longer answers (frozen,
     deadlocked) and replaces it; a process that exits is restarted anyway."""
@@ -409,6 +417,7 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     billing: BillingSettings = Field(default_factory=BillingSettings)
+    experiments: ExperimentsSettings = Field(default_factory=ExperimentsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     chaos: ChaosSettings = Field(default_factory=ChaosSettings)

@@ -14,9 +14,6 @@ from vodstack.core.errors import VodstackError
 from vodstack.gateway.deps import Viewer
 from vodstack.gateway.upstreams import Upstreams
 
-# Short: a cell is worth little next to a page served on time.
-ASSIGN_TIMEOUT_S = 0.3
-
 #: The home page's rows, top to bottom, per cell of the home row order experiment (`genres`
 #: stands for all genre rows). The first is what everyone sees without the experiment.
 HOME_ROW_ORDERS: dict[str, tuple[str, ...]] = {
@@ -27,9 +24,9 @@ HOME_ROW_ORDERS: dict[str, tuple[str, ...]] = {
 DEFAULT_ROW_ORDER = HOME_ROW_ORDERS["control"]
 
 
-async def assign(clients: Upstreams, viewer: Viewer, key: str) -> str | None:
+async def assign(clients: Upstreams, viewer: Viewer, key: str, timeout_s: float) -> str | None:
     try:
-        async with asyncio.timeout(ASSIGN_TIMEOUT_S):
+        async with asyncio.timeout(timeout_s):
             answer = await clients.experiments.assign(
                 key, viewer.session.account.id, viewer.profile.id
             )
@@ -38,6 +35,6 @@ async def assign(clients: Upstreams, viewer: Viewer, key: str) -> str | None:
     return answer.cell
 
 
-async def home_row_order(clients: Upstreams, viewer: Viewer) -> tuple[str, ...]:
-    cell = await assign(clients, viewer, HOME_ROW_EXPERIMENT)
+async def home_row_order(clients: Upstreams, viewer: Viewer, timeout_s: float) -> tuple[str, ...]:
+    cell = await assign(clients, viewer, HOME_ROW_EXPERIMENT, timeout_s)
     return HOME_ROW_ORDERS.get(cell or "", DEFAULT_ROW_ORDER)

@@ -93,7 +93,10 @@ async def start(
     )
     # The experiment's answer is awaited alongside the start: it costs no time on top of it.
     started, algorithm = await asyncio.gather(
-        clients.playback.start(body), experiments.assign(clients, viewer, ABR_EXPERIMENT)
+        clients.playback.start(body),
+        experiments.assign(
+            clients, viewer, ABR_EXPERIMENT, state.settings.experiments.assign_timeout_s
+        ),
     )
     return started.model_copy(update={"abr": algorithm}) if algorithm else started
 

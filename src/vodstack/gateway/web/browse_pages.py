@@ -77,7 +77,7 @@ async def home(
             continue_row(clients.history, clients.catalog, viewer),
             listed_ids(clients, viewer),
             media_preparation(clients, viewer.maturity),
-            home_row_order(clients, viewer),
+            home_row_order(clients, viewer, state.settings.experiments.assign_timeout_s),
         )
         rows, my_list = await asyncio.gather(
             _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)

@@ -50,11 +50,12 @@ def create_app(
             timeout=settings.upstream_timeout_s,
             transport=ResilientTransport.over(settings, "events", events_transport),
         )
+        exposures = Exposures(events)
         try:
             create_schema(engine, Base)
             app.state.experiments = ExperimentsApp(
                 Definitions(make_sessionmaker(engine), clock),
-                Exposures(events),
+                exposures,
                 sink,
                 settings.playback.heartbeat_interval_s,
                 clock,
@@ -64,6 +65,7 @@ def create_app(
             yield
         finally:
             database.engine = None
+            await exposures.aclose()
             await asyncio.to_thread(consumer.stop)
             sink.close()
             await events.aclose()
