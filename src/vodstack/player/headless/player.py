@@ -168,7 +168,7 @@ class _Run:
         self._stream = stream
         self._edges = edges
         self._clock = clock
-        self.abr_name = _algorithm(options.abr, stream.start.abr)
+        self.abr_name = choose_algorithm(options.abr, stream.start.abr)
         self._abr: AbrAlgorithm = registry.create(self.abr_name)
         self._throttle = TraceThrottle(options.trace) if options.trace else None
         self._buffer = PlaybackBuffer(max_level_s=options.max_buffer_s)
@@ -393,7 +393,7 @@ def _switches(renditions: list[int]) -> int:
 __all__ = ["HeadlessPlayer", "PlayOptions", "Stream"]
 
 
-def _algorithm(asked: str | None, platform_choice: str | None) -> str:
+def choose_algorithm(asked: str | None, platform_choice: str | None) -> str:
     """The user's choice, else the platform's when this player knows it, else the default."""
     if asked is not None:
         return asked
