@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from tests.support.gateway import Stack, Visitor
+from fastapi.testclient import TestClient
+
+from tests.support.gateway import (
+    Stack,
+    Visitor,
+    cheap_passwords,
+    make_settings,
+    upstream_transports,
+)
+from tests.support.ports import free_port
+from vodstack.gateway.app import create_app
+from vodstack.services.accounts.app import create_app as create_accounts_app
+from vodstack.services.catalog.app import create_app as create_catalog_app
 
 
 def _form(visitor: Visitor, **fields: str) -> dict[str, str]:
@@ -68,3 +81,22 @@ def test_cancel_and_restart_from_the_account_page(stack: Stack) -> None:
     started = visitor.post("/account/subscription", data=_form(visitor, payment_method="tok_visa"))
     assert started.status_code == 303
     assert 'data-status="active"' in visitor.get("/account").text
+
+
+def test_the_account_page_works_with_billing_down(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    settings = settings.model_copy(update={"ports": {**settings.ports, "billing": free_port()}})
+    accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
+    catalog_app = create_catalog_app(settings)
+    with TestClient(accounts_app), TestClient(catalog_app):
+        gateway = create_app(settings, transports=upstream_transports(accounts_app, catalog_app))
+        with TestClient(gateway) as client:
+            visitor = Visitor(client)
+            visitor.sign_up()  # the account is created; its subscription waits for billing
+            visitor.watch_as(visitor.first_profile_id())
+            page = visitor.get("/account")
+            assert page.status_code == 200
+            assert 'data-status="unavailable"' in page.text
+            assert 'id="billing-unavailable"' in page.text
+            api = visitor.get("/api/me/billing")
+            assert api.status_code == 503 and "billing" in api.json()["error"]["message"]
