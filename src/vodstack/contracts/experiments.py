@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 ExperimentKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,47}$")]
 CellName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
@@ -41,8 +41,8 @@ class ExperimentCreate(BaseModel):
     description: str = Field("", max_length=500)
     #: The first cell is the control: the others are compared with it.
     cells: list[Cell] = Field(min_length=2, max_length=10)
-    start_at: datetime | None = None  # None: now
-    stop_at: datetime | None = None  # None: until stopped
+    start_at: AwareDatetime | None = None  # None: now
+    stop_at: AwareDatetime | None = None  # None: until stopped
 
     @model_validator(mode="after")
     def _shares_and_names(self) -> ExperimentCreate:
