@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.billing import DAY_S, BillingStack, billing_stack
+from fastapi.testclient import TestClient
+
+from tests.support.billing import DAY_S, BillingStack, billing_settings, billing_stack
+from tests.support.clock import FakeClock
+from tests.support.service_tokens import authorized
+from tests.support.waiting import eventually
+from vodstack.services.billing.app import create_app
 
 
 def _entitlement(stack: BillingStack, account_id: int) -> dict[str, object]:
@@ -93,3 +99,27 @@ def test_a_paid_renewal_moves_the_period_and_uses_the_credit(tmp_path: Path) -> 
         assert overview["subscription"]["credit_cents"] == 0
         assert overview["subscription"]["period_start"] == first["subscription"]["period_end"]
         assert stack.dunning.step().renewed == 0  # once per period
+
+
+def test_the_service_runs_dunning_on_its_own_schedule(tmp_path: Path) -> None:
+    settings = billing_settings(tmp_path)
+    settings = settings.model_copy(
+        update={"billing": settings.billing.model_copy(update={"dunning_interval_s": 0.05})}
+    )
+    clock = FakeClock()
+    app = create_app(settings, clock=clock)
+    with authorized(TestClient(app), settings, "billing") as client:
+        body = {"account_id": 9, "plan": "basic"}
+        first = client.post("/v1/subscriptions", json=body, headers={"Idempotency-Key": "s"})
+        assert first.status_code == 201
+        declining = {"payment_method": "tok_decline"}
+        path = "/v1/subscriptions/9/payment-method"
+        card = client.put(path, json=declining, headers={"Idempotency-Key": "c"})
+        assert card.status_code == 200
+        clock.advance(30 * DAY_S)
+
+        def past_due() -> bool:
+            overview = client.get("/v1/subscriptions/9").json()
+            return bool(overview["subscription"]["status"] == "past_due")
+
+        eventually(past_due, timeout_s=30, message="dunning never ran")

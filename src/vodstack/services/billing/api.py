@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
@@ -62,7 +63,7 @@ def _once(
 
 @subscriptions.post("", status_code=status.HTTP_201_CREATED, response_model=BillingOverview)
 def subscribe(body: Subscribe, key: Key, billing: Billing) -> Response:
-    call = lambda: billing.subscriptions.subscribe(body)  # noqa: E731
+    call = partial(billing.subscriptions.subscribe, body)
     return _once(billing, f"subscribe:{body.account_id}", key, body, call, 201)
 
 
@@ -73,7 +74,7 @@ def get_subscription(account_id: int, billing: Billing) -> BillingOverview:
 
 @subscriptions.put("/{account_id}/plan", response_model=BillingOverview)
 def change_plan(account_id: int, body: PlanSwitch, key: Key, billing: Billing) -> Response:
-    call = lambda: billing.subscriptions.change_plan(account_id, body.plan)  # noqa: E731
+    call = partial(billing.subscriptions.change_plan, account_id, body.plan)
     return _once(billing, f"plan:{account_id}", key, body, call)
 
 
@@ -81,15 +82,13 @@ def change_plan(account_id: int, body: PlanSwitch, key: Key, billing: Billing) -
 def set_payment_method(
     account_id: int, body: PaymentMethod, key: Key, billing: Billing
 ) -> Response:
-    call = lambda: billing.subscriptions.set_payment_method(  # noqa: E731
-        account_id, body.payment_method
-    )
+    call = partial(billing.subscriptions.set_payment_method, account_id, body.payment_method)
     return _once(billing, f"payment-method:{account_id}", key, body, call)
 
 
 @subscriptions.post("/{account_id}/cancel", response_model=BillingOverview)
 def cancel(account_id: int, key: Key, billing: Billing) -> Response:
-    call = lambda: billing.subscriptions.cancel(account_id)  # noqa: E731
+    call = partial(billing.subscriptions.cancel, account_id)
     return _once(billing, f"cancel:{account_id}", key, None, call)
 
 

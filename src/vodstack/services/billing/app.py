@@ -48,9 +48,12 @@ def create_app(
                 Subscriptions(sessions, collector, config, clock),
                 Idempotency(sessions, clock, config.idempotency_ttl_s),
             )
-            app.state.dunning = Dunning(sessions, collector, config, clock)
-            # In a thread: a step charges through the provider, which may take seconds.
-            step = lambda: asyncio.to_thread(app.state.dunning.step)  # noqa: E731
+            dunning = app.state.dunning = Dunning(sessions, collector, config, clock)
+
+            async def step() -> None:
+                # In a thread: a step charges through the provider, which may take seconds.
+                await asyncio.to_thread(dunning.step)
+
             database.engine = engine
             async with Periodic("billing dunning", step, config.dunning_interval_s):
                 yield
