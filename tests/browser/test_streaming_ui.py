@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
 from tests.browser.test_watch import _wait
 from tests.support.browser import log_in, pick_first_profile
@@ -371,15 +371,19 @@ def test_player_skips_thumbnails_of_a_preview_version(
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     _viewer(page, platform)
-    page.route(
-        "**/api/playback/*/start*",
-        lambda route: route.fulfill(response=route.fetch(), json=_as_preview(route.fetch().json())),
-    )
+    page.route("**/api/playback/*/start*", _serve_as_preview)
     page.goto(f"{platform.url}/watch/{series['first']}")
     _wait(page, "() => document.getElementById('video').currentTime > 1", 30)
     assert _start(page)["asset_version"].endswith("-preview")
     assert [url for url in requested if "/thumbs/" in url] == []
     page.goto("about:blank")
+
+
+def _serve_as_preview(route: Route) -> None:
+    # One upstream call per intercepted start: a second would open a second session, which a
+    # plan's stream limit may refuse (that refusal has no asset_version).
+    response = route.fetch()
+    route.fulfill(response=response, json=_as_preview(response.json()))
 
 
 def _as_preview(start: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from tests.support.cdn import Cluster, sha256, write_asset
 from vodstack.control.health import HealthMonitor
 from vodstack.control.steering import Steering
+from vodstack.gateway.edge_overview import CdnOverview, overview
 
 ORIGIN_200 = ("vodstack_origin_requests_total", 'status="200"')
 
@@ -154,3 +155,48 @@ def test_killing_an_edge_leaves_the_others_serving(cluster: Cluster) -> None:
     # Restarted on the same directory, the edge still has what it cached before the kill.
     again = httpx.get(cluster.asset_url("edge-us-2", "failover", name))
     assert again.headers["x-cache"] == "HIT"
+
+
+def test_steering_sends_viewers_to_the_edge_that_holds_the_title(cluster: Cluster) -> None:
+    write_asset(cluster.objects, "held", renditions=("360p",), segments=1)
+    monitor = HealthMonitor(cluster.topology.edges, timeout_s=2.0, holdings_every=1)
+
+    def checked() -> list[str]:
+        async def check() -> None:
+            async with httpx.AsyncClient() as client:
+                await monitor.check_once(client)
+
+        asyncio.run(check())
+        return Steering(cluster.topology, monitor).rank("held", "eu")
+
+    plain = checked()
+    # Fill the eu edge that rendezvous ranks second; once polled, it leads for this title.
+    second = plain[1]
+    name = next(e.name for e in cluster.topology.edges if e.url == second)
+    assert httpx.get(cluster.asset_url(name, "held", "360p/seg_00000.m4s")).status_code == 200
+    cluster.settle(name)
+    assert checked()[:2] == [second, plain[0]]
+
+
+def test_the_cdn_overview_sums_real_edges_offload_per_region(cluster: Cluster) -> None:
+    files = write_asset(cluster.objects, "offload", renditions=("360p",), segments=1)
+    url = cluster.asset_url("edge-us-1", "offload", "360p/seg_00000.m4s")
+    for _ in range(2):  # a miss from a peer or the origin, then a hit
+        assert httpx.get(url).status_code == 200
+        cluster.settle("edge-us-1")
+
+    async def read() -> CdnOverview:
+        async with httpx.AsyncClient() as client:
+            return await overview(cluster.topology, client)
+
+    figures = asyncio.run(read())
+    us1 = next(edge for edge in figures.edges if edge.name == "edge-us-1")
+    assert us1.up and us1.eviction == cluster.settings.cdn.eviction.value
+    assert us1.cache_bytes_served >= len(files["360p/seg_00000.m4s"])
+    assert us1.fill_bytes_peer + us1.fill_bytes_origin >= len(files["360p/seg_00000.m4s"])
+    assert 0 < us1.byte_hit_ratio < 1 and us1.titles_held >= 1
+    us = next(region for region in figures.regions if region.region == "us")
+    edges_us = [edge for edge in figures.edges if edge.region == "us"]
+    assert us.served_bytes == sum(edge.served_bytes for edge in edges_us)
+    cached = sum(edge.cache_bytes_served for edge in edges_us)
+    assert us.byte_hit_ratio == round(cached / us.served_bytes, 4)

@@ -203,7 +203,54 @@ async def test_capacity_is_respected_by_evicting_least_recently_used(tmp_path: P
         files_on_disk = list((settings.data_dir / "edges" / "edge-eu-1" / "objects").rglob("*.m4s"))
         assert len(files_on_disk) == 3
         metrics = edge.metrics().decode()
-        assert "vodstack_edge_evictions_total 1" in metrics
+        policy = settings.cdn.eviction.value
+        assert f'vodstack_edge_evictions_total{{policy="{policy}"}} 1' in metrics
+        # Five equal segments, one of them a hit: a fifth of the bytes came from disk.
+        ratio = next(line for line in metrics.splitlines() if line.startswith("vodstack_edge_byte"))
+        assert float(ratio.split()[-1]) == pytest.approx(0.2)
+        assert 'vodstack_edge_info{edge="edge-eu-1",region="eu"' in metrics
+        health = edge.health()
+        assert health["byte_hit_ratio"] == 0.2 and health["evictions"] == 1
+        assert health["titles_held"] == 1 and health["eviction"] == policy
+
+
+async def test_holdings_follow_fills_evictions_and_restarts(tmp_path: Path) -> None:
+    # Room for three 300 kB segments over two titles: the fourth fill evicts one of them.
+    settings = make_settings(
+        tmp_path, regions=["eu"], edges_per_region=1, capacity_bytes=3 * 300_000 + 1000
+    )
+    for title in ("t1", "t2"):
+        write_asset(settings.data_dir / "objects", title, renditions=("720p",), segments=2)
+
+    def by_title(edge: EdgeApp) -> dict[str, int]:
+        held: dict[str, int] = {}
+        for served in edge.cache.index.values():
+            title = served.prefix.split(b"/")[2].decode()
+            held[title] = held.get(title, 0) + served.size
+        return held
+
+    async with running_stack(settings, "edge-eu-1") as stack:
+        edge = stack.edges["edge-eu-1"]
+        base = stack.topology.edge("edge-eu-1").url
+        assert (await stack.client.get(f"{base}/holdings")).json() == {
+            "edge": "edge-eu-1",
+            "titles": {},
+        }
+        for title, n in (("t1", 0), ("t1", 1), ("t2", 0)):
+            url = stack.url("edge-eu-1", title, f"720p/seg_{n:05d}.m4s")
+            assert (await stack.client.get(url)).status_code == 200
+            await edge.settle()
+        answer = (await stack.client.get(f"{base}/holdings")).json()
+        assert set(answer["titles"]) == {"t1", "t2"}
+        assert answer["titles"]["t1"] > answer["titles"]["t2"] > 0
+        assert answer["titles"] == by_title(edge)
+        await stack.client.get(stack.url("edge-eu-1", "t2", "720p/seg_00001.m4s"))
+        await edge.settle()
+        assert edge.cache.evictions >= 1
+        assert edge.cache.holdings() == by_title(edge)
+        before_restart = edge.cache.holdings()
+    async with running_stack(settings, "edge-eu-1") as stack:
+        assert stack.edges["edge-eu-1"].cache.holdings() == before_restart
 
 
 async def test_an_object_larger_than_the_cache_is_served_but_not_kept(tmp_path: Path) -> None:

@@ -73,3 +73,37 @@ async def test_the_check_loop_is_owned_and_stops(topology: Topology) -> None:
     count = len(seen)
     await asyncio.sleep(0.05)
     assert len(seen) == count
+
+
+async def test_holdings_are_polled_every_nth_check_and_kept_when_a_poll_fails(
+    topology: Topology,
+) -> None:
+    first = topology.edges[0].port
+    answers: list[bytes] = [
+        b'{"titles": {"t1": 100, "t2": 5}}',
+        b"not json",
+        b'{"titles": {"t3": 1}}',
+    ]
+    polls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/holdings":
+            return httpx.Response(200, json={"in_flight": 0})
+        if request.url.port != first:
+            return httpx.Response(200, json={"titles": {}})
+        polls.append(1)
+        return httpx.Response(200, content=answers[min(len(polls), len(answers)) - 1])
+
+    monitor = HealthMonitor(topology.edges, holdings_every=2)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        await monitor.check_once(client)  # round 0 polls holdings
+        assert monitor.holds("edge-eu-1", "t1") and monitor.holds("edge-eu-1", "t2")
+        assert not monitor.holds("edge-eu-2", "t1") and not monitor.holds("edge-eu-1", "t9")
+        await monitor.check_once(client)  # round 1 does not
+        assert len(polls) == 1
+        await monitor.check_once(client)  # round 2 polls; the answer is garbage: keep the last
+        assert len(polls) == 2 and monitor.holds("edge-eu-1", "t1")
+        await monitor.check_once(client)
+        await monitor.check_once(client)  # round 4 polls again
+        assert monitor.holds("edge-eu-1", "t3") and not monitor.holds("edge-eu-1", "t1")
+    assert not monitor.holds("edge-nowhere-1", "t1")

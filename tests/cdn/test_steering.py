@@ -14,12 +14,16 @@ class FakeHealth:
     def __init__(self) -> None:
         self.down: set[str] = set()
         self.loads: dict[str, float] = {}
+        self.held: dict[str, set[str]] = {}
 
     def is_healthy(self, name: str) -> bool:
         return name not in self.down
 
     def load(self, name: str) -> float:
         return self.loads.get(name, 0.0)
+
+    def holds(self, name: str, title_id: str) -> bool:
+        return title_id in self.held.get(name, set())
 
 
 @pytest.fixture
@@ -85,3 +89,34 @@ def test_load_moves_only_some_titles(topology: Topology) -> None:
     # Titles only leave the busier edge, and only some of them.
     assert moved and all(before[t] == "edge-eu-1" for t in moved)
     assert len(moved) < 200
+
+
+@pytest.mark.parametrize("title", [f"t{n}" for n in range(12)])
+def test_the_edge_that_holds_the_title_comes_first_in_its_region(
+    topology: Topology, title: str
+) -> None:
+    health = FakeHealth()
+    plain = _names(topology, Steering(topology, health).rank(title, "us"))
+    # Whichever us edge rendezvous ranks second, holding the title moves it to the front.
+    second = plain[1]
+    health.held = {second: {title}, "edge-eu-2": {title}}
+    ranked = _names(topology, Steering(topology, health).rank(title, "us"))
+    assert ranked[:2] == [second, plain[0]]
+    # A far region's holder does not jump the viewer's region, but leads its own region.
+    assert ranked[2:4] == ["edge-eu-2", "edge-eu-1"]
+    assert ranked[-1] == "origin"
+
+
+def test_holding_another_title_changes_nothing(topology: Topology) -> None:
+    health = FakeHealth()
+    plain = _names(topology, Steering(topology, health).rank("t1", "us"))
+    health.held = {name: {"t2"} for name in topology.names}
+    assert _names(topology, Steering(topology, health).rank("t1", "us")) == plain
+
+
+def test_an_unhealthy_holder_is_still_left_out(topology: Topology) -> None:
+    health = FakeHealth()
+    health.held = {"edge-us-1": {"t1"}}
+    health.down = {"edge-us-1"}
+    ranked = _names(topology, Steering(topology, health).rank("t1", "us"))
+    assert "edge-us-1" not in ranked and ranked[0] == "edge-us-2"

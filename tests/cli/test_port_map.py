@@ -37,3 +37,12 @@ def test_every_service_or_every_edge_must_be_named(tmp_path: Path) -> None:
     some_edges = {**full, edges[0]: free_port()}
     with pytest.raises(PartialPortMap, match=f"leaves out {', '.join(edges[1:])};"):
         check_port_map(load_settings(data_dir=tmp_path, ports=some_edges))
+
+
+def test_the_dns_server_runs_only_when_it_has_a_port(tmp_path: Path) -> None:
+    names = [s.name for s in platform_services(load_settings(data_dir=tmp_path))]
+    assert "dns" not in names
+    settings = load_settings(data_dir=tmp_path, cdn={"dns": {"port": 8153}})
+    dns = [s for s in platform_services(settings) if s.name == "dns"]
+    assert len(dns) == 1 and dns[0].port == 8153
+    check_port_map(settings)  # its port comes from cdn.dns, not the port map

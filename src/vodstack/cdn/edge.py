@@ -25,10 +25,14 @@ from vodstack.cdn.file_response import (
     read_conditions,
     send_error,
     send_file,
+    send_json,
     wanted_range,
 )
 from vodstack.cdn.fill import Filler
 from vodstack.cdn.lifespan import serve_lifespan
+from vodstack.cdn.prefill import AUDIENCE as PREFILL_AUDIENCE
+from vodstack.cdn.prefill import PATH as PREFILL_PATH
+from vodstack.cdn.prefill import prefill
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import EdgeStats
@@ -36,6 +40,7 @@ from vodstack.cdn.upstream import Source, Upstream
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
+from vodstack.core.service_auth import ServiceTokens
 from vodstack.delivery.assets import URL_ROOT, AssetPath, parse_asset_path
 from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
 from vodstack.delivery.topology import EdgeNode, Topology
@@ -63,6 +68,7 @@ class EdgeApp:
         self.node = node
         self.stats = EdgeStats(edge=node.name)
         self.signer = TokenSigner.from_settings(settings)
+        self._service_tokens = ServiceTokens.from_settings(settings, PREFILL_AUDIENCE)
         self.revocations = RevocationFeed.from_settings(settings, "edge", transport)
         identity = (b"x-served-by", node.name.encode())
         ttl = settings.cdn.manifest_ttl_s
@@ -136,20 +142,22 @@ class EdgeApp:
         raw = scope.get("raw_path") or scope["path"].encode()
         access = self.access_log
         if access is None:
-            await self._handle(scope, send, raw)
+            await self._handle(scope, receive, send, raw)
             return
         reply = StatusRecorder(send)
-        size, cache = await self._handle(scope, reply, raw)
+        size, cache = await self._handle(scope, receive, reply, raw)
         access.write(scope["method"], route_of(raw), reply.status, size, cache, raw)
 
-    async def _handle(self, scope: Scope, send: Send, raw: bytes) -> tuple[int, str]:
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, raw: bytes
+    ) -> tuple[int, str]:
         """Answer one request; (body bytes sent, cache outcome) for the access log."""
         stats = self.stats
         stats.in_flight += 1
         try:
             if raw.startswith(URL_ROOT) and scope["method"] in READ_METHODS:
                 return await self._asset(scope, send, raw)
-            await self._other(scope, send, raw)
+            await self._other(scope, receive, send, raw)
         except VodstackError as exc:
             if exc.status_code >= 500:
                 stats.errors += 1
@@ -241,8 +249,18 @@ class EdgeApp:
             self.stats.served_bytes[flight.source] += sent - start
         return sent - start
 
-    async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
-        await serve_service_route(scope, send, raw, health=self.health, metrics=self.metrics)
+    async def _other(self, scope: Scope, receive: Receive, send: Send, raw: bytes) -> None:
+        if raw == PREFILL_PATH:
+            answer = await prefill(scope, receive, self._service_tokens, self.cache, self._filler)
+            await send_json(send, 200, answer)
+            return
+        if raw == b"/holdings/objects" and scope["method"] in READ_METHODS:
+            # What the fill planner schedules against: every object this edge holds.
+            await send_json(send, 200, {"edge": self.node.name, "objects": self.held_objects()})
+            return
+        await serve_service_route(
+            scope, send, raw, health=self.health, metrics=self.metrics, holdings=self.holdings
+        )
 
     def health(self) -> dict[str, object]:
         return {
@@ -257,7 +275,18 @@ class EdgeApp:
             # Traffic since start, for `vodstack status`: which edges the viewers are using.
             "requests": self.stats.hits + self.stats.misses + sum(self.stats.denied.values()),
             "served_bytes": sum(self.stats.served_bytes.values()),
+            "eviction": self._settings.cdn.eviction.value,
+            "evictions": self.cache.evictions,
+            "titles_held": self.cache.titles_held,
+            **self.stats.traffic(),
         }
+
+    def held_objects(self) -> list[str]:
+        return [key.decode() for key in self.cache.index]
+
+    def holdings(self) -> dict[str, object]:
+        """What this edge holds, per title: steering sends a title's viewers here first."""
+        return {"edge": self.node.name, "titles": self.cache.holdings()}
 
     def metrics(self) -> bytes:
         return self.stats.render(
@@ -266,6 +295,9 @@ class EdgeApp:
             capacity=self.cache.capacity_bytes,
             objects=len(self.cache),
             fills=len(self._filler.flights) if self._filler else 0,
+            region=self.node.region,
+            policy=self._settings.cdn.eviction.value,
+            titles=self.cache.titles_held,
         )
 
 

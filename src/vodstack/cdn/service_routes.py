@@ -1,4 +1,5 @@
-"""What the origin and the edges answer besides assets: CORS preflight, /healthz, /metrics."""
+"""What the origin and the edges answer besides assets: CORS preflight, /healthz, /metrics, and
+on edges /holdings (bytes held per title, which content-aware steering reads)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ async def serve_service_route(
     *,
     health: Callable[[], dict[str, object]],
     metrics: Callable[[], bytes],
+    holdings: Callable[[], dict[str, object]] | None = None,
 ) -> None:
     method = scope["method"]
     if method == "OPTIONS":
@@ -30,5 +32,7 @@ async def serve_service_route(
         await send_json(send, 200, health())
     elif raw == b"/metrics":
         await send_bytes(send, 200, metrics(), CONTENT_TYPE)
+    elif raw == b"/holdings" and holdings is not None:
+        await send_json(send, 200, holdings())
     else:
         raise NotFound("Nothing is served here; asset URLs start with /v/.", code="no_route")

@@ -40,6 +40,10 @@ def _one(value: int) -> list[Sample]:
     return [({}, float(value))]
 
 
+def one_float(value: float) -> list[Sample]:
+    return [({}, value)]
+
+
 def _by(label: str, values: Mapping[str, int], keys: Iterable[str]) -> list[Sample]:
     return [({label: key}, float(values.get(key, 0))) for key in keys]
 
@@ -65,12 +69,44 @@ class EdgeStats:
     fills: Counter[str] = field(default_factory=Counter)  # by outcome
     denied: Counter[str] = field(default_factory=Counter)  # by token check
 
+    @property
+    def byte_hit_ratio(self) -> float:
+        """Offload: body bytes served from this edge's disk / all body bytes it served."""
+        total = sum(self.served_bytes.values())
+        return self.served_bytes[Source.CACHE.value] / total if total else 0.0
+
+    def traffic(self) -> dict[str, object]:
+        """The offload figures `/healthz` reports (the admin CDN page and `vodstack status`)."""
+        return {
+            "byte_hit_ratio": round(self.byte_hit_ratio, 4),
+            "served_bytes_by_source": {key: self.served_bytes[key] for key in _SOURCES},
+            "fill_bytes": {key: self.fill_bytes[key] for key in _UPSTREAMS},
+        }
+
     def render(
-        self, *, evictions: int, used: int, capacity: int, objects: int, fills: int
+        self,
+        *,
+        evictions: int,
+        used: int,
+        capacity: int,
+        objects: int,
+        fills: int,
+        region: str = "",
+        policy: str = "",
+        titles: int = 0,
     ) -> bytes:
         one = _one
+        info = {"edge": self.edge, "region": region, "policy": policy}
         return _render(
             [
+                ("edge_info", "gauge", "This edge's region and eviction policy", [(info, 1.0)]),
+                (
+                    "edge_byte_hit_ratio",
+                    "gauge",
+                    "Body bytes served from disk / all body bytes served, since start",
+                    one_float(self.byte_hit_ratio),
+                ),
+                ("edge_titles_held", "gauge", "Titles with bytes on disk", one(titles)),
                 ("edge_hits_total", "counter", "Requests served from disk", one(self.hits)),
                 ("edge_misses_total", "counter", "Requests not in the cache", one(self.misses)),
                 (
@@ -109,7 +145,12 @@ class EdgeStats:
                     "Requests refused for their token",
                     _by("reason", self.denied, _DENIALS),
                 ),
-                ("edge_evictions_total", "counter", "Objects evicted", one(evictions)),
+                (
+                    "edge_evictions_total",
+                    "counter",
+                    "Objects evicted, by the policy that chose them",
+                    [({"policy": policy}, float(evictions))] if policy else one(evictions),
+                ),
                 ("edge_errors_total", "counter", "Answers with a 5xx status", one(self.errors)),
                 ("edge_in_flight_requests", "gauge", "Requests being handled", one(self.in_flight)),
                 ("edge_fills_in_progress", "gauge", "Fills running now", one(fills)),

@@ -14,7 +14,10 @@ from rich.table import Table
 from vodstack.cdn.cache.replay import ReplayResult, parse_capacity, replay
 from vodstack.cdn.cache.trace import Trace, TraceError, read_trace, write_lines
 from vodstack.cdn.workload import WorkloadSpec, generate
+from vodstack.cli import cache_live
+from vodstack.cli.options import DataDir
 from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.control.live_planner import read_report
 from vodstack.control.prefill import replay_prefill
 from vodstack.control.summary import plan_from_log
 
@@ -160,11 +163,30 @@ def generate_command(
     Console(stderr=True).print(f"wrote {count:,} requests to {out}")
 
 
+@app.command("fill")
+def fill_command(
+    now: Annotated[bool, typer.Option("--now", help="Start a fill window now.")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to follow the window (0: don't).")] = 0,
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Ask the running platform's fill planner for a window now (it also runs nightly)."""
+    if not now:
+        raise _fail("nothing to do: `vodstack cache fill --now` starts a window now")
+    cache_live.fill_now(data_dir, wait)
+
+
 @app.command("plan")
 def plan_command(
     log: Annotated[
-        Path, typer.Option("--log", exists=True, dir_okay=False, help="Request log (trace).")
-    ],
+        Path | None,
+        typer.Option(
+            "--log",
+            exists=True,
+            dir_okay=False,
+            help="Request log (trace) to plan from offline; without it: the live planner's "
+            "last window.",
+        ),
+    ] = None,
     capacity: Annotated[
         str, typer.Option(help="Per-edge capacity: N% of unique bytes or bytes.")
     ] = "5%",
@@ -172,8 +194,14 @@ def plan_command(
     fill_hour: Annotated[int, typer.Option(min=0, max=23, help="Day start (UTC).")] = 4,
     planned_share: Annotated[float, typer.Option(min=0, max=1, help="Share pinned.")] = 1.0,
     json_output: JsonOption = False,
+    data_dir: Path | None = DataDir,
 ) -> None:
-    """Tonight's fill plan from a request log: per edge contents, fills by source, forecast."""
+    """Tonight's fill plan from a request log: per edge contents, fills by source, forecast.
+
+    Without `--log`: the running platform's last fill window, with its progress."""
+    if log is None:
+        cache_live.show_report(read_report(cache_live.run_dir(data_dir)), as_json=json_output)
+        return
     try:
         loaded = read_trace(log)
     except TraceError as exc:

@@ -35,6 +35,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "billing": 8108,
     "experiments": 8109,
     "origin": 8110,
+    "planner": 8111,
 }
 
 
@@ -160,6 +161,17 @@ class FillPlanSettings(BaseModel):
     shape_prior_requests: float = Field(20.0, ge=0)
 
 
+class DnsSettings(BaseModel):
+    """DNS steering (control/dns.py): an authoritative zone naming the viewer's region's edges."""
+
+    # UDP port of the DNS server (its /healthz answers on the same TCP port); 0 = not run.
+    port: int = Field(0, ge=0, lt=65536)
+    zone: str = "edges.vodstack.test"
+    ttl_s: int = Field(20, ge=0)
+    # Public address per edge name for A/AAAA answers; unnamed edges answer with their URL's host.
+    addresses: dict[str, str] = Field(default_factory=dict)
+
+
 class CdnSettings(BaseModel):
     """The delivery tier: regions x edges, each edge's disk budget, steering inputs."""
 
@@ -191,6 +203,7 @@ class CdnSettings(BaseModel):
     access_log: bool = True
     access_log_max_bytes: int = Field(64 * 1024**2, gt=0)
     fill_plan: FillPlanSettings = Field(default_factory=FillPlanSettings)
+    dns: DnsSettings = Field(default_factory=DnsSettings)
 
 
 class PlaybackSettings(BaseModel):

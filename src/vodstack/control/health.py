@@ -2,7 +2,10 @@
 
 An edge is healthy when its last active check succeeded (or none has run yet) and fewer than
 `error_threshold` errors were recorded within `error_window_s`. A check also reads the edge's
-in-flight request count, which steering uses as load.
+in-flight request count, which steering uses as load, and every `holdings_every`-th check reads
+`/holdings` (which titles the edge has bytes of), which content-aware steering uses. Holdings are
+polled less often than health: they change with fills and evictions, not from second to second,
+and the answer grows with the catalogue.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class _EdgeHealth:
     check_ok: bool = True
     load: float = 0.0
     errors: deque[float] = field(default_factory=deque)
+    titles: frozenset[str] = frozenset()
 
 
 class HealthMonitor:
@@ -41,6 +45,7 @@ class HealthMonitor:
         timeout_s: float = 1.0,
         error_threshold: int = 3,
         error_window_s: float = 10.0,
+        holdings_every: int = 5,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -51,6 +56,8 @@ class HealthMonitor:
         self._error_window_s = error_window_s
         self._transport = transport
         self._clock = clock
+        self._holdings_every = max(1, holdings_every)
+        self._rounds = 0
         self._checks = Periodic("edge health checks", self._check_all, interval_s)
         self._client: httpx.AsyncClient | None = None
 
@@ -78,6 +85,11 @@ class HealthMonitor:
         state = self._state.get(name)
         return state.load if state else 0.0
 
+    def holds(self, name: str, title_id: str) -> bool:
+        """Whether the edge had bytes of the title at its last holdings poll."""
+        state = self._state.get(name)
+        return state is not None and title_id in state.titles
+
     # --- what feeds it ----------------------------------------------------------------------
 
     def record_error(self, name: str) -> None:
@@ -93,9 +105,11 @@ class HealthMonitor:
             state.errors.popleft()
 
     async def check_once(self, client: httpx.AsyncClient) -> None:
-        await asyncio.gather(*(self._check(client, edge) for edge in self._edges))
+        with_holdings = self._rounds % self._holdings_every == 0
+        self._rounds += 1
+        await asyncio.gather(*(self._check(client, edge, with_holdings) for edge in self._edges))
 
-    async def _check(self, client: httpx.AsyncClient, edge: EdgeNode) -> None:
+    async def _check(self, client: httpx.AsyncClient, edge: EdgeNode, with_holdings: bool) -> None:
         state = self._state[edge.name]
         try:
             response = await client.get(f"{edge.url}/healthz", timeout=self._timeout_s)
@@ -106,6 +120,20 @@ class HealthMonitor:
             state.check_ok = False
         if not state.check_ok:
             log.info("edge %s failed its health check", edge.name)
+        elif with_holdings:
+            await self._read_holdings(client, edge, state)
+
+    async def _read_holdings(
+        self, client: httpx.AsyncClient, edge: EdgeNode, state: _EdgeHealth
+    ) -> None:
+        try:
+            response = await client.get(f"{edge.url}/holdings", timeout=self._timeout_s)
+            titles = response.json().get("titles", {}) if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError, AttributeError):
+            # Keep the last known holdings: a slow answer says nothing about what is on disk.
+            return
+        if isinstance(titles, dict):
+            state.titles = frozenset(str(title) for title in titles)
 
     # --- lifecycle --------------------------------------------------------------------------
 

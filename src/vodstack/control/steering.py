@@ -1,10 +1,14 @@
 """Steering: the ordered edge base URLs a player should try for one title.
 
-    1. healthy edges of the viewer's region, in load-weighted rendezvous order on the title
-       (each title's bytes concentrate on few edges; a busy edge wins fewer titles);
+    1. healthy edges of the viewer's region: those that hold bytes of the title first, then the
+       others, each group in load-weighted rendezvous order on the title (each title's bytes
+       concentrate on few edges; a busy edge wins fewer titles);
     2. healthy edges of the other regions, region by region in configured order, same ranking;
     3. the origin, last.
 
+Region outranks holding (docs/decisions.md, "Content-aware steering"): an edge of the viewer's
+region that lacks the title fills it from a same-region peer that has it, at LAN cost, while a
+far region's holder would cost every viewer the long path for the whole session.
 Unhealthy edges are left out; the player moves down the list on errors.
 """
 
@@ -22,6 +26,8 @@ class HealthView(Protocol):
     def is_healthy(self, name: str) -> bool: ...
 
     def load(self, name: str) -> float: ...
+
+    def holds(self, name: str, title_id: str) -> bool: ...
 
 
 class Steering:
@@ -41,7 +47,9 @@ class Steering:
             for edge in self._topology.edges
             if edge.region == region and self._health.is_healthy(edge.name)
         ]
-        return rendezvous_order(title_id, edges, name=lambda e: e.name, weight=self._weight)
+        ranked = rendezvous_order(title_id, edges, name=lambda e: e.name, weight=self._weight)
+        holders = [edge for edge in ranked if self._health.holds(edge.name, title_id)]
+        return holders + [edge for edge in ranked if edge not in holders]
 
     def rank(self, title_id: str, region: str | None) -> list[str]:
         """Base URLs (no trailing slash), best first, origin last."""

@@ -93,6 +93,11 @@ def parse_asset_path(raw_path: bytes) -> AssetPath:
     return AssetPath(raw=raw_path, title=title, version=version, file=file)
 
 
+def title_of_prefix(prefix: bytes) -> str:
+    """The title id of a token prefix such as `b"/v/t1/v2/"` (made by `asset_url_prefix`)."""
+    return prefix[len(URL_ROOT) :].split(b"/", 1)[0].decode("ascii")
+
+
 def asset_from_relative(relative: str) -> AssetPath | None:
     """The asset a file under a cache root stands for, or None if its name is not a valid one."""
     try:

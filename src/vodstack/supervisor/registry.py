@@ -56,6 +56,8 @@ _CORE = (
     ServiceSpec("history", "vodstack.services.history.app:create_app"),
     ServiceSpec("billing", "vodstack.services.billing.app:create_app"),
     ServiceSpec("experiments", "vodstack.services.experiments.app:create_app"),
+    # The fill planner (control/live_planner.py): idle until the nightly window.
+    ServiceSpec("planner", "vodstack.control.planner_server:run_planner", ServerKind.RUNNER, 3),
     ServiceSpec("gateway", "vodstack.gateway.app:create_app", tier=9),
 )
 
@@ -68,10 +70,18 @@ def _edges(settings: Settings) -> list[ServiceSpec]:
     ]
 
 
+def _dns(settings: Settings) -> list[ServiceSpec]:
+    """The DNS steering server when `cdn.dns.port` is set (UDP for DNS, TCP for /healthz)."""
+    port = settings.cdn.dns.port
+    return [ServiceSpec("dns", "vodstack.control.dns_server:run_dns", ServerKind.RUNNER, 3, port)]
+
+
 def platform_services(settings: Settings) -> list[ServiceSpec]:
     """The services `vodstack up` runs for these settings, in start order."""
     specs = [replace(spec, port=settings.port(spec.name)) for spec in _CORE if spec.available()]
     specs += _edges(settings)
+    if settings.cdn.dns.port:
+        specs += _dns(settings)
     return sorted(specs, key=lambda spec: spec.tier)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -256,3 +257,29 @@ def test_stop_and_logout_revoke_segment_urls_at_real_edges(
         assert httpx.get(url, timeout=10).status_code == 200
         assert session.post("/api/auth/logout").status_code == 204
         assert _refused_within(url) == 403
+
+
+def test_the_platforms_fill_planner_learns_from_real_plays_and_fills_the_edges(
+    platform: RunningPlatform, title_id: int
+) -> None:
+    """`vodstack up` runs the fill planner; `vodstack cache fill --now` runs a window on what
+    the edges served (the plays above), and `vodstack cache plan` shows it."""
+    with _viewer(platform) as session:
+        _play(session, title_id, PlayOptions(resume=False))  # demand, whatever ran before
+    assert any(svc.name == "planner" for svc in platform.status().services)
+    env = platform_env(platform.data_dir, platform.ports, {})
+    base = [sys.executable, "-m", "vodstack", "cache"]
+    data = ["--data-dir", str(platform.data_dir)]
+    filled = subprocess.run(
+        [*base, "fill", "--now", "--wait", "120", *data],
+        env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert filled.returncode == 0, filled.stdout + filled.stderr
+    shown = subprocess.run(
+        [*base, "plan", "--json", *data], env=env, capture_output=True, text=True, timeout=60
+    )
+    report = json.loads(shown.stdout)
+    assert report["state"] == "done" and report["requests_learnt"] > 0, report
+    edges = [e for region in report["regions"].values() for e in region["edges"].values()]
+    assert sum(e["planned_objects"] for e in edges) > 0
+    assert all(e["failed"] == 0 for e in edges), edges

@@ -17,7 +17,7 @@ from pathlib import Path
 from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.eviction import EvictionPolicy
 from vodstack.cdn.file_response import ServedFile
-from vodstack.delivery.assets import AssetPath, asset_from_relative
+from vodstack.delivery.assets import AssetPath, asset_from_relative, title_of_prefix
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ class DiskCache:
         self._tmp = root / "tmp"
         # The hot path reads this dict directly: one lookup per cache hit.
         self.index: dict[bytes, ServedFile] = {}
+        # Bytes held per title, for content-aware steering (`/holdings`); kept on add and forget
+        # so answering never walks the index.
+        self._title_bytes: dict[str, int] = {}
 
     @property
     def capacity_bytes(self) -> int:
@@ -86,6 +89,14 @@ class DiskCache:
     def __len__(self) -> int:
         return len(self.index)
 
+    @property
+    def titles_held(self) -> int:
+        return len(self._title_bytes)
+
+    def holdings(self) -> dict[str, int]:
+        """Bytes held per title id (titles with nothing held are absent)."""
+        return dict(self._title_bytes)
+
     def touch(self, key: bytes) -> None:
         self._policy.touch(key)
 
@@ -113,12 +124,21 @@ class DiskCache:
         Path(temp_path).replace(final)
         served = self._describe(asset.prefix, asset.file, final, size, mtime)
         self.index[asset.raw] = served
+        self._count(asset.title, size)
         self.budget.commit(asset.raw, size)
         return served
 
     def _add(self, asset: AssetPath, path: str, size: int, mtime: int) -> None:
         self.index[asset.raw] = self._describe(asset.prefix, asset.file, path, size, mtime)
+        self._count(asset.title, size)
         self.budget.add(asset.raw, size)
+
+    def _count(self, title: str, size: int) -> None:
+        held = self._title_bytes.get(title, 0) + size
+        if held > 0:
+            self._title_bytes[title] = held
+        else:
+            self._title_bytes.pop(title, None)
 
     def _remove(self, key: bytes) -> None:
         self.budget.remove(key)
@@ -128,6 +148,7 @@ class DiskCache:
         served = self.index.pop(key, None)
         if served is None:
             return
+        self._count(title_of_prefix(served.prefix), -served.size)
         # An open reader (pathsend or a Range read) keeps its descriptor; unlink is safe.
         try:
             Path(served.path).unlink()

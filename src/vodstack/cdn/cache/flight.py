@@ -77,6 +77,12 @@ class Flight:
             raise self.error
         return self.served
 
+    async def finished(self) -> bool:
+        """Wait for the fill to end; True when it committed the object to the cache."""
+        while self.state not in (FlightState.DONE, FlightState.FAILED):
+            await self._progress.wait()
+        return self.committed is not None
+
     async def _wait_beyond(self, position: int) -> None:
         while self.written <= position and self.state is FlightState.STREAMING:
             await self._progress.wait()

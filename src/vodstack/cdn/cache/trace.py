@@ -74,6 +74,11 @@ def read_trace(path: Path) -> Trace:
     return trace
 
 
+def parse_lines(lines: Iterable[str], name: str) -> Trace:
+    """A trace from lines already in memory (`name` is what errors call the source)."""
+    return _parse(lines, name)
+
+
 def _parse(lines: Iterable[str], name: str) -> Trace:
     ids: dict[str, int] = {}
     names: list[str] = []

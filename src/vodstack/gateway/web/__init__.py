@@ -10,6 +10,7 @@ from vodstack.gateway.web import (
     admin_pages,
     auth_pages,
     browse_pages,
+    cdn_pages,
     experiment_pages,
     media_pages,
     profile_pages,
@@ -27,6 +28,7 @@ def web_router() -> APIRouter:
         watch_pages,
         account_pages,
         admin_pages,
+        cdn_pages,
         media_pages,
     ):
         router.include_router(module.router)

@@ -1,0 +1,73 @@
+"""The edges' access logs as a request trace: what the live fill planner learns from.
+
+Each edge writes `data_dir/edges/{edge}/access.log` (rotated to `access.log.1`; format in
+`cdn/access_log.py`). A full answer (GET, status 200) of an asset route is one request of that
+object, of the size it sent, in the edge's region. Partial answers (206), revalidations (304),
+refusals and service routes (planned fills included) are not demand of a known size and are left
+out. A line that does not parse is skipped and counted: a log cut mid-line by a crash must not
+stop the night's plan. Reading every edge's files assumes one host (or a shared log directory);
+once the planner reads the events pipeline's popularity counts instead, it no longer needs them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vodstack.cdn.access_log import ASSET_ROUTE, FILE_NAME
+from vodstack.cdn.cache.trace import Trace, format_request, parse_lines
+from vodstack.delivery.topology import Topology
+
+
+@dataclass(frozen=True)
+class Request:
+    when: float
+    path: str
+    size: int
+    region: str
+
+
+def parse_access_line(line: str, region: str) -> Request | None:
+    """One full asset answer of a log line, or None for anything else."""
+    parts = line.split(" ")
+    if len(parts) != 7 or parts[1] != "GET" or parts[2] != ASSET_ROUTE or parts[3] != "200":
+        return None
+    try:
+        when = calendar.timegm(time.strptime(parts[0], "%Y-%m-%dT%H:%M:%SZ"))
+        size = int(parts[4])
+    except ValueError:
+        return None
+    path = parts[6].rstrip("\n")
+    if size <= 0 or "," in path or not path.startswith("/v/"):
+        return None
+    return Request(float(when), path, size, region)
+
+
+def log_files(edge_dir: Path) -> list[Path]:
+    """The edge's log files, oldest first."""
+    return [path for path in (edge_dir / f"{FILE_NAME}.1", edge_dir / FILE_NAME) if path.exists()]
+
+
+def read_requests(edges_dir: Path, topology: Topology) -> list[Request]:
+    """Every edge's full asset answers, in time order."""
+    found: list[Request] = []
+    for edge in topology.edges:
+        for path in log_files(edges_dir / edge.name):
+            with path.open(encoding="utf-8", errors="replace") as lines:
+                found.extend(r for line in lines if (r := parse_access_line(line, edge.region)))
+    found.sort(key=lambda request: request.when)
+    return found
+
+
+def as_trace(requests: Iterable[Request]) -> Trace:
+    """The requests in the replay's trace shape; an object keeps the first size it was sent at
+    (an asset version's files never change, so a different size is a truncated answer)."""
+    sizes: dict[str, int] = {}
+    lines = []
+    for request in requests:
+        size = sizes.setdefault(request.path, request.size)
+        lines.append(format_request(request.when, request.path, size, request.region))
+    return parse_lines(lines, "edge access logs")
