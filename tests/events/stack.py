@@ -92,5 +92,5 @@ def events_stack(
         gateway = create_app(settings, transports=transports)
         with TestClient(gateway) as client:
             yield EventsStack(
-                settings, gateway, client, accounts, catalog, events, history, transports
+                settings, gateway, client, accounts, catalog, None, events, history, transports
             )

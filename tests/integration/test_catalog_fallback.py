@@ -89,7 +89,7 @@ def gateway_with_real_catalog(settings: Settings) -> Iterator[Stack]:
         transports = {"accounts": httpx.ASGITransport(app=accounts_app)}
         gateway = create_app(settings, transports=transports)
         with TestClient(gateway) as client:
-            yield Stack(settings, gateway, client, accounts, accounts)
+            yield Stack(settings, gateway, client, accounts, accounts, None)
 
 
 def _fresh_home(viewer: Visitor) -> bool:

@@ -16,6 +16,7 @@ from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
 from vodstack.player.abr.learned import POLICY_PATH, LearnedAbr
 from vodstack.player.abr.recording import Event, RecordingAlgorithm
+from vodstack.player.abr.robust_mpc import RobustMpc
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
 from vodstack.player.simulation.session import simulate_session
 from vodstack.player.traces import NetworkTrace, load_traces
@@ -190,3 +191,19 @@ def test_adaptive_constants_match() -> None:
         "min_volatilities": adaptive.MIN_VOLATILITIES,
         "steady_buffer_value_per_s": adaptive.STEADY_BUFFER_VALUE_PER_S,
     }
+
+
+def test_robust_mpc_same_decisions_on_synthetic_sessions(video: Video) -> None:
+    """The web player's RobustMPC (the `abr-algorithm` experiment's other cell)."""
+    traces = [
+        make_trace([0.6, 2.5, 0.2, 3.5, 1.0, 0.05, 4.0, 1.5], step_s=3.0, name="jumpy"),
+        make_trace([1.2] * 20, name="flat"),
+        make_trace([0.25, 0.4, 0.3], step_s=5.0, name="starved"),
+    ]
+    assert_same_decisions(record(traces, video, RobustMpc), "RobustMpcAbr")
+
+
+def test_robust_mpc_same_decisions_on_real_traces(abr_data: Path) -> None:
+    traces = load_traces(abr_data / "traces-train")[::30]  # 5 traces
+    sizes = read_video_sizes(abr_data / "video_sizes")
+    assert_same_decisions(record(traces, sizes, RobustMpc), "RobustMpcAbr")

@@ -26,6 +26,7 @@ from vodstack.gateway.csrf import CSRF_COOKIE
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.accounts.clock import Clock, utc_now
 from vodstack.services.accounts.passwords import Passwords
+from vodstack.services.billing.app import create_app as create_billing_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
 
 PASSWORD = "correct horse battery"
@@ -127,6 +128,7 @@ class Stack:
     client: TestClient
     accounts: TestClient
     catalog: TestClient
+    billing: TestClient | None  # None: the gateway runs without billing (accounts unbilled)
 
     def visitor(self) -> Visitor:
         return Visitor(self.client)
@@ -151,25 +153,33 @@ class Stack:
         return visitor
 
 
-def upstream_transports(accounts: FastAPI, catalog: FastAPI) -> dict[str, httpx.AsyncBaseTransport]:
-    return {
+def upstream_transports(
+    accounts: FastAPI, catalog: FastAPI, billing: FastAPI | None = None
+) -> dict[str, httpx.AsyncBaseTransport]:
+    transports: dict[str, httpx.AsyncBaseTransport] = {
         "accounts": httpx.ASGITransport(app=accounts),
         "catalog": httpx.ASGITransport(app=catalog),
     }
+    if billing is not None:
+        transports["billing"] = httpx.ASGITransport(app=billing)
+    return transports
 
 
 @contextmanager
 def stack_for(settings: Settings, clock: Clock = utc_now) -> Iterator[Stack]:
-    """The three apps with their lifespans running, the gateway wired to the other two."""
+    """The four apps with their lifespans running, the gateway wired to the other three."""
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords(), clock=clock)
     catalog_app = create_catalog_app(settings)
+    billing_app = create_billing_app(settings, clock=clock)
     with (
         authorized(TestClient(accounts_app), settings, "accounts") as accounts,
         authorized(TestClient(catalog_app), settings, "catalog") as catalog,
+        authorized(TestClient(billing_app), settings, "billing") as billing,
     ):
-        gateway = create_app(settings, transports=upstream_transports(accounts_app, catalog_app))
+        transports = upstream_transports(accounts_app, catalog_app, billing_app)
+        gateway = create_app(settings, transports=transports)
         with TestClient(gateway) as client:
-            yield Stack(settings, gateway, client, accounts, catalog)
+            yield Stack(settings, gateway, client, accounts, catalog, billing)
 
 
 SAMPLE_TITLES: tuple[dict[str, Any], ...] = (

@@ -58,13 +58,13 @@ def _pace(speed: float | None, fast: bool) -> float | None:
 
 def _options(
     region: str | None,
-    abr: str,
+    abr: str | None,
     trace_file: Path | None,
     speed: float | None,
     from_start: bool,
     progress: Callable[[Progress], None] | None,
 ) -> PlayOptions:
-    if abr not in registry.names():
+    if abr is not None and abr not in registry.names():
         raise typer.BadParameter(
             f"unknown ABR {abr!r}; choose one of {', '.join(registry.names())}"
         )
@@ -124,7 +124,12 @@ def play(
         False, "--first-available", help="Play the newest playable title instead of TITLE."
     ),
     region: str | None = typer.Option(None, "--region", help="Viewer region (local mode)."),
-    abr: str = typer.Option(registry.DEFAULT_ALGORITHM, "--abr", help="ABR algorithm."),
+    abr: str | None = typer.Option(
+        None,
+        "--abr",
+        help="ABR algorithm; default: the platform's choice (an A/B experiment's cell), "
+        f"else {registry.DEFAULT_ALGORITHM}.",
+    ),
     bandwidth_trace: Path | None = typer.Option(
         None, "--bandwidth-trace", help="Throughput trace (`time_s Mbps` lines) to play over."
     ),

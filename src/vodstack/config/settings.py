@@ -33,8 +33,10 @@ DEFAULT_PORTS: dict[str, int] = {
     "telemetry": 8106,
     "history": 8107,
     "recs": 8108,
+    "experiments": 8109,
     "origin": 8110,
     "planner": 8111,
+    "billing": 8112,
 }
 
 
@@ -230,6 +232,9 @@ class PlaybackSettings(BaseModel):
     # Resume points live in the history service; a start waits this long for one, then plays
     # from 0: a slow or down history service must never delay or fail a start.
     resume_timeout_s: float = Field(0.5, gt=0)
+    # A start asks billing whether the account may play (a cancelled one may not) and waits
+    # this long; a billing service that is down or slow lets the start through (docs/billing.md).
+    entitlement_timeout_s: float = Field(1.0, gt=0)
     # Web origins (`https://player.example`) whose pages may call `/api/playback` (stream URLs,
     # and with the cookie start/heartbeat/stop): CORS is answered for these only; `*` = any.
     cors_origins: list[str] = Field(default_factory=list)
@@ -295,6 +300,42 @@ class RecsSettings(BaseModel):
     # The gateway builds viewers' home pages from these rows; off, it serves the static rows
     # (newest, genres) everyone got before, without asking the recs service.
     personalized_home: bool = True
+class PaymentProviderSettings(BaseModel):
+    """The local simulated payment provider (services/billing/provider.py): what it declines
+    and how slowly it answers, to rehearse dunning and timeouts without a real processor."""
+
+    # Every charge to any card is declined with this probability (seeded, so reproducible).
+    decline_rate: float = Field(0.0, ge=0, le=1)
+    seed: int = 0
+    # How long the provider takes to answer a charge; above `timeout_s` the attempt times out.
+    latency_s: float = Field(0.0, ge=0)
+    timeout_s: float = Field(5.0, gt=0)
+
+
+class BillingSettings(BaseModel):
+    """Subscriptions, invoices and dunning (docs/billing.md)."""
+
+    period_days: int = Field(30, ge=1, le=366)
+    # After a failed charge, the next ones come this long after each failure; when the last
+    # one fails too, the subscription is cancelled.
+    retry_schedule_s: list[float] = Field(
+        default_factory=lambda: [86400.0, 3 * 86400.0, 5 * 86400.0], min_length=1
+    )
+    # A past-due account keeps playing this long after its first failed charge.
+    grace_s: float = Field(7 * 86400.0, ge=0)
+    # How often renewals and retries that have come due are charged.
+    dunning_interval_s: float = Field(60.0, ge=0)
+    # An idempotency key is remembered this long (a retry after that is a new call).
+    idempotency_ttl_s: float = Field(24 * 3600.0, gt=0)
+    provider: PaymentProviderSettings = Field(default_factory=PaymentProviderSettings)
+
+
+class ExperimentsSettings(BaseModel):
+    """A/B experiments (docs/experiments.md)."""
+
+    # How long a page or a playback start waits for a member's cell before serving the
+    # default: an experiment must never cost a page.
+    assign_timeout_s: float = Field(0.3, gt=0)
 
 
 class SupervisorSettings(BaseModel):
@@ -513,6 +554,8 @@ class Settings(BaseSettings):
     events: EventsSettings = Field(default_factory=EventsSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
     recs: RecsSettings = Field(default_factory=RecsSettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
+    experiments: ExperimentsSettings = Field(default_factory=ExperimentsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)

@@ -88,6 +88,21 @@ class StopEvent(BaseEvent):
     completed: bool = False
 
 
+class ExposureEvent(BaseModel):
+    """A member saw a cell of an A/B experiment (docs/experiments.md). Not a player event: no
+    play session, title or position; the gateway sends it when it serves the cell."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: Literal[1] = 1
+    type: Literal["exposure"]
+    event_id: EventId
+    profile_id: int | None = Field(None, ge=1, le=2_147_483_647)
+    account_id: int = Field(ge=1, le=2_147_483_647)
+    experiment: Name
+    cell: Name
+    at: datetime
+
+
 AnyEvent = (
     HeartbeatEvent
     | PlayStartEvent
@@ -97,6 +112,7 @@ AnyEvent = (
     | EdgeSwitchEvent
     | ErrorEvent
     | StopEvent
+    | ExposureEvent
 )
 PlayerEvent = Annotated[AnyEvent, Field(discriminator="type")]
 EVENT: TypeAdapter[AnyEvent] = TypeAdapter(PlayerEvent)  # type: ignore[arg-type, unused-ignore]
@@ -111,6 +127,7 @@ class EventType(StrEnum):
     EDGE_SWITCH = "edge_switch"
     ERROR = "error"
     STOP = "stop"
+    EXPOSURE = "exposure"
 
 
 class EventBatch(BaseModel):

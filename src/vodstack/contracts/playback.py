@@ -114,6 +114,9 @@ class PlaybackStart(BaseModel):
     #: profile and title, the title was watched, or the history service did not answer in time).
     resume_position_s: float
     heartbeat_interval_s: float
+    #: The ABR algorithm the player should run: the member's cell of the `abr-algorithm`
+    #: experiment (set by the gateway), None when no experiment runs (the player's default).
+    abr: str | None = None
 
 
 class EndReason(StrEnum):

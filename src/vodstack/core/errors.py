@@ -3,6 +3,7 @@
     VodstackError                 500 internal
     ├── BadRequest                400 bad_request
     ├── Unauthorized              401 unauthorized
+    ├── PaymentRequired           402 payment_required (a charge was declined)
     ├── Forbidden                 403 forbidden
     ├── NotFound                  404 not_found
     ├── Conflict                  409 conflict
@@ -45,6 +46,11 @@ class BadRequest(VodstackError):
 class Unauthorized(VodstackError):
     status = 401
     default_code = "unauthorized"
+
+
+class PaymentRequired(VodstackError):
+    status = 402
+    default_code = "payment_required"
 
 
 class Forbidden(VodstackError):

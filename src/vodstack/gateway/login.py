@@ -7,6 +7,7 @@ import logging
 from vodstack.contracts.accounts import Credentials, SessionInfo, SignUp
 from vodstack.contracts.playback import login_ref
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.gateway.billing import subscribe_new_account
 from vodstack.gateway.state import GatewayState
 from vodstack.gateway.upstreams import Upstreams
 
@@ -26,7 +27,8 @@ async def sign_up(
     state: GatewayState, clients: Upstreams, body: SignUp, client: str
 ) -> SessionInfo:
     await state.signup_limiter.check(client, "sign-up")
-    await clients.accounts.sign_up(body)
+    account = await clients.accounts.sign_up(body)
+    await subscribe_new_account(clients, account)
     info = await clients.accounts.log_in(Credentials(email=body.email, password=body.password))
     await state.session_cache.put(info)
     return info

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import httpx
 
 from vodstack.clients.accounts import AccountsClient
+from vodstack.clients.billing import BillingClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.events import EventsClient
+from vodstack.clients.experiments import ExperimentsClient
 from vodstack.clients.history import HistoryClient
 from vodstack.clients.instances import InstanceSource, instance_source
 from vodstack.clients.pipeline import PipelineClient
@@ -44,6 +46,8 @@ class Upstreams:
     history: HistoryClient
     telemetry: TelemetryClient
     recs: RecsClient
+    billing: BillingClient
+    experiments: ExperimentsClient
 
     @classmethod
     def connect(
@@ -97,6 +101,12 @@ class Upstreams:
                 settings, CALLER, timeout=timeout, transport=transport("telemetry")
             ),
             recs=RecsClient.of(settings, CALLER, timeout=timeout, transport=transport("recs")),
+            billing=BillingClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("billing")
+            ),
+            experiments=ExperimentsClient.of(
+                settings, CALLER, timeout=timeout, transport=transport("experiments")
+            ),
         )
 
     async def aclose(self) -> None:
@@ -109,3 +119,5 @@ class Upstreams:
         await self.history.aclose()
         await self.telemetry.aclose()
         await self.recs.aclose()
+        await self.billing.aclose()
+        await self.experiments.aclose()

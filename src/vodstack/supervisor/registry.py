@@ -54,6 +54,8 @@ _CORE = (
     ServiceSpec("events", "vodstack.services.events.app:create_app"),
     ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
     ServiceSpec("history", "vodstack.services.history.app:create_app"),
+    ServiceSpec("billing", "vodstack.services.billing.app:create_app"),
+    ServiceSpec("experiments", "vodstack.services.experiments.app:create_app"),
     # The fill planner (control/live_planner.py): idle until the nightly window.
     ServiceSpec("planner", "vodstack.control.planner_server:run_planner", ServerKind.RUNNER, 3),
     # After history and telemetry (tier 2): its rows read both.

@@ -20,8 +20,11 @@ from vodstack.config.settings import Settings
 from vodstack.events.log import open_event_log
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.services.accounts.app import create_app as create_accounts_app
+from vodstack.services.billing.app import create_app as create_billing_app
+from vodstack.services.billing.clock import Clock, utc_now
 from vodstack.services.catalog.app import create_app as create_catalog_app
 from vodstack.services.events.app import create_app as create_events_app
+from vodstack.services.experiments.app import create_app as create_experiments_app
 from vodstack.services.history.app import create_app as create_history_app
 from vodstack.services.playback.app import create_app as create_playback_app
 from vodstack.supervisor.launcher import free_port
@@ -46,6 +49,8 @@ class Platform:
     objects: Path
     settings: Settings
     playback_app: FastAPI
+    billing_app: FastAPI | None = None  # None: no billing service (every account plays)
+    experiments: TestClient | None = None  # the experiments service, when it runs
 
     def viewer(self, plan: str) -> Visitor:
         visitor = Visitor(self.client)
@@ -75,32 +80,52 @@ class Platform:
 
 @contextmanager
 def inprocess_platform(
-    tmp_path: Path, *, catalog_down: bool = False, history: bool = False, **overrides: Any
+    tmp_path: Path,
+    *,
+    catalog_down: bool = False,
+    history: bool = False,
+    with_experiments: bool = False,
+    billing_clock: Clock = utc_now,
+    **overrides: Any,
 ) -> Iterator[Platform]:
     """Gateway, accounts, catalog and playback apps in this process, talking HTTP (ASGI).
     `catalog_down`: playback reaches for the catalog on a port where nothing listens.
     `history`: the events and history services run too (players' events feed resume points);
-    without it, playback's history port has nothing listening (starts play from 0)."""
+    without it, playback's history port has nothing listening (starts play from 0).
+    `with_experiments`: the events and experiments services run too (`Platform.experiments`).
+    Billing always runs (sign-ups subscribe), on `billing_clock`."""
     settings = make_settings(tmp_path, **overrides)
     if not history:
         settings = settings.model_copy(update={"ports": {**settings.ports, "history": free_port()}})
     edges = RecordingEdges()
     accounts_app = create_accounts_app(settings, passwords=cheap_passwords())
     catalog_app = create_catalog_app(settings)
+    billing_app = create_billing_app(settings, clock=billing_clock)
     transports: dict[str, httpx.AsyncBaseTransport] = {
         "accounts": httpx.ASGITransport(app=accounts_app),
         "catalog": httpx.ASGITransport(app=catalog_app),
+        "billing": httpx.ASGITransport(app=billing_app),
     }
     with ExitStack() as stack:
-        if history:
+        experiments_client: TestClient | None = None
+        if history or with_experiments:
             event_log = open_event_log(settings)
             stack.callback(event_log.close)
-            for name, app in (
-                ("events", create_events_app(settings, event_log=event_log)),
-                ("history", create_history_app(settings, event_log=event_log)),
-            ):
-                stack.enter_context(TestClient(app))
-                transports[name] = httpx.ASGITransport(app=app)
+            events_app = create_events_app(settings, event_log=event_log)
+            stack.enter_context(TestClient(events_app))
+            transports["events"] = httpx.ASGITransport(app=events_app)
+        if history:
+            history_app = create_history_app(settings, event_log=event_log)
+            stack.enter_context(TestClient(history_app))
+            transports["history"] = httpx.ASGITransport(app=history_app)
+        if with_experiments:
+            experiments_app = create_experiments_app(
+                settings, event_log=event_log, events_transport=transports["events"]
+            )
+            experiments_client = stack.enter_context(
+                authorized(TestClient(experiments_app), settings, "experiments")
+            )
+            transports["experiments"] = httpx.ASGITransport(app=experiments_app)
         if catalog_down:
             dead = settings.model_copy(update={"ports": {**settings.ports, "catalog": free_port()}})
             playback_app = create_playback_app(dead, edges=edges)
@@ -110,14 +135,23 @@ def inprocess_platform(
                 edges=edges,
                 catalog_transport=transports["catalog"],
                 history_transport=transports.get("history"),
+                billing_transport=transports["billing"],
             )
         transports["playback"] = httpx.ASGITransport(app=playback_app)
         stack.enter_context(TestClient(accounts_app))
+        stack.enter_context(TestClient(billing_app))
         catalog = stack.enter_context(authorized(TestClient(catalog_app), settings, "catalog"))
         stack.enter_context(TestClient(playback_app))
         client = stack.enter_context(
             TestClient(create_gateway_app(settings, transports=transports))
         )
         yield Platform(
-            client, catalog, edges, settings.data_dir / "objects", settings, playback_app
+            client,
+            catalog,
+            edges,
+            settings.data_dir / "objects",
+            settings,
+            playback_app,
+            billing_app,
+            experiments_client,
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from vodstack.contracts.events import (
     AnyEvent,
+    BaseEvent,
     ErrorEvent,
     HeartbeatEvent,
     PlayStartEvent,
@@ -49,6 +50,8 @@ class TelemetrySink(SqliteSink):
         # edge and ABR is two upserts, not two per event.
         totals: dict[tuple[int, str, str, str, str, int], float] = defaultdict(float)
         for event in events:
+            if not isinstance(event, BaseEvent):
+                continue  # an experiment exposure: no playback quality in it
             increments = _increments(event)
             if not increments:
                 continue

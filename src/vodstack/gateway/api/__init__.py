@@ -9,9 +9,11 @@ from vodstack.gateway.api import (
     admin,
     artwork,
     auth,
+    billing,
     browse,
     cdn,
     events,
+    experiments,
     history,
     jobs,
     my_list,
@@ -28,12 +30,13 @@ from vodstack.gateway.csrf import verify_csrf
 def api_router() -> APIRouter:
     router = APIRouter(dependencies=[Depends(verify_csrf)])
     # stream_urls before playback: its paths would match playback's session routes.
-    for module in (browse, auth, account, profiles, admin, cdn, uploads, jobs, artwork):
+    for module in (browse, auth, account, billing, profiles, admin, cdn, uploads, jobs, artwork):
         router.include_router(module.router)
     for module in (stream_urls, playback):
         router.include_router(module.router)
     router.include_router(my_list.router)
     for module in (events, history, telemetry):  # the events pipeline (docs/events.md)
         router.include_router(module.router)
+    router.include_router(experiments.router)  # A/B experiments (docs/experiments.md)
     router.include_router(swagger.router)
     return router

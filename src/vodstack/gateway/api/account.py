@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Header
 
 from vodstack.contracts.accounts import Account, Plan, PlanChange
+from vodstack.contracts.billing import IdempotencyKey
+from vodstack.gateway import billing
 from vodstack.gateway.api.docs import errors
 from vodstack.gateway.deps import SessionDep, StateDep, UpstreamsDep
 from vodstack.gateway.views import SessionView
@@ -24,11 +28,14 @@ async def plans(clients: UpstreamsDep) -> list[Plan]:
     return await clients.accounts.plans()
 
 
-@router.put("/me/plan", response_model=Account, responses=errors(401, 403, 422))
+@router.put("/me/plan", response_model=Account, responses=errors(401, 402, 403, 409, 422))
 async def change_plan(
-    body: PlanChange, session: SessionDep, state: StateDep, clients: UpstreamsDep
+    body: PlanChange,
+    session: SessionDep,
+    state: StateDep,
+    clients: UpstreamsDep,
+    key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Account:
-    """Switch the account to another plan."""
-    account = await clients.accounts.change_plan(session.account.id, body.plan)
-    await state.session_cache.invalidate_account(account.id)
-    return account
+    """Switch the account to another plan; an upgrade is charged for the rest of the period
+    at once (402 when declined), a downgrade credits the next invoice."""
+    return await billing.change_plan(state, clients, session, body.plan, key or billing.new_key())

@@ -10,6 +10,7 @@ from vodstack.contracts.common import ErrorBody
 
 _MEANING = {
     401: "Not logged in (`login_required`) or wrong credentials (`bad_credentials`)",
+    402: "The payment was declined (`payment_declined`): use another payment method",
     403: "CSRF token missing or wrong (`csrf_failed`), or not allowed",
     404: "No such resource for this account or profile",
     409: "Conflicts with the current state (e.g. `profile_required`, `email_taken`)",

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
 
-from vodstack.contracts.events import BatchResult, RelayedEventBatch
+from vodstack.contracts.events import BatchResult, EventType, RelayedEventBatch
 from vodstack.core.errors import Invalid
 from vodstack.gateway.api.docs import errors
 from vodstack.gateway.api.playback import viewer_region
@@ -36,6 +36,13 @@ async def send_events(
     with the fields at fault; the good events of a batch are kept whatever the bad ones.
     429 `consumers_lagging` with Retry-After: keep the events and send them again later.
     """
+    # Items are relayed unvalidated (the events service validates them): read the type as sent.
+    if any(_type_of(item) == EventType.EXPOSURE.value for item in body.events):
+        raise Invalid(
+            "Exposure events are recorded by the platform when it serves an experiment's cell; "
+            "players cannot send them.",
+            code="exposure_not_allowed",
+        )
     stamp = {
         "profile_id": viewer.profile.id,
         "region": viewer_region(request, state.settings, None),
@@ -61,6 +68,10 @@ async def send_beacon(
     except ValidationError as exc:
         raise Invalid(f"events: {exc.errors()[0]['msg']}", code="invalid") from None
     return await send_events(body, request, viewer, state, clients)
+
+
+def _type_of(item: Any) -> object:
+    return item.get("type") if isinstance(item, dict) else getattr(item, "type", None)
 
 
 def _stamped(item: Any, stamp: dict[str, Any]) -> Any:

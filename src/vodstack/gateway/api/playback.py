@@ -8,11 +8,13 @@ the session cookie proves the caller owns the play session.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from vodstack.config.settings import Mode, Settings
+from vodstack.contracts.experiments import ABR_EXPERIMENT
 from vodstack.contracts.playback import (
     DASH_MIME,
     HLS_MIME,
@@ -24,6 +26,7 @@ from vodstack.contracts.playback import (
     login_ref,
 )
 from vodstack.control.regions import RegionResolver
+from vodstack.gateway import experiments
 from vodstack.gateway.api.docs import Id, errors
 from vodstack.gateway.deps import SessionDep, StateDep, UpstreamsDep, ViewerDep
 
@@ -88,7 +91,14 @@ async def start(
         region=viewer_region(request, state.settings, region),
         login_ref=login_ref(viewer.session.session_id),
     )
-    return await clients.playback.start(body)
+    # The experiment's answer is awaited alongside the start: it costs no time on top of it.
+    started, algorithm = await asyncio.gather(
+        clients.playback.start(body),
+        experiments.assign(
+            clients, viewer, ABR_EXPERIMENT, state.settings.experiments.assign_timeout_s
+        ),
+    )
+    return started.model_copy(update={"abr": algorithm}) if algorithm else started
 
 
 @router.post(

@@ -12,6 +12,7 @@ from vodstack.gateway.web import (
     autoscaler_pages,
     browse_pages,
     cdn_pages,
+    experiment_pages,
     media_pages,
     profile_pages,
     telemetry_pages,
@@ -34,4 +35,5 @@ def web_router() -> APIRouter:
         router.include_router(module.router)
     router.include_router(telemetry_pages.router)  # the events pipeline (docs/events.md)
     router.include_router(autoscaler_pages.router)  # docs/resilience.md, "Autoscaling"
+    router.include_router(experiment_pages.router)  # A/B experiments (docs/experiments.md)
     return router

@@ -24,6 +24,7 @@ from vodstack.contracts.recs import HomeRows, RowKind
 from vodstack.core import deadline
 from vodstack.gateway.api.playback import viewer_region
 from vodstack.gateway.deps import StateDep, UpstreamsDep, Viewer
+from vodstack.gateway.experiments import home_row_order
 from vodstack.gateway.my_list import listed_ids, listed_titles
 from vodstack.gateway.state import GatewayState
 from vodstack.gateway.upstreams import Upstreams
@@ -119,7 +120,7 @@ async def _static_home(
     # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
     # the page's calls share one timeout: a second wave does not wait another one out.
     with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
-        newest, genres, started, listed, preparing, hot = await asyncio.gather(
+        newest, genres, started, listed, preparing, hot, order = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
             ),
@@ -128,6 +129,7 @@ async def _static_home(
             listed_ids(clients, viewer),
             media_preparation(clients, viewer.maturity),
             trending_titles(clients.telemetry, clients.catalog, viewer) if trending else _none(),
+            home_row_order(clients, viewer, state.settings.experiments.assign_timeout_s),
         )
         rows, my_list = await asyncio.gather(
             _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)
@@ -142,6 +144,7 @@ async def _static_home(
         "listed": set(listed),
         "stale": bool(stale),
         "preparing": preparing,
+        "row_order": order,
     }
     return _render(request, pages, viewer, "home.html", **context)
 

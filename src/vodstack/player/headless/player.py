@@ -48,7 +48,9 @@ ProgressHook = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class PlayOptions:
-    abr: str = registry.DEFAULT_ALGORITHM
+    #: None: what the platform chose in the start answer (an A/B experiment's cell), else the
+    #: default algorithm.
+    abr: str | None = None
     region: str | None = None
     trace: NetworkTrace | None = None
     #: None: simulated time, never wait; S: session time runs S times faster than real time.
@@ -171,7 +173,8 @@ class _Run:
         self._stream = stream
         self._edges = edges
         self._clock = clock
-        self._abr: AbrAlgorithm = registry.create(options.abr)
+        self.abr_name = choose_algorithm(options.abr, stream.start.abr)
+        self._abr: AbrAlgorithm = registry.create(self.abr_name)
         self._throttle = TraceThrottle(options.trace) if options.trace else None
         self._buffer = PlaybackBuffer(max_level_s=options.max_buffer_s)
         self._tally = _Tally()
@@ -323,7 +326,7 @@ class _Run:
             "position_s": self.position_s,
             "duration_s": sum(s.duration_s for s in self._stream.video[0].segments) or None,
             "buffer_s": self._buffer.level_s,
-            "abr": self._options.abr,
+            "abr": self.abr_name,
         }
         if last is not None:
             fields["rendition"] = last.rendition
@@ -364,7 +367,7 @@ class _Run:
             title_id=start.title_id,
             title_name=start.title_name,
             play_session_id=start.play_session_id,
-            abr=self._options.abr,
+            abr=self.abr_name,
             max_height=start.max_height,
             ladder=[v.name for v in self._stream.master.variants],
             start_position_s=self._start_position_s,
@@ -394,3 +397,12 @@ def _switches(renditions: list[int]) -> int:
 
 
 __all__ = ["HeadlessPlayer", "PlayOptions", "Stream"]
+
+
+def choose_algorithm(asked: str | None, platform_choice: str | None) -> str:
+    """The user's choice, else the platform's when this player knows it, else the default."""
+    if asked is not None:
+        return asked
+    if platform_choice in registry.names():
+        return str(platform_choice)
+    return registry.DEFAULT_ALGORITHM

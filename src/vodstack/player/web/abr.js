@@ -332,3 +332,81 @@ export class AdaptiveAbr {
     return this.steady.decide(context);
   }
 }
+
+/** Every rendition sequence of length `horizon`, in lexicographic order (planning.sequences). */
+export function allSequences(levels, horizon) {
+  const combos = [[]];
+  for (let step = 0; step < horizon; step += 1) {
+    const longer = [];
+    for (const prefix of combos) for (let q = 0; q < levels; q += 1) longer.push([...prefix, q]);
+    combos.splice(0, combos.length, ...longer);
+  }
+  return combos;
+}
+
+/**
+ * RobustMPC (player/abr/robust_mpc.py, Pensieve's `mpc.py`), for the `abr-algorithm` A/B
+ * experiment (docs/experiments.md): a discounted harmonic-mean prediction and an exhaustive
+ * 5-chunk lookahead. The arithmetic is the Python's, operation for operation (MB/s, whole kbps
+ * summed then divided by 1000, the later of equal plans wins), so the decisions are identical.
+ */
+export class RobustMpcAbr {
+  constructor(horizon = 5, window = 5) {
+    Object.assign(this, { horizon, window, throughputs: [], errors: [], lastPrediction: null });
+  }
+
+  observe(observation) {
+    const delayMs = observation.duration_s * 1000.0;
+    const measured = observation.size_bytes / delayMs / 1000.0;
+    const error = this.lastPrediction === null
+      ? 0.0 : Math.abs(this.lastPrediction - measured) / measured;
+    this.errors.push(error);
+    this.throughputs.push(measured);
+    if (this.errors.length > this.window) this.errors.shift();
+    if (this.throughputs.length > this.window) this.throughputs.shift();
+  }
+
+  predictMbytesPerS() {
+    let inverseSum = 0.0;
+    for (const value of this.throughputs) inverseSum += 1 / value;
+    const harmonic = 1.0 / (inverseSum / this.throughputs.length);
+    this.lastPrediction = harmonic;
+    return harmonic / (1 + Math.max(...this.errors));
+  }
+
+  decide(context) {
+    if (this.throughputs.length === 0) return context.last_rendition;
+    const mbytesPerS = this.predictMbytesPerS();
+    const chunksLeft = context.chunk_count - context.chunk_index;
+    const length = Math.max(1, Math.min(this.horizon, chunksLeft));
+    const ladder = context.ladder_kbps;
+    const sizes = [];
+    for (let k = 0; k < length; k += 1) sizes.push(ladder.map((_, q) => chunkSize(context, k, q)));
+    const combos = allSequences(ladder.length, length);
+    let best = 0;
+    let bestReward = -Infinity;
+    for (let c = 0; c < combos.length; c += 1) {
+      let buffer = context.buffer_s;
+      let rebuffer = 0.0;
+      let bitrateSum = 0;
+      let smoothness = 0;
+      let last = ladder[context.last_rendition];
+      for (let step = 0; step < length; step += 1) {
+        const chosen = combos[c][step];
+        const download = (sizes[step][chosen] / 1000000.0) / mbytesPerS;
+        const starved = buffer < download;
+        rebuffer += starved ? download - buffer : 0.0;
+        buffer = (starved ? 0.0 : buffer - download) + context.chunk_duration_s;
+        bitrateSum += ladder[chosen];
+        smoothness += Math.abs(ladder[chosen] - last);
+        last = ladder[chosen];
+      }
+      const reward = (bitrateSum / 1000.0) - (4.3 * rebuffer) - 1.0 * (smoothness / 1000.0);
+      if (reward >= bestReward) {
+        bestReward = reward;
+        best = c;
+      }
+    }
+    return combos[best][0];
+  }
+}

@@ -6,14 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vodstack.contracts.accounts import Plan, PlanCode
+from vodstack.contracts.accounts import Plan
+from vodstack.contracts.plans import PLANS
 from vodstack.services.accounts.models import PlanRow
 
-PLANS: tuple[Plan, ...] = (
-    Plan(code=PlanCode.BASIC, name="Basic", max_height=720, max_streams=1, price_cents=799),
-    Plan(code=PlanCode.STANDARD, name="Standard", max_height=1080, max_streams=2, price_cents=1399),
-    Plan(code=PlanCode.PREMIUM, name="Premium", max_height=2160, max_streams=4, price_cents=1999),
-)
+__all__ = ["PLANS", "plan_from_row", "seed_plans"]
 
 
 def plan_from_row(row: PlanRow) -> Plan:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
@@ -22,8 +22,10 @@ from vodstack.config.settings import EventsSettings
 from vodstack.contracts.events import (
     EVENT,
     MAX_BATCH,
+    AnyEvent,
     BaseEvent,
     EventBatch,
+    ExposureEvent,
     FieldError,
     Outcome,
     PlayerEvent,
@@ -31,6 +33,9 @@ from vodstack.contracts.events import (
 from vodstack.core.errors import Invalid, ServiceUnavailable
 from vodstack.events.log import Appended, EventLog, LogUnavailable
 from vodstack.services.events.lag import LagGate
+
+# Already-parsed events (the gateway's own client sends models, not dicts).
+_EVENTS = (BaseEvent, ExposureEvent)
 
 
 class _StrictBatch(BaseModel):
@@ -125,10 +130,11 @@ def _lenient(body: bytes) -> Sequence[Any]:
         raise Invalid(f"{first['field']}: {first['message']}{more}", details=details) from None
 
 
-def _check(item: Any) -> tuple[BaseEvent | None, list[dict[str, str]]]:
+def _check(item: Any) -> tuple[AnyEvent | None, list[dict[str, str]]]:
     """The event, or the reasons it is refused (each naming its field)."""
-    if isinstance(item, BaseEvent):
-        event = item
+    if isinstance(item, _EVENTS):
+        # A model already parsed by the batch is one of AnyEvent's members.
+        event = cast(AnyEvent, item)
     else:
         try:
             event = EVENT.validate_python(item)
@@ -152,7 +158,7 @@ def _field_errors(exc: ValidationError, item: Any) -> list[FieldError]:
     return errors
 
 
-def _entry(event: BaseEvent) -> tuple[str, bytes, str]:
+def _entry(event: AnyEvent) -> tuple[str, bytes, str]:
     profile = str(event.profile_id)
     return profile, event.model_dump_json().encode(), f"{profile}:{event.event_id}"
 
@@ -162,7 +168,7 @@ def _outcome(appended: Appended) -> str:
 
 
 def _event_id(item: Any) -> str | None:
-    if isinstance(item, BaseEvent):
+    if isinstance(item, _EVENTS):
         return item.event_id
     value = item.get("event_id") if isinstance(item, dict) else None
     return value if isinstance(value, str) else None

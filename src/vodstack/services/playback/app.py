@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from vodstack.clients.billing import BillingClient
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.history import HistoryClient
 from vodstack.clients.resilience.transport import ResilientTransport
@@ -52,6 +53,7 @@ def create_app(
     edges: EdgeRanker | None = None,
     catalog_transport: httpx.AsyncBaseTransport | None = None,
     history_transport: httpx.AsyncBaseTransport | None = None,
+    billing_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The playback app. `clock`, `edges` and the transports are for tests.
 
@@ -77,6 +79,13 @@ def create_app(
             timeout=settings.playback.resume_timeout_s,
             transport=ResilientTransport.over(settings, "history", history_transport),
         )
+        # Entitlement only: a start waits at most `entitlement_timeout_s` for it.
+        billing = BillingClient.of(
+            settings,
+            "playback",
+            timeout=settings.playback.entitlement_timeout_s,
+            transport=ResilientTransport.over(settings, "billing", billing_transport),
+        )
         sweeps: Periodic | None = None
         try:
             migrate(engine)
@@ -92,6 +101,7 @@ def create_app(
                 assets=AssetFiles(open_object_store(settings)),
                 edges=edges or SteeringEdges(Steering(topology, monitor)),
                 signer=TokenSigner.from_settings(settings),
+                billing=billing,
             )
             app.state.playback = PlaybackService(
                 parts, settings.playback, clock, gateway_url=settings.gateway_url
@@ -109,6 +119,7 @@ def create_app(
             database.engine = None
             await catalog.aclose()
             await history.aclose()
+            await billing.aclose()
             engine.dispose()
 
     return create_service_app(

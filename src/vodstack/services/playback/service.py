@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from vodstack.config.settings import PlaybackSettings
+from vodstack.contracts.billing import Entitlement
 from vodstack.contracts.catalog import Availability, Title
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.history import Position
@@ -63,6 +64,12 @@ class TitleSource(Protocol):
     async def title(self, title_id: int, maturity: Maturity) -> Title: ...
 
 
+class EntitlementSource(Protocol):
+    """The billing service's answer to "may this account play?" (clients.billing.BillingClient)."""
+
+    async def entitlement(self, account_id: int) -> Entitlement: ...
+
+
 class ResumeSource(Protocol):
     """The history service's resume points (clients.history.HistoryClient)."""
 
@@ -79,6 +86,8 @@ class Collaborators:
     assets: AssetFiles
     edges: EdgeRanker
     signer: TokenSigner
+    #: None: nobody is billed (every account may play), as in tests of playback alone.
+    billing: EntitlementSource | None = None
 
 
 class PlaybackService:
@@ -96,12 +105,15 @@ class PlaybackService:
         self._assets = parts.assets
         self._edges = parts.edges
         self._signer = parts.signer
+        self._billing = parts.billing
         self._settings = settings
         self._clock = clock
         # Stream URLs are absolute (external players are handed nothing else); "" = paths only.
         self._gateway_url = gateway_url.rstrip("/")
         #: Starts that played from 0 because the history service failed or was slow.
         self.resume_unavailable = 0
+        #: Starts let through unchecked because the billing service failed or was slow.
+        self.entitlement_unavailable = 0
 
     # -- starting ------------------------------------------------------------------------------
 
@@ -109,15 +121,21 @@ class PlaybackService:
         """Check entitlement, reserve a stream slot, and hand out signed URLs."""
         # Asked first, awaited last: the history's answer costs no time on top of the start.
         resume = asyncio.create_task(self._resume_point(request.profile_id, request.title_id))
+        entitled = asyncio.create_task(self._check_entitlement(request.account_id))
         try:
-            return await self._start(request, resume)
+            return await self._start(request, resume, entitled)
         finally:
             resume.cancel()
+            entitled.cancel()
 
     async def _start(
-        self, request: PlaybackRequest, resume: asyncio.Task[Position | None]
+        self,
+        request: PlaybackRequest,
+        resume: asyncio.Task[Position | None],
+        entitled: asyncio.Task[None],
     ) -> PlaybackStart:
         title = await self._catalog.title(request.title_id, request.maturity)
+        await entitled  # before a stream slot is taken
         version = _playable_version(title)
         # Only a first read goes to the object store, in a thread; later ones skip the hop.
         master = self._assets.cached_text(title.id, version, MASTER)
@@ -157,6 +175,27 @@ class PlaybackService:
                 f"device (a closed player frees its slot within {timeout} s) or upgrade your plan.",
                 code="stream_limit",
             ) from exc
+
+    async def _check_entitlement(self, account_id: int) -> None:
+        """Raise `Forbidden` (with billing's code and message) for an account that may not play.
+
+        Billing down, slow or garbled lets the start through: refusing every viewer because the
+        billing service is unwell would turn its outage into the whole platform's.
+        """
+        if self._billing is None:
+            return
+        try:
+            async with asyncio.timeout(self._settings.entitlement_timeout_s):
+                answer = await self._billing.entitlement(account_id)
+        except (VodstackError, TimeoutError, ValueError) as exc:
+            self.entitlement_unavailable += 1
+            log.warning("entitlement not checked (billing service: %s)", exc or "timeout")
+            return
+        if not answer.entitled:
+            raise Forbidden(
+                answer.message or "This account may not play.",
+                code=answer.code or "not_entitled",
+            )
 
     async def _resume_point(self, profile_id: int, title_id: int) -> Position | None:
         """The history's resume point, or None: never seen, or history down or slow."""

@@ -63,9 +63,19 @@ function bufferAhead(media) {
   return 0;
 }
 
-// A fresh `VodstackAbr` (abr.js) per playback: the algorithm keeps per-session state.
-export function algorithmFactory(module) {
-  return typeof module.VodstackAbr === "function" ? () => new module.VodstackAbr() : null;
+// The algorithms of abr.js by their platform names (player/abr/registry.py).
+const ALGORITHMS = { vodstack: "VodstackAbr", robustmpc: "RobustMpcAbr" };
+
+// The algorithm to run: the platform's choice (the start answer's `abr`, an A/B experiment's
+// cell) when abr.js has it, else vodstack's.
+export function algorithmName(chosen) {
+  return Object.hasOwn(ALGORITHMS, chosen ?? "") ? chosen : "vodstack";
+}
+
+// A fresh instance (abr.js) per playback: the algorithm keeps per-session state.
+export function algorithmFactory(module, name = "vodstack") {
+  const Algorithm = module[ALGORITHMS[algorithmName(name)]];
+  return typeof Algorithm === "function" ? () => new Algorithm() : null;
 }
 
 export function vodstackAbrController(makeAlgorithm) {

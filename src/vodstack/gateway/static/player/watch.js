@@ -10,7 +10,7 @@ import { NextUp } from "./next-up.js";
 import { PlaySession } from "./session.js";
 import { StatsOverlay, snapshot } from "./stats.js";
 import { ThumbnailTrack } from "./thumbnails.js";
-import { algorithmFactory, vodstackAbrController } from "./vodstack-abr.js";
+import { algorithmFactory, algorithmName, vodstackAbrController } from "./vodstack-abr.js";
 
 const root = document.getElementById("player");
 const video = document.getElementById("video");
@@ -52,11 +52,11 @@ async function startPlayback() {
   return start;
 }
 
-// The vodstack ABR when abr.js is installed; null means hls.js's own.
-async function loadAbr() {
+// The vodstack ABR (or the experiment's `name`) when abr.js is installed; null: hls.js's own.
+async function loadAbr(name) {
   if (!config.abrUrl) return null;
   try {
-    const factory = algorithmFactory(await import(config.abrUrl));
+    const factory = algorithmFactory(await import(config.abrUrl), name);
     return factory ? vodstackAbrController(factory) : null;
   } catch (error) {
     console.warn("vodstack ABR unavailable, using hls.js's:", error);
@@ -81,7 +81,8 @@ async function createEngine(start, edges) {
   const { createHlsEngine } = await import("./hls-engine.js");
   return createHlsEngine({
     ...options, moduleUrl: config.hlsUrl, workerUrl: config.hlsWorkerUrl,
-    manifestUrl: absolute(start.hls_url), abrController: await loadAbr(), abrName: "vodstack",
+    manifestUrl: absolute(start.hls_url), abrController: await loadAbr(algorithmName(start.abr)),
+    abrName: algorithmName(start.abr),
   });
 }
 
@@ -126,7 +127,7 @@ async function main() {
   probe.setLevel = (index) => engine.setLevel(index);
   const session = new PlaySession(start, video, () => engine.rendition(), (why) => { video.pause(); fail(why); });
   session.begin();
-  const events = new EventReporter(start, video, () => engine.rendition(), edges, config.abrUrl ? "vodstack" : "default");
+  const events = new EventReporter(start, video, () => engine.rendition(), edges, config.abrUrl ? algorithmName(start.abr) : "default");
   events.begin(probe.playRequestedMs, start.heartbeat_interval_s);
   probe.events = events;
   // A preview version has no thumbnails: asking would only log 404s.

@@ -1,0 +1,1 @@
+"""The billing service: subscriptions, invoices, payments and dunning (docs/billing.md)."""

@@ -1,0 +1,97 @@
+"""HTTP routes of the billing service (contract in contracts/billing.py).
+
+Plain `def` endpoints: database and provider calls block, so FastAPI runs them in its thread
+pool. Every mutating route goes through `Idempotency` with the caller's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import BaseModel
+
+from vodstack.contracts.billing import (
+    BillingOverview,
+    Entitlement,
+    IdempotencyKey,
+    PaymentMethod,
+    PlanSwitch,
+    Subscribe,
+)
+from vodstack.services.billing.idempotency import Idempotency, replay_error
+from vodstack.services.billing.subscriptions import Subscriptions
+
+
+@dataclass(frozen=True)
+class BillingApp:
+    subscriptions: Subscriptions
+    idempotency: Idempotency
+
+
+async def _billing(request: Request) -> BillingApp:
+    return cast(BillingApp, request.app.state.billing)
+
+
+Billing = Annotated[BillingApp, Depends(_billing)]
+Key = Annotated[IdempotencyKey, Header(alias="Idempotency-Key")]
+
+subscriptions = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
+entitlements = APIRouter(prefix="/v1/entitlements", tags=["entitlements"])
+ROUTERS = (subscriptions, entitlements)
+
+
+def _once(
+    billing: BillingApp,
+    scope: str,
+    key: str,
+    body: BaseModel | None,
+    call: Callable[[], BaseModel],
+    status_code: int = 200,
+) -> Response:
+    answer = billing.idempotency.run(
+        scope, key, body.model_dump(mode="json") if body else None, call, status_code
+    )
+    error = replay_error(answer)
+    if error is not None:
+        raise error
+    return Response(answer.body, status_code=answer.status_code, media_type="application/json")
+
+
+@subscriptions.post("", status_code=status.HTTP_201_CREATED, response_model=BillingOverview)
+def subscribe(body: Subscribe, key: Key, billing: Billing) -> Response:
+    call = partial(billing.subscriptions.subscribe, body)
+    return _once(billing, f"subscribe:{body.account_id}", key, body, call, 201)
+
+
+@subscriptions.get("/{account_id}")
+def get_subscription(account_id: int, billing: Billing) -> BillingOverview:
+    return billing.subscriptions.overview(account_id)
+
+
+@subscriptions.put("/{account_id}/plan", response_model=BillingOverview)
+def change_plan(account_id: int, body: PlanSwitch, key: Key, billing: Billing) -> Response:
+    call = partial(billing.subscriptions.change_plan, account_id, body.plan)
+    return _once(billing, f"plan:{account_id}", key, body, call)
+
+
+@subscriptions.put("/{account_id}/payment-method", response_model=BillingOverview)
+def set_payment_method(
+    account_id: int, body: PaymentMethod, key: Key, billing: Billing
+) -> Response:
+    call = partial(billing.subscriptions.set_payment_method, account_id, body.payment_method)
+    return _once(billing, f"payment-method:{account_id}", key, body, call)
+
+
+@subscriptions.post("/{account_id}/cancel", response_model=BillingOverview)
+def cancel(account_id: int, key: Key, billing: Billing) -> Response:
+    call = partial(billing.subscriptions.cancel, account_id)
+    return _once(billing, f"cancel:{account_id}", key, None, call)
+
+
+@entitlements.get("/{account_id}")
+def entitlement(account_id: int, billing: Billing) -> Entitlement:
+    return billing.subscriptions.entitlement(account_id)
