@@ -44,7 +44,6 @@ from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
 
 from vodstack.config.settings import PipelineSettings, Settings, StorageSettings, load_settings
 from vodstack.pipeline.jobs.database import open_database
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.runners import TaskRunner, open_runner
@@ -79,7 +78,7 @@ def _settings(
 def _run(settings: Settings, master: Path, runner: TaskRunner) -> float:
     prepare_object_store(settings)
     open_object_store(settings).put_file("masters/1/master.mp4", master)
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     queue = JobQueue(sessions, settings.pipeline)
     runner.start()
     try:

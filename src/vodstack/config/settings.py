@@ -300,6 +300,8 @@ class RecsSettings(BaseModel):
     # The gateway builds viewers' home pages from these rows; off, it serves the static rows
     # (newest, genres) everyone got before, without asking the recs service.
     personalized_home: bool = True
+
+
 class PaymentProviderSettings(BaseModel):
     """The local simulated payment provider (services/billing/provider.py): what it declines
     and how slowly it answers, to rehearse dunning and timeouts without a real processor."""

@@ -18,6 +18,7 @@ from typing import Any
 from vodstack.clients.accounts import AccountsClient
 from vodstack.config import Settings
 from vodstack.contracts.accounts import AdminAccountCreate, PlanCode
+from vodstack.contracts.autoscale import decisions_path
 from vodstack.contracts.catalog import Availability, TitlePage
 from vodstack.core.chaos import sign_group
 from vodstack.gameday.chaos_script import open_experiment, run_chaos
@@ -32,7 +33,6 @@ from vodstack.supervisor.status import run_dir
 
 #: Where the autoscaler (issue 15 point 5) logs its decisions, one JSON object per line: the
 #: report includes every line appended while the game day ran.
-AUTOSCALER_LOG = Path("autoscaler") / "decisions.jsonl"
 #: Viewers join over at most this long at the start, not all in the same instant.
 RAMP_S = 10.0
 #: After the clock ends, how long viewers get to stop their plays before they are abandoned.
@@ -80,7 +80,8 @@ class _Autoscaler:
     """The autoscaler's decision log, from where it stood when the game day began."""
 
     def __init__(self, settings: Settings) -> None:
-        self.path = run_dir(settings) / AUTOSCALER_LOG
+        # The autoscaler's own log (contracts.autoscale); read from the game day's start on.
+        self.path = decisions_path(run_dir(settings))
         self.offset = self.path.stat().st_size if self.path.exists() else 0
 
     def actions(self) -> dict[str, Any]:
@@ -285,4 +286,4 @@ def status_line(plan: GamedayPlan, recorder: Recorder) -> str:
     return "  ".join(parts)
 
 
-__all__ = ["AUTOSCALER_LOG", "run_gameday"]
+__all__ = ["run_gameday"]

@@ -21,7 +21,6 @@ from vodstack.delivery.assets import asset_key_prefix
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.dispatch import CeleryDispatcher
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.media import ffmpeg_exe, validate_asset
@@ -94,7 +93,7 @@ def controller(
     )
     store = S3ObjectStore.from_settings(storage)
     store.ensure_bucket()
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     dispatcher = CeleryDispatcher(settings, executor_ref=executor_ref)
     dispatcher.start()
     try:

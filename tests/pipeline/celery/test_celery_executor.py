@@ -36,7 +36,6 @@ from vodstack.config.settings import PipelineSettings, load_settings
 from vodstack.contracts.pipeline import JobDetail
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.media_tasks import MediaTaskExecutor
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.progress import job_detail
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
@@ -61,7 +60,7 @@ def _local_job(data_dir: Path, clip: Path) -> JobDetail:
         chunk_s=4.0, ladder=TEST_LADDER, encoder_threads=1, align_chunks_to_keyframes=False
     )
     settings = load_settings(data_dir=data_dir, pipeline=pipeline)
-    engine, sessions = open_database(settings, Base)
+    engine, sessions = open_database(settings)
     store = LocalObjectStore(data_dir / "objects")
     store.put_file("masters/1/m.mp4", clip)
     queue = JobQueue(sessions, settings.pipeline)

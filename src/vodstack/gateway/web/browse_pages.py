@@ -120,7 +120,7 @@ async def _static_home(
     # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
     # the page's calls share one timeout: a second wave does not wait another one out.
     with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
-        newest, genres, started, listed, preparing, hot, order = await asyncio.gather(
+        newest, genres, started, listed, preparing, (hot, order) = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished
             ),
@@ -128,8 +128,12 @@ async def _static_home(
             continue_row(clients.history, clients.catalog, viewer),
             listed_ids(clients, viewer),
             media_preparation(clients, viewer.maturity),
-            trending_titles(clients.telemetry, clients.catalog, viewer) if trending else _none(),
-            home_row_order(clients, viewer, state.settings.experiments.assign_timeout_s),
+            asyncio.gather(
+                trending_titles(clients.telemetry, clients.catalog, viewer)
+                if trending
+                else _none(),
+                home_row_order(clients, viewer, state.settings.experiments.assign_timeout_s),
+            ),
         )
         rows, my_list = await asyncio.gather(
             _genre_rows(clients.catalog, viewer, genres), listed_titles(clients, viewer, listed)

@@ -51,7 +51,6 @@ from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.celery_app import celery_app, redacted
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
-from vodstack.pipeline.jobs.models import Base
 from vodstack.pipeline.jobs.outcome import OutcomeKind, StopReason, TaskOutcome, record_outcome
 from vodstack.pipeline.jobs.pool import owner_is_dead, pool_size
 from vodstack.pipeline.jobs.queue import ClaimedTask, HeartbeatAnswer, JobQueue
@@ -101,7 +100,7 @@ class CeleryDispatcher:
         self._owner_prefix = f"{host}:{os.getpid()}:celery-"
         self._owners = itertools.count(1)
         self.app = celery_app(self.broker_url, self.task_queue)
-        self._engine, sessions = open_database(settings, Base)
+        self._engine, sessions = open_database(settings)
         self.queue = JobQueue(sessions, config)
         self.store = open_object_store(settings)
         self._in_flight: dict[str, _InFlight] = {}

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from vodstack.contracts.events import AnyEvent, HeartbeatEvent, PlayStartEvent, StopEvent
+from vodstack.contracts.events import AnyEvent, BaseEvent, HeartbeatEvent, PlayStartEvent, StopEvent
 from vodstack.events.consumers.sink import SqliteSink
 
 _POSITION_EVENTS = (HeartbeatEvent, PlayStartEvent, StopEvent)
@@ -60,7 +60,7 @@ class HistoryShard(SqliteSink):
     def effects(self, db: sqlite3.Connection, events: Sequence[AnyEvent]) -> None:
         db.executemany(_UPSERT, [self._row(e) for e in events if isinstance(e, _POSITION_EVENTS)])
 
-    def _row(self, event: AnyEvent) -> tuple[object, ...]:
+    def _row(self, event: BaseEvent) -> tuple[object, ...]:
         duration = event.duration_s
         watched = (isinstance(event, StopEvent) and event.completed) or (
             duration is not None and event.position_s >= self._watched_ratio * duration

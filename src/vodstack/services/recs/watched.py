@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vodstack.contracts.events import AnyEvent, StopEvent
+from vodstack.contracts.events import AnyEvent, BaseEvent, StopEvent
 from vodstack.events.consumers.sink import SqliteSink
 from vodstack.services.recs.interactions import Interactions
 
@@ -33,7 +33,8 @@ class WatchedSink(SqliteSink):
     """
 
     def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
-        if event.profile_id is None:
+        # Experiment exposures share the log; they say nothing about what was watched.
+        if not isinstance(event, BaseEvent) or event.profile_id is None:
             return
         completed = int(isinstance(event, StopEvent) and event.completed)
         at = event.at.timestamp()
