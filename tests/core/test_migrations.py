@@ -19,9 +19,13 @@ from vodstack.pipeline.jobs import database as pipeline_database
 from vodstack.pipeline.jobs.models import Base as JobsBase
 from vodstack.pipeline.service.uploads import UploadBase
 from vodstack.services.accounts import app as accounts_app
+from vodstack.services.billing import app as billing_app
+from vodstack.services.billing.models import Base as BillingBase
 from vodstack.services.accounts.models import Base as AccountsBase
 from vodstack.services.catalog import app as catalog_app
 from vodstack.services.catalog.models import Base as CatalogBase
+from vodstack.services.experiments import app as experiments_app
+from vodstack.services.experiments.models import Base as ExperimentsBase
 from vodstack.services.playback import app as playback_app
 from vodstack.services.playback.models import Base as PlaybackBase
 
@@ -74,6 +78,22 @@ SERVICES = [
         "INSERT INTO uploads (id, title_id, filename, size, state, created_at) "
         "VALUES ('u1', 1, 'a.mp4', 10, 'complete', 1.0)",
         "uploads",
+    ),
+    Service(
+        "billing",
+        billing_app.MIGRATIONS,
+        (BillingBase.metadata,),
+        "INSERT INTO idempotency_keys (key, request_hash, created_at) "
+        "VALUES ('k1', 'h1', '2026-01-01 00:00:00')",
+        "idempotency_keys",
+    ),
+    Service(
+        "experiments",
+        experiments_app.MIGRATIONS,
+        (ExperimentsBase.metadata,),
+        "INSERT INTO experiments (key, description, cells, salt, start_at) "
+        "VALUES ('abr', 'ABR', '[]', 's1', '2026-01-01 00:00:00')",
+        "experiments",
     ),
 ]
 

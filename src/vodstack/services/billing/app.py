@@ -6,26 +6,34 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from vodstack.config.settings import Settings
+from vodstack.core import migrations
 from vodstack.core.app import create_service_app
-from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import DatabaseHealth, make_engine, make_sessionmaker
 from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.billing.api import ROUTERS, BillingApp
 from vodstack.services.billing.clock import Clock, utc_now
 from vodstack.services.billing.dunning import Dunning
 from vodstack.services.billing.idempotency import Idempotency
-from vodstack.services.billing.models import Base
 from vodstack.services.billing.payments import Collector
 from vodstack.services.billing.provider import PaymentProvider, SimulatedProvider
 from vodstack.services.billing.subscriptions import Subscriptions
 
 SERVICE = "billing"
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = logging.getLogger(__name__)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the billing database to the newest schema (docs/databases.md)."""
+    migrations.upgrade(engine, SERVICE, MIGRATIONS)
 
 
 def create_app(
@@ -39,7 +47,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url(SERVICE))
         try:
-            create_schema(engine, Base)
+            migrate(engine)
             sessions = make_sessionmaker(engine)
             collector = Collector(
                 sessions, provider or SimulatedProvider(config.provider), config, clock

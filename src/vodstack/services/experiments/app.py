@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from vodstack.clients.events import EventsClient
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.settings import Settings
+from vodstack.core import migrations
 from vodstack.core.app import create_service_app
-from vodstack.core.db import DatabaseHealth, create_schema, make_engine, make_sessionmaker
+from vodstack.core.db import DatabaseHealth, make_engine, make_sessionmaker
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.events.consumer import Consumer
 from vodstack.events.log import EventLog, open_event_log
@@ -22,9 +25,14 @@ from vodstack.services.experiments.api import ROUTERS, ExperimentsApp
 from vodstack.services.experiments.definitions import Clock, Definitions, utc_now
 from vodstack.services.experiments.exposures import Exposures
 from vodstack.services.experiments.metrics import GROUP, ExperimentSink
-from vodstack.services.experiments.models import Base
 
 SERVICE = "experiments"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the experiments database to the newest schema (docs/databases.md)."""
+    migrations.upgrade(engine, SERVICE, MIGRATIONS)
 
 
 def create_app(
@@ -52,7 +60,7 @@ def create_app(
         )
         exposures = Exposures(events)
         try:
-            create_schema(engine, Base)
+            migrate(engine)
             app.state.experiments = ExperimentsApp(
                 Definitions(make_sessionmaker(engine), clock),
                 exposures,
