@@ -4,7 +4,8 @@
 # exactly what `vodstack up` runs on a laptop; only where settings come from differs (the
 # environment and VODSTACK_CONFIG instead of the supervisor's settings file).
 #
-#   gateway | accounts | catalog | playback | pipeline | events | telemetry | history | origin
+#   gateway | accounts | catalog | playback | pipeline | events | telemetry | history | recs |
+#   billing | experiments | origin
 #   planner            the CDN fill planner
 #   dns                the DNS steering server (when cdn.dns.port is set)
 #   edge-REGION-N      one edge, by name (compose)
@@ -30,7 +31,7 @@ fi
 role="$1"
 shift
 case "$role" in
-  gateway|accounts|catalog|playback|pipeline|events|telemetry|history|origin|planner|dns)
+  gateway|accounts|catalog|playback|pipeline|events|telemetry|history|recs|billing|experiments|origin|planner|dns)
     run vodstack serve "$role" "$@" ;;
   edge)
     pod="${HOSTNAME:?edge needs HOSTNAME (the StatefulSet pod name edge-REGION-ORDINAL)}"
