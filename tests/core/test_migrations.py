@@ -19,9 +19,9 @@ from vodstack.pipeline.jobs import database as pipeline_database
 from vodstack.pipeline.jobs.models import Base as JobsBase
 from vodstack.pipeline.service.uploads import UploadBase
 from vodstack.services.accounts import app as accounts_app
+from vodstack.services.accounts.models import Base as AccountsBase
 from vodstack.services.billing import app as billing_app
 from vodstack.services.billing.models import Base as BillingBase
-from vodstack.services.accounts.models import Base as AccountsBase
 from vodstack.services.catalog import app as catalog_app
 from vodstack.services.catalog.models import Base as CatalogBase
 from vodstack.services.experiments import app as experiments_app
