@@ -26,8 +26,11 @@ from tests.support.gateway import (
 from tests.support.service_tokens import authorized
 from vodstack.config.settings import ExperimentsSettings
 from vodstack.contracts.experiments import Cell
+from vodstack.contracts.recs import Row, RowKind
 from vodstack.events.log import open_event_log
 from vodstack.gateway.app import create_app
+from vodstack.gateway.experiments import HOME_ROW_ORDERS
+from vodstack.gateway.web.browse_pages import led_by
 from vodstack.services.accounts.app import create_app as create_accounts_app
 from vodstack.services.catalog.app import create_app as create_catalog_app
 from vodstack.services.events.app import create_app as create_events_app
@@ -128,3 +131,22 @@ def test_the_home_rows_follow_the_members_cell(stack: Stack) -> None:
     publish(stack, int(title.json()["id"]))
     rows = _row_ids(visitor.get("/").text)
     assert rows == ["horror", "new"]  # the genre rows first, then the others
+
+
+def test_the_cell_also_leads_the_personalized_rows() -> None:
+    rows = [
+        Row(kind=kind, key=f"{kind.value}-{n}", label=kind.value, items=[])
+        for n, kind in enumerate(
+            [RowKind.CONTINUE, RowKind.BECAUSE, RowKind.TOP10, RowKind.NEW, RowKind.GENRE,
+             RowKind.GENRE]
+        )
+    ]  # fmt: skip
+
+    def keys(ordered: list[Row]) -> list[str]:
+        return [row.key for row in ordered]
+
+    assert keys(led_by(rows, HOME_ROW_ORDERS["control"])) == keys(rows)
+    assert keys(led_by(rows, HOME_ROW_ORDERS["new-first"]))[0] == "new-3"
+    genres_first = keys(led_by(rows, HOME_ROW_ORDERS["genres-first"]))
+    assert genres_first[:2] == ["genre-4", "genre-5"]
+    assert genres_first[2:] == ["continue-0", "because-1", "top10-2", "new-3"]

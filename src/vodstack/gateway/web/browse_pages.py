@@ -20,7 +20,7 @@ from vodstack.contracts.catalog import (
     TitleSort,
     TitleSummary,
 )
-from vodstack.contracts.recs import HomeRows, RowKind
+from vodstack.contracts.recs import HomeRows, Row, RowKind
 from vodstack.core import deadline
 from vodstack.gateway.api.playback import viewer_region
 from vodstack.gateway.deps import StateDep, UpstreamsDep, Viewer
@@ -77,22 +77,34 @@ async def home(
     settings = state.settings
     region = viewer_region(request, settings, None)
     with deadline.within(settings.upstream_timeout_s):
-        personal, listed, preparing = await asyncio.gather(
+        personal, listed, preparing, order = await asyncio.gather(
             personal_rows(clients, viewer, region),
             listed_ids(clients, viewer),
             media_preparation(clients, viewer.maturity),
+            home_row_order(clients, viewer, settings.experiments.assign_timeout_s),
         )
     if personal is None:
         return await _static_home(request, viewer, pages, clients, state)
     my_list = await listed_titles(clients, viewer, listed)
     context = {
         "featured": _featured(_first_row(personal, RowKind.NEW, RowKind.TOP_PICKS)),
-        "personal": personal.rows,
+        "personal": led_by(personal.rows, order),
         "my_list": my_list,
         "listed": set(listed),
         "preparing": preparing,
     }
     return _render(request, pages, viewer, "home.html", **context)
+
+
+# Which personalized rows a cell of the home-row-order experiment puts first (the rest keep the
+# recommender's order): the static page's row kinds, mapped onto the recs service's.
+_LEADS = {"new": {RowKind.NEW}, "genres": {RowKind.GENRE}, "continue": {RowKind.CONTINUE}}
+
+
+def led_by(rows: list[Row], order: tuple[str, ...]) -> list[Row]:
+    """The personalized rows with the kind the experiment's cell names first moved to the top."""
+    lead = _LEADS.get(order[0], set()) if order else set()
+    return [r for r in rows if r.kind in lead] + [r for r in rows if r.kind not in lead]
 
 
 async def _none() -> list[Title]:
