@@ -7,16 +7,14 @@ Each test gets its own key prefix, deleted afterwards.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from tests.support.clock import FakeMonotonic
 from tests.support.events import REDIS_URL, open_backend
+from tests.support.redis_server import redis_prefix as shared_redis_prefix
 from vodstack.events.log import EventLog
 
 
@@ -27,23 +25,9 @@ def clock() -> FakeMonotonic:
 
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    """A fresh key prefix on the test Redis; its keys are deleted after the test."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        message = f"Redis is unreachable at {REDIS_URL} ({exc}); start it or deselect -m redis"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    prefix = f"vodstack-test:{secrets.token_hex(6)}"
-    try:
+    """A fresh key prefix on the events tests' Redis; its keys are deleted after the test."""
+    with shared_redis_prefix(REDIS_URL) as prefix:
         yield prefix
-    finally:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])

@@ -33,13 +33,13 @@ def closed_port_url() -> str:
 
 
 @contextmanager
-def redis_prefix() -> Iterator[str]:
-    """A fresh key prefix on the test Redis; its keys are deleted afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
+def redis_prefix(url: str = REDIS_URL) -> Iterator[str]:
+    """A fresh key prefix on the test Redis at `url`; its keys are deleted afterwards."""
+    client = redis.Redis.from_url(url)
     try:
         client.ping()
     except redis.ConnectionError as exc:
-        message = f"Redis is unreachable at {REDIS_URL} ({exc}); start it or deselect -m redis"
+        message = f"Redis is unreachable at {url} ({exc}); start it or deselect -m redis"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
