@@ -9,10 +9,9 @@ import argon2
 
 from tests.support.clock import FakeClock
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SESSION_TTL = timedelta(hours=1)
 
-__all__ = ["POSTGRES_URL", "SESSION_TTL", "CountingHasher", "FakeClock"]
+__all__ = ["SESSION_TTL", "CountingHasher", "FakeClock"]
 
 
 class CountingHasher(argon2.PasswordHasher):

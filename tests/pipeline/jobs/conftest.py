@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import FakeExecutor
 from tests.support.clock import FakeMonotonic
-from tests.support.postgres import throwaway_database
+from tests.support.postgres import pooled_database
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
 from vodstack.pipeline.jobs.database import open_database
@@ -24,7 +24,7 @@ def database_urls(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     if request.param == "sqlite":
         yield {}
         return
-    with throwaway_database() as url:
+    with pooled_database("pipeline") as url:
         yield {"pipeline": url}
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.support.accounts import POSTGRES_URL, SESSION_TTL, CountingHasher
+from tests.support.accounts import SESSION_TTL, CountingHasher
 from tests.support.clock import FakeClock
+from tests.support.postgres import pooled_database
 from vodstack.core.db import make_engine, make_sessionmaker
 from vodstack.services.accounts.app import migrate
 from vodstack.services.accounts.passwords import Passwords
@@ -32,24 +32,6 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _postgres_schema_url() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    plain = POSTGRES_URL.replace("+psycopg", "")
-    try:
-        admin = psycopg.connect(plain, connect_timeout=2, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL unreachable at {plain}: {exc}")
-    schema = f"accounts_test_{secrets.token_hex(6)}"
-    with admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            # libpq `options` pins the search_path, so the service's unqualified tables land in
-            # the throw-away schema; the same URL path as production, nothing test-only inside.
-            yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -58,7 +40,8 @@ def database_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'accounts.sqlite'}"
     else:
-        yield from _postgres_schema_url()
+        with pooled_database("accounts") as url:
+            yield url
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Fixtures for the catalog service: the real app on a throw-away SQLite file, and again on a
-throw-away PostgreSQL database (every catalog test runs on both engines)."""
+PostgreSQL database from the test pool, emptied between tests (every catalog test runs on both
+engines)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.catalog import CreateTitle, publish, title_body
-from tests.support.postgres import throwaway_database
+from tests.support.postgres import pooled_database
 from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import Settings, load_settings
@@ -24,7 +25,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     if request.param == "sqlite":
         yield with_secrets(load_settings(data_dir=tmp_path))
         return
-    with throwaway_database() as url:
+    with pooled_database("catalog") as url:
         yield with_secrets(load_settings(data_dir=tmp_path, database_urls={"catalog": url}))
 
 

@@ -18,7 +18,7 @@ from tests.support.playback import (
     make_title,
     publish,
 )
-from tests.support.postgres import throwaway_database
+from tests.support.postgres import pooled_database
 from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.catalog import Availability
 from vodstack.contracts.common import Maturity
@@ -67,7 +67,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'playback.sqlite'}"
         return
-    with throwaway_database() as url:
+    with pooled_database("playback") as url:
         yield url
 
 
