@@ -293,10 +293,11 @@ class RecsSettings(BaseModel):
     popularity_refresh_s: float = Field(60.0, gt=0)
     # "Trending now": a play's weight halves every this many hours.
     trending_half_life_h: float = Field(12.0, gt=0)
-    # The model (EASE's L2 and the recency decay of a profile's history; chosen by
-    # `vodstack recs evaluate`, docs/recommendations.md).
-    l2: float = Field(500.0, gt=0)
-    decay: float = Field(0.5, gt=0, le=1)
+    # The model: EASE's L2 and the recency decay of a profile's history. Unset (the default),
+    # each training run chooses them on its own data by holding out every profile's latest
+    # titles (services/recs/tuning.py; docs/recommendations.md); set, they are used as given.
+    l2: float | None = Field(None, gt=0)
+    decay: float | None = Field(None, gt=0, le=1)
     # The gateway builds viewers' home pages from these rows; off, it serves the static rows
     # (newest, genres) everyone got before, without asking the recs service.
     personalized_home: bool = True

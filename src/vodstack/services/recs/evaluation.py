@@ -10,7 +10,6 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from vodstack.services.recs.interactions import Interactions, Split, time_split
 from vodstack.services.recs.models import (
@@ -23,6 +22,7 @@ from vodstack.services.recs.models import (
     implicit_available,
     top_k,
 )
+from vodstack.services.recs.ranking import metrics
 
 
 @dataclass(frozen=True)
@@ -36,21 +36,6 @@ class Scores:
 
     def as_dict(self) -> dict[str, float | int | str]:
         return asdict(self)
-
-
-def metrics(
-    recommended: npt.NDArray[np.int64], held: list[npt.NDArray[np.int64]], k: int
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Per-user recall@k and NDCG@k of ranked `recommended` rows against `held` sets."""
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    recall = np.zeros(len(held))
-    ndcg = np.zeros(len(held))
-    for i, (row, truth) in enumerate(zip(recommended[:, :k], held, strict=True)):
-        hits = np.isin(row, truth)
-        relevant = min(k, truth.size)
-        recall[i] = hits.sum() / relevant
-        ndcg[i] = (hits * discounts[: row.size]).sum() / discounts[:relevant].sum()
-    return recall, ndcg
 
 
 def score(model: Model, split: Split, k: int = 10) -> Scores:

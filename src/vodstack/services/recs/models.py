@@ -26,9 +26,14 @@ import numpy.typing as npt
 from scipy import sparse
 
 from vodstack.services.recs.interactions import Indexed
+from vodstack.services.recs.ranking import ranked
+from vodstack.services.recs.tuning import DECAY_GRID, choose
 
 Matrix = npt.NDArray[np.float32]
 BATCH = 2048  # users scored at once: a 2048 x 10k float32 block is 80 MB
+# Used when no training user has enough titles to tune on.
+DEFAULT_L2 = 500.0
+DEFAULT_DECAY = 0.5
 
 
 class Model(Protocol):
@@ -100,15 +105,23 @@ def ease_weights(matrix: sparse.csr_matrix, l2: float) -> Matrix:
 
 @dataclass
 class Ease:
-    l2: float = 500.0
+    """EASE on the binary history; L2 chosen on the training data (tuning.py) unless given."""
+
+    l2: float | None = None
     name: str = "ease"
     weights: Matrix = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    chosen_l2: float = 0.0
 
     def fit(self, train: Indexed) -> None:
-        self.weights = ease_weights(binary(train.matrix), self.l2)
+        l2 = self.l2
+        if l2 is None:
+            choice = choose(train, _fit_binary, _score_binary, decays=(1.0,))
+            l2 = choice.l2 if choice else DEFAULT_L2
+        self.chosen_l2 = l2
+        self.weights = ease_weights(binary(train.matrix), l2)
 
     def scores(self, rows: npt.NDArray[np.int64], train: Indexed) -> Matrix:
-        return np.asarray(binary(train.matrix[rows]) @ self.weights, dtype=np.float32)
+        return _score_binary(self.weights, rows, train, 1.0)
 
 
 def recency_weights(last_seen: sparse.csr_matrix, decay: float) -> sparse.csr_matrix:
@@ -128,17 +141,47 @@ def recency_weights(last_seen: sparse.csr_matrix, decay: float) -> sparse.csr_ma
 
 @dataclass
 class RecencyEase:
-    l2: float = 500.0
-    decay: float = 0.5
+    """EASE's item weights scored from a recency-weighted history. L2 and the decay are chosen
+    on each training set (tuning.py) unless given: the best values move with the data."""
+
+    l2: float | None = None
+    decay: float | None = None
     name: str = "recency-ease"
     weights: Matrix = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    chosen_l2: float = 0.0
+    chosen_decay: float = 0.0
 
     def fit(self, train: Indexed) -> None:
-        self.weights = ease_weights(binary(train.matrix), self.l2)
+        l2, decay = self.l2, self.decay
+        if l2 is None or decay is None:
+            fixed = l2
+            choice = choose(
+                train,
+                _fit_binary if fixed is None else lambda m, _: _fit_binary(m, fixed),
+                _score_recency,
+                decays=DECAY_GRID if decay is None else (decay,),
+            )
+            l2 = l2 if l2 is not None else (choice.l2 if choice else DEFAULT_L2)
+            decay = decay if decay is not None else (choice.decay if choice else DEFAULT_DECAY)
+        self.chosen_l2, self.chosen_decay = l2, decay
+        self.weights = ease_weights(binary(train.matrix), l2)
 
     def scores(self, rows: npt.NDArray[np.int64], train: Indexed) -> Matrix:
-        history = recency_weights(train.last_seen[rows], self.decay)
-        return np.asarray(history @ self.weights, dtype=np.float32)
+        return _score_recency(self.weights, rows, train, self.chosen_decay)
+
+
+def _fit_binary(train: Indexed, l2: float) -> Matrix:
+    return ease_weights(binary(train.matrix), l2)
+
+
+def _score_binary(weights: Matrix, rows: npt.NDArray[np.int64], train: Indexed, _: float) -> Matrix:
+    return np.asarray(binary(train.matrix[rows]) @ weights, dtype=np.float32)
+
+
+def _score_recency(
+    weights: Matrix, rows: npt.NDArray[np.int64], train: Indexed, decay: float
+) -> Matrix:
+    return np.asarray(recency_weights(train.last_seen[rows], decay) @ weights, dtype=np.float32)
 
 
 @dataclass
@@ -195,10 +238,3 @@ def top_k(
         seen = train.matrix[batch].tocoo()
         scores[seen.row, seen.col] = -np.inf
         yield batch, ranked(scores, k)
-
-
-def ranked(scores: Matrix, k: int) -> npt.NDArray[np.int64]:
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1).astype(np.int64)

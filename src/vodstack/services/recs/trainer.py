@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from vodstack.services.recs.interactions import Indexed, Interactions, index
-from vodstack.services.recs.models import RecencyEase, ranked, top_k
+from vodstack.services.recs.models import RecencyEase, top_k
+from vodstack.services.recs.ranking import ranked
 
 RECOMMENDED = 100  # ranked titles kept per profile (rows are cut from them)
 NEIGHBOURS = 40  # per title, for "Because you watched X"
