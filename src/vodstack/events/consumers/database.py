@@ -78,12 +78,22 @@ class DatabaseSink(ABC):
         self._dialect = engine.dialect.name
         self._already = driver_sql(_ALREADY[self._dialect], self._dialect)
         self._record = driver_sql(_RECORD, self._dialect)
-        # One writer at a time per sink: the consumer's, or a reshard's copy.
+        # One writer at a time per sink (the consumer's, or a reshard's copy), on a connection
+        # kept for writing: a pool checkout and return per block costs as much as a small
+        # block's statements. Invalidated (a server restart), it reconnects on next use.
         self._lock = threading.Lock()
+        self._writer: Connection | None = None
+
+    def writing(self) -> Connection:
+        """The write connection (call holding the lock, and begin a transaction on it)."""
+        if self._writer is None:
+            self._writer = self.engine.connect()
+        return self._writer
 
     def apply(self, events: Sequence[AnyEvent]) -> int:
         now = time.time()
-        with self._lock, self.engine.begin() as conn:
+        with self._lock, self.writing().begin():
+            conn = self.writing()
             fresh = self._fresh(conn, events)
             if fresh:
                 conn.exec_driver_sql(self._record, [{"id": key, "at": now} for key in fresh])
@@ -111,8 +121,9 @@ class DatabaseSink(ABC):
     def forget_applied(self, older_than: float) -> int:
         """Drop applied ids recorded before `older_than` (epoch seconds). Safe once the log no
         longer retains their records: nothing can replay them then."""
-        with self._lock, self.engine.begin() as conn:
-            gone = conn.execute(delete(self._applied).where(self._applied.c.at < older_than))
+        with self._lock, self.writing().begin():
+            old = delete(self._applied).where(self._applied.c.at < older_than)
+            gone = self.writing().execute(old)
             return int(gone.rowcount)
 
     def replays(self) -> int:
@@ -122,4 +133,7 @@ class DatabaseSink(ABC):
 
     def close(self) -> None:
         with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
             self.engine.dispose()

@@ -42,10 +42,9 @@ class HistoryShard(DatabaseSink):
 
     def merge_rows(self, rows: Sequence[Sequence[object]]) -> None:
         """Merge copied rows in one transaction (a reshard's copy)."""
-        with self._lock, self.engine.begin() as conn:
-            conn.exec_driver_sql(
-                self._upsert, [dict(zip(COLUMNS, row, strict=True)) for row in rows]
-            )
+        merged = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+        with self._lock, self.writing().begin():
+            self.writing().exec_driver_sql(self._upsert, merged)
 
     def page(self, after: tuple[int, int], limit: int) -> list[tuple[Any, ...]]:
         """Rows after the key `after` (profile, title), in key order (keyset pagination)."""
@@ -56,12 +55,20 @@ class HistoryShard(DatabaseSink):
         statement = self._statements.get(sql)
         if statement is None:
             statement = self._statements[sql] = driver_sql(sql, self._dialect)
-        with self.engine.connect() as conn:
-            return [tuple(row) for row in conn.exec_driver_sql(statement, args or {})]
+        # The driver's cursor on a pooled connection: a continue-watching read is a 20-row
+        # query, where SQLAlchemy's Connection and result wrapping would double its cost.
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(statement, args or {})
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            connection.close()  # back to the pool (rolled back there)
 
     def reset(self) -> None:
         """Empty the shard (a new generation left behind by an abandoned reshard)."""
-        with self._lock, self.engine.begin() as conn:
+        with self._lock, self.writing().begin():
+            conn = self.writing()
             conn.execute(delete(positions))
             conn.execute(delete(applied))
             conn.execute(update(replays).values(n=0))
