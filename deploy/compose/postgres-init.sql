@@ -3,3 +3,7 @@ CREATE DATABASE vodstack_accounts;
 CREATE DATABASE vodstack_catalog;
 CREATE DATABASE vodstack_playback;
 CREATE DATABASE vodstack_pipeline;
+CREATE DATABASE vodstack_billing;
+CREATE DATABASE vodstack_experiments;
+-- History: one schema per shard, created by the history service (history.shard_url_template).
+CREATE DATABASE vodstack_history;

@@ -299,6 +299,11 @@ def settings_objects() -> list[dict[str, Any]]:
                 'psycopg://vodstack:change-me@postgres:5432/vodstack_billing", "experiments": '
                 '"postgresql+psycopg://vodstack:change-me@postgres:5432/vodstack_experiments"}'
             ),
+            # History's shards: a schema per shard in one database (docs/databases.md).
+            "VODSTACK_HISTORY__SHARD_URL_TEMPLATE": (
+                "postgresql+psycopg://vodstack:change-me@postgres:5432/vodstack_history"
+                "?options=-csearch_path%3Dg{generation}_s{shard}"
+            ),
             "VODSTACK_STORAGE__S3_ACCESS_KEY": "change-me",
             "VODSTACK_STORAGE__S3_SECRET_KEY": "change-me",
             "VODSTACK_PIPELINE__BROKER_URL": "amqp://vodstack:change-me@rabbitmq:5672//",

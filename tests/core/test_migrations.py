@@ -26,6 +26,8 @@ from vodstack.services.catalog import app as catalog_app
 from vodstack.services.catalog.models import Base as CatalogBase
 from vodstack.services.experiments import app as experiments_app
 from vodstack.services.experiments.models import Base as ExperimentsBase
+from vodstack.services.history import shard as history_shard
+from vodstack.services.history.models import metadata as history_metadata
 from vodstack.services.playback import app as playback_app
 from vodstack.services.playback.models import Base as PlaybackBase
 
@@ -94,6 +96,14 @@ SERVICES = [
         "INSERT INTO experiments (key, description, cells, salt, start_at) "
         "VALUES ('abr', 'ABR', '[]', 's1', '2026-01-01 00:00:00')",
         "experiments",
+    ),
+    Service(
+        "history",  # one shard's database (every shard is migrated alike)
+        history_shard.MIGRATIONS,
+        (history_metadata,),
+        "INSERT INTO positions (profile_id, title_id, position_s, duration_s, watched, "
+        "updated_at) VALUES (5, 10, 420.0, 1000.0, 0, 1767225600.0)",
+        "positions",
     ),
 ]
 

@@ -6,6 +6,7 @@ runs, for each role, the command `vodstack up` runs for that process."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import SecretStr
 from vodstack.cli.main import app as cli
 from vodstack.config.settings import DEFAULT_PORTS, SCALABLE_SERVICES, Settings, load_settings
 from vodstack.supervisor.process import ManagedProcess
-from vodstack.supervisor.production import requirements
+from vodstack.supervisor.production import DATABASE_SERVICES, requirements
 from vodstack.supervisor.registry import ServiceSpec, platform_services
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,8 +146,14 @@ def test_the_cluster_config_is_a_complete_production_profile(tmp_path: Path) -> 
     settings = _with_secrets(load_settings(tmp_path / "vodstack.toml", data_dir=tmp_path))
     # The database URLs (with their passwords) come from the Secret, as VODSTACK_DATABASE_URLS.
     secret = _of("Secret")["vodstack-secrets"]["stringData"]
+    history = settings.history.model_copy(
+        update={"shard_url_template": secret["VODSTACK_HISTORY__SHARD_URL_TEMPLATE"]}
+    )
     settings = settings.model_copy(
-        update={"database_urls": yaml.safe_load(secret["VODSTACK_DATABASE_URLS"])}
+        update={
+            "database_urls": yaml.safe_load(secret["VODSTACK_DATABASE_URLS"]),
+            "history": history,
+        }
     )
     assert requirements(settings) == []
     # Every process `vodstack up` would run is a pod role: services by name, edges by pod.
@@ -181,6 +188,10 @@ def test_compose_runs_every_service_and_only_real_vodstack_commands(tmp_path: Pa
     assert {"postgres", "redis", "seaweedfs", "rabbitmq"} <= set(compose["services"])
     assert runs["worker"][:2] == ["vodstack", "worker"]
     assert requirements(settings) == []
+    # The environment overrides the file's URLs (adding passwords): it must name every database.
+    environment = compose["x-vodstack"]["environment"]
+    assert set(json.loads(environment["VODSTACK_DATABASE_URLS"])) == set(DATABASE_SERVICES)
+    assert "{generation}" in environment["VODSTACK_HISTORY__SHARD_URL_TEMPLATE"]
     if "worker" not in commands:
         pytest.xfail("`vodstack worker` comes with the Celery executor (branch i-celery)")
 

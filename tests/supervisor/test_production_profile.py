@@ -17,11 +17,13 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.ports import free_port
+from tests.support.postgres import throwaway_database
 from tests.support.redis_server import REDIS_URL
 from tests.support.seaweedfs import SeaweedFS, seaweedfs
 from vodstack.config.settings import (
     EventLogBackend,
     EventsSettings,
+    HistorySettings,
     PipelineExecutor,
     PipelineSettings,
     RedisSettings,
@@ -63,6 +65,12 @@ def production(tmp_path: Path, **engines: Any) -> Settings:
             )
             for service in DATABASE_SERVICES
         },
+        "history": HistorySettings(
+            shard_url_template=engines.get(
+                "history",
+                f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/h_g{{generation}}_s{{shard}}",
+            )
+        ),
         "redis": RedisSettings(url=engines.get("redis", _closed("redis"))),
         "events": EventsSettings(
             backend=EventLogBackend.REDIS, redis_url=engines.get("events", _closed("redis"))
@@ -79,6 +87,7 @@ def test_the_embedded_defaults_are_refused_naming_each_missing_engine(tmp_path: 
     problems = requirements(load_settings(data_dir=tmp_path))
     assert [p.split(" must")[0] for p in problems] == [
         *(f"database_urls.{service}" for service in DATABASE_SERVICES),
+        "history.shard_url_template",
         "redis.url",
         "events.backend",
         "storage.backend",
@@ -103,6 +112,7 @@ def test_every_unreachable_engine_is_named_with_its_reason(tmp_path: Path) -> No
     failed = unreachable(dependencies(settings))
     assert [dependency.name for dependency, _ in failed] == [
         *(f"PostgreSQL for {service}" for service in DATABASE_SERVICES),
+        "PostgreSQL for history shards",
         "Redis",
         "Redis for the event log",
         "S3 object store",
@@ -120,9 +130,17 @@ def test_with_every_engine_answering_the_profile_starts(
     tmp_path: Path, seaweedfs: SeaweedFS
 ) -> None:
     storage = seaweedfs.settings(f"t-{uuid.uuid4().hex[:20]}")  # created by the check
+    with throwaway_database() as history:
+        _check_with(
+            tmp_path, storage, f"{history}?options=-csearch_path%3Dg{{generation}}_s{{shard}}"
+        )
+
+
+def _check_with(tmp_path: Path, storage: StorageSettings, history: str) -> None:
     settings = production(
         tmp_path,
         postgres=POSTGRES,
+        history=history,
         redis=REDIS_URL,
         events=REDIS_URL,
         storage=storage,
@@ -178,7 +196,13 @@ def test_vodstack_up_exits_2_naming_the_unreachable_engines(tmp_path: Path) -> N
     result = _up(tmp_path, "--profile", "production", "--config", str(config))
     output = " ".join(result.stdout.split())
     assert result.returncode == 2, output + result.stderr
-    for name in ("PostgreSQL for catalog", "Redis at redis://", "S3 object store", "Celery broker"):
+    for name in (
+        "PostgreSQL for catalog",
+        "PostgreSQL for history shards",
+        "Redis at redis://",
+        "S3 object store",
+        "Celery broker",
+    ):
         assert name in output
     assert not (tmp_path / "data" / "run" / "status.json").exists(), "nothing was started"
 

@@ -280,6 +280,28 @@ class HistorySettings(BaseModel):
     cache_ttl_s: float = Field(30.0, ge=0)
     # Past this share of its length a title counts as watched.
     watched_ratio: float = Field(0.95, gt=0, le=1)
+    # Each shard's database URL, from its generation and index; None: SQLite files under
+    # data_dir/history. PostgreSQL: a database per shard (needs CREATEDB), e.g.
+    # "postgresql+psycopg://u@db/vodstack_history_g{generation}_s{shard}", or a schema per
+    # shard in one database (needs CREATE on it), e.g.
+    # "...@db/vodstack_history?options=-csearch_path%3Dg{generation}_s{shard}".
+    # Missing databases and schemas are created and migrated on start (docs/databases.md).
+    shard_url_template: str | None = None
+
+    @field_validator("shard_url_template")
+    @classmethod
+    def _distinct_shards(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            urls = {value.format(generation=g, shard=s) for g in (0, 1) for s in (0, 1)}
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"only {{generation}} and {{shard}} may appear in braces ({exc!r})"
+            ) from exc
+        if len(urls) < 4:
+            raise ValueError("must contain both {generation} and {shard}: shards would share data")
+        return value
 
 
 class RecsSettings(BaseModel):

@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from vodstack.config import Settings
 from vodstack.config.settings import EventLogBackend, PipelineExecutor, StorageBackend
+from vodstack.core.provisioning import ProvisioningError, ensure_database
 from vodstack.storage import ObjectStoreUnavailable, prepare_object_store
 from vodstack.supervisor.registry import platform_services
 
@@ -59,6 +60,13 @@ def requirements(settings: Settings) -> list[str]:
                 f"database_urls.{service} must be a PostgreSQL URL "
                 f"(postgresql+psycopg://USER:PASSWORD@HOST:5432/DB), got {url!r}"
             )
+    template = settings.history.shard_url_template
+    if template is None or not template.startswith("postgresql"):
+        problems.append(
+            "history.shard_url_template must be a PostgreSQL URL with {generation} and {shard} "
+            "(e.g. postgresql+psycopg://USER:PASSWORD@HOST:5432/vodstack_history"
+            "?options=-csearch_path%3Dg{generation}_s{shard}), got " + repr(template)
+        )
     if settings.redis.url is None:
         problems.append("redis.url must be set (redis://HOST:6379/0)")
     if settings.events.backend is not EventLogBackend.REDIS:
@@ -103,6 +111,26 @@ def _postgres(url: str) -> Callable[[], None]:
             engine.dispose()
 
     return probe
+
+
+def _history_shard(url: str) -> Callable[[], None]:
+    """The first shard's database (or schema), created if missing, answers."""
+
+    def probe() -> None:
+        try:
+            ensure_database(url)
+        except ProvisioningError as exc:
+            raise ValueError(str(exc)) from exc
+        _postgres(url)()
+
+    return probe
+
+
+def _where(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return redacted(url)
 
 
 def _redis(url: str) -> Callable[[], None]:
@@ -161,11 +189,11 @@ def dependencies(settings: Settings) -> list[Dependency]:
     for service in DATABASE_SERVICES:
         url = settings.database_urls.get(service)
         if url is not None:
-            try:
-                where = make_url(url).render_as_string(hide_password=True)
-            except ArgumentError:
-                where = redacted(url)
-            found.append(Dependency(f"PostgreSQL for {service}", where, _postgres(url)))
+            found.append(Dependency(f"PostgreSQL for {service}", _where(url), _postgres(url)))
+    template = settings.history.shard_url_template
+    if template is not None and template.startswith("postgresql"):
+        url = template.format(generation=0, shard=0)
+        found.append(Dependency("PostgreSQL for history shards", _where(url), _history_shard(url)))
     if settings.redis.url is not None:
         found.append(Dependency("Redis", redacted(settings.redis.url), _redis(settings.redis.url)))
     if settings.events.backend is EventLogBackend.REDIS:

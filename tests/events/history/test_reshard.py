@@ -4,6 +4,7 @@ written (before and during the move) is readable, exactly once, with its last po
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from vodstack.services.history.reshard import Resharder
 from vodstack.services.history.store import ShardedHistory, ShardLayout, read_ring
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ShardTemplate = Callable[[str], str | None]  # the `shard_template` fixture (conftest.py)
 
 
 def _heartbeat(profile: int, title: int, position: float, tick: int) -> AnyEvent:
@@ -26,9 +28,9 @@ def _heartbeat(profile: int, title: int, position: float, tick: int) -> AnyEvent
     return EVENT.validate_python({**event("heartbeat", **fields, duration_s=10_000.0), "at": at})
 
 
-def _open(root: Path, shards: int = 4) -> ShardedHistory:
+def _open(root: Path, template: str | None, shards: int = 4) -> ShardedHistory:
     ring = read_ring(root, shards)
-    layout = ShardLayout(root, ring.shards, 64, 0.95, ring.generation)
+    layout = ShardLayout(root, ring.shards, 64, 0.95, ring.generation, template)
     return ShardedHistory(layout, LookAsideCache(ttl_s=60))
 
 
@@ -63,8 +65,11 @@ class Writer:
         self._stop.set()
 
 
-def test_reshard_under_concurrent_writes_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    history = _open(tmp_path)
+def test_reshard_under_concurrent_writes_loses_and_duplicates_nothing(
+    tmp_path: Path, shard_template: ShardTemplate
+) -> None:
+    template = shard_template("h")
+    history = _open(tmp_path, template)
     writer = Writer(history)
     for _ in range(60):
         writer.batch()  # 3,000 events before the move
@@ -88,13 +93,13 @@ def test_reshard_under_concurrent_writes_loses_and_duplicates_nothing(tmp_path: 
         assert resumed is not None and resumed.position_s == position
     history.close()
 
-    reopened = _open(tmp_path)  # the cut-over survives a restart
+    reopened = _open(tmp_path, template)  # the cut-over survives a restart
     assert (reopened.layout.count, reopened.count()) == (8, len(writer.expected))
     reopened.close()
 
 
 def test_one_reshard_at_a_time_and_a_real_change(tmp_path: Path) -> None:
-    history = _open(tmp_path)
+    history = _open(tmp_path, None)
     resharder = Resharder(history)
     with pytest.raises(Invalid):
         resharder.start(4)

@@ -3,7 +3,8 @@ cache, scatter-gather, idempotency and surviving a restart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from vodstack.services.history.cache import LookAsideCache
 from vodstack.services.history.store import ShardedHistory, ShardLayout
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ShardTemplate = Callable[[str], str | None]  # the `shard_template` fixture (conftest.py)
 
 
 def _event(
@@ -32,13 +34,14 @@ def _event(
     )
 
 
-def _open(root: Path) -> ShardedHistory:
-    return ShardedHistory(ShardLayout(root, 4, 64, 0.95), LookAsideCache(ttl_s=60))
+def _open(root: Path, template: str | None = None) -> ShardedHistory:
+    layout = ShardLayout(root, 4, 64, 0.95, url_template=template)
+    return ShardedHistory(layout, LookAsideCache(ttl_s=60))
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> Iterator[ShardedHistory]:
-    store = _open(tmp_path)
+def history(tmp_path: Path, shard_template: ShardTemplate) -> Iterator[ShardedHistory]:
+    store = _open(tmp_path, shard_template("h"))
     yield store
     store.close()
 
@@ -94,16 +97,18 @@ def test_who_watched_a_title_gathers_every_shard(history: ShardedHistory) -> Non
     assert [v.profile_id for v in history.viewers(77, limit=3)] == [40, 39, 38]
 
 
-def test_history_survives_a_restart(tmp_path: Path) -> None:
-    first = _open(tmp_path)
+def test_history_survives_a_restart(tmp_path: Path, shard_template: ShardTemplate) -> None:
+    first = _open(tmp_path, shard_template("h"))
     first.apply([_event("heartbeat", 3, 10, 420, 0)])
     first.close()
-    second = _open(tmp_path)
+    second = _open(tmp_path, shard_template("h"))
     assert second.resume(3, 10).position_s == 420  # type: ignore[union-attr]
     second.close()
 
 
-def test_one_block_merges_like_events_one_at_a_time(tmp_path: Path) -> None:
+def test_one_block_merges_like_events_one_at_a_time(
+    tmp_path: Path, shard_template: ShardTemplate
+) -> None:
     events = [
         _event("heartbeat", 1, 10, 300, 3),
         _event("heartbeat", 1, 10, 100, 1),  # older, later in the block: does not rewind
@@ -112,7 +117,8 @@ def test_one_block_merges_like_events_one_at_a_time(tmp_path: Path) -> None:
         _event("play_start", 3, 11, 0, 0, startup_ms=400),
         _event("heartbeat", 3, 11, 20, 1),
     ]
-    block, one_by_one = _open(tmp_path / "block"), _open(tmp_path / "one")
+    block = _open(tmp_path / "block", shard_template("block"))
+    one_by_one = _open(tmp_path / "one", shard_template("one"))
     assert block.apply(events) == 6
     for item in events:
         one_by_one.apply([item])
@@ -123,3 +129,39 @@ def test_one_block_merges_like_events_one_at_a_time(tmp_path: Path) -> None:
     finally:
         block.close()
         one_by_one.close()
+
+
+# The shard schema the release before migrations made with raw SQL (events/consumers/sink.py
+# and services/history/shard.py of that release).
+_PREVIOUS_RELEASE_SHARD = """
+CREATE TABLE applied (id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX applied_age ON applied (at);
+CREATE TABLE replays (n INTEGER NOT NULL);
+INSERT INTO replays VALUES (3);
+CREATE TABLE positions (
+    profile_id INTEGER NOT NULL, title_id INTEGER NOT NULL, position_s REAL NOT NULL,
+    duration_s REAL, watched INTEGER NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (profile_id, title_id)
+) WITHOUT ROWID;
+CREATE INDEX positions_title ON positions (title_id);
+INSERT INTO applied VALUES ('5:seen', 1.0);
+"""
+
+
+def test_a_previous_release_shard_file_is_adopted_with_its_rows(tmp_path: Path) -> None:
+    layout = ShardLayout(tmp_path, 1, 64, 0.95)
+    path = tmp_path / "g0" / "shard-0.sqlite"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:
+        db.executescript(_PREVIOUS_RELEASE_SHARD)
+        db.execute("INSERT INTO positions VALUES (5, 10, 420.0, 1000.0, 0, 1.0)")
+    history = ShardedHistory(layout, LookAsideCache(ttl_s=60))
+    try:
+        assert history.resume(5, 10).position_s == 420  # type: ignore[union-attr]
+        assert history.replays() == 3
+        seen = _event("heartbeat", 5, 10, 500, 1)
+        assert history.apply([seen.model_copy(update={"event_id": "seen"})]) == 0  # applied before
+        assert history.apply([_event("heartbeat", 5, 10, 500, 1)]) == 1
+        assert history.resume(5, 10).position_s == 500  # type: ignore[union-attr]
+    finally:
+        history.close()

@@ -41,7 +41,14 @@ def open_history(settings: Settings) -> ShardedHistory:
     config = settings.history
     root = settings.data_dir / "history"
     ring = read_ring(root, config.shards)
-    layout = ShardLayout(root, ring.shards, config.vnodes, config.watched_ratio, ring.generation)
+    layout = ShardLayout(
+        root,
+        ring.shards,
+        config.vnodes,
+        config.watched_ratio,
+        ring.generation,
+        config.shard_url_template,
+    )
     return ShardedHistory(layout, LookAsideCache(config.cache_ttl_s))
 
 

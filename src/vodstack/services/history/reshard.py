@@ -2,24 +2,26 @@
 
 Run inside the history service (the only writer of its shards), in a thread of its own:
 
-1. **Dual write.** A new generation of shards is opened (`root/g{n+1}/`) and, from the next
-   batch on, the consumer writes every batch to both generations.
+1. **Dual write.** A new generation of shards is opened (`root/g{n+1}/` by default, or the
+   databases the shard URL template names for generation n+1; migrated, and emptied of what
+   an abandoned attempt left) and, from the next batch on, the consumer writes every batch to
+   both generations.
 2. **Copy.** Every row of the current generation is merged into the new one, shard by shard in
-   key order, a page at a time. Rows merge as a join (shard.upsert_position), so the copy and
+   key order, a page at a time. Rows merge as a join (shard._UPSERT), so the copy and
    the dual writes may interleave in any order and land on the same result.
 3. **Verify and cut over**, holding the write lock (the consumer waits; events queue in the
    log): the two generations must hold exactly the same rows. If so, `ring.json` is switched
    atomically to the new generation and reads move there; if not, the new generation is
-   dropped and the service stays where it was. The old generation's files are kept (delete
-   `g{n}` by hand once happy).
+   dropped and the service stays where it was. The old generation's databases are kept (delete
+   `g{n}` or drop them by hand once happy).
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import cast
 
 from vodstack.contracts.history import ReshardPhase as Phase
@@ -91,11 +93,9 @@ class Resharder:
 
     def _reshard(self, shards: int) -> None:
         history, current = self._history, self._history.layout
-        layout = ShardLayout(
-            current.root, shards, current.vnodes, current.watched_ratio, current.generation + 1
-        )
-        shutil.rmtree(layout.directory, ignore_errors=True)  # an earlier, abandoned attempt
+        layout = replace(current, count=shards, generation=current.generation + 1)
         target = layout.open()
+        target.reset()  # an earlier, abandoned attempt may have left rows there
         with history.write_lock:
             history.target = target  # dual writes from the next batch on
         for shard in history.current.shards.values():
@@ -105,7 +105,7 @@ class Resharder:
     def _copy(self, shard: HistoryShard, target: Generation) -> None:
         after = (0, 0)
         while rows := shard.page(after, _PAGE):
-            by_shard: dict[str, list[tuple[object, ...]]] = {}
+            by_shard: dict[str, list[Sequence[object]]] = {}
             for row in rows:
                 by_shard.setdefault(target.ring.shard_for(cast(int, row[0])), []).append(row)
             for name, part in by_shard.items():

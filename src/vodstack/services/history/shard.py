@@ -1,72 +1,96 @@
-"""One history shard: a SQLite file of resume positions, applied like every consumer sink.
+"""One history shard: a database of resume positions (a SQLite file by default, a PostgreSQL
+database or schema by URL), applied like every consumer sink.
 
 A position is replaced only by a later event (by the player's clock): a late heartbeat from a
-retried batch never rewinds a resume point (`upsert_position`). A title is watched once a stop
-says `completed` or the position passes `watched_ratio` of its length.
+retried batch never rewinds a resume point (`_UPSERT`). A title is watched once a stop says
+`completed` or the position passes `watched_ratio` of its length.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, update
 
 from vodstack.contracts.events import AnyEvent, BaseEvent, HeartbeatEvent, PlayStartEvent, StopEvent
-from vodstack.events.consumers.sink import SqliteSink
+from vodstack.core import migrations
+from vodstack.core.db import make_engine
+from vodstack.core.provisioning import ensure_database
+from vodstack.events.consumers.database import DatabaseSink, driver_sql
+from vodstack.services.history.models import COLUMNS, applied, positions, replays
 
+SERVICE = "history"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _POSITION_EVENTS = (HeartbeatEvent, PlayStartEvent, StopEvent)
-COLUMNS = "profile_id, title_id, position_s, duration_s, watched, updated_at"
+# A shard's connections: the consumer, a reshard's copy, the read threads. Several shards (two
+# generations during a reshard) share the server's connection budget.
+_POOL_SIZE = 4
 
 
-class HistoryShard(SqliteSink):
-    schema = """
-    CREATE TABLE IF NOT EXISTS positions (
-        profile_id INTEGER NOT NULL, title_id INTEGER NOT NULL, position_s REAL NOT NULL,
-        duration_s REAL, watched INTEGER NOT NULL, updated_at REAL NOT NULL,
-        PRIMARY KEY (profile_id, title_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS positions_title ON positions (title_id);
-    """
-
-    def __init__(self, path: Path, watched_ratio: float) -> None:
-        super().__init__(path)
-        self.path = path
+class HistoryShard(DatabaseSink):
+    def __init__(self, url: str, watched_ratio: float) -> None:
+        ensure_database(url)
+        engine = make_engine(url, pool_size=_POOL_SIZE)
+        migrations.upgrade(engine, SERVICE, MIGRATIONS)
+        super().__init__(engine, applied, replays)
+        self.url = url
         self._watched_ratio = watched_ratio
+        self._statements: dict[str, str] = {}  # the read queries, in the driver's style
+        self._upsert = driver_sql(_UPSERT.format(greatest=_GREATEST[self._dialect]), self._dialect)
 
-    def merge_rows(self, rows: list[tuple[object, ...]]) -> None:
+    def merge_rows(self, rows: Sequence[Sequence[object]]) -> None:
         """Merge copied rows in one transaction (a reshard's copy)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for row in rows:
-                    upsert_position(self._db, row)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        merged = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+        with self._lock, self.writing().begin():
+            self.writing().exec_driver_sql(self._upsert, merged)
 
-    def page(self, after: tuple[int, int], limit: int) -> list[tuple[object, ...]]:
+    def page(self, after: tuple[int, int], limit: int) -> list[tuple[Any, ...]]:
         """Rows after the key `after` (profile, title), in key order (keyset pagination)."""
-        rows = self.query(
-            f"SELECT {COLUMNS} FROM positions WHERE (profile_id, title_id) > (?, ?) "
-            "ORDER BY profile_id, title_id LIMIT ?",
-            (*after, limit),
-        )
-        return [tuple(row) for row in rows]
+        return self.read(_PAGE, {"profile": after[0], "title": after[1], "limit": limit})
 
-    def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
-        self.effects(db, [event])
+    def read(self, sql: str, args: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of a query written with `:name` parameters, run as the driver's own SQL."""
+        statement = self._statements.get(sql)
+        if statement is None:
+            statement = self._statements[sql] = driver_sql(sql, self._dialect)
+        # The driver's cursor on a pooled connection: a continue-watching read is a 20-row
+        # query, where SQLAlchemy's Connection and result wrapping would double its cost.
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(statement, args or {})
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            connection.close()  # back to the pool (rolled back there)
 
-    def effects(self, db: sqlite3.Connection, events: Sequence[AnyEvent]) -> None:
-        db.executemany(_UPSERT, [self._row(e) for e in events if isinstance(e, _POSITION_EVENTS)])
+    def reset(self) -> None:
+        """Empty the shard (a new generation left behind by an abandoned reshard)."""
+        with self._lock, self.writing().begin():
+            conn = self.writing()
+            conn.execute(delete(positions))
+            conn.execute(delete(applied))
+            conn.execute(update(replays).values(n=0))
 
-    def _row(self, event: BaseEvent) -> tuple[object, ...]:
+    def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
+        rows = [self._row(e) for e in events if isinstance(e, _POSITION_EVENTS)]
+        if rows:
+            conn.exec_driver_sql(self._upsert, rows)
+
+    def _row(self, event: BaseEvent) -> dict[str, object]:
         duration = event.duration_s
         watched = (isinstance(event, StopEvent) and event.completed) or (
             duration is not None and event.position_s >= self._watched_ratio * duration
         )
-        return (event.profile_id, event.title_id, event.position_s, duration, int(watched),
-                event.at.timestamp())  # fmt: skip
+        return {
+            "profile_id": event.profile_id,
+            "title_id": event.title_id,
+            "position_s": event.position_s,
+            "duration_s": duration,
+            "watched": int(watched),
+            "updated_at": event.at.timestamp(),
+        }
 
 
 # Merge a position row into the stored one: the later (`updated_at`, then the larger position on
@@ -75,17 +99,23 @@ class HistoryShard(SqliteSink):
 # The merge is commutative, associative and idempotent, so the same rows give the same result
 # in any order and any number of times: replays change nothing, and a reshard's copy and its
 # dual writes can interleave freely (services/history/reshard.py).
-_UPSERT = (
-    f"INSERT INTO positions ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (profile_id, title_id) DO UPDATE SET position_s = CASE "
-    "WHEN (excluded.updated_at, excluded.position_s) > (updated_at, position_s) "
-    "THEN excluded.position_s ELSE position_s END, "
-    "duration_s = COALESCE(MAX(excluded.duration_s, duration_s), excluded.duration_s, "
-    "duration_s), watched = MAX(watched, excluded.watched), "
-    "updated_at = MAX(updated_at, excluded.updated_at)"
+#
+# Plain SQL both engines share but for the two-argument maximum (SQLite's scalar MAX is
+# PostgreSQL's GREATEST; GREATEST ignores NULLs where MAX returns NULL, the COALESCE makes them
+# agree). The target's columns are qualified: PostgreSQL finds them ambiguous otherwise.
+_PAGE = (
+    f"SELECT {', '.join(COLUMNS)} FROM positions WHERE (profile_id, title_id) > (:profile, :title) "
+    "ORDER BY profile_id, title_id LIMIT :limit"
 )
-
-
-def upsert_position(db: sqlite3.Connection, row: tuple[object, ...]) -> None:
-    """Merge a position row into the stored one (`_UPSERT`)."""
-    db.execute(_UPSERT, row)
+_GREATEST = {"sqlite": "MAX", "postgresql": "GREATEST"}
+_UPSERT = (
+    f"INSERT INTO positions ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(':' + column for column in COLUMNS)}) "
+    "ON CONFLICT (profile_id, title_id) DO UPDATE SET position_s = CASE WHEN "
+    "(excluded.updated_at, excluded.position_s) > (positions.updated_at, positions.position_s) "
+    "THEN excluded.position_s ELSE positions.position_s END, "
+    "duration_s = COALESCE({greatest}(excluded.duration_s, positions.duration_s), "
+    "excluded.duration_s, positions.duration_s), "
+    "watched = {greatest}(positions.watched, excluded.watched), "
+    "updated_at = {greatest}(positions.updated_at, excluded.updated_at)"
+)

@@ -1,8 +1,11 @@
-"""The sharded history store: a ring of SQLite shards, the consumer's sink and the read side.
+"""The sharded history store: a ring of shards, the consumer's sink and the read side.
 
-Shards live in generation directories (`root/g0/shard-0.sqlite`, ...); `root/ring.json` names
-the generation and size in force (written by a reshard's cut-over), so a restart finds the
-profiles where the last cut-over put them; `settings.history.shards` only seeds generation 0.
+Each shard of each generation is a database URL made from a template with `{generation}` and
+`{shard}` (`settings.history.shard_url_template`): SQLite files in generation directories by
+default (`root/g0/shard-0.sqlite`, ...), PostgreSQL databases or schemas in production.
+`root/ring.json` names the generation and size in force (written by a reshard's cut-over), so
+a restart finds the profiles where the last cut-over put them; `settings.history.shards` only
+seeds generation 0.
 """
 
 from __future__ import annotations
@@ -14,14 +17,27 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vodstack.contracts.events import AnyEvent
 from vodstack.contracts.history import Position
 from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.models import COLUMNS
 from vodstack.services.history.ring import HashRing
-from vodstack.services.history.shard import COLUMNS, HistoryShard
+from vodstack.services.history.shard import HistoryShard
 
 _CONTINUE_LIMIT = 20
+
+# The read paths' statements, as plain SQL both engines run (`HistoryShard.read`: the driver's
+# own execution, without SQLAlchemy's statement machinery, which costs more than the query).
+_ROW = f"SELECT {', '.join(COLUMNS)} FROM positions"
+_CONTINUE = (
+    f"{_ROW} WHERE profile_id = :profile AND watched = 0 AND position_s > 0 "
+    f"ORDER BY updated_at DESC LIMIT {_CONTINUE_LIMIT}"
+)
+_RESUME = f"{_ROW} WHERE profile_id = :profile AND title_id = :title"
+_VIEWERS = f"{_ROW} WHERE title_id = :title ORDER BY updated_at DESC LIMIT :limit"
+_COUNT = "SELECT COUNT(*) FROM positions"
 
 
 def shard_names(count: int) -> list[str]:
@@ -30,7 +46,7 @@ def shard_names(count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class RingState:
-    """The ring in force: its generation (a directory of shard files) and its size."""
+    """The ring in force: its generation (a set of shard databases) and its size."""
 
     generation: int
     shards: int
@@ -60,15 +76,20 @@ class ShardLayout:
     vnodes: int
     watched_ratio: float
     generation: int = 0
+    # `{generation}` and `{shard}` (its index) make each shard's URL; None: SQLite files
+    # under `root` (as the releases before shard URLs kept them).
+    url_template: str | None = None
 
-    @property
-    def directory(self) -> Path:
-        return self.root / f"g{self.generation}"
+    def shard_url(self, index: int) -> str:
+        template = (
+            self.url_template or f"sqlite:///{self.root}/g{{generation}}/shard-{{shard}}.sqlite"
+        )
+        return template.format(generation=self.generation, shard=index)
 
     def open(self) -> Generation:
         shards = {
-            name: HistoryShard(self.directory / f"{name}.sqlite", self.watched_ratio)
-            for name in shard_names(self.count)
+            name: HistoryShard(self.shard_url(index), self.watched_ratio)
+            for index, name in enumerate(shard_names(self.count))
         }
         return Generation(self, HashRing(shard_names(self.count), self.vnodes), shards)
 
@@ -96,13 +117,14 @@ class Generation:
 
     def rows(self) -> set[tuple[object, ...]]:
         """Every position row (a reshard's verification compares these)."""
-        sql = f"SELECT {COLUMNS} FROM positions"
-        return {tuple(row) for shard in self.shards.values() for row in shard.query(sql)}
+        return {row for shard in self.shards.values() for row in shard.read(_ROW)}
 
     def count(self) -> int:
-        return sum(
-            int(s.query("SELECT COUNT(*) FROM positions")[0][0]) for s in self.shards.values()
-        )
+        return sum(int(shard.read(_COUNT)[0][0]) for shard in self.shards.values())
+
+    def reset(self) -> None:
+        for shard in self.shards.values():
+            shard.reset()
 
     def close(self) -> None:
         for shard in self.shards.values():
@@ -152,25 +174,17 @@ class ShardedHistory:
         return self.cache.get_or_load(profile_id, lambda: self._continue(profile_id))
 
     def _continue(self, profile_id: int) -> list[Position]:
-        rows = self.shard_of(profile_id).query(
-            f"SELECT {COLUMNS} FROM positions WHERE profile_id = ? AND watched = 0 "
-            "AND position_s > 0 ORDER BY updated_at DESC LIMIT ?",
-            (profile_id, _CONTINUE_LIMIT),
-        )
+        rows = self.shard_of(profile_id).read(_CONTINUE, {"profile": profile_id})
         return [_position(row) for row in rows]
 
     def resume(self, profile_id: int, title_id: int) -> Position | None:
-        rows = self.shard_of(profile_id).query(
-            f"SELECT {COLUMNS} FROM positions WHERE profile_id = ? AND title_id = ?",
-            (profile_id, title_id),
-        )
+        rows = self.shard_of(profile_id).read(_RESUME, {"profile": profile_id, "title": title_id})
         return _position(rows[0]) if rows else None
 
     def viewers(self, title_id: int, limit: int) -> list[Position]:
         """Scatter-gather: every shard in parallel, merged by most recent."""
-        sql = f"SELECT {COLUMNS} FROM positions WHERE title_id = ? ORDER BY updated_at DESC LIMIT ?"
-        shards = self.current.shards.values()
-        parts = self._pool.map(lambda s: s.query(sql, (title_id, limit)), shards)
+        args = {"title": title_id, "limit": limit}
+        parts = self._pool.map(lambda s: s.read(_VIEWERS, args), self.current.shards.values())
         rows = sorted((row for part in parts for row in part), key=lambda r: -r[5])
         return [_position(row) for row in rows[:limit]]
 
@@ -182,7 +196,7 @@ class ShardedHistory:
         return sum(shard.replays() for shard in self.current.shards.values())
 
     def forget_applied(self, older_than: float) -> int:
-        """Drop applied ids the log can no longer replay (sink.SqliteSink.forget_applied)."""
+        """Drop applied ids the log can no longer replay (DatabaseSink.forget_applied)."""
         return sum(s.forget_applied(older_than) for s in self.current.shards.values())
 
     def retire(self, generation: Generation) -> None:
@@ -197,7 +211,7 @@ class ShardedHistory:
             self.target.close()
 
 
-def _position(row: Sequence[object]) -> Position:
+def _position(row: Sequence[Any]) -> Position:
     profile_id, title_id, position_s, duration_s, watched, updated_at = row
     return Position.model_validate(
         {
