@@ -104,6 +104,9 @@ async def test_bad_tokens_get_403_without_touching_origin(
         )
         assert response.status_code == 403
         assert response.json()["error"]["code"] == code
+        if token_kind == "missing":
+            # Someone who opened an edge URL by hand is told where the signed URLs come from.
+            assert "hls_stream_url" in response.json()["error"]["message"]
         assert stack.origin_requests() == 0
         edge = stack.edges["edge-eu-1"]
         assert len(edge.cache) == 0 and edge.stats.misses == 0

@@ -42,7 +42,7 @@ from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.delivery.assets import URL_ROOT, AssetPath, parse_asset_path
-from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
+from vodstack.delivery.tokens import TokenCheck, TokenSigner, refusal, token_from_query
 from vodstack.delivery.topology import EdgeNode, Topology
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,8 @@ class EdgeApp:
         check = self.signer.verify(prefix, token, path=raw, revoked=self.revocations.revoked)
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
-            raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")
+            message, code = refusal(check)
+            raise Forbidden(message, code=code)
         conditions = read_conditions(scope)
         if served is not None:
             self.cache.touch(raw)

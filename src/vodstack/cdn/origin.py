@@ -36,7 +36,7 @@ from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
 from vodstack.delivery.assets import URL_ROOT, parse_asset_path
-from vodstack.delivery.tokens import TokenCheck, TokenSigner, token_from_query
+from vodstack.delivery.tokens import TokenCheck, TokenSigner, refusal, token_from_query
 from vodstack.storage import (
     InvalidKeyError,
     ObjectInfo,
@@ -97,7 +97,8 @@ class OriginApp:
         )
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
-            raise Forbidden(f"Access token {check.value}.", code=f"token_{check.value}")
+            message, code = refusal(check)
+            raise Forbidden(message, code=code)
         key = asset.store_key
         conditions = read_conditions(scope)
         path = self._local_path(key)

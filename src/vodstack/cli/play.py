@@ -79,6 +79,8 @@ def _options(
         speed=speed,
         resume=not from_start,
         on_progress=progress,
+        # A terminal's line moves every second; a log gets one line per segment.
+        progress_ticks=progress is not None and sys.stderr.isatty(),
     )
 
 

@@ -50,6 +50,28 @@ class TokenCheck(StrEnum):
     REVOKED = "revoked"  # its play session ended (stop, log-out, timed out)
 
 
+_REFUSALS = {
+    TokenCheck.MISSING: "This URL needs its access token (`?t=`). Open the stream through the "
+    "playback API's stream URL (hls_stream_url or dash_stream_url): every URI in its manifests "
+    "carries the token.",
+    TokenCheck.MALFORMED: "The access token is cut or altered; start playback again for a "
+    "fresh stream URL.",
+    TokenCheck.EXPIRED: "The access token has expired; start playback again.",
+    TokenCheck.BAD_SIGNATURE: "The access token is not valid for this path (another title or "
+    "version, an edited URL, or another platform's token).",
+    TokenCheck.ABOVE_PLAN: "This rendition is above the plan's resolution; play one the "
+    "session's manifests list.",
+    TokenCheck.REVOKED: "The play session of this token has ended (stopped, logged out, or "
+    "silent too long); start playback again.",
+}
+
+
+def refusal(check: TokenCheck) -> tuple[str, str]:
+    """(message, error code) for a token an edge or the origin refuses: the one place the
+    wording lives, so both say the same and a person knows what to do."""
+    return _REFUSALS[check], f"token_{check.value}"
+
+
 def derive_key(secret: bytes) -> bytes:
     return hmac.digest(secret, KEY_CONTEXT, hashlib.sha256)
 

@@ -7,6 +7,7 @@ Fast and deterministic: the gateway and services run in this process; the edges 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +17,10 @@ import pytest
 from tests.services.playback.stack import Platform, inprocess_platform
 from tests.support.gateway import PASSWORD, new_email
 from tests.support.playback import EDGES, VERSION
+from vodstack.contracts.playback import PlaySession
 from vodstack.delivery.assets import asset_key, asset_key_prefix, parse_asset_path
 from vodstack.player.headless.gateway import GatewayError, GatewaySession
-from vodstack.player.headless.player import HeadlessPlayer, PlayOptions
+from vodstack.player.headless.player import TICK_S, HeadlessPlayer, PlayOptions
 from vodstack.player.headless.progress import Progress, progress_line
 from vodstack.player.headless.report import PlaybackReport, SegmentRecord
 from vodstack.player.traces import NetworkTrace
@@ -92,8 +94,10 @@ def edges(platform: Platform) -> FakeEdges:
     return FakeEdges(platform.objects)
 
 
-def viewer(platform: Platform, plan: str = "premium") -> GatewaySession:
-    session = GatewaySession("http://testserver", client=platform.client)
+def viewer(
+    platform: Platform, plan: str = "premium", kind: type[GatewaySession] = GatewaySession
+) -> GatewaySession:
+    session = kind("http://testserver", client=platform.client)
     session.post("/api/auth/signup", {"email": new_email(plan), "password": PASSWORD, "plan": plan})
     session.choose_profile()
     return session
@@ -201,3 +205,37 @@ def test_progress_follows_the_playhead_rendition_buffer_and_edge(
     line = progress_line(seen[-1])
     assert line.startswith("0:") and f"/ 0:{int(SEGMENTS * 4):02d}  " in line
     assert f"  edge {EDGES[0]}" in line
+
+
+class HeartbeatLog(GatewaySession):
+    """The real gateway session, noting the position of every heartbeat it sends."""
+
+    positions: list[float]
+
+    def heartbeat(self, session_id: str, position_s: float, rendition: str | None) -> PlaySession:
+        self.positions = [*getattr(self, "positions", []), position_s]
+        return super().heartbeat(session_id, position_s, rendition)
+
+
+def test_the_tail_plays_out_with_heartbeats_and_a_moving_progress_line(
+    platform: Platform, edges: FakeEdges
+) -> None:
+    """The whole title fits the 30 s buffer, so every download happens at once and the rest
+    is the tail playing out: heartbeats stay due on time through it (in real time, 30 s of
+    silence would outlast the stream timeout), and with ticks the progress line moves."""
+    title_id = platform.title(publisher=publish_playable)
+    session = viewer(platform, kind=HeartbeatLog)
+    assert isinstance(session, HeartbeatLog)
+    seen: list[Progress] = []
+    report = play(platform, edges, session, title_id, on_progress=seen.append, progress_ticks=True)
+    interval = platform.settings.playback.heartbeat_interval_s
+    assert interval < SEGMENTS * 4.0 / 2, "the tail must span two heartbeats"
+    assert session.positions == pytest.approx([interval, 2 * interval], abs=TICK_S)
+    ticks = seen[len(report.segments) :]
+    # A tick per second of the tail (the downloads' own wall time already played a little).
+    positions = [seen[len(report.segments) - 1].position_s, *(p.position_s for p in ticks)]
+    steps = [later - earlier for earlier, later in itertools.pairwise(positions)]
+    assert len(steps) >= SEGMENTS * 4.0 / TICK_S - 1
+    assert all(0 < step <= TICK_S + 1e-9 for step in steps)
+    assert ticks[-1].position_s == pytest.approx(SEGMENTS * 4.0)
+    assert ticks[-1].buffer_s == pytest.approx(0.0) and report.rebuffer_count == 0

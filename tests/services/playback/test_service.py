@@ -10,15 +10,26 @@ from pathlib import Path
 import pytest
 
 from tests.support.clock import FakeClock
-from tests.support.playback import EDGES, SECRET_KEY, TIMEOUT_S, VERSION, FakeHistory
+from tests.support.playback import (
+    EDGES,
+    SECRET_KEY,
+    TIMEOUT_S,
+    VERSION,
+    FakeCatalog,
+    FakeHistory,
+)
+from vodstack.config.settings import PlaybackSettings
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.playback import EndReason, PlaybackRequest, PlaybackStart
 from vodstack.core.db import make_engine, make_sessionmaker
-from vodstack.core.errors import Conflict, NotFound
+from vodstack.core.errors import Conflict, Forbidden, NotFound
 from vodstack.delivery.tokens import TokenCheck, TokenSigner
 from vodstack.services.playback.app import migrate
+from vodstack.services.playback.assets import AssetFiles
+from vodstack.services.playback.edges import FixedEdges
 from vodstack.services.playback.repository import NewSession, SessionStore, StreamLimitReached
-from vodstack.services.playback.service import PlaybackService
+from vodstack.services.playback.service import Collaborators, PlaybackService
+from vodstack.storage import LocalObjectStore
 
 ACCOUNT = 7
 BASIC = {"max_height": 720, "max_streams": 1}
@@ -93,8 +104,11 @@ def test_basic_master_playlist_stops_at_720p(service: PlaybackService) -> None:
     assert "v720p/index.m3u8" in master
     assert "1080" not in master
     assert "1920x1080" not in service.mpd(answer.play_session_id, ACCOUNT)
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden) as refused:
         service.media_playlist(answer.play_session_id, ACCOUNT, "v1080p/index.m3u8")
+    assert refused.value.code == "above_plan"
+    with pytest.raises(NotFound):
+        service.media_playlist(answer.play_session_id, ACCOUNT, "v999p/index.m3u8")
 
 
 def test_premium_gets_1080p_media_playlist_signed_on_the_first_edge(
@@ -277,3 +291,35 @@ def test_two_processes_sharing_the_database_never_exceed_the_limit(
         outcomes = list(pool.map(attempt, range(24)))
     engine.dispose()
     assert sum(outcomes) == 3
+
+
+# -- cookieless stream URLs (the token in the path) --------------------------------------------
+
+
+def test_a_stream_urls_token_opens_only_its_own_session_until_it_expires(
+    store: SessionStore,
+    catalog: FakeCatalog,
+    history: FakeHistory,
+    objects: LocalObjectStore,
+    signer: TokenSigner,
+    clock: FakeClock,
+) -> None:
+    parts = Collaborators(store, catalog, history, AssetFiles(objects), FixedEdges(EDGES), signer)
+    # Tokens shorter-lived than a heartbeat's reach, so the token expires while the stream runs.
+    settings = PlaybackSettings(stream_timeout_s=TIMEOUT_S, token_ttl_s=int(TIMEOUT_S) + 5)
+    service = PlaybackService(parts, settings, clock)
+    answer = start(service, request(plan=BASIC))
+    assert service.signed_session(answer.token).id == answer.play_session_id
+    # Signed with the platform's key for this very asset, but naming another session.
+    foreign = signer.sign(answer.asset_path, "another-session-id", 60, max_height=720)
+    tampered = answer.token[:-2] + ("AA" if not answer.token.endswith("AA") else "BB")
+    for token in (foreign, tampered):
+        with pytest.raises(Forbidden) as refused:
+            service.signed_session(token)
+        assert refused.value.code == "token_bad_signature"
+    clock.advance(TIMEOUT_S - 1)
+    service.heartbeat(answer.play_session_id, ACCOUNT, 20.0, "v720p")
+    clock.advance(10)
+    with pytest.raises(Forbidden) as expired:
+        service.signed_session(answer.token)
+    assert expired.value.code == "token_expired"

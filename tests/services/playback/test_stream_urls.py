@@ -53,7 +53,11 @@ def test_stream_urls_play_without_a_cookie_and_keep_the_plan_filter(platform: Pl
     assert media.status_code == 200, media.text
     segment = f"{EDGES[0]}/v/{session['title_id']}/{VERSION}/v720p/seg_00001.m4s"
     assert f"{segment}?t={session['token']}" in media.text
-    assert stranger.get(_path(urljoin(hls, "v1080p/index.m3u8"))).status_code == 404
+    # A path edited up the ladder is refused as such; a made-up one does not exist.
+    above = stranger.get(_path(urljoin(hls, "v1080p/index.m3u8")))
+    assert above.status_code == 403
+    assert above.json()["error"]["code"] == "above_plan"
+    assert stranger.get(_path(urljoin(hls, "v9999p/index.m3u8"))).status_code == 404
 
     mpd = stranger.get(_path(dash))
     assert mpd.status_code == 200, mpd.text

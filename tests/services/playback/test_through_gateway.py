@@ -41,7 +41,9 @@ def test_basic_plan_gets_at_most_720p_and_one_stream(platform: Platform) -> None
     assert "v720p/index.m3u8" in master.text
     assert "1080" not in master.text
     base = session["hls_url"].rsplit("/", 1)[0]
-    assert viewer.get(f"{base}/v1080p/index.m3u8").status_code == 404
+    above = viewer.get(f"{base}/v1080p/index.m3u8")
+    assert above.status_code == 403
+    assert above.json()["error"]["code"] == "above_plan"
     media = viewer.get(f"{base}/v720p/index.m3u8").text
     assert f"{EDGES[0]}/v/{title_id}/{VERSION}/v720p/seg_00001.m4s?t={session['token']}" in media
     assert "v1080p" not in viewer.get(session["dash_url"]).text

@@ -44,6 +44,8 @@ from vodstack.player.traces import NetworkTrace
 
 SegmentHook = Callable[[SegmentRecord], None]
 ProgressHook = Callable[[Progress], None]
+#: Session time passes in steps of at most this while the player waits without downloading.
+TICK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class PlayOptions:
     on_segment: SegmentHook | None = None
     #: Called after every segment with the live state (`vodstack play` prints it).
     on_progress: ProgressHook | None = None
+    #: Also call `on_progress` every second of session time while the player waits (a full
+    #: buffer, the tail playing out): a terminal's live line. Off: once per segment (a log).
+    progress_ticks: bool = False
     #: Report QoE events and heartbeats to `/api/events` (player/headless/events.py).
     send_events: bool = True
 
@@ -169,6 +174,8 @@ class _Run:
         self._gateway = gateway
         self.events = events
         self._last: SegmentRecord | None = None
+        #: (rendition, edge) of the last segment: what the progress line shows.
+        self._shown: tuple[str, str] | None = None
         self._options = options
         self._stream = stream
         self._edges = edges
@@ -208,7 +215,7 @@ class _Run:
             rendition = self._decide(index, last)
             self._play_segment(index, rendition, with_init=rendition != loaded_init)
             loaded_init, last = rendition, rendition
-        self._clock.advance(self._buffer.drain())
+        self._pass(self._buffer.level_s)  # the tail plays out
         return self._report()
 
     def _decide(self, index: int, last: int) -> int:
@@ -261,19 +268,21 @@ class _Run:
         )
         self._tally.segments.append(record)
         self._report_events(record, stall)
-        self._show(record, fetched[-1].served_by or fetched[-1].edge)
+        self._shown = (record.rendition, fetched[-1].served_by or fetched[-1].edge)
+        self._show()
         self._idle()
         self._heartbeat_if_due(record.rendition)
         if self._options.on_segment is not None:
             self._options.on_segment(record)
 
-    def _show(self, record: SegmentRecord, edge: str) -> None:
-        if self._options.on_progress is None:
+    def _show(self) -> None:
+        if self._options.on_progress is None or self._shown is None:
             return
+        rendition, edge = self._shown
         progress = Progress(
             position_s=self.position_s,
             duration_s=sum(s.duration_s for s in self._stream.video[0].segments),
-            rendition=record.rendition,
+            rendition=rendition,
             buffer_s=self._buffer.level_s,
             edge=edge,
             rebuffers=self._buffer.rebuffer_count,
@@ -290,10 +299,24 @@ class _Run:
         return fetched
 
     def _idle(self) -> None:
-        wait = self._buffer.idle_needed_s()
-        if wait > 0:
-            self._buffer.elapse(wait)
-            self._clock.advance(wait)
+        self._pass(self._buffer.idle_needed_s())
+
+    def _pass(self, seconds: float) -> None:
+        """Let `seconds` of session time go by without a download (a full buffer, or the tail
+        playing out), a tick at a time: heartbeats go out when due (in real time a 30 s tail
+        in silence outlasts the stream timeout, and the session would end before its stop),
+        and a terminal's progress line keeps moving."""
+        while seconds > 0:
+            # The tail passes exactly `level_s`: the same subtractions on both keep them equal,
+            # so the last tick empties the buffer without a spurious stall.
+            step = min(TICK_S, seconds)
+            self._buffer.elapse(step)
+            self._clock.advance(step)
+            seconds -= step
+            if self._options.progress_ticks:
+                self._show()
+            if self._shown is not None:
+                self._heartbeat_if_due(self._shown[0])
 
     def _heartbeat_if_due(self, rendition: str) -> None:
         if self._clock.now_s < self._next_heartbeat_s:

@@ -49,6 +49,8 @@ class FilteredMaster:
     variants: tuple[Variant, ...]
     #: Every media playlist URI the filtered master offers (video variants and media groups).
     playlist_uris: frozenset[str]
+    #: The playlist URIs the plan's height took out (asked for, they are above the plan).
+    above_plan_uris: frozenset[str] = frozenset()
 
 
 def _allowed(height: int | None, max_height: int) -> bool:
@@ -61,11 +63,14 @@ def filter_master(text: str, max_height: int) -> FilteredMaster:
     out: list[str] = []
     variants: list[Variant] = []
     uris: set[str] = set()
+    dropped: set[str] = set()
     for line in read_playlist(text):
         if line.tag in (STREAM_INF, IFRAME_STREAM_INF):
             # A variant's tag line goes with its URI line; an I-frame playlist is one line.
             height = short_side(line.attributes.get("RESOLUTION"))
             if not _allowed(height, max_height):
+                if line.uri is not None:
+                    dropped.add(line.uri)
                 continue
             if line.uri is not None:
                 uris.add(line.uri)
@@ -75,6 +80,7 @@ def filter_master(text: str, max_height: int) -> FilteredMaster:
             attrs = line.parent.attributes
             height = short_side(attrs.get("RESOLUTION"))
             if not _allowed(height, max_height):
+                dropped.add(line.uri_line)
                 continue
             variants.append(Variant(line.uri_line, int(attrs.get("BANDWIDTH", "0")), height))
             uris.add(line.uri_line)
@@ -83,7 +89,9 @@ def filter_master(text: str, max_height: int) -> FilteredMaster:
         out.append(line.text)
     if not any(v.height is not None for v in variants):
         raise NoAllowedRendition(f"no video rendition at or below {max_height}p")
-    return FilteredMaster("\n".join(out) + "\n", tuple(variants), frozenset(uris))
+    # A URI also listed at an allowed height (shared by two variants) is not above the plan.
+    above = frozenset(dropped - uris)
+    return FilteredMaster("\n".join(out) + "\n", tuple(variants), frozenset(uris), above)
 
 
 def with_token(url: str, token: str) -> str:

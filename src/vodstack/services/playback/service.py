@@ -316,7 +316,14 @@ class PlaybackService:
             bases = [f"{edge}{prefix}" for edge in row.edges]
             with _no_rendition_is_conflict():
                 return manifests.filter_mpd(text, row.max_height, bases, self._row_token(row))
-        if file not in self._filtered_master(row).playlist_uris:
+        master = self._filtered_master(row)
+        if file in master.above_plan_uris:
+            raise Forbidden(
+                f"The playlist {file!r} is above this session's plan ({row.max_height}p at "
+                "most); play a rendition the master playlist lists.",
+                code="above_plan",
+            )
+        if file not in master.playlist_uris:
             raise NotFound(
                 f"This session offers no playlist {file!r} (not in its master playlist).",
                 code="playlist_not_found",
