@@ -1,3 +1,3 @@
-from vodstack.cli.main import main
+from vodstack.cli.entry import main
 
 main()

@@ -38,6 +38,7 @@ from vodstack.supervisor.status import (
     write_settings_file,
 )
 from vodstack.supervisor.supervisor import StartupFailed, Supervisor
+from vodstack.supervisor.workers import WORKER, WorkersRefused, check_workers, worker_count
 
 console = Console()
 
@@ -65,6 +66,7 @@ def up(
         settings = _build_settings(data_dir, config, port)
         settings = with_secrets(apply_profile(profile, settings, config))
         check_port_map(settings)
+        check_workers(settings)
         prepare_object_store(settings)
         acquire_lock(settings)
     except (
@@ -73,6 +75,7 @@ def up(
         AlreadyRunning,
         FileNotFoundError,
         ProfileRefused,
+        WorkersRefused,
     ) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -81,7 +84,14 @@ def up(
         raise typer.Exit(2) from None
     settings_file = write_settings_file(settings)
     specs = platform_services(settings)
-    console.print(f"[bold]vodstack[/] starting {len(specs)} services, data in {settings.data_dir}")
+    workers = worker_count(settings)
+    console.print(
+        f"[bold]vodstack[/] starting {len(specs)} services"
+        + (f" and {workers} pipeline worker{'s' if workers > 1 else ''}" if workers else "")
+        + f", data in {settings.data_dir}"
+    )
+    if workers:
+        specs.insert(0, WORKER)
     announce(profile, settings, console.print)
     try:
         reset_registry(settings)
@@ -120,10 +130,14 @@ def status(
     if current is None or not pid_alive(current.supervisor_pid):
         console.print(f"vodstack is not running (data dir {settings.data_dir}).")
         raise typer.Exit(1)
-    health = asyncio.run(_probe([svc.url for svc in current.services]))
+    probed = [svc for svc in current.services if svc.kind != "worker"]
+    answered = asyncio.run(_probe([svc.url for svc in probed]))
+    answers = dict(zip([svc.name for svc in probed], answered, strict=True))
+    health = [answers.get(svc.name) for svc in current.services]
     # Instances sharing a port (gateways) answer for each other: a stopped one is not live.
+    # A worker has no /healthz: it is live while its process runs.
     live = [
-        answer is not None and svc.pid is not None
+        svc.pid is not None and (pid_alive(svc.pid) if svc.kind == "worker" else answer is not None)
         for svc, answer in zip(current.services, health, strict=True)
     ]
     latest = latest_per_service(read_decisions(run_dir(settings), last=200))
@@ -166,7 +180,7 @@ def status(
             "yes" if svc.registered else "no",
             "[green]yes[/]" if ok else "[red]no[/]",
             str(svc.pid or "-"),
-            str(svc.port),
+            str(svc.port) if svc.kind != "worker" else "-",
             str(svc.restarts),
             svc.last_restart or "-",
             f"{svc.uptime_s:.0f}s",

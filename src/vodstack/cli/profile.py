@@ -55,6 +55,7 @@ def apply_profile(profile: Profile, settings: Settings, config: Path | None) -> 
 def announce(profile: Profile, settings: Settings, say: Callable[[str], object]) -> None:
     if profile is Profile.PRODUCTION:
         say(
-            f"pipeline tasks go to Celery at {redacted(settings.pipeline.broker_url)}; run "
-            "`vodstack worker --scratch DIR --config FILE` on the worker hosts"
+            f"pipeline tasks go to Celery at {redacted(settings.pipeline.broker_url)}; "
+            f"{settings.pipeline.celery_workers} worker(s) run here, more with "
+            "`vodstack worker --scratch DIR --config FILE` on any host"
         )

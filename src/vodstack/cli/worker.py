@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from vodstack.cli.options import ConfigFile
-from vodstack.config.settings import StorageBackend, load_settings
+from vodstack.config.settings import Settings, StorageBackend, load_settings
 from vodstack.core.context import configure_logging
 from vodstack.core.processes import die_with_parent
 
@@ -30,6 +30,15 @@ def _pool_process_init(**_: Any) -> None:
     die_with_parent(os.getppid())
 
 
+def _settings(config: Path | None, settings_file: Path | None, scratch: Path) -> Settings:
+    """The platform's settings with the scratch directory as the data directory."""
+    if settings_file is None:
+        return load_settings(config, data_dir=scratch)
+    platform = Settings.from_child_json(settings_file.read_text())
+    # What depends on the data directory (database files, the local store) is derived on use.
+    return platform.model_copy(update={"data_dir": scratch})
+
+
 def worker(
     scratch: Path = typer.Option(
         ..., "--scratch", help="This worker's own scratch directory (never the platform's)."
@@ -38,10 +47,18 @@ def worker(
         None, "--broker", help="Broker URL; default pipeline.broker_url (amqp://...)."
     ),
     concurrency: int | None = typer.Option(
-        None, "--concurrency", min=1, help="Worker processes; default: CPU count."
+        None,
+        "--concurrency",
+        min=1,
+        help="Worker processes; default: pipeline.workers, else the CPU count.",
     ),
     queue: str | None = typer.Option(None, "--queue", help="Default: pipeline.celery_queue."),
     config: Path | None = ConfigFile,
+    settings_file: Path | None = typer.Option(
+        None,
+        "--settings-file",
+        help="Settings written by `vodstack up` (a worker it supervises); replaces --config.",
+    ),
 ) -> None:
     """Run pipeline tasks sent through the broker, reading and writing the object store."""
     # Imported here: only this command and the Celery executor load Celery.
@@ -50,7 +67,7 @@ def worker(
     from vodstack.pipeline.jobs.celery_app import celery_app, host_queue_name, redacted
     from vodstack.pipeline.jobs.celery_tasks import WorkerHost, register_task
 
-    settings = load_settings(config, data_dir=scratch.resolve())
+    settings = _settings(config, settings_file, scratch.resolve())
     configure_logging("pipeline-worker", settings.log_level)
     if settings.storage.backend is not StorageBackend.S3:
         console.print(
@@ -66,7 +83,7 @@ def worker(
     app = celery_app(broker_url, queue_name, own_queue)
     register_task(app, WorkerHost(settings, broker_url, own_queue))
     worker_process_init.connect(_pool_process_init, weak=False)
-    processes = concurrency or os.cpu_count() or 1
+    processes = concurrency or settings.pipeline.workers or os.cpu_count() or 1
     console.print(
         f"worker: {processes} processes on {queue_name} at {redacted(broker_url)}, "
         f"scratch {settings.data_dir}"

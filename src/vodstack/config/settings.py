@@ -102,6 +102,10 @@ class PipelineSettings(BaseModel):
     # queue its tasks go to; workers consume it with `vodstack worker --broker URL`.
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
     celery_queue: str = Field("vodstack.pipeline", min_length=1, max_length=200)
+    # With the Celery executor, the `vodstack worker` processes `vodstack up` runs and
+    # supervises on its own host (each with `workers` processes, else one per core); 0 = none,
+    # the workers run elsewhere. They read and write objects in S3 (storage.backend = "s3").
+    celery_workers: int = Field(1, ge=0, le=64)
     # Threads each ffmpeg may use; 0 = ffmpeg decides. 1 for the worker-scaling benchmark.
     encoder_threads: int = Field(0, ge=0, le=64)
     # Worker i (and its ffmpeg) on core i. None = when single-threaded (`encoder_threads` 1)

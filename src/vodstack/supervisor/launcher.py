@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,12 +80,16 @@ def running_platform(
     extra_env: dict[str, str] | None = None,
     demo_media: bool = False,
     timeout: float = 120.0,
+    config: Path | None = None,
+    up_args: Sequence[str] = (),
 ) -> Iterator[RunningPlatform]:
-    """`vodstack up` as a child process; yields once the gateway answers and demo data exists.
+    """`vodstack up [--config FILE] UP_ARGS` as a child process; yields once the gateway answers
+    and demo data exists.
 
     Demo media (ffmpeg on every core for minutes) is off unless asked for.
     """
-    names = [spec.name for spec in platform_services(load_settings(data_dir=data_dir))]
+    settings = load_settings(config, data_dir=data_dir)
+    names = [spec.name for spec in platform_services(settings)]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "up.log"
@@ -94,7 +98,11 @@ def running_platform(
     )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "vodstack", "up"],
+            [
+                *(sys.executable, "-m", "vodstack", "up"),
+                *(("--config", str(config)) if config is not None else ()),
+                *up_args,
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -22,7 +22,8 @@ import httpx
 from vodstack.config.settings import SupervisorSettings
 from vodstack.core.processes import child_dies_with_us
 from vodstack.supervisor.liveness import Liveness
-from vodstack.supervisor.registry import ServiceSpec
+from vodstack.supervisor.registry import ServerKind, ServiceSpec
+from vodstack.supervisor.workers import worker_command
 
 BACKOFF_START_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -65,6 +66,8 @@ class ManagedProcess:
     instance: str = ""
     region: str | None = None
     reuse_port: bool = False
+    # A worker's own scratch directory (its `--scratch`); unused by services.
+    scratch: Path | None = None
     liveness: Liveness = field(init=False)
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _backoff: float = BACKOFF_START_S
@@ -95,8 +98,15 @@ class ManagedProcess:
     def log_path(self) -> Path:
         return self.log_dir / f"{self.name}.log"
 
-    def start(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+    @property
+    def serves_http(self) -> bool:
+        """False for a Celery worker (supervisor.workers): no port, no /healthz, no registry."""
+        return self.spec.kind is not ServerKind.WORKER
+
+    def command(self) -> list[str]:
+        if not self.serves_http:
+            scratch = self.scratch or self.log_dir / self.name
+            return [sys.executable, "-m", "vodstack", *worker_command(self.settings_file, scratch)]
         command = [
             sys.executable,
             "-m",
@@ -114,6 +124,11 @@ class ManagedProcess:
             command.append("--reuse-port")
         if self.region is not None:
             command += ["--region", self.region]
+        return command
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        command = self.command()
         with self.log_path.open("ab") as log:
             # Own session: a Ctrl-C in the terminal reaches the supervisor only, which then
             # stops children in order instead of all of them dying at once.
@@ -136,6 +151,8 @@ class ManagedProcess:
         return self._popen.poll()
 
     async def probe(self, client: httpx.AsyncClient) -> Probe:
+        if not self.serves_http:
+            return Probe.HEALTHY if self.exited() is None else Probe.SILENT
         try:
             response = await client.get(
                 f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s

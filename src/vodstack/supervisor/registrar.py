@@ -26,8 +26,8 @@ class Registrar:
 
     def healthy(self, proc: ManagedProcess) -> None:
         """A healthy probe: renew the lease, registering first if the registry lost it."""
-        if self.registry is None:
-            return
+        if self.registry is None or not proc.serves_http:
+            return  # a Celery worker takes tasks from the broker; nobody looks it up
         try:
             if not self.registry.renew(proc.service, proc.name):
                 self.registry.register(Instance(proc.service, proc.name, proc.url, proc.region))
@@ -38,7 +38,7 @@ class Registrar:
     def gone(self, proc: ManagedProcess) -> None:
         """Drained, stopped, killed or exited: clients must stop picking it now."""
         self.registered.discard(proc.name)
-        if self.registry is None:
+        if self.registry is None or not proc.serves_http:
             return
         try:
             self.registry.deregister(proc.service, proc.name)

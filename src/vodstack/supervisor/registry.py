@@ -19,6 +19,7 @@ from vodstack.delivery.topology import Topology
 class ServerKind(StrEnum):
     FASTAPI = "fastapi"  # create_app(settings) served by uvicorn
     RUNNER = "runner"  # a run(settings, name) function that serves until stopped
+    WORKER = "worker"  # `vodstack worker` (supervisor.workers): no HTTP, alive is healthy
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from vodstack.core.processes import pid_alive
 class ServiceStatus(BaseModel):
     name: str  # the instance: the service's name for instance 1, `{service}-{k}` after
     service: str = ""
+    kind: str = "service"  # or "worker": a Celery worker, no port and no /healthz
     region: str | None = None
     registered: bool = False  # in the registry (healthy and renewed)
     state: str

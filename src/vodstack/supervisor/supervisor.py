@@ -34,8 +34,9 @@ from vodstack.supervisor.instances import fresh_port, place, port_for
 from vodstack.supervisor.liveness import Verdict
 from vodstack.supervisor.process import ManagedProcess, Probe, ProcessState
 from vodstack.supervisor.registrar import Registrar
-from vodstack.supervisor.registry import ServiceSpec
+from vodstack.supervisor.registry import ServerKind, ServiceSpec
 from vodstack.supervisor.status import PlatformStatus, ServiceStatus, run_dir, write_status
+from vodstack.supervisor.workers import scratch_dir, worker_count
 
 log = logging.getLogger("vodstack.supervisor")
 
@@ -71,7 +72,7 @@ class Supervisor:
         self.processes = [
             self._instance(spec, index)
             for spec in specs
-            for index in range(1, scaling.desired_count(None, settings.scale, spec.name) + 1)
+            for index in range(1, self._count(spec) + 1)
         ]
         self.registrar = Registrar(registry)
         self.control_path = control_path(settings)
@@ -80,17 +81,24 @@ class Supervisor:
         self._stop = asyncio.Event()
         self._background: set[asyncio.Task[object]] = set()
 
+    def _count(self, spec: ServiceSpec) -> int:
+        if spec.kind is ServerKind.WORKER:
+            return worker_count(self.settings)
+        return scaling.desired_count(None, self.settings.scale, spec.name)
+
     def _instance(self, spec: ServiceSpec, index: int) -> ManagedProcess:
         placed = place(self.settings, spec, index)
+        worker = spec.kind is ServerKind.WORKER
         return ManagedProcess(
             spec,
-            port_for(placed),
+            0 if worker else port_for(placed),
             self.settings_file,
             self.settings.data_dir / "logs",
             policy=self.settings.supervisor,
             instance=placed.name,
             region=placed.region,
             reuse_port=placed.reuse_port,
+            scratch=scratch_dir(self.settings, placed.name) if worker else None,
         )
 
     def request_stop(self) -> None:
@@ -139,7 +147,8 @@ class Supervisor:
             batch = list(group)
             for proc in batch:
                 self._start(proc)
-                self.report(f"starting {proc.name:<10} on :{proc.port}  (log {proc.log_path})")
+                where = f"on :{proc.port}" if proc.serves_http else f"in {proc.scratch}"
+                self.report(f"starting {proc.name:<10} {where}  (log {proc.log_path})")
             await self._await_healthy(client, batch, tier)
 
     async def _await_healthy(
@@ -294,6 +303,7 @@ class Supervisor:
             ServiceStatus(
                 name=proc.name,
                 service=proc.service,
+                kind="service" if proc.serves_http else "worker",
                 region=proc.region,
                 registered=proc.name in self.registrar.registered,
                 state=proc.state.value,

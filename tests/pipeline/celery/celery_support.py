@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.support.celery_workers import BROKER_URL
+from tests.support.celery_workers import BROKER_URL, WorkerProcess
 from tests.support.seaweedfs import SeaweedFS
 from tests.support.waiting import eventually
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
@@ -66,8 +66,16 @@ class Controller:
     def job(self, job_id: int) -> JobDetail:
         return job_detail(self.sessions, job_id)
 
-    def wait_until_ended(self, job_id: int, timeout_s: float = 300.0) -> JobDetail:
+    def wait_until_ended(
+        self, job_id: int, timeout_s: float = 300.0, workers: Sequence[WorkerProcess] = ()
+    ) -> JobDetail:
+        """The job once it ended; a worker of `workers` that exits meanwhile fails at once,
+        with its log (a worker that cannot start would otherwise cost the whole timeout)."""
+
         def ended() -> JobDetail | None:
+            for worker in workers:
+                code = worker.process.poll()
+                assert code is None, f"the worker exited ({code}):\n{worker.output()[-3000:]}"
             job = self.job(job_id)
             return job if job.state.terminal else None
 

@@ -90,7 +90,7 @@ def test_a_job_on_celery_workers_ends_as_it_does_on_local_workers(
             scratch=scratch, queue=task_queue, env=seaweedfs.env(ctl.bucket), concurrency=2
         )
         try:
-            job = ctl.wait_until_ended(ctl.submit(clip))
+            job = ctl.wait_until_ended(ctl.submit(clip), workers=[worker])
             assert job.state is JobState.SUCCEEDED, (job.error, worker.output()[-3000:])
             assert job.published and job.preview_version is None  # 240p: no preview pass
             # Removed right after the last task is recorded (the job is already succeeded).
@@ -127,12 +127,6 @@ for port in (5432, 5672, 6379):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="Known regression from the session-3 merge (issue 16): passed on the Celery branch, "
-    "the job never ends on the merged tree (two runs); the worker's log is deleted with the "
-    "test, cause not found yet. Kept running so a fix shows as XPASS.",
-)
 def test_a_worker_in_its_own_network_namespace_without_the_data_dir_encodes_a_playable_title(
     tmp_path: Path, seaweedfs: SeaweedFS, task_queue: str
 ) -> None:
@@ -169,7 +163,7 @@ def test_a_worker_in_its_own_network_namespace_without_the_data_dir_encodes_a_pl
             wrapper=wrapper,
         )
         try:
-            job = ctl.wait_until_ended(ctl.submit(clip))
+            job = ctl.wait_until_ended(ctl.submit(clip), workers=[worker])
             assert job.state is JobState.SUCCEEDED, (job.error, worker.output()[-3000:])
             assert_plays(download_version(ctl.store, 1, job.asset_version, tmp_path / "v"))
             owners = {path.stat().st_uid for path in scratch.rglob("*")}
