@@ -407,7 +407,10 @@ def main() -> None:
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as tmp, running_platform(Path(tmp) / "data") as platform:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_platform(Path(tmp) / "data", timeout=300) as platform,
+    ):
         measure(args, platform, Path(tmp))
 
 
