@@ -151,6 +151,10 @@ class ShardedHistory:
         """Started, unfinished titles, most recent first (cached per profile)."""
         return self.cache.get_or_load(profile_id, lambda: self._continue(profile_id))
 
+    def cached_continue(self, profile_id: int) -> list[Position] | None:
+        """`continue_watching` if the cache has it (never blocks); None = ask the shards."""
+        return self.cache.peek(profile_id)
+
     def _continue(self, profile_id: int) -> list[Position]:
         rows = self.shard_of(profile_id).query(
             f"SELECT {COLUMNS} FROM positions WHERE profile_id = ? AND watched = 0 "
