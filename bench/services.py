@@ -407,9 +407,12 @@ def main() -> None:
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
+    # A loaded machine starts slowly: let processes take their time rather than be replaced.
+    patience = {"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "300",
+                "VODSTACK_SUPERVISOR__LIVENESS_TIMEOUT_S": "10"}  # fmt: skip
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_platform(Path(tmp) / "data", timeout=300) as platform,
+        running_platform(Path(tmp) / "data", extra_env=patience, timeout=300) as platform,
     ):
         measure(args, platform, Path(tmp))
 
