@@ -288,6 +288,9 @@ def hot_requests(caller: Caller, title_id: int) -> list[Endpoint]:
     one = start_body.replace("{account}", str(account))
     play = caller.call("playback", "POST", "/v1/sessions", json.loads(one)).json()
     sid = play["play_session_id"]
+    # The recommender answers 503 until its first catalog snapshot is in.
+    rows = f"/v1/profiles/{profile}/rows?maturity=adult"
+    _wait_ready(lambda: caller.call("recs", "GET", rows))
     return [
         Endpoint("catalog.listing", "catalog", "GET", "/v1/titles?maturity=adult&limit=20"),
         Endpoint("catalog.title", "catalog", "GET", f"/v1/titles/{title_id}?maturity=adult"),
@@ -298,9 +301,24 @@ def hot_requests(caller: Caller, title_id: int) -> list[Endpoint]:
         Endpoint("playback.heartbeat", "playback", "POST",
                  f"/v1/sessions/{sid}/heartbeat?account_id={account}", '{"position_s": 42.0}'),
         Endpoint("history.continue", "history", "GET", f"/v1/profiles/{profile}/continue"),
+        Endpoint("recs.rows", "recs", "GET", rows),
+        Endpoint("billing.entitlement", "billing", "GET", f"/v1/entitlements/{account}"),
         Endpoint("events.lag", "events", "GET", "/v1/events/lag"),
         Endpoint("telemetry.popularity", "telemetry", "GET", "/v1/popularity"),
     ]  # fmt: skip
+
+
+def _wait_ready(call: Callable[[], httpx.Response]) -> None:
+    """Until `call` answers 200 (a 503 "warming up" meanwhile), at most two minutes."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            call()
+            return
+        except httpx.HTTPStatusError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 def recorded_answers(caller: Caller, endpoints: list[Endpoint]) -> dict[str, tuple[int, str, str]]:
@@ -389,7 +407,13 @@ def main() -> None:
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as tmp, running_platform(Path(tmp) / "data") as platform:
+    # A loaded machine starts slowly: let processes take their time rather than be replaced.
+    patience = {"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "300",
+                "VODSTACK_SUPERVISOR__LIVENESS_TIMEOUT_S": "10"}  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_platform(Path(tmp) / "data", extra_env=patience, timeout=300) as platform,
+    ):
         measure(args, platform, Path(tmp))
 
 

@@ -10,11 +10,11 @@ import httpx
 
 from tests.clients.servers import Instance, serving
 from tests.support.waiting import eventually
+from vodstack.clients.keepalive import KeepAliveTransport
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.resilience import ResilienceSettings, UpstreamPolicy
 from vodstack.discovery import Instance as Registered
 from vodstack.discovery import MemoryRegistry, RegistryClient
-from vodstack.gateway.keepalive import KeepAliveTransport
 
 AFFINE = UpstreamPolicy(region_affinity=True)
 

@@ -13,6 +13,7 @@ import pytest
 
 from tests.clients.servers import Instance, Listed, serving
 from vodstack.clients.instances import StaticInstances
+from vodstack.clients.keepalive import KeepAliveTransport
 from vodstack.clients.resilience.breaker import BreakerState
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.resilience import (
@@ -25,7 +26,6 @@ from vodstack.config.resilience import (
 )
 from vodstack.config.settings import load_settings
 from vodstack.core import deadline
-from vodstack.gateway.keepalive import KeepAliveTransport
 
 # These tests are about balancing and retries: a breaker that never opens stays out of the way.
 NEVER_OPENS = BreakerPolicy(min_calls=10_000)

@@ -18,6 +18,7 @@ from vodstack.clients.events import EventsClient
 from vodstack.clients.experiments import ExperimentsClient
 from vodstack.clients.history import HistoryClient
 from vodstack.clients.instances import InstanceSource, instance_source
+from vodstack.clients.keepalive import KeepAliveTransport
 from vodstack.clients.pipeline import PipelineClient
 from vodstack.clients.playback import PlaybackClient
 from vodstack.clients.recs import RecsClient
@@ -26,7 +27,6 @@ from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.clients.telemetry import TelemetryClient
 from vodstack.config.settings import Settings
 from vodstack.gateway.asset_files import AssetFiles
-from vodstack.gateway.keepalive import KeepAliveTransport
 
 Transports = Mapping[str, httpx.AsyncBaseTransport]
 # An upload chunk is megabytes, and the last one waits for the pipeline's media probe.

@@ -83,7 +83,10 @@ def test_reads_go_through_the_cache_and_writes_invalidate_it(history: ShardedHis
     history.continue_watching(7)
     assert (history.cache.hits, history.cache.misses) == (1, 1)
     history.apply([_event("heartbeat", 7, 10, 150, 1)])
+    assert history.cached_continue(7) is None  # the route on the loop must ask the shards
     assert history.continue_watching(7)[0].position_s == 150  # not the cached 100
+    cached = history.cached_continue(7)
+    assert cached is not None and cached[0].position_s == 150
 
 
 def test_who_watched_a_title_gathers_every_shard(history: ShardedHistory) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -194,6 +195,23 @@ def test_sessions_expire(client: TestClient, clock: FakeClock) -> None:
     expires_at = client.get(f"/v1/sessions/{token}").json()["expires_at"]
     assert expires_at.startswith("2030-01-01T13:00:00")
     clock.advance(timedelta(seconds=TTL_S))
+    assert_error(client.get(f"/v1/sessions/{token}"), 404, "session_not_found")
+
+
+def test_a_remembered_session_ends_when_another_process_writes(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Session checks answer from memory (core.data_memo) only while nobody wrote: a log-out or
+    a plan change through another instance (here: straight into the file) shows at once."""
+    account_id = sign_up(client)["id"]
+    token = log_in(client)
+    for _ in range(2):  # the second check comes from memory
+        assert client.get(f"/v1/sessions/{token}").json()["account"]["plan"]["code"] == "standard"
+    with sqlite3.connect(tmp_path / "db" / "accounts.sqlite") as other:
+        other.execute("UPDATE accounts SET plan_code = 'premium' WHERE id = ?", (account_id,))
+    assert client.get(f"/v1/sessions/{token}").json()["account"]["plan"]["code"] == "premium"
+    with sqlite3.connect(tmp_path / "db" / "accounts.sqlite") as other:
+        other.execute("DELETE FROM sessions")
     assert_error(client.get(f"/v1/sessions/{token}"), 404, "session_not_found")
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from vodstack.clients.instances import InstanceSource, RegionalSource, instance_source
+from vodstack.clients.keepalive import KeepAliveTransport
 from vodstack.clients.resilience.balancing import balancer
 from vodstack.clients.resilience.breaker import BreakerState, CircuitBreaker
 from vodstack.clients.resilience.budget import RetryBudget
@@ -42,8 +43,6 @@ from vodstack.core.errors import ServiceUnavailable
 _DEFAULT_TIMEOUT_S = 5.0
 # The latency a failed attempt counts as, for the balancer (see `_outcome`).
 FAILURE_LATENCY_S = 0.5
-# What `ServiceClient` gives its own pool when no transport is passed.
-_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=100)
 
 
 @dataclass
@@ -107,12 +106,12 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         metrics: ResilienceMetrics | None = None,
     ) -> ResilientTransport:
         """The usual wiring: instances from the registry (or settings) unless `source` says,
-        httpx's pool under."""
+        `KeepAliveTransport` under (httpx's pool costs several times its CPU per call)."""
         return cls(
             service,
             source or instance_source(settings),
             settings.resilience,
-            inner=inner or httpx.AsyncHTTPTransport(limits=_LIMITS),
+            inner=inner or KeepAliveTransport(),
             metrics=metrics,
             region=settings.region,
         )

@@ -1,7 +1,8 @@
 """HTTP routes of the accounts service: thin adapters from the contract to `AccountsService`.
 
 Endpoints are plain `def`: argon2 and database calls block, so FastAPI runs them in its
-threadpool instead of on the event loop.
+threadpool instead of on the event loop. The session check is the exception: every page view
+makes one, and a remembered session (core.data_memo) answers on the loop without the hop.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.accounts import (
     Account,
@@ -111,8 +113,11 @@ def log_in(body: Credentials, service: Service) -> SessionInfo:
 
 
 @sessions.get("/{session_id}", response_model=SessionInfo)
-def get_session(session_id: str, service: Service) -> Response:
-    return model_json(service.sessions.get(session_id))
+async def get_session(session_id: str, service: Service) -> Response:
+    info = service.sessions.cached(session_id)
+    if info is None:
+        info = await run_in_threadpool(service.sessions.get, session_id)
+    return model_json(info)
 
 
 @sessions.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -61,6 +61,7 @@ def create_app(
                 session_ttl=timedelta(seconds=settings.session_ttl_s),
                 limits=settings.lockouts,
                 clock=clock,
+                data_version=version,
             )
             purged = service.sessions.purge_expired()
             stale = service.sessions.lockouts.purge_stale()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import LockoutSettings
 from vodstack.contracts.accounts import Account, Plan, PlanCode, Role, SignUp
+from vodstack.core.answer_store import Version
 from vodstack.core.errors import Conflict
 from vodstack.services.accounts.clock import Clock, utc_now
 from vodstack.services.accounts.models import AccountRow, PlanRow
@@ -100,10 +101,13 @@ class AccountsService:
         session_ttl: timedelta,
         limits: LockoutSettings | None = None,
         clock: Clock = utc_now,
+        data_version: Version | None = None,
     ) -> None:
+        """`data_version` (SQLite's, core.db) lets session checks skip the database while no
+        one has written to it (core.data_memo); without it every check reads."""
         self.accounts = Accounts(sessions, passwords, clock)
         self.profiles = Profiles(sessions, passwords, clock)
         self.my_list = MyList(sessions, clock)
         self.sessions = Sessions(
-            sessions, passwords, clock, session_ttl, limits or LockoutSettings()
+            sessions, passwords, clock, session_ttl, limits or LockoutSettings(), data_version
         )

@@ -1,7 +1,8 @@
 """HTTP routes of the billing service (contract in contracts/billing.py).
 
 Plain `def` endpoints: database and provider calls block, so FastAPI runs them in its thread
-pool. Every mutating route goes through `Idempotency` with the caller's key.
+pool (the entitlement check answers from memory on the loop when it can). Every mutating
+route goes through `Idempotency` with the caller's key.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.billing import (
     BillingOverview,
@@ -22,6 +24,7 @@ from vodstack.contracts.billing import (
     PlanSwitch,
     Subscribe,
 )
+from vodstack.core.responses import model_json
 from vodstack.services.billing.idempotency import Idempotency, replay_error
 from vodstack.services.billing.subscriptions import Subscriptions
 
@@ -92,6 +95,11 @@ def cancel(account_id: int, key: Key, billing: Billing) -> Response:
     return _once(billing, f"cancel:{account_id}", key, None, call)
 
 
-@entitlements.get("/{account_id}")
-def entitlement(account_id: int, billing: Billing) -> Entitlement:
-    return billing.subscriptions.entitlement(account_id)
+@entitlements.get("/{account_id}", response_model=Entitlement)
+async def entitlement(account_id: int, billing: Billing) -> Response:
+    # Every playback start asks: a remembered standing answers on the loop, without the
+    # thread hop of a `def` route (core.data_memo).
+    answer = billing.subscriptions.cached_entitlement(account_id)
+    if answer is None:
+        answer = await run_in_threadpool(billing.subscriptions.entitlement, account_id)
+    return model_json(answer)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from vodstack.config.settings import Settings
 from vodstack.core import migrations
 from vodstack.core.app import create_service_app
-from vodstack.core.db import DatabaseHealth, make_engine, make_sessionmaker
+from vodstack.core.db import DatabaseHealth, SqliteDataVersion, make_engine, make_sessionmaker
 from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.billing.api import ROUTERS, BillingApp
@@ -42,6 +42,7 @@ def create_app(
     """The billing app. `clock` and `provider` are for tests (moving time, a shared ledger)."""
     database = DatabaseHealth()
     config = settings.billing
+    version = SqliteDataVersion.of(settings.database_url(SERVICE))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +54,7 @@ def create_app(
                 sessions, provider or SimulatedProvider(config.provider), config, clock
             )
             app.state.billing = BillingApp(
-                Subscriptions(sessions, collector, config, clock),
+                Subscriptions(sessions, collector, config, clock, version),
                 Idempotency(sessions, clock, config.idempotency_ttl_s),
             )
             dunning = app.state.dunning = Dunning(sessions, collector, config, clock)
@@ -68,6 +69,8 @@ def create_app(
         finally:
             database.engine = None
             engine.dispose()
+            if version is not None:
+                version.close()
 
     return create_service_app(
         SERVICE,

@@ -6,7 +6,9 @@ is tried once while the caller waits; if declined, nothing changes and the calle
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,12 +24,22 @@ from vodstack.contracts.billing import (
     SubscriptionStatus,
 )
 from vodstack.contracts.plans import plan_by_code
+from vodstack.core.answer_store import Version
+from vodstack.core.data_memo import DataMemo
 from vodstack.core.errors import Conflict, PaymentRequired
 from vodstack.services.billing import ledger
 from vodstack.services.billing.clock import Clock
 from vodstack.services.billing.models import InvoiceRow, SubscriptionRow
 from vodstack.services.billing.payments import Collector, cancel
 from vodstack.services.billing.proration import prorated_cents
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """What an entitlement is computed from; `status` None: the account has no subscription."""
+
+    status: SubscriptionStatus | None
+    past_due_since: datetime | None
 
 
 class Subscriptions:
@@ -37,11 +49,16 @@ class Subscriptions:
         collector: Collector,
         settings: BillingSettings,
         clock: Clock,
+        data_version: Version | None = None,
     ) -> None:
+        """`data_version` (SQLite's, core.db) lets entitlement checks skip the database while
+        no one has written to it (core.data_memo); without it every check reads."""
         self._sessions = sessions
         self._collector = collector
         self._settings = settings
         self._clock = clock
+        # Every playback start asks: the standing as last read, the clock applied per check.
+        self._standings: DataMemo[int, _Standing] = DataMemo(data_version)
 
     def overview(self, account_id: int) -> BillingOverview:
         with self._sessions() as db:
@@ -92,12 +109,28 @@ class Subscriptions:
         return self.overview(account_id)
 
     def entitlement(self, account_id: int) -> Entitlement:
+        standing = self._standings.load(account_id, partial(self._standing, account_id))
+        return self._entitlement(account_id, standing)
+
+    def cached_entitlement(self, account_id: int) -> Entitlement | None:
+        """The entitlement without touching the database, if no one wrote since the account's
+        standing was read (never blocks: for the event loop); None = ask `entitlement`."""
+        standing = self._standings.get(account_id)
+        return None if standing is None else self._entitlement(account_id, standing)
+
+    def _standing(self, account_id: int) -> _Standing:
         with self._sessions() as db:
             row = db.get(SubscriptionRow, account_id)
-        if row is None:
+            if row is None:
+                return _Standing(None, None)
+            return _Standing(row.status, row.past_due_since)
+
+    def _entitlement(self, account_id: int, standing: _Standing) -> Entitlement:
+        if standing.status is None:
             # Accounts from before billing (and the demo's) are not billed: they play.
             return Entitlement(account_id=account_id, entitled=True, status=None)
-        return _entitlement(row, self._clock(), timedelta(seconds=self._settings.grace_s))
+        grace = timedelta(seconds=self._settings.grace_s)
+        return _entitlement(account_id, standing, self._clock(), grace)
 
     # -- steps that write ---------------------------------------------------------------------
 
@@ -191,8 +224,8 @@ def _declined(overview: BillingOverview) -> PaymentRequired:
     )
 
 
-def _entitlement(row: SubscriptionRow, now: datetime, grace: timedelta) -> Entitlement:
-    base = Entitlement(account_id=row.account_id, entitled=True, status=row.status)
+def _entitlement(account_id: int, row: _Standing, now: datetime, grace: timedelta) -> Entitlement:
+    base = Entitlement(account_id=account_id, entitled=True, status=row.status)
     if row.status is SubscriptionStatus.CANCELLED:
         return base.model_copy(
             update={

@@ -30,6 +30,15 @@ class LookAsideCache(Generic[V]):
         self.hits = 0
         self.misses = 0
 
+    def peek(self, key: Hashable) -> V | None:
+        """The fresh entry for `key`, or None; never loads (for the event loop)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] <= self._clock():
+                return None
+            self.hits += 1
+            return entry[1]
+
     def get_or_load(self, key: Hashable, load: Callable[[], V]) -> V:
         with self._lock:
             entry = self._entries.get(key)

@@ -173,6 +173,10 @@ class ShardedHistory:
         """Started, unfinished titles, most recent first (cached per profile)."""
         return self.cache.get_or_load(profile_id, lambda: self._continue(profile_id))
 
+    def cached_continue(self, profile_id: int) -> list[Position] | None:
+        """`continue_watching` if the cache has it (never blocks); None = ask the shards."""
+        return self.cache.peek(profile_id)
+
     def _continue(self, profile_id: int) -> list[Position]:
         rows = self.shard_of(profile_id).read(_CONTINUE, {"profile": profile_id})
         return [_position(row) for row in rows]

@@ -7,12 +7,13 @@ import logging
 from datetime import datetime
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.history import Position
 from vodstack.contracts.recs import HomeRows, TrainStatus
 from vodstack.core.errors import ServiceUnavailable, VodstackError
+from vodstack.core.responses import model_json
 from vodstack.services.recs.rows import ProfileView, home_rows
 from vodstack.services.recs.runtime import RecsRuntime
 
@@ -35,14 +36,14 @@ ROUTERS = (profiles, training)
 _HISTORY_WAIT_S = 1.0
 
 
-@profiles.get("/{profile_id}/rows")
+@profiles.get("/{profile_id}/rows", response_model=HomeRows)
 async def rows(
     profile_id: Id,
     runtime: Runtime,
     maturity: Maturity,
     region: Region = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
-) -> HomeRows:
+) -> Response:
     """The profile's home rows, chosen and ordered for it, every one at `maturity`."""
     catalog = runtime.catalog
     if not catalog.loaded:
@@ -54,7 +55,9 @@ async def rows(
         _started(runtime, profile_id), asyncio.to_thread(_stored, runtime, profile_id)
     )
     view = ProfileView(profile_id, recommended, recent, started, runtime.store.neighbours)
-    return home_rows(view, maturity, region, limit, catalog, runtime.popular, trained_at)
+    page = home_rows(view, maturity, region, limit, catalog, runtime.popular, trained_at)
+    # Serialized once: returned as a model, FastAPI would validate the whole page again.
+    return model_json(page)
 
 
 def _stored(

@@ -49,13 +49,15 @@ def home_rows(
 ) -> HomeRows:
     def visible(ids: Iterable[int], *, skip: set[int] | None = None) -> list[int]:
         out: list[int] = []
+        taken: set[int] = set()  # a set: the ranking runs over the whole catalog
         for title_id in ids:
             title = catalog.titles.get(title_id)
-            if title is None or not maturity.allows(title.maturity) or title_id in out:
+            if title is None or not maturity.allows(title.maturity) or title_id in taken:
                 continue
             if skip and title_id in skip:
                 continue
             out.append(title_id)
+            taken.add(title_id)
         return out
 
     def row(kind: RowKind, key: str, label: str, ids: list[int], size: int = limit) -> Row:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.history import HistoryClient
+from vodstack.clients.keepalive import KeepAliveTransport
 from vodstack.clients.telemetry import TelemetryClient
 from vodstack.config.settings import Settings
 from vodstack.contracts.recs import TrainPhase, TrainStatus
@@ -40,7 +41,8 @@ class Clients:
         return cls(
             CatalogClient.of(settings, SERVICE, timeout=timeout),
             TelemetryClient.of(settings, SERVICE, timeout=timeout),
-            HistoryClient.of(settings, SERVICE, timeout=timeout),
+            # Asked on every home-rows request: the lean transport (clients.keepalive).
+            HistoryClient.of(settings, SERVICE, timeout=timeout, transport=KeepAliveTransport()),
         )
 
     async def aclose(self) -> None:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from tests.support.ports import free_port
 from tests.support.servers import serve_in_thread
-from vodstack.gateway.keepalive import KeepAliveTransport
+from vodstack.clients.keepalive import KeepAliveTransport
 
 pytestmark = pytest.mark.anyio
 
