@@ -80,13 +80,17 @@ def running_platform(
     extra_env: dict[str, str] | None = None,
     demo_media: bool = False,
     timeout: float = 120.0,
+    port_base: int | None = None,
 ) -> Iterator[RunningPlatform]:
     """`vodstack up` as a child process; yields once the gateway answers and demo data exists.
 
-    Demo media (ffmpeg on every core for minutes) is off unless asked for.
+    Demo media (ffmpeg on every core for minutes) is off unless asked for. Ports are free ones
+    the kernel hands out, or consecutive ones from `port_base` (a block reserved for the caller
+    on a shared host).
     """
     names = [spec.name for spec in platform_services(load_settings(data_dir=data_dir))]
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    numbers = free_ports(len(names)) if port_base is None else range(port_base, 1 << 16)
+    ports = dict(zip(names, numbers, strict=port_base is None))
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "up.log"
     env = platform_env(
