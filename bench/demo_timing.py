@@ -151,14 +151,24 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the timeline here.")
     parser.add_argument("--data-dir", type=Path, default=None, help="Fresh (absent or empty).")
     parser.add_argument("--port-base", type=int, default=None, help="First of the ports used.")
+    parser.add_argument(
+        "--start-timeout-s",
+        type=float,
+        default=None,
+        help="The supervisor's patience for each service's first health check (default 60 s; "
+        "a machine at a load of 40 needs more).",
+    )
     args = parser.parse_args()
     if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
         parser.error(f"{args.data_dir} is not empty: the demo timing needs a fresh data dir")
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
         began = time.monotonic()
+        patience = {}
+        if args.start_timeout_s is not None:
+            patience["VODSTACK_SUPERVISOR__START_TIMEOUT_S"] = str(args.start_timeout_s)
         with running_platform(
-            data_dir, demo_media=True, timeout=300, port_base=args.port_base
+            data_dir, demo_media=True, timeout=600, port_base=args.port_base, extra_env=patience
         ) as platform:
             up_s = time.monotonic() - began
             timeline = asyncio.run(_watch(platform, began, up_s, args.timeout_min * 60))
