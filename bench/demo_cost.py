@@ -1,7 +1,7 @@
 """What the demo costs in CPU, title by title: the figure a quiet 2-core machine would see.
 
-`bench/demo.py` times the demo on this machine, where other work shares the cores; this one
-measures CPU seconds, which neighbours do not change. For each of the six demo patterns it
+`bench/demo_timing.py` times the demo on this machine, where other work shares the cores; this
+one measures CPU seconds, which neighbours do not change. For each of the six demo patterns it
 makes a master exactly as `vodstack up` does (`DEMO_MASTER_PRESET`/`CRF`, 1280x720, the
 median demo length of 20 s), then runs that master's whole job through `vodstack ingest` with
 the platform down (local worker processes: probe, preview pass, main pass, VMAF), and reads

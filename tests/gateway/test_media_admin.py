@@ -217,3 +217,19 @@ def test_the_home_page_says_media_is_being_prepared(media: MediaStack) -> None:
     # Nothing under way any more (no demo media, say): titles without media, but no notice.
     assert admin.post(f"/api/admin/jobs/{job_id}/cancel").status_code == 200
     assert 'id="media-preparing"' not in viewer.get("/").text
+
+
+@pytest.mark.parametrize("demo_media", [True, False])
+def test_the_notice_shows_while_the_demo_masters_are_made_before_any_job(
+    settings: Settings, demo_media: bool
+) -> None:
+    # `vodstack up` seeds the demo titles, then makes their masters one by one: until the first
+    # upload the pipeline has no job, and with demo media on the notice says so from the start.
+    with media_stack_for(settings.model_copy(update={"demo_media": demo_media})) as media:
+        admin = media.admin()
+        _title(admin)
+        _publish_with_quality(media, _title(admin), "v1")
+        home = media.viewer().get("/")
+        assert home.status_code == 200
+        assert ("1 of 2 titles ready, 50.0 %" in home.text) is demo_media
+        assert ('id="media-preparing"' in home.text) is demo_media

@@ -82,15 +82,19 @@ def running_platform(
     timeout: float = 120.0,
     config: Path | None = None,
     up_args: Sequence[str] = (),
+    port_base: int | None = None,
 ) -> Iterator[RunningPlatform]:
     """`vodstack up [--config FILE] UP_ARGS` as a child process; yields once the gateway answers
     and demo data exists.
 
-    Demo media (ffmpeg on every core for minutes) is off unless asked for.
+    Demo media (ffmpeg on every core for minutes) is off unless asked for. Ports are free ones
+    the kernel hands out, or consecutive ones from `port_base` (a block reserved for the caller
+    on a shared host).
     """
     settings = load_settings(config, data_dir=data_dir)
     names = [spec.name for spec in platform_services(settings)]
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    numbers = free_ports(len(names)) if port_base is None else range(port_base, 1 << 16)
+    ports = dict(zip(names, numbers, strict=port_base is None))
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "up.log"
     env = platform_env(

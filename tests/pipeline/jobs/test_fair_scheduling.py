@@ -135,3 +135,44 @@ def test_vmaf_runs_after_the_publish_and_ends_the_job(
     assert job_detail(sessions, job_id).state is JobState.SUCCEEDED
     assert store.exists(report), "the report is added to the published version"
     assert store.list(f"work/{job_id}/") == [], "work is removed after the last task"
+
+
+def test_reports_never_take_the_last_worker(
+    settings: Settings, queue: JobQueue, worker: Worker, sessions: sessionmaker[Session]
+) -> None:
+    # Two workers (the fixture's settings): while one runs a VMAF report, the other report
+    # waits and the free worker takes a new upload's probe as soon as it arrives.
+    configure(settings.data_dir, renditions=["240p", "360p"], chunks=1)
+    first, second = (queue.create_job(t, f"masters/{t}/m.mp4") for t in (1, 2))
+    while sum(n == "publish" for _, n in executed_by_job(settings.data_dir)) < 2:
+        assert worker.run_once()
+    report = queue.claim("host:1:0")
+    assert report is not None and (report.kind, report.job_id) == (TaskKind.QUALITY, first)
+    assert queue.claim("host:1:1") is None, "the second report took the last worker"
+    upload = queue.create_job(3, "masters/3/m.mp4")
+    probe = queue.claim("host:1:1")
+    assert probe is not None and (probe.kind, probe.job_id) == (TaskKind.PROBE, upload)
+    queue.release(report.id, "host:1:0")
+    queue.release(probe.id, "host:1:1")
+    drain(worker)  # one worker at a time: every report still runs, and every job ends
+    assert all(job_detail(sessions, j).state is JobState.SUCCEEDED for j in (first, second, upload))
+
+
+def test_a_running_report_does_not_count_in_the_start_estimate(
+    settings: Settings, queue: JobQueue, worker: Worker, sessions: sessionmaker[Session]
+) -> None:
+    configure(settings.data_dir, renditions=["240p", "360p"], chunks=1)
+    measured = queue.create_job(1, "masters/1/m.mp4")
+    drain(worker)
+    _took(sessions, measured, TaskKind.QUALITY, 300.0)  # reports take minutes
+    published = queue.create_job(2, "masters/2/m.mp4")
+    while sum(n == "publish" for _, n in executed_by_job(settings.data_dir)) < 2:
+        assert worker.run_once()
+    report = queue.claim("host:1:0")
+    assert report is not None and (report.kind, report.job_id) == (TaskKind.QUALITY, published)
+    waiting = queue.create_job(3, "masters/3/m.mp4")
+    with sessions() as session:
+        spots = estimate_starts(session, workers=2, now=5000.0)
+    # The report keeps its worker for minutes, but the other one is free: the job starts now,
+    # not after half the report's 300 s.
+    assert spots[waiting].estimated_start == pytest.approx(5000.0)

@@ -32,7 +32,7 @@ from vodstack.gateway.web.continue_row import continue_row
 from vodstack.gateway.web.episodes import SeriesProgress, series_progress, slots
 from vodstack.gateway.web.guards import PageViewerDep
 from vodstack.gateway.web.home_rows import personal_rows, trending_titles
-from vodstack.gateway.web.preparing import media_preparation
+from vodstack.gateway.web.preparing import makes_demo_media, media_preparation
 from vodstack.gateway.web.templating import PagesDep
 
 router = APIRouter()
@@ -80,7 +80,7 @@ async def home(
         personal, listed, preparing, order = await asyncio.gather(
             personal_rows(clients, viewer, region),
             listed_ids(clients, viewer),
-            media_preparation(clients, viewer.maturity),
+            media_preparation(clients, viewer.maturity, demo_media=makes_demo_media(settings)),
             home_row_order(clients, viewer, settings.experiments.assign_timeout_s),
         )
     if personal is None:
@@ -139,7 +139,9 @@ async def _static_home(
             clients.catalog.genres(viewer.maturity, unpublished=unpublished),
             continue_row(clients.history, clients.catalog, viewer),
             listed_ids(clients, viewer),
-            media_preparation(clients, viewer.maturity),
+            media_preparation(
+                clients, viewer.maturity, demo_media=makes_demo_media(state.settings)
+            ),
             asyncio.gather(
                 trending_titles(clients.telemetry, clients.catalog, viewer)
                 if trending

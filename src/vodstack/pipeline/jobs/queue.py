@@ -18,6 +18,11 @@ memory between calls, which is why killing any process loses no state:
   the mezzanines on scratch disk are bounded. A chunk once admitted stays admitted: its split's
   retries and regenerations never wait for the window (they would otherwise wait for
   themselves).
+- Reports never take the last worker: a VMAF report (band 2) is one task of minutes for a whole
+  title, not a chunk of seconds, and the claim order cannot take a worker back once it runs one.
+  With every worker on reports, a new upload's preview waited for them (213 s and counting on
+  the demo under load); so at most `report_slots` reports run at once, workers - 1 (one with a
+  single worker), and a worker is always free for previews and ladders.
 - `requeue_input` handles a task whose input vanished (a deleted mezzanine): the producer runs
   again and the task waits for it, without using up an attempt.
 """
@@ -37,6 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vodstack.config.settings import PipelineSettings
 from vodstack.pipeline.jobs.dag import (
+    AFTER_PUBLISH_PRIORITY,
     PREVIEW,
     Band,
     JobPlan,
@@ -100,10 +106,20 @@ class Publication:
     preview: bool
 
 
+def _workers(config: PipelineSettings) -> int:
+    return config.workers or os.cpu_count() or 1
+
+
 def split_window(config: PipelineSettings) -> int:
     """How many chunks may be split but not yet discarded at once: workers + 1 by default, so
     no worker ever idles for want of a split chunk while the window still bounds disk."""
-    return config.split_window or (config.workers or os.cpu_count() or 1) + 1
+    return config.split_window or _workers(config) + 1
+
+
+def report_slots(config: PipelineSettings) -> int:
+    """How many VMAF reports may run at once: every worker but one (one on a single worker).
+    Little is lost when nothing else is left: a report's libvmaf runs on two threads."""
+    return max(1, _workers(config) - 1)
 
 
 def new_asset_version(now: float) -> str:
@@ -179,6 +195,8 @@ class JobQueue:
                 candidate = candidate.where(
                     or_(TaskRow.kind != TaskKind.SPLIT, TaskRow.attempts > 0)
                 )
+            if running_reports(session) >= report_slots(self._config):
+                candidate = candidate.where(TaskRow.priority < AFTER_PUBLISH_PRIORITY)
             task_id = session.scalar(candidate)
             if task_id is None:
                 return None
@@ -350,8 +368,11 @@ class JobQueue:
         """Reclaim tasks whose worker is gone (lease expired, or owner known dead)."""
         now = self._clock()
         with self._sessions.begin() as session:
+            # Rows a worker is recording an outcome for are skipped: they are not lost.
             running = session.scalars(
-                select(TaskRow).where(TaskRow.state == TaskState.RUNNING)
+                select(TaskRow)
+                .where(TaskRow.state == TaskState.RUNNING)
+                .with_for_update(skip_locked=True)
             ).all()
             reaped = [
                 task
@@ -472,7 +493,10 @@ def _claimed(task: TaskRow, job: JobRow) -> ClaimedTask:
 
 
 def _leased(session: Session, task_id: int, owner: str) -> TaskRow | None:
-    task = session.get(TaskRow, task_id)
+    # Locked (PostgreSQL): the reaper reads running tasks, then writes; without the lock it could
+    # hand a task that has just succeeded out again, and its second success would expand the DAG
+    # twice (a duplicate-key error seen under load with 3 s leases).
+    task = session.get(TaskRow, task_id, with_for_update=True)
     if task is None or task.state is not TaskState.RUNNING or task.lease_owner != owner:
         return None
     return task
@@ -539,6 +563,16 @@ def open_chunks(session: Session) -> int:
         if kind is TaskKind.DISCARD and state is TaskState.SUCCEEDED
     }
     return len(admitted - discarded)
+
+
+def running_reports(session: Session) -> int:
+    """VMAF reports (band 2) running now, across jobs (see `report_slots`)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(TaskRow)
+        .where(TaskRow.state == TaskState.RUNNING, TaskRow.priority >= AFTER_PUBLISH_PRIORITY)
+    )
+    return int(count or 0)
 
 
 def _unready_dependents(session: Session, producer: TaskRow) -> None:

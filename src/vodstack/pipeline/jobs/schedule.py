@@ -5,7 +5,9 @@ Several jobs share the worker pool. The claim order is, most significant first:
 1. the task's band (`dag.band_of`): every job's preview pass (with its probe and audio), then
    every job's main pass up to the complete publish, then the VMAF reports. A new upload's
    preview therefore waits for running tasks only, never for another title's full ladder, and a
-   demo catalogue becomes watchable title by title before any full ladder is made;
+   demo catalogue becomes watchable title by title before any full ladder is made. Reports,
+   minutes each, never hold every worker (`queue.report_slots`): the worker kept from them
+   runs chunk-sized tasks, so a preview waits for one of those, not for a report;
 2. the job's operator priority (`vodstack jobs priority ID N`, the admin job page), higher
    first, 0 when never set;
 3. the job's age (oldest first), then the task's own priority inside its job (the DAG's order).
@@ -13,7 +15,8 @@ Several jobs share the worker pool. The claim order is, most significant first:
 A queued job starts when its PROBE (band 0) is claimed, so what runs before it is the band-0
 work of the jobs ahead of it (higher priority, or the same and older) plus what is running
 now. `estimate_starts` adds those up with each task's expected duration (the mean of the
-finished tasks of its kind and rendition) and divides by the workers: a list-scheduling
+finished tasks of its kind and rendition) and divides by the workers not running a report (a
+running report keeps its worker for minutes, and never takes the last one): a list-scheduling
 estimate, good to the nearest minute on a steady queue, not a promise.
 """
 
@@ -103,10 +106,15 @@ def estimate_starts(session: Session, workers: int, now: float) -> dict[int, Que
     live = {row[0] for row in jobs}
     tasks = _tasks(session)
     durations = TaskDurations(t for t in tasks if t.state is TaskState.SUCCEEDED)
-    running = sum(
+    running = [t for t in tasks if t.state is TaskState.RUNNING and t.job_id in live]
+    # A running report keeps its worker (minutes), and never the last one: the queue is served
+    # by the others, so their running work counts, over their number.
+    reports = [t for t in running if band_of(t.priority) is Band.REPORTS]
+    serving = max(1, workers - len(reports))
+    ahead = sum(
         durations.expected(t.kind, t.rendition) * (1 - t.progress)
-        for t in tasks
-        if t.state is TaskState.RUNNING and t.job_id in live
+        for t in running
+        if band_of(t.priority) is not Band.REPORTS
     )
     preview_work = _preview_work(tasks, durations, _OPEN)
     # A job not probed yet has no tasks to count: it is guessed at a whole preview pass of the
@@ -114,11 +122,10 @@ def estimate_starts(session: Session, workers: int, now: float) -> dict[int, Que
     whole = _preview_work(tasks, durations, (*_OPEN, TaskState.RUNNING, TaskState.SUCCEEDED))
     unplanned = _mean(whole.values()) or durations.expected(TaskKind.PROBE, None)
     spots: dict[int, QueueSpot] = {}
-    ahead = running
     for row in jobs:
         job_id, state, plan = int(row[0]), row[1], row[3]
         if state is JobState.QUEUED:
-            start = now + ahead / max(1, workers)
+            start = now + ahead / serving
             spots[job_id] = QueueSpot(len(spots) + 1, start)
         ahead += preview_work.get(job_id, 0.0) if plan is not None else unplanned
     return spots

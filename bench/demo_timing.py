@@ -12,7 +12,12 @@ It also prints the CPU time the whole platform used (every process it started, r
 stops) and the load average: on a shared machine the wall times say more about the neighbours
 than about vodstack, and CPU seconds / cores is what the same work needs on an idle machine.
 
-    nice .venv/bin/python bench/demo.py [--timeout-min 45] [--json out.json]
+    nice .venv/bin/python bench/demo_timing.py [--timeout-min 45] [--json out.json] \
+        [--data-dir var/demo-timing] [--port-base 21600]
+
+The data directory must be fresh (absent or empty; a temporary one by default): a used one
+has its media already. `--port-base` puts the platform on consecutive ports from there (a block
+of one's own on a shared host) instead of free ports the kernel picks.
 
 The anchor is the target of issue 14 on a 2-core machine: every title playable within 5 min,
 the whole ladder within 30 min; the ratios printed are measured / target (below 1 = met).
@@ -144,10 +149,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--timeout-min", type=float, default=45.0)
     parser.add_argument("--json", type=Path, default=None, help="Also write the timeline here.")
+    parser.add_argument("--data-dir", type=Path, default=None, help="Fresh (absent or empty).")
+    parser.add_argument("--port-base", type=int, default=None, help="First of the ports used.")
+    parser.add_argument(
+        "--start-timeout-s",
+        type=float,
+        default=None,
+        help="The supervisor's patience for each service's first health check (default 60 s; "
+        "a machine at a load of 40 needs more).",
+    )
     args = parser.parse_args()
+    if args.data_dir is not None and args.data_dir.exists() and any(args.data_dir.iterdir()):
+        parser.error(f"{args.data_dir} is not empty: the demo timing needs a fresh data dir")
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
         began = time.monotonic()
-        with running_platform(Path(tmp) / "data", demo_media=True, timeout=300) as platform:
+        patience = {}
+        if args.start_timeout_s is not None:
+            patience["VODSTACK_SUPERVISOR__START_TIMEOUT_S"] = str(args.start_timeout_s)
+        with running_platform(
+            data_dir, demo_media=True, timeout=600, port_base=args.port_base, extra_env=patience
+        ) as platform:
             up_s = time.monotonic() - began
             timeline = asyncio.run(_watch(platform, began, up_s, args.timeout_min * 60))
         # The platform has stopped: every process of it was waited for, so its CPU time is in.
