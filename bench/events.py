@@ -61,7 +61,8 @@ import redis
 from vodstack.supervisor.launcher import RunningPlatform, gateway_client, running_platform
 
 BATCH = 50
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# A shared machine: each user of the bench can point it at its own Redis database.
+REDIS_URL = os.environ.get("VODSTACK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 REPO = Path(__file__).resolve().parent.parent
 # The processes on an event's path, and the ones consuming it.
 PROCESSES = ("gateway", "events", "history", "telemetry", "accounts")
@@ -162,7 +163,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_wrk and shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make test installs it)")
-    prefix = f"vodstack-bench:{secrets.token_hex(4)}"
+    prefix = f"{os.environ.get('VODSTACK_BENCH_PREFIX', 'vodstack-bench')}:{secrets.token_hex(4)}"
     with _maybe_old(args.compare) as old_path:
         sides = [Side("working tree", None)]
         if old_path is not None:
