@@ -27,7 +27,8 @@ that run answers "p99 under 50 ms at 5,000 events/s" as worded.
 a process spends per batch does not. Around the open-loop run the bench reads each service's
 user+system CPU time (/proc/PID/stat) before the first batch and after the consumers have
 drained every event (their work for the run is then all counted), and divides by the batches
-sent. Redis is shared with whatever else uses it, so its figure (INFO cpu) is an upper bound.
+sent. Redis's figure is its INFO cpu: exact for the private server, an upper bound for a
+`--redis-url` shared with others.
 
 **`--compare REV`** runs the same measurements against the source of commit REV (extracted with
 `git archive` into a temporary tree and put first on PYTHONPATH of the platform it starts),
@@ -290,7 +291,7 @@ def _measure(side: Side, args: argparse.Namespace, prefix: str) -> None:
             batches = paced.count
             cpu = {name: (after[name] - before[name]) * 1000 / batches for name in pids}
             cpu["load generator"] = paced.client_cpu_s * 1000 / batches
-            cpu["redis (shared)"] = (redis_after - redis_before) * 1000 / batches
+            cpu["redis"] = (redis_after - redis_before) * 1000 / batches
             side.cpu.append(cpu)
             side.paced.append(paced.result)
         _cleanup(prefix)
