@@ -12,6 +12,7 @@ prefix), logs in as the demo viewer, then:
 
     .venv/bin/python bench/events.py [--connections 16] [--duration 10] [--rate 5000]
     .venv/bin/python bench/events.py --compare REV [--rounds 2] [--no-wrk]
+    .venv/bin/python bench/events.py --compare-env VODSTACK_EVENTS__CONSUMER_NICENESS=0 --no-wrk
 
 Goal (issue 17): >= 5,000 events/s through the gateway with p99 < 50 ms; the ratio to the
 anchor is printed. The history and telemetry consumers run meanwhile, as in production.
@@ -26,12 +27,21 @@ that run answers "p99 under 50 ms at 5,000 events/s" as worded.
 a process spends per batch does not. Around the open-loop run the bench reads each service's
 user+system CPU time (/proc/PID/stat) before the first batch and after the consumers have
 drained every event (their work for the run is then all counted), and divides by the batches
-sent. Redis is shared with whatever else uses it, so its figure (INFO cpu) is an upper bound.
+sent. Redis's figure is its INFO cpu: exact for the private server, an upper bound for a
+`--redis-url` shared with others.
 
 **`--compare REV`** runs the same measurements against the source of commit REV (extracted with
 `git archive` into a temporary tree and put first on PYTHONPATH of the platform it starts),
 interleaved with the working tree's in each of `--rounds` rounds (order alternating), so both
 sides see the same machine; it prints each side's median and range, and the ratio.
+`--compare-env KEY=VALUE` does the same with the working tree's code under one more setting
+(e.g. the consumers at the request threads' priority).
+
+**Redis of its own.** By default the bench starts a private `redis-server` (no persistence,
+a free port) for the platform's log and the anchor: on a shared machine the local Redis also
+serves everyone else's tests, and its queueing (it is one process, scheduled like any other)
+would be measured as the platform's. `--redis-url` uses an existing Redis instead;
+`VODSTACK_BENCH_PREFIX` prefixes the keys.
 """
 
 from __future__ import annotations
@@ -58,9 +68,17 @@ from urllib.parse import urlsplit
 import httptools
 import redis
 
-from vodstack.supervisor.launcher import RunningPlatform, gateway_client, running_platform
+from vodstack.core.processes import child_dies_with_us
+from vodstack.supervisor.launcher import (
+    RunningPlatform,
+    free_port,
+    gateway_client,
+    running_platform,
+)
 
 BATCH = 50
+# The Redis both the platform's log and the anchor use: a private `redis-server` the bench
+# starts (set in `main`), or `--redis-url`.
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REPO = Path(__file__).resolve().parent.parent
 # The processes on an event's path, and the ones consuming it.
@@ -97,6 +115,7 @@ class Side:
 
     name: str
     pythonpath: str | None
+    env: dict[str, str] = field(default_factory=dict)
     wrk: list[WrkResult] = field(default_factory=list)
     paced: list[WrkResult] = field(default_factory=list)
     cpu: list[dict[str, float]] = field(default_factory=list)  # ms per batch, per process
@@ -157,16 +176,24 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rate", type=float, default=5000.0, help="open-loop events/s; 0: skip")
     parser.add_argument("--compare", metavar="REV", help="also run commit REV's code, interleaved")
+    parser.add_argument(
+        "--compare-env", metavar="KEY=VALUE", help="also run the working tree with this setting"
+    )
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--redis-url", help="an existing Redis (default: a private one)")
     parser.add_argument("--no-wrk", action="store_true", help="skip the closed-loop wrk run")
     args = parser.parse_args()
     if not args.no_wrk and shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (make test installs it)")
-    prefix = f"vodstack-bench:{secrets.token_hex(4)}"
-    with _maybe_old(args.compare) as old_path:
+    prefix = f"{os.environ.get('VODSTACK_BENCH_PREFIX', 'vodstack-bench')}:{secrets.token_hex(4)}"
+    global REDIS_URL
+    with _redis(args.redis_url) as REDIS_URL, _maybe_old(args.compare) as old_path:
         sides = [Side("working tree", None)]
         if old_path is not None:
             sides.append(Side(f"{args.compare}", old_path))
+        elif args.compare_env:
+            key, _, value = args.compare_env.partition("=")
+            sides.append(Side(args.compare_env, None, {key: value}))
         try:
             for round_ in range(args.rounds):
                 order = sides if round_ % 2 == 0 else sides[::-1]
@@ -176,6 +203,45 @@ def main() -> None:
         finally:
             _cleanup(prefix)
     _report(sides, args, anchor_eps, anchor_p99)
+
+
+@contextmanager
+def _redis(url: str | None) -> Iterator[str]:
+    """`url`, or a private `redis-server` on a free port for the duration (killed after)."""
+    if url is not None:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is missing: apt-get install redis-server, or --redis-url")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no"]
+    with tempfile.TemporaryDirectory() as workdir:
+        server = subprocess.Popen(
+            [*command, "--dir", workdir],
+            stdout=subprocess.DEVNULL,
+            preexec_fn=child_dies_with_us(),
+        )
+        try:
+            client = redis.Redis(port=port)
+            deadline = time.monotonic() + 30
+            while not _answers(client):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the private redis-server on :{port} did not start")
+                time.sleep(0.05)
+            client.close()
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            server.kill()
+            server.wait()
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
 
 
 @contextmanager
@@ -196,6 +262,7 @@ def _measure(side: Side, args: argparse.Namespace, prefix: str) -> None:
     }
     if side.pythonpath is not None:
         env["PYTHONPATH"] = side.pythonpath
+    env.update(side.env)
     print(f"... {side.name}: starting the platform", flush=True)
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -224,7 +291,7 @@ def _measure(side: Side, args: argparse.Namespace, prefix: str) -> None:
             batches = paced.count
             cpu = {name: (after[name] - before[name]) * 1000 / batches for name in pids}
             cpu["load generator"] = paced.client_cpu_s * 1000 / batches
-            cpu["redis (shared)"] = (redis_after - redis_before) * 1000 / batches
+            cpu["redis"] = (redis_after - redis_before) * 1000 / batches
             side.cpu.append(cpu)
             side.paced.append(paced.result)
         _cleanup(prefix)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.events.stack import event
+from tests.support.waiting import eventually
 from vodstack.contracts.events import EVENT, AnyEvent
 from vodstack.contracts.telemetry import Split
 from vodstack.events.consumer import Consumer
@@ -186,3 +192,30 @@ def test_a_block_sums_to_what_one_event_at_a_time_gives(
     sql = "SELECT * FROM counters ORDER BY bucket, metric, region, edge, abr, title_id"
     assert block.query(sql) == one_by_one.query(sql)
     assert len(block.query(sql)) > 10
+
+
+class PriorityProbe:
+    """A sink that notes the nice value of the thread applying the events."""
+
+    def __init__(self, inner: PopularitySink) -> None:
+        self.inner = inner
+        self.nice: list[int] = []
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        self.nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return self.inner.apply(events)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+def test_the_consumer_works_below_the_request_threads(event_log: EventLog, tmp_path: Path) -> None:
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    probe = PriorityProbe(PopularitySink(tmp_path / "popularity.sqlite"))
+    _append(event_log, event("play_start", title_id=3, region="eu"))
+    consumer = Consumer(event_log, "popularity", probe, idle_s=0.01, niceness=5)
+    consumer.start()
+    try:
+        eventually(lambda: probe.inner.plays(), message="the consumer never applied the play")
+    finally:
+        consumer.stop()
+    assert probe.nice and set(probe.nice) == {min(19, base + 5)}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == base  # the rest of the process is untouched

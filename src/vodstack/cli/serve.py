@@ -13,6 +13,7 @@ from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.core.chaos import ChaosMiddleware, RuleFile, rules_path
 from vodstack.core.context import configure_logging
+from vodstack.core.heap import freeze_startup_heap
 from vodstack.supervisor.registry import ServerKind, find_service
 
 
@@ -56,6 +57,7 @@ def serve(
         rules = RuleFile(rules_path(settings.data_dir / "run"))
         app.add_middleware(ChaosMiddleware, service=name, rules=rules, secret=settings.secret())
     config = server_config(app, settings.host, port or spec.port)
+    freeze_startup_heap()  # the imports and the app: no collection walks them again
     if not reuse_port:
         uvicorn.Server(config).run()
         return

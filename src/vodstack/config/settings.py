@@ -272,6 +272,9 @@ class EventsSettings(BaseModel):
     series_bucket_s: int = Field(10, ge=1, le=3600)
     # The telemetry series are kept this long (Prometheus keeps the long view).
     series_retention_s: float = Field(2 * 24 * 3600.0, gt=0)
+    # The consumers' threads run this much nicer than the request-serving ones (Linux): they
+    # are background work and must not delay the ingest path (docs/decisions.md). 0: equal.
+    consumer_niceness: int = Field(10, ge=0, le=19)
 
 
 class HistorySettings(BaseModel):

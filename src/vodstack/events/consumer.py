@@ -11,6 +11,10 @@ After a step that found less than a full page the consumer lingers (`linger_s`) 
 next step finds a bigger block, rather than spinning on a few events at a time under a steady
 stream; an idle log is polled every `idle_s`.
 
+The consumer is background work: its thread runs `niceness` steps below the request-serving
+threads (core/priority.py), so a block of work waits for a gateway or events request rather than
+delaying it; the lag it may build up then is bounded by the events service's back-pressure.
+
 Owned by whoever starts it: `start()` runs a thread, `stop()` sets the stop flag and joins.
 """
 
@@ -24,6 +28,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from vodstack.contracts.events import AnyEvent, event_from_log, events_from_log
+from vodstack.core.priority import lower_this_thread
 from vodstack.events.log import EventLog, Record
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ class Consumer:
         batch: int = 1000,
         idle_s: float = 0.2,
         linger_s: float = 0.1,
+        niceness: int = 0,
     ) -> None:
         self.group = group
         self._log = event_log
@@ -54,6 +60,7 @@ class Consumer:
         self._batch = batch
         self._idle_s = idle_s
         self._linger_s = linger_s
+        self._niceness = niceness
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._full = False  # the last step read a full page somewhere: more is waiting
@@ -95,6 +102,7 @@ class Consumer:
             self._thread = None
 
     def _run(self) -> None:
+        lower_this_thread(self._niceness)
         failures = 0
         while not self._stop.is_set():
             try:

@@ -130,14 +130,17 @@ class ManagedProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         command = self.command()
         with self.log_path.open("ab") as log:
-            # Own session: a Ctrl-C in the terminal reaches the supervisor only, which then
-            # stops children in order instead of all of them dying at once.
+            # Own process group: a Ctrl-C in the terminal reaches the supervisor only, which
+            # then stops children in order instead of all of them dying at once. Not its own
+            # session: with Linux's sched_autogroup every session is a scheduling group of its
+            # own, and the nice values that put background consumers below the request path
+            # (core/priority.py) only weigh inside one group.
             self._popen = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
+                process_group=0,
                 preexec_fn=child_dies_with_us(),
             )
         self.state = ProcessState.STARTING

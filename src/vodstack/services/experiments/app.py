@@ -51,7 +51,7 @@ def create_app(
         engine = make_engine(settings.database_url(SERVICE))
         log = event_log or open_event_log(settings)
         sink = ExperimentSink(settings.data_dir / "experiments" / "activity.sqlite")
-        consumer = Consumer(log, GROUP, sink)
+        consumer = Consumer(log, GROUP, sink, niceness=settings.events.consumer_niceness)
         events = EventsClient.of(
             settings,
             SERVICE,

@@ -60,7 +60,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log = event_log or open_event_log(settings)
         history = open_history(settings)
-        consumer = Consumer(log, HISTORY, history)
+        consumer = Consumer(log, HISTORY, history, niceness=settings.events.consumer_niceness)
         app.state.history = history
         app.state.history_log = log
         app.state.resharder = resharder = Resharder(history)

@@ -37,7 +37,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             open_store(settings.data_dir),
             Clients.of(settings),
         )
-        consumer = Consumer(log, RECS, runtime.watched)
+        consumer = Consumer(log, RECS, runtime.watched, niceness=settings.events.consumer_niceness)
         app.state.recs = runtime
         consumer.start()
         running.append(runtime)

@@ -31,9 +31,10 @@ class TelemetryRuntime:
             TelemetrySink(root / "series.sqlite", settings.events.series_bucket_s),
             settings.playback.heartbeat_interval_s,
         )
+        niceness = settings.events.consumer_niceness
         runtime.consumers = [
-            Consumer(event_log, POPULARITY, runtime.popularity),
-            Consumer(event_log, TELEMETRY, runtime.telemetry),
+            Consumer(event_log, POPULARITY, runtime.popularity, niceness=niceness),
+            Consumer(event_log, TELEMETRY, runtime.telemetry, niceness=niceness),
         ]
         return runtime
 
