@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from vodstack.cli.main import app
-from vodstack.services.recs.evaluation import metrics
 from vodstack.services.recs.interactions import read_csv, time_split, write_csv
 from vodstack.services.recs.models import RecencyEase
+from vodstack.services.recs.ranking import metrics
 from vodstack.services.recs.synthetic import SyntheticSpec, generate
 from vodstack.services.recs.trainer import train_indexed
 
