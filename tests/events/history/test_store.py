@@ -13,7 +13,7 @@ import pytest
 from tests.events.stack import event
 from vodstack.contracts.events import EVENT, AnyEvent
 from vodstack.services.history.cache import LookAsideCache
-from vodstack.services.history.store import ShardedHistory, ShardLayout
+from vodstack.services.history.repository import ShardedHistory, ShardLayout
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
