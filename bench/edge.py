@@ -404,11 +404,23 @@ def main() -> None:
                 while client.get(url + "/healthz").json()["fills_in_progress"]:
                     assert time.monotonic() < deadline
                     time.sleep(0.05)
+            waiting = time.monotonic()
             wait_revoked(client, settings, edge_url, plain_url, args.revoked)
             wait_revoked(client, settings, quiet_url, plain_url, args.revoked)
+            # Printed as soon as known: on a loaded machine the wrk rounds may still fail.
+            print(
+                f"revocation list ({args.revoked} sessions) held by both checking edges "
+                f"{time.monotonic() - waiting:.1f} s after the warm-up",
+                flush=True,
+            )
             cold = paths(corpus.cold)
             edge_ttfb = ttfb(client, [edge_url + p for p in cold])
             origin_ttfb = ttfb(client, [topology.origin_url + p for p in cold])
+            print(
+                f"cold miss TTFB: edge median {edge_ttfb[0]:.2f} ms p90 {edge_ttfb[1]:.2f} ms; "
+                f"origin direct median {origin_ttfb[0]:.2f} ms p90 {origin_ttfb[1]:.2f} ms",
+                flush=True,
+            )
 
         big_script = wrk_script(tmp, "big", paths(corpus.big))
         small_script = wrk_script(tmp, "small", paths(corpus.small))
