@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tests.events.stack import event, events_stack
 from tests.support.gateway import make_settings
+from tests.support.waiting import eventually
 from vodstack.events.log import EventLog
 
 
@@ -20,10 +20,11 @@ def test_the_dashboard_shows_the_players_figures_to_admins(
         assert viewer.get("/api/admin/telemetry/series").status_code == 403
         assert viewer.get("/admin/telemetry").status_code in (302, 303, 403)
 
-        deadline = time.monotonic() + 30
-        while not (points := admin.get("/api/admin/telemetry/series?split=abr").json()):
-            assert time.monotonic() < deadline, "the telemetry consumer did not catch up"
-            time.sleep(0.05)
+        points = eventually(
+            lambda: admin.get("/api/admin/telemetry/series?split=abr").json(),
+            timeout_s=30,
+            message="the telemetry consumer did not catch up",
+        )
         (point,) = points
         assert (point["split"], point["errors"], point["startup_p50_ms"]) == ("bola", 1, 1000.0)
         page = admin.get("/admin/telemetry")

@@ -19,6 +19,7 @@ from tests.player.headless.test_player_inprocess import FakeEdges, publish_playa
 from tests.services.playback.stack import Platform, RecordingEdges
 from tests.support.gateway import PASSWORD, cheap_passwords, make_settings, new_email
 from tests.support.service_tokens import authorized
+from tests.support.waiting import eventually
 from vodstack.events.log import EventLog
 from vodstack.gateway.app import create_app as create_gateway_app
 from vodstack.player.headless.events import EventReporter
@@ -111,10 +112,7 @@ def test_a_play_is_reported_as_events(
         answer = history.get(f"/v1/profiles/{profile}/titles/{title_id}")
         return answer.status_code == 200 and bool(answer.json()["watched"])
 
-    deadline = time.monotonic() + 30
-    while not watched():
-        assert time.monotonic() < deadline, "history never saw the completed play"
-        time.sleep(0.05)
+    eventually(watched, timeout_s=30, message="history never saw the completed play")
 
 
 def test_events_wait_out_an_outage_and_go_once(

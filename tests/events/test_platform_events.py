@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from tests.events.stack import event
+from tests.support.waiting import eventually
 from vodstack.supervisor.launcher import RunningPlatform, gateway_client, running_platform
 
 
@@ -24,17 +24,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         yield running
 
 
-def _eventually(read: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = read()
-        except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+def _eventually(read: Callable[[], Any]) -> Any:
+    """A whole platform on a shared machine: a generous deadline, and a gateway that is
+    restarting (connection refused) counts as "not yet"."""
+    return eventually(read, timeout_s=60, interval_s=0.2, tolerate=(httpx.HTTPError,))
 
 
 def _viewer(platform: RunningPlatform, client: httpx.Client) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 from tests.events.stack import event
 from tests.support.gateway import make_settings
 from tests.support.service_tokens import authorized
+from tests.support.waiting import eventually
 from vodstack.contracts.events import EVENT
 from vodstack.events.log import EventLog
 from vodstack.services.telemetry.app import create_app
@@ -23,11 +23,7 @@ from vodstack.services.telemetry.prometheus import COUNTERS
 
 
 def _eventually(check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + 30
-    while not (value := check()):
-        assert time.monotonic() < deadline, "the consumers did not catch up"
-        time.sleep(0.05)
-    return value
+    return eventually(check, timeout_s=30, message="the consumers did not catch up")
 
 
 def test_series_and_prometheus_export(tmp_path: Path, event_log: EventLog) -> None:

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import IO
 
 from vodstack.core.metrics import Message, Send
+from vodstack.delivery.assets import URL_ROOT, URL_ROUTE
 
 log = logging.getLogger(__name__)
 
-ASSET_ROUTE = "/v/{title}/{version}/{file}"
+ASSET_ROUTE = URL_ROUTE
 FILE_NAME = "access.log"
 _BUFFER_BYTES = 64 * 1024
 _MAX_PATH_CHARS = 300
@@ -94,7 +95,7 @@ class AccessLog:
 
 def route_of(raw_path: bytes) -> str:
     """The route template a raw path falls under."""
-    if raw_path.startswith(b"/v/"):
+    if raw_path.startswith(URL_ROOT):
         return ASSET_ROUTE
     if raw_path in (b"/healthz", b"/metrics"):
         return raw_path.decode()

@@ -7,6 +7,11 @@ so the per-request check is one hash lookup: no disk, no network, no origin. An 
 forgotten once its token would have expired anyway, which bounds the dict by the plays of one
 token lifetime.
 
+The first load is the whole list, which can be 100,000s of sessions: it comes in pages of
+`REVOCATIONS_PAGE` (a cursor names where the next one starts), so each request stays well
+inside the client's timeout and each parse holds the edge's event loop for a few ms only. A
+page that fails is asked for again on the next poll, from the same cursor, not from the start.
+
 If playback cannot be reached the feed keeps what it has and retries (it fails open: new
 revocations wait, valid viewers are never locked out by a playback outage).
 """
@@ -22,6 +27,7 @@ from pydantic import ValidationError
 
 from vodstack.clients.playback import PlaybackClient
 from vodstack.config import Settings
+from vodstack.contracts.playback import REVOCATIONS_PAGE
 from vodstack.core.errors import VodstackError
 from vodstack.core.periodic import Periodic
 
@@ -59,10 +65,21 @@ class RevokedSessions:
 class RevocationFeed:
     """Keeps a `RevokedSessions` current; `start`/`stop` from the server's lifespan."""
 
-    def __init__(self, client: PlaybackClient, revoked: RevokedSessions, interval_s: float) -> None:
+    def __init__(
+        self,
+        client: PlaybackClient,
+        revoked: RevokedSessions,
+        interval_s: float,
+        page_size: int = REVOCATIONS_PAGE,
+    ) -> None:
         self._client = client
         self.revoked = revoked
+        self._page_size = page_size
         self._since: datetime | None = None
+        # Within one pass over the list: where the next page starts, and the first page's time
+        # (the next pass's `since` must not skip what was revoked while the pages came in).
+        self._after: str | None = None
+        self._pass_as_of: datetime | None = None
         self._polling = Periodic("revocation feed", self._poll, interval_s)
         self._failing = False
         self._pruned_at = time.monotonic()
@@ -84,15 +101,25 @@ class RevocationFeed:
         await self._client.aclose()
 
     async def poll_once(self) -> int:
-        """Fetch what was revoked since the last answer; returns how many ids came."""
-        answer = await self._client.revocations(self._since)
-        for item in answer.sessions:
-            self.revoked.add(item.play_session_id, item.token_expires_at.timestamp())
-        self._since = answer.as_of - OVERLAP
+        """Fetch what was revoked since the last pass, page by page; returns how many ids came."""
+        count = 0
+        while True:
+            answer = await self._client.revocations(
+                self._since, after=self._after, limit=self._page_size
+            )
+            for session, expires_at in answer.sessions:
+                self.revoked.add(session, expires_at)
+            count += len(answer.sessions)
+            if self._pass_as_of is None:
+                self._pass_as_of = answer.as_of
+            self._after = answer.next
+            if answer.next is None:
+                self._since, self._pass_as_of = self._pass_as_of - OVERLAP, None
+                break
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
             self.revoked.prune(time.time())
             self._pruned_at = time.monotonic()
-        return len(answer.sessions)
+        return count
 
     async def _poll(self) -> None:
         try:

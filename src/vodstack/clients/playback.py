@@ -70,6 +70,15 @@ class PlaybackClient(ServiceClient):
         """End every stream started under a gateway log-in (`contracts.playback.login_ref`)."""
         return await self.send_model("POST", f"/v1/logins/{login_ref}/stop", LoginStopped)
 
-    async def revocations(self, since: datetime | None) -> Revocations:
-        params = {"since": since.isoformat()} if since is not None else {}
+    async def revocations(
+        self, since: datetime | None, *, after: str | None = None, limit: int | None = None
+    ) -> Revocations:
+        """One page of the revocation list; pass its `next` back as `after` for the next one."""
+        params: dict[str, str | int] = {}
+        if since is not None:
+            params["since"] = since.isoformat()
+        if after is not None:
+            params["after"] = after
+        if limit is not None:
+            params["limit"] = limit
         return await self.get_model("/v1/revocations", Revocations, params=params)

@@ -24,10 +24,13 @@ the playback service trusts those fields from its callers on the internal networ
     GET  /v1/accounts/{account_id}/streams         -> list[PlaySession] (active ones)
     POST /v1/logins/{login_ref}/stop               -> LoginStopped: ends every session started
                                                    under that log-in (the gateway's log-out)
-    GET  /v1/revocations?since=                    -> Revocations: sessions ended (stopped,
+    GET  /v1/revocations?since=&after=&limit=      -> Revocations: sessions ended (stopped,
                                                    completed, timed out, logged out) at or after
                                                    `since` whose segment tokens have not expired
-                                                   yet; edges and the origin poll it
+                                                   yet, one page of at most `limit` in revocation
+                                                   order; `next` set means more: ask again with
+                                                   `after=next`; edges and the origin poll it;
+                                                   422 invalid_cursor
 
 Every route needs a service token (core.service_auth).
 """
@@ -158,13 +161,17 @@ class LoginStopped(BaseModel):
     stopped: int
 
 
-class RevokedSession(BaseModel):
-    play_session_id: str
-    #: When its segment token would have expired anyway: the edge forgets it then.
-    token_expires_at: datetime
+#: Largest page of `GET /v1/revocations`, and the edges' feed asks for this many. A full list
+#: (100,000s of sessions after a busy evening) comes in pages, so no one answer takes long to
+#: build, send or parse, and an edge's event loop is never held for long by one.
+REVOCATIONS_PAGE = 20_000
 
 
 class Revocations(BaseModel):
     #: The service's clock at the time of the answer: the next poll's `since` (minus a margin).
     as_of: datetime
-    sessions: list[RevokedSession]
+    #: (play session id, when its segment token would expire anyway, in Unix seconds): the edge
+    #: forgets the id then. Pairs, not objects: the list is large and read by machines only.
+    sessions: list[tuple[str, float]]
+    #: Set when the list goes on past this page: the `after` of the next page's request.
+    next: str | None = None

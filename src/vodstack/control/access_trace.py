@@ -19,6 +19,7 @@ from pathlib import Path
 
 from vodstack.cdn.access_log import ASSET_ROUTE, FILE_NAME
 from vodstack.cdn.cache.trace import Trace, format_request, parse_lines
+from vodstack.delivery.assets import URL_ROOT_TEXT
 from vodstack.delivery.topology import Topology
 
 
@@ -41,7 +42,7 @@ def parse_access_line(line: str, region: str) -> Request | None:
     except ValueError:
         return None
     path = parts[6].rstrip("\n")
-    if size <= 0 or "," in path or not path.startswith("/v/"):
+    if size <= 0 or "," in path or not path.startswith(URL_ROOT_TEXT):
         return None
     return Request(float(when), path, size, region)
 

@@ -35,6 +35,9 @@ _ASSET = re.compile(
     + rb")"
 )
 URL_ROOT = b"/v/"
+URL_ROOT_TEXT = URL_ROOT.decode()
+#: The edge URL as a route template (what access logs and their readers name the asset route).
+URL_ROUTE = f"{URL_ROOT_TEXT}{{title}}/{{version}}/{{file}}"
 KEY_ROOT = "titles"
 
 
@@ -50,7 +53,7 @@ def asset_key(title: int | str, version: str, file: str) -> str:
 
 def asset_url_prefix(title: int | str, version: str) -> str:
     """The URL path prefix of one asset version, which is also what a token grants."""
-    return f"{URL_ROOT.decode()}{title}/{version}/"
+    return f"{URL_ROOT_TEXT}{title}/{version}/"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from vodstack.core.chaos import GROUP_HEADER
+from vodstack.delivery.assets import URL_ROOT_TEXT
 
 STALE_HEADER = "x-vodstack-stale"
 # Numbers, and the long random tokens play sessions are named by.
@@ -24,7 +25,7 @@ _ID = re.compile(r"/(?:\d+|[A-Za-z0-9_-]{20,})(?=/|$)")
 
 def route_of(path: str) -> str:
     """`/api/playback/12/start` -> `/api/playback/{id}/start`: latency is reported per route."""
-    if path.startswith("/v/"):
+    if path.startswith(URL_ROOT_TEXT):
         return "edge media"
     path = _ID.sub("/{id}", path)
     if path.startswith("/api/playback/{id}/") and not path.endswith(

@@ -2,7 +2,9 @@
 origin.
 
 The gateway asks the origin the way an edge does: with a short-lived token it signs itself for
-the asset's prefix, so the origin stays the only reader of the object store.
+the asset's prefix, so the gateway never opens the object store itself (the origin reads it
+through `ObjectStore`, and so does playback for the manifests it rewrites:
+services/playback/assets.py says why).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 from vodstack.core.service_auth import ServiceCredentials
 from vodstack.delivery.assets import asset_url_prefix
-from vodstack.delivery.quality import QualityReport
+from vodstack.delivery.quality import QUALITY_NAME, QualityReport
 from vodstack.delivery.tokens import TokenSigner
 
 _TOKEN_TTL_S = 60.0
@@ -52,7 +54,7 @@ class AssetFiles(ServiceClient):
 
     async def quality(self, title_id: int, asset_version: str) -> QualityReport | None:
         """The VMAF report of a published version; None when it has none."""
-        response = await self.file(title_id, asset_version, "quality.json")
+        response = await self.file(title_id, asset_version, QUALITY_NAME)
         return None if response is None else QualityReport.model_validate_json(response.content)
 
     async def file(self, title_id: int, asset_version: str, name: str) -> httpx.Response | None:

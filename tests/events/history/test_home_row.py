@@ -3,11 +3,11 @@ renders when the history service is down."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tests.events.stack import event, events_stack
 from tests.support.gateway import SAMPLE_TITLES, make_settings, publish
+from tests.support.waiting import eventually
 from vodstack.events.log import EventLog
 
 
@@ -22,10 +22,11 @@ def test_the_home_page_shows_started_titles_with_progress(
         assert "continue-watching" not in viewer.get("/").text  # nothing started yet
         beat = event("heartbeat", title_id=title, position_s=300.0, duration_s=1000.0)
         assert viewer.post("/api/events", json={"events": [beat]}).json()["accepted"] == 1
-        deadline = time.monotonic() + 30
-        while not viewer.get("/api/history/continue").json():
-            assert time.monotonic() < deadline, "history never caught up"
-            time.sleep(0.05)
+        eventually(
+            lambda: viewer.get("/api/history/continue").json(),
+            timeout_s=30,
+            message="history never caught up",
+        )
         page = viewer.get("/").text
         assert 'id="continue-watching"' in page
         row = page.split('id="continue-watching"', 1)[1].split("</section>", 1)[0]

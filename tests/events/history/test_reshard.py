@@ -15,8 +15,8 @@ from vodstack.contracts.events import EVENT, AnyEvent
 from vodstack.contracts.history import ReshardPhase
 from vodstack.core.errors import Conflict, Invalid
 from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.repository import ShardedHistory, ShardLayout, read_ring
 from vodstack.services.history.reshard import Resharder
-from vodstack.services.history.store import ShardedHistory, ShardLayout, read_ring
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ShardTemplate = Callable[[str], str | None]  # the `shard_template` fixture (conftest.py)

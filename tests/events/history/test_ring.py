@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from vodstack.services.history.repository import shard_names
 from vodstack.services.history.ring import HashRing
-from vodstack.services.history.store import shard_names
 
 PROFILES = range(1, 20_001)
 

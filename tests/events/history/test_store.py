@@ -14,7 +14,7 @@ import pytest
 from tests.events.stack import event
 from vodstack.contracts.events import EVENT, AnyEvent
 from vodstack.services.history.cache import LookAsideCache
-from vodstack.services.history.store import ShardedHistory, ShardLayout
+from vodstack.services.history.repository import ShardedHistory, ShardLayout
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ShardTemplate = Callable[[str], str | None]  # the `shard_template` fixture (conftest.py)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.events.stack import EventsStack, event, events_stack
 from tests.support.gateway import make_settings
+from tests.support.waiting import eventually
 from vodstack.events.log import EventLog
 
 
@@ -20,16 +19,6 @@ def stack(tmp_path: Path, event_log: EventLog) -> Iterator[EventsStack]:
         yield running
 
 
-def _eventually(read: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("the history consumer did not catch up")
-
-
 def test_heartbeats_become_continue_watching(stack: EventsStack) -> None:
     viewer, other = stack.viewer(), stack.viewer()
     batch = [
@@ -37,7 +26,11 @@ def test_heartbeats_become_continue_watching(stack: EventsStack) -> None:
         event("heartbeat", title_id=5, position_s=300, duration_s=1000),
     ]
     assert viewer.post("/api/events", json={"events": batch}).json()["accepted"] == 2
-    row = _eventually(lambda: viewer.get("/api/history/continue").json())
+    row = eventually(
+        lambda: viewer.get("/api/history/continue").json(),
+        timeout_s=30,
+        message="the history consumer did not catch up",
+    )
     assert [(p["title_id"], p["position_s"]) for p in row] == [(5, 300)]
     assert viewer.get("/api/history/titles/5").json()["position_s"] == 300
     assert viewer.get("/api/history/titles/6").status_code == 404

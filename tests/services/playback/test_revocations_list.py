@@ -18,7 +18,7 @@ def _revoked(service: PlaybackService, since_s_ago: float | None = None) -> set[
     since = None
     if since_s_ago is not None:
         since = service.revocations(None).as_of - timedelta(seconds=since_s_ago)
-    return {item.play_session_id for item in service.revocations(since).sessions}
+    return {session for session, _expires in service.revocations(since).sessions}
 
 
 def test_stopped_and_completed_sessions_are_revoked(service: PlaybackService) -> None:

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from vodstack.config.settings import Settings
+from vodstack.delivery.quality import QUALITY_NAME
 from vodstack.pipeline.jobs.dag import PREVIEW, Band, JobPlan, output_key, task_name
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
@@ -376,7 +377,7 @@ class MediaTaskExecutor:
             ctx.store, _folder(task.job_id, TaskKind.PACKAGE), ctx.workdir / "asset"
         )
         renditions = [describe_rendition(root / name) for name in plan.renditions]
-        out = ctx.workdir / "quality.json"
+        out = ctx.workdir / QUALITY_NAME
         try:
             measure_quality(
                 source.path,

@@ -14,8 +14,8 @@ from vodstack.core.errors import NotFound
 from vodstack.core.responses import model_json
 from vodstack.events.groups import HISTORY
 from vodstack.events.log import EventLog
+from vodstack.services.history.repository import ShardedHistory
 from vodstack.services.history.reshard import Resharder
-from vodstack.services.history.store import ShardedHistory
 
 
 # async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop

@@ -19,8 +19,8 @@ from vodstack.events.groups import HISTORY
 from vodstack.events.log import EventLog, open_event_log
 from vodstack.services.history.api import ROUTERS
 from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.repository import ShardedHistory, ShardLayout, read_ring
 from vodstack.services.history.reshard import Resharder
-from vodstack.services.history.store import ShardedHistory, ShardLayout, read_ring
 
 SERVICE = "history"
 _PRUNE_EVERY_S = 600.0

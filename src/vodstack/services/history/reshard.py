@@ -27,14 +27,14 @@ from typing import cast
 from vodstack.contracts.history import ReshardPhase as Phase
 from vodstack.contracts.history import ReshardStatus
 from vodstack.core.errors import Conflict, Invalid
-from vodstack.services.history.shard import HistoryShard
-from vodstack.services.history.store import (
+from vodstack.services.history.repository import (
     Generation,
     RingState,
     ShardedHistory,
     ShardLayout,
     write_ring,
 )
+from vodstack.services.history.shard import HistoryShard
 
 log = logging.getLogger(__name__)
 _PAGE = 500

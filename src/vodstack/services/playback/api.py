@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from vodstack.contracts.playback import (
     DASH_MIME,
     HLS_MIME,
+    REVOCATIONS_PAGE,
     Heartbeat,
     LoginRef,
     LoginStopped,
@@ -109,9 +110,16 @@ def stop_login(login_ref: Annotated[LoginRef, Path()], service: Service) -> Logi
     return service.stop_login(login_ref)
 
 
-@revocations.get("")
-def list_revocations(service: Service, since: datetime | None = None) -> Revocations:
-    return service.revocations(since)
+@revocations.get("", response_model=Revocations)
+def list_revocations(
+    service: Service,
+    since: datetime | None = None,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=REVOCATIONS_PAGE)] = REVOCATIONS_PAGE,
+) -> Response:
+    # Serialized once (model_json): a page is up to 20,000 entries, which FastAPI would
+    # validate again before dumping.
+    return model_json(service.revocations(since, after, limit))
 
 
 @signed.get("/{token}/master.m3u8", response_class=Response)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,11 @@ from vodstack.services.playback.models import (
     PlaySessionRow,
     RevocationRow,
 )
+
+#: Where a revocation sits in the feed's order: (revoked at, play session id).
+RevocationKey = tuple[datetime, str]
+#: A listed revocation: (play session id, token expires at, revoked at).
+RevocationEntry = tuple[str, datetime, datetime]
 
 
 class StoreError(Exception):
@@ -218,14 +223,28 @@ class SessionStore:
             db.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
             return ended
 
-    def revocations(self, since: datetime | None) -> tuple[datetime, list[RevocationRow]]:
-        """(now, sessions revoked at or after `since` whose tokens are still unexpired)."""
+    def revocations(
+        self, since: datetime | None, after: RevocationKey | None, limit: int
+    ) -> tuple[datetime, list[RevocationEntry]]:
+        """(now, up to `limit` sessions revoked at or after `since`, and after `after` in
+        revocation order, whose tokens are still unexpired).
+
+        Plain column tuples, not ORM objects: a full list runs to 100,000s of rows, and building
+        an identity-mapped object per row cost seconds where the tuples cost tens of ms.
+        """
         now = self._clock()
-        query = select(RevocationRow).where(RevocationRow.token_expires_at > now)
+        at, session = RevocationRow.revoked_at, RevocationRow.play_session_id
+        query = select(session, RevocationRow.token_expires_at, at).where(
+            RevocationRow.token_expires_at > now
+        )
         if since is not None:
-            query = query.where(RevocationRow.revoked_at >= since)
+            query = query.where(at >= since)
+        if after is not None:
+            after_at, after_session = after
+            query = query.where(or_(at > after_at, and_(at == after_at, session > after_session)))
+        query = query.order_by(at, session).limit(limit)
         with self._sessions() as db:
-            return now, list(db.scalars(query))
+            return now, list(db.execute(query))
 
     # -- helpers -------------------------------------------------------------------------------
 

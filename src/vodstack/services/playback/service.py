@@ -26,19 +26,19 @@ from vodstack.contracts.catalog import Availability, Title
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.history import Position
 from vodstack.contracts.playback import (
+    REVOCATIONS_PAGE,
     LoginStopped,
     PlaybackRequest,
     PlaybackStart,
     PlaySession,
     Revocations,
-    RevokedSession,
     public_manifest_path,
     public_signed_path,
 )
 from vodstack.core.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.delivery.assets import asset_url_prefix
 from vodstack.delivery.tokens import TokenSigner, token_session
-from vodstack.services.playback import manifests
+from vodstack.services.playback import manifests, revocations
 from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
 from vodstack.services.playback.clock import Clock
 from vodstack.services.playback.edges import EdgeRanker
@@ -260,15 +260,13 @@ class PlaybackService:
     def stop_login(self, login_ref: str) -> LoginStopped:
         return LoginStopped(stopped=self._store.stop_login(login_ref))
 
-    def revocations(self, since: datetime | None) -> Revocations:
-        as_of, rows = self._store.revocations(since)
-        sessions = [
-            RevokedSession(
-                play_session_id=row.play_session_id, token_expires_at=row.token_expires_at
-            )
-            for row in rows
-        ]
-        return Revocations(as_of=as_of, sessions=sessions)
+    def revocations(
+        self, since: datetime | None, after: str | None = None, limit: int = REVOCATIONS_PAGE
+    ) -> Revocations:
+        """One page of the revocation list (services.playback.revocations)."""
+        key = revocations.decode_cursor(after) if after is not None else None
+        as_of, entries = self._store.revocations(since, key, limit + 1)
+        return revocations.page(as_of, entries, limit)
 
     def sweep(self) -> int:
         """End silent streams (revoking their tokens); the app runs it every second or so."""

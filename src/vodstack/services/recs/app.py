@@ -18,8 +18,8 @@ from vodstack.events.consumer import Consumer
 from vodstack.events.groups import RECS
 from vodstack.events.log import EventLog, open_event_log
 from vodstack.services.recs.api import ROUTERS
+from vodstack.services.recs.repository import open_store
 from vodstack.services.recs.runtime import SERVICE, Clients, RecsRuntime
-from vodstack.services.recs.store import open_store
 from vodstack.services.recs.watched import open_watched
 
 

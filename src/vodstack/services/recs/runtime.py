@@ -15,13 +15,13 @@ from vodstack.clients.telemetry import TelemetryClient
 from vodstack.config.settings import Settings
 from vodstack.contracts.recs import TrainPhase, TrainStatus
 from vodstack.services.recs.models import RecencyEase
+from vodstack.services.recs.repository import RecsStore
 from vodstack.services.recs.snapshots import (
     CatalogSnapshot,
     PopularitySnapshot,
     load_catalog,
     load_popularity,
 )
-from vodstack.services.recs.store import RecsStore
 from vodstack.services.recs.trainer import train
 from vodstack.services.recs.watched import WatchedSink
 
