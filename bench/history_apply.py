@@ -17,6 +17,7 @@ tree's only: REV may predate shard URLs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -62,7 +63,12 @@ def _events(blocks: int, block: int) -> list[list[Any]]:
 
 def measure(blocks: int, block: int, url_template: str | None) -> dict[str, float]:
     from vodstack.services.history.cache import LookAsideCache
-    from vodstack.services.history.store import ShardedHistory, ShardLayout
+
+    try:
+        from vodstack.services.history.repository import ShardedHistory, ShardLayout
+    except ImportError:  # an older tree under --compare: the module was store.py then
+        store = importlib.import_module("vodstack.services.history.store")
+        ShardedHistory, ShardLayout = store.ShardedHistory, store.ShardLayout  # type: ignore[misc]
 
     events = _events(blocks, block)
     with tempfile.TemporaryDirectory() as tmp:
