@@ -175,6 +175,7 @@ def _still(episode_id: int) -> str:
 def _stops_on_leaving(page: Page) -> list[dict[str, Any]]:
     """The stop events the player hands to its beacon when the page is hidden (the beacon is
     caught in the page, so what it would send is read back exactly)."""
+    _wait(page, "() => window.vodstackPlayer.events !== undefined")  # the reporter is wired
     batches: list[str] = page.evaluate(
         """() => {
             const sent = [];
