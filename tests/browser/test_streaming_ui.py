@@ -7,6 +7,7 @@ by measuring element boxes: no tile cut at a row's edge, player controls never o
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,10 @@ def test_episodes_play_one_by_one_resume_and_offer_the_next(
     _viewer(page, platform)
     page.goto(f"{platform.url}/title/{series['series']}")
     expect(page.locator("#play-button")).to_have_attribute("data-play-id", str(series["first"]))
+    for number in ("first", "second"):  # each episode's still is a frame of its own video
+        still = page.locator(f'.episode[data-episode-id="{series[number]}"] .ep-still img')
+        expect(still).to_have_attribute("src", f"/artwork/{series[number]}/image")
+        _wait(page, f"() => document.querySelector('{_still(series[number])}').naturalWidth > 0")
     page.locator('.episode[data-episode="1.1"] .ep-play').click()
     page.wait_for_url(f"**/watch/{series['first']}")
     expect(page.locator("#watch-episode")).to_contain_text("S1:E1")
@@ -149,11 +154,38 @@ def test_episodes_play_one_by_one_resume_and_offer_the_next(
         "value", "100"
     )
     expect(page.locator("#play-button")).to_contain_text("Resume S1:E2")
+    # Opened and left before it plays (its media held back), episode 2 keeps its place: the
+    # player sends no stop at 0 over the resume point. Episode 1, watched, starts over.
+    page.route("**/*.m4s", lambda route: route.abort())
     page.goto(f"{platform.url}/watch/{series['second']}")
     assert _start(page)["resume_position_s"] > 3
+    assert _stops_on_leaving(page) == []
+    page.unroute("**/*.m4s")
     page.goto(f"{platform.url}/watch/{series['first']}")
     assert _start(page)["resume_position_s"] == 0  # watched to the end: starts over
+    _wait(page, "() => document.getElementById('video').currentTime > 1", 30)
+    assert [e["title_id"] for e in _stops_on_leaving(page)] == [series["first"]]
     page.goto("about:blank")
+
+
+def _still(episode_id: int) -> str:
+    return f'.episode[data-episode-id="{episode_id}"] .ep-still img'
+
+
+def _stops_on_leaving(page: Page) -> list[dict[str, Any]]:
+    """The stop events the player hands to its beacon when the page is hidden (the beacon is
+    caught in the page, so what it would send is read back exactly)."""
+    _wait(page, "() => window.vodstackPlayer.events !== undefined")  # the reporter is wired
+    batches: list[str] = page.evaluate(
+        """() => {
+            const sent = [];
+            navigator.sendBeacon = (url, form) => { sent.push(form.get('events')); return true; };
+            window.dispatchEvent(new PageTransitionEvent('pagehide'));
+            return sent;
+        }"""
+    )
+    events = [event for batch in batches for event in json.loads(batch)["events"]]
+    return [event for event in events if event["type"] == "stop"]
 
 
 def test_my_list_from_a_tile_and_the_title_page(
@@ -280,6 +312,12 @@ def _images_loaded(page: Page) -> None:
     )
 
 
+def _fits_the_window(page: Page) -> None:
+    """Nothing runs off the side: the page is no wider than the window (rows scroll inside)."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
+
+
 def _video_boxes(page: Page) -> dict[str, Any]:
     boxes: dict[str, Any] = page.evaluate(
         """() => {
@@ -327,6 +365,7 @@ def test_pages_look_right_at_desktop_and_phone_widths(
         _admin(page, platform)
         _images_loaded(page)
         page.screenshot(path=str(shots / f"home-admin-{name}.png"))
+        _fits_the_window(page)
         for row in page.locator(".row").all():
             slug = row.get_attribute("data-row") or ""
             assert _row_state(page, slug)["cut"] == [], f"a tile is cut in row {slug}"
@@ -336,9 +375,13 @@ def test_pages_look_right_at_desktop_and_phone_widths(
         expect(page.locator("#billboard")).to_be_visible()
         _images_loaded(page)
         page.screenshot(path=str(shots / f"home-{name}.png"), full_page=True)
+        _fits_the_window(page)
         page.goto(f"{platform.url}/title/{series['series']}")
         _images_loaded(page)
         page.screenshot(path=str(shots / f"title-{name}.png"), full_page=True)
+        _fits_the_window(page)
+        still = page.locator(_still(series["first"])).bounding_box()
+        assert still is not None and abs(still["width"] / still["height"] - 16 / 9) < 0.05
 
         page.goto(f"{platform.url}/watch/{series['first']}")
         _wait(page, "() => document.getElementById('video').currentTime > 0.5")

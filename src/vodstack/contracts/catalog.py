@@ -73,9 +73,11 @@ class Episode(BaseModel):
     synopsis: LongText = ""
     duration_s: int = Field(0, ge=0, le=24 * 3600)
     # Filled in by the catalog on reads (ignored on writes): the episode's own title id, which
-    # playback, the pipeline and history use, and whether its media is published.
+    # playback, the pipeline and history use, whether its media is published, and its still
+    # (a frame of its own video once published).
     id: int | None = None
     availability: Availability | None = None
+    artwork_url: str | None = None
 
 
 class Season(BaseModel):

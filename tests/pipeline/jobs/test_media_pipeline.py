@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.pipeline.jobs.orchestration_fakes import drain
@@ -26,7 +27,7 @@ from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.scratch import mezzanine_path
 from vodstack.pipeline.jobs.states import JobState, TaskKind, TaskState
 from vodstack.pipeline.jobs.worker import Worker
-from vodstack.pipeline.media import Pattern, make_synthetic, validate_asset
+from vodstack.pipeline.media import POSTER_NAME, Pattern, make_synthetic, validate_asset
 from vodstack.storage import LocalObjectStore
 
 # A reduced ladder for a 320x240 source: two rungs, cheap bitrates.
@@ -257,6 +258,9 @@ def test_the_low_rungs_are_published_first_as_a_playable_preview(tmp_path: Path)
     preview = validate_asset(titles / job.preview_version, require_extras=False)
     assert [r.name for r in preview.renditions if r.name.startswith("v")] == ["v144p"]
     assert json.loads((titles / job.preview_version / "asset.json").read_text())["preview"]
+    # Its poster (tiles show a frame of the video as soon as it plays), from the preview's rung.
+    with Image.open(titles / job.preview_version / POSTER_NAME) as poster:
+        assert poster.format == "JPEG" and poster.height == 144, poster.size
     complete = validate_asset(titles / job.asset_version)
     assert {r.name for r in complete.renditions} >= {"v144p", "v240p"}
     finished = {t.name: t.finished_at or 0.0 for t in job.tasks}

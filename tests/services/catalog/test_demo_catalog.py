@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from tests.support.service_tokens import credentials
 from vodstack.clients.catalog import CatalogClient
 from vodstack.config.settings import Settings
-from vodstack.contracts.catalog import TitleKind
+from vodstack.contracts.catalog import Availability, TitleKind
 from vodstack.contracts.common import Maturity
 from vodstack.demo.catalog import DEMO_TITLES, seed_catalog
+from vodstack.demo.media import media_targets
 
 
 def test_demo_titles_cover_levels_genres_and_series() -> None:
@@ -80,3 +81,42 @@ def test_seeded_kids_catalog_holds_no_adult_title(app: FastAPI, settings: Settin
     kids_titles = sum(1 for title in DEMO_TITLES if title.maturity is Maturity.KIDS)
     assert levels == {Maturity.KIDS}
     assert max(counts) <= kids_titles
+
+
+async def _demo_media_targets(app: FastAPI, settings: Settings) -> None:
+    client = CatalogClient(
+        "http://catalog", credentials=credentials(settings), transport=httpx.ASGITransport(app=app)
+    )
+    try:
+        await seed_catalog(client)
+        listed = (await client.titles(Maturity.ADULT, limit=100, unpublished=True)).items
+        series = {t.id for t in listed if t.kind is TitleKind.SERIES}
+        movies = {t.id for t in listed if t.kind is TitleKind.MOVIE}
+        episodes = {  # episode id -> its series
+            ep.id: title_id
+            for title_id in sorted(series)
+            for season in (await client.title(title_id, Maturity.ADULT, unpublished=True)).seasons
+            for ep in season.episodes
+            if ep.id is not None
+        }
+        published, busy = list(episodes)[:2]  # one has media already, one a job under way
+        await client.set_availability(published, Availability.AVAILABLE, "v1")
+        targets = await media_targets(client, {busy})
+    finally:
+        await client.aclose()
+    ids = [t.id for t in targets]
+
+    assert len(ids) == len(set(ids))
+    assert set(ids) == movies | (set(episodes) - {published, busy})  # never a series itself
+    # The first pass: one master per listed title (a series' first episode still waiting).
+    first_pass = ids[: len(movies) + len(series)]
+    assert {episodes.get(i, i) for i in first_pass} == movies | series
+    assert all("S1:E" in t.name or "S2:E" in t.name for t in targets if t.id in episodes)
+
+
+def test_demo_media_goes_to_every_episode_each_title_first(
+    app: FastAPI, settings: Settings
+) -> None:
+    """A series gets no master of its own: each episode does, so episodes play one by one;
+    every listed title's first master comes before any series' later episodes."""
+    asyncio.run(_demo_media_targets(app, settings))

@@ -48,7 +48,12 @@ async def series_progress(history: HistoryClient, profile_id: int, title: Title)
     playable = [slot for slot in slots(title) if slot.playable]
     positions = await asyncio.gather(*(_point(history, profile_id, s) for s in playable))
     seen = {s.episode.id: p for s, p in zip(playable, positions, strict=True) if p is not None}
-    progress = {episode_id: p.progress or 0.0 for episode_id, p in seen.items() if episode_id}
+    # A finished episode shows a full bar, even once started again from the top.
+    progress = {
+        episode_id: 1.0 if p.watched else p.progress or 0.0
+        for episode_id, p in seen.items()
+        if episode_id
+    }
     started = [p for p in seen.values() if not p.watched]
     if started:
         latest = max(started, key=lambda p: p.updated_at)

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from vodstack.config.settings import Settings
@@ -34,6 +34,7 @@ from vodstack.pipeline.jobs.scratch import mezzanine_path, source_cache_dir
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.media import (
     DEFAULT_LADDER,
+    POSTER_NAME,
     SEEK_MARGIN_S,
     Chunk,
     DecodeCheck,
@@ -79,7 +80,6 @@ from vodstack.storage import ObjectStore
 log = logging.getLogger(__name__)
 
 _MARKER = "_complete.json"
-_POSTER = "poster.jpg"
 _THUMBS = "thumbs"
 _TRICKPLAY_INTERVAL_S = 10.0
 
@@ -367,7 +367,21 @@ class MediaTaskExecutor:
             packaged.append(describe_rendition(root / name))
             ctx.report_progress((index + 1) / (len(tracks) + 1))
         write_manifests(root, packaged)
+        if task.rendition == PREVIEW:
+            self._preview_poster(ctx, source, plan, root / POSTER_NAME)
         _upload_tree(ctx.store, root, task.output_key.rsplit("/", 1)[0])
+
+    def _preview_poster(
+        self, ctx: TaskContext, source: SourceMedia, plan: JobPlan, out: Path
+    ) -> None:
+        """The preview version's poster, so tiles show a frame of the video (not a generated
+        background) as soon as it plays; picked from the preview's largest rung, already
+        decoded small, so the preview is not held back by decoding the master again. The
+        complete version brings its own, full size (THUMBS)."""
+        top = source.rendition(plan.preview[-1])
+        joined = ctx.workdir / "tracks" / f"{top.name}.mp4"
+        norm = replace(source.norm, deinterlace=False, width=top.width, height=top.height)
+        make_poster(joined, norm, source.info.duration_s, out, control=self._control(ctx))
 
     def _quality(self, ctx: TaskContext) -> None:
         """VMAF of the published version, from the job's package (the same segments); the
@@ -403,7 +417,7 @@ class MediaTaskExecutor:
             source.path,
             source.norm,
             duration,
-            root / _POSTER,
+            root / POSTER_NAME,
             control=self._control(ctx),
         )
         make_trickplay(

@@ -93,6 +93,7 @@ from vodstack.pipeline.media.package import (
     segment_rendition,
     write_manifests,
 )
+from vodstack.pipeline.media.poster import POSTER_NAME, make_poster
 from vodstack.pipeline.media.probe import AudioInfo, ProbeLimits, SourceInfo, probe
 from vodstack.pipeline.media.quality import (
     QualityReport,
@@ -114,7 +115,7 @@ from vodstack.pipeline.media.synthetic import (
     make_synthetic,
     pattern_clip,
 )
-from vodstack.pipeline.media.thumbnails import Trickplay, make_poster, make_trickplay
+from vodstack.pipeline.media.thumbnails import Trickplay, make_trickplay
 from vodstack.pipeline.media.validate import AssetReport, DecodeCheck, validate_asset
 
 __all__ = [
@@ -123,6 +124,7 @@ __all__ = [
     "DEFAULT_LADDER",
     "DEMO_SPECS",
     "MASTER_PLAYLIST",
+    "POSTER_NAME",
     "SEEK_MARGIN_S",
     "SEGMENT_S",
     "Analysis",

@@ -1,4 +1,4 @@
-"""Poster frame and trick-play thumbnails: JPEG sprite sheets every 10 s + a WebVTT index.
+"""Trick-play thumbnails: JPEG sprite sheets every 10 s + a WebVTT index (the poster: poster.py).
 
 The WebVTT file has one cue per interval, `sprite_NNN.jpg#xywh=x,y,w,h` (the media-fragment form
 players such as Video.js and Shaka use for seek previews); paths are relative to `thumbs/`.
@@ -17,7 +17,6 @@ from vodstack.pipeline.media.normalize import Normalization
 THUMBS_DIR = "thumbs"
 VTT_NAME = "thumbs.vtt"
 SPRITE_PATTERN = "sprite_%03d.jpg"
-POSTER_NAME = "poster.jpg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,41 +39,6 @@ def _even(value: float) -> int:
 
 def _deinterlace(norm: Normalization) -> list[str]:
     return ["bwdif=mode=send_frame:deint=all"] if norm.deinterlace else []
-
-
-# Frames the `thumbnail` filter compares (about 4 s at 25 fps): enough to step over a cut or a
-# fade, few enough to stay near the chosen moment.
-POSTER_WINDOW_FRAMES = 100
-
-
-def make_poster(
-    source: Path,
-    norm: Normalization,
-    duration_s: float,
-    out_path: Path,
-    *,
-    width: int = 1280,
-    at_s: float | None = None,
-    control: RunControl = DEFAULT_CONTROL,
-) -> Path:
-    """A JPEG poster, never wider than the source: the most representative frame (ffmpeg's
-    `thumbnail` filter, the one nearest the window's average histogram, so not a black frame
-    or a blurred cut) of a window starting at `at_s` (default: a third in)."""
-    width = _even(min(width, norm.width))
-    height = _even(width * norm.height / norm.width)
-    at = duration_s / 3 if at_s is None else min(max(0.0, at_s), duration_s)
-    filters = [
-        *_deinterlace(norm),
-        f"thumbnail=n={POSTER_WINDOW_FRAMES}",
-        f"scale={width}:{height}",
-        "setsar=1",
-    ]
-    args = ["-ss", f"{at:.3f}", "-i", str(source), "-map", "0:v:0", "-frames:v", "1"]
-    args += ["-vf", ",".join(filters), "-q:v", "3", "-update", "1", "-f", "image2"]
-    control.run([*args, str(out_path)])
-    if not out_path.is_file():
-        raise EncodeFailed(f"no poster frame could be extracted at {at:.1f} s")
-    return out_path
 
 
 def make_trickplay(

@@ -16,6 +16,7 @@ import av.error
 
 from vodstack.pipeline.media.errors import InvalidAsset
 from vodstack.pipeline.media.package import DASH_MANIFEST, MASTER_PLAYLIST
+from vodstack.pipeline.media.poster import POSTER_NAME
 from vodstack.pipeline.media.rendition import (
     INIT_NAME,
     MEDIA_PLAYLIST,
@@ -23,7 +24,7 @@ from vodstack.pipeline.media.rendition import (
     RenditionKind,
     describe_rendition,
 )
-from vodstack.pipeline.media.thumbnails import POSTER_NAME, THUMBS_DIR, VTT_NAME
+from vodstack.pipeline.media.thumbnails import THUMBS_DIR, VTT_NAME
 
 _URI = re.compile(r'URI="([^"]+)"')
 

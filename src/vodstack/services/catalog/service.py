@@ -80,7 +80,7 @@ def _checked_genres(names: Sequence[str]) -> list[str]:
     return list(names)
 
 
-_EPISODE_OUTPUT_ONLY = {"episodes": {"__all__": {"id", "availability"}}}
+_EPISODE_OUTPUT_ONLY = {"episodes": {"__all__": {"id", "availability", "artwork_url"}}}
 
 
 def _view(session: Session, row: TitleRow) -> Title:

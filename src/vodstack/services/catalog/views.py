@@ -43,6 +43,7 @@ def _seasons(row: TitleRow, episodes: Sequence[EpisodeRecord]) -> list[Season]:
             if record is not None:
                 episode.id = record.id
                 episode.availability = record.availability
+                episode.artwork_url = artwork_path(record.id)
     return seasons
 
 

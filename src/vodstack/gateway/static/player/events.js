@@ -133,7 +133,9 @@ export class EventReporter {
       this.flush();
     }, Math.max(2, intervalS) * 1000);
     window.addEventListener("pagehide", () => {
-      if (!this.video.ended) this.record("stop", { completed: false });
+      // Left before it played: the video is still at 0, not yet at the resume point, and a stop
+      // there would overwrite the viewer's place (opening an episode and backing out keeps it).
+      if (started && !this.video.ended) this.record("stop", { completed: false });
       this.beacon();
     });
   }
