@@ -327,6 +327,9 @@ class RecsSettings(BaseModel):
     # titles (services/recs/tuning.py; docs/recommendations.md); set, they are used as given.
     l2: float | None = Field(None, gt=0)
     decay: float | None = Field(None, gt=0, le=1)
+    # Choosing them costs several extra fits (minutes on 10,000 titles), and the best values
+    # move with the data slowly: scheduled runs reuse the last choice for this long.
+    retune_every_s: float = Field(86_400.0, ge=0)
     # The gateway builds viewers' home pages from these rows; off, it serves the static rows
     # (newest, genres) everyone got before, without asking the recs service.
     personalized_home: bool = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -61,6 +62,7 @@ class RecsRuntime:
     popular: PopularitySnapshot = field(default_factory=PopularitySnapshot)
     _training: asyncio.Lock = field(default_factory=asyncio.Lock)
     _status: TrainStatus | None = None
+    _tuned: tuple[float, float, float] | None = None  # (L2, decay, monotonic time chosen)
 
     async def refresh_catalog(self) -> None:
         self.catalog = await load_catalog(self.clients.catalog)
@@ -71,7 +73,14 @@ class RecsRuntime:
         )
 
     def model(self) -> RecencyEase:
-        return RecencyEase(l2=self.settings.recs.l2, decay=self.settings.recs.decay)
+        """The settings' L2 and decay where set; otherwise the last run's choice while it is
+        younger than `recs.retune_every_s`; otherwise chosen afresh by the fit."""
+        recs = self.settings.recs
+        l2, decay = recs.l2, recs.decay
+        if self._tuned and time.monotonic() - self._tuned[2] < recs.retune_every_s:
+            l2 = self._tuned[0] if l2 is None else l2
+            decay = self._tuned[1] if decay is None else decay
+        return RecencyEase(l2=l2, decay=decay)
 
     async def train(self) -> TrainStatus:
         """Run the trainer now; returns once it is done. A call during a run waits for it and
@@ -90,10 +99,18 @@ class RecsRuntime:
             return self._status
 
     def _train(self) -> TrainStatus:
-        trained = train(self.watched.interactions(), model=self.model())
+        model = self.model()
+        trained = train(self.watched.interactions(), model=model)
         self.store.replace(trained)
         self._status = None
-        return self.status(f"trained {trained.model} in {trained.seconds:.2f} s")
+        if model.chosen_l2 <= 0:  # nothing to fit on yet
+            return self.status(f"trained {trained.model} in {trained.seconds:.2f} s")
+        if model.l2 is None or model.decay is None:
+            self._tuned = (model.chosen_l2, model.chosen_decay, time.monotonic())
+        return self.status(
+            f"trained {trained.model} (L2 {model.chosen_l2:g}, decay {model.chosen_decay:g}) "
+            f"in {trained.seconds:.2f} s"
+        )
 
     def status(self, message: str = "") -> TrainStatus:
         if self._status is not None:
