@@ -5,5 +5,7 @@ CREATE DATABASE vodstack_playback;
 CREATE DATABASE vodstack_pipeline;
 CREATE DATABASE vodstack_billing;
 CREATE DATABASE vodstack_experiments;
+CREATE DATABASE vodstack_popularity;
+CREATE DATABASE vodstack_telemetry;
 -- History: one schema per shard, created by the history service (history.shard_url_template).
 CREATE DATABASE vodstack_history;

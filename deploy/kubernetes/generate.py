@@ -297,7 +297,10 @@ def settings_objects() -> list[dict[str, Any]]:
                 'change-me@postgres:5432/vodstack_playback", "pipeline": "postgresql+psycopg:'
                 '//vodstack:change-me@postgres:5432/vodstack_pipeline", "billing": "postgresql+'
                 'psycopg://vodstack:change-me@postgres:5432/vodstack_billing", "experiments": '
-                '"postgresql+psycopg://vodstack:change-me@postgres:5432/vodstack_experiments"}'
+                '"postgresql+psycopg://vodstack:change-me@postgres:5432/vodstack_experiments", '
+                '"popularity": "postgresql+psycopg://vodstack:change-me@postgres:5432/'
+                'vodstack_popularity", "telemetry": "postgresql+psycopg://vodstack:change-me@'
+                'postgres:5432/vodstack_telemetry"}'
             ),
             # History's shards: a schema per shard in one database (docs/databases.md).
             "VODSTACK_HISTORY__SHARD_URL_TEMPLATE": (

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, MetaData, func, inspect, select, text
 from tests.support.postgres import throwaway_database
 from vodstack.core import migrations
 from vodstack.core.db import make_engine
+from vodstack.events.consumers import popularity, telemetry
 from vodstack.pipeline.jobs import database as pipeline_database
 from vodstack.pipeline.jobs.models import Base as JobsBase
 from vodstack.pipeline.service.uploads import UploadBase
@@ -104,6 +105,21 @@ SERVICES = [
         "INSERT INTO positions (profile_id, title_id, position_s, duration_s, watched, "
         "updated_at) VALUES (5, 10, 420.0, 1000.0, 0, 1767225600.0)",
         "positions",
+    ),
+    Service(
+        "popularity",
+        popularity.MIGRATIONS,
+        (popularity.metadata,),
+        "INSERT INTO plays (title_id, region, hour, plays) VALUES (3, 'eu', 500000, 2)",
+        "plays",
+    ),
+    Service(
+        "telemetry",
+        telemetry.MIGRATIONS,
+        (telemetry.metadata,),
+        "INSERT INTO counters (bucket, metric, region, edge, abr, title_id, value) "
+        "VALUES (1767225600, 'starts', 'eu', 'edge-eu-0', 'bola', 3, 2.0)",
+        "counters",
     ),
 ]
 

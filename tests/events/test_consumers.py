@@ -29,6 +29,11 @@ HOUR = 500_000  # hours since the epoch
 AT = datetime.fromtimestamp(HOUR * 3600 + 60, UTC)
 
 
+def _file(tmp_path: Path, name: str) -> str:
+    """A SQLite file's URL (the sinks on PostgreSQL too: tests/events/test_sink_engines.py)."""
+    return f"sqlite:///{tmp_path / name}"
+
+
 def _append(event_log: EventLog, *events: dict[str, Any]) -> None:
     for item in events:
         parsed = EVENT.validate_python({"profile_id": 1, **item, "at": AT.isoformat()})
@@ -41,7 +46,7 @@ def _drain(consumer: Consumer) -> None:
 
 
 def test_plays_are_counted_per_title_region_and_hour(event_log: EventLog, tmp_path: Path) -> None:
-    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    sink = PopularitySink(_file(tmp_path, "popularity.sqlite"))
     _append(
         event_log,
         *(event("play_start", title_id=7, region="eu", profile_id=p) for p in range(1, 4)),
@@ -53,7 +58,7 @@ def test_plays_are_counted_per_title_region_and_hour(event_log: EventLog, tmp_pa
 
 
 def test_a_replayed_log_changes_nothing(event_log: EventLog, tmp_path: Path) -> None:
-    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    sink = PopularitySink(_file(tmp_path, "popularity.sqlite"))
     _append(event_log, *(event("play_start", title_id=2, region="eu") for _ in range(10)))
     consumer = Consumer(event_log, "popularity", sink)
     _drain(consumer)
@@ -67,7 +72,7 @@ def test_a_replayed_log_changes_nothing(event_log: EventLog, tmp_path: Path) -> 
 def test_a_poisonous_record_is_dead_lettered_and_the_partition_moves_on(
     event_log: EventLog, tmp_path: Path
 ) -> None:
-    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    sink = PopularitySink(_file(tmp_path, "popularity.sqlite"))
     event_log.append("1", b'{"type": "play_start", "oops": true}')
     _append(event_log, event("play_start", title_id=3, region="eu"))
     _drain(Consumer(event_log, "popularity", sink))
@@ -79,7 +84,7 @@ def test_a_poisonous_record_is_dead_lettered_and_the_partition_moves_on(
 
 
 def test_qoe_series_split_by_region(event_log: EventLog, tmp_path: Path) -> None:
-    sink = TelemetrySink(tmp_path / "series.sqlite", bucket_s=10)
+    sink = TelemetrySink(_file(tmp_path, "series.sqlite"), bucket_s=10)
     starts = [300.0, 400.0, 700.0, 900.0, 3000.0]
     _append(event_log, *(event("play_start", startup_ms=ms, region="eu") for ms in starts))
     _append(
@@ -108,7 +113,7 @@ def test_qoe_series_split_by_region(event_log: EventLog, tmp_path: Path) -> None
 def test_retention_drops_old_buckets_and_unreplayable_applied_ids(
     event_log: EventLog, tmp_path: Path
 ) -> None:
-    sink = TelemetrySink(tmp_path / "series.sqlite", bucket_s=10)
+    sink = TelemetrySink(_file(tmp_path, "series.sqlite"), bucket_s=10)
     _append(event_log, event("play_start", region="eu"))
     _drain(Consumer(event_log, "telemetry", sink))
     assert series(sink, 0, Split.NONE, heartbeat_s=10.0)
@@ -135,7 +140,7 @@ class FlakySink:
 def test_a_failing_sink_is_retried_and_nothing_is_skipped(
     event_log: EventLog, tmp_path: Path
 ) -> None:
-    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    sink = PopularitySink(_file(tmp_path, "popularity.sqlite"))
     _append(event_log, *(event("play_start", title_id=4, region="eu") for _ in range(5)))
     consumer = Consumer(event_log, "popularity", FlakySink(sink, failures=2), idle_s=0.01)
     consumer.start()
@@ -152,7 +157,7 @@ def test_a_failing_sink_is_retried_and_nothing_is_skipped(
 def test_a_block_spans_partitions_and_a_poisonous_record_in_it(
     event_log: EventLog, tmp_path: Path
 ) -> None:
-    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    sink = PopularitySink(_file(tmp_path, "popularity.sqlite"))
     _append(
         event_log, *(event("play_start", title_id=5, region="eu", profile_id=p) for p in (1, 2))
     )
@@ -169,7 +174,7 @@ def test_a_block_spans_partitions_and_a_poisonous_record_in_it(
 
 
 def test_an_id_twice_in_one_block_counts_once(event_log: EventLog, tmp_path: Path) -> None:
-    sink = PopularitySink(tmp_path / "popularity.sqlite")
+    sink = PopularitySink(_file(tmp_path, "popularity.sqlite"))
     again = event("play_start", title_id=6, region="eu")
     _append(event_log, again, again, event("play_start", title_id=6, region="eu"))
     _drain(Consumer(event_log, "popularity", sink))
@@ -187,13 +192,13 @@ def test_a_block_sums_to_what_one_event_at_a_time_gives(
     items += [event("heartbeat", bandwidth_kbps=1000.0 + n, region="us") for n in range(20)]
     items += [event("rebuffer_end", stall_ms=250.0, region="eu", abr="bola") for _ in range(3)]
     _append(event_log, *items)
-    block = TelemetrySink(tmp_path / "block.sqlite", bucket_s=10)
-    one_by_one = TelemetrySink(tmp_path / "one.sqlite", bucket_s=10)
+    block = TelemetrySink(_file(tmp_path, "block.sqlite"), bucket_s=10)
+    one_by_one = TelemetrySink(_file(tmp_path, "one.sqlite"), bucket_s=10)
     _drain(Consumer(event_log, "block", block))
     _drain(Consumer(event_log, "one", one_by_one, batch=1))
     sql = "SELECT * FROM counters ORDER BY bucket, metric, region, edge, abr, title_id"
-    assert block.query(sql) == one_by_one.query(sql)
-    assert len(block.query(sql)) > 10
+    assert block.read(sql) == one_by_one.read(sql)
+    assert len(block.read(sql)) > 10
 
 
 class PriorityProbe:
@@ -211,7 +216,7 @@ class PriorityProbe:
 @pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
 def test_the_consumer_works_below_the_request_threads(event_log: EventLog, tmp_path: Path) -> None:
     base = os.getpriority(os.PRIO_PROCESS, 0)
-    probe = PriorityProbe(PopularitySink(tmp_path / "popularity.sqlite"))
+    probe = PriorityProbe(PopularitySink(_file(tmp_path, "popularity.sqlite")))
     _append(event_log, event("play_start", title_id=3, region="eu"))
     consumer = Consumer(event_log, "popularity", probe, idle_s=0.01, niceness=5)
     consumer.start()

@@ -539,6 +539,14 @@ class ChaosSettings(BaseModel):
     enabled: bool = False
 
 
+# The consumer sinks' SQLite files where releases before `database_urls` named them kept them
+# (their migrations adopt such a file with its rows), under data_dir.
+_SINK_FILES = {
+    "popularity": "telemetry/popularity.sqlite",
+    "telemetry": "telemetry/series.sqlite",
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VODSTACK_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -630,7 +638,8 @@ class Settings(BaseSettings):
         """The service's own database: configured URL, else a SQLite file under data_dir/db."""
         if service in self.database_urls:
             return self.database_urls[service]
-        return f"sqlite:///{self.data_dir / 'db' / f'{service}.sqlite'}"
+        file = _SINK_FILES.get(service, f"db/{service}.sqlite")
+        return f"sqlite:///{self.data_dir / file}"
 
     def database_replica_url(self, service: str) -> str | None:
         """The service's read replica, if one is configured."""

@@ -28,7 +28,16 @@ from vodstack.storage import ObjectStoreUnavailable, prepare_object_store
 from vodstack.supervisor.registry import platform_services
 
 # The services with a database of their own (Settings.database_url).
-DATABASE_SERVICES = ("accounts", "catalog", "playback", "pipeline", "billing", "experiments")
+DATABASE_SERVICES = (
+    "accounts",
+    "catalog",
+    "playback",
+    "pipeline",
+    "billing",
+    "experiments",
+    "popularity",
+    "telemetry",
+)
 PROBE_TIMEOUT_S = 3.0
 # AMQP 0-9-1's protocol header; a broker answers it with a Connection.Start method frame.
 _AMQP_HEADER = b"AMQP\x00\x00\x09\x01"

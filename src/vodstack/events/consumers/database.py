@@ -16,6 +16,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import (
     Column,
@@ -32,6 +33,9 @@ from sqlalchemy import (
 )
 
 from vodstack.contracts.events import AnyEvent
+from vodstack.core import migrations
+from vodstack.core.db import make_engine
+from vodstack.core.provisioning import ensure_database
 
 
 def sink_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -46,6 +50,15 @@ def sink_tables(metadata: MetaData) -> tuple[Table, Table]:
     )
     replays = Table("replays", metadata, Column("n", Integer, nullable=False))
     return applied, replays
+
+
+def migrated_engine(url: str, service: str, directory: Path, *, pool_size: int = 4) -> Engine:
+    """An engine on `url` (its PostgreSQL database or schema created when missing) whose
+    schema `service`'s migrations in `directory` brought to their newest revision."""
+    ensure_database(url)
+    engine = make_engine(url, pool_size=pool_size)
+    migrations.upgrade(engine, service, directory)
+    return engine
 
 
 def driver_sql(sql: str, dialect: str) -> str:
@@ -137,3 +150,24 @@ class DatabaseSink(ABC):
                 self._writer.close()
                 self._writer = None
             self.engine.dispose()
+
+
+def create_sink_tables_if_missing() -> None:
+    """A baseline revision's share for `sink_tables`: as `SqliteSink` made them with raw SQL
+    before migrations, created only when missing (a previous release's file keeps its rows)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from vodstack.core.migrations import create_index_if_missing, create_table_if_missing
+
+    create_table_if_missing(
+        "applied",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("at", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sqlite_with_rowid=False,
+    )
+    create_index_if_missing("applied_age", "applied", ["at"])
+    create_table_if_missing("replays", sa.Column("n", sa.Integer(), nullable=False))
+    # The counter is one row, made once (an adopted file keeps its count).
+    op.execute("INSERT INTO replays (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM replays)")

@@ -9,10 +9,23 @@ histogram counts each `play_start` under the first bound of `STARTUP_BOUNDS_MS` 
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    delete,
+    text,
+)
 
 from vodstack.contracts.events import (
     AnyEvent,
@@ -23,29 +36,50 @@ from vodstack.contracts.events import (
     RebufferEndEvent,
     RebufferStartEvent,
 )
-from vodstack.events.consumers.sink import SqliteSink
+from vodstack.events.consumers.database import (
+    DatabaseSink,
+    driver_sql,
+    migrated_engine,
+    sink_tables,
+)
 
 STARTUP_BOUNDS_MS = (250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, float("inf"))
 SPLITS = ("region", "edge", "abr", "title_id")
+SERVICE = "telemetry"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / SERVICE
+
+metadata = MetaData()
+applied, replays = sink_tables(metadata)
+counters = Table(
+    "counters",
+    metadata,
+    Column("bucket", BigInteger, primary_key=True, autoincrement=False),  # epoch seconds
+    Column("metric", Text, primary_key=True),
+    Column("region", Text, primary_key=True),
+    Column("edge", Text, primary_key=True),
+    Column("abr", Text, primary_key=True),
+    Column("title_id", Integer, primary_key=True, autoincrement=False),
+    Column("value", Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+_KEY = ("bucket", "metric", "region", "edge", "abr", "title_id")
+# One upsert per counter row of a block, as the driver's own SQL (database.driver_sql). The
+# target is qualified: PostgreSQL finds `value` ambiguous otherwise.
+_UPSERT = (
+    "INSERT INTO counters (bucket, metric, region, edge, abr, title_id, value) "
+    "VALUES (:bucket, :metric, :region, :edge, :abr, :title_id, :value) "
+    "ON CONFLICT (bucket, metric, region, edge, abr, title_id) "
+    "DO UPDATE SET value = counters.value + excluded.value"
+)
 
 
-class TelemetrySink(SqliteSink):
-    schema = """
-    CREATE TABLE IF NOT EXISTS counters (
-        bucket INTEGER NOT NULL, metric TEXT NOT NULL, region TEXT NOT NULL, edge TEXT NOT NULL,
-        abr TEXT NOT NULL, title_id INTEGER NOT NULL, value REAL NOT NULL,
-        PRIMARY KEY (bucket, metric, region, edge, abr, title_id)
-    ) WITHOUT ROWID;
-    """
-
-    def __init__(self, path: Path, bucket_s: int) -> None:
-        super().__init__(path)
+class TelemetrySink(DatabaseSink):
+    def __init__(self, url: str, bucket_s: int) -> None:
+        super().__init__(migrated_engine(url, SERVICE, MIGRATIONS), applied, replays)
         self.bucket_s = bucket_s
+        self._upsert = driver_sql(_UPSERT, self._dialect)
 
-    def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
-        self.effects(db, [event])
-
-    def effects(self, db: sqlite3.Connection, events: Sequence[AnyEvent]) -> None:
+    def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
         # Summed per counter row in Python first: a block of heartbeats from one title, region,
         # edge and ABR is two upserts, not two per event.
         totals: dict[tuple[int, str, str, str, str, int], float] = defaultdict(float)
@@ -60,18 +94,23 @@ class TelemetrySink(SqliteSink):
             abr = event.abr or "unknown"
             for metric, value in increments:
                 totals[(bucket, metric, region, edge, abr, event.title_id)] += value
-        db.executemany(
-            "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-            "(bucket, metric, region, edge, abr, title_id) DO UPDATE SET value = value + ?",
-            [(*row, value, value) for row, value in totals.items()],
-        )
+        if totals:
+            rows = [
+                {**dict(zip(_KEY, row, strict=True)), "value": value}
+                for row, value in totals.items()
+            ]
+            conn.exec_driver_sql(self._upsert, rows)
+
+    def read(self, sql: str, args: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query on `counters` (`:name` parameters)."""
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), args or {})]
 
     def trim(self, older_than: float) -> int:
         """Drop buckets older than `older_than` (epoch seconds): the series' retention."""
-        with self._lock:
-            return int(
-                self._db.execute("DELETE FROM counters WHERE bucket < ?", (older_than,)).rowcount
-            )
+        with self._lock, self.writing().begin():
+            gone = self.writing().execute(delete(counters).where(counters.c.bucket < older_than))
+            return int(gone.rowcount)
 
 
 def _increments(event: AnyEvent) -> list[tuple[str, float]]:

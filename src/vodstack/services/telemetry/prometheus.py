@@ -37,7 +37,7 @@ class QoeCollector(Collector):
         if sink is None:
             return
         totals: Totals = defaultdict(dict)
-        rows = sink.query(
+        rows = sink.read(
             "SELECT region, edge, abr, metric, SUM(value) FROM counters "
             "GROUP BY region, edge, abr, metric"
         )

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from vodstack.config.settings import Settings
 from vodstack.contracts.telemetry import ConsumerStatus
 from vodstack.events.consumer import Consumer
+from vodstack.events.consumers.database import DatabaseSink
 from vodstack.events.consumers.popularity import PopularitySink
-from vodstack.events.consumers.sink import SqliteSink
 from vodstack.events.consumers.telemetry import TelemetrySink
 from vodstack.events.groups import POPULARITY, TELEMETRY
 from vodstack.events.log import EventLog
@@ -24,11 +24,10 @@ class TelemetryRuntime:
 
     @classmethod
     def open(cls, settings: Settings, event_log: EventLog) -> TelemetryRuntime:
-        root = settings.data_dir / "telemetry"
         runtime = cls(
             event_log,
-            PopularitySink(root / "popularity.sqlite"),
-            TelemetrySink(root / "series.sqlite", settings.events.series_bucket_s),
+            PopularitySink(settings.database_url("popularity")),
+            TelemetrySink(settings.database_url("telemetry"), settings.events.series_bucket_s),
             settings.playback.heartbeat_interval_s,
         )
         niceness = settings.events.consumer_niceness
@@ -38,7 +37,7 @@ class TelemetryRuntime:
         ]
         return runtime
 
-    def _sinks(self) -> dict[str, SqliteSink]:
+    def _sinks(self) -> dict[str, DatabaseSink]:
         return {POPULARITY: self.popularity, TELEMETRY: self.telemetry}
 
     def start(self) -> None:

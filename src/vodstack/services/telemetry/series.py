@@ -16,12 +16,13 @@ Counters = dict[str, float]
 
 
 def series(sink: TelemetrySink, since: int, split: Split, heartbeat_s: float) -> list[SeriesPoint]:
-    # A column name from the `Split` enum, never text from the request.
-    column = "'all'" if split is Split.NONE else split.value
-    rows = sink.query(
-        f"SELECT bucket, {column}, metric, SUM(value) FROM counters WHERE bucket >= ? "
-        f"GROUP BY bucket, {column}, metric ORDER BY bucket",
-        (since,),
+    # A column name from the `Split` enum, never text from the request. PostgreSQL refuses a
+    # constant in GROUP BY: the whole is grouped by bucket and metric alone.
+    column, grouping = ("'all'", "") if split is Split.NONE else (split.value, f", {split.value}")
+    rows = sink.read(
+        f"SELECT bucket, {column}, metric, SUM(value) FROM counters WHERE bucket >= :since "
+        f"GROUP BY bucket{grouping}, metric ORDER BY bucket",
+        {"since": since},
     )
     grouped: dict[tuple[int, str], Counters] = defaultdict(dict)
     for bucket, value, metric, total in rows:
