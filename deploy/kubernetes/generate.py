@@ -300,7 +300,9 @@ def settings_objects() -> list[dict[str, Any]]:
                 '"postgresql+psycopg://vodstack:change-me@postgres:5432/vodstack_experiments", '
                 '"popularity": "postgresql+psycopg://vodstack:change-me@postgres:5432/'
                 'vodstack_popularity", "telemetry": "postgresql+psycopg://vodstack:change-me@'
-                'postgres:5432/vodstack_telemetry"}'
+                'postgres:5432/vodstack_telemetry", "recs": "postgresql+psycopg://vodstack:change-me@'
+                'postgres:5432/vodstack_recs", "recs_watched": "postgresql+psycopg://vodstack:'
+                'change-me@postgres:5432/vodstack_recs"}'
             ),
             # History's shards: a schema per shard in one database (docs/databases.md).
             "VODSTACK_HISTORY__SHARD_URL_TEMPLATE": (

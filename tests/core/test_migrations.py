@@ -31,6 +31,9 @@ from vodstack.services.history import shard as history_shard
 from vodstack.services.history.models import metadata as history_metadata
 from vodstack.services.playback import app as playback_app
 from vodstack.services.playback.models import Base as PlaybackBase
+from vodstack.services.recs import repository as recs_store
+from vodstack.services.recs import tables as recs_tables
+from vodstack.services.recs import watched as recs_watched
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,22 @@ SERVICES = [
         "INSERT INTO counters (bucket, metric, region, edge, abr, title_id, value) "
         "VALUES (1767225600, 'starts', 'eu', 'edge-eu-0', 'bola', 3, 2.0)",
         "counters",
+    ),
+    Service(
+        "recs",
+        recs_store.MIGRATIONS,
+        (recs_tables.store_metadata,),
+        "INSERT INTO runs (model, profiles, titles, interactions, seconds, at) "
+        "VALUES ('ease', 1, 0, 9, 0.5, '2026-01-01T00:00:00+00:00')",
+        "runs",
+    ),
+    Service(
+        "recs_watched",
+        recs_watched.MIGRATIONS,
+        (recs_tables.watched_metadata,),
+        "INSERT INTO watched (profile_id, title_id, position_s, duration_s, completed, region, "
+        "first_at, last_at) VALUES (1, 10, 600.0, 1200.0, 0, 'eu', 1767225600.0, 1767225900.0)",
+        "watched",
     ),
 ]
 

@@ -544,6 +544,8 @@ class ChaosSettings(BaseModel):
 _SINK_FILES = {
     "popularity": "telemetry/popularity.sqlite",
     "telemetry": "telemetry/series.sqlite",
+    "recs": "recs/rows.sqlite",
+    "recs_watched": "recs/watched.sqlite",
 }
 
 

@@ -37,6 +37,8 @@ DATABASE_SERVICES = (
     "experiments",
     "popularity",
     "telemetry",
+    "recs",
+    "recs_watched",
 )
 PROBE_TIMEOUT_S = 3.0
 # AMQP 0-9-1's protocol header; a broker answers it with a Connection.Start method frame.

@@ -15,7 +15,7 @@ from vodstack.services.recs.watched import open_watched
 
 def runtime(tmp_path: Path, **recs: float) -> RecsRuntime:
     settings = with_secrets(load_settings(data_dir=tmp_path, recs=RecsSettings(**recs)))
-    return RecsRuntime(settings, open_watched(tmp_path), open_store(tmp_path), Clients.of(settings))
+    return RecsRuntime(settings, open_watched(settings), open_store(settings), Clients.of(settings))
 
 
 def test_the_last_choice_is_reused_inside_the_window_and_dropped_after(tmp_path: Path) -> None:

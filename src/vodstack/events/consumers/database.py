@@ -17,6 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -70,6 +71,19 @@ def driver_sql(sql: str, dialect: str) -> str:
     if dialect == "sqlite":
         return sql
     return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+
+def driver_rows(engine: Engine, statement: str, args: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of a read `statement` already in the driver's style (`driver_sql`), on a pooled
+    connection's own cursor: a one-row lookup per request, where SQLAlchemy's Connection and
+    result wrapping would double its cost."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(statement, args)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        connection.close()  # back to the pool (rolled back there)
 
 
 # Which of a block's ids were applied before, in one statement whatever the block's size: the

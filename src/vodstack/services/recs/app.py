@@ -33,8 +33,8 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         config = settings.recs
         runtime = RecsRuntime(
             settings,
-            open_watched(settings.data_dir),
-            open_store(settings.data_dir),
+            open_watched(settings),
+            open_store(settings),
             Clients.of(settings),
         )
         consumer = Consumer(log, RECS, runtime.watched, niceness=settings.events.consumer_niceness)

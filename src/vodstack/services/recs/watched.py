@@ -4,66 +4,91 @@ events log, one row per (profile, title) with how far it got.
 Completion-weighted implicit feedback: a title's weight is the share of it watched (the furthest
 position over its length; 1 once a `stop` says completed), so a film abandoned after two minutes
 counts for little and one finished counts fully. The sink is the events library's idempotent
-SQLite sink: a replayed event changes nothing.
+`DatabaseSink` (a replayed event changes nothing) on `database_urls.recs_watched`.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from sqlalchemy import Connection, func, select
 
+from vodstack.config.settings import Settings
 from vodstack.contracts.events import AnyEvent, BaseEvent, StopEvent
-from vodstack.events.consumers.sink import SqliteSink
+from vodstack.events.consumers.database import (
+    DatabaseSink,
+    driver_rows,
+    driver_sql,
+    migrated_engine,
+)
 from vodstack.services.recs.interactions import Interactions
+from vodstack.services.recs.tables import applied, replays, watched
+
+SERVICE = "recs_watched"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "watched"
 
 # Weight of a title whose length no event gave: started, share unknown.
 UNKNOWN_SHARE = 0.3
 
+# One row per event, in order (a block may touch a (profile, title) several times: executemany
+# runs them one after another). Plain SQL both engines share but for SQLite's scalar MAX/MIN
+# being PostgreSQL's GREATEST/LEAST (no NULLs reach them: those columns are NOT NULL). The
+# target's columns are qualified: PostgreSQL finds them ambiguous otherwise.
+_UPSERT = (
+    "INSERT INTO watched (profile_id, title_id, position_s, duration_s, completed, region, "
+    "first_at, last_at) VALUES (:profile_id, :title_id, :position_s, :duration_s, :completed, "
+    ":region, :at, :at) ON CONFLICT (profile_id, title_id) DO UPDATE SET "
+    "position_s = {greatest}(watched.position_s, excluded.position_s), "
+    "duration_s = coalesce(excluded.duration_s, watched.duration_s), "
+    "completed = {greatest}(watched.completed, excluded.completed), "
+    "region = coalesce(excluded.region, watched.region), "
+    "first_at = {least}(watched.first_at, excluded.first_at), "
+    "last_at = {greatest}(watched.last_at, excluded.last_at)"
+)
+_SCALAR = {"sqlite": ("MAX", "MIN"), "postgresql": ("GREATEST", "LEAST")}
+_RECENT = (
+    "SELECT title_id, position_s, duration_s, completed FROM watched "
+    "WHERE profile_id = :profile ORDER BY last_at DESC, title_id LIMIT :limit"
+)
 
-class WatchedSink(SqliteSink):
-    schema = """
-    CREATE TABLE IF NOT EXISTS watched (
-        profile_id INTEGER NOT NULL, title_id INTEGER NOT NULL,
-        position_s REAL NOT NULL, duration_s REAL, completed INTEGER NOT NULL,
-        region TEXT, first_at REAL NOT NULL, last_at REAL NOT NULL,
-        PRIMARY KEY (profile_id, title_id)
-    ) WITHOUT ROWID;
-    """
 
-    def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
+class WatchedSink(DatabaseSink):
+    def __init__(self, url: str) -> None:
+        super().__init__(migrated_engine(url, SERVICE, MIGRATIONS), applied, replays)
+        greatest, least = _SCALAR[self._dialect]
+        upsert = _UPSERT.format(greatest=greatest, least=least)
+        self._upsert = driver_sql(upsert, self._dialect)
+        self._recent = driver_sql(_RECENT, self._dialect)
+
+    def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
         # Experiment exposures share the log; they say nothing about what was watched.
-        if not isinstance(event, BaseEvent) or event.profile_id is None:
-            return
-        completed = int(isinstance(event, StopEvent) and event.completed)
-        at = event.at.timestamp()
-        db.execute(
-            "INSERT INTO watched VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (profile_id, title_id) DO UPDATE SET "
-            "position_s = max(position_s, excluded.position_s), "
-            "duration_s = coalesce(excluded.duration_s, duration_s), "
-            "completed = max(completed, excluded.completed), "
-            "region = coalesce(excluded.region, region), "
-            "first_at = min(first_at, excluded.first_at), "
-            "last_at = max(last_at, excluded.last_at)",
-            (
-                event.profile_id,
-                event.title_id,
-                event.position_s,
-                event.duration_s,
-                completed,
-                event.region,
-                at,
-                at,
-            ),
-        )
+        rows = [
+            {
+                "profile_id": event.profile_id,
+                "title_id": event.title_id,
+                "position_s": event.position_s,
+                "duration_s": event.duration_s,
+                "completed": int(isinstance(event, StopEvent) and event.completed),
+                "region": event.region,
+                "at": event.at.timestamp(),
+            }
+            for event in events
+            if isinstance(event, BaseEvent) and event.profile_id is not None
+        ]
+        if rows:
+            conn.exec_driver_sql(self._upsert, rows)
 
     def interactions(self) -> Interactions:
         """Every (profile, title) with its completion weight and first-watch time."""
-        rows = self.query(
-            "SELECT profile_id, title_id, first_at, position_s, duration_s, completed FROM watched"
+        c = watched.c
+        query = select(
+            c.profile_id, c.title_id, c.first_at, c.position_s, c.duration_s, c.completed
         )
+        with self.engine.connect() as conn:
+            rows: list[Any] = list(conn.execute(query).all())
         if not rows:
             empty = np.zeros(0, dtype=np.int64)
             return Interactions(empty, empty, np.zeros(0), np.zeros(0, dtype=np.float32))
@@ -83,15 +108,12 @@ class WatchedSink(SqliteSink):
 
     def recent(self, profile_id: int, limit: int = 5) -> list[tuple[int, float]]:
         """(title, completion) of the profile's latest titles, most recent first."""
-        rows = self.query(
-            "SELECT title_id, position_s, duration_s, completed FROM watched "
-            "WHERE profile_id = ? ORDER BY last_at DESC, title_id LIMIT ?",
-            (profile_id, limit),
-        )
+        rows = driver_rows(self.engine, self._recent, {"profile": profile_id, "limit": limit})
         return [(int(t), completion(p, d, bool(c))) for t, p, d, c in rows]
 
     def count(self) -> int:
-        return int(self.query("SELECT count(*) FROM watched")[0][0])
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(watched)).scalar_one())
 
 
 def completion(position_s: float, duration_s: float | None, completed: bool) -> float:
@@ -103,5 +125,5 @@ def completion(position_s: float, duration_s: float | None, completed: bool) -> 
     return float(min(1.0, max(0.05, position_s / duration_s)))
 
 
-def open_watched(data_dir: Path) -> WatchedSink:
-    return WatchedSink(data_dir / "recs" / "watched.sqlite")
+def open_watched(settings: Settings) -> WatchedSink:
+    return WatchedSink(settings.database_url(SERVICE))
