@@ -7,7 +7,8 @@ CREATE DATABASE vodstack_billing;
 CREATE DATABASE vodstack_experiments;
 CREATE DATABASE vodstack_popularity;
 CREATE DATABASE vodstack_telemetry;
--- The recs store and its watched sink share one (their tables and version tables differ).
 CREATE DATABASE vodstack_recs;
+CREATE DATABASE vodstack_recs_watched;
+CREATE DATABASE vodstack_experiments_activity;
 -- History: one schema per shard, created by the history service (history.shard_url_template).
 CREATE DATABASE vodstack_history;

@@ -302,7 +302,9 @@ def settings_objects() -> list[dict[str, Any]]:
                 'vodstack_popularity", "telemetry": "postgresql+psycopg://vodstack:change-me@'
                 'postgres:5432/vodstack_telemetry", "recs": "postgresql+psycopg://vodstack:change-me@'
                 'postgres:5432/vodstack_recs", "recs_watched": "postgresql+psycopg://vodstack:'
-                'change-me@postgres:5432/vodstack_recs"}'
+                'change-me@postgres:5432/vodstack_recs_watched", "experiments_activity": '
+                '"postgresql+psycopg://vodstack:change-me@postgres:5432/'
+                'vodstack_experiments_activity"}'
             ),
             # History's shards: a schema per shard in one database (docs/databases.md).
             "VODSTACK_HISTORY__SHARD_URL_TEMPLATE": (

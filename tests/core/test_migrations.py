@@ -26,6 +26,7 @@ from vodstack.services.billing.models import Base as BillingBase
 from vodstack.services.catalog import app as catalog_app
 from vodstack.services.catalog.models import Base as CatalogBase
 from vodstack.services.experiments import app as experiments_app
+from vodstack.services.experiments import metrics as experiments_activity
 from vodstack.services.experiments.models import Base as ExperimentsBase
 from vodstack.services.history import shard as history_shard
 from vodstack.services.history.models import metadata as history_metadata
@@ -139,6 +140,14 @@ SERVICES = [
         "INSERT INTO watched (profile_id, title_id, position_s, duration_s, completed, region, "
         "first_at, last_at) VALUES (1, 10, 600.0, 1200.0, 0, 'eu', 1767225600.0, 1767225900.0)",
         "watched",
+    ),
+    Service(
+        "experiments_activity",
+        experiments_activity.MIGRATIONS,
+        (experiments_activity.metadata,),
+        "INSERT INTO exposures (experiment, profile_id, account_id, cell, first_hour) "
+        "VALUES ('abr', 1, 10, 'bola', 491000)",
+        "exposures",
     ),
 ]
 

@@ -46,9 +46,10 @@ def _config(path: Path, databases: dict[str, str], prefix: str, queue: str) -> P
     """deploy/production.toml with the test's own places in each engine."""
     text = (REPO / "deploy" / "production.toml").read_text()
     for service, url in databases.items():
-        sample = f"postgresql+psycopg://postgres@127.0.0.1:5432/vodstack_{service}"
+        # Quoted: `vodstack_recs` is also the start of `vodstack_recs_watched`.
+        sample = f'"postgresql+psycopg://postgres@127.0.0.1:5432/vodstack_{service}"'
         assert sample in text, f"the sample config no longer names {sample}"
-        text = text.replace(sample, url)
+        text = text.replace(sample, f'"{url}"')
     # No TLS proxy in front here: the gateway itself is the public address.
     text = text.replace('public_url = "https://vod.example.com"\n', "")
     text = text.replace("redis://127.0.0.1:6379/0", REDIS_URL)

@@ -546,6 +546,7 @@ _SINK_FILES = {
     "telemetry": "telemetry/series.sqlite",
     "recs": "recs/rows.sqlite",
     "recs_watched": "recs/watched.sqlite",
+    "experiments_activity": "experiments/activity.sqlite",
 }
 
 

@@ -39,6 +39,7 @@ DATABASE_SERVICES = (
     "telemetry",
     "recs",
     "recs_watched",
+    "experiments_activity",
 )
 PROBE_TIMEOUT_S = 3.0
 # AMQP 0-9-1's protocol header; a broker answers it with a Connection.Start method frame.

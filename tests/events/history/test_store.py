@@ -134,8 +134,8 @@ def test_one_block_merges_like_events_one_at_a_time(
         one_by_one.close()
 
 
-# The shard schema the release before migrations made with raw SQL (events/consumers/sink.py
-# and services/history/shard.py of that release).
+# The shard schema the release before migrations made with raw SQL (events/consumers/sink.py,
+# since removed, and services/history/shard.py of that release).
 _PREVIOUS_RELEASE_SHARD = """
 CREATE TABLE applied (id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID;
 CREATE INDEX applied_age ON applied (at);

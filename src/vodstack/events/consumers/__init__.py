@@ -1,1 +1,2 @@
-"""The consumers' sinks: each keeps its own SQLite data and applies every event id once."""
+"""The consumers' sinks: each keeps its own database (migrations/<sink>) and applies every event
+id once (database.DatabaseSink)."""

@@ -1,5 +1,6 @@
-"""The idempotent sink on SQLAlchemy Core: `SqliteSink`'s guarantees on any engine (a SQLite
-file by default, PostgreSQL by URL).
+"""The idempotent sink every consumer builds on, on SQLAlchemy Core: any engine (a SQLite file
+by default, PostgreSQL by URL). It replaced the raw-`sqlite3` `SqliteSink` of earlier releases,
+whose files the sinks' baseline migrations adopt.
 
 Effects and the applied event ids are written in one transaction, so a replayed event (after a
 crash before the log commit) is recognised and skipped and a crash mid-batch leaves no

@@ -25,6 +25,7 @@ from vodstack.services.experiments.api import ROUTERS, ExperimentsApp
 from vodstack.services.experiments.definitions import Clock, Definitions, utc_now
 from vodstack.services.experiments.exposures import Exposures
 from vodstack.services.experiments.metrics import GROUP, ExperimentSink
+from vodstack.services.experiments.metrics import SERVICE as ACTIVITY
 
 SERVICE = "experiments"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,7 +51,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url(SERVICE))
         log = event_log or open_event_log(settings)
-        sink = ExperimentSink(settings.data_dir / "experiments" / "activity.sqlite")
+        sink = ExperimentSink(settings.database_url(ACTIVITY))
         consumer = Consumer(log, GROUP, sink, niceness=settings.events.consumer_niceness)
         events = EventsClient.of(
             settings,

@@ -8,9 +8,14 @@ member's metrics count only from the hour of their first exposure on.
 
 from __future__ import annotations
 
-import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Connection, Float, Integer, MetaData, Table, Text, text
 
 from vodstack.contracts.events import (
     AnyEvent,
@@ -19,10 +24,76 @@ from vodstack.contracts.events import (
     PlayStartEvent,
     RebufferEndEvent,
 )
-from vodstack.events.consumers.sink import SqliteSink
+from vodstack.events.consumers.database import (
+    DatabaseSink,
+    driver_sql,
+    migrated_engine,
+    sink_tables,
+)
 
 GROUP = "experiments"
+# The sink's database (`database_urls.experiments_activity`), apart from the definitions'
+# (`database_urls.experiments`): the release before kept it in its own file, adopted as it is.
+SERVICE = "experiments_activity"
+MIGRATIONS = Path(__file__).resolve().parent / "activity_migrations"
 _HOUR_S = 3600
+
+metadata = MetaData()
+applied, replays = sink_tables(metadata)
+exposures = Table(
+    "exposures",
+    metadata,
+    Column("experiment", Text, primary_key=True),
+    Column("profile_id", Integer, primary_key=True, autoincrement=False),
+    Column("account_id", Integer, nullable=False),
+    Column("cell", Text, nullable=False),
+    Column("first_hour", Integer, nullable=False),  # hours since the epoch
+    sqlite_with_rowid=False,
+)
+profile_hours = Table(
+    "profile_hours",
+    metadata,
+    Column("profile_id", Integer, primary_key=True, autoincrement=False),
+    Column("hour", Integer, primary_key=True, autoincrement=False),
+    Column("starts", Integer, nullable=False, server_default="0"),
+    Column("heartbeats", Integer, nullable=False, server_default="0"),
+    Column("stall_ms", Float, nullable=False, server_default="0"),
+    Column("startup_ms", Float, nullable=False, server_default="0"),
+    Column("startup_n", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
+)
+_COUNTS = ("starts", "heartbeats", "stall_ms", "startup_ms", "startup_n")
+
+# As the driver's own SQL (database.driver_sql); the targets' columns are qualified, which
+# PostgreSQL needs. The first exposure wins: a member stays in the cell they were first shown
+# (rows run in order, so within a block too).
+_EXPOSE = (
+    "INSERT INTO exposures (experiment, profile_id, account_id, cell, first_hour) "
+    "VALUES (:experiment, :profile_id, :account_id, :cell, :hour) "
+    "ON CONFLICT (experiment, profile_id) DO UPDATE SET "
+    "first_hour = {least}(exposures.first_hour, excluded.first_hour)"
+)
+_LEAST = {"sqlite": "MIN", "postgresql": "LEAST"}
+# A block's activity summed per (profile, hour) in Python first: one upsert per row.
+_ADD = (
+    "INSERT INTO profile_hours (profile_id, hour, starts, heartbeats, stall_ms, startup_ms, "
+    "startup_n) VALUES (:profile_id, :hour, :starts, :heartbeats, :stall_ms, :startup_ms, "
+    ":startup_n) ON CONFLICT (profile_id, hour) DO UPDATE SET "
+    "starts = profile_hours.starts + excluded.starts, "
+    "heartbeats = profile_hours.heartbeats + excluded.heartbeats, "
+    "stall_ms = profile_hours.stall_ms + excluded.stall_ms, "
+    "startup_ms = profile_hours.startup_ms + excluded.startup_ms, "
+    "startup_n = profile_hours.startup_n + excluded.startup_n"
+)
+_MEMBERS = """
+    SELECT e.account_id, min(e.cell), coalesce(sum(h.starts), 0),
+           coalesce(sum(h.heartbeats), 0), coalesce(sum(h.stall_ms), 0),
+           coalesce(sum(h.startup_ms), 0), coalesce(sum(h.startup_n), 0)
+    FROM exposures e LEFT JOIN profile_hours h
+      ON h.profile_id = e.profile_id AND h.hour >= e.first_hour AND h.hour <= :last_hour
+    WHERE e.experiment = :experiment
+    GROUP BY e.account_id ORDER BY e.account_id
+"""
 
 
 @dataclass(frozen=True)
@@ -38,61 +109,59 @@ class MemberActivity:
     startup_n: int
 
 
-class ExperimentSink(SqliteSink):
-    schema = """
-    CREATE TABLE IF NOT EXISTS exposures (
-        experiment TEXT NOT NULL, profile_id INTEGER NOT NULL, account_id INTEGER NOT NULL,
-        cell TEXT NOT NULL, first_hour INTEGER NOT NULL,
-        PRIMARY KEY (experiment, profile_id)
-    ) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS profile_hours (
-        profile_id INTEGER NOT NULL, hour INTEGER NOT NULL, starts INTEGER NOT NULL DEFAULT 0,
-        heartbeats INTEGER NOT NULL DEFAULT 0, stall_ms REAL NOT NULL DEFAULT 0,
-        startup_ms REAL NOT NULL DEFAULT 0, startup_n INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (profile_id, hour)
-    ) WITHOUT ROWID;
-    """
+class ExperimentSink(DatabaseSink):
+    def __init__(self, url: str) -> None:
+        super().__init__(migrated_engine(url, SERVICE, MIGRATIONS), applied, replays)
+        self._expose = driver_sql(_EXPOSE.format(least=_LEAST[self._dialect]), self._dialect)
+        self._add = driver_sql(_ADD, self._dialect)
 
-    def effect(self, db: sqlite3.Connection, event: AnyEvent) -> None:
-        if event.profile_id is None:
-            return
-        hour = int(event.at.timestamp()) // _HOUR_S
-        if isinstance(event, ExposureEvent):
-            # The first exposure wins: a member stays in the cell they were first shown.
-            db.execute(
-                "INSERT INTO exposures VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "first_hour = min(first_hour, excluded.first_hour)",
-                (event.experiment, event.profile_id, event.account_id, event.cell, hour),
-            )
-            return
-        increments = _increments(event)
-        if increments:
-            columns = ", ".join(f"{name} = {name} + ?" for name in increments)
-            db.execute(
-                "INSERT INTO profile_hours (profile_id, hour) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (event.profile_id, hour),
-            )
-            db.execute(
-                f"UPDATE profile_hours SET {columns} WHERE profile_id = ? AND hour = ?",  # noqa: S608 (column names are ours)
-                (*increments.values(), event.profile_id, hour),
-            )
+    def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
+        exposed: list[dict[str, Any]] = []
+        activity: dict[tuple[int, int], dict[str, float]] = defaultdict(
+            lambda: dict.fromkeys(_COUNTS, 0.0)
+        )
+        for event in events:
+            if event.profile_id is None:
+                continue
+            hour = int(event.at.timestamp()) // _HOUR_S
+            if isinstance(event, ExposureEvent):
+                exposed.append(
+                    {
+                        "experiment": event.experiment,
+                        "profile_id": event.profile_id,
+                        "account_id": event.account_id,
+                        "cell": event.cell,
+                        "hour": hour,
+                    }
+                )
+                continue
+            for name, value in _increments(event).items():
+                activity[(event.profile_id, hour)][name] += value
+        if exposed:
+            conn.exec_driver_sql(self._expose, exposed)
+        if activity:
+            rows = [
+                {
+                    "profile_id": profile,
+                    "hour": hour,
+                    **{name: int(sums[name]) for name in ("starts", "heartbeats", "startup_n")},
+                    "stall_ms": sums["stall_ms"],
+                    "startup_ms": sums["startup_ms"],
+                }
+                for (profile, hour), sums in activity.items()
+            ]
+            conn.exec_driver_sql(self._add, rows)
 
     def members(self, experiment: str, until: datetime | None) -> list[MemberActivity]:
         """Every exposed account with its activity from first exposure (until `until`)."""
-        last_hour = int(until.timestamp()) // _HOUR_S if until else 2**40
-        rows = self.query(
-            """
-            SELECT e.account_id, min(e.cell), coalesce(sum(h.starts), 0),
-                   coalesce(sum(h.heartbeats), 0), coalesce(sum(h.stall_ms), 0),
-                   coalesce(sum(h.startup_ms), 0), coalesce(sum(h.startup_n), 0)
-            FROM exposures e LEFT JOIN profile_hours h
-              ON h.profile_id = e.profile_id AND h.hour >= e.first_hour AND h.hour <= ?
-            WHERE e.experiment = ?
-            GROUP BY e.account_id ORDER BY e.account_id
-            """,
-            (last_hour, experiment),
-        )
-        return [MemberActivity(*row) for row in rows]
+        last_hour = int(until.timestamp()) // _HOUR_S if until else 2**31 - 1
+        with self.engine.connect() as conn:
+            args = {"last_hour": last_hour, "experiment": experiment}
+            rows: list[Any] = list(conn.execute(text(_MEMBERS), args).all())
+        return [
+            MemberActivity(int(a), str(c), int(s), int(h), float(st), float(su), int(n))
+            for a, c, s, h, st, su, n in rows
+        ]
 
 
 def _increments(event: AnyEvent) -> dict[str, float]:
