@@ -18,8 +18,8 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, Text, selec
 from vodstack.contracts.events import AnyEvent, PlayStartEvent
 from vodstack.events.consumers.database import (
     DatabaseSink,
-    driver_sql,
     migrated_engine,
+    positional_sql,
     sink_tables,
 )
 
@@ -38,8 +38,9 @@ plays_table = Table(
     sqlite_with_rowid=False,
 )
 
-# The block's sums folded in: one upsert per (title, region, hour), as the driver's own SQL
-# (database.driver_sql). The target is qualified: PostgreSQL finds `plays` ambiguous otherwise.
+# The block's sums folded in: one upsert per (title, region, hour), as the driver's own SQL with
+# positional parameters (database.positional_sql). The target is qualified: PostgreSQL finds
+# `plays` ambiguous otherwise.
 _UPSERT = (
     "INSERT INTO plays (title_id, region, hour, plays) VALUES (:title_id, :region, :hour, :plays) "
     "ON CONFLICT (title_id, region, hour) DO UPDATE SET plays = plays.plays + excluded.plays"
@@ -49,7 +50,7 @@ _UPSERT = (
 class PopularitySink(DatabaseSink):
     def __init__(self, url: str) -> None:
         super().__init__(migrated_engine(url, SERVICE, MIGRATIONS), applied, replays)
-        self._upsert = driver_sql(_UPSERT, self._dialect)
+        self._upsert = positional_sql(_UPSERT, self._dialect)
 
     def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
         counted: Counter[tuple[int, str, int]] = Counter(
@@ -58,11 +59,7 @@ class PopularitySink(DatabaseSink):
             if isinstance(event, PlayStartEvent)
         )
         if counted:
-            rows = [
-                {"title_id": t, "region": r, "hour": h, "plays": n}
-                for (t, r, h), n in counted.items()
-            ]
-            conn.exec_driver_sql(self._upsert, rows)
+            conn.exec_driver_sql(self._upsert, [(*key, n) for key, n in counted.items()])
 
     def plays(self, since_hour: int = 0) -> list[tuple[int, str, int, int]]:
         """(title, region, hour, plays) from `since_hour` (hours since the epoch) on."""

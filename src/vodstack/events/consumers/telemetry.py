@@ -38,8 +38,8 @@ from vodstack.contracts.events import (
 )
 from vodstack.events.consumers.database import (
     DatabaseSink,
-    driver_sql,
     migrated_engine,
+    positional_sql,
     sink_tables,
 )
 
@@ -63,8 +63,9 @@ counters = Table(
     sqlite_with_rowid=False,
 )
 _KEY = ("bucket", "metric", "region", "edge", "abr", "title_id")
-# One upsert per counter row of a block, as the driver's own SQL (database.driver_sql). The
-# target is qualified: PostgreSQL finds `value` ambiguous otherwise.
+# One upsert per counter row of a block, as the driver's own SQL with positional parameters
+# (database.positional_sql). The target is qualified: PostgreSQL finds `value` ambiguous
+# otherwise.
 _UPSERT = (
     "INSERT INTO counters (bucket, metric, region, edge, abr, title_id, value) "
     "VALUES (:bucket, :metric, :region, :edge, :abr, :title_id, :value) "
@@ -77,7 +78,7 @@ class TelemetrySink(DatabaseSink):
     def __init__(self, url: str, bucket_s: int) -> None:
         super().__init__(migrated_engine(url, SERVICE, MIGRATIONS), applied, replays)
         self.bucket_s = bucket_s
-        self._upsert = driver_sql(_UPSERT, self._dialect)
+        self._upsert = positional_sql(_UPSERT, self._dialect)
 
     def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
         # Summed per counter row in Python first: a block of heartbeats from one title, region,
@@ -95,11 +96,7 @@ class TelemetrySink(DatabaseSink):
             for metric, value in increments:
                 totals[(bucket, metric, region, edge, abr, event.title_id)] += value
         if totals:
-            rows = [
-                {**dict(zip(_KEY, row, strict=True)), "value": value}
-                for row, value in totals.items()
-            ]
-            conn.exec_driver_sql(self._upsert, rows)
+            conn.exec_driver_sql(self._upsert, [(*row, value) for row, value in totals.items()])
 
     def read(self, sql: str, args: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Rows of a read-only query on `counters` (`:name` parameters)."""

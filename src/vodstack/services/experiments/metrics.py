@@ -26,8 +26,8 @@ from vodstack.contracts.events import (
 )
 from vodstack.events.consumers.database import (
     DatabaseSink,
-    driver_sql,
     migrated_engine,
+    positional_sql,
     sink_tables,
 )
 
@@ -63,10 +63,11 @@ profile_hours = Table(
     sqlite_with_rowid=False,
 )
 _COUNTS = ("starts", "heartbeats", "stall_ms", "startup_ms", "startup_n")
+_WHOLE = ("starts", "heartbeats", "startup_n")  # counted in whole numbers
 
-# As the driver's own SQL (database.driver_sql); the targets' columns are qualified, which
-# PostgreSQL needs. The first exposure wins: a member stays in the cell they were first shown
-# (rows run in order, so within a block too).
+# As the driver's own SQL with positional parameters (database.positional_sql); the targets'
+# columns are qualified, which PostgreSQL needs. The first exposure wins: a member stays in the
+# cell they were first shown (rows run in order, so within a block too).
 _EXPOSE = (
     "INSERT INTO exposures (experiment, profile_id, account_id, cell, first_hour) "
     "VALUES (:experiment, :profile_id, :account_id, :cell, :hour) "
@@ -76,9 +77,9 @@ _EXPOSE = (
 _LEAST = {"sqlite": "MIN", "postgresql": "LEAST"}
 # A block's activity summed per (profile, hour) in Python first: one upsert per row.
 _ADD = (
-    "INSERT INTO profile_hours (profile_id, hour, starts, heartbeats, stall_ms, startup_ms, "
-    "startup_n) VALUES (:profile_id, :hour, :starts, :heartbeats, :stall_ms, :startup_ms, "
-    ":startup_n) ON CONFLICT (profile_id, hour) DO UPDATE SET "
+    "INSERT INTO profile_hours (profile_id, hour, starts, heartbeats, startup_n, stall_ms, "
+    "startup_ms) VALUES (:profile_id, :hour, :starts, :heartbeats, :startup_n, :stall_ms, "
+    ":startup_ms) ON CONFLICT (profile_id, hour) DO UPDATE SET "
     "starts = profile_hours.starts + excluded.starts, "
     "heartbeats = profile_hours.heartbeats + excluded.heartbeats, "
     "stall_ms = profile_hours.stall_ms + excluded.stall_ms, "
@@ -112,11 +113,11 @@ class MemberActivity:
 class ExperimentSink(DatabaseSink):
     def __init__(self, url: str) -> None:
         super().__init__(migrated_engine(url, SERVICE, MIGRATIONS), applied, replays)
-        self._expose = driver_sql(_EXPOSE.format(least=_LEAST[self._dialect]), self._dialect)
-        self._add = driver_sql(_ADD, self._dialect)
+        self._expose = positional_sql(_EXPOSE.format(least=_LEAST[self._dialect]), self._dialect)
+        self._add = positional_sql(_ADD, self._dialect)
 
     def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
-        exposed: list[dict[str, Any]] = []
+        exposed: list[tuple[str, int, int, str, int]] = []
         activity: dict[tuple[int, int], dict[str, float]] = defaultdict(
             lambda: dict.fromkeys(_COUNTS, 0.0)
         )
@@ -126,13 +127,7 @@ class ExperimentSink(DatabaseSink):
             hour = int(event.at.timestamp()) // _HOUR_S
             if isinstance(event, ExposureEvent):
                 exposed.append(
-                    {
-                        "experiment": event.experiment,
-                        "profile_id": event.profile_id,
-                        "account_id": event.account_id,
-                        "cell": event.cell,
-                        "hour": hour,
-                    }
+                    (event.experiment, event.profile_id, event.account_id, event.cell, hour)
                 )
                 continue
             for name, value in _increments(event).items():
@@ -141,14 +136,8 @@ class ExperimentSink(DatabaseSink):
             conn.exec_driver_sql(self._expose, exposed)
         if activity:
             rows = [
-                {
-                    "profile_id": profile,
-                    "hour": hour,
-                    **{name: int(sums[name]) for name in ("starts", "heartbeats", "startup_n")},
-                    "stall_ms": sums["stall_ms"],
-                    "startup_ms": sums["startup_ms"],
-                }
-                for (profile, hour), sums in activity.items()
+                (profile, hour, *(int(s[n]) for n in _WHOLE), s["stall_ms"], s["startup_ms"])
+                for (profile, hour), s in activity.items()
             ]
             conn.exec_driver_sql(self._add, rows)
 

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from vodstack.config.settings import Settings
-from vodstack.events.consumers.database import driver_rows, driver_sql, migrated_engine
+from vodstack.events.consumers.database import Reader, driver_sql, migrated_engine
 from vodstack.services.recs.trainer import Trained
 
 SERVICE = "recs"
@@ -59,6 +59,7 @@ class RecsStore:
             for sql in (*_WRITES, *_REPLACE, _RECOMMENDED, _NEIGHBOURS, _LAST_RUN)
         }
         self._lock = threading.Lock()  # one training run writes at a time
+        self._reader = Reader(self.engine)
 
     def replace(self, trained: Trained) -> datetime:
         at = datetime.now(UTC)
@@ -93,7 +94,7 @@ class RecsStore:
         return [] if row is None else _unpack(row)
 
     def last_run(self) -> tuple[str, int, int, int, float, datetime] | None:
-        rows = driver_rows(self.engine, self._sql[_LAST_RUN], {})
+        rows = self._reader.rows(self._sql[_LAST_RUN], {})
         if not rows:
             return None
         model, profiles, titles, interactions, seconds, at = rows[0]
@@ -107,10 +108,11 @@ class RecsStore:
         )
 
     def _one(self, sql: str, key: int) -> bytes | None:
-        rows = driver_rows(self.engine, self._sql[sql], {"key": key})
+        rows = self._reader.rows(self._sql[sql], {"key": key})
         return None if not rows else bytes(rows[0][0])
 
     def close(self) -> None:
+        self._reader.close()
         self.engine.dispose()
 
 

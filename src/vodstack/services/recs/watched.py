@@ -20,7 +20,7 @@ from vodstack.config.settings import Settings
 from vodstack.contracts.events import AnyEvent, BaseEvent, StopEvent
 from vodstack.events.consumers.database import (
     DatabaseSink,
-    driver_rows,
+    Reader,
     driver_sql,
     migrated_engine,
 )
@@ -62,6 +62,7 @@ class WatchedSink(DatabaseSink):
         upsert = _UPSERT.format(greatest=greatest, least=least)
         self._upsert = driver_sql(upsert, self._dialect)
         self._recent = driver_sql(_RECENT, self._dialect)
+        self._reader = Reader(self.engine)
 
     def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
         # Experiment exposures share the log; they say nothing about what was watched.
@@ -108,8 +109,12 @@ class WatchedSink(DatabaseSink):
 
     def recent(self, profile_id: int, limit: int = 5) -> list[tuple[int, float]]:
         """(title, completion) of the profile's latest titles, most recent first."""
-        rows = driver_rows(self.engine, self._recent, {"profile": profile_id, "limit": limit})
+        rows = self._reader.rows(self._recent, {"profile": profile_id, "limit": limit})
         return [(int(t), completion(p, d, bool(c))) for t, p, d, c in rows]
+
+    def close(self) -> None:
+        self._reader.close()
+        super().close()
 
     def count(self) -> int:
         with self.engine.connect() as conn:
