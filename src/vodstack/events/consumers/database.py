@@ -150,7 +150,7 @@ class DatabaseSink(ABC):
         self._replays = replays
         self._dialect = engine.dialect.name
         self._already = driver_sql(_ALREADY[self._dialect], self._dialect)
-        self._record = driver_sql(_RECORD, self._dialect)
+        self._record = positional_sql(_RECORD, self._dialect)
         # One writer at a time per sink (the consumer's, or a reshard's copy), on a connection
         # kept for writing: a pool checkout and return per block costs as much as a small
         # block's statements. Invalidated (a server restart), it reconnects on next use.
@@ -169,7 +169,7 @@ class DatabaseSink(ABC):
             conn = self.writing()
             fresh = self._fresh(conn, events)
             if fresh:
-                conn.exec_driver_sql(self._record, [{"id": key, "at": now} for key in fresh])
+                conn.exec_driver_sql(self._record, [(key, now) for key in fresh])
                 self.effects(conn, list(fresh.values()))
             if len(events) > len(fresh):
                 replayed = len(events) - len(fresh)
