@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.gateway import PASSWORD, Stack, make_settings, stack_for
+from tests.support.gateway import PASSWORD, Stack, make_settings, new_email, stack_for
 from vodstack.config.settings import RateLimit
+from vodstack.player.headless.gateway import GatewayError, GatewaySession
 
 
 @pytest.fixture
@@ -57,3 +58,26 @@ def test_the_login_form_shares_the_limit_and_shows_the_message(tight: Stack) -> 
     assert 'id="form-error"' in page.text
     assert "Too many login attempts" in page.text
     assert 'value="nobody@example.com"' in page.text  # the form keeps what was typed
+
+
+def test_the_headless_player_waits_out_a_429_on_log_in(tmp_path: Any) -> None:
+    # One token a second: the third log-in in a row is refused with Retry-After: 1, and the
+    # player (like a person reading the message) tries again once that second has passed.
+    settings = make_settings(tmp_path, login_rate=RateLimit(per_minute=60, burst=2))
+    with stack_for(settings) as stack:
+        email = new_email()
+        stack.visitor().sign_up(email)
+        for _ in range(3):
+            stack.client.cookies.clear()
+            session = GatewaySession("http://testserver", client=stack.client)
+            session.log_in(email, PASSWORD)
+        assert any("429" in line and "rate_limited" in line for line in session.retries)
+        assert session.get("/api/profiles").json()  # signed in after the wait
+
+
+def test_a_wrong_password_is_not_retried_as_a_rate_limit(tight: Stack) -> None:
+    session = GatewaySession("http://testserver", client=tight.client)
+    with pytest.raises(GatewayError) as refused:
+        session.log_in("nobody@example.com", "wrong password")
+    assert refused.value.status == 401
+    assert session.retries == []
