@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import TypeAdapter
 
+from vodstack.contracts.keys import Licence, LicenceRequest
 from vodstack.contracts.playback import (
     Heartbeat,
     LoginStopped,
@@ -62,6 +63,12 @@ class PlaybackClient(ServiceClient):
         """The same manifests, named by the session's token (cookieless stream URLs)."""
         response = await self.request("GET", f"/v1/signed/{token}/{file}")
         return response.text
+
+    async def licence(self, token: str, body: LicenceRequest) -> Licence:
+        """A Clear Key licence for the session the token names (services/playback/licences)."""
+        return await self.send_model(
+            "POST", f"/v1/signed/{token}/licence", Licence, json=body.model_dump(mode="json")
+        )
 
     async def active_streams(self, account_id: int) -> list[PlaySession]:
         return await self.get_as(f"/v1/accounts/{account_id}/streams", _sessions)

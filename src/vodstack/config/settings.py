@@ -120,6 +120,10 @@ class PipelineSettings(BaseModel):
     split_window: int = Field(0, ge=0, le=1024)
     # Side outputs of a job; off for encode-throughput benchmarks.
     quality_report: bool = True
+    # Encrypt new asset versions (CENC, one key per version from the key service in playback;
+    # players get keys through the Clear Key licence route). Off: versions play without a
+    # licence, as before. docs/security.md, "Content keys".
+    encrypt: bool = False
     thumbnails: bool = True
     # (height, kbit/s) rungs replacing the default ladder; empty = the media layer's default.
     ladder: list[tuple[int, int]] = Field(default_factory=list)

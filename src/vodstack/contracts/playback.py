@@ -112,6 +112,9 @@ class PlaybackStart(BaseModel):
     #: valid while this play session lasts (heartbeats keep it alive, like any play).
     hls_stream_url: str = ""
     dash_stream_url: str = ""
+    #: Where an EME player asks for the Clear Key licence of an encrypted title (POST, a W3C
+    #: Clear Key request; no cookie needed). A title without encryption has no key to give (403).
+    licence_url: str = ""
     max_height: int
     #: Where to start, from the history service's resume point (0 when it has none for this
     #: profile and title, the title was watched, or the history service did not answer in time).

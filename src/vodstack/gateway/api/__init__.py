@@ -28,6 +28,8 @@ from vodstack.gateway.csrf import verify_csrf
 
 
 def api_router() -> APIRouter:
+    outer = APIRouter()
+    outer.include_router(stream_urls.licences)  # no cookie, no CSRF: stream_urls.licences
     router = APIRouter(dependencies=[Depends(verify_csrf)])
     # stream_urls before playback: its paths would match playback's session routes.
     for module in (browse, auth, account, billing, profiles, admin, cdn, uploads, jobs, artwork):
@@ -39,4 +41,5 @@ def api_router() -> APIRouter:
         router.include_router(module.router)
     router.include_router(experiments.router)  # A/B experiments (docs/experiments.md)
     router.include_router(swagger.router)
-    return router
+    outer.include_router(router)
+    return outer

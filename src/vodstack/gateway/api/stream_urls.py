@@ -17,11 +17,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from vodstack.contracts.keys import Licence, LicenceRequest
 from vodstack.contracts.playback import DASH_MIME, HLS_MIME, PUBLIC_SIGNED_PREFIX
+from vodstack.core.responses import model_json
 from vodstack.gateway.api.docs import errors
 from vodstack.gateway.deps import UpstreamsDep
 
 router = APIRouter(prefix=PUBLIC_SIGNED_PREFIX, tags=["playback"])
+#: Outside the CSRF check: the token in the path is the only authority (no cookie is read), so
+#: there is nothing for another site to ride, and EME players send no CSRF header.
+licences = APIRouter(prefix=PUBLIC_SIGNED_PREFIX, tags=["playback"])
 
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,512}$")]
 Rendition = Annotated[str, Path(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
@@ -52,3 +57,14 @@ async def media_playlist(
     """One rendition's media playlist: absolute, signed segment URLs on the first edge."""
     text = await clients.playback.signed_manifest(token, f"{rendition}/{playlist}")
     return Response(text, media_type=HLS_MIME, headers=_PRIVATE)
+
+
+@licences.post("/{token}/licence", response_model=Licence, responses=errors(403, 409, 422))
+async def licence(token: Token, body: LicenceRequest, clients: UpstreamsDep) -> Response:
+    """The Clear Key licence of an encrypted title: the keys of the version this session plays.
+
+    The body is the EME Clear Key request (`{"kids": [...], "type": "temporary"}`); a key id
+    that is not the playing version's is 403 `key_not_in_session`."""
+    answer = model_json(await clients.playback.licence(token, body))
+    answer.headers.update(_PRIVATE)  # keys: never cached anywhere
+    return answer

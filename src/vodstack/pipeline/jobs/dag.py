@@ -106,6 +106,8 @@ class JobPlan(BaseModel):
     has_audio: bool = True
     quality: bool = True
     thumbs: bool = True
+    # Segments encrypted with the version's content key (pipeline.encrypt when planned).
+    encrypted: bool = False
     # The lowest renditions, published first as a preview version; empty = no preview pass.
     preview: list[str] = Field(default_factory=list)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from vodstack.config.settings import Settings
 from vodstack.delivery.quality import QUALITY_NAME
+from vodstack.pipeline.jobs.content_keys import content_key
 from vodstack.pipeline.jobs.dag import PREVIEW, Band, JobPlan, output_key, task_name
 from vodstack.pipeline.jobs.executor import (
     AnalysisResult,
@@ -29,7 +30,7 @@ from vodstack.pipeline.jobs.executor import (
     TaskContext,
     TaskError,
 )
-from vodstack.pipeline.jobs.publish import publish_asset
+from vodstack.pipeline.jobs.publish import publish_asset, version_of
 from vodstack.pipeline.jobs.scratch import mezzanine_path, source_cache_dir
 from vodstack.pipeline.jobs.states import TaskKind
 from vodstack.pipeline.media import (
@@ -75,6 +76,7 @@ from vodstack.pipeline.media import (
     validate_asset,
     write_manifests,
 )
+from vodstack.pipeline.media.protection import Cenc
 from vodstack.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -259,6 +261,7 @@ class MediaTaskExecutor:
             has_audio=True,  # a source without sound gets a silent track (same shape for players)
             quality=config.quality_report,
             thumbs=config.thumbnails,
+            encrypted=config.encrypt,
             preview=[r.name for r in source.preview(config.preview_height)],
         )
 
@@ -360,16 +363,23 @@ class MediaTaskExecutor:
         renditions = plan.preview if task.rendition == PREVIEW else plan.renditions
         tracks = {name: output_key(task.job_id, TaskKind.CONCAT, name) for name in renditions}
         tracks[source.ladder.audio.name] = output_key(task.job_id, TaskKind.AUDIO)
+        cenc = self._cenc(ctx)
         packaged = []
         for index, (name, key) in enumerate(tracks.items()):
             joined = ctx.store.fetch(key, ctx.workdir / "tracks" / f"{name}.mp4")
-            segment_rendition(joined, root / name, control=self._control(ctx))
+            segment_rendition(joined, root / name, control=self._control(ctx), cenc=cenc)
             packaged.append(describe_rendition(root / name))
             ctx.report_progress((index + 1) / (len(tracks) + 1))
-        write_manifests(root, packaged)
+        write_manifests(root, packaged, cenc)
         if task.rendition == PREVIEW:
             self._preview_poster(ctx, source, plan, root / POSTER_NAME)
         _upload_tree(ctx.store, root, task.output_key.rsplit("/", 1)[0])
+
+    def _cenc(self, ctx: TaskContext) -> Cenc | None:
+        """The content key of the version this task builds, when the job encrypts."""
+        if not _plan(ctx).encrypted:
+            return None
+        return content_key(self.settings, ctx.task.title_id, version_of(ctx))
 
     def _preview_poster(
         self, ctx: TaskContext, source: SourceMedia, plan: JobPlan, out: Path
@@ -401,6 +411,7 @@ class MediaTaskExecutor:
                 out_path=out,
                 control=self._control(ctx),
                 on_progress=ctx.report_progress,
+                decryption_key=None if (cenc := self._cenc(ctx)) is None else cenc.key,
             )
         except EncodeFailed as exc:
             # VMAF is a report, not a gate: its failure is a warning, never a failed job.
@@ -432,13 +443,15 @@ class MediaTaskExecutor:
         _upload_tree(ctx.store, root, _folder(ctx.task.job_id, TaskKind.THUMBS))
 
     def _publish(self, ctx: TaskContext) -> None:
-        publish_asset(ctx, _validate)
+        cenc = self._cenc(ctx)
+        key = None if cenc is None else cenc.key
+        publish_asset(ctx, lambda staged, extras: _validate(staged, extras, key))
 
 
-def _validate(staged: Path, extras: bool) -> None:
+def _validate(staged: Path, extras: bool, key: bytes | None = None) -> None:
     # Poster, thumbnails and quality.json are required unless the job was told to skip them
-    # (and a preview version never has them).
-    validate_asset(staged, decode=DecodeCheck.SAMPLE, require_extras=extras)
+    # (and a preview version never has them). An encrypted version is decoded with its key.
+    validate_asset(staged, decode=DecodeCheck.SAMPLE, require_extras=extras, decryption_key=key)
 
 
 def _plan(ctx: TaskContext) -> JobPlan:

@@ -48,7 +48,8 @@ def _prefix_of(job_id: int, kind: TaskKind, tier: str | None = None) -> str:
     return output_key(job_id, kind, tier).rsplit("/", 1)[0]
 
 
-def _version(ctx: TaskContext) -> str:
+def version_of(ctx: TaskContext) -> str:
+    """The asset version a task's output belongs to (the preview pass has its own)."""
     task = ctx.task
     return preview_version(task.asset_version) if task.rendition == PREVIEW else task.asset_version
 
@@ -66,7 +67,7 @@ def stage_asset(ctx: TaskContext, plan: JobPlan) -> Path:
         _copy_tree(ctx.store, _prefix_of(task.job_id, TaskKind.THUMBS), staged)
     manifest = {
         "title_id": task.title_id,
-        "asset_version": _version(ctx),
+        "asset_version": version_of(ctx),
         "job_id": task.job_id,
         "renditions": plan.preview if preview else plan.renditions,
         "preview": preview,
@@ -87,7 +88,7 @@ def publish_asset(ctx: TaskContext, validate: AssetValidator) -> None:
     validate(staged, complete and task.plan.thumbs)
     ctx.report_progress(0.6)
     try:
-        ctx.store.publish_dir(staged, asset_key_prefix(task.title_id, _version(ctx)))
+        ctx.store.publish_dir(staged, asset_key_prefix(task.title_id, version_of(ctx)))
     except ObjectExistsError as exc:
         if ctx.store.exists(task.output_key):
             return  # an earlier attempt published it and died before recording that

@@ -126,6 +126,8 @@ class _SampleEntry:
 def _sample_entry(data: bytes, start: int, end: int) -> _SampleEntry:
     """The first sample entry of an `stsd` (its body starts after version/flags/count)."""
     for kind, body, box_end in _boxes(data, start, end):
+        if kind in _PROTECTED:
+            kind = _original_format(data, body + _PROTECTED[kind], box_end)
         entry = kind.decode("ascii", "replace")
         if kind == b"mp4a":
             # AudioSampleEntry: 8 bytes SampleEntry, 8 reserved, then channelcount, samplesize,
@@ -143,6 +145,21 @@ def _sample_entry(data: bytes, start: int, end: int) -> _SampleEntry:
                 return _SampleEntry(entry, width, height, profile)
         return _SampleEntry(entry, width, height)
     return _SampleEntry("unknown")
+
+
+# Common Encryption renames a protected sample entry (`encv`/`enca`) and keeps the original
+# format in `sinf/frma`; the rest of the entry is unchanged, so it is read as the original.
+# Values: the size of the entry's fixed fields before its child boxes.
+_PROTECTED = {b"encv": 78, b"enca": 28}
+
+
+def _original_format(data: bytes, start: int, end: int) -> bytes:
+    for kind, body, box_end in _boxes(data, start, end):
+        if kind == b"sinf":
+            for child, child_body, _ in _boxes(data, body, box_end):
+                if child == b"frma":
+                    return bytes(data[child_body : child_body + 4])
+    return b"unknown"
 
 
 def _trex_defaults(data: bytes) -> dict[int, int]:

@@ -17,6 +17,12 @@ from vodstack.pipeline.media.dash import mpd
 from vodstack.pipeline.media.errors import InvalidAsset
 from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.hls import multivariant_playlist, write_media_playlist
+from vodstack.pipeline.media.protection import (
+    Cenc,
+    protect_master,
+    protect_media_playlist,
+    protect_mpd,
+)
 from vodstack.pipeline.media.rendition import (
     FIRST_SEGMENT_NUMBER,
     INIT_NAME,
@@ -34,8 +40,11 @@ def segment_rendition(
     *,
     segment_s: float = 4.0,
     control: RunControl = DEFAULT_CONTROL,
+    cenc: Cenc | None = None,
 ) -> PackagedRendition:
-    """Cut `joined` (one track) into `out_dir/init.mp4` + `seg_*.m4s` and write `index.m3u8`."""
+    """Cut `joined` (one track) into `out_dir/init.mp4` + `seg_*.m4s` and write `index.m3u8`.
+
+    With `cenc`, the segments are encrypted as they are cut (media.protection)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     scratch_playlist = out_dir / "ffmpeg.m3u8"
     args = [
@@ -61,6 +70,7 @@ def segment_rendition(
         INIT_NAME,
         "-hls_segment_filename",
         str(out_dir / SEGMENT_PATTERN),
+        *(["-hls_segment_options", cenc.muxer_options()] if cenc is not None else []),
         str(scratch_playlist),
     ]
     try:
@@ -69,7 +79,9 @@ def segment_rendition(
         # The muxer's own playlist is replaced by ours, written from measured segments.
         scratch_playlist.unlink(missing_ok=True)
     rendition = describe_rendition(out_dir)
-    write_media_playlist(out_dir / MEDIA_PLAYLIST, rendition)
+    playlist = write_media_playlist(out_dir / MEDIA_PLAYLIST, rendition)
+    if cenc is not None:
+        playlist.write_text(protect_media_playlist(playlist.read_text("utf-8"), cenc), "utf-8")
     return rendition
 
 
@@ -83,8 +95,11 @@ class Manifests:
     mpd: Path
 
 
-def write_manifests(root: Path, renditions: Sequence[PackagedRendition]) -> Manifests:
-    """Write `master.m3u8` and `manifest.mpd` for the renditions packaged under `root`."""
+def write_manifests(
+    root: Path, renditions: Sequence[PackagedRendition], cenc: Cenc | None = None
+) -> Manifests:
+    """Write `master.m3u8` and `manifest.mpd` for the renditions packaged under `root`, naming
+    `cenc`'s key id when they were encrypted with it."""
     video = [r for r in renditions if r.kind is RenditionKind.VIDEO]
     audio = [r for r in renditions if r.kind is RenditionKind.AUDIO]
     if not video or len(audio) != 1:
@@ -93,4 +108,7 @@ def write_manifests(root: Path, renditions: Sequence[PackagedRendition]) -> Mani
     master.write_text(multivariant_playlist(video, audio[0], MEDIA_PLAYLIST), encoding="utf-8")
     manifest = root / DASH_MANIFEST
     manifest.write_text(mpd(video, audio[0]), encoding="utf-8")
+    if cenc is not None:
+        master.write_text(protect_master(master.read_text("utf-8"), cenc), "utf-8")
+        manifest.write_text(protect_mpd(manifest.read_text("utf-8"), cenc), "utf-8")
     return Manifests(master=master, mpd=manifest)

@@ -76,6 +76,7 @@ def measure_quality(
     out_path: Path | None = None,
     control: RunControl = DEFAULT_CONTROL,
     on_progress: Callable[[float], None] | None = None,
+    decryption_key: bytes | None = None,
 ) -> QualityReport:
     """VMAF for every video rendition under `root`; writes `quality.json` when `out_path` is set.
 
@@ -98,6 +99,7 @@ def measure_quality(
                     Path(scratch),
                     threads,
                     steps.control(control, segment.duration_s),
+                    decryption_key,
                 )
                 for segment in picks[rendition.name]
             ]
@@ -154,6 +156,7 @@ def _score_segment(
     scratch: Path,
     threads: int,
     control: RunControl,
+    key: bytes | None = None,
 ) -> SegmentScore:
     distorted = scratch / f"{rendition_dir.name}_{segment.number}.mp4"
     distorted.write_bytes(
@@ -172,7 +175,19 @@ def _score_segment(
             f":log_fmt=json:log_path={log}",
         ]
     )
-    args = ["-i", str(distorted), *ref_inputs, "-filter_complex", graph, "-f", "null", "-"]
+    # An encrypted package (media.protection) is decrypted by the MP4 demuxer.
+    decrypt = ["-decryption_key", key.hex()] if key is not None else []
+    args = [
+        *decrypt,
+        "-i",
+        str(distorted),
+        *ref_inputs,
+        "-filter_complex",
+        graph,
+        "-f",
+        "null",
+        "-",
+    ]
     control.run(args)
     return _read_score(log, segment.number)
 

@@ -45,9 +45,15 @@ class AssetReport:
 
 
 def validate_asset(
-    root: Path, *, decode: DecodeCheck = DecodeCheck.ALL, require_extras: bool = True
+    root: Path,
+    *,
+    decode: DecodeCheck = DecodeCheck.ALL,
+    require_extras: bool = True,
+    decryption_key: bytes | None = None,
 ) -> AssetReport:
-    """Validate the asset version under `root`; raise `InvalidAsset` listing every problem."""
+    """Validate the asset version under `root`; raise `InvalidAsset` listing every problem.
+
+    An encrypted version (media.protection) is decoded with its `decryption_key`."""
     problems: list[str] = []
     required = [MASTER_PLAYLIST, DASH_MANIFEST]
     if require_extras:
@@ -61,7 +67,9 @@ def validate_asset(
     problems += _alignment_problems(found)
     decoded = 0
     for rendition in found:
-        decoded += _decode_problems(root / rendition.name, rendition, decode, problems)
+        decoded += _decode_problems(
+            root / rendition.name, rendition, decode, problems, decryption_key
+        )
     if problems:
         raise InvalidAsset(problems)
     return AssetReport(tuple(found), decoded, max(r.duration_s for r in found))
@@ -124,7 +132,11 @@ def _alignment_problems(renditions: Sequence[PackagedRendition]) -> list[str]:
 
 
 def _decode_problems(
-    directory: Path, rendition: PackagedRendition, decode: DecodeCheck, problems: list[str]
+    directory: Path,
+    rendition: PackagedRendition,
+    decode: DecodeCheck,
+    problems: list[str],
+    key: bytes | None,
 ) -> int:
     segments = list(rendition.segments)
     if decode is DecodeCheck.NONE:
@@ -133,17 +145,21 @@ def _decode_problems(
         segments = [segments[i] for i in sorted({0, len(segments) // 2, len(segments) - 1})]
     init = (directory / INIT_NAME).read_bytes()
     for segment in segments:
-        problem = decode_segment(init, directory / segment.filename)
+        problem = decode_segment(init, directory / segment.filename, key)
         if problem:
             problems.append(f"{rendition.name}/{segment.filename}: {problem}")
     return len(segments)
 
 
-def decode_segment(init: bytes, path: Path) -> str | None:
-    """Decode one segment (prefixed with its init); a problem description, or None if fine."""
+def decode_segment(init: bytes, path: Path, key: bytes | None = None) -> str | None:
+    """Decode one segment (prefixed with its init); a problem description, or None if fine.
+
+    `key` decrypts a CENC-encrypted segment (the MP4 demuxer's `decryption_key`)."""
     frames = 0
+    options = {"decryption_key": key.hex()} if key is not None else {}
+    data = io.BytesIO(init + path.read_bytes())
     try:
-        with av.open(io.BytesIO(init + path.read_bytes()), mode="r", format="mp4") as container:
+        with av.open(data, mode="r", format="mp4", options=options) as container:
             stream = container.streams[0]
             for _ in container.decode(stream):
                 frames += 1

@@ -11,6 +11,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from vodstack.contracts.keys import ContentKeyGrant, ContentKeyRequest, Licence, LicenceRequest
 from vodstack.contracts.playback import (
     DASH_MIME,
     HLS_MIME,
@@ -25,6 +26,7 @@ from vodstack.contracts.playback import (
     Stop,
 )
 from vodstack.core.responses import model_json
+from vodstack.services.playback.licences import LicenceService
 from vodstack.services.playback.service import PlaybackService
 
 
@@ -34,7 +36,12 @@ async def _service(request: Request) -> PlaybackService:
     return cast(PlaybackService, request.app.state.playback)
 
 
+async def _licences(request: Request) -> LicenceService:
+    return cast(LicenceService, request.app.state.licences)
+
+
 Service = Annotated[PlaybackService, Depends(_service)]
+Licences = Annotated[LicenceService, Depends(_licences)]
 SessionId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 AccountId = Annotated[int, Query(ge=1, description="The account the caller acts for")]
 Rendition = Annotated[str, Path(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")]
@@ -50,8 +57,9 @@ accounts = APIRouter(prefix="/v1/accounts", tags=["streams"])
 logins = APIRouter(prefix="/v1/logins", tags=["sessions"])
 revocations = APIRouter(prefix="/v1/revocations", tags=["revocations"])
 signed = APIRouter(prefix="/v1/signed", tags=["stream urls"])
+keys = APIRouter(prefix="/v1/keys", tags=["content keys"])
 
-ROUTERS = (sessions, accounts, logins, revocations, signed)
+ROUTERS = (sessions, accounts, logins, revocations, signed, keys)
 
 
 @sessions.post("", status_code=status.HTTP_201_CREATED, response_model=PlaybackStart)
@@ -140,3 +148,16 @@ def signed_media_playlist(
 ) -> Response:
     text = service.manifest(service.signed_session(token), f"{rendition}/{playlist}")
     return Response(text, media_type=HLS_MIME, headers=_PRIVATE)
+
+
+@signed.post("/{token}/licence", response_model=Licence)
+async def licence(token: Token, body: LicenceRequest, licences: Licences) -> Response:
+    """A Clear Key licence: the keys of the version this session plays (licences.py)."""
+    return model_json(await licences.licence(token, body))
+
+
+@keys.post("", response_model=ContentKeyGrant)
+def content_key(body: ContentKeyRequest, licences: Licences) -> ContentKeyGrant:
+    """An asset version's content key, for its packager (internal: service token)."""
+    kid, key = licences.content_key(body.title_id, body.asset_version)
+    return ContentKeyGrant(kid=kid.hex(), key=key.hex())

@@ -30,6 +30,8 @@ from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.clock import Clock, utc_now
 from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
+from vodstack.services.playback.keys import KeyVault, KeyWrap
+from vodstack.services.playback.licences import LicenceService
 from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
 from vodstack.services.playback.sweeper import sweeper
@@ -106,6 +108,8 @@ def create_app(
             app.state.playback = PlaybackService(
                 parts, settings.playback, clock, gateway_url=settings.gateway_url
             )
+            vault = KeyVault(make_sessionmaker(engine), KeyWrap(settings.secret()), clock)
+            app.state.licences = LicenceService(app.state.playback, vault)
             sweeps = sweeper(app.state.playback, settings.playback.sweep_s)
             sweeps.start()
             database.engine = engine

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, Float, Index, Integer, String
+from sqlalchemy import JSON, Enum, Float, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from vodstack.contracts.playback import EndReason
@@ -77,3 +77,17 @@ class RevocationRow(Base):
     play_session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ContentKeyRow(Base):
+    """One asset version's content key, wrapped (AES-GCM) under a key derived from the
+    platform secret: a copy of the database alone opens no content (services/playback/keys)."""
+
+    __tablename__ = "content_keys"
+    __table_args__ = (UniqueConstraint("asset_version", name="uq_content_keys_asset_version"),)
+
+    kid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title_id: Mapped[int] = mapped_column(Integer)
+    asset_version: Mapped[str] = mapped_column(String(128))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

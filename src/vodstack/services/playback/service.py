@@ -54,6 +54,8 @@ from vodstack.storage import ObjectStoreUnavailable
 
 MASTER = "master.m3u8"
 MPD = "manifest.mpd"
+#: The Clear Key licence route beside a session's signed manifests (services/playback/licences).
+LICENCE = "licence"
 #: A resume point this close to the end means "finished": the next start begins at 0.
 END_MARGIN_S = 10.0
 
@@ -176,6 +178,10 @@ class PlaybackService:
                 code="stream_limit",
             ) from exc
 
+    async def check_entitlement(self, account_id: int) -> None:
+        """The start's entitlement check, for later grants of the same session (licences)."""
+        await self._check_entitlement(account_id)
+
     async def _check_entitlement(self, account_id: int) -> None:
         """Raise `Forbidden` (with billing's code and message) for an account that may not play.
 
@@ -224,6 +230,7 @@ class PlaybackService:
             dash_url=public_manifest_path(new.id, MPD),
             hls_stream_url=self._gateway_url + public_signed_path(token, MASTER),
             dash_stream_url=self._gateway_url + public_signed_path(token, MPD),
+            licence_url=self._gateway_url + public_signed_path(token, LICENCE),
             max_height=new.max_height,
             resume_position_s=resume,
             heartbeat_interval_s=self._settings.heartbeat_interval_s,

@@ -19,6 +19,16 @@ export async function createDashEngine(options) {
     };
   }
   player.updateSettings(settings);
+  if (options.licenceUrl) {
+    // Encrypted titles: the MPD's ContentProtection names Clear Key; dash.js asks the
+    // session's licence route. An MPD without ContentProtection never touches EME.
+    player.setProtectionData({
+      "org.w3.clearkey": {
+        serverURL: options.licenceUrl,
+        httpRequestHeaders: { "Content-Type": "application/json" },
+      },
+    });
+  }
   let lastEdge = null;
 
   player.on(events.FRAGMENT_LOADING_COMPLETED, (event) => {

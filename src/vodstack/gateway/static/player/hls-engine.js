@@ -27,6 +27,14 @@ function hlsConfig(Hls, options, edgeOfRequest) {
     config.maxMaxBufferLength = options.maxBuffer;
   }
   if (options.abrController) config.abrController = options.abrController(Hls);
+  if (options.licenceUrl) {
+    // Encrypted titles (CENC, Clear Key): hls.js reads the key id from the playlists'
+    // EXT-X-KEY and posts the CDM's request to the session's licence route. A title without
+    // EXT-X-KEY never touches EME.
+    config.emeEnabled = true;
+    config.drmSystems = { "org.w3.clearkey": { licenseUrl: options.licenceUrl } };
+    config.licenseXhrSetup = (xhr) => { xhr.setRequestHeader("Content-Type", "application/json"); };
+  }
   return config;
 }
 

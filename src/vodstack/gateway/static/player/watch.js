@@ -73,6 +73,8 @@ async function createEngine(start, edges) {
     video, edges, onFatal: fail,
     startPosition: start.resume_position_s > 0 ? start.resume_position_s : -1,
     maxBuffer: Number(config.maxBuffer || 0),
+    // An encrypted title's keys come from this session's Clear Key licence route (EME).
+    licenceUrl: start.licence_url ? absolute(start.licence_url) : null,
   };
   if (config.format === "dash") {
     const { createDashEngine } = await import("./dash-engine.js");
