@@ -23,7 +23,9 @@ TITLE = "Encrypted Test Pattern"
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     data_dir = tmp_path_factory.mktemp("encrypted-platform")
-    with running_platform(data_dir, extra_env={"VODSTACK_PIPELINE__ENCRYPT": "true"}) as running:
+    # Patient start-up: this module starts a platform of its own beside the session's.
+    env = {"VODSTACK_PIPELINE__ENCRYPT": "true", "VODSTACK_SUPERVISOR__START_TIMEOUT_S": "300"}
+    with running_platform(data_dir, extra_env=env, timeout=400) as running:
         yield running
 
 

@@ -32,10 +32,22 @@ function hlsConfig(Hls, options, edgeOfRequest) {
     // EXT-X-KEY and posts the CDM's request to the session's licence route. A title without
     // EXT-X-KEY never touches EME.
     config.emeEnabled = true;
-    config.drmSystems = { "org.w3.clearkey": { licenseUrl: options.licenceUrl } };
+    config.drmSystems = {
+      "org.w3.clearkey": { licenseUrl: options.licenceUrl, generateRequest: clearKeyRequest },
+    };
     config.licenseXhrSetup = (xhr) => { xhr.setRequestHeader("Content-Type", "application/json"); };
   }
   return config;
+}
+
+// The init segments carry no `pssh` (ffmpeg writes none, and Clear Key needs none): the
+// CDM's request is built from the key id the playlist names, as W3C "keyids" init data.
+function clearKeyRequest(initDataType, initData, context) {
+  const keyId = context && context.decryptdata && context.decryptdata.keyId;
+  if (initData || !keyId) return { initDataType, initData };
+  const kid = btoa(String.fromCharCode(...keyId))
+    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return { initDataType: "keyids", initData: new TextEncoder().encode(JSON.stringify({ kids: [kid] })) };
 }
 
 const EDGE_ERRORS = new Set(["fragLoadError", "fragLoadTimeOut", "keyLoadError", "keyLoadTimeOut"]);

@@ -74,7 +74,9 @@ async function createEngine(start, edges) {
     startPosition: start.resume_position_s > 0 ? start.resume_position_s : -1,
     maxBuffer: Number(config.maxBuffer || 0),
     // An encrypted title's keys come from this session's Clear Key licence route (EME).
-    licenceUrl: start.licence_url ? absolute(start.licence_url) : null,
+    // Asked on this page's origin: the answer's absolute URL may name another host for the
+    // same gateway (public_url), and a cross-origin licence POST would need CORS.
+    licenceUrl: start.licence_url ? absolute(new URL(start.licence_url, location.href).pathname) : null,
   };
   if (config.format === "dash") {
     const { createDashEngine } = await import("./dash-engine.js");
