@@ -48,6 +48,8 @@ def open_history(settings: Settings) -> ShardedHistory:
         config.watched_ratio,
         ring.generation,
         config.shard_url_template,
+        config.replica_url_template,
+        settings.database_replica_wait_s,
     )
     return ShardedHistory(layout, LookAsideCache(config.cache_ttl_s))
 
