@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
+from sqlalchemy import text
 
 from tests.events.stack import event
 from tests.support.postgres import HOST, PORT, throwaway_database
@@ -22,6 +23,8 @@ from tests.support.replica import Replica, streaming_replica
 from tests.support.waiting import eventually
 from vodstack.config.settings import HistorySettings, load_settings
 from vodstack.contracts.events import EVENT, AnyEvent
+from vodstack.core.db import make_engine, make_sessionmaker
+from vodstack.core.read_replica import ReplicaReads
 from vodstack.services.history.app import open_history
 from vodstack.services.history.cache import LookAsideCache
 from vodstack.services.history.repository import ShardedHistory, ShardLayout
@@ -76,6 +79,17 @@ def _positions_scans(conn: psycopg.Connection[Any]) -> int:
 
 def _primary(database: str) -> psycopg.Connection[Any]:
     return psycopg.connect(host=HOST, port=PORT, user="postgres", dbname=database)
+
+
+def _pause(conn: psycopg.Connection[Any]) -> None:
+    """Pause the replica's replay, and wait until it has (the pause is a request)."""
+    conn.execute("SELECT pg_wal_replay_pause()")
+
+    def paused() -> bool:
+        row = conn.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()
+        return row is not None and row[0] == "paused"
+
+    eventually(paused, timeout_s=30, message="the replica never paused its replay")
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +161,7 @@ def test_a_viewer_who_stops_and_reopens_sees_the_new_resume_point_while_the_repl
     history.apply([_event("heartbeat", 1, 10, 100, 0), _event("heartbeat", 2, 10, 50, 0)])
     assert _position(history, 1, 10) == 100 and _position(history, 2, 10) == 50
     with replica.connect() as conn:
-        conn.execute("SELECT pg_wal_replay_pause()")
+        _pause(conn)
     try:
         lagging, on_replica = _reads("primary_replica_lagging"), _reads("replica")
         history.apply([_event("stop", 1, 10, 250, 1)])
@@ -174,7 +188,7 @@ def test_a_resume_read_waits_for_the_replica_to_replay_the_stop(
     history.apply([_event("heartbeat", 1, 10, 100, 0)])
     assert _position(history, 1, 10) == 100
     with replica.connect() as conn:
-        conn.execute("SELECT pg_wal_replay_pause()")
+        _pause(conn)
 
     def replay() -> None:
         with replica.connect() as conn:
@@ -241,3 +255,37 @@ def test_the_service_opens_its_shards_with_their_replicas(tmp_path: Path, databa
         assert [str(r.url.database) for r in replicas if r is not None] == ["h_g0_s0", "h_g0_s1"]
     finally:
         history.close()
+
+
+def test_too_many_unreplayed_profiles_hold_back_every_read_never_none(
+    replica: Replica, database: str
+) -> None:
+    """The per-profile write positions are bounded: past `max_keys` with the replica stuck, they
+    fold into one position every read waits for (stricter, never staler)."""
+    primary = make_engine(f"postgresql+psycopg://postgres@{HOST}:{PORT}/{database}")
+    standby = make_engine(replica.url(database))
+    reads = ReplicaReads(
+        "history", make_sessionmaker(primary), make_sessionmaker(standby), wait_s=0.1, max_keys=4
+    )
+    with primary.begin() as conn:
+        conn.execute(text("CREATE TABLE marks (n integer)"))
+    try:
+        assert reads.run(lambda on_replica: on_replica, 99)  # nothing written: the replica
+        with replica.connect() as conn:
+            _pause(conn)
+        try:
+            for profile in range(1, 4):
+                with primary.begin() as conn:  # a write, so the WAL position moves
+                    conn.execute(text("INSERT INTO marks VALUES (:n)"), {"n": profile})
+                reads.wrote([profile])
+            # Three keys (within the bound): another profile's read stays on the replica.
+            assert reads.run(lambda on_replica: on_replica, 99)
+            reads.wrote([4, 5])  # five keys, none replayed: folded into one position
+            assert not reads.run(lambda on_replica: on_replica, 99)
+        finally:
+            with replica.connect() as conn:
+                conn.execute("SELECT pg_wal_replay_resume()")
+        eventually(lambda: reads.run(lambda on_replica: on_replica, 99), timeout_s=30)
+    finally:
+        primary.dispose()
+        standby.dispose()
