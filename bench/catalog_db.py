@@ -113,7 +113,7 @@ def _fill_history(settings: Settings, profiles: int) -> None:
         for title in range(1, TITLES_PER_PROFILE + 1):
             tick += 1
             body = {
-                "type": "heartbeat", "event_id": f"bench-{tick}", "session_id": "bench",
+                "type": "heartbeat", "event_id": f"bench-{tick:08d}", "session_id": "bench-session",
                 "profile_id": profile, "title_id": title, "position_s": float(10 + tick % 500),
                 "duration_s": 1000.0, "at": (t0 + timedelta(seconds=tick)).isoformat(),
             }  # fmt: skip
@@ -234,23 +234,22 @@ def history_main(args: Any) -> None:
         database = primary_url.rsplit("/", 1)[1]
         shards = primary_url + HISTORY_SCHEMA
         history = {"shards": 4, "shard_url_template": shards, "cache_ttl_s": 0.0}
-        setups = {
-            "history primary": with_secrets(
-                load_settings(data_dir=root / "primary", history=history)
-            ),
-            "history + replica": with_secrets(
-                load_settings(
-                    data_dir=root / "replica",
-                    history={
-                        **history,
-                        "replica_url_template": replica.url(database) + HISTORY_SCHEMA,
-                    },
-                )
+        primary = with_secrets(load_settings(data_dir=root / "primary", history=history))
+        replica_template = replica.url(database) + HISTORY_SCHEMA
+        with_replica = primary.history.model_copy(update={"replica_url_template": replica_template})
+        setups = {  # one secret key: the bench's service token is good for both
+            "history primary": primary,
+            "history + replica": primary.model_copy(
+                update={"data_dir": root / "replica", "history": with_replica}
             ),
         }
         started = time.monotonic()
         _fill_history(setups["history primary"], args.profiles)
         print(f"filled {args.profiles} profiles in {time.monotonic() - started:.0f} s", flush=True)
+        deadline = time.monotonic() + 120
+        while not replica.has_database(database):
+            assert time.monotonic() < deadline, "the replica never got the database"
+            time.sleep(0.2)
         bases = {
             name: stack.enter_context(_catalog(settings, PORTS[name], root, "history"))
             for name, settings in setups.items()
@@ -259,6 +258,12 @@ def history_main(args: Any) -> None:
         script = root / "continue.lua"
         script.write_text(HISTORY_SCRIPT.replace("PROFILES", str(args.profiles)))
         rates = _rounds(bases, credentials, script, args, "history")
+        # Where the replica setup's reads went (its /metrics): the offload, not only a rate.
+        metrics = httpx.get(f"{bases['history + replica']}/metrics", timeout=10).text
+        served = re.findall(
+            r'vodstack_db_reads_total\{service="history",target="(\w+)"\} (\S+)', metrics
+        )
+        print("history + replica reads: " + ", ".join(f"{t} {float(n):.0f}" for t, n in served))
     _report(rates, "history primary")
 
 

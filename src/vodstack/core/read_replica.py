@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
 
 import psycopg
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +47,12 @@ READS = Counter(
     "reader's last write in time (primary_replica_lagging) or did not answer (..._down).",
     ["service", "target"],
 )
+
+
+def expose(registry: CollectorRegistry) -> None:
+    """Publish the read counts on a service's own registry (its /metrics; core/metrics.py gives
+    each app one, and the default registry is no app's)."""
+    registry.register(READS)
 
 
 def parse_lsn(value: str) -> int:

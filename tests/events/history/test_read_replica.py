@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -20,12 +21,14 @@ from sqlalchemy import text
 from tests.events.stack import event
 from tests.support.postgres import HOST, PORT, throwaway_database
 from tests.support.replica import Replica, streaming_replica
+from tests.support.service_tokens import authorized
 from tests.support.waiting import eventually
+from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import HistorySettings, load_settings
 from vodstack.contracts.events import EVENT, AnyEvent
 from vodstack.core.db import make_engine, make_sessionmaker
 from vodstack.core.read_replica import ReplicaReads
-from vodstack.services.history.app import open_history
+from vodstack.services.history.app import create_app
 from vodstack.services.history.cache import LookAsideCache
 from vodstack.services.history.repository import ShardedHistory, ShardLayout
 
@@ -242,19 +245,34 @@ def test_a_replica_needs_the_shards_on_postgresql() -> None:
         )
 
 
-def test_the_service_opens_its_shards_with_their_replicas(tmp_path: Path, database: str) -> None:
+def test_the_service_reads_its_shards_replicas_and_counts_them_on_metrics(
+    tmp_path: Path, replica: Replica, database: str
+) -> None:
     primary = f"postgresql+psycopg://postgres@{HOST}:{PORT}/{database}{SCHEMA}"
-    nowhere = "postgresql+psycopg://postgres@127.0.0.1:1/h_g{generation}_s{shard}"
-    settings = load_settings(
-        data_dir=tmp_path,
-        history={"shards": 2, "shard_url_template": primary, "replica_url_template": nowhere},
+    settings = with_secrets(
+        load_settings(
+            data_dir=tmp_path,
+            database_replica_wait_s=30.0,
+            history={
+                "shards": 2,
+                "shard_url_template": primary,
+                "replica_url_template": replica.url(database) + SCHEMA,
+            },
+        )
     )
-    history = open_history(settings)
-    try:
+    with TestClient(create_app(settings)) as raw:
+        client = authorized(raw, settings, "history")
+        history: ShardedHistory = raw.app.state.history  # type: ignore[attr-defined]
         replicas = [shard.replica for shard in history.current.shards.values()]
-        assert [str(r.url.database) for r in replicas if r is not None] == ["h_g0_s0", "h_g0_s1"]
-    finally:
-        history.close()
+        assert [r.url.port for r in replicas if r is not None] == [replica.port] * 2
+        history.apply([_event("stop", 5, 10, 420, 0)])
+        served = _reads("replica")
+
+        response = client.get("/v1/profiles/5/titles/10")
+        assert response.status_code == 200 and response.json()["position_s"] == 420
+        assert _reads("replica") == served + 1
+        metrics = raw.get("/metrics").text
+        assert 'vodstack_db_reads_total{service="history",target="replica"}' in metrics
 
 
 def test_too_many_unreplayed_profiles_hold_back_every_read_never_none(
