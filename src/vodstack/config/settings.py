@@ -298,8 +298,14 @@ class HistorySettings(BaseModel):
     # "...@db/vodstack_history?options=-csearch_path%3Dg{generation}_s{shard}".
     # Missing databases and schemas are created and migrated on start (docs/databases.md).
     shard_url_template: str | None = None
+    # Each shard's PostgreSQL streaming replica, the same shape as `shard_url_template` (the
+    # replica server's host and port, the same database or schema); None: every read on the
+    # shard. Continue watching, resume points and viewers then read there, a profile that just
+    # wrote waiting for the replica to replay its write (`database_replica_wait_s`, then the
+    # primary); docs/databases.md, "Read replica".
+    replica_url_template: str | None = None
 
-    @field_validator("shard_url_template")
+    @field_validator("shard_url_template", "replica_url_template")
     @classmethod
     def _distinct_shards(cls, value: str | None) -> str | None:
         if value is None:
@@ -313,6 +319,18 @@ class HistorySettings(BaseModel):
         if len(urls) < 4:
             raise ValueError("must contain both {generation} and {shard}: shards would share data")
         return value
+
+    @model_validator(mode="after")
+    def _replica_of_postgresql_shards(self) -> HistorySettings:
+        if self.replica_url_template is not None and not (self.shard_url_template or "").startswith(
+            "postgresql"
+        ):
+            raise ValueError(
+                "history.replica_url_template needs the shards on PostgreSQL "
+                "(history.shard_url_template = 'postgresql+psycopg://...'): a streaming replica "
+                "is a PostgreSQL server's"
+            )
+        return self
 
 
 class RecsSettings(BaseModel):

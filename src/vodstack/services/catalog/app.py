@@ -14,7 +14,7 @@ from vodstack.core import migrations
 from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
 from vodstack.core.db import SqliteDataVersion, make_engine, make_sessionmaker
-from vodstack.core.read_replica import ReplicaReads
+from vodstack.core.read_replica import ReplicaReads, expose
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.services.catalog.api import router
 from vodstack.services.catalog.search import Fts5Index, SearchIndex, TsvectorIndex
@@ -94,4 +94,5 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.catalog = service
     app.state.engine = engine
+    expose(app.state.metrics.registry)  # vodstack_db_reads_total on /metrics
     return app

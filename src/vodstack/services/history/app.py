@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.core.periodic import Periodic
+from vodstack.core.read_replica import expose
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.events.consumer import Consumer
 from vodstack.events.groups import HISTORY
@@ -48,6 +49,8 @@ def open_history(settings: Settings) -> ShardedHistory:
         config.watched_ratio,
         ring.generation,
         config.shard_url_template,
+        config.replica_url_template,
+        settings.database_replica_wait_s,
     )
     return ShardedHistory(layout, LookAsideCache(config.cache_ttl_s))
 
@@ -77,7 +80,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             if event_log is None:
                 log.close()
 
-    return create_service_app(
+    app = create_service_app(
         SERVICE,
         routers=ROUTERS,
         lifespan=lifespan,
@@ -85,3 +88,5 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
     )
+    expose(app.state.metrics.registry)  # vodstack_db_reads_total (replica reads) on /metrics
+    return app

@@ -79,6 +79,9 @@ class ShardLayout:
     # `{generation}` and `{shard}` (its index) make each shard's URL; None: SQLite files
     # under `root` (as the releases before shard URLs kept them).
     url_template: str | None = None
+    # The same for each shard's PostgreSQL streaming replica (the viewers' reads); None: none.
+    replica_url_template: str | None = None
+    replica_wait_s: float = 0.5
 
     def shard_url(self, index: int) -> str:
         template = (
@@ -86,9 +89,19 @@ class ShardLayout:
         )
         return template.format(generation=self.generation, shard=index)
 
+    def replica_url(self, index: int) -> str | None:
+        if self.replica_url_template is None:
+            return None
+        return self.replica_url_template.format(generation=self.generation, shard=index)
+
     def open(self) -> Generation:
         shards = {
-            name: HistoryShard(self.shard_url(index), self.watched_ratio)
+            name: HistoryShard(
+                self.shard_url(index),
+                self.watched_ratio,
+                replica_url=self.replica_url(index),
+                replica_wait_s=self.replica_wait_s,
+            )
             for index, name in enumerate(shard_names(self.count))
         }
         return Generation(self, HashRing(shard_names(self.count), self.vnodes), shards)
@@ -178,17 +191,20 @@ class ShardedHistory:
         return self.cache.peek(profile_id)
 
     def _continue(self, profile_id: int) -> list[Position]:
-        rows = self.shard_of(profile_id).read(_CONTINUE, {"profile": profile_id})
+        rows = self.shard_of(profile_id).serve(_CONTINUE, {"profile": profile_id}, profile_id)
         return [_position(row) for row in rows]
 
     def resume(self, profile_id: int, title_id: int) -> Position | None:
-        rows = self.shard_of(profile_id).read(_RESUME, {"profile": profile_id, "title": title_id})
+        args = {"profile": profile_id, "title": title_id}
+        rows = self.shard_of(profile_id).serve(_RESUME, args, profile_id)
         return _position(rows[0]) if rows else None
 
     def viewers(self, title_id: int, limit: int) -> list[Position]:
-        """Scatter-gather: every shard in parallel, merged by most recent."""
+        """Scatter-gather: every shard in parallel, merged by most recent. An operator's read,
+        of no one profile: on a replica it waits for no viewer's writes (its lag, milliseconds,
+        is this answer's)."""
         args = {"title": title_id, "limit": limit}
-        parts = self._pool.map(lambda s: s.read(_VIEWERS, args), self.current.shards.values())
+        parts = self._pool.map(lambda s: s.serve(_VIEWERS, args), self.current.shards.values())
         rows = sorted((row for part in parts for row in part), key=lambda r: -r[5])
         return [_position(row) for row in rows[:limit]]
 
