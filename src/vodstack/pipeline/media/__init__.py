@@ -69,6 +69,7 @@ from vodstack.pipeline.media.ffmpeg import (
 )
 from vodstack.pipeline.media.integrity import locate_corruption
 from vodstack.pipeline.media.ladder import (
+    CODEC_PREFERENCE,
     DEFAULT_LADDER,
     AudioRung,
     H264Profile,
@@ -78,6 +79,7 @@ from vodstack.pipeline.media.ladder import (
     VideoCodec,
     VideoRendition,
     resolve_ladder,
+    with_codecs,
 )
 from vodstack.pipeline.media.mezzanine import (
     Mezzanine,
@@ -122,6 +124,7 @@ __all__ = [
     "DASH_MANIFEST",
     "DEFAULT_CHUNK_S",
     "DEFAULT_LADDER",
+    "CODEC_PREFERENCE",
     "DEMO_SPECS",
     "MASTER_PLAYLIST",
     "POSTER_NAME",
@@ -193,6 +196,7 @@ __all__ = [
     "probe",
     "quality_unmeasured",
     "resolve_ladder",
+    "with_codecs",
     "segment_rendition",
     "split_chunk",
     "timestamp",

@@ -1,5 +1,8 @@
 // DASH playback with dash.js. The MPD lists every ranked edge as a BaseURL, so dash.js moves
 // to the next edge by itself when one fails; we only watch which edge answers.
+// Each video codec is an AdaptationSet of its own: dash.js adapts within the set it plays, and
+// we start on the set of the codec this browser plays best (codecs.js).
+import { chooseCodec, familyOf } from "./codecs.js";
 
 const VIDEO = "video";
 
@@ -12,6 +15,9 @@ export async function createDashEngine(options) {
   const player = dashjs.MediaPlayer().create();
   const events = dashjs.MediaPlayer.events;
   const settings = { streaming: { abr: { autoSwitchBitrate: { video: true } } } };
+  // The chosen codec's set is set as the initial track before loading (MediaInfo.codec is
+  // `video/mp4;codecs="..."`); the MPD's selectionPriority says the same to other players.
+  let codec = null;
   if (options.maxBuffer > 0) {
     settings.streaming.buffer = {
       bufferTimeDefault: options.maxBuffer, bufferTimeAtTopQuality: options.maxBuffer,
@@ -31,6 +37,10 @@ export async function createDashEngine(options) {
     options.onFatal(`Playback failed (${error.message || error.code || "DASH error"}).`);
   });
 
+  player.on(events.STREAM_INITIALIZED, () => {
+    const current = player.getCurrentTrackFor(VIDEO);
+    codec = current ? familyOf(current.codec) : null;
+  });
   await new Promise((resolve) => {
     player.on(events.STREAM_INITIALIZED, resolve);
     const start = options.startPosition > 0 ? options.startPosition : NaN;
