@@ -91,6 +91,9 @@ class PipelineExecutor(StrEnum):
     CELERY = "celery"  # `vodstack worker` processes anywhere, reached through a broker
 
 
+VideoCodecName = Literal["h264", "av1", "vp9"]
+
+
 class PipelineSettings(BaseModel):
     """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
 
@@ -126,7 +129,7 @@ class PipelineSettings(BaseModel):
     # Video codecs every title is encoded in, each with the whole ladder; H.264 is always
     # included (every player's fallback). AV1 (SVT-AV1) and VP9 (libvpx) need fewer bits at
     # equal quality but cost more CPU to encode (docs/benchmarks.md, "Codecs").
-    codecs: list[Literal["h264", "av1", "vp9"]] = Field(default_factory=lambda: ["h264"])
+    codecs: list[VideoCodecName] = Field(default_factory=lambda: list[VideoCodecName](["h264"]))
     # Rungs up to this height are encoded first, in a pass of their own, and published as a
     # preview version so the title is watchable early (costs one more decode of the master);
     # 0 = no preview pass.

@@ -71,6 +71,7 @@ def _keyframe_times(root: Path, name: str, segment: str) -> tuple[list[float], f
     data = (root / name / "init.mp4").read_bytes() + (root / name / segment).read_bytes()
     with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
         stream = container.streams.video[0]
+        assert stream.time_base is not None
         keys: list[float] = []
         frames: list[float] = []
         for packet in container.demux(stream):  # the last, empty packet flushes the decoder
@@ -149,6 +150,7 @@ def _expected_codecs(asset: BuiltAsset, name: str) -> str:
     first.write_bytes(data)
     with av.open(str(first)) as container:
         context = container.streams.video[0].codec_context
+        assert context.format is not None
         width, height, pix_fmt = context.width, context.height, context.format.name
     depth = 10 if "10" in pix_fmt else 12 if "12" in pix_fmt else 8
     trace = _trace_headers(first)

@@ -121,9 +121,7 @@ class SourceMedia:
         """The rungs of the preview pass: H.264 (every player decodes it; the other codecs
         cost more to encode) up to `max_height`, and never the whole ladder."""
         rungs = [
-            r
-            for r in self.ladder.video
-            if r.height <= max_height and r.codec is VideoCodec.H264
+            r for r in self.ladder.video if r.height <= max_height and r.codec is VideoCodec.H264
         ]
         return rungs if len(rungs) < len(self.ladder.video) else []
 

@@ -121,10 +121,10 @@ from vodstack.pipeline.media.thumbnails import Trickplay, make_trickplay
 from vodstack.pipeline.media.validate import AssetReport, DecodeCheck, validate_asset
 
 __all__ = [
+    "CODEC_PREFERENCE",
     "DASH_MANIFEST",
     "DEFAULT_CHUNK_S",
     "DEFAULT_LADDER",
-    "CODEC_PREFERENCE",
     "DEMO_SPECS",
     "MASTER_PLAYLIST",
     "POSTER_NAME",
@@ -196,11 +196,11 @@ __all__ = [
     "probe",
     "quality_unmeasured",
     "resolve_ladder",
-    "with_codecs",
     "segment_rendition",
     "split_chunk",
     "timestamp",
     "total_frames",
     "validate_asset",
+    "with_codecs",
     "write_manifests",
 ]

@@ -245,7 +245,9 @@ def video_codec_args(
     return x264_args(rendition, settings, stream)
 
 
-def svtav1_args(rendition: VideoRendition, settings: EncoderSettings, stream: str = "v") -> list[str]:
+def svtav1_args(
+    rendition: VideoRendition, settings: EncoderSettings, stream: str = "v"
+) -> list[str]:
     """SVT-AV1 in VBR, 8-bit 4:2:0 Main profile; scene-change keyframes off so the forced
     segment starts are the only key frames (closed GOP: `irefresh-type=2`). SVT-AV1 caps the
     peak only in CRF mode, so the rung's maxrate becomes `maxsection-pct`: no GOP (= segment)

@@ -3,8 +3,9 @@
 From an init segment: each track's timescale, handler (video/audio), frame size and the
 decoder configuration record the `CODECS` string is made of: AVC's profile/constraints/level
 bytes (`avcC`), AV1's profile/level/tier/bit depth (`av1C`), VP9's profile/level/bit depth
-(`vpcC`). The string is derived from what the encoder wrote, never assumed per rung. From a media segment: its
-decode start (`tfdt`) and its duration (sum of its samples' durations), exact in track ticks.
+(`vpcC`), so the string is what the encoder wrote, never assumed per rung. From a media
+segment: its decode start (`tfdt`) and its duration (sum of its samples' durations), exact in
+track ticks.
 Parsing the boxes is exact and fast (no decode), so manifests describe the real files.
 """
 
@@ -149,9 +150,11 @@ def _sample_entry(data: bytes, start: int, end: int) -> _SampleEntry:
                 profile = bytes(data[child_body + 1 : child_body + 4])
                 return _SampleEntry(entry, width, height, profile)
             if child == b"av1C" and child_end - child_body >= 4:
-                return _SampleEntry(entry, width, height, codec_config=_av1_config(data, child_body))
+                config = _av1_config(data, child_body)
+                return _SampleEntry(entry, width, height, codec_config=config)
             if child == b"vpcC" and child_end - child_body >= 7:
-                return _SampleEntry(entry, width, height, codec_config=_vp9_config(data, child_body))
+                config = _vp9_config(data, child_body)
+                return _SampleEntry(entry, width, height, codec_config=config)
         return _SampleEntry(entry, width, height)
     return _SampleEntry("unknown")
 

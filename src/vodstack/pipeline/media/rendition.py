@@ -88,7 +88,6 @@ class PackagedRendition:
         """The video codec, from the codec string the init segment gives (None: audio)."""
         return _CODEC_OF_ENTRY.get(self.codecs.split(".")[0])
 
-
     @property
     def peak_bps(self) -> int:
         """Peak segment bit rate (the HLS BANDWIDTH definition)."""

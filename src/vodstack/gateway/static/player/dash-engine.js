@@ -6,6 +6,13 @@ import { chooseCodec, familyOf } from "./codecs.js";
 
 const VIDEO = "video";
 
+// `video/mp4;codecs="av01.0.04M.08"` -> "av01.0.04M.08" (a set's first representation's).
+function trackCodec(track) {
+  const text = track.codec || (track.representations && track.representations[0]
+    && track.representations[0].codecs) || "";
+  return String(text).replace(/^.*codecs=/i, "").replace(/"/g, "");
+}
+
 export async function createDashEngine(options) {
   const dashjs = await import(options.moduleUrl);
   if (!dashjs.supportsMediaSource()) {
@@ -14,10 +21,22 @@ export async function createDashEngine(options) {
   const { video, edges } = options;
   const player = dashjs.MediaPlayer().create();
   const events = dashjs.MediaPlayer.events;
-  const settings = { streaming: { abr: { autoSwitchBitrate: { video: true } } } };
-  // The chosen codec's set is set as the initial track before loading (MediaInfo.codec is
-  // `video/mp4;codecs="..."`); the MPD's selectionPriority says the same to other players.
+  const settings = {
+    streaming: {
+      abr: { autoSwitchBitrate: { video: true } },
+      // Which codecs play is MediaSource.isTypeSupported's answer, as for hls.js and our choice.
+      capabilities: { useMediaCapabilitiesApi: false },
+    },
+  };
+  // The initial video track is the set of the codec this browser plays best (the MPD's
+  // selectionPriority says the same to other players); dash.js then adapts within that set.
   let codec = null;
+  player.setCustomInitialTrackSelectionFunction((tracks) => {
+    if (!tracks.length || tracks[0].type !== VIDEO) return tracks;
+    const items = tracks.map((track) => ({ track, codec: trackCodec(track) }));
+    const { keep } = chooseCodec(items);
+    return keep.length ? keep.map((item) => item.track) : tracks;
+  });
   if (options.maxBuffer > 0) {
     settings.streaming.buffer = {
       bufferTimeDefault: options.maxBuffer, bufferTimeAtTopQuality: options.maxBuffer,
@@ -49,10 +68,11 @@ export async function createDashEngine(options) {
 
   const levels = () => player.getRepresentationsByType(VIDEO).map((rep, index) => ({
     index, height: Math.min(rep.width, rep.height) || rep.height, bitrate: rep.bandwidth,
-    name: rep.id,
+    name: rep.id, codec: trackCodec({ codec: rep.codecs }),
   }));
   return {
     format: "dash",
+    codec() { return codec; },
     abrName: "dash.js default",
     levels,
     playingLevel() {
