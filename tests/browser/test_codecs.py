@@ -17,7 +17,8 @@ from tests.support.browser import CHROMIUM, log_in, pick_first_profile
 from vodstack.pipeline.media import pattern_clip
 from vodstack.supervisor.launcher import RunningPlatform, ingest, running_platform
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# The first test waits for the platform and a three-codec encode: minutes on a shared machine.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 TITLE = "Codec Test Pattern"
 CLIP_S = 8
@@ -48,6 +49,7 @@ def codec_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
         "VODSTACK_PIPELINE__PREVIEW_HEIGHT": "0",  # one version: the one with every codec
         "VODSTACK_PIPELINE__THUMBNAILS": "false",
         "VODSTACK_PIPELINE__QUALITY_REPORT": "false",
+        "VODSTACK_PIPELINE__LADDER_NICENESS": "0",  # the whole ladder is what the test waits on
         # A platform of its own on a machine other tests share: let it take its time to start.
         "VODSTACK_SUPERVISOR__START_TIMEOUT_S": "540",
     }

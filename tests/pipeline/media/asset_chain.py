@@ -80,8 +80,8 @@ def build_asset(
     described = tuple(describe_rendition(root / r.name) for r in renditions)
     write_manifests(root, described)
     make_poster(source, norm, info.duration_s, root / "poster.jpg")
-    # As the pipeline does: clips shorter than two intervals get a thumbnail every half.
-    interval = min(10.0, max(1.0, info.duration_s / 2))
+    # Every 10 s; a clip of 10 s or less gets one every half (ffmpeg fails on no thumbnail).
+    interval = 10.0 if info.duration_s > 10.0 else max(1.0, info.duration_s / 2)
     make_trickplay(source, norm, info.duration_s, root / "thumbs", interval_s=interval)
     measure_quality(source, norm, root, described, samples=2, out_path=root / "quality.json")
     return BuiltAsset(source, info, norm, resolved, root, described)

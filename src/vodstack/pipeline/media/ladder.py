@@ -30,7 +30,7 @@ CODEC_PREFERENCE = (VideoCodec.AV1, VideoCodec.VP9, VideoCodec.H264)
 
 # Bits a rung of this codec gets for the quality H.264 reaches with 1.0: SVT-AV1 at a fast
 # preset and libvpx-vp9 at speed 4 spend about 35 % and 25 % fewer bits at equal VMAF
-# (bench/codecs.py measures it; docs/benchmarks.md).
+# (bench/video_codecs.py measures it; docs/benchmarks.md).
 BUDGET_FACTOR = {VideoCodec.H264: 1.0, VideoCodec.AV1: 0.65, VideoCodec.VP9: 0.75}
 
 

@@ -1,5 +1,8 @@
 """AV1 (SVT-AV1) and VP9 (libvpx) against H.264 (x264): bits at equal VMAF, and encode CPU.
 
+(Not `bench/codecs.py`: a module named `codecs` shadows the standard library one for mypy and
+for anything importing `codecs` with bench/ on the path.)
+
 For each synthetic source (the demo's patterns, easiest to hardest to compress) every codec
 encodes the whole clip at several bit rates with exactly the pipeline's encoder arguments
 (`media.encode.video_codec_args`: capped VBR, 4 s closed GOPs, keyframes forced at segment
@@ -10,9 +13,9 @@ how many fewer bits a codec needs than H.264; the encoder's CPU seconds (user + 
 ffmpeg, RUSAGE_CHILDREN: neighbours on a loaded machine do not change it) what it costs. The
 decode of the source is in every encode's CPU alike; the anchor is H.264 in the same run.
 
-    nice .venv/bin/python bench/codecs.py                 # short: 3 sources x 8 s, 640x360
-    nice .venv/bin/python bench/codecs.py --full          # issue 20: 6 sources x 60 s, 720p
-    nice .venv/bin/python bench/codecs.py --codecs av1    # AV1 vs H.264 only
+    nice .venv/bin/python bench/video_codecs.py                 # short: 3 sources x 8 s, 640x360
+    nice .venv/bin/python bench/video_codecs.py --full          # issue 20: 6 sources x 60 s, 720p
+    nice .venv/bin/python bench/video_codecs.py --codecs av1    # AV1 vs H.264 only
 
 Prints a row per source and codec (BD-rate vs H.264, CPU s, CPU ratio to H.264), the averages,
 and the load average (ratios are what to compare across machines).
