@@ -120,3 +120,21 @@ def test_revocations_are_forgotten_once_the_token_expired() -> None:
     revoked.add("new", 200.0)
     assert revoked.prune(now=150.0) == 1
     assert b"old" not in revoked and b"new" in revoked
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("v720p-av1", TokenCheck.OK),
+        ("v720p-vp9", TokenCheck.OK),
+        ("v1080p-av1", TokenCheck.ABOVE_PLAN),
+        ("V1080P-VP9", TokenCheck.ABOVE_PLAN),
+    ],
+)
+def test_other_codecs_renditions_are_held_to_the_plan_height_too(
+    folder: str, expected: TokenCheck
+) -> None:
+    signer = TokenSigner(b"k" * 32)
+    token = signer.sign(PREFIX, "s1", 60, max_height=720).encode()
+    path = f"{PREFIX}{folder}/seg_00001.m4s".encode()
+    assert signer.verify(PREFIX.encode(), token, path=path) is expected

@@ -11,7 +11,7 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -91,6 +91,9 @@ class PipelineExecutor(StrEnum):
     CELERY = "celery"  # `vodstack worker` processes anywhere, reached through a broker
 
 
+VideoCodecName = Literal["h264", "av1", "vp9"]
+
+
 class PipelineSettings(BaseModel):
     """The content pipeline's knobs (orchestration; see docs/pipeline.md, "Orchestration")."""
 
@@ -127,6 +130,10 @@ class PipelineSettings(BaseModel):
     thumbnails: bool = True
     # (height, kbit/s) rungs replacing the default ladder; empty = the media layer's default.
     ladder: list[tuple[int, int]] = Field(default_factory=list)
+    # Video codecs every title is encoded in, each with the whole ladder; H.264 is always
+    # included (every player's fallback). AV1 (SVT-AV1) and VP9 (libvpx) need fewer bits at
+    # equal quality but cost more CPU to encode (docs/benchmarks.md, "Codecs").
+    codecs: list[VideoCodecName] = Field(default_factory=lambda: list[VideoCodecName](["h264"]))
     # Rungs up to this height are encoded first, in a pass of their own, and published as a
     # preview version so the title is watchable early (costs one more decode of the master);
     # 0 = no preview pass.

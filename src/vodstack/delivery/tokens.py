@@ -4,7 +4,8 @@ and the highest rendition the viewer's plan allows.
     t = base64url(expiry:u64 | max_height:u16 | len(session):u8 | session
                   | HMAC-SHA256(key, prefix | expiry | max_height | session))
 
-`max_height` 0 means no limit. Rendition folders are named after their height (`v720p/`), so an
+`max_height` 0 means no limit. Rendition folders are named after their height (`v720p/`, and
+`v720p-av1/` for another codec), so an
 edge can refuse `v1080p/seg_00001.m4s` to a Basic-plan token without knowing the ladder.
 
 The key is derived from the platform secret, so playback (which signs) and every edge and the
@@ -35,7 +36,8 @@ MAC_SIZE = 32
 MAX_SESSION_BYTES = 255
 _HEAD = struct.Struct(">QHB")
 # Case-insensitive: `V1080P/` must not slip past the plan check on a case-folding store.
-_RENDITION_HEIGHT = re.compile(rb"^/v/[^/]+/[^/]+/v(\d{2,5})p/", re.IGNORECASE)
+# A codec suffix (`v1080p-av1/`) names the same height: AV1 and VP9 rungs are refused alike.
+_RENDITION_HEIGHT = re.compile(rb"^/v/[^/]+/[^/]+/v(\d{2,5})p(?:-[a-z0-9]+)?/", re.IGNORECASE)
 _MIN_SIZE = _HEAD.size + MAC_SIZE
 _MAX_TOKEN_CHARS = 4 * ((_MIN_SIZE + MAX_SESSION_BYTES + 2) // 3)
 

@@ -50,16 +50,18 @@ class BuiltAsset:
     renditions: tuple[PackagedRendition, ...]
 
 
-def build_asset(source: Path, work: Path, *, chunk_s: float = 8.0) -> BuiltAsset:
+def build_asset(
+    source: Path, work: Path, *, chunk_s: float = 8.0, ladder: Ladder = TEST_LADDER
+) -> BuiltAsset:
     """The media chain end to end, as the orchestrator runs it (sequentially here)."""
     info = probe(source)
     norm = plan_normalization(info)
-    ladder = resolve_ladder(TEST_LADDER, norm)
+    resolved = resolve_ladder(ladder, norm)
     chunks = plan_chunks(info, norm, chunk_s=chunk_s)
     root = work / "asset"
     root.mkdir()
     renditions = []
-    for rendition in ladder.video:
+    for rendition in resolved.video:
         parts = [
             encode_chunk(
                 source,
@@ -73,11 +75,13 @@ def build_asset(source: Path, work: Path, *, chunk_s: float = 8.0) -> BuiltAsset
         ]
         joined = concat_chunks(parts, work / f"{rendition.name}.mp4")
         renditions.append(segment_rendition(joined.path, root / rendition.name))
-    audio = encode_audio(source, info, norm, ladder.audio, work / "audio.mp4")
-    renditions.append(segment_rendition(audio.path, root / ladder.audio.name))
+    audio = encode_audio(source, info, norm, resolved.audio, work / "audio.mp4")
+    renditions.append(segment_rendition(audio.path, root / resolved.audio.name))
     described = tuple(describe_rendition(root / r.name) for r in renditions)
     write_manifests(root, described)
     make_poster(source, norm, info.duration_s, root / "poster.jpg")
-    make_trickplay(source, norm, info.duration_s, root / "thumbs")
+    # Every 10 s; a clip of 10 s or less gets one every half (ffmpeg fails on no thumbnail).
+    interval = 10.0 if info.duration_s > 10.0 else max(1.0, info.duration_s / 2)
+    make_trickplay(source, norm, info.duration_s, root / "thumbs", interval_s=interval)
     measure_quality(source, norm, root, described, samples=2, out_path=root / "quality.json")
-    return BuiltAsset(source, info, norm, ladder, root, described)
+    return BuiltAsset(source, info, norm, resolved, root, described)

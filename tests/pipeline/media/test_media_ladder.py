@@ -71,3 +71,39 @@ def test_levels_and_codecs_strings() -> None:
     assert codecs["v720p"] == "avc1.64001f"
     assert codecs["v1080p"] == "avc1.640028"
     assert all(r.gop_frames == 120 for r in ladder.video)
+
+
+def test_other_codecs_repeat_every_rung_with_a_scaled_budget() -> None:
+    from vodstack.pipeline.media import VideoCodec, with_codecs
+    from vodstack.pipeline.media.ladder import BUDGET_FACTOR
+
+    ladder = with_codecs(DEFAULT_LADDER, [VideoCodec.AV1, VideoCodec.VP9, VideoCodec.AV1])
+    resolved = resolve_ladder(ladder, _norm(1280, 720))
+    names = [r.name for r in resolved.video]
+    h264 = ["v240p", "v360p", "v480p", "v720p"]
+    assert names == [*h264, *(f"{n}-av1" for n in h264), *(f"{n}-vp9" for n in h264)]
+    by_name = {r.name: r for r in resolved.video}
+    for name in h264:
+        base = by_name[name].rung
+        for codec in (VideoCodec.AV1, VideoCodec.VP9):
+            rung = by_name[f"{name}-{codec.value}"].rung
+            assert rung.codec is codec and rung.height == base.height
+            assert rung.bitrate_kbps == round(base.bitrate_kbps * BUDGET_FACTOR[codec])
+            assert (by_name[name].width, by_name[name].height) == (
+                by_name[f"{name}-{codec.value}"].width,
+                by_name[f"{name}-{codec.value}"].height,
+            )
+    # H.264 is always kept: the fallback every player decodes.
+    assert [r.codec for r in with_codecs(DEFAULT_LADDER, [VideoCodec.AV1]).video][:1] == [
+        VideoCodec.H264
+    ]
+
+
+def test_a_source_below_the_lowest_rung_gets_one_rendition_per_codec() -> None:
+    from vodstack.pipeline.media import VideoCodec, with_codecs
+
+    ladder = with_codecs(DEFAULT_LADDER, [VideoCodec.AV1])
+    assert [r.name for r in resolve_ladder(ladder, _norm(320, 180)).video] == [
+        "v240p",
+        "v240p-av1",
+    ]

@@ -54,6 +54,7 @@ from vodstack.pipeline.media import (
     RunControl,
     Rung,
     SourceInfo,
+    VideoCodec,
     VideoRendition,
     concat_chunks,
     corrupt_media,
@@ -74,6 +75,7 @@ from vodstack.pipeline.media import (
     segment_rendition,
     split_chunk,
     validate_asset,
+    with_codecs,
     write_manifests,
 )
 from vodstack.pipeline.media.protection import Cenc
@@ -97,10 +99,11 @@ def check_source(path: Path) -> str | None:
 
 def configured_ladder(settings: Settings) -> Ladder:
     rungs = settings.pipeline.ladder
-    if not rungs:
-        return DEFAULT_LADDER
-    video = tuple(Rung(f"v{h}p", h, kbps, kbps * 3 // 2, kbps * 2) for h, kbps in rungs)
-    return Ladder(video=video, audio=DEFAULT_LADDER.audio)
+    ladder = DEFAULT_LADDER
+    if rungs:
+        video = tuple(Rung(f"v{h}p", h, kbps, kbps * 3 // 2, kbps * 2) for h, kbps in rungs)
+        ladder = Ladder(video=video, audio=DEFAULT_LADDER.audio)
+    return with_codecs(ladder, [VideoCodec(c) for c in settings.pipeline.codecs])
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,11 @@ class SourceMedia:
         return next(r for r in self.ladder.video if r.name == name)
 
     def preview(self, max_height: int) -> list[VideoRendition]:
-        """The rungs of the preview pass: up to `max_height`, and never the whole ladder."""
-        rungs = [r for r in self.ladder.video if r.height <= max_height]
+        """The rungs of the preview pass: H.264 (every player decodes it; the other codecs
+        cost more to encode) up to `max_height`, and never the whole ladder."""
+        rungs = [
+            r for r in self.ladder.video if r.height <= max_height and r.codec is VideoCodec.H264
+        ]
         return rungs if len(rungs) < len(self.ladder.video) else []
 
     def mezzanine_size(self, plan: JobPlan, tier: str | None) -> tuple[int, int] | None:
@@ -270,7 +276,13 @@ class MediaTaskExecutor:
         source = self._source(ctx)
         details = describe_source(source.info, source.norm)
         details["renditions"] = [
-            {"name": r.name, "width": r.width, "height": r.height, "kbps": r.rung.bitrate_kbps}
+            {
+                "name": r.name,
+                "codec": r.codec.value,
+                "width": r.width,
+                "height": r.height,
+                "kbps": r.rung.bitrate_kbps,
+            }
             for r in source.ladder.video
         ]
         details["chunks"] = [{"start_s": c.start_s, "end_s": c.end_s} for c in source.chunks]

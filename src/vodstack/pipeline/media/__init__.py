@@ -69,6 +69,7 @@ from vodstack.pipeline.media.ffmpeg import (
 )
 from vodstack.pipeline.media.integrity import locate_corruption
 from vodstack.pipeline.media.ladder import (
+    CODEC_PREFERENCE,
     DEFAULT_LADDER,
     AudioRung,
     H264Profile,
@@ -78,6 +79,7 @@ from vodstack.pipeline.media.ladder import (
     VideoCodec,
     VideoRendition,
     resolve_ladder,
+    with_codecs,
 )
 from vodstack.pipeline.media.mezzanine import (
     Mezzanine,
@@ -119,6 +121,7 @@ from vodstack.pipeline.media.thumbnails import Trickplay, make_trickplay
 from vodstack.pipeline.media.validate import AssetReport, DecodeCheck, validate_asset
 
 __all__ = [
+    "CODEC_PREFERENCE",
     "DASH_MANIFEST",
     "DEFAULT_CHUNK_S",
     "DEFAULT_LADDER",
@@ -198,5 +201,6 @@ __all__ = [
     "timestamp",
     "total_frames",
     "validate_asset",
+    "with_codecs",
     "write_manifests",
 ]

@@ -1,6 +1,8 @@
 """The DASH MPD over the same CMAF files the HLS playlists use.
 
-One static Period; an AdaptationSet for video (every rung) and one for audio. Each
+One static Period; a video AdaptationSet per codec (every rung of that codec: players switch
+within a set, never across codecs mid-play; `selectionPriority` ranks the most efficient codec
+first for a player choosing among the sets it can decode) and one for audio. Each
 Representation has a `SegmentTemplate` naming the shared files (`$Number%05d$`, from 1) with a
 `SegmentTimeline` of the segments' exact start and duration ticks, read from the files, so the
 MPD is exact even when a frame rate does not divide the 4 s segment evenly.
@@ -12,7 +14,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from fractions import Fraction
 
-from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, Segment
+from vodstack.pipeline.media.ladder import CODEC_PREFERENCE
+from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, Segment, codec_groups
 
 _NS = "urn:mpeg:dash:schema:mpd:2011"
 _PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
@@ -34,21 +37,25 @@ def mpd(video: Sequence[PackagedRendition], audio: PackagedRendition) -> str:
         },
     )
     period = ET.SubElement(root, "Period", {"id": "0", "start": "PT0S"})
-    _video_set(period, video)
+    for index, group in enumerate(codec_groups(video)):
+        # Id 1 is the audio set's (kept from the single-codec layout); extra codecs take 2, 3.
+        _video_set(period, group, "0" if index == 0 else str(index + 1))
     _audio_set(period, audio)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _video_set(period: ET.Element, video: Sequence[PackagedRendition]) -> None:
+def _video_set(period: ET.Element, video: Sequence[PackagedRendition], set_id: str) -> None:
     ordered = sorted(video, key=lambda r: r.peak_bps)
     top = max(ordered, key=lambda r: r.width * r.height)
     fps = top.frame_rate or Fraction(0)
+    codec = ordered[0].codec
+    priority = len(CODEC_PREFERENCE) - CODEC_PREFERENCE.index(codec) if codec else 0
     adaptation = ET.SubElement(
         period,
         "AdaptationSet",
         {
-            "id": "0",
+            "id": set_id,
             "contentType": "video",
             "mimeType": "video/mp4",
             "segmentAlignment": "true",
@@ -56,6 +63,7 @@ def _video_set(period: ET.Element, video: Sequence[PackagedRendition]) -> None:
             "maxWidth": str(top.width),
             "maxHeight": str(top.height),
             "maxFrameRate": _frame_rate(fps),
+            "selectionPriority": str(priority),
         },
     )
     for rendition in ordered:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
-from vodstack.pipeline.media.ladder import AudioRung, ResolvedLadder, VideoRendition
+from vodstack.pipeline.media.ladder import AudioRung, ResolvedLadder, VideoCodec, VideoRendition
 from vodstack.pipeline.media.normalize import Normalization, output_filters, picture_filters
 from vodstack.pipeline.media.probe import SourceInfo
 
@@ -40,6 +40,11 @@ class EncoderSettings:
     preset: str = "veryfast"
     threads: int = 0  # 0: x264 decides; 1 for the worker-scaling benchmark
     segment_s: float = SEGMENT_S
+    # SVT-AV1 presets run 0 (slowest) to 13; 9 is the fastest its authors still mean for
+    # viewing (10+ "for automation tooling"); its cost and bit savings: docs/benchmarks.md.
+    av1_preset: int = 9
+    # libvpx-vp9 `-deadline good` speed 0-8 (5 and up drop the costliest tools).
+    vp9_speed: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +210,7 @@ def chunk_command(
     force = ",".join(f"{t:.6f}" for t in keyframe_times(chunk, norm, settings.segment_s))
     args = [*inputs, "-filter_complex", ";".join(graph)]
     for i, (rendition, out_path) in enumerate(zip(renditions, out_paths, strict=True)):
-        args += ["-map", f"[v{i}]", "-an", "-sn", "-dn", *x264_args(rendition, settings)]
+        args += ["-map", f"[v{i}]", "-an", "-sn", "-dn", *video_codec_args(rendition, settings)]
         args += ["-force_key_frames", force, "-f", "mp4", str(out_path)]
     return args
 
@@ -225,6 +230,84 @@ def grid_window(
     trim = f"trim=start_pts={first_frame - seek_frame}:end_pts={end_frame - seek_frame}"
     filters = [*picture_filters(norm), trim, "setpts=PTS-STARTPTS"]
     return [*inputs, "-i", str(source)], filters
+
+
+def video_codec_args(
+    rendition: VideoRendition, settings: EncoderSettings, stream: str = "v"
+) -> list[str]:
+    """The encoder arguments of `rendition`'s codec; every codec gets the same fixed, closed GOP
+    of one segment and keyframes forced at the segment starts (`-force_key_frames`, which every
+    one of these encoders obeys), so all codecs cut at the same instants."""
+    if rendition.codec is VideoCodec.AV1:
+        return svtav1_args(rendition, settings, stream)
+    if rendition.codec is VideoCodec.VP9:
+        return vp9_args(rendition, settings, stream)
+    return x264_args(rendition, settings, stream)
+
+
+def svtav1_args(
+    rendition: VideoRendition, settings: EncoderSettings, stream: str = "v"
+) -> list[str]:
+    """SVT-AV1 in VBR, 8-bit 4:2:0 Main profile; scene-change keyframes off so the forced
+    segment starts are the only key frames (closed GOP: `irefresh-type=2`). SVT-AV1 caps the
+    peak only in CRF mode, so the rung's maxrate becomes `maxsection-pct`: no GOP (= segment)
+    above maxrate/bitrate of the target, the same 4 s peak bound as x264's VBV."""
+    rung = rendition.rung
+    peak_pct = max(100, round(100 * rung.maxrate_kbps / rung.bitrate_kbps))
+    params = [
+        "rc=1",
+        f"maxsection-pct={peak_pct}",
+        "scd=0",
+        "irefresh-type=2",
+        f"keyint={rendition.gop_frames}",
+    ]
+    if settings.threads:
+        params.append(f"lp={settings.threads}")
+    return [
+        f"-c:{stream}",
+        "libsvtav1",
+        f"-preset:{stream}",
+        str(settings.av1_preset),
+        f"-pix_fmt:{stream}",
+        "yuv420p",
+        f"-b:{stream}",
+        f"{rung.bitrate_kbps}k",
+        f"-g:{stream}",
+        str(rendition.gop_frames),
+        f"-svtav1-params:{stream}",
+        ":".join(params),
+    ]
+
+
+def vp9_args(rendition: VideoRendition, settings: EncoderSettings, stream: str = "v") -> list[str]:
+    """libvpx-vp9 in capped VBR, profile 0 (8-bit 4:2:0), row-multithreaded, fixed keyframe
+    interval (`-g` = `-keyint_min`) and keyframes only where forced."""
+    rung = rendition.rung
+    gop = str(rendition.gop_frames)
+    return [
+        f"-c:{stream}",
+        "libvpx-vp9",
+        f"-deadline:{stream}",
+        "good",
+        f"-cpu-used:{stream}",
+        str(settings.vp9_speed),
+        f"-row-mt:{stream}",
+        "1",
+        f"-pix_fmt:{stream}",
+        "yuv420p",
+        f"-b:{stream}",
+        f"{rung.bitrate_kbps}k",
+        f"-maxrate:{stream}",
+        f"{rung.maxrate_kbps}k",
+        f"-bufsize:{stream}",
+        f"{rung.bufsize_kbit}k",
+        f"-g:{stream}",
+        gop,
+        f"-keyint_min:{stream}",
+        gop,
+        f"-threads:{stream}",
+        str(settings.threads),
+    ]
 
 
 def x264_args(rendition: VideoRendition, settings: EncoderSettings, stream: str = "v") -> list[str]:
@@ -393,7 +476,7 @@ def plain_ffmpeg_ladder_command(
     force = ",".join(f"{t:.6f}" for t in keyframe_times(whole, norm, settings.segment_s))
     args = ["-i", str(source), "-filter_complex", ";".join(graph)]
     for i, rendition in enumerate(ladder.video):
-        args += ["-map", f"[v{i}]", "-an", *x264_args(rendition, settings)]
+        args += ["-map", f"[v{i}]", "-an", *video_codec_args(rendition, settings)]
         args += ["-force_key_frames", force, "-f", "mp4", str(out_dir / f"{rendition.name}.mp4")]
     audio_map = "0:a:0"
     if info.audio is None:

@@ -1,8 +1,11 @@
 """Read the few ISO-BMFF (fragmented MP4) fields the manifests need, straight from the boxes.
 
-From an init segment: each track's timescale, handler (video/audio), frame size and, for AVC,
-the profile/constraints/level bytes that make up the `CODECS` string. From a media segment: its
-decode start (`tfdt`) and its duration (sum of its samples' durations), exact in track ticks.
+From an init segment: each track's timescale, handler (video/audio), frame size and the
+decoder configuration record the `CODECS` string is made of: AVC's profile/constraints/level
+bytes (`avcC`), AV1's profile/level/tier/bit depth (`av1C`), VP9's profile/level/bit depth
+(`vpcC`), so the string is what the encoder wrote, never assumed per rung. From a media
+segment: its decode start (`tfdt`) and its duration (sum of its samples' durations), exact in
+track ticks.
 Parsing the boxes is exact and fast (no decode), so manifests describe the real files.
 """
 
@@ -32,12 +35,15 @@ class TrackInit:
     channels: int
     sample_rate: int
     default_sample_duration: int
+    codec_config: str = ""  # the codec string's fields after the 4CC (AV1, VP9)
 
     @property
     def codecs(self) -> str:
         """RFC 6381 codec string for this track."""
         if self.sample_entry in ("avc1", "avc3") and len(self.avc_profile_bytes) == 3:
             return f"{self.sample_entry}.{self.avc_profile_bytes.hex()}"
+        if self.sample_entry in ("av01", "vp09") and self.codec_config:
+            return f"{self.sample_entry}.{self.codec_config}"
         if self.sample_entry == "mp4a":
             return "mp4a.40.2"
         return self.sample_entry
@@ -107,6 +113,7 @@ def _track(data: bytes, start: int, end: int, defaults: dict[int, int]) -> Track
         width=entry.width,
         height=entry.height,
         avc_profile_bytes=entry.avc_profile,
+        codec_config=entry.codec_config,
         channels=entry.channels,
         sample_rate=entry.sample_rate,
         default_sample_duration=defaults.get(track_id, 0),
@@ -120,6 +127,7 @@ class _SampleEntry:
     height: int = 0
     avc_profile: bytes = b""
     channels: int = 0
+    codec_config: str = ""
     sample_rate: int = 0
 
 
@@ -135,14 +143,20 @@ def _sample_entry(data: bytes, start: int, end: int) -> _SampleEntry:
             channels = struct.unpack_from(">H", data, body + 16)[0]
             rate = struct.unpack_from(">I", data, body + 24)[0] >> 16
             return _SampleEntry(entry, channels=channels, sample_rate=rate)
-        if kind not in (b"avc1", b"avc3"):
+        if kind not in (b"avc1", b"avc3", b"av01", b"vp09"):
             return _SampleEntry(entry)
         width, height = struct.unpack_from(">HH", data, body + 24)
-        # VisualSampleEntry is 78 bytes before its child boxes (avcC among them).
-        for child, child_body, _ in _boxes(data, body + 78, box_end):
+        # VisualSampleEntry is 78 bytes before its child boxes (the configuration among them).
+        for child, child_body, child_end in _boxes(data, body + 78, box_end):
             if child == b"avcC":
                 profile = bytes(data[child_body + 1 : child_body + 4])
                 return _SampleEntry(entry, width, height, profile)
+            if child == b"av1C" and child_end - child_body >= 4:
+                config = _av1_config(data, child_body)
+                return _SampleEntry(entry, width, height, codec_config=config)
+            if child == b"vpcC" and child_end - child_body >= 7:
+                config = _vp9_config(data, child_body)
+                return _SampleEntry(entry, width, height, codec_config=config)
         return _SampleEntry(entry, width, height)
     return _SampleEntry("unknown")
 
@@ -160,6 +174,23 @@ def _original_format(data: bytes, start: int, end: int) -> bytes:
                 if child == b"frma":
                     return bytes(data[child_body : child_body + 4])
     return b"unknown"
+def _av1_config(data: bytes, body: int) -> str:
+    """`P.LLT.DD` from an AV1CodecConfigurationRecord (AV1-ISOBMFF 2.3, codecs parameter in
+    its Annex A): seq_profile, seq_level_idx_0, seq_tier_0, and the bit depth its flags give.
+    The optional colour fields are left out: they default to what our encodes carry."""
+    profile_level, flags = data[body + 1], data[body + 2]
+    profile, level = profile_level >> 5, profile_level & 0x1F
+    tier = "H" if flags & 0x80 else "M"
+    high_bitdepth, twelve_bit = bool(flags & 0x40), bool(flags & 0x20)
+    depth = 12 if high_bitdepth and twelve_bit else 10 if high_bitdepth else 8
+    return f"{profile}.{level:02d}{tier}.{depth:02d}"
+
+
+def _vp9_config(data: bytes, body: int) -> str:
+    """`PP.LL.DD` from a VPCodecConfigurationBox (VP-ISOBMFF: a full box, then profile, level,
+    and bitDepth in the high nibble of the next byte)."""
+    profile, level, depth = data[body + 4], data[body + 5], data[body + 6] >> 4
+    return f"{profile:02d}.{level:02d}.{depth:02d}"
 
 
 def _trex_defaults(data: bytes) -> dict[int, int]:

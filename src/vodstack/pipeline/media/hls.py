@@ -2,7 +2,9 @@
 
 Each video variant's BANDWIDTH is its peak segment bit rate plus the audio rendition's peak, and
 AVERAGE-BANDWIDTH the sum of the averages, as RFC 8216 defines them for a variant that plays
-with an audio group.
+with an audio group. With several video codecs, every codec's variants share the audio group and
+each states its exact CODECS; H.264's come first (a player that takes the first variant can
+decode it), and players pick the codec they can decode (the web player: the most efficient).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from vodstack.pipeline.media.rendition import PackagedRendition
+from vodstack.pipeline.media.rendition import PackagedRendition, codec_groups
 
 AUDIO_GROUP = "aac"
 VERSION = 7  # fMP4 segments with EXT-X-MAP need version 6+; 7 for the audio group attributes.
@@ -54,7 +56,7 @@ def multivariant_playlist(
         f'DEFAULT=YES,AUTOSELECT=YES,CHANNELS="{audio.channels}",'
         f'URI="{audio.name}/{playlist_name}"',
     ]
-    for rendition in sorted(video, key=lambda r: r.peak_bps):
+    for rendition in (r for group in codec_groups(video) for r in group):
         fps = float(rendition.frame_rate or 0)
         attributes = ",".join(
             [

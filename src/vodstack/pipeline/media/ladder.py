@@ -4,11 +4,14 @@ A `Rung` names a target picture size (its short side, so portrait video gets the
 turned on its side), a capped-VBR budget and a codec. `resolve_ladder` keeps only the rungs the
 source can fill (never upscale), computes even dimensions from the display aspect ratio and the
 H.264 level, and gives every rendition its RFC 6381 `CODECS` string. Per-title ladders and other
-codecs are new `Ladder` values, not new code paths.
+codecs are new `Ladder` values, not new code paths: `with_codecs` adds an AV1 or VP9 copy of
+every rung (named `v720p-av1`, so the edge still reads the height from the folder name), with
+the budget scaled by how much fewer bits that codec needs for the same quality.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
@@ -18,6 +21,17 @@ from vodstack.pipeline.media.normalize import Normalization
 
 class VideoCodec(StrEnum):
     H264 = "h264"
+    AV1 = "av1"
+    VP9 = "vp9"
+
+
+#: Most efficient first: the order a player prefers the codecs it can decode in.
+CODEC_PREFERENCE = (VideoCodec.AV1, VideoCodec.VP9, VideoCodec.H264)
+
+# Bits a rung of this codec gets for the quality H.264 reaches with 1.0: SVT-AV1 at a fast
+# preset and libvpx-vp9 at speed 4 spend about 35 % and 25 % fewer bits at equal VMAF
+# (bench/video_codecs.py measures it; docs/benchmarks.md).
+BUDGET_FACTOR = {VideoCodec.H264: 1.0, VideoCodec.AV1: 0.65, VideoCodec.VP9: 0.75}
 
 
 class H264Profile(StrEnum):
@@ -83,6 +97,29 @@ def _rung(height: int, kbps: int) -> Rung:
     return Rung(f"v{height}p", height, kbps, kbps * 3 // 2, kbps * 2)
 
 
+def codec_rung(rung: Rung, codec: VideoCodec) -> Rung:
+    """`rung` for `codec`: its own name (H.264 keeps the plain one) and a scaled budget."""
+    if codec is VideoCodec.H264:
+        return replace(rung, codec=codec)
+    factor = BUDGET_FACTOR[codec]
+    return replace(
+        rung,
+        name=f"{rung.name}-{codec.value}",
+        bitrate_kbps=round(rung.bitrate_kbps * factor),
+        maxrate_kbps=round(rung.maxrate_kbps * factor),
+        bufsize_kbit=round(rung.bufsize_kbit * factor),
+        codec=codec,
+    )
+
+
+def with_codecs(ladder: Ladder, codecs: Sequence[VideoCodec]) -> Ladder:
+    """The ladder's H.264 rungs repeated for each of `codecs` (in that order; H.264 is always
+    kept: it is what every player can fall back to)."""
+    base = [r for r in ladder.video if r.codec is VideoCodec.H264]
+    wanted = [VideoCodec.H264, *(c for c in dict.fromkeys(codecs) if c is not VideoCodec.H264)]
+    return replace(ladder, video=tuple(codec_rung(r, c) for c in wanted for r in base))
+
+
 # In the spirit of Apple's HLS authoring ladder for H.264 (16:9, 30 fps).
 DEFAULT_LADDER = Ladder(
     video=(
@@ -111,8 +148,15 @@ class VideoRendition:
         return self.rung.name
 
     @property
+    def codec(self) -> VideoCodec:
+        return self.rung.codec
+
+    @property
     def codecs(self) -> str:
-        """RFC 6381 codec string, e.g. `avc1.64001f` for High@3.1."""
+        """RFC 6381 codec string, e.g. `avc1.64001f` for High@3.1 (H.264 only: the AV1 and VP9
+        strings are read from the encoded stream's configuration record, `fmp4.TrackInit`)."""
+        if self.rung.codec is not VideoCodec.H264:
+            raise ValueError(f"{self.name}: the {self.rung.codec} string comes from its stream")
         profile = self.rung.profile
         level_idc = round(float(self.level) * 10)
         return f"avc1.{_PROFILE_IDC[profile]:02x}{_CONSTRAINTS[profile]:02x}{level_idc:02x}"
@@ -141,14 +185,16 @@ def resolve_ladder(ladder: Ladder, norm: Normalization) -> ResolvedLadder:
     A source smaller than the lowest rung still gets one rendition, at its own (even) size.
     """
     short_side = min(norm.width, norm.height)
-    rungs = [r for r in ladder.video if r.height <= short_side]
-    if not rungs:
-        lowest = min(ladder.video, key=lambda r: r.height)
-        rungs = [replace(lowest, height=_even_floor(short_side))]
-    return ResolvedLadder(
-        video=tuple(_resolve(r, norm) for r in sorted(rungs, key=lambda r: r.height)),
-        audio=ladder.audio,
-    )
+    codecs = list(dict.fromkeys(r.codec for r in ladder.video))
+    rungs: list[Rung] = []
+    for codec in codecs:  # each codec's rungs together, lowest first
+        own = [r for r in ladder.video if r.codec is codec]
+        fitting = sorted((r for r in own if r.height <= short_side), key=lambda r: r.height)
+        if not fitting:
+            lowest = min(own, key=lambda r: r.height)
+            fitting = [replace(lowest, height=_even_floor(short_side))]
+        rungs += fitting
+    return ResolvedLadder(video=tuple(_resolve(r, norm) for r in rungs), audio=ladder.audio)
 
 
 def _resolve(rung: Rung, norm: Normalization) -> VideoRendition:

@@ -36,7 +36,7 @@ from vodstack.pipeline.media.encode import (
     EncoderSettings,
     grid_window,
     keyframe_times,
-    x264_args,
+    video_codec_args,
 )
 from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.ladder import VideoRendition
@@ -119,7 +119,7 @@ def mezzanine_encode_command(
         "-vf",
         scale,
         "-an",
-        *x264_args(rendition, settings),
+        *video_codec_args(rendition, settings),
         "-force_key_frames",
         force,
         "-f",

@@ -6,6 +6,7 @@ Asset layout inside an asset-version root: `{rendition}/init.mp4`, `{rendition}/
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -13,12 +14,22 @@ from pathlib import Path
 
 from vodstack.pipeline.media.errors import InvalidAsset
 from vodstack.pipeline.media.fmp4 import read_fragment, read_init
+from vodstack.pipeline.media.ladder import CODEC_PREFERENCE, VideoCodec
 
 INIT_NAME = "init.mp4"
 SEGMENT_PATTERN = "seg_%05d.m4s"
 SEGMENT_GLOB = "seg_*.m4s"
 MEDIA_PLAYLIST = "index.m3u8"
 FIRST_SEGMENT_NUMBER = 1
+
+
+# The sample entry (the codec string's first field) of each video codec.
+_CODEC_OF_ENTRY = {
+    "avc1": VideoCodec.H264,
+    "avc3": VideoCodec.H264,
+    "av01": VideoCodec.AV1,
+    "vp09": VideoCodec.VP9,
+}
 
 
 class RenditionKind(StrEnum):
@@ -73,6 +84,11 @@ class PackagedRendition:
         return sum(s.duration for s in self.segments) / self.timescale
 
     @property
+    def codec(self) -> VideoCodec | None:
+        """The video codec, from the codec string the init segment gives (None: audio)."""
+        return _CODEC_OF_ENTRY.get(self.codecs.split(".")[0])
+
+    @property
     def peak_bps(self) -> int:
         """Peak segment bit rate (the HLS BANDWIDTH definition)."""
         return round(max(s.bitrate_bps for s in self.segments))
@@ -81,6 +97,19 @@ class PackagedRendition:
     def average_bps(self) -> int:
         total_bits = sum(s.size_bytes for s in self.segments) * 8
         return round(total_bits / self.duration_s)
+
+
+def codec_groups(video: Sequence[PackagedRendition]) -> list[list[PackagedRendition]]:
+    """Video renditions by codec, H.264 first then the others most efficient first (the
+    order legacy players that take the first variant can still play), each by peak rate."""
+    order = [VideoCodec.H264, *(c for c in CODEC_PREFERENCE if c is not VideoCodec.H264)]
+    rank = {codec: i for i, codec in enumerate(order)}
+    groups: dict[VideoCodec | None, list[PackagedRendition]] = {}
+    last = len(rank)
+    ordered = sorted(video, key=lambda r: (rank[r.codec] if r.codec else last, r.peak_bps))
+    for rendition in ordered:
+        groups.setdefault(rendition.codec, []).append(rendition)
+    return list(groups.values())
 
 
 def describe_rendition(rendition_dir: Path) -> PackagedRendition:

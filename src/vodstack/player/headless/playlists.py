@@ -58,6 +58,7 @@ def parse_master(text: str, url: str) -> MasterPlaylist:
     """The variants and audio of a master playlist fetched from `url`."""
     variants: list[VariantStream] = []
     audio: str | None = None
+    first_family: str | None = None
     for line in read_playlist(text):
         if line.tag == MEDIA:
             attrs = line.attributes
@@ -67,12 +68,28 @@ def parse_master(text: str, url: str) -> MasterPlaylist:
         elif (
             line.uri_line is not None and line.parent is not None and line.parent.tag == STREAM_INF
         ):
-            width, height = resolution(line.parent.attributes.get("RESOLUTION"))
-            bandwidth = int(line.parent.attributes.get("BANDWIDTH", "0"))
+            attrs = line.parent.attributes
+            # One video codec per playback, as a real player (no switching across codecs):
+            # the first variant's, which the packager makes H.264 (every player decodes it).
+            family = _video_family(attrs.get("CODECS", ""))
+            first_family = family if first_family is None else first_family
+            if family != first_family:
+                continue
+            width, height = resolution(attrs.get("RESOLUTION"))
+            bandwidth = int(attrs.get("BANDWIDTH", "0"))
             variants.append(VariantStream(urljoin(url, line.uri_line), bandwidth, width, height))
     if not variants:
         raise PlaylistError("the master playlist lists no variant stream")
     return MasterPlaylist(tuple(sorted(variants, key=lambda v: v.bandwidth_bps)), audio)
+
+
+def _video_family(codecs: str) -> str:
+    """The video codec's sample entry in a CODECS list (`avc1`, `av01`, `vp09`), or ""."""
+    for codec in codecs.split(","):
+        entry = codec.strip().split(".")[0]
+        if entry and not entry.startswith("mp4a"):
+            return "avc1" if entry == "avc3" else entry
+    return ""
 
 
 def parse_media(text: str, url: str) -> MediaPlaylist:

@@ -1,7 +1,17 @@
 // DASH playback with dash.js. The MPD lists every ranked edge as a BaseURL, so dash.js moves
 // to the next edge by itself when one fails; we only watch which edge answers.
+// Each video codec is an AdaptationSet of its own: dash.js adapts within the set it plays, and
+// we start on the set of the codec this browser plays best (codecs.js).
+import { chooseCodec, familyOf } from "./codecs.js";
 
 const VIDEO = "video";
+
+// `video/mp4;codecs="av01.0.04M.08"` -> "av01.0.04M.08" (a set's first representation's).
+function trackCodec(track) {
+  const text = track.codec || (track.representations && track.representations[0]
+    && track.representations[0].codecs) || "";
+  return String(text).replace(/^.*codecs=/i, "").replace(/"/g, "");
+}
 
 export async function createDashEngine(options) {
   const dashjs = await import(options.moduleUrl);
@@ -11,7 +21,22 @@ export async function createDashEngine(options) {
   const { video, edges } = options;
   const player = dashjs.MediaPlayer().create();
   const events = dashjs.MediaPlayer.events;
-  const settings = { streaming: { abr: { autoSwitchBitrate: { video: true } } } };
+  const settings = {
+    streaming: {
+      abr: { autoSwitchBitrate: { video: true } },
+      // Which codecs play is MediaSource.isTypeSupported's answer, as for hls.js and our choice.
+      capabilities: { useMediaCapabilitiesApi: false },
+    },
+  };
+  // The initial video track is the set of the codec this browser plays best (the MPD's
+  // selectionPriority says the same to other players); dash.js then adapts within that set.
+  let codec = null;
+  player.setCustomInitialTrackSelectionFunction((tracks) => {
+    if (!tracks.length || tracks[0].type !== VIDEO) return tracks;
+    const items = tracks.map((track) => ({ track, codec: trackCodec(track) }));
+    const { keep } = chooseCodec(items);
+    return keep.length ? keep.map((item) => item.track) : tracks;
+  });
   if (options.maxBuffer > 0) {
     settings.streaming.buffer = {
       bufferTimeDefault: options.maxBuffer, bufferTimeAtTopQuality: options.maxBuffer,
@@ -41,6 +66,10 @@ export async function createDashEngine(options) {
     options.onFatal(`Playback failed (${error.message || error.code || "DASH error"}).`);
   });
 
+  player.on(events.STREAM_INITIALIZED, () => {
+    const current = player.getCurrentTrackFor(VIDEO);
+    codec = current ? familyOf(current.codec) : null;
+  });
   await new Promise((resolve) => {
     player.on(events.STREAM_INITIALIZED, resolve);
     const start = options.startPosition > 0 ? options.startPosition : NaN;
@@ -49,10 +78,11 @@ export async function createDashEngine(options) {
 
   const levels = () => player.getRepresentationsByType(VIDEO).map((rep, index) => ({
     index, height: Math.min(rep.width, rep.height) || rep.height, bitrate: rep.bandwidth,
-    name: rep.id,
+    name: rep.id, codec: trackCodec({ codec: rep.codecs }),
   }));
   return {
     format: "dash",
+    codec() { return codec; },
     abrName: "dash.js default",
     levels,
     playingLevel() {

@@ -1,4 +1,5 @@
 // HLS playback with hls.js: failover between edges, manual and automatic quality.
+import { chooseCodec, familyOf } from "./codecs.js";
 import { renditionOf } from "./renditions.js";
 
 // Segment requests give up quickly on a dead edge: the retry goes to the next one.
@@ -14,6 +15,8 @@ const FRAGMENT_POLICY = {
 function hlsConfig(Hls, options, edgeOfRequest) {
   const config = {
     startPosition: options.startPosition,
+    // Loading starts once the levels are narrowed to one codec (keepOneCodec).
+    autoStartLoad: false,
     workerPath: options.workerUrl,
     fragLoadPolicy: FRAGMENT_POLICY,
     // Every request passes here: edge URLs move to the current edge; the token stays.
@@ -48,6 +51,18 @@ function clearKeyRequest(initDataType, initData, context) {
   const kid = btoa(String.fromCharCode(...keyId))
     .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   return { initDataType: "keyids", initData: new TextEncoder().encode(JSON.stringify({ kids: [kid] })) };
+}
+
+// Keep only the levels of the codec this browser plays best; hls.js then adapts within them
+// and never switches codec mid-play. Returns the chosen codec family.
+function keepOneCodec(hls) {
+  const items = hls.levels.map((level, index) => ({ index, codec: level.videoCodec || "" }));
+  const { family, keep } = chooseCodec(items);
+  const kept = new Set(keep.map((item) => item.index));
+  for (let index = hls.levels.length - 1; index >= 0; index -= 1) {
+    if (!kept.has(index) && hls.levels.length > 1) hls.removeLevel(index);
+  }
+  return family || familyOf(hls.levels[0] && hls.levels[0].videoCodec);
 }
 
 const EDGE_ERRORS = new Set(["fragLoadError", "fragLoadTimeOut", "keyLoadError", "keyLoadTimeOut"]);
@@ -85,14 +100,17 @@ export async function createHlsEngine(options) {
     hls.loadSource(options.manifestUrl);
     hls.attachMedia(video);
   });
+  const codec = keepOneCodec(hls);
+  hls.startLoad(options.startPosition);
 
   return {
     format: "hls",
+    codec() { return codec; },
     abrName: options.abrController ? options.abrName : "hls.js default",
     levels() {
       return hls.levels.map((level, index) => ({
         index, height: Math.min(level.width, level.height) || level.height,
-        bitrate: level.bitrate, name: renditionOf(level.url),
+        bitrate: level.bitrate, name: renditionOf(level.url), codec: level.videoCodec,
       }));
     },
     playingLevel() { return playingLevel; },

@@ -23,6 +23,7 @@ export function snapshot(video, engine, edges) {
     format: engine.format,
     abr: engine.abrName,
     rendition: engine.rendition(),
+    codec: engine.codec ? engine.codec() : null,
     height: level ? level.height : null,
     auto: engine.autoLevel(),
     bandwidth_bps: Math.round(engine.bandwidthEstimate() || 0),
@@ -53,6 +54,7 @@ export class StatsOverlay {
     const rows = [
       ["Format", s.format.toUpperCase()],
       ["ABR", s.abr],
+      ["Codec", (s.codec || "?").toUpperCase()],
       ["Rendition", `${s.rendition || "?"}${s.height ? ` (${s.height}p)` : ""}${s.auto ? ", auto" : ", manual"}`],
       ["Bandwidth", `${(s.bandwidth_bps / 1e6).toFixed(2)} Mbit/s`],
       ["Buffer", `${s.buffer_s.toFixed(1)} s`],
