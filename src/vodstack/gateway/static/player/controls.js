@@ -1,5 +1,5 @@
-// The player's controls: buttons, the progress bar with thumbnail previews, the quality menu
-// and the keyboard shortcuts (space/k, f, m, arrows, i).
+// The player's controls: buttons, the progress bar with thumbnail previews, the quality and
+// subtitles menus and the keyboard shortcuts (space/k, f, m, arrows, i).
 import { qualityLabel } from "./renditions.js";
 
 const SEEK_STEP_S = 10;
@@ -34,6 +34,7 @@ export class Controls {
       video.addEventListener(name, () => this.render());
     }
     this.installQualityMenu();
+    this.installSubtitlesMenu();
     this.installProgress();
     document.addEventListener("keydown", (event) => this.onKey(event));
     this.render();
@@ -50,6 +51,21 @@ export class Controls {
     select.addEventListener("change", () => {
       this.engine.setLevel(Number(select.value));
       select.blur(); // give the keyboard shortcuts back
+    });
+  }
+
+  // Hidden when the title has no subtitles; "Off" first, then one entry per language.
+  installSubtitlesMenu() {
+    const select = byId("subtitles-select");
+    const tracks = this.engine.subtitleTracks();
+    select.hidden = tracks.length === 0;
+    const options = [new Option("Subtitles off", "-1")];
+    for (const track of tracks) options.push(new Option(track.name || track.lang, String(track.index)));
+    select.replaceChildren(...options);
+    select.value = String(this.engine.subtitleTrack());
+    select.addEventListener("change", () => {
+      this.engine.setSubtitleTrack(Number(select.value));
+      select.blur();
     });
   }
 

@@ -2,6 +2,7 @@
 // to the next edge by itself when one fails; we only watch which edge answers.
 
 const VIDEO = "video";
+const TEXT = "text";
 
 export async function createDashEngine(options) {
   const dashjs = await import(options.moduleUrl);
@@ -11,7 +12,10 @@ export async function createDashEngine(options) {
   const { video, edges } = options;
   const player = dashjs.MediaPlayer().create();
   const events = dashjs.MediaPlayer.events;
-  const settings = { streaming: { abr: { autoSwitchBitrate: { video: true } } } };
+  // Subtitles start off (as with hls.js); the menu turns a language on.
+  const settings = {
+    streaming: { abr: { autoSwitchBitrate: { video: true } }, text: { defaultEnabled: false } },
+  };
   if (options.maxBuffer > 0) {
     settings.streaming.buffer = {
       bufferTimeDefault: options.maxBuffer, bufferTimeAtTopQuality: options.maxBuffer,
@@ -41,6 +45,9 @@ export async function createDashEngine(options) {
     index, height: Math.min(rep.width, rep.height) || rep.height, bitrate: rep.bandwidth,
     name: rep.id,
   }));
+  // dash.js numbers text tracks in MPD order, the order getTracksFor lists them in.
+  const texts = () => player.getTracksFor(TEXT);
+  let subtitle = -1;
   return {
     format: "dash",
     abrName: "dash.js default",
@@ -59,6 +66,17 @@ export async function createDashEngine(options) {
     },
     bandwidthEstimate() { return player.getAverageThroughput(VIDEO) * 1000; },
     edge() { return lastEdge; },
+    subtitleTracks() {
+      return texts().map((track, index) => ({
+        index, lang: track.lang, name: (track.labels && track.labels[0] && track.labels[0].text) || track.lang,
+      }));
+    },
+    subtitleTrack() { return subtitle; },
+    setSubtitleTrack(index) {
+      subtitle = index;
+      player.enableText(index >= 0);
+      player.setTextTrack(index);
+    },
     rendition() {
       const current = player.getCurrentRepresentationForType(VIDEO);
       return current ? current.id : null;

@@ -125,6 +125,7 @@ async function main() {
   probe.nextUp = nextUp;
   probe.state = () => ({ ...snapshot(video, engine, edges), playing_level: engine.playingLevel(), levels: engine.levels() });
   probe.setLevel = (index) => engine.setLevel(index);
+  probe.subtitleTracks = () => engine.subtitleTracks();
   const session = new PlaySession(start, video, () => engine.rendition(), (why) => { video.pause(); fail(why); });
   session.begin();
   const events = new EventReporter(start, video, () => engine.rendition(), edges, config.abrUrl ? algorithmName(start.abr) : "default");
