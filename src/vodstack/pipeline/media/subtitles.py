@@ -68,6 +68,8 @@ def parse_subtitles(data: bytes, *, duration_s: float | None = None) -> list[Cue
         problems.append(SubtitleProblem(1, "no cue found (expected 'start --> end' lines)"))
     problems += _timing_problems(cues, duration_s)
     if problems:
+        # In file order, so the message's first problem is the first one an editor reaches.
+        problems.sort(key=lambda problem: problem.line)
         raise InvalidSubtitles(problems[:MAX_PROBLEMS])
     return cues
 
