@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from tests.support.browser import CLIP_S, log_in, pick_first_profile
 from vodstack.supervisor.launcher import RunningPlatform, platform_env
@@ -41,9 +41,8 @@ def _title_id(page: Page, platform: RunningPlatform, name: str) -> int:
 def _upload_on_the_page(admin: Page, lang: str, name: str, body: bytes) -> None:
     admin.fill("#subtitle-lang", lang)
     admin.fill("#subtitle-name", name)
-    admin.set_input_files(
-        "#subtitle-file", files=[{"name": f"{lang}.srt", "mimeType": "text/plain", "buffer": body}]
-    )
+    payload: FilePayload = {"name": f"{lang}.srt", "mimeType": "text/plain", "buffer": body}
+    admin.set_input_files("#subtitle-file", files=[payload])
     admin.click("#subtitle-submit")
 
 

@@ -20,7 +20,7 @@ from vodstack.config.settings import Settings
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.pipeline import SubtitleTrackInfo
 from vodstack.core.errors import UpstreamError, VodstackError
-from vodstack.delivery.subtitles import LANGUAGE
+from vodstack.delivery.languages import LANGUAGE
 
 app = typer.Typer(help="A title's subtitle languages (SRT or WebVTT).", no_args_is_help=True)
 

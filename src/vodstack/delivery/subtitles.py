@@ -23,32 +23,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 
 from vodstack.delivery.hls import STREAM_INF, read_playlist
+from vodstack.delivery.languages import language_name
 
 SUBTITLE_INDEX = "subtitles.json"
 SUBTITLE_DIR = "subs"
 SUBTITLE_GROUP = "subs"
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # a BCP 47 tag, lower-case primary
 _MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 _ROLE_SCHEME = "urn:mpeg:dash:role:2011"
-# Names for the common languages; any other tag is shown as itself unless the uploader names it.
-LANGUAGE_NAMES = {
-    "ar": "العربية",
-    "de": "Deutsch",
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "hi": "हिन्दी",
-    "it": "Italiano",
-    "ja": "日本語",
-    "ko": "한국어",
-    "nl": "Nederlands",
-    "pl": "Polski",
-    "pt": "Português",
-    "ru": "Русский",
-    "sv": "Svenska",
-    "tr": "Türkçe",
-    "zh": "中文",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +41,7 @@ class SubtitleTrack:
 
 
 def default_name(lang: str) -> str:
-    return LANGUAGE_NAMES.get(lang.split("-", 1)[0], lang)
+    return language_name(lang)
 
 
 def track_files(lang: str, digest: str) -> tuple[str, str]:

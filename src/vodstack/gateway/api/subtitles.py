@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.pipeline import SubtitleTrackInfo
 from vodstack.core.errors import PayloadTooLarge
-from vodstack.delivery.subtitles import LANGUAGE
+from vodstack.delivery.languages import LANGUAGE
 from vodstack.gateway.api.docs import Id, errors
 from vodstack.gateway.deps import AdminDep, UpstreamsDep
 

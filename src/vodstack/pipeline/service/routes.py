@@ -23,7 +23,7 @@ from vodstack.contracts.pipeline import (
     UploadStatus,
 )
 from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
-from vodstack.delivery.subtitles import LANGUAGE
+from vodstack.delivery.languages import LANGUAGE
 from vodstack.pipeline.jobs.pool import pool_size
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError
