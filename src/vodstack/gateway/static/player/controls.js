@@ -1,5 +1,5 @@
-// The player's controls: buttons, the progress bar with thumbnail previews, the quality and
-// subtitles menus and the keyboard shortcuts (space/k, f, m, arrows, i).
+// The player's controls: buttons, the progress bar with thumbnail previews, the quality, audio
+// and subtitles menus and the keyboard shortcuts (space/k, f, m, arrows, i).
 import { qualityLabel } from "./renditions.js";
 
 const SEEK_STEP_S = 10;
@@ -35,6 +35,7 @@ export class Controls {
     }
     this.installQualityMenu();
     this.installSubtitlesMenu();
+    this.installAudioMenu();
     this.installProgress();
     document.addEventListener("keydown", (event) => this.onKey(event));
     this.render();
@@ -51,6 +52,19 @@ export class Controls {
     select.addEventListener("change", () => {
       this.engine.setLevel(Number(select.value));
       select.blur(); // give the keyboard shortcuts back
+    });
+  }
+
+  // Hidden unless the title has more than one audio rendition (languages, 5.1).
+  installAudioMenu() {
+    const select = byId("audio-select");
+    const tracks = this.engine.audioTracks();
+    select.hidden = tracks.length < 2;
+    select.replaceChildren(...tracks.map((track) => new Option(track.name || track.lang, String(track.index))));
+    select.value = String(this.engine.audioTrack());
+    select.addEventListener("change", () => {
+      this.engine.setAudioTrack(Number(select.value));
+      select.blur();
     });
   }
 

@@ -3,6 +3,7 @@
 
 const VIDEO = "video";
 const TEXT = "text";
+const AUDIO = "audio";
 
 export async function createDashEngine(options) {
   const dashjs = await import(options.moduleUrl);
@@ -66,6 +67,20 @@ export async function createDashEngine(options) {
     },
     bandwidthEstimate() { return player.getAverageThroughput(VIDEO) * 1000; },
     edge() { return lastEdge; },
+    // One audio AdaptationSet per language (its layouts are representations of it).
+    audioTracks() {
+      return player.getTracksFor(AUDIO).map((track, index) => ({
+        index, lang: track.lang, name: (track.labels && track.labels[0] && track.labels[0].text) || track.lang,
+      }));
+    },
+    audioTrack() {
+      const current = player.getCurrentTrackFor(AUDIO);
+      return current ? player.getTracksFor(AUDIO).findIndex((t) => t.id === current.id && t.lang === current.lang) : -1;
+    },
+    setAudioTrack(index) {
+      const track = player.getTracksFor(AUDIO)[index];
+      if (track) player.setCurrentTrack(track);
+    },
     subtitleTracks() {
       return texts().map((track, index) => ({
         index, lang: track.lang, name: (track.labels && track.labels[0] && track.labels[0].text) || track.lang,
