@@ -114,7 +114,7 @@ def test_ffmpeg_reads_each_rendition_with_its_own_tone(
     folder = asset / name
     data = (folder / "init.mp4").read_bytes()
     data += b"".join(p.read_bytes() for p in sorted(folder.glob("seg_*.m4s")))
-    with av.open(io.BytesIO(data), format="mp4") as container:
+    with av.open(io.BytesIO(data), mode="r", format="mp4") as container:
         stream = container.streams.audio[0]
         assert stream.metadata.get("language") == language
         frames = [f.to_ndarray() for f in container.decode(stream)]
