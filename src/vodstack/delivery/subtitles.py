@@ -138,8 +138,9 @@ def with_dash_subtitles(period: ET.Element, tracks: list[SubtitleTrack], token: 
                 "lang": track.lang,
             },
         )
-        ET.SubElement(adaptation, _q("Role"), {"schemeIdUri": _ROLE_SCHEME, "value": "subtitle"})
+        # Schema order: Label (a common element) before Role.
         ET.SubElement(adaptation, _q("Label")).text = track.name
+        ET.SubElement(adaptation, _q("Role"), {"schemeIdUri": _ROLE_SCHEME, "value": "subtitle"})
         representation = ET.SubElement(
             adaptation, _q("Representation"), {"id": f"sub-{track.lang}", "bandwidth": "256"}
         )

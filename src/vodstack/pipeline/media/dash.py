@@ -99,12 +99,13 @@ def _audio_sets(period: ET.Element, tracks: Sequence[AudioTrack]) -> None:
                 "startWithSAP": "1",
             },
         )
+        # Schema order: Label (a common element) before Role.
+        ET.SubElement(adaptation, "Label").text = members[0].label.label or language
         ET.SubElement(
             adaptation,
             "Role",
             {"schemeIdUri": _ROLE_SCHEME, "value": "main" if main else "alternate"},
         )
-        ET.SubElement(adaptation, "Label").text = members[0].label.label or language
         for track in members:
             _audio_representation(adaptation, track.rendition)
 
