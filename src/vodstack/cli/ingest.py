@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,6 +56,8 @@ from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.runners import open_runner
 from vodstack.pipeline.jobs.submit import submit_master
+from vodstack.pipeline.media.audio_mux import mux_extra_audio, parse_extra
+from vodstack.pipeline.media.errors import EncodeFailed, InvalidMedia
 from vodstack.storage import open_object_store
 
 
@@ -195,6 +198,9 @@ def ingest(
     year: int = typer.Option(datetime.date.today().year, "--year"),
     genre: list[str] = typer.Option(["Uncategorized"], "--genre", help="Repeatable."),
     wait: bool = typer.Option(False, "--wait", help="Follow the job until it ends."),
+    audio: list[str] = typer.Option(
+        [], "--audio", help="LANG=FILE: an extra audio language (repeatable), e.g. fr=fr.m4a."
+    ),
     data_dir: Path | None = DataDir,
     config: Path | None = ConfigFile,
 ) -> None:
@@ -204,6 +210,34 @@ def ingest(
     if problem is not None:
         console.print(f"[red]rejected:[/] {file.name}: {problem}")
         raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="vodstack-ingest-") as scratch:
+        if audio:
+            file = _with_extra_audio(file, audio, Path(scratch))
+        _ingest(settings, file, title, title_id, series, season, episode, year, genre, wait)
+
+
+def _with_extra_audio(file: Path, audio: list[str], scratch: Path) -> Path:
+    """The master with the `--audio LANG=FILE` tracks joined in (audio_mux), or exit 2."""
+    try:
+        extras = [parse_extra(item) for item in audio]
+        return mux_extra_audio(file, extras, scratch / f"{file.stem}.mkv")
+    except (ValueError, InvalidMedia, EncodeFailed) as exc:
+        console.print(f"[red]rejected:[/] --audio: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _ingest(
+    settings: Settings,
+    file: Path,
+    title: str | None,
+    title_id: int | None,
+    series: int | None,
+    season: int | None,
+    episode: int | None,
+    year: int,
+    genre: list[str],
+    wait: bool,
+) -> None:
     if [title, title_id, series].count(None) != 2:
         console.print(
             "[red]error:[/] give exactly one of --title NAME, --title-id ID or "

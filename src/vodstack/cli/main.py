@@ -18,6 +18,7 @@ from vodstack.cli import (
     recs,
     scale,
     serve,
+    subtitles,
     worker,
 )
 
@@ -43,6 +44,7 @@ app.add_typer(recs.app, name="recs")
 app.command()(scale.scale)
 app.add_typer(chaos.app, name="chaos")
 app.command()(worker.worker)
+app.add_typer(subtitles.app, name="subtitles")
 app.command()(gameday.gameday)
 
 

@@ -14,6 +14,7 @@ from vodstack.contracts.pipeline import (
     JobDetail,
     JobPriority,
     JobSummary,
+    SubtitleTrackInfo,
     TitleFailure,
     UploadCreate,
     UploadStatus,
@@ -22,6 +23,7 @@ from vodstack.core.errors import ServiceUnavailable, UpstreamError
 from vodstack.core.http import ServiceClient
 
 _summaries = TypeAdapter(list[JobSummary])
+_subtitle_tracks = TypeAdapter(list[SubtitleTrackInfo])
 CHUNK_BYTES = 8 * 1024 * 1024
 _NETWORK_RETRIES = 8
 
@@ -53,6 +55,30 @@ class PipelineClient(ServiceClient):
             if exc.status_code == 404:
                 return None
             raise
+
+    async def subtitles(self, title_id: int) -> list[SubtitleTrackInfo]:
+        return await self.get_as(f"/v1/titles/{title_id}/subtitles", _subtitle_tracks)
+
+    async def put_subtitles(
+        self,
+        title_id: int,
+        lang: str,
+        data: bytes,
+        *,
+        name: str | None = None,
+        duration_s: float | None = None,
+        asset_version: str | None = None,
+    ) -> SubtitleTrackInfo:
+        """Store an SRT or WebVTT file as the title's `lang` track (422 names the bad lines)."""
+        params = {"name": name, "duration_s": duration_s, "asset_version": asset_version}
+        return await self.send_model(
+            "PUT",
+            f"/v1/titles/{title_id}/subtitles/{lang}",
+            SubtitleTrackInfo,
+            content=data,
+            params={k: v for k, v in params.items() if v},
+            headers={"Content-Type": "application/octet-stream"},
+        )
 
     async def create_upload(self, body: UploadCreate) -> UploadStatus:
         return await self.send_model("POST", "/v1/uploads", UploadStatus, json=body.model_dump())

@@ -167,3 +167,13 @@ class TitleFailure(BaseModel):
     job_id: int | None
     reason: str
     failed_at: float
+
+
+class SubtitleTrackInfo(BaseModel):
+    """One subtitle language of a title: its WebVTT and HLS playlist, relative to the version."""
+
+    lang: str
+    name: str
+    vtt: str
+    playlist: str
+    cues: int | None = None  # how many cues the upload had (on upload answers only)

@@ -7,6 +7,8 @@ from a request can never name a file outside the store.
     work/{job_id}/...                             a job's intermediate outputs (chunks, renditions)
     titles/{title_id}/{asset_version}/...         published asset versions, immutable
                                                   (the layout is delivery/assets.py's)
+    subtitles/{title_id}/...                      a title's current subtitles, copied into
+                                                  every version it publishes (delivery.subtitles)
 """
 
 from __future__ import annotations
@@ -49,3 +51,7 @@ def master_key(title_id: int, upload_id: str, ext: str) -> str:
 
 def work_prefix(job_id: int) -> str:
     return f"work/{job_id}"
+
+
+def subtitles_prefix(title_id: int) -> str:
+    return f"subtitles/{title_id}"

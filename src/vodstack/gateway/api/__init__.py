@@ -20,6 +20,7 @@ from vodstack.gateway.api import (
     playback,
     profiles,
     stream_urls,
+    subtitles,
     swagger,
     telemetry,
     uploads,
@@ -34,6 +35,7 @@ def api_router() -> APIRouter:
     # stream_urls before playback: its paths would match playback's session routes.
     for module in (browse, auth, account, billing, profiles, admin, cdn, uploads, jobs, artwork):
         router.include_router(module.router)
+    router.include_router(subtitles.router)  # a title's subtitle languages (docs/pipeline.md)
     for module in (stream_urls, playback):
         router.include_router(module.router)
     router.include_router(my_list.router)

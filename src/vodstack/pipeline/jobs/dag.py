@@ -19,6 +19,10 @@ branch that only the final PUBLISH waits for: on the critical path it left every
 idle for its few seconds at the start of each job (3.6-5 s of a 60 s 1080p job's 85 s on two
 workers). A per-title ladder would have to plan after it again.
 
+AUDIO(a): one task per audio rendition, the default one (no rendition name) and one for each of
+the plan's `extra_audio` (the source's other languages, 5.1 beside stereo); both packages need
+them all.
+
 The preview pass makes the title watchable early: its SPLIT decodes a chunk once, scaled to the
 largest preview rung (640x360 by default, a ninth of a 1080p frame), its rungs encode from that,
 and once every chunk is done PUBLISH(preview) publishes them with the audio as an asset version
@@ -110,6 +114,8 @@ class JobPlan(BaseModel):
     encrypted: bool = False
     # The lowest renditions, published first as a preview version; empty = no preview pass.
     preview: list[str] = Field(default_factory=list)
+    # Audio renditions beyond the default one (other languages, 5.1): an AUDIO task each.
+    extra_audio: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _preview_is_a_proper_low_prefix(self) -> JobPlan:
@@ -179,7 +185,7 @@ def output_key(  # noqa: C901
         case TaskKind.DISCARD:
             return f"{work}/mezzanine/{tier}{chunk:05d}.discarded"
         case TaskKind.AUDIO:
-            return f"{work}/audio.mp4"
+            return f"{work}/audio/{rendition}.mp4" if rendition else f"{work}/audio.mp4"
         case TaskKind.CONCAT:
             return f"{work}/renditions/{rendition}.mp4"
         case TaskKind.PACKAGE:
@@ -264,6 +270,10 @@ def expanded_tasks(job_id: int, title_id: int, asset_version: str, plan: JobPlan
     audio = [task_name(TaskKind.AUDIO)] if plan.has_audio else []
     if plan.has_audio:
         specs.append(_spec(job_id, TaskKind.AUDIO, _AUDIO_PRIORITY, probe))
+        for name in plan.extra_audio:  # every language is in the preview too
+            extra = _spec(job_id, TaskKind.AUDIO, _AUDIO_PRIORITY, probe, rendition=name)
+            specs.append(extra)
+            audio.append(extra.name)
     concats: list[str] = []
     priority = _FIRST_PASS_PRIORITY
     if plan.preview:

@@ -37,6 +37,7 @@ from vodstack.pipeline.media import (
     DEFAULT_LADDER,
     POSTER_NAME,
     SEEK_MARGIN_S,
+    AudioRung,
     Chunk,
     DecodeCheck,
     EncodeCancelled,
@@ -79,6 +80,7 @@ from vodstack.pipeline.media import (
     write_manifests,
 )
 from vodstack.pipeline.media.protection import Cenc
+from vodstack.pipeline.media.audio_tracks import audio_rungs, write_track
 from vodstack.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -118,6 +120,15 @@ class SourceMedia:
 
     def rendition(self, name: str | None) -> VideoRendition:
         return next(r for r in self.ladder.video if r.name == name)
+
+    @property
+    def audio(self) -> tuple[AudioRung, ...]:
+        """Every audio rendition, the default (the ladder's own) first."""
+        return audio_rungs(self.info, self.ladder.audio)
+
+    def audio_rung(self, name: str | None) -> AudioRung:
+        """An AUDIO task's rendition: its name, or None for the default one."""
+        return next(r for r in self.audio if r.name == (name or self.ladder.audio.name))
 
     def preview(self, max_height: int) -> list[VideoRendition]:
         """The rungs of the preview pass: H.264 (every player decodes it; the other codecs
@@ -269,6 +280,7 @@ class MediaTaskExecutor:
             thumbs=config.thumbnails,
             encrypted=config.encrypt,
             preview=[r.name for r in source.preview(config.preview_height)],
+            extra_audio=[r.name for r in source.audio[1:]],
         )
 
     def _probe(self, ctx: TaskContext) -> AnalysisResult:
@@ -349,7 +361,7 @@ class MediaTaskExecutor:
                 source.path,
                 source.info,
                 source.norm,
-                source.ladder.audio,
+                source.audio_rung(ctx.task.rendition),
                 out,
                 control=self._control(ctx, self._progress(ctx, source.info.duration_s)),
             )
@@ -374,11 +386,16 @@ class MediaTaskExecutor:
         root = ctx.workdir / "asset"
         renditions = plan.preview if task.rendition == PREVIEW else plan.renditions
         tracks = {name: output_key(task.job_id, TaskKind.CONCAT, name) for name in renditions}
-        tracks[source.ladder.audio.name] = output_key(task.job_id, TaskKind.AUDIO)
+        # The audio renditions the plan encoded: the default, then each of `extra_audio`.
+        audio = {r.name: r for r in map(source.audio_rung, [None, *plan.extra_audio])}
+        for extra in [None, *plan.extra_audio]:
+            tracks[source.audio_rung(extra).name] = output_key(task.job_id, TaskKind.AUDIO, extra)
         cenc = self._cenc(ctx)
         packaged = []
         for index, (name, key) in enumerate(tracks.items()):
             joined = ctx.store.fetch(key, ctx.workdir / "tracks" / f"{name}.mp4")
+            if name in audio:
+                write_track(root / name, audio[name])  # its language and label, for manifests
             segment_rendition(joined, root / name, control=self._control(ctx), cenc=cenc)
             packaged.append(describe_rendition(root / name))
             ctx.report_progress((index + 1) / (len(tracks) + 1))

@@ -23,6 +23,7 @@ from vodstack.delivery.assets import asset_key_prefix
 from vodstack.pipeline.jobs.dag import ASSET_MARKER, PREVIEW, JobPlan, output_key, preview_version
 from vodstack.pipeline.jobs.executor import TaskContext, TaskError
 from vodstack.pipeline.jobs.states import TaskKind
+from vodstack.pipeline.media.subtitle_store import stage_into as stage_subtitles
 from vodstack.storage import ObjectExistsError, ObjectStore
 
 # Checks a staged asset version; raises with a list of problems (media.InvalidAsset). The flag
@@ -65,6 +66,8 @@ def stage_asset(ctx: TaskContext, plan: JobPlan) -> Path:
         raise TaskError("the package step left no files", retryable=False)
     if plan.thumbs and not preview:
         _copy_tree(ctx.store, _prefix_of(task.job_id, TaskKind.THUMBS), staged)
+    # The title's subtitles as they are now; one uploaded later goes into this version directly.
+    stage_subtitles(ctx.store, task.title_id, staged)
     manifest = {
         "title_id": task.title_id,
         "asset_version": version_of(ctx),

@@ -2,7 +2,8 @@
 
 One static Period; a video AdaptationSet per codec (every rung of that codec: players switch
 within a set, never across codecs mid-play; `selectionPriority` ranks the most efficient codec
-first for a player choosing among the sets it can decode) and one for audio. Each
+first for a player choosing among the sets it can decode) and one per audio language (its
+stereo and 5.1 renditions are representations of it). Each
 Representation has a `SegmentTemplate` naming the shared files (`$Number%05d$`, from 1) with a
 `SegmentTimeline` of the segments' exact start and duration ticks, read from the files, so the
 MPD is exact even when a frame rate does not divide the 4 s segment evenly.
@@ -14,18 +15,22 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from fractions import Fraction
 
+from vodstack.pipeline.media.audio_tracks import AudioTrack, TrackLabel
 from vodstack.pipeline.media.ladder import CODEC_PREFERENCE
 from vodstack.pipeline.media.rendition import INIT_NAME, PackagedRendition, Segment, codec_groups
 
 _NS = "urn:mpeg:dash:schema:mpd:2011"
 _PROFILE = "urn:mpeg:dash:profile:isoff-live:2011"
 _CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
+_ROLE_SCHEME = "urn:mpeg:dash:role:2011"
 
 
-def mpd(video: Sequence[PackagedRendition], audio: PackagedRendition) -> str:
+def mpd(video: Sequence[PackagedRendition], audio: PackagedRendition | Sequence[AudioTrack]) -> str:
     """The MPD document for one asset version (paths relative to the asset root)."""
-    duration = max(r.duration_s for r in [*video, audio])
-    longest = max(s.duration_s for r in [*video, audio] for s in r.segments)
+    tracks = [AudioTrack(audio, TrackLabel())] if isinstance(audio, PackagedRendition) else audio
+    every = [*video, *(t.rendition for t in tracks)]
+    duration = max(r.duration_s for r in every)
+    longest = max(s.duration_s for r in every for s in r.segments)
     root = ET.Element(
         "MPD",
         {
@@ -37,10 +42,12 @@ def mpd(video: Sequence[PackagedRendition], audio: PackagedRendition) -> str:
         },
     )
     period = ET.SubElement(root, "Period", {"id": "0", "start": "PT0S"})
+    languages = len({t.label.language for t in tracks})
     for index, group in enumerate(codec_groups(video)):
-        # Id 1 is the audio set's (kept from the single-codec layout); extra codecs take 2, 3.
-        _video_set(period, group, "0" if index == 0 else str(index + 1))
-    _audio_set(period, audio)
+        # Ids 1..languages are the audio sets' (id 1 kept from the single-codec layout);
+        # the first codec's set is 0, further codecs follow the audio sets.
+        _video_set(period, group, "0" if index == 0 else str(languages + index))
+    _audio_sets(period, tracks)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -83,18 +90,37 @@ def _video_set(period: ET.Element, video: Sequence[PackagedRendition], set_id: s
         _segment_template(representation, rendition)
 
 
-def _audio_set(period: ET.Element, audio: PackagedRendition) -> None:
-    adaptation = ET.SubElement(
-        period,
-        "AdaptationSet",
-        {
-            "id": "1",
-            "contentType": "audio",
-            "mimeType": "audio/mp4",
-            "segmentAlignment": "true",
-            "startWithSAP": "1",
-        },
-    )
+def _audio_sets(period: ET.Element, tracks: Sequence[AudioTrack]) -> None:
+    """One AdaptationSet per language (its layouts are representations of it), the default
+    language's marked `main`, so a player starts there and lists the others to switch to."""
+    languages = list(dict.fromkeys(t.label.language for t in tracks))
+    for number, language in enumerate(languages, start=1):
+        members = [t for t in tracks if t.label.language == language]
+        main = any(t.label.default for t in members)
+        adaptation = ET.SubElement(
+            period,
+            "AdaptationSet",
+            {
+                "id": str(number),
+                "contentType": "audio",
+                "mimeType": "audio/mp4",
+                "lang": language,
+                "segmentAlignment": "true",
+                "startWithSAP": "1",
+            },
+        )
+        # Schema order: Label (a common element) before Role.
+        ET.SubElement(adaptation, "Label").text = members[0].label.label or language
+        ET.SubElement(
+            adaptation,
+            "Role",
+            {"schemeIdUri": _ROLE_SCHEME, "value": "main" if main else "alternate"},
+        )
+        for track in members:
+            _audio_representation(adaptation, track.rendition)
+
+
+def _audio_representation(adaptation: ET.Element, audio: PackagedRendition) -> None:
     representation = ET.SubElement(
         adaptation,
         "Representation",

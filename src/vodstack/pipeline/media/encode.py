@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vodstack.delivery.languages import iso639_2
 from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
 from vodstack.pipeline.media.ladder import AudioRung, ResolvedLadder, VideoCodec, VideoRendition
 from vodstack.pipeline.media.normalize import Normalization, output_filters, picture_filters
@@ -393,10 +394,14 @@ def audio_command(
 
     A source without audio gets a silent track, so every title has the same shape for players.
     """
+    stream = rung.stream if info.audio is not None else 0
     return [
         *audio_input_args(source, info, rung),
         "-map",
-        "0:a:0",
+        f"0:a:{stream}",
+        # The language in the track header (mdhd), for players and tools reading the files.
+        "-metadata:s:a:0",
+        f"language={iso639_2(rung.language)}",
         *audio_output_args(duration_s, rung, out_path),
     ]
 

@@ -5,7 +5,8 @@
     ├── EncodeFailed        ffmpeg failed on a valid source (our fault; carries the stderr tail)
     │   └── EncodeTimeout   ffmpeg ran past its deadline and was killed
     ├── EncodeCancelled     the owner asked to stop; the process was killed
-    └── InvalidAsset        the packaged output failed validation (our fault; never publish it)
+    ├── InvalidAsset        the packaged output failed validation (our fault; never publish it)
+    └── InvalidSubtitles    an uploaded subtitle file is unusable (problems name their lines)
 
 Lower-level errors (PyAV's, OSError from the subprocess) are translated once, where they happen.
 """
@@ -13,6 +14,7 @@ Lower-level errors (PyAV's, OSError from the subprocess) are translated once, wh
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -93,3 +95,23 @@ class InvalidAsset(MediaError):
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("asset failed validation: " + "; ".join(problems))
         self.problems = tuple(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class SubtitleProblem:
+    """One finding in a subtitle file: its 1-based line (0: the whole file) and what is wrong."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+class InvalidSubtitles(MediaError):
+    """An uploaded subtitle file cannot be used; `problems` name their lines."""
+
+    def __init__(self, problems: Sequence[SubtitleProblem], *, too_large: bool = False) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = tuple(problems)
+        self.too_large = too_large

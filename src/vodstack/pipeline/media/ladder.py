@@ -77,13 +77,18 @@ class Rung:
 
 @dataclass(frozen=True, slots=True)
 class AudioRung:
-    """The audio rendition: AAC-LC, its own rendition shared by every video rung."""
+    """An audio rendition: AAC-LC, its own rendition shared by every video rung. A source with
+    several audio streams (languages, 5.1) gets one per stream and layout (media.audio_tracks)."""
 
     name: str = "a128k"
     bitrate_kbps: int = 128
     channels: int = 2
     sample_rate: int = 48_000
     codecs: str = "mp4a.40.2"
+    stream: int = 0  # which audio stream of the source (ffmpeg's `0:a:N`)
+    language: str = "und"  # BCP 47
+    label: str = ""  # what a player's menu shows; "" = the language's name
+    default: bool = True  # the one a player starts with
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vodstack.pipeline.media.audio_tracks import audio_tracks
 from vodstack.pipeline.media.dash import mpd
 from vodstack.pipeline.media.errors import InvalidAsset
 from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
@@ -102,12 +103,13 @@ def write_manifests(
     `cenc`'s key id when they were encrypted with it."""
     video = [r for r in renditions if r.kind is RenditionKind.VIDEO]
     audio = [r for r in renditions if r.kind is RenditionKind.AUDIO]
-    if not video or len(audio) != 1:
-        raise InvalidAsset([f"need video renditions and one audio, got {len(video)}/{len(audio)}"])
+    if not video or not audio:
+        raise InvalidAsset([f"need video and audio renditions, got {len(video)}/{len(audio)}"])
+    tracks = audio_tracks(audio, root)  # languages and labels from each folder's track.json
     master = root / MASTER_PLAYLIST
-    master.write_text(multivariant_playlist(video, audio[0], MEDIA_PLAYLIST), encoding="utf-8")
+    master.write_text(multivariant_playlist(video, tracks, MEDIA_PLAYLIST), encoding="utf-8")
     manifest = root / DASH_MANIFEST
-    manifest.write_text(mpd(video, audio[0]), encoding="utf-8")
+    manifest.write_text(mpd(video, tracks), encoding="utf-8")
     if cenc is not None:
         master.write_text(protect_master(master.read_text("utf-8"), cenc), "utf-8")
         manifest.write_text(protect_mpd(manifest.read_text("utf-8"), cenc), "utf-8")

@@ -44,12 +44,15 @@ class ProbeLimits:
 
 @dataclass(frozen=True, slots=True)
 class AudioInfo:
-    """The first audio stream of a source."""
+    """One audio stream of a source: `index` counts audio streams only (ffmpeg's `0:a:N`)."""
 
     codec: str
     channels: int
     sample_rate: int
     layout: str
+    index: int = 0
+    language: str = ""  # as tagged (ISO 639-2 mostly: "eng", "fre"); "" when untagged
+    title: str = ""  # the stream's own title tag, e.g. "Director's commentary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +74,9 @@ class SourceInfo:
     pix_fmt: str
     bit_depth: int
     interlaced: bool
-    audio: AudioInfo | None
+    audio: AudioInfo | None  # the first audio stream (every stream: `audio_streams`)
     keyframe_times: tuple[float, ...] = field(repr=False)
+    audio_streams: tuple[AudioInfo, ...] = ()
 
     @property
     def display_width(self) -> int:
@@ -107,6 +111,7 @@ class SourceInfo:
         """The inverse of `to_dict`: lets another process skip probing the same file again."""
         fields = {k: v for k, v in data.items() if k not in ("display_width", "display_height")}
         audio = fields.pop("audio")
+        streams = fields.pop("audio_streams", None) or ([audio] if audio is not None else [])
         return cls(
             **{
                 **fields,
@@ -114,6 +119,7 @@ class SourceInfo:
                 "fps": Fraction(fields["fps"]),
                 "keyframe_times": tuple(fields["keyframe_times"]),
                 "audio": AudioInfo(**audio) if audio is not None else None,
+                "audio_streams": tuple(AudioInfo(**stream) for stream in streams),
             }
         )
 
@@ -130,7 +136,7 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> SourceInfo:
         duration = _checked_duration(container, video, scan, limits)
         first = _decode_first(path, duration)
         _decode_last(path, duration)
-        audio = _audio_info(container)
+        audio_streams = _audio_streams(container)
         fmt = video.codec_context.pix_fmt or first.format.name
         return SourceInfo(
             container=container.format.name,
@@ -148,8 +154,9 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> SourceInfo:
             pix_fmt=fmt,
             bit_depth=_bit_depth(fmt),
             interlaced=bool(first.interlaced_frame) or _field_order_interlaced(video),
-            audio=audio,
+            audio=audio_streams[0] if audio_streams else None,
             keyframe_times=tuple(scan.keyframes),
+            audio_streams=audio_streams,
         )
 
 
@@ -346,16 +353,23 @@ def _decode_window(path: Path, *, start_s: float, span_s: float) -> tuple[list[A
     return frames, None
 
 
-def _audio_info(container: Any) -> AudioInfo | None:
-    if not container.streams.audio:
-        return None
-    ctx = container.streams.audio[0].codec_context
+def _audio_streams(container: Any) -> tuple[AudioInfo, ...]:
+    return tuple(_audio_info(stream, index) for index, stream in enumerate(container.streams.audio))
+
+
+def _audio_info(stream: Any, index: int) -> AudioInfo:
+    ctx = stream.codec_context
     layout = ctx.layout
+    metadata = stream.metadata or {}
     return AudioInfo(
         codec=ctx.name,
         channels=int(layout.nb_channels) if layout is not None else int(ctx.channels),
         sample_rate=int(ctx.sample_rate),
         layout=str(layout.name) if layout is not None else "unknown",
+        index=index,
+        language=str(metadata.get("language", "")),
+        # Matroska calls it `title`; MP4 keeps it in the track's `name` box.
+        title=str(metadata.get("title") or metadata.get("name") or ""),
     )
 
 

@@ -106,8 +106,8 @@ def _alignment_problems(renditions: Sequence[PackagedRendition]) -> list[str]:
     audio = [r for r in renditions if r.kind is RenditionKind.AUDIO]
     if not video:
         return ["no video rendition"]
-    if len(audio) != 1:
-        return [f"expected one audio rendition, found {len(audio)}"]
+    if not audio:
+        return ["no audio rendition"]
     problems = []
     reference = video[0]
     frame_s = 1 / float(reference.frame_rate or 1)
@@ -124,10 +124,12 @@ def _alignment_problems(renditions: Sequence[PackagedRendition]) -> list[str]:
                     f"segment {mine.number} starts at {theirs.start_s:.3f} s in {other.name} "
                     f"but at {mine.start_s:.3f} s in {reference.name}"
                 )
-    if abs(len(audio[0].segments) - len(reference.segments)) > 1:
-        problems.append(
-            f"audio has {len(audio[0].segments)} segments, video {len(reference.segments)}"
-        )
+    for track in audio:  # one per language and layout
+        if abs(len(track.segments) - len(reference.segments)) > 1:
+            problems.append(
+                f"audio {track.name} has {len(track.segments)} segments, "
+                f"video {len(reference.segments)}"
+            )
     return problems
 
 

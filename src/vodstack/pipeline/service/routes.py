@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -16,14 +17,19 @@ from vodstack.contracts.pipeline import (
     JobDetail,
     JobPriority,
     JobSummary,
+    SubtitleTrackInfo,
     TitleFailure,
     UploadCreate,
     UploadStatus,
 )
 from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from vodstack.delivery.languages import LANGUAGE
 from vodstack.pipeline.jobs.pool import pool_size
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError
+from vodstack.pipeline.media.errors import InvalidSubtitles
+from vodstack.pipeline.media.subtitle_store import add_subtitles, title_subtitles
+from vodstack.pipeline.media.subtitles import MAX_SUBTITLE_BYTES
 from vodstack.pipeline.service.runtime import PipelineRuntime
 from vodstack.pipeline.service.uploads import Uploads
 from vodstack.storage import InvalidKeyError, validate_key, work_prefix
@@ -102,6 +108,66 @@ def get_title_failure(title_id: int, pipeline: Runtime) -> TitleFailure:
         job_id=failure.job_id,
         reason=failure.reason,
         failed_at=failure.failed_at,
+    )
+
+
+Language = Annotated[str, Path(pattern=LANGUAGE.pattern, max_length=35)]
+
+
+@router.get("/titles/{title_id}/subtitles")
+def get_subtitles(title_id: int, pipeline: Runtime) -> list[SubtitleTrackInfo]:
+    tracks = title_subtitles(pipeline.store, title_id)
+    return [SubtitleTrackInfo(**asdict(track)) for track in tracks]
+
+
+@router.put("/titles/{title_id}/subtitles/{lang}")
+async def put_subtitles(
+    title_id: int,
+    lang: Language,
+    request: Request,
+    pipeline: Runtime,
+    name: Annotated[str | None, Query(max_length=80)] = None,
+    duration_s: Annotated[float | None, Query(gt=0)] = None,
+    asset_version: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+    ] = None,
+) -> SubtitleTrackInfo:
+    """Store an SRT or WebVTT file as `lang`; 422 `invalid_subtitles` names each bad line."""
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_SUBTITLE_BYTES:
+            raise PayloadTooLarge(
+                f"A subtitle file may be at most {MAX_SUBTITLE_BYTES // 1024} KiB.",
+                code="subtitles_too_large",
+            )
+    try:
+        track, cues = await run_in_threadpool(
+            add_subtitles,
+            pipeline.store,
+            title_id,
+            lang,
+            bytes(data),
+            name=name,
+            duration_s=duration_s,
+            asset_version=asset_version,
+        )
+    except InvalidSubtitles as exc:
+        raise _subtitle_error(exc) from exc
+    return SubtitleTrackInfo(**asdict(track), cues=cues)
+
+
+def _subtitle_error(exc: InvalidSubtitles) -> Invalid | PayloadTooLarge:
+    if exc.too_large:
+        return PayloadTooLarge(
+            f"The subtitle file is too large: {exc}.", code="subtitles_too_large"
+        )
+    first = exc.problems[0]
+    more = f" (and {len(exc.problems) - 1} more problems)" if len(exc.problems) > 1 else ""
+    return Invalid(
+        f"The subtitle file cannot be used: {first}{more}.",
+        code="invalid_subtitles",
+        details=[{"line": p.line, "message": p.message} for p in exc.problems],
     )
 
 

@@ -52,6 +52,13 @@ class AssetFiles:
                 self._cache.popitem(last=False)
         return text
 
+    def read_fresh(self, title_id: int, asset_version: str, file: str) -> str | None:
+        """The text of a file that may change (the subtitle index), never cached; None if absent."""
+        try:
+            return self._load(asset_key(title_id, asset_version, file))
+        except AssetFileMissing:
+            return None
+
     def _load(self, key: str) -> str:
         try:
             with self._store.open(key) as reader:

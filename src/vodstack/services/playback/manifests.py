@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -27,6 +28,7 @@ from vodstack.delivery.hls import (
     read_playlist,
     short_side,
 )
+from vodstack.delivery.subtitles import SubtitleTrack, with_dash_subtitles
 
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 _XMLNS = re.compile(r'\bxmlns(?::([A-Za-z_][\w.-]*))?="([^"]+)"')
@@ -184,8 +186,15 @@ def _set_base_urls(root: ET.Element, base_urls: list[str]) -> None:
         root.insert(index + offset, element)
 
 
-def filter_mpd(text: str, max_height: int, base_urls: list[str], token: str) -> str:
-    """The MPD without representations above `max_height`, on `base_urls`, signed."""
+def filter_mpd(
+    text: str,
+    max_height: int,
+    base_urls: list[str],
+    token: str,
+    subtitles: Sequence[SubtitleTrack] = (),
+) -> str:
+    """The MPD without representations above `max_height`, on `base_urls`, signed, with a text
+    AdaptationSet per subtitle track."""
     _register_namespaces(text)
     # The MPD is the packager's own output read from the object store, not a client's XML.
     root = ET.fromstring(text)  # noqa: S314
@@ -202,4 +211,6 @@ def filter_mpd(text: str, max_height: int, base_urls: list[str], token: str) -> 
         raise NoAllowedRendition(f"no video representation at or below {max_height}p")
     _set_base_urls(root, base_urls)
     _sign_templates(root, token)
+    for period in root.findall(_q("Period")):
+        with_dash_subtitles(period, list(subtitles), token)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

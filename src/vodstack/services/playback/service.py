@@ -37,6 +37,13 @@ from vodstack.contracts.playback import (
 )
 from vodstack.core.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.subtitles import (
+    SUBTITLE_DIR,
+    SUBTITLE_INDEX,
+    SubtitleTrack,
+    with_hls_subtitles,
+)
+from vodstack.delivery.subtitles import read_index as read_subtitle_index
 from vodstack.delivery.tokens import TokenSigner, token_session
 from vodstack.services.playback import manifests, revocations
 from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
@@ -314,13 +321,17 @@ class PlaybackService:
     def manifest(self, row: PlaySessionRow, file: str) -> str:
         """A playing session's manifest: the filtered master, the MPD or one media playlist."""
         if file == MASTER:
-            return self._filtered_master(row).text
+            return with_hls_subtitles(self._filtered_master(row).text, self._subtitles(row))
         if file == MPD:
             text = self._read(row.title_id, row.asset_version, MPD)
             prefix = asset_url_prefix(row.title_id, row.asset_version)
             bases = [f"{edge}{prefix}" for edge in row.edges]
             with _no_rendition_is_conflict():
-                return manifests.filter_mpd(text, row.max_height, bases, self._row_token(row))
+                return manifests.filter_mpd(
+                    text, row.max_height, bases, self._row_token(row), self._subtitles(row)
+                )
+        if file.startswith(f"{SUBTITLE_DIR}/"):
+            return self._subtitle_playlist(row, file)
         master = self._filtered_master(row)
         if file in master.above_plan_uris:
             raise Forbidden(
@@ -331,6 +342,28 @@ class PlaybackService:
         if file not in master.playlist_uris:
             raise NotFound(
                 f"This session offers no playlist {file!r} (not in its master playlist).",
+                code="playlist_not_found",
+            )
+        text = self._read(row.title_id, row.asset_version, file)
+        url = f"{row.edges[0]}{asset_url_prefix(row.title_id, row.asset_version)}{file}"
+        return manifests.sign_media_playlist(text, url, self._row_token(row))
+
+    def _subtitles(self, row: PlaySessionRow) -> list[SubtitleTrack]:
+        # Read on every master and MPD: subtitles may arrive after the version was published.
+        try:
+            index = self._assets.read_fresh(row.title_id, row.asset_version, SUBTITLE_INDEX)
+        except ObjectStoreUnavailable as exc:
+            raise ServiceUnavailable(
+                f"Playback cannot read the title's subtitles: the object store is unreachable. "
+                f"({exc})",
+                code="storage_unavailable",
+            ) from exc
+        return read_subtitle_index(index)
+
+    def _subtitle_playlist(self, row: PlaySessionRow, file: str) -> str:
+        if file not in {track.playlist for track in self._subtitles(row)}:
+            raise NotFound(
+                f"This session offers no subtitle playlist {file!r} (not in its master playlist).",
                 code="playlist_not_found",
             )
         text = self._read(row.title_id, row.asset_version, file)

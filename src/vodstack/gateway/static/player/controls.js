@@ -1,5 +1,5 @@
-// The player's controls: buttons, the progress bar with thumbnail previews, the quality menu
-// and the keyboard shortcuts (space/k, f, m, arrows, i).
+// The player's controls: buttons, the progress bar with thumbnail previews, the quality, audio
+// and subtitles menus and the keyboard shortcuts (space/k, f, m, arrows, i).
 import { qualityLabel } from "./renditions.js";
 
 const SEEK_STEP_S = 10;
@@ -34,6 +34,8 @@ export class Controls {
       video.addEventListener(name, () => this.render());
     }
     this.installQualityMenu();
+    this.installSubtitlesMenu();
+    this.installAudioMenu();
     this.installProgress();
     document.addEventListener("keydown", (event) => this.onKey(event));
     this.render();
@@ -50,6 +52,34 @@ export class Controls {
     select.addEventListener("change", () => {
       this.engine.setLevel(Number(select.value));
       select.blur(); // give the keyboard shortcuts back
+    });
+  }
+
+  // Hidden unless the title has more than one audio rendition (languages, 5.1).
+  installAudioMenu() {
+    const select = byId("audio-select");
+    const tracks = this.engine.audioTracks();
+    select.hidden = tracks.length < 2;
+    select.replaceChildren(...tracks.map((track) => new Option(track.name || track.lang, String(track.index))));
+    select.value = String(this.engine.audioTrack());
+    select.addEventListener("change", () => {
+      this.engine.setAudioTrack(Number(select.value));
+      select.blur();
+    });
+  }
+
+  // Hidden when the title has no subtitles; "Off" first, then one entry per language.
+  installSubtitlesMenu() {
+    const select = byId("subtitles-select");
+    const tracks = this.engine.subtitleTracks();
+    select.hidden = tracks.length === 0;
+    const options = [new Option("Subtitles off", "-1")];
+    for (const track of tracks) options.push(new Option(track.name || track.lang, String(track.index)));
+    select.replaceChildren(...options);
+    select.value = String(this.engine.subtitleTrack());
+    select.addEventListener("change", () => {
+      this.engine.setSubtitleTrack(Number(select.value));
+      select.blur();
     });
   }
 

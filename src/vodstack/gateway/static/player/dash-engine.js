@@ -5,6 +5,8 @@
 import { chooseCodec, familyOf } from "./codecs.js";
 
 const VIDEO = "video";
+const TEXT = "text";
+const AUDIO = "audio";
 
 // `video/mp4;codecs="av01.0.04M.08"` -> "av01.0.04M.08" (a set's first representation's).
 function trackCodec(track) {
@@ -21,11 +23,13 @@ export async function createDashEngine(options) {
   const { video, edges } = options;
   const player = dashjs.MediaPlayer().create();
   const events = dashjs.MediaPlayer.events;
+  // Subtitles start off (as with hls.js); the menu turns a language on.
   const settings = {
     streaming: {
       abr: { autoSwitchBitrate: { video: true } },
       // Which codecs play is MediaSource.isTypeSupported's answer, as for hls.js and our choice.
       capabilities: { useMediaCapabilitiesApi: false },
+      text: { defaultEnabled: false },
     },
   };
   // The initial video track is the set of the codec this browser plays best (the MPD's
@@ -80,6 +84,9 @@ export async function createDashEngine(options) {
     index, height: Math.min(rep.width, rep.height) || rep.height, bitrate: rep.bandwidth,
     name: rep.id, codec: trackCodec({ codec: rep.codecs }),
   }));
+  // dash.js numbers text tracks in MPD order, the order getTracksFor lists them in.
+  const texts = () => player.getTracksFor(TEXT);
+  let subtitle = -1;
   return {
     format: "dash",
     codec() { return codec; },
@@ -99,6 +106,31 @@ export async function createDashEngine(options) {
     },
     bandwidthEstimate() { return player.getAverageThroughput(VIDEO) * 1000; },
     edge() { return lastEdge; },
+    // One audio AdaptationSet per language (its layouts are representations of it).
+    audioTracks() {
+      return player.getTracksFor(AUDIO).map((track, index) => ({
+        index, lang: track.lang, name: (track.labels && track.labels[0] && track.labels[0].text) || track.lang,
+      }));
+    },
+    audioTrack() {
+      const current = player.getCurrentTrackFor(AUDIO);
+      return current ? player.getTracksFor(AUDIO).findIndex((t) => t.id === current.id && t.lang === current.lang) : -1;
+    },
+    setAudioTrack(index) {
+      const track = player.getTracksFor(AUDIO)[index];
+      if (track) player.setCurrentTrack(track);
+    },
+    subtitleTracks() {
+      return texts().map((track, index) => ({
+        index, lang: track.lang, name: (track.labels && track.labels[0] && track.labels[0].text) || track.lang,
+      }));
+    },
+    subtitleTrack() { return subtitle; },
+    setSubtitleTrack(index) {
+      subtitle = index;
+      player.enableText(index >= 0);
+      player.setTextTrack(index);
+    },
     rendition() {
       const current = player.getCurrentRepresentationForType(VIDEO);
       return current ? current.id : null;

@@ -119,6 +119,21 @@ export async function createHlsEngine(options) {
     setLevel(index) { hls.currentLevel = index; },
     bandwidthEstimate() { return hls.bandwidthEstimate; },
     edge() { return lastEdge; },
+    // Audio renditions (languages, 5.1): switching keeps the position, hls.js swaps the track.
+    audioTracks() {
+      return hls.audioTracks.map((track, index) => ({ index, lang: track.lang, name: track.name }));
+    },
+    audioTrack() { return hls.audioTrack; },
+    setAudioTrack(index) { hls.audioTrack = index; },
+    // Subtitles: hls.js loads the chosen track's WebVTT into a text track of the video element.
+    subtitleTracks() {
+      return hls.subtitleTracks.map((track, index) => ({ index, lang: track.lang, name: track.name }));
+    },
+    subtitleTrack() { return hls.subtitleTrack; },
+    setSubtitleTrack(index) {
+      hls.subtitleDisplay = index >= 0;
+      hls.subtitleTrack = index;
+    },
     rendition() {
       const level = hls.levels[playingLevel];
       return level ? renditionOf(level.url) : null;

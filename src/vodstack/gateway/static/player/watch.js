@@ -129,6 +129,9 @@ async function main() {
   probe.nextUp = nextUp;
   probe.state = () => ({ ...snapshot(video, engine, edges), playing_level: engine.playingLevel(), levels: engine.levels() });
   probe.setLevel = (index) => engine.setLevel(index);
+  probe.subtitleTracks = () => engine.subtitleTracks();
+  probe.audioTracks = () => engine.audioTracks();
+  probe.audioTrack = () => engine.audioTrack();
   const session = new PlaySession(start, video, () => engine.rendition(), (why) => { video.pause(); fail(why); });
   session.begin();
   const events = new EventReporter(start, video, () => engine.rendition(), edges, config.abrUrl ? algorithmName(start.abr) : "default");
