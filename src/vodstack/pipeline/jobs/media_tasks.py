@@ -79,8 +79,8 @@ from vodstack.pipeline.media import (
     with_codecs,
     write_manifests,
 )
-from vodstack.pipeline.media.protection import Cenc
 from vodstack.pipeline.media.audio_tracks import audio_rungs, write_track
+from vodstack.pipeline.media.protection import Cenc
 from vodstack.storage import ObjectStore
 
 log = logging.getLogger(__name__)

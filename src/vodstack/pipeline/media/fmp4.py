@@ -174,6 +174,8 @@ def _original_format(data: bytes, start: int, end: int) -> bytes:
                 if child == b"frma":
                     return bytes(data[child_body : child_body + 4])
     return b"unknown"
+
+
 def _av1_config(data: bytes, body: int) -> str:
     """`P.LLT.DD` from an AV1CodecConfigurationRecord (AV1-ISOBMFF 2.3, codecs parameter in
     its Annex A): seq_profile, seq_level_idx_0, seq_tier_0, and the bit depth its flags give.
