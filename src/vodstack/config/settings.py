@@ -11,7 +11,7 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -123,6 +123,10 @@ class PipelineSettings(BaseModel):
     thumbnails: bool = True
     # (height, kbit/s) rungs replacing the default ladder; empty = the media layer's default.
     ladder: list[tuple[int, int]] = Field(default_factory=list)
+    # "per-title": a LADDER task chooses this title's rungs on the convex hull of sample encodes
+    # (media.per_title), from `ladder`'s rungs as candidates and ceilings; "fixed": `ladder` as
+    # is. Why a second key rather than a string in `ladder`: docs/decisions.md.
+    ladder_mode: Literal["fixed", "per-title"] = "fixed"
     # Rungs up to this height are encoded first, in a pass of their own, and published as a
     # preview version so the title is watchable early (costs one more decode of the master);
     # 0 = no preview pass.
