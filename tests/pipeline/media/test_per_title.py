@@ -13,7 +13,7 @@ from vodstack.cli.main import app
 from vodstack.pipeline.media import ProbeLimits, plan_normalization, probe
 from vodstack.pipeline.media.ffmpeg import RunControl
 from vodstack.pipeline.media.ladder import DEFAULT_LADDER
-from vodstack.pipeline.media.per_title import PerTitleLadder, analyze_per_title
+from vodstack.pipeline.media.per_title import PerTitleLadder, PerTitleSettings, analyze_per_title
 
 # Generator graphs: a still slide, and grain over a test card (the hardest to compress).
 SLIDE = "color=c=0x203040:s=640x360:r=25,drawbox=x=120:y=90:w=400:h=60:c=white:t=fill"
@@ -59,13 +59,14 @@ def test_the_analysis_measures_every_height_and_setting_at_the_display_size(
     grain = ladders["grain"]
     assert grain.display == (640, 360)
     assert {p.height for p in grain.points} == {240, 360}, "the fixed ladder's heights that fit"
-    assert len(grain.points) == 2 * 3, "three CRFs per height"
+    crfs = PerTitleSettings().crfs
+    assert len(grain.points) == 2 * len(crfs), "every CRF at every height"
     for height in (240, 360):
         by_crf = sorted((p for p in grain.points if p.height == height), key=lambda p: p.setting)
-        rates = [p.kbps for p in by_crf]  # crf 22, 30, 38: falling rate
+        rates = [p.kbps for p in by_crf]  # rising CRF: falling rate
         assert rates == sorted(rates, reverse=True), by_crf
     slide_vmaf = min(p.vmaf for p in ladders["slide"].points)
-    assert slide_vmaf > max(p.vmaf for p in grain.points if "38" in p.setting)
+    assert slide_vmaf > max(p.vmaf for p in grain.points if str(max(crfs)) in p.setting)
     recorded = grain.to_dict()
     assert [r["name"] for r in recorded["rungs"]] == [r.name for r in grain.ladder.video]
 

@@ -1,6 +1,6 @@
 """Per-title ladders: the rungs this title's content needs, chosen on its convex hull.
 
-Samples of the title (a few 2 s windows spread over it, media.samples) are encoded at every
+Samples of the title (three 1.6 s windows spread over it, media.samples) are encoded at every
 candidate height (the fixed ladder's, up to the display size) and a few CRFs, with the ladder's
 own x264 preset so the rates carry over to the real encode; each encode is scored with VMAF at
 the display size. Over all heights, the upper convex hull of VMAF against rate is the best
@@ -53,11 +53,11 @@ class PerTitleSettings:
     """How much to sample and how to pick rungs (module docstring)."""
 
     windows: int = 3
-    window_s: float = 2.0
-    crfs: tuple[int, ...] = (22, 30, 38)
+    window_s: float = 1.6
+    crfs: tuple[int, ...] = (24, 33)
     preset: str = "veryfast"  # the ladder's: rates measured here carry over to its encode
     display_height: int = 1080
-    vmaf_subsample: int = 2
+    vmaf_subsample: int = 10
     top_vmaf: float = 95.0
     flat_gain: float = 2.0  # VMAF per doubling of the rate below which a higher rung is waste
     floor_vmaf: float = 40.0
@@ -199,25 +199,20 @@ def choose_targets(
     hull = convex_hull(points)
     tallest = max(p.height for p in points)
     ceiling = max(r.bitrate_kbps for r in fixed.video if r.height <= tallest)
-    top = min(_top_rate(hull, settings), ceiling)
     bottom_cap = min(r.bitrate_kbps for r in fixed.video)
-    bottom = min(max(rate_for(hull, settings.floor_vmaf), hull[0].kbps), bottom_cap, top)
+    bottom = min(max(rate_for(hull, settings.floor_vmaf), hull[0].kbps), bottom_cap)
+    bottom = max(bottom, MIN_RUNG_KBPS)  # the steps start from the rate the rung will have
+    top = max(min(_top_rate(hull, settings), ceiling), bottom)
     targets = [bottom]
-    while len(targets) < settings.max_rungs - 1:
+    while targets[-1] < top and len(targets) < settings.max_rungs:
         here = targets[-1]
+        if vmaf_at(hull, top) - vmaf_at(hull, here) < settings.step_vmaf / 2:
+            break  # what is left above is not worth a rung: the content needs no more
         wanted = rate_for(hull, vmaf_at(hull, here) + settings.step_vmaf)
-        step = min(max(wanted, here * settings.min_ratio), here * settings.max_ratio)
-        near_top = top / step < math.sqrt(settings.min_ratio)
-        if near_top or vmaf_at(hull, top) - vmaf_at(hull, step) < settings.step_vmaf / 2:
-            break
+        step = min(max(wanted, here * settings.min_ratio), here * settings.max_ratio, top)
+        if top / step < math.sqrt(settings.min_ratio):
+            step = top  # a step short of the top would be a switch nobody sees
         targets.append(step)
-    if top / targets[-1] >= math.sqrt(settings.min_ratio):
-        targets.append(top)
-    else:
-        targets[-1] = max(targets[-1], top)  # the last step was nearly the top: make it so
-    if len(targets) == 1 and hull[0].kbps * settings.min_ratio <= targets[0]:
-        # One rung is all the content needs, but a player still wants a lower one to fall to.
-        targets.insert(0, max(hull[0].kbps, targets[0] / settings.max_ratio))
     return targets
 
 
@@ -238,8 +233,11 @@ def ladder_for(points: Sequence[RatePoint], targets: Sequence[float], fixed: Lad
     names: set[str] = set()
     height = 0
     for target in targets:
-        height = max(height, best_height(points, target))
         kbps = _round_rate(target)
+        if rungs and kbps <= rungs[-1].bitrate_kbps:
+            continue  # raised to the minimum rate, two targets became one rung
+        # The height for the rate the rung will really have (a raised rate affords more).
+        height = max(height, best_height(points, kbps))
         name = f"v{height}p" if f"v{height}p" not in names else f"v{height}p{kbps}k"
         names.add(name)
         rungs.append(_rung(name, height, kbps))
