@@ -206,7 +206,9 @@ def choose_targets(
     targets = [bottom]
     while targets[-1] < top and len(targets) < settings.max_rungs:
         here = targets[-1]
-        if vmaf_at(hull, top) - vmaf_at(hull, here) < settings.step_vmaf / 2:
+        # Below the cheapest sample the hull knows nothing (it reads flat): keep climbing.
+        measured = here >= hull[0].kbps
+        if measured and vmaf_at(hull, top) - vmaf_at(hull, here) < settings.step_vmaf / 2:
             break  # what is left above is not worth a rung: the content needs no more
         wanted = rate_for(hull, vmaf_at(hull, here) + settings.step_vmaf)
         step = min(max(wanted, here * settings.min_ratio), here * settings.max_ratio, top)
