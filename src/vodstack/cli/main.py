@@ -13,6 +13,7 @@ from vodstack.cli import (
     history,
     ingest,
     jobs,
+    ladder,
     lifecycle,
     play,
     recs,
@@ -37,6 +38,7 @@ app.command()(lifecycle.status)
 app.command()(serve.serve)
 app.command()(ingest.ingest)
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(ladder.app, name="ladder")
 app.command()(play.play)
 app.command("demo-content")(demo_content.demo_content)
 app.add_typer(history.app, name="history")

@@ -134,6 +134,10 @@ class PipelineSettings(BaseModel):
     # included (every player's fallback). AV1 (SVT-AV1) and VP9 (libvpx) need fewer bits at
     # equal quality but cost more CPU to encode (docs/benchmarks.md, "Codecs").
     codecs: list[VideoCodecName] = Field(default_factory=lambda: list[VideoCodecName](["h264"]))
+    # "per-title": a LADDER task chooses this title's rungs on the convex hull of sample encodes
+    # (media.per_title), from `ladder`'s rungs as candidates and ceilings; "fixed": `ladder` as
+    # is. Why a second key rather than a string in `ladder`: docs/decisions.md.
+    ladder_mode: Literal["fixed", "per-title"] = "fixed"
     # Rungs up to this height are encoded first, in a pass of their own, and published as a
     # preview version so the title is watchable early (costs one more decode of the master);
     # 0 = no preview pass.

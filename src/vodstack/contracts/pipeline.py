@@ -61,6 +61,7 @@ class TaskState(StrEnum):
 class TaskKind(StrEnum):
     PROBE = "probe"  # validate the master; duration, chunking, ladder: expands the DAG
     ANALYZE = "analyze"  # the complexity estimate, off the critical path
+    LADDER = "ladder"  # per-title ladder chosen on sample encodes: expands the DAG again
     SPLIT = "split"  # one chunk decoded once into a raw mezzanine every rendition reads
     ENCODE = "encode"  # one chunk of one rendition
     DISCARD = "discard"  # a chunk's mezzanine deleted once all its renditions are encoded

@@ -13,7 +13,11 @@ passes over the chunks:
       └─► THUMBS ────────────────────────────────────────────────────┴─► PUBLISH ─► QUALITY
 
 Everything the plan needs (duration, frame grid, chunking, ladder) comes from the probe, so the
-encodes start as soon as the master is validated. ANALYZE, the complexity estimate stored with
+encodes start as soon as the master is validated. With per-title ladders
+(`pipeline.ladder_mode = "per-title"`, media.per_title) the ladder comes from sample encodes
+instead: PROBE's plan is `ladder_pending` and expands into LADDER alone, and LADDER's plan, with
+the rungs it chose, expands into the DAG drawn above (PROBE ─► LADDER ─► ...). The job's
+queue expands on either plan the same way (jobs.queue). ANALYZE, the complexity estimate stored with
 the job for operators (and what a per-title ladder would scale its bitrates by), is a side
 branch that only the final PUBLISH waits for: on the critical path it left every other worker
 idle for its few seconds at the start of each job (3.6-5 s of a 60 s 1080p job's 85 s on two
@@ -75,6 +79,7 @@ ASSET_MARKER = "asset.json"  # written last into a staged asset version; its pre
 PREVIEW = "preview"  # the tier of the preview pass's SPLIT, DISCARD, PACKAGE and PUBLISH
 
 DISCARD_PRIORITY = 2  # first: frees a window slot and its disk
+_LADDER_PRIORITY = 4  # per-title analysis: every other task of the job waits for it
 _AUDIO_PRIORITY = 5
 _FIRST_PASS_PRIORITY = 10  # then the passes, one after the other, in the order they are made
 MAIN_PASS_PRIORITY = 100_000_000  # band 1 starts here: the main pass (no job has 30M chunks)
@@ -116,6 +121,9 @@ class JobPlan(BaseModel):
     preview: list[str] = Field(default_factory=list)
     # Audio renditions beyond the default one (other languages, 5.1): an AUDIO task each.
     extra_audio: list[str] = Field(default_factory=list)
+    # PROBE's plan when the ladder is chosen per title: the DAG is only LADDER, whose plan (the
+    # chosen rungs) expands the rest; `renditions` are then the fixed ladder's, for display.
+    ladder_pending: bool = False
 
     @model_validator(mode="after")
     def _preview_is_a_proper_low_prefix(self) -> JobPlan:
@@ -178,6 +186,8 @@ def output_key(  # noqa: C901
             return f"{work}/probe.json"
         case TaskKind.ANALYZE:
             return f"{work}/analysis.json"
+        case TaskKind.LADDER:
+            return f"{work}/ladder.json"
         case TaskKind.SPLIT:
             return f"{work}/mezzanine/{tier}{chunk:05d}.json"
         case TaskKind.ENCODE:
@@ -265,6 +275,8 @@ def expanded_tasks(job_id: int, title_id: int, asset_version: str, plan: JobPlan
     """The tasks PROBE's plan adds: the preview pass and its publish, the main pass, audio,
     analysis, package, quality, thumbs, publish."""
     probe = task_name(TaskKind.PROBE)
+    if plan.ladder_pending:
+        return [_spec(job_id, TaskKind.LADDER, _LADDER_PRIORITY, probe)]
     version = {"title_id": title_id, "asset_version": asset_version}
     specs: list[TaskSpec] = []
     audio = [task_name(TaskKind.AUDIO)] if plan.has_audio else []

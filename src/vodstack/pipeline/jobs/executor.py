@@ -6,8 +6,9 @@ The orchestration does not know what an encode is; an executor does. `MediaTaskE
 - write the task's output to `ctx.task.output_key` in the object store, atomically (the store's
   put does that), and nothing else outside `ctx.workdir`: that key is how the pipeline knows a
   task is done, so a crash after the put is a finished task and a crash before it is not;
-- PROBE and ANALYZE return an `AnalysisResult` instead (the worker stores it): PROBE the job's
-  plan, which expands the DAG, and both details for the job's analysis record;
+- PROBE, LADDER and ANALYZE return an `AnalysisResult` instead (the worker stores it): PROBE
+  and LADDER the job's plan, which expands the DAG, and all details for the job's analysis
+  record;
 - poll `ctx.cancel` (or hand it to the media runner) and raise `TaskCancelledError` when set;
 - raise `TaskError(retryable=False)` for a failure another attempt cannot fix (bad input);
 - raise `InputLostError(dependency)` when an input another task produced is gone (a deleted

@@ -80,12 +80,14 @@ from vodstack.pipeline.media import (
     write_manifests,
 )
 from vodstack.pipeline.media.audio_tracks import audio_rungs, write_track
+from vodstack.pipeline.media.per_title import analyze_per_title, ladder_from_dict
 from vodstack.pipeline.media.protection import Cenc
 from vodstack.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
 _MARKER = "_complete.json"
+_PLANNING = (TaskKind.PROBE, TaskKind.LADDER)  # the tasks that run before the ladder is known
 _THUMBS = "thumbs"
 _TRICKPLAY_INTERVAL_S = 10.0
 
@@ -117,6 +119,9 @@ class SourceMedia:
     norm: Normalization
     ladder: ResolvedLadder
     chunks: tuple[Chunk, ...]
+    # False while a per-title ladder is still to be chosen (PROBE, LADDER): `ladder` is the
+    # configured one, a stand-in no encode may use.
+    ladder_chosen: bool = True
 
     def rendition(self, name: str | None) -> VideoRendition:
         return next(r for r in self.ladder.video if r.name == name)
@@ -210,6 +215,7 @@ class MediaTaskExecutor:
         self._handlers: dict[TaskKind, Callable[[TaskContext], AnalysisResult | None]] = {
             TaskKind.PROBE: self._probe,
             TaskKind.ANALYZE: self._analyze,
+            TaskKind.LADDER: self._ladder,
             TaskKind.SPLIT: self._split,
             TaskKind.ENCODE: self._encode,
             TaskKind.DISCARD: self._discard,
@@ -229,7 +235,11 @@ class MediaTaskExecutor:
 
     def _source(self, ctx: TaskContext) -> SourceMedia:
         job_id = ctx.task.job_id
-        if job_id not in self._sources:
+        cached = self._sources.get(job_id)
+        # A process that ran PROBE holds the stand-in ladder; the job's later tasks need the
+        # ladder LADDER chose since.
+        stale = cached is not None and not cached.ladder_chosen and ctx.task.kind not in _PLANNING
+        if cached is None or stale:
             self._sources = {job_id: self._load_source(ctx)}  # keep one job: bounded memory
         return self._sources[job_id]
 
@@ -247,7 +257,19 @@ class MediaTaskExecutor:
         chunks = plan_chunks(
             info, norm, chunk_s=config.chunk_s, align_to_keyframes=config.align_chunks_to_keyframes
         )
-        return SourceMedia(path, info, norm, resolve_ladder(self.ladder, norm), chunks)
+        ladder, chosen = self._job_ladder(ctx)
+        return SourceMedia(path, info, norm, resolve_ladder(ladder, norm), chunks, chosen)
+
+    def _job_ladder(self, ctx: TaskContext) -> tuple[Ladder, bool]:
+        """The job's ladder, and whether it is final: per title, what LADDER stored."""
+        if self.settings.pipeline.ladder_mode != "per-title":
+            return self.ladder, True
+        key = output_key(ctx.task.job_id, TaskKind.LADDER)
+        if not ctx.store.exists(key):
+            return self.ladder, False
+        stored = json.loads(ctx.store.read_bytes(key))
+        chosen = ladder_from_dict(stored["analysis"]["ladder"], self.ladder)
+        return with_codecs(chosen, [VideoCodec(c) for c in self.settings.pipeline.codecs]), True
 
     def _probed(self, ctx: TaskContext, path: Path) -> SourceInfo:
         # PROBE's output: a 60 s 1080p master takes 1.5 s to probe, once per job is enough.
@@ -298,7 +320,33 @@ class MediaTaskExecutor:
             for r in source.ladder.video
         ]
         details["chunks"] = [{"start_s": c.start_s, "end_s": c.end_s} for c in source.chunks]
-        return AnalysisResult(plan=self._plan(source), analysis=details)
+        plan = self._plan(source)
+        if not source.ladder_chosen:
+            plan = plan.model_copy(update={"ladder_pending": True, "preview": []})
+        return AnalysisResult(plan=plan, analysis=details)
+
+    def _ladder(self, ctx: TaskContext) -> AnalysisResult:
+        """Choose the title's ladder on sample encodes (media.per_title) and plan with it."""
+        source = self._source(ctx)
+        # Rungs are chosen on H.264 samples; the other configured codecs then get a copy of
+        # every chosen rung, as they do of the fixed ladder (configured_ladder).
+        h264 = replace(
+            self.ladder, video=tuple(r for r in self.ladder.video if r.codec is VideoCodec.H264)
+        )
+        chosen = analyze_per_title(
+            source.path, source.info, source.norm, fixed=h264, control=self._control(ctx)
+        )
+        ladder = with_codecs(chosen.ladder, [VideoCodec(c) for c in self.settings.pipeline.codecs])
+        planned = replace(source, ladder=resolve_ladder(ladder, source.norm), ladder_chosen=True)
+        self._sources = {ctx.task.job_id: planned}
+        details = {
+            "ladder": chosen.to_dict(),
+            "renditions": [
+                {"name": r.name, "width": r.width, "height": r.height, "kbps": r.rung.bitrate_kbps}
+                for r in planned.ladder.video
+            ],
+        }
+        return AnalysisResult(plan=self._plan(planned), analysis=details)
 
     def _analyze(self, ctx: TaskContext) -> AnalysisResult:
         source = self._source(ctx)

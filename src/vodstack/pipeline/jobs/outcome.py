@@ -138,7 +138,7 @@ def _succeed(
 ) -> bool:
     plan: JobPlan | None = None
     analysis = None
-    if task.kind in (TaskKind.PROBE, TaskKind.ANALYZE):
+    if task.kind in (TaskKind.PROBE, TaskKind.ANALYZE, TaskKind.LADDER):
         stored = json.loads(store.read_bytes(task.output_key))
         if stored["plan"] is not None:
             plan = JobPlan.model_validate(stored["plan"])

@@ -255,9 +255,9 @@ class JobQueue:
             task.error = None
             task.executions += int(executed)
             _release_lease(task)
-            if task.kind is TaskKind.PROBE:
+            if task.kind in (TaskKind.PROBE, TaskKind.LADDER):
                 if plan is None:
-                    raise ValueError("PROBE must succeed with a plan")
+                    raise ValueError(f"{task.kind.value} must succeed with a plan")
                 job.plan = plan.model_dump()
                 specs = expanded_tasks(job.id, job.title_id, job.asset_version, plan)
                 _insert_specs(session, job.id, specs, now)

@@ -100,9 +100,7 @@ def estimate_complexity(
     """Encode `windows` windows of `window_s` at CRF 28 on a 320 px proxy and measure the bits."""
     width = min(PROXY_WIDTH, norm.width // 2 * 2)
     height = max(2, round(width * norm.height / norm.width / 2) * 2)
-    frames = total_frames(info, norm)
-    span = max(1, min(frames, round(window_s * norm.fps)))
-    starts = _keyframe_aligned(_window_starts(frames, span, windows), info, norm, frames - span)
+    starts, span = sample_windows(info, norm, windows=windows, window_s=window_s)
     total_bits = 0
     with tempfile.TemporaryDirectory(prefix="analysis-") as scratch:
         for i, first in enumerate(starts):
@@ -121,6 +119,17 @@ def estimate_complexity(
         proxy_width=width,
         proxy_height=height,
     )
+
+
+def sample_windows(
+    info: SourceInfo, norm: Normalization, *, windows: int, window_s: float
+) -> tuple[list[int], int]:
+    """First grid frames of up to `windows` windows spread over the title, each just after a
+    source keyframe, and their length in frames (per-title analysis samples the same way)."""
+    frames = total_frames(info, norm)
+    span = max(1, min(frames, round(window_s * norm.fps)))
+    starts = _keyframe_aligned(_window_starts(frames, span, windows), info, norm, frames - span)
+    return starts, span
 
 
 def _window_starts(frames: int, span: int, windows: int) -> list[int]:
