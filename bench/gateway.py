@@ -24,6 +24,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from services import Caller, seed_catalog  # bench/services.py: the same catalog
 from vodstack.config import load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
+from vodstack.gateway.csrf import CSRF_COOKIE
 from vodstack.supervisor.launcher import RunningPlatform, gateway_client, running_platform
 
 LISTING = "/api/titles?limit=20"
@@ -129,7 +131,12 @@ def main() -> None:
             client.post(f"/api/profiles/{adult['id']}/select", json={}).raise_for_status()
             listed = client.get(LISTING)
             assert listed.status_code == 200 and len(listed.json()["items"]) == 20, listed.text
-            cookie = f"vodstack_session={client.cookies['vodstack_session']}"
+            # Both cookies, as a browser sends them: without the CSRF cookie the gateway would
+            # mint one (and a Set-Cookie) for every request.
+            cookie = "; ".join(f"{name}={client.cookies[name]}" for name in
+                               ("vodstack_session", CSRF_COOKIE))  # fmt: skip
+        pids = {s.name: s.pid for s in platform.status().services if s.pid is not None}
+        print(f"pids (for py-spy): {pids}", file=sys.stderr)
         gateway_url = platform.url + LISTING
         direct_url = platform.service_url("catalog") + DIRECT
         auth = {"Cookie": cookie}
