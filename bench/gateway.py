@@ -31,7 +31,7 @@ from pathlib import Path
 
 import httpx
 
-from services import Caller, seed_catalog  # bench/services.py: the same catalog
+from services import Caller, cpu_seconds, seed_catalog  # bench/services.py: the same catalog
 from vodstack.config import load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
@@ -116,7 +116,13 @@ def main() -> None:
 
     results: dict[str, list[WrkResult]] = {"direct": [], "gateway": [], "direct@1": [],
                                            "gateway@1": []}  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp, running_platform(Path(tmp) / "data") as platform:
+    # A loaded machine starts slowly: let processes take their time rather than be replaced.
+    patience = {"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "600",
+                "VODSTACK_SUPERVISOR__LIVENESS_TIMEOUT_S": "10"}  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_platform(Path(tmp) / "data", extra_env=patience, timeout=600) as platform,
+    ):
         settings = with_secrets(load_settings(data_dir=platform.data_dir))
         seed_catalog(Caller(platform, settings), settings, args.titles)
         logins = platform.logins()
@@ -141,6 +147,11 @@ def main() -> None:
         direct_url = platform.service_url("catalog") + DIRECT
         auth = {"Cookie": cookie}
         load_start = _load()
+        busy = {name: pids[name] for name in ("gateway", "catalog")}
+        #: CPU per listing of each process, per path (the steadier figure on a shared machine).
+        cpu_us: dict[tuple[str, str], list[float]] = {
+            (side, name): [] for side in ("direct", "gateway") for name in busy
+        }
 
         # Warm both paths (connection pools, SQLite page cache) before measuring.
         run_wrk(gateway_url, args.connections, 2, auth)
@@ -151,8 +162,13 @@ def main() -> None:
                 for conns, key in ((args.connections, side), (1, f"{side}@1")):
                     headers = auth if side == "gateway" else _service_token(platform)
                     before = catalog_listings(platform)
+                    cpu_before = {name: cpu_seconds(pid) for name, pid in busy.items()}
                     result = run_wrk(url, conns, args.duration, headers)
                     reached = catalog_listings(platform) - before
+                    if conns == args.connections:
+                        for name, pid in busy.items():
+                            used = cpu_seconds(pid) - cpu_before[name]
+                            cpu_us[(side, name)].append(used / max(result.requests, 1) * 1e6)
                     if side == "gateway" and reached < result.requests:
                         raise RuntimeError(
                             f"the catalog answered {reached:.0f} listings for {result.requests} "
@@ -175,6 +191,12 @@ def main() -> None:
              zip(results["gateway@1"], results["direct@1"], strict=True)]  # fmt: skip
     print(f"one connection: direct p50 {_spread([r.p50_ms for r in results['direct@1']], 2)} ms, "
           f"gateway p50 {_spread([r.p50_ms for r in results['gateway@1']], 2)} ms")  # fmt: skip
+    for side in ("direct", "gateway"):
+        parts = [f"{name} {_spread(cpu_us[(side, name)])}" for name in ("gateway", "catalog")]
+        print(f"CPU us per listing at {args.connections} connections, {side}: " + ", ".join(parts))
+    gateway_cpu = statistics.median(cpu_us[("gateway", "gateway")])
+    print(f"the gateway's CPU per listing gives at most {1e6 / gateway_cpu:,.0f} req/s on one "
+          "core it has to itself")  # fmt: skip
     print("every listing through the gateway reached the catalog (its /metrics counter): "
           "the gateway keeps no answer cache of it")  # fmt: skip
     table = [

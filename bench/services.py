@@ -459,11 +459,11 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     # A loaded machine starts slowly: let processes take their time rather than be replaced.
-    patience = {"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "300",
+    patience = {"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "600",
                 "VODSTACK_SUPERVISOR__LIVENESS_TIMEOUT_S": "10"}  # fmt: skip
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_platform(Path(tmp) / "data", extra_env=patience, timeout=300) as platform,
+        running_platform(Path(tmp) / "data", extra_env=patience, timeout=600) as platform,
     ):
         measure(args, platform, Path(tmp))
 
