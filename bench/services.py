@@ -342,6 +342,7 @@ def measure(args: argparse.Namespace, platform: RunningPlatform, tmp: Path) -> N
     title_id = seed_catalog(caller, settings, args.titles)
     endpoints = [e for e in hot_requests(caller, title_id) if not args.only or e.name in args.only]
     answers = recorded_answers(caller, endpoints)
+    args.load_start = _load()
     pids = {s.name: s.pid for s in platform.status().services if s.pid is not None}
     print(f"pids (for py-spy): {pids}", file=sys.stderr)
     heartbeat = next((e for e in endpoints if e.name == "playback.heartbeat"), None)
@@ -390,6 +391,56 @@ def report(results: dict[tuple[str, int], Series], args: argparse.Namespace) -> 
                _spread([x.cpu_us for x in s.service]), _spread([x.cpu_us for x in s.anchor]),
                f"{p50:.2f} / {p99:.2f}")  # fmt: skip
         print("| " + " | ".join(row) + " |")
+    print_goals(goals(results), args.load_start)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal of issue 23 against the median (and spread) of the rounds."""
+
+    name: str
+    target: str
+    values: list[float]
+    met: bool
+    unit: str = ""
+
+
+def goals(results: dict[tuple[str, int], Series]) -> list[Goal]:
+    out = []
+    for (name, conns), s in results.items():
+        ratios = [a.rps / b.rps for a, b in zip(s.service, s.anchor, strict=True)]
+        met = statistics.median(ratios) >= 0.5
+        out.append(Goal(f"{name} @{conns}: ratio to its anchor", ">= 0.50x", ratios, met, "x"))
+    listing = results.get(("catalog.listing", 32))
+    if listing is not None:
+        rps = [x.rps for x in listing.service]
+        out.append(Goal("catalog listing direct @32", ">= 2,000 req/s", rps,
+                        statistics.median(rps) >= 2000, " req/s"))  # fmt: skip
+    start = results.get(("playback.start", 32))
+    if start is not None:
+        p99 = [x.p99_ms for x in start.service]
+        out.append(Goal("playback start p99 @32", "< 50 ms", p99,
+                        statistics.median(p99) < 50, " ms"))  # fmt: skip
+    return out
+
+
+def print_goals(table: list[Goal], start: str) -> None:
+    """The goal table a rerun reads directly: each goal, median (min-max) of rounds, met."""
+    print(f"\nGoals (issue 23), median (min-max) of the rounds; load average (1/5/15 min) at "
+          f"the start {start}, at the end {_load()}")  # fmt: skip
+    print("| goal | target | measured | met |")
+    print("|---|---|---|---|")
+    for g in table:
+        digits = 2 if g.unit == "x" else 1 if g.unit == " ms" else 0
+        med, lo, hi = statistics.median(g.values), min(g.values), max(g.values)
+        measured = f"{med:,.{digits}f}{g.unit} ({lo:,.{digits}f}-{hi:,.{digits}f})"
+        print(f"| {g.name} | {g.target} | {measured} | {'met' if g.met else '**not met**'} |")
+    met = sum(g.met for g in table)
+    print(f"{met} of {len(table)} goals met")
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -408,11 +459,11 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     # A loaded machine starts slowly: let processes take their time rather than be replaced.
-    patience = {"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "300",
+    patience = {"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "600",
                 "VODSTACK_SUPERVISOR__LIVENESS_TIMEOUT_S": "10"}  # fmt: skip
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_platform(Path(tmp) / "data", extra_env=patience, timeout=300) as platform,
+        running_platform(Path(tmp) / "data", extra_env=patience, timeout=600) as platform,
     ):
         measure(args, platform, Path(tmp))
 

@@ -52,6 +52,29 @@ def test_series_and_prometheus_export(tmp_path: Path, event_log: EventLog) -> No
     assert bucket in metrics, [line for line in metrics.splitlines() if "startup_ms_bucket" in line]
 
 
+def test_a_kept_popularity_answer_follows_new_plays(tmp_path: Path, event_log: EventLog) -> None:
+    """The answer is kept between requests (sent from the event loop) only until the counts
+    change: a play counted after it was read shows at the next request."""
+
+    def play() -> None:
+        item = event("play_start", startup_ms=300, region="eu", abr="bola")
+        parsed = EVENT.validate_python({**item, "profile_id": 5, "at": datetime.now(UTC)})
+        event_log.append("5", parsed.model_dump_json().encode())
+
+    def plays(client: TestClient) -> int:
+        return sum(p["plays"] for p in client.get("/v1/popularity").json())
+
+    play()
+    app = create_app(make_settings(tmp_path), event_log=event_log)
+    with authorized(TestClient(app), make_settings(tmp_path), "telemetry") as client:
+        _eventually(lambda: plays(client) == 1)
+        assert plays(client) == 1  # the kept answer
+        assert app.state.telemetry.plays_answers.get(0) is not None
+        play()
+        _eventually(lambda: plays(client) == 2)
+        assert client.get("/v1/popularity", params={"since_hour": 10**9}).json() == []
+
+
 def test_the_grafana_dashboard_asks_only_for_exported_metrics() -> None:
     dashboard = Path(__file__).parents[2] / "ops" / "grafana" / "qoe.json"
     exprs = [t["expr"] for p in json.loads(dashboard.read_text())["panels"] for t in p["targets"]]

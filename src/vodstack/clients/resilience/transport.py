@@ -15,6 +15,7 @@ open breaker and the full bulkhead raise `ServiceUnavailable` themselves.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -347,10 +348,21 @@ def _client_timeout(request: httpx.Request) -> float:
     return float(read) if read else _DEFAULT_TIMEOUT_S
 
 
+@functools.lru_cache(maxsize=1024)
+def _origin(instance: str) -> tuple[str, str, int | None]:
+    """An instance URL's (scheme, host, port), parsed once: httpx's URL parsing was a fifth
+    of the gateway's CPU per proxied request."""
+    target = httpx.URL(instance)
+    return target.scheme, target.host, target.port
+
+
 def _aimed(call: _Call, instance: str, budget: float) -> httpx.Request:
     """The call's request sent to `instance`, carrying the time it has left."""
-    target = httpx.URL(instance)
-    url = call.request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+    scheme, host, port = _origin(instance)
+    url = call.request.url
+    if (url.scheme, url.host, url.port) != (scheme, host, port):
+        # Several instances: the client's base URL names one, this attempt goes to another.
+        url = url.copy_with(scheme=scheme, host=host, port=port)
     headers = [(k, v) for k, v in call.request.headers.raw if k.lower() != b"host"]
     request = httpx.Request(call.request.method, url, headers=headers, content=call.body)
     request.headers[deadline.DEADLINE_HEADER] = deadline.header_value(budget)

@@ -45,6 +45,19 @@ class LagGate:
                 self._checked_at = now
             return dict(self._lags)
 
+    def fresh_lags(self) -> dict[str, int] | None:
+        """The lags if read less than `check_s` ago, without ever waiting: None when they are
+        older or a thread is reading them right now (then call `lags`, in a thread). For the
+        event loop, which must not block on the log's store."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._clock() - self._checked_at >= self._check_s:
+                return None
+            return dict(self._lags)
+        finally:
+            self._lock.release()
+
     def check(self) -> None:
         """Raise `TooManyRequests` (429, Retry-After) when any group lags past the limit."""
         behind = {group: lag for group, lag in self.lags().items() if lag > self._max_lag}

@@ -97,6 +97,10 @@ class EventsService:
             "results": results,
         }
 
+    def fresh_lags(self) -> dict[str, int] | None:
+        """`lags` when it would not read the log (see `LagGate.fresh_lags`); None otherwise."""
+        return self.gate.fresh_lags()
+
     def lags(self) -> dict[str, int]:
         with _log_reachable():
             return self.gate.lags()

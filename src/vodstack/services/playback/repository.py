@@ -11,6 +11,13 @@ hundreds of ms at 50 concurrent starts. Across processes the database lock still
 
 Every way a session ends (stop, completion, timeout, log-out) goes through `_end`, which also
 records a revocation: edges poll those and refuse the session's segment token from then on.
+
+The two hot writes, a start and a heartbeat, run as SQL Core statements on a connection in
+their common case (no stream to expire; a live session): the ORM's unit of work (identity map,
+flush ordering, instance state) was most of their CPU, and a start holds the write lock for
+its whole transaction, so its cost is also every queued start's wait. Anything unusual (a
+silent stream to end, a heartbeat that finds its session ended or missing) takes the ORM path,
+which is the behaviour's one definition.
 """
 
 from __future__ import annotations
@@ -21,7 +28,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Executable,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +73,10 @@ class SessionEnded(StoreError):
         self.reason = reason
 
 
+class _SilentStream(Exception):
+    """A start's fast path met a stream to expire: it leaves the start to the ORM path."""
+
+
 class StreamLimitReached(StoreError):
     def __init__(self, active: int) -> None:
         super().__init__(f"{active} streams active")
@@ -80,16 +103,29 @@ class SessionStore:
         self._timeout = timeout
         self._clock = clock
         self._write_lock = threading.Lock()
+        bind = sessions.kw.get("bind")
+        #: The engine for Core fast paths; None (another bind, another dialect): ORM only.
+        fast = isinstance(bind, Engine) and bind.dialect.name in _FAST_DIALECTS
+        self._engine = bind if fast else None
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
         with self._write_lock, self._sessions.begin() as db:
             yield db
 
+    @contextmanager
+    def _connection(self, engine: Engine) -> Iterator[Connection]:
+        with self._write_lock, engine.begin() as conn:
+            yield conn
+
     # -- starting ------------------------------------------------------------------------------
 
     def open(self, new: NewSession, max_streams: int) -> PlaySession:
         """Insert the session unless the account already has `max_streams` active ones."""
+        if self._engine is not None:
+            opened = self._open_fast(self._engine, new, max_streams)
+            if opened is not None:
+                return opened
         try:
             return self._open_once(new, max_streams)
         except IntegrityError:
@@ -110,6 +146,33 @@ class SessionStore:
                 db.add(PlayLoginRow(play_session_id=new.id, login_ref=new.login_ref))
             db.flush()
             return self._view(row, now)
+
+    def _open_fast(self, engine: Engine, new: NewSession, max_streams: int) -> PlaySession | None:
+        """`_open_once` in four statements; None (nothing written) when a stream of the account
+        has gone silent: ending it (and revoking its token) is the ORM path's work."""
+        now = self._clock()
+        S = PlaySessionRow
+        open_streams = select(S.last_heartbeat_at).where(
+            S.account_id == new.account_id, S.ended_at.is_(None)
+        )
+        row = _row_of(new, now)
+        try:
+            with self._connection(engine) as conn:
+                # The lock row first: from here on this transaction holds the database's write
+                # lock (SQLite) or the account's row lock (PostgreSQL).
+                conn.execute(_lock_statement(engine.dialect.name, new.account_id, now))
+                beats = conn.scalars(open_streams.with_for_update()).all()
+                if any(beat < now - self._timeout for beat in beats):
+                    raise _SilentStream  # rolls the lock row's write back
+                if len(beats) >= max_streams:
+                    raise StreamLimitReached(len(beats))
+                conn.execute(insert(S).values({c.key: getattr(row, c.key) for c in _COLUMNS}))
+                if new.login_ref is not None:
+                    values = {"play_session_id": new.id, "login_ref": new.login_ref}
+                    conn.execute(insert(PlayLoginRow).values(values))
+        except _SilentStream:
+            return None
+        return self._view(row, now)
 
     def _count_active(self, db: Session, account_id: int) -> int:
         query = select(func.count()).where(
@@ -166,6 +229,47 @@ class SessionStore:
     # -- heartbeats and stops ------------------------------------------------------------------
 
     def heartbeat(
+        self, session_id: str, account_id: int, position_s: float, rendition: str | None
+    ) -> PlaySession:
+        if self._engine is not None:
+            beat = self._heartbeat_fast(self._engine, session_id, account_id, position_s, rendition)
+            if beat is not None:
+                return beat
+        return self._heartbeat_orm(session_id, account_id, position_s, rendition)
+
+    def _heartbeat_fast(
+        self,
+        engine: Engine,
+        session_id: str,
+        account_id: int,
+        position_s: float,
+        rendition: str | None,
+    ) -> PlaySession | None:
+        """A live session's heartbeat in one UPDATE ... RETURNING; None (nothing written) for a
+        session missing, another account's, ended or silent too long: the ORM path says which."""
+        now = self._clock()
+        S = PlaySessionRow
+        values: dict[str, object] = {"last_heartbeat_at": now, "position_s": position_s}
+        if rendition:
+            values["rendition"] = rendition
+        query = (
+            update(S)
+            .where(
+                S.id == session_id,
+                S.account_id == account_id,
+                S.ended_at.is_(None),
+                S.last_heartbeat_at >= now - self._timeout,
+            )
+            .values(values)
+            .returning(*_COLUMNS)
+        )
+        with self._connection(engine) as conn:
+            found = conn.execute(query).one_or_none()
+        if found is None:
+            return None
+        return self._view(PlaySessionRow(**found._asdict()), now)
+
+    def _heartbeat_orm(
         self, session_id: str, account_id: int, position_s: float, rendition: str | None
     ) -> PlaySession:
         now = self._clock()
@@ -281,6 +385,29 @@ def _end(db: Session, row: PlaySessionRow, reason: EndReason, now: datetime) -> 
         play_session_id=row.id, revoked_at=now, token_expires_at=row.token_expires_at
     )
     db.merge(revoked)
+
+
+_COLUMNS = tuple(PlaySessionRow.__table__.columns)
+
+
+_FAST_DIALECTS = ("sqlite", "postgresql")  # both have INSERT ... ON CONFLICT and RETURNING
+
+
+def _lock_statement(dialect: str, account_id: int, now: datetime) -> Executable:
+    """Create or touch the account's lock row in one statement."""
+    values = {"account_id": account_id, "touched_at": now}
+    keys, touched = ["account_id"], {"touched_at": now}
+    if dialect == "sqlite":
+        return (
+            sqlite.insert(AccountLockRow)
+            .values(values)
+            .on_conflict_do_update(index_elements=keys, set_=touched)
+        )
+    return (
+        postgresql.insert(AccountLockRow)
+        .values(values)
+        .on_conflict_do_update(index_elements=keys, set_=touched)
+    )
 
 
 def _lock_account(db: Session, account_id: int, now: datetime) -> None:

@@ -6,9 +6,9 @@ import time
 from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.telemetry import ConsumerStatus, Plays, SeriesPoint, Split
-from vodstack.core.responses import model_json
 from vodstack.services.telemetry.runtime import TelemetryRuntime
 from vodstack.services.telemetry.series import series
 
@@ -27,14 +27,14 @@ ROUTERS = (popularity, telemetry)
 
 
 @popularity.get("", response_model=list[Plays])
-def plays(runtime: Runtime, since_hour: Annotated[int, Query(ge=0)] = 0) -> Response:
+async def plays(runtime: Runtime, since_hour: Annotated[int, Query(ge=0)] = 0) -> Response:
     """Plays per title, region and hour (hours since the epoch, UTC) from `since_hour` on."""
-    return model_json(
-        [
-            Plays(title_id=t, region=r, hour=h, plays=p)
-            for t, r, h, p in runtime.popularity.plays(since_hour)
-        ]
-    )
+    # An answer kept since the counts last changed is sent from the loop; reading the
+    # database (which may block: PostgreSQL, a busy SQLite file) takes a thread.
+    body = runtime.plays_answers.get(since_hour)
+    if body is None:
+        body = await run_in_threadpool(runtime.plays_json, since_hour)
+    return Response(body, media_type="application/json")
 
 
 @telemetry.get("/series")
