@@ -56,6 +56,7 @@ from vodstack.cdn.revocations import RevokedSessions
 from vodstack.cli.serve import server_config
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
+from vodstack.config.settings import DataPlaneKind
 from vodstack.core.db import make_engine
 from vodstack.delivery.assets import asset_key_prefix, asset_url_prefix
 from vodstack.delivery.tokens import TokenSigner, derive_key
@@ -260,8 +261,8 @@ class Load:
     cpus: set[int] | None  # where wrk runs (None: anywhere)
 
 
-def run_wrk(base_url: str, script: Path, load: Load) -> float:
-    """Requests/s over the script's request list; fails on any non-2xx answer."""
+def run_wrk(base_url: str, script: Path, load: Load) -> tuple[float, int]:
+    """(requests/s, requests) over the script's request list; fails on any non-2xx answer."""
     pin = [] if load.cpus is None else ["taskset", "-c", ",".join(map(str, sorted(load.cpus)))]
     command = [
         *pin,
@@ -279,9 +280,29 @@ def run_wrk(base_url: str, script: Path, load: Load) -> float:
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"wrk saw errors against {base_url}:\n{output}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if match is None:
+    total = re.search(r"(\d+) requests in", output)
+    if match is None or total is None:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
-    return float(match.group(1))
+    return float(match.group(1)), int(total.group(1))
+
+
+_TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its child processes (nginx's workers)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        # After the command: state ppid ... utime (12th) stime (13th), 0-based from state.
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) * _TICK_S
+    return total
 
 
 def first_byte_s(client: httpx.Client, url: str) -> float:
@@ -303,7 +324,10 @@ def ttfb(client: httpx.Client, urls: list[str]) -> tuple[float, float]:
 
 # The sides a round drives: nginx and the checking edge always; with --baselines also the edge
 # with its revocation feed off ("plain") and the one with its access log off ("quiet").
+# With --granian also the same checking edge served by granian (cdn.data_plane = granian): the
+# before/after of the edge's own data plane in the same rounds.
 NGINX_SIDE, EDGE_SIDE, PLAIN_SIDE, QUIET_SIDE = "nginx", "edge", "plain", "quiet"
+GRANIAN_SIDE = "granian"
 
 
 @dataclass
@@ -312,6 +336,9 @@ class Rounds:
 
     big: dict[str, list[float]] = field(default_factory=dict)
     small: dict[str, list[float]] = field(default_factory=dict)
+    # Server CPU microseconds per request (robust to a loaded machine: cost, not speed).
+    big_cpu: dict[str, list[float]] = field(default_factory=dict)
+    small_cpu: dict[str, list[float]] = field(default_factory=dict)
 
     def ratios(self, kind: str, side: str, anchor: str) -> list[float]:
         values = getattr(self, kind)
@@ -420,6 +447,18 @@ def parse_args() -> argparse.Namespace:
         help="also drive an edge with its revocation feed off and one with its access log off",
     )
     parser.add_argument(
+        "--granian",
+        action="store_true",
+        help="also drive the same edge served by granian (before/after of the data plane)",
+    )
+    parser.add_argument(
+        "--data-plane",
+        type=DataPlaneKind,
+        default=DataPlaneKind.SENDFILE,
+        choices=list(DataPlaneKind),
+        help="what serves the checking edge's HTTP (cdn.data_plane)",
+    )
+    parser.add_argument(
         "--revoked", type=int, default=100_000, help="revoked sessions the checking edge holds"
     )
     return parser.parse_args()
@@ -448,12 +487,14 @@ def main() -> None:
         # asked first, one round trip each, so same-region baseline edges would add a peer
         # probe per baseline to the miss figure: 3 edges in one region cost ~5 ms here).
         edge_name, plain_name, quiet_name = "edge-eu-1", "edge-us-1", "edge-ap-1"
+        granian_name = "edge-sa-1"
         ports = {
             "origin": free_port(),
             "playback": free_port(),
             edge_name: free_port(),
             plain_name: free_port(),
             quiet_name: free_port(),
+            granian_name: free_port(),
         }
         settings = with_secrets(
             load_settings(
@@ -461,7 +502,8 @@ def main() -> None:
                 ports=ports,
                 log_level="warning",
                 cdn={
-                    "regions": ["eu", "us", "ap"],
+                    "regions": ["eu", "us", "ap", "sa"],
+                    "data_plane": args.data_plane,
                     "edges_per_region": 1,
                     "server_threads": args.server_threads,
                 },
@@ -474,6 +516,10 @@ def main() -> None:
         # The access-log baseline: the checking edge in all but its access log.
         quiet_settings = settings.model_copy(
             update={"cdn": settings.cdn.model_copy(update={"access_log": False})}
+        )
+        # The granian baseline: the checking edge in all but what serves its HTTP.
+        granian_settings = settings.model_copy(
+            update={"cdn": settings.cdn.model_copy(update={"data_plane": DataPlaneKind.GRANIAN})}
         )
         corpus = make_corpus(data / "objects")
         topology = Topology.from_settings(settings)
@@ -489,13 +535,18 @@ def main() -> None:
                 (plain_name, urls[PLAIN_SIDE], plain_settings),
                 (quiet_name, urls[QUIET_SIDE], quiet_settings),
             ]
+        if args.granian:
+            urls[GRANIAN_SIDE] = topology.edge(granian_name).url
+            servers.append((granian_name, urls[GRANIAN_SIDE], granian_settings))
         seed_revocations(settings, args.revoked)
         stack.enter_context(playback_in_thread(settings, urls[EDGE_SIDE]))
+        pid_of: dict[str, int] = {}
         for name, url, chosen in servers:
             process = stack.enter_context(
                 cdn_process(chosen, name, tmp / f"{name}.log", server_cpus)
             )
             wait_http(url + "/healthz", process)
+            pid_of[url] = process.pid
         nginx_port = free_port()
         urls[NGINX_SIDE] = f"http://127.0.0.1:{nginx_port}"
         link = NginxLink("bench", derive_key(settings.secret()).hex())
@@ -503,6 +554,8 @@ def main() -> None:
             nginx(data / "objects", tmp, nginx_port, args.processes, link, server_cpus)
         )
         wait_http(urls[NGINX_SIDE] + "/", process)
+        pid_of[urls[NGINX_SIDE]] = process.pid
+        pids = {side: pid_of[url] for side, url in urls.items()}
 
         prefix = asset_url_prefix(TITLE, VERSION)
         expiry = int(time.time()) + 3600
@@ -521,16 +574,37 @@ def main() -> None:
             "big": wrk_script(tmp, "big", paths(corpus.big)),
             "small": wrk_script(tmp, "small", paths(corpus.small)),
         }
-        rounds = run_rounds(urls, scripts, load, args.rounds)
+        rounds = run_rounds(urls, pids, scripts, load, args.rounds)
         with httpx.Client() as client:
             metrics = client.get(urls[EDGE_SIDE] + "/metrics").text
         # In-process token-verify cost, printed with the revocation baseline.
         check_ns = check_cost_ns(settings, args.revoked) if args.baselines else (0.0, 0.0, 0.0)
 
+    print_setup(args, load, server_cpus, started_load)
+    report(rounds, edge_ttfb, origin_ttfb, metrics)
+    if args.granian:
+        print("the edge's data plane vs granian serving the same edge, same rounds (medians):")
+        for kind, label, scale, unit in (
+            ("big", "2 MB segments", BIG / 1e9, "GB/s "),
+            ("small", "20 KB objects", 1e-3, "kreq/s"),
+        ):
+            values = getattr(rounds, kind)
+            pair = values[EDGE_SIDE], values[GRANIAN_SIDE]
+            print(_ab(label, scale, unit, *pair, names=("granian", str(args.data_plane))))
+    if args.baselines:
+        report_revocations(args, rounds, check_ns)
+        report_access_log(rounds)
+
+
+def print_setup(
+    args: argparse.Namespace, load: Load, server_cpus: set[int] | None, started_load: str
+) -> None:
+    """What was compared, on which CPUs, under what load: stated with every figure."""
+    wrk_cpus = load.cpus
     setup = (
         f"servers: nginx worker_processes {args.processes} (sendfile, secure_link) | edge "
-        f"{args.processes} process (granian embedded, {args.server_threads} runtime thread(s), "
-        f"token + revocation check)"
+        f"{args.processes} process (data plane {args.data_plane}, granian runtime threads "
+        f"{args.server_threads}, token + revocation check)"
     )
     if server_cpus is not None:
         setup += (
@@ -543,10 +617,6 @@ def main() -> None:
         f"wrk -t{load.threads} -c{load.connections} -d{load.duration}s, {args.rounds} interleaved "
         f"rounds; load average at start {started_load}, at end {load_average()}"
     )
-    report(rounds, edge_ttfb, origin_ttfb, metrics)
-    if args.baselines:
-        report_revocations(args, rounds, check_ns)
-        report_access_log(rounds)
 
 
 def warm_up(
@@ -596,7 +666,9 @@ def warm_up(
     return edge_ttfb, origin_ttfb
 
 
-def run_rounds(urls: dict[str, str], scripts: dict[str, Path], load: Load, count: int) -> Rounds:
+def run_rounds(
+    urls: dict[str, str], pids: dict[str, int], scripts: dict[str, Path], load: Load, count: int
+) -> Rounds:
     rounds = Rounds()
     sides = list(urls)
     for number in range(count):
@@ -605,8 +677,11 @@ def run_rounds(urls: dict[str, str], scripts: dict[str, Path], load: Load, count
         order = sides if number % 2 == 0 else sides[::-1]
         for kind, script in scripts.items():
             for side in order:
-                rate = run_wrk(urls[side], script, load)
+                before = cpu_s(pids[side])
+                rate, requests = run_wrk(urls[side], script, load)
+                used_us = (cpu_s(pids[side]) - before) * 1e6
                 getattr(rounds, kind).setdefault(side, []).append(rate)
+                getattr(rounds, f"{kind}_cpu").setdefault(side, []).append(used_us / requests)
         print(f"round {number + 1}/{count} done, load average {load_average()}", flush=True)
     return rounds
 
@@ -642,10 +717,17 @@ def wait_revoked(
         client.get(plain_url + url).raise_for_status()
 
 
-def _ab(label: str, unit: float, unit_name: str, on: list[float], off: list[float]) -> str:
+def _ab(
+    label: str,
+    unit: float,
+    unit_name: str,
+    on: list[float],
+    off: list[float],
+    names: tuple[str, str] = ("off", "on"),
+) -> str:
     ratios = [a / b for a, b in zip(on, off, strict=True)]
     return (
-        f"  {label}  off {statistics.median(off) * unit:8.2f} {unit_name}  on "
+        f"  {label}  {names[0]} {statistics.median(off) * unit:8.2f} {unit_name}  {names[1]} "
         f"{statistics.median(on) * unit:8.2f} {unit_name}  ratio median "
         f"{statistics.median(ratios):.3f} (rounds {min(ratios):.3f}-{max(ratios):.3f})"
     )
@@ -690,6 +772,20 @@ def report(
             f"{spread(values[EDGE_SIDE], scale)} {unit}  ratio "
             f"{spread(rounds.ratios(kind, EDGE_SIDE, NGINX_SIDE), fmt='.3f')}  (goal >= {goal})"
         )
+        cpu = getattr(rounds, f"{kind}_cpu")
+        print(
+            f"  server CPU per request: nginx {spread(cpu[NGINX_SIDE], fmt='.1f')} us  edge "
+            f"{spread(cpu[EDGE_SIDE], fmt='.1f')} us  nginx / edge "
+            f"{spread(rounds.ratios(f'{kind}_cpu', NGINX_SIDE, EDGE_SIDE), fmt='.3f')}"
+        )
+        for side in values:
+            if side not in (NGINX_SIDE, EDGE_SIDE):
+                print(
+                    f"  {side} edge {spread(values[side], scale)} {unit}  ratio to nginx "
+                    f"{spread(rounds.ratios(kind, side, NGINX_SIDE), fmt='.3f')}; CPU per "
+                    f"request {spread(cpu[side], fmt='.1f')} us, nginx / {side} "
+                    f"{spread(rounds.ratios(f'{kind}_cpu', NGINX_SIDE, side), fmt='.3f')}"
+                )
     print(
         f"cold miss TTFB (2 MB, {COLD_FILES} objects)  edge median {edge_ttfb[0]:.2f} ms "
         f"p90 {edge_ttfb[1]:.2f} ms;  origin direct median {origin_ttfb[0]:.2f} ms "
