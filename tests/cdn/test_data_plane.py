@@ -4,67 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cdn.inprocess import running_stack
+from tests.cdn.inprocess import listening, running_stack, served
 from tests.support.cdn import make_settings, sha256, write_asset
 from tests.support.ports import free_port
 from vodstack.cdn.data_plane import DataPlane
-from vodstack.cdn.edge import EdgeApp
 
 pytestmark = pytest.mark.anyio
 
 EDGE = "edge-eu-1"
 SEG = "720p/seg_00000.m4s"
 POSTER = "poster.jpg"  # small: answered from the hot set
-
-
-@dataclass
-class Plane:
-    edge: EdgeApp
-    port: int
-    prefix: str  # http://127.0.0.1:PORT/v/t1/v1/
-    query: str  # t=TOKEN
-    files: dict[str, bytes]
-
-    def url(self, name: str) -> str:
-        return f"{self.prefix}{name}?{self.query}"
-
-
-@asynccontextmanager
-async def served(tmp_path: Path) -> AsyncIterator[Plane]:
-    """An in-process origin and edge, the edge behind its data plane on a real port."""
-    settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1)
-    files = write_asset(settings.data_dir / "objects", "t1")
-    async with running_stack(settings, EDGE) as stack:
-        edge = stack.edges[EDGE]
-        port, stop = free_port(), asyncio.Event()
-        task = asyncio.create_task(DataPlane(edge, edge).serve("127.0.0.1", port, stop))
-        await listening(port)
-        query = stack.url(EDGE, "t1", SEG).split("?", 1)[1]
-        try:
-            yield Plane(edge, port, f"http://127.0.0.1:{port}/v/t1/v1/", query, files)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 15)
-
-
-async def listening(port: int) -> None:
-    for _ in range(100):
-        try:
-            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.02)
-            continue
-        writer.close()
-        return
-    raise AssertionError(f"nothing listens on {port}")
 
 
 async def test_a_hit_is_answered_by_the_data_plane_with_the_asgi_headers(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import EdgeStats
 from vodstack.cdn.token_memo import TokenMemo
 from vodstack.cdn.upstream import Source, Upstream
+from vodstack.cdn.upstream_transport import StreamingTransport
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
@@ -108,8 +109,10 @@ class EdgeApp:
 
     async def startup(self) -> None:
         self.cache.open()
+        # Fills stream through the edge's own keep-alive transport (cdn/upstream_transport.py)
+        # unless one is injected (the tests' in-process router).
         self._client = httpx.AsyncClient(
-            transport=self._transport,
+            transport=self._transport or StreamingTransport(),
             limits=httpx.Limits(max_connections=128, max_keepalive_connections=32),
         )
         upstream = Upstream(
