@@ -60,13 +60,18 @@ async def test_nothing_listening_is_a_connect_error() -> None:
 
 
 async def test_a_silent_upstream_is_a_read_timeout() -> None:
+    done = asyncio.Event()
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(1024)
-        await asyncio.sleep(5)
+        await done.wait()
         writer.close()
+        await writer.wait_closed()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     async with server, httpx.AsyncClient(transport=StreamingTransport()) as client:
         with pytest.raises(httpx.ReadTimeout):
             await client.get(f"http://127.0.0.1:{port}/x", timeout=0.2)
+        done.set()
+        await asyncio.sleep(0.1)  # the handler closes its side; ours closed on the timeout
