@@ -30,7 +30,7 @@ from typing import Protocol
 import httptools
 
 from vodstack.cdn.asgi_bridge import AsgiExchange, Request, status_line
-from vodstack.cdn.file_response import ServedFile
+from vodstack.cdn.file_response import Headers, ServedFile
 from vodstack.core.metrics import ASGIApp
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._queue: deque[Request] = deque()
         self._busy = False  # an answer is in progress (a task or a sendfile)
+        self._paused = False  # reading paused: too many requests pipelined ahead
         self._closing = False
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -144,19 +145,28 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         parser = self._parser
         path, _, query = self._url.partition(b"?")
+        method, keep_alive = parser.get_method(), parser.should_keep_alive()
+        # The common case, an idle connection asking for a cached object: answered here, with
+        # no request object and no queue.
+        idle = not self._queue and not self._busy
+        if idle and self._answer_hit(method, path, query, self._headers, keep_alive):
+            if self._closing and not self._busy:
+                self.close()
+            return
         self._queue.append(
             Request(
-                method=parser.get_method(),
+                method=method,
                 raw_path=path,
                 query=query,
                 headers=self._headers,
                 body=b"".join(self._body),
                 http_version=parser.get_http_version(),
-                keep_alive=parser.should_keep_alive(),
+                keep_alive=keep_alive,
             )
         )
         if len(self._queue) > MAX_PIPELINED and self._transport is not None:
             self._transport.pause_reading()
+            self._paused = True
         self._answer_queued()
 
     # --- answering ------------------------------------------------------------------------
@@ -165,27 +175,33 @@ class Connection(asyncio.Protocol):
         """Answer queued requests in order until one needs to wait (a task takes over)."""
         while self._queue and not self._busy and not self.lost.is_set():
             request = self._queue.popleft()
-            if self._transport is not None and len(self._queue) <= MAX_PIPELINED:
+            if self._paused and self._transport is not None:
+                self._paused = False
                 self._transport.resume_reading()
-            if not self._answer_hit(request):
+            answered = self._answer_hit(
+                request.method, request.raw_path, request.query, request.headers, request.keep_alive
+            )
+            if not answered:
                 self._start(self._exchange(request))
         if not self._queue and not self._busy and self._closing and self._transport:
             self._transport.close()
 
-    def _answer_hit(self, request: Request) -> bool:
+    def _answer_hit(
+        self, method: bytes, path: bytes, query: bytes, headers: Headers, keep_alive: bool
+    ) -> bool:
         """Answer a plain cache hit now; False if the ASGI app must answer instead."""
         plane = self._plane
-        served = plane.edge.hit(request.method, request.raw_path, request.query, request.headers)
+        served = plane.edge.hit(method, path, query, headers)
         if served is None:
             return False
         transport = self._transport
         assert transport is not None
-        if request.keep_alive:
+        if keep_alive:
             head = served.head + b"\r\n"
         else:
             head = served.head + b"connection: close\r\n\r\n"
             self._closing = True
-        if request.method == b"HEAD" or served.size == 0:
+        if method == b"HEAD" or served.size == 0:
             transport.write(head)
             return True
         body = plane.hot.get(served)
