@@ -5,7 +5,7 @@ edge (granian processes), warms the edge's cache through the origin, starts Debi
 (sendfile on) on the same files, and drives both with `wrk` using the same request list:
 
     .venv/bin/python bench/edge.py [--rounds 5] [--duration 8] [--connections 32]
-                                   [--processes 1] [--pin/--no-pin] [--baselines]
+                                   [--processes 1] [--pin/--no-pin] [--granian] [--baselines]
 
 Fair by construction (issue 22): nginx runs `worker_processes N` and the edge N processes
 (`--processes`, 1: the edge is one process); with >= 2 CPUs the servers are pinned to the
@@ -14,9 +14,14 @@ carries both the edge's token (`t`) and an nginx `secure_link` signature (`s`, `
 same prefix, session and expiry, and both sides are checked to refuse an altered one, so
 neither skips per-request work. Rounds are interleaved (nginx, edge, then edge, nginx, ...);
 the output is the median and min-max per side and of the per-round ratio edge / nginx
-(goals: >= 0.9 on 2 MB segments in bytes/s, >= 0.5 on 20 KB objects in requests/s), then the
-time to first byte of a cold miss through the edge (alone in its region: no peer probe before
-the origin) against the same request straight to the origin (goal: within 2 ms).
+(goals: >= 0.9 on 2 MB segments in bytes/s, >= 0.5 on 20 KB objects in requests/s), with
+each server's CPU time per request (user + system from /proc, nginx's worker included: the
+figure a loaded machine does not distort, unlike throughput), then the time to first byte of a
+cold miss through the edge (alone in its region: no peer probe before the origin) against the
+same request straight to the origin (goal: within 2 ms).
+
+`--granian` adds the same checking edge served by granian (`cdn.data_plane = granian`, the
+server before issue 22) to every round and to the cold-miss loop: before/after in one run.
 
 `--baselines` adds two edges to every round. The revocation check (docs/security.md): an edge
 with its revocation feed off, while the checking edge polls a real playback app (served in
