@@ -115,3 +115,21 @@ async def test_a_malformed_request_gets_400_and_the_connection_closes(tmp_path: 
         writer.close()
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"Malformed" in answer
+
+
+async def test_an_idle_keep_alive_connection_is_closed_by_the_sweep(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1)
+    async with running_stack(settings, EDGE) as stack:
+        edge = stack.edges[EDGE]
+        port, stop = free_port(), asyncio.Event()
+        plane = DataPlane(edge, edge, idle_sweep_s=0.05)
+        task = asyncio.create_task(plane.serve("127.0.0.1", port, stop))
+        await listening(port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 10)  # until the sweep closes it
+        writer.close()
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert not plane.connections

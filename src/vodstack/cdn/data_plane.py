@@ -42,6 +42,9 @@ HOT_OBJECT_BYTES = 256 * 1024
 HOT_BYTES = 64 * 1024**2
 # Requests parsed ahead of the one being answered before the connection stops reading.
 MAX_PIPELINED = 32
+# A keep-alive connection with no request for between one and two of these is closed (players
+# ask every few seconds; idle sockets must not pile up).
+IDLE_SWEEP_S = 30.0
 
 
 class HitSource(Protocol):
@@ -94,6 +97,7 @@ class Connection(asyncio.Protocol):
         self._queue: deque[Request] = deque()
         self._busy = False  # an answer is in progress (a task or a sendfile)
         self._paused = False  # reading paused: too many requests pipelined ahead
+        self.active = True  # a request since the last idle sweep
         self._closing = False
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
@@ -132,6 +136,7 @@ class Connection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._url, self._headers, self._body = b"", [], []
+        self.active = True
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -293,6 +298,9 @@ class Connection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
 
+    def idle(self) -> bool:
+        return not self._busy and not self._queue
+
     def drain(self) -> None:
         """Close now if idle; otherwise after the answer in progress."""
         self._closing = True
@@ -303,13 +311,24 @@ class Connection(asyncio.Protocol):
 class DataPlane:
     """The listening socket and its connections, for one edge app."""
 
-    def __init__(self, app: ASGIApp, edge: HitSource) -> None:
+    def __init__(self, app: ASGIApp, edge: HitSource, idle_sweep_s: float = IDLE_SWEEP_S) -> None:
         self.app = app
+        self._idle_sweep_s = idle_sweep_s
         self.edge = edge
         self.hot = HotSet()
         self.connections: set[Connection] = set()
         self.tasks: set[asyncio.Future[None]] = set()
         self._none_open = asyncio.Event()
+
+    async def _sweep_idle(self) -> None:
+        """Close connections that asked nothing since the last sweep (no clock on the hit
+        path: a request only sets a flag)."""
+        while True:
+            await asyncio.sleep(self._idle_sweep_s)
+            for connection in list(self.connections):
+                if not connection.active and connection.idle():
+                    connection.close()
+                connection.active = False
 
     def forget(self, connection: Connection) -> None:
         self.connections.discard(connection)
@@ -322,9 +341,11 @@ class DataPlane:
         server = await loop.create_server(
             lambda: Connection(self), host, port, backlog=2048, reuse_address=True
         )
+        sweeper = asyncio.create_task(self._sweep_idle())
         try:
             await stop.wait()
         finally:
+            sweeper.cancel()
             server.close()
             for connection in list(self.connections):
                 connection.drain()
