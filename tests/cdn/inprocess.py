@@ -1,13 +1,19 @@
-"""The origin and edges as in-process ASGI apps wired by a routing transport (no sockets)."""
+"""The origin and edges as in-process ASGI apps wired by a routing transport (no sockets); an
+edge behind its data plane on a real port (`served`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
+from tests.support.cdn import make_settings, write_asset
+from tests.support.ports import free_port
+from vodstack.cdn.data_plane import DataPlane
 from vodstack.cdn.edge import EdgeApp, create_edge_app
 from vodstack.cdn.origin import OriginApp, create_origin_app
 from vodstack.config import Settings
@@ -15,6 +21,9 @@ from vodstack.core.metrics import ASGIApp
 from vodstack.delivery.assets import asset_url_prefix
 from vodstack.delivery.tokens import TokenSigner
 from vodstack.delivery.topology import Topology
+
+PLANE_EDGE = "edge-eu-1"
+PLANE_SEG = "720p/seg_00000.m4s"
 
 
 class Router(httpx.AsyncBaseTransport):
@@ -85,3 +94,46 @@ async def running_stack(settings: Settings, *edges: str) -> AsyncIterator[Stack]
         for name in list(stack.edges):
             await stack.stop_edge(name)
         await stack.client.aclose()
+
+
+@dataclass
+class Plane:
+    edge: EdgeApp
+    port: int
+    prefix: str  # http://127.0.0.1:PORT/v/t1/v1/
+    query: str  # t=TOKEN
+    files: dict[str, bytes]
+
+    def url(self, name: str) -> str:
+        return f"{self.prefix}{name}?{self.query}"
+
+
+@asynccontextmanager
+async def served(tmp_path: Path) -> AsyncIterator[Plane]:
+    """An in-process origin and edge, the edge behind its data plane on a real port."""
+    settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1)
+    files = write_asset(settings.data_dir / "objects", "t1")
+    async with running_stack(settings, PLANE_EDGE) as stack:
+        edge = stack.edges[PLANE_EDGE]
+        port, stop = free_port(), asyncio.Event()
+        task = asyncio.create_task(DataPlane(edge, edge).serve("127.0.0.1", port, stop))
+        await listening(port)
+        query = stack.url(PLANE_EDGE, "t1", PLANE_SEG).split("?", 1)[1]
+        try:
+            yield Plane(edge, port, f"http://127.0.0.1:{port}/v/t1/v1/", query, files)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 15)
+
+
+async def listening(port: int) -> None:
+    for _ in range(100):
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.02)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise AssertionError(f"nothing listens on {port}")

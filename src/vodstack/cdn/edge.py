@@ -13,12 +13,20 @@ import os
 
 import httpx
 
-from vodstack.cdn.access_log import FILE_NAME, AccessLog, StatusRecorder, route_of
+from vodstack.cdn.access_log import (
+    ASSET_ROUTE,
+    FILE_NAME,
+    AccessLog,
+    StatusRecorder,
+    route_of,
+)
 from vodstack.cdn.cache import DiskCache, Flight, make_policy
 from vodstack.cdn.file_response import (
+    FILL_MODE_HEADER,
     PEER_FILL,
     Conditions,
     FileDescriber,
+    Headers,
     ServedFile,
     not_modified,
     range_headers,
@@ -36,7 +44,9 @@ from vodstack.cdn.prefill import prefill
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import EdgeStats
+from vodstack.cdn.token_memo import TokenMemo
 from vodstack.cdn.upstream import Source, Upstream
+from vodstack.cdn.upstream_transport import StreamingTransport
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
@@ -48,6 +58,9 @@ from vodstack.delivery.topology import EdgeNode, Topology
 log = logging.getLogger(__name__)
 
 HIT, MISS, NO_CACHE = "HIT", "MISS", "-"
+HIT_METHODS = frozenset({b"GET", b"HEAD"})
+# Request headers that change a hit's answer (or ask for a peer fill): the ASGI path decides.
+CONDITION_HEADERS = frozenset({b"range", b"if-none-match", b"if-range", FILL_MODE_HEADER})
 
 
 class ResponseAborted(Exception):
@@ -68,6 +81,7 @@ class EdgeApp:
         self.node = node
         self.stats = EdgeStats(edge=node.name)
         self.signer = TokenSigner.from_settings(settings)
+        self.tokens = TokenMemo(self.signer)
         self._service_tokens = ServiceTokens.from_settings(settings, PREFILL_AUDIENCE)
         self.revocations = RevocationFeed.from_settings(settings, "edge", transport)
         identity = (b"x-served-by", node.name.encode())
@@ -95,8 +109,10 @@ class EdgeApp:
 
     async def startup(self) -> None:
         self.cache.open()
+        # Fills stream through the edge's own keep-alive transport (cdn/upstream_transport.py)
+        # unless one is injected (the tests' in-process router).
         self._client = httpx.AsyncClient(
-            transport=self._transport,
+            transport=self._transport or StreamingTransport(),
             limits=httpx.Limits(max_connections=128, max_keepalive_connections=32),
         )
         upstream = Upstream(
@@ -177,7 +193,7 @@ class EdgeApp:
         else:
             prefix = served.prefix
         token = token_from_query(scope["query_string"])
-        check = self.signer.verify(prefix, token, path=raw, revoked=self.revocations.revoked)
+        check = self.tokens.check(prefix, token, raw, self.revocations.revoked)
         if check is not TokenCheck.OK:
             self.stats.denied[check.value] += 1
             message, code = refusal(check)
@@ -191,6 +207,38 @@ class EdgeApp:
             return sent, HIT
         assert asset is not None
         return await self._miss(scope, send, asset, conditions), MISS
+
+    def hit(self, method: bytes, raw: bytes, query: bytes, headers: Headers) -> ServedFile | None:
+        """A plain cache hit the data plane may answer itself (whole body, valid token),
+        already counted and logged; None for anything else, which the ASGI path answers
+        (refusals, misses, ranges and conditional requests included, with their accounting).
+        """
+        if method not in HIT_METHODS:
+            return None
+        served = self.cache.index.get(raw)
+        if served is None:
+            return None
+        token = token_from_query(query)
+        if (
+            self.tokens.check(served.prefix, token, raw, self.revocations.revoked)
+            is not TokenCheck.OK
+        ):
+            return None
+        for name, _value in headers:
+            if name in CONDITION_HEADERS:
+                return None
+        self.cache.touch(raw)
+        stats = self.stats
+        stats.hits += 1
+        sent = served.size if method == b"GET" else 0
+        stats.served_bytes["cache"] += sent
+        if self.access_log is not None:
+            self.access_log.write(method.decode(), ASSET_ROUTE, 200, sent, HIT, raw)
+        return served
+
+    def sending(self, delta: int) -> None:
+        """A hit body in progress on the data plane (+1) or done (-1): load for steering."""
+        self.stats.in_flight += delta
 
     async def _miss(
         self, scope: Scope, send: Send, asset: AssetPath, conditions: Conditions

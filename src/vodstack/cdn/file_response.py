@@ -50,6 +50,7 @@ class ServedFile:
     base_headers: Headers  # everything but the length
     full_headers: Headers  # base + content-length (the 200 answer)
     not_modified_headers: Headers
+    head: bytes  # the 200 answer's status line and headers, serialized (the data plane's hit)
 
 
 class FileDescriber:
@@ -74,14 +75,16 @@ class FileDescriber:
             *CORS_HEADERS,
             *self._extra,
         ]
+        full = [*base, (b"content-length", str(size).encode())]
         return ServedFile(
             prefix=prefix,
             path=path,
             size=size,
             etag=etag,
             base_headers=base,
-            full_headers=[*base, (b"content-length", str(size).encode())],
+            full_headers=full,
             not_modified_headers=[*validators, *CORS_HEADERS, *self._extra],
+            head=b"HTTP/1.1 200 OK\r\n" + b"".join(b"%s: %s\r\n" % pair for pair in full),
         )
 
 

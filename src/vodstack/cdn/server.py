@@ -1,4 +1,8 @@
-"""Run the origin or one edge as a process: granian (embedded) serving the raw ASGI app.
+"""Run the origin or one edge as a process.
+
+The origin is granian (embedded) serving its raw ASGI app. An edge runs on its own data plane
+(cdn/data_plane.py: hits by sendfile, the rest through the same ASGI app) unless
+`cdn.data_plane` is `granian`, which serves the edge's ASGI app as the origin's is.
 
 `run_edge(settings, name)` / `run_origin(settings)` block until SIGTERM or SIGINT; they are what
 the supervisor's `vodstack serve edge-eu-1` calls. `python -m vodstack.cdn.server NAME
@@ -18,10 +22,12 @@ from granian.constants import Interfaces
 from granian.log import LogLevels
 from granian.server.embed import Server
 
+from vodstack.cdn.data_plane import serve_edge
 from vodstack.cdn.edge import create_edge_app
 from vodstack.cdn.origin import create_origin_app
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
+from vodstack.config.settings import DataPlaneKind
 from vodstack.core.context import configure_logging
 from vodstack.core.metrics import ASGIApp
 from vodstack.delivery.topology import ORIGIN, Topology
@@ -51,7 +57,11 @@ def run_edge(settings: Settings, name: str) -> None:
     app = create_edge_app(settings, name)
     # One log line per upstream request is noise at edge request rates.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    asyncio.run(serve(app, settings.host, node.port, settings.cdn.server_threads))
+    if settings.cdn.data_plane is DataPlaneKind.SENDFILE:
+        edge = serve_edge(app, app, app.startup, app.shutdown, settings.host, node.port)
+        asyncio.run(edge)
+    else:
+        asyncio.run(serve(app, settings.host, node.port, settings.cdn.server_threads))
 
 
 def run_origin(settings: Settings, name: str = ORIGIN) -> None:

@@ -205,6 +205,11 @@ class DnsSettings(BaseModel):
     addresses: dict[str, str] = Field(default_factory=dict)
 
 
+class DataPlaneKind(StrEnum):
+    SENDFILE = "sendfile"
+    GRANIAN = "granian"
+
+
 class CdnSettings(BaseModel):
     """The delivery tier: regions x edges, each edge's disk budget, steering inputs."""
 
@@ -227,6 +232,9 @@ class CdnSettings(BaseModel):
     health_error_window_s: float = Field(10.0, gt=0)
     peer_timeout_s: float = Field(1.0, gt=0)
     server_threads: int = Field(1, ge=1)
+    # What serves an edge's HTTP: its own data plane (hits by kernel sendfile, the rest through
+    # the ASGI app; docs/cdn.md) or granian for everything (server_threads applies to it).
+    data_plane: DataPlaneKind = DataPlaneKind.SENDFILE
     # How often edges and the origin fetch newly revoked play sessions from playback (a stopped
     # or logged-out session's segment URLs die within about this long); 0 = never (no playback
     # service, e.g. a CDN-only benchmark).

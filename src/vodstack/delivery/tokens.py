@@ -172,6 +172,18 @@ def token_session(token: str) -> str | None:
     return raw[_HEAD.size : _HEAD.size + session_len].decode("utf-8", "replace")
 
 
+def token_grant(token: bytes) -> tuple[int, int, bytes] | None:
+    """(expiry, max_height, session) of a token, unverified (None if not a token's shape): for
+    a cache of tokens whose MAC `verify` has already accepted (cdn/token_memo.py)."""
+    raw = _decode(token)
+    if raw is None or len(raw) < _MIN_SIZE:
+        return None
+    expiry, max_height, session_len = _HEAD.unpack_from(raw)
+    if len(raw) != _HEAD.size + session_len + MAC_SIZE:
+        return None
+    return expiry, max_height, raw[_HEAD.size : _HEAD.size + session_len]
+
+
 def token_from_query(query_string: bytes) -> bytes | None:
     """The `t` parameter of a raw query string (tokens are URL-safe, so no unquoting)."""
     if not query_string:
