@@ -21,6 +21,7 @@ import httpx
 
 from vodstack.config.settings import SupervisorSettings
 from vodstack.core.processes import child_dies_with_us
+from vodstack.supervisor.cpu_time import cpu_ticks
 from vodstack.supervisor.liveness import Liveness
 from vodstack.supervisor.registry import ServerKind, ServiceSpec
 from vodstack.supervisor.workers import worker_command
@@ -70,6 +71,7 @@ class ManagedProcess:
     scratch: Path | None = None
     liveness: Liveness = field(init=False)
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _cpu_seen: int | None = field(default=None, repr=False)
     _backoff: float = BACKOFF_START_S
     _restart_at: float = 0.0
 
@@ -145,7 +147,16 @@ class ManagedProcess:
             )
         self.state = ProcessState.STARTING
         self.started_at = time.monotonic()
+        self._cpu_seen = None
         self.liveness.restarted(self.started_at)
+
+    def worked(self) -> bool:
+        """Whether the process used CPU since the last call (a starved process did, a frozen
+        one did not); see supervisor/liveness.py."""
+        pid = self.pid
+        ticks = None if pid is None else cpu_ticks(pid)
+        before, self._cpu_seen = self._cpu_seen, ticks
+        return ticks is not None and before is not None and ticks > before
 
     def exited(self) -> int | None:
         """The exit code if the process has ended, else None."""

@@ -267,7 +267,9 @@ class Supervisor:
         for proc, probe in zip(due, results, strict=True):
             if proc.exited() is not None or self._stop.is_set() or proc.state not in watched:
                 continue  # an exit is _tend's business; a stopping platform replaces nothing
-            verdict = proc.liveness.observe(probe is not Probe.SILENT, now, sent)
+            verdict = proc.liveness.observe(
+                probe is not Probe.SILENT, now, sent, working=proc.worked()
+            )
             if verdict is Verdict.REPLACE:
                 self._replace(proc, now)
             elif verdict is Verdict.STARTING:
