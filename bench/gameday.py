@@ -112,7 +112,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        extra = {"VODSTACK_SCALE__INSTANCES": SCALE, "VODSTACK_CHAOS__ENABLED": "true"}
+        extra = {
+            "VODSTACK_SCALE__INSTANCES": SCALE,
+            "VODSTACK_CHAOS__ENABLED": "true",
+            # 17 Python services starting at once on a loaded 2-core host take over 60 s.
+            "VODSTACK_SUPERVISOR__START_TIMEOUT_S": "240",
+        }
         with running_platform(tmp / "data", extra_env=extra, timeout=300) as platform:
             ingest(platform, pattern_clip(tmp / "clip.mp4", CLIP_S), "Game Day Feature")
             print(f"platform up, title ingested; load average {os.getloadavg()}", flush=True)
