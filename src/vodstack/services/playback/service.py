@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import contextlib
+import hashlib
 import hmac
 import logging
 import secrets
