@@ -28,7 +28,8 @@ from vodstack.config.resilience import (
 )
 from vodstack.core.processes import child_dies_with_us
 
-# Answers /healthz; any other request is read, announced ("held") and never answered.
+# Answers every GET (its health checks too); a POST is read, announced ("held") and never
+# answered.
 HOLDER = r"""
 import asyncio, sys
 
@@ -40,8 +41,8 @@ async def serve(reader, writer):
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":")[1])
         await reader.readexactly(length)
-        if head.split(b" ")[1] == b"/healthz":
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        if head.startswith(b"GET "):
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
             await writer.drain()
             continue
         print("held", flush=True)
@@ -118,3 +119,63 @@ def test_a_keyed_call_whose_instance_dies_mid_request_is_answered_by_another(key
     else:
         assert isinstance(outcome, httpx.HTTPError), "a plain POST may have happened: no retry"
         assert other.methods == [], "never sent twice"
+
+
+class _Counting(httpx.AsyncBaseTransport):
+    """The real keep-alive transport, counting the calls (not health checks) refused per port."""
+
+    def __init__(self) -> None:
+        self.inner = KeepAliveTransport()
+        self.refused: dict[int, int] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self.inner.handle_async_request(request)
+        except httpx.ConnectError:
+            if request.url.path != "/healthz":
+                port = request.url.port or 80
+                self.refused[port] = self.refused.get(port, 0) + 1
+            raise
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_killed_instance_is_ejected_at_its_first_refused_connection() -> None:
+    """After kill -9, one call meets the refused port (and is retried elsewhere); the rest of
+    the calls never go there, long before the registry would evict it."""
+    others = [Instance(), Instance()]
+    with serving(*others) as urls, holder() as (dead_url, process):
+        # Round robin: without ejection every third call would meet the dead port.
+        policy = UpstreamPolicy(
+            balancer=BalancerKind.ROUND_ROBIN,
+            breaker=BreakerPolicy(min_calls=10_000),
+            hedge=HedgePolicy(enabled=False),
+        )
+        # A long ejection: the calls below all fall within it however loaded the machine is.
+        # Health checks once (at the first call, all healthy), then not again: the test is
+        # about what the calls themselves learn.
+        settings = ResilienceSettings(
+            upstreams={"catalog": policy},
+            outliers={"base_s": 600, "max_s": 600},
+            health_interval_s=3600,
+        )
+        counting = _Counting()
+        transport = ResilientTransport(
+            "catalog", Listed([dead_url, *urls]), settings, inner=counting
+        )
+
+        async def run() -> list[int]:
+            async with httpx.AsyncClient(
+                base_url="http://catalog", transport=transport, timeout=10.0
+            ) as client:
+                before = [(await client.get("/v1/titles")).status_code for _ in range(6)]
+                process.kill()  # kill -9: its port now refuses connections
+                await asyncio.to_thread(process.wait, 10)
+                after = [(await client.get("/v1/titles")).status_code for _ in range(30)]
+                return before + after
+
+        statuses = asyncio.run(run())
+    assert statuses == [200] * 36
+    dead_port = httpx.URL(dead_url).port
+    assert counting.refused.get(dead_port, 0) == 1, counting.refused
