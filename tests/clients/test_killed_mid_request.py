@@ -177,5 +177,5 @@ def test_a_killed_instance_is_ejected_at_its_first_refused_connection() -> None:
 
         statuses = asyncio.run(run())
     assert statuses == [200] * 36
-    dead_port = httpx.URL(dead_url).port
+    dead_port = httpx.URL(dead_url).port or 80
     assert counting.refused.get(dead_port, 0) == 1, counting.refused
