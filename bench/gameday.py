@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,7 +161,10 @@ def main() -> None:
                         "failed_sessions<=0,max_rebuffers<=1",
                     )
                 )
-    print("machine: 2 cores shared with other helpers' work at the time (figures are noisy)")
+            if args.keep:  # the supervisor's log says what the chaos did to each process
+                shutil.copy(platform.data_dir / "up.log", args.keep / "up.log")
+                shutil.copytree(platform.data_dir / "logs", args.keep / "logs", dirs_exist_ok=True)
+    print(f"load average at the end: {os.getloadavg()} (2 shared cores: figures are noisy)")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,10 @@ class Liveness:
     def due(self, now: float) -> bool:
         return now >= self.next_probe_at
 
+    def inconclusive(self, now: float, sent_at: float | None = None) -> None:
+        """A probe that says nothing of this process (another one on its port answered)."""
+        self.next_probe_at = (now if sent_at is None else sent_at) + self.policy.liveness_interval_s
+
     def observe(
         self, answered: bool, now: float, sent_at: float | None = None, *, working: bool = False
     ) -> Verdict:

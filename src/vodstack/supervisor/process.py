@@ -49,6 +49,10 @@ class Probe(StrEnum):
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
     SILENT = "silent"
+    # Another process on the same SO_REUSEPORT port (a gateway instance) answered: says
+    # nothing of this one. Counting it as this one's answer marked a gateway healthy before it
+    # had bound, and the game day's monkey then killed its sibling: port 8000 refused for 80 s.
+    ELSEWHERE = "elsewhere"
 
 
 @dataclass
@@ -173,6 +177,8 @@ class ManagedProcess:
             )
         except httpx.HTTPError:
             return Probe.SILENT
+        if self.reuse_port and _answering_pid(response) not in (None, self.pid):
+            return Probe.ELSEWHERE
         return Probe.HEALTHY if response.status_code == 200 else Probe.UNHEALTHY
 
     async def healthy(self, client: httpx.AsyncClient) -> bool:
@@ -226,3 +232,12 @@ class ManagedProcess:
         if self._popen is not None and self._popen.poll() is None:
             os.killpg(self._popen.pid, signal.SIGKILL)
             self._popen.wait()
+
+
+def _answering_pid(response: httpx.Response) -> int | None:
+    """The pid in a /healthz answer (core/app.py), None from a process that does not say."""
+    try:
+        pid = response.json().get("pid")
+    except ValueError:
+        return None
+    return pid if isinstance(pid, int) else None
