@@ -24,11 +24,19 @@ SIBLING = r"""
 import asyncio, json, os, socket, sys
 
 async def serve(reader, writer):
-    await reader.readuntil(b"\r\n\r\n")
-    body = json.dumps({"service": "gateway", "ok": True, "pid": os.getpid()}).encode()
-    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n"
-    writer.write(head + b"content-length: %d\r\n\r\n" % len(body) + body)
-    await writer.drain()
+    while True:  # keeps the connection alive, as uvicorn does, until the client closes it
+        try:
+            request = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            break
+        body = json.dumps({"service": "gateway", "ok": True, "pid": os.getpid()}).encode()
+        close = b"connection: close" in request.lower()
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        head += b"connection: close\r\n" if close else b""
+        writer.write(head + b"content-length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        if close:
+            break
     writer.close()
 
 async def main():
@@ -97,3 +105,22 @@ def test_an_inconclusive_probe_only_schedules_the_next_one() -> None:
     liveness.observe(False, 3.0)
     liveness.inconclusive(5.0, sent_at=4.0)
     assert liveness.failures == 1 and not liveness.due(5.9) and liveness.due(6.0)
+
+
+def test_each_probe_of_a_shared_port_takes_a_new_connection_so_every_instance_is_reached(
+    tmp_path: Path,
+) -> None:
+    """The supervisor's client keeps connections alive; on a shared port that would ask the
+    instance that accepted the first connection forever, and its sibling would never be seen
+    healthy (the platform did not come up with two gateways)."""
+    port = free_port()
+    with sibling(port) as first, sibling(port) as second:
+        proc = _gateway(tmp_path, port, first)
+
+        async def probes() -> list[Probe]:
+            async with httpx.AsyncClient() as client:
+                return [await proc.probe(client) for _ in range(40)]
+
+        seen = set(asyncio.run(probes()))
+        assert second.poll() is None
+    assert seen == {Probe.HEALTHY, Probe.ELSEWHERE}

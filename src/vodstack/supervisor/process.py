@@ -171,9 +171,13 @@ class ManagedProcess:
     async def probe(self, client: httpx.AsyncClient) -> Probe:
         if not self.serves_http:
             return Probe.HEALTHY if self.exited() is None else Probe.SILENT
+        # On a shared port each connection goes to one of the instances (the kernel hashes
+        # it): a kept-alive connection would ask the same one forever, so each probe gets a
+        # new connection.
+        headers = {"Connection": "close"} if self.reuse_port else None
         try:
             response = await client.get(
-                f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s
+                f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s, headers=headers
             )
         except httpx.HTTPError:
             return Probe.SILENT
