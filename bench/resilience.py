@@ -366,7 +366,12 @@ def main() -> None:
     print(f"load average at the start: {os.getloadavg()}", flush=True)
     with (
         tempfile.TemporaryDirectory() as tmp_name,
-        running_platform(Path(tmp_name) / "data") as platform,
+        running_platform(
+            Path(tmp_name) / "data",
+            # 13 Python services starting at once on a loaded 2-core host take minutes.
+            extra_env={"VODSTACK_SUPERVISOR__START_TIMEOUT_S": "600"},
+            timeout=660,
+        ) as platform,
     ):
         tmp = Path(tmp_name)
         base = json.loads((platform.data_dir / "run" / "settings.json").read_text())
