@@ -115,12 +115,11 @@ def test_each_probe_of_a_shared_port_takes_a_new_connection_so_every_instance_is
     healthy (the platform did not come up with two gateways)."""
     port = free_port()
     with sibling(port) as first, sibling(port) as second:
-        proc = _gateway(tmp_path, port, first)
+        records = [_gateway(tmp_path, port, first), _gateway(tmp_path, port, second)]
 
-        async def probes() -> list[Probe]:
-            async with httpx.AsyncClient() as client:
-                return [await proc.probe(client) for _ in range(40)]
+        async def probes() -> list[list[Probe]]:
+            async with httpx.AsyncClient() as client:  # one client, as the supervisor's
+                return [[await proc.probe(client) for _ in range(10)] for proc in records]
 
-        seen = set(asyncio.run(probes()))
-        assert second.poll() is None
-    assert seen == {Probe.HEALTHY, Probe.ELSEWHERE}
+        seen = asyncio.run(probes())
+    assert all(Probe.HEALTHY in answers for answers in seen), seen

@@ -43,6 +43,11 @@ class ProcessState(StrEnum):
     STOPPED = "stopped"
 
 
+# Probes of an instance on a shared port per round, each on a new connection, until it answers
+# itself: with two instances all six miss it one round in 64.
+SHARED_PORT_TRIES = 6
+
+
 class Probe(StrEnum):
     """One /healthz probe: answered 200, answered something else, or no answer in time."""
 
@@ -171,10 +176,20 @@ class ManagedProcess:
     async def probe(self, client: httpx.AsyncClient) -> Probe:
         if not self.serves_http:
             return Probe.HEALTHY if self.exited() is None else Probe.SILENT
+        if not self.reuse_port:
+            return await self._probe_once(client, None)
         # On a shared port each connection goes to one of the instances (the kernel hashes
-        # it): a kept-alive connection would ask the same one forever, so each probe gets a
-        # new connection.
-        headers = {"Connection": "close"} if self.reuse_port else None
+        # it): a kept-alive connection would ask the same one forever, so each try gets a new
+        # connection, and a few tries reach this instance (a miss is then rare: a healthy
+        # instance renews its registry lease on each probe it answers).
+        probe = Probe.ELSEWHERE
+        for _ in range(SHARED_PORT_TRIES):
+            probe = await self._probe_once(client, {"Connection": "close"})
+            if probe is not Probe.ELSEWHERE:
+                break
+        return probe
+
+    async def _probe_once(self, client: httpx.AsyncClient, headers: dict[str, str] | None) -> Probe:
         try:
             response = await client.get(
                 f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s, headers=headers
