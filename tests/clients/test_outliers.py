@@ -60,3 +60,13 @@ def test_never_more_than_half_of_the_pool_is_ejected() -> None:
     for instance in POOL:
         _fail(detector, instance, 3)
     assert len(detector.available(POOL)) == 2
+
+
+def test_a_refused_connection_ejects_at_once_within_the_share() -> None:
+    clock = FakeMonotonic()
+    detector = OutlierDetector(POLICY, clock)
+    detector.failure("http://a", POOL, refused=True)
+    assert detector.available(POOL) == POOL[1:], "nothing listens there: out at the first one"
+    detector.failure("http://b", POOL, refused=True)
+    detector.failure("http://c", POOL, refused=True)
+    assert detector.available(POOL) == ["http://c", "http://d"], "never more than half"

@@ -138,3 +138,34 @@ def test_a_process_that_answers_is_never_replaced_even_if_unhealthy() -> None:
     liveness.restarted(0.0)
     for now in range(1, 500, 2):
         assert liveness.observe(True, float(now)) is Verdict.ALIVE
+
+
+BUSY_GRACE = SupervisorSettings(
+    liveness_interval_s=2.0,
+    liveness_timeout_s=2.0,
+    liveness_failures=3,
+    start_timeout_s=20.0,
+    liveness_busy_grace_s=30.0,
+)
+
+
+def test_a_starved_process_that_keeps_using_cpu_gets_the_busy_grace_not_three_probes() -> None:
+    """The game day's cause: at load 35 a live gateway missed three probes and was replaced
+    while its sibling was restarting after a kill; the shared port had no gateway for 30 s."""
+    liveness = Liveness(BUSY_GRACE)
+    liveness.restarted(0.0)
+    assert liveness.observe(True, 1.0) is Verdict.ALIVE
+    for now in (3.0, 5.0, 7.0, 9.0, 29.0):
+        assert liveness.observe(False, now, working=True) is Verdict.FAILING
+    assert liveness.observe(False, 31.5, working=True) is Verdict.REPLACE, "a busy loop is caught"
+    assert "busy without answering for over 30 s" in liveness.reason()
+
+
+def test_a_frozen_process_is_replaced_after_the_usual_failures_even_after_working() -> None:
+    liveness = Liveness(BUSY_GRACE)
+    liveness.restarted(0.0)
+    assert liveness.observe(True, 1.0) is Verdict.ALIVE
+    assert liveness.observe(False, 3.0, working=True) is Verdict.FAILING
+    assert liveness.observe(False, 5.0, working=False) is Verdict.FAILING
+    assert liveness.observe(False, 7.0, working=False) is Verdict.REPLACE
+    assert "frozen or hung" in liveness.reason()

@@ -103,6 +103,13 @@ def _print_summary(report: dict[str, object]) -> None:
             f"sessions failed {figures['failed_sessions']:>3}  rebuffer ratio "
             f"{figures['rebuffer_ratio']:.4f}  startup p50 {figures['startup_p50_ms']:.0f} ms"
         )
+        for failed in figures.get("failed_start_errors", [])[:20]:
+            # markup=False: an error message may hold square brackets.
+            console.print(
+                f"  failed start at {failed['at_s']:.1f} s, viewer {failed['viewer']}: "
+                f"{failed['error']}",
+                markup=False,
+            )
     for objective in report["slo"]:  # type: ignore[attr-defined]
         state = "met" if objective["met"] else "[red]BROKEN[/]"
         console.print(f"SLO {objective['objective']}: {objective['value']:.4g} {state}")

@@ -25,8 +25,14 @@ class PlaybackClient(ServiceClient):
     service = "playback"
 
     async def start(self, body: PlaybackRequest) -> PlaybackStart:
+        # With a key the start may be retried on another instance (the service dedupes it).
+        key = body.idempotency_key
         return await self.send_model(
-            "POST", "/v1/sessions", PlaybackStart, json=body.model_dump(mode="json")
+            "POST",
+            "/v1/sessions",
+            PlaybackStart,
+            json=body.model_dump(mode="json"),
+            headers={"Idempotency-Key": key} if key else None,
         )
 
     async def session(self, session_id: str, account_id: int) -> PlaySession:

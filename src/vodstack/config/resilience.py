@@ -158,6 +158,9 @@ class ResilienceSettings(BaseModel):
     outliers: OutlierPolicy = Field(default_factory=OutlierPolicy)
     health_interval_s: float = Field(2.0, gt=0)
     health_timeout_s: float = Field(1.0, gt=0)
+    # A page (the home page) answers within `upstream_timeout_s` of its arrival: its upstream
+    # calls get that less this reserve for rendering, then fall back (docs/resilience.md).
+    page_render_reserve_s: float = Field(0.15, ge=0)
     shedding: SheddingSettings = Field(default_factory=SheddingSettings)
 
     @field_validator("upstreams", mode="before")

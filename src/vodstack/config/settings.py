@@ -422,6 +422,9 @@ class SupervisorSettings(BaseModel):
     liveness_timeout_s: float = Field(2.0, gt=0)  # a probe slower than this failed
     # Consecutive failed probes before the process is killed (SIGKILL) and started again.
     liveness_failures: int = Field(3, ge=1)
+    # A process that does not answer but keeps using CPU (starved on an overloaded host, not
+    # frozen) is replaced only after this long without an answer (supervisor/liveness.py).
+    liveness_busy_grace_s: float = Field(30.0, gt=0)
     # A (re)started process that has not answered /healthz by then is replaced too.
     start_timeout_s: float = Field(60.0, gt=0)
 

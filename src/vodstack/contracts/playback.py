@@ -90,6 +90,9 @@ class PlaybackRequest(BaseModel):
     region: RegionName | None = None
     #: The log-in this start belongs to (`login_ref`): logging out ends the stream.
     login_ref: LoginRef | None = None
+    #: The player's key for this press of play (its `Idempotency-Key`): a repeat of the start
+    #: (retried after an instance died mid-request) answers the same session, no second one.
+    idempotency_key: str | None = Field(None, pattern=r"^[\x21-\x7e]{1,200}$")
 
 
 class PlaybackStart(BaseModel):

@@ -8,6 +8,7 @@ Error body, the same for every service and the gateway (core.responses):
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -182,7 +183,9 @@ def create_service_app(
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
         ok = health() if health is not None else True
-        return JSONResponse({"service": service, "ok": ok}, status_code=200 if ok else 503)
+        # The pid tells a supervisor which of several processes sharing a port answered.
+        body = {"service": service, "ok": ok, "pid": os.getpid()}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

@@ -22,6 +22,9 @@ DEADLINE_HEADER = "x-vodstack-deadline-ms"
 _HEADER_BYTES = DEADLINE_HEADER.encode()
 # A monotonic instant, or None when no caller set one.
 deadline_var: ContextVar[float | None] = ContextVar("deadline", default=None)
+# When the current request arrived (monotonic), set by `DeadlineMiddleware`: a page's budget
+# counts from there, not from when its handler began (the session lookup came first).
+arrived_var: ContextVar[float | None] = ContextVar("arrived", default=None)
 
 
 def remaining_s() -> float | None:
@@ -38,6 +41,31 @@ def within(seconds: float) -> Iterator[None]:
     token = deadline_var.set(ours if current is None else min(current, ours))
     try:
         yield
+    finally:
+        deadline_var.reset(token)
+
+
+def calls_deadline(arrived: float, budget_s: float, reserve_s: float) -> float:
+    """The instant a page's upstream calls must be done by: its budget counted from its
+    arrival, less the reserve it needs to render what they answered (or what stands in for
+    them). Never before the arrival: a reserve as large as the budget leaves no time to call."""
+    return arrived + max(0.0, budget_s - reserve_s)
+
+
+@contextmanager
+def page(budget_s: float, reserve_s: float) -> Iterator[float]:
+    """A page answers within `budget_s` of its arrival: the calls made inside share what is left
+    of it less `reserve_s` for rendering (or less, if the caller's deadline is sooner). A call
+    still waiting at that instant is cancelled and answered by its fallback (the catalog's last
+    good rows), so a frozen upstream costs the page its budget, not budget + render time.
+    Yields the calls' deadline (monotonic)."""
+    arrived = arrived_var.get()
+    ours = calls_deadline(time.monotonic() if arrived is None else arrived, budget_s, reserve_s)
+    current = deadline_var.get()
+    chosen = ours if current is None else min(current, ours)
+    token = deadline_var.set(chosen)
+    try:
+        yield chosen
     finally:
         deadline_var.reset(token)
 
@@ -61,7 +89,17 @@ class DeadlineMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        budget = _parse(scope.get("headers", [])) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        arrived = arrived_var.set(time.monotonic())
+        try:
+            await self._within_callers(scope, receive, send)
+        finally:
+            arrived_var.reset(arrived)
+
+    async def _within_callers(self, scope: Scope, receive: Receive, send: Send) -> None:
+        budget = _parse(scope.get("headers", []))
         if budget is None:
             await self.app(scope, receive, send)
             return

@@ -110,7 +110,12 @@ def _table(rows: list[list[Any]], header: list[str]) -> str:
 def _html(report: dict[str, Any]) -> str:
     summary = report["summary"]
     groups = summary["groups"]
-    keys = list(groups["control"])
+    keys = [k for k in groups["control"] if k != "failed_start_errors"]
+    failed_rows = [
+        [f"{f['at_s']:.1f}", group, f["viewer"], f["error"]]
+        for group in ("control", "experiment")
+        for f in groups[group].get("failed_start_errors", [])
+    ]
     group_rows = [[k, _fmt(groups["control"][k]), _fmt(groups["experiment"][k])] for k in keys]
     route_rows = [
         [name, r["requests"], r["failed"], r["p50_ms"], r["p99_ms"], r["stale"], r["shed"]]
@@ -137,6 +142,15 @@ def _html(report: dict[str, Any]) -> str:
         "<h2>SLO</h2>"
         + (_table(slo_rows, ["objective", "value", ""]) if slo_rows else "<p>none given</p>"),
         "<h2>Control vs experiment</h2>" + _table(group_rows, ["", "control", "experiment"]),
+        "<h2>Failed starts</h2>"
+        + (
+            _table(
+                sorted(failed_rows, key=lambda r: float(r[0])),
+                ["t (s)", "group", "viewer", "error"],
+            )
+            if failed_rows
+            else "<p>none</p>"
+        ),
     ]
     if kong:
         parts.append(

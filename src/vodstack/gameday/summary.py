@@ -84,6 +84,10 @@ def _group(
         "rebuffer_ratio": stalled / (stalled + playing) if stalled + playing else 0.0,
         "edge_switches": sum(s.edge_switches for s in played),
         "start_regions": _count(s.region for s in mine if s.ok),
+        # Each failed start with its error, to find its cause (issue 15, 9b: 0 failed starts).
+        "failed_start_errors": [
+            {"at_s": round(s.at, 1), "viewer": s.viewer, "error": s.error} for s in mine if not s.ok
+        ],
     }
 
 

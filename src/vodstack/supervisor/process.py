@@ -21,6 +21,7 @@ import httpx
 
 from vodstack.config.settings import SupervisorSettings
 from vodstack.core.processes import child_dies_with_us
+from vodstack.supervisor.cpu_time import cpu_ticks
 from vodstack.supervisor.liveness import Liveness
 from vodstack.supervisor.registry import ServerKind, ServiceSpec
 from vodstack.supervisor.workers import worker_command
@@ -42,12 +43,21 @@ class ProcessState(StrEnum):
     STOPPED = "stopped"
 
 
+# Probes of an instance on a shared port per round, each on a new connection, until it answers
+# itself: with two instances all six miss it one round in 64.
+SHARED_PORT_TRIES = 6
+
+
 class Probe(StrEnum):
     """One /healthz probe: answered 200, answered something else, or no answer in time."""
 
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
     SILENT = "silent"
+    # Another process on the same SO_REUSEPORT port (a gateway instance) answered: says
+    # nothing of this one. Counting it as this one's answer marked a gateway healthy before it
+    # had bound, and the game day's monkey then killed its sibling: port 8000 refused for 80 s.
+    ELSEWHERE = "elsewhere"
 
 
 @dataclass
@@ -70,6 +80,7 @@ class ManagedProcess:
     scratch: Path | None = None
     liveness: Liveness = field(init=False)
     _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _cpu_seen: int | None = field(default=None, repr=False)
     _backoff: float = BACKOFF_START_S
     _restart_at: float = 0.0
 
@@ -145,7 +156,16 @@ class ManagedProcess:
             )
         self.state = ProcessState.STARTING
         self.started_at = time.monotonic()
+        self._cpu_seen = None
         self.liveness.restarted(self.started_at)
+
+    def worked(self) -> bool:
+        """Whether the process used CPU since the last call (a starved process did, a frozen
+        one did not); see supervisor/liveness.py."""
+        pid = self.pid
+        ticks = None if pid is None else cpu_ticks(pid)
+        before, self._cpu_seen = self._cpu_seen, ticks
+        return ticks is not None and before is not None and ticks > before
 
     def exited(self) -> int | None:
         """The exit code if the process has ended, else None."""
@@ -156,12 +176,28 @@ class ManagedProcess:
     async def probe(self, client: httpx.AsyncClient) -> Probe:
         if not self.serves_http:
             return Probe.HEALTHY if self.exited() is None else Probe.SILENT
+        if not self.reuse_port:
+            return await self._probe_once(client, None)
+        # On a shared port each connection goes to one of the instances (the kernel hashes
+        # it): a kept-alive connection would ask the same one forever, so each try gets a new
+        # connection, and a few tries reach this instance (a miss is then rare: a healthy
+        # instance renews its registry lease on each probe it answers).
+        probe = Probe.ELSEWHERE
+        for _ in range(SHARED_PORT_TRIES):
+            probe = await self._probe_once(client, {"Connection": "close"})
+            if probe is not Probe.ELSEWHERE:
+                break
+        return probe
+
+    async def _probe_once(self, client: httpx.AsyncClient, headers: dict[str, str] | None) -> Probe:
         try:
             response = await client.get(
-                f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s
+                f"{self.url}/healthz", timeout=self.policy.liveness_timeout_s, headers=headers
             )
         except httpx.HTTPError:
             return Probe.SILENT
+        if self.reuse_port and _answering_pid(response) not in (None, self.pid):
+            return Probe.ELSEWHERE
         return Probe.HEALTHY if response.status_code == 200 else Probe.UNHEALTHY
 
     async def healthy(self, client: httpx.AsyncClient) -> bool:
@@ -215,3 +251,12 @@ class ManagedProcess:
         if self._popen is not None and self._popen.poll() is None:
             os.killpg(self._popen.pid, signal.SIGKILL)
             self._popen.wait()
+
+
+def _answering_pid(response: httpx.Response) -> int | None:
+    """The pid in a /healthz answer (core/app.py), None from a process that does not say."""
+    try:
+        pid = response.json().get("pid")
+    except ValueError:
+        return None
+    return pid if isinstance(pid, int) else None

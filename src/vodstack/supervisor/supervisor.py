@@ -267,7 +267,12 @@ class Supervisor:
         for proc, probe in zip(due, results, strict=True):
             if proc.exited() is not None or self._stop.is_set() or proc.state not in watched:
                 continue  # an exit is _tend's business; a stopping platform replaces nothing
-            verdict = proc.liveness.observe(probe is not Probe.SILENT, now, sent)
+            if probe is Probe.ELSEWHERE and proc.liveness.seen_alive:
+                proc.liveness.inconclusive(now, sent)  # its sibling answered: ask again later
+                continue
+            # Until it answers itself, a process sharing its port is starting (or not at all).
+            answered = probe not in (Probe.SILENT, Probe.ELSEWHERE)
+            verdict = proc.liveness.observe(answered, now, sent, working=proc.worked())
             if verdict is Verdict.REPLACE:
                 self._replace(proc, now)
             elif verdict is Verdict.STARTING:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -251,7 +252,7 @@ def test_profile_update_and_delete(client: TestClient) -> None:
 
 
 def test_health_and_metrics(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"service": "accounts", "ok": True}
+    assert client.get("/healthz").json() == {"service": "accounts", "ok": True, "pid": os.getpid()}
     assert "vodstack_http_requests_total" in client.get("/metrics").text
 
 

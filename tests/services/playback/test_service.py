@@ -323,3 +323,27 @@ def test_a_stream_urls_token_opens_only_its_own_session_until_it_expires(
     with pytest.raises(Forbidden) as expired:
         service.signed_session(answer.token)
     assert expired.value.code == "token_expired"
+
+
+# -- keyed starts (issue 15, 9b) ---------------------------------------------------------------
+
+
+def test_a_keyed_start_repeated_answers_the_same_session_and_takes_one_slot(
+    service: PlaybackService, clock: FakeClock
+) -> None:
+    """A start retried after its answer was lost (an instance killed mid-request) carries the
+    same key: it gets the first session back, even on a one-stream plan, with the same token."""
+    keyed = request(plan=BASIC).model_copy(update={"idempotency_key": "press-1"})
+    first = start(service, keyed)
+    clock.advance(3)
+    again = start(service, keyed)
+    assert again.play_session_id == first.play_session_id
+    assert again.token == first.token and again.token_expires_at == first.token_expires_at
+    other_press = keyed.model_copy(update={"idempotency_key": "press-2"})
+    assert error_code(service, other_press) == "stream_limit", "a new press is a new stream"
+
+
+def test_the_same_key_from_another_account_is_another_session(service: PlaybackService) -> None:
+    mine = start(service, request().model_copy(update={"idempotency_key": "k"}))
+    theirs = start(service, request(account_id=8).model_copy(update={"idempotency_key": "k"}))
+    assert mine.play_session_id != theirs.play_session_id

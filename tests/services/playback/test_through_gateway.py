@@ -147,3 +147,19 @@ def test_a_catalog_that_is_down_is_named_not_playback(tmp_path: Path) -> None:
     error = response.json()["error"]
     assert error["message"] == "The catalog service is unreachable."
     assert error["code"] == "upstream_unreachable"
+
+
+def test_a_start_repeated_with_its_idempotency_key_gets_the_same_session(
+    platform: Platform,
+) -> None:
+    viewer = platform.viewer("basic")
+    title_id = platform.title()
+    path = f"/api/playback/{title_id}/start"
+    first = viewer.post(path, headers={"Idempotency-Key": "press-1"})
+    assert first.status_code == 201, first.text
+    again = viewer.post(path, headers={"Idempotency-Key": "press-1"})
+    assert again.status_code == 201, again.text
+    assert again.json()["play_session_id"] == first.json()["play_session_id"]
+    assert viewer.post(path, headers={"Idempotency-Key": "press-2"}).status_code == 409
+    bad = viewer.post(path, headers={"Idempotency-Key": "not a key"})
+    assert bad.status_code == 422

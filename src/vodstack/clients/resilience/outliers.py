@@ -5,6 +5,11 @@ twice as long at each further ejection (up to `max_s`); an ejected instance retu
 when its time is up and a success there forgives its past. Never more than `max_ejected_share` of
 a pool is out at once: when everything fails the fault is likely not the instances', and a pool
 ejected to nothing would fail every call (Envoy's "max ejection percent").
+
+A refused connection ejects at once (`refused`): nothing listens on the port, so the process is
+dead (killed, crashed, restarting), not slow, and every call sent there until the registry has
+evicted it would fail too. The game day's monkey kills an instance every 15 s; five failures
+each was five more failed attempts per client per kill, each needing a retry.
 """
 
 from __future__ import annotations
@@ -43,10 +48,11 @@ class OutlierDetector:
         if not self.ejected(instance):
             record.ejections = 0
 
-    def failure(self, instance: str, pool: Sequence[str]) -> None:
+    def failure(self, instance: str, pool: Sequence[str], *, refused: bool = False) -> None:
         record = self._record(instance)
         record.failures += 1
-        if record.failures < self._policy.consecutive_failures or self.ejected(instance):
+        enough = refused or record.failures >= self._policy.consecutive_failures
+        if not enough or self.ejected(instance):
             return
         out = sum(1 for other in pool if self.ejected(other))
         if out + 1 > math.floor(len(pool) * self._policy.max_ejected_share):

@@ -292,7 +292,8 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 stats.observe(now - started, now)
             raise
         except (TimeoutError, httpx.TransportError) as exc:
-            self._outcome(instance, failed=True, started=started)
+            refused = isinstance(exc, httpx.ConnectError)  # nothing listens: dead, not slow
+            self._outcome(instance, failed=True, started=started, refused=refused)
             if isinstance(exc, TimeoutError):
                 message = f"the {self.service} service did not answer in time"
                 raise httpx.ReadTimeout(message) from exc
@@ -300,7 +301,9 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         self._outcome(instance, failed=response.status_code >= 500, started=started)
         return httpx.Response(response.status_code, headers=response.headers.raw, content=body)
 
-    def _outcome(self, instance: str, *, failed: bool, started: float) -> None:
+    def _outcome(
+        self, instance: str, *, failed: bool, started: float, refused: bool = False
+    ) -> None:
         now = self._clock()
         stats = self.stats.of(instance)
         stats.outstanding -= 1
@@ -310,7 +313,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         if not failed:
             self._hedge.observe(now - started)
         if failed:
-            self.outliers.failure(instance, self._pool())
+            self.outliers.failure(instance, self._pool(), refused=refused)
         else:
             self.outliers.success(instance)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from vodstack.config.settings import Mode, Settings
+from vodstack.contracts.billing import IdempotencyKey
 from vodstack.contracts.experiments import ABR_EXPERIMENT
 from vodstack.contracts.playback import (
     DASH_MIME,
@@ -74,11 +75,13 @@ async def start(
     state: StateDep,
     clients: UpstreamsDep,
     region: RegionQuery = None,
+    key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> PlaybackStart:
     """Start playing a title as the current profile: signed edge URLs and manifests.
 
     409 `stream_limit` when the plan's concurrent streams are all in use, 409 `not_playable`
-    while the title is still processing.
+    while the title is still processing. With an `Idempotency-Key` (one per press of play),
+    a start retried after a lost answer gets the same session instead of a second one.
     """
     plan = viewer.session.account.plan
     body = PlaybackRequest(
@@ -90,6 +93,7 @@ async def start(
         title_id=title_id,
         region=viewer_region(request, state.settings, region),
         login_ref=login_ref(viewer.session.session_id),
+        idempotency_key=key,
     )
     # The experiment's answer is awaited alongside the start: it costs no time on top of it.
     started, algorithm = await asyncio.gather(

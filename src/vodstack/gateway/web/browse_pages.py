@@ -5,6 +5,7 @@ Titles never published appear only to admins (with their state), never to viewer
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -55,6 +56,13 @@ async def _genre_rows(
     return [(genre, page.items) for genre, page in zip(chosen, pages, strict=True) if page.items]
 
 
+def _page_budget(state: GatewayState) -> AbstractContextManager[float]:
+    """The page answers within `upstream_timeout_s` of its arrival: its calls stop a render
+    reserve before that, and whatever has not answered by then falls back."""
+    settings = state.settings
+    return deadline.page(settings.upstream_timeout_s, settings.resilience.page_render_reserve_s)
+
+
 def _render(
     request: Request, pages: PagesDep, viewer: Viewer, name: str, **context: Any
 ) -> Response:
@@ -76,7 +84,7 @@ async def home(
         return await _static_home(request, viewer, pages, clients, state, trending=False)
     settings = state.settings
     region = viewer_region(request, settings, None)
-    with deadline.within(settings.upstream_timeout_s):
+    with _page_budget(state):
         personal, listed, preparing, order = await asyncio.gather(
             personal_rows(clients, viewer, region),
             listed_ids(clients, viewer),
@@ -130,8 +138,8 @@ async def _static_home(
 ) -> Response:
     unpublished = viewer.sees_unpublished
     # Rows answered from the last good answer (catalog down or frozen) are shown, marked. All
-    # the page's calls share one timeout: a second wave does not wait another one out.
-    with collecting_stale() as stale, deadline.within(state.settings.upstream_timeout_s):
+    # the page's calls share one page budget: a second wave does not wait another one out.
+    with collecting_stale() as stale, _page_budget(state):
         newest, genres, started, listed, preparing, (hot, order) = await asyncio.gather(
             clients.catalog.titles(
                 viewer.maturity, sort=TitleSort.NEW, limit=ROW_LENGTH, unpublished=unpublished

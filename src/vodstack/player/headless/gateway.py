@@ -6,12 +6,13 @@ It speaks to the gateway exactly as the web page does: cookie session, the CSRF 
 Log-in, start and stop ride out a service restart: a 502/503/504 or a connection error is
 retried with backoff and jitter (core.backoff, about 30 s in all), then reported as a
 `GatewayError` that says how long it tried. The final stop matters most: it records that the
-title was watched to the end. A start retried after a timeout may leave a second session
-behind; it ends by itself when its heartbeats stop (`playback.stream_timeout_s`).
+title was watched to the end. A start carries an `Idempotency-Key` (one per press of play), so a
+start retried after its answer was lost gets the same session, not a second one.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -106,7 +107,7 @@ class GatewaySession:
         self, method: str, path: str, body: dict[str, Any] | None = None, **kwargs: Any
     ) -> httpx.Response:
         """An unsafe request (POST, PUT, ...) with the CSRF header and a JSON body."""
-        headers = {CSRF_HEADER: self._csrf()}
+        headers = {**kwargs.pop("headers", {}), CSRF_HEADER: self._csrf()}
         response = self._http.request(method, path, json=body or {}, headers=headers, **kwargs)
         return _raise_for(response)
 
@@ -204,7 +205,12 @@ class GatewaySession:
     def start(self, title_id: int, region: str | None = None) -> PlaybackStart:
         params = {"region": region} if region else {}
         path = f"/api/playback/{title_id}/start"
-        response = self.resilient("start playback", lambda: self.post(path, params=params))
+        # One key per press of play, sent with every retry: a start whose answer was lost (the
+        # gateway or playback instance died mid-request) is answered with the same session.
+        headers = {"Idempotency-Key": secrets.token_urlsafe(16)}
+        response = self.resilient(
+            "start playback", lambda: self.post(path, params=params, headers=headers)
+        )
         return PlaybackStart.model_validate_json(response.content)
 
     def heartbeat(self, session_id: str, position_s: float, rendition: str | None) -> PlaySession:

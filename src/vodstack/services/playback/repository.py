@@ -136,6 +136,9 @@ class SessionStore:
         now = self._clock()
         with self._writing() as db:
             _lock_account(db, new.account_id, now)
+            repeat = db.get(PlaySessionRow, new.id)
+            if repeat is not None and repeat.account_id == new.account_id:
+                return self._view(repeat, now)  # the same keyed start again: its session
             self._expire_silent(db, new.account_id, now)
             active = self._count_active(db, new.account_id)
             if active >= max_streams:

@@ -10,13 +10,15 @@ the manifest filter's own exceptions are translated here, once.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import hmac
 import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -158,7 +160,7 @@ class PlaybackService:
                 "No edge server can deliver video right now; try again shortly.", code="no_edges"
             )
         new = NewSession(
-            id=secrets.token_urlsafe(18),
+            id=session_id(request),
             account_id=request.account_id,
             profile_id=request.profile_id,
             title_id=title.id,
@@ -169,12 +171,24 @@ class PlaybackService:
             token_expires_at=self._clock() + timedelta(seconds=self._settings.token_ttl_s),
             login_ref=request.login_ref,
         )
-        await asyncio.to_thread(self._open, new, request.max_streams)
+        keyed = request.idempotency_key is not None
+        new = await asyncio.to_thread(self._open, new, request.max_streams, keyed)
         return self._start_answer(new, title, _resume_position(await resume, title))
 
-    def _open(self, new: NewSession, max_streams: int) -> None:
+    def _open(self, new: NewSession, max_streams: int, keyed: bool) -> NewSession:
+        """Open the session; returns it as stored: a keyed start's repeat gets the first
+        one's expiry (its token is signed with it), version and height."""
         try:
             self._store.open(new, max_streams)
+            if not keyed:
+                return new
+            row = self._store.row(new.id, new.account_id)
+            return replace(
+                new,
+                token_expires_at=row.token_expires_at,
+                asset_version=row.asset_version,
+                max_height=row.max_height,
+            )
         except StreamLimitReached as exc:
             timeout = round(self._settings.stream_timeout_s)
             plural = "stream" if max_streams == 1 else "streams"
@@ -400,6 +414,17 @@ class PlaybackService:
                 f"({exc})",
                 code="storage_unavailable",
             ) from exc
+
+
+def session_id(request: PlaybackRequest) -> str:
+    """A new session's id: random, or, for a start with an idempotency key, derived from the
+    account and the key, so a repeat of the same start (retried on another instance after one
+    died mid-request) names the same session and the store answers it instead of opening a
+    second one. 24 URL-safe characters either way."""
+    if request.idempotency_key is None:
+        return secrets.token_urlsafe(18)
+    seed = f"{request.account_id}:{request.idempotency_key}".encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(seed).digest()[:18]).decode()
 
 
 def _playing_row(row: PlaySessionRow) -> PlaySessionRow:
