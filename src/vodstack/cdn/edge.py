@@ -15,6 +15,8 @@ import httpx
 
 from vodstack.cdn.access_log import FILE_NAME, AccessLog, StatusRecorder, route_of
 from vodstack.cdn.cache import DiskCache, Flight, make_policy
+from vodstack.cdn.demand_log import PATH as DEMAND_LOG_PATH
+from vodstack.cdn.demand_log import send_demand_log
 from vodstack.cdn.file_response import (
     PEER_FILL,
     Conditions,
@@ -254,6 +256,9 @@ class EdgeApp:
         if raw == PREFILL_PATH:
             answer = await prefill(scope, receive, self._service_tokens, self.cache, self._filler)
             await send_json(send, 200, answer)
+            return
+        if raw == DEMAND_LOG_PATH:
+            await send_demand_log(scope, send, self._service_tokens, self.access_log)
             return
         if raw == b"/holdings/objects" and scope["method"] in READ_METHODS:
             # What the fill planner schedules against: every object this edge holds.

@@ -177,6 +177,8 @@ class FillPlanSettings(BaseModel):
     new_release_boost: float = Field(1.5, ge=0)
     # How many requests' worth of catalogue-wide shape a title's own shape is pulled towards.
     shape_prior_requests: float = Field(20.0, ge=0)
+    # The live planner also reads the telemetry service's plays per title and region.
+    use_popularity: bool = True
 
 
 class DnsSettings(BaseModel):

@@ -14,6 +14,10 @@ The model (documented in docs/cdn.md, "Pre-positioning"):
   seen in few requests says little about its own shape, so its objects' shares are pulled
   towards the catalogue-wide share of their (rendition, segment number) with the weight of
   `shape_prior_requests` requests: share = (n(o) + k x pooled(q, p)) / (n(t) + k).
+- demand from the events pipeline: when the planner knows a region's plays per title for the
+  day (the popularity counts, `record_day(..., title_demand=...)`, already converted to
+  requests), they replace the title's request count in `demand`; the objects' shares still
+  come from the requests. Plays count every viewer, wherever the edges' logs are.
 - boost: titles first seen in r within `new_release_days` days are multiplied by
   `new_release_boost` (launch peaks: a first, partial day understates what follows).
 
@@ -75,12 +79,25 @@ class PopularityForecast(Generic[K]):
         self._pooled_total = 0.0
         self.days = 0  # days recorded so far
 
-    def record_day(self, counts: Mapping[str, Mapping[K, int]]) -> None:
-        """One whole day of requests: object -> count, per region."""
+    def record_day(
+        self,
+        counts: Mapping[str, Mapping[K, int]],
+        title_demand: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
+        """One whole day of requests: object -> count, per region; optionally the day's
+        requests per title and region from another source (plays x requests per play), which
+        then stand for the titles it names."""
         day = self.days
         self._decay()
+        given = title_demand or {}
+        for region, titles in given.items():
+            demand = self._regions.setdefault(region, _RegionDemand())
+            for title, requests in titles.items():
+                demand.decayed[title] = demand.decayed.get(title, 0.0) + requests
+                demand.first_day.setdefault(title, day)
         for region, objects in counts.items():
             demand = self._regions.setdefault(region, _RegionDemand())
+            replaced = given.get(region, {})
             for key, count in objects.items():
                 info = self._info.get(key)
                 if info is None:
@@ -90,8 +107,9 @@ class PopularityForecast(Generic[K]):
                     slot = (info.rendition, info.position)
                     self._pooled[slot] = self._pooled.get(slot, 0.0) + count
                 self._pooled_total += count
-                demand.decayed[title] = demand.decayed.get(title, 0.0) + count
-                demand.first_day.setdefault(title, day)
+                if title not in replaced:
+                    demand.decayed[title] = demand.decayed.get(title, 0.0) + count
+                    demand.first_day.setdefault(title, day)
                 self._object_counts[key] = self._object_counts.get(key, 0.0) + count
                 self._title_counts[title] = self._title_counts.get(title, 0.0) + count
         self.days += 1
