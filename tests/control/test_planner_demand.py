@@ -135,7 +135,7 @@ def test_popularity_counts_from_the_telemetry_service_change_the_plan(
 
             def counted() -> bool:
                 rows = httpx.get(f"{base}/v1/popularity", headers=_auth(settings)).json()
-                return sum(row["plays"] for row in rows) == 47
+                return bool(sum(row["plays"] for row in rows) == 47)
 
             eventually(counted, timeout_s=30, message="the popularity consumer did not catch up")
             report = _window(settings)
