@@ -177,6 +177,9 @@ class FillPlanSettings(BaseModel):
     new_release_boost: float = Field(1.5, ge=0)
     # How many requests' worth of catalogue-wide shape a title's own shape is pulled towards.
     shape_prior_requests: float = Field(20.0, ge=0)
+    # A region's title demand is pulled this far towards the title's demand in all regions
+    # (scaled to the region's share): one region's counts of a title are a small sample.
+    region_pooling: float = Field(0.0, ge=0, le=1)
     # The live planner also reads the telemetry service's plays per title and region.
     use_popularity: bool = True
 

@@ -45,13 +45,14 @@ class ForecastModel:
     new_release_days: int = 2
     new_release_boost: float = 1.5
     shape_prior_requests: float = 20.0
+    region_pooling: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: FillPlanSettings) -> ForecastModel:
         return cls(
             settings.half_life_days, settings.shape_half_life_days,
             settings.new_release_days, settings.new_release_boost,
-            settings.shape_prior_requests,
+            settings.shape_prior_requests, settings.region_pooling,
         )  # fmt: skip
 
 
@@ -125,6 +126,25 @@ class PopularityForecast(Generic[K]):
 
     def title_demand(self, region: str) -> dict[str, float]:
         """Expected requests per title in `region` tomorrow (boost included)."""
+        own = self._region_means(region)
+        pooling = self.model.region_pooling
+        if not pooling or len(self._regions) < 2:
+            return own
+        # A title's few requests in one region are a noisy sample of its popularity there;
+        # its requests in every region, scaled to this region's share of all requests, are a
+        # larger one (tastes differ by region, so this is a pull, not a replacement).
+        everywhere: dict[str, float] = {}
+        for name in self._regions:
+            for title, mean in (own if name == region else self._region_means(name)).items():
+                everywhere[title] = everywhere.get(title, 0.0) + mean
+        total = sum(everywhere.values())
+        part = sum(own.values()) / total if total else 0.0
+        return {
+            title: (1 - pooling) * own.get(title, 0.0) + pooling * part * mean
+            for title, mean in everywhere.items()
+        }
+
+    def _region_means(self, region: str) -> dict[str, float]:
         demand = self._regions.get(region)
         if demand is None:
             return {}
