@@ -169,6 +169,8 @@ class FillPlanSettings(BaseModel):
     auto_share: bool = True
     # ... and pins only if that beats no pinning by this much (relative): a day is noisy.
     share_margin: float = Field(0.02, ge=0)
+    # ... summed over this many past days (each replayed with the plan made before it).
+    backtest_days: int = Field(1, ge=1, le=14)
     # Title demand forgets by half in this many days; the shape within a title more slowly.
     half_life_days: float = Field(1.0, gt=0)
     shape_half_life_days: float = Field(7.0, gt=0)
