@@ -15,20 +15,19 @@ the load average (replays are pure Python: their ratios do not depend on load, t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from vodstack.cdn.cache.replay import parse_capacity, replay
-from vodstack.cdn.cache.trace import read_trace
+from vodstack.cdn.cache.trace import read_trace, write_lines
+from vodstack.cdn.workload import ISSUE_SHAPE, generate
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.prefill import replay_prefill
 
-ISSUE_SHAPE = ["--days", "5", "--titles", "3000", "--zipf", "0.8", "--sessions-per-day", "1500"]
-SEEDS = {"issue": "11", "issue-heldout": "12"}
+SEEDS = {"issue": ISSUE_SHAPE.seed, "issue-heldout": ISSUE_SHAPE.seed + 1}
 GOALS = {"5%": 0.30, "10%": 0.40}
 WORK = Path(tempfile.gettempdir()) / "vodstack-prefill-goal"
 
@@ -39,9 +38,7 @@ def _generated() -> list[Path]:
     for name, seed in SEEDS.items():
         path = WORK / f"{name}.csv.gz"
         if not path.exists():
-            command = [str(Path(sys.executable).parent / "vodstack"), "cache", "generate", "--out",
-                       str(path), "--seed", seed, *ISSUE_SHAPE]  # fmt: skip
-            subprocess.run(command, check=True, capture_output=True)
+            write_lines(path, generate(dataclasses.replace(ISSUE_SHAPE, seed=seed)))
         paths.append(path)
     return paths
 
