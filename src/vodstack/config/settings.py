@@ -182,6 +182,9 @@ class FillPlanSettings(BaseModel):
     # A region's title demand is pulled this far towards the title's demand in all regions
     # (scaled to the region's share): one region's counts of a title are a small sample.
     region_pooling: float = Field(0.0, ge=0, le=1)
+    # Forecast objects as viewings from the start of their title x the catalogue's requests per
+    # viewing at their (rendition, position), when ids name them (control/forecast.py).
+    position_model: bool = False
     # The live planner also reads the telemetry service's plays per title and region.
     use_popularity: bool = True
 

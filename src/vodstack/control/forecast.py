@@ -35,6 +35,9 @@ from vodstack.config.settings import FillPlanSettings
 from vodstack.control.objects import ObjectInfo
 
 K = TypeVar("K", bound=Hashable)
+# Requests at the first positions of a title measure how many viewings started there: each
+# viewing from the start asks for each of them once, whatever rendition it plays.
+START_SPAN = 4
 T = TypeVar("T", bound=Hashable)
 
 
@@ -46,13 +49,14 @@ class ForecastModel:
     new_release_boost: float = 1.5
     shape_prior_requests: float = 20.0
     region_pooling: float = 0.0
+    position_model: bool = False
 
     @classmethod
     def from_settings(cls, settings: FillPlanSettings) -> ForecastModel:
         return cls(
             settings.half_life_days, settings.shape_half_life_days,
             settings.new_release_days, settings.new_release_boost,
-            settings.shape_prior_requests, settings.region_pooling,
+            settings.shape_prior_requests, settings.region_pooling, settings.position_model,
         )  # fmt: skip
 
 
@@ -61,6 +65,7 @@ class _RegionDemand(Generic[T]):
 
     def __init__(self) -> None:
         self.decayed: dict[T, float] = {}
+        self.starts: dict[T, float] = {}  # viewings from the start (position model)
         self.first_day: dict[T, int] = {}
 
 
@@ -78,6 +83,8 @@ class PopularityForecast(Generic[K]):
         self._info: dict[K, ObjectInfo] = {}
         self._pooled: dict[tuple[str, int], float] = {}  # (rendition, segment) -> requests
         self._pooled_total = 0.0
+        self._title_starts: dict[str, float] = {}  # all regions, shape half-life
+        self._last_position: dict[str, int] = {}
         self.days = 0  # days recorded so far
 
     def record_day(
@@ -107,6 +114,12 @@ class PopularityForecast(Generic[K]):
                 if info.position is not None:
                     slot = (info.rendition, info.position)
                     self._pooled[slot] = self._pooled.get(slot, 0.0) + count
+                    if info.position < START_SPAN:
+                        start = count / START_SPAN
+                        demand.starts[title] = demand.starts.get(title, 0.0) + start
+                        self._title_starts[title] = self._title_starts.get(title, 0.0) + start
+                    if info.position > self._last_position.get(title, -1):
+                        self._last_position[title] = info.position
                 self._pooled_total += count
                 if title not in replaced:
                     demand.decayed[title] = demand.decayed.get(title, 0.0) + count
@@ -119,6 +132,8 @@ class PopularityForecast(Generic[K]):
         keep, shape = self._keep, self._keep_shape
         for demand in self._regions.values():
             demand.decayed = {title: value * keep for title, value in demand.decayed.items()}
+            demand.starts = {title: value * keep for title, value in demand.starts.items()}
+        self._title_starts = {title: value * shape for title, value in self._title_starts.items()}
         self._object_counts = {key: value * shape for key, value in self._object_counts.items()}
         self._title_counts = {title: value * shape for title, value in self._title_counts.items()}
         self._pooled = {slot: value * shape for slot, value in self._pooled.items()}
@@ -144,13 +159,13 @@ class PopularityForecast(Generic[K]):
             for title, mean in everywhere.items()
         }
 
-    def _region_means(self, region: str) -> dict[str, float]:
+    def _region_means(self, region: str, starts: bool = False) -> dict[str, float]:
         demand = self._regions.get(region)
         if demand is None:
             return {}
         model, today = self.model, self.days
         result = {}
-        for title, decayed in demand.decayed.items():
+        for title, decayed in (demand.starts if starts else demand.decayed).items():
             age = today - demand.first_day[title]  # >= 1: days it has been seen
             mean = decayed * (1 - self._keep) / (1 - self._keep**age)
             boost = model.new_release_boost if age <= model.new_release_days else 1.0
@@ -159,6 +174,8 @@ class PopularityForecast(Generic[K]):
 
     def expected_requests(self, region: str) -> dict[K, float]:
         """Expected requests per object in `region` tomorrow; objects never seen are absent."""
+        if self.model.position_model:
+            return self._by_position(region)
         demand = self.title_demand(region)
         infos, title_counts, pooled = self._info, self._title_counts, self._pooled
         prior = self.model.shape_prior_requests / max(self._pooled_total, 1e-9)
@@ -175,3 +192,35 @@ class PopularityForecast(Generic[K]):
             share = (count + pulled) / (title_counts[info.title] + self.model.shape_prior_requests)
             result[key] = per_day * share
         return result
+
+    def _by_position(self, region: str) -> dict[K, float]:
+        """The position model: viewings from the start x requests per viewing at (rendition,
+        position), pooled over the catalogue among titles at least that long."""
+        starts = self._region_means(region, starts=True)
+        requests = self.title_demand(region)
+        eligible = self._eligible_starts()
+        last = len(eligible) - 1
+        result = {}
+        for key, count in self._object_counts.items():
+            info = self._info[key]
+            if info.position is None or info.title not in starts:
+                per_day = requests.get(info.title)
+                if per_day:
+                    result[key] = per_day * count / self._title_counts[info.title]
+                continue
+            base = eligible[min(info.position, last)]
+            rate = self._pooled.get((info.rendition, info.position), 0.0) / base if base else 0.0
+            result[key] = starts[info.title] * rate
+        return result
+
+    def _eligible_starts(self) -> list[float]:
+        """Per position p: starts of titles whose last seen position is >= p."""
+        if not self._last_position:
+            return []
+        by_last = [0.0] * (max(self._last_position.values()) + 2)
+        for title, value in self._title_starts.items():
+            by_last[self._last_position.get(title, 0)] += value
+        eligible = by_last[:]
+        for position in range(len(eligible) - 2, -1, -1):
+            eligible[position] += eligible[position + 1]
+        return eligible
