@@ -143,3 +143,26 @@ def test_region_pooling_pulls_a_region_towards_the_titles_demand_everywhere() ->
     alone = FillPlanner(FillPlanSettings(), describe, sizes.__getitem__)
     alone.record_day({"eu": {"a/1080p/1": 10}, "us": {"a/1080p/1": 10, "b/1080p/1": 90}})
     assert "b" not in alone.forecast.title_demand("eu")
+
+
+def test_the_position_model_forecasts_unwatched_renditions_from_the_catalogue() -> None:
+    """A title's demand is its viewings from the start; each object gets the catalogue's
+    requests per viewing at its (rendition, position), so one viewer's choice of rendition
+    yesterday does not decide which rendition is planned for tomorrow's."""
+    day = {
+        # "big": ten viewings from the start, half at 1080p and half at 720p, to position 5.
+        **{f"big/1080p/{p:05d}": 5 for p in range(6)},
+        **{f"big/720p/{p:05d}": 5 for p in range(6)},
+        # "one": a single viewing, at 720p; its 1080p objects were seen once, long ago.
+        **{f"one/720p/{p:05d}": 1 for p in range(6)},
+    }
+    earlier = {f"one/1080p/{p:05d}": 1 for p in range(6)}
+    sizes = dict.fromkeys([*day, *earlier], 1)
+    settings = FillPlanSettings(position_model=True)
+    planner: FillPlanner[str] = FillPlanner(settings, describe, sizes.__getitem__)
+    planner.record_day({"eu": earlier})
+    planner.record_day({"eu": day})
+    expected = planner.forecast.expected_requests("eu")
+    # Both renditions of "one" are forecast alike, as the catalogue splits viewings evenly.
+    assert expected["one/1080p/00002"] == pytest.approx(expected["one/720p/00002"], rel=0.35)
+    assert expected["big/1080p/00002"] > 5 * expected["one/1080p/00002"]
