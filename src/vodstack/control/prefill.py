@@ -37,9 +37,7 @@ class _Region:
     tally: Tally = field(default_factory=Tally)
     fill_bytes: int = 0  # of the fill that ran before the day being served
     ranked: list[int] | None = None  # tonight's plan over the whole capacity, best first
-    last_ranked: list[int] | None = None  # the previous night's
     yesterday: list[int] = field(default_factory=list)
-    day_before: list[int] = field(default_factory=list)
     shares: list[float] = field(default_factory=list)
     ranked_pinned: list[int] = field(default_factory=list)  # pinned now, best first
     # Past days for the share's backtest: (the plan used that day, the day before, the day).
@@ -94,8 +92,7 @@ def replay_prefill(
             if region.ranked is not None:
                 region.backtests.append((region.ranked, region.yesterday, objects))
                 del region.backtests[: -settings.backtest_days]
-            region.day_before, region.yesterday = region.yesterday, objects
-            region.last_ranked, region.ranked = region.ranked, None
+            region.yesterday, region.ranked = objects, None
         planner.record_day(counts)
         result.days.append(today)
     for name, region in regions.items():
