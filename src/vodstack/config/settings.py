@@ -184,7 +184,7 @@ class FillPlanSettings(BaseModel):
     region_pooling: float = Field(0.0, ge=0, le=1)
     # Forecast objects as viewings from the start of their title x the catalogue's requests per
     # viewing at their (rendition, position), when ids name them (control/forecast.py).
-    position_model: bool = False
+    position_model: bool = True
     # The live planner also reads the telemetry service's plays per title and region.
     use_popularity: bool = True
 

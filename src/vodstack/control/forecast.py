@@ -21,6 +21,22 @@ The model (documented in docs/cdn.md, "Pre-positioning"):
 - boost: titles first seen in r within `new_release_days` days are multiplied by
   `new_release_boost` (launch peaks: a first, partial day understates what follows).
 
+The position model (`position_model`, default on) replaces demand x share for objects whose
+ids name a rendition and a segment number:
+
+    expected(o, r) = starts(title(o), r) x rate(rendition(o), position(o)) x boost
+
+- starts(t, r): viewings of t from its start in r per day, decayed like demand: the requests
+  of its first `START_SPAN` positions / `START_SPAN` (a viewing from the start asks for each
+  of them once, in whatever rendition it plays). A count of viewers, where a title's requests
+  are dominated by how long its few viewers watched.
+- rate(q, p): the catalogue's requests at (rendition q, position p) per viewing from the start,
+  among titles whose last seen position is at least p (shape half-life): abandonment and the
+  rendition mix learnt from every viewing instead of from this title's few.
+Objects without a rendition and position, and titles never seen from their start, keep the
+request model. Measured in docs/benchmarks.md ("Issue-shaped trace"): it lifts the pinned-only
+replay by 3-4 points on the issue-shaped traces.
+
 Only days already recorded are used: `record_day` is the one way in, so nothing of the day
 being forecast can leak into it.
 """
@@ -49,7 +65,7 @@ class ForecastModel:
     new_release_boost: float = 1.5
     shape_prior_requests: float = 20.0
     region_pooling: float = 0.0
-    position_model: bool = False
+    position_model: bool = True
 
     @classmethod
     def from_settings(cls, settings: FillPlanSettings) -> ForecastModel:
@@ -66,6 +82,7 @@ class _RegionDemand(Generic[T]):
     def __init__(self) -> None:
         self.decayed: dict[T, float] = {}
         self.starts: dict[T, float] = {}  # viewings from the start (position model)
+        self.given: dict[T, float] = {}  # requests given as title demand (from plays)
         self.first_day: dict[T, int] = {}
 
 
@@ -98,11 +115,7 @@ class PopularityForecast(Generic[K]):
         day = self.days
         self._decay()
         given = title_demand or {}
-        for region, titles in given.items():
-            demand = self._regions.setdefault(region, _RegionDemand())
-            for title, requests in titles.items():
-                demand.decayed[title] = demand.decayed.get(title, 0.0) + requests
-                demand.first_day.setdefault(title, day)
+        self._record_given(given, day)
         for region, objects in counts.items():
             demand = self._regions.setdefault(region, _RegionDemand())
             replaced = given.get(region, {})
@@ -116,7 +129,8 @@ class PopularityForecast(Generic[K]):
                     self._pooled[slot] = self._pooled.get(slot, 0.0) + count
                     if info.position < START_SPAN:
                         start = count / START_SPAN
-                        demand.starts[title] = demand.starts.get(title, 0.0) + start
+                        if title not in replaced:
+                            demand.starts[title] = demand.starts.get(title, 0.0) + start
                         self._title_starts[title] = self._title_starts.get(title, 0.0) + start
                     if info.position > self._last_position.get(title, -1):
                         self._last_position[title] = info.position
@@ -128,11 +142,20 @@ class PopularityForecast(Generic[K]):
                 self._title_counts[title] = self._title_counts.get(title, 0.0) + count
         self.days += 1
 
+    def _record_given(self, given: Mapping[str, Mapping[str, float]], day: int) -> None:
+        for region, titles in given.items():
+            demand = self._regions.setdefault(region, _RegionDemand())
+            for title, requests in titles.items():
+                demand.decayed[title] = demand.decayed.get(title, 0.0) + requests
+                demand.given[title] = demand.given.get(title, 0.0) + requests
+                demand.first_day.setdefault(title, day)
+
     def _decay(self) -> None:
         keep, shape = self._keep, self._keep_shape
         for demand in self._regions.values():
             demand.decayed = {title: value * keep for title, value in demand.decayed.items()}
             demand.starts = {title: value * keep for title, value in demand.starts.items()}
+            demand.given = {title: value * keep for title, value in demand.given.items()}
         self._title_starts = {title: value * shape for title, value in self._title_starts.items()}
         self._object_counts = {key: value * shape for key, value in self._object_counts.items()}
         self._title_counts = {title: value * shape for title, value in self._title_counts.items()}
@@ -165,7 +188,7 @@ class PopularityForecast(Generic[K]):
             return {}
         model, today = self.model, self.days
         result = {}
-        for title, decayed in (demand.starts if starts else demand.decayed).items():
+        for title, decayed in (self._starts(demand) if starts else demand.decayed).items():
             age = today - demand.first_day[title]  # >= 1: days it has been seen
             mean = decayed * (1 - self._keep) / (1 - self._keep**age)
             boost = model.new_release_boost if age <= model.new_release_days else 1.0
@@ -191,6 +214,20 @@ class PopularityForecast(Generic[K]):
             pulled = prior * pooled.get((info.rendition, info.position), 0.0)
             share = (count + pulled) / (title_counts[info.title] + self.model.shape_prior_requests)
             result[key] = per_day * share
+        return result
+
+    def _starts(self, demand: _RegionDemand[str]) -> dict[str, float]:
+        """Decayed viewings from the start per title; demand given in requests (from plays)
+        counts at the title's own starts per request, the catalogue's if it has none."""
+        if not demand.given:
+            return demand.starts
+        counts, starts = self._title_counts, self._title_starts
+        overall = sum(starts.values()) / max(sum(counts.values()), 1e-9)
+        result = dict(demand.starts)
+        for title, requests in demand.given.items():
+            seen, started = counts.get(title, 0.0), starts.get(title, 0.0)
+            ratio = started / seen if seen and started else overall
+            result[title] = result.get(title, 0.0) + requests * ratio
         return result
 
     def _by_position(self, region: str) -> dict[K, float]:
