@@ -7,8 +7,10 @@ from collections import Counter
 
 import pytest
 
+from vodstack.cdn.cache.trace import format_request, parse_lines
 from vodstack.config.settings import FillPlanSettings
 from vodstack.control.fills import ORIGIN, schedule
+from vodstack.control.history import TitlePlays, learn_from_log
 from vodstack.control.objects import describe, rendition_of, title_of
 from vodstack.control.placement import choose, spread
 from vodstack.control.planner import FillPlanner
@@ -100,3 +102,67 @@ def test_describe_reads_title_rendition_and_segment() -> None:
     assert describe("/v/t1/3/720p/seg_00012.m4s") == ("t1", "720p", 12)
     assert describe("/v/t1/3/master.m3u8") == ("t1", "", None)
     assert describe("abc") == ("abc", "", None)
+
+
+def test_plays_set_title_demand_through_requests_per_play() -> None:
+    """Plays from days the request log does not cover still count, converted to requests by
+    what a play of that title requested on the days both sources saw it."""
+    names = ["a/1080p/00001", "a/1080p/00002", "b/1080p/00001", "b/1080p/00002"]
+    day = 86400
+    lines = [format_request(day + 3600 * 6 + n, name, 10, "eu") for n, name in enumerate(names)]
+    log = parse_lines(lines, "log")  # day 1: each title once per segment
+    plays = [
+        TitlePlays("a", "eu", 6 + 24, 1),  # day 1: one play each, two requests per play
+        TitlePlays("b", "eu", 6 + 24, 1),
+        TitlePlays("b", "eu", 6, 30),  # day 0, before the log: thirty plays of b
+    ]
+
+    def planner() -> FillPlanner[int]:
+        infos = [describe(name) for name in log.names]
+        return FillPlanner(FillPlanSettings(), infos.__getitem__, log.sizes.__getitem__)
+
+    without, with_plays = planner(), planner()
+    assert learn_from_log(without, log, 4) == 1
+    assert learn_from_log(with_plays, log, 4, plays) == 2
+    alone = without.forecast.title_demand("eu")
+    assert alone["a"] == pytest.approx(alone["b"])
+    learnt = with_plays.forecast.title_demand("eu")
+    # b: 60 requests two days back (half-life one day) and 2 yesterday, over its 2 days.
+    assert learnt["b"] > 3 * learnt["a"]
+    assert learnt["a"] == pytest.approx(alone["a"])
+
+
+def test_region_pooling_pulls_a_region_towards_the_titles_demand_everywhere() -> None:
+    sizes = {"a/1080p/1": 1, "b/1080p/1": 1}
+    settings = FillPlanSettings(region_pooling=0.5)
+    planner: FillPlanner[str] = FillPlanner(settings, describe, sizes.__getitem__)
+    planner.record_day({"eu": {"a/1080p/1": 10}, "us": {"a/1080p/1": 10, "b/1080p/1": 90}})
+    eu = planner.forecast.title_demand("eu")
+    # eu never saw b, but b is most of the demand elsewhere: it gets half of eu's share of it.
+    assert eu["b"] > 0 and eu["a"] > eu["b"]
+    alone = FillPlanner(FillPlanSettings(), describe, sizes.__getitem__)
+    alone.record_day({"eu": {"a/1080p/1": 10}, "us": {"a/1080p/1": 10, "b/1080p/1": 90}})
+    assert "b" not in alone.forecast.title_demand("eu")
+
+
+def test_the_position_model_forecasts_unwatched_renditions_from_the_catalogue() -> None:
+    """A title's demand is its viewings from the start; each object gets the catalogue's
+    requests per viewing at its (rendition, position), so one viewer's choice of rendition
+    yesterday does not decide which rendition is planned for tomorrow's."""
+    day = {
+        # "big": ten viewings from the start, half at 1080p and half at 720p, to position 5.
+        **{f"big/1080p/{p:05d}": 5 for p in range(6)},
+        **{f"big/720p/{p:05d}": 5 for p in range(6)},
+        # "one": a single viewing, at 720p; its 1080p objects were seen once, long ago.
+        **{f"one/720p/{p:05d}": 1 for p in range(6)},
+    }
+    earlier = {f"one/1080p/{p:05d}": 1 for p in range(6)}
+    sizes = dict.fromkeys([*day, *earlier], 1)
+    settings = FillPlanSettings(position_model=True)
+    planner: FillPlanner[str] = FillPlanner(settings, describe, sizes.__getitem__)
+    planner.record_day({"eu": earlier})
+    planner.record_day({"eu": day})
+    expected = planner.forecast.expected_requests("eu")
+    # Both renditions of "one" are forecast alike, as the catalogue splits viewings evenly.
+    assert expected["one/1080p/00002"] == pytest.approx(expected["one/720p/00002"], rel=0.35)
+    assert expected["big/1080p/00002"] > 5 * expected["one/1080p/00002"]

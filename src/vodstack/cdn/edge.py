@@ -21,6 +21,8 @@ from vodstack.cdn.access_log import (
     route_of,
 )
 from vodstack.cdn.cache import DiskCache, Flight, make_policy
+from vodstack.cdn.demand_log import PATH as DEMAND_LOG_PATH
+from vodstack.cdn.demand_log import send_demand_log
 from vodstack.cdn.file_response import (
     FILL_MODE_HEADER,
     PEER_FILL,
@@ -302,6 +304,9 @@ class EdgeApp:
         if raw == PREFILL_PATH:
             answer = await prefill(scope, receive, self._service_tokens, self.cache, self._filler)
             await send_json(send, 200, answer)
+            return
+        if raw == DEMAND_LOG_PATH:
+            await send_demand_log(scope, send, self._service_tokens, self.access_log)
             return
         if raw == b"/holdings/objects" and scope["method"] in READ_METHODS:
             # What the fill planner schedules against: every object this edge holds.

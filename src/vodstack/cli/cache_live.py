@@ -48,8 +48,13 @@ def show_report(report: dict[str, object] | None, *, as_json: bool) -> None:
     if not report:
         typer.echo("no fill window has run yet (the planner runs inside `vodstack up`)")
         return
+    sources = report.get("sources")
+    learnt_from = ", ".join(f"{edge} {how}" for edge, how in sources.items()) if isinstance(
+        sources, dict) else "-"  # fmt: skip
     table = Table(title=f"fill window: {report.get('state')} "
-                  f"({report.get('requests_learnt', 0):,} requests learnt)")  # fmt: skip
+                  f"({report.get('requests_learnt', 0):,} requests learnt: {learnt_from}; "
+                  f"{report.get('plays_learnt', 0):,} plays, popularity "
+                  f"{report.get('popularity', 'off')})")  # fmt: skip
     for column in ("region", "edge", "planned", "planned B", "held before", "to fill", "filled",
                    "filled B", "failed", "deferred"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("region", "edge") else "right")

@@ -184,6 +184,8 @@ class FillPlanSettings(BaseModel):
     auto_share: bool = True
     # ... and pins only if that beats no pinning by this much (relative): a day is noisy.
     share_margin: float = Field(0.02, ge=0)
+    # ... summed over this many past days (each replayed with the plan made before it).
+    backtest_days: int = Field(1, ge=1, le=14)
     # Title demand forgets by half in this many days; the shape within a title more slowly.
     half_life_days: float = Field(1.0, gt=0)
     shape_half_life_days: float = Field(7.0, gt=0)
@@ -192,6 +194,14 @@ class FillPlanSettings(BaseModel):
     new_release_boost: float = Field(1.5, ge=0)
     # How many requests' worth of catalogue-wide shape a title's own shape is pulled towards.
     shape_prior_requests: float = Field(20.0, ge=0)
+    # A region's title demand is pulled this far towards the title's demand in all regions
+    # (scaled to the region's share): one region's counts of a title are a small sample.
+    region_pooling: float = Field(0.0, ge=0, le=1)
+    # Forecast objects as viewings from the start of their title x the catalogue's requests per
+    # viewing at their (rendition, position), when ids name them (control/forecast.py).
+    position_model: bool = True
+    # The live planner also reads the telemetry service's plays per title and region.
+    use_popularity: bool = True
 
 
 class DnsSettings(BaseModel):

@@ -4,9 +4,9 @@ Each edge writes `data_dir/edges/{edge}/access.log` (rotated to `access.log.1`; 
 `cdn/access_log.py`). A full answer (GET, status 200) of an asset route is one request of that
 object, of the size it sent, in the edge's region. Partial answers (206), revalidations (304),
 refusals and service routes (planned fills included) are not demand of a known size and are left
-out. A line that does not parse is skipped and counted: a log cut mid-line by a crash must not
-stop the night's plan. Reading every edge's files assumes one host (or a shared log directory);
-once the planner reads the events pipeline's popularity counts instead, it no longer needs them.
+out. A line that does not parse is skipped: a log cut mid-line by a crash must not stop the
+night's plan. The live planner gets the lines over HTTP (`control/demand_sources.py`); reading
+the files here is its fallback on the edges' host.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from vodstack.cdn.access_log import ASSET_ROUTE, FILE_NAME
+from vodstack.cdn.access_log import ASSET_ROUTE
 from vodstack.cdn.cache.trace import Trace, format_request, parse_lines
+from vodstack.cdn.demand_log import log_files
 from vodstack.delivery.assets import URL_ROOT_TEXT
 from vodstack.delivery.topology import Topology
 
@@ -47,18 +48,20 @@ def parse_access_line(line: str, region: str) -> Request | None:
     return Request(float(when), path, size, region)
 
 
-def log_files(edge_dir: Path) -> list[Path]:
-    """The edge's log files, oldest first."""
-    return [path for path in (edge_dir / f"{FILE_NAME}.1", edge_dir / FILE_NAME) if path.exists()]
+def read_edge_files(directory: Path, region: str) -> list[Request]:
+    """One edge's full asset answers from its log files on this host."""
+    found: list[Request] = []
+    for path in log_files(directory):
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            found.extend(r for line in lines if (r := parse_access_line(line, region)))
+    return found
 
 
 def read_requests(edges_dir: Path, topology: Topology) -> list[Request]:
     """Every edge's full asset answers, in time order."""
     found: list[Request] = []
     for edge in topology.edges:
-        for path in log_files(edges_dir / edge.name):
-            with path.open(encoding="utf-8", errors="replace") as lines:
-                found.extend(r for line in lines if (r := parse_access_line(line, edge.region)))
+        found.extend(read_edge_files(edges_dir / edge.name, edge.region))
     found.sort(key=lambda request: request.when)
     return found
 

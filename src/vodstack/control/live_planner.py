@@ -1,7 +1,9 @@
 """The fill planner, live: once per fill window, learn, plan every region, fill the edges.
 
-One window: read the edges' access logs (`control/access_trace.py`), teach a `FillPlanner` every
-day of them (the same planner the offline replay measures), ask each edge what it holds
+One window: read each edge's requests over HTTP (its access log, `GET /demand/log`; the log files
+on this host as a fallback) and the telemetry service's plays per title and region
+(`control/demand_sources.py`), teach a `FillPlanner` every day of them (the same planner the
+offline replay measures), ask each edge what it holds
 (`GET /holdings/objects`), plan each region under the edges' capacity, and send each edge its
 orders (`POST /prefill`, a batch at a time) paced to `fill_plan.rate_bytes_per_s` per edge and
 stopped at the window's end. Edges fill through their own upstream, so a planned object comes
@@ -29,9 +31,10 @@ import httpx
 from vodstack.cdn.cache.trace import Trace
 from vodstack.cdn.prefill import AUDIENCE, PATH
 from vodstack.config import Settings
-from vodstack.control.access_trace import as_trace, read_requests
+from vodstack.control.access_trace import as_trace
+from vodstack.control.demand_sources import gather_demand
 from vodstack.control.history import learn_from_log
-from vodstack.control.objects import describe
+from vodstack.control.objects import describe, title_of
 from vodstack.control.planner import FillPlanner, RegionPlan
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
 from vodstack.delivery.topology import EdgeNode, Topology
@@ -74,6 +77,7 @@ class EdgeProgress:
     filled_bytes: int = 0
     failed: int = 0
     deferred: int = 0
+    planned_titles: list[str] = field(default_factory=list)  # best first
 
 
 @dataclass
@@ -89,6 +93,11 @@ class PlanReport:
     finished_at: float = 0.0
     requests_learnt: int = 0
     days_learnt: int = 0
+    plays_learnt: int = 0
+    # Where each edge's requests came from (http, file, missing) and the popularity counts
+    # (http, unavailable, off).
+    sources: dict[str, str] = field(default_factory=dict)
+    popularity: str = "off"
     regions: dict[str, RegionProgress] = field(default_factory=dict)
 
     def write(self, run_dir: Path) -> None:
@@ -144,8 +153,11 @@ class LivePlanner:
     async def run_window(self) -> PlanReport:
         started = self._clock()
         report = PlanReport(state="filling", started_at=started)
-        trace = as_trace(read_requests(self._settings.data_dir / "edges", self._topology))
+        demand = await gather_demand(self._client, self._topology.edges, self._settings, CALLER)
+        report.sources, report.popularity = demand.sources, demand.popularity
+        trace = as_trace(demand.requests)
         report.requests_learnt = trace.requests
+        report.plays_learnt = sum(row.plays for row in demand.plays)
         if not trace.requests:
             report.state, report.finished_at = "nothing-learnt", self._clock()
             report.write(self.run_dir)
@@ -153,7 +165,9 @@ class LivePlanner:
         infos = [describe(name) for name in trace.names]
         sizes = trace.sizes
         planner: FillPlanner[int] = FillPlanner(self._fill, infos.__getitem__, sizes.__getitem__)
-        report.days_learnt = learn_from_log(planner, trace, self._fill.window_start_hour)
+        report.days_learnt = learn_from_log(
+            planner, trace, self._fill.window_start_hour, demand.plays
+        )
         deadline = started + self._fill.window_hours * 3600
         for region in self._topology.regions:
             edges = [edge for edge in self._topology.edges if edge.region == region]
@@ -187,6 +201,7 @@ class LivePlanner:
                 held_before=sum(1 for key in keys if key in holdings[edge.name]),
                 to_fill=len(orders),
                 deferred=sum(1 for name, _key in plan.fills.deferred if name == edge.name),
+                planned_titles=list(dict.fromkeys(title_of(trace.names[key]) for key in keys)),
             )
         report.write(self.run_dir)
         await asyncio.gather(

@@ -55,9 +55,14 @@ class FillPlanner(Generic[K]):
         """What one edge may fetch in one window (the bandwidth cap over the window)."""
         return int(self.settings.rate_bytes_per_s * self.settings.window_hours * 3600)
 
-    def record_day(self, counts: Mapping[str, Mapping[K, int]]) -> None:
-        """A whole day of requests, object -> count per region (the planner's only input)."""
-        self.forecast.record_day(counts)
+    def record_day(
+        self,
+        counts: Mapping[str, Mapping[K, int]],
+        title_demand: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> None:
+        """A whole day of requests, object -> count per region (the planner's only input),
+        and optionally the day's requests per title and region from the popularity counts."""
+        self.forecast.record_day(counts, title_demand)
 
     def plan_region(
         self,

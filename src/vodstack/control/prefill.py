@@ -26,7 +26,7 @@ from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.fills import schedule
 from vodstack.control.objects import describe
 from vodstack.control.planner import FillPlanner
-from vodstack.control.tuning import best_share, prefix
+from vodstack.control.tuning import best_share_over, prefix
 
 
 @dataclass
@@ -37,11 +37,11 @@ class _Region:
     tally: Tally = field(default_factory=Tally)
     fill_bytes: int = 0  # of the fill that ran before the day being served
     ranked: list[int] | None = None  # tonight's plan over the whole capacity, best first
-    last_ranked: list[int] | None = None  # the previous night's
     yesterday: list[int] = field(default_factory=list)
-    day_before: list[int] = field(default_factory=list)
     shares: list[float] = field(default_factory=list)
     ranked_pinned: list[int] = field(default_factory=list)  # pinned now, best first
+    # Past days for the share's backtest: (the plan used that day, the day before, the day).
+    backtests: list[tuple[list[int], list[int], list[int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -89,8 +89,10 @@ def replay_prefill(
             region.tally.add(served)
             today.add(served)
             counts[name] = Counter(objects)
-            region.day_before, region.yesterday = region.yesterday, objects
-            region.last_ranked, region.ranked = region.ranked, None
+            if region.ranked is not None:
+                region.backtests.append((region.ranked, region.yesterday, objects))
+                del region.backtests[: -settings.backtest_days]
+            region.yesterday, region.ranked = objects, None
         planner.record_day(counts)
         result.days.append(today)
     for name, region in regions.items():
@@ -140,9 +142,8 @@ def _fill(
 def _share(
     settings: FillPlanSettings, region: _Region, sizes: list[int], capacity: int, kind: EvictionKind
 ) -> float:
-    if not settings.auto_share or region.last_ranked is None:
+    if not settings.auto_share or not region.backtests:
         return settings.planned_share
-    return best_share(
-        region.last_ranked, region.day_before, region.yesterday, sizes, capacity, kind,
-        margin=settings.share_margin,
+    return best_share_over(
+        region.backtests, sizes, capacity, kind, margin=settings.share_margin
     )  # fmt: skip

@@ -47,14 +47,29 @@ def best_share(
     Pinning must beat no pinning by `margin` (relative): one day is a noisy sample, and a
     share chosen on noise costs on the next day.
     """
+    return best_share_over([(ranked, day_before, yesterday)], sizes, capacity, kind, shares, margin)
+
+
+def best_share_over(
+    days: Sequence[tuple[Sequence[int], list[int], list[int]]],
+    sizes: list[int],
+    capacity: int,
+    kind: EvictionKind,
+    shares: Sequence[float] = SHARES,
+    margin: float = 0.0,
+) -> float:
+    """The pinned share that would have served the most bytes over past `days`, each given as
+    (the plan made before it, the requests of the day before it, its requests)."""
     best, best_bytes = shares[0], -1
     for share in shares:
-        pinned = prefix(ranked, sizes, int(capacity * share))
-        budget: ByteBudget[int] = ByteBudget(
-            capacity - sum(sizes[key] for key in pinned), make_policy(kind)
-        )
-        serve(budget, day_before, sizes, pinned)  # a reactive part as warm as the real one
-        served = serve(budget, yesterday, sizes, pinned).hit_bytes
+        served = 0
+        for ranked, day_before, day in days:
+            pinned = prefix(ranked, sizes, int(capacity * share))
+            budget: ByteBudget[int] = ByteBudget(
+                capacity - sum(sizes[key] for key in pinned), make_policy(kind)
+            )
+            serve(budget, day_before, sizes, pinned)  # a reactive part as warm as the real one
+            served += serve(budget, day, sizes, pinned).hit_bytes
         if share == 0.0:
             served = int(served * (1 + margin))
         if served > best_bytes:
