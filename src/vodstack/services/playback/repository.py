@@ -74,7 +74,8 @@ class SessionEnded(StoreError):
 
 
 class _SilentStream(Exception):
-    """A start's fast path met a stream to expire: it leaves the start to the ORM path."""
+    """A start's fast path met a stream to expire, or a keyed start repeated: it leaves the
+    start to the ORM path (which ends the silent stream, or answers the existing session)."""
 
 
 class StreamLimitReached(StoreError):
@@ -151,8 +152,9 @@ class SessionStore:
             return self._view(row, now)
 
     def _open_fast(self, engine: Engine, new: NewSession, max_streams: int) -> PlaySession | None:
-        """`_open_once` in four statements; None (nothing written) when a stream of the account
-        has gone silent: ending it (and revoking its token) is the ORM path's work."""
+        """`_open_once` in five statements; None (nothing written) when a stream of the account
+        has gone silent (ending it, and revoking its token, is the ORM path's work) or the
+        session already exists (a repeated keyed start: the ORM path answers it)."""
         now = self._clock()
         S = PlaySessionRow
         open_streams = select(S.last_heartbeat_at).where(
@@ -164,6 +166,8 @@ class SessionStore:
                 # The lock row first: from here on this transaction holds the database's write
                 # lock (SQLite) or the account's row lock (PostgreSQL).
                 conn.execute(_lock_statement(engine.dialect.name, new.account_id, now))
+                if conn.execute(select(S.id).where(S.id == new.id)).first() is not None:
+                    raise _SilentStream  # the same keyed start again (its id comes from the key)
                 beats = conn.scalars(open_streams.with_for_update()).all()
                 if any(beat < now - self._timeout for beat in beats):
                     raise _SilentStream  # rolls the lock row's write back
