@@ -283,8 +283,6 @@ def svtav1_args(
 def vp9_args(rendition: VideoRendition, settings: EncoderSettings, stream: str = "v") -> list[str]:
     """libvpx-vp9 in capped VBR, profile 0 (8-bit 4:2:0), row-multithreaded, fixed keyframe
     interval (`-g` = `-keyint_min`) and keyframes only where forced."""
-    rung = rendition.rung
-    gop = str(rendition.gop_frames)
     return [
         f"-c:{stream}",
         "libvpx-vp9",
@@ -296,6 +294,17 @@ def vp9_args(rendition: VideoRendition, settings: EncoderSettings, stream: str =
         "1",
         f"-pix_fmt:{stream}",
         "yuv420p",
+        *_capped_vbr(rendition, stream),
+        f"-threads:{stream}",
+        str(settings.threads),
+    ]
+
+
+def _capped_vbr(rendition: VideoRendition, stream: str) -> list[str]:
+    """The rung's capped-VBR budget and the fixed GOP of one segment, as libx264 and libvpx
+    spell them (SVT-AV1 caps its peak otherwise: svtav1_args)."""
+    rung, gop = rendition.rung, str(rendition.gop_frames)
+    return [
         f"-b:{stream}",
         f"{rung.bitrate_kbps}k",
         f"-maxrate:{stream}",
@@ -306,34 +315,21 @@ def vp9_args(rendition: VideoRendition, settings: EncoderSettings, stream: str =
         gop,
         f"-keyint_min:{stream}",
         gop,
-        f"-threads:{stream}",
-        str(settings.threads),
     ]
 
 
 def x264_args(rendition: VideoRendition, settings: EncoderSettings, stream: str = "v") -> list[str]:
     """libx264 in capped VBR with closed, fixed GOPs aligned to the segment grid."""
-    rung = rendition.rung
-    gop = str(rendition.gop_frames)
     return [
         f"-c:{stream}",
         "libx264",
         f"-preset:{stream}",
         settings.preset,
         f"-profile:{stream}",
-        rung.profile.value,
+        rendition.rung.profile.value,
         f"-level:{stream}",
         rendition.level,
-        f"-b:{stream}",
-        f"{rung.bitrate_kbps}k",
-        f"-maxrate:{stream}",
-        f"{rung.maxrate_kbps}k",
-        f"-bufsize:{stream}",
-        f"{rung.bufsize_kbit}k",
-        f"-g:{stream}",
-        gop,
-        f"-keyint_min:{stream}",
-        gop,
+        *_capped_vbr(rendition, stream),
         f"-sc_threshold:{stream}",
         "0",
         f"-flags:{stream}",
