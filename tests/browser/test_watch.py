@@ -155,3 +155,32 @@ def test_phone_width_keeps_the_controls_on_screen(
         box = page.locator(control).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, control
     page.goto("about:blank")
+
+
+def test_a_start_whose_answer_was_lost_is_asked_again_with_the_same_key(
+    page: Page, platform: RunningPlatform, playable_title: str
+) -> None:
+    """The first start reaches the playback service, which opens a session, but its answer
+    never reaches the page (the connection drops). The player asks again with the same
+    Idempotency-Key and plays in the session that was opened, not in a second one."""
+    title_id = _open_title(page, platform, playable_title)
+    keys: list[str | None] = []
+    opened: list[str] = []
+
+    def drop_first_answer(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            response = route.fetch()  # the gateway and playback do the whole start
+            opened.append(response.json()["play_session_id"])
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(re.compile(rf".*/api/playback/{title_id}/start.*"), drop_first_answer)
+    page.goto(f"{platform.url}/watch/{title_id}")
+    _wait(page, "() => document.getElementById('video').currentTime > 0.5", timeout_s=60)
+    state = _state(page)
+    assert state["errors"] == []
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
+    session = page.evaluate("() => window.vodstackPlayer.start.play_session_id")
+    assert opened == [session]

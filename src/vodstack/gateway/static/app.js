@@ -8,9 +8,10 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
-  // fetch() for the JSON API: unsafe methods carry the double-submit CSRF header.
-  async function api(method, url, body) {
-    const headers = { Accept: "application/json" };
+  // fetch() for the JSON API: unsafe methods carry the double-submit CSRF header; `extra`
+  // adds headers (an Idempotency-Key, for instance).
+  async function api(method, url, body, extra) {
+    const headers = Object.assign({ Accept: "application/json" }, extra || {});
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (!["GET", "HEAD"].includes(method)) headers["X-CSRF-Token"] = csrfToken();
     const response = await fetch(url, {

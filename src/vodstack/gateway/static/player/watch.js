@@ -42,11 +42,31 @@ function watchFirstFrame() {
   else video.addEventListener("playing", record, { once: true });
 }
 
+// One Idempotency-Key per press of play: a start whose answer was lost (the connection dropped,
+// or the gateway shed it with 503) is asked again once with the same key, and the playback
+// service answers the session it already opened instead of opening a second one.
+async function requestStart(url) {
+  const key = { "Idempotency-Key": idempotencyKey() };
+  try {
+    return await window.vodstack.api("POST", url, undefined, key);
+  } catch (error) {
+    const retriable = error.status === undefined || error.status === 503;
+    if (!retriable) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return window.vodstack.api("POST", url, undefined, key);
+  }
+}
+
+function idempotencyKey() {
+  if (window.crypto && window.crypto.randomUUID) return `play-${window.crypto.randomUUID()}`;
+  return `play-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
 async function startPlayback() {
   const region = new URLSearchParams(window.location.search).get("region");
   const query = region ? "?region=" + encodeURIComponent(region) : "";
   probe.playRequestedMs = performance.now();
-  const start = await window.vodstack.api("POST", `/api/playback/${config.titleId}/start${query}`);
+  const start = await requestStart(`/api/playback/${config.titleId}/start${query}`);
   probe.startApiMs = performance.now() - probe.playRequestedMs;
   probe.start = start;
   return start;
