@@ -1,0 +1,123 @@
+"""Issue 21, third round: the learned policy overruling the MPC only by a margin (rejected).
+
+`vodstack-learned` (and `vodstack-adaptive`'s volatile branch) take the plausible rendition the
+network ranks best. This variant keeps the MPC's own choice unless the network predicts its
+pick better by at least `m` (QoE, the teacher's scale), i.e. it believes the network only where
+it is confident. Plays every trace of the chosen splits with `vodstack` (the anchor of the
+better/worse counts), the committed policies and the margin variants, in parallel processes.
+
+    nice -n 10 .venv/bin/python bench/abr_margin.py --split-dir var/abr-split \
+        --margins 0.05,0.1,0.2,0.3,0.5 --splits train,synthetic,heldout --jobs 2
+
+The split directory is what `vodstack abr train --seed 1 --split-dir` writes. Results and the
+reason for rejecting it: docs/abr.md ("Third round"), docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from multiprocessing import Pool
+from pathlib import Path
+from typing import ClassVar
+
+from vodstack.player.abr.adaptive import AdaptiveAbr
+from vodstack.player.abr.interface import AbrAlgorithm, DecisionContext
+from vodstack.player.abr.learned import LEVELS, LearnedAbr, choose, features
+from vodstack.player.abr.vodstack import VodstackAbr
+from vodstack.player.simulation.session import simulate_session
+from vodstack.player.traces import NetworkTrace, load_traces
+from vodstack.player.video import Video, read_video_sizes
+
+DATA = Path(__file__).resolve().parents[1] / "../shared/data/abr"
+#: (QoE per chunk, stall s, mean bitrate Mbps) of one session.
+Outcome = tuple[float, float, float]
+
+
+class MarginLearnedAbr(LearnedAbr):
+    """`vodstack-learned`, but the MPC's choice stands unless the network beats it by `margin`."""
+
+    name: ClassVar[str] = "vodstack-learned-margin"
+
+    def __init__(self, margin: float) -> None:
+        super().__init__()
+        self.margin = margin
+
+    def decide(self, context: DecisionContext) -> int:
+        if not self.mpc.link:
+            return context.last_rendition
+        x = features(self.mpc, context)
+        pick = choose(self.weights, x)
+        mpc_choice = x[:LEVELS].index(0.0)
+        if pick != mpc_choice:
+            predicted = self.weights.logits(x)
+            if predicted[pick] - predicted[mpc_choice] < self.margin:
+                return mpc_choice
+        return pick
+
+
+def create(spec: str) -> AbrAlgorithm:
+    """`vodstack`, `learned[:m]` or `adaptive[:m]`."""
+    kind, _, margin_text = spec.partition(":")
+    margin = float(margin_text) if margin_text else 0.0
+    if kind == "vodstack":
+        return VodstackAbr()
+    if kind == "learned":
+        return MarginLearnedAbr(margin) if margin else LearnedAbr()
+    if kind == "adaptive":
+        algorithm = AdaptiveAbr()
+        if margin:
+            branch = MarginLearnedAbr(margin)
+            branch.mpc = algorithm.learned.mpc  # the adaptive choice reads this link estimator
+            algorithm.learned = branch
+        return algorithm
+    raise SystemExit(f"unknown variant {spec!r}")
+
+
+def play(job: tuple[NetworkTrace, Video, list[str]]) -> tuple[str, dict[str, Outcome]]:
+    trace, video, specs = job
+    outcomes: dict[str, Outcome] = {}
+    for spec in specs:
+        session = simulate_session(trace, video, create(spec))
+        outcomes[spec] = (session.qoe_per_chunk, session.rebuffer_s, session.bitrate_mbps_mean)
+    return trace.family.value, outcomes
+
+
+def report(split: str, rows: list[tuple[str, dict[str, Outcome]]], specs: list[str]) -> None:
+    for family in sorted({family for family, _ in rows}):
+        sessions = [outcomes for f, outcomes in rows if f == family]
+        n = len(sessions)
+        for spec in specs:
+            qoe = sum(s[spec][0] for s in sessions) / n
+            stall = sum(s[spec][1] for s in sessions) / n
+            bitrate = sum(s[spec][2] for s in sessions) / n
+            better = sum(s[spec][0] > s[specs[0]][0] for s in sessions)
+            worse = sum(s[spec][0] < s[specs[0]][0] for s in sessions)
+            print(
+                f"{split:9s} {family:6s} n={n:3d} {spec:14s} QoE/chunk {qoe:7.3f} "
+                f"stall {stall:6.2f} s  {bitrate:.3f} Mbps  vs vodstack +{better}/-{worse}",
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split-dir", type=Path, required=True)
+    parser.add_argument("--margins", default="0.05,0.1,0.2,0.3,0.5")
+    parser.add_argument("--splits", default="train,synthetic,heldout")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    margins = [m for m in args.margins.split(",") if m]
+    specs = [
+        "vodstack", "learned", *(f"learned:{m}" for m in margins),
+        "adaptive", *(f"adaptive:{m}" for m in margins),
+    ]  # fmt: skip
+    video = read_video_sizes(DATA / "video_sizes")
+    for split in args.splits.split(","):
+        traces = load_traces(args.split_dir / split)
+        with Pool(args.jobs) as pool:
+            rows = pool.map(play, [(t, video, specs) for t in traces], chunksize=4)
+        report(split, rows, specs)
+
+
+if __name__ == "__main__":
+    main()
