@@ -69,8 +69,12 @@ class Flight:
     # --- the viewers' side ----------------------------------------------------------------
 
     async def ready(self) -> ServedFile:
-        """Wait for the upstream's answer: the object's headers, or its error raised."""
-        while self.state is FlightState.CONNECTING:
+        """Wait for the upstream's answer and its first body bytes: the object's headers, or
+        its error raised. Waking at the headers alone would cost the first viewer one more
+        wait (and one more loop turn) before the first byte it can send."""
+        while self.state is FlightState.CONNECTING or (
+            self.state is FlightState.STREAMING and not self.written
+        ):
             await self._progress.wait()
         if self.served is None:
             assert self.error is not None
