@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -58,33 +59,36 @@ class HitSource(Protocol):
 
 
 class HotSet:
-    """Bodies of small cached files by path: one `write` per hit instead of open/read/close.
+    """Small cached files by path, kept as their whole keep-alive answer (headers and body in
+    one bytes object): one `write` per hit, nothing opened, read or joined.
 
     Keyed by the cache file's path: an evicted and refilled object gets a new file, so a stale
     entry can only age out, never be served for another object."""
 
     def __init__(self, capacity: int = HOT_BYTES, largest: int = HOT_OBJECT_BYTES) -> None:
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._answers: OrderedDict[str, bytes] = OrderedDict()
         self._capacity = capacity
         self._largest = largest
         self.used = 0
 
     def get(self, served: ServedFile) -> bytes | None:
-        body = self._bodies.get(served.path)
-        if body is not None or served.size > self._largest:
-            return body
+        """`served`'s whole answer (ending the headers with the blank line), or None."""
+        answer = self._answers.get(served.path)
+        if answer is not None or served.size > self._largest:
+            return answer
         try:
             body = Path(served.path).read_bytes()
         except OSError:
             return None  # evicted between lookup and open: the ASGI path answers
         if len(body) != served.size:
             return None
-        self._bodies[served.path] = body
-        self.used += len(body)
+        answer = served.head + b"\r\n" + body
+        self._answers[served.path] = answer
+        self.used += len(answer)
         while self.used > self._capacity:
-            _path, old = self._bodies.popitem(last=False)
+            _path, old = self._answers.popitem(last=False)
             self.used -= len(old)
-        return body
+        return answer
 
 
 class Connection(asyncio.Protocol):
@@ -94,6 +98,9 @@ class Connection(asyncio.Protocol):
         self._plane = plane
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
+        # The connection's socket for the sends asyncio's transport does not offer (flags):
+        # a duplicate descriptor, closed with the connection.
+        self._sock: socket.socket | None = None
         self._queue: deque[Request] = deque()
         self._busy = False  # an answer is in progress (a task or a sendfile)
         self._paused = False  # reading paused: too many requests pipelined ahead
@@ -111,9 +118,15 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        own = transport.get_extra_info("socket")
+        if own is not None:
+            self._sock = socket.socket(own.family, own.type, fileno=os.dup(own.fileno()))
         self._plane.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._sock is not None:
+            self._sock.close()  # the transport's own closes next: the peer then sees the end
+            self._sock = None
         self._plane.forget(self)
         self.lost.set()
         self._writable.set()  # wake a writer waiting on the drain: it will see `lost`
@@ -202,6 +215,11 @@ class Connection(asyncio.Protocol):
         transport = self._transport
         assert transport is not None
         if keep_alive:
+            if method == b"GET" and served.size:
+                answer = plane.hot.get(served)
+                if answer is not None:
+                    transport.write(answer)
+                    return True
             head = served.head + b"\r\n"
         else:
             head = served.head + b"connection: close\r\n\r\n"
@@ -209,15 +227,28 @@ class Connection(asyncio.Protocol):
         if method == b"HEAD" or served.size == 0:
             transport.write(head)
             return True
-        body = plane.hot.get(served)
-        if body is not None:
-            transport.write(head + body)
-            return True
-        transport.write(head)
-        sent = self._sendfile_now(served) if not transport.get_write_buffer_size() else 0
+        sent = 0
+        written = 0 if transport.get_write_buffer_size() else self._send_head(head)
+        if written < len(head):
+            transport.write(head[written:])
+        else:
+            sent = self._sendfile_now(served)
         if sent < served.size:
             self._start(self._sendfile(served, sent))
         return True
+
+    def _send_head(self, head: bytes) -> int:
+        """The headers straight to the socket, held back for the body that follows
+        (`MSG_MORE`, what nginx's `tcp_nopush` gets from TCP_CORK): the first segment carries
+        headers and body instead of the headers alone. Bytes sent; the caller writes the rest
+        through the transport (which also reports a broken connection)."""
+        sock = self._sock
+        if sock is None:
+            return 0
+        try:
+            return sock.send(head, socket.MSG_MORE)
+        except OSError:
+            return 0
 
     def _sendfile_now(self, served: ServedFile) -> int:
         """As much of the body as the socket takes now, by sendfile, without a task or a
