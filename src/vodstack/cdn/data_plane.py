@@ -32,6 +32,7 @@ import httptools
 
 from vodstack.cdn.asgi_bridge import AsgiExchange, Request, status_line
 from vodstack.cdn.file_response import Headers, ServedFile
+from vodstack.cdn.sendfile_body import Outcome, SendfileBody
 from vodstack.core.metrics import ASGIApp
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class Connection(asyncio.Protocol):
         # The connection's socket for the sends asyncio's transport does not offer (flags):
         # a duplicate descriptor, closed with the connection.
         self._sock: socket.socket | None = None
+        self._files: SendfileBody | None = None  # set with `_sock`
         self._queue: deque[Request] = deque()
         self._busy = False  # an answer is in progress (a task or a sendfile)
         self._paused = False  # reading paused: too many requests pipelined ahead
@@ -121,9 +123,13 @@ class Connection(asyncio.Protocol):
         own = transport.get_extra_info("socket")
         if own is not None:
             self._sock = socket.socket(own.family, own.type, fileno=os.dup(own.fileno()))
+            self._files = SendfileBody(self._sock, self._body_sent)
         self._plane.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._files is not None and self._files.pending:
+            self._files.cancel()
+            self._plane.edge.sending(-1)
         if self._sock is not None:
             self._sock.close()  # the transport's own closes next: the peer then sees the end
             self._sock = None
@@ -227,15 +233,29 @@ class Connection(asyncio.Protocol):
         if method == b"HEAD" or served.size == 0:
             transport.write(head)
             return True
-        sent = 0
+        files = self._files
         written = 0 if transport.get_write_buffer_size() else self._send_head(head)
-        if written < len(head):
+        if files is None or written < len(head):
+            # The headers wait in the transport's buffer: the body must follow them there.
             transport.write(head[written:])
-        else:
-            sent = self._sendfile_now(served)
-        if sent < served.size:
-            self._start(self._sendfile(served, sent))
+            self._start(self._sendfile(served))
+            return True
+        outcome = files.send(served.path, served.size)
+        if outcome is Outcome.PENDING:
+            self._busy = True
+            plane.edge.sending(1)
+        elif outcome is Outcome.FAILED:
+            self.close()  # the headers are out: dropped rather than answered twice
         return True
+
+    def _body_sent(self, ok: bool) -> None:
+        """A body that went out from the loop's writer callback is done (or broke off)."""
+        self._plane.edge.sending(-1)
+        self._busy = False
+        if not ok:
+            self.close()
+            return
+        self._answer_queued()
 
     def _send_head(self, head: bytes) -> int:
         """The headers straight to the socket, held back for the body that follows
@@ -249,32 +269,6 @@ class Connection(asyncio.Protocol):
             return sock.send(head, socket.MSG_MORE)
         except OSError:
             return 0
-
-    def _sendfile_now(self, served: ServedFile) -> int:
-        """As much of the body as the socket takes now, by sendfile, without a task or a
-        future (the whole of it when the send buffer has room): bytes sent."""
-        assert self._transport is not None
-        sock = self._transport.get_extra_info("socket")
-        sent = 0
-        try:
-            fd = os.open(served.path, os.O_RDONLY)
-        except OSError:
-            return 0  # evicted since the lookup: the task reports it and drops the connection
-        try:
-            while sent < served.size:
-                done = os.sendfile(sock.fileno(), fd, sent, served.size - sent)
-                if done == 0:
-                    break
-                sent += done
-        except BlockingIOError:
-            pass  # the send buffer is full: the rest waits for the socket in a task
-        except OSError as exc:
-            log.info("hit aborted mid-body: %s (%s)", served.path, exc)
-            self.close()
-            return served.size
-        finally:
-            os.close(fd)
-        return sent
 
     def _start(self, answer: Awaitable[None]) -> None:
         self._busy = True
@@ -291,7 +285,8 @@ class Connection(asyncio.Protocol):
             return
         self._answer_queued()
 
-    async def _sendfile(self, served: ServedFile, offset: int) -> None:
+    async def _sendfile(self, served: ServedFile) -> None:
+        """The body after headers left in the transport's buffer (rare: a slow reader)."""
         transport = self._transport
         assert transport is not None
         self._plane.edge.sending(1)
@@ -299,7 +294,7 @@ class Connection(asyncio.Protocol):
             # Opened inline: a page-cache open is cheaper than a thread hop (file_response.py).
             with os.fdopen(os.open(served.path, os.O_RDONLY), "rb") as file:
                 loop = asyncio.get_running_loop()
-                await loop.sendfile(transport, file, offset, served.size - offset)
+                await loop.sendfile(transport, file, 0, served.size)
         except (OSError, RuntimeError) as exc:
             # The client went away, or the file was evicted under us: the head is out, so the
             # connection is dropped rather than answered twice.
