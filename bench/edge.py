@@ -18,7 +18,9 @@ the output is the median and min-max per side and of the per-round ratio edge / 
 each server's CPU time per request (user + system from /proc, nginx's worker included: the
 figure a loaded machine does not distort, unlike throughput), then the time to first byte of a
 cold miss through the edge (alone in its region: no peer probe before the origin) against the
-same request straight to the origin (goal: within 2 ms).
+same request straight to the origin (goal: within 2 ms). The origin stands for another machine,
+so it is pinned to the load generator's CPUs (idle there during the rounds, which are all hits),
+not to the edge's: `--origin-with-servers` puts it back with the servers.
 
 `--granian` adds the same checking edge served by granian (`cdn.data_plane = granian`, the
 server before issue 22) to every round and to the cold-miss loop: before/after in one run.
@@ -451,6 +453,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     parser.add_argument(
+        "--origin-with-servers",
+        action="store_true",
+        help="pin the origin with the servers (before issue 22's last round: the cold miss's "
+        "origin then shares the edge's CPU); by default it runs on the load generator's",
+    )
+    parser.add_argument(
         "--baselines",
         action="store_true",
         help="also drive an edge with its revocation feed off and one with its access log off",
@@ -551,9 +559,12 @@ def main() -> None:
         stack.enter_context(playback_in_thread(settings, urls[EDGE_SIDE]))
         pid_of: dict[str, int] = {}
         for name, url, chosen in servers:
-            process = stack.enter_context(
-                cdn_process(chosen, name, tmp / f"{name}.log", server_cpus)
-            )
+            # The origin stands for another machine: on the load generator's CPUs (idle during
+            # the wrk rounds, which are all hits) unless --origin-with-servers, so a cold
+            # miss's origin work does not share the edge's CPU (the origin-direct figure has
+            # it alone on one either way).
+            cpus = wrk_cpus if name == "origin" and not args.origin_with_servers else server_cpus
+            process = stack.enter_context(cdn_process(chosen, name, tmp / f"{name}.log", cpus))
             wait_http(url + "/healthz", process)
             pid_of[url] = process.pid
         nginx_port = free_port()
@@ -616,8 +627,10 @@ def print_setup(
         f"{args.server_threads}, token + revocation check)"
     )
     if server_cpus is not None:
+        origin_cpus = server_cpus if args.origin_with_servers else wrk_cpus or set()
         setup += (
             f"; servers pinned to CPU {sorted(server_cpus)}, wrk to CPU {sorted(wrk_cpus or ())}"
+            f", the origin (cold misses only) to CPU {sorted(origin_cpus)}"
         )
     else:
         setup += "; not pinned"

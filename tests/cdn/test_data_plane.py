@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -13,6 +15,7 @@ from tests.cdn.inprocess import listening, running_stack, served
 from tests.support.cdn import make_settings, sha256, write_asset
 from tests.support.ports import free_port
 from vodstack.cdn.data_plane import DataPlane
+from vodstack.delivery.assets import asset_key_prefix
 
 pytestmark = pytest.mark.anyio
 
@@ -133,3 +136,38 @@ async def test_an_idle_keep_alive_connection_is_closed_by_the_sweep(tmp_path: Pa
         await asyncio.wait_for(task, 5)
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert not plane.connections
+
+
+async def test_a_body_the_socket_cannot_take_at_once_finishes_then_the_next_answer(
+    tmp_path: Path,
+) -> None:
+    """A slow reader: the hit's body continues from the loop's writer callback, whole and in
+    order before the pipelined answer behind it, and the edge's in-flight count comes back."""
+    big = os.urandom(6 * 1024 * 1024)
+    async with served(tmp_path) as plane:
+        (tmp_path / "objects" / asset_key_prefix("t1", "v1") / "big.m4s").write_bytes(big)
+        async with httpx.AsyncClient() as client:  # the miss fills it: the next one is a hit
+            assert (await client.get(plane.url("big.m4s"))).content == big
+        await plane.edge.settle()
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: small window
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", plane.port))
+        reader, writer = await asyncio.open_connection(sock=sock)
+        path, token = "/v/t1/v1/", plane.query
+        writer.write(
+            f"GET {path}big.m4s?{token} HTTP/1.1\r\nhost: x\r\n\r\n"
+            f"GET {path}{POSTER}?{token} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode()
+        )
+        await asyncio.sleep(0.3)  # the server meets a full socket and waits for it
+        hits = plane.edge.stats.hits
+        answer = await asyncio.wait_for(reader.read(), 30)
+        writer.close()
+        in_flight = plane.edge.stats.in_flight
+    first, rest = answer.split(b"\r\n\r\n", 1)
+    assert first.startswith(b"HTTP/1.1 200 ") and b"x-cache: HIT" in first
+    assert rest[: len(big)] == big
+    second, poster = rest[len(big) :].split(b"\r\n\r\n", 1)
+    assert second.startswith(b"HTTP/1.1 200 ") and poster == plane.files[POSTER]
+    assert hits == plane.edge.stats.hits  # the poster waited for the big body
+    assert in_flight == 0

@@ -104,7 +104,7 @@ class EdgeApp:
         self._settings = settings
         self._topology = topology
         self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._upstream_transport: httpx.AsyncBaseTransport | None = None
         self._filler: Filler | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -113,12 +113,9 @@ class EdgeApp:
         self.cache.open()
         # Fills stream through the edge's own keep-alive transport (cdn/upstream_transport.py)
         # unless one is injected (the tests' in-process router).
-        self._client = httpx.AsyncClient(
-            transport=self._transport or StreamingTransport(),
-            limits=httpx.Limits(max_connections=128, max_keepalive_connections=32),
-        )
+        self._upstream_transport = self._transport or StreamingTransport()
         upstream = Upstream(
-            self._client,
+            self._upstream_transport,
             peers=[peer.url for peer in self._topology.peers(self.node.name)],
             origin=self._topology.origin_url,
             signer=self.signer,
@@ -139,8 +136,8 @@ class EdgeApp:
             await self.access_log.close()
         if self._filler is not None:
             await self._filler.close()
-        if self._client is not None:
-            await self._client.aclose()
+        if self._upstream_transport is not None:
+            await self._upstream_transport.aclose()
 
     async def settle(self) -> None:
         """Wait for the fills in progress (tests and benchmarks warm the cache with it)."""

@@ -107,7 +107,7 @@ class Filler:
             async for chunk in reply.chunks():
                 os.write(fd, chunk)
                 self._stats.fill_bytes[reply.source.value] += len(chunk)
-                flight.advance(len(chunk))
+                flight.advance(chunk)
         except Exception as exc:
             if isinstance(exc, VodstackError | OSError):
                 raise

@@ -5,6 +5,10 @@ with 404, never by filling itself; so peers cannot chain or loop, and a cold obj
 round trip per peer at most. Peers are tried in rendezvous order on the title (the order
 steering uses, so the peer most likely to hold a title is asked first). A peer that fails is
 skipped for `peer_backoff_s`.
+
+Requests go to the transport directly, not through `httpx.AsyncClient`: a fill needs none of
+the client's layers (cookies, auth, redirects, default headers), and on a cold miss they sat
+between the viewer and the origin (~0.3 ms of Python before the request left).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from vodstack.delivery.rendezvous import rendezvous_order
 from vodstack.delivery.tokens import TokenSigner
 
 UPSTREAM_TOKEN_TTL_S = 300.0
+# An upstream token is signed once per prefix and reused for this part of its lifetime.
+TOKEN_REUSE_S = UPSTREAM_TOKEN_TTL_S / 2
 
 
 class Source(StrEnum):
@@ -53,7 +59,7 @@ class Upstream:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        transport: httpx.AsyncBaseTransport,
         *,
         peers: Sequence[str],
         origin: str,
@@ -65,7 +71,8 @@ class Upstream:
         on_request: Callable[[Source], None] = lambda source: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._transport = transport
+        self._tokens: dict[bytes, tuple[float, str]] = {}
         self._peers = list(peers)
         self._origin = origin
         self._signer = signer
@@ -85,8 +92,7 @@ class Upstream:
     @asynccontextmanager
     async def fetch(self, asset: AssetPath) -> AsyncIterator[UpstreamReply]:
         """Yield the first 200; NotFound if the origin has no such object."""
-        token = self._signer.sign(asset.prefix.decode(), self._session, UPSTREAM_TOKEN_TTL_S)
-        path = f"{asset.raw.decode()}?t={token}"
+        path = f"{asset.raw.decode()}?t={self._token(asset.prefix)}"
         reply = None
         for peer in self._peer_order(asset):
             try:
@@ -103,14 +109,28 @@ class Upstream:
         finally:
             await reply.response.aclose()
 
+    def _token(self, prefix: bytes) -> str:
+        """The edge's own token for `prefix`, re-signed when half its lifetime is gone."""
+        now = self._clock()
+        kept = self._tokens.get(prefix)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        token = self._signer.sign(prefix.decode(), self._session, UPSTREAM_TOKEN_TTL_S)
+        if len(self._tokens) > 4096:
+            self._tokens.clear()  # bounded; titles being filled re-sign on their next miss
+        self._tokens[prefix] = (now + TOKEN_REUSE_S, token)
+        return token
+
     async def _open(self, source: Source, url: str) -> UpstreamReply:
         is_peer = source is Source.PEER
         headers = {FILL_MODE_HEADER.decode(): PEER_FILL.decode()} if is_peer else {}
         timeout = self._peer_timeout if is_peer else self._origin_timeout
         self._on_request(source)
-        request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
+        request = httpx.Request(
+            "GET", url, headers=headers, extensions={"timeout": timeout.as_dict()}
+        )
         try:
-            response = await self._client.send(request, stream=True)
+            response = await self._transport.handle_async_request(request)
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(
                 f"{source} unreachable: {exc!r}", code="upstream_down"

@@ -13,13 +13,12 @@ Limits on purpose: plain `http://`, GET only (what fills send), no `Expect`, no 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from collections import deque
 from collections.abc import AsyncIterator
 
 import httptools
 import httpx
+
+from vodstack.clients.connection_pool import ConnectionPool, KeptConnection
 
 # Upstreams (granian, the edge's data plane) close idle connections after a few seconds.
 IDLE_LIMIT_S = 4.0
@@ -57,18 +56,9 @@ class _Answer:
             raise httpx.RemoteProtocolError(f"malformed answer from upstream: {exc}") from exc
 
 
-class _Connection:
+class _Connection(KeptConnection):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.idle_since = time.monotonic()
-
-    def usable(self) -> bool:
-        fresh = time.monotonic() - self.idle_since < IDLE_LIMIT_S
-        return fresh and not self.reader.at_eof() and not self.writer.is_closing()
-
-    def close(self) -> None:
-        self.writer.close()
+        super().__init__(reader, writer, IDLE_LIMIT_S)
 
     async def read_into(self, answer: _Answer, read_s: float | None) -> None:
         """Read once and feed the parser; errors as httpx's, the connection closed on any."""
@@ -129,9 +119,7 @@ class StreamingTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 GETs with persistent connections; at most `max_idle` idle ones per upstream."""
 
     def __init__(self, *, max_idle: int = 32) -> None:
-        self._max_idle = max_idle
-        self._idle: dict[tuple[str, int], deque[_Connection]] = {}
-        self._closed = False
+        self._pool = ConnectionPool(_Connection, max_idle=max_idle)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.scheme != "http" or request.method != "GET":
@@ -140,14 +128,14 @@ class StreamingTransport(httpx.AsyncBaseTransport):
         origin = (request.url.host, request.url.port or 80)
         timeout = request.extensions.get("timeout", {})
         connect_s, read_s = timeout.get("connect"), timeout.get("read")
-        connection, reused = await self._acquire(origin, connect_s)
+        connection, reused = await self._pool.acquire(origin, connect_s)
         try:
             answer = await self._start(connection, head, read_s)
         except (httpx.RemoteProtocolError, httpx.ReadError):
             if not reused:
                 raise
             # Most likely a kept connection the upstream closed just as we sent on it.
-            connection, _ = await self._acquire(origin, connect_s, fresh=True)
+            connection, _ = await self._pool.acquire(origin, connect_s, fresh=True)
             answer = await self._start(connection, head, read_s)
         body = _Body(self, origin, connection, answer, read_s)
         status = answer.parser.get_status_code()
@@ -169,43 +157,14 @@ class StreamingTransport(httpx.AsyncBaseTransport):
             raise
         return answer
 
-    async def _acquire(
-        self, origin: tuple[str, int], connect_s: float | None, *, fresh: bool = False
-    ) -> tuple[_Connection, bool]:
-        idle = self._idle.get(origin)
-        while idle and not fresh:
-            connection = idle.pop()
-            if connection.usable():
-                return connection, True
-            connection.close()
-        try:
-            async with asyncio.timeout(connect_s):
-                reader, writer = await asyncio.open_connection(*origin)
-        except TimeoutError as exc:
-            raise httpx.ConnectTimeout(f"connecting to {origin[0]}:{origin[1]} timed out") from exc
-        except OSError as exc:
-            raise httpx.ConnectError(str(exc)) from exc
-        return _Connection(reader, writer), False
-
     def release(self, origin: tuple[str, int], connection: _Connection, keep: bool) -> None:
-        idle = self._idle.setdefault(origin, deque())
-        if not keep or self._closed or len(idle) >= self._max_idle:
-            connection.close()
-            return
-        connection.idle_since = time.monotonic()
-        idle.append(connection)
+        self._pool.release(origin, connection, keep)
 
     def idle_connections(self) -> int:
-        return sum(len(idle) for idle in self._idle.values())
+        return self._pool.idle_connections()
 
     async def aclose(self) -> None:
-        self._closed = True
-        for idle in self._idle.values():
-            while idle:
-                connection = idle.pop()
-                connection.close()
-                with contextlib.suppress(OSError):
-                    await connection.writer.wait_closed()
+        await self._pool.aclose()
 
 
 def _head(request: httpx.Request) -> bytes:

@@ -15,12 +15,12 @@ Limits on purpose: plain `http://` only (services talk on the internal network),
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import deque
 from dataclasses import dataclass, field
 
 import httptools
 import httpx
+
+from vodstack.clients.connection_pool import ConnectionPool, KeptConnection
 
 # uvicorn closes idle keep-alive connections after 5 s; never reuse one that old.
 IDLE_LIMIT_S = 4.0
@@ -56,18 +56,9 @@ class _Answer:
             self.keep_alive = self.parser.should_keep_alive()
 
 
-class _Connection:
+class _Connection(KeptConnection):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.idle_since = time.monotonic()
-
-    def usable(self) -> bool:
-        fresh = time.monotonic() - self.idle_since < IDLE_LIMIT_S
-        return fresh and not self.reader.at_eof() and not self.writer.is_closing()
-
-    def close(self) -> None:
-        self.writer.close()
+        super().__init__(reader, writer, IDLE_LIMIT_S)
 
     async def exchange(self, head: bytes, body: bytes) -> _Answer:
         self.writer.write(head + body if body else head)
@@ -105,9 +96,7 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 with persistent connections; at most `max_idle` idle ones kept per origin."""
 
     def __init__(self, *, max_idle: int = 64) -> None:
-        self._max_idle = max_idle
-        self._idle: dict[tuple[str, int], deque[_Connection]] = {}
-        self._closed = False
+        self._pool = ConnectionPool(_Connection, max_idle=max_idle)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.scheme != "http":
@@ -119,16 +108,16 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
         head = _head(request, body)
         origin = (request.url.host, request.url.port or 80)
         connect_s, read_s = _timeouts(request)
-        connection, reused = await self._acquire(origin, connect_s)
+        connection, reused = await self._pool.acquire(origin, connect_s)
         try:
             answer = await self._exchange(connection, head, body, read_s)
         except (httpx.RemoteProtocolError, httpx.ReadError):
             if not (reused and request.method in _IDEMPOTENT):
                 raise
             # Most likely a kept connection the service closed just as we sent on it.
-            connection, _ = await self._acquire(origin, connect_s, fresh=True)
+            connection, _ = await self._pool.acquire(origin, connect_s, fresh=True)
             answer = await self._exchange(connection, head, body, read_s)
-        self._release(origin, connection, answer.keep_alive)
+        self._pool.release(origin, connection, answer.keep_alive)
         return httpx.Response(
             answer.status, headers=answer.headers, content=b"".join(answer.body), request=request
         )
@@ -150,34 +139,5 @@ class KeepAliveTransport(httpx.AsyncBaseTransport):
             connection.close()
             raise
 
-    async def _acquire(
-        self, origin: tuple[str, int], connect_s: float | None, *, fresh: bool = False
-    ) -> tuple[_Connection, bool]:
-        idle = self._idle.get(origin)
-        while idle and not fresh:
-            connection = idle.pop()
-            if connection.usable():
-                return connection, True
-            connection.close()
-        try:
-            async with asyncio.timeout(connect_s):
-                reader, writer = await asyncio.open_connection(*origin)
-        except TimeoutError as exc:
-            raise httpx.ConnectTimeout(f"connecting to {origin[0]}:{origin[1]} timed out") from exc
-        except OSError as exc:
-            raise httpx.ConnectError(str(exc)) from exc
-        return _Connection(reader, writer), False
-
-    def _release(self, origin: tuple[str, int], connection: _Connection, keep: bool) -> None:
-        idle = self._idle.setdefault(origin, deque())
-        if not keep or self._closed or len(idle) >= self._max_idle:
-            connection.close()
-            return
-        connection.idle_since = time.monotonic()
-        idle.append(connection)
-
     async def aclose(self) -> None:
-        self._closed = True
-        for idle in self._idle.values():
-            while idle:
-                idle.pop().close()
+        await self._pool.aclose()

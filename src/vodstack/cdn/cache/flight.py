@@ -37,6 +37,10 @@ class Flight:
         self.committed: ServedFile | None = None
         self.error: VodstackError | None = None
         self.written = 0
+        # The chunk written last and where it starts: a viewer following the fill takes it
+        # from memory instead of reading back what was just written (the first viewer's first
+        # byte waits on no pread).
+        self._recent: tuple[int, bytes] = (0, b"")
         self._progress = asyncio.Event()
 
     # --- the fill task's side ------------------------------------------------------------
@@ -47,8 +51,10 @@ class Flight:
         self.state = FlightState.STREAMING
         self._notify()
 
-    def advance(self, count: int) -> None:
-        self.written += count
+    def advance(self, chunk: bytes) -> None:
+        """`chunk` is on disk, after everything before it."""
+        self._recent = (self.written, chunk)
+        self.written += len(chunk)
         self._notify()
 
     def finish(self, committed: ServedFile | None) -> None:
@@ -69,8 +75,12 @@ class Flight:
     # --- the viewers' side ----------------------------------------------------------------
 
     async def ready(self) -> ServedFile:
-        """Wait for the upstream's answer: the object's headers, or its error raised."""
-        while self.state is FlightState.CONNECTING:
+        """Wait for the upstream's answer and its first body bytes: the object's headers, or
+        its error raised. Waking at the headers alone would cost the first viewer one more
+        wait (and one more loop turn) before the first byte it can send."""
+        while self.state is FlightState.CONNECTING or (
+            self.state is FlightState.STREAMING and not self.written
+        ):
             await self._progress.wait()
         if self.served is None:
             assert self.error is not None
@@ -107,8 +117,12 @@ class Flight:
             if self.state is FlightState.FAILED:
                 assert self.error is not None
                 raise self.error
-            available = min(self.written, end) - position
-            chunk = os.pread(fd, min(available, READ_CHUNK), position)
+            at, recent = self._recent
+            if at == position and recent and position + len(recent) <= end:
+                chunk = recent
+            else:
+                available = min(self.written, end) - position
+                chunk = os.pread(fd, min(available, READ_CHUNK), position)
             if not chunk:
                 raise OSError(f"fill file {self.temp_path} shorter than reported")
             position += len(chunk)
