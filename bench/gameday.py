@@ -30,7 +30,7 @@ from typing import Any
 from vodstack.pipeline.media import pattern_clip
 from vodstack.supervisor.launcher import RunningPlatform, ingest, platform_env, running_platform
 
-SCALE = '{"gateway": 2, "accounts": 2, "catalog": 2, "playback": 2}'
+SCALE = '{"gateway": 2, "accounts": 2, "catalog": 2, "playback": 2, "pipeline": 2}'
 CLIP_S = 120
 
 

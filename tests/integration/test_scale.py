@@ -45,8 +45,14 @@ GENRES = "/v1/genres?maturity=adult"  # a read every catalog instance answers
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    extra = {"VODSTACK_SCALE__INSTANCES": '{"gateway": 2}', "VODSTACK_CHAOS__ENABLED": "true"}
-    with running_platform(tmp_path_factory.mktemp("scale"), extra_env=extra) as running:
+    extra = {
+        "VODSTACK_SCALE__INSTANCES": '{"gateway": 2}',
+        "VODSTACK_CHAOS__ENABLED": "true",
+        # Eighteen processes importing at once on a loaded two-core machine: be patient.
+        "VODSTACK_SUPERVISOR__START_TIMEOUT_S": "240",
+    }
+    data_dir = tmp_path_factory.mktemp("scale")
+    with running_platform(data_dir, extra_env=extra, timeout=600) as running:
         yield running
 
 
