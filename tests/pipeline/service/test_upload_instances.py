@@ -6,22 +6,28 @@ tests/integration/test_scale.py."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.pipeline.service.upload_support import UPLOAD_LIMIT, accept_anything
-from tests.support.service_tokens import authorized
+from tests.support.service_tokens import authorized, credentials
+from vodstack.clients.pipeline import PipelineClient, upload_file
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import PipelineSettings, Settings, load_settings
+from vodstack.contracts.pipeline import UploadStatus
 from vodstack.pipeline.service.app import create_app
 from vodstack.pipeline.service.runtime import PipelineRuntime
 from vodstack.pipeline.service.upload_lease import UploadLeases
+from vodstack.pipeline.service.uploads import UploadRow
 
 BODY = b"GOOD" + bytes(range(256)) * 40
 LEASE_S = 10.0
@@ -112,3 +118,54 @@ def test_a_writer_that_lost_its_lease_cannot_renew_it(
     assert leases.renew(upload_id, "successor") is True
     missing = _patch(a, "0" * 24, 0, b"GOOD")
     assert missing[0] == 404 and missing[1]["error"]["code"] == "upload_not_found"
+
+
+class TakeTurns(httpx.AsyncBaseTransport):
+    """Each request to the next instance, as a balancing client spreads them."""
+
+    def __init__(self, *apps: object) -> None:
+        self._inner = [httpx.ASGITransport(app=app) for app in apps]  # type: ignore[arg-type]
+        self.turn = 0
+        self.statuses: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.turn += 1
+        inner = self._inner[self.turn % len(self._inner)]
+        response = await inner.handle_async_request(request)
+        self.statuses.append(response.status_code)
+        return response
+
+
+def test_upload_file_waits_out_a_dead_writers_lease(
+    instances: tuple[TestClient, TestClient], settings: Settings, tmp_path: Path
+) -> None:
+    a, b = instances
+    source = tmp_path / "m.mp4"
+    source.write_bytes(BODY)
+    turns = TakeTurns(a.app, b.app)
+    client = PipelineClient("http://pipeline", credentials=credentials(settings), transport=turns)
+    leases = _leases(a)
+    killed: list[bool] = []
+
+    def progress(offset: int) -> None:
+        if offset and not killed:  # an instance takes the next chunk's lease, then dies
+            killed.append(True)
+            row_id = _only_upload(a)
+            assert leases.take(row_id, "killed-writer", now=time.time() + 2.0 - LEASE_S)
+
+    async def upload() -> UploadStatus:
+        try:
+            return await upload_file(client, source, 11, progress, chunk_bytes=3000)
+        finally:
+            await client.aclose()
+
+    done = asyncio.run(upload())
+    assert done.state.value == "complete" and done.offset == len(BODY) and done.job_id
+    assert killed and 409 in turns.statuses, "the dead writer's lease was waited out"
+
+
+def _only_upload(client: TestClient) -> str:
+    runtime: PipelineRuntime = client.app.state.pipeline  # type: ignore[attr-defined]
+    with runtime.sessions() as session:
+        (upload_id,) = session.scalars(select(UploadRow.id)).all()
+        return str(upload_id)
