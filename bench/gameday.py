@@ -4,7 +4,7 @@ group, which runs side by side with the experiment group in the same game day.
     .venv/bin/python bench/gameday.py [--viewers 50] [--minutes 5] [--kong-minutes 3] [--only b|d]
 
 Starts `vodstack up` with two instances of every stateless service (gateway, accounts, catalog,
-playback) and chaos on, ingests a generated title, then runs the real `vodstack gameday`:
+playback, pipeline) and chaos on, ingests a generated title, then runs the real `vodstack gameday`:
 
 (b) `--chaos monkey --monkey-interval 15`: every 15 s the monkey kills a random instance of each
     stateless service, and one of the experiment region's edges. Goals: 0 failed stream starts;
@@ -30,7 +30,7 @@ from typing import Any
 from vodstack.pipeline.media import pattern_clip
 from vodstack.supervisor.launcher import RunningPlatform, ingest, platform_env, running_platform
 
-SCALE = '{"gateway": 2, "accounts": 2, "catalog": 2, "playback": 2}'
+SCALE = '{"gateway": 2, "accounts": 2, "catalog": 2, "playback": 2, "pipeline": 2}'
 CLIP_S = 120
 
 

@@ -6,6 +6,7 @@
 #
 #   gateway | accounts | catalog | playback | pipeline | events | telemetry | history | recs |
 #   billing | experiments | origin
+#   pipeline-workers   the pipeline's worker pool or dispatcher, outbox drain, upload reaper
 #   planner            the CDN fill planner
 #   dns                the DNS steering server (when cdn.dns.port is set)
 #   edge-REGION-N      one edge, by name (compose)
@@ -31,7 +32,7 @@ fi
 role="$1"
 shift
 case "$role" in
-  gateway|accounts|catalog|playback|pipeline|events|telemetry|history|recs|billing|experiments|origin|planner|dns)
+  gateway|accounts|catalog|playback|pipeline|pipeline-workers|events|telemetry|history|recs|billing|experiments|origin|planner|dns)
     run vodstack serve "$role" "$@" ;;
   edge)
     pod="${HOSTNAME:?edge needs HOSTNAME (the StatefulSet pod name edge-REGION-ORDINAL)}"

@@ -158,6 +158,10 @@ def test_the_cluster_config_is_a_complete_production_profile(tmp_path: Path) -> 
     assert requirements(settings) == []
     # Every process `vodstack up` would run is a pod role: services by name, edges by pod.
     roles = set(DEFAULT_PORTS)
+    # ... the pipeline's worker pool by its role, on the port its pod names.
+    (pool,) = _of("Deployment")["pipeline-workers"]["spec"]["template"]["spec"]["containers"]
+    assert pool["args"] == ["pipeline-workers", "--port", str(pool["ports"][0]["containerPort"])]
+    roles.add(pool["args"][0])
     for name, statefulset in _of("StatefulSet").items():
         for ordinal in range(statefulset["spec"]["replicas"]):
             (served,) = entrypoint("edge", hostname=f"{name}-{ordinal}")[2:]

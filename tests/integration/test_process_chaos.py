@@ -1,10 +1,12 @@
 """Issue 12 chaos probes, as tests: kill -9 and SIGSTOP of real processes of a real platform.
 
 - kill -9 of the supervisor (`vodstack up`) leaves no service, worker or ffmpeg alive;
-- kill -9 of the pipeline service leaves none of its workers alive, and the restarted service
-  runs a fresh pool of the same size (never old workers beside new ones);
+- kill -9 of the pipeline's worker pool process (`pipeline-workers`) leaves none of its workers
+  alive, and the restarted process runs a fresh pool of the same size (never old workers beside
+  new ones);
 - a SIGSTOPped (frozen) service is replaced after failing its health checks;
-- `vodstack ingest --wait` rides out a pipeline restart in the middle of the encode;
+- `vodstack ingest --wait` rides out a pipeline restart (API and pool) in the middle of the
+  encode;
 - the headless player's final stop rides out a playback-service restart, and the completion is
   recorded.
 """
@@ -117,7 +119,7 @@ def test_kill_9_of_the_supervisor_leaves_no_process_and_the_next_up_sweeps(
 
 
 def test_kill_9_of_the_pipeline_leaves_no_worker_behind(platform: RunningPlatform) -> None:
-    before = _service(platform, "pipeline")
+    before = _service(platform, "pipeline-workers")
     assert before.pid is not None
     old_tree = _tree(before.pid)
     old_workers = [i for i in old_tree if "spawn_main" in i.cmdline]
@@ -126,7 +128,7 @@ def test_kill_9_of_the_pipeline_leaves_no_worker_behind(platform: RunningPlatfor
         os.kill(before.pid, signal.SIGKILL)
         eventually(lambda: not [i for i in old_tree if i.running()], timeout_s=30, interval_s=0.2)
     eventually(_restarted(platform, before), timeout_s=60, interval_s=0.2)
-    pid = _service(platform, "pipeline").pid
+    pid = _service(platform, "pipeline-workers").pid
     assert pid is not None
     eventually(lambda: len(_workers(pid)) == len(old_workers), timeout_s=60, interval_s=0.2)
 
@@ -158,7 +160,8 @@ class Ingested:
 
 @pytest.fixture(scope="module")
 def ingested(platform: RunningPlatform, tmp_path_factory: pytest.TempPathFactory) -> Ingested:
-    """`vodstack ingest --wait` of a clip, with the pipeline killed (-9) during its encode."""
+    """`vodstack ingest --wait` of a clip, with the pipeline (its API and its worker pool)
+    killed (-9) during its encode."""
     folder = tmp_path_factory.mktemp("chaos-ingest")
     source = pattern_clip(folder / "clip.mp4", CLIP_S)
     command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", TITLE, "--wait"]
@@ -167,16 +170,17 @@ def ingested(platform: RunningPlatform, tmp_path_factory: pytest.TempPathFactory
     with out.open("w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        pipeline = _service(platform, "pipeline")
-        assert pipeline.pid is not None
+        api, pool = _service(platform, "pipeline"), _service(platform, "pipeline-workers")
+        assert api.pid is not None and pool.pid is not None
 
         def encoding() -> bool:
-            return any("ffmpeg" in i.cmdline.split(" ", 1)[0] for i in _tree(pipeline.pid or 0))
+            return any("ffmpeg" in i.cmdline.split(" ", 1)[0] for i in _tree(pool.pid or 0))
 
         eventually(encoding, timeout_s=300, interval_s=0.2)
-        killed = _tree(pipeline.pid)
+        killed = _tree(pool.pid) + _tree(api.pid)
         with _no_survivors(killed):
-            os.kill(pipeline.pid, signal.SIGKILL)
+            os.kill(api.pid, signal.SIGKILL)
+            os.kill(pool.pid, signal.SIGKILL)
             with contextlib.suppress(AssertionError):
                 eventually(
                     lambda: not [i for i in killed if i.running()], timeout_s=30, interval_s=0.2

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.support.service_tokens import credentials
 from tests.support.waiting import eventually
@@ -25,6 +26,9 @@ from vodstack.config import Settings
 from vodstack.core.processes import pid_alive
 from vodstack.core.service_auth import ServiceAuth
 from vodstack.discovery import RegistryClient, SqliteRegistry, registry_path
+from vodstack.pipeline.jobs.database import open_database
+from vodstack.pipeline.jobs.models import PublicationRow
+from vodstack.pipeline.media import pattern_clip
 from vodstack.supervisor.launcher import (
     RunningPlatform,
     gateway_client,
@@ -41,8 +45,14 @@ GENRES = "/v1/genres?maturity=adult"  # a read every catalog instance answers
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
-    extra = {"VODSTACK_SCALE__INSTANCES": '{"gateway": 2}', "VODSTACK_CHAOS__ENABLED": "true"}
-    with running_platform(tmp_path_factory.mktemp("scale"), extra_env=extra) as running:
+    extra = {
+        "VODSTACK_SCALE__INSTANCES": '{"gateway": 2}',
+        "VODSTACK_CHAOS__ENABLED": "true",
+        # Eighteen processes importing at once on a loaded two-core machine: be patient.
+        "VODSTACK_SUPERVISOR__START_TIMEOUT_S": "240",
+    }
+    data_dir = tmp_path_factory.mktemp("scale")
+    with running_platform(data_dir, extra_env=extra, timeout=600) as running:
         yield running
 
 
@@ -236,10 +246,167 @@ def test_scale_gateways_on_the_shared_port_under_load_without_a_failed_request(
     assert load.served["gateway"] > 0
 
 
+def _registry_picker(platform: RunningPlatform, service: str) -> Callable[[], str]:
+    """Instances picked round robin from the registry, as the balancing clients read it."""
+    settings = running_settings(platform)
+    registry = SqliteRegistry(registry_path(settings), settings.scale.lease_s)
+    source = RegistryClient(registry, settings.service_url, refresh_s=settings.scale.refresh_s)
+    turn = iter(range(10**9))
+
+    def pick() -> str:
+        urls = source.instances(service)
+        return urls[next(turn) % len(urls)]
+
+    return pick
+
+
+def test_scale_pipeline_up_and_down_under_load_without_a_failed_request(
+    platform: RunningPlatform,
+) -> None:
+    pick = _registry_picker(platform, "pipeline")
+    auth = ServiceAuth(credentials(running_settings(platform)), "pipeline")
+    with httpx.Client(timeout=10.0, auth=auth) as client:
+
+        def read() -> tuple[str, int]:
+            url = pick()
+            return url, client.get(f"{url}/v1/jobs?limit=5").status_code
+
+        with Load(read) as reads:
+            ok(vodstack(platform, "scale", "pipeline", "2"))
+            eventually(lambda: len(reads.served) >= 2, timeout_s=SETTLE_S)
+            ok(vodstack(platform, "scale", "pipeline", "1"))
+            eventually(steady(platform, "pipeline", 1), timeout_s=SETTLE_S)
+    assert reads.failures == []
+    assert len(reads.served) == 2, "reads went to both instances"
+    assert [s.name for s in instances(platform, "pipeline-workers")] == ["pipeline-workers"]
+
+
+class SlowChunk:
+    """A PATCH body sent in small pieces on a thread, so its instance can be killed mid-chunk."""
+
+    def __init__(self, client: httpx.Client, url: str, offset: int, data: bytes) -> None:
+        self.sent_some = threading.Event()
+        self.outcome: list[str] = []
+        self._args = (client, url, offset, data)
+        self._thread = threading.Thread(target=self._send, daemon=True)
+        self._thread.start()
+
+    def _pieces(self, data: bytes) -> Iterator[bytes]:
+        for n, start in enumerate(range(0, len(data), 4096)):
+            if n == 4:
+                self.sent_some.set()
+            yield data[start : start + 4096]
+            threading.Event().wait(0.05)
+
+    def _send(self) -> None:
+        client, url, offset, data = self._args
+        try:
+            headers = {"Upload-Offset": str(offset)}
+            response = client.patch(url, content=self._pieces(data), headers=headers)
+            self.outcome.append(str(response.status_code))
+        except httpx.HTTPError as exc:
+            self.outcome.append(type(exc).__name__)
+
+    def join(self) -> None:
+        self._thread.join(timeout=60)
+
+
+def _finish(client: httpx.Client, url: str, data: bytes) -> tuple[dict[str, object], int]:
+    """Send the rest from the server's offset, waiting out a dead writer's lease (409 busy)."""
+    busy = 0
+    for _ in range(60):
+        offset = int(client.head(url).headers["Upload-Offset"])
+        response = client.patch(url, content=data[offset:], headers={"Upload-Offset": str(offset)})
+        if response.status_code == 409 and response.json()["error"]["code"] == "upload_busy":
+            busy += 1
+            threading.Event().wait(1.0)
+            continue
+        assert response.status_code == 200, response.text
+        return response.json(), busy
+    raise AssertionError("the upload stayed busy")
+
+
+def _running_task(client: httpx.Client, url: str) -> bool:
+    job = client.get(url).json()
+    assert job["state"] in ("queued", "running"), job
+    return any(task["state"] == "running" for task in job["tasks"])
+
+
+def test_an_upload_outlives_its_instance_and_a_job_outlives_its_worker_pool(
+    platform: RunningPlatform,
+) -> None:
+    """Chunk 2 goes to pipeline-2, killed (-9) mid-chunk; the rest goes to pipeline. The job's
+    worker pool is killed (-9) mid-task: restarted, it reclaims the task; one publish."""
+    settings = running_settings(platform)
+    source = pattern_clip(platform.data_dir / "killed-upload.mp4", 4, size="320x180")
+    data = source.read_bytes()
+    auth = ServiceAuth(credentials(settings), "pipeline")
+    catalog_auth = ServiceAuth(credentials(settings), "catalog")
+    title = {"name": "Killed Upload", "year": 2021, "genres": ["Drama"]}
+    created = httpx.post(
+        f"{platform.service_url('catalog')}/v1/titles", json=title, auth=catalog_auth, timeout=10
+    )
+    title_id = created.json()["id"]
+    ok(vodstack(platform, "scale", "pipeline", "2"))
+    eventually(steady(platform, "pipeline", 2), timeout_s=SETTLE_S)
+    doomed, survivor = _url(platform, "pipeline-2"), _url(platform, "pipeline")
+    with httpx.Client(timeout=30.0, auth=auth) as client:
+        body = {"filename": source.name, "size": len(data), "title_id": title_id}
+        upload_id = client.post(f"{doomed}/v1/uploads", json=body).json()["id"]
+        path = f"/v1/uploads/{upload_id}"
+        third = len(data) // 3
+        first = client.patch(
+            f"{doomed}{path}", content=data[:third], headers={"Upload-Offset": "0"}
+        )
+        assert first.json()["offset"] == third
+        chunk = SlowChunk(client, f"{doomed}{path}", third, data[third:])
+        assert chunk.sent_some.wait(60)
+        victim = next(s for s in instances(platform, "pipeline") if s.name == "pipeline-2")
+        assert victim.pid is not None
+        os.kill(victim.pid, signal.SIGKILL)
+        chunk.join()
+        assert chunk.outcome and chunk.outcome[0] != "200", chunk.outcome
+        done, busy = _finish(client, f"{survivor}{path}", data)
+        assert done["state"] == "complete" and done["offset"] == len(data)
+        assert busy >= 1, "the killed writer's lease held the upload until it ran out"
+        job = f"{survivor}/v1/jobs/{done['job_id']}"
+        eventually(lambda: _running_task(client, job), timeout_s=300, interval_s=0.2)
+        pool = instances(platform, "pipeline-workers")[0]
+        assert pool.pid is not None
+        os.kill(pool.pid, signal.SIGKILL)
+
+        def finished() -> dict[str, object] | None:
+            detail: dict[str, object] = client.get(job).json()
+            return detail if detail["state"] in ("succeeded", "failed") else None
+
+        final = eventually(finished, timeout_s=600, interval_s=1.0)
+    assert final["state"] == "succeeded", final
+    restarted = instances(platform, "pipeline-workers")[0]
+    assert restarted.restarts > pool.restarts and restarted.pid != pool.pid
+    assert _publishes(settings, int(str(done["job_id"]))) == 1
+    ok(vodstack(platform, "scale", "pipeline", "1"))
+    eventually(steady(platform, "pipeline", 1), timeout_s=SETTLE_S)
+
+
+def _publishes(settings: Settings, job_id: int) -> int:
+    """Complete (not preview) versions the job published: the outbox rows."""
+    engine, sessions = open_database(settings)
+    try:
+        with sessions() as session:
+            rows = session.scalars(
+                select(PublicationRow).where(
+                    PublicationRow.job_id == job_id, PublicationRow.preview.is_(False)
+                )
+            ).all()
+            return len(rows)
+    finally:
+        engine.dispose()
+
+
 def test_refused_scales_say_why(platform: RunningPlatform) -> None:
     unknown = vodstack(platform, "scale", "mars", "2")
     assert unknown.returncode == 2 and "unknown service 'mars'" in unknown.stdout
-    stateful = vodstack(platform, "scale", "pipeline", "2")
+    stateful = vodstack(platform, "scale", "events", "2")
     assert stateful.returncode == 2 and "cannot run as several instances" in stateful.stdout
 
 

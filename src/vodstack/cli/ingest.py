@@ -114,7 +114,7 @@ def _transfer_bar() -> Progress:
 
 
 async def ingest_online(settings: Settings, path: Path, title_id: int, wait: bool) -> int:
-    client = PipelineClient.of(settings, "cli", timeout=120.0)
+    client = PipelineClient.balanced(settings, "cli", timeout=120.0)
     try:
         with _transfer_bar() as bar:
             # One stat of a local file: microseconds, not worth a thread.

@@ -127,7 +127,7 @@ async def pipeline_running(settings: Settings) -> bool:
 
 async def open_feed(settings: Settings) -> JobFeed:
     if await pipeline_running(settings):
-        return ApiFeed(PipelineClient.of(settings, "cli"))
+        return ApiFeed(PipelineClient.balanced(settings, "cli"))
     return DatabaseFeed(settings)
 
 

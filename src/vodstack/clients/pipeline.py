@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import TypeAdapter
 
+from vodstack.clients.resilience.transport import ResilientTransport
+from vodstack.config.settings import Settings
 from vodstack.contracts.pipeline import (
     UPLOAD_OFFSET_HEADER,
     JobCreate,
@@ -26,10 +29,20 @@ _summaries = TypeAdapter(list[JobSummary])
 _subtitle_tracks = TypeAdapter(list[SubtitleTrackInfo])
 CHUNK_BYTES = 8 * 1024 * 1024
 _NETWORK_RETRIES = 8
+# Another writer holds the upload: one killed mid-chunk gives way when its lease runs out
+# (pipeline.upload_lease_s), so these are waited out like a network error.
+_WAIT_CODES = ("upload_busy", "upload_lease_lost")
 
 
 class PipelineClient(ServiceClient):
     service = "pipeline"
+
+    @classmethod
+    def balanced(cls, settings: Settings, caller: str, **kwargs: Any) -> PipelineClient:
+        """A client spreading its calls over the registered pipeline API instances (any of
+        them takes any request of an upload), with the upstream's resilience policy."""
+        transport = ResilientTransport.over(settings, cls.service)
+        return cls.of(settings, caller, transport=transport, **kwargs)
 
     async def create_job(self, body: JobCreate) -> JobDetail:
         return await self.send_model("POST", "/v1/jobs", JobDetail, json=body.model_dump())
@@ -120,15 +133,15 @@ async def upload_file(
             try:
                 status = await client.append(status.id, status.offset, data)
                 failures = 0
-            except ServiceUnavailable:
-                failures += 1
-                if failures > _NETWORK_RETRIES:
+            except (ServiceUnavailable, UpstreamError) as exc:
+                waiting = isinstance(exc, ServiceUnavailable) or exc.code in _WAIT_CODES
+                if not waiting and exc.code != "offset_mismatch":
                     raise
-                await asyncio.sleep(min(30.0, 0.5 * 2**failures))
+                if waiting:
+                    failures += 1
+                    if failures > _NETWORK_RETRIES:
+                        raise
+                    await asyncio.sleep(min(30.0, 0.5 * 2**failures))
                 status = await client.upload_status(status.id)  # resume where the server is
-            except UpstreamError as exc:
-                if exc.code != "offset_mismatch":
-                    raise
-                status = await client.upload_status(status.id)
             on_progress(status.offset)
     return status

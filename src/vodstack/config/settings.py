@@ -158,6 +158,10 @@ class PipelineSettings(BaseModel):
     # can be gigabytes) and the upload expires. Checked every `upload_reap_interval_s`.
     upload_ttl_s: float = Field(24 * 3600.0, gt=0)
     upload_reap_interval_s: float = Field(300.0, gt=0)
+    # A PATCH of an upload holds a writer lease in the jobs database, renewed while it streams:
+    # the next chunk may go to any pipeline API instance, and one whose writer was killed is
+    # taken over once this runs out (pipeline.service.upload_lease).
+    upload_lease_s: float = Field(10.0, gt=0)
 
 
 class EvictionKind(StrEnum):
@@ -488,7 +492,11 @@ class RedisSettings(BaseModel):
 # Services with no state of their own in process memory: several instances of one behave as
 # one. The pipeline keeps per-upload locks in its process and owns the worker pool; events,
 # telemetry and history own consumers and caches; edges are placed by the topology instead.
-SCALABLE_SERVICES = ("gateway", "accounts", "catalog", "playback")
+SCALABLE_SERVICES = ("gateway", "accounts", "catalog", "playback", "pipeline")
+# Scalable services that serve every region from one place and are placed in none, so
+# `vodstack chaos kong` never takes them down: the pipeline API's uploads and jobs are the
+# platform's, not a region's.
+REGIONLESS_SERVICES = ("pipeline",)
 MAX_INSTANCES = 16
 
 

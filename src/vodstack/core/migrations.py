@@ -33,7 +33,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlalchemy import Column, Connection, Engine, MetaData, inspect, text
 from sqlalchemy.schema import SchemaItem
 
 from vodstack.core.db import sqlite_path
@@ -172,3 +172,10 @@ def create_index_if_missing(name: str, table: str, columns: Sequence[str], **kw:
     existing = {index["name"] for index in inspect(op.get_bind()).get_indexes(table)}
     if name not in existing:
         op.create_index(name, table, list(columns), **kw)
+
+
+def add_column_if_missing(table: str, column: Column[Any]) -> None:
+    """`op.add_column` unless a `create_all` of this release already made the column."""
+    existing = {info["name"] for info in inspect(op.get_bind()).get_columns(table)}
+    if column.name not in existing:
+        op.add_column(table, column)

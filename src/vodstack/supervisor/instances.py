@@ -7,7 +7,8 @@ Every gateway instance listens on the gateway's port with SO_REUSEPORT: the kern
 connections over them, so the public entry has no single process to lose.
 Instance k of a scalable service is placed in region `regions[(k - 1) % len(regions)]`, which
 is what `vodstack chaos kong` takes down; edges are placed by the topology; the single-instance
-services (origin, pipeline, events, telemetry, history) serve every region and are placed in none.
+services (origin, events, telemetry, history) and the pipeline API's instances serve every
+region and are placed in none.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ import socket
 from dataclasses import dataclass
 
 from vodstack.config import Settings
-from vodstack.config.settings import SCALABLE_SERVICES, SHARED_PORT_SERVICES
+from vodstack.config.settings import (
+    REGIONLESS_SERVICES,
+    SCALABLE_SERVICES,
+    SHARED_PORT_SERVICES,
+)
 from vodstack.delivery.topology import Topology
 from vodstack.supervisor.registry import ServiceSpec
 
@@ -46,8 +51,8 @@ def place(settings: Settings, spec: ServiceSpec, index: int) -> InstanceSpec:
     edges = {edge.name: edge.region for edge in Topology.from_settings(settings).edges}
     if spec.name in edges:
         region: str | None = edges[spec.name]
-    elif spec.name not in SCALABLE_SERVICES:
-        region = None  # one instance serving every region (the origin, the stateful services)
+    elif spec.name not in SCALABLE_SERVICES or spec.name in REGIONLESS_SERVICES:
+        region = None  # serving every region (the origin, the stateful services, the pipeline)
     else:
         regions = settings.cdn.regions
         region = regions[(index - 1) % len(regions)]

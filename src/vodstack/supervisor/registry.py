@@ -51,7 +51,9 @@ _CORE = (
     ServiceSpec("accounts", "vodstack.services.accounts.app:create_app"),
     ServiceSpec("catalog", "vodstack.services.catalog.app:create_app"),
     ServiceSpec("playback", "vodstack.services.playback.app:create_app"),
-    ServiceSpec("pipeline", "vodstack.pipeline.service.app:create_app"),
+    # The API only, as any number of instances; the pool, the catalog drain and the upload
+    # reaper run in one `pipeline-workers` process (_PIPELINE_WORKERS).
+    ServiceSpec("pipeline", "vodstack.pipeline.service.app:create_api"),
     ServiceSpec("events", "vodstack.services.events.app:create_app"),
     ServiceSpec("telemetry", "vodstack.services.telemetry.app:create_app"),
     ServiceSpec("history", "vodstack.services.history.app:create_app"),
@@ -71,6 +73,14 @@ _CORE = (
 _AUTOSCALER = ServiceSpec("autoscaler", "vodstack.supervisor.autoscale.app:create_app", tier=10)
 
 
+# The pipeline's worker pool (pipeline.service.workers_app): one per platform, beside the
+# pipeline API's instances. Like the autoscaler, on a port the kernel picks unless the port map
+# names one: only the supervisor's probes call it.
+_PIPELINE_WORKERS = ServiceSpec(
+    "pipeline-workers", "vodstack.pipeline.service.workers_app:create_app", tier=1
+)
+
+
 def _edges(settings: Settings) -> list[ServiceSpec]:
     """One process per edge of the configured topology (regions x edges per region)."""
     return [
@@ -88,6 +98,8 @@ def _dns(settings: Settings) -> list[ServiceSpec]:
 def platform_services(settings: Settings) -> list[ServiceSpec]:
     """The services `vodstack up` runs for these settings, in start order."""
     specs = [replace(spec, port=settings.port(spec.name)) for spec in _CORE if spec.available()]
+    if any(spec.name == "pipeline" for spec in specs):
+        specs.append(replace(_PIPELINE_WORKERS, port=settings.port(_PIPELINE_WORKERS.name)))
     specs += _edges(settings)
     if settings.cdn.dns.port:
         specs += _dns(settings)

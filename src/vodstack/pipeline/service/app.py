@@ -1,5 +1,12 @@
-"""The pipeline service: the jobs/uploads API, with the worker pool running in its lifespan,
-and two owned background tasks: the catalog outbox drain and the abandoned-upload reaper."""
+"""The pipeline service: the jobs/uploads API.
+
+On `vodstack up` it runs as any number of instances (`create_api`), each only accepting
+uploads, writing jobs to the jobs database and answering status: upload state and each upload's
+writer lease are in that database, the bytes on the shared data directory. The duties one
+process per platform must run (worker pool, catalog outbox drain, upload reaper) run in the
+`pipeline-workers` process (workers_app). `create_app` with the defaults runs them in the API's
+own process, for a pipeline run on its own (tests, `vodstack serve pipeline`-less setups).
+"""
 
 from __future__ import annotations
 
@@ -15,26 +22,30 @@ from vodstack.core.app import create_service_app
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.pipeline.jobs.executor import DEFAULT_EXECUTOR
 from vodstack.pipeline.jobs.media_tasks import check_source
-from vodstack.pipeline.jobs.runners import open_runner
-from vodstack.pipeline.service.catalog_sync import catalog_sync
+from vodstack.pipeline.service.duties import pipeline_duties
 from vodstack.pipeline.service.routes import UPLOADS_PREFIX, router
 from vodstack.pipeline.service.runtime import PipelineRuntime
-from vodstack.pipeline.service.upload_reaper import upload_reaper
 from vodstack.pipeline.service.uploads import SourceCheck
 
 SERVICE = "pipeline"
-_CATALOG_SYNC_S = 2.0
+
+
+def create_api(settings: Settings) -> FastAPI:
+    """One pipeline API instance of the platform: no pool, no drain, no reaper."""
+    return create_app(settings, workers=False, duties=False)
 
 
 def create_app(
     settings: Settings,
     *,
     workers: bool = True,
+    duties: bool = True,
     executor_ref: str = DEFAULT_EXECUTOR,
     check: SourceCheck = check_source,
     catalog: CatalogClient | None = None,
 ) -> FastAPI:
-    """The pipeline app; `workers=False` serves the API only (workers run elsewhere)."""
+    """The pipeline app; `workers=False` runs no worker pool here, `duties=False` neither the
+    catalog drain nor the upload reaper (another process runs them: pipeline.service.duties)."""
     holder: dict[str, PipelineRuntime] = {}
 
     @contextlib.asynccontextmanager
@@ -42,21 +53,15 @@ def create_app(
         pipeline = PipelineRuntime.open(settings, check)
         holder["runtime"] = pipeline
         app.state.pipeline = pipeline
-        if workers:
-            pipeline.pool = open_runner(settings, executor_ref=executor_ref)
-            pipeline.pool.start()
-        client = catalog or CatalogClient.of(
-            settings, "pipeline", timeout=settings.upstream_timeout_s
-        )
         try:
-            async with (
-                catalog_sync(pipeline.queue, client, _CATALOG_SYNC_S),
-                upload_reaper(pipeline.uploads, settings.pipeline),
-            ):
+            if duties:
+                async with pipeline_duties(
+                    pipeline, workers=workers, executor_ref=executor_ref, catalog=catalog
+                ):
+                    yield
+            else:
                 yield
         finally:
-            if catalog is None:
-                await client.aclose()
             await asyncio.to_thread(pipeline.close)
 
     def healthy() -> bool:

@@ -31,6 +31,7 @@ from vodstack.pipeline.media.errors import InvalidSubtitles
 from vodstack.pipeline.media.subtitle_store import add_subtitles, title_subtitles
 from vodstack.pipeline.media.subtitles import MAX_SUBTITLE_BYTES
 from vodstack.pipeline.service.runtime import PipelineRuntime
+from vodstack.pipeline.service.upload_lease import HeldLease, hold_upload
 from vodstack.pipeline.service.uploads import Uploads
 from vodstack.storage import InvalidKeyError, validate_key, work_prefix
 
@@ -206,17 +207,15 @@ async def append_upload(
     pipeline: Runtime,
     upload_offset: Annotated[int, Header(alias=UPLOAD_OFFSET_HEADER, ge=0)],
 ) -> UploadStatus:
-    lock = pipeline.upload_locks.setdefault(upload_id, asyncio.Lock())
-    if lock.locked():
-        raise Conflict("Another request is writing this upload.", code="upload_busy")
-    async with lock:
-        status = await _receive(pipeline, upload_id, upload_offset, request)
+    await run_in_threadpool(pipeline.uploads.status, upload_id)  # 404 before "busy"
+    async with hold_upload(pipeline.leases, upload_id) as lease:
+        status = await _receive(pipeline, upload_id, upload_offset, request, lease)
     _offset_headers(response, status)
     return status
 
 
 async def _receive(
-    pipeline: PipelineRuntime, upload_id: str, offset: int, request: Request
+    pipeline: PipelineRuntime, upload_id: str, offset: int, request: Request, lease: HeldLease
 ) -> UploadStatus:
     uploads = pipeline.uploads
     status, handle = await run_in_threadpool(uploads.begin_append, upload_id, offset)
@@ -230,6 +229,7 @@ async def _receive(
             overflow = len(take) < len(chunk)
             buffer += take
             if len(buffer) >= _WRITE_BUFFER:
+                await lease.check()  # never append after another instance took over
                 received += await run_in_threadpool(handle.write, bytes(buffer))
                 buffer.clear()
             if overflow:
@@ -237,8 +237,10 @@ async def _receive(
     except ClientDisconnect:
         pass  # keep every byte that arrived; the client resumes from HEAD's offset
     finally:
-        # Shielded: a cancelled request must still flush what it received.
-        received += await asyncio.shield(run_in_threadpool(_flush, uploads, handle, bytes(buffer)))
+        # Shielded: a cancelled request must still flush what it received (if still its own).
+        tail = bytes(buffer) if await asyncio.shield(lease.still_held()) else b""
+        received += await asyncio.shield(run_in_threadpool(_flush, uploads, handle, tail))
+    await lease.check()
     if overflow:
         raise PayloadTooLarge(
             f"The body goes past the declared size of {status.size} bytes.", code="upload_overflow"

@@ -1,9 +1,9 @@
-"""What the pipeline service holds while it runs: database, store, queue, uploads, workers."""
+"""What a pipeline process holds while it runs: database, store, queue, uploads, their writer
+leases, and the worker pool where this process runs it."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +12,7 @@ from vodstack.config.settings import Settings
 from vodstack.pipeline.jobs.database import open_database
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.runners import TaskRunner
+from vodstack.pipeline.service.upload_lease import UploadLeases
 from vodstack.pipeline.service.uploads import SourceCheck, Uploads
 from vodstack.storage import ObjectStore, open_object_store
 
@@ -24,8 +25,8 @@ class PipelineRuntime:
     store: ObjectStore
     queue: JobQueue
     uploads: Uploads
+    leases: UploadLeases
     pool: TaskRunner | None = None
-    upload_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings, check: SourceCheck) -> PipelineRuntime:
@@ -40,7 +41,8 @@ class PipelineRuntime:
             max_bytes=settings.pipeline.max_upload_bytes,
             check=check,
         )
-        return cls(settings, engine, sessions, store, queue, uploads)
+        leases = UploadLeases(sessions, settings.pipeline.upload_lease_s)
+        return cls(settings, engine, sessions, store, queue, uploads, leases)
 
     def healthy(self) -> bool:
         return self.pool is None or self.pool.healthy()

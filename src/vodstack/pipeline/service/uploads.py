@@ -57,6 +57,9 @@ class UploadRow(UploadBase):
     job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
+    # The PATCH appending now and until when (pipeline.service.upload_lease).
+    writer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    writer_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Uploads:

@@ -1,5 +1,7 @@
 // Resumable upload through /api/admin/uploads: slices PATCHed at `Upload-Offset`; after a
 // dropped connection or a 409, ask the server where it is (HEAD) and continue from there.
+// Any pipeline instance takes any slice; one killed mid-slice holds the upload for a few
+// seconds (its writer lease, 409 upload_busy), which is waited out like a network error.
 
 const MAX_FAILURES = 8;
 
@@ -8,6 +10,8 @@ export class UploadRejected extends Error {}
 function sleep(ms) {
   return new Promise((resolve) => window.setTimeout(resolve, ms));
 }
+
+const WAIT_CODES = ["upload_busy", "upload_lease_lost"];
 
 function errorMessage(xhr) {
   try {
@@ -70,7 +74,8 @@ export class ResumableUpload {
       } else {
         failures += 1;
         if (failures > MAX_FAILURES) throw new Error("The connection keeps failing; the upload can be resumed later.");
-        if (!xhr || xhr.status >= 500) await sleep(Math.min(8000, 250 * 2 ** failures));
+        const busy = xhr && xhr.status === 409 && WAIT_CODES.includes(errorMessage(xhr).code);
+        if (!xhr || xhr.status >= 500 || busy) await sleep(Math.min(8000, 250 * 2 ** failures));
         offset = await this.resume(url);
       }
       this.onProgress(offset);
