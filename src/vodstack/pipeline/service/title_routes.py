@@ -46,7 +46,7 @@ def put_encryption(
     return TitleEncryptionChange(title_id=title_id, encrypt=body.encrypt, job_id=job_id)
 
 
-@router.post(AUDIO_PREFIX + "{title_id}", status_code=201)
+@router.post("/audio/{title_id}", status_code=201)  # under AUDIO_PREFIX
 async def add_audio(
     title_id: int,
     request: Request,
