@@ -18,6 +18,7 @@ from vodstack.supervisor.launcher import RunningPlatform, ingest, running_platfo
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TITLE = "Encrypted Test Pattern"
+CLEAR = "Clear Trailer Pattern"
 
 
 @pytest.fixture(scope="module")
@@ -76,4 +77,35 @@ def test_an_encrypted_title_plays_through_eme(
     assert state["format"] == fmt
     assert state["errors"] == []
     assert licences, "played without asking for a licence: the media was not encrypted"
+    page.goto("about:blank")
+
+
+@pytest.fixture(scope="module")
+def clear_title(platform: RunningPlatform) -> str:
+    # The platform encrypts by default; this title is set to play in the clear.
+    ingest(
+        platform, pattern_clip(platform.data_dir / "clear.mp4", 8), CLEAR, options=["--no-encrypt"]
+    )
+    return CLEAR
+
+
+def test_a_clear_title_beside_encrypted_ones_plays_without_a_licence(
+    page: Page, platform: RunningPlatform, clear_title: str
+) -> None:
+    """Encryption is per title (issue 20, point 5): the same platform, no key, no EME."""
+    logins = platform.logins()
+    with GatewaySession(platform.url) as session:
+        session.log_in(logins["viewer_email"], logins["viewer_password"])
+        session.choose_profile()
+        start = session.start(session.find_title(clear_title))
+        assert start.licence_url == ""
+        assert "#EXT-X-SESSION-KEY" not in httpx.get(start.hls_stream_url).text
+        session.stop(start.play_session_id, 0.0, completed=False)
+    licences: list[str] = []
+    page.on("request", lambda r: licences.append(r.url) if r.url.endswith("/licence") else None)
+    title_id = _open_title(page, platform, clear_title)
+    page.goto(f"{platform.url}/watch/{title_id}?format=dash")
+    _wait(page, "() => document.getElementById('video').currentTime > 2", timeout_s=40)
+    assert _state(page)["errors"] == []
+    assert licences == []
     page.goto("about:blank")

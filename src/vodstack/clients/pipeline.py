@@ -82,6 +82,9 @@ class PipelineClient(ServiceClient):
             headers={"Content-Type": "application/octet-stream"},
         )
 
+    async def encryption(self, title_id: int) -> TitleEncryption:
+        return await self.get_model(f"/v1/titles/{title_id}/encryption", TitleEncryption)
+
     async def set_encryption(self, title_id: int, encrypt: bool) -> TitleEncryptionChange:
         """Set the title's encryption; a change re-encodes it as a new asset version."""
         body = TitleEncryption(encrypt=encrypt).model_dump()
