@@ -160,3 +160,24 @@ def test_an_expired_token_gets_no_licence(tmp_path: Path) -> None:
         expired = _licence(platform, session, _kid(grant))
         assert expired.status_code == 403
         assert expired.json()["error"]["code"] == "token_expired"
+
+
+def test_another_account_and_a_kids_profile_get_no_key_of_a_title_they_do_not_play(
+    platform: Platform,
+) -> None:
+    """Issue 20, point 6: another account's session, and a kids profile's, cannot buy the key
+    of an adult title; the kids profile cannot even start it (the start's maturity check)."""
+    adult = platform.title("adult", publisher=publish_encrypted)
+    kids_title = platform.title("kids", publisher=publish_encrypted)
+    _issue(platform, kids_title)
+    adult_key = _issue(platform, adult, "adult-version")
+    owner = _start(platform.viewer("premium"), adult)
+    assert owner["licence_url"]
+
+    family = platform.viewer("basic")  # another account, on the smallest plan
+    family.watch_as(family.add_profile("Kid", "kids"))
+    assert family.post(f"/api/playback/{adult}/start").status_code == 404
+    their_session = _start(family, kids_title)
+    refused = _licence(platform, their_session, _kid(adult_key))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "key_not_in_session"
