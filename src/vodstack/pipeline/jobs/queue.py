@@ -157,11 +157,13 @@ class JobQueue:
             return job.id
 
     def latest_source(self, title_id: int) -> str | None:
-        """The master of the title's newest successful job (what a re-encode starts from)."""
+        """The master of the title's newest job that did not fail (what a re-encode starts
+        from): one still running counts, its master is the title's next version."""
+        alive = (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED)
         with self._sessions() as session:
             return session.scalar(
                 select(JobRow.source_key)
-                .where(JobRow.title_id == title_id, JobRow.state == JobState.SUCCEEDED)
+                .where(JobRow.title_id == title_id, JobRow.state.in_(alive))
                 .order_by(JobRow.id.desc())
                 .limit(1)
             )

@@ -58,8 +58,8 @@ async def add_audio(
     source = pipeline.queue.latest_source(title_id)
     if source is None:
         raise NotFound(
-            f"Title {title_id} has no published master to add a language to; upload its "
-            "video first.",
+            f"Title {title_id} has no master to add a language to (every upload failed, or "
+            "none was made); upload its video first.",
             code="no_master",
         )
     limit = pipeline.settings.pipeline.max_upload_bytes
