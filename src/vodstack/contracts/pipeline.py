@@ -12,7 +12,7 @@ GET    /v1/titles/{title_id}/encryption -> TitleEncryption (the title's setting,
 PUT    /v1/titles/{title_id}/encryption TitleEncryption -> TitleEncryptionChange: a changed
                                  setting re-encodes the title's latest master as a new asset
                                  version (new key, or none); the old one plays until it publishes
-POST   /v1/titles/{title_id}/audio?language=&name= body = an audio file -> JobDetail (201):
+POST   /v1/audio/{title_id}?language=&name= body = an audio file -> JobDetail (201):
                                  the language joined to the latest master, a new asset version;
                                  404 no_master, 422 invalid_audio (not decodable, duration off
                                  the video's, a bad language tag), 413 audio_too_large
