@@ -36,6 +36,10 @@ def test_encryption_and_audio_routes_for_admins(media: MediaStack) -> None:
     assert admin.post(audio, params={"language": "French"}, content=b"a").status_code == 422
     assert admin.post("/api/admin/audio/999999", params={"language": "fr"}).status_code == 404
 
+    edit = admin.get(f"/admin/titles/{title_id}/edit").text
+    assert 'id="audio-form"' in edit and 'id="encryption-form"' in edit
+    assert 'id="upload-encrypt"' in admin.get("/admin/upload").text
+
     viewer = media.viewer()
     assert viewer.request("PUT", url, json={"encrypt": False}).status_code == 403
     assert viewer.post(audio, params={"language": "fr"}, content=b"a").status_code == 403
