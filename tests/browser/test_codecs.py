@@ -21,6 +21,7 @@ from vodstack.supervisor.launcher import RunningPlatform, ingest, running_platfo
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 TITLE = "Codec Test Pattern"
+ENCRYPTED = "Encrypted Codec Pattern"
 CLIP_S = 8
 _FAMILY_ENTRY = {"av1": "av01", "vp9": "vp09", "h264": "avc1"}
 
@@ -60,16 +61,37 @@ def codec_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
         yield running
 
 
-def _watch(browser: Browser, platform: RunningPlatform, query: str, refused: list[str]) -> Page:
+@pytest.fixture(scope="module")
+def encrypted_codec_title(codec_platform: RunningPlatform) -> str:
+    """A second title on the same platform, encrypted although the platform's default is not
+    (encryption is per title): every codec of it is CENC."""
+    clip = pattern_clip(codec_platform.data_dir / "encrypted-codecs.mp4", CLIP_S)
+    ingest(codec_platform, clip, ENCRYPTED, options=["--encrypt"])
+    return ENCRYPTED
+
+
+def _watch(
+    browser: Browser,
+    platform: RunningPlatform,
+    query: str,
+    refused: list[str],
+    title: str = TITLE,
+    licences: list[str] | None = None,
+) -> Page:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(30_000)
     page = context.new_page()
     page.add_init_script(f"({_REFUSE})({json.dumps(refused)})")
+    if licences is not None:
+        page.on(
+            "request",
+            lambda r: licences.append(r.url) if r.url.endswith("/licence") else None,
+        )
     logins = platform.logins()
     log_in(page, platform, logins["viewer_email"], logins["viewer_password"])
     pick_first_profile(page, platform)
-    page.locator("#search-input").fill(TITLE)
-    page.locator("#search-results [data-testid=poster]", has_text=TITLE).click()
+    page.locator("#search-input").fill(title)
+    page.locator("#search-results [data-testid=poster]", has_text=title).click()
     expect(page.locator("#availability-badge")).to_have_attribute("data-availability", "available")
     title_id = page.locator("article.title-page").get_attribute("data-title-id")
     page.goto(f"{platform.url}/watch/{title_id}{query}")
@@ -120,5 +142,31 @@ def test_plays_the_most_efficient_codec_the_browser_decodes(
         later = _state(page)
         assert later["errors"] == [] and later["codec"] == expected
         assert later["rendition"].endswith(suffix) if suffix else "-" not in later["rendition"]
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "refused", "expected"),
+    [("", [], "av1"), ("?format=dash", ["av01"], "vp9")],
+    ids=["av1-hls", "vp9-dash"],
+)
+def test_encrypted_av1_and_vp9_play_through_clear_key(
+    browser: Browser,
+    codec_platform: RunningPlatform,
+    encrypted_codec_title: str,
+    query: str,
+    refused: list[str],
+    expected: str,
+) -> None:
+    """Issue 20, point 2 with point 5: Chromium's Clear Key CDM decrypts CENC AV1 and VP9
+    (hls.js and dash.js through EME), keys from the session's licence route."""
+    licences: list[str] = []
+    page = _watch(browser, codec_platform, query, refused, encrypted_codec_title, licences)
+    try:
+        state = _state(page)
+        assert state["errors"] == []
+        assert state["codec"] == expected
+        assert licences, "played without a licence: the media was not encrypted"
     finally:
         page.context.close()

@@ -4,6 +4,9 @@ its keys fetched from the session's licence route; the edges only ever hold encr
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -11,13 +14,15 @@ import pytest
 from playwright.sync_api import Page, Request
 
 from tests.browser.test_watch import _open_title, _state, _wait
-from vodstack.pipeline.media import pattern_clip
+from vodstack.pipeline.media import ffmpeg_exe, pattern_clip
 from vodstack.player.headless.gateway import GatewaySession
-from vodstack.supervisor.launcher import RunningPlatform, ingest, running_platform
+from vodstack.supervisor.launcher import RunningPlatform, ingest, platform_env, running_platform
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# Its own platform and two encodes before the first test: minutes on a shared machine.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 TITLE = "Encrypted Test Pattern"
+CLEAR = "Clear Trailer Pattern"
 
 
 @pytest.fixture(scope="module")
@@ -76,4 +81,76 @@ def test_an_encrypted_title_plays_through_eme(
     assert state["format"] == fmt
     assert state["errors"] == []
     assert licences, "played without asking for a licence: the media was not encrypted"
+    page.goto("about:blank")
+
+
+@pytest.fixture(scope="module")
+def clear_title(platform: RunningPlatform) -> str:
+    # The platform encrypts by default; this title is set to play in the clear.
+    ingest(
+        platform, pattern_clip(platform.data_dir / "clear.mp4", 8), CLEAR, options=["--no-encrypt"]
+    )
+    return CLEAR
+
+
+def test_a_clear_title_beside_encrypted_ones_plays_without_a_licence(
+    page: Page, platform: RunningPlatform, clear_title: str
+) -> None:
+    """Encryption is per title (issue 20, point 5): the same platform, no key, no EME."""
+    logins = platform.logins()
+    with GatewaySession(platform.url) as session:
+        session.log_in(logins["viewer_email"], logins["viewer_password"])
+        session.choose_profile()
+        start = session.start(session.find_title(clear_title))
+        assert start.licence_url == ""
+        assert "#EXT-X-SESSION-KEY" not in httpx.get(start.hls_stream_url).text
+        session.stop(start.play_session_id, 0.0, completed=False)
+    licences: list[str] = []
+    page.on("request", lambda r: licences.append(r.url) if r.url.endswith("/licence") else None)
+    title_id = _open_title(page, platform, clear_title)
+    page.goto(f"{platform.url}/watch/{title_id}?format=dash")
+    _wait(page, "() => document.getElementById('video').currentTime > 2", timeout_s=40)
+    assert _state(page)["errors"] == []
+    assert licences == []
+    page.goto("about:blank")
+
+
+def _version_and_master(platform: RunningPlatform, title: str) -> tuple[int, str, str]:
+    logins = platform.logins()
+    with GatewaySession(platform.url) as session:
+        session.log_in(logins["viewer_email"], logins["viewer_password"])
+        session.choose_profile()
+        title_id = session.find_title(title)
+        start = session.start(title_id)
+        master = httpx.get(start.hls_stream_url).text
+        session.stop(start.play_session_id, 0.0, completed=False)
+        return title_id, start.asset_version, master
+
+
+def test_an_audio_language_added_after_publish_reaches_the_player(
+    page: Page, platform: RunningPlatform, clear_title: str
+) -> None:
+    """Issue 20, point 3: `vodstack audio add` on a published title publishes a new version
+    with the language in its audio group; the title stays clear (its own setting) and the
+    player's audio menu offers the language."""
+    title_id, before, _ = _version_and_master(platform, clear_title)
+    dub = platform.data_dir / "dub.m4a"
+    tone = "sine=frequency=880:sample_rate=48000:duration=8"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", tone, str(dub)], check=True)
+    command = [sys.executable, "-m", "vodstack", "audio", "add", str(title_id), str(dub)]
+    command += ["--language", "fr", "--name", "Français", "--wait"]
+    env = platform_env(platform.data_dir, platform.ports, {})
+    added = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+    assert added.returncode == 0, added.stdout + added.stderr
+    deadline = time.monotonic() + 120  # the catalog learns of the publish through an outbox
+    while (found := _version_and_master(platform, clear_title))[1] == before:
+        assert time.monotonic() < deadline, "the new version never reached the catalog"
+        time.sleep(1)
+    master = found[2]
+    assert 'LANGUAGE="fr"' in master and 'NAME="Français"' in master
+    assert "#EXT-X-SESSION-KEY" not in master
+    _open_title(page, platform, clear_title)
+    page.goto(f"{platform.url}/watch/{title_id}")
+    _wait(page, "() => document.getElementById('video').currentTime > 1", timeout_s=40)
+    assert "Français" in page.locator("#audio-select option").all_inner_texts()
     page.goto("about:blank")

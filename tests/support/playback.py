@@ -156,3 +156,19 @@ def publish(root: Path, title_id: int) -> None:
         (asset / rendition / "index.m3u8").write_text(MEDIA)
     (asset / "master.m3u8").write_text(MASTER)
     (asset / "manifest.mpd").write_text(MPD)
+
+
+#: What the packager adds to an encrypted version's master (pipeline media.protection).
+SESSION_KEY = (
+    '#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES-CTR,URI="data:text/plain;base64,AA==",'
+    'KEYFORMAT="org.w3.clearkey",KEYFORMATVERSIONS="1",KEYID=0x0123456789abcdef0123456789abcdef'
+)
+
+
+def publish_encrypted(root: Path, title_id: int) -> None:
+    """`publish`, with the master of an encrypted version (a start then offers a licence)."""
+    publish(root, title_id)
+    master = root / asset_key_prefix(title_id, VERSION) / "master.m3u8"
+    master.write_text(
+        MASTER.replace("#EXT-X-INDEPENDENT-SEGMENTS", SESSION_KEY + "\n#EXT-X-INDEPENDENT-SEGMENTS")
+    )

@@ -56,6 +56,7 @@ from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.runners import open_runner
 from vodstack.pipeline.jobs.submit import submit_master
+from vodstack.pipeline.jobs.title_settings import set_encryption
 from vodstack.pipeline.media.audio_mux import mux_extra_audio, parse_extra
 from vodstack.pipeline.media.errors import EncodeFailed, InvalidMedia
 from vodstack.storage import open_object_store
@@ -113,14 +114,20 @@ def _transfer_bar() -> Progress:
     )
 
 
-async def ingest_online(settings: Settings, path: Path, title_id: int, wait: bool) -> int:
+async def ingest_online(
+    settings: Settings, path: Path, title_id: int, wait: bool, encrypt: bool | None = None
+) -> int:
     client = PipelineClient.balanced(settings, "cli", timeout=120.0)
     try:
         with _transfer_bar() as bar:
             # One stat of a local file: microseconds, not worth a thread.
             task = bar.add_task("upload", total=path.stat().st_size)  # noqa: ASYNC240
             status = await upload_file(
-                client, path, title_id, lambda done: bar.update(task, completed=done)
+                client,
+                path,
+                title_id,
+                lambda done: bar.update(task, completed=done),
+                encrypt=encrypt,
             )
         if status.job_id is None:
             raise IngestError(f"the upload ended as {status.state.value}: {status.error}")
@@ -152,10 +159,13 @@ async def _until_catalog_shows(settings: Settings, job: JobDetail, timeout_s: fl
     console.print(f"[green]available[/] in the catalog: title {job.title_id}")
 
 
-async def ingest_offline(settings: Settings, path: Path, title_id: int) -> int:
+async def ingest_offline(
+    settings: Settings, path: Path, title_id: int, encrypt: bool | None = None
+) -> int:
     engine, sessions = open_database(settings)
     queue = JobQueue(sessions, settings.pipeline)
     store = open_object_store(settings)
+    set_encryption(store, title_id, encrypt)  # as the upload route does
     name = secrets.token_hex(12)
     job_id = submit_master(
         store, queue, title_id, path, name=name, filename=path.name, move=False
@@ -198,6 +208,12 @@ def ingest(
     year: int = typer.Option(datetime.date.today().year, "--year"),
     genre: list[str] = typer.Option(["Uncategorized"], "--genre", help="Repeatable."),
     wait: bool = typer.Option(False, "--wait", help="Follow the job until it ends."),
+    encrypt: bool | None = typer.Option(
+        None,
+        "--encrypt/--no-encrypt",
+        help="Encrypt the title (CENC, licences) or not; default: as before, else "
+        "pipeline.encrypt.",
+    ),
     audio: list[str] = typer.Option(
         [], "--audio", help="LANG=FILE: an extra audio language (repeatable), e.g. fr=fr.m4a."
     ),
@@ -213,7 +229,8 @@ def ingest(
     with tempfile.TemporaryDirectory(prefix="vodstack-ingest-") as scratch:
         if audio:
             file = _with_extra_audio(file, audio, Path(scratch))
-        _ingest(settings, file, title, title_id, series, season, episode, year, genre, wait)
+        where = (title, title_id, series, season, episode)
+        _ingest(settings, file, where, year, genre, wait, encrypt)
 
 
 def _with_extra_audio(file: Path, audio: list[str], scratch: Path) -> Path:
@@ -229,15 +246,13 @@ def _with_extra_audio(file: Path, audio: list[str], scratch: Path) -> Path:
 def _ingest(
     settings: Settings,
     file: Path,
-    title: str | None,
-    title_id: int | None,
-    series: int | None,
-    season: int | None,
-    episode: int | None,
+    where: tuple[str | None, int | None, int | None, int | None, int | None],
     year: int,
     genre: list[str],
     wait: bool,
+    encrypt: bool | None,
 ) -> None:
+    title, title_id, series, season, episode = where
     if [title, title_id, series].count(None) != 2:
         console.print(
             "[red]error:[/] give exactly one of --title NAME, --title-id ID or "
@@ -257,9 +272,9 @@ def _ingest(
         online = await pipeline_running(settings)
         target = await target_id()
         if online:
-            await ingest_online(settings, file, target, wait)
+            await ingest_online(settings, file, target, wait, encrypt)
         else:
-            await ingest_offline(settings, file, target)
+            await ingest_offline(settings, file, target, encrypt)
 
     try:
         asyncio.run(run())

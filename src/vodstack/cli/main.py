@@ -6,9 +6,11 @@ import typer
 
 from vodstack.cli import (
     abr,
+    audio,
     cache,
     chaos,
     demo_content,
+    encryption,
     gameday,
     history,
     ingest,
@@ -47,6 +49,8 @@ app.command()(scale.scale)
 app.add_typer(chaos.app, name="chaos")
 app.command()(worker.worker)
 app.add_typer(subtitles.app, name="subtitles")
+app.add_typer(audio.app, name="audio")
+app.command()(encryption.encryption)
 app.command()(gameday.gameday)
 
 

@@ -29,7 +29,7 @@ async def _add(
     settings: Settings, title_id: int, lang: str, data: bytes, name: str | None
 ) -> SubtitleTrackInfo:
     catalog = CatalogClient.of(settings, "cli", timeout=settings.upstream_timeout_s)
-    pipeline = PipelineClient.of(settings, "cli", timeout=settings.upstream_timeout_s)
+    pipeline = PipelineClient.balanced(settings, "cli", timeout=settings.upstream_timeout_s)
     try:
         title = await catalog.title(title_id, Maturity.ADULT, unpublished=True)
         return await pipeline.put_subtitles(
@@ -82,7 +82,7 @@ def list_tracks(
     settings = load_cli_settings(data_dir, config)
 
     async def run() -> list[SubtitleTrackInfo]:
-        pipeline = PipelineClient.of(settings, "cli", timeout=settings.upstream_timeout_s)
+        pipeline = PipelineClient.balanced(settings, "cli", timeout=settings.upstream_timeout_s)
         try:
             return await pipeline.subtitles(title_id)
         finally:

@@ -18,6 +18,8 @@ from vodstack.contracts.pipeline import (
     JobPriority,
     JobSummary,
     SubtitleTrackInfo,
+    TitleEncryption,
+    TitleEncryptionChange,
     TitleFailure,
     UploadCreate,
     UploadStatus,
@@ -93,6 +95,28 @@ class PipelineClient(ServiceClient):
             headers={"Content-Type": "application/octet-stream"},
         )
 
+    async def encryption(self, title_id: int) -> TitleEncryption:
+        return await self.get_model(f"/v1/titles/{title_id}/encryption", TitleEncryption)
+
+    async def set_encryption(self, title_id: int, encrypt: bool) -> TitleEncryptionChange:
+        """Set the title's encryption; a change re-encodes it as a new asset version."""
+        body = TitleEncryption(encrypt=encrypt).model_dump()
+        path = f"/v1/titles/{title_id}/encryption"
+        return await self.send_model("PUT", path, TitleEncryptionChange, json=body)
+
+    async def add_audio(
+        self, title_id: int, language: str, data: bytes, *, name: str = ""
+    ) -> JobDetail:
+        """Add an audio language to a published title: the job of its new asset version."""
+        return await self.send_model(
+            "POST",
+            f"/v1/audio/{title_id}",
+            JobDetail,
+            content=data,
+            params={"language": language, "name": name} if name else {"language": language},
+            headers={"Content-Type": "application/octet-stream"},
+        )
+
     async def create_upload(self, body: UploadCreate) -> UploadStatus:
         return await self.send_model("POST", "/v1/uploads", UploadStatus, json=body.model_dump())
 
@@ -119,11 +143,15 @@ async def upload_file(
     title_id: int,
     on_progress: Callable[[int], None],
     chunk_bytes: int = CHUNK_BYTES,
+    *,
+    encrypt: bool | None = None,
 ) -> UploadStatus:
-    """Upload `path` resumably (continuing from the server's offset after any network error)."""
+    """Upload `path` resumably (continuing from the server's offset after any network error);
+    `encrypt` sets the title's encryption (None: as it was)."""
+    # One stat of a local file: microseconds, not worth a thread.
+    size = path.stat().st_size  # noqa: ASYNC240
     status = await client.create_upload(
-        # One stat of a local file: microseconds, not worth a thread.
-        UploadCreate(filename=path.name, size=path.stat().st_size, title_id=title_id)  # noqa: ASYNC240
+        UploadCreate(filename=path.name, size=size, title_id=title_id, encrypt=encrypt)
     )
     failures = 0
     with path.open("rb") as source:

@@ -125,7 +125,8 @@ class PipelineSettings(BaseModel):
     quality_report: bool = True
     # Encrypt new asset versions (CENC, one key per version from the key service in playback;
     # players get keys through the Clear Key licence route). Off: versions play without a
-    # licence, as before. docs/security.md, "Content keys".
+    # licence, as before. The default of a title that has no setting of its own (an upload's
+    # `encrypt`, `vodstack encryption`: pipeline.jobs.title_settings). docs/security.md.
     encrypt: bool = False
     thumbnails: bool = True
     # (height, kbit/s) rungs replacing the default ladder; empty = the media layer's default.

@@ -8,6 +8,14 @@ PUT    /v1/jobs/{job_id}/priority JobPriority -> JobDetail: higher runs sooner w
                                  scheduling band; 409 job_finished
 GET    /v1/titles/{title_id}/failure -> TitleFailure: why the title's last upload or job failed;
                                  404 no_failure
+GET    /v1/titles/{title_id}/encryption -> TitleEncryption (the title's setting, or the default)
+PUT    /v1/titles/{title_id}/encryption TitleEncryption -> TitleEncryptionChange: a changed
+                                 setting re-encodes the title's latest master as a new asset
+                                 version (new key, or none); the old one plays until it publishes
+POST   /v1/audio/{title_id}?language=&name= body = an audio file -> JobDetail (201):
+                                 the language joined to the latest master, a new asset version;
+                                 404 no_master, 422 invalid_audio (not decodable, duration off
+                                 the video's, a bad language tag), 413 audio_too_large
 
 Resumable upload (tus-like offsets):
 POST   /v1/uploads               UploadCreate -> UploadStatus (201); 413 upload_too_large,
@@ -142,12 +150,29 @@ class JobPriority(BaseModel):
 class JobCreate(BaseModel):
     title_id: int = Field(ge=1)
     source_key: str = Field(min_length=1, max_length=1024)
+    # The title's encryption from now on (None: keep its setting, else `pipeline.encrypt`).
+    encrypt: bool | None = None
 
 
 class UploadCreate(BaseModel):
     filename: FileName
     size: int = Field(ge=0)  # 0 is refused with a clear 422 (empty file), not a schema error
     title_id: int = Field(ge=1)
+    # The title's encryption from now on (None: keep its setting, else `pipeline.encrypt`).
+    encrypt: bool | None = None
+
+
+class TitleEncryption(BaseModel):
+    """A title's encryption setting; a change re-encodes its latest master as a new version."""
+
+    encrypt: bool
+
+
+class TitleEncryptionChange(BaseModel):
+    title_id: int
+    encrypt: bool
+    # The job publishing the title's new asset version (None: nothing to re-encode yet).
+    job_id: int | None = None
 
 
 class UploadStatus(BaseModel):

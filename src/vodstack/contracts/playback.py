@@ -116,7 +116,8 @@ class PlaybackStart(BaseModel):
     hls_stream_url: str = ""
     dash_stream_url: str = ""
     #: Where an EME player asks for the Clear Key licence of an encrypted title (POST, a W3C
-    #: Clear Key request; no cookie needed). A title without encryption has no key to give (403).
+    #: Clear Key request; no cookie needed). Empty for a title that plays in the clear
+    #: (encryption is per title: jobs.title_settings).
     licence_url: str = ""
     max_height: int
     #: Where to start, from the history service's resume point (0 when it has none for this

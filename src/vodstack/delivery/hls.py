@@ -26,6 +26,8 @@ IFRAME_STREAM_INF = "#EXT-X-I-FRAME-STREAM-INF"
 MEDIA = "#EXT-X-MEDIA"
 MAP = "#EXT-X-MAP"
 EXTINF = "#EXTINF"
+#: In the master of an encrypted version (pipeline media.protection): the key players need.
+SESSION_KEY = "#EXT-X-SESSION-KEY"
 #: Tags a URI line belongs to (the next URI line is theirs).
 _URI_OWNERS = frozenset({STREAM_INF, EXTINF})
 
@@ -110,3 +112,8 @@ def short_side(value: str | None) -> int | None:
     if width is None or height is None:
         return None
     return min(width, height)
+
+
+def is_encrypted(master: str) -> bool:
+    """Whether a published master playlist announces a content key (a CENC version)."""
+    return any(line.tag == SESSION_KEY for line in read_playlist(master))

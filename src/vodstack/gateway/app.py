@@ -13,6 +13,7 @@ from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.gateway.api import api_router
 from vodstack.gateway.api.swagger import OPENAPI_URL
+from vodstack.gateway.api.title_media import AUDIO_PREFIX, MAX_AUDIO_BYTES
 from vodstack.gateway.api.uploads import MAX_SLICE_BYTES, UPLOADS_PREFIX
 from vodstack.gateway.cors import PlaybackCors
 from vodstack.gateway.csrf import CsrfCookieMiddleware
@@ -48,7 +49,7 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
         docs_url=None,  # served by api/swagger.py from our own static files
         openapi_url=OPENAPI_URL,
         max_body_bytes=settings.body_limits.for_service(SERVICE),
-        larger_bodies={UPLOADS_PREFIX: MAX_SLICE_BYTES},
+        larger_bodies={UPLOADS_PREFIX: MAX_SLICE_BYTES, AUDIO_PREFIX: MAX_AUDIO_BYTES},
         redis=settings.redis,
     )
     redis = app.state.redis

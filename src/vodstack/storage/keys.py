@@ -9,6 +9,8 @@ from a request can never name a file outside the store.
                                                   (the layout is delivery/assets.py's)
     subtitles/{title_id}/...                      a title's current subtitles, copied into
                                                   every version it publishes (delivery.subtitles)
+    settings/{title_id}.json                      a title's own pipeline settings (encryption),
+                                                  read when a job of it plans (jobs.title_settings)
 """
 
 from __future__ import annotations
@@ -55,3 +57,7 @@ def work_prefix(job_id: int) -> str:
 
 def subtitles_prefix(title_id: int) -> str:
     return f"subtitles/{title_id}"
+
+
+def title_settings_key(title_id: int) -> str:
+    return f"settings/{title_id}.json"

@@ -157,10 +157,17 @@ def gateway_client(platform: RunningPlatform) -> Iterator[httpx.Client]:
         yield client
 
 
-def ingest(platform: RunningPlatform, source: Path, title: str, timeout: float = 900) -> None:
-    """`vodstack ingest SOURCE --title TITLE --wait` against this platform."""
+def ingest(
+    platform: RunningPlatform,
+    source: Path,
+    title: str,
+    timeout: float = 900,
+    options: Sequence[str] = (),
+) -> None:
+    """`vodstack ingest SOURCE --title TITLE --wait [OPTIONS]` against this platform."""
     env = platform_env(platform.data_dir, platform.ports, {})
     command = [sys.executable, "-m", "vodstack", "ingest", str(source), "--title", title, "--wait"]
+    command += options
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"ingest of {source} failed:\n{result.stdout}{result.stderr}")

@@ -22,12 +22,18 @@ from vodstack.pipeline.media import (
     Pattern,
     RenditionKind,
     VideoCodec,
+    describe_rendition,
     ffmpeg_exe,
     make_synthetic,
+    segment_rendition,
     validate_asset,
     with_codecs,
+    write_manifests,
 )
 from vodstack.pipeline.media.ladder import CODEC_PREFERENCE
+from vodstack.pipeline.media.package import DASH_MANIFEST
+from vodstack.pipeline.media.protection import CENC_NS, Cenc
+from vodstack.pipeline.media.validate import decode_segment
 
 from .asset_chain import TEST_LADDER, BuiltAsset, build_asset
 
@@ -222,3 +228,34 @@ def test_ffmpeg_reads_every_rendition_through_the_manifests(
     log = _ffmpeg([*args, "-map", "0:a:0", "-f", "null"])
     decoders = set(re.findall(r"Stream #0:\d+.*?Video: (\w+)", log))
     assert {"h264", "av1", "vp9"} <= decoders
+
+
+_KEY = Cenc(kid=bytes.fromhex("00112233445566778899aabbccddeeff"), key=bytes(range(16)))
+
+
+@pytest.mark.parametrize(("name", "fourcc"), [("v240p-av1", b"av01"), ("v240p-vp9", b"vp09")])
+def test_av1_and_vp9_encrypt_in_cmaf_and_decode_only_with_the_key(
+    codec_asset: BuiltAsset, tmp_path: Path, name: str, fourcc: bytes
+) -> None:
+    """Issue 20, points 2 and 5: ffmpeg's cenc wraps AV1 and VP9 samples too (`encv` whose
+    `frma` names the codec), the CODECS string stays the clear one, and the DASH manifest's
+    adaptation set of that codec names the key."""
+    root = tmp_path / "protected"
+    segment_rendition(codec_asset.root.parent / f"{name}.mp4", root / name, cenc=_KEY)
+    described = describe_rendition(root / name)
+    clear = next(r for r in codec_asset.renditions if r.name == name)
+    assert described.codecs == clear.codecs
+    init = (root / name / "init.mp4").read_bytes()
+    assert b"encv" in init and b"frma" + fourcc in init and _KEY.kid in init
+    segment = root / name / "seg_00001.m4s"
+    assert decode_segment(init, segment, _KEY.key) is None
+    assert decode_segment(init, segment) is not None, f"{name} decodes without its key"
+    audio = next(r for r in codec_asset.renditions if r.kind is RenditionKind.AUDIO)
+    segment_rendition(codec_asset.root.parent / "audio.mp4", root / audio.name, cenc=_KEY)
+    write_manifests(root, [described, describe_rendition(root / audio.name)], _KEY)
+    master = (root / "master.m3u8").read_text()
+    assert f'CODECS="{clear.codecs},' in master and "#EXT-X-SESSION-KEY" in master
+    mpd = ET.fromstring((root / DASH_MANIFEST).read_text())
+    for adaptation in mpd.iter(f"{_MPD}AdaptationSet"):
+        protection = adaptation.iter(f"{_MPD}ContentProtection")
+        assert _KEY.kid_uuid in [p.get(f"{{{CENC_NS}}}default_KID") for p in protection]

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from tests.services.playback.stack import Platform, inprocess_platform
 from tests.support.gateway import Visitor
-from tests.support.playback import VERSION
+from tests.support.playback import VERSION, publish_encrypted
 from tests.support.service_tokens import authorized
 from vodstack.contracts.keys import b64url
 from vodstack.services.playback.keys import KeyWrap
@@ -59,7 +59,7 @@ def _kid(grant: dict[str, str]) -> str:
 
 
 def test_a_playing_session_gets_the_key_of_its_version(platform: Platform) -> None:
-    title_id = platform.title()
+    title_id = platform.title(publisher=publish_encrypted)
     grant = _issue(platform, title_id)
     session = _start(platform.viewer("premium"), title_id)
     assert session["licence_url"].endswith("/licence")
@@ -74,8 +74,15 @@ def test_a_playing_session_gets_the_key_of_its_version(platform: Platform) -> No
     }
 
 
+def test_a_clear_title_is_started_without_a_licence_url(platform: Platform) -> None:
+    # Encryption is per title: the same platform plays this one without EME.
+    session = _start(platform.viewer("premium"), platform.title())
+    assert session["licence_url"] == ""
+    assert session["hls_stream_url"]
+
+
 def test_the_key_service_gives_one_key_per_version_held_wrapped(platform: Platform) -> None:
-    title_id = platform.title()
+    title_id = platform.title(publisher=publish_encrypted)
     first = _issue(platform, title_id)
     assert _issue(platform, title_id) == first  # a retried packager gets the same key
     assert _issue(platform, title_id, "other-version") != first
@@ -93,7 +100,10 @@ def test_the_key_service_gives_one_key_per_version_held_wrapped(platform: Platfo
 
 
 def test_a_session_never_opens_another_titles_key(platform: Platform) -> None:
-    playing, other = platform.title(), platform.title("adult")
+    playing, other = (
+        platform.title(publisher=publish_encrypted),
+        platform.title("adult", publisher=publish_encrypted),
+    )
     _issue(platform, playing)
     foreign = _issue(platform, other, "adult-version")
     session = _start(platform.viewer("premium"), playing)
@@ -106,7 +116,7 @@ def test_a_session_never_opens_another_titles_key(platform: Platform) -> None:
 
 
 def test_ended_forged_and_malformed_requests_are_refused(platform: Platform) -> None:
-    title_id = platform.title()
+    title_id = platform.title(publisher=publish_encrypted)
     grant = _issue(platform, title_id)
     viewer = platform.viewer("premium")
     session = _start(viewer, title_id)
@@ -128,7 +138,7 @@ def test_ended_forged_and_malformed_requests_are_refused(platform: Platform) -> 
 
 
 def test_a_cancelled_subscription_gets_no_more_licences(platform: Platform) -> None:
-    title_id = platform.title()
+    title_id = platform.title(publisher=publish_encrypted)
     grant = _issue(platform, title_id)
     viewer = platform.viewer("standard")
     session = _start(viewer, title_id)
@@ -143,10 +153,31 @@ def test_a_cancelled_subscription_gets_no_more_licences(platform: Platform) -> N
 
 def test_an_expired_token_gets_no_licence(tmp_path: Path) -> None:
     with inprocess_platform(tmp_path, playback={"token_ttl_s": 1}) as platform:
-        title_id = platform.title()
+        title_id = platform.title(publisher=publish_encrypted)
         grant = _issue(platform, title_id)
         session = _start(platform.viewer("premium"), title_id)
         time.sleep(1.2)  # the token's whole life; nothing here measures time
         expired = _licence(platform, session, _kid(grant))
         assert expired.status_code == 403
         assert expired.json()["error"]["code"] == "token_expired"
+
+
+def test_another_account_and_a_kids_profile_get_no_key_of_a_title_they_do_not_play(
+    platform: Platform,
+) -> None:
+    """Issue 20, point 6: another account's session, and a kids profile's, cannot buy the key
+    of an adult title; the kids profile cannot even start it (the start's maturity check)."""
+    adult = platform.title("adult", publisher=publish_encrypted)
+    kids_title = platform.title("kids", publisher=publish_encrypted)
+    _issue(platform, kids_title)
+    adult_key = _issue(platform, adult, "adult-version")
+    owner = _start(platform.viewer("premium"), adult)
+    assert owner["licence_url"]
+
+    family = platform.viewer("basic")  # another account, on the smallest plan
+    family.watch_as(family.add_profile("Kid", "kids"))
+    assert family.post(f"/api/playback/{adult}/start").status_code == 404
+    their_session = _start(family, kids_title)
+    refused = _licence(platform, their_session, _kid(adult_key))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "key_not_in_session"

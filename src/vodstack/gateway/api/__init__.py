@@ -23,6 +23,7 @@ from vodstack.gateway.api import (
     subtitles,
     swagger,
     telemetry,
+    title_media,
     uploads,
 )
 from vodstack.gateway.csrf import verify_csrf
@@ -36,6 +37,7 @@ def api_router() -> APIRouter:
     for module in (browse, auth, account, billing, profiles, admin, cdn, uploads, jobs, artwork):
         router.include_router(module.router)
     router.include_router(subtitles.router)  # a title's subtitle languages (docs/pipeline.md)
+    router.include_router(title_media.router)  # encryption, added audio (docs/pipeline.md)
     for module in (stream_urls, playback):
         router.include_router(module.router)
     router.include_router(my_list.router)

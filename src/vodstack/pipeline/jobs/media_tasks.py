@@ -33,6 +33,7 @@ from vodstack.pipeline.jobs.executor import (
 from vodstack.pipeline.jobs.publish import publish_asset, version_of
 from vodstack.pipeline.jobs.scratch import mezzanine_path, source_cache_dir
 from vodstack.pipeline.jobs.states import TaskKind
+from vodstack.pipeline.jobs.title_settings import encrypts
 from vodstack.pipeline.media import (
     DEFAULT_LADDER,
     POSTER_NAME,
@@ -292,7 +293,7 @@ class MediaTaskExecutor:
 
     # -- the tasks -------------------------------------------------------------------------
 
-    def _plan(self, source: SourceMedia) -> JobPlan:
+    def _plan(self, source: SourceMedia, *, encrypted: bool) -> JobPlan:
         config = self.settings.pipeline
         return JobPlan(
             renditions=[r.name for r in source.ladder.video],
@@ -300,7 +301,7 @@ class MediaTaskExecutor:
             has_audio=True,  # a source without sound gets a silent track (same shape for players)
             quality=config.quality_report,
             thumbs=config.thumbnails,
-            encrypted=config.encrypt,
+            encrypted=encrypted,
             preview=[r.name for r in source.preview(config.preview_height)],
             extra_audio=[r.name for r in source.audio[1:]],
         )
@@ -320,7 +321,9 @@ class MediaTaskExecutor:
             for r in source.ladder.video
         ]
         details["chunks"] = [{"start_s": c.start_s, "end_s": c.end_s} for c in source.chunks]
-        plan = self._plan(source)
+        # The title's choice (jobs.title_settings), fixed for the whole job by its plan.
+        encrypted = encrypts(ctx.store, ctx.task.title_id, self.settings.pipeline.encrypt)
+        plan = self._plan(source, encrypted=encrypted)
         if not source.ladder_chosen:
             plan = plan.model_copy(update={"ladder_pending": True, "preview": []})
         return AnalysisResult(plan=plan, analysis=details)
@@ -346,7 +349,8 @@ class MediaTaskExecutor:
                 for r in planned.ladder.video
             ],
         }
-        return AnalysisResult(plan=self._plan(planned), analysis=details)
+        plan = self._plan(planned, encrypted=_plan(ctx).encrypted)  # as PROBE decided
+        return AnalysisResult(plan=plan, analysis=details)
 
     def _analyze(self, ctx: TaskContext) -> AnalysisResult:
         source = self._source(ctx)

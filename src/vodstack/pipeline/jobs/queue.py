@@ -156,6 +156,18 @@ class JobQueue:
             _insert_specs(session, job.id, initial_tasks(job.id), now)
             return job.id
 
+    def latest_source(self, title_id: int) -> str | None:
+        """The master of the title's newest job that did not fail (what a re-encode starts
+        from): one still running counts, its master is the title's next version."""
+        alive = (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED)
+        with self._sessions() as session:
+            return session.scalar(
+                select(JobRow.source_key)
+                .where(JobRow.title_id == title_id, JobRow.state.in_(alive))
+                .order_by(JobRow.id.desc())
+                .limit(1)
+            )
+
     def cancel_job(self, job_id: int) -> None:
         now = self._clock()
         with self._sessions.begin() as session:

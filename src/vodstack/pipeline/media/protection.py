@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from vodstack.contracts.keys import CLEARKEY_KEY_SYSTEM, CLEARKEY_SYSTEM_ID
+from vodstack.delivery.hls import SESSION_KEY
 
 MP4_PROTECTION = "urn:mpeg:dash:mp4protection:2011"
 CENC_NS = "urn:mpeg:cenc:2013"
@@ -76,7 +77,7 @@ def protect_media_playlist(text: str, cenc: Cenc) -> str:
 def protect_master(text: str, cenc: Cenc) -> str:
     lines = text.splitlines()
     at = next((i + 1 for i, line in enumerate(lines) if line.startswith("#EXT-X-VERSION")), 1)
-    lines.insert(at, f"#EXT-X-SESSION-KEY:{cenc.hls_key_attributes()}")
+    lines.insert(at, f"{SESSION_KEY}:{cenc.hls_key_attributes()}")
     return "\n".join(lines) + "\n"
 
 

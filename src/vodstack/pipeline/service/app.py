@@ -25,6 +25,8 @@ from vodstack.pipeline.jobs.media_tasks import check_source
 from vodstack.pipeline.service.duties import pipeline_duties
 from vodstack.pipeline.service.routes import UPLOADS_PREFIX, router
 from vodstack.pipeline.service.runtime import PipelineRuntime
+from vodstack.pipeline.service.title_routes import AUDIO_PREFIX
+from vodstack.pipeline.service.title_routes import router as title_router
 from vodstack.pipeline.service.uploads import SourceCheck
 
 SERVICE = "pipeline"
@@ -70,11 +72,14 @@ def create_app(
 
     return create_service_app(
         SERVICE,
-        routers=[router],
+        routers=[router, title_router],
         lifespan=lifespan,
         health=healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
         # Masters stream to disk; the upload route checks them against the declared size.
-        larger_bodies={UPLOADS_PREFIX: settings.pipeline.max_upload_bytes},
+        larger_bodies={
+            UPLOADS_PREFIX: settings.pipeline.max_upload_bytes,
+            AUDIO_PREFIX: settings.pipeline.max_upload_bytes,
+        },
     )

@@ -27,6 +27,7 @@ from vodstack.delivery.languages import LANGUAGE
 from vodstack.pipeline.jobs.pool import pool_size
 from vodstack.pipeline.jobs.progress import job_detail, list_jobs
 from vodstack.pipeline.jobs.queue import JobFinishedError, JobNotFoundError
+from vodstack.pipeline.jobs.title_settings import set_encryption
 from vodstack.pipeline.media.errors import InvalidSubtitles
 from vodstack.pipeline.media.subtitle_store import add_subtitles, title_subtitles
 from vodstack.pipeline.media.subtitles import MAX_SUBTITLE_BYTES
@@ -48,7 +49,7 @@ def runtime(request: Request) -> PipelineRuntime:
 Runtime = Annotated[PipelineRuntime, Depends(runtime)]
 
 
-def _detail(pipeline: PipelineRuntime, job_id: int) -> JobDetail:
+def detail(pipeline: PipelineRuntime, job_id: int) -> JobDetail:
     try:
         return job_detail(pipeline.sessions, job_id, pool_size(pipeline.settings))
     except JobNotFoundError as exc:
@@ -63,7 +64,8 @@ def create_job(body: JobCreate, pipeline: Runtime) -> JobDetail:
         raise Invalid(str(exc), code="invalid_key") from exc
     if not pipeline.store.exists(key):
         raise NotFound(f"No object {key} in the store.", code="source_not_found")
-    return _detail(pipeline, pipeline.queue.create_job(body.title_id, key))
+    set_encryption(pipeline.store, body.title_id, body.encrypt)
+    return detail(pipeline, pipeline.queue.create_job(body.title_id, key))
 
 
 @router.get("/jobs")
@@ -73,7 +75,7 @@ def get_jobs(pipeline: Runtime, limit: int = Query(50, ge=1, le=500)) -> list[Jo
 
 @router.get("/jobs/{job_id}")
 def get_job(job_id: int, pipeline: Runtime) -> JobDetail:
-    return _detail(pipeline, job_id)
+    return detail(pipeline, job_id)
 
 
 @router.post("/jobs/{job_id}/cancel")
@@ -85,7 +87,7 @@ def cancel_job(job_id: int, pipeline: Runtime) -> JobDetail:
     except JobFinishedError as exc:
         raise Conflict(f"Job {job_id} has already finished.", code="job_finished") from exc
     pipeline.store.delete_prefix(work_prefix(job_id))
-    return _detail(pipeline, job_id)
+    return detail(pipeline, job_id)
 
 
 @router.put("/jobs/{job_id}/priority")
@@ -96,7 +98,7 @@ def set_job_priority(job_id: int, body: JobPriority, pipeline: Runtime) -> JobDe
         raise NotFound(f"No job {job_id}.", code="job_not_found") from exc
     except JobFinishedError as exc:
         raise Conflict(f"Job {job_id} has already finished.", code="job_finished") from exc
-    return _detail(pipeline, job_id)
+    return detail(pipeline, job_id)
 
 
 @router.get("/titles/{title_id}/failure")

@@ -29,6 +29,7 @@ from vodstack.core.errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from vodstack.pipeline.jobs.failures import record_failure
 from vodstack.pipeline.jobs.queue import JobQueue
 from vodstack.pipeline.jobs.submit import submit_master
+from vodstack.pipeline.jobs.title_settings import set_encryption
 from vodstack.storage import ObjectStore
 
 # Returns why a source is unusable (a sentence a person can act on), or None if it is fine.
@@ -94,6 +95,8 @@ class Uploads:
         if body.size == 0:
             self._refused(body, "the file is empty (0 bytes).")
             raise Invalid(f"{body.filename}: the file is empty (0 bytes).", code="invalid_media")
+        # The title's setting from this upload on (read when its job plans).
+        set_encryption(self._store, body.title_id, body.encrypt)
         upload_id = secrets.token_hex(12)
         self.part_path(upload_id).touch()
         row = UploadRow(

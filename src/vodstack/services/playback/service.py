@@ -39,6 +39,7 @@ from vodstack.contracts.playback import (
 )
 from vodstack.core.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.delivery.assets import asset_url_prefix
+from vodstack.delivery.hls import is_encrypted
 from vodstack.delivery.subtitles import (
     SUBTITLE_DIR,
     SUBTITLE_INDEX,
@@ -173,7 +174,11 @@ class PlaybackService:
         )
         keyed = request.idempotency_key is not None
         new = await asyncio.to_thread(self._open, new, request.max_streams, keyed)
-        return self._start_answer(new, title, _resume_position(await resume, title))
+        answer = self._start_answer(new, title, _resume_position(await resume, title))
+        # A clear title has no key to licence: the player then never sets up EME. (A keyed
+        # repeat may answer an older version: its URL stays, a player without keys ignores it.)
+        encrypted = new.asset_version != version or is_encrypted(master)
+        return answer if encrypted else answer.model_copy(update={"licence_url": ""})
 
     def _open(self, new: NewSession, max_streams: int, keyed: bool) -> NewSession:
         """Open the session; returns it as stored: a keyed start's repeat gets the first

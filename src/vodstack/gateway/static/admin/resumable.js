@@ -45,13 +45,15 @@ async function serverOffset(url) {
 }
 
 export class ResumableUpload {
-  constructor(file, titleId, sliceBytes, onProgress) {
-    Object.assign(this, { file, titleId, sliceBytes, onProgress, resumes: 0 });
+  // `encrypt`: true, false, or null (the title keeps its encryption setting).
+  constructor(file, titleId, sliceBytes, onProgress, encrypt = null) {
+    Object.assign(this, { file, titleId, sliceBytes, onProgress, encrypt, resumes: 0 });
   }
 
   async run() {
     const created = await window.vodstack.api("POST", "/api/admin/uploads", {
       filename: this.file.name, size: this.file.size, title_id: this.titleId,
+      encrypt: this.encrypt,
     });
     const url = "/api/admin/uploads/" + encodeURIComponent(created.id);
     let offset = created.offset;

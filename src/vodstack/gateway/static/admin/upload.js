@@ -41,11 +41,13 @@ async function submit(event) {
   const status = $("upload-status");
   try {
     const titleId = await chosenTitle();
+    const choice = $("upload-encrypt").value;
+    const encrypt = choice === "" ? null : choice === "true";
     const upload = new ResumableUpload(file, titleId, Number(form.dataset.sliceBytes), (sent) => {
       bar.value = file.size ? (100 * sent) / file.size : 100;
       status.textContent = `${megabytes(sent)} of ${megabytes(file.size)} sent` +
         (upload.resumes ? ` (resumed ${upload.resumes}×)` : "");
-    });
+    }, encrypt);
     const done = await upload.run();
     bar.value = 100;
     const resumed = upload.resumes ? ` (resumed ${upload.resumes}× after a dropped connection)` : "";
