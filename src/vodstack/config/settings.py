@@ -139,6 +139,10 @@ class PipelineSettings(BaseModel):
     # (media.per_title), from `ladder`'s rungs as candidates and ceilings; "fixed": `ladder` as
     # is. Why a second key rather than a string in `ladder`: docs/decisions.md.
     ladder_mode: Literal["fixed", "per-title"] = "fixed"
+    # Titles shorter than this keep `ladder` as is even in per-title mode: the analysis samples
+    # a fixed ~5 s whatever the length and costs about what encoding 10-15 s of the title
+    # does, so on a short clip it would cost more than the bits it saves (docs/decisions.md).
+    per_title_min_s: float = Field(30.0, ge=0)
     # Rungs up to this height are encoded first, in a pass of their own, and published as a
     # preview version so the title is watchable early (costs one more decode of the master);
     # 0 = no preview pass.

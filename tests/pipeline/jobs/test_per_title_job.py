@@ -37,7 +37,10 @@ def _grain(path: Path, seconds: int) -> Path:
 
 @pytest.mark.slow
 def test_the_job_runs_the_analysis_and_publishes_the_ladder_it_chose(tmp_path: Path) -> None:
-    settings = _settings(tmp_path / "data", ladder_mode="per-title", preview_height=0)
+    # A 5 s clip is under the per-title minimum length: lift it for this job.
+    settings = _settings(
+        tmp_path / "data", ladder_mode="per-title", per_title_min_s=0, preview_height=0
+    )
     job_id, sessions, close = _submit(settings, _grain(tmp_path / "grain.mp4", 5))
     drain(_worker(settings, sessions))
     job = job_detail(sessions, job_id)
@@ -59,3 +62,19 @@ def test_the_job_runs_the_analysis_and_publishes_the_ladder_it_chose(tmp_path: P
     master = (root / "master.m3u8").read_text()
     assert all(f"{name}/index.m3u8" in master for name in names)
     assert json.loads((root / "asset.json").read_text())["job_id"] == job_id
+
+
+@pytest.mark.slow
+def test_a_title_shorter_than_the_minimum_keeps_the_configured_ladder(tmp_path: Path) -> None:
+    # The analysis samples ~5 s whatever the length: on a short clip it would cost more than
+    # the encode it tunes, so the job plans the configured ladder at once, without LADDER.
+    settings = _settings(
+        tmp_path / "data", ladder_mode="per-title", per_title_min_s=10, preview_height=0
+    )
+    job_id, sessions, close = _submit(settings, _grain(tmp_path / "grain.mp4", 5))
+    drain(_worker(settings, sessions))
+    job = job_detail(sessions, job_id)
+    close()
+    assert job.state is JobState.SUCCEEDED, job.error
+    assert TaskKind.LADDER not in {t.kind for t in job.tasks}
+    assert [r.rendition for r in job.renditions] == ["v144p", "v240p"]

@@ -69,6 +69,17 @@ def test_bd_rate_integrates_only_over_the_shared_quality_range() -> None:
     assert result.vmaf_low > 60
 
 
+def test_bd_rate_of_curves_with_different_slopes_is_the_mean_log_rate_gap() -> None:
+    # Known curves, straight in log-rate: ln r = 2 + 0.05 v (anchor) and 1.5 + 0.055 v (test),
+    # sampled over different VMAF ranges. PCHIP is exact on straight lines, so the answer is
+    # the integral by hand: over the shared 40-90 the gap is -0.5 + 0.005 v, mean -0.175.
+    anchor = [RatePoint(math.exp(2 + 0.05 * v), v) for v in (30, 45, 60, 75, 90)]
+    test = [RatePoint(math.exp(1.5 + 0.055 * v), v) for v in (40, 55, 70, 85, 100)]
+    result = bd_rate(anchor, test)
+    assert (result.vmaf_low, result.vmaf_high) == (40, 90)
+    assert result.percent == pytest.approx((math.exp(-0.175) - 1) * 100, abs=0.01)  # -16.05
+
+
 def test_bd_rate_is_undefined_without_a_shared_range() -> None:
     anchor = [RatePoint(100, 30), RatePoint(200, 40)]
     test = [RatePoint(100, 70), RatePoint(200, 80)]

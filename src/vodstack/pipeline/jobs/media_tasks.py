@@ -258,12 +258,13 @@ class MediaTaskExecutor:
         chunks = plan_chunks(
             info, norm, chunk_s=config.chunk_s, align_to_keyframes=config.align_chunks_to_keyframes
         )
-        ladder, chosen = self._job_ladder(ctx)
+        ladder, chosen = self._job_ladder(ctx, info)
         return SourceMedia(path, info, norm, resolve_ladder(ladder, norm), chunks, chosen)
 
-    def _job_ladder(self, ctx: TaskContext) -> tuple[Ladder, bool]:
+    def _job_ladder(self, ctx: TaskContext, info: SourceInfo) -> tuple[Ladder, bool]:
         """The job's ladder, and whether it is final: per title, what LADDER stored."""
-        if self.settings.pipeline.ladder_mode != "per-title":
+        config = self.settings.pipeline
+        if config.ladder_mode != "per-title" or info.duration_s < config.per_title_min_s:
             return self.ladder, True
         key = output_key(ctx.task.job_id, TaskKind.LADDER)
         if not ctx.store.exists(key):
