@@ -59,9 +59,18 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--no-default", action="store_true", help="Only the --variant plans.")
     parser.add_argument("--no-reactive", action="store_true", help="Skip LRU and S3-FIFO.")
+    parser.add_argument(
+        "--oracle",
+        action="store_true",
+        help="Also each plan made clairvoyant (the next day's true requests): the ceiling, "
+        "NOT a policy.",
+    )
     args = parser.parse_args()
     variants = [] if args.no_default else [("prefill", FillPlanSettings())]
     variants += [_variant(text) for text in args.variant]
+    runs = [(name, plan, False) for name, plan in variants]
+    if args.oracle:
+        runs += [(f"ORACLE:{name}", plan, True) for name, plan in variants]
     for path in args.trace or _generated():
         trace = read_trace(path)
         print(f"# {path} requests {trace.requests:,} unique bytes {trace.unique_bytes:,}")
@@ -73,9 +82,9 @@ def main() -> None:
                     result = replay(trace, EvictionKind(kind), size)
                     s3fifo = result.total.byte_hit_ratio
                     print(f"{path.name} {label} {kind:<8} byte hit {s3fifo:.4f}", flush=True)
-            for name, plan in variants:
+            for name, plan, oracle in runs:
                 started = time.perf_counter()
-                result = replay_prefill(trace, EvictionKind.S3FIFO, size, plan)
+                result = replay_prefill(trace, EvictionKind.S3FIFO, size, plan, oracle)
                 ratio = result.total.byte_hit_ratio
                 goal = GOALS.get(label)
                 verdict = "" if goal is None else ("goal met" if ratio >= goal else "goal NOT met")
