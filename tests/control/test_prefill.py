@@ -98,6 +98,14 @@ def test_the_oracle_is_a_ceiling_that_knows_tomorrow(tmp_path: Path) -> None:
     honest = replay_prefill(trace, EvictionKind.LRU, 100, PLAN).days[1]
     oracle = replay_prefill(trace, EvictionKind.LRU, 100, PLAN, oracle=True).days[1]
     assert (honest.hits, oracle.hits) == (0, 3)  # a pinned fills the cache; b pinned
+    result = CliRunner().invoke(
+        app, ["cache", "evaluate", "--trace", str(tmp_path / "t.csv"), "--capacity", "100",
+              "--policy", "lru", "--oracle", "--fill-hour", "0", "--planned-share", "1",
+              "--no-auto-share", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["results"]
+    assert row["oracle"] is True and row["days"][1]["hits"] == 3
 
 
 def test_the_cli_reports_fill_bytes_per_region(tmp_path: Path) -> None:

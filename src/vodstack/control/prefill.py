@@ -54,11 +54,13 @@ class PrefillResult(ReplayResult):
     days: list[Tally] = field(default_factory=list)  # all regions, per day
     shares: dict[str, list[float]] = field(default_factory=dict)  # pinned share per night
     predicted_hit_requests: float = 0.0
+    oracle: bool = False  # planned from the future: a ceiling, not a policy
 
     def as_dict(self) -> dict[str, object]:
         return {
             **super().as_dict(),
             "prefill": True,
+            "oracle": self.oracle,
             "pinned_shares": self.shares,
             "predicted_hit_requests": round(self.predicted_hit_requests, 1),
             "days": [day.as_dict() for day in self.days],
@@ -86,7 +88,7 @@ def replay_prefill(
         for name, requests in trace.regions.items()
     }
     all_days = [day for region in regions.values() for day in region.days]
-    result = PrefillResult(kind.value, capacity_bytes, Tally(), {})
+    result = PrefillResult(kind.value, capacity_bytes, Tally(), {}, oracle=oracle)
     windows = settings.fills_per_day
     for day in range(min(all_days), max(all_days) + 1):
         today = Tally()
