@@ -150,10 +150,10 @@ class PopularityForecast(Generic[K]):
         self.days += 1
 
     def with_partial_day(
-        self, counts: Mapping[str, Mapping[K, int]], share_of_day: float
+        self, counts: Mapping[str, Mapping[K, int]], share_of_day: Mapping[str, float]
     ) -> PopularityForecast[K]:
-        """A copy that has also seen today's requests so far (`share_of_day` of a day's
-        requests), scaled up to a whole day; this forecast is left as it was.
+        """A copy that has also seen today's requests so far, each region's scaled up to a
+        whole day (`share_of_day[region]` of its day has passed); this one is left as it was.
 
         An intraday fill window plans from it: a title launched this morning or surging
         today is in its counts hours before the night's window could see it.
@@ -162,10 +162,9 @@ class PopularityForecast(Generic[K]):
         fork._regions = {name: demand.copy() for name, demand in self._regions.items()}
         fork._last_position = dict(self._last_position)
         # Everything else `record_day` writes, `_decay` first replaces with a new dict.
-        scale = 1 / share_of_day
         fork.record_day(
-            {region: {key: n * scale for key, n in objects.items()}
-             for region, objects in counts.items()}
+            {region: {key: n / share_of_day[region] for key, n in objects.items()}
+             for region, objects in counts.items() if region in share_of_day}
         )  # fmt: skip
         return fork
 

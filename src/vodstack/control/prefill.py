@@ -153,16 +153,16 @@ def _forecasts(
     window: int,
 ) -> dict[str, dict[int, float]] | None:
     """Per region, the forecast an intraday window plans from: the past days plus today so
-    far, scaled by the share of yesterday's requests already seen (the day's own cycle)."""
+    far, scaled by the share of yesterday's requests already seen in the region (the day's
+    own cycle, in the region's time zone)."""
     shares = {
-        name: sum(counts[name].values()) / len(region.yesterday)
+        name: min(max(sum(counts[name].values()) / len(region.yesterday), MIN_DAY_SHARE), 1.0)
         for name, region in regions.items()
         if region.yesterday
     }
-    if not window or not shares or min(shares.values()) <= 0:
+    if not window or not shares:
         return None
-    share = min(max(sum(shares.values()) / len(shares), MIN_DAY_SHARE), 1.0)
-    forecast = planner.forecast.with_partial_day(counts, share)
+    forecast = planner.forecast.with_partial_day(counts, shares)
     return {name: forecast.expected_requests(name) for name in regions}
 
 
