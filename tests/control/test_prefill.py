@@ -66,7 +66,7 @@ def test_a_different_future_changes_nothing_before_it(tmp_path: Path, auto_share
 
 
 def test_an_intraday_window_plans_only_from_the_requests_before_it(tmp_path: Path) -> None:
-    base = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=40, seed=3)
+    base = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=25, seed=3)
     other = WorkloadSpec(**{**base.__dict__, "seed": 4})
     cut = 2 * DAY_S + DAY_S // 2  # the second fill window of day 2 starts here
     past = [line for line in _lines(base) if float(line.split(",")[0]) < cut]
