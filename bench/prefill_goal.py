@@ -6,10 +6,13 @@
 Without `--trace` it generates the issue-shaped trace (LRU about 0.12 and S3-FIFO about 0.21 at
 5 %, the issue's own figures; parameters in ISSUE_SHAPE) and a held-out seed of it under
 /tmp/vodstack-prefill-goal/. For every trace and capacity it prints the byte hit ratio of LRU,
-S3-FIFO (the reactive default) and `--prefill` with the default fill plan plus each
+S3-FIFO (the reactive default) and `--prefill` with the default fill plan, the intraday plan
+(4 fill windows a day, the whole cache planned: `INTRADAY`), plus each
 `--variant` (overrides of `cdn.fill_plan`, e.g. `slow=half_life_days:2`), the fill bytes, the
 ratio prefill / S3-FIFO, and whether the goal (>= 0.30 at 5 %, >= 0.40 at 10 %) is met, with
 the load average (replays are pure Python: their ratios do not depend on load, times do).
+`--oracle` adds each plan made clairvoyant (ranked by the next day's true requests): the
+ceiling a forecast could reach on the trace, NOT a policy.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from vodstack.control.prefill import replay_prefill
 SEEDS = {"issue": ISSUE_SHAPE.seed, "issue-heldout": ISSUE_SHAPE.seed + 1}
 GOALS = {"5%": 0.30, "10%": 0.40}
 WORK = Path(tempfile.gettempdir()) / "vodstack-prefill-goal"
+# Not the default (fills at peak hours, 4-10x the fill bytes), measured beside it: four windows
+# a day, the later ones re-planning from the day so far, the whole cache planned.
+INTRADAY = ("intraday", FillPlanSettings(fills_per_day=4, auto_share=False, planned_share=1.0))
 
 
 def _generated() -> list[Path]:
@@ -59,9 +65,18 @@ def main() -> None:
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--no-default", action="store_true", help="Only the --variant plans.")
     parser.add_argument("--no-reactive", action="store_true", help="Skip LRU and S3-FIFO.")
+    parser.add_argument(
+        "--oracle",
+        action="store_true",
+        help="Also each plan made clairvoyant (the next day's true requests): the ceiling, "
+        "NOT a policy.",
+    )
     args = parser.parse_args()
-    variants = [] if args.no_default else [("prefill", FillPlanSettings())]
+    variants = [] if args.no_default else [("prefill", FillPlanSettings()), INTRADAY]
     variants += [_variant(text) for text in args.variant]
+    runs = [(name, plan, False) for name, plan in variants]
+    if args.oracle:
+        runs += [(f"ORACLE:{name}", plan, True) for name, plan in variants]
     for path in args.trace or _generated():
         trace = read_trace(path)
         print(f"# {path} requests {trace.requests:,} unique bytes {trace.unique_bytes:,}")
@@ -73,9 +88,9 @@ def main() -> None:
                     result = replay(trace, EvictionKind(kind), size)
                     s3fifo = result.total.byte_hit_ratio
                     print(f"{path.name} {label} {kind:<8} byte hit {s3fifo:.4f}", flush=True)
-            for name, plan in variants:
+            for name, plan, oracle in runs:
                 started = time.perf_counter()
-                result = replay_prefill(trace, EvictionKind.S3FIFO, size, plan)
+                result = replay_prefill(trace, EvictionKind.S3FIFO, size, plan, oracle)
                 ratio = result.total.byte_hit_ratio
                 goal = GOALS.get(label)
                 verdict = "" if goal is None else ("goal met" if ratio >= goal else "goal NOT met")

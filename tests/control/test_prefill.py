@@ -65,6 +65,49 @@ def test_a_different_future_changes_nothing_before_it(tmp_path: Path, auto_share
     assert a.days[2].as_dict() != b.days[2].as_dict()
 
 
+def test_an_intraday_window_plans_only_from_the_requests_before_it(tmp_path: Path) -> None:
+    base = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=25, seed=3)
+    other = WorkloadSpec(**{**base.__dict__, "seed": 4})
+    cut = 2 * DAY_S + DAY_S // 2  # the second fill window of day 2 starts here
+    past = [line for line in _lines(base) if float(line.split(",")[0]) < cut]
+    future = [line for line in _lines(other) if float(line.split(",")[0]) >= cut]
+    original = [line for line in _lines(base) if float(line.split(",")[0]) >= cut]
+    plan = FillPlanSettings(window_start_hour=0, planned_share=0.5, auto_share=False,
+                            fills_per_day=2)  # fmt: skip
+    a, b = (
+        replay_prefill(read_trace(_write(tmp_path / f"{name}.csv", past + tail)),
+                       EvictionKind.S3FIFO, 2 * 10**8, plan)
+        for name, tail in (("a", original), ("b", future))
+    )  # fmt: skip
+    assert [day.as_dict() for day in a.days[:2]] == [day.as_dict() for day in b.days[:2]]
+    # Both of day 2's fills (at 00:00 and at 12:00) come from requests before 12:00 ...
+    assert a.days[2].fill_bytes == b.days[2].fill_bytes
+    # ... and the 12:00 one re-planned from the morning: more is fetched than at night alone.
+    night_only = FillPlanSettings(**{**plan.model_dump(), "fills_per_day": 1})
+    trace = read_trace(tmp_path / "a.csv")
+    once = replay_prefill(trace, EvictionKind.S3FIFO, 2 * 10**8, night_only)
+    assert a.days[2].fill_bytes > once.days[2].fill_bytes
+    assert a.days[2].as_dict() != b.days[2].as_dict()
+
+
+def test_the_oracle_is_a_ceiling_that_knows_tomorrow(tmp_path: Path) -> None:
+    # Day 0 favours a, day 1 asks only for b: the forecast pins a, the clairvoyant plan b.
+    day0 = [f"{10 * i},a,100,eu" for i in range(1, 6)] + ["60,b,100,eu"]
+    day1 = [f"{DAY_S + 10 * i},b,100,eu" for i in range(1, 4)]
+    trace = read_trace(_write(tmp_path / "t.csv", [f"{line}\n" for line in day0 + day1]))
+    honest = replay_prefill(trace, EvictionKind.LRU, 100, PLAN).days[1]
+    oracle = replay_prefill(trace, EvictionKind.LRU, 100, PLAN, oracle=True).days[1]
+    assert (honest.hits, oracle.hits) == (0, 3)  # a pinned fills the cache; b pinned
+    result = CliRunner().invoke(
+        app, ["cache", "evaluate", "--trace", str(tmp_path / "t.csv"), "--capacity", "100",
+              "--policy", "lru", "--oracle", "--fill-hour", "0", "--planned-share", "1",
+              "--no-auto-share", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)["results"]
+    assert row["oracle"] is True and row["days"][1]["hits"] == 3
+
+
 def test_the_cli_reports_fill_bytes_per_region(tmp_path: Path) -> None:
     spec = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=30, seed=5)
     trace = _write(tmp_path / "w.csv", _lines(spec))

@@ -94,6 +94,13 @@ def evaluate(
     fill_hour: Annotated[
         int | None, typer.Option(min=0, max=23, help="Fill window start hour (UTC).")
     ] = None,
+    fills_per_day: Annotated[
+        int | None, typer.Option(min=1, max=24, help="Fill windows a day (later ones re-plan).")
+    ] = None,
+    oracle: Annotated[
+        bool,
+        typer.Option(help="NOT a policy: plan from the next day's true requests (the ceiling)."),
+    ] = False,
 ) -> None:
     """Byte and object hit ratios of eviction policies on a request trace.
 
@@ -109,10 +116,17 @@ def evaluate(
     read_s = time.perf_counter() - started
     overrides = {
         "planned_share": planned_share, "window_start_hour": fill_hour, "auto_share": auto_share,
+        "fills_per_day": fills_per_day,
     }  # fmt: skip
     plan = FillPlanSettings(**{k: v for k, v in overrides.items() if v is not None})
+    prefilled = prefill or oracle
     results = [
-        (label, replay_prefill(loaded, kind, size, plan) if prefill else replay(loaded, kind, size))
+        (
+            label,
+            replay_prefill(loaded, kind, size, plan, oracle)
+            if prefilled
+            else replay(loaded, kind, size),
+        )
         for label, size in _capacities(capacity, loaded)
         for kind in kinds
     ]
@@ -121,6 +135,7 @@ def evaluate(
         typer.echo(json.dumps(_report(loaded, results, read_s, elapsed), indent=2))
         return
     mode = " with nightly pre-positioning" if prefill else ""
+    mode = " with a CLAIRVOYANT plan (not a policy: the ceiling)" if oracle else mode
     title = f"{trace.name}: {loaded.requests:,} requests{mode}"
     Console(width=140).print(_table(results, loaded, title))
     Console(stderr=True).print(f"read in {read_s:.1f} s, replayed in {elapsed - read_s:.1f} s")

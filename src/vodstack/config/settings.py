@@ -185,6 +185,10 @@ class FillPlanSettings(BaseModel):
     # Fill window: starts at this hour (UTC) each day, lasts window_hours; off-peak by default.
     window_start_hour: int = Field(4, ge=0, le=23)
     window_hours: float = Field(4.0, gt=0, le=24)
+    # Fill windows per day, evenly spaced from window_start_hour: the later ones re-plan with
+    # the day's requests so far (launches and surges of the day), at the night's pinned share.
+    # Offline replay only so far: the live planner runs the first window of each day.
+    fills_per_day: int = Field(1, ge=1, le=24)
     # Bandwidth cap per edge for planned fills, bytes/s (the window x this = a night's fill).
     rate_bytes_per_s: int = Field(100_000_000, gt=0)
     # Share of an edge's capacity held by the plan; the rest is demand-fetch (cdn.eviction).

@@ -43,6 +43,7 @@ being forecast can leak into it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -85,6 +86,12 @@ class _RegionDemand(Generic[T]):
         self.given: dict[T, float] = {}  # requests given as title demand (from plays)
         self.first_day: dict[T, int] = {}
 
+    def copy(self) -> _RegionDemand[T]:
+        other: _RegionDemand[T] = _RegionDemand()
+        other.decayed, other.starts = dict(self.decayed), dict(self.starts)
+        other.given, other.first_day = dict(self.given), dict(self.first_day)
+        return other
+
 
 class PopularityForecast(Generic[K]):
     """Counts per day in, expected requests per object and region out."""
@@ -106,7 +113,7 @@ class PopularityForecast(Generic[K]):
 
     def record_day(
         self,
-        counts: Mapping[str, Mapping[K, int]],
+        counts: Mapping[str, Mapping[K, float]],
         title_demand: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
         """One whole day of requests: object -> count, per region; optionally the day's
@@ -141,6 +148,25 @@ class PopularityForecast(Generic[K]):
                 self._object_counts[key] = self._object_counts.get(key, 0.0) + count
                 self._title_counts[title] = self._title_counts.get(title, 0.0) + count
         self.days += 1
+
+    def with_partial_day(
+        self, counts: Mapping[str, Mapping[K, int]], share_of_day: Mapping[str, float]
+    ) -> PopularityForecast[K]:
+        """A copy that has also seen today's requests so far, each region's scaled up to a
+        whole day (`share_of_day[region]` of its day has passed); this one is left as it was.
+
+        An intraday fill window plans from it: a title launched this morning or surging
+        today is in its counts hours before the night's window could see it.
+        """
+        fork = copy.copy(self)
+        fork._regions = {name: demand.copy() for name, demand in self._regions.items()}
+        fork._last_position = dict(self._last_position)
+        # Everything else `record_day` writes, `_decay` first replaces with a new dict.
+        fork.record_day(
+            {region: {key: n / share_of_day[region] for key, n in objects.items()}
+             for region, objects in counts.items() if region in share_of_day}
+        )  # fmt: skip
+        return fork
 
     def _record_given(self, given: Mapping[str, Mapping[str, float]], day: int) -> None:
         for region, titles in given.items():

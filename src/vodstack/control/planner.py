@@ -71,14 +71,18 @@ class FillPlanner(Generic[K]):
         capacity_per_edge: int,
         holdings: Mapping[str, set[K]],
         share: float | None = None,
+        expected: Mapping[K, float] | None = None,
     ) -> RegionPlan[K]:
         """Contents for each of `edges` and the fills to reach them from `holdings`.
 
-        The plan takes `share` of each edge (default: the configured `planned_share`).
+        The plan takes `share` of each edge (default: the configured `planned_share`) and
+        ranks by `expected` requests (default: the forecast; the replay's clairvoyant
+        ceiling passes the true ones).
         """
         share = self.settings.planned_share if share is None else share
         per_edge = int(capacity_per_edge * share)
-        expected = self.forecast.expected_requests(region)
+        if expected is None:
+            expected = self.forecast.expected_requests(region)
         chosen = choose(expected, self._size_of, per_edge * len(edges))
         placed = spread(chosen, self._title_of, self._size_of, edges, per_edge)
         fills = schedule(placed, holdings, self._size_of, self.fill_cap_bytes)

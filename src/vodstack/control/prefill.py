@@ -15,18 +15,23 @@ recorded for the next plan.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.policies import make_policy
 from vodstack.cdn.cache.replay import ReplayResult, Tally, serve
-from vodstack.cdn.cache.trace import Trace, day_spans
+from vodstack.cdn.cache.trace import DAY_S, Trace, day_spans
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.fills import schedule
 from vodstack.control.objects import describe
 from vodstack.control.planner import FillPlanner
 from vodstack.control.tuning import best_share_over, prefix
+
+# An intraday window this early in the day (by requests) has too few to scale up to a day.
+MIN_DAY_SHARE = 0.05
 
 
 @dataclass
@@ -49,11 +54,13 @@ class PrefillResult(ReplayResult):
     days: list[Tally] = field(default_factory=list)  # all regions, per day
     shares: dict[str, list[float]] = field(default_factory=dict)  # pinned share per night
     predicted_hit_requests: float = 0.0
+    oracle: bool = False  # planned from the future: a ceiling, not a policy
 
     def as_dict(self) -> dict[str, object]:
         return {
             **super().as_dict(),
             "prefill": True,
+            "oracle": self.oracle,
             "pinned_shares": self.shares,
             "predicted_hit_requests": round(self.predicted_hit_requests, 1),
             "days": [day.as_dict() for day in self.days],
@@ -61,9 +68,18 @@ class PrefillResult(ReplayResult):
 
 
 def replay_prefill(
-    trace: Trace, kind: EvictionKind, capacity_bytes: int, settings: FillPlanSettings
+    trace: Trace,
+    kind: EvictionKind,
+    capacity_bytes: int,
+    settings: FillPlanSettings,
+    oracle: bool = False,
 ) -> PrefillResult:
-    """Replay `trace` with nightly plans; hit ratios and fill bytes per region and day."""
+    """Replay `trace` with nightly plans; hit ratios and fill bytes per region and day.
+
+    `oracle` is NOT a policy: each night's plan ranks by the coming day's true requests
+    (clairvoyant), everything else (capacity, share rule, fills, the reactive part) as usual.
+    It measures the ceiling a forecast could reach on the trace.
+    """
     infos = [describe(name) for name in trace.names]
     planner: FillPlanner[int] = FillPlanner(settings, infos.__getitem__, trace.sizes.__getitem__)
     offset = settings.window_start_hour * 3600
@@ -72,23 +88,39 @@ def replay_prefill(
         for name, requests in trace.regions.items()
     }
     all_days = [day for region in regions.values() for day in region.days]
-    result = PrefillResult(kind.value, capacity_bytes, Tally(), {})
+    result = PrefillResult(kind.value, capacity_bytes, Tally(), {}, oracle=oracle)
+    windows = settings.fills_per_day
     for day in range(min(all_days), max(all_days) + 1):
-        if planner.forecast.days:
-            for name, region in regions.items():
-                result.predicted_hit_requests += _fill(
-                    planner, name, region, capacity_bytes, trace.sizes, kind
-                )
         today = Tally()
-        counts: dict[str, Counter[int]] = {}
+        counts: dict[str, Counter[int]] = {name: Counter() for name in regions}
+        for window in range(windows):
+            spans = {
+                name: _window(trace.regions[name].times, region.days.get(day, (0, 0)),
+                              day * DAY_S + offset + window * DAY_S / windows, window, windows)
+                for name, region in regions.items()
+            }  # fmt: skip
+            if planner.forecast.days:
+                plans = _forecasts(planner, regions, counts, window) if not oracle else None
+                for name, region in regions.items():
+                    expected: Mapping[int, float] | None
+                    if oracle:  # the rest of the day, as it will come
+                        start, end = spans[name][0], region.days.get(day, (0, 0))[1]
+                        expected = Counter(trace.regions[name].objects[start:end])
+                    else:
+                        expected = plans[name] if plans else None
+                    predicted = _fill(planner, name, region, capacity_bytes, trace.sizes,
+                                      kind, expected, night=window == 0)  # fmt: skip
+                    result.predicted_hit_requests += predicted if window == 0 else 0.0
+            for name, region in regions.items():
+                start, end = spans[name]
+                objects = trace.regions[name].objects[start:end]
+                served = serve(region.budget, objects, trace.sizes, region.pinned)
+                served.fill_bytes, region.fill_bytes = region.fill_bytes, 0
+                region.tally.add(served)
+                today.add(served)
+                counts[name].update(objects)
         for name, region in regions.items():
-            start, end = region.days.get(day, (0, 0))
-            objects = trace.regions[name].objects[start:end]
-            served = serve(region.budget, objects, trace.sizes, region.pinned)
-            served.fill_bytes, region.fill_bytes = region.fill_bytes, 0
-            region.tally.add(served)
-            today.add(served)
-            counts[name] = Counter(objects)
+            objects = _day_objects(trace, name, region, day)
             if region.ranked is not None:
                 region.backtests.append((region.ranked, region.yesterday, objects))
                 del region.backtests[: -settings.backtest_days]
@@ -102,6 +134,43 @@ def replay_prefill(
     return result
 
 
+def _window(
+    times: Sequence[float], day: tuple[int, int], begins: float, window: int, windows: int
+) -> tuple[int, int]:
+    """[start, end) of one fill window's requests within the day's [start, end)."""
+    start, end = day
+    if window:
+        start = bisect.bisect_left(times, begins, start, end)
+    if window < windows - 1:
+        end = bisect.bisect_left(times, begins + DAY_S / windows, start, end)
+    return start, end
+
+
+def _forecasts(
+    planner: FillPlanner[int],
+    regions: Mapping[str, _Region],
+    counts: Mapping[str, Counter[int]],
+    window: int,
+) -> dict[str, dict[int, float]] | None:
+    """Per region, the forecast an intraday window plans from: the past days plus today so
+    far, scaled by the share of yesterday's requests already seen in the region (the day's
+    own cycle, in the region's time zone)."""
+    shares = {
+        name: min(max(sum(counts[name].values()) / len(region.yesterday), MIN_DAY_SHARE), 1.0)
+        for name, region in regions.items()
+        if region.yesterday
+    }
+    if not window or not shares:
+        return None
+    forecast = planner.forecast.with_partial_day(counts, shares)
+    return {name: forecast.expected_requests(name) for name in regions}
+
+
+def _day_objects(trace: Trace, name: str, region: _Region, day: int) -> list[int]:
+    start, end = region.days.get(day, (0, 0))
+    return trace.regions[name].objects[start:end]
+
+
 def _fill(
     planner: FillPlanner[int],
     name: str,
@@ -109,27 +178,32 @@ def _fill(
     capacity: int,
     sizes: list[int],
     kind: EvictionKind,
+    expected: Mapping[int, float] | None,
+    night: bool,
 ) -> float:
-    """Plan and fill one region for the coming day; returns the hits the plan expects."""
+    """Plan and fill one region for the coming day (the rest of it, in an intraday
+    window, at the night's share); returns the hits the plan expects."""
     budget = region.budget
     holdings = {name: region.pinned | budget.sizes.keys()}
     # Ranked over the whole capacity: tonight's pinned part is a prefix of it, and
     # tomorrow's backtest replays prefixes of it against the requests that came.
-    plan = planner.plan_region(name, [name], capacity, holdings, share=1.0)
-    region.ranked = plan.edges[name]
-    share = _share(planner.settings, region, sizes, capacity, kind)
-    wanted = prefix(region.ranked, sizes, int(capacity * share))
-    fills = schedule({name: [k for k in region.ranked if k in wanted]}, holdings,
+    plan = planner.plan_region(name, [name], capacity, holdings, share=1.0, expected=expected)
+    ranked = plan.edges[name]
+    if night:
+        region.ranked = ranked
+        region.shares.append(_share(planner.settings, region, sizes, capacity, kind))
+    share = region.shares[-1]
+    wanted = prefix(ranked, sizes, int(capacity * share))
+    fills = schedule({name: [k for k in ranked if k in wanted]}, holdings,
                      sizes.__getitem__, planner.fill_cap_bytes)  # fmt: skip
     pinned = wanted - {key for _edge, key in fills.deferred}
-    region.fill_bytes = sum(order.size for order in fills.orders)
-    region.shares.append(share)
+    region.fill_bytes += sum(order.size for order in fills.orders)
     for key in pinned:
         if key in budget.sizes:  # already cached on demand: kept, now as planned
             budget.remove(key)
     released = [key for key in region.ranked_pinned if key not in pinned]
     region.pinned = pinned
-    region.ranked_pinned = [key for key in region.ranked if key in pinned]
+    region.ranked_pinned = [key for key in ranked if key in pinned]
     budget.capacity_bytes = capacity - sum(sizes[key] for key in pinned)
     budget.make_room(0)
     # Objects leaving the plan are on disk already: they join the demand-fetch part (least
