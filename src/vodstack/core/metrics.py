@@ -87,6 +87,20 @@ class ServiceMetrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+def log_access(method: str, route: str, status: int, elapsed: float) -> None:
+    """The access line of one request, at INFO on `vodstack.access`.
+
+    The record is handed to the logger directly: `Logger.info` first walks the stack to find
+    the caller's file and line (a third of the line's cost), which the format never prints.
+    """
+    if access_log.isEnabledFor(logging.INFO):
+        args = (method, route, status, elapsed * 1000)
+        record = logging.LogRecord(
+            access_log.name, logging.INFO, __file__, 0, "%s %s %d %.1fms", args, None
+        )
+        access_log.handle(record)
+
+
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -134,5 +148,5 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             self.metrics.record(method, route, status, elapsed)
             # The route template, never the raw path: paths can carry session ids and tokens.
-            access_log.info("%s %s %d %.1fms", method, route, status, elapsed * 1000)
+            log_access(method, route, status, elapsed)
             request_id_var.reset(token)

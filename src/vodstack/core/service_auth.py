@@ -33,6 +33,8 @@ KEY_CONTEXT = b"vodstack-service-token-v1"
 TOKEN_TTL_S = 60
 # Hosts' clocks may disagree by this much; a token further in the future is refused.
 MAX_CLOCK_SKEW_S = 30
+# Verified tokens remembered (each caller mints one per audience every half minute).
+_MAX_VERIFIED = 1024
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 
 Clock = Callable[[], float]
@@ -99,6 +101,10 @@ class ServiceTokens:
         self._key = key
         self.audience = _name(audience)
         self._clock = clock
+        # Tokens already verified: token -> (caller, expiry). A caller reuses a token for half
+        # its life (ServiceCredentials.token), so nearly every request repeats one whose HMAC
+        # was checked; only the expiry still depends on the clock.
+        self._verified: dict[str, tuple[str, int]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, audience: str) -> ServiceTokens:
@@ -106,6 +112,16 @@ class ServiceTokens:
 
     def verify(self, token: str | None) -> str:
         """The calling service's name; `Unauthorized` saying what is wrong otherwise."""
+        known = self._verified.get(token) if token else None
+        if known is not None and known[1] >= self._clock():
+            return known[0]
+        caller, expiry = self._verify(token)
+        if len(self._verified) >= _MAX_VERIFIED:  # a bound on memory, not a policy
+            self._verified.clear()
+        self._verified[token or ""] = (caller, expiry)
+        return caller
+
+    def _verify(self, token: str | None) -> tuple[str, int]:
         if not token:
             raise _refused(
                 f"The {self.audience} service is internal: calls need a service token "
@@ -123,9 +139,10 @@ class ServiceTokens:
         now = self._clock()
         if expiry < now:
             raise _refused("The service token has expired.")
+        # Checked once: the clock only moves on, so a token not too far ahead now never is.
         if expiry > now + TOKEN_TTL_S + MAX_CLOCK_SKEW_S:
             raise _refused("The service token's expiry is too far ahead (clock skew?).")
-        return caller
+        return caller, expiry
 
     async def require(self, request: Request) -> str:
         """The FastAPI dependency guarding every route of an internal service."""

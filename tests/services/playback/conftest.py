@@ -75,7 +75,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def store(database_url: str, clock: FakeClock) -> Iterator[SessionStore]:
     engine = make_engine(database_url)
     migrate(engine)
-    yield SessionStore(make_sessionmaker(engine), timedelta(seconds=TIMEOUT_S), clock)
+    store = SessionStore(make_sessionmaker(engine), timedelta(seconds=TIMEOUT_S), clock)
+    yield store
+    store.close()
     engine.dispose()
 
 

@@ -89,6 +89,7 @@ def create_app(
             transport=ResilientTransport.over(settings, "billing", billing_transport),
         )
         sweeps: Periodic | None = None
+        store: SessionStore | None = None
         try:
             migrate(engine)
             store = SessionStore(
@@ -121,6 +122,8 @@ def create_app(
                 await sweeps.stop()
             await monitor.stop()
             database.engine = None
+            if store is not None:
+                store.close()  # the event loop's connection, before the engine's pool goes
             await catalog.aclose()
             await history.aclose()
             await billing.aclose()

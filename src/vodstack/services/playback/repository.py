@@ -52,6 +52,7 @@ from vodstack.services.playback.models import (
     PlaySessionRow,
     RevocationRow,
 )
+from vodstack.services.playback.nowait import NoWaitConnection, WouldWait
 
 #: Where a revocation sits in the feed's order: (revoked at, play session id).
 RevocationKey = tuple[datetime, str]
@@ -108,6 +109,12 @@ class SessionStore:
         #: The engine for Core fast paths; None (another bind, another dialect): ORM only.
         fast = isinstance(bind, Engine) and bind.dialect.name in _FAST_DIALECTS
         self._engine = bind if fast else None
+        #: For starts written on the event loop (SQLite files only); None: always in a thread.
+        self._nowait = (
+            NoWaitConnection(bind)
+            if isinstance(bind, Engine) and NoWaitConnection.usable(bind)
+            else None
+        )
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
@@ -156,30 +163,65 @@ class SessionStore:
         has gone silent (ending it, and revoking its token, is the ORM path's work) or the
         session already exists (a repeated keyed start: the ORM path answers it)."""
         now = self._clock()
-        S = PlaySessionRow
-        open_streams = select(S.last_heartbeat_at).where(
-            S.account_id == new.account_id, S.ended_at.is_(None)
-        )
         row = _row_of(new, now)
         try:
             with self._connection(engine) as conn:
-                # The lock row first: from here on this transaction holds the database's write
-                # lock (SQLite) or the account's row lock (PostgreSQL).
-                conn.execute(_lock_statement(engine.dialect.name, new.account_id, now))
-                if conn.execute(select(S.id).where(S.id == new.id)).first() is not None:
-                    raise _SilentStream  # the same keyed start again (its id comes from the key)
-                beats = conn.scalars(open_streams.with_for_update()).all()
-                if any(beat < now - self._timeout for beat in beats):
-                    raise _SilentStream  # rolls the lock row's write back
-                if len(beats) >= max_streams:
-                    raise StreamLimitReached(len(beats))
-                conn.execute(insert(S).values({c.key: getattr(row, c.key) for c in _COLUMNS}))
-                if new.login_ref is not None:
-                    values = {"play_session_id": new.id, "login_ref": new.login_ref}
-                    conn.execute(insert(PlayLoginRow).values(values))
+                self._insert(conn, engine.dialect.name, row, new.login_ref, max_streams)
         except _SilentStream:
             return None
         return self._view(row, now)
+
+    def try_open(self, new: NewSession, max_streams: int) -> PlaySession | None:
+        """`open` for the event loop: the same statements if they can run without waiting for
+        any lock (nowait.py); None when they cannot, or the start needs `open`'s other paths
+        (nothing written either way): then call `open` in a thread."""
+        if self._nowait is None or not self._write_lock.acquire(blocking=False):
+            return None
+        now = self._clock()
+        row = _row_of(new, now)
+        try:
+            with self._nowait.begin() as conn:
+                self._insert(conn, "sqlite", row, new.login_ref, max_streams)
+        except (_SilentStream, WouldWait):
+            return None
+        finally:
+            self._write_lock.release()
+        return self._view(row, now)
+
+    def close(self) -> None:
+        """Close the event loop's connection (the engine's pool is its owner's to dispose)."""
+        if self._nowait is not None:
+            self._nowait.close()
+
+    def _insert(
+        self,
+        conn: Connection,
+        dialect: str,
+        row: PlaySessionRow,
+        login_ref: str | None,
+        max_streams: int,
+    ) -> None:
+        """The fast path's statements in the caller's transaction; `_SilentStream` or
+        `StreamLimitReached` (the caller's transaction then rolls back) otherwise."""
+        S = PlaySessionRow
+        now = row.started_at
+        # The lock row first: from here on this transaction holds the database's write lock
+        # (SQLite) or the account's row lock (PostgreSQL).
+        conn.execute(_lock_statement(dialect, row.account_id, now))
+        if conn.execute(select(S.id).where(S.id == row.id)).first() is not None:
+            raise _SilentStream  # the same keyed start again (its id comes from the key)
+        open_streams = select(S.last_heartbeat_at).where(
+            S.account_id == row.account_id, S.ended_at.is_(None)
+        )
+        beats = conn.scalars(open_streams.with_for_update()).all()
+        if any(beat < now - self._timeout for beat in beats):
+            raise _SilentStream  # rolls the lock row's write back
+        if len(beats) >= max_streams:
+            raise StreamLimitReached(len(beats))
+        conn.execute(insert(S).values({c.key: getattr(row, c.key) for c in _COLUMNS}))
+        if login_ref is not None:
+            values = {"play_session_id": row.id, "login_ref": login_ref}
+            conn.execute(insert(PlayLoginRow).values(values))
 
     def _count_active(self, db: Session, account_id: int) -> int:
         query = select(func.count()).where(

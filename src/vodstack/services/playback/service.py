@@ -173,7 +173,12 @@ class PlaybackService:
             login_ref=request.login_ref,
         )
         keyed = request.idempotency_key is not None
-        new = await asyncio.to_thread(self._open, new, request.max_streams, keyed)
+        # On the loop when the write need not wait (store.try_open; no thread hop), else in a
+        # thread; a keyed start may repeat one already stored, which only `_open` answers.
+        with self._stream_limit_is_conflict(request.max_streams):
+            opened = None if keyed else self._store.try_open(new, request.max_streams)
+        if opened is None:
+            new = await asyncio.to_thread(self._open, new, request.max_streams, keyed)
         answer = self._start_answer(new, title, _resume_position(await resume, title))
         # A clear title has no key to licence: the player then never sets up EME. (A keyed
         # repeat may answer an older version: its URL stays, a player without keys ignores it.)
@@ -183,17 +188,22 @@ class PlaybackService:
     def _open(self, new: NewSession, max_streams: int, keyed: bool) -> NewSession:
         """Open the session; returns it as stored: a keyed start's repeat gets the first
         one's expiry (its token is signed with it), version and height."""
-        try:
+        with self._stream_limit_is_conflict(max_streams):
             self._store.open(new, max_streams)
-            if not keyed:
-                return new
-            row = self._store.row(new.id, new.account_id)
-            return replace(
-                new,
-                token_expires_at=row.token_expires_at,
-                asset_version=row.asset_version,
-                max_height=row.max_height,
-            )
+        if not keyed:
+            return new
+        row = self._store.row(new.id, new.account_id)
+        return replace(
+            new,
+            token_expires_at=row.token_expires_at,
+            asset_version=row.asset_version,
+            max_height=row.max_height,
+        )
+
+    @contextmanager
+    def _stream_limit_is_conflict(self, max_streams: int) -> Iterator[None]:
+        try:
+            yield
         except StreamLimitReached as exc:
             timeout = round(self._settings.stream_timeout_s)
             plural = "stream" if max_streams == 1 else "streams"
