@@ -1,4 +1,5 @@
-"""Which tests share a pytest-xdist worker (`scripts/test` runs `--dist loadgroup`).
+"""Which tests share a pytest-xdist worker (`scripts/test` runs `--dist loadgroup`, which
+tests/conftest.py maps to `GroupScheduling`).
 
 A module's tests stay together: its module-scoped fixtures (a platform, an encoded title) are
 then built once. Modules that use the same session-scoped fixture of a conftest (the browser
@@ -12,7 +13,12 @@ would leave the other workers idle while it runs.
 
 from __future__ import annotations
 
+import inspect
+import json
+from pathlib import Path
+
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 # A SeaweedFS per worker costs seconds; tying storage, integration and pipeline tests to one
 # worker would cost minutes.
@@ -24,16 +30,19 @@ def _module_of(item: pytest.Item) -> str:
 
 
 def _shared_fixtures(item: pytest.Item) -> set[str]:
-    """The session-scoped fixtures of the test suite's own conftests this test uses."""
+    """The session-scoped fixtures defined in the suite's own files (under `<rootdir>/tests`,
+    not in a plugin) that this test uses."""
     if not isinstance(item, pytest.Function):
         return set()
+    ours = item.config.rootpath / "tests"
     shared = set()
     for name, definitions in item._fixtureinfo.name2fixturedefs.items():
         used = definitions[-1]  # the one closest to the test (an override wins)
-        module = getattr(used.func, "__module__", "")
-        cheap = name in CHEAP_SESSION_FIXTURES
-        if used.scope == "session" and module.startswith("tests.") and not cheap:
-            shared.add(f"{module}.{name}")
+        if used.scope != "session" or name in CHEAP_SESSION_FIXTURES:
+            continue
+        source = Path(inspect.getfile(used.func))
+        if source.is_relative_to(ours):
+            shared.add(f"{source.relative_to(item.config.rootpath)}::{name}")
     return shared
 
 
@@ -54,16 +63,34 @@ class _Groups:
         self.parent[self.find(b)] = self.find(a)
 
 
-def assign_groups(items: list[pytest.Item]) -> None:
-    """Mark every test with its `xdist_group` and order the groups holding slow tests first
-    (stable: within a group, collection order is kept)."""
+def assign_groups(items: list[pytest.Item]) -> dict[str, str]:
+    """Each test's group, by node id; the groups holding a slow test are moved to the front of
+    `items` (stable: within a group, collection order is kept)."""
     groups = _Groups()
     for item in items:
         module = _module_of(item)
         for fixture in _shared_fixtures(item):
             groups.join(fixture, module)  # the fixture names the group
-    group_of = {id(item): groups.find(_module_of(item)) for item in items}
-    slow = {group_of[id(item)] for item in items if item.get_closest_marker("slow")}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of[id(item)]))
-    items.sort(key=lambda item: group_of[id(item)] not in slow)
+    group_of = {item.nodeid: groups.find(_module_of(item)) for item in items}
+    slow = {group_of[item.nodeid] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: group_of[item.nodeid] not in slow)
+    return group_of
+
+
+class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
+    """xdist's scope scheduling with our groups as the scopes. (xdist's own `loadgroup` renames
+    node ids, which pytest 9 no longer lets a plugin do: it silently spreads a group.)
+
+    Only the workers collect, so each writes its map of node id to group into `directory`
+    before reporting its collection; the scheduler asks for scopes once every worker has."""
+
+    def __init__(self, config: pytest.Config, directory: Path) -> None:
+        super().__init__(config)
+        self.directory = directory
+        self.groups: dict[str, str] | None = None
+
+    def _split_scope(self, nodeid: str) -> str:
+        if self.groups is None:
+            written = sorted(self.directory.glob("*.json"))
+            self.groups = json.loads(written[0].read_text()) if written else {}
+        return self.groups.get(nodeid, nodeid.split("::", 1)[0])
