@@ -33,10 +33,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config) -> GroupScheduling | None:
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> GroupScheduling | None:
     if not _grouping(config):
         return None
-    return GroupScheduling(config, Path(os.environ[GROUPS_DIR]))
+    return GroupScheduling(config, Path(os.environ[GROUPS_DIR]), log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

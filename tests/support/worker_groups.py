@@ -84,8 +84,8 @@ class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is un
     Only the workers collect, so each writes its map of node id to group into `directory`
     before reporting its collection; the scheduler asks for scopes once every worker has."""
 
-    def __init__(self, config: pytest.Config, directory: Path) -> None:
-        super().__init__(config)
+    def __init__(self, config: pytest.Config, directory: Path, log: object) -> None:
+        super().__init__(config, log)  # xdist's log: its own default prints to the terminal
         self.directory = directory
         self.groups: dict[str, str] | None = None
 
