@@ -79,13 +79,13 @@ def running_platform(
     *,
     extra_env: dict[str, str] | None = None,
     demo_media: bool = False,
-    timeout: float = 120.0,
+    timeout: float = 300.0,
     config: Path | None = None,
     up_args: Sequence[str] = (),
     port_base: int | None = None,
 ) -> Iterator[RunningPlatform]:
     """`vodstack up [--config FILE] UP_ARGS` as a child process; yields once the gateway answers
-    and demo data exists.
+    and demo data exists (within `timeout` seconds, the supervisor's start timeout too).
 
     Demo media (ffmpeg on every core for minutes) is off unless asked for. Ports are free ones
     the kernel hands out, or consecutive ones from `port_base` (a block reserved for the caller
@@ -97,9 +97,13 @@ def running_platform(
     ports = dict(zip(names, numbers, strict=port_base is None))
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "up.log"
-    env = platform_env(
-        data_dir, ports, {"VODSTACK_DEMO_MEDIA": str(demo_media).lower(), **(extra_env or {})}
-    )
+    patience = {
+        "VODSTACK_DEMO_MEDIA": str(demo_media).lower(),
+        # The supervisor gives up no sooner than its caller: on a host running other platforms
+        # (a test suite on several workers) 17 services can take longer than the 60 s default.
+        "VODSTACK_SUPERVISOR__START_TIMEOUT_S": f"{timeout:g}",
+    }
+    env = platform_env(data_dir, ports, {**patience, **(extra_env or {})})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
