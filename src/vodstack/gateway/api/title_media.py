@@ -53,7 +53,8 @@ async def put_encryption(
     status_code=201,
     response_model=JobDetail,
     responses=errors(401, 403, 404, 413, 422),
-    openapi_extra={"requestBody": {"content": {"audio/*": {}}}},
+    # Any container ffmpeg reads (M4A, AAC, WAV, FLAC, MKA...): the body is bytes, probed after.
+    openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}}},
 )
 async def add_audio(
     title_id: Id,
