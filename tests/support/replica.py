@@ -11,6 +11,12 @@ has no `replication` line; when it is missing and the file is writable, this add
 `host replication all 127.0.0.1/32 trust` and reloads the server (harmless to other users: it
 only admits streaming replication from this host, on the same trust terms as every other local
 connection). Otherwise the test errors with that line to add.
+
+The copy streams through a replication slot of its own (`pg_basebackup -C -S`), dropped on exit:
+without one the primary may recycle the WAL the replica still needs, which is what happened on a
+busy CI machine (the other workers' throw-away databases write a lot of WAL), and the replica then
+never saw a database created after it started. Slots left behind by a killed run are dropped at
+the next start (inactive, and named after a process that no longer exists).
 """
 
 from __future__ import annotations
@@ -37,10 +43,14 @@ POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 HBA_LINE = "host replication all 127.0.0.1/32 trust"
 
 
+SLOT_PREFIX = "vodstack_test_replica_"
+
+
 @dataclass(frozen=True)
 class Replica:
     host: str
     port: int
+    log: Path
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@{self.host}:{self.port}/{database}"
@@ -54,6 +64,29 @@ class Replica:
         with self.connect() as conn:
             row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             return row.fetchone() is not None
+
+    def wait_for_database(self, database: str, timeout_s: float = 120.0) -> None:
+        """Wait until the replica has replayed the creation of `database`; on failure say why
+        (the WAL receiver's state and the replica's log), not only that it did not happen."""
+        try:
+            eventually(
+                lambda: self.has_database(database),
+                timeout_s=timeout_s,
+                message=f"the replica never saw database {database}",
+                tolerate=(psycopg.OperationalError,),
+            )
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.diagnosis()}") from None
+
+    def diagnosis(self) -> str:
+        try:
+            with self.connect() as conn:
+                receiver = conn.execute("SELECT * FROM pg_stat_wal_receiver").fetchall()
+                replayed = conn.execute("SELECT pg_last_wal_replay_lsn()").fetchone()
+        except psycopg.Error as error:
+            receiver, replayed = [], (f"unreachable: {error}",)
+        tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        return f"wal receiver: {receiver}; replayed up to {replayed}; replica log:\n{tail}"
 
 
 def _replication_allowed() -> bool:
@@ -85,6 +118,28 @@ def _allow_replication() -> None:
     )
 
 
+def _drop_slot(name: str) -> None:
+    with admin_connection() as admin:
+        admin.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+            "WHERE slot_name = %s AND NOT active",
+            (name,),
+        )
+
+
+def _drop_orphaned_slots() -> None:
+    """Slots of earlier runs whose process is gone (killed before its `finally` ran)."""
+    with admin_connection() as admin:
+        rows = admin.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE %s AND NOT active",
+            (SLOT_PREFIX + "%",),
+        ).fetchall()
+    for (name,) in rows:
+        pid = str(name)[len(SLOT_PREFIX) :].split("_", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            _drop_slot(str(name))
+
+
 def _as_postgres(user: pwd.struct_passwd, *args: str, **kw: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
         list(args),
@@ -108,13 +163,15 @@ def streaming_replica() -> Iterator[Replica]:
     root.chmod(0o700)
     port = free_port()
     log = root / "replica.log"
+    slot = f"{SLOT_PREFIX}{os.getpid()}_{port}"
+    _drop_orphaned_slots()
     server: subprocess.Popen[bytes] | None = None
     try:
         backup = _as_postgres(
             user,
             str(POSTGRES_BIN / "pg_basebackup"),
             *("-h", HOST, "-p", str(PORT), "-U", "postgres", "-D", str(data)),
-            *("-R", "-X", "stream", "-c", "fast"),
+            *("-R", "-X", "stream", "-c", "fast", "-C", "-S", slot),
             stderr=subprocess.PIPE,
         )
         _, err = backup.communicate(timeout=300)
@@ -134,7 +191,7 @@ def streaming_replica() -> Iterator[Replica]:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        replica = Replica(HOST, port)
+        replica = Replica(HOST, port, log)
 
         def accepting() -> bool:
             assert server is not None and server.poll() is None, (
@@ -156,4 +213,13 @@ def streaming_replica() -> Iterator[Replica]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=30)
+        # The walsender lets go of the slot a moment after the replica stops.
+        eventually(lambda: _dropped(slot), timeout_s=30, message=f"slot {slot} stayed active")
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _dropped(slot: str) -> bool:
+    _drop_slot(slot)
+    with admin_connection() as admin:
+        row = admin.execute("SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (slot,))
+        return row.fetchone() is None

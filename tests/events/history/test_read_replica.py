@@ -105,7 +105,7 @@ def replica() -> Iterator[Replica]:
 def _replicated(replica: Replica) -> Iterator[str]:
     with throwaway_database() as url:
         name = url.rsplit("/", 1)[1]
-        eventually(lambda: replica.has_database(name), timeout_s=60, message="not replicated")
+        replica.wait_for_database(name)
         yield name
 
 

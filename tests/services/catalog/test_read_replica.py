@@ -38,7 +38,7 @@ def database(replica: Replica) -> Iterator[str]:
     """A throw-away database on the primary, once the replica has it too."""
     with throwaway_database() as url:
         name = url.rsplit("/", 1)[1]
-        eventually(lambda: replica.has_database(name), timeout_s=60, message="not replicated")
+        replica.wait_for_database(name)
         yield name
 
 
