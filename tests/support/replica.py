@@ -13,9 +13,9 @@ only admits streaming replication from this host, on the same trust terms as eve
 connection). Otherwise the test errors with that line to add.
 
 The copy streams through a replication slot of its own (`pg_basebackup -C -S`), dropped on exit:
-without one the primary may recycle the WAL the replica still needs, which is what happened on a
-busy CI machine (the other workers' throw-away databases write a lot of WAL), and the replica then
-never saw a database created after it started. Slots left behind by a killed run are dropped at
+without one the primary may recycle WAL the replica still needs (the other workers' throw-away
+databases write a lot of WAL), and the replica then never sees a database created after it
+started: the likely reason a busy CI machine's replica waited 60 s for one in vain. Slots left behind by a killed run are dropped at
 the next start (inactive, and named after a process that no longer exists).
 """
 
