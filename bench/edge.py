@@ -40,6 +40,7 @@ import base64
 import hashlib
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -315,6 +316,13 @@ def cpu_s(pid: int) -> float:
     return total
 
 
+def wrk_cpu_s() -> float:
+    """User + system CPU seconds of this process's finished children: wrk runs (`taskset`
+    execs it in place) and is waited for, so the difference around one run is wrk's."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def first_byte_s(client: httpx.Client, url: str) -> float:
     started = time.perf_counter()
     with client.stream("GET", url) as response:
@@ -350,6 +358,11 @@ class Rounds:
     # Server CPU microseconds per request (robust to a loaded machine: cost, not speed).
     big_cpu: dict[str, list[float]] = field(default_factory=dict)
     small_cpu: dict[str, list[float]] = field(default_factory=dict)
+    # The load generator's (wrk's) CPU microseconds per request against each side: on loopback
+    # the kernel may do a server's transmitting in the reader's context (issue 22, third pass),
+    # so a server can look cheap while it slows the client down.
+    big_client: dict[str, list[float]] = field(default_factory=dict)
+    small_client: dict[str, list[float]] = field(default_factory=dict)
 
     def ratios(self, kind: str, side: str, anchor: str) -> list[float]:
         values = getattr(self, kind)
@@ -716,11 +729,13 @@ def run_rounds(
         order = sides if number % 2 == 0 else sides[::-1]
         for kind, script in scripts.items():
             for side in order:
-                before = cpu_s(pids[side])
+                before, client_before = cpu_s(pids[side]), wrk_cpu_s()
                 rate, requests = run_wrk(urls[side], script, load)
                 used_us = (cpu_s(pids[side]) - before) * 1e6
+                client_us = (wrk_cpu_s() - client_before) * 1e6
                 getattr(rounds, kind).setdefault(side, []).append(rate)
                 getattr(rounds, f"{kind}_cpu").setdefault(side, []).append(used_us / requests)
+                getattr(rounds, f"{kind}_client").setdefault(side, []).append(client_us / requests)
         print(f"round {number + 1}/{count} done, load average {load_average()}", flush=True)
     return rounds
 
@@ -816,6 +831,11 @@ def report(
             f"  server CPU per request: nginx {spread(cpu[NGINX_SIDE], fmt='.1f')} us  edge "
             f"{spread(cpu[EDGE_SIDE], fmt='.1f')} us  nginx / edge "
             f"{spread(rounds.ratios(f'{kind}_cpu', NGINX_SIDE, EDGE_SIDE), fmt='.3f')}"
+        )
+        client = getattr(rounds, f"{kind}_client")
+        print(
+            f"  wrk CPU per request: against nginx {spread(client[NGINX_SIDE], fmt='.1f')} us  "
+            f"against the edge {spread(client[EDGE_SIDE], fmt='.1f')} us"
         )
         for side in values:
             if side not in (NGINX_SIDE, EDGE_SIDE):

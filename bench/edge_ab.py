@@ -82,8 +82,10 @@ def main() -> None:
         load = bench.Load(32, 1, args.duration, load_cpus)
         for kind, kind_paths in paths.items():
             script = bench.wrk_script(tmp, kind.replace(" ", ""), kind_paths)
-            rates, cpu = _rounds(urls, {s: pids[SIDES[s]] for s in SIDES}, script, load, args)
-            print(_line(kind, rates, cpu))
+            rates, cpu, wrk_cpu = _rounds(
+                urls, {s: pids[SIDES[s]] for s in SIDES}, script, load, args
+            )
+            print(_line(kind, rates, cpu, wrk_cpu))
     print(f"load average at the end {bench.load_average()}")
 
 
@@ -101,24 +103,33 @@ def _rounds(
     script: Path,
     load: bench.Load,
     args: argparse.Namespace,
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
     rates: dict[str, list[float]] = {side: [] for side in urls}
     cpu: dict[str, list[float]] = {side: [] for side in urls}
+    client: dict[str, list[float]] = {side: [] for side in urls}
     for number in range(args.rounds):
         for side in ("A", "B") if number % 2 == 0 else ("B", "A"):
-            before = bench.cpu_s(pids[side])
+            before, client_before = bench.cpu_s(pids[side]), bench.wrk_cpu_s()
             rate, count = bench.run_wrk(urls[side], script, load)
             rates[side].append(rate)
             cpu[side].append((bench.cpu_s(pids[side]) - before) / count * 1e6)
-    return rates, cpu
+            client[side].append((bench.wrk_cpu_s() - client_before) / count * 1e6)
+    return rates, cpu, client
 
 
-def _line(kind: str, rates: dict[str, list[float]], cpu: dict[str, list[float]]) -> str:
+def _line(
+    kind: str,
+    rates: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    client: dict[str, list[float]],
+) -> str:
     ratio = [b / a for a, b in zip(rates["A"], rates["B"], strict=True)]
     return (
         f"{kind}: throughput B/A {statistics.median(ratio):.3f} "
         f"({min(ratio):.3f}-{max(ratio):.3f}); CPU per request A "
-        f"{statistics.median(cpu['A']):.1f} us, B {statistics.median(cpu['B']):.1f} us"
+        f"{statistics.median(cpu['A']):.1f} us, B {statistics.median(cpu['B']):.1f} us; "
+        f"wrk CPU per request A {statistics.median(client['A']):.1f} us, "
+        f"B {statistics.median(client['B']):.1f} us"
     )
 
 

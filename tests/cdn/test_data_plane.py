@@ -171,3 +171,29 @@ async def test_a_body_the_socket_cannot_take_at_once_finishes_then_the_next_answ
     assert second.startswith(b"HTTP/1.1 200 ") and poster == plane.files[POSTER]
     assert hits == plane.edge.stats.hits  # the poster waited for the big body
     assert in_flight == 0
+
+
+async def test_a_hit_body_waits_in_the_edge_for_a_client_that_does_not_read(
+    tmp_path: Path,
+) -> None:
+    """The edge hands the kernel a hit's body as the client takes it (TCP_NOTSENT_LOWAT), not
+    whole: so the hit stays in flight, the load steering sees, until the client has read it."""
+    body = os.urandom(2 * 1024 * 1024)
+    async with served(tmp_path) as plane:
+        (tmp_path / "objects" / asset_key_prefix("t1", "v1") / "seg.m4s").write_bytes(body)
+        async with httpx.AsyncClient() as client:
+            for _ in range(2):  # the miss fills it, the first hit grows the socket's buffers
+                assert (await client.get(plane.url("seg.m4s"))).content == body
+                await plane.edge.settle()
+        reader, writer = await asyncio.open_connection("127.0.0.1", plane.port)
+        writer.write(
+            f"GET /v/t1/v1/seg.m4s?{plane.query} HTTP/1.1\r\nhost: x\r\n"
+            "connection: close\r\n\r\n".encode()
+        )
+        await asyncio.sleep(0.3)
+        waiting = plane.edge.stats.in_flight
+        answer = await asyncio.wait_for(reader.read(), 30)
+        writer.close()
+        done = plane.edge.stats.in_flight
+    assert answer.split(b"\r\n\r\n", 1)[1] == body
+    assert (waiting, done) == (1, 0)

@@ -47,6 +47,13 @@ MAX_PIPELINED = 32
 # A keep-alive connection with no request for between one and two of these is closed (players
 # ask every few seconds; idle sockets must not pile up).
 IDLE_SWEEP_S = 30.0
+# Unsent bytes a connection's socket may hold before it stops taking more (TCP_NOTSENT_LOWAT).
+# Without it a 2 MB sendfile lands whole in the send queue and, once the client's receive
+# window closes, the rest is transmitted from the *client's* ACK processing, in the reader's
+# context: on loopback wrk then paid ~1,250 us of CPU per 2 MB hit against ~840 us for nginx's
+# and starved (the edge sat 75 % idle). Kept short, the edge sends as the window opens, from its
+# own writer callback (docs/benchmarks.md, "Issue 22, third pass").
+NOTSENT_LOWAT = 32 * 1024
 
 
 class HitSource(Protocol):
@@ -123,6 +130,8 @@ class Connection(asyncio.Protocol):
         own = transport.get_extra_info("socket")
         if own is not None:
             self._sock = socket.socket(own.family, own.type, fileno=os.dup(own.fileno()))
+            if own.family in (socket.AF_INET, socket.AF_INET6):
+                self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, NOTSENT_LOWAT)
             self._files = SendfileBody(self._sock, self._body_sent)
         self._plane.connections.add(self)
 
