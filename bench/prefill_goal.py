@@ -7,10 +7,12 @@ Without `--trace` it generates the issue-shaped trace (LRU about 0.12 and S3-FIF
 5 %, the issue's own figures; parameters in ISSUE_SHAPE) and a held-out seed of it under
 /tmp/vodstack-prefill-goal/. For every trace and capacity it prints the byte hit ratio of LRU,
 S3-FIFO (the reactive default) and `--prefill` with the default fill plan, the intraday plan
-(4 fill windows a day, the whole cache planned: `INTRADAY`), plus each
+(4 fill windows a day, the whole cache planned: `INTRADAY`), the same with the later windows
+adding only titles first seen that day (`LAUNCHES`), plus each
 `--variant` (overrides of `cdn.fill_plan`, e.g. `slow=half_life_days:2`), the fill bytes, the
-ratio prefill / S3-FIFO, and whether the goal (>= 0.30 at 5 %, >= 0.40 at 10 %) is met, with
-the load average (replays are pure Python: their ratios do not depend on load, times do).
+ratio prefill / S3-FIFO, the origin bytes (misses plus fills), and whether the goal (>= 0.30
+at 5 %, >= 0.40 at 10 %) is met, with the load average (replays are pure Python: their
+ratios do not depend on load, times do).
 `--oracle` adds each plan made clairvoyant (ranked by the next day's true requests): the
 ceiling a forecast could reach on the trace, NOT a policy.
 """
@@ -36,6 +38,14 @@ WORK = Path(tempfile.gettempdir()) / "vodstack-prefill-goal"
 # Not the default (fills at peak hours, 4-10x the fill bytes), measured beside it: four windows
 # a day, the later ones re-planning from the day so far, the whole cache planned.
 INTRADAY = ("intraday", FillPlanSettings(fills_per_day=4, auto_share=False, planned_share=1.0))
+# The same, but the later windows only add titles first seen that day (launches): fewer fill
+# bytes at peak hours (docs/benchmarks.md, "Launch fills").
+LAUNCHES = (
+    "launches",
+    FillPlanSettings(
+        fills_per_day=4, auto_share=False, planned_share=1.0, intraday_new_titles_only=True
+    ),
+)
 
 
 def _generated() -> list[Path]:
@@ -72,7 +82,7 @@ def main() -> None:
         "NOT a policy.",
     )
     args = parser.parse_args()
-    variants = [] if args.no_default else [("prefill", FillPlanSettings()), INTRADAY]
+    variants = [] if args.no_default else [("prefill", FillPlanSettings()), INTRADAY, LAUNCHES]
     variants += [_variant(text) for text in args.variant]
     runs = [(name, plan, False) for name, plan in variants]
     if args.oracle:
@@ -87,7 +97,12 @@ def main() -> None:
                 for kind in ("lru", "s3fifo"):
                     result = replay(trace, EvictionKind(kind), size)
                     s3fifo = result.total.byte_hit_ratio
-                    print(f"{path.name} {label} {kind:<8} byte hit {s3fifo:.4f}", flush=True)
+                    missed = result.total.requested_bytes - result.total.hit_bytes
+                    print(
+                        f"{path.name} {label} {kind:<8} byte hit {s3fifo:.4f} origin bytes "
+                        f"{missed:,}",
+                        flush=True,
+                    )
             for name, plan, oracle in runs:
                 started = time.perf_counter()
                 result = replay_prefill(trace, EvictionKind.S3FIFO, size, plan, oracle)
@@ -95,9 +110,13 @@ def main() -> None:
                 goal = GOALS.get(label)
                 verdict = "" if goal is None else ("goal met" if ratio >= goal else "goal NOT met")
                 versus = f" x{ratio / s3fifo:.3f} of s3fifo" if s3fifo else ""
+                total = result.total
+                # What the origin sends in all: misses plus fills (a fill at peak costs as much).
+                origin = total.requested_bytes - total.hit_bytes + total.fill_bytes
                 print(
                     f"{path.name} {label} {name:<8} byte hit {ratio:.4f}{versus} fill bytes "
-                    f"{result.total.fill_bytes:,} {verdict} ({time.perf_counter() - started:.0f} s,"
+                    f"{total.fill_bytes:,} origin bytes {origin:,} {verdict} "
+                    f"({time.perf_counter() - started:.0f} s,"
                     f" load {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
