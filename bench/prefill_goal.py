@@ -7,8 +7,7 @@ Without `--trace` it generates the issue-shaped trace (LRU about 0.12 and S3-FIF
 5 %, the issue's own figures; parameters in ISSUE_SHAPE) and a held-out seed of it under
 /tmp/vodstack-prefill-goal/. For every trace and capacity it prints the byte hit ratio of LRU,
 S3-FIFO (the reactive default) and `--prefill` with the default fill plan, the intraday plan
-(4 fill windows a day, the whole cache planned: `INTRADAY`), the same with the later windows
-adding only titles first seen that day (`LAUNCHES`), plus each
+(4 fill windows a day, the whole cache planned: `INTRADAY`), plus each
 `--variant` (overrides of `cdn.fill_plan`, e.g. `slow=half_life_days:2`), the fill bytes, the
 ratio prefill / S3-FIFO, the origin bytes (misses plus fills), and whether the goal (>= 0.30
 at 5 %, >= 0.40 at 10 %) is met, with the load average (replays are pure Python: their
@@ -38,14 +37,6 @@ WORK = Path(tempfile.gettempdir()) / "vodstack-prefill-goal"
 # Not the default (fills at peak hours, 4-10x the fill bytes), measured beside it: four windows
 # a day, the later ones re-planning from the day so far, the whole cache planned.
 INTRADAY = ("intraday", FillPlanSettings(fills_per_day=4, auto_share=False, planned_share=1.0))
-# The same, but the later windows only add titles first seen that day (launches): fewer fill
-# bytes at peak hours (docs/benchmarks.md, "Launch fills").
-LAUNCHES = (
-    "launches",
-    FillPlanSettings(
-        fills_per_day=4, auto_share=False, planned_share=1.0, intraday_new_titles_only=True
-    ),
-)
 
 
 def _generated() -> list[Path]:
@@ -82,7 +73,7 @@ def main() -> None:
         "NOT a policy.",
     )
     args = parser.parse_args()
-    variants = [] if args.no_default else [("prefill", FillPlanSettings()), INTRADAY, LAUNCHES]
+    variants = [] if args.no_default else [("prefill", FillPlanSettings()), INTRADAY]
     variants += [_variant(text) for text in args.variant]
     runs = [(name, plan, False) for name, plan in variants]
     if args.oracle:

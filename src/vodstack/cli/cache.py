@@ -97,10 +97,6 @@ def evaluate(
     fills_per_day: Annotated[
         int | None, typer.Option(min=1, max=24, help="Fill windows a day (later ones re-plan).")
     ] = None,
-    new_titles_only: Annotated[
-        bool,
-        typer.Option(help="Later fill windows add only titles first seen that day (launches)."),
-    ] = False,
     oracle: Annotated[
         bool,
         typer.Option(help="NOT a policy: plan from the next day's true requests (the ceiling)."),
@@ -120,7 +116,7 @@ def evaluate(
     read_s = time.perf_counter() - started
     overrides = {
         "planned_share": planned_share, "window_start_hour": fill_hour, "auto_share": auto_share,
-        "fills_per_day": fills_per_day, "intraday_new_titles_only": new_titles_only or None,
+        "fills_per_day": fills_per_day,
     }  # fmt: skip
     plan = FillPlanSettings(**{k: v for k, v in overrides.items() if v is not None})
     prefilled = prefill or oracle

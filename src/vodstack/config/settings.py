@@ -189,10 +189,6 @@ class FillPlanSettings(BaseModel):
     # the day's requests so far (launches and surges of the day), at the night's pinned share.
     # Offline replay only so far: the live planner runs the first window of each day.
     fills_per_day: int = Field(1, ge=1, le=24)
-    # ... and the later windows only add titles first seen in the region that day (launches):
-    # a fill at peak costs origin bytes like a miss, so it is spent where the night knew
-    # nothing, not on re-ranking what the night already planned.
-    intraday_new_titles_only: bool = False
     # Bandwidth cap per edge for planned fills, bytes/s (the window x this = a night's fill).
     rate_bytes_per_s: int = Field(100_000_000, gt=0)
     # Share of an edge's capacity held by the plan; the rest is demand-fetch (cdn.eviction).

@@ -168,15 +168,6 @@ class PopularityForecast(Generic[K]):
         )  # fmt: skip
         return fork
 
-    def new_titles(self, region: str) -> set[str]:
-        """Titles `region` saw first on the latest recorded day (in a `with_partial_day`
-        copy: today so far), the ones an intraday window may add to the night's plan."""
-        demand = self._regions.get(region)
-        if demand is None:
-            return set()
-        latest = self.days - 1
-        return {title for title, day in demand.first_day.items() if day == latest}
-
     def _record_given(self, given: Mapping[str, Mapping[str, float]], day: int) -> None:
         for region, titles in given.items():
             demand = self._regions.setdefault(region, _RegionDemand())

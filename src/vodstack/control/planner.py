@@ -47,8 +47,7 @@ class FillPlanner(Generic[K]):
             ForecastModel.from_settings(settings), describe
         )
 
-    def title_of(self, key: K) -> str:
-        """The title `key` belongs to (the unit demand is forecast in)."""
+    def _title_of(self, key: K) -> str:
         return self._describe(key).title
 
     @property
@@ -85,7 +84,7 @@ class FillPlanner(Generic[K]):
         if expected is None:
             expected = self.forecast.expected_requests(region)
         chosen = choose(expected, self._size_of, per_edge * len(edges))
-        placed = spread(chosen, self.title_of, self._size_of, edges, per_edge)
+        placed = spread(chosen, self._title_of, self._size_of, edges, per_edge)
         fills = schedule(placed, holdings, self._size_of, self.fill_cap_bytes)
         planned = {key: expected[key] for keys in placed.values() for key in keys}
         return RegionPlan(region, placed, planned, fills)

@@ -26,7 +26,6 @@ from vodstack.cdn.cache.replay import ReplayResult, Tally, serve
 from vodstack.cdn.cache.trace import DAY_S, Trace, day_spans
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.fills import schedule
-from vodstack.control.forecast import PopularityForecast
 from vodstack.control.objects import describe
 from vodstack.control.planner import FillPlanner
 from vodstack.control.tuning import best_share_over, prefix
@@ -164,24 +163,7 @@ def _forecasts(
     if not window or not shares:
         return None
     forecast = planner.forecast.with_partial_day(counts, shares)
-    if not planner.settings.intraday_new_titles_only:
-        return {name: forecast.expected_requests(name) for name in regions}
-    return {name: _only_new(forecast, name, region, planner) for name, region in regions.items()}
-
-
-def _only_new(
-    forecast: PopularityForecast[int], name: str, region: _Region, planner: FillPlanner[int]
-) -> dict[int, float]:
-    """The intraday forecast of what is pinned already and of titles new today, nothing
-    else: the window fetches only the new titles' objects (launches), in place of the
-    pinned objects the day's requests say are worth least."""
-    new = forecast.new_titles(name)
-    keep = region.pinned
-    return {
-        key: value
-        for key, value in forecast.expected_requests(name).items()
-        if key in keep or planner.title_of(key) in new
-    }
+    return {name: forecast.expected_requests(name) for name in regions}
 
 
 def _day_objects(trace: Trace, name: str, region: _Region, day: int) -> list[int]:
