@@ -9,8 +9,9 @@ Without `--trace` it generates the issue-shaped trace (LRU about 0.12 and S3-FIF
 S3-FIFO (the reactive default) and `--prefill` with the default fill plan, the intraday plan
 (4 fill windows a day, the whole cache planned: `INTRADAY`), plus each
 `--variant` (overrides of `cdn.fill_plan`, e.g. `slow=half_life_days:2`), the fill bytes, the
-ratio prefill / S3-FIFO, and whether the goal (>= 0.30 at 5 %, >= 0.40 at 10 %) is met, with
-the load average (replays are pure Python: their ratios do not depend on load, times do).
+ratio prefill / S3-FIFO, the origin bytes (misses plus fills), and whether the goal (>= 0.30
+at 5 %, >= 0.40 at 10 %) is met, with the load average (replays are pure Python: their
+ratios do not depend on load, times do).
 `--oracle` adds each plan made clairvoyant (ranked by the next day's true requests): the
 ceiling a forecast could reach on the trace, NOT a policy.
 """
@@ -87,7 +88,12 @@ def main() -> None:
                 for kind in ("lru", "s3fifo"):
                     result = replay(trace, EvictionKind(kind), size)
                     s3fifo = result.total.byte_hit_ratio
-                    print(f"{path.name} {label} {kind:<8} byte hit {s3fifo:.4f}", flush=True)
+                    missed = result.total.requested_bytes - result.total.hit_bytes
+                    print(
+                        f"{path.name} {label} {kind:<8} byte hit {s3fifo:.4f} origin bytes "
+                        f"{missed:,}",
+                        flush=True,
+                    )
             for name, plan, oracle in runs:
                 started = time.perf_counter()
                 result = replay_prefill(trace, EvictionKind.S3FIFO, size, plan, oracle)
@@ -95,9 +101,13 @@ def main() -> None:
                 goal = GOALS.get(label)
                 verdict = "" if goal is None else ("goal met" if ratio >= goal else "goal NOT met")
                 versus = f" x{ratio / s3fifo:.3f} of s3fifo" if s3fifo else ""
+                total = result.total
+                # What the origin sends in all: misses plus fills (a fill at peak costs as much).
+                origin = total.requested_bytes - total.hit_bytes + total.fill_bytes
                 print(
                     f"{path.name} {label} {name:<8} byte hit {ratio:.4f}{versus} fill bytes "
-                    f"{result.total.fill_bytes:,} {verdict} ({time.perf_counter() - started:.0f} s,"
+                    f"{total.fill_bytes:,} origin bytes {origin:,} {verdict} "
+                    f"({time.perf_counter() - started:.0f} s,"
                     f" load {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )

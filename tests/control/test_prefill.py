@@ -90,6 +90,23 @@ def test_an_intraday_window_plans_only_from_the_requests_before_it(tmp_path: Pat
     assert a.days[2].as_dict() != b.days[2].as_dict()
 
 
+def test_every_window_fills_within_the_cap(tmp_path: Path) -> None:
+    spec = WorkloadSpec(days=3, titles=40, regions=("eu", "us"), sessions_per_day=40, seed=8)
+    trace = read_trace(_write(tmp_path / "w.csv", _lines(spec)))
+    windows = 4
+    plan = FillPlanSettings(window_start_hour=0, planned_share=1.0, auto_share=False,
+                            fills_per_day=windows,
+                            rate_bytes_per_s=5_000, window_hours=1)  # fmt: skip
+    cap = plan.rate_bytes_per_s * 3600  # one edge per region in the replay
+    capacity = trace.unique_bytes // 10
+    assert capacity > windows * cap, "without the cap, one night's fill alone would exceed it"
+    result = replay_prefill(trace, EvictionKind.S3FIFO, capacity, plan)
+    for day in result.days:
+        assert day.fill_bytes <= windows * cap * len(trace.regions)
+    # The cap is per window, not per day: the later windows fetch too.
+    assert any(day.fill_bytes > cap * len(trace.regions) for day in result.days[1:])
+
+
 def test_the_oracle_is_a_ceiling_that_knows_tomorrow(tmp_path: Path) -> None:
     # Day 0 favours a, day 1 asks only for b: the forecast pins a, the clairvoyant plan b.
     day0 = [f"{10 * i},a,100,eu" for i in range(1, 6)] + ["60,b,100,eu"]
