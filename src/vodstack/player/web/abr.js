@@ -294,8 +294,9 @@ export const ADAPTIVE_CONSTANTS = Object.freeze({
   steady_buffer_value_per_s: 0.7,
 });
 
-/** Per session: the learned policy on a volatile link, an MPC valuing its buffer less on a
- *  steady one, `VodstackAbr` until there are enough volatility readings (as adaptive.py). */
+/** Per session: the learned policy (under a stall guard) on a volatile link, an MPC valuing its
+ *  buffer less on a steady one, `VodstackAbr` until there are enough volatility readings (as
+ *  adaptive.py). */
 export class AdaptiveAbr {
   constructor(weights = POLICY.weights, params = DEFAULT_PARAMS) {
     this.learned = new LearnedAbr(weights, params);
@@ -324,11 +325,23 @@ export class AdaptiveAbr {
     return this.volatilitySum / this.volatilityCount;
   }
 
+  /** Whether the next chunk at `rendition` outlasts the buffer at the lowest error ratio. */
+  stallsInWorstScenario(context, rendition) {
+    const mpc = this.learned.mpc;
+    const worst = mpc.scenariosBps()[0];
+    const seconds = chunkSize(context, 0, rendition) / worst;
+    return seconds + mpc.link.latency_s > context.buffer_s;
+  }
+
   decide(context) {
     if (this.learned.mpc.link.samples.length === 0) return context.last_rendition;
     const volatility = this.sessionVolatility();
     if (volatility === null) return this.learned.mpc.decide(context);
-    if (volatility > ADAPTIVE_CONSTANTS.volatile_above) return this.learned.decide(context);
+    if (volatility > ADAPTIVE_CONSTANTS.volatile_above) {
+      let pick = this.learned.decide(context);
+      while (pick > 0 && this.stallsInWorstScenario(context, pick)) pick -= 1;
+      return pick;
+    }
     return this.steady.decide(context);
   }
 }
