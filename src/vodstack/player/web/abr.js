@@ -1,5 +1,6 @@
 // vodstack's ABR algorithms for the browser: a dependency-free port of
-// src/vodstack/player/abr/vodstack.py and learned.py (read their docstrings for the design).
+// src/vodstack/player/abr/vodstack.py, learned.py and adaptive.py (their docstrings give the
+// design).
 //
 // The port mirrors the Python code operation for operation (same sums in the same order, no
 // transcendental functions) so both make bit-identical decisions on the same observations;
@@ -9,9 +10,10 @@
 //                 chunk_duration_s, upcoming_sizes (array of per-rendition byte arrays, or null)}
 // `LearnedAbr` ports player/abr/learned.py: the scenario MPC's first-step values ranked by a
 // small network trained on the offline optimum; its weights come from abr-policy.js (generated
-// with abr-policy.json by `vodstack abr train`). `VodstackAbr` is the scenario MPC, the default.
-// The web player plugs `VodstackAbr` into hls.js as a custom ABR controller: call observe()
-// after each fragment loads and decide() before the next one.
+// with abr-policy.json by `vodstack abr train`). `VodstackAbr` is the scenario MPC. `AdaptiveAbr`
+// (adaptive.py) chooses between them per session and is the default.
+// The web player plugs one of them (gateway/static/player/vodstack-abr.js) into hls.js as a
+// custom ABR controller: call observe() after each fragment loads and decide() before the next.
 
 import { POLICY } from "./abr-policy.js";
 
