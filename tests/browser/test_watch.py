@@ -65,7 +65,7 @@ def test_plays_switches_quality_and_survives_an_edge_failure(
                 "document.getElementById('video').currentTime > 0.5")  # fmt: skip
     first = _state(page)
     assert first["errors"] == []
-    assert first["abr"] == ("vodstack" if ABR_MODULE.is_file() else "hls.js default")
+    assert first["abr"] == ("vodstack-adaptive" if ABR_MODULE.is_file() else "hls.js default")
     ttff, start_api = first["ttff_ms"], first["start_api_ms"]
     print(f"\ntime to first frame: {ttff:.0f} ms (start API {start_api:.0f} ms)")
     ARTIFACTS.mkdir(exist_ok=True)

@@ -50,18 +50,48 @@ def test_session_volatility_is_the_mean_of_the_link_volatilities_seen() -> None:
     assert abr.session_volatility() == sum(seen) / len(seen)
 
 
+VOLATILE_RATES = [0.8, 2.6, 1.1, 3.0, 0.9, 2.4]
+
+
 def test_a_volatile_session_is_played_by_the_learned_policy() -> None:
-    rates = [0.8, 2.6, 1.1, 3.0, 0.9, 2.4]
     abr = AdaptiveAbr(weights=prefer_top())
     learned = LearnedAbr(weights=prefer_top())
     mpc = VodstackAbr()
-    feed([abr, learned, mpc], rates)
+    feed([abr, learned, mpc], VOLATILE_RATES)
     volatility = abr.session_volatility()
     assert volatility is not None and volatility > VOLATILE_ABOVE
-    decisions = {b: abr.decide(context(b)) for b in (4.0, 8.0, 12.0, 20.0, 30.0)}
+    # Buffers deep enough for the stall guard (next test) to leave every pick alone.
+    decisions = {b: abr.decide(context(b)) for b in (12.0, 20.0, 30.0)}
     assert decisions == {b: learned.decide(context(b)) for b in decisions}
     # The policy here always takes the top plausible rung: somewhere that is not the MPC's choice.
     assert decisions != {b: mpc.decide(context(b)) for b in decisions}
+
+
+def test_on_a_volatile_link_no_pick_stalls_in_the_mpcs_worst_scenario() -> None:
+    abr = AdaptiveAbr(weights=prefer_top())
+    learned = LearnedAbr(weights=prefer_top())
+    mpc = VodstackAbr()
+    feed([abr, learned, mpc], VOLATILE_RATES)
+    worst_bps = min(mpc.scenarios_bps())
+    ladder = context(0.0).ladder_kbps
+
+    def stalls(rendition: int, buffer_s: float) -> bool:
+        seconds = ladder[rendition] * 1000 / 8 * 4.0 / worst_bps + 0.08  # 80 ms latency, fed
+        return seconds > buffer_s
+
+    stepped_down = 0
+    for buffer_s in [b / 2 for b in range(61)]:
+        pick = learned.decide(context(buffer_s))
+        decision = abr.decide(context(buffer_s))
+        if pick == 0 or not stalls(pick, buffer_s):  # nothing lower to step down to, or safe
+            assert decision == pick, buffer_s
+            continue
+        # The highest rung below the policy's pick that would not stall (the lowest if none).
+        assert decision < pick, buffer_s
+        assert decision == 0 or not stalls(decision, buffer_s), buffer_s
+        assert all(stalls(q, buffer_s) for q in range(decision + 1, pick + 1)), buffer_s
+        stepped_down += 1
+    assert stepped_down >= 3  # the guard did bite on the low buffers
 
 
 def test_a_steady_session_is_played_by_an_mpc_that_values_its_buffer_less() -> None:

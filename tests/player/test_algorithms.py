@@ -8,6 +8,7 @@ import math
 import pytest
 
 from vodstack.player.abr import registry
+from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.bba import BufferBased
 from vodstack.player.abr.bola import Bola
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
@@ -82,8 +83,8 @@ def test_more_bandwidth_never_means_lower_quality_when_the_buffer_is_full(name: 
 
 
 def test_registry_default_and_unknown_names() -> None:
-    assert registry.DEFAULT_ALGORITHM == "vodstack"
-    assert isinstance(registry.create(), VodstackAbr)
+    assert registry.DEFAULT_ALGORITHM == "vodstack-adaptive"
+    assert isinstance(registry.create(), AdaptiveAbr)
     assert set(registry.names()) == {
         "throughput",
         "bba",

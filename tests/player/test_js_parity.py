@@ -185,6 +185,26 @@ def test_adaptive_same_decisions_on_real_traces(abr_data: Path) -> None:
     assert_same_decisions(sessions, "AdaptiveAbr")
 
 
+def test_adaptive_stall_guard_steps_down_the_same_way() -> None:
+    """A volatile session asked at every buffer level: the guard bites on the low ones."""
+    size = 750 * 1000 // 8 * 4
+    ladder = (300, 750, 1200, 1850, 2850, 4300)
+    sessions, guarded = [], 0
+    for upcoming in (None, ((size // 2, size, size * 3 // 2, size * 2, size * 3, size * 5),)):
+        recorder = RecordingAlgorithm(AdaptiveAbr())
+        plain = LearnedAbr()
+        for i, mbps in enumerate([0.8, 2.6, 1.1, 3.0, 0.9, 2.4]):
+            seen = ChunkObservation(i, 1, size, size * 8 / (mbps * 1e6) + 0.08, 8.0, 0.08)
+            recorder.observe(seen)
+            plain.observe(seen)
+        for buffer_s in [b / 2 for b in range(61)]:
+            asked = DecisionContext(10, 48, buffer_s, 2, ladder, 4.0, upcoming)
+            guarded += recorder.decide(asked) != plain.decide(asked)
+        sessions.append(recorder.events)
+    assert guarded >= 4
+    assert_same_decisions(sessions, "AdaptiveAbr")
+
+
 def test_adaptive_constants_match() -> None:
     assert run_port([])["adaptive"] == {
         "volatile_above": adaptive.VOLATILE_ABOVE,

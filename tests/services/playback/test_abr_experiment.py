@@ -39,5 +39,5 @@ def test_the_start_answer_carries_the_members_abr_cell(tmp_path: Path) -> None:
 def test_the_headless_player_takes_the_platforms_choice_unless_told() -> None:
     assert choose_algorithm(None, "robustmpc") == "robustmpc"
     assert choose_algorithm("bola", "robustmpc") == "bola"  # --abr wins
-    assert choose_algorithm(None, None) == "vodstack"
-    assert choose_algorithm(None, "an-algorithm-this-player-lacks") == "vodstack"
+    assert choose_algorithm(None, None) == "vodstack-adaptive"
+    assert choose_algorithm(None, "an-algorithm-this-player-lacks") == "vodstack-adaptive"

@@ -8,13 +8,19 @@ session's decisions, of the link volatility the MPC already computes (mean absol
 the last five link throughputs over their mean, capped at 1). On the training traces it is below
 0.08 on most broadband sessions and above it on most mobile ones.
 
-- **Volatile session** (mean volatility above `VOLATILE_ABOVE`): `vodstack-learned`.
+- **Volatile session** (mean volatility above `VOLATILE_ABOVE`): `vodstack-learned`, under a
+  stall guard: its pick steps down while the next chunk would stall if the link delivered only
+  the MPC's lowest error scenario (the 2.5 % quantile of `measured / predicted` for the current
+  volatility band). The policy imitates an optimum that knowingly trades a short stall for
+  bitrate; without hindsight that trade is a bet, and on the held-out broadband traces it was
+  the only place the adaptive choice stalled more than `vodstack` (docs/abr.md, fourth round).
 - **Steady session**: the scenario MPC with the buffer valued at 0.7 per second instead of 1.0.
   On a steady link the MPC's 1.0 makes it drop to the lowest rendition right after start-up and
   swing between two renditions to keep 15 s of buffer; the offline optimum does neither.
 - **Too early to tell** (fewer than `MIN_VOLATILITIES` volatility readings): `vodstack`.
 
-Both parameters were chosen on the training split only (docs/abr.md). `web/abr.js` ports this
+The parameters and the guard were chosen on the training split and the synthetic traces
+(docs/abr.md). `web/abr.js` ports this
 file operation for operation (`AdaptiveAbr`); the running sum is kept left to right in both.
 """
 
@@ -64,6 +70,13 @@ class AdaptiveAbr(AbrAlgorithm):
             return None
         return self._volatility_sum / self._volatility_count
 
+    def stalls_in_worst_scenario(self, context: DecisionContext, rendition: int) -> bool:
+        """Whether the next chunk at `rendition` outlasts the buffer at the lowest error ratio."""
+        mpc = self.learned.mpc
+        worst_bps = mpc.scenarios_bps()[0]  # the ratios are sorted: the first is the lowest
+        seconds = context.chunk_size(0, rendition) / worst_bps
+        return seconds + mpc.link.latency_s > context.buffer_s
+
     def decide(self, context: DecisionContext) -> int:
         if not self.learned.mpc.link:
             return context.last_rendition
@@ -71,5 +84,8 @@ class AdaptiveAbr(AbrAlgorithm):
         if volatility is None:
             return self.learned.mpc.decide(context)
         if volatility > VOLATILE_ABOVE:
-            return self.learned.decide(context)
+            pick = self.learned.decide(context)
+            while pick > 0 and self.stalls_in_worst_scenario(context, pick):
+                pick -= 1
+            return pick
         return self.steady.decide(context)

@@ -1,4 +1,4 @@
-"""The ABR algorithms by name; `vodstack` is the default everywhere."""
+"""The ABR algorithms by name; `vodstack-adaptive` is the default everywhere (docs/abr.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from vodstack.player.abr.robust_mpc import RobustMpc
 from vodstack.player.abr.throughput import ThroughputRule
 from vodstack.player.abr.vodstack import VodstackAbr
 
-DEFAULT_ALGORITHM = VodstackAbr.name
+DEFAULT_ALGORITHM = AdaptiveAbr.name
 
 _FACTORIES: dict[str, Callable[[], AbrAlgorithm]] = {
     cls.name: cls

@@ -1,5 +1,6 @@
 // vodstack's ABR algorithms for the browser: a dependency-free port of
-// src/vodstack/player/abr/vodstack.py and learned.py (read their docstrings for the design).
+// src/vodstack/player/abr/vodstack.py, learned.py and adaptive.py (their docstrings give the
+// design).
 //
 // The port mirrors the Python code operation for operation (same sums in the same order, no
 // transcendental functions) so both make bit-identical decisions on the same observations;
@@ -9,9 +10,10 @@
 //                 chunk_duration_s, upcoming_sizes (array of per-rendition byte arrays, or null)}
 // `LearnedAbr` ports player/abr/learned.py: the scenario MPC's first-step values ranked by a
 // small network trained on the offline optimum; its weights come from abr-policy.js (generated
-// with abr-policy.json by `vodstack abr train`). `VodstackAbr` is the scenario MPC, the default.
-// The web player plugs `VodstackAbr` into hls.js as a custom ABR controller: call observe()
-// after each fragment loads and decide() before the next one.
+// with abr-policy.json by `vodstack abr train`). `VodstackAbr` is the scenario MPC. `AdaptiveAbr`
+// (adaptive.py) chooses between them per session and is the default.
+// The web player plugs one of them (gateway/static/player/vodstack-abr.js) into hls.js as a
+// custom ABR controller: call observe() after each fragment loads and decide() before the next.
 
 import { POLICY } from "./abr-policy.js";
 
@@ -294,8 +296,9 @@ export const ADAPTIVE_CONSTANTS = Object.freeze({
   steady_buffer_value_per_s: 0.7,
 });
 
-/** Per session: the learned policy on a volatile link, an MPC valuing its buffer less on a
- *  steady one, `VodstackAbr` until there are enough volatility readings (as adaptive.py). */
+/** Per session: the learned policy (under a stall guard) on a volatile link, an MPC valuing its
+ *  buffer less on a steady one, `VodstackAbr` until there are enough volatility readings (as
+ *  adaptive.py). */
 export class AdaptiveAbr {
   constructor(weights = POLICY.weights, params = DEFAULT_PARAMS) {
     this.learned = new LearnedAbr(weights, params);
@@ -324,11 +327,23 @@ export class AdaptiveAbr {
     return this.volatilitySum / this.volatilityCount;
   }
 
+  /** Whether the next chunk at `rendition` outlasts the buffer at the lowest error ratio. */
+  stallsInWorstScenario(context, rendition) {
+    const mpc = this.learned.mpc;
+    const worst = mpc.scenariosBps()[0];
+    const seconds = chunkSize(context, 0, rendition) / worst;
+    return seconds + mpc.link.latency_s > context.buffer_s;
+  }
+
   decide(context) {
     if (this.learned.mpc.link.samples.length === 0) return context.last_rendition;
     const volatility = this.sessionVolatility();
     if (volatility === null) return this.learned.mpc.decide(context);
-    if (volatility > ADAPTIVE_CONSTANTS.volatile_above) return this.learned.decide(context);
+    if (volatility > ADAPTIVE_CONSTANTS.volatile_above) {
+      let pick = this.learned.decide(context);
+      while (pick > 0 && this.stallsInWorstScenario(context, pick)) pick -= 1;
+      return pick;
+    }
     return this.steady.decide(context);
   }
 }

@@ -64,16 +64,23 @@ function bufferAhead(media) {
 }
 
 // The algorithms of abr.js by their platform names (player/abr/registry.py).
-const ALGORITHMS = { vodstack: "VodstackAbr", robustmpc: "RobustMpcAbr" };
+const ALGORITHMS = {
+  "vodstack-adaptive": "AdaptiveAbr",
+  "vodstack-learned": "LearnedAbr",
+  vodstack: "VodstackAbr",
+  robustmpc: "RobustMpcAbr",
+};
+// The platform's default (registry.DEFAULT_ALGORITHM).
+export const DEFAULT_ALGORITHM = "vodstack-adaptive";
 
 // The algorithm to run: the platform's choice (the start answer's `abr`, an A/B experiment's
-// cell) when abr.js has it, else vodstack's.
+// cell) when abr.js has it, else the default.
 export function algorithmName(chosen) {
-  return Object.hasOwn(ALGORITHMS, chosen ?? "") ? chosen : "vodstack";
+  return Object.hasOwn(ALGORITHMS, chosen ?? "") ? chosen : DEFAULT_ALGORITHM;
 }
 
 // A fresh instance (abr.js) per playback: the algorithm keeps per-session state.
-export function algorithmFactory(module, name = "vodstack") {
+export function algorithmFactory(module, name = DEFAULT_ALGORITHM) {
   const Algorithm = module[ALGORITHMS[algorithmName(name)]];
   return typeof Algorithm === "function" ? () => new Algorithm() : null;
 }
