@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from vodstack.pipeline.media.annexb import split_leading_key
+from vodstack.pipeline.media.ffmpeg import RunControl
 from vodstack.pipeline.media.samples import Scored
 
 
@@ -31,3 +34,15 @@ def test_a_window_in_a_longer_gop_carries_its_share_of_the_key_frame() -> None:
     # In a 100-frame GOP a frame costs (9,000 + 99 x 1,000) / 100 = 1,080 bits.
     assert window.gop_bits(100) == pytest.approx(40 * 1_080)
     assert window.gop_bits(40) == window.bits  # a window as long as the GOP needs no correction
+
+
+def test_a_real_x264_sample_splits_into_one_costly_key_frame_and_cheap_predicted_ones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sample.h264"
+    args = ["-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=1.6", "-c:v", "libx264"]
+    args += ["-preset", "veryfast", "-crf", "28", "-g", "100", "-sc_threshold", "0"]
+    RunControl(timeout_s=60).run([*args, "-f", "h264", str(path)])
+    split = split_leading_key(path.read_bytes())
+    assert split.key_bytes + split.rest_bytes == path.stat().st_size
+    assert split.key_bytes > 3 * split.rest_bytes / 39, split  # 40 frames, one of them the key
