@@ -16,7 +16,7 @@ shared VMAF range) is computed per source and averaged. Goal: <= -25 % (25 % few
 CPU is user + system time of the child processes (ffmpeg) around each step, which a loaded
 machine inflates less than wall time. The analysis' share is its CPU over the CPU of the ladder
 encode the job then runs (the per-title one), and over the fixed ladder's encode for reference.
-Goal: <= 30 %. The analysis samples a fixed 6 s whatever the length, so short `--seconds` runs
+Goal: <= 30 %. The analysis samples a fixed 4.8 s whatever the length, so short `--seconds` runs
 overstate the share; take the goal figures at 60 s.
 
 Sources (`SOURCES`), from a still slide to grain: slide, testsrc2, bars-scroll (SMPTE bars
