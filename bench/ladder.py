@@ -1,7 +1,8 @@
 """Per-title ladders against the fixed ladder: BD-rate at equal VMAF, and what the analysis costs.
 
     .venv/bin/python bench/ladder.py [--seconds 60] [--height 1080] [--sources all|a,b,...]
-                                     [--subsample 5] [--json out.json] [--workdir DIR]
+                                     [--subsample 5] [--window-s 1.6] [--json out.json]
+                                     [--workdir DIR]
 
 For each synthetic source (lavfi, 25 fps, `--seconds` long, 16:9 at `--height`): make the
 master, run the per-title analysis (media.per_title, exactly what the LADDER task runs), then
@@ -16,7 +17,7 @@ shared VMAF range) is computed per source and averaged. Goal: <= -25 % (25 % few
 CPU is user + system time of the child processes (ffmpeg) around each step, which a loaded
 machine inflates less than wall time. The analysis' share is its CPU over the CPU of the ladder
 encode the job then runs (the per-title one), and over the fixed ladder's encode for reference.
-Goal: <= 30 %. The analysis samples a fixed 6 s whatever the length, so short `--seconds` runs
+Goal: <= 30 %. The analysis samples a fixed 4.8 s whatever the length, so short `--seconds` runs
 overstate the share; take the goal figures at 60 s.
 
 Sources (`SOURCES`), from a still slide to grain: slide, testsrc2, bars-scroll (SMPTE bars
@@ -43,7 +44,7 @@ from vodstack.pipeline.media.encode import EncoderSettings, plain_ffmpeg_ladder_
 from vodstack.pipeline.media.ffmpeg import RunControl
 from vodstack.pipeline.media.ladder import DEFAULT_LADDER, Ladder, resolve_ladder
 from vodstack.pipeline.media.normalize import Normalization, picture_filters
-from vodstack.pipeline.media.per_title import analyze_per_title, display_size
+from vodstack.pipeline.media.per_title import PerTitleSettings, analyze_per_title, display_size
 from vodstack.pipeline.media.quality import VMAF_MODEL
 from vodstack.pipeline.media.rate_quality import RatePoint
 
@@ -167,7 +168,10 @@ def run_source(name: str, args: argparse.Namespace, work: Path) -> Row:
     info = probe(master, ProbeLimits())
     norm = plan_normalization(info)
     before = _cpu()
-    chosen = analyze_per_title(master, info, norm, fixed=DEFAULT_LADDER, control=CONTROL)
+    settings = PerTitleSettings(window_s=args.window_s)
+    chosen = analyze_per_title(
+        master, info, norm, fixed=DEFAULT_LADDER, settings=settings, control=CONTROL
+    )
     analysis_cpu = _cpu() - before
     fixed_files, fixed_cpu = _encode(master, DEFAULT_LADDER, work / f"{name}-fixed", norm)
     per_title_files, per_title_cpu = _encode(master, chosen.ladder, work / f"{name}-pt", norm)
@@ -215,6 +219,12 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--sources", default="all", help=f"all, or some of {','.join(SOURCES)}")
     parser.add_argument("--subsample", type=int, default=5, help="VMAF every n-th frame.")
+    parser.add_argument(
+        "--window-s",
+        type=float,
+        default=PerTitleSettings().window_s,
+        help="Length of each of the analysis' three sample windows (the pipeline's default).",
+    )
     parser.add_argument("--json", type=Path, help="Also write the rows here.")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
@@ -222,7 +232,10 @@ def main() -> None:
     unknown = [n for n in names if n not in SOURCES]
     if unknown:
         parser.error(f"unknown sources {unknown}; known: {', '.join(SOURCES)}")
-    print(f"load average at start: {os.getloadavg()}; {args.seconds:g} s at {args.height}p")
+    print(
+        f"load average at start: {os.getloadavg()}; {args.seconds:g} s at {args.height}p; "
+        f"sample windows of {args.window_s:g} s"
+    )
     started = time.monotonic()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ladder-", dir=args.workdir) as scratch:

@@ -256,6 +256,7 @@ def _pipeline_settings(
         thumbnails=extras,
         preview_height=PipelineSettings().preview_height if preview else 0,
         poll_s=0.2,
+        ladder_mode="fixed",  # the anchor (plain ffmpeg) encodes the fixed ladder
     )
     return load_settings(data_dir=data_dir, pipeline=pipeline)
 

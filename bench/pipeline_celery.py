@@ -67,6 +67,7 @@ def _settings(
             "thumbnails": False,
             "preview_height": 0,
             "poll_s": 0.2,
+            "ladder_mode": "fixed",  # the same rungs in every run and executor
             "executor": executor,
             "broker_url": BROKER_URL,
             "celery_queue": queue,

@@ -137,8 +137,9 @@ class PipelineSettings(BaseModel):
     codecs: list[VideoCodecName] = Field(default_factory=lambda: list[VideoCodecName](["h264"]))
     # "per-title": a LADDER task chooses this title's rungs on the convex hull of sample encodes
     # (media.per_title), from `ladder`'s rungs as candidates and ceilings; "fixed": `ladder` as
-    # is. Why a second key rather than a string in `ladder`: docs/decisions.md.
-    ladder_mode: Literal["fixed", "per-title"] = "fixed"
+    # is. Why a second key rather than a string in `ladder`: docs/decisions.md. Per-title by
+    # default since it met both goals on eight 60 s sources (docs/benchmarks.md).
+    ladder_mode: Literal["fixed", "per-title"] = "per-title"
     # Titles shorter than this keep `ladder` as is even in per-title mode: the analysis samples
     # a fixed ~5 s whatever the length and costs about what encoding 10-15 s of the title
     # does, so on a short clip it would cost more than the bits it saves (docs/decisions.md).

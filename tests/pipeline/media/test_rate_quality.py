@@ -92,6 +92,13 @@ def test_a_one_rung_ladder_is_compared_at_its_own_quality() -> None:
     assert bd_rate(anchor, [RatePoint(100, 60)]).percent == pytest.approx(-50.0, abs=0.01)
 
 
+def test_a_one_rung_ladder_just_outside_the_anchor_is_compared_at_the_anchors_end() -> None:
+    anchor = [RatePoint(400, 23.25), RatePoint(800, 26)]
+    just_below = bd_rate(anchor, [RatePoint(404, 23.22)])
+    assert just_below.percent == pytest.approx(1.0, abs=0.01)  # no credit for the 0.03 VMAF
+    assert bd_rate(anchor, [RatePoint(400, 22)]).percent is None
+
+
 def _ladder(points: list[RatePoint]) -> list[tuple[int, int]]:
     targets = choose_targets(points, DEFAULT_LADDER, PerTitleSettings())
     return [(r.height, r.bitrate_kbps) for r in ladder_for(points, targets, DEFAULT_LADDER).video]

@@ -147,7 +147,9 @@ def _keyframe_aligned(
     cannot be aligned (too near the end) is dropped; sparse keyframes mean fewer windows."""
     margin = round(SEEK_MARGIN_S * float(norm.fps)) + 1  # +1: decimal seek times round
     aligned = {0} if 0 in starts else set()
-    for start in starts:
+    # The first window needs no moving (its decode starts at the title's first frame); moving
+    # it too added a fourth window overlapping the first, a third more analysis for no news.
+    for start in (s for s in starts if s > 0):
         before = [k for k in info.keyframe_times if k <= norm.time_of(start)]
         candidate = norm.frame_at(before[-1]) + margin if before else start
         if 0 < candidate <= last_start:

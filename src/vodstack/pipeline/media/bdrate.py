@@ -48,12 +48,20 @@ def bd_rate(anchor: Sequence[RatePoint], test: Sequence[RatePoint]) -> BdRate:
 
 
 def _at_one_point(anchor: Sequence[RatePoint], point: RatePoint) -> BdRate:
-    """A one-rung test ladder: its rate against the anchor's at the same VMAF."""
-    if not anchor[0].vmaf <= point.vmaf <= anchor[-1].vmaf:
+    """A one-rung test ladder: its rate against the anchor's at the same VMAF.
+
+    A rung less than `MIN_OVERLAP_VMAF` outside the anchor's range (a measurement's noise: grain
+    scored 23.22 on the rung both ladders share, and 23.25 on the anchor's) is compared at the
+    anchor's nearest end, which credits the anchor with the difference, so it never flatters
+    the test.
+    """
+    low, high = anchor[0].vmaf - MIN_OVERLAP_VMAF, anchor[-1].vmaf + MIN_OVERLAP_VMAF
+    if not low <= point.vmaf <= high:
         return BdRate(None, point.vmaf, point.vmaf, "the one rung is outside the anchor's range")
+    at = min(max(point.vmaf, anchor[0].vmaf), anchor[-1].vmaf)
     fit = PchipInterpolator([p.vmaf for p in anchor], [math.log(p.kbps) for p in anchor])
-    percent = (point.kbps / math.exp(float(fit(point.vmaf))) - 1) * 100
-    return BdRate(round(percent, 2), point.vmaf, point.vmaf, "one rung: compared at its VMAF")
+    percent = (point.kbps / math.exp(float(fit(at))) - 1) * 100
+    return BdRate(round(percent, 2), at, at, "one rung: compared at its VMAF")
 
 
 def _curve(points: Sequence[RatePoint]) -> list[RatePoint]:

@@ -21,7 +21,7 @@ from vodstack.pipeline.media.analysis import sample_windows
 from vodstack.pipeline.media.bdrate import BdRate, bd_rate
 from vodstack.pipeline.media.encode import EncoderSettings, x264_args
 from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
-from vodstack.pipeline.media.ladder import Ladder, ResolvedLadder, resolve_ladder
+from vodstack.pipeline.media.ladder import Ladder, ResolvedLadder, VideoRendition, resolve_ladder
 from vodstack.pipeline.media.normalize import Normalization
 from vodstack.pipeline.media.per_title import PerTitleLadder, display_size
 from vodstack.pipeline.media.probe import SourceInfo
@@ -108,8 +108,7 @@ def measure_ladders(
     curves = []
     for i, (label, ladder) in enumerate(resolved):
         points = tuple(
-            _point(r.height, r.name, [s for s in scored if s.name == f"{i}_{r.name}"])
-            for r in ladder.video
+            _point(r, [s for s in scored if s.name == f"{i}_{r.name}"]) for r in ladder.video
         )
         curves.append(LadderCurve(label, ladder, points))
     return curves
@@ -147,11 +146,12 @@ def compare(
     )
 
 
-def _point(height: int, name: str, scores: Sequence[Scored]) -> RatePoint:
+def _point(rendition: VideoRendition, scores: Sequence[Scored]) -> RatePoint:
+    # A window's key frame recurs once a GOP in the real encode, not once a window (samples).
     seconds = sum(s.seconds for s in scores)
     return RatePoint(
-        kbps=round(sum(s.bits for s in scores) / seconds / 1000, 2),
+        kbps=round(sum(s.gop_bits(rendition.gop_frames) for s in scores) / seconds / 1000, 2),
         vmaf=round(sum(s.vmaf * s.seconds for s in scores) / seconds, 2),
-        height=height,
-        setting=name,
+        height=rendition.height,
+        setting=rendition.name,
     )

@@ -31,7 +31,13 @@ from typing import Any
 
 from vodstack.pipeline.media.analysis import sample_windows
 from vodstack.pipeline.media.ffmpeg import DEFAULT_CONTROL, RunControl
-from vodstack.pipeline.media.ladder import DEFAULT_LADDER, Ladder, Rung, resolve_ladder
+from vodstack.pipeline.media.ladder import (
+    DEFAULT_LADDER,
+    Ladder,
+    ResolvedLadder,
+    Rung,
+    resolve_ladder,
+)
 from vodstack.pipeline.media.normalize import Normalization
 from vodstack.pipeline.media.probe import SourceInfo
 from vodstack.pipeline.media.rate_quality import (
@@ -65,6 +71,7 @@ class PerTitleSettings:
     min_ratio: float = 1.5
     max_ratio: float = 2.0
     max_rungs: int = 7
+    sample_cap: float = 1.5  # sample encodes' maxrate, x the fixed ladder's ceiling
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,16 +158,7 @@ def sample_points(
     """(rate, VMAF) of every candidate height x CRF over the sampled windows."""
     heights = candidate_heights(fixed, norm, settings.display_height)
     sized = resolve_ladder(Ladder(video=tuple(_rung(f"h{h}", h, 1) for h in heights)), norm)
-    encodes = [
-        SampleEncode(
-            f"{r.height}_{crf}",
-            r.width,
-            r.height,
-            ("-c:v", "libx264", "-preset", settings.preset, "-crf", str(crf)),
-        )
-        for r in sized.video
-        for crf in settings.crfs
-    ]
+    encodes = sample_encodes(sized, settings, _ceiling(fixed, max(heights)))
     display = display_size(norm, settings.display_height)
     starts, span = sample_windows(info, norm, windows=settings.windows, window_s=settings.window_s)
     scored: list[Scored] = []
@@ -178,14 +176,45 @@ def sample_points(
                 subsample=settings.vmaf_subsample,
                 control=control,
             )
-    points = [_pooled(encode, [s for s in scored if s.name == encode.name]) for encode in encodes]
+    gop = sized.video[0].gop_frames
+    points = [
+        _pooled(encode, [s for s in scored if s.name == encode.name], gop) for encode in encodes
+    ]
     return points, display, len(starts) * span / float(norm.fps)
 
 
-def _pooled(encode: SampleEncode, scores: Sequence[Scored]) -> RatePoint:
+def sample_encodes(
+    sized: ResolvedLadder, settings: PerTitleSettings, ceiling_kbps: int
+) -> list[SampleEncode]:
+    """Every candidate height at every CRF, in the ladder's GOP structure (one key frame, no
+    scene cuts: media.annexb spreads it over the real GOP) and under a rate cap.
+
+    The cap (`sample_cap` x the ladder's ceiling) keeps noisy content from costing the analysis
+    more than the ladder encode: grain at CRF 24 took 69 s of CPU, at rates no rung may have.
+    Points above the ceiling only shape the hull at the top rung, which a capped point does too.
+    """
+    cap = round(ceiling_kbps * settings.sample_cap)
+    encodes = []
+    for r in sized.video:
+        gop = str(r.gop_frames)
+        for crf in settings.crfs:
+            args = ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(crf)]
+            args += ["-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-flags", "+cgop"]
+            args += ["-maxrate", f"{cap}k", "-bufsize", f"{cap}k"]  # 1 s: a short window
+            encodes.append(SampleEncode(f"{r.height}_{crf}", r.width, r.height, tuple(args)))
+    return encodes
+
+
+def _ceiling(fixed: Ladder, tallest: int) -> int:
+    """The fixed ladder's top rate for the heights sampled: no rung is chosen above it."""
+    fitting = [r.bitrate_kbps for r in fixed.video if r.height <= tallest]
+    return max(fitting or [min(r.bitrate_kbps for r in fixed.video)])
+
+
+def _pooled(encode: SampleEncode, scores: Sequence[Scored], gop_frames: int) -> RatePoint:
     seconds = sum(s.seconds for s in scores)
     return RatePoint(
-        kbps=round(sum(s.bits for s in scores) / seconds / 1000, 2),
+        kbps=round(sum(s.gop_bits(gop_frames) for s in scores) / seconds / 1000, 2),
         vmaf=round(sum(s.vmaf * s.seconds for s in scores) / seconds, 2),
         height=encode.height,
         setting=f"crf {encode.name.split('_')[1]}",
@@ -197,8 +226,7 @@ def choose_targets(
 ) -> list[float]:
     """The rungs' rates along the hull, low to high (module docstring)."""
     hull = convex_hull(points)
-    tallest = max(p.height for p in points)
-    ceiling = max(r.bitrate_kbps for r in fixed.video if r.height <= tallest)
+    ceiling = _ceiling(fixed, max(p.height for p in points))
     bottom_cap = min(r.bitrate_kbps for r in fixed.video)
     bottom = min(max(rate_for(hull, settings.floor_vmaf), hull[0].kbps), bottom_cap)
     bottom = max(bottom, MIN_RUNG_KBPS)  # the steps start from the rate the rung will have
