@@ -371,10 +371,33 @@ class SessionStore:
         """End silent streams everywhere (so their tokens are revoked without waiting for the
         account's next start) and forget revocations of expired tokens; returns how many ended."""
         now = self._clock()
+        if self._engine is not None:
+            return self._sweep_fast(self._engine, now)
         with self._writing() as db:
             ended = self._expire_silent(db, None, now)
             db.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
             return ended
+
+    def _sweep_fast(self, engine: Engine, now: datetime) -> int:
+        """`sweep` as a few set statements: what `_end` does per row, for every silent stream
+        at once (the ORM's load, flush and merge cost about 1 ms of CPU per ended session,
+        and every started session ends, so the sweep cost a third of a start's CPU)."""
+        S = PlaySessionRow
+        silent = update(S).where(S.ended_at.is_(None), S.last_heartbeat_at < now - self._timeout)
+        ending = silent.values(ended_at=now, end_reason=EndReason.TIMED_OUT)
+        with self._connection(engine) as conn:
+            ended = conn.execute(ending.returning(S.id, S.token_expires_at)).all()
+            for start in range(0, len(ended), _IN_CHUNK):
+                ids = [session_id for session_id, _ in ended[start : start + _IN_CHUNK]]
+                conn.execute(delete(PlayLoginRow).where(PlayLoginRow.play_session_id.in_(ids)))
+            if ended:
+                revoked = [
+                    {"play_session_id": session_id, "revoked_at": now, "token_expires_at": expiry}
+                    for session_id, expiry in ended
+                ]
+                conn.execute(_revocation_upsert(engine.dialect.name), revoked)
+            conn.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
+        return len(ended)
 
     def revocations(
         self, since: datetime | None, after: RevocationKey | None, limit: int
@@ -440,6 +463,8 @@ _COLUMNS = tuple(PlaySessionRow.__table__.columns)
 
 
 _FAST_DIALECTS = ("sqlite", "postgresql")  # both have INSERT ... ON CONFLICT and RETURNING
+#: Ids per `IN (...)`: well under SQLite's limit of bound parameters per statement.
+_IN_CHUNK = 500
 
 
 def _lock_statement(dialect: str, account_id: int, now: datetime) -> Executable:
@@ -457,6 +482,15 @@ def _lock_statement(dialect: str, account_id: int, now: datetime) -> Executable:
         .values(values)
         .on_conflict_do_update(index_elements=keys, set_=touched)
     )
+
+
+def _revocation_upsert(dialect: str) -> Executable:
+    """Insert revocations, or refresh one already there (what `_end`'s `merge` does)."""
+    insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement = insert_(RevocationRow)
+    refreshed = {"revoked_at": statement.excluded.revoked_at,
+                 "token_expires_at": statement.excluded.token_expires_at}  # fmt: skip
+    return statement.on_conflict_do_update(index_elements=["play_session_id"], set_=refreshed)
 
 
 def _lock_account(db: Session, account_id: int, now: datetime) -> None:
