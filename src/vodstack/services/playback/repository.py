@@ -33,6 +33,7 @@ from sqlalchemy import (
     Engine,
     Executable,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -203,25 +204,20 @@ class SessionStore:
     ) -> None:
         """The fast path's statements in the caller's transaction; `_SilentStream` or
         `StreamLimitReached` (the caller's transaction then rolls back) otherwise."""
-        S = PlaySessionRow
         now = row.started_at
         # The lock row first: from here on this transaction holds the database's write lock
         # (SQLite) or the account's row lock (PostgreSQL).
-        conn.execute(_lock_statement(dialect, row.account_id, now))
-        if conn.execute(select(S.id).where(S.id == row.id)).first() is not None:
+        conn.execute(_LOCKS[dialect], {"account_id": row.account_id, "touched_at": now})
+        if conn.execute(_SAME_ID, {"id": row.id}).first() is not None:
             raise _SilentStream  # the same keyed start again (its id comes from the key)
-        open_streams = select(S.last_heartbeat_at).where(
-            S.account_id == row.account_id, S.ended_at.is_(None)
-        )
-        beats = conn.scalars(open_streams.with_for_update()).all()
+        beats = conn.scalars(_OPEN_BEATS, {"account_id": row.account_id}).all()
         if any(beat < now - self._timeout for beat in beats):
             raise _SilentStream  # rolls the lock row's write back
         if len(beats) >= max_streams:
             raise StreamLimitReached(len(beats))
-        conn.execute(insert(S).values({c.key: getattr(row, c.key) for c in _COLUMNS}))
+        conn.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _COLUMNS})
         if login_ref is not None:
-            values = {"play_session_id": row.id, "login_ref": login_ref}
-            conn.execute(insert(PlayLoginRow).values(values))
+            conn.execute(_INSERT_LOGIN, {"play_session_id": row.id, "login_ref": login_ref})
 
     def _count_active(self, db: Session, account_id: int) -> int:
         query = select(func.count()).where(
@@ -467,21 +463,26 @@ _FAST_DIALECTS = ("sqlite", "postgresql")  # both have INSERT ... ON CONFLICT an
 _IN_CHUNK = 500
 
 
-def _lock_statement(dialect: str, account_id: int, now: datetime) -> Executable:
-    """Create or touch the account's lock row in one statement."""
-    values = {"account_id": account_id, "touched_at": now}
-    keys, touched = ["account_id"], {"touched_at": now}
-    if dialect == "sqlite":
-        return (
-            sqlite.insert(AccountLockRow)
-            .values(values)
-            .on_conflict_do_update(index_elements=keys, set_=touched)
-        )
-    return (
-        postgresql.insert(AccountLockRow)
-        .values(values)
-        .on_conflict_do_update(index_elements=keys, set_=touched)
-    )
+def _lock_statement(dialect: str) -> Executable:
+    """Create or touch the account's lock row in one statement (account_id, touched_at)."""
+    insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement = insert_(AccountLockRow)
+    touched = {"touched_at": statement.excluded.touched_at}
+    return statement.on_conflict_do_update(index_elements=["account_id"], set_=touched)
+
+
+# The fast start's statements, built once with their values as parameters: built per start
+# with the values inside, coercing them and computing the statements' cache keys cost more
+# CPU than SQLite's work (about 1 ms per start; bench/services.py, docs/benchmarks.md).
+_LOCKS = {dialect: _lock_statement(dialect) for dialect in _FAST_DIALECTS}
+_SAME_ID = select(PlaySessionRow.id).where(PlaySessionRow.id == bindparam("id"))
+_OPEN_BEATS = (
+    select(PlaySessionRow.last_heartbeat_at)
+    .where(PlaySessionRow.account_id == bindparam("account_id"), PlaySessionRow.ended_at.is_(None))
+    .with_for_update()
+)
+_INSERT_SESSION = insert(PlaySessionRow)
+_INSERT_LOGIN = insert(PlayLoginRow)
 
 
 def _revocation_upsert(dialect: str) -> Executable:
