@@ -293,23 +293,11 @@ class SessionStore:
         """A live session's heartbeat in one UPDATE ... RETURNING; None (nothing written) for a
         session missing, another account's, ended or silent too long: the ORM path says which."""
         now = self._clock()
-        S = PlaySessionRow
-        values: dict[str, object] = {"last_heartbeat_at": now, "position_s": position_s}
-        if rendition:
-            values["rendition"] = rendition
-        query = (
-            update(S)
-            .where(
-                S.id == session_id,
-                S.account_id == account_id,
-                S.ended_at.is_(None),
-                S.last_heartbeat_at >= now - self._timeout,
-            )
-            .values(values)
-            .returning(*_COLUMNS)
-        )
+        beat = {"b_id": session_id, "b_account": account_id, "b_alive_since": now - self._timeout,
+                "b_now": now, "b_position": position_s, "b_rendition": rendition}  # fmt: skip
+        query = _BEATS[bool(rendition)]
         with self._connection(engine) as conn:
-            found = conn.execute(query).one_or_none()
+            found = conn.execute(query, beat).one_or_none()
         if found is None:
             return None
         return self._view(PlaySessionRow(**found._asdict()), now)
@@ -483,6 +471,30 @@ _OPEN_BEATS = (
 )
 _INSERT_SESSION = insert(PlaySessionRow)
 _INSERT_LOGIN = insert(PlayLoginRow)
+
+
+def _beat_statement(with_rendition: bool) -> Executable:
+    """A live session's heartbeat, returning the row (parameters named b_*)."""
+    S, column = PlaySessionRow, PlaySessionRow.__table__.c
+    values = {"last_heartbeat_at": bindparam("b_now", type_=column.last_heartbeat_at.type),
+              "position_s": bindparam("b_position", type_=column.position_s.type)}  # fmt: skip
+    if with_rendition:
+        values["rendition"] = bindparam("b_rendition", type_=column.rendition.type)
+    return (
+        update(S)
+        .where(
+            S.id == bindparam("b_id"),
+            S.account_id == bindparam("b_account"),
+            S.ended_at.is_(None),
+            S.last_heartbeat_at >= bindparam("b_alive_since"),
+        )
+        .values(values)
+        .returning(*_COLUMNS)
+    )
+
+
+#: By whether the heartbeat names a rendition (else the stored one stays).
+_BEATS = {flag: _beat_statement(flag) for flag in (False, True)}
 
 
 def _revocation_upsert(dialect: str) -> Executable:
