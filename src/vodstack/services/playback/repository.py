@@ -11,6 +11,8 @@ hundreds of ms at 50 concurrent starts. Across processes the database lock still
 
 Every way a session ends (stop, completion, timeout, log-out) goes through `_end`, which also
 records a revocation: edges poll those and refuse the session's segment token from then on.
+The sweep of silent streams does the same for all of them at once in set statements
+(`_sweep_fast`) on the databases that have `RETURNING` and `ON CONFLICT`.
 
 The two hot writes, a start and a heartbeat, run as SQL Core statements on a connection in
 their common case (no stream to expire; a live session): the ORM's unit of work (identity map,
