@@ -7,7 +7,11 @@ its answer cache (core.answer_cache) after the first request, with the access li
 the services' own logging setup to /dev/null; it reports process CPU per request, median of
 `--rounds` rounds:
 
-    .venv/bin/python bench/hot_read_cost.py [--rounds 5] [--requests 5000] [--profile]
+    .venv/bin/python bench/hot_read_cost.py [--rounds 5] [--requests 5000] [--profile] [--layers]
+
+`--layers` also drives each middleware of the stack on its own (the app, then each layer's
+inner app down to the answer cache) and prints its CPU per request: the differences are what
+each layer costs.
 
 Compare two commits by running it with each one's `src` on PYTHONPATH (CPU time is steady under
 load; wall time is not).
@@ -74,11 +78,33 @@ async def drive(app: FastAPI, scope: dict[str, Any], requests: int) -> list[Mess
     return sent
 
 
+def cpu_per_request(app: Any, scope: dict[str, Any], rounds: int, requests: int) -> list[float]:
+    per_request = []
+    for _ in range(rounds):
+        started = time.process_time()
+        asyncio.run(drive(app, scope, requests))
+        per_request.append((time.process_time() - started) / requests * 1e6)
+    return per_request
+
+
+def layers(app: FastAPI) -> list[tuple[str, Any]]:
+    """The app, then each middleware inside it down to the answer cache (a replay's path)."""
+    out: list[tuple[str, Any]] = [("the app (FastAPI)", app)]
+    node = app.middleware_stack
+    while node is not None and type(node).__name__ != "AnswerCache":
+        out.append((type(node).__name__, node))
+        node = getattr(node, "app", None)
+    if node is not None:
+        out.append(("AnswerCache (the replay)", node))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument("--layers", action="store_true", help="CPU from each middleware inwards")
     args = parser.parse_args()
     sys.stderr = Path(os.devnull).open("w")  # noqa: SIM115 (the access lines, for the run)
     configure_logging("catalog")
@@ -91,14 +117,15 @@ def main() -> None:
         scope = scope_of(token)
         last = asyncio.run(drive(app, scope, 100))  # fills the cache
         assert last[0]["status"] == 200 and b'"total":30' in last[1]["body"], last
-        per_request = []
-        for _ in range(args.rounds):
-            started = time.process_time()
-            asyncio.run(drive(app, scope, args.requests))
-            per_request.append((time.process_time() - started) / args.requests * 1e6)
+        per_request = cpu_per_request(app, scope, args.rounds, args.requests)
         print(f"CPU per cached listing: {statistics.median(per_request):.1f} us "
               f"({min(per_request):.1f}-{max(per_request):.1f}), {args.rounds} rounds x "
               f"{args.requests}; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        if args.layers:
+            print("| from this layer inwards | CPU us per request |\n|---|---:|")
+            for name, layer in layers(app):
+                cost = statistics.median(cpu_per_request(layer, scope, args.rounds, args.requests))
+                print(f"| {name} | {cost:.1f} |")
         if args.profile:
             profile = cProfile.Profile()
             profile.runcall(asyncio.run, drive(app, scope, args.requests))

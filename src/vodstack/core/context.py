@@ -6,6 +6,8 @@ import logging
 import random
 from contextvars import ContextVar
 
+from vodstack.core.batched_log import LoopBatchedHandler
+
 REQUEST_ID_HEADER = "x-request-id"
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _ids = random.Random()  # noqa: S311 (an id for tracing, not a secret)
@@ -48,7 +50,7 @@ class _SecondFormatter(logging.Formatter):
 
 def configure_logging(service: str, level: str = "info") -> None:
     """Log lines on stderr (the supervisor writes them to var/logs/{service}.log)."""
-    handler = logging.StreamHandler()
+    handler = LoopBatchedHandler()  # stderr; lines of one loop iteration in one write
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
         _SecondFormatter(

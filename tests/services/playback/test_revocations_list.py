@@ -46,6 +46,25 @@ def test_a_silent_stream_is_revoked_by_the_sweep(
     assert service.session(silent, 7).end_reason == "timed_out"
 
 
+def test_one_sweep_ends_every_silent_stream_and_its_login(
+    service: PlaybackService, clock: FakeClock
+) -> None:
+    ref = login_ref("c" * 43)
+    silent = {start(service, request()).play_session_id for _ in range(2)}
+    with_login = request().model_copy(update={"login_ref": ref})
+    silent.add(start(service, with_login).play_session_id)
+    clock.advance(TIMEOUT_S / 2)
+    alive = start(service, request()).play_session_id
+    clock.advance(TIMEOUT_S / 2 + 1)
+
+    assert service.sweep() == 3
+    assert service.sweep() == 0
+    assert _revoked(service) == silent
+    assert {service.session(s, 7).end_reason for s in silent} == {"timed_out"}
+    assert service.session(alive, 7).active
+    assert service.stop_login(ref).stopped == 0  # nothing left to stop: the sweep ended it
+
+
 def test_logging_out_ends_only_that_logins_streams(service: PlaybackService) -> None:
     mine = start(service, request().model_copy(update={"login_ref": login_ref("a" * 43)}))
     theirs = start(service, request().model_copy(update={"login_ref": login_ref("b" * 43)}))

@@ -11,6 +11,8 @@ hundreds of ms at 50 concurrent starts. Across processes the database lock still
 
 Every way a session ends (stop, completion, timeout, log-out) goes through `_end`, which also
 records a revocation: edges poll those and refuse the session's segment token from then on.
+The sweep of silent streams does the same for all of them at once in set statements
+(`_sweep_fast`) on the databases that have `RETURNING` and `ON CONFLICT`.
 
 The two hot writes, a start and a heartbeat, run as SQL Core statements on a connection in
 their common case (no stream to expire; a live session): the ORM's unit of work (identity map,
@@ -33,6 +35,7 @@ from sqlalchemy import (
     Engine,
     Executable,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -203,25 +206,20 @@ class SessionStore:
     ) -> None:
         """The fast path's statements in the caller's transaction; `_SilentStream` or
         `StreamLimitReached` (the caller's transaction then rolls back) otherwise."""
-        S = PlaySessionRow
         now = row.started_at
         # The lock row first: from here on this transaction holds the database's write lock
         # (SQLite) or the account's row lock (PostgreSQL).
-        conn.execute(_lock_statement(dialect, row.account_id, now))
-        if conn.execute(select(S.id).where(S.id == row.id)).first() is not None:
+        conn.execute(_LOCKS[dialect], {"account_id": row.account_id, "touched_at": now})
+        if conn.execute(_SAME_ID, {"id": row.id}).first() is not None:
             raise _SilentStream  # the same keyed start again (its id comes from the key)
-        open_streams = select(S.last_heartbeat_at).where(
-            S.account_id == row.account_id, S.ended_at.is_(None)
-        )
-        beats = conn.scalars(open_streams.with_for_update()).all()
+        beats = conn.scalars(_OPEN_BEATS, {"account_id": row.account_id}).all()
         if any(beat < now - self._timeout for beat in beats):
             raise _SilentStream  # rolls the lock row's write back
         if len(beats) >= max_streams:
             raise StreamLimitReached(len(beats))
-        conn.execute(insert(S).values({c.key: getattr(row, c.key) for c in _COLUMNS}))
+        conn.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _COLUMNS})
         if login_ref is not None:
-            values = {"play_session_id": row.id, "login_ref": login_ref}
-            conn.execute(insert(PlayLoginRow).values(values))
+            conn.execute(_INSERT_LOGIN, {"play_session_id": row.id, "login_ref": login_ref})
 
     def _count_active(self, db: Session, account_id: int) -> int:
         query = select(func.count()).where(
@@ -297,23 +295,11 @@ class SessionStore:
         """A live session's heartbeat in one UPDATE ... RETURNING; None (nothing written) for a
         session missing, another account's, ended or silent too long: the ORM path says which."""
         now = self._clock()
-        S = PlaySessionRow
-        values: dict[str, object] = {"last_heartbeat_at": now, "position_s": position_s}
-        if rendition:
-            values["rendition"] = rendition
-        query = (
-            update(S)
-            .where(
-                S.id == session_id,
-                S.account_id == account_id,
-                S.ended_at.is_(None),
-                S.last_heartbeat_at >= now - self._timeout,
-            )
-            .values(values)
-            .returning(*_COLUMNS)
-        )
+        beat = {"b_id": session_id, "b_account": account_id, "b_alive_since": now - self._timeout,
+                "b_now": now, "b_position": position_s, "b_rendition": rendition}  # fmt: skip
+        query = _BEATS[bool(rendition)]
         with self._connection(engine) as conn:
-            found = conn.execute(query).one_or_none()
+            found = conn.execute(query, beat).one_or_none()
         if found is None:
             return None
         return self._view(PlaySessionRow(**found._asdict()), now)
@@ -371,10 +357,33 @@ class SessionStore:
         """End silent streams everywhere (so their tokens are revoked without waiting for the
         account's next start) and forget revocations of expired tokens; returns how many ended."""
         now = self._clock()
+        if self._engine is not None:
+            return self._sweep_fast(self._engine, now)
         with self._writing() as db:
             ended = self._expire_silent(db, None, now)
             db.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
             return ended
+
+    def _sweep_fast(self, engine: Engine, now: datetime) -> int:
+        """`sweep` as a few set statements: what `_end` does per row, for every silent stream
+        at once (the ORM's load, flush and merge cost about 1 ms of CPU per ended session,
+        and every started session ends, so the sweep cost a third of a start's CPU)."""
+        S = PlaySessionRow
+        silent = update(S).where(S.ended_at.is_(None), S.last_heartbeat_at < now - self._timeout)
+        ending = silent.values(ended_at=now, end_reason=EndReason.TIMED_OUT)
+        with self._connection(engine) as conn:
+            ended = conn.execute(ending.returning(S.id, S.token_expires_at)).all()
+            for start in range(0, len(ended), _IN_CHUNK):
+                ids = [session_id for session_id, _ in ended[start : start + _IN_CHUNK]]
+                conn.execute(delete(PlayLoginRow).where(PlayLoginRow.play_session_id.in_(ids)))
+            if ended:
+                revoked = [
+                    {"play_session_id": session_id, "revoked_at": now, "token_expires_at": expiry}
+                    for session_id, expiry in ended
+                ]
+                conn.execute(_revocation_upsert(engine.dialect.name), revoked)
+            conn.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
+        return len(ended)
 
     def revocations(
         self, since: datetime | None, after: RevocationKey | None, limit: int
@@ -440,23 +449,63 @@ _COLUMNS = tuple(PlaySessionRow.__table__.columns)
 
 
 _FAST_DIALECTS = ("sqlite", "postgresql")  # both have INSERT ... ON CONFLICT and RETURNING
+#: Ids per `IN (...)`: well under SQLite's limit of bound parameters per statement.
+_IN_CHUNK = 500
 
 
-def _lock_statement(dialect: str, account_id: int, now: datetime) -> Executable:
-    """Create or touch the account's lock row in one statement."""
-    values = {"account_id": account_id, "touched_at": now}
-    keys, touched = ["account_id"], {"touched_at": now}
-    if dialect == "sqlite":
-        return (
-            sqlite.insert(AccountLockRow)
-            .values(values)
-            .on_conflict_do_update(index_elements=keys, set_=touched)
-        )
+def _lock_statement(dialect: str) -> Executable:
+    """Create or touch the account's lock row in one statement (account_id, touched_at)."""
+    insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement = insert_(AccountLockRow)
+    touched = {"touched_at": statement.excluded.touched_at}
+    return statement.on_conflict_do_update(index_elements=["account_id"], set_=touched)
+
+
+# The fast start's statements, built once with their values as parameters: built per start
+# with the values inside, coercing them and computing the statements' cache keys cost more
+# CPU than SQLite's work (about 1 ms per start; bench/services.py, docs/benchmarks.md).
+_LOCKS = {dialect: _lock_statement(dialect) for dialect in _FAST_DIALECTS}
+_SAME_ID = select(PlaySessionRow.id).where(PlaySessionRow.id == bindparam("id"))
+_OPEN_BEATS = (
+    select(PlaySessionRow.last_heartbeat_at)
+    .where(PlaySessionRow.account_id == bindparam("account_id"), PlaySessionRow.ended_at.is_(None))
+    .with_for_update()
+)
+_INSERT_SESSION = insert(PlaySessionRow)
+_INSERT_LOGIN = insert(PlayLoginRow)
+
+
+def _beat_statement(with_rendition: bool) -> Executable:
+    """A live session's heartbeat, returning the row (parameters named b_*)."""
+    S, column = PlaySessionRow, PlaySessionRow.__table__.c
+    values = {"last_heartbeat_at": bindparam("b_now", type_=column.last_heartbeat_at.type),
+              "position_s": bindparam("b_position", type_=column.position_s.type)}  # fmt: skip
+    if with_rendition:
+        values["rendition"] = bindparam("b_rendition", type_=column.rendition.type)
     return (
-        postgresql.insert(AccountLockRow)
+        update(S)
+        .where(
+            S.id == bindparam("b_id"),
+            S.account_id == bindparam("b_account"),
+            S.ended_at.is_(None),
+            S.last_heartbeat_at >= bindparam("b_alive_since"),
+        )
         .values(values)
-        .on_conflict_do_update(index_elements=keys, set_=touched)
+        .returning(*_COLUMNS)
     )
+
+
+#: By whether the heartbeat names a rendition (else the stored one stays).
+_BEATS = {flag: _beat_statement(flag) for flag in (False, True)}
+
+
+def _revocation_upsert(dialect: str) -> Executable:
+    """Insert revocations, or refresh one already there (what `_end`'s `merge` does)."""
+    insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement = insert_(RevocationRow)
+    refreshed = {"revoked_at": statement.excluded.revoked_at,
+                 "token_expires_at": statement.excluded.token_expires_at}  # fmt: skip
+    return statement.on_conflict_do_update(index_elements=["play_session_id"], set_=refreshed)
 
 
 def _lock_account(db: Session, account_id: int, now: datetime) -> None:
