@@ -15,8 +15,9 @@ connection). Otherwise the test errors with that line to add.
 The copy streams through a replication slot of its own (`pg_basebackup -C -S`), dropped on exit:
 without one the primary may recycle WAL the replica still needs (the other workers' throw-away
 databases write a lot of WAL), and the replica then never sees a database created after it
-started: the likely reason a busy CI machine's replica waited 60 s for one in vain. Slots left behind by a killed run are dropped at
-the next start (inactive, and named after a process that no longer exists).
+started: the likely reason a busy CI machine's replica waited 60 s for one in vain. Slots left
+behind by a killed run are dropped at the next start (inactive, and named after a process that no
+longer exists).
 """
 
 from __future__ import annotations
