@@ -1,6 +1,6 @@
 """`vodstack worker` starts without the platform's CLI: a worker host needs the broker and the
 object store only, not the Redis client, the database drivers or the plotting stack. `serve`
-(every service process) and the other commands of `cli.entry.ALONE` load their own module only.
+(every service process) and every other command load their own module only.
 """
 
 from __future__ import annotations
@@ -54,10 +54,21 @@ def test_the_serve_command_loads_the_service_without_the_plotting_stack() -> Non
     assert "matplotlib" not in loaded
 
 
-def test_a_command_run_alone_is_the_one_the_full_cli_registers() -> None:
-    # Run alone, a command must behave as in the full CLI: the same function under the same
-    # name, so neither its options nor its help can drift apart.
-    full = typer.main.get_group(main_cli.app)
-    for name in entry.ALONE:
-        callback = full.commands[name].callback
-        assert getattr(callback, "__wrapped__", None) is entry.command_function(name)
+def test_a_command_group_runs_alone_with_its_subcommands() -> None:
+    output, loaded = _run("cache", "--help")
+    assert "generate" in output
+    assert "matplotlib" not in loaded
+
+
+def test_every_command_runs_alone_as_the_full_cli_registers_it() -> None:
+    # Run alone, a command must be the one of the full CLI: the same function or group under
+    # the same name, so neither its options nor its help can drift apart; and none is missing.
+    full = main_cli.app
+    registered: dict[str, object] = {}
+    for command in full.registered_commands:
+        assert command.callback is not None
+        registered[command.name or command.callback.__name__] = command.callback
+    registered |= {str(group.name): group.typer_instance for group in full.registered_groups}
+    assert set(typer.main.get_group(full).commands) == set(entry.COMMANDS)
+    for name in entry.COMMANDS:
+        assert entry.command_target(name) is registered[name], name
