@@ -136,17 +136,24 @@ async def _timed(client: httpx.AsyncClient, calls: int) -> list[float]:
 
 
 def test_a_read_stuck_on_a_slow_instance_is_hedged_to_another_within_the_budget() -> None:
-    # Slower than every fast answer, quicker than the health check's timeout (1 s).
-    slow, fast = Instance(delay_s=0.6), Instance()
+    slow, fast = Instance(health_delay_s=0.0), Instance()
     with serving(slow, fast) as urls:
         # Round robin sends every other call to the slow instance; the median latency is the
         # fast one's, so each of those is hedged after ~20 ms.
         hedge = HedgePolicy(quantile=0.5, min_s=0.02)
         retry = RetryPolicy(budget_ratio=1.0, budget_reserve=10)
         policy = UpstreamPolicy(balancer=BalancerKind.ROUND_ROBIN, hedge=hedge, retry=retry)
-        latencies = asyncio.run(_timed(_client(urls, policy), calls=40))
-    warm = latencies[10:]  # once the median is known (8 answers)
-    assert max(warm) < 0.45, f"a hedged read still waited for the slow instance: {warm}"
+
+        async def reads() -> list[str]:
+            async with _client(urls, policy) as client:
+                await _answers(client, calls=10)  # the median is known after 8 answers
+                # Still healthy (its health checks answer at once), now slow on every call: a
+                # hedge wins by seconds, not by a latency bound a busy machine may miss.
+                slow.delay_s = 2.0
+                return await _answers(client, calls=30)
+
+        answered_by = asyncio.run(reads())
+    assert answered_by == [fast.url] * 30, "a read sent to the slow instance waited for it"
     assert slow.calls >= 15 and fast.calls >= 35, "the slow one was tried, the fast one answered"
 
 
@@ -179,3 +186,13 @@ def test_a_dead_instance_costs_retries_not_the_upstreams_breaker() -> None:
     assert transport.breaker.state is BreakerState.CLOSED
     # A refused connection counts as slow for the balancer: the dead one is not its favourite.
     assert alive.calls == 60
+
+
+async def _answers(client: httpx.AsyncClient, calls: int) -> list[str]:
+    """Which instance answered each of `calls` reads, one after the other."""
+    answered_by = []
+    for _ in range(calls):
+        response = await client.get("/v1/titles")
+        assert response.status_code == 200
+        answered_by.append(response.headers["x-instance"])
+    return answered_by

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.pipeline_env import NO_QUALITY_REPORT
 from tests.support.waiting import eventually
 from vodstack.pipeline.media import pattern_clip
 from vodstack.player.headless.gateway import GatewaySession
@@ -32,6 +33,7 @@ SCALE = '{"gateway": 2, "catalog": 2, "playback": 2}'
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     data_dir = tmp_path_factory.mktemp("gameday")
     extra = {"VODSTACK_SCALE__INSTANCES": SCALE, "VODSTACK_CHAOS__ENABLED": "true"}
+    extra |= NO_QUALITY_REPORT
     with running_platform(data_dir, extra_env=extra, timeout=180) as running:
         ingest(running, pattern_clip(data_dir / "source.mp4", CLIP_S), TITLE)
         logins = running.logins()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pipeline_env import NO_QUALITY_REPORT
 from tests.support.seaweedfs import seaweedfs
 from vodstack.supervisor.launcher import RunningPlatform, running_platform
 
@@ -15,5 +16,5 @@ __all__ = ["seaweedfs"]  # the S3 platform's test uses it
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     """The real platform, every service its own process, shared by the integration tests."""
     data_dir: Path = tmp_path_factory.mktemp("platform")
-    with running_platform(data_dir) as running:
+    with running_platform(data_dir, extra_env=NO_QUALITY_REPORT) as running:
         yield running

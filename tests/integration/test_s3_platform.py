@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pipeline_env import NO_QUALITY_REPORT
 from tests.support.seaweedfs import SeaweedFS
 from vodstack.delivery.assets import asset_key
 from vodstack.pipeline.media import pattern_clip
@@ -39,7 +40,8 @@ def s3_platform(
     seaweedfs: SeaweedFS, bucket: S3ObjectStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningPlatform]:
     data_dir: Path = tmp_path_factory.mktemp("s3-platform")
-    with running_platform(data_dir, extra_env=seaweedfs.env(bucket.bucket)) as running:
+    env = {**seaweedfs.env(bucket.bucket), **NO_QUALITY_REPORT}
+    with running_platform(data_dir, extra_env=env) as running:
         yield running
 
 

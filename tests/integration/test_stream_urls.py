@@ -30,6 +30,7 @@ from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Route
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.pipeline_env import NO_QUALITY_REPORT
 from tests.support.servers import serve_in_thread
 from tests.support.waiting import eventually
 from vodstack.gateway.vendor import STATIC_DIR
@@ -89,7 +90,7 @@ def platform(
     tmp_path_factory: pytest.TempPathFactory, page_origin: str
 ) -> Iterator[RunningPlatform]:
     data_dir = tmp_path_factory.mktemp("interop")
-    cors = {"VODSTACK_PLAYBACK__CORS_ORIGINS": json.dumps([page_origin])}
+    cors = {"VODSTACK_PLAYBACK__CORS_ORIGINS": json.dumps([page_origin]), **NO_QUALITY_REPORT}
     with running_platform(data_dir, extra_env=cors, timeout=300) as running:
         ingest(running, pattern_clip(data_dir / "source.mp4", CLIP_S), TITLE)
         yield running

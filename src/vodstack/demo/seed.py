@@ -63,7 +63,10 @@ async def _ensure_account(client: AccountsClient, body: AdminAccountCreate) -> i
 
 async def seed_demo(settings: Settings, report: Callable[[str], None] = print) -> DemoLogins:
     logins = demo_logins(settings)
-    timeout = settings.upstream_timeout_s
+    # Part of `vodstack up`'s start-up, so as patient as the start-up: on a busy host the first
+    # account's password hash took 8.5 s, past the 5 s a request between services may take
+    # (docs/benchmarks.md, "Test suite: CPU").
+    timeout = max(settings.upstream_timeout_s, settings.supervisor.start_timeout_s)
     accounts = AccountsClient.of(settings, "demo", timeout=timeout)
     catalog = CatalogClient.of(settings, "demo", timeout=timeout)
     try:

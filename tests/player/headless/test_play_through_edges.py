@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.support.pipeline_env import NO_QUALITY_REPORT
 from tests.support.waiting import eventually
 from vodstack.contracts.playback import PlaybackStart
 from vodstack.delivery.assets import parse_asset_path
@@ -59,7 +60,7 @@ def _wait_playable(session: GatewaySession, timeout: float = 120.0) -> int:
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     data_dir = tmp_path_factory.mktemp("platform")
-    with running_platform(data_dir) as running:
+    with running_platform(data_dir, extra_env=NO_QUALITY_REPORT) as running:
         # A 1080p pattern: every rung up to 1080p, cheap to encode at 15 fps.
         source = pattern_clip(data_dir / "source.mp4", CLIP_S, size="1920x1080")
         ingest(running, source, TITLE)
