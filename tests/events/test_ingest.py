@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from vodstack.contracts.events import BatchResult, Outcome
 from vodstack.events.log import EventLog
 from vodstack.events.log.redis_streams import RedisEventLog
 from vodstack.services.events.app import create_app
+from vodstack.services.events.retention import retention
 
 PROFILE = 42
 
@@ -99,6 +101,24 @@ def test_the_same_batch_twice_counts_once(events: TestClient, event_log: EventLo
     assert (again["accepted"], again["duplicates"]) == (0, 5)
     assert {r["outcome"] for r in again["results"]} == {"duplicate"}
     assert len(_logged(event_log)) == 5
+
+
+def test_the_retention_at_start_keeps_a_log_on_another_clock_deduplicating(
+    events: TestClient, event_log: EventLog
+) -> None:
+    """The log's clock (the fake one here, 1000 s after the epoch) decides what is old, not the
+    wall clock: the trim the app runs at start once raced the second batch and emptied the
+    dedup window, so the same batch counted twice."""
+    batch = [event("heartbeat", profile_id=PROFILE) for _ in range(3)]
+    assert _post(events, *batch)["accepted"] == 3
+
+    async def trim_once() -> None:
+        async with retention(event_log, retention_s=3600, interval_s=3600):
+            await asyncio.sleep(0.2)  # the first step runs at once, in a thread
+
+    asyncio.run(trim_once())
+    assert _post(events, *batch)["duplicates"] == 3
+    assert len(_logged(event_log)) == 3
 
 
 def test_an_event_id_is_per_profile(events: TestClient, event_log: EventLog) -> None:

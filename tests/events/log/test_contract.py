@@ -102,6 +102,15 @@ def test_retention_trims_old_records_but_keeps_offsets(
     assert not event_log.append("k", b"old", dedup_id="old-id").duplicate
 
 
+def test_now_is_the_clock_that_stamps_the_records(
+    event_log: EventLog, clock: FakeMonotonic
+) -> None:
+    clock.now += 12.5
+    appended = event_log.append("k", b"x")
+    assert event_log.now() == clock.now
+    assert event_log.read(appended.partition, 0)[0].appended_at == clock.now
+
+
 def test_dead_letters_keep_the_record_and_the_reason(event_log: EventLog) -> None:
     appended = event_log.append("profile-3", b"\x00poison")
     record = event_log.read(appended.partition, 0)[0]

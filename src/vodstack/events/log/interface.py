@@ -113,8 +113,12 @@ class EventLog(ABC):
         )
 
     @abstractmethod
+    def now(self) -> float:
+        """The log's clock (epoch seconds), which stamps `appended_at` and the dedup window."""
+
+    @abstractmethod
     def trim(self, older_than: float) -> int:
-        """Drop records appended before `older_than` (epoch seconds); returns how many."""
+        """Drop records appended before `older_than` (epoch seconds, `now`'s); returns how many."""
 
     @abstractmethod
     def dead_letter(self, group: str, record: Record, reason: str) -> None:

@@ -186,6 +186,9 @@ class RedisEventLog(EventLog):
             mapping = {str(partition): str(offset) for partition, offset in offsets.items()}
             self._client().hset(self._key("offsets", group), mapping=mapping)
 
+    def now(self) -> float:
+        return self._clock()
+
     def trim(self, older_than: float) -> int:
         client = self._client()
         client.zremrangebyscore(self._key("dedup"), "-inf", f"({older_than!r}")

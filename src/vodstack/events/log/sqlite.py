@@ -129,6 +129,9 @@ class SqliteEventLog(EventLog):
                 [(group, partition, offset) for partition, offset in offsets.items()],
             )
 
+    def now(self) -> float:
+        return self._clock()
+
     def trim(self, older_than: float) -> int:
         with self._tx() as db:
             gone = db.execute("DELETE FROM records WHERE appended_at < ?", (older_than,)).rowcount
