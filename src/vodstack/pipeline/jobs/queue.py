@@ -260,7 +260,7 @@ class JobQueue:
             task = _leased(session, task_id, owner)
             if task is None:
                 return False
-            job = _job(session, task.job_id)
+            job = _job(session, task.job_id, lock=True)
             task.state = TaskState.SUCCEEDED
             task.finished_at = now
             task.progress = 1.0
@@ -340,6 +340,7 @@ class JobQueue:
             task = _leased(session, task_id, owner)
             if task is None:
                 return
+            _job(session, task.job_id, lock=True)  # dependency states change: see `_job`
             producer = session.scalar(
                 select(TaskRow).where(TaskRow.job_id == task.job_id, TaskRow.name == dependency)
             )
@@ -478,8 +479,18 @@ class JobQueue:
             )
 
 
-def _job(session: Session, job_id: int) -> JobRow:
-    job = session.get(JobRow, job_id)
+def _job(session: Session, job_id: int, *, lock: bool = False) -> JobRow:
+    """The job's row; `lock` for a transaction that reads its tasks' states to change others.
+
+    Without the lock two workers finishing the last two dependencies of a task at once each
+    read the other's as still running (PostgreSQL's READ COMMITTED: neither has committed),
+    neither promotes the dependent, and the job waits forever (write skew; seen as a job stuck
+    with `publish` waiting after all its inputs succeeded). Locking the job row serializes
+    those transactions; the second then reads the first's commit. Lock order is always the
+    task's row first (`_leased`, `claim`), then the job's. SQLite's BEGIN IMMEDIATE already
+    serializes every writer, so there the lock changes nothing.
+    """
+    job = session.get(JobRow, job_id, with_for_update=lock or None)
     if job is None:
         raise JobNotFoundError(f"no job {job_id}")
     return job
