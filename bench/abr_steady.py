@@ -1,15 +1,22 @@
 """Issue 21, fifth round: `vodstack-adaptive`'s steady-link branch on broadband test-like traces.
 
-On broadband pieces filtered like Pensieve's FCC test set (`training/broadband.py`) the default
-reaches 91 % of the optimum and loses mostly to switching (0.088 Mbps per chunk against the
-optimum's 0.026). The variants change the scenario MPC of the steady branch (sessions of mean
-link volatility at most `adaptive.VOLATILE_ABOVE`) and nothing else:
+On broadband pieces filtered like Pensieve's FCC test set (`training/broadband.py`) the fourth
+round's default reached 90.7 % of the optimum and lost mostly to switching (0.088 Mbps per chunk
+against the optimum's 0.026). Every variant below starts from that algorithm (its steady branch:
+the scenario MPC valuing the buffer at 0.7 per second) and changes the steady branch (sessions
+of mean link volatility at most `adaptive.VOLATILE_ABOVE`) and nothing else:
 
 - `adaptive:sw=S`: the steady MPC plans with a switch penalty of `S` per Mbps instead of 1.0
   (the QoE it is scored on is unchanged);
 - `adaptive:bv=V,cap=C`: the steady MPC values the buffer at `V` per second (0.7) up to `C` s (15);
 - `adaptive:h=H`: the steady MPC plans `H` chunks ahead (5);
-- `adaptive:vol=T`: sessions above mean volatility `T` go to the learned branch (0.08).
+- `adaptive:vol=T`: sessions above mean volatility `T` go to the learned branch (0.08);
+- `adaptive:cruise=Q`: the steady branch plays the first rung of the best plan that switches at
+  most once (`abr/cruise.py`), at the prediction times the `Q`-th error ratio of the band
+  (0 = 2.5 %), with `longest=N` chunks (48), `reserve=R` seconds of buffer kept out (0) and
+  `guard=1` for the learned branch's stall guard on its pick; the committed default is
+  `cruise=6,longest=24,reserve=2` (and `adaptive` alone, since it was committed;
+  `adaptive:bv=0.7` is the fourth round's algorithm).
 
 Variants are separated by `;`, options within one by `,`. `vodstack` is played first (the anchor
 of the better/worse counts), then `adaptive` (the committed default), then the variants:

@@ -1,6 +1,6 @@
 // vodstack's ABR algorithms for the browser: a dependency-free port of
-// src/vodstack/player/abr/vodstack.py, learned.py and adaptive.py (their docstrings give the
-// design).
+// src/vodstack/player/abr/vodstack.py, learned.py, cruise.py and adaptive.py (their docstrings
+// give the design).
 //
 // The port mirrors the Python code operation for operation (same sums in the same order, no
 // transcendental functions) so both make bit-identical decisions on the same observations;
@@ -387,9 +387,9 @@ export const ADAPTIVE_CONSTANTS = Object.freeze({
   steady_buffer_value_per_s: 0.7,
 });
 
-/** Per session: the learned policy (under a stall guard) on a volatile link, an MPC valuing its
- *  buffer less on a steady one, `VodstackAbr` until there are enough volatility readings (as
- *  adaptive.py). */
+/** Per session: the learned policy (under a stall guard) on a volatile link, the cruise plan
+ *  (at most one switch, 24 chunks ahead) on a steady one, `VodstackAbr` until there are enough
+ *  volatility readings (as adaptive.py). */
 export class AdaptiveAbr {
   constructor(weights = POLICY.weights, params = DEFAULT_PARAMS) {
     this.learned = new LearnedAbr(weights, params);
