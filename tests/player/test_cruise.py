@@ -48,7 +48,8 @@ def reference(mpc: VodstackAbr, ctx: DecisionContext) -> int:
         mpc.link.harmonic_mean() * mpc.params.errors.ratios(mpc.link.volatility())[CRUISE_QUANTILE]
     )
     length = min(CRUISE_LONGEST, ctx.chunks_left)
-    best, best_plan = float("-inf"), (ctx.last_rendition,)
+    best = float("-inf")
+    best_plan: tuple[int, ...] = (ctx.last_rendition,)
     for plan in sorted(itertools.product(range(len(LADDER)), repeat=2)):
         for k in range(1, length + 1):
             rungs = [plan[0]] * k + [plan[1]] * (length - k)
