@@ -36,6 +36,7 @@ from dataclasses import replace
 from multiprocessing import Pool
 from pathlib import Path
 
+from abr_report import Outcome, outcome, report
 from vodstack.player.abr import adaptive
 from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.interface import AbrAlgorithm, DecisionContext
@@ -46,8 +47,6 @@ from vodstack.player.traces import NetworkTrace, load_traces
 from vodstack.player.video import Video, read_video_sizes
 
 DATA = Path(__file__).resolve().parents[1] / "../shared/data/abr"
-#: (QoE per chunk, stall s, mean bitrate Mbps) of one session.
-Outcome = tuple[float, float, float]
 
 
 class VariantAdaptiveAbr(AdaptiveAbr):
@@ -130,30 +129,10 @@ def create(spec: str) -> AbrAlgorithm:
     raise SystemExit(f"unknown variant {spec!r}")
 
 
-def play(job: tuple[NetworkTrace, Video, list[str]]) -> tuple[str, str, dict[str, Outcome]]:
+def play(job: tuple[NetworkTrace, Video, list[str]]) -> tuple[str, dict[str, Outcome]]:
     trace, video, specs = job
-    outcomes: dict[str, Outcome] = {}
-    for spec in specs:
-        session = simulate_session(trace, video, create(spec))
-        outcomes[spec] = (session.qoe_per_chunk, session.rebuffer_s, session.bitrate_mbps_mean)
-    return trace.family.value, trace.name, outcomes
-
-
-def report(split: str, rows: list[tuple[str, str, dict[str, Outcome]]], specs: list[str]) -> None:
-    for family in sorted({family for family, _, _ in rows}):
-        sessions = [outcomes for f, _, outcomes in rows if f == family]
-        n = len(sessions)
-        for spec in specs:
-            qoe = sum(s[spec][0] for s in sessions) / n
-            stall = sum(s[spec][1] for s in sessions) / n
-            bitrate = sum(s[spec][2] for s in sessions) / n
-            better = sum(s[spec][0] > s[specs[0]][0] for s in sessions)
-            worse = sum(s[spec][0] < s[specs[0]][0] for s in sessions)
-            print(
-                f"{split:9s} {family:6s} n={n:3d} {spec:28s} QoE/chunk {qoe:7.3f} "
-                f"stall {stall:7.3f} s  {bitrate:.3f} Mbps  vs vodstack +{better}/-{worse}",
-                flush=True,
-            )
+    outcomes = {spec: outcome(simulate_session(trace, video, create(spec))) for spec in specs}
+    return trace.family.value, outcomes
 
 
 def main() -> None:

@@ -110,3 +110,4 @@ def test_train_writes_the_policy_and_the_splits(tmp_path: Path) -> None:
     assert split["heldout"] == ["trace_4_fcc"]  # every 4th of a family, never trained on
     assert "trace_4_fcc" not in split["train"] and len(split["train"]) == 5
     assert len(split["synthetic"]) == 2
+    assert split["broadband"] == [] and split["broadband-heldout"] == []  # all shorter than 320 s

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.player.fakes import make_trace, make_video
-from vodstack.player.abr import adaptive, learned
+from vodstack.player.abr import adaptive, cruise, learned
 from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
 from vodstack.player.abr.learned import POLICY_PATH, LearnedAbr
@@ -210,6 +210,35 @@ def test_adaptive_constants_match() -> None:
         "volatile_above": adaptive.VOLATILE_ABOVE,
         "min_volatilities": adaptive.MIN_VOLATILITIES,
         "steady_buffer_value_per_s": adaptive.STEADY_BUFFER_VALUE_PER_S,
+    }
+
+
+def test_cruise_same_decisions_at_every_buffer_and_position() -> None:
+    """A steady session asked at every buffer level, early, mid-video and near its end, with
+    and without chunk sizes, on the full ladder and a four-rung one."""
+    size = 750 * 1000 // 8 * 4
+    sessions = []
+    for ladder in ((300, 750, 1200, 1850, 2850, 4300), (400, 1100, 2500, 5000)):
+        sizes = tuple(kbps * 500 * (1 + k % 3) // 2 for k, kbps in enumerate(ladder))
+        for upcoming in (None, (sizes,) * 30):
+            recorder = RecordingAlgorithm(AdaptiveAbr())
+            for i, mbps in enumerate([1.5, 1.52, 1.49, 1.5, 1.51, 1.5]):
+                seen = ChunkObservation(i, 1, size, size * 8 / (mbps * 1e6) + 0.08, 8.0, 0.08)
+                recorder.observe(seen)
+            for index in (6, 20, 40, 47):
+                for buffer_s in [b / 2 for b in range(0, 121, 3)]:
+                    recorder.decide(DecisionContext(index, 48, buffer_s, 2, ladder, 4.0, upcoming))
+            sessions.append(recorder.events)
+    decisions = {e["decision"] for s in sessions for e in s if "decide" in e}
+    assert len(decisions) >= 3  # the plans do differ across the states asked
+    assert_same_decisions(sessions, "AdaptiveAbr")
+
+
+def test_cruise_constants_match() -> None:
+    assert run_port([])["cruise"] == {
+        "quantile": cruise.CRUISE_QUANTILE,
+        "longest": cruise.CRUISE_LONGEST,
+        "reserve_s": cruise.CRUISE_RESERVE_S,
     }
 
 

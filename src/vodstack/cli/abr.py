@@ -195,6 +195,11 @@ def train_command(
 ) -> None:
     """Train the learned ABR policy by imitating the offline optimum (see docs/abr.md)."""
     from vodstack.player.abr.learned import POLICY_PATH
+    from vodstack.player.training.broadband import (
+        BROADBAND_HELDOUT_PIECES,
+        BROADBAND_PIECES,
+        broadband_pieces,
+    )
     from vodstack.player.training.imitation import TrainConfig, train, write_policy
     from vodstack.player.training.synthetic import write_traces
 
@@ -216,7 +221,16 @@ def train_command(
     console.print(f"wrote {target} and {target.with_suffix('.js')}")
     if split_dir is not None:
         for name, members in (
-            ("train", result.train), ("heldout", result.heldout), ("synthetic", result.synthetic)
+            ("train", result.train), ("heldout", result.heldout), ("synthetic", result.synthetic),
+            # Test-set-like broadband pieces, cut from each side of the split (not trained on).
+            ("broadband", broadband_pieces(result.train, BROADBAND_PIECES, seed)),
+            ("broadband-heldout", broadband_pieces(
+                result.heldout, BROADBAND_HELDOUT_PIECES, seed + 1,
+                prefix="trace_broadband_heldout",
+            )),
         ):  # fmt: skip
             write_traces(split_dir / name, members)
-        console.print(f"wrote the splits under {split_dir}/{{train,heldout,synthetic}}")
+        console.print(
+            f"wrote the splits under {split_dir}/"
+            "{train,heldout,synthetic,broadband,broadband-heldout}"
+        )

@@ -2,7 +2,8 @@
 // stdin: {"algorithm": exported class name (default "VodstackAbr"),
 //         "sessions": [[{"observe": {...}} | {"decide": {...}, "decision": n}, ...], ...]}
 // stdout: {"decisions": [[n, ...], ...], "params": DEFAULT_PARAMS, "policy": POLICY,
-//          "learned": LEARNED_CONSTANTS, "adaptive": ADAPTIVE_CONSTANTS}
+//          "learned": LEARNED_CONSTANTS, "adaptive": ADAPTIVE_CONSTANTS,
+//          "cruise": CRUISE_CONSTANTS}
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -21,5 +22,5 @@ const decisions = input.sessions.map((events) => {
 });
 process.stdout.write(JSON.stringify({
   decisions, params: port.DEFAULT_PARAMS, policy: port.POLICY, learned: port.LEARNED_CONSTANTS,
-  adaptive: port.ADAPTIVE_CONSTANTS,
+  adaptive: port.ADAPTIVE_CONSTANTS, cruise: port.CRUISE_CONSTANTS,
 }));

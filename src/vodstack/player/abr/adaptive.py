@@ -1,5 +1,5 @@
-"""vodstack's adaptive ABR: per session, the learned policy on a volatile link and a scenario MPC
-that values its buffer less on a steady one.
+"""vodstack's adaptive ABR: per session, the learned policy on a volatile link and a long plan
+that changes rendition at most once on a steady one.
 
 The learned policy (`learned.py`) beats the scenario MPC on the mobile traces and loses to it on
 broadband, where it buys buffer a steady link does not need (docs/abr.md). The two kinds of link
@@ -14,9 +14,12 @@ the last five link throughputs over their mean, capped at 1). On the training tr
   volatility band). The policy imitates an optimum that knowingly trades a short stall for
   bitrate; without hindsight that trade is a bet, and on the held-out broadband traces it was
   the only place the adaptive choice stalled more than `vodstack` (docs/abr.md, fourth round).
-- **Steady session**: the scenario MPC with the buffer valued at 0.7 per second instead of 1.0.
-  On a steady link the MPC's 1.0 makes it drop to the lowest rendition right after start-up and
-  swing between two renditions to keep 15 s of buffer; the offline optimum does neither.
+- **Steady session**: `cruise.py`: the best plan to the end of the video that holds one rung and
+  then maybe another, at a low quantile of the predicted throughput. A five-chunk MPC swings
+  between two renditions to keep its buffer; the offline optimum holds the lower one while the
+  buffer grows, steps up once and spends the buffer by the end (fifth round, docs/abr.md). The
+  scenario MPC's buffer value (0.7 per second instead of `vodstack`'s 1.0) prices what a plan
+  that ends before the video does leaves behind.
 - **Too early to tell** (fewer than `MIN_VOLATILITIES` volatility readings): `vodstack`.
 
 The parameters and the guard were chosen on the training split and the synthetic traces
@@ -29,6 +32,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
+from vodstack.player.abr.cruise import cruise
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
 from vodstack.player.abr.learned import LearnedAbr, PolicyWeights
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
@@ -37,12 +41,12 @@ from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
 VOLATILE_ABOVE = 0.08
 #: Volatility readings (one per observed chunk from the second on) needed before choosing.
 MIN_VOLATILITIES = 3
-#: Buffer value per second of the steady-session MPC (`vodstack` uses 1.0).
+#: Buffer value per second of the steady-session plans (`vodstack` uses 1.0).
 STEADY_BUFFER_VALUE_PER_S = 0.7
 
 
 class AdaptiveAbr(AbrAlgorithm):
-    """The learned policy or a steadier-link MPC, chosen per session from observed volatility."""
+    """The learned policy or a long steady-link plan, chosen per session by observed volatility."""
 
     name: ClassVar[str] = "vodstack-adaptive"
 
@@ -88,4 +92,4 @@ class AdaptiveAbr(AbrAlgorithm):
             while pick > 0 and self.stalls_in_worst_scenario(context, pick):
                 pick -= 1
             return pick
-        return self.steady.decide(context)
+        return cruise(self.steady, context)

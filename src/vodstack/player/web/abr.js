@@ -1,6 +1,6 @@
 // vodstack's ABR algorithms for the browser: a dependency-free port of
-// src/vodstack/player/abr/vodstack.py, learned.py and adaptive.py (their docstrings give the
-// design).
+// src/vodstack/player/abr/vodstack.py, learned.py, cruise.py and adaptive.py (their docstrings
+// give the design).
 //
 // The port mirrors the Python code operation for operation (same sums in the same order, no
 // transcendental functions) so both make bit-identical decisions on the same observations;
@@ -289,6 +289,97 @@ export class LearnedAbr {
   }
 }
 
+/** Constants of cruise.py (the parity test compares them). */
+export const CRUISE_CONSTANTS = Object.freeze({
+  quantile: 6,
+  longest: 24,
+  reserve_s: 2.0,
+});
+
+const twoSegmentCache = new Map();
+
+function lexicographic(a, b) {
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+/** Plans of `length` chunks holding one rung and then maybe another, lexicographic (as in
+ *  cruise.two_segment_sequences). */
+export function twoSegmentSequences(levels, length) {
+  const key = `${levels}:${length}`;
+  if (!twoSegmentCache.has(key)) {
+    const seen = new Set();
+    const out = [];
+    for (let a = 0; a < levels; a += 1) {
+      for (let b = 0; b < levels; b += 1) {
+        for (let k = 1; k <= length; k += 1) {
+          const plan = [];
+          for (let i = 0; i < length; i += 1) plan.push(i < k ? a : b);
+          const name = plan.join(",");
+          if (!seen.has(name)) {
+            seen.add(name);
+            out.push(plan);
+          }
+        }
+      }
+    }
+    out.sort(lexicographic);
+    twoSegmentCache.set(key, out);
+  }
+  return twoSegmentCache.get(key);
+}
+
+/** The first rung of the best two-segment plan to the end of the video, at one throughput
+ *  (cruise.py: `cruise`). */
+export function cruise(mpc, context) {
+  const p = mpc.params;
+  const chunksLeft = context.chunk_count - context.chunk_index;
+  const length = Math.max(1, Math.min(CRUISE_CONSTANTS.longest, chunksLeft));
+  const levels = context.ladder_kbps.length;
+  const bitrates = context.ladder_kbps.map((kbps) => kbps / 1000.0);
+  const sizes = [];
+  for (let k = 0; k < length; k += 1) {
+    const row = [];
+    for (let q = 0; q < levels; q += 1) row.push(chunkSize(context, k, q));
+    sizes.push(row);
+  }
+  const combos = twoSegmentSequences(levels, length);
+  const volatility = mpc.link.volatility();
+  let band = 0;
+  for (const edge of p.volatility_edges) if (volatility > edge) band += 1;
+  const bandwidth = mpc.link.harmonicMean() * p.ratio_quantiles[band][CRUISE_CONSTANTS.quantile];
+  const latency = mpc.link.latency_s;
+  const reserved = context.buffer_s - CRUISE_CONSTANTS.reserve_s;
+  const valuesBuffer = chunksLeft > length;
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let c = 0; c < combos.length; c += 1) {
+    const combo = combos[c];
+    let buffer = reserved > 0.0 ? reserved : 0.0;
+    let rebuffer = 0.0;
+    let bitrateSum = 0.0;
+    let smoothness = 0.0;
+    let previous = bitrates[context.last_rendition];
+    for (let step = 0; step < length; step += 1) {
+      const chosen = combo[step];
+      const download = sizes[step][chosen] / bandwidth + latency;
+      rebuffer += Math.max(download - buffer, 0.0);
+      buffer = Math.max(buffer - download, 0.0) + context.chunk_duration_s;
+      const bitrate = bitrates[chosen];
+      bitrateSum += bitrate;
+      smoothness += Math.abs(bitrate - previous);
+      previous = bitrate;
+    }
+    let score = bitrateSum - p.rebuffer_penalty * rebuffer - p.smoothness_penalty * smoothness;
+    if (valuesBuffer) score += p.buffer_value_per_s * Math.min(buffer, p.buffer_value_cap_s);
+    if (c === 0 || score > bestScore) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return combos[best][0];
+}
+
 /** Constants of adaptive.py (the parity test compares them). */
 export const ADAPTIVE_CONSTANTS = Object.freeze({
   volatile_above: 0.08,
@@ -296,9 +387,9 @@ export const ADAPTIVE_CONSTANTS = Object.freeze({
   steady_buffer_value_per_s: 0.7,
 });
 
-/** Per session: the learned policy (under a stall guard) on a volatile link, an MPC valuing its
- *  buffer less on a steady one, `VodstackAbr` until there are enough volatility readings (as
- *  adaptive.py). */
+/** Per session: the learned policy (under a stall guard) on a volatile link, the cruise plan
+ *  (at most one switch, 24 chunks ahead) on a steady one, `VodstackAbr` until there are enough
+ *  volatility readings (as adaptive.py). */
 export class AdaptiveAbr {
   constructor(weights = POLICY.weights, params = DEFAULT_PARAMS) {
     this.learned = new LearnedAbr(weights, params);
@@ -344,7 +435,7 @@ export class AdaptiveAbr {
       while (pick > 0 && this.stallsInWorstScenario(context, pick)) pick -= 1;
       return pick;
     }
-    return this.steady.decide(context);
+    return cruise(this.steady, context);
   }
 }
 
