@@ -5,7 +5,6 @@ Each app gets its own registry so several apps can live in one test process.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -20,7 +19,8 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from vodstack.core.context import REQUEST_ID_HEADER, new_request_id, request_id_var
+from vodstack.core.access_line import log_access
+from vodstack.core.context import REQUEST_ID_HEADER, request_id_of, request_id_var
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,8 +28,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-access_log = logging.getLogger("vodstack.access")
-
+# The route label of requests no route matched: one label, so a scanner cannot blow up the
+# label cardinality.
+UNMATCHED = "<unmatched>"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -87,25 +88,10 @@ class ServiceMetrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-def log_access(method: str, route: str, status: int, elapsed: float) -> None:
-    """The access line of one request, at INFO on `vodstack.access`.
-
-    The record is handed to the logger directly: `Logger.info` first walks the stack to find
-    the caller's file and line (a third of the line's cost), which the format never prints.
-    """
-    if access_log.isEnabledFor(logging.INFO):
-        args = (method, route, status, elapsed * 1000)
-        record = logging.LogRecord(
-            access_log.name, logging.INFO, __file__, 0, "%s %s %d %.1fms", args, None
-        )
-        access_log.handle(record)
-
-
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    # Unmatched paths share one label so a scanner cannot blow up the label cardinality.
-    return path if isinstance(path, str) else "<unmatched>"
+    return path if isinstance(path, str) else UNMATCHED
 
 
 class ObservabilityMiddleware:
@@ -119,12 +105,7 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = None
-        for key, value in scope.get("headers", ()):
-            if key == b"x-request-id":
-                incoming = value.decode("latin-1")[:64]
-                break
-        rid = incoming or new_request_id()
+        rid = request_id_of(scope)
         token = request_id_var.set(rid)
         status = 500
         started = time.perf_counter()
