@@ -30,6 +30,9 @@ from vodstack.core.answer_store import Answer, AnswerStore, Version
 
 Admits = Callable[[Scope], bool]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set in the scope by the replay path (core.replay_path) when it asked the store and did not
+# answer: (key, version) to fill, or None when the store could not tell the version.
+LOOKED_UP = "vodstack.answer_lookup"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class AnswerCache:
         if scope["method"] not in _SAFE_METHODS:
             await self._write(scope, receive, send)
             return
+        if LOOKED_UP in scope:
+            await self._after_lookup(scope, receive, send, scope[LOOKED_UP])
+            return
         if not self._eligible(scope):
             await self.app(scope, receive, send)
             return
@@ -87,6 +93,14 @@ class AnswerCache:
             await send({"type": "http.response.body", "body": answer.body})
             return
         await self._fill(scope, receive, send, key, version)
+
+    async def _after_lookup(
+        self, scope: Scope, receive: Receive, send: Send, looked_up: tuple[str, int] | None
+    ) -> None:
+        if looked_up is None:
+            await self.app(scope, receive, send)
+        else:
+            await self._fill(scope, receive, send, *looked_up)
 
     def _eligible(self, scope: Scope) -> bool:
         return (
