@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from starlette.types import Scope, Send
 
 from tests.support.catalog import publish, title_body
+from tests.support.replay import Watched
 from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import Settings, load_settings
@@ -28,29 +27,6 @@ from vodstack.services.accounts.app import create_app as create_accounts
 from vodstack.services.catalog.app import create_app as create_catalog
 
 Shape = tuple[int, list[tuple[str, str]], bytes]
-
-
-class Watched:
-    """A service app whose replay path reports whether it answered each request."""
-
-    def __init__(self, app: ServiceApp, monkeypatch: pytest.MonkeyPatch) -> None:
-        assert app.replay is not None
-        self.app, self.replay, self.answered = app, app.replay, list[bool]()
-        answer = app.replay.answered
-
-        async def answered(scope: Scope, send: Send) -> bool:
-            self.answered.append(await answer(scope, send))
-            return self.answered[-1]
-
-        monkeypatch.setattr(app.replay, "answered", answered)
-
-    @contextmanager
-    def without_replay(self) -> Iterator[None]:
-        self.app.replay = None
-        try:
-            yield
-        finally:
-            self.app.replay = self.replay
 
 
 def shape(response: httpx.Response) -> Shape:
@@ -178,7 +154,7 @@ def test_a_write_is_seen_by_the_next_read_on_the_replay_path(
     assert watched.answered == [False, True, False, False]  # the PATCH went to the app
 
 
-def test_accounts_profiles_are_the_same_on_every_path(
+def test_accounts_profiles_and_session_check_are_the_same_on_every_path(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = create_accounts(settings)
@@ -188,7 +164,8 @@ def test_accounts_profiles_are_the_same_on_every_path(
         client = authorized(raw, settings, "accounts")
         body = {"email": "ana@example.com", "password": "correct horse battery"}
         account = client.post("/v1/accounts", json=body).json()
-        url = f"/v1/accounts/{account['id']}/profiles"
-        app_answer, replayed, stack_replayed = three_ways(client, watched, url)
-        assert app_answer[0] == 200 and replayed == stack_replayed == app_answer
-        assert watched.answered[-2:] == [False, True]
+        token = client.post("/v1/sessions", json=body).json()["session_id"]
+        for url in (f"/v1/accounts/{account['id']}/profiles", f"/v1/sessions/{token}"):
+            app_answer, replayed, stack_replayed = three_ways(client, watched, url)
+            assert app_answer[0] == 200 and replayed == stack_replayed == app_answer
+            assert watched.answered[-2:] == [False, True]

@@ -210,9 +210,10 @@ def create_service_app(
         # Hits are answered in front of everything (core.replay_path); misses and writes meet
         # the cache outside the deadline and the body cap (a fill reads no body and does no
         # work a deadline could stop), inside the metrics and the access line (counted).
+        paths, clock = cached_reads.paths, cached_reads.clock
         app.replay = ReplayPath(
-            paths=cached_reads.paths, store=store, admits=admits, metrics=metrics
+            paths=paths, store=store, admits=admits, metrics=metrics, clock=clock
         )
-        app.add_middleware(AnswerCache, paths=cached_reads.paths, store=store, admits=admits)
+        app.add_middleware(AnswerCache, paths=paths, store=store, admits=admits, clock=clock)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     return app

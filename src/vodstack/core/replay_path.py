@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from vodstack.core.access_line import log_access
 from vodstack.core.answer_cache import LOOKED_UP, Admits
-from vodstack.core.answer_store import AnswerStore
+from vodstack.core.answer_store import AnswerStore, Clock
 from vodstack.core.context import REQUEST_ID_HEADER, request_id_of, request_id_var
 from vodstack.core.metrics import UNMATCHED, ServiceMetrics
 
@@ -38,12 +38,19 @@ class ReplayPath:
     """Answers a request from the store if the full stack would have replayed it."""
 
     def __init__(
-        self, *, paths: Sequence[str], store: AnswerStore, admits: Admits, metrics: ServiceMetrics
+        self,
+        *,
+        paths: Sequence[str],
+        store: AnswerStore,
+        admits: Admits,
+        metrics: ServiceMetrics,
+        clock: Clock = time.time,
     ) -> None:
         self._paths = re.compile("|".join(f"(?:{p})" for p in paths))
         self._store = store
         self._admits = admits
         self._metrics = metrics
+        self._clock = clock
 
     async def answered(self, scope: Scope, send: Send) -> bool:
         """True if the request was answered here; False: the app must answer it."""
@@ -56,7 +63,7 @@ class ReplayPath:
         started = time.perf_counter()
         key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
         found = await self._store.lookup(key)
-        if found is None or found[1] is None:
+        if found is None or found[1] is None or not found[1].live(self._clock):
             scope[LOOKED_UP] = None if found is None else (key, found[0])
             return False
         answer = found[1]
