@@ -5,7 +5,10 @@ routes never meet it; its answers are counted and logged under the same names.""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from tests.support.service_tokens import authorized
 from vodstack.config.secrets import with_secrets
 from vodstack.config.settings import Settings, load_settings
 from vodstack.core.access_line import access_log
+from vodstack.core.chaos import ChaosMiddleware, RuleFile, rules_path
 from vodstack.core.context import current_request_id
 from vodstack.core.replay_path import ServiceApp
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER
@@ -169,3 +173,24 @@ def test_accounts_profiles_and_session_check_are_the_same_on_every_path(
             app_answer, replayed, stack_replayed = three_ways(client, watched, url)
             assert app_answer[0] == 200 and replayed == stack_replayed == app_answer
             assert watched.answered[-2:] == [False, True]
+
+
+def test_chaos_added_by_the_cli_still_meets_every_cached_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    app = create_catalog(settings)
+    rules = rules_path(tmp_path)
+    rules.parent.mkdir(parents=True)
+    rules.write_text('{"rules": []}')
+    checks = iter(range(10**6))  # every request re-reads the rules: a second apart
+    file = RuleFile(rules, clock=lambda: float(next(checks)))
+    app.add_middleware(ChaosMiddleware, service="catalog", rules=file)
+    with TestClient(app) as raw:
+        client = authorized(raw, settings, "catalog")
+        url = "/v1/titles?maturity=adult"
+        assert client.get(url).status_code == client.get(url).status_code == 200  # cached
+        rule = {"service": "catalog", "route": "/v1/titles", "fraction": 1, "error_status": 503}
+        rules.write_text(json.dumps({"rules": [rule]}))
+        os.utime(rules, (time.time() + 5, time.time() + 5))
+        failed = client.get(url)
+        assert failed.status_code == 503 and failed.json()["error"]["code"] == "chaos"

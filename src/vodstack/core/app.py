@@ -205,15 +205,15 @@ def create_service_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(DeadlineMiddleware)
     store = _answer_store(service, cached_reads, shared, redis)
+    replay = None
     if cached_reads is not None and store is not None:
         admits = _admits(internal)
         # Hits are answered in front of everything (core.replay_path); misses and writes meet
         # the cache outside the deadline and the body cap (a fill reads no body and does no
         # work a deadline could stop), inside the metrics and the access line (counted).
         paths, clock = cached_reads.paths, cached_reads.clock
-        app.replay = ReplayPath(
-            paths=paths, store=store, admits=admits, metrics=metrics, clock=clock
-        )
         app.add_middleware(AnswerCache, paths=paths, store=store, admits=admits, clock=clock)
+        replay = ReplayPath(paths=paths, store=store, admits=admits, metrics=metrics, clock=clock)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.replay = replay  # after the last add_middleware, which turns it off
     return app

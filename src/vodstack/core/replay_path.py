@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -84,6 +85,12 @@ class ServiceApp(FastAPI):
     """FastAPI with the replay path in front of its whole middleware stack."""
 
     replay: ReplayPath | None = None
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        """As FastAPI's; one added after the app was assembled (the CLI's chaos middleware)
+        must see every request, replays included, so the replay path is turned off."""
+        self.replay = None
+        super().add_middleware(middleware_class, *args, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         replay = self.replay
