@@ -118,7 +118,7 @@ def test_in_redis_a_log_out_anywhere_is_seen_and_no_key_holds_the_token(
         shared = settings.model_copy(update={"redis": redis_settings})
         for one, _ in _open(shared, passwords, clock, monkeypatch):
             token, _ = _logged_in(one)
-            keys = redis.Redis.from_url(REDIS_URL).keys(f"{prefix}:*")
+            keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"{prefix}:*"))
             assert keys and not any(token.encode() in key for key in keys)
             for two, _ in _open(shared, passwords, clock, monkeypatch):
                 assert two.get(f"/v1/sessions/{token}").status_code == 200
