@@ -9,9 +9,9 @@ the services' own logging setup to /dev/null; it reports process CPU per request
 
     .venv/bin/python bench/hot_read_cost.py [--rounds 5] [--requests 5000] [--profile] [--layers]
 
-`--layers` also drives each middleware of the stack on its own (the app, then each layer's
-inner app down to the answer cache) and prints its CPU per request: the differences are what
-each layer costs.
+`--layers` also drives each middleware of the stack on its own (the app, which answers on its
+replay path; FastAPI's stack without it; then each layer's inner app down to the answer cache)
+and prints its CPU per request: the differences are what each layer costs.
 
 Compare two commits by running it with each one's `src` on PYTHONPATH (CPU time is steady under
 load; wall time is not).
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import os
 import pstats
 import statistics
@@ -89,7 +90,10 @@ def cpu_per_request(app: Any, scope: dict[str, Any], rounds: int, requests: int)
 
 def layers(app: FastAPI) -> list[tuple[str, Any]]:
     """The app, then each middleware inside it down to the answer cache (a replay's path)."""
-    out: list[tuple[str, Any]] = [("the app (FastAPI)", app)]
+    out: list[tuple[str, Any]] = [
+        ("the app (its replay path, core.replay_path)", app),
+        ("FastAPI's stack (the replay path skipped)", functools.partial(FastAPI.__call__, app)),
+    ]
     node = app.middleware_stack
     while node is not None and type(node).__name__ != "AnswerCache":
         out.append((type(node).__name__, node))

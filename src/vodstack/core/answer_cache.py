@@ -16,20 +16,35 @@ query string; anything else (errors, other methods, other paths) goes to the app
 error shapes and validation do not change. A request the app would refuse (no or a bad service
 token) is never answered from the cache: `admits` is asked first, and on "no" the app answers
 as before.
+
+Some answers also stop being true with the clock (a session check: sessions end). The route
+says when with `good_until`; such an answer is replayed only before then, by the service's own
+clock (`CachedReads.clock`), and asked of the app again after.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vodstack.core.answer_store import Answer, AnswerStore, Version
+from vodstack.core.answer_store import Answer, AnswerStore, Clock, Version
 
 Admits = Callable[[Scope], bool]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set in the scope by the replay path (core.replay_path) when it asked the store and did not
+# answer: (key, version) to fill, or None when the store could not tell the version.
+LOOKED_UP = "vodstack.answer_lookup"
+_EXPIRES = "vodstack.answer_expires"
+
+
+def good_until(scope: MutableMapping[str, Any], expires: float) -> None:
+    """Called by a route: its answer stops being true at `expires` (`CachedReads.clock`)."""
+    scope[_EXPIRES] = expires
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,7 @@ class CachedReads:
 
     paths: Sequence[str]
     version: Version | None
+    clock: Clock = time.time
 
 
 @dataclass(frozen=True)
@@ -57,12 +73,19 @@ class AnswerCache:
     """ASGI middleware replaying 200 answers of `paths` (regular expressions, full match)."""
 
     def __init__(
-        self, app: ASGIApp, *, paths: Sequence[str], store: AnswerStore, admits: Admits
+        self,
+        app: ASGIApp,
+        *,
+        paths: Sequence[str],
+        store: AnswerStore,
+        admits: Admits,
+        clock: Clock = time.time,
     ) -> None:
         self.app = app
         self._paths = re.compile("|".join(f"(?:{p})" for p in paths))
         self._store = store
         self._admits = admits
+        self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,6 +93,9 @@ class AnswerCache:
             return
         if scope["method"] not in _SAFE_METHODS:
             await self._write(scope, receive, send)
+            return
+        if LOOKED_UP in scope:
+            await self._after_lookup(scope, receive, send, scope[LOOKED_UP])
             return
         if not self._eligible(scope):
             await self.app(scope, receive, send)
@@ -80,13 +106,21 @@ class AnswerCache:
             await self.app(scope, receive, send)
             return
         version, answer = found
-        if answer is not None:
+        if answer is not None and answer.live(self._clock):
             if answer.route is not None:
                 scope["route"] = _RouteLabel(answer.route)
             await send(_start(answer))
             await send({"type": "http.response.body", "body": answer.body})
             return
         await self._fill(scope, receive, send, key, version)
+
+    async def _after_lookup(
+        self, scope: Scope, receive: Receive, send: Send, looked_up: tuple[str, int] | None
+    ) -> None:
+        if looked_up is None:
+            await self.app(scope, receive, send)
+        else:
+            await self._fill(scope, receive, send, *looked_up)
 
     def _eligible(self, scope: Scope) -> bool:
         return (
@@ -133,6 +167,9 @@ class AnswerCache:
             return
         route = getattr(scope.get("route"), "path", None)
         answer = Answer(
-            start["headers"], b"".join(chunks), route if isinstance(route, str) else None
+            start["headers"],
+            b"".join(chunks),
+            route if isinstance(route, str) else None,
+            scope.get(_EXPIRES),
         )
         await self._store.put(version, key, answer)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 Version = Callable[[], int | None]  # None: cannot tell now, so do not use the cache
+Clock = Callable[[], float]  # seconds; the service's own clock (tests move it)
 
 # A bound on memory, not a policy: past it the cache starts over (scanners and search queries
 # can make every URL new; the hot ones come back at once).
@@ -31,6 +32,13 @@ class Answer:
     body: bytes
     # The matched route's template, for the metrics' route label (core.metrics).
     route: str | None
+    # When the answer stops being true with no write at all (a session's end), on the service's
+    # clock; None: only a write changes it.
+    expires: float | None = None
+
+    def live(self, clock: Clock) -> bool:
+        """Whether the answer may still be replayed (the data's version aside)."""
+        return self.expires is None or clock() < self.expires
 
 
 class AnswerStore(ABC):

@@ -27,6 +27,7 @@ from vodstack.core.errors import TooManyRequests, Unauthorized, UpstreamError, V
 from vodstack.core.metrics import ObservabilityMiddleware, ServiceMetrics
 from vodstack.core.redis_answers import RedisAnswers
 from vodstack.core.redis_guard import RedisGuard
+from vodstack.core.replay_path import ReplayPath, ServiceApp
 from vodstack.core.responses import error_response
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceTokens
 
@@ -168,7 +169,7 @@ def create_service_app(
             if app.state.redis is not None:
                 await app.state.redis.aclose()
 
-    app = FastAPI(
+    app = ServiceApp(
         title=title or f"vodstack {service}",
         lifespan=_lifespan,
         docs_url=docs_url,
@@ -204,11 +205,15 @@ def create_service_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(DeadlineMiddleware)
     store = _answer_store(service, cached_reads, shared, redis)
+    replay = None
     if cached_reads is not None and store is not None:
-        # Outside the deadline and the body cap (a replay reads no body and does no work a
-        # deadline could stop), inside the metrics and the access line (a replay is counted).
-        app.add_middleware(
-            AnswerCache, paths=cached_reads.paths, store=store, admits=_admits(internal)
-        )
+        admits = _admits(internal)
+        # Hits are answered in front of everything (core.replay_path); misses and writes meet
+        # the cache outside the deadline and the body cap (a fill reads no body and does no
+        # work a deadline could stop), inside the metrics and the access line (counted).
+        paths, clock = cached_reads.paths, cached_reads.clock
+        app.add_middleware(AnswerCache, paths=paths, store=store, admits=admits, clock=clock)
+        replay = ReplayPath(paths=paths, store=store, admits=admits, metrics=metrics, clock=clock)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
+    app.replay = replay  # after the last add_middleware, which turns it off
     return app

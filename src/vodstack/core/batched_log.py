@@ -33,8 +33,13 @@ class LoopBatchedHandler(logging.StreamHandler[TextIO]):
         except Exception:  # logging's own contract: report, never raise
             self.handleError(record)
             return
+        self.emit_line(line, urgent=record.levelno >= logging.WARNING)
+
+    def emit_line(self, line: str, *, urgent: bool = False) -> None:
+        """Write a formatted line (with its terminator) as `emit` would: batched on the loop,
+        at once off it or when `urgent`. Called with the handler's lock held."""
         loop = asyncio._get_running_loop()  # None off the loop's thread: no batching there
-        if loop is None or record.levelno >= logging.WARNING:
+        if loop is None or urgent:
             self._write([*self._pending, line])
             return
         self._pending.append(line)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import random
+import time
+from collections.abc import MutableMapping
 from contextvars import ContextVar
+from typing import Any
 
 from vodstack.core.batched_log import LoopBatchedHandler
 
@@ -17,6 +20,17 @@ def new_request_id() -> str:
     # 16 hex digits, as before; not secret (it is echoed in every answer and log line), so
     # the Mersenne Twister rather than a system call for os.urandom on every request.
     return f"{_ids.getrandbits(64):016x}"
+
+
+def request_id_of(scope: MutableMapping[str, Any]) -> str:
+    """The caller's request id (its `x-request-id`, cut to 64 characters), or a new one."""
+    for key, value in scope.get("headers", ()):
+        if key == b"x-request-id":
+            incoming: str = value.decode("latin-1")[:64]
+            if incoming:
+                return incoming
+            break
+    return new_request_id()
 
 
 def current_request_id() -> str:
@@ -41,25 +55,84 @@ class _SecondFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt is not None:
             return super().formatTime(record, datefmt)
-        second = int(record.created)
+        return self.stamp(record.created)
+
+    def stamp(self, created: float) -> str:
+        """`asctime` of a record created at `created` (`time.time()`)."""
+        second = int(created)
         if second != self._second:
-            self._text = super().formatTime(record).rpartition(",")[0]
+            self._text = time.strftime(self.default_time_format, self.converter(created))
             self._second = second
-        return f"{self._text},{int(record.msecs):03d}"
+        # LogRecord's own msecs arithmetic, so the text matches a record's to the millisecond.
+        return f"{self._text},{int((created - second) * 1000):03d}"
+
+
+class ServiceLog:
+    """The handler `configure_logging` installed, able to take a line without a LogRecord.
+
+    A record costs more to build and dispatch than to format (core.access_line): when this
+    handler is the only one a logger's records reach, a caller can give it the very text the
+    record would have become.
+    """
+
+    def __init__(self, handler: LoopBatchedHandler, fmt: str) -> None:
+        self._handler = handler
+        self._filters = list(handler.filters)
+        self._fmt = fmt
+        formatter = handler.formatter
+        assert isinstance(formatter, _SecondFormatter)
+        self._formatter = formatter
+
+    def alone_for(self, logger: logging.Logger) -> bool:
+        """Whether this handler, as configured, is all that `logger`'s INFO records reach."""
+        node: logging.Logger | None = logger
+        while node is not None and node is not logging.root:
+            if node.handlers or node.filters or not node.propagate:
+                return False
+            node = node.parent
+        root = logging.root
+        handler = self._handler
+        return (
+            root.handlers == [handler]
+            and not root.filters
+            and handler.level <= logging.INFO
+            and handler.filters == self._filters
+            and handler.formatter is self._formatter
+        )
+
+    def write(self, logger: logging.Logger, created: float, message: str) -> None:
+        """An INFO line of `logger`, as a record created at `created` would read."""
+        fields = {
+            "asctime": self._formatter.stamp(created),
+            "levelname": "INFO",
+            "request_id": request_id_var.get(),
+            "name": logger.name,
+            "message": message,
+        }
+        line = self._fmt % fields + self._handler.terminator
+        with self._handler.lock:  # type: ignore[union-attr]  # created in Handler.__init__
+            self._handler.emit_line(line)
+
+
+_service_log: ServiceLog | None = None
+
+
+def service_log() -> ServiceLog | None:
+    """The handler `configure_logging` installed in this process (None before it ran)."""
+    return _service_log
 
 
 def configure_logging(service: str, level: str = "info") -> None:
     """Log lines on stderr (the supervisor writes them to var/logs/{service}.log)."""
+    global _service_log
     handler = LoopBatchedHandler()  # stderr; lines of one loop iteration in one write
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        _SecondFormatter(
-            f"%(asctime)s %(levelname)s {service} [%(request_id)s] %(name)s: %(message)s"
-        )
-    )
+    fmt = f"%(asctime)s %(levelname)s {service} [%(request_id)s] %(name)s: %(message)s"
+    handler.setFormatter(_SecondFormatter(fmt))
     # The format prints none of these, and every record (one per request: the access line)
     # would look them up: the thread, the process and the multiprocessing name.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    _service_log = ServiceLog(handler, fmt)

@@ -1,9 +1,11 @@
 """Answers of a service's hot reads in Redis, shared by every instance on every host.
 
-Keys, under `prefix:answers:SERVICE`: `v`, the version counter, and `VERSION:PATH?QUERY`, one
-answer each. A write through any instance INCRs `v` before its answer goes out, so the next
-read anywhere looks under the new version and the old answers are unreachable at once (they
-expire after `ttl_s`, which only reclaims memory). An answer filled under version N and put
+Keys, under `prefix:answers:SERVICE`: `v`, the version counter, and
+`VERSION:SHA256(PATH?QUERY)`, one answer each (a path can carry a session token, which Redis
+must not hold in the clear: the accounts database itself keeps only its digest). A write
+through any instance INCRs `v` before its answer goes out, so the next read anywhere looks
+under the new version and the old answers are unreachable at once (they expire after `ttl_s`,
+which only reclaims memory). An answer filled under version N and put
 after a write moved `v` to N+1 lands under N, where nobody looks.
 
 A write can also reach the database without going through an instance's HTTP API (a command
@@ -19,6 +21,7 @@ own write; other instances' entries from before the outage live at most `ttl_s`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -39,11 +42,16 @@ return {version, redis.call('GET', ARGV[2] .. version .. ':' .. ARGV[3])}
 """
 
 
+def _slot(key: str) -> str:
+    return hashlib.sha256(key.encode("latin-1", "replace")).hexdigest()
+
+
 def _encode(answer: Answer) -> bytes:
     head = json.dumps(
         {
             "h": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in answer.headers],
             "r": answer.route,
+            "e": answer.expires,
         }
     ).encode()
     return head + b"\n" + answer.body
@@ -53,7 +61,7 @@ def _decode(raw: bytes) -> Answer:
     head, _, body = raw.partition(b"\n")
     meta = json.loads(head)
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in meta["h"]]
-    return Answer(headers, body, meta["r"])
+    return Answer(headers, body, meta["r"], meta.get("e"))
 
 
 class RedisAnswers(AnswerStore):
@@ -86,7 +94,7 @@ class RedisAnswers(AnswerStore):
         async def read(client: Any) -> list[Any]:
             # EVALSHA, loading the script on first use (hashing it costs a microsecond).
             lookup = client.register_script(_LOOKUP)
-            args = ["1" if bump else "", self._answer_prefix, key]
+            args = ["1" if bump else "", self._answer_prefix, _slot(key)]
             found: list[Any] = await lookup(keys=[self._version_key], args=args)
             return found
 
@@ -104,7 +112,8 @@ class RedisAnswers(AnswerStore):
         value = _encode(answer)
 
         async def write(client: Any) -> None:
-            await client.set(f"{self._answer_prefix}{version}:{key}", value, px=self._ttl_ms)
+            slot = f"{self._answer_prefix}{version}:{_slot(key)}"
+            await client.set(slot, value, px=self._ttl_ms)
 
         await self._guard.run(_STORE, "put", write, None)
 

@@ -26,6 +26,7 @@ from vodstack.contracts.accounts import (
     SessionInfo,
     SignUp,
 )
+from vodstack.core.answer_cache import good_until
 from vodstack.core.responses import model_json
 from vodstack.services.accounts.service import AccountsService
 
@@ -113,10 +114,11 @@ def log_in(body: Credentials, service: Service) -> SessionInfo:
 
 
 @sessions.get("/{session_id}", response_model=SessionInfo)
-async def get_session(session_id: str, service: Service) -> Response:
+async def get_session(session_id: str, service: Service, request: Request) -> Response:
     info = service.sessions.cached(session_id)
     if info is None:
         info = await run_in_threadpool(service.sessions.get, session_id)
+    good_until(request.scope, info.expires_at.timestamp())  # replayed until then (app.py)
     return model_json(info)
 
 

@@ -30,8 +30,9 @@ from vodstack.services.accounts.service import AccountsService
 
 SERVICE = "accounts"
 MIGRATIONS = Path(__file__).parent / "migrations"
-# Pure reads of the database (a session check is not: sessions expire with the clock).
-CACHED_PATHS = (r"/v1/accounts/\d+/profiles",)
+# Reads of the database alone, and the session check, whose answer also ends with the session
+# (the route says when: core.answer_cache.good_until); a log-out is a write, so it is seen at once.
+CACHED_PATHS = (r"/v1/accounts/\d+/profiles", r"/v1/sessions/[^/]+")
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,6 @@ def create_app(
         health=database.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
-        cached_reads=CachedReads(CACHED_PATHS, version),
+        cached_reads=CachedReads(CACHED_PATHS, version, clock=lambda: clock().timestamp()),
         redis=settings.redis,
     )

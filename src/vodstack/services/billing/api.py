@@ -24,6 +24,7 @@ from vodstack.contracts.billing import (
     PlanSwitch,
     Subscribe,
 )
+from vodstack.core.answer_cache import good_until
 from vodstack.core.responses import model_json
 from vodstack.services.billing.idempotency import Idempotency, replay_error
 from vodstack.services.billing.subscriptions import Subscriptions
@@ -96,10 +97,13 @@ def cancel(account_id: int, key: Key, billing: Billing) -> Response:
 
 
 @entitlements.get("/{account_id}", response_model=Entitlement)
-async def entitlement(account_id: int, billing: Billing) -> Response:
+async def entitlement(account_id: int, billing: Billing, request: Request) -> Response:
     # Every playback start asks: a remembered standing answers on the loop, without the
     # thread hop of a `def` route (core.data_memo).
     answer = billing.subscriptions.cached_entitlement(account_id)
     if answer is None:
         answer = await run_in_threadpool(billing.subscriptions.entitlement, account_id)
+    if answer.entitled and answer.grace_until is not None:
+        # The grace period ends by the clock alone: replayed until then (app.py).
+        good_until(request.scope, answer.grace_until.timestamp())
     return model_json(answer)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from vodstack.config.settings import Settings
 from vodstack.core import migrations
+from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
 from vodstack.core.db import DatabaseHealth, SqliteDataVersion, make_engine, make_sessionmaker
 from vodstack.core.periodic import Periodic
@@ -26,6 +27,10 @@ from vodstack.services.billing.provider import PaymentProvider, SimulatedProvide
 from vodstack.services.billing.subscriptions import Subscriptions
 
 SERVICE = "billing"
+# The entitlement every playback start asks for: a function of the subscription's row, which
+# only writes change (dunning's too), and of the clock while a grace period runs (the route
+# says until when). Kept in process, by SQLite's data_version (no store without one).
+CACHED_PATHS = (r"/v1/entitlements/\d+",)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = logging.getLogger(__name__)
@@ -79,4 +84,5 @@ def create_app(
         health=database.healthy,
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
+        cached_reads=CachedReads(CACHED_PATHS, version, clock=lambda: clock().timestamp()),
     )
