@@ -12,6 +12,7 @@ naming the service.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Self, TypeVar
 
 import httpx
@@ -21,6 +22,7 @@ from vodstack.config.settings import Settings
 from vodstack.core.chaos import GROUP_HEADER, current_group_mark
 from vodstack.core.context import REQUEST_ID_HEADER, current_request_id
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.core.lean_request import lean_request
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -89,22 +91,19 @@ class ServiceClient:
     def _build(
         self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]
     ) -> httpx.Request:
-        """The request `build_request` would make, with its URL parsed once instead of three
-        times (base URL merge, parameters): the parse was a fifth of a proxied call's CPU."""
+        """The request `build_request` would make, with its URL parsed once per distinct URL
+        instead of three times per call (base URL merge, parameters), and a body in memory
+        (or none) built by `lean_request` in one pass over the headers."""
         if not set(kwargs) <= _PLAIN_KWARGS or "://" in path or not path.startswith("/"):
             return self._http.build_request(method, path, headers=headers, **kwargs)
-        url = self._base_url + path
-        params = kwargs.get("params")
-        if params:
-            url += ("&" if "?" in path else "?") + str(httpx.QueryParams(params))
+        url = _url(self._base_url + path, kwargs.get("params"))
         merged = {**self._default_headers, **{k.lower(): v for k, v in headers.items()}}
+        content, json = kwargs.get("content"), kwargs.get("json")
+        if json is None and (content is None or isinstance(content, bytes)):
+            raw = [(_bytes(k), _bytes(v)) for k, v in merged.items()]
+            return lean_request(method, url, raw, content or b"", self._extensions)
         return httpx.Request(
-            method,
-            url,
-            headers=merged,
-            content=kwargs.get("content"),
-            json=kwargs.get("json"),
-            extensions=self._extensions,
+            method, url, headers=merged, content=content, json=json, extensions=self._extensions
         )
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
@@ -137,6 +136,31 @@ class ServiceClient:
     async def get_as(self, path: str, adapter: TypeAdapter[T], **kwargs: Any) -> T:
         response = await self.request("GET", path, **kwargs)
         return adapter.validate_json(response.content)
+
+
+def _url(base: str, params: Any) -> httpx.URL:
+    """`base` with `params`, parsed once per distinct URL when the parameters are all strings
+    (a listing's are): parsing was a tenth of a proxied call's CPU."""
+    if not params:
+        return _parsed(base)
+    if isinstance(params, dict) and all(type(value) is str for value in params.values()):
+        return _parsed_with(base, tuple(params.items()))
+    return httpx.URL(base + ("&" if "?" in base else "?") + str(httpx.QueryParams(params)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(url: str) -> httpx.URL:
+    return httpx.URL(url)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_with(base: str, params: tuple[tuple[str, str], ...]) -> httpx.URL:
+    return httpx.URL(base + ("&" if "?" in base else "?") + str(httpx.QueryParams(params)))
+
+
+def _bytes(value: str | bytes) -> bytes:
+    """A header name or value as httpx encodes it."""
+    return value if isinstance(value, bytes) else value.encode("ascii")
 
 
 def _translate(service: str, response: httpx.Response) -> Exception:

@@ -12,6 +12,7 @@ from vodstack.clients.resilience.metrics import ResilienceMetrics
 from vodstack.config.settings import Settings
 from vodstack.core.app import create_service_app
 from vodstack.gateway.api import api_router
+from vodstack.gateway.api.listing import ListingRoute
 from vodstack.gateway.api.swagger import OPENAPI_URL
 from vodstack.gateway.api.title_media import AUDIO_PREFIX, MAX_AUDIO_BYTES
 from vodstack.gateway.api.uploads import MAX_SLICE_BYTES, UPLOADS_PREFIX
@@ -52,6 +53,8 @@ def create_app(settings: Settings, *, transports: Transports | None = None) -> F
         larger_bodies={UPLOADS_PREFIX: MAX_SLICE_BYTES, AUDIO_PREFIX: MAX_AUDIO_BYTES},
         redis=settings.redis,
     )
+    # First of all routes: plain listings skip the router's walk through every API route.
+    app.router.routes.insert(0, ListingRoute())
     redis = app.state.redis
     app.state.gateway = (
         GatewayState.in_process(settings) if redis is None else GatewayState.shared(settings, redis)

@@ -10,6 +10,7 @@ request gets 503 with Retry-After at once: cheap for the gateway, and a client t
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -90,13 +91,17 @@ class LoadShedder:
         self.limit = limit or AimdLimit(settings)
         self.metrics = SheddingMetrics(registry)
         self.metrics.limit.set(self.limit.limit)
+        # Per request otherwise: a sort of the priority prefixes, a tuple, a gauge's lock.
+        self._priority = functools.lru_cache(maxsize=1024)(settings.priority)
+        self._unmeasured = tuple(settings.unmeasured)
+        self._shown_limit = self.limit.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
         if scope["type"] != "http" or path.startswith(_EXEMPT):
             await self.app(scope, receive, send)
             return
-        priority = self.settings.priority(path)
+        priority = self._priority(path)
         if not self.limit.admit(priority):
             self.metrics.shed.labels(priority.name.lower()).inc()
             await self._refuse(scope)(scope, receive, send)
@@ -105,9 +110,11 @@ class LoadShedder:
         try:
             await self.app(scope, receive, send)
         finally:
-            measured = not path.startswith(tuple(self.settings.unmeasured))
+            measured = not path.startswith(self._unmeasured)
             self.limit.done(time.monotonic() - started if measured else None)
-            self.metrics.limit.set(self.limit.limit)
+            if self.limit.limit != self._shown_limit:
+                self._shown_limit = self.limit.limit
+                self.metrics.limit.set(self._shown_limit)
 
     def _refuse(self, scope: Scope) -> Response:
         """503 with Retry-After: a page for browsers, the platform's error body for the API."""

@@ -40,8 +40,12 @@ from vodstack.config.resilience import ResilienceSettings, RoutePolicy
 from vodstack.config.settings import Settings
 from vodstack.core import deadline
 from vodstack.core.errors import ServiceUnavailable
+from vodstack.core.lean_request import lean_request
 
 _DEFAULT_TIMEOUT_S = 5.0
+# An attempt's own: the instance's host, and the time left when it is sent.
+_DEADLINE = deadline.DEADLINE_HEADER.encode()
+_REPLACED = frozenset({b"host", _DEADLINE})
 # The latency a failed attempt counts as, for the balancer (see `_outcome`).
 FAILURE_LATENCY_S = 0.5
 
@@ -282,7 +286,8 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(budget):
                 response = await self._inner.handle_async_request(request)
-                body = await response.aread()
+                # Read whole (and so closed) here, within the attempt's time: it is the answer.
+                await response.aread()
         except asyncio.CancelledError:
             stats.outstanding -= 1  # our caller gave up: says nothing about the instance...
             now = self._clock()
@@ -299,7 +304,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 raise httpx.ReadTimeout(message) from exc
             raise
         self._outcome(instance, failed=response.status_code >= 500, started=started)
-        return httpx.Response(response.status_code, headers=response.headers.raw, content=body)
+        return response
 
     def _outcome(
         self, instance: str, *, failed: bool, started: float, refused: bool = False
@@ -366,9 +371,8 @@ def _aimed(call: _Call, instance: str, budget: float) -> httpx.Request:
     if (url.scheme, url.host, url.port) != (scheme, host, port):
         # Several instances: the client's base URL names one, this attempt goes to another.
         url = url.copy_with(scheme=scheme, host=host, port=port)
-    headers = [(k, v) for k, v in call.request.headers.raw if k.lower() != b"host"]
-    request = httpx.Request(call.request.method, url, headers=headers, content=call.body)
-    request.headers[deadline.DEADLINE_HEADER] = deadline.header_value(budget)
+    headers = [(k, v) for k, v in call.request.headers.raw if k.lower() not in _REPLACED]
+    headers.append((_DEADLINE, deadline.header_value(budget).encode()))
     timeout = {"connect": budget, "read": budget, "write": budget, "pool": budget}
-    request.extensions = {**call.request.extensions, "timeout": timeout}
-    return request
+    extensions = {**call.request.extensions, "timeout": timeout}
+    return lean_request(call.request.method, url, headers, call.body, extensions)

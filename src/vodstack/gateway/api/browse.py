@@ -11,15 +11,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from vodstack.clients.resilience.stale import STALE_HEADER
 from vodstack.contracts.catalog import Genre, SearchResults, Title, TitleKind, TitlePage, TitleSort
 from vodstack.gateway.api.docs import Id, errors
+from vodstack.gateway.api.listing import (
+    MAX_GENRE,
+    MAX_OFFSET,
+    MAX_PAGE,
+    ListingQuery,
+    pass_listing,
+)
 from vodstack.gateway.deps import UpstreamsDep, ViewerDep
 
 router = APIRouter(prefix="/api", tags=["browse"])
 
-MAX_PAGE = 100
-GenreSlug = Annotated[str | None, Query(min_length=1, max_length=40)]
+GenreSlug = Annotated[str | None, Query(min_length=1, max_length=MAX_GENRE)]
 
 
 @router.get("/titles", response_model=TitlePage, responses=errors(401, 409, 422))
@@ -30,25 +35,14 @@ async def list_titles(
     kind: TitleKind | None = None,
     sort: TitleSort = TitleSort.NEW,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
-    """A page of titles the profile may watch. The hot path: the catalog's bytes pass through."""
-    params = {
-        "maturity": viewer.maturity.value,
-        "sort": sort.value,
-        "limit": str(limit),
-        "offset": str(offset),
-    }
-    if genre is not None:
-        params["genre"] = genre
-    if kind is not None:
-        params["kind"] = kind.value
-    if viewer.sees_unpublished:
-        params["unpublished"] = "true"
-    upstream = await clients.catalog.titles_raw(params)
-    # A fallback answer (the catalog down) says so; clients may show it, marked, or wait.
-    stale = {STALE_HEADER: "1"} if upstream.headers.get(STALE_HEADER) else None
-    return Response(upstream.content, media_type="application/json", headers=stale)
+    """A page of titles the profile may watch. The hot path: the catalog's bytes pass through.
+
+    Plain queries never reach this function: `api.listing.ListingRoute` answers them the same way
+    without FastAPI's parameter and dependency solving; here come the others (and their 422s)."""
+    query = ListingQuery(genre=genre, kind=kind, sort=sort, limit=limit, offset=offset)
+    return await pass_listing(viewer, clients, query)
 
 
 @router.get("/titles/{title_id}", response_model=Title, responses=errors(401, 404, 409, 422))
