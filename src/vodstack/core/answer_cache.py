@@ -40,11 +40,19 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # answer: (key, version) to fill, or None when the store could not tell the version.
 LOOKED_UP = "vodstack.answer_lookup"
 _EXPIRES = "vodstack.answer_expires"
+_FILLING = "vodstack.answer_fill"
 
 
 def good_until(scope: MutableMapping[str, Any], expires: float) -> None:
     """Called by a route: its answer stops being true at `expires` (`CachedReads.clock`)."""
     scope[_EXPIRES] = expires
+
+
+def filling(scope: MutableMapping[str, Any]) -> bool:
+    """Whether this request's answer will be kept under the data's version: then the route must
+    answer from the data itself, never from a cache of its own that a version does not track
+    (it would be replayed, stale, until the next write)."""
+    return _FILLING in scope
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,7 @@ class AnswerCache:
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        scope[_FILLING] = True
         await self.app(scope, receive, keep)
         if start is None or start["status"] != 200:
             return

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.events import BatchResult, ConsumerLag, EventBatch
+from vodstack.core.answer_cache import good_until
 from vodstack.core.responses import model_json
 from vodstack.services.events.service import EventsService
 
@@ -49,11 +50,15 @@ async def ingest(request: Request, service: Service) -> Response:
 
 
 @events.get("/lag", response_model=list[ConsumerLag])
-async def lag(service: Service) -> Response:
-    """How many events each consumer group has still to handle."""
+async def lag(service: Service, request: Request) -> Response:
+    """How many events each consumer group has still to handle (read at most
+    `events.lag_check_s` ago)."""
     # Lags read less than a second ago answer on the loop; reading the log (which may block)
     # takes a thread. The thread hop cost more CPU than the rest of the request.
-    lags = service.fresh_lags()
-    if lags is None:
-        lags = await run_in_threadpool(service.lags)
+    found = service.fresh_lags()
+    if found is None:
+        found = await run_in_threadpool(service.lags)
+    lags, fresh_until = found
+    # Replayed (app.py) no longer than the gate would have kept them: the same staleness bound.
+    good_until(request.scope, fresh_until)
     return model_json([ConsumerLag(group=group, lag=lag) for group, lag in lags.items()])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from vodstack.config.settings import Settings
+from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.events.groups import GROUPS
@@ -21,6 +23,15 @@ from vodstack.services.events.retention import retention
 from vodstack.services.events.service import EventsService
 
 SERVICE = "events"
+# The lag per consumer group: read from the log at most every `events.lag_check_s` (LagGate),
+# and replayed by the answer cache no longer than that, by the gate's own clock (the route says
+# until when). Nothing else makes it stale, so the data's version never moves.
+CACHED_PATHS = (r"/v1/events/lag",)
+LAG_CLOCK = time.monotonic
+
+
+def _no_version() -> int:
+    return 0
 
 
 def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
@@ -38,6 +49,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             max_lag=config.max_lag,
             retry_after_s=config.backoff_s,
             check_s=config.lag_check_s,
+            clock=LAG_CLOCK,
         )
         app.state.events = EventsService(log, config, gate)
         try:
@@ -55,6 +67,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         health=lambda: bool(opened),
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
+        cached_reads=CachedReads(CACHED_PATHS, _no_version, clock=LAG_CLOCK),
     )
     _publish_schemas(app, SCHEMAS)
     return app

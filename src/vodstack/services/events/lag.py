@@ -38,23 +38,33 @@ class LagGate:
 
     def lags(self) -> dict[str, int]:
         """Each group's lag, at most `check_s` old."""
+        return self.timed_lags()[0]
+
+    def timed_lags(self) -> tuple[dict[str, int], float]:
+        """`lags`, and when they stop being fresh on the gate's clock (a replayed answer of
+        them must not outlive that: the events service's answer cache)."""
         with self._lock:
             now = self._clock()
             if now - self._checked_at >= self._check_s:
                 self._lags = {group: self._log.lag(group) for group in self._groups}
                 self._checked_at = now
-            return dict(self._lags)
+            return dict(self._lags), self._checked_at + self._check_s
 
     def fresh_lags(self) -> dict[str, int] | None:
         """The lags if read less than `check_s` ago, without ever waiting: None when they are
         older or a thread is reading them right now (then call `lags`, in a thread). For the
         event loop, which must not block on the log's store."""
+        found = self.fresh_timed_lags()
+        return None if found is None else found[0]
+
+    def fresh_timed_lags(self) -> tuple[dict[str, int], float] | None:
+        """`fresh_lags` with when they stop being fresh (as `timed_lags`)."""
         if not self._lock.acquire(blocking=False):
             return None
         try:
             if self._clock() - self._checked_at >= self._check_s:
                 return None
-            return dict(self._lags)
+            return dict(self._lags), self._checked_at + self._check_s
         finally:
             self._lock.release()
 

@@ -97,13 +97,15 @@ class EventsService:
             "results": results,
         }
 
-    def fresh_lags(self) -> dict[str, int] | None:
-        """`lags` when it would not read the log (see `LagGate.fresh_lags`); None otherwise."""
-        return self.gate.fresh_lags()
+    def fresh_lags(self) -> tuple[dict[str, int], float] | None:
+        """`lags` when it would not read the log (see `LagGate.fresh_timed_lags`); None
+        otherwise."""
+        return self.gate.fresh_timed_lags()
 
-    def lags(self) -> dict[str, int]:
+    def lags(self) -> tuple[dict[str, int], float]:
+        """Each group's lag and when that stops being fresh (`LagGate.timed_lags`)."""
         with _log_reachable():
-            return self.gate.lags()
+            return self.gate.timed_lags()
 
 
 @contextmanager

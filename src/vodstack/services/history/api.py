@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
+from vodstack.core.answer_cache import filling
 from vodstack.core.errors import NotFound
 from vodstack.core.responses import model_json
 from vodstack.events.groups import HISTORY
@@ -42,8 +43,12 @@ ResharderDep = Annotated[Resharder, Depends(_resharder)]
 
 
 @profiles.get("/{profile_id}/continue", response_model=list[Position])
-async def continue_watching(profile_id: Id, history: History) -> Response:
+async def continue_watching(profile_id: Id, history: History, request: Request) -> Response:
     """Started, unfinished titles, most recent first (the home page's row)."""
+    if filling(request.scope):
+        # Kept by the answer cache until a shard is written (app.py): from the shards, not from
+        # the look-aside cache, which may still hold what another instance's write replaced.
+        return model_json(await run_in_threadpool(history.continue_from_shards, profile_id))
     positions = history.cached_continue(profile_id)
     if positions is None:
         positions = await run_in_threadpool(history.continue_watching, profile_id)

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vodstack.config.settings import Settings
+from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
 from vodstack.core.periodic import Periodic
 from vodstack.core.read_replica import expose
@@ -20,10 +21,14 @@ from vodstack.events.groups import HISTORY
 from vodstack.events.log import EventLog, open_event_log
 from vodstack.services.history.api import ROUTERS
 from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.data_version import ShardsVersion
 from vodstack.services.history.repository import ShardedHistory, ShardLayout, read_ring
 from vodstack.services.history.reshard import Resharder
 
 SERVICE = "history"
+# Continue watching, asked for every home page: replayed by the answer cache until any shard is
+# written, by any instance (data_version.py); on PostgreSQL shards never (no version).
+CACHED_PATHS = (r"/v1/profiles/\d+/continue",)
 _PRUNE_EVERY_S = 600.0
 
 log = logging.getLogger(__name__)
@@ -58,6 +63,10 @@ def open_history(settings: Settings) -> ShardedHistory:
 def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
     """The history app; `event_log` (closed by the caller) is for tests."""
     running: list[ShardedHistory] = []
+    shards_version = ShardsVersion()
+
+    def version() -> int | None:
+        return shards_version.of(running[0].current) if running else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,6 +86,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             await asyncio.to_thread(consumer.stop)
             await asyncio.to_thread(resharder.join, 60.0)
             history.close()
+            shards_version.close()
             if event_log is None:
                 log.close()
 
@@ -87,6 +97,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         health=lambda: bool(running),
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
+        cached_reads=CachedReads(CACHED_PATHS, version),
     )
     expose(app.state.metrics.registry)  # vodstack_db_reads_total (replica reads) on /metrics
     return app

@@ -184,13 +184,14 @@ class ShardedHistory:
 
     def continue_watching(self, profile_id: int) -> list[Position]:
         """Started, unfinished titles, most recent first (cached per profile)."""
-        return self.cache.get_or_load(profile_id, lambda: self._continue(profile_id))
+        return self.cache.get_or_load(profile_id, lambda: self.continue_from_shards(profile_id))
 
     def cached_continue(self, profile_id: int) -> list[Position] | None:
         """`continue_watching` if the cache has it (never blocks); None = ask the shards."""
         return self.cache.peek(profile_id)
 
-    def _continue(self, profile_id: int) -> list[Position]:
+    def continue_from_shards(self, profile_id: int) -> list[Position]:
+        """`continue_watching` read from the shards, past the look-aside cache."""
         rows = self.shard_of(profile_id).serve(_CONTINUE, {"profile": profile_id}, profile_id)
         return [_position(row) for row in rows]
 

@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vodstack.config.settings import Settings
+from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
+from vodstack.core.db import sqlite_path
 from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.events.consumers.telemetry import TelemetrySink
@@ -21,6 +23,10 @@ from vodstack.services.telemetry.runtime import TelemetryRuntime
 
 SERVICE = "telemetry"
 _TRIM_EVERY_S = 600.0
+# Plays per title, region and hour: a function of the popularity database alone, which only the
+# popularity consumer writes (any process on the host: its SQLite data_version moves). On
+# PostgreSQL there is no such version: the route's own memo stays the only cache.
+CACHED_PATHS = (r"/v1/popularity",)
 
 
 def _trimmer(runtime: TelemetryRuntime, settings: Settings) -> Periodic:
@@ -55,6 +61,11 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             if event_log is None:
                 log.close()
 
+    def plays_version() -> int | None:
+        version = running[0].plays_version if running else None
+        return version() if version is not None else None
+
+    on_sqlite = sqlite_path(settings.database_url("popularity")) is not None
     app = create_service_app(
         SERVICE,
         routers=ROUTERS,
@@ -62,6 +73,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         health=lambda: bool(running),
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
+        cached_reads=CachedReads(CACHED_PATHS, plays_version) if on_sqlite else None,
     )
 
     def sink() -> TelemetrySink | None:
