@@ -21,6 +21,7 @@ from vodstack.config.settings import Settings
 from vodstack.core.chaos import GROUP_HEADER, current_group_mark
 from vodstack.core.context import REQUEST_ID_HEADER, current_request_id
 from vodstack.core.errors import ServiceUnavailable, UpstreamError
+from vodstack.core.request_template import RequestTemplate
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -53,6 +54,7 @@ class ServiceClient:
         self._base_url = str(self._http.base_url).rstrip("/")
         self._default_headers = dict(self._http.headers.items())
         self._extensions = {"timeout": self._http.timeout.as_dict()}
+        self._template = RequestTemplate(self._http.build_request("GET", "/"), self._extensions)
 
     @classmethod
     def of(cls, settings: Settings, caller: str, **kwargs: Any) -> Self:
@@ -90,13 +92,19 @@ class ServiceClient:
         self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]
     ) -> httpx.Request:
         """The request `build_request` would make, with its URL parsed once instead of three
-        times (base URL merge, parameters): the parse was a fifth of a proxied call's CPU."""
+        times (base URL merge, parameters): the parse was a fifth of a proxied call's CPU. A
+        GET with a plain path and query is not parsed at all (core.request_template)."""
         if not set(kwargs) <= _PLAIN_KWARGS or "://" in path or not path.startswith("/"):
             return self._http.build_request(method, path, headers=headers, **kwargs)
-        url = self._base_url + path
         params = kwargs.get("params")
-        if params:
-            url += ("&" if "?" in path else "?") + str(httpx.QueryParams(params))
+        query = str(httpx.QueryParams(params)) if params else ""
+        if method == "GET" and "?" not in path and not {"content", "json"} & set(kwargs):
+            fast = self._template.build(method, path, query, headers)
+            if fast is not None:
+                return fast
+        url = self._base_url + path
+        if query:
+            url += ("&" if "?" in path else "?") + query
         merged = {**self._default_headers, **{k.lower(): v for k, v in headers.items()}}
         return httpx.Request(
             method,

@@ -299,7 +299,8 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 raise httpx.ReadTimeout(message) from exc
             raise
         self._outcome(instance, failed=response.status_code >= 500, started=started)
-        return httpx.Response(response.status_code, headers=response.headers.raw, content=body)
+        # A fresh response (its body can be streamed again); the headers copied, not re-parsed.
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
 
     def _outcome(
         self, instance: str, *, failed: bool, started: float, refused: bool = False
@@ -366,8 +367,18 @@ def _aimed(call: _Call, instance: str, budget: float) -> httpx.Request:
     if (url.scheme, url.host, url.port) != (scheme, host, port):
         # Several instances: the client's base URL names one, this attempt goes to another.
         url = url.copy_with(scheme=scheme, host=host, port=port)
-    headers = [(k, v) for k, v in call.request.headers.raw if k.lower() != b"host"]
-    request = httpx.Request(call.request.method, url, headers=headers, content=call.body)
+        headers = [(k, v) for k, v in call.request.headers.raw if k.lower() != b"host"]
+        request = httpx.Request(call.request.method, url, headers=headers, content=call.body)
+    else:
+        # The same request with its own headers (hedged attempts run side by side), copied
+        # as they are: built anew, httpx would normalize every header twice.
+        request = httpx.Request(
+            call.request.method,
+            url,
+            headers=httpx.Headers(call.request.headers),
+            stream=httpx.ByteStream(call.body),
+        )
+        request.read()
     request.headers[deadline.DEADLINE_HEADER] = deadline.header_value(budget)
     timeout = {"connect": budget, "read": budget, "write": budget, "pool": budget}
     request.extensions = {**call.request.extensions, "timeout": timeout}
