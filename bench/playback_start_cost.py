@@ -59,10 +59,13 @@ NO_HISTORY = b'{"error":{"code":"no_history","message":"Never played."}}'
 
 
 def upstreams() -> dict[str, httpx.MockTransport]:
-    """The catalog's title, billing's entitlement, history's "never played", as the services
-    answer them in `bench/services.py` (an unbilled account, no resume point)."""
+    """The catalog's title (and its change feed), billing's entitlement, history's "never
+    played", as the services answer them in `bench/services.py` (an unbilled account, no
+    resume point)."""
 
     def catalog(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/titles/changes":  # the change feed: nothing ever changes
+            return httpx.Response(200, json={"cursor": 1, "title_ids": [], "complete": True})
         return httpx.Response(200, content=TITLE_JSON, headers={"content-type": "application/json"})
 
     def billing(request: httpx.Request) -> httpx.Response:
@@ -92,7 +95,7 @@ class Lifespan:
     async def __aenter__(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
         self._task = asyncio.create_task(
-            self._app(scope, self._inbox.get, self._outbox.put)  # type: ignore[arg-type]
+            self._app(scope, self._inbox.get, self._outbox.put)
         )
         await self._inbox.put({"type": "lifespan.startup"})
         message = await self._outbox.get()

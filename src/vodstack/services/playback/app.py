@@ -35,6 +35,7 @@ from vodstack.services.playback.licences import LicenceService
 from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
 from vodstack.services.playback.sweeper import sweeper
+from vodstack.services.playback.titles import CachedTitles
 from vodstack.storage import open_object_store
 
 SERVICE = "playback"
@@ -88,6 +89,8 @@ def create_app(
             timeout=settings.playback.entitlement_timeout_s,
             transport=ResilientTransport.over(settings, "billing", billing_transport),
         )
+        titles = CachedTitles(catalog, fresh_s=3 * settings.playback.title_feed_s)
+        feed = Periodic("playback title feed", titles.poll, settings.playback.title_feed_s)
         sweeps: Periodic | None = None
         store: SessionStore | None = None
         try:
@@ -99,7 +102,7 @@ def create_app(
             )
             parts = Collaborators(
                 store=store,
-                catalog=catalog,
+                catalog=titles,
                 history=history,
                 assets=AssetFiles(open_object_store(settings)),
                 edges=edges or SteeringEdges(Steering(topology, monitor)),
@@ -113,11 +116,13 @@ def create_app(
             app.state.licences = LicenceService(app.state.playback, vault)
             sweeps = sweeper(app.state.playback, settings.playback.sweep_s)
             sweeps.start()
+            feed.start()
             database.engine = engine
             if edges is None:
                 await monitor.start()
             yield
         finally:
+            await feed.stop()
             if sweeps is not None:
                 await sweeps.stop()
             await monitor.stop()
