@@ -65,7 +65,7 @@ def upstreams() -> dict[str, httpx.MockTransport]:
 
     def catalog(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/titles/changes":  # the change feed: nothing ever changes
-            return httpx.Response(200, json={"cursor": 1, "title_ids": [], "complete": True})
+            return httpx.Response(200, json={"cursor": 1, "ids": [], "complete": True})
         return httpx.Response(200, content=TITLE_JSON, headers={"content-type": "application/json"})
 
     def billing(request: httpx.Request) -> httpx.Response:

@@ -12,14 +12,13 @@ from vodstack.contracts.catalog import (
     Genre,
     SearchResults,
     Title,
-    TitleChanges,
     TitleCreate,
     TitleKind,
     TitlePage,
     TitleSort,
     TitleUpdate,
 )
-from vodstack.contracts.common import Maturity
+from vodstack.contracts.common import Changes, Maturity
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 
@@ -66,9 +65,9 @@ class CatalogClient(ServiceClient):
         params = {"maturity": maturity.value, **_unpublished(unpublished)}
         return await self.get_model(f"/v1/titles/{title_id}", Title, params=params)
 
-    async def changes(self, after: int) -> TitleChanges:
+    async def changes(self, after: int) -> Changes:
         """The titles changed since the cursor `after` (the catalog's change feed)."""
-        return await self.get_model("/v1/titles/changes", TitleChanges, params={"after": after})
+        return await self.get_model("/v1/titles/changes", Changes, params={"after": after})
 
     async def search(
         self, query: str, maturity: Maturity, limit: int = 20, *, unpublished: bool = False

@@ -152,17 +152,6 @@ class AvailabilityChange(BaseModel):
     asset_version: str | None = None
 
 
-class TitleChanges(BaseModel):
-    """The titles changed since a cursor (`GET /v1/titles/changes?after=`, internal)."""
-
-    #: Ask with this next time.
-    cursor: int
-    #: The titles changed after the cursor asked with, each once.
-    title_ids: list[int]
-    #: False: more changed than one answer lists (or the cursor is unknown); forget them all.
-    complete: bool = True
-
-
 class SearchResults(BaseModel):
     query: str
     items: list[TitleSummary]

@@ -30,21 +30,21 @@ def test_every_write_of_a_title_is_in_the_feed(
     first = create_title()["id"]
     second = create_title(published=False)["id"]
     start = _cursor(client)
-    assert _changes(client, start) == {"cursor": start, "title_ids": [], "complete": True}
+    assert _changes(client, start) == {"cursor": start, "ids": [], "complete": True}
 
     change = {"availability": "available", "asset_version": "v2"}
     assert client.put(f"/v1/titles/{second}/availability", json=change).status_code == 200
     assert client.patch(f"/v1/titles/{first}", json={"name": "Renamed"}).status_code == 200
     after = _changes(client, start)
-    assert after["title_ids"] == sorted([first, second]) and after["complete"] is True
+    assert after["ids"] == sorted([first, second]) and after["complete"] is True
     cursor = int(str(after["cursor"]))
     assert cursor > start
 
     assert client.delete(f"/v1/titles/{first}").status_code in (200, 204)
-    assert _changes(client, cursor)["title_ids"] == [first]
+    assert _changes(client, cursor)["ids"] == [first]
     # Reads change nothing.
     client.get(f"/v1/titles/{second}", params={"maturity": "adult"})
-    assert _changes(client, _cursor(client))["title_ids"] == []
+    assert _changes(client, _cursor(client))["ids"] == []
 
 
 def test_a_long_gap_or_an_unknown_cursor_says_start_over(
@@ -54,10 +54,10 @@ def test_a_long_gap_or_an_unknown_cursor_says_start_over(
     for _ in range(3):
         create_title()  # published: one change each
     gap = _changes(client, start, limit=1)
-    assert gap["complete"] is False and gap["title_ids"] == []
+    assert gap["complete"] is False and gap["ids"] == []
     assert gap["cursor"] == _cursor(client)
     ahead = _changes(client, _cursor(client) + 1000)
-    assert ahead == {"cursor": _cursor(client), "title_ids": [], "complete": False}
+    assert ahead == {"cursor": _cursor(client), "ids": [], "complete": False}
 
 
 def test_the_feed_is_for_services_only(client: TestClient) -> None:

@@ -40,7 +40,7 @@ def test_a_title_taken_down_and_published_again_reaches_starts(tmp_path: Path) -
         _availability(platform, title_id, {"availability": "processing", "asset_version": None})
         # Hidden from viewers again: the catalog's 404, as for a title never published.
         refused: httpx.Response = eventually(
-            lambda: (answer := _start(viewer, title_id)).status_code == 404 and answer or None,
+            lambda: ((answer := _start(viewer, title_id)).status_code == 404 and answer) or None,
             timeout_s=5,
             message="a title taken down kept playing",
         )

@@ -14,14 +14,13 @@ from vodstack.contracts.catalog import (
     SearchQuery,
     SearchResults,
     Title,
-    TitleChanges,
     TitleCreate,
     TitleKind,
     TitlePage,
     TitleSort,
     TitleUpdate,
 )
-from vodstack.contracts.common import Maturity
+from vodstack.contracts.common import Changes, Maturity
 from vodstack.core.etags import etag_matches
 from vodstack.services.catalog.artwork import CACHE_CONTROL
 from vodstack.services.catalog.service import CatalogService, TitleQuery
@@ -65,7 +64,7 @@ def list_titles(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
-@router.get("/titles/changes", response_model=TitleChanges)
+@router.get("/titles/changes", response_model=Changes)
 def title_changes(
     service: Service,
     after: Annotated[int, Query(ge=0, le=2**62, description="The cursor of the last answer.")] = 0,

@@ -14,9 +14,11 @@ from sqlalchemy import Engine
 
 from vodstack.clients.billing import BillingClient
 from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.feed_cache import FeedCache
 from vodstack.clients.history import HistoryClient
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.settings import Settings
+from vodstack.contracts.catalog import Title
 from vodstack.control.health import HealthMonitor
 from vodstack.control.steering import Steering
 from vodstack.core import migrations
@@ -63,6 +65,7 @@ def create_app(
     Without `edges`, the CDN's steering ranks them, fed by a health monitor this app owns.
     """
     database = DatabaseHealth()
+    feed_s = settings.playback.title_feed_s
     topology = Topology.from_settings(settings)
     monitor = HealthMonitor.from_settings(settings, topology.edges)
 
@@ -89,8 +92,8 @@ def create_app(
             timeout=settings.playback.entitlement_timeout_s,
             transport=ResilientTransport.over(settings, "billing", billing_transport),
         )
-        titles = CachedTitles(catalog, fresh_s=3 * settings.playback.title_feed_s)
-        feed = Periodic("playback title feed", titles.poll, settings.playback.title_feed_s)
+        kept_titles: FeedCache[Title] = FeedCache("titles", catalog.changes, fresh_s=3 * feed_s)
+        feed = Periodic("playback title feed", kept_titles.poll, feed_s)
         sweeps: Periodic | None = None
         store: SessionStore | None = None
         try:
@@ -102,7 +105,7 @@ def create_app(
             )
             parts = Collaborators(
                 store=store,
-                catalog=titles,
+                catalog=CachedTitles(catalog, kept_titles),
                 history=history,
                 assets=AssetFiles(open_object_store(settings)),
                 edges=edges or SteeringEdges(Steering(topology, monitor)),
