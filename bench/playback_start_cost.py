@@ -59,9 +59,9 @@ NO_HISTORY = b'{"error":{"code":"no_history","message":"Never played."}}'
 
 
 def upstreams() -> dict[str, httpx.MockTransport]:
-    """The catalog's title (and its change feed), billing's entitlement, history's "never
+    """The catalog's title, billing's entitlement (with their change feeds), history's "never
     played", as the services answer them in `bench/services.py` (an unbilled account, no
-    resume point)."""
+    resume point). Every start is a new account, so the entitlement is never kept."""
 
     def catalog(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/titles/changes":  # the change feed: nothing ever changes
@@ -69,6 +69,8 @@ def upstreams() -> dict[str, httpx.MockTransport]:
         return httpx.Response(200, content=TITLE_JSON, headers={"content-type": "application/json"})
 
     def billing(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/entitlements/changes":
+            return httpx.Response(200, json={"cursor": 1, "ids": [], "complete": True})
         account = int(request.url.path.rsplit("/", 1)[1])
         body = {"account_id": account, "entitled": True, "status": None}
         return httpx.Response(200, json=body)

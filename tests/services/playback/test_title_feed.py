@@ -28,7 +28,7 @@ def _availability(platform: Platform, title_id: int, body: dict[str, object]) ->
 
 
 def test_a_title_taken_down_and_published_again_reaches_starts(tmp_path: Path) -> None:
-    settings = PlaybackSettings(title_feed_s=0.05)
+    settings = PlaybackSettings(change_feed_s=0.05)
     with inprocess_platform(tmp_path, playback=settings) as platform:
         viewer = platform.viewer("basic")
         title_id = platform.title()

@@ -3,7 +3,7 @@
 A start needs the title's playable version, name and length: until this cache, a call to the
 catalog on every start, a third of the start's upstream calls. Titles change rarely (an admin
 edits one, the pipeline publishes a version) and the catalog lists every committed change in
-its feed (services/catalog/changes.py), read every `playback.title_feed_s` (clients.feed_cache):
+its feed (services/catalog/changes.py), read every `playback.change_feed_s` (clients.feed_cache):
 a change reaches starts within that interval plus one call.
 
 When the feed cannot be read nothing is kept and every start asks the catalog, so a catalog
