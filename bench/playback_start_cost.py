@@ -96,9 +96,7 @@ class Lifespan:
 
     async def __aenter__(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-        self._task = asyncio.create_task(
-            self._app(scope, self._inbox.get, self._outbox.put)
-        )
+        self._task = asyncio.create_task(self._app(scope, self._inbox.get, self._outbox.put))
         await self._inbox.put({"type": "lifespan.startup"})
         message = await self._outbox.get()
         assert message["type"] == "lifespan.startup.complete", message
