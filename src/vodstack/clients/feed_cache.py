@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 V = TypeVar("V")
 Variant = Hashable
 
-# A bound on memory, not a policy: past it nothing more is kept until the next drop.
-MAX_ENTRIES = 100_000
+# A bound on memory, not a policy: past it the cache starts over (the hot keys come back).
+MAX_ENTRIES = 50_000
 
 
 class FeedCache(Generic[V]):
@@ -41,8 +41,10 @@ class FeedCache(Generic[V]):
         *,
         fresh_s: float,
         clock: Callable[[], float] = time.monotonic,
+        max_entries: int = MAX_ENTRIES,
     ) -> None:
         self.name = name
+        self._max_entries = max_entries
         self._read_feed = read_feed
         self._fresh_s = fresh_s
         self._clock = clock
@@ -63,8 +65,11 @@ class FeedCache(Generic[V]):
         return self._epoch
 
     def keep(self, ticket: int, key: int, value: V, variant: Variant = None) -> None:
-        if ticket != self._epoch or not self._vouched() or self._size >= MAX_ENTRIES:
+        if ticket != self._epoch or not self._vouched():
             return
+        if self._size >= self._max_entries:
+            self._values.clear()  # nothing goes stale by it: no epoch to move
+            self._size = 0
         variants = self._values.setdefault(key, {})
         self._size += variant not in variants
         variants[variant] = value

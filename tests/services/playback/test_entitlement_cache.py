@@ -86,3 +86,26 @@ def test_a_cancellation_in_the_feed_reaches_the_next_start_after_a_read() -> Non
         assert not refused.entitled and refused.code == "subscription_cancelled"
 
     asyncio.run(scenario())
+
+
+def test_a_full_cache_starts_over() -> None:
+    billing = FakeBilling()
+    for account in range(10, 15):
+        billing.answers[account] = billing.answers[ACTIVE].model_copy(
+            update={"account_id": account}
+        )
+    cache: FeedCache[Entitlement] = FeedCache(
+        "entitlements", billing.changes, fresh_s=1.5, clock=FakeMonotonic(), max_entries=3
+    )
+    entitlements = CachedEntitlements(billing, cache)
+
+    async def scenario() -> None:
+        await cache.poll()
+        for account in range(10, 15):
+            await entitlements.entitlement(account)
+        assert cache.kept == 2, "the fourth started over: 13 and 14 kept"
+        await entitlements.entitlement(14)
+        await entitlements.entitlement(10)
+        assert billing.asked == [10, 11, 12, 13, 14, 10]
+
+    asyncio.run(scenario())
