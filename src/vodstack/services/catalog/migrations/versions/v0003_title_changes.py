@@ -8,6 +8,8 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
+from vodstack.core.migrations import create_table_if_missing
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -15,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table_if_missing(
         "title_changes",
         sa.Column("seq", sa.Integer(), nullable=False, autoincrement=True),
         sa.Column("title_id", sa.Integer(), nullable=False),
