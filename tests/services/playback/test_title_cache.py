@@ -4,12 +4,18 @@ catalog's change feed lists them, never used while the feed cannot vouch for the
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.clock import FakeMonotonic
 from tests.support.playback import FakeCatalog, make_title
+from vodstack.clients.catalog import CatalogClient
 from vodstack.clients.feed_cache import FeedCache
+from vodstack.clients.resilience.transport import ResilientTransport
+from vodstack.config import load_settings
+from vodstack.config.secrets import with_secrets
 from vodstack.contracts.catalog import Availability, Title
 from vodstack.contracts.common import Changes, Maturity
 from vodstack.core.errors import NotFound, ServiceUnavailable
@@ -186,5 +192,33 @@ def test_an_incomplete_answer_drops_everything(titles: Titles, catalog: FeedCata
         catalog.incomplete = True
         await titles.poll()
         assert titles.kept == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_feed_is_not_answered_stale_by_the_resilient_transport(tmp_path: Path) -> None:
+    """The catalog's titles answer a failed read from the last good one; its feed must not, or
+    a catalog outage would go on vouching for kept titles. (Nothing changed: the same URL.)"""
+    settings = with_secrets(load_settings(data_dir=tmp_path))
+    up = True
+
+    def catalog_service(request: httpx.Request) -> httpx.Response:
+        if not up:
+            return httpx.Response(500)
+        return httpx.Response(200, json={"cursor": 0, "ids": [], "complete": True})
+
+    transport = ResilientTransport.over(settings, "catalog", httpx.MockTransport(catalog_service))
+    client = CatalogClient.of(settings, "playback", transport=transport)
+    cache: FeedCache[Title] = FeedCache("titles", client.changes, fresh_s=FRESH_S)
+
+    async def scenario() -> None:
+        nonlocal up
+        await cache.poll()
+        cache.keep(cache.ticket(), 1, make_title(1), Maturity.TEEN)
+        assert cache.get(1, Maturity.TEEN) is not None
+        up = False
+        await cache.poll()
+        assert cache.get(1, Maturity.TEEN) is None and cache.kept == 0
+        await client.aclose()
 
     asyncio.run(scenario())
