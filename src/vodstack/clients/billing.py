@@ -13,6 +13,7 @@ from vodstack.contracts.billing import (
     PlanSwitch,
     Subscribe,
 )
+from vodstack.contracts.common import Changes
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 
@@ -50,6 +51,10 @@ class BillingClient(ServiceClient):
 
     async def entitlement(self, account_id: int) -> Entitlement:
         return await self.get_model(f"/v1/entitlements/{account_id}", Entitlement)
+
+    async def changes(self, after: int) -> Changes:
+        """The accounts whose subscription changed since the cursor `after` (billing's feed)."""
+        return await self.get_model("/v1/entitlements/changes", Changes, params={"after": after})
 
 
 def _key(key: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from vodstack.contracts.catalog import (
     TitleSort,
     TitleUpdate,
 )
-from vodstack.contracts.common import Maturity
+from vodstack.contracts.common import Changes, Maturity
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 
@@ -64,6 +64,10 @@ class CatalogClient(ServiceClient):
     async def title(self, title_id: int, maturity: Maturity, *, unpublished: bool = False) -> Title:
         params = {"maturity": maturity.value, **_unpublished(unpublished)}
         return await self.get_model(f"/v1/titles/{title_id}", Title, params=params)
+
+    async def changes(self, after: int) -> Changes:
+        """The titles changed since the cursor `after` (the catalog's change feed)."""
+        return await self.get_model("/v1/titles/changes", Changes, params={"after": after})
 
     async def search(
         self, query: str, maturity: Maturity, limit: int = 20, *, unpublished: bool = False

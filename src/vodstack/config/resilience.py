@@ -92,7 +92,11 @@ class UpstreamPolicy(BaseModel):
 
 def _default_upstreams() -> dict[str, UpstreamPolicy]:
     browse = RoutePolicy(stale_fallback=True)
-    return {"catalog": UpstreamPolicy(routes={"/v1/titles": browse, "/v1/genres": browse})}
+    # Never a stale change feed: replayed, it would vouch for titles kept through an outage
+    # (services/playback/titles.py).
+    feed = RoutePolicy()
+    routes = {"/v1/titles": browse, "/v1/genres": browse, "/v1/titles/changes": feed}
+    return {"catalog": UpstreamPolicy(routes=routes)}
 
 
 class OutlierPolicy(BaseModel):

@@ -286,6 +286,11 @@ class PlaybackSettings(BaseModel):
     # A start asks billing whether the account may play (a cancelled one may not) and waits
     # this long; a billing service that is down or slow lets the start through (docs/billing.md).
     entitlement_timeout_s: float = Field(1.0, gt=0)
+    # Starts keep the titles they play and the accounts' entitlements in memory, and read the
+    # catalog's and billing's change feeds this often to drop what changed (playback/titles.py,
+    # playback/entitlements.py): the bound on how long a start may still see a title or a
+    # subscription as it was. 0: nothing is kept, every start asks both.
+    change_feed_s: float = Field(0.5, ge=0)
     # Web origins (`https://player.example`) whose pages may call `/api/playback` (stream URLs,
     # and with the cookie start/heartbeat/stop): CORS is answered for these only; `*` = any.
     cors_origins: list[str] = Field(default_factory=list)

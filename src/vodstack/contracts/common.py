@@ -48,3 +48,15 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class Changes(BaseModel):
+    """The ids a service's change feed lists after a cursor (`GET .../changes?after=`, internal;
+    core/change_feed.py)."""
+
+    #: Ask with this next time.
+    cursor: int = Field(ge=0)
+    #: What changed after the cursor asked with, each once.
+    ids: list[int]
+    #: False: more changed than one answer lists, or the cursor is unknown: forget them all.
+    complete: bool = True

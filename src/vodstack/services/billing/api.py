@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -24,6 +24,7 @@ from vodstack.contracts.billing import (
     PlanSwitch,
     Subscribe,
 )
+from vodstack.contracts.common import Changes
 from vodstack.core.answer_cache import good_until
 from vodstack.core.responses import model_json
 from vodstack.services.billing.idempotency import Idempotency, replay_error
@@ -41,6 +42,7 @@ async def _billing(request: Request) -> BillingApp:
 
 
 Billing = Annotated[BillingApp, Depends(_billing)]
+MAX_CHANGES = 1000
 Key = Annotated[IdempotencyKey, Header(alias="Idempotency-Key")]
 
 subscriptions = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
@@ -94,6 +96,17 @@ def set_payment_method(
 def cancel(account_id: int, key: Key, billing: Billing) -> Response:
     call = partial(billing.subscriptions.cancel, account_id)
     return _once(billing, f"cancel:{account_id}", key, None, call)
+
+
+@entitlements.get("/changes", response_model=Changes)
+def subscription_changes(
+    billing: Billing,
+    after: Annotated[int, Query(ge=0, le=2**62, description="The cursor of the last answer.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_CHANGES)] = MAX_CHANGES,
+) -> Response:
+    """The accounts whose subscription changed since `after` (internal: playback's kept
+    entitlements)."""
+    return model_json(billing.subscriptions.changes(after, limit))
 
 
 @entitlements.get("/{account_id}", response_model=Entitlement)

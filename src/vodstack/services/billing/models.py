@@ -93,3 +93,14 @@ class IdempotencyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status_code: Mapped[int | None] = mapped_column(Integer)  # None while the call runs
     response_body: Mapped[str | None] = mapped_column(Text)
+
+
+class SubscriptionChangeRow(Base):
+    """One committed change of an account's subscription (billing/changes.py): the feed
+    playback's kept entitlements are dropped by. `seq` only grows (AUTOINCREMENT)."""
+
+    __tablename__ = "subscription_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(Integer)

@@ -23,11 +23,13 @@ from vodstack.contracts.billing import (
     Subscribe,
     SubscriptionStatus,
 )
+from vodstack.contracts.common import Changes
 from vodstack.contracts.plans import plan_by_code
 from vodstack.core.answer_store import Version
 from vodstack.core.data_memo import DataMemo
 from vodstack.core.errors import Conflict, PaymentRequired
 from vodstack.services.billing import ledger
+from vodstack.services.billing.changes import SUBSCRIPTIONS, read_changes
 from vodstack.services.billing.clock import Clock
 from vodstack.services.billing.models import InvoiceRow, SubscriptionRow
 from vodstack.services.billing.payments import Collector, cancel
@@ -59,6 +61,13 @@ class Subscriptions:
         self._clock = clock
         # Every playback start asks: the standing as last read, the clock applied per check.
         self._standings: DataMemo[int, _Standing] = DataMemo(data_version)
+        # On the sessionmaker: every writer of subscriptions (dunning, payments) is in the feed.
+        SUBSCRIPTIONS.record(sessions)
+
+    def changes(self, after: int, limit: int) -> Changes:
+        """The accounts whose subscription changed since `after` (billing/changes.py)."""
+        with self._sessions() as db:
+            return read_changes(db, after, limit)
 
     def overview(self, account_id: int) -> BillingOverview:
         with self._sessions() as db:

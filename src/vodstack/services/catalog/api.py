@@ -20,7 +20,7 @@ from vodstack.contracts.catalog import (
     TitleSort,
     TitleUpdate,
 )
-from vodstack.contracts.common import Maturity
+from vodstack.contracts.common import Changes, Maturity
 from vodstack.core.etags import etag_matches
 from vodstack.services.catalog.artwork import CACHE_CONTROL
 from vodstack.services.catalog.service import CatalogService, TitleQuery
@@ -28,6 +28,7 @@ from vodstack.services.catalog.service import CatalogService, TitleQuery
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
 MAX_PAGE = 100
+MAX_CHANGES = 1000
 
 
 # async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
@@ -61,6 +62,17 @@ def list_titles(
     page = service.list_titles(query)
     # The hot path of the listing benchmark: serialize once, skip FastAPI's re-validation.
     return Response(page.model_dump_json(), media_type="application/json")
+
+
+@router.get("/titles/changes", response_model=Changes)
+def title_changes(
+    service: Service,
+    after: Annotated[int, Query(ge=0, le=2**62, description="The cursor of the last answer.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_CHANGES)] = MAX_CHANGES,
+) -> Response:
+    """The titles changed since `after` (internal: playback's cache of titles)."""
+    changes = service.changes(after, limit)
+    return Response(changes.model_dump_json(), media_type="application/json")
 
 
 @router.get("/titles/{title_id}")

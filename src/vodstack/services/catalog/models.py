@@ -143,3 +143,14 @@ class ArtworkRow(Base):
     etag: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TitleChangeRow(Base):
+    """One committed change of a title (catalog/changes.py): the feed other services' caches
+    of titles are invalidated by. `seq` only grows (AUTOINCREMENT: never reused)."""
+
+    __tablename__ = "title_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title_id: Mapped[int] = mapped_column(Integer)

@@ -30,11 +30,12 @@ from vodstack.contracts.catalog import (
     TitleSort,
     TitleUpdate,
 )
-from vodstack.contracts.common import Maturity
+from vodstack.contracts.common import Changes, Maturity
 from vodstack.core.errors import Invalid, NotFound
 from vodstack.core.read_replica import PrimaryReads, Reads
 from vodstack.services.catalog import episodes, repository
 from vodstack.services.catalog.artwork import etag, poster_svg
+from vodstack.services.catalog.changes import TITLES, read_changes
 from vodstack.services.catalog.genres import genre_slug
 from vodstack.services.catalog.images import ArtworkImage, checked_image
 from vodstack.services.catalog.models import ArtworkRow, TitleRow, utcnow
@@ -128,6 +129,7 @@ class CatalogService:
         self._sessions = sessions
         self._index = index
         self._reads: Reads = reads or PrimaryReads(sessions)
+        TITLES.record(sessions)
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
@@ -173,6 +175,12 @@ class CatalogService:
                 # them: same 404.
                 raise _not_found(title_id)
             return _view(session, row)
+
+    def changes(self, after: int, limit: int) -> Changes:
+        """The titles changed since `after` (catalog/changes.py); read on the primary, which
+        has every committed change."""
+        with self._sessions() as session:
+            return read_changes(session, after, limit)
 
     def search(
         self, text: str, maturity: Maturity, limit: int, *, unpublished: bool = False

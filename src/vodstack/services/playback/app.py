@@ -14,9 +14,12 @@ from sqlalchemy import Engine
 
 from vodstack.clients.billing import BillingClient
 from vodstack.clients.catalog import CatalogClient
+from vodstack.clients.feed_cache import FeedCache
 from vodstack.clients.history import HistoryClient
 from vodstack.clients.resilience.transport import ResilientTransport
 from vodstack.config.settings import Settings
+from vodstack.contracts.billing import Entitlement
+from vodstack.contracts.catalog import Title
 from vodstack.control.health import HealthMonitor
 from vodstack.control.steering import Steering
 from vodstack.core import migrations
@@ -30,11 +33,13 @@ from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.clock import Clock, utc_now
 from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
+from vodstack.services.playback.entitlements import CachedEntitlements
 from vodstack.services.playback.keys import KeyVault, KeyWrap
 from vodstack.services.playback.licences import LicenceService
 from vodstack.services.playback.repository import SessionStore
 from vodstack.services.playback.service import Collaborators, PlaybackService
 from vodstack.services.playback.sweeper import sweeper
+from vodstack.services.playback.titles import CachedTitles
 from vodstack.storage import open_object_store
 
 SERVICE = "playback"
@@ -62,6 +67,7 @@ def create_app(
     Without `edges`, the CDN's steering ranks them, fed by a health monitor this app owns.
     """
     database = DatabaseHealth()
+    feed_s = settings.playback.change_feed_s
     topology = Topology.from_settings(settings)
     monitor = HealthMonitor.from_settings(settings, topology.edges)
 
@@ -88,6 +94,15 @@ def create_app(
             timeout=settings.playback.entitlement_timeout_s,
             transport=ResilientTransport.over(settings, "billing", billing_transport),
         )
+        # A feed read older than three intervals (its task stalled) vouches for nothing.
+        kept_titles: FeedCache[Title] = FeedCache("titles", catalog.changes, fresh_s=3 * feed_s)
+        kept_entitlements: FeedCache[Entitlement] = FeedCache(
+            "entitlements", billing.changes, fresh_s=3 * feed_s
+        )
+        feeds = [
+            Periodic("playback title feed", kept_titles.poll, feed_s),
+            Periodic("playback entitlement feed", kept_entitlements.poll, feed_s),
+        ]
         sweeps: Periodic | None = None
         store: SessionStore | None = None
         try:
@@ -99,12 +114,12 @@ def create_app(
             )
             parts = Collaborators(
                 store=store,
-                catalog=catalog,
+                catalog=CachedTitles(catalog, kept_titles),
                 history=history,
                 assets=AssetFiles(open_object_store(settings)),
                 edges=edges or SteeringEdges(Steering(topology, monitor)),
                 signer=TokenSigner.from_settings(settings),
-                billing=billing,
+                billing=CachedEntitlements(billing, kept_entitlements),
             )
             app.state.playback = PlaybackService(
                 parts, settings.playback, clock, gateway_url=settings.gateway_url
@@ -113,11 +128,15 @@ def create_app(
             app.state.licences = LicenceService(app.state.playback, vault)
             sweeps = sweeper(app.state.playback, settings.playback.sweep_s)
             sweeps.start()
+            for feed in feeds:
+                feed.start()
             database.engine = engine
             if edges is None:
                 await monitor.start()
             yield
         finally:
+            for feed in feeds:
+                await feed.stop()
             if sweeps is not None:
                 await sweeps.stop()
             await monitor.stop()
