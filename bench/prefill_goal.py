@@ -6,12 +6,13 @@
 Without `--trace` it generates the issue-shaped trace (LRU about 0.12 and S3-FIFO about 0.21 at
 5 %, the issue's own figures; parameters in ISSUE_SHAPE) and a held-out seed of it under
 /tmp/vodstack-prefill-goal/. For every trace and capacity it prints the byte hit ratio of LRU,
-S3-FIFO (the reactive default) and `--prefill` with the default fill plan, the intraday plan
-(4 fill windows a day, the whole cache planned: `INTRADAY`), plus each
-`--variant` (overrides of `cdn.fill_plan`, e.g. `slow=half_life_days:2`), the fill bytes, the
-ratio prefill / S3-FIFO, the origin bytes (misses plus fills), and whether the goal (>= 0.30
-at 5 %, >= 0.40 at 10 %) is met, with the load average (replays are pure Python: their
-ratios do not depend on load, times do).
+S3-FIFO alone, S3-FIFO with the edges' admission filter (`s3fifo+adm`, the reactive default;
+`--admission N` for N slices a day, 0 for none) and `--prefill` (with the same admission) with
+the default fill plan, the intraday plan (4 fill windows a day, the whole cache planned:
+`INTRADAY`), plus each `--variant` (overrides of `cdn.fill_plan`, e.g.
+`slow=half_life_days:2`), the fill bytes, the ratio prefill / S3-FIFO alone, the origin bytes
+(misses plus fills), and whether the goal (>= 0.30 at 5 %, >= 0.40 at 10 %) is met, with the
+load average (replays are pure Python: their ratios do not depend on load, times do).
 `--oracle` adds each plan made clairvoyant (ranked by the next day's true requests): the
 ceiling a forecast could reach on the trace, NOT a policy.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 from vodstack.cdn.cache.replay import parse_capacity, replay
 from vodstack.cdn.cache.trace import read_trace, write_lines
 from vodstack.cdn.workload import ISSUE_SHAPE, generate
-from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.config.settings import CdnSettings, EvictionKind, FillPlanSettings
 from vodstack.control.prefill import replay_prefill
 
 SEEDS = {"issue": ISSUE_SHAPE.seed, "issue-heldout": ISSUE_SHAPE.seed + 1}
@@ -67,6 +68,13 @@ def main() -> None:
     parser.add_argument("--no-default", action="store_true", help="Only the --variant plans.")
     parser.add_argument("--no-reactive", action="store_true", help="Skip LRU and S3-FIFO.")
     parser.add_argument(
+        "--admission",
+        type=int,
+        default=CdnSettings().admission_slices_per_day,
+        help="The admission filter's slices a day for the `s3fifo+adm` row and every plan's "
+        "reactive part (default: the edges'; 0: none)",
+    )
+    parser.add_argument(
         "--oracle",
         action="store_true",
         help="Also each plan made clairvoyant (the next day's true requests): the ceiling, "
@@ -85,18 +93,24 @@ def main() -> None:
             size = parse_capacity(label, trace.unique_bytes)
             s3fifo = 0.0
             if not args.no_reactive:
-                for kind in ("lru", "s3fifo"):
-                    result = replay(trace, EvictionKind(kind), size)
-                    s3fifo = result.total.byte_hit_ratio
+                reactive = [("lru", "lru", 0), ("s3fifo", "s3fifo", 0)]
+                if args.admission:
+                    reactive.append(("s3fifo+adm", "s3fifo", args.admission))
+                for name, kind, slices in reactive:
+                    result = replay(trace, EvictionKind(kind), size, slices)
+                    ratio = result.total.byte_hit_ratio
+                    s3fifo = ratio if name == "s3fifo" else s3fifo
                     missed = result.total.requested_bytes - result.total.hit_bytes
                     print(
-                        f"{path.name} {label} {kind:<8} byte hit {s3fifo:.4f} origin bytes "
+                        f"{path.name} {label} {name:<8} byte hit {ratio:.4f} origin bytes "
                         f"{missed:,}",
                         flush=True,
                     )
             for name, plan, oracle in runs:
                 started = time.perf_counter()
-                result = replay_prefill(trace, EvictionKind.S3FIFO, size, plan, oracle)
+                result = replay_prefill(
+                    trace, EvictionKind.S3FIFO, size, plan, oracle, args.admission
+                )
                 ratio = result.total.byte_hit_ratio
                 goal = GOALS.get(label)
                 verdict = "" if goal is None else ("goal met" if ratio >= goal else "goal NOT met")
