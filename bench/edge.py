@@ -536,9 +536,6 @@ def main() -> None:
                     "data_plane": args.data_plane,
                     "edges_per_region": 1,
                     "server_threads": args.server_threads,
-                    # Warm-up misses must be kept for the rounds to measure hits; admission
-                    # only acts on a miss (one dict lookup), never on a hit.
-                    "admission_slices_per_day": 0,
                 },
             )
         )

@@ -51,12 +51,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         ports = {"origin": bench.free_port(), "playback": bench.free_port()}
         ports |= {name: bench.free_port() for name in SIDES.values()}
-        cdn = {
-            "regions": ["eu", "us"],
-            "edges_per_region": 1,
-            "revocation_poll_s": 0.0,
-            "admission_slices_per_day": 0,
-        }  # warm-up misses kept: the rounds measure hits
+        cdn = {"regions": ["eu", "us"], "edges_per_region": 1, "revocation_poll_s": 0.0}
         settings = with_secrets(
             load_settings(data_dir=tmp / "data", ports=ports, log_level="warning", cdn=cdn)
         )

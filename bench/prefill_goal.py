@@ -6,8 +6,8 @@
 Without `--trace` it generates the issue-shaped trace (LRU about 0.12 and S3-FIFO about 0.21 at
 5 %, the issue's own figures; parameters in ISSUE_SHAPE) and a held-out seed of it under
 /tmp/vodstack-prefill-goal/. For every trace and capacity it prints the byte hit ratio of LRU,
-S3-FIFO alone, S3-FIFO with the edges' admission filter (`s3fifo+adm`, the reactive default;
-`--admission N` for N slices a day, 0 for none) and `--prefill` (with the same admission) with
+S3-FIFO alone, with `--admission N` (default: the edges', off) also S3-FIFO with the admission
+filter of N slices a day (`s3fifo+adm`), and `--prefill` (with the same admission) with
 the default fill plan, the intraday plan (4 fill windows a day, the whole cache planned:
 `INTRADAY`), plus each `--variant` (overrides of `cdn.fill_plan`, e.g.
 `slow=half_life_days:2`), the fill bytes, the ratio prefill / S3-FIFO alone, the origin bytes

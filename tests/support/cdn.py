@@ -63,11 +63,7 @@ def make_settings(data_dir: Path, **cdn: object) -> Settings:
     for region in regions:
         for n in range(1, per_region + 1):
             ports[f"edge-{region}-{n}"] = free_port()
-    # The cache's mechanics are tested with every miss kept; the admission filter (a title's
-    # first miss is not kept) has its own tests, which name their slices.
-    options: dict[str, object] = {
-        "regions": regions, "edges_per_region": per_region, "admission_slices_per_day": 0, **cdn,
-    }  # fmt: skip
+    options: dict[str, object] = {"regions": regions, "edges_per_region": per_region, **cdn}
     return with_secrets(load_settings(data_dir=data_dir, ports=ports, cdn=options))
 
 
