@@ -5,7 +5,9 @@ viewed for the first time in a while in a region is most often viewed only that 
 it pushes out what repeat viewings need. So a viewer's miss is kept only if its title was
 also missed in the region in an earlier slice of the UTC day (`slices_per_day` slices, 8:
 three hours), at most a day back: the title is being watched now, by more than one session.
-Measured on generated VOD traces (docs/benchmarks.md, "Title-level admission").
+Measured on generated VOD traces (docs/benchmarks.md, "Title-level admission"): it helps
+where titles get a few viewings a day and loses to S3-FIFO alone where they get many (S3-FIFO
+already drops one-time objects), so the edges run without it unless configured.
 
 It uses only requests already made, costs the origin nothing (a refused miss is fetched
 anyway, as it would be without a cache) and one dict lookup per miss. Titles are remembered
