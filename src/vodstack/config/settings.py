@@ -203,9 +203,11 @@ class FillPlanSettings(BaseModel):
     # Title demand forgets by half in this many days; the shape within a title more slowly.
     half_life_days: float = Field(1.0, gt=0)
     shape_half_life_days: float = Field(7.0, gt=0)
-    # A title first seen within new_release_days days is forecast x new_release_boost.
+    # A title first seen within new_release_days days is forecast x new_release_boost. Off
+    # (1.0) by default: 1.5 cost 0.1-0.9 point on every trace measured, the launch peak being
+    # in the first day's counts already (docs/benchmarks.md, fifth pass).
     new_release_days: int = Field(2, ge=0)
-    new_release_boost: float = Field(1.5, ge=0)
+    new_release_boost: float = Field(1.0, ge=0)
     # How many requests' worth of catalogue-wide shape a title's own shape is pulled towards.
     shape_prior_requests: float = Field(20.0, ge=0)
     # A region's title demand is pulled this far towards the title's demand in all regions
