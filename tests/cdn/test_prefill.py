@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,45 @@ async def test_prefill_needs_a_service_token_for_the_edges(tmp_path: Path) -> No
         assert missing.status_code == wrong.status_code == 401
         assert (await stack.client.get(f"{base}/prefill")).status_code == 405
         assert stack.origin_requests() == 0
+
+
+async def test_a_title_s_first_miss_is_served_not_kept_but_a_planned_fill_is(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1,
+                             admission_slices_per_day=8)  # fmt: skip
+    files = write_asset(settings.data_dir / "objects", "t1", renditions=("720p",), segments=2)
+    token = {SERVICE_TOKEN_HEADER: credentials(settings, "planner").token("edge")}
+    async with running_stack(settings, "edge-eu-1") as stack:
+        edge = stack.edges["edge-eu-1"]
+        first = await stack.client.get(stack.url("edge-eu-1", "t1", "720p/seg_00000.m4s"))
+        await edge.settle()
+        assert first.headers["x-cache"] == "MISS"
+        assert sha256(first.content) == sha256(files["720p/seg_00000.m4s"])
+        # The title's first miss on this edge: served whole, not kept (the admission filter).
+        assert len(edge.cache) == 0 and edge.stats.fills["refused"] == 1
+        base = stack.topology.edge("edge-eu-1").url
+        planned = await stack.client.post(f"{base}/prefill", json={"objects": SEGS[:1]},
+                                          headers=token)  # fmt: skip
+        assert planned.json()["filled"] == 1
+        hit = await stack.client.get(stack.url("edge-eu-1", "t1", "720p/seg_00000.m4s"))
+        assert hit.headers["x-cache"] == "HIT"
+
+
+async def test_a_planned_fill_that_joins_a_viewer_s_refused_miss_is_kept(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, regions=["eu"], edges_per_region=1,
+                             admission_slices_per_day=8)  # fmt: skip
+    write_asset(settings.data_dir / "objects", "t1", renditions=("720p",), segments=2)
+    token = {SERVICE_TOKEN_HEADER: credentials(settings, "planner").token("edge")}
+    async with running_stack(settings, "edge-eu-1") as stack:
+        base = stack.topology.edge("edge-eu-1").url
+        # The viewer's miss (refused: the title's first) and the plan's fill of the same
+        # object at once: whichever flight serves the plan, the object ends up kept.
+        viewer, planned = await asyncio.gather(
+            stack.client.get(stack.url("edge-eu-1", "t1", "720p/seg_00000.m4s")),
+            stack.client.post(f"{base}/prefill", json={"objects": SEGS[:1]}, headers=token),
+        )
+        await stack.edges["edge-eu-1"].settle()
+        assert viewer.status_code == 200 and planned.json()["filled"] == 1
+        objects = (await stack.client.get(f"{base}/holdings/objects")).json()["objects"]
+        assert objects == SEGS[:1]

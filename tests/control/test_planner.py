@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
-from vodstack.cdn.cache.trace import format_request, parse_lines
+from vodstack.cdn.cache.trace import format_request, parse_lines, title_of
 from vodstack.config.settings import FillPlanSettings
 from vodstack.control.fills import ORIGIN, schedule
 from vodstack.control.history import TitlePlays, learn_from_log
-from vodstack.control.objects import describe, rendition_of, title_of
+from vodstack.control.objects import describe, rendition_of
 from vodstack.control.placement import choose, spread
 from vodstack.control.planner import FillPlanner
 

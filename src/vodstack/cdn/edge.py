@@ -20,7 +20,7 @@ from vodstack.cdn.access_log import (
     StatusRecorder,
     route_of,
 )
-from vodstack.cdn.cache import DiskCache, Flight, make_policy
+from vodstack.cdn.cache import DiskCache, Flight, make_admission, make_policy
 from vodstack.cdn.demand_log import PATH as DEMAND_LOG_PATH
 from vodstack.cdn.demand_log import send_demand_log
 from vodstack.cdn.file_response import (
@@ -99,6 +99,7 @@ class EdgeApp:
             settings.cdn.capacity_bytes,
             make_policy(settings.cdn.eviction),
             FileDescriber(ttl, [identity, (b"x-cache", b"HIT")]).describe,
+            make_admission(settings.cdn.admission_slices_per_day),
         )
         self._miss_describer = FileDescriber(ttl, [identity, (b"x-cache", b"MISS")])
         self._settings = settings

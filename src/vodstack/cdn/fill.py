@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from pathlib import Path
 
 from vodstack.cdn.cache import DiskCache, Flight, FlightState
@@ -42,12 +43,15 @@ class Filler:
         self.flights: dict[bytes, Flight] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def flight(self, asset: AssetPath) -> tuple[Flight, bool]:
-        """The fill for `asset` and whether this call started it."""
+    def flight(self, asset: AssetPath, planned: bool = False) -> tuple[Flight, bool]:
+        """The fill for `asset` and whether this call started it; `planned` for a fill plan's
+        object (kept), else a viewer's miss (kept if the cache's admission filter agrees)."""
         existing = self.flights.get(asset.raw)
         if existing is not None:
+            if planned:
+                existing.missed_at = None
             return existing, False
-        flight = Flight(asset.raw, self._cache.temp_path())
+        flight = Flight(asset.raw, self._cache.temp_path(), None if planned else time.time())
         # Created now, not in the task: a viewer opens it right after this call returns.
         fd = os.open(flight.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self.flights[asset.raw] = flight
@@ -79,11 +83,12 @@ class Filler:
                 served = self._describer.describe(
                     asset.prefix, asset.file, flight.temp_path, reply.size, reply.mtime
                 )
-                reserved = reply.size if self._cache.reserve(reply.size) else 0
+                kept = flight.missed_at is None or self._cache.admits(asset.title, flight.missed_at)
+                reserved = reply.size if kept and self._cache.reserve(reply.size) else 0
                 flight.start(reply.source.value, served)
                 await self._copy(reply, fd, flight)
             await asyncio.to_thread(os.fsync, fd)
-            committed = self._commit(asset, flight, reply, reserved)
+            committed = self._commit(asset, flight, reply, reserved, kept)
             reserved = 0
             flight.finish(committed)
         except VodstackError as exc:
@@ -118,11 +123,12 @@ class Filler:
             )
 
     def _commit(
-        self, asset: AssetPath, flight: Flight, reply: UpstreamReply, reserved: int
+        self, asset: AssetPath, flight: Flight, reply: UpstreamReply, reserved: int, kept: bool
     ) -> ServedFile | None:
         if not reserved:
-            # Larger than the whole cache: served to the viewers who asked, not kept.
-            self._stats.fills["uncached"] += 1
+            # Refused by the admission filter, or larger than the whole cache: served to the
+            # viewers who asked, not kept.
+            self._stats.fills["uncached" if kept else "refused"] += 1
             _unlink_quietly(flight.temp_path)
             return None
         self._stats.fills["cached"] += 1

@@ -73,7 +73,7 @@ async def prefill(
         if raw in cache.index:
             held += 1
             continue
-        flight, _started = filler.flight(parse_asset_path(raw))
+        flight, _started = filler.flight(parse_asset_path(raw), planned=True)
         flights.append((raw, flight))
     filled, failed, filled_bytes = 0, [], 0
     for raw, flight in flights:

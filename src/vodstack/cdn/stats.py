@@ -137,7 +137,7 @@ class EdgeStats:
                     "edge_fills_total",
                     "counter",
                     "Finished fills by outcome",
-                    _by("outcome", self.fills, ["cached", "uncached", "failed"]),
+                    _by("outcome", self.fills, ["cached", "refused", "uncached", "failed"]),
                 ),
                 (
                     "edge_denied_total",

@@ -101,6 +101,15 @@ def evaluate(
         bool,
         typer.Option(help="NOT a policy: plan from the next day's true requests (the ceiling)."),
     ] = False,
+    admission: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=1440,
+            help="Keep a miss only if its title was missed in an earlier slice within a day "
+            "(slices a day, as cdn.admission_slices_per_day; 0: every miss, the policy alone).",
+        ),
+    ] = 0,
 ) -> None:
     """Byte and object hit ratios of eviction policies on a request trace.
 
@@ -123,9 +132,9 @@ def evaluate(
     results = [
         (
             label,
-            replay_prefill(loaded, kind, size, plan, oracle)
+            replay_prefill(loaded, kind, size, plan, oracle, admission)
             if prefilled
-            else replay(loaded, kind, size),
+            else replay(loaded, kind, size, admission),
         )
         for label, size in _capacities(capacity, loaded)
         for kind in kinds
@@ -136,7 +145,8 @@ def evaluate(
         return
     mode = " with nightly pre-positioning" if prefill else ""
     mode = " with a CLAIRVOYANT plan (not a policy: the ceiling)" if oracle else mode
-    title = f"{trace.name}: {loaded.requests:,} requests{mode}"
+    admitting = f", admission {admission} slices a day" if admission else ""
+    title = f"{trace.name}: {loaded.requests:,} requests{mode}{admitting}"
     Console(width=140).print(_table(results, loaded, title))
     Console(stderr=True).print(f"read in {read_s:.1f} s, replayed in {elapsed - read_s:.1f} s")
 

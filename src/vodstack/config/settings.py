@@ -203,9 +203,11 @@ class FillPlanSettings(BaseModel):
     # Title demand forgets by half in this many days; the shape within a title more slowly.
     half_life_days: float = Field(1.0, gt=0)
     shape_half_life_days: float = Field(7.0, gt=0)
-    # A title first seen within new_release_days days is forecast x new_release_boost.
+    # A title first seen within new_release_days days is forecast x new_release_boost. Off
+    # (1.0) by default: 1.5 cost 0.1-0.9 point on every trace measured, the launch peak being
+    # in the first day's counts already (docs/benchmarks.md, fifth pass).
     new_release_days: int = Field(2, ge=0)
-    new_release_boost: float = Field(1.5, ge=0)
+    new_release_boost: float = Field(1.0, ge=0)
     # How many requests' worth of catalogue-wide shape a title's own shape is pulled towards.
     shape_prior_requests: float = Field(20.0, ge=0)
     # A region's title demand is pulled this far towards the title's demand in all regions
@@ -245,6 +247,11 @@ class CdnSettings(BaseModel):
     # S3-FIFO: the best byte hit ratio of the four on VOD traces (docs/benchmarks.md, "CDN
     # caching (issue 19)"); segments of abandoned sessions are one-hit wonders it drops early.
     eviction: EvictionKind = EvictionKind.S3FIFO
+    # With N > 0, a viewer's miss is cached only if its title was also missed on this edge in
+    # an earlier slice of the UTC day (N a day; 8 = three hours), at most a day back. Off by
+    # default: it gains 0.1-1.5 points on traces of few viewings per title and loses 0.6 on
+    # the issue-shaped ones, below S3-FIFO alone (cdn/cache/admission.py; docs/benchmarks.md).
+    admission_slices_per_day: int = Field(0, ge=0, le=1440)
     manifest_ttl_s: int = Field(2, ge=0)
     # Client region: trusted gateway header, then CIDR map, then GeoIP (if configured).
     region_header: str = "x-vodstack-region"

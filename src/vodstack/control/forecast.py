@@ -19,7 +19,8 @@ The model (documented in docs/cdn.md, "Pre-positioning"):
   requests), they replace the title's request count in `demand`; the objects' shares still
   come from the requests. Plays count every viewer, wherever the edges' logs are.
 - boost: titles first seen in r within `new_release_days` days are multiplied by
-  `new_release_boost` (launch peaks: a first, partial day understates what follows).
+  `new_release_boost` (launch peaks: a first, partial day understates what follows); 1.0, no
+  boost, by default: measured, the first day's counts already carry the peak.
 
 The position model (`position_model`, default on) replaces demand x share for objects whose
 ids name a rendition and a segment number:
@@ -63,7 +64,7 @@ class ForecastModel:
     half_life_days: float = 1.0
     shape_half_life_days: float = 7.0
     new_release_days: int = 2
-    new_release_boost: float = 1.5
+    new_release_boost: float = 1.0
     shape_prior_requests: float = 20.0
     region_pooling: float = 0.0
     position_model: bool = True

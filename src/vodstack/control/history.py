@@ -14,8 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vodstack.cdn.cache.trace import DAY_S, Trace, day_spans
-from vodstack.control.objects import title_of
+from vodstack.cdn.cache.trace import DAY_S, Trace, day_spans, title_of
 from vodstack.control.planner import FillPlanner
 
 

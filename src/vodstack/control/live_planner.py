@@ -28,13 +28,13 @@ from pathlib import Path
 
 import httpx
 
-from vodstack.cdn.cache.trace import Trace
+from vodstack.cdn.cache.trace import Trace, title_of
 from vodstack.cdn.prefill import AUDIENCE, PATH
 from vodstack.config import Settings
 from vodstack.control.access_trace import as_trace
 from vodstack.control.demand_sources import gather_demand
 from vodstack.control.history import learn_from_log
-from vodstack.control.objects import describe, title_of
+from vodstack.control.objects import describe
 from vodstack.control.planner import FillPlanner, RegionPlan
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
 from vodstack.delivery.topology import EdgeNode, Topology

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from vodstack.cdn.cache.trace import title_of
+
 _TRAILING_NUMBER = re.compile(r"(\d+)(?:\.[A-Za-z0-9]+)?$")
 
 
@@ -24,14 +26,6 @@ def describe(object_id: str) -> ObjectInfo:
     rendition = rendition_of(object_id)
     position = int(match.group(1)) if match and rendition else None
     return ObjectInfo(title_of(object_id), rendition, position)
-
-
-def title_of(object_id: str) -> str:
-    """The title an object belongs to."""
-    parts = object_id.strip("/").split("/")
-    if parts[0] == "v" and len(parts) >= 4:
-        return parts[1]
-    return parts[0] if len(parts) >= 2 else object_id
 
 
 def rendition_of(object_id: str) -> str:

@@ -21,8 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vodstack.cdn.cache.budget import ByteBudget
-from vodstack.cdn.cache.policies import make_policy
-from vodstack.cdn.cache.replay import ReplayResult, Tally, serve
+from vodstack.cdn.cache.replay import ReplayResult, Tally, new_budget, serve
 from vodstack.cdn.cache.trace import DAY_S, Trace, day_spans
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.fills import schedule
@@ -73,18 +72,23 @@ def replay_prefill(
     capacity_bytes: int,
     settings: FillPlanSettings,
     oracle: bool = False,
+    admission_slices: int = 0,
 ) -> PrefillResult:
     """Replay `trace` with nightly plans; hit ratios and fill bytes per region and day.
 
     `oracle` is NOT a policy: each night's plan ranks by the coming day's true requests
     (clairvoyant), everything else (capacity, share rule, fills, the reactive part) as usual.
-    It measures the ceiling a forecast could reach on the trace.
+    It measures the ceiling a forecast could reach on the trace. `admission_slices`: the
+    reactive part's admission filter (`cdn.admission_slices_per_day`; 0: keep every miss).
     """
     infos = [describe(name) for name in trace.names]
+    titles = trace.titles
     planner: FillPlanner[int] = FillPlanner(settings, infos.__getitem__, trace.sizes.__getitem__)
     offset = settings.window_start_hour * 3600
     regions = {
-        name: _Region(ByteBudget(capacity_bytes, make_policy(kind)), day_spans(requests, offset))
+        name: _Region(
+            new_budget(capacity_bytes, kind, admission_slices), day_spans(requests, offset)
+        )
         for name, requests in trace.regions.items()
     }
     all_days = [day for region in regions.values() for day in region.days]
@@ -114,7 +118,8 @@ def replay_prefill(
             for name, region in regions.items():
                 start, end = spans[name]
                 objects = trace.regions[name].objects[start:end]
-                served = serve(region.budget, objects, trace.sizes, region.pinned)
+                times = trace.regions[name].times[start:end]
+                served = serve(region.budget, objects, trace.sizes, region.pinned, times, titles)
                 served.fill_bytes, region.fill_bytes = region.fill_bytes, 0
                 region.tally.add(served)
                 today.add(served)

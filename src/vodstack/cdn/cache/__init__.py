@@ -1,5 +1,6 @@
 """An edge's disk cache: bounded bytes, pluggable eviction, atomic fills, in-progress fills."""
 
+from vodstack.cdn.cache.admission import TitleAdmission, make_admission
 from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.disk import DiskCache
 from vodstack.cdn.cache.eviction import EvictionPolicy, FifoPolicy, LruPolicy
@@ -18,5 +19,7 @@ __all__ = [
     "LruPolicy",
     "S3FifoPolicy",
     "SievePolicy",
+    "TitleAdmission",
+    "make_admission",
     "make_policy",
 ]

@@ -3,14 +3,17 @@
 This is the eviction logic of an edge (`DiskCache` keeps one) with nothing else in it, so
 the offline replay (`cdn.cache.replay`) runs exactly the code the edges run, objects being
 only keys and sizes there. A fill first reserves its bytes (evicting until they fit), then
-commits; in the replay both happen at once (`admit`).
+commits; in the replay both happen at once (`admit`). A viewer's miss names its title and
+time to `admits`, where an optional `TitleAdmission` may refuse to keep it (served, not
+cached); a planned fill or an index rebuilt from disk names none and is always kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Generic
 
+from vodstack.cdn.cache.admission import TitleAdmission
 from vodstack.cdn.cache.eviction import EvictionPolicy, K
 
 
@@ -22,6 +25,7 @@ class ByteBudget(Generic[K]):
         capacity_bytes: int,
         policy: EvictionPolicy[K],
         on_evict: Callable[[K], None] | None = None,
+        admission: TitleAdmission[Hashable] | None = None,
     ) -> None:
         self.capacity_bytes = capacity_bytes
         self.policy = policy
@@ -30,6 +34,7 @@ class ByteBudget(Generic[K]):
         self.reserved_bytes = 0
         self.evictions = 0
         self._on_evict = on_evict
+        self.admission = admission
 
     def __contains__(self, key: object) -> bool:
         return key in self.sizes
@@ -37,8 +42,19 @@ class ByteBudget(Generic[K]):
     def __len__(self) -> int:
         return len(self.sizes)
 
+    @property
+    def refused(self) -> int:
+        """Misses the admission filter served without keeping."""
+        return self.admission.refused if self.admission is not None else 0
+
+    def admits(self, title: Hashable | None, when_s: float) -> bool:
+        """Whether a miss of `title` at `when_s` is kept (None: a planned fill, always)."""
+        return title is None or self.admission is None or self.admission.admits(title, when_s)
+
     def reserve(self, size: int) -> bool:
-        """Make room for an incoming object; False if it cannot fit even in an empty cache."""
+        """Make room for an incoming object; False if it cannot fit even in an empty cache.
+
+        The edge asks `admits` first for a viewer's miss (the replay's `admit` does both)."""
         if size > self.capacity_bytes or not self.make_room(size):
             return False
         self.reserved_bytes += size
@@ -53,9 +69,9 @@ class ByteBudget(Generic[K]):
         self.reserved_bytes -= size
         self.add(key, size)
 
-    def admit(self, key: K, size: int) -> bool:
-        """Reserve and commit at once (the replay's fill); False if it does not fit."""
-        if size > self.capacity_bytes or not self.make_room(size):
+    def admit(self, key: K, size: int, title: Hashable | None = None, when_s: float = 0.0) -> bool:
+        """Reserve and commit at once (the replay's fill); False if it is not kept."""
+        if size > self.capacity_bytes or not self.admits(title, when_s) or not self.make_room(size):
             return False
         self.add(key, size)
         return True

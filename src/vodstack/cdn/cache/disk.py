@@ -11,9 +11,10 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
+from vodstack.cdn.cache.admission import TitleAdmission
 from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.eviction import EvictionPolicy
 from vodstack.cdn.file_response import ServedFile
@@ -34,11 +35,12 @@ class DiskCache:
         capacity_bytes: int,
         policy: EvictionPolicy[bytes],
         describe: Describe,
+        admission: TitleAdmission[Hashable] | None = None,
     ) -> None:
         self.root = root
         self._policy = policy
         # The same byte budget the offline replay runs (`vodstack cache evaluate`).
-        self.budget = ByteBudget(capacity_bytes, policy, on_evict=self._forget)
+        self.budget = ByteBudget(capacity_bytes, policy, self._forget, admission)
         self._describe = describe
         self._objects = root / "objects"
         self._tmp = root / "tmp"
@@ -99,6 +101,10 @@ class DiskCache:
 
     def touch(self, key: bytes) -> None:
         self._policy.touch(key)
+
+    def admits(self, title: str, when_s: float) -> bool:
+        """Whether a viewer's miss of `title` at `when_s` is kept (the budget's filter)."""
+        return self.budget.admits(title, when_s)
 
     def reserve(self, size: int) -> bool:
         """Make room for an incoming object; False if it cannot fit even in an empty cache."""

@@ -28,9 +28,12 @@ class FlightState(Enum):
 class Flight:
     """Progress of one fill, shared by every request for the same object."""
 
-    def __init__(self, key: bytes, temp_path: str) -> None:
+    def __init__(self, key: bytes, temp_path: str, missed_at: float | None = None) -> None:
         self.key = key
         self.temp_path = temp_path
+        # When a viewer's miss started it (the admission filter's clock); None once a planned
+        # fill wants the object too: a plan's objects are kept whatever the filter says.
+        self.missed_at = missed_at
         self.state = FlightState.CONNECTING
         self.source = ""
         self.served: ServedFile | None = None  # headers for viewers, path = temp file

@@ -10,8 +10,10 @@ per policy and capacity.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vodstack.cdn.cache.admission import make_admission
 from vodstack.cdn.cache.budget import ByteBudget
 from vodstack.cdn.cache.policies import make_policy
 from vodstack.cdn.cache.trace import Trace
@@ -28,6 +30,7 @@ class Tally:
     hit_bytes: int = 0
     evictions: int = 0
     fill_bytes: int = 0  # bytes written by planned fills (pre-positioning only)
+    refused: int = 0  # misses the admission filter served without keeping
 
     @property
     def byte_hit_ratio(self) -> float:
@@ -44,6 +47,7 @@ class Tally:
         self.hit_bytes += other.hit_bytes
         self.evictions += other.evictions
         self.fill_bytes += other.fill_bytes
+        self.refused += other.refused
 
     def as_dict(self) -> dict[str, float | int]:
         return {
@@ -55,6 +59,7 @@ class Tally:
             "hit_bytes": self.hit_bytes,
             "evictions": self.evictions,
             "fill_bytes": self.fill_bytes,
+            "refused": self.refused,
         }
 
 
@@ -76,16 +81,25 @@ class ReplayResult:
         }
 
 
-def replay(trace: Trace, kind: EvictionKind, capacity_bytes: int) -> ReplayResult:
-    """Replay every region's requests through its own cache of `capacity_bytes`."""
+def replay(
+    trace: Trace, kind: EvictionKind, capacity_bytes: int, admission_slices: int = 0
+) -> ReplayResult:
+    """Replay every region's requests through its own cache of `capacity_bytes`
+    (`admission_slices`: `cdn.admission_slices_per_day`, 0 keeps every miss)."""
     total = Tally()
     regions: dict[str, Tally] = {}
     for name, requests in trace.regions.items():
-        budget: ByteBudget[int] = ByteBudget(capacity_bytes, make_policy(kind))
-        tally = serve(budget, requests.objects, trace.sizes)
+        budget = new_budget(capacity_bytes, kind, admission_slices)
+        tally = serve(budget, requests.objects, trace.sizes, times=requests.times,
+                      titles=trace.titles)  # fmt: skip
         regions[name] = tally
         total.add(tally)
     return ReplayResult(kind.value, capacity_bytes, total, regions)
+
+
+def new_budget(capacity_bytes: int, kind: EvictionKind, admission_slices: int) -> ByteBudget[int]:
+    """One region's cache as an edge builds it: the policy and the admission filter."""
+    return ByteBudget(capacity_bytes, make_policy(kind), admission=make_admission(admission_slices))
 
 
 def serve(
@@ -93,11 +107,16 @@ def serve(
     objects: list[int],
     sizes: list[int],
     pinned: set[int] | frozenset[int] = frozenset(),
+    times: Sequence[float] = (),
+    titles: Sequence[int] = (),
 ) -> Tally:
     """Demand-fetch caching of `objects` (in order) by `budget`; returns what it served.
 
-    `pinned` objects (pre-positioned by a fill plan, outside the budget) are hits too.
+    `pinned` objects (pre-positioned by a fill plan, outside the budget) are hits too. With an
+    admission filter, `times` (one per request) and `titles` (per object) must be given.
     """
+    if budget.admission is not None:
+        return _serve_admitting(budget, objects, sizes, pinned, times, titles)
     held = budget.sizes
     touch = budget.policy.touch
     admit = budget.admit
@@ -121,6 +140,45 @@ def serve(
         requested_bytes=requested,
         hit_bytes=hit_bytes,
         evictions=budget.evictions - evictions_before,
+    )
+
+
+def _serve_admitting(
+    budget: ByteBudget[int],
+    objects: list[int],
+    sizes: list[int],
+    pinned: set[int] | frozenset[int],
+    times: Sequence[float],
+    titles: Sequence[int],
+) -> Tally:
+    """`serve` with a miss naming its title and time (a loop of its own, so the plain
+    replay's loop stays as tight as it was)."""
+    if len(times) != len(objects) or not titles:
+        raise ValueError("an admission filter needs every request's time and every object's title")
+    held = budget.sizes
+    touch = budget.policy.touch
+    admit = budget.admit
+    hits = hit_bytes = requested = 0
+    evictions_before, refused_before = budget.evictions, budget.refused
+    for obj, when in zip(objects, times, strict=True):
+        size = sizes[obj]
+        requested += size
+        if obj in pinned:
+            hits += 1
+            hit_bytes += size
+        elif obj in held:
+            touch(obj)
+            hits += 1
+            hit_bytes += size
+        else:
+            admit(obj, size, titles[obj], when)
+    return Tally(
+        requests=len(objects),
+        hits=hits,
+        requested_bytes=requested,
+        hit_bytes=hit_bytes,
+        evictions=budget.evictions - evictions_before,
+        refused=budget.refused - refused_before,
     )
 
 

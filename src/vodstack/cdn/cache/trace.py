@@ -17,6 +17,7 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TextIO, cast
 
@@ -46,6 +47,12 @@ class Trace:
     def has_regions(self) -> bool:
         return NO_REGION not in self.regions
 
+    @cached_property
+    def titles(self) -> list[int]:
+        """Each object's title as a dense number (`title_of` its id): what admission keys on."""
+        numbers: dict[str, int] = {}
+        return [numbers.setdefault(title_of(name), len(numbers)) for name in self.names]
+
     @property
     def unique_bytes(self) -> int:
         return sum(self.sizes)
@@ -53,6 +60,15 @@ class Trace:
     @property
     def requests(self) -> int:
         return sum(len(region.objects) for region in self.regions.values())
+
+
+def title_of(object_id: str) -> str:
+    """The title an object belongs to: trace ids are `title/rendition/segment`, edge paths
+    `/v/title/version/...`; any other id is its own title."""
+    parts = object_id.strip("/").split("/")
+    if parts[0] == "v" and len(parts) >= 4:
+        return parts[1]
+    return parts[0] if len(parts) >= 2 else object_id
 
 
 def open_text(path: Path, mode: str = "rt") -> TextIO:
