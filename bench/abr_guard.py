@@ -31,22 +31,15 @@ choice: docs/abr.md ("Fourth round"), docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
-from multiprocessing import Pool
 from pathlib import Path
 
-from abr_report import Outcome, outcome, report
+from abr_report import run_splits
 from vodstack.player.abr import adaptive
 from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.interface import AbrAlgorithm, DecisionContext
 from vodstack.player.abr.learned import LEVELS, choose, features
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
-from vodstack.player.simulation.session import simulate_session
-from vodstack.player.traces import NetworkTrace, load_traces
-from vodstack.player.video import Video, read_video_sizes
-
-DATA = Path(__file__).resolve().parents[1] / "../shared/data/abr"
 
 
 class VariantAdaptiveAbr(AdaptiveAbr):
@@ -129,12 +122,6 @@ def create(spec: str) -> AbrAlgorithm:
     raise SystemExit(f"unknown variant {spec!r}")
 
 
-def play(job: tuple[NetworkTrace, Video, list[str]]) -> tuple[str, dict[str, Outcome]]:
-    trace, video, specs = job
-    outcomes = {spec: outcome(simulate_session(trace, video, create(spec))) for spec in specs}
-    return trace.family.value, outcomes
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split-dir", type=Path, required=True)
@@ -143,14 +130,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     specs = ["vodstack", *(v for v in args.variants.split(";") if v)]
-    video = read_video_sizes(DATA / "video_sizes")
-    for split in args.splits.split(","):
-        started = time.process_time(), time.perf_counter()
-        traces = load_traces(args.split_dir / split)
-        with Pool(args.jobs) as pool:
-            rows = pool.map(play, [(t, video, specs) for t in traces], chunksize=2)
-        report(split, rows, specs)
-        print(f"{split}: {time.perf_counter() - started[1]:.0f} s wall", flush=True)
+    run_splits(args.split_dir, args.splits.split(","), specs, args.jobs, create)
 
 
 if __name__ == "__main__":

@@ -16,20 +16,14 @@ reason for rejecting it: docs/abr.md ("Third round"), docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-from multiprocessing import Pool
 from pathlib import Path
 from typing import ClassVar
 
-from abr_report import Outcome, outcome, report
+from abr_report import run_splits
 from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.interface import AbrAlgorithm, DecisionContext
 from vodstack.player.abr.learned import LEVELS, LearnedAbr, choose, features
 from vodstack.player.abr.vodstack import VodstackAbr
-from vodstack.player.simulation.session import simulate_session
-from vodstack.player.traces import NetworkTrace, load_traces
-from vodstack.player.video import Video, read_video_sizes
-
-DATA = Path(__file__).resolve().parents[1] / "../shared/data/abr"
 
 
 class MarginLearnedAbr(LearnedAbr):
@@ -72,12 +66,6 @@ def create(spec: str) -> AbrAlgorithm:
     raise SystemExit(f"unknown variant {spec!r}")
 
 
-def play(job: tuple[NetworkTrace, Video, list[str]]) -> tuple[str, dict[str, Outcome]]:
-    trace, video, specs = job
-    outcomes = {spec: outcome(simulate_session(trace, video, create(spec))) for spec in specs}
-    return trace.family.value, outcomes
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split-dir", type=Path, required=True)
@@ -90,12 +78,7 @@ def main() -> None:
         "vodstack", "learned", *(f"learned:{m}" for m in margins),
         "adaptive", *(f"adaptive:{m}" for m in margins),
     ]  # fmt: skip
-    video = read_video_sizes(DATA / "video_sizes")
-    for split in args.splits.split(","):
-        traces = load_traces(args.split_dir / split)
-        with Pool(args.jobs) as pool:
-            rows = pool.map(play, [(t, video, specs) for t in traces], chunksize=4)
-        report(split, rows, specs)
+    run_splits(args.split_dir, args.splits.split(","), specs, args.jobs, create)
 
 
 if __name__ == "__main__":

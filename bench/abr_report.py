@@ -6,14 +6,24 @@ of the better/worse counts) and hands the per-trace outcomes here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from multiprocessing import Pool
+from pathlib import Path
 
-from vodstack.player.simulation.session import SessionResult
+from vodstack.player.abr.interface import AbrAlgorithm
+from vodstack.player.simulation.session import SessionResult, simulate_session
+from vodstack.player.traces import NetworkTrace, load_traces
+from vodstack.player.video import Video, read_video_sizes
+
+DATA = Path(__file__).resolve().parents[1] / "../shared/data/abr"
 
 #: (QoE per chunk, stall s, mean bitrate Mbps) of one session.
 Outcome = tuple[float, float, float]
 #: One trace's family and the outcome of every variant on it.
 Row = tuple[str, dict[str, Outcome]]
+#: A harness's variant factory: spec -> a fresh algorithm (module-level, so a pool can pickle it).
+Create = Callable[[str], AbrAlgorithm]
 
 
 def outcome(session: SessionResult) -> Outcome:
@@ -39,3 +49,24 @@ def report(split: str, rows: Sequence[Row], specs: Sequence[str]) -> None:
                 f"stall {stall:7.3f} s  {bitrate:.3f} Mbps  vs {specs[0]} +{better}/-{worse}",
                 flush=True,
             )
+
+
+def play(job: tuple[NetworkTrace, Video, list[str], Create]) -> Row:
+    """Every variant on one trace (a pool worker's unit of work)."""
+    trace, video, specs, create = job
+    outcomes = {spec: outcome(simulate_session(trace, video, create(spec))) for spec in specs}
+    return trace.family.value, outcomes
+
+
+def run_splits(
+    split_dir: Path, splits: Sequence[str], specs: list[str], jobs: int, create: Create
+) -> None:
+    """Play and report every split in turn, `jobs` processes at a time."""
+    video = read_video_sizes(DATA / "video_sizes")
+    for split in splits:
+        started = time.perf_counter()
+        traces = load_traces(split_dir / split)
+        with Pool(jobs) as pool:
+            rows = pool.map(play, [(t, video, specs, create) for t in traces], chunksize=2)
+        report(split, rows, specs)
+        print(f"{split}: {time.perf_counter() - started:.0f} s wall", flush=True)
