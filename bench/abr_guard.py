@@ -30,14 +30,12 @@ choice: docs/abr.md ("Fourth round"), docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
-from pathlib import Path
 
-from abr_report import run_splits
+from abr_report import variants_main
 from vodstack.player.abr import adaptive
 from vodstack.player.abr.adaptive import AdaptiveAbr
-from vodstack.player.abr.interface import AbrAlgorithm, DecisionContext
+from vodstack.player.abr.interface import DecisionContext
 from vodstack.player.abr.learned import LEVELS, choose, features
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
 
@@ -109,28 +107,14 @@ class VariantAdaptiveAbr(AdaptiveAbr):
         return self.floored(context, steady) if self.floor_everywhere else steady
 
 
-def create(spec: str) -> AbrAlgorithm:
-    """`vodstack`, `adaptive` or `adaptive:<option>=<value>,...`."""
-    kind, _, option_text = spec.partition(":")
-    if kind == "vodstack":
-        return VodstackAbr()
-    if kind == "adaptive":
-        if not option_text:
-            return AdaptiveAbr()
-        options = dict(item.split("=", 1) for item in option_text.split(","))
-        return VariantAdaptiveAbr(options)
-    raise SystemExit(f"unknown variant {spec!r}")
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split-dir", type=Path, required=True)
-    parser.add_argument("--variants", default="adaptive:floor=none;adaptive")
-    parser.add_argument("--splits", default="train,synthetic,heldout")
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    specs = ["vodstack", *(v for v in args.variants.split(";") if v)]
-    run_splits(args.split_dir, args.splits.split(","), specs, args.jobs, create)
+    variants_main(
+        __doc__ or "",
+        VariantAdaptiveAbr,
+        anchors=["vodstack"],
+        variants="adaptive:floor=none;adaptive",
+        splits="train,synthetic,heldout",
+    )
 
 
 if __name__ == "__main__":

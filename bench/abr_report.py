@@ -6,12 +6,16 @@ of the better/worse counts) and hands the per-trace outcomes here.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 
+from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.interface import AbrAlgorithm
+from vodstack.player.abr.vodstack import VodstackAbr
 from vodstack.player.simulation.session import SessionResult, simulate_session
 from vodstack.player.traces import NetworkTrace, load_traces
 from vodstack.player.video import Video, read_video_sizes
@@ -70,3 +74,35 @@ def run_splits(
             rows = pool.map(play, [(t, video, specs, create) for t in traces], chunksize=2)
         report(split, rows, specs)
         print(f"{split}: {time.perf_counter() - started:.0f} s wall", flush=True)
+
+
+def variant(options_class: Callable[[dict[str, str]], AbrAlgorithm], spec: str) -> AbrAlgorithm:
+    """`vodstack`, `adaptive` or `adaptive:<option>=<value>,...` (the harness's own class)."""
+    kind, _, option_text = spec.partition(":")
+    if kind == "vodstack":
+        return VodstackAbr()
+    if kind == "adaptive":
+        if not option_text:
+            return AdaptiveAbr()
+        return options_class(dict(item.split("=", 1) for item in option_text.split(",")))
+    raise SystemExit(f"unknown variant {spec!r}")
+
+
+def variants_main(
+    doc: str,
+    options_class: Callable[[dict[str, str]], AbrAlgorithm],
+    *,
+    anchors: list[str],
+    variants: str,
+    splits: str,
+) -> None:
+    """A harness's command line: `anchors` then `--variants` (`;`-separated) on `--splits`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--split-dir", type=Path, required=True)
+    parser.add_argument("--variants", default=variants)
+    parser.add_argument("--splits", default=splits)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    specs = [*anchors, *(v for v in args.variants.split(";") if v)]
+    create = partial(variant, options_class)  # a partial of module-level names: picklable
+    run_splits(args.split_dir, args.splits.split(","), specs, args.jobs, create)

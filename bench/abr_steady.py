@@ -30,17 +30,15 @@ The split directory is what `vodstack abr train --seed 1 --split-dir` writes (`b
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
-from abr_report import run_splits
+from abr_report import variants_main
 from vodstack.player.abr import adaptive
 from vodstack.player.abr.adaptive import AdaptiveAbr
-from vodstack.player.abr.interface import AbrAlgorithm, DecisionContext
+from vodstack.player.abr.interface import DecisionContext
 from vodstack.player.abr.planning import Horizon, IntArray, rollout
 from vodstack.player.abr.qoe import LinearQoE
 from vodstack.player.abr.vodstack import VodstackAbr
@@ -117,28 +115,14 @@ class SteadyVariantAbr(AdaptiveAbr):
         return self.steady.decide(context)
 
 
-def create(spec: str) -> AbrAlgorithm:
-    """`vodstack`, `adaptive` or `adaptive:<option>=<value>,...`."""
-    kind, _, option_text = spec.partition(":")
-    if kind == "vodstack":
-        return VodstackAbr()
-    if kind == "adaptive":
-        if not option_text:
-            return AdaptiveAbr()
-        options = dict(item.split("=", 1) for item in option_text.split(","))
-        return SteadyVariantAbr(options)
-    raise SystemExit(f"unknown variant {spec!r}")
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split-dir", type=Path, required=True)
-    parser.add_argument("--variants", default="adaptive:sw=1.5")
-    parser.add_argument("--splits", default="train,synthetic,broadband")
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    specs = ["vodstack", "adaptive", *(v for v in args.variants.split(";") if v)]
-    run_splits(args.split_dir, args.splits.split(","), specs, args.jobs, create)
+    variants_main(
+        __doc__ or "",
+        SteadyVariantAbr,
+        anchors=["vodstack", "adaptive"],
+        variants="adaptive:sw=1.5",
+        splits="train,synthetic,broadband",
+    )
 
 
 if __name__ == "__main__":
