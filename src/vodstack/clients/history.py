@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
+from vodstack.contracts.common import Changes
 from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
@@ -16,6 +17,10 @@ class HistoryClient(ServiceClient):
 
     async def continue_watching(self, profile_id: int) -> list[Position]:
         return await self.get_as(f"/v1/profiles/{profile_id}/continue", _positions)
+
+    async def changes(self, after: int) -> Changes:
+        """The profiles whose viewing changed since the cursor `after` (history's feed)."""
+        return await self.get_model("/v1/profiles/changes", Changes, params={"after": after})
 
     async def resume(self, profile_id: int, title_id: int) -> Position:
         return await self.get_model(f"/v1/profiles/{profile_id}/titles/{title_id}", Position)

@@ -397,6 +397,11 @@ class RecsSettings(BaseModel):
     # newly published title reaches the personalized rows within `catalog_refresh_s`.
     catalog_refresh_s: float = Field(5.0, gt=0)
     popularity_refresh_s: float = Field(60.0, gt=0)
+    # A profile's home rows are kept as bytes until what they are cut from changes; history's
+    # change feed (the profiles whose viewing changed) is read this often: the bound on how old
+    # a kept page's "Continue watching" may be (docs/recommendations.md). 0: nothing is kept,
+    # every page is computed and asks history.
+    history_feed_s: float = Field(0.5, ge=0)
     # "Trending now": a play's weight halves every this many hours.
     trending_half_life_h: float = Field(12.0, gt=0)
     # The model: EASE's L2 and the recency decay of a profile's history. Unset (the default),

@@ -145,6 +145,7 @@ def create_service_app(
     larger_bodies: Mapping[str, int] | None = None,
     cached_reads: CachedReads | None = None,
     redis: RedisSettings | None = None,
+    answer_store: AnswerStore | None = None,
 ) -> FastAPI:
     """A FastAPI app with the platform's standard endpoints, middleware and error mapping.
 
@@ -154,7 +155,8 @@ def create_service_app(
     path prefixes (uploads) their own cap. With `cached_reads`, 200 answers of those GET routes
     are replayed from memory until the data's version changes (core.answer_cache). With
     `redis` (a URL set), the app gets a `RedisGuard` (`app.state.redis`) and keeps those answers
-    in Redis, shared by every instance (core.redis_answers).
+    in Redis, shared by every instance (core.redis_answers). `answer_store` keeps them in a
+    store of the service's own instead (core.keyed_answers: dropped per profile).
     """
 
     @asynccontextmanager
@@ -204,7 +206,7 @@ def create_service_app(
     app.state.redis = shared
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(DeadlineMiddleware)
-    store = _answer_store(service, cached_reads, shared, redis)
+    store = answer_store or _answer_store(service, cached_reads, shared, redis)
     replay = None
     if cached_reads is not None and store is not None:
         admits = _admits(internal)

@@ -9,12 +9,14 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from vodstack.contracts.common import Changes
 from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
 from vodstack.core.answer_cache import filling
 from vodstack.core.errors import NotFound
 from vodstack.core.responses import model_json
 from vodstack.events.groups import HISTORY
 from vodstack.events.log import EventLog
+from vodstack.services.history.changes import MAX_PAGE
 from vodstack.services.history.repository import ShardedHistory
 from vodstack.services.history.reshard import Resharder
 
@@ -40,6 +42,19 @@ async def _resharder(request: Request) -> Resharder:
 
 
 ResharderDep = Annotated[Resharder, Depends(_resharder)]
+
+
+@profiles.get("/changes", response_model=Changes)
+async def viewing_changes(
+    history: History,
+    after: Annotated[int, Query(ge=0, le=2**62, description="The cursor of the last answer.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE,
+) -> Response:
+    """The profiles whose viewing changed since `after` (internal: the recs service's cache of
+    home rows). async: a read of this process's memory, no thread hop."""
+    return Response(
+        history.changes.read(after, limit).model_dump_json(), media_type="application/json"
+    )
 
 
 @profiles.get("/{profile_id}/continue", response_model=list[Position])

@@ -22,6 +22,7 @@ from typing import Any
 from vodstack.contracts.events import AnyEvent
 from vodstack.contracts.history import Position
 from vodstack.services.history.cache import LookAsideCache
+from vodstack.services.history.changes import ViewingChanges
 from vodstack.services.history.models import COLUMNS
 from vodstack.services.history.ring import HashRing
 from vodstack.services.history.shard import HistoryShard
@@ -160,6 +161,8 @@ class ShardedHistory:
         # when the cut-over compares them.
         self.write_lock = threading.RLock()
         self._pool = ThreadPoolExecutor(8, thread_name_prefix="history-shard")
+        # The profiles each batch wrote, for callers keeping answers built from them (recs).
+        self.changes = ViewingChanges()
 
     @property
     def layout(self) -> ShardLayout:
@@ -174,12 +177,18 @@ class ShardedHistory:
 
     def apply(self, events: Sequence[AnyEvent]) -> int:
         """The consumer's sink: each shard applies its profiles' events in one transaction."""
-        with self.write_lock:
-            fresh = self.current.apply(events)
-            if self.target is not None:
-                self.target.apply(events)
-        for profile_id in {event.profile_id for event in events}:
-            self.cache.invalidate(profile_id)
+        profiles = {event.profile_id for event in events}
+        try:
+            with self.write_lock:
+                fresh = self.current.apply(events)
+                if self.target is not None:
+                    self.target.apply(events)
+        finally:
+            # Even when a shard failed (those before it have committed); the look-aside cache
+            # first: a feed reader asking again at once must not meet the entry it replaces.
+            for profile_id in profiles:
+                self.cache.invalidate(profile_id)
+            self.changes.wrote(p for p in profiles if p is not None)
         return fresh
 
     def continue_watching(self, profile_id: int) -> list[Position]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.history import Position
 from vodstack.contracts.recs import HomeRows, TrainStatus
+from vodstack.core.answer_cache import good_until
 from vodstack.core.errors import ServiceUnavailable, VodstackError
 from vodstack.core.responses import model_json
 from vodstack.services.recs.rows import ProfileView, home_rows
@@ -40,6 +41,7 @@ _HISTORY_WAIT_S = 1.0
 async def rows(
     profile_id: Id,
     runtime: Runtime,
+    request: Request,
     maturity: Maturity,
     region: Region = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
@@ -54,6 +56,11 @@ async def rows(
     started, (recommended, recent, trained_at) = await asyncio.gather(
         _started(runtime, profile_id), asyncio.to_thread(_stored, runtime, profile_id)
     )
+    if started is None:
+        # Without its continue-watching row: answered, but not kept (services/recs/freshness.py)
+        # for the next pages, which should have the row once history answers again.
+        good_until(request.scope, 0.0)
+        started = []
     view = ProfileView(profile_id, recommended, recent, started, runtime.store.neighbours)
     page = home_rows(view, maturity, region, limit, catalog, runtime.popular, trained_at)
     # Serialized once: returned as a model, FastAPI would validate the whole page again.
@@ -70,13 +77,14 @@ def _stored(
     )
 
 
-async def _started(runtime: RecsRuntime, profile_id: int) -> list[Position]:
+async def _started(runtime: RecsRuntime, profile_id: int) -> list[Position] | None:
+    """Continue watching; None when history did not answer in time."""
     try:
         async with asyncio.timeout(_HISTORY_WAIT_S):
             return await runtime.clients.history.continue_watching(profile_id)
     except (VodstackError, TimeoutError) as exc:
         log.warning("continue watching left out of profile %d's rows: %s", profile_id, exc)
-        return []
+        return None
 
 
 @training.post("", status_code=200)

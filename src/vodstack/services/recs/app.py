@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vodstack.config.settings import Settings
+from vodstack.core.answer_cache import CachedReads
 from vodstack.core.app import create_service_app
 from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
@@ -18,6 +19,7 @@ from vodstack.events.consumer import Consumer
 from vodstack.events.groups import RECS
 from vodstack.events.log import EventLog, open_event_log
 from vodstack.services.recs.api import ROUTERS
+from vodstack.services.recs.freshness import ROWS_PATH, RowsFreshness
 from vodstack.services.recs.repository import open_store
 from vodstack.services.recs.runtime import SERVICE, Clients, RecsRuntime
 from vodstack.services.recs.watched import open_watched
@@ -26,6 +28,8 @@ from vodstack.services.recs.watched import open_watched
 def create_app(settings: Settings, *, event_log: EventLog | None = None) -> FastAPI:
     """The recs app; `event_log` (closed by the caller) is for tests."""
     running: list[RecsRuntime] = []
+    feed_s = settings.recs.history_feed_s
+    freshness = RowsFreshness(feed_s) if feed_s > 0 else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,7 +40,10 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             open_watched(settings),
             open_store(settings),
             Clients.of(settings),
+            kept_rows=None if freshness is None else freshness.answers,
         )
+        if freshness is not None:
+            runtime.watched.on_applied = freshness.answers.drop
         consumer = Consumer(log, RECS, runtime.watched, niceness=settings.events.consumer_niceness)
         app.state.recs = runtime
         consumer.start()
@@ -58,8 +65,19 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
                 await stack.enter_async_context(
                     Periodic("recs training", runtime.train, config.train_every_s)
                 )
+                if freshness is not None:
+                    history = runtime.clients.history
+
+                    async def read_feed() -> None:
+                        await freshness.poll(history.changes)
+
+                    await stack.enter_async_context(
+                        Periodic("recs history feed", read_feed, feed_s)
+                    )
                 yield
         finally:
+            if freshness is not None:
+                freshness.stop()
             running.clear()
             await asyncio.to_thread(consumer.stop)
             await runtime.clients.aclose()
@@ -75,4 +93,8 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         health=lambda: bool(running),
         internal=ServiceTokens.from_settings(settings, SERVICE),
         max_body_bytes=settings.body_limits.for_service(SERVICE),
+        # Replayed from memory per profile (services/recs/freshness.py), never from Redis: what
+        # drops them is this process's own feed reader and sink.
+        cached_reads=None if freshness is None else CachedReads((ROWS_PATH,), version=None),
+        answer_store=None if freshness is None else freshness.answers,
     )

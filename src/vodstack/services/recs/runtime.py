@@ -15,6 +15,7 @@ from vodstack.clients.keepalive import KeepAliveTransport
 from vodstack.clients.telemetry import TelemetryClient
 from vodstack.config.settings import Settings
 from vodstack.contracts.recs import TrainPhase, TrainStatus
+from vodstack.core.keyed_answers import KeyedAnswers
 from vodstack.services.recs.models import RecencyEase
 from vodstack.services.recs.repository import RecsStore
 from vodstack.services.recs.snapshots import (
@@ -60,17 +61,29 @@ class RecsRuntime:
     clients: Clients
     catalog: CatalogSnapshot = field(default_factory=CatalogSnapshot)
     popular: PopularitySnapshot = field(default_factory=PopularitySnapshot)
+    # The home rows kept as bytes (services/recs/freshness.py); None: nothing is kept.
+    kept_rows: KeyedAnswers | None = None
     _training: asyncio.Lock = field(default_factory=asyncio.Lock)
     _status: TrainStatus | None = None
     _tuned: tuple[float, float, float] | None = None  # (L2, decay, monotonic time chosen)
 
     async def refresh_catalog(self) -> None:
-        self.catalog = await load_catalog(self.clients.catalog)
+        catalog = await load_catalog(self.clients.catalog)
+        if catalog != self.catalog:
+            self.catalog = catalog
+            self._drop_kept()  # after the swap: a page computed meanwhile is not kept
 
     async def refresh_popularity(self) -> None:
-        self.popular = await load_popularity(
+        popular = await load_popularity(
             self.clients.telemetry, self.settings.recs.trending_half_life_h
         )
+        if popular != self.popular:
+            self.popular = popular
+            self._drop_kept()
+
+    def _drop_kept(self) -> None:
+        if self.kept_rows is not None:
+            self.kept_rows.drop_all()
 
     def model(self) -> RecencyEase:
         """The settings' L2 and decay where set; otherwise the last run's choice while it is
@@ -96,6 +109,9 @@ class RecsRuntime:
                 self._status = self.status().model_copy(
                     update={"phase": TrainPhase.FAILED, "message": f"training failed: {exc}"}
                 )
+            finally:
+                # Once the store holds the run (or whatever a failed one left): every row.
+                self._drop_kept()
             return self._status
 
     def _train(self) -> TrainStatus:

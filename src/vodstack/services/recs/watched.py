@@ -9,7 +9,7 @@ counts for little and one finished counts fully. The sink is the events library'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,16 @@ class WatchedSink(DatabaseSink):
         self._upsert = driver_sql(upsert, self._dialect)
         self._recent = driver_sql(_RECENT, self._dialect)
         self._reader = Reader(self.engine)
+        # Told the profiles of every applied block, once its transaction is over (the kept
+        # home rows of those profiles are dropped: services/recs/freshness.py).
+        self.on_applied: Callable[[set[int]], None] | None = None
+
+    def apply(self, events: Sequence[AnyEvent]) -> int:
+        try:
+            return super().apply(events)
+        finally:
+            if self.on_applied is not None:
+                self.on_applied({e.profile_id for e in events if e.profile_id is not None})
 
     def effects(self, conn: Connection, events: Sequence[AnyEvent]) -> None:
         # Experiment exposures share the log; they say nothing about what was watched.
