@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from vodstack.core import keyed_answers
 from vodstack.core.answer_store import Answer
-from vodstack.core.keyed_answers import KeyedAnswers
+from vodstack.core.keyed_answers import REMEMBER_S, KeyedAnswers
 
 
 def _group(key: str) -> int:
@@ -121,19 +118,16 @@ def test_an_answer_already_expired_is_not_kept() -> None:
     asyncio.run(run())
 
 
-def test_a_fill_older_than_the_remembered_drops_is_not_kept(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_fill_older_than_the_remembered_drops_is_not_kept() -> None:
     now = [0.0]
-    monkeypatch.setattr(keyed_answers.time, "monotonic", lambda: now[0])
 
     async def run() -> None:
-        store = KeyedAnswers(_group, vouched=Vouch())
+        store = KeyedAnswers(_group, vouched=Vouch(), monotonic=lambda: now[0])
         old = await store.lookup(A)
         assert old is not None
         store.drop([1])
         for _ in range(2):  # two periods later profile 1's drop is forgotten...
-            now[0] += keyed_answers.REMEMBER_S
+            now[0] += REMEMBER_S
             store.drop([3])
         await store.put(old[0], A, _answer())
         assert store.kept == 0  # ...but an answer looked up before it is still refused

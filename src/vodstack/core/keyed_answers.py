@@ -45,6 +45,7 @@ class KeyedAnswers(AnswerStore):
         vouched: Callable[[], bool],
         clock: Clock = time.time,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        monotonic: Clock = time.monotonic,
     ) -> None:
         self._group_of = group_of
         self._vouched = vouched
@@ -61,7 +62,8 @@ class KeyedAnswers(AnswerStore):
         self._dropped_before: dict[int, int] = {}
         self._floor = 0  # a lookup before this epoch is too old to judge: not kept
         self._period_epoch = 1
-        self._period_start = time.monotonic()
+        self._monotonic = monotonic
+        self._period_start = monotonic()
         self.hits = 0
 
     async def lookup(self, key: str) -> tuple[int, Answer | None] | None:
@@ -124,7 +126,7 @@ class KeyedAnswers(AnswerStore):
         return self._count
 
     def _rotate(self) -> None:
-        now = time.monotonic()
+        now = self._monotonic()
         if now - self._period_start < REMEMBER_S:
             return
         # The drops of the period before last are forgotten: a lookup from before this period

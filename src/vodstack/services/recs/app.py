@@ -86,7 +86,7 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
             if event_log is None:
                 log.close()
 
-    return create_service_app(
+    app = create_service_app(
         SERVICE,
         routers=ROUTERS,
         lifespan=lifespan,
@@ -98,3 +98,5 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
         cached_reads=None if freshness is None else CachedReads((ROWS_PATH,), version=None),
         answer_store=None if freshness is None else freshness.answers,
     )
+    app.state.kept_rows = None if freshness is None else freshness.answers
+    return app
