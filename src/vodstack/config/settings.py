@@ -402,6 +402,9 @@ class RecsSettings(BaseModel):
     # a kept page's "Continue watching" may be (docs/recommendations.md). 0: nothing is kept,
     # every page is computed and asks history.
     history_feed_s: float = Field(0.5, ge=0)
+    # The memory the kept pages may take (past it they start over). A page of 16 rows of 20
+    # titles is about 150 KB: 128 MB keeps some 850 profiles' pages.
+    kept_rows_mb: int = Field(128, ge=1)
     # "Trending now": a play's weight halves every this many hours.
     trending_half_life_h: float = Field(12.0, gt=0)
     # The model: EASE's L2 and the recency decay of a profile's history. Unset (the default),

@@ -29,7 +29,8 @@ def create_app(settings: Settings, *, event_log: EventLog | None = None) -> Fast
     """The recs app; `event_log` (closed by the caller) is for tests."""
     running: list[RecsRuntime] = []
     feed_s = settings.recs.history_feed_s
-    freshness = RowsFreshness(feed_s) if feed_s > 0 else None
+    max_bytes = settings.recs.kept_rows_mb * 1024 * 1024
+    freshness = RowsFreshness(feed_s, max_bytes=max_bytes) if feed_s > 0 else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from vodstack.contracts.common import Changes
+from vodstack.core.answer_store import DEFAULT_MAX_BYTES
 from vodstack.core.errors import VodstackError
 from vodstack.core.keyed_answers import KeyedAnswers
 
@@ -44,12 +45,18 @@ def profile_of(key: str) -> int:
 class RowsFreshness:
     """The kept rows (`answers`, handed to the app's replay path) and history's feed."""
 
-    def __init__(self, feed_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        feed_s: float,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._fresh_s = 3 * feed_s
         self._clock = clock
         self._cursor: int | None = None  # None: the feed was never read, nothing is kept
         self._read_at = -float("inf")
-        self.answers = KeyedAnswers(profile_of, vouched=self.vouched)
+        self.answers = KeyedAnswers(profile_of, vouched=self.vouched, max_bytes=max_bytes)
 
     def vouched(self) -> bool:
         return self._cursor is not None and self._clock() - self._read_at <= self._fresh_s
