@@ -120,6 +120,11 @@ class KeyedAnswers(AnswerStore):
         with self._lock:
             self._drop_all()
 
+    def holds(self, key: str) -> bool:
+        """Whether an answer is kept for `key` (vouched for or not)."""
+        with self._lock:
+            return key in self._answers.get(self._group_of(key), {})
+
     @property
     def kept(self) -> int:
         """How many answers are kept now."""
