@@ -14,7 +14,9 @@ of mean link volatility at most `adaptive.VOLATILE_ABOVE`) and nothing else:
 - `adaptive:cruise=Q`: the steady branch plays the first rung of the best plan that switches at
   most once (`abr/cruise.py`), at the prediction times the `Q`-th error ratio of the band
   (0 = 2.5 %), with `longest=N` chunks (48), `reserve=R` seconds of buffer kept out (0) and
-  `guard=1` for the learned branch's stall guard on its pick; the committed default is
+  `guard=1` for the learned branch's stall guard on its pick, `hold=M` to keep the current
+  rung unless the best plan beats the best plan starting with it by at least `M` (QoE, sixth
+  round; `holddown=0`: only before stepping up); the committed default is
   `cruise=6,longest=24,reserve=2` (and `adaptive` alone, since it was committed;
   `adaptive:bv=0.7` is the fourth round's algorithm).
 
@@ -57,7 +59,13 @@ def two_segment_sequences(levels: int, length: int) -> IntArray:
 
 
 def cruise(
-    mpc: VodstackAbr, context: DecisionContext, quantile: int, longest: int, reserve: float = 0.0
+    mpc: VodstackAbr,
+    context: DecisionContext,
+    quantile: int,
+    longest: int,
+    reserve: float = 0.0,
+    hold: float = 0.0,
+    hold_down: bool = True,
 ) -> int:
     """First rung of the best two-segment plan to the end (at most `longest` chunks) at one
     throughput: the prediction times the `quantile`-th error ratio of the current band."""
@@ -72,7 +80,14 @@ def cruise(
     if context.chunks_left > horizon.length:
         p = mpc.params
         score = score + p.buffer_value_per_s * np.minimum(played.end_buffer_s, p.buffer_value_cap_s)
-    return int(combos[int(np.argmax(score)), 0])
+    best = int(combos[int(np.argmax(score)), 0])
+    if hold > 0.0 and (
+        best > context.last_rendition or (hold_down and best != context.last_rendition)
+    ):
+        staying = combos[:, 0] == context.last_rendition
+        if float(score.max()) - float(score[staying].max()) < hold:
+            return context.last_rendition
+    return best
 
 
 class SteadyVariantAbr(AdaptiveAbr):
@@ -95,6 +110,8 @@ class SteadyVariantAbr(AdaptiveAbr):
         self.longest = int(options.get("longest", "48"))
         self.guard = options.get("guard") == "1"
         self.reserve = float(options.get("reserve", "0"))
+        self.hold = float(options.get("hold", "0"))
+        self.hold_down = options.get("holddown", "1") == "1"
 
     def decide(self, context: DecisionContext) -> int:
         if not self.learned.mpc.link:
@@ -108,7 +125,10 @@ class SteadyVariantAbr(AdaptiveAbr):
                 pick -= 1
             return pick
         if self.cruise is not None:
-            pick = cruise(self.steady, context, self.cruise, self.longest, self.reserve)
+            pick = cruise(
+                self.steady, context, self.cruise, self.longest, self.reserve, self.hold,
+                self.hold_down,
+            )  # fmt: skip
             while self.guard and pick > 0 and self.stalls_in_worst_scenario(context, pick):
                 pick -= 1
             return pick
