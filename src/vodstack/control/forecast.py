@@ -38,6 +38,10 @@ Objects without a rendition and position, and titles never seen from their start
 request model. Measured in docs/benchmarks.md ("Issue-shaped trace"): it lifts the pinned-only
 replay by 3-4 points on the issue-shaped traces.
 
+The resume term (`return_model`, default on) adds, object by object, the requests of viewers
+resuming tomorrow where they stopped on the days before, at the resume rate learnt from the
+trace (control/returns.py; about zero on traces without resumes).
+
 Only days already recorded are used: `record_day` is the one way in, so nothing of the day
 being forecast can leak into it.
 """
