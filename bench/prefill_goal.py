@@ -6,10 +6,11 @@
 Without `--trace` it generates the issue-shaped trace (LRU about 0.12 and S3-FIFO about 0.21 at
 5 %, the issue's own figures; parameters in ISSUE_SHAPE) and a held-out seed of it under
 /tmp/vodstack-prefill-goal/ (`--shape stable`: STABLE_SHAPE, more viewings per title and a
-stable popularity, and its held-out seed). For every trace and capacity it prints the byte
-hit ratio of LRU, S3-FIFO alone, with `--admission N` (default: the edges', off) also
-S3-FIFO with the admission filter of N slices a day (`s3fifo+adm`), and `--prefill` (with the
-same admission) with the default fill plan, the intraday plan (4 fill windows a day, the
+stable popularity, and its held-out seed; `--shape returns`: RETURNS_SHAPE, the same with
+viewers resuming titles on later days, and its held-out seed). For every trace and capacity it
+prints the byte hit ratio of LRU, S3-FIFO alone, with `--admission N` (default: the edges',
+off) also S3-FIFO with the admission filter of N slices a day (`s3fifo+adm`), and `--prefill`
+(with the same admission) with the default fill plan, the intraday plan (4 fill windows a day, the
 whole cache planned: `INTRADAY`), plus each `--variant` (overrides of `cdn.fill_plan`, e.g.
 `slow=half_life_days:2`), the fill bytes, the ratio prefill / S3-FIFO alone, the origin bytes
 (misses plus fills), and whether the goal (>= 0.30 at 5 %, >= 0.40 at 10 %) is met, with the
@@ -29,11 +30,17 @@ from pathlib import Path
 
 from vodstack.cdn.cache.replay import parse_capacity, replay
 from vodstack.cdn.cache.trace import read_trace, write_lines
-from vodstack.cdn.workload import ISSUE_SHAPE, STABLE_SHAPE, WorkloadSpec, generate
+from vodstack.cdn.workload import (
+    ISSUE_SHAPE,
+    RETURNS_SHAPE,
+    STABLE_SHAPE,
+    WorkloadSpec,
+    generate,
+)
 from vodstack.config.settings import CdnSettings, EvictionKind, FillPlanSettings
 from vodstack.control.prefill import replay_prefill
 
-SHAPES = {"issue": ISSUE_SHAPE, "stable": STABLE_SHAPE}
+SHAPES = {"issue": ISSUE_SHAPE, "stable": STABLE_SHAPE, "returns": RETURNS_SHAPE}
 GOALS = {"5%": 0.30, "10%": 0.40}
 WORK = Path(tempfile.gettempdir()) / "vodstack-prefill-goal"
 # Not the default (fills at peak hours, 4-10x the fill bytes), measured beside it: four windows

@@ -42,9 +42,13 @@ def _lines(spec: WorkloadSpec) -> list[str]:
     return list(generate(spec))
 
 
-@pytest.mark.parametrize("auto_share", [False, True])
-def test_a_different_future_changes_nothing_before_it(tmp_path: Path, auto_share: bool) -> None:
-    base = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=25, seed=3)
+@pytest.mark.parametrize(("auto_share", "returns"), [(False, 0.0), (True, 0.0), (False, 0.8)])
+def test_a_different_future_changes_nothing_before_it(
+    tmp_path: Path, auto_share: bool, returns: float
+) -> None:
+    # returns > 0: viewers resume, so the forecast's resume term has something to learn.
+    base = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=25, seed=3,
+                        returns=returns)  # fmt: skip
     other = WorkloadSpec(**{**base.__dict__, "seed": 4})
     cut = 2 * DAY_S  # from day 2 on, the two traces differ
     past = [line for line in _lines(base) if float(line.split(",")[0]) < cut]

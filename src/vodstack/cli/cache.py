@@ -175,13 +175,16 @@ def generate_command(
     releases_per_day: Annotated[float, typer.Option(min=0, help="New titles a day.")] = 3.0,
     zipf: Annotated[float, typer.Option(min=0, help="Popularity skew 1/rank^zipf.")] = 0.9,
     churn: Annotated[float, typer.Option(min=0, help="Daily log-normal popularity step.")] = 0.35,
+    returns: Annotated[
+        float, typer.Option(min=0, max=1, help="Chance a viewer resumes the title on a later day.")
+    ] = 0.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same trace).")] = 1,
 ) -> None:
     """Write a synthetic VOD request trace (see `vodstack.cdn.workload` for the model)."""
     names = tuple(name.strip() for name in regions.split(",") if name.strip())
     spec = WorkloadSpec(
         days=days, titles=titles, regions=names or ("",), sessions_per_day=sessions_per_day,
-        releases_per_day=releases_per_day, zipf=zipf, churn=churn, seed=seed,
+        releases_per_day=releases_per_day, zipf=zipf, churn=churn, returns=returns, seed=seed,
     )  # fmt: skip
     header = "timestamp_s,object_id,size_bytes" + (",region" if names else "")
     count = write_lines(out, generate(spec), header=header)

@@ -216,6 +216,9 @@ class FillPlanSettings(BaseModel):
     # Forecast objects as viewings from the start of their title x the catalogue's requests per
     # viewing at their (rendition, position), when ids name them (control/forecast.py).
     position_model: bool = True
+    # Add the requests of viewers resuming where they stopped on the days before, at the rate
+    # learnt from the trace (control/returns.py).
+    return_model: bool = True
     # The live planner also reads the telemetry service's plays per title and region.
     use_popularity: bool = True
 

@@ -38,6 +38,10 @@ Objects without a rendition and position, and titles never seen from their start
 request model. Measured in docs/benchmarks.md ("Issue-shaped trace"): it lifts the pinned-only
 replay by 3-4 points on the issue-shaped traces.
 
+The resume term (`return_model`, default on) adds, object by object, the requests of viewers
+resuming tomorrow where they stopped on the days before, at the resume rate learnt from the
+trace (control/returns.py; about zero on traces without resumes).
+
 Only days already recorded are used: `record_day` is the one way in, so nothing of the day
 being forecast can leak into it.
 """
@@ -51,6 +55,7 @@ from typing import Generic, TypeVar
 
 from vodstack.config.settings import FillPlanSettings
 from vodstack.control.objects import ObjectInfo
+from vodstack.control.returns import ReturningViewers
 
 K = TypeVar("K", bound=Hashable)
 # Requests at the first positions of a title measure how many viewings started there: each
@@ -68,6 +73,7 @@ class ForecastModel:
     shape_prior_requests: float = 20.0
     region_pooling: float = 0.0
     position_model: bool = True
+    return_model: bool = True
 
     @classmethod
     def from_settings(cls, settings: FillPlanSettings) -> ForecastModel:
@@ -75,6 +81,7 @@ class ForecastModel:
             settings.half_life_days, settings.shape_half_life_days,
             settings.new_release_days, settings.new_release_boost,
             settings.shape_prior_requests, settings.region_pooling, settings.position_model,
+            settings.return_model,
         )  # fmt: skip
 
 
@@ -110,17 +117,24 @@ class PopularityForecast(Generic[K]):
         self._pooled_total = 0.0
         self._title_starts: dict[str, float] = {}  # all regions, shape half-life
         self._last_position: dict[str, int] = {}
+        self._returns: ReturningViewers[K] | None = (
+            ReturningViewers(describe, self._keep_shape) if model.return_model else None
+        )
         self.days = 0  # days recorded so far
 
     def record_day(
         self,
         counts: Mapping[str, Mapping[K, float]],
         title_demand: Mapping[str, Mapping[str, float]] | None = None,
+        whole: bool = True,
     ) -> None:
         """One whole day of requests: object -> count, per region; optionally the day's
         requests per title and region from another source (plays x requests per play), which
-        then stand for the titles it names."""
+        then stand for the titles it names. `whole=False`: a day so far, scaled up (where
+        viewings stopped is then not yet known: the returning viewers are not taught)."""
         day = self.days
+        if whole and self._returns is not None:
+            self._returns.record_day(counts)
         self._decay()
         given = title_demand or {}
         self._record_given(given, day)
@@ -165,7 +179,7 @@ class PopularityForecast(Generic[K]):
         # Everything else `record_day` writes, `_decay` first replaces with a new dict.
         fork.record_day(
             {region: {key: n / share_of_day[region] for key, n in objects.items()}
-             for region, objects in counts.items() if region in share_of_day}
+             for region, objects in counts.items() if region in share_of_day}, whole=False,
         )  # fmt: skip
         return fork
 
@@ -224,6 +238,13 @@ class PopularityForecast(Generic[K]):
 
     def expected_requests(self, region: str) -> dict[K, float]:
         """Expected requests per object in `region` tomorrow; objects never seen are absent."""
+        result = self._popularity(region)
+        if self._returns is not None:
+            for key, value in self._returns.expected_requests(region).items():
+                result[key] = result.get(key, 0.0) + value
+        return result
+
+    def _popularity(self, region: str) -> dict[K, float]:
         if self.model.position_model:
             return self._by_position(region)
         demand = self.title_demand(region)
