@@ -25,7 +25,7 @@ which is the behaviour's one definition.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -192,6 +192,38 @@ class SessionStore:
         finally:
             self._write_lock.release()
         return self._view(row, now)
+
+    def try_open_many(
+        self, starts: Sequence[tuple[NewSession, int]]
+    ) -> list[PlaySession | StreamLimitReached | None]:
+        """`try_open` for several starts (session, max streams) in one transaction: SQLite's
+        commit was most of a start's write, and one commit serves them all. Each start's
+        statements run in a savepoint of their own, so a start refused (its
+        `StreamLimitReached` in its place) or handed to `open` (None: a silent stream of the
+        account, a repeated id) leaves the others' writes; when the database is busy nothing
+        is written and every start gets None."""
+        if self._nowait is None or not starts or not self._write_lock.acquire(blocking=False):
+            return [None] * len(starts)
+        now = self._clock()
+        outcomes: list[PlaySession | StreamLimitReached | None] = []
+        try:
+            with self._nowait.begin_immediate() as conn:
+                for new, max_streams in starts:
+                    row = _row_of(new, now)
+                    conn.exec_driver_sql("SAVEPOINT start")
+                    try:
+                        self._insert(conn, "sqlite", row, new.login_ref, max_streams)
+                    except (_SilentStream, StreamLimitReached) as exc:
+                        conn.exec_driver_sql("ROLLBACK TO start")
+                        outcomes.append(exc if isinstance(exc, StreamLimitReached) else None)
+                    else:
+                        outcomes.append(self._view(row, now))
+                    conn.exec_driver_sql("RELEASE start")
+        except WouldWait:
+            return [None] * len(starts)
+        finally:
+            self._write_lock.release()
+        return outcomes
 
     def close(self) -> None:
         """Close the event loop's connection (the engine's pool is its owner's to dispose)."""

@@ -52,6 +52,7 @@ from vodstack.services.playback import manifests, revocations
 from vodstack.services.playback.assets import AssetFileMissing, AssetFiles
 from vodstack.services.playback.clock import Clock
 from vodstack.services.playback.edges import EdgeRanker
+from vodstack.services.playback.group_commit import GroupCommit
 from vodstack.services.playback.models import PlaySessionRow
 from vodstack.services.playback.repository import (
     NewSession,
@@ -112,6 +113,7 @@ class PlaybackService:
         gateway_url: str = "",
     ) -> None:
         self._store = parts.store
+        self._writes = GroupCommit(parts.store.try_open_many)
         self._catalog = parts.catalog
         self._history = parts.history
         self._assets = parts.assets
@@ -173,10 +175,11 @@ class PlaybackService:
             login_ref=request.login_ref,
         )
         keyed = request.idempotency_key is not None
-        # On the loop when the write need not wait (store.try_open; no thread hop), else in a
-        # thread; a keyed start may repeat one already stored, which only `_open` answers.
+        # On the loop when the write need not wait, with the other starts of this loop
+        # iteration in one commit (group_commit.py; no thread hop), else in a thread; a keyed
+        # start may repeat one already stored, which only `_open` answers.
         with self._stream_limit_is_conflict(request.max_streams):
-            opened = None if keyed else self._store.try_open(new, request.max_streams)
+            opened = None if keyed else await self._writes.open(new, request.max_streams)
         if opened is None:
             new = await asyncio.to_thread(self._open, new, request.max_streams, keyed)
         answer = self._start_answer(new, title, _resume_position(await resume, title))

@@ -1,0 +1,122 @@
+"""Starts written together (services/playback/group_commit.py, `SessionStore.try_open_many`):
+one transaction for the starts of a loop iteration, each start with its own outcome, exactly
+as `try_open` gives it alone."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from tests.services.playback.test_start_on_loop import _new, write_lock_held
+from tests.support.clock import FakeClock
+from tests.support.playback import TIMEOUT_S
+from vodstack.contracts.playback import PlaySession
+from vodstack.services.playback.group_commit import GroupCommit
+from vodstack.services.playback.repository import (
+    NewSession,
+    SessionNotFound,
+    SessionStore,
+    StreamLimitReached,
+)
+
+
+def _of(clock: FakeClock, sid: str, account: int) -> NewSession:
+    return replace(_new(clock, sid), account_id=account)
+
+
+def _sqlite_only(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the loop path is SQLite's")
+
+
+def test_each_start_of_a_batch_gets_its_own_outcome(
+    store: SessionStore, database_url: str, clock: FakeClock
+) -> None:
+    _sqlite_only(database_url)
+    silent = store.try_open(_of(clock, "s-silent01", 31), max_streams=4)
+    assert silent is not None
+    clock.advance(TIMEOUT_S + 1)  # account 31's stream has gone silent: the ORM path ends it
+    starts = [
+        (_of(clock, "s-batch001", 30), 1),
+        (_of(clock, "s-batch002", 30), 1),  # the same account, its one slot just taken
+        (_of(clock, "s-batch003", 31), 4),
+        (_of(clock, "s-batch004", 32), 2),
+    ]
+    outcomes = store.try_open_many(starts)
+
+    first, full, handed, last = outcomes
+    assert isinstance(first, PlaySession) and first == store.get("s-batch001", 30)
+    assert isinstance(full, StreamLimitReached) and full.active == 1
+    assert handed is None
+    assert isinstance(last, PlaySession) and last == store.get("s-batch004", 32)
+    for sid, account in (("s-batch002", 30), ("s-batch003", 31)):
+        with pytest.raises(SessionNotFound):
+            store.get(sid, account)  # rolled back to its savepoint, the others kept
+
+
+def test_a_busy_database_writes_nothing_and_hands_every_start_over(
+    store: SessionStore, database_url: str, clock: FakeClock
+) -> None:
+    _sqlite_only(database_url)
+    starts = [(_of(clock, f"s-busy{n:04d}", 40 + n), 2) for n in range(3)]
+    with write_lock_held(database_url):
+        assert store.try_open_many(starts) == [None, None, None]
+    with store._write_lock:  # a heartbeat or the sweeper writing in a thread of this process
+        assert store.try_open_many(starts) == [None, None, None]
+    for new, _limit in starts:
+        with pytest.raises(SessionNotFound):
+            store.get(new.id, new.account_id)
+
+
+def test_on_a_server_database_every_start_takes_the_thread_path(
+    store: SessionStore, database_url: str, clock: FakeClock
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("a server database")
+    assert store.try_open_many([(_of(clock, "s-pg000001", 50), 2)]) == [None]
+
+
+def test_the_starts_of_one_loop_iteration_share_one_commit(
+    store: SessionStore, database_url: str, clock: FakeClock
+) -> None:
+    _sqlite_only(database_url)
+    writes = GroupCommit(store.try_open_many)
+
+    async def scenario() -> None:
+        opened = await asyncio.gather(
+            *(writes.open(_of(clock, f"s-loop{n:04d}", 60 + n), 2) for n in range(5))
+        )
+        assert all(isinstance(session, PlaySession) for session in opened)
+        assert (writes.flushes, writes.written) == (1, 5)
+        with pytest.raises(StreamLimitReached):
+            await writes.open(_of(clock, "s-loop9999", 60), 1)
+        assert writes.flushes == 2
+
+        # A start cancelled while queued (its client went away) is not written.
+        queued = asyncio.ensure_future(writes.open(_of(clock, "s-gone0001", 70), 2))
+        kept = asyncio.ensure_future(writes.open(_of(clock, "s-kept0001", 71), 2))
+        await asyncio.sleep(0)  # both queued, the flush scheduled
+        queued.cancel()
+        assert isinstance(await kept, PlaySession)
+
+    asyncio.run(scenario())
+    assert store.get("s-kept0001", 71).active
+    with pytest.raises(SessionNotFound):
+        store.get("s-gone0001", 70)
+
+
+def test_a_batch_larger_than_the_bound_is_written_in_several_transactions(
+    store: SessionStore, database_url: str, clock: FakeClock
+) -> None:
+    _sqlite_only(database_url)
+    writes = GroupCommit(store.try_open_many, max_batch=2)
+
+    async def scenario() -> None:
+        await asyncio.gather(
+            *(writes.open(_of(clock, f"s-many{n:04d}", 80 + n), 2) for n in range(5))
+        )
+
+    asyncio.run(scenario())
+    assert (writes.flushes, writes.written) == (3, 5)
