@@ -8,12 +8,14 @@ import asyncio
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import String, select, type_coerce
 
 from tests.services.playback.test_start_on_loop import _new, write_lock_held
 from tests.support.clock import FakeClock
 from tests.support.playback import TIMEOUT_S
 from vodstack.contracts.playback import PlaySession
 from vodstack.services.playback.group_commit import GroupCommit
+from vodstack.services.playback.models import PlaySessionRow
 from vodstack.services.playback.repository import (
     NewSession,
     SessionNotFound,
@@ -24,6 +26,15 @@ from vodstack.services.playback.repository import (
 
 def _of(clock: FakeClock, sid: str, account: int) -> NewSession:
     return replace(_new(clock, sid), account_id=account)
+
+
+def _stored_text(store: SessionStore, sid: str) -> tuple[str, ...]:
+    """A session's stored values as the database holds them (SQLite: text)."""
+    S = PlaySessionRow
+    columns = (S.started_at, S.last_heartbeat_at, S.token_expires_at, S.edges, S.position_s)
+    query = select(*(type_coerce(c, String) for c in columns)).where(S.id == sid)
+    with store._sessions() as db:
+        return tuple(db.execute(query).one())
 
 
 def _sqlite_only(database_url: str) -> None:
@@ -51,6 +62,15 @@ def test_each_start_of_a_batch_gets_its_own_outcome(
     assert isinstance(full, StreamLimitReached) and full.active == 1
     assert handed is None
     assert isinstance(last, PlaySession) and last == store.get("s-batch004", 32)
+    # Written on the driver's cursor with SQLAlchemy's type processors: read back typed, as
+    # `try_open` writes it.
+    stored, new = store.row("s-batch001", 30), starts[0][0]
+    assert (stored.edges, stored.token_expires_at) == (new.edges, new.token_expires_at)
+    assert stored.started_at == stored.last_heartbeat_at == clock()
+    assert (stored.region, stored.ended_at, stored.end_reason) == (new.region, None, None)
+    # And byte for byte as SQLAlchemy's execution stores them (dates as text, edges as JSON).
+    assert store.try_open(_of(clock, "s-core0001", 33), max_streams=4) is not None
+    assert _stored_text(store, "s-batch004") == _stored_text(store, "s-core0001")
     for sid, account in (("s-batch002", 30), ("s-batch003", 31)):
         with pytest.raises(SessionNotFound):
             store.get(sid, account)  # rolled back to its savepoint, the others kept

@@ -24,11 +24,13 @@ which is the behaviour's one definition.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     Connection,
@@ -46,8 +48,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from vodstack.contracts.playback import EndReason, PlaySession
 from vodstack.services.playback.clock import Clock
@@ -171,7 +176,7 @@ class SessionStore:
         row = _row_of(new, now)
         try:
             with self._connection(engine) as conn:
-                self._insert(conn, engine.dialect.name, row, new.login_ref, max_streams)
+                self._insert(_CoreRun(conn), engine.dialect.name, row, new.login_ref, max_streams)
         except _SilentStream:
             return None
         return self._view(row, now)
@@ -186,7 +191,7 @@ class SessionStore:
         row = _row_of(new, now)
         try:
             with self._nowait.begin() as conn:
-                self._insert(conn, "sqlite", row, new.login_ref, max_streams)
+                self._insert(_CoreRun(conn), "sqlite", row, new.login_ref, max_streams)
         except (_SilentStream, WouldWait):
             return None
         finally:
@@ -208,17 +213,20 @@ class SessionStore:
         outcomes: list[PlaySession | StreamLimitReached | None] = []
         try:
             with self._nowait.begin_immediate() as conn:
+                # On the driver's cursor: with the commit shared, SQLAlchemy's own work per
+                # statement was most of what a start's write still cost (_SqliteRun).
+                run = _SqliteRun(conn)
                 for new, max_streams in starts:
                     row = _row_of(new, now)
-                    conn.exec_driver_sql("SAVEPOINT start")
+                    run.cursor.execute("SAVEPOINT start")
                     try:
-                        self._insert(conn, "sqlite", row, new.login_ref, max_streams)
+                        self._insert(run, "sqlite", row, new.login_ref, max_streams)
                     except (_SilentStream, StreamLimitReached) as exc:
-                        conn.exec_driver_sql("ROLLBACK TO start")
+                        run.cursor.execute("ROLLBACK TO start")
                         outcomes.append(exc if isinstance(exc, StreamLimitReached) else None)
                     else:
                         outcomes.append(self._view(row, now))
-                    conn.exec_driver_sql("RELEASE start")
+                    run.cursor.execute("RELEASE start")
         except WouldWait:
             return [None] * len(starts)
         finally:
@@ -232,7 +240,7 @@ class SessionStore:
 
     def _insert(
         self,
-        conn: Connection,
+        run: _Run,
         dialect: str,
         row: PlaySessionRow,
         login_ref: str | None,
@@ -243,17 +251,17 @@ class SessionStore:
         now = row.started_at
         # The lock row first: from here on this transaction holds the database's write lock
         # (SQLite) or the account's row lock (PostgreSQL).
-        conn.execute(_LOCKS[dialect], {"account_id": row.account_id, "touched_at": now})
-        if conn.execute(_SAME_ID, {"id": row.id}).first() is not None:
+        run.execute(_LOCKS[dialect], {"account_id": row.account_id, "touched_at": now})
+        if run.first(_SAME_ID, {"id": row.id}) is not None:
             raise _SilentStream  # the same keyed start again (its id comes from the key)
-        beats = conn.scalars(_OPEN_BEATS, {"account_id": row.account_id}).all()
+        beats = run.column(_OPEN_BEATS, {"account_id": row.account_id})
         if any(beat < now - self._timeout for beat in beats):
             raise _SilentStream  # rolls the lock row's write back
         if len(beats) >= max_streams:
             raise StreamLimitReached(len(beats))
-        conn.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _COLUMNS})
+        run.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _COLUMNS})
         if login_ref is not None:
-            conn.execute(_INSERT_LOGIN, {"play_session_id": row.id, "login_ref": login_ref})
+            run.execute(_INSERT_LOGIN, {"play_session_id": row.id, "login_ref": login_ref})
 
     def _count_active(self, db: Session, account_id: int) -> int:
         query = select(func.count()).where(
@@ -489,6 +497,89 @@ def _end(db: Session, row: PlaySessionRow, reason: EndReason, now: datetime) -> 
 
 
 _COLUMNS = tuple(PlaySessionRow.__table__.columns)
+
+
+class _Run(Protocol):
+    """How `_insert` runs its statements (one definition of the start's write, two ways)."""
+
+    def execute(self, statement: Executable, params: dict[str, Any]) -> None: ...
+
+    def first(self, statement: Executable, params: dict[str, Any]) -> Any | None: ...
+
+    def column(self, statement: Executable, params: dict[str, Any]) -> list[Any]: ...
+
+
+class _CoreRun:
+    """On a SQLAlchemy connection, as every other write."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def execute(self, statement: Executable, params: dict[str, Any]) -> None:
+        self._conn.execute(statement, params)
+
+    def first(self, statement: Executable, params: dict[str, Any]) -> Any | None:
+        return self._conn.execute(statement, params).first()
+
+    def column(self, statement: Executable, params: dict[str, Any]) -> list[Any]:
+        return list(self._conn.scalars(statement, params).all())
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement's SQLite text, its parameters' order and their and its first column's
+    type processors: what SQLAlchemy does per execution, worked out once."""
+
+    sql: str
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    first_column: Callable[[Any], Any] | None
+
+
+@functools.cache
+def _compiled(statement: Executable, dialect: Dialect) -> _Compiled:
+    compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
+    names = compiled.positiontup or []
+    # The dialect's own variant of each type (SQLite's DATETIME text format, its JSON), as
+    # SQLAlchemy's execution uses it.
+    binds = tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
+    )
+    columns = getattr(statement, "selected_columns", None)
+    first = None
+    if columns:
+        first = columns[0].type.dialect_impl(dialect).result_processor(dialect, None)
+    return _Compiled(compiled.string, binds, first)
+
+
+class _SqliteRun:
+    """On the SQLite driver's cursor of `conn` (in its transaction): the same statements, their
+    text, parameters and values converted by the same type processors SQLAlchemy uses."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self._dialect = conn.dialect
+
+    def _run(self, statement: Executable, params: dict[str, Any]) -> _Compiled:
+        compiled = _compiled(statement, self._dialect)
+        values = [
+            params[name] if convert is None else convert(params[name])
+            for name, convert in compiled.binds
+        ]
+        self.cursor.execute(compiled.sql, values)
+        return compiled
+
+    def execute(self, statement: Executable, params: dict[str, Any]) -> None:
+        self._run(statement, params)
+
+    def first(self, statement: Executable, params: dict[str, Any]) -> Any | None:
+        self._run(statement, params)
+        return self.cursor.fetchone()
+
+    def column(self, statement: Executable, params: dict[str, Any]) -> list[Any]:
+        convert = self._run(statement, params).first_column
+        values = [row[0] for row in self.cursor.fetchall()]
+        return values if convert is None else [convert(value) for value in values]
 
 
 _FAST_DIALECTS = ("sqlite", "postgresql")  # both have INSERT ... ON CONFLICT and RETURNING
