@@ -2,7 +2,8 @@
 
 A start's write on the loop (repository `try_open`) cost about 270 µs of CPU, most of it
 SQLite's commit (the WAL frames of the pages it changed), not the statements: 32 starts in one
-transaction cost about 40 µs each (docs/benchmarks.md, "Eighth pass: the playback start").
+transaction cost 37 µs each through the raw driver, 85-100 µs as written here (docs/benchmarks.md,
+"Eighth pass: the playback start's p99").
 At 32 connections many starts reach their write in the same iteration of the loop (their
 upstream answers arrive together), so `GroupCommit.open` queues the start and the first one of
 an iteration schedules a flush at the end of it (`call_soon`: no timer, no added wait beyond

@@ -3,7 +3,7 @@
 FastAPI's part of a start (the service-token dependency, the body's parsing and validation,
 solving the route's dependencies, running the endpoint) was a fifth to a quarter of the
 start's CPU in the running service (py-spy, docs/benchmarks.md "Eighth pass: the playback
-start"). `StartRoute`, first in the app's routes, takes a start whose caller's token, content
+start's p99"). `StartRoute`, first in the app's routes, takes a start whose caller's token, content
 type and body are all plainly valid and calls the very function the FastAPI route calls
 (`PlaybackService.start`, answered by `model_json`). Anything else (no or a bad token, another
 content type, a body that does not parse or validate) is handed, with the body it read, to the
