@@ -16,6 +16,7 @@ from tests.support.playback import TIMEOUT_S
 from vodstack.contracts.playback import PlaySession
 from vodstack.services.playback.group_commit import GroupCommit
 from vodstack.services.playback.models import PlaySessionRow
+from vodstack.services.playback.nowait import WouldWait
 from vodstack.services.playback.repository import (
     NewSession,
     SessionNotFound,
@@ -76,15 +77,15 @@ def test_each_start_of_a_batch_gets_its_own_outcome(
             store.get(sid, account)  # rolled back to its savepoint, the others kept
 
 
-def test_a_busy_database_writes_nothing_and_hands_every_start_over(
+def test_a_busy_database_or_write_lock_writes_nothing(
     store: SessionStore, database_url: str, clock: FakeClock
 ) -> None:
     _sqlite_only(database_url)
     starts = [(_of(clock, f"s-busy{n:04d}", 40 + n), 2) for n in range(3)]
-    with write_lock_held(database_url):
-        assert store.try_open_many(starts) == [None, None, None]
-    with store._write_lock:  # a heartbeat or the sweeper writing in a thread of this process
-        assert store.try_open_many(starts) == [None, None, None]
+    with write_lock_held(database_url), pytest.raises(WouldWait):
+        store.try_open_many(starts)
+    with store._write_lock, pytest.raises(WouldWait):  # the sweep writing in a thread
+        store.try_open_many(starts)
     for new, _limit in starts:
         with pytest.raises(SessionNotFound):
             store.get(new.id, new.account_id)
@@ -140,3 +141,42 @@ def test_a_batch_larger_than_the_bound_is_written_in_several_transactions(
 
     asyncio.run(scenario())
     assert (writes.flushes, writes.written) == (3, 5)
+
+
+def test_a_batch_that_meets_the_held_write_lock_waits_for_it_on_the_loop(
+    store: SessionStore, database_url: str, clock: FakeClock
+) -> None:
+    """The sweep holds the lock in a thread: the batch tries again on the loop and is written
+    in one transaction once the lock is free, not sent to a thread per start."""
+    _sqlite_only(database_url)
+    writes = GroupCommit(store.try_open_many, retry_s=0.001, clock=lambda: 0.0)
+
+    async def scenario() -> list[PlaySession | None]:
+        store._write_lock.acquire()
+        asyncio.get_running_loop().call_later(0.01, store._write_lock.release)
+        return await asyncio.gather(
+            *(writes.open(_of(clock, f"s-wait{n:04d}", 90 + n), 2) for n in range(3))
+        )
+
+    opened = asyncio.run(scenario())
+    assert all(isinstance(session, PlaySession) for session in opened)
+    assert (writes.flushes, writes.written) == (1, 3)
+
+
+def test_a_batch_that_waited_its_bound_takes_the_thread_path(
+    store: SessionStore, database_url: str, clock: FakeClock
+) -> None:
+    _sqlite_only(database_url)
+    ticks = iter(range(1000))
+    writes = GroupCommit(store.try_open_many, retry_s=0.001, wait_s=3, clock=lambda: next(ticks))
+
+    async def scenario() -> list[PlaySession | None]:
+        return await asyncio.gather(
+            *(writes.open(_of(clock, f"s-late{n:04d}", 95 + n), 2) for n in range(2))
+        )
+
+    with store._write_lock:
+        assert asyncio.run(scenario()) == [None, None]  # the caller then calls `open`
+    assert writes.written == 0
+    with pytest.raises(SessionNotFound):
+        store.get("s-late0000", 95)

@@ -205,10 +205,13 @@ class SessionStore:
         commit was most of a start's write, and one commit serves them all. Each start's
         statements run in a savepoint of their own, so a start refused (its
         `StreamLimitReached` in its place) or handed to `open` (None: a silent stream of the
-        account, a repeated id) leaves the others' writes; when the database is busy nothing
-        is written and every start gets None."""
-        if self._nowait is None or not starts or not self._write_lock.acquire(blocking=False):
+        account, a repeated id) leaves the others' writes. No loop path (a server database,
+        in-memory SQLite): every start gets None. `WouldWait` when the database or this
+        process's write lock is busy right now (nothing written): try again later, or `open`."""
+        if self._nowait is None or not starts:
             return [None] * len(starts)
+        if not self._write_lock.acquire(blocking=False):
+            raise WouldWait
         now = self._clock()
         outcomes: list[PlaySession | StreamLimitReached | None] = []
         try:
@@ -227,8 +230,6 @@ class SessionStore:
                     else:
                         outcomes.append(self._view(row, now))
                     run.cursor.execute("RELEASE start")
-        except WouldWait:
-            return [None] * len(starts)
         finally:
             self._write_lock.release()
         return outcomes
