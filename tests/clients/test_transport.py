@@ -7,6 +7,7 @@ import asyncio
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -196,3 +197,31 @@ async def _answers(client: httpx.AsyncClient, calls: int) -> list[str]:
         assert response.status_code == 200
         answered_by.append(response.headers["x-instance"])
     return answered_by
+
+
+def test_a_lone_instance_is_never_hedged_two_are() -> None:
+    """With one instance a hedge has nowhere to go: its reads skip the hedge's task and wait
+    (the playback start's two upstream calls each paid them for nothing)."""
+    hedge = HedgePolicy(quantile=0.5, min_s=0.02)
+    policy = UpstreamPolicy(balancer=BalancerKind.ROUND_ROBIN, hedge=hedge)
+
+    def hedged_calls(count: int) -> int:
+        instances = [Instance() for _ in range(count)]
+        with serving(*instances) as urls:
+            client = _client(urls, policy)
+            transport = client._transport
+            assert isinstance(transport, ResilientTransport)
+            entered: list[str] = []
+            hedged = transport._hedged
+
+            async def spy(call: Any, instance: str, budget: float, delay: float) -> Any:
+                entered.append(instance)
+                return await hedged(call, instance, budget, delay)
+
+            transport._hedged = spy  # type: ignore[method-assign]
+            statuses = asyncio.run(_drive(client, calls=20, concurrency=1))
+        assert statuses == [200] * 20
+        return len(entered)
+
+    assert hedged_calls(1) == 0
+    assert hedged_calls(2) > 0  # hedging is on: once the median is known, reads go through it

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
+from sqlalchemy import insert
 
 from tests.services.playback.test_service import request, start
 from tests.support.clock import FakeClock
 from tests.support.playback import TIMEOUT_S
 from vodstack.contracts.playback import login_ref
 from vodstack.core.errors import Conflict
+from vodstack.services.playback.models import RevocationRow
+from vodstack.services.playback.repository import RevocationEntry, SessionStore
 from vodstack.services.playback.service import PlaybackService
 
 
@@ -103,3 +106,33 @@ def test_a_heartbeat_after_the_timeout_revokes(service: PlaybackService, clock: 
         service.heartbeat(late, 7, 1.0, None)
     assert refused.value.code == "session_ended"
     assert _revoked(service) == {late}
+
+
+def test_the_listed_entries_are_the_typed_columns_values(
+    store: SessionStore, clock: FakeClock
+) -> None:
+    """On SQLite the list is read as text and parsed (repository._sqlite_utc): the entries are
+    exactly what the columns' type reads, on every engine (a whole second included)."""
+    now = clock()
+    whole = now.replace(microsecond=0)
+    expected: list[RevocationEntry] = [  # (session, token expires at, revoked at)
+        ("typed-0", whole + timedelta(hours=1), whole - timedelta(seconds=3)),
+        ("typed-1", now + timedelta(minutes=5), now - timedelta(seconds=2, microseconds=1)),
+        ("typed-2", whole + timedelta(hours=2, microseconds=7), now - timedelta(seconds=1)),
+    ]
+    rows = [
+        {"play_session_id": sid, "token_expires_at": until, "revoked_at": at}
+        for sid, until, at in expected
+    ]
+    with store._sessions.begin() as db:
+        db.execute(insert(RevocationRow), rows)
+
+    as_of, entries = store.revocations(None, None, 10)
+    assert as_of == now
+    assert entries == expected
+    assert all(e[1].tzinfo is UTC and e[2].tzinfo is UTC for e in entries)
+    assert (
+        store.revocations(now - timedelta(seconds=2, microseconds=1), None, 10)[1] == (expected[1:])
+    )
+    after = (expected[0][2], expected[0][0])
+    assert store.revocations(None, after, 1)[1] == expected[1:2]

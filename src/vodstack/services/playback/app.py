@@ -29,6 +29,7 @@ from vodstack.core.periodic import Periodic
 from vodstack.core.service_auth import ServiceTokens
 from vodstack.delivery.tokens import TokenSigner
 from vodstack.delivery.topology import Topology
+from vodstack.services.playback import start_route
 from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.clock import Clock, utc_now
@@ -148,11 +149,14 @@ def create_app(
             await billing.aclose()
             engine.dispose()
 
-    return create_service_app(
+    internal = ServiceTokens.from_settings(settings, SERVICE)
+    app = create_service_app(
         SERVICE,
         routers=ROUTERS,
         lifespan=lifespan,
         health=database.healthy,
-        internal=ServiceTokens.from_settings(settings, SERVICE),
+        internal=internal,
         max_body_bytes=settings.body_limits.for_service(SERVICE),
     )
+    start_route.install(app, internal)  # plain starts skip FastAPI's handling (start_route.py)
+    return app

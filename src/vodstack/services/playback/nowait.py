@@ -51,6 +51,21 @@ class NoWaitConnection:
                 raise WouldWait from exc
             raise
 
+    @contextmanager
+    def begin_immediate(self) -> Iterator[Connection]:
+        """`begin`, holding the write lock from the first statement on (`BEGIN IMMEDIATE`), for a
+        transaction of several writers' statements (savepoints need a transaction begun
+        explicitly: the driver begins one only before an INSERT, UPDATE or DELETE)."""
+        conn = self._connection()
+        try:
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+        except OperationalError as exc:
+            if _busy(exc):
+                raise WouldWait from exc
+            raise
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

@@ -24,16 +24,19 @@ which is the behaviour's one definition.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     Connection,
     Engine,
     Executable,
+    String,
     and_,
     bindparam,
     delete,
@@ -41,11 +44,15 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from vodstack.contracts.playback import EndReason, PlaySession
 from vodstack.services.playback.clock import Clock
@@ -169,7 +176,7 @@ class SessionStore:
         row = _row_of(new, now)
         try:
             with self._connection(engine) as conn:
-                self._insert(conn, engine.dialect.name, row, new.login_ref, max_streams)
+                self._insert(_CoreRun(conn), engine.dialect.name, row, new.login_ref, max_streams)
         except _SilentStream:
             return None
         return self._view(row, now)
@@ -184,12 +191,48 @@ class SessionStore:
         row = _row_of(new, now)
         try:
             with self._nowait.begin() as conn:
-                self._insert(conn, "sqlite", row, new.login_ref, max_streams)
+                self._insert(_CoreRun(conn), "sqlite", row, new.login_ref, max_streams)
         except (_SilentStream, WouldWait):
             return None
         finally:
             self._write_lock.release()
         return self._view(row, now)
+
+    def try_open_many(
+        self, starts: Sequence[tuple[NewSession, int]]
+    ) -> list[PlaySession | StreamLimitReached | None]:
+        """`try_open` for several starts (session, max streams) in one transaction: SQLite's
+        commit was most of a start's write, and one commit serves them all. Each start's
+        statements run in a savepoint of their own, so a start refused (its
+        `StreamLimitReached` in its place) or handed to `open` (None: a silent stream of the
+        account, a repeated id) leaves the others' writes. No loop path (a server database,
+        in-memory SQLite): every start gets None. `WouldWait` when the database or this
+        process's write lock is busy right now (nothing written): try again later, or `open`."""
+        if self._nowait is None or not starts:
+            return [None] * len(starts)
+        if not self._write_lock.acquire(blocking=False):
+            raise WouldWait
+        now = self._clock()
+        outcomes: list[PlaySession | StreamLimitReached | None] = []
+        try:
+            with self._nowait.begin_immediate() as conn:
+                # On the driver's cursor: with the commit shared, SQLAlchemy's own work per
+                # statement was most of what a start's write still cost (_SqliteRun).
+                run = _SqliteRun(conn)
+                for new, max_streams in starts:
+                    row = _row_of(new, now)
+                    run.cursor.execute("SAVEPOINT start")
+                    try:
+                        self._insert(run, "sqlite", row, new.login_ref, max_streams)
+                    except (_SilentStream, StreamLimitReached) as exc:
+                        run.cursor.execute("ROLLBACK TO start")
+                        outcomes.append(exc if isinstance(exc, StreamLimitReached) else None)
+                    else:
+                        outcomes.append(self._view(row, now))
+                    run.cursor.execute("RELEASE start")
+        finally:
+            self._write_lock.release()
+        return outcomes
 
     def close(self) -> None:
         """Close the event loop's connection (the engine's pool is its owner's to dispose)."""
@@ -198,7 +241,7 @@ class SessionStore:
 
     def _insert(
         self,
-        conn: Connection,
+        run: _Run,
         dialect: str,
         row: PlaySessionRow,
         login_ref: str | None,
@@ -209,17 +252,17 @@ class SessionStore:
         now = row.started_at
         # The lock row first: from here on this transaction holds the database's write lock
         # (SQLite) or the account's row lock (PostgreSQL).
-        conn.execute(_LOCKS[dialect], {"account_id": row.account_id, "touched_at": now})
-        if conn.execute(_SAME_ID, {"id": row.id}).first() is not None:
+        run.execute(_LOCKS[dialect], {"account_id": row.account_id, "touched_at": now})
+        if run.first(_SAME_ID, {"id": row.id}) is not None:
             raise _SilentStream  # the same keyed start again (its id comes from the key)
-        beats = conn.scalars(_OPEN_BEATS, {"account_id": row.account_id}).all()
+        beats = run.column(_OPEN_BEATS, {"account_id": row.account_id})
         if any(beat < now - self._timeout for beat in beats):
             raise _SilentStream  # rolls the lock row's write back
         if len(beats) >= max_streams:
             raise StreamLimitReached(len(beats))
-        conn.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _COLUMNS})
+        run.execute(_INSERT_SESSION, {c.key: getattr(row, c.key) for c in _COLUMNS})
         if login_ref is not None:
-            conn.execute(_INSERT_LOGIN, {"play_session_id": row.id, "login_ref": login_ref})
+            run.execute(_INSERT_LOGIN, {"play_session_id": row.id, "login_ref": login_ref})
 
     def _count_active(self, db: Session, account_id: int) -> int:
         query = select(func.count()).where(
@@ -396,15 +439,24 @@ class SessionStore:
         """
         now = self._clock()
         at, session = RevocationRow.revoked_at, RevocationRow.play_session_id
-        query = select(session, RevocationRow.token_expires_at, at).where(
-            RevocationRow.token_expires_at > now
-        )
+        expires = RevocationRow.token_expires_at
+        query = select(session, expires, at).where(expires > now)
         if since is not None:
             query = query.where(at >= since)
         if after is not None:
             after_at, after_session = after
             query = query.where(or_(at > after_at, and_(at == after_at, session > after_session)))
         query = query.order_by(at, session).limit(limit)
+        if self._engine is not None and self._engine.dialect.name == "sqlite":
+            # SQLite keeps these as text; parsed here in C (`fromisoformat`) rather than by
+            # the column types' per-row regex and wrapper: two thirds of a page's read, and
+            # every edge reads each revocation several times (its polls overlap).
+            texts = query.with_only_columns(
+                session, type_coerce(expires, String), type_coerce(at, String)
+            )
+            with self._engine.connect() as conn:
+                rows = conn.execute(texts).all()
+            return now, [(sid, _sqlite_utc(until), _sqlite_utc(when)) for sid, until, when in rows]
         with self._sessions() as db:
             return now, list(db.execute(query))
 
@@ -448,9 +500,98 @@ def _end(db: Session, row: PlaySessionRow, reason: EndReason, now: datetime) -> 
 _COLUMNS = tuple(PlaySessionRow.__table__.columns)
 
 
+class _Run(Protocol):
+    """How `_insert` runs its statements (one definition of the start's write, two ways)."""
+
+    def execute(self, statement: Executable, params: dict[str, Any]) -> None: ...
+
+    def first(self, statement: Executable, params: dict[str, Any]) -> Any | None: ...
+
+    def column(self, statement: Executable, params: dict[str, Any]) -> list[Any]: ...
+
+
+class _CoreRun:
+    """On a SQLAlchemy connection, as every other write."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def execute(self, statement: Executable, params: dict[str, Any]) -> None:
+        self._conn.execute(statement, params)
+
+    def first(self, statement: Executable, params: dict[str, Any]) -> Any | None:
+        return self._conn.execute(statement, params).first()
+
+    def column(self, statement: Executable, params: dict[str, Any]) -> list[Any]:
+        return list(self._conn.scalars(statement, params).all())
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement's SQLite text, its parameters' order and their and its first column's
+    type processors: what SQLAlchemy does per execution, worked out once."""
+
+    sql: str
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    first_column: Callable[[Any], Any] | None
+
+
+@functools.cache
+def _compiled(statement: Executable, dialect: Dialect) -> _Compiled:
+    compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
+    names = compiled.positiontup or []
+    # The dialect's own variant of each type (SQLite's DATETIME text format, its JSON), as
+    # SQLAlchemy's execution uses it.
+    binds = tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
+    )
+    columns = getattr(statement, "selected_columns", None)
+    first = None
+    if columns:
+        first = columns[0].type.dialect_impl(dialect).result_processor(dialect, None)
+    return _Compiled(compiled.string, binds, first)
+
+
+class _SqliteRun:
+    """On the SQLite driver's cursor of `conn` (in its transaction): the same statements, their
+    text, parameters and values converted by the same type processors SQLAlchemy uses."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self._dialect = conn.dialect
+
+    def _run(self, statement: Executable, params: dict[str, Any]) -> _Compiled:
+        compiled = _compiled(statement, self._dialect)
+        values = [
+            params[name] if convert is None else convert(params[name])
+            for name, convert in compiled.binds
+        ]
+        self.cursor.execute(compiled.sql, values)
+        return compiled
+
+    def execute(self, statement: Executable, params: dict[str, Any]) -> None:
+        self._run(statement, params)
+
+    def first(self, statement: Executable, params: dict[str, Any]) -> Any | None:
+        self._run(statement, params)
+        return self.cursor.fetchone()
+
+    def column(self, statement: Executable, params: dict[str, Any]) -> list[Any]:
+        convert = self._run(statement, params).first_column
+        values = [row[0] for row in self.cursor.fetchall()]
+        return values if convert is None else [convert(value) for value in values]
+
+
 _FAST_DIALECTS = ("sqlite", "postgresql")  # both have INSERT ... ON CONFLICT and RETURNING
 #: Ids per `IN (...)`: well under SQLite's limit of bound parameters per statement.
 _IN_CHUNK = 500
+
+
+def _sqlite_utc(text: str) -> datetime:
+    """A `UTCDateTime` as SQLite stores it (`YYYY-MM-DD HH:MM:SS.ffffff`, UTC), as the column
+    type reads it back: aware UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _lock_statement(dialect: str) -> Executable:
