@@ -127,7 +127,8 @@ def _answer_store(
             guard, service, ttl_s=redis.answer_ttl_s, data_version=cached_reads.version
         )
     if cached_reads.version is not None:
-        return MemoryAnswers(cached_reads.version)
+        # Its requests all come from its server's sockets: the version once per loop iteration.
+        return MemoryAnswers(cached_reads.version, per_iteration=True)
     return None  # no version to trust and nowhere shared: every read goes to the app
 
 
