@@ -69,8 +69,9 @@ class MemoryAnswers(AnswerStore):
         per_iteration: bool = False,
     ) -> None:
         """`per_iteration`: read the version once per event-loop iteration, not per lookup
-        (core.iteration_version says why no request that could know better meets older data);
-        for a service's own server, whose requests all come from its sockets."""
+        (core.iteration_version says why no request that could know better meets older data:
+        it relies on requests arriving through the loop's sockets, as a service's server's do;
+        stores standing for several processes on one loop, as in tests, must not use it)."""
         self._per_iteration = IterationVersion(data_version) if per_iteration else None
         self._data_version = self._per_iteration or data_version
         self._max_bytes = max_bytes

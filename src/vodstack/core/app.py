@@ -127,7 +127,8 @@ def _answer_store(
             guard, service, ttl_s=redis.answer_ttl_s, data_version=cached_reads.version
         )
     if cached_reads.version is not None:
-        # Its requests all come from its server's sockets: the version once per loop iteration.
+        # The version once per loop iteration: a request read from a socket after a commit is
+        # looked up in a later iteration (core.iteration_version), a write here drops it.
         return MemoryAnswers(cached_reads.version, per_iteration=True)
     return None  # no version to trust and nowhere shared: every read goes to the app
 
