@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vodstack.core.iteration_version import IterationVersion
+
 Version = Callable[[], int | None]  # None: cannot tell now, so do not use the cache
 Clock = Callable[[], float]  # seconds; the service's own clock (tests move it)
 
@@ -59,8 +61,19 @@ class AnswerStore(ABC):
 class MemoryAnswers(AnswerStore):
     """Answers in this process, starting over whenever `data_version` moves."""
 
-    def __init__(self, data_version: Version, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._data_version = data_version
+    def __init__(
+        self,
+        data_version: Version,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        per_iteration: bool = False,
+    ) -> None:
+        """`per_iteration`: read the version once per event-loop iteration, not per lookup
+        (core.iteration_version says why no request that could know better meets older data:
+        it relies on requests arriving through the loop's sockets, as a service's server's do;
+        stores standing for several processes on one loop, as in tests, must not use it)."""
+        self._per_iteration = IterationVersion(data_version) if per_iteration else None
+        self._data_version = self._per_iteration or data_version
         self._max_bytes = max_bytes
         self._bytes = 0
         self._answers: dict[str, Answer] = {}
@@ -87,8 +100,10 @@ class MemoryAnswers(AnswerStore):
         self._answers[key] = answer
 
     async def changed(self) -> None:
-        # The data version moves by itself on the commit (any process, this host).
-        return None
+        # The data version moves by itself on the commit (any process, this host); one kept for
+        # this iteration is read again, so this instance's next lookup sees the write.
+        if self._per_iteration is not None:
+            self._per_iteration.forget()
 
     def _forget(self) -> None:
         self._answers.clear()

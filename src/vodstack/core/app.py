@@ -127,7 +127,9 @@ def _answer_store(
             guard, service, ttl_s=redis.answer_ttl_s, data_version=cached_reads.version
         )
     if cached_reads.version is not None:
-        return MemoryAnswers(cached_reads.version)
+        # The version once per loop iteration: a request read from a socket after a commit is
+        # looked up in a later iteration (core.iteration_version), a write here drops it.
+        return MemoryAnswers(cached_reads.version, per_iteration=True)
     return None  # no version to trust and nowhere shared: every read goes to the app
 
 
