@@ -63,8 +63,11 @@ v360p/index.m3u8
 v720p/index.m3u8
 """
 # wrk's Lua for a POST; {account} in the body becomes a random account id per request, so
-# playback starts never pile up on one account's stream slots.
+# playback starts never pile up on one account's stream slots. Each run seeds the generator
+# afresh: unseeded, every run drew the same ids, so by the fifth run within the streams'
+# silence timeout the first accounts were at their stream limit (409s).
 _LUA = """
+math.randomseed({seed})
 wrk.method = "{method}"
 local body = [[{body}]]
 request = function()
@@ -212,7 +215,8 @@ def run_wrk(
         command += ["-H", f"{key}: {value}"]
     if endpoint.body is not None:
         script = tmp / f"{endpoint.name}.lua"
-        script.write_text(_LUA.format(method=endpoint.method, body=endpoint.body))
+        seed = random.SystemRandom().randrange(1, 2**31)
+        script.write_text(_LUA.format(method=endpoint.method, body=endpoint.body, seed=seed))
         command += ["-H", "Content-Type: application/json", "-s", str(script)]
     before = cpu_seconds(pid)
     output = subprocess.run(
@@ -223,7 +227,8 @@ def run_wrk(
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if errors:
         body = (endpoint.body or "").replace("{account}", "7") or None
-        one = httpx.request(endpoint.method, url + endpoint.target, content=body, headers=headers)
+        sent = {**headers, "Content-Type": "application/json"} if body else headers  # as wrk's
+        one = httpx.request(endpoint.method, url + endpoint.target, content=body, headers=sent)
         raise RuntimeError(f"{errors.group(1)} error answers from {endpoint.name}: {one.text}")
     done = re.search(r"(\d+) requests in", output)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
