@@ -71,14 +71,20 @@ def test_evenings_are_busier_than_nights() -> None:
     assert hours[21] > 3 * hours[5]
 
 
+def _reactive_at_5_percent(spec: WorkloadSpec, name: str) -> tuple[float, float]:
+    """LRU's and S3-FIFO's byte hit ratios on `spec`'s trace at 5 % of its unique bytes."""
+    trace = parse_lines(generate(spec), name)
+    capacity = parse_capacity("5%", trace.unique_bytes)
+    lru = replay(trace, EvictionKind.LRU, capacity).total.byte_hit_ratio
+    s3fifo = replay(trace, EvictionKind.S3FIFO, capacity).total.byte_hit_ratio
+    return lru, s3fifo
+
+
 @pytest.mark.slow
 def test_the_issue_shaped_trace_has_the_issues_reactive_figures() -> None:
     """Issue 19 measured LRU about 0.12 and S3-FIFO about 0.21 at 5 % on its VOD traces; the
     tuning target (`ISSUE_SHAPE`) must be that hard for caches, not an easier trace."""
-    trace = parse_lines(generate(ISSUE_SHAPE), "issue shape")
-    capacity = parse_capacity("5%", trace.unique_bytes)
-    lru = replay(trace, EvictionKind.LRU, capacity).total.byte_hit_ratio
-    s3fifo = replay(trace, EvictionKind.S3FIFO, capacity).total.byte_hit_ratio
+    lru, s3fifo = _reactive_at_5_percent(ISSUE_SHAPE, "issue shape")
     assert 0.10 <= lru <= 0.14, lru
     assert 0.16 <= s3fifo <= 0.24, s3fifo
     assert s3fifo > lru * 1.3
@@ -88,10 +94,7 @@ def test_the_issue_shaped_trace_has_the_issues_reactive_figures() -> None:
 def test_the_stable_shape_has_the_issues_reactive_figures() -> None:
     """`STABLE_SHAPE` (more viewings per title, stable popularity) is measured beside
     `ISSUE_SHAPE`; it must stay near the issue's LRU 0.12 / S3-FIFO 0.21 at 5 % too."""
-    trace = parse_lines(generate(STABLE_SHAPE), "stable shape")
-    capacity = parse_capacity("5%", trace.unique_bytes)
-    lru = replay(trace, EvictionKind.LRU, capacity).total.byte_hit_ratio
-    s3fifo = replay(trace, EvictionKind.S3FIFO, capacity).total.byte_hit_ratio
+    lru, s3fifo = _reactive_at_5_percent(STABLE_SHAPE, "stable shape")
     assert 0.11 <= lru <= 0.16, lru
     assert 0.18 <= s3fifo <= 0.24, s3fifo
     assert s3fifo > lru * 1.3
@@ -131,10 +134,7 @@ def test_the_cli_takes_returning_viewers(tmp_path: Path) -> None:
 def test_the_returns_shape_has_the_issues_reactive_figures() -> None:
     """`RETURNS_SHAPE` (viewers resuming titles) is the closest to the issue's LRU 0.12 /
     S3-FIFO 0.21 at 5 %; resumes must not make it easier for caches."""
-    trace = parse_lines(generate(RETURNS_SHAPE), "returns shape")
-    capacity = parse_capacity("5%", trace.unique_bytes)
-    lru = replay(trace, EvictionKind.LRU, capacity).total.byte_hit_ratio
-    s3fifo = replay(trace, EvictionKind.S3FIFO, capacity).total.byte_hit_ratio
+    lru, s3fifo = _reactive_at_5_percent(RETURNS_SHAPE, "returns shape")
     assert 0.10 <= lru <= 0.14, lru
     assert 0.18 <= s3fifo <= 0.24, s3fifo
     assert s3fifo > lru * 1.4
