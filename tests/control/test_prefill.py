@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from vodstack.cdn.cache.budget import ByteBudget
+from vodstack.cdn.cache.replay import Tally, serve
 from vodstack.cdn.cache.trace import read_trace
 from vodstack.cdn.workload import DAY_S, WorkloadSpec, generate
 from vodstack.cli.main import app
@@ -109,6 +112,38 @@ def test_every_window_fills_within_the_cap(tmp_path: Path) -> None:
         assert day.fill_bytes <= windows * cap * len(trace.regions)
     # The cap is per window, not per day: the later windows fetch too.
     assert any(day.fill_bytes > cap * len(trace.regions) for day in result.days[1:])
+
+
+def test_serving_request_by_request_sees_every_outcome_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    # bench/prefill_losses.py reads each request's outcome through `serve_requests`; serving
+    # one request at a time must give the very figures the replay gives in one loop.
+    spec = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=30, seed=5)
+    trace = read_trace(_write(tmp_path / "s.csv", _lines(spec)))
+    plan = FillPlanSettings(fills_per_day=2)
+    capacity = trace.unique_bytes // 20
+    outcomes: list[bool] = []
+
+    def one_by_one(
+        budget: ByteBudget[int],
+        objects: list[int],
+        sizes: list[int],
+        pinned: set[int],
+        times: Sequence[float],
+        titles: Sequence[int],
+    ) -> Tally:
+        total = Tally()
+        for index, obj in enumerate(objects):
+            served = serve(budget, [obj], sizes, pinned, times[index : index + 1], titles)
+            outcomes.append(served.hits == 1)
+            total.add(served)
+        return total
+
+    plain = replay_prefill(trace, EvictionKind.S3FIFO, capacity, plan)
+    seen = replay_prefill(trace, EvictionKind.S3FIFO, capacity, plan, serve_requests=one_by_one)
+    assert seen.as_dict() == plain.as_dict()
+    assert len(outcomes) == trace.requests and sum(outcomes) == plain.total.hits > 0
 
 
 def test_the_oracle_is_a_ceiling_that_knows_tomorrow(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vodstack.cdn.cache.budget import ByteBudget
@@ -31,6 +31,11 @@ from vodstack.control.tuning import best_share_over, prefix
 
 # An intraday window this early in the day (by requests) has too few to scale up to a day.
 MIN_DAY_SHARE = 0.05
+
+# Serves one window's requests of one region: (cache, objects, sizes, pinned, times, titles).
+ServeRequests = Callable[
+    [ByteBudget[int], list[int], list[int], set[int], Sequence[float], Sequence[int]], Tally
+]
 
 
 @dataclass
@@ -73,6 +78,7 @@ def replay_prefill(
     settings: FillPlanSettings,
     oracle: bool = False,
     admission_slices: int = 0,
+    serve_requests: ServeRequests = serve,
 ) -> PrefillResult:
     """Replay `trace` with nightly plans; hit ratios and fill bytes per region and day.
 
@@ -80,6 +86,8 @@ def replay_prefill(
     (clairvoyant), everything else (capacity, share rule, fills, the reactive part) as usual.
     It measures the ceiling a forecast could reach on the trace. `admission_slices`: the
     reactive part's admission filter (`cdn.admission_slices_per_day`; 0: keep every miss).
+    `serve_requests`: the replay's `serve`; an analysis may pass one that calls it request by
+    request to see each outcome (bench/prefill_losses.py).
     """
     infos = [describe(name) for name in trace.names]
     titles = trace.titles
@@ -119,7 +127,9 @@ def replay_prefill(
                 start, end = spans[name]
                 objects = trace.regions[name].objects[start:end]
                 times = trace.regions[name].times[start:end]
-                served = serve(region.budget, objects, trace.sizes, region.pinned, times, titles)
+                served = serve_requests(
+                    region.budget, objects, trace.sizes, region.pinned, times, titles
+                )
                 served.fill_bytes, region.fill_bytes = region.fill_bytes, 0
                 region.tally.add(served)
                 today.add(served)
