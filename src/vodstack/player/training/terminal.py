@@ -5,8 +5,8 @@
    way). At a sample of its decisions, what its MPC knew is recorded (`terminal_features`), and
    so is where the session stood `HORIZON` chunks later: trace position and previous rendition,
    the state a five-chunk plan made at that decision ends in.
-2. **Teacher.** From that end state, the offline optimum is solved over the next
-   `LOOKAHEAD_CHUNKS` chunks once for each buffer of `LABEL_BUFFERS_S` (the future known from
+2. **Teacher.** From that end state, the offline optimum is solved over the next `lookahead`
+   chunks (`LOOKAHEAD_CHUNKS`, or to the end of the video) once for each buffer of `LABEL_BUFFERS_S` (the future known from
    then on). The label of buffer B is the optimum's QoE from B minus its QoE from an empty
    buffer: what B seconds in hand are worth to a player that then plays as well as possible,
    on this trace, from this point.
@@ -64,6 +64,8 @@ class TerminalConfig:
     heldout_every: int = 4
     synthetic_per_family: int = 30
     labels_per_session: int = 8
+    #: Chunks the optimum plays from the end state (the end of the video if sooner).
+    lookahead: int = LOOKAHEAD_CHUNKS
     hidden: int = 16
     epochs: int = 1500
     learning_rate: float = 0.01
@@ -89,10 +91,10 @@ class RecordingAdaptive(AdaptiveAbr):
 
 
 def label_session(
-    job: tuple[NetworkTrace, Video, int, int, int],
+    job: tuple[NetworkTrace, Video, int, int, int, int],
 ) -> tuple[list[list[float]], list[list[float]]]:
-    """(features, labels) at `labels_per_session` decisions of one session (module docstring)."""
-    trace, video, seed, session_index, count = job
+    """(features, labels) at `count` decisions of one session (module docstring)."""
+    trace, video, seed, session_index, count, lookahead = job
     rng = np.random.default_rng([seed, session_index])
     player = RecordingAdaptive()
     session = simulate_session(trace, video, player)
@@ -105,7 +107,7 @@ def label_session(
         end = index + HORIZON
         values = buffer_values(
             trace, video, end, session.chunks[end - 1].rendition, where[end],
-            list(LABEL_BUFFERS_S), chunk_count=min(SESSION_CHUNKS, end + LOOKAHEAD_CHUNKS),
+            list(LABEL_BUFFERS_S), chunk_count=min(SESSION_CHUNKS, end + lookahead),
         )  # fmt: skip
         xs.append(player.inputs[index])
         ys.append([value - values[0] for value in values[1:]])
@@ -190,7 +192,7 @@ def train_terminal(
     train_set, heldout = split(traces, config.heldout_every)
     sessions = [*train_set, *synthesize(train_set, config.synthetic_per_family, config.seed)]
     work = [
-        (trace, video, config.seed, i, config.labels_per_session)
+        (trace, video, config.seed, i, config.labels_per_session, config.lookahead)
         for i, trace in enumerate(sessions)
     ]
     if jobs > 1:
