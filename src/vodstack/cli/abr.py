@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from vodstack.player.simulation.evaluation import OPTIMUM, Evaluation, evaluate
 from vodstack.player.simulation.session import SessionResult, simulate_session
 from vodstack.player.traces import NetworkTrace, TraceError, load_traces, read_trace
 from vodstack.player.training.imitation import TrainConfig as TrainDefaults
+from vodstack.player.training.terminal import TerminalConfig as TerminalDefaults
 from vodstack.player.video import Video, VideoError, read_video_sizes
 
 app = typer.Typer(help="Adaptive bitrate: simulate and evaluate algorithms on network traces.")
@@ -190,8 +192,13 @@ def train_command(
         int, typer.Option(help="Synthetic traces per trace family.")
     ] = TrainDefaults.synthetic_per_family,
     labels_per_session: Annotated[
-        int, typer.Option(help="Decisions labelled by the optimum per session.")
-    ] = TrainDefaults.labels_per_session,
+        int | None,
+        typer.Option(
+            help="Decisions labelled by the optimum per session "
+            f"(default {TrainDefaults.labels_per_session}; "
+            f"{TerminalDefaults.labels_per_session} for --terminal-out)."
+        ),
+    ] = None,
     terminal_out: Annotated[
         Path | None,
         typer.Option(
@@ -226,13 +233,18 @@ def train_command(
         raise _fail(str(exc)) from exc
     console = Console(stderr=True)
     if terminal_out is not None:
-        _train_terminal(network, video, seed, terminal_out, jobs, console)
+        terminal = TerminalDefaults(seed=seed, synthetic_per_family=synthetic_per_family)
+        if labels_per_session is not None:
+            terminal = replace(terminal, labels_per_session=labels_per_session)
+        _train_terminal(network, video, terminal, terminal_out, jobs, console)
         return
     config = TrainConfig(
         seed=seed,
         rounds=rounds,
         synthetic_per_family=synthetic_per_family,
-        labels_per_session=labels_per_session,
+        labels_per_session=(
+            TrainDefaults.labels_per_session if labels_per_session is None else labels_per_session
+        ),
     )
     params = None
     if mpc_terminal is not None:
@@ -262,13 +274,16 @@ def train_command(
 
 
 def _train_terminal(
-    network: list[NetworkTrace], video: Video, seed: int, out: Path, jobs: int, console: Console
+    network: list[NetworkTrace],
+    video: Video,
+    config: TerminalDefaults,
+    out: Path,
+    jobs: int,
+    console: Console,
 ) -> None:
     """`train --terminal-out`: the terminal value of buffer (`player/training/terminal.py`)."""
-    from vodstack.player.training.terminal import TerminalConfig, train_terminal, write_terminal
+    from vodstack.player.training.terminal import train_terminal, write_terminal
 
-    _value, document = train_terminal(
-        network, video, TerminalConfig(seed=seed), jobs=jobs, log=console.print
-    )
+    _value, document = train_terminal(network, video, config, jobs=jobs, log=console.print)
     write_terminal(document, out)
     console.print(f"wrote {out}")

@@ -6,10 +6,10 @@
    so is where the session stood `HORIZON` chunks later: trace position and previous rendition,
    the state a five-chunk plan made at that decision ends in.
 2. **Teacher.** From that end state, the offline optimum is solved over the next `lookahead`
-   chunks (`LOOKAHEAD_CHUNKS`, or to the end of the video) once for each buffer of `LABEL_BUFFERS_S` (the future known from
-   then on). The label of buffer B is the optimum's QoE from B minus its QoE from an empty
-   buffer: what B seconds in hand are worth to a player that then plays as well as possible,
-   on this trace, from this point.
+   chunks (`LOOKAHEAD_CHUNKS`, or to the end of the video) once for each buffer of
+   `LABEL_BUFFERS_S` (the future known from then on). The label of buffer B is the optimum's
+   QoE from B minus its QoE from an empty buffer: what B seconds in hand are worth to a player
+   that then plays as well as possible, on this trace, from this point.
 3. **Fit.** A one-hidden-layer network maps the features to the curve's coefficients, fitted
    by squared error on all labelled buffers (full-batch Adam, L2), standardisation folded into
    the first layer. The labels are clairvoyant per trace; averaged over many traces with the
