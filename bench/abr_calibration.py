@@ -12,6 +12,11 @@ them:
     nice -n 10 .venv/bin/python bench/abr_calibration.py --split-dir var/abr-split \
         --split-mbps 2.5 --splits broadband,train,synthetic
 
+`--narrow 0.75,0.85` adds variants whose volatile branch plans on every band's ratios pulled
+towards 1 (`1 - s * (1 - r)`: `s` = 0.75 keeps three quarters of the spread) while its stall
+guard keeps the committed ratios; a diagnostic of what keeps the volatile broadband sessions'
+buffer at 25-35 s (docs/abr.md, seventh round).
+
 Results: docs/abr.md ("Seventh round").
 """
 
@@ -25,9 +30,9 @@ import numpy as np
 
 from abr_report import DATA, run_splits
 from vodstack.player.abr.adaptive import AdaptiveAbr
-from vodstack.player.abr.error_model import ErrorModel
-from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation
-from vodstack.player.abr.vodstack import VodstackAbr
+from vodstack.player.abr.error_model import RATIO_QUANTILES, ErrorModel
+from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
+from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
 from vodstack.player.simulation.session import simulate_session
 from vodstack.player.traces import load_traces
 from vodstack.player.video import read_video_sizes
@@ -96,9 +101,29 @@ class CalibratedMpc(VodstackAbr):
         return [prediction * r for r in model.ratios(self.link.volatility())]
 
 
+class NarrowedAbr(AdaptiveAbr):
+    """The volatile branch's MPC on narrowed scenarios; the stall guard on the committed ones."""
+
+    def __init__(self, spread: float) -> None:
+        super().__init__()
+        narrowed = tuple(tuple(1 - spread * (1 - r) for r in band) for band in RATIO_QUANTILES)
+        self.learned.mpc = VodstackAbr(VodstackParams(errors=ErrorModel(quantiles=narrowed)))
+        self.guard = VodstackAbr()
+
+    def observe(self, observation: ChunkObservation) -> None:
+        super().observe(observation)
+        self.guard.observe(observation)
+
+    def stalls_in_worst_scenario(self, context: DecisionContext, rendition: int) -> bool:
+        seconds = context.chunk_size(0, rendition) / self.guard.scenarios_bps()[0]
+        return seconds + self.guard.link.latency_s > context.buffer_s
+
+
 def variant(models: tuple[ErrorModel, ErrorModel, float], spec: str) -> AbrAlgorithm:
     if spec == "vodstack":
         return VodstackAbr()
+    if spec.startswith("narrow="):
+        return NarrowedAbr(float(spec.removeprefix("narrow=")))
     algorithm = AdaptiveAbr()
     if spec == "calibrated":
         mpc = CalibratedMpc(*models)
@@ -112,16 +137,13 @@ def main() -> None:
     parser.add_argument("--split-mbps", type=float, default=2.5)
     parser.add_argument("--splits", default="broadband,train,synthetic")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--narrow", default="", help="comma-separated spreads, e.g. 0.75,0.85")
     args = parser.parse_args()
     slow, fast = calibrate(args.split_dir, args.split_mbps)
     create = partial(variant, (slow, fast, args.split_mbps))
-    run_splits(
-        args.split_dir,
-        args.splits.split(","),
-        ["vodstack", "adaptive", "calibrated"],
-        args.jobs,
-        create,
-    )
+    narrowed = [f"narrow={s}" for s in args.narrow.split(",") if s]
+    specs = ["vodstack", "adaptive", "calibrated", *narrowed]
+    run_splits(args.split_dir, args.splits.split(","), specs, args.jobs, create)
 
 
 if __name__ == "__main__":
