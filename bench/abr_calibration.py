@@ -14,8 +14,9 @@ them:
 
 `--narrow 0.75,0.85` adds variants whose volatile branch plans on every band's ratios pulled
 towards 1 (`1 - s * (1 - r)`: `s` = 0.75 keeps three quarters of the spread) while its stall
-guard keeps the committed ratios; a diagnostic of what keeps the volatile broadband sessions'
-buffer at 25-35 s (docs/abr.md, seventh round).
+guard keeps the committed ratios (`0.75@2.5`: only while the prediction is at least 2.5 Mbps);
+a diagnostic of what keeps the volatile broadband sessions' buffer at 25-35 s (docs/abr.md,
+seventh round).
 
 Results: docs/abr.md ("Seventh round").
 """
@@ -101,13 +102,26 @@ class CalibratedMpc(VodstackAbr):
         return [prediction * r for r in model.ratios(self.link.volatility())]
 
 
+class SpeedMpc(VodstackAbr):
+    """The scenario MPC on `narrowed` ratios while the prediction is at least `above_mbps`."""
+
+    def __init__(self, narrowed: ErrorModel, above_mbps: float) -> None:
+        super().__init__()
+        self.narrowed, self.above_bps = narrowed, above_mbps * 1e6 / 8
+
+    def scenarios_bps(self) -> list[float]:
+        prediction = self.link.harmonic_mean()
+        model = self.narrowed if prediction >= self.above_bps else self.params.errors
+        return [prediction * r for r in model.ratios(self.link.volatility())]
+
+
 class NarrowedAbr(AdaptiveAbr):
     """The volatile branch's MPC on narrowed scenarios; the stall guard on the committed ones."""
 
-    def __init__(self, spread: float) -> None:
+    def __init__(self, spread: float, above_mbps: float = 0.0) -> None:
         super().__init__()
         narrowed = tuple(tuple(1 - spread * (1 - r) for r in band) for band in RATIO_QUANTILES)
-        self.learned.mpc = VodstackAbr(VodstackParams(errors=ErrorModel(quantiles=narrowed)))
+        self.learned.mpc = SpeedMpc(ErrorModel(quantiles=narrowed), above_mbps)
         self.guard = VodstackAbr()
 
     def observe(self, observation: ChunkObservation) -> None:
@@ -123,7 +137,8 @@ def variant(models: tuple[ErrorModel, ErrorModel, float], spec: str) -> AbrAlgor
     if spec == "vodstack":
         return VodstackAbr()
     if spec.startswith("narrow="):
-        return NarrowedAbr(float(spec.removeprefix("narrow=")))
+        spread, _, above = spec.removeprefix("narrow=").partition("@")
+        return NarrowedAbr(float(spread), float(above or "0"))
     algorithm = AdaptiveAbr()
     if spec == "calibrated":
         mpc = CalibratedMpc(*models)
