@@ -33,7 +33,7 @@ from abr_report import DATA, run_splits
 from vodstack.player.abr.adaptive import AdaptiveAbr
 from vodstack.player.abr.error_model import RATIO_QUANTILES, ErrorModel
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
-from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
+from vodstack.player.abr.vodstack import VodstackAbr
 from vodstack.player.simulation.session import simulate_session
 from vodstack.player.traces import load_traces
 from vodstack.player.video import read_video_sizes
