@@ -111,3 +111,23 @@ def test_train_writes_the_policy_and_the_splits(tmp_path: Path) -> None:
     assert "trace_4_fcc" not in split["train"] and len(split["train"]) == 5
     assert len(split["synthetic"]) == 2
     assert split["broadband"] == [] and split["broadband-heldout"] == []  # all shorter than 320 s
+
+
+def test_train_terminal_out_writes_the_terminal_value_instead_of_the_policy(
+    tmp_path: Path,
+) -> None:
+    traces, sizes = _inputs(tmp_path)
+    out = tmp_path / "terminal.json"
+    result = runner.invoke(
+        app,
+        ["abr", "train", "--traces", str(traces), "--video-sizes", str(sizes), "--seed", "4",
+         "--terminal-out", str(out), "--synthetic-per-family", "1", "--labels-per-session", "2",
+         "--out", str(tmp_path / "policy.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert document["trained"]["config"]["seed"] == 4
+    assert document["trained"]["config"]["labels_per_session"] == 2
+    assert document["trained"]["states"] == 8  # (2 real + 2 synthetic sessions) x 2
+    assert len(document["weights"]["out_b"]) == len(document["caps_s"])
+    assert not (tmp_path / "policy.json").exists()  # the policy is not trained

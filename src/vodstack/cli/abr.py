@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +15,10 @@ from rich.table import Table
 from vodstack.player.abr import registry
 from vodstack.player.simulation.evaluation import OPTIMUM, Evaluation, evaluate
 from vodstack.player.simulation.session import SessionResult, simulate_session
-from vodstack.player.traces import TraceError, load_traces, read_trace
+from vodstack.player.traces import NetworkTrace, TraceError, load_traces, read_trace
 from vodstack.player.training.imitation import TrainConfig as TrainDefaults
-from vodstack.player.video import VideoError, read_video_sizes
+from vodstack.player.training.terminal import TerminalConfig as TerminalDefaults
+from vodstack.player.video import Video, VideoError, read_video_sizes
 
 app = typer.Typer(help="Adaptive bitrate: simulate and evaluate algorithms on network traces.")
 
@@ -190,8 +192,29 @@ def train_command(
         int, typer.Option(help="Synthetic traces per trace family.")
     ] = TrainDefaults.synthetic_per_family,
     labels_per_session: Annotated[
-        int, typer.Option(help="Decisions labelled by the optimum per session.")
-    ] = TrainDefaults.labels_per_session,
+        int | None,
+        typer.Option(
+            help="Decisions labelled by the optimum per session "
+            f"(default {TrainDefaults.labels_per_session}; "
+            f"{TerminalDefaults.labels_per_session} for --terminal-out)."
+        ),
+    ] = None,
+    terminal_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Instead of the policy, train the MPC's terminal value of buffer and write it "
+            "here (docs/abr.md, seventh round)."
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option(help="Processes labelling the terminal value.")] = 1,
+    mpc_terminal: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Train the policy on an MPC that credits the buffer by this terminal value.",
+        ),
+    ] = None,
 ) -> None:
     """Train the learned ABR policy by imitating the offline optimum (see docs/abr.md)."""
     from vodstack.player.abr.learned import POLICY_PATH
@@ -209,13 +232,27 @@ def train_command(
     except (TraceError, VideoError) as exc:
         raise _fail(str(exc)) from exc
     console = Console(stderr=True)
+    if terminal_out is not None:
+        terminal = TerminalDefaults(seed=seed, synthetic_per_family=synthetic_per_family)
+        if labels_per_session is not None:
+            terminal = replace(terminal, labels_per_session=labels_per_session)
+        _train_terminal(network, video, terminal, terminal_out, jobs, console)
+        return
     config = TrainConfig(
         seed=seed,
         rounds=rounds,
         synthetic_per_family=synthetic_per_family,
-        labels_per_session=labels_per_session,
+        labels_per_session=(
+            TrainDefaults.labels_per_session if labels_per_session is None else labels_per_session
+        ),
     )
-    result = train(network, video, config, log=console.print)
+    params = None
+    if mpc_terminal is not None:
+        from vodstack.player.abr.terminal_value import TerminalValue
+        from vodstack.player.abr.vodstack import VodstackParams
+
+        params = VodstackParams(terminal=TerminalValue.load(mpc_terminal))
+    result = train(network, video, config, log=console.print, params=params)
     target = out or POLICY_PATH
     write_policy(result.policy_document(), target)
     console.print(f"wrote {target} and {target.with_suffix('.js')}")
@@ -234,3 +271,19 @@ def train_command(
             f"wrote the splits under {split_dir}/"
             "{train,heldout,synthetic,broadband,broadband-heldout}"
         )
+
+
+def _train_terminal(
+    network: list[NetworkTrace],
+    video: Video,
+    config: TerminalDefaults,
+    out: Path,
+    jobs: int,
+    console: Console,
+) -> None:
+    """`train --terminal-out`: the terminal value of buffer (`player/training/terminal.py`)."""
+    from vodstack.player.training.terminal import train_terminal, write_terminal
+
+    _value, document = train_terminal(network, video, config, jobs=jobs, log=console.print)
+    write_terminal(document, out)
+    console.print(f"wrote {out}")

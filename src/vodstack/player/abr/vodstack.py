@@ -46,6 +46,7 @@ from vodstack.player.abr.planning import (
     rollout,
 )
 from vodstack.player.abr.qoe import LinearQoE
+from vodstack.player.abr.terminal_value import TerminalValue, credit, terminal_features
 
 #: Shortest transfer time credited to a chunk (guards against a latency estimate above the total).
 _MIN_TRANSFER_S = 0.001
@@ -59,6 +60,9 @@ class VodstackParams:
     window: int = 5
     buffer_value_per_s: float = 1.0
     buffer_value_cap_s: float = 15.0
+    #: A learned value of the buffer a plan leaves (`terminal_value.py`), replacing the two
+    #: constants above when set.
+    terminal: TerminalValue | None = None
     errors: ErrorModel = field(default_factory=ErrorModel)
     qoe: LinearQoE = field(default_factory=LinearQoE)
 
@@ -134,6 +138,17 @@ class VodstackAbr(AbrAlgorithm):
         horizon = Horizon.ahead(context, p.horizon)
         combos = monotone_sequences(horizon.levels, horizon.length)
         values_buffer = context.chunks_left > horizon.length
+        coefficients = None
+        if values_buffer and p.terminal is not None:
+            coefficients = p.terminal.coefficients(
+                terminal_features(
+                    self._link.samples,
+                    self._link.harmonic_mean(),
+                    self._link.volatility(),
+                    context,
+                    horizon.length,
+                )
+            )
         total = np.zeros(combos.shape[0], dtype=np.float64)
         for bandwidth in self.scenarios_bps():
             played = rollout(
@@ -145,7 +160,9 @@ class VodstackAbr(AbrAlgorithm):
                 combos,
             )
             score = played.qoe(p.qoe)
-            if values_buffer:
+            if coefficients is not None:
+                score = score + credit(coefficients, played.end_buffer_s)
+            elif values_buffer:
                 kept = np.minimum(played.end_buffer_s, p.buffer_value_cap_s)
                 score = score + p.buffer_value_per_s * kept
             total = total + score

@@ -275,6 +275,41 @@ def first_step_values(
     return values
 
 
+def buffer_values(
+    trace: NetworkTrace,
+    video: Video,
+    chunk_index: int,
+    last_rendition: int,
+    position_s: float,
+    buffers_s: list[float],
+    chunk_count: int = SESSION_CHUNKS,
+    qoe: LinearQoE | None = None,
+    tolerance_mbps: float = 0.5,
+) -> list[float]:
+    """Best QoE of chunks `chunk_index..chunk_count-1` from one trace position and previous
+    rendition, for each of `buffers_s` as the buffer there (the future known from then on).
+
+    The teacher of the MPC's terminal value (`training/terminal.py`): how much a second of buffer
+    at the end of a plan is worth to a player that then plays as well as possible. Each buffer
+    is searched on its own: in one search the fuller states would prune the emptier ones.
+    """
+    metric = qoe or LinearQoE()
+    link = CumulativeLink(trace)
+    values = []
+    for buffer_s in buffers_s:
+        start = _States(
+            rendition=np.array([last_rendition], dtype=np.int64),
+            time_s=np.array([position_s]),
+            buffer_s=np.array([buffer_s]),
+            qoe=np.zeros(1),
+            quality=np.zeros(1),
+            parent=np.zeros(1, dtype=np.int64),
+        )
+        history = _search([start], link, video, chunk_index, chunk_count, metric, tolerance_mbps)
+        values.append(float(np.max(history[-1].qoe)))
+    return values
+
+
 def _backtrack(history: list[_States], best: int) -> tuple[int, ...]:
     """The renditions leading to state `best` of the last step."""
     renditions: list[int] = []

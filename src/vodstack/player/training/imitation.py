@@ -42,7 +42,7 @@ from vodstack.player.abr.learned import (
     choose,
     features,
 )
-from vodstack.player.abr.vodstack import VodstackAbr
+from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
 from vodstack.player.simulation.constants import RTT_MS, SESSION_CHUNKS
 from vodstack.player.simulation.optimum import first_step_values
 from vodstack.player.simulation.session import SessionResult, simulate_session
@@ -93,9 +93,13 @@ class Student(AbrAlgorithm):
     name: ClassVar[str] = "student"
 
     def __init__(
-        self, weights: PolicyWeights | None, rng: np.random.Generator, explore: float
+        self,
+        weights: PolicyWeights | None,
+        rng: np.random.Generator,
+        explore: float,
+        params: VodstackParams | None = None,
     ) -> None:
-        self.mpc = VodstackAbr()
+        self.mpc = VodstackAbr(params)
         self.weights = weights
         self.rng = rng
         self.explore = explore
@@ -130,10 +134,11 @@ def label_session(
     weights: PolicyWeights | None,
     config: TrainConfig,
     rng: np.random.Generator,
+    params: VodstackParams | None = None,
 ) -> tuple[list[list[float]], list[list[float]]]:
     """Stream one trace with the student; at a sample of its decisions, the optimum's value of
     each plausible rendition relative to the best of them (NaN for the others)."""
-    student = Student(weights, rng, config.explore)
+    student = Student(weights, rng, config.explore, params)
     session = simulate_session(trace, video, student)
     where = positions(session)
     picks = rng.choice(np.arange(1, SESSION_CHUNKS), size=config.labels_per_session, replace=False)
@@ -245,9 +250,14 @@ class TrainResult:
 
 
 def train(
-    traces: Sequence[NetworkTrace], video: Video, config: TrainConfig, log: Log | None = None
+    traces: Sequence[NetworkTrace],
+    video: Video,
+    config: TrainConfig,
+    log: Log | None = None,
+    params: VodstackParams | None = None,
 ) -> TrainResult:
-    """The whole recipe (module docstring) on `traces` (held-out ones are split off here)."""
+    """The whole recipe (module docstring) on `traces` (held-out ones are split off here);
+    `params` configures the MPC whose verdicts the policy ranks (default: `vodstack`'s)."""
     say = log or (lambda _line: None)
     rng = np.random.default_rng(config.seed)
     train_set, heldout = split(traces, config.heldout_every)
@@ -260,7 +270,7 @@ def train(
     for round_index in range(config.rounds + 1):
         started = time.monotonic()
         for trace in sessions:
-            x, y = label_session(trace, video, weights, config, rng)
+            x, y = label_session(trace, video, weights, config, rng, params)
             xs.extend(x)
             ys.extend(y)
         x_all = np.array(xs, dtype=np.float64)
