@@ -68,6 +68,25 @@ def test_one_sweep_ends_every_silent_stream_and_its_login(
     assert service.stop_login(ref).stopped == 0  # nothing left to stop: the sweep ended it
 
 
+def test_a_limited_sweep_ends_the_longest_silent_first_and_the_rest_next_time(
+    service: PlaybackService, clock: FakeClock
+) -> None:
+    oldest = start(service, request()).play_session_id
+    clock.advance(1)
+    newer = {start(service, request()).play_session_id for _ in range(2)}
+    alive = start(service, request()).play_session_id
+    clock.advance(TIMEOUT_S / 2)
+    service.heartbeat(alive, 7, 10.0, None)
+    clock.advance(TIMEOUT_S / 2 + 1)
+
+    assert service.sweep(limit=1) == 1
+    assert _revoked(service) == {oldest}
+    assert service.sweep(limit=1) + service.sweep(limit=1) == 2
+    assert service.sweep(limit=1) == 0
+    assert _revoked(service) == {oldest} | newer
+    assert service.session(alive, 7).active
+
+
 def test_logging_out_ends_only_that_logins_streams(service: PlaybackService) -> None:
     mine = start(service, request().model_copy(update={"login_ref": login_ref("a" * 43)}))
     theirs = start(service, request().model_copy(update={"login_ref": login_ref("b" * 43)}))

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, Float, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from vodstack.contracts.playback import EndReason
@@ -22,7 +32,17 @@ class Base(DeclarativeBase):
 
 class PlaySessionRow(Base):
     __tablename__ = "play_sessions"
-    __table_args__ = (Index("ix_play_sessions_account_open", "account_id", "ended_at"),)
+    __table_args__ = (
+        Index("ix_play_sessions_account_open", "account_id", "ended_at"),
+        # The sweep's search for silent streams (repository.sweep): the open sessions by their
+        # last heartbeat, not a scan of every session ever started.
+        Index(
+            "ix_play_sessions_silent",
+            "last_heartbeat_at",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[int] = mapped_column(Integer)

@@ -396,23 +396,30 @@ class SessionStore:
 
     # -- revocations ---------------------------------------------------------------------------
 
-    def sweep(self) -> int:
+    def sweep(self, limit: int | None = None) -> int:
         """End silent streams everywhere (so their tokens are revoked without waiting for the
-        account's next start) and forget revocations of expired tokens; returns how many ended."""
+        account's next start) and forget revocations of expired tokens; returns how many ended.
+        `limit`: at most that many, the longest silent first (the set-statement path; the ORM
+        path ends them all), so the write lock is held for one short transaction."""
         now = self._clock()
         if self._engine is not None:
-            return self._sweep_fast(self._engine, now)
+            return self._sweep_fast(self._engine, now, limit)
         with self._writing() as db:
             ended = self._expire_silent(db, None, now)
             db.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
             return ended
 
-    def _sweep_fast(self, engine: Engine, now: datetime) -> int:
+    def _sweep_fast(self, engine: Engine, now: datetime, limit: int | None) -> int:
         """`sweep` as a few set statements: what `_end` does per row, for every silent stream
         at once (the ORM's load, flush and merge cost about 1 ms of CPU per ended session,
         and every started session ends, so the sweep cost a third of a start's CPU)."""
         S = PlaySessionRow
-        silent = update(S).where(S.ended_at.is_(None), S.last_heartbeat_at < now - self._timeout)
+        is_silent = (S.ended_at.is_(None), S.last_heartbeat_at < now - self._timeout)
+        silent = update(S).where(*is_silent)
+        if limit is not None:
+            # Found through the partial index of open sessions (ix_play_sessions_silent).
+            oldest = select(S.id).where(*is_silent).order_by(S.last_heartbeat_at).limit(limit)
+            silent = silent.where(S.id.in_(oldest.scalar_subquery()))
         ending = silent.values(ended_at=now, end_reason=EndReason.TIMED_OUT)
         with self._connection(engine) as conn:
             ended = conn.execute(ending.returning(S.id, S.token_expires_at)).all()

@@ -315,9 +315,10 @@ class PlaybackService:
         as_of, entries = self._store.revocations(since, key, limit + 1)
         return revocations.page(as_of, entries, limit)
 
-    def sweep(self) -> int:
-        """End silent streams (revoking their tokens); the app runs it every second or so."""
-        return self._store.sweep()
+    def sweep(self, limit: int | None = None) -> int:
+        """End silent streams (revoking their tokens), at most `limit` of them; the app runs
+        it every second or so (sweeper.py)."""
+        return self._store.sweep(limit)
 
     def active_streams(self, account_id: int) -> list[PlaySession]:
         return self._store.active(account_id)
