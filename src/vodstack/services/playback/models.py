@@ -97,6 +97,22 @@ class RevocationRow(Base):
     play_session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Its place in commit order (`RevocationCounterRow`), given again when it is refreshed;
+    #: None for rows written before the counter existed (only a full listing shows them).
+    seq: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class RevocationCounterRow(Base):
+    """The last `RevocationRow.seq` handed out: one row, incremented by every transaction that
+    writes revocations, which holds its lock (PostgreSQL's row lock, SQLite's write lock) until
+    it commits, so numbers are in commit order: a poller that read up to N never meets a later
+    commit below N (services/playback/revocations.py). A counter, not max(seq): expired rows
+    are deleted, and the newest of them may go first."""
+
+    __tablename__ = "revocation_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
 
 
 class ContentKeyRow(Base):

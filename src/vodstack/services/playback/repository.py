@@ -60,6 +60,7 @@ from vodstack.services.playback.models import (
     AccountLockRow,
     PlayLoginRow,
     PlaySessionRow,
+    RevocationCounterRow,
     RevocationRow,
 )
 from vodstack.services.playback.nowait import NoWaitConnection, WouldWait
@@ -68,6 +69,8 @@ from vodstack.services.playback.nowait import NoWaitConnection, WouldWait
 RevocationKey = tuple[datetime, str]
 #: A listed revocation: (play session id, token expires at, revoked at).
 RevocationEntry = tuple[str, datetime, datetime]
+#: A revocation listed by number: (session id, its token's expiry, its number).
+NumberedRevocation = tuple[str, datetime, int]
 
 
 class StoreError(Exception):
@@ -427,10 +430,13 @@ class SessionStore:
                 ids = [session_id for session_id, _ in ended[start : start + _IN_CHUNK]]
                 conn.execute(delete(PlayLoginRow).where(PlayLoginRow.play_session_id.in_(ids)))
             if ended:
+                last = take_revocation_numbers(conn, engine.dialect.name, len(ended))
+                first = last - len(ended) + 1
                 revoked = [
-                    {"play_session_id": session_id, "revoked_at": now, "token_expires_at": expiry}
-                    for session_id, expiry in ended
-                ]
+                    {"play_session_id": session_id, "revoked_at": now,
+                     "token_expires_at": expiry, "seq": first + n}
+                    for n, (session_id, expiry) in enumerate(ended)
+                ]  # fmt: skip
                 conn.execute(_revocation_upsert(engine.dialect.name), revoked)
             conn.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
         return len(ended)
@@ -467,6 +473,40 @@ class SessionStore:
         with self._sessions() as db:
             return now, list(db.execute(query))
 
+    def revocations_after(
+        self, after_seq: int, limit: int
+    ) -> tuple[datetime, int, list[NumberedRevocation]]:
+        """(now, the last revocation number as of before the read, up to `limit` unexpired
+        revocations numbered after `after_seq`, in number order): a poller's read of what is
+        new, each revocation once, where a window by time had to overlap (commit order is not
+        the order of `revoked_at`)."""
+        now = self._clock()
+        numbered = self.revocation_number()
+        R = RevocationRow
+        query = (
+            select(R.play_session_id, R.token_expires_at, R.seq)
+            .where(R.seq > after_seq, R.token_expires_at > now)
+            .order_by(R.seq)
+            .limit(limit)
+        )
+        if self._engine is not None and self._engine.dialect.name == "sqlite":
+            texts = query.with_only_columns(
+                R.play_session_id, type_coerce(R.token_expires_at, String), R.seq
+            )
+            with self._engine.connect() as conn:
+                rows = conn.execute(texts).all()
+            return now, numbered, [(sid, _sqlite_utc(until), seq) for sid, until, seq in rows]
+        with self._sessions() as db:
+            rows = db.execute(query).all()
+            return now, numbered, [(sid, until, seq or 0) for sid, until, seq in rows]
+
+    def revocation_number(self) -> int:
+        """The last revocation number handed out (0: none yet). Read before a listing by time,
+        it is where a poller goes on from by number: a revocation committed after this read
+        has a greater number (models.RevocationCounterRow)."""
+        with self._sessions() as db:
+            return db.scalar(select(RevocationCounterRow.seq)) or 0
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _owned(self, db: Session, session_id: str, account_id: int) -> PlaySessionRow:
@@ -498,10 +538,19 @@ class SessionStore:
 def _end(db: Session, row: PlaySessionRow, reason: EndReason, now: datetime) -> None:
     row.ended_at, row.end_reason = now, reason
     db.execute(delete(PlayLoginRow).where(PlayLoginRow.play_session_id == row.id))
+    seq = take_revocation_numbers(db.connection(), db.get_bind().dialect.name, 1)
     revoked = RevocationRow(
-        play_session_id=row.id, revoked_at=now, token_expires_at=row.token_expires_at
+        play_session_id=row.id, revoked_at=now, token_expires_at=row.token_expires_at, seq=seq
     )
     db.merge(revoked)
+
+
+def take_revocation_numbers(conn: Connection, dialect: str, count: int) -> int:
+    """Hand out `count` revocation numbers in the caller's transaction; returns the last. The
+    counter row stays locked until that transaction ends (models.RevocationCounterRow). Every
+    writer of revocations numbers them: one written without a number is listed by time only."""
+    statement = _COUNTERS[dialect] if dialect in _COUNTERS else _counter_statement(dialect)
+    return int(conn.execute(statement, {"id": 1, "seq": count}).scalar_one())
 
 
 _COLUMNS = tuple(PlaySessionRow.__table__.columns)
@@ -647,12 +696,25 @@ def _beat_statement(with_rendition: bool) -> Executable:
 _BEATS = {flag: _beat_statement(flag) for flag in (False, True)}
 
 
+def _counter_statement(dialect: str) -> Executable:
+    """Add `seq` to the counter row (made at its first use), returning the new value."""
+    insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement = insert_(RevocationCounterRow)
+    added = {"seq": RevocationCounterRow.seq + statement.excluded.seq}
+    upsert = statement.on_conflict_do_update(index_elements=["id"], set_=added)
+    return upsert.returning(RevocationCounterRow.seq)
+
+
+_COUNTERS = {dialect: _counter_statement(dialect) for dialect in _FAST_DIALECTS}
+
+
 def _revocation_upsert(dialect: str) -> Executable:
     """Insert revocations, or refresh one already there (what `_end`'s `merge` does)."""
     insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
     statement = insert_(RevocationRow)
     refreshed = {"revoked_at": statement.excluded.revoked_at,
-                 "token_expires_at": statement.excluded.token_expires_at}  # fmt: skip
+                 "token_expires_at": statement.excluded.token_expires_at,
+                 "seq": statement.excluded.seq}  # fmt: skip
     return statement.on_conflict_do_update(index_elements=["play_session_id"], set_=refreshed)
 
 
