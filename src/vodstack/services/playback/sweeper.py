@@ -6,8 +6,9 @@ instead of waiting for the account's next start. Owned by the app's lifespan.
 
 In transactions of `CHUNK` sessions at most, with a pause between them: the sweep holds the
 database's write lock, and the starts of the event loop wait for it (group_commit.py). At 2,500
-starts a second a sweep ended 2,500 sessions in one transaction of about 50 ms, and the starts
-that met it were the start's p99 (docs/benchmarks.md, "Playback start, ninth pass").
+starts a second a sweep ends 2,500 sessions a second: in one transaction that held the lock
+about 50 ms (offline, docs/benchmarks.md "Playback start, ninth pass"), a wait added to every
+start that met it; a chunk of 200 holds it about 4 ms.
 """
 
 from __future__ import annotations
