@@ -25,6 +25,7 @@ from vodstack.core.errors import UpstreamError
 from vodstack.services.playback.app import create_app, migrate
 from vodstack.services.playback.edges import FixedEdges
 from vodstack.services.playback.models import RevocationRow
+from vodstack.services.playback.repository import take_revocation_numbers
 
 pytestmark = pytest.mark.anyio
 
@@ -94,14 +95,15 @@ async def test_an_edge_loads_a_large_list_in_pages_without_orm_rows(tmp_path: Pa
         assert all(sid.encode() in feed.revoked for sid in ids)
         assert len(feed.revoked) == COUNT
 
-        # The next pass asks only for what is new: one page, one session.
+        # The next pass asks only for what is new: one page, one session. Numbered as every
+        # writer of the store numbers them (the feed goes on by number after its first pass).
         now = datetime.now(UTC)
         late = {"play_session_id": "revoked-late", "revoked_at": now}
         engine = make_engine(settings.database_url("playback"))
         with engine.begin() as db:
-            db.execute(
-                insert(RevocationRow), [{**late, "token_expires_at": now + timedelta(hours=1)}]
-            )
+            seq = take_revocation_numbers(db, engine.dialect.name, 1)
+            expiry = {"token_expires_at": now + timedelta(hours=1), "seq": seq}
+            db.execute(insert(RevocationRow), [{**late, **expiry}])
         engine.dispose()
         assert await feed.poll_once() == 1
         assert transport.requests == 4
@@ -118,3 +120,32 @@ async def test_a_bad_cursor_is_a_clear_422(tmp_path: Path) -> None:
             await client.revocations(None, after="yesterday")
     await client.aclose()
     assert (refused.value.status_code, refused.value.code) == (422, "invalid_cursor")
+
+
+async def test_after_its_first_pass_the_feed_reads_by_number_and_misses_no_late_commit(
+    tmp_path: Path,
+) -> None:
+    """A revocation committed late (its `revoked_at` long before the poll, as a slow
+    transaction or another instance's clock gives it) is read once, by its number: a window by
+    time reaches back only `OVERLAP`."""
+    settings = with_secrets(load_settings(data_dir=tmp_path))
+    _seed(settings, ["revoked-early"])
+    app = create_app(settings, edges=FixedEdges(["http://edge:1"]))
+    client = PlaybackClient.of(settings, "edge", transport=httpx.ASGITransport(app=app))
+    feed = RevocationFeed(client, RevokedSessions(), interval_s=0, page_size=PAGE)
+
+    async with app.router.lifespan_context(app):
+        assert await feed.poll_once() == 1
+        assert await feed.poll_once() == 0, "by number: nothing new, nothing read again"
+        then = datetime.now(UTC) - timedelta(hours=1)
+        engine = make_engine(settings.database_url("playback"))
+        with engine.begin() as db:
+            seq = take_revocation_numbers(db, engine.dialect.name, 1)
+            late = {"play_session_id": "revoked-late", "revoked_at": then, "seq": seq,
+                    "token_expires_at": then + timedelta(hours=2)}  # fmt: skip
+            db.execute(insert(RevocationRow), [late])
+        engine.dispose()
+        assert await feed.poll_once() == 1
+        assert b"revoked-late" in feed.revoked
+        assert await feed.poll_once() == 0
+    await client.aclose()

@@ -12,6 +12,11 @@ The first load is the whole list, which can be 100,000s of sessions: it comes in
 inside the client's timeout and each parse holds the edge's event loop for a few ms only. A
 page that fails is asked for again on the next poll, from the same cursor, not from the start.
 
+After the first pass, polls go on by number (`after_seq`, each answer's `cursor`): playback
+numbers revocations in commit order, so a poll reads only what is new, each revocation once.
+Against a playback that does not number them (no `cursor`), every poll is a pass by time from
+the last one's time minus `OVERLAP`, as before.
+
 If playback cannot be reached the feed keeps what it has and retries (it fails open: new
 revocations wait, valid viewers are never locked out by a playback outage).
 """
@@ -80,6 +85,9 @@ class RevocationFeed:
         # (the next pass's `since` must not skip what was revoked while the pages came in).
         self._after: str | None = None
         self._pass_as_of: datetime | None = None
+        self._pass_cursor: int | None = None
+        #: Where the next poll goes on by number; None: by time (first pass, older playback).
+        self._seq: int | None = None
         self._polling = Periodic("revocation feed", self._poll, interval_s)
         self._failing = False
         self._pruned_at = time.monotonic()
@@ -104,17 +112,30 @@ class RevocationFeed:
         """Fetch what was revoked since the last pass, page by page; returns how many ids came."""
         count = 0
         while True:
-            answer = await self._client.revocations(
-                self._since, after=self._after, limit=self._page_size
-            )
+            if self._seq is not None:
+                answer = await self._client.revocations(
+                    None, after_seq=self._seq, limit=self._page_size
+                )
+            else:
+                answer = await self._client.revocations(
+                    self._since, after=self._after, limit=self._page_size
+                )
             for session, expires_at in answer.sessions:
                 self.revoked.add(session, expires_at)
             count += len(answer.sessions)
+            if self._seq is not None:
+                # By number: `cursor` is where this page ends (the service numbers them).
+                self._seq = answer.cursor
+                self._since = answer.as_of - OVERLAP  # if it ever stops numbering them
+                if answer.next is None or answer.cursor is None:
+                    break
+                continue
             if self._pass_as_of is None:
-                self._pass_as_of = answer.as_of
+                self._pass_as_of, self._pass_cursor = answer.as_of, answer.cursor
             self._after = answer.next
             if answer.next is None:
                 self._since, self._pass_as_of = self._pass_as_of - OVERLAP, None
+                self._seq, self._pass_cursor = self._pass_cursor, None
                 break
         if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
             self.revoked.prune(time.time())

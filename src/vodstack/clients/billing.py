@@ -7,6 +7,7 @@ from __future__ import annotations
 from vodstack.contracts.accounts import PlanCode
 from vodstack.contracts.billing import (
     IDEMPOTENCY_HEADER,
+    BilledAccounts,
     BillingOverview,
     Entitlement,
     PaymentMethod,
@@ -55,6 +56,10 @@ class BillingClient(ServiceClient):
     async def changes(self, after: int) -> Changes:
         """The accounts whose subscription changed since the cursor `after` (billing's feed)."""
         return await self.get_model("/v1/entitlements/changes", Changes, params={"after": after})
+
+    async def billed(self) -> BilledAccounts:
+        """Every account with a subscription, as of the feed's cursor (billing's snapshot)."""
+        return await self.get_model("/v1/entitlements/billed", BilledAccounts)
 
 
 def _key(key: str) -> dict[str, str]:

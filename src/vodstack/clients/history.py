@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import TypeAdapter
 
 from vodstack.contracts.common import Changes
-from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
+from vodstack.contracts.history import (
+    HistoryStatus,
+    Position,
+    ReshardRequest,
+    ReshardStatus,
+    WatchedProfiles,
+)
 from vodstack.core.errors import UpstreamError
 from vodstack.core.http import ServiceClient
 
@@ -21,6 +27,10 @@ class HistoryClient(ServiceClient):
     async def changes(self, after: int) -> Changes:
         """The profiles whose viewing changed since the cursor `after` (history's feed)."""
         return await self.get_model("/v1/profiles/changes", Changes, params={"after": after})
+
+    async def watched(self) -> WatchedProfiles:
+        """Every profile with a resume position, as of the feed's cursor (history's snapshot)."""
+        return await self.get_model("/v1/profiles/watched", WatchedProfiles)
 
     async def resume(self, profile_id: int, title_id: int) -> Position:
         return await self.get_model(f"/v1/profiles/{profile_id}/titles/{title_id}", Position)

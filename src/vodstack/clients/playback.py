@@ -84,10 +84,18 @@ class PlaybackClient(ServiceClient):
         return await self.send_model("POST", f"/v1/logins/{login_ref}/stop", LoginStopped)
 
     async def revocations(
-        self, since: datetime | None, *, after: str | None = None, limit: int | None = None
+        self,
+        since: datetime | None,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        after_seq: int | None = None,
     ) -> Revocations:
-        """One page of the revocation list; pass its `next` back as `after` for the next one."""
+        """One page of the revocation list; pass its `next` back as `after` for the next one.
+        `after_seq`: what was revoked after that number instead (the answers' `cursor`)."""
         params: dict[str, str | int] = {}
+        if after_seq is not None:
+            params["after_seq"] = after_seq
         if since is not None:
             params["since"] = since.isoformat()
         if after is not None:

@@ -14,6 +14,8 @@ key is answered 409 `idempotency_in_progress` (retry shortly).
                                                     unpaid invoice is retried at once)
     POST /v1/subscriptions/{account_id}/cancel      -> BillingOverview (cancelled now)
     GET  /v1/entitlements/{account_id}              -> Entitlement (may this account play?)
+    GET  /v1/entitlements/billed                    -> BilledAccounts (every account with a
+                                                    subscription, as of the change feed's cursor)
 """
 
 from __future__ import annotations
@@ -135,3 +137,20 @@ class Entitlement(BaseModel):
     message: str | None = None
     #: While past due: playback keeps working until then.
     grace_until: datetime | None = None
+
+
+#: The most accounts one `BilledAccounts` lists; past it the answer is `complete=False`.
+MAX_BILLED = 1_000_000
+
+
+class BilledAccounts(BaseModel):
+    """Every account with a subscription (of any status), as of `cursor` in the subscriptions'
+    change feed (`GET /v1/entitlements/changes`): an account absent from `accounts` and not
+    listed by the feed after `cursor` has no subscription, so it is not billed (internal:
+    playback's replica, services/playback/entitlements.py)."""
+
+    cursor: int = Field(ge=0)
+    #: Account ids, ascending: the list runs to every subscriber.
+    accounts: list[int]
+    #: False: more than `limit` accounts are billed, and `accounts` is empty.
+    complete: bool = True

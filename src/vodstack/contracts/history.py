@@ -51,3 +51,20 @@ class ReshardStatus(BaseModel):
     copied: int = Field(ge=0, description="Rows copied so far")
     rows: int = Field(ge=0, description="Rows verified equal in both generations at cut-over")
     message: str
+
+
+#: The most profiles one `WatchedProfiles` lists; past it the answer is `complete=False`.
+MAX_WATCHED = 1_000_000
+
+
+class WatchedProfiles(BaseModel):
+    """Every profile with a resume position (`GET /v1/profiles/watched`, internal), as of
+    `cursor` in history's changes feed (`GET /v1/profiles/changes`): a profile absent from
+    `profiles` and not listed by the feed after `cursor` has played nothing (playback's
+    replica, services/playback/resume_points.py)."""
+
+    cursor: int = Field(ge=0)
+    #: Profile ids, ascending.
+    profiles: list[int]
+    #: False: more than `limit` profiles have positions, and `profiles` is empty.
+    complete: bool = True

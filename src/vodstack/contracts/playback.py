@@ -180,5 +180,11 @@ class Revocations(BaseModel):
     #: (play session id, when its segment token would expire anyway, in Unix seconds): the edge
     #: forgets the id then. Pairs, not objects: the list is large and read by machines only.
     sessions: list[tuple[str, float]]
-    #: Set when the list goes on past this page: the `after` of the next page's request.
+    #: Set when the list goes on past this page: the `after` of the next page's request (in a
+    #: listing by number, `after_seq`: ask again with `after_seq=cursor`).
     next: str | None = None
+    #: Revocations are numbered in commit order: poll for what is new with `after_seq` =
+    #: this, each revocation once (no window by time, no overlap). In a listing by time, the
+    #: number as of before its read (of the first page, for a pass over several); in one by
+    #: number, where this page ends. None from a service that does not number them.
+    cursor: int | None = None

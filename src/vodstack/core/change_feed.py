@@ -63,15 +63,18 @@ class ChangeFeed:
             .limit(limit + 1)
         ).all()
         if len(rows) > limit:
-            return FeedPage(self._newest(session), [], complete=False)
+            return FeedPage(self.newest(session), [], complete=False)
         if rows:
             return FeedPage(rows[-1][0], sorted({row[1] for row in rows}))
-        newest = self._newest(session)
+        newest = self.newest(session)
         if after > newest:
             return FeedPage(newest, [], complete=False)
         return FeedPage(after, [])
 
-    def _newest(self, session: Session) -> int:
+    def newest(self, session: Session) -> int:
+        """The cursor of the newest committed change (0: none yet). Read before a snapshot of
+        the watched rows, it is where a reader of the snapshot goes on from: a change committed
+        after this read is listed after the cursor, one committed before is in the rows."""
         newest: ColumnElement[int] = func.max(self._seq)
         return session.scalar(select(newest)) or 0
 

@@ -75,3 +75,23 @@ def test_the_feed_route(tmp_path: Path, event_log: EventLog) -> None:
         bad = client.get("/v1/profiles/changes", params={"after": -1})
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid"
         assert client.get("/v1/profiles/changes").status_code == 200
+
+
+def test_the_watched_snapshot_lists_every_profile_with_a_position_as_of_the_feeds_cursor(
+    tmp_path: Path, event_log: EventLog
+) -> None:
+    settings = make_settings(tmp_path)
+    app = create_app(settings, event_log=event_log)
+    with authorized(TestClient(app), settings, "history") as client:
+        empty = client.get("/v1/profiles/watched").json()
+        assert empty["profiles"] == [] and empty["complete"]
+        beats = [event("heartbeat", profile_id=p, title_id=t) for p, t in ((9, 1), (4, 1), (9, 2))]
+        app.state.history.apply([EVENT.validate_python(beat) for beat in beats])
+        snapshot = client.get("/v1/profiles/watched").json()
+        assert snapshot["profiles"] == [4, 9], "every shard's, each once"
+        assert snapshot["cursor"] == app.state.history.changes.newest()
+        app.state.history.apply([EVENT.validate_python(event("heartbeat", profile_id=5))])
+        after = client.get("/v1/profiles/changes", params={"after": snapshot["cursor"]}).json()
+        assert after["ids"] == [5], "what came after the snapshot: in the feed"
+        too_many = client.get("/v1/profiles/watched", params={"limit": 2}).json()
+        assert too_many["profiles"] == [] and not too_many["complete"]

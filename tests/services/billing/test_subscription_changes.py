@@ -48,3 +48,24 @@ def test_the_feed_is_for_services_only(tmp_path: Path) -> None:
         refused = stack.client.get("/v1/entitlements/changes", auth=None)
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "service_token_required"
+
+
+def test_the_billed_snapshot_lists_every_subscriber_as_of_the_feeds_cursor(
+    tmp_path: Path,
+) -> None:
+    with billing_stack(tmp_path) as stack:
+        assert stack.client.get("/v1/entitlements/billed").json() == {
+            "cursor": 0, "accounts": [], "complete": True,
+        }  # fmt: skip
+        stack.subscribe(2)
+        stack.subscribe(1)
+        stack.send("POST", "/v1/subscriptions/2/cancel", "cancel-2")
+        snapshot = stack.client.get("/v1/entitlements/billed").json()
+        assert snapshot["accounts"] == [1, 2], "cancelled ones too: billing answers them"
+        assert snapshot["cursor"] == _cursor(stack)
+        assert _changes(stack, snapshot["cursor"])["ids"] == []
+        stack.subscribe(3)
+        assert _changes(stack, snapshot["cursor"])["ids"] == [3], "what came after: in the feed"
+
+        too_many = stack.client.get("/v1/entitlements/billed", params={"limit": 2}).json()
+        assert too_many == {"cursor": _cursor(stack), "accounts": [], "complete": False}

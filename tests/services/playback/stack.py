@@ -51,6 +51,7 @@ class Platform:
     playback_app: FastAPI
     billing_app: FastAPI | None = None  # None: no billing service (every account plays)
     experiments: TestClient | None = None  # the experiments service, when it runs
+    playback: TestClient | None = None  # playback called directly, with a service token
 
     def viewer(self, plan: str) -> Visitor:
         visitor = Visitor(self.client)
@@ -141,7 +142,7 @@ def inprocess_platform(
         stack.enter_context(TestClient(accounts_app))
         stack.enter_context(TestClient(billing_app))
         catalog = stack.enter_context(authorized(TestClient(catalog_app), settings, "catalog"))
-        stack.enter_context(TestClient(playback_app))
+        playback = stack.enter_context(authorized(TestClient(playback_app), settings, "playback"))
         client = stack.enter_context(
             TestClient(create_gateway_app(settings, transports=transports))
         )
@@ -154,4 +155,5 @@ def inprocess_platform(
             playback_app,
             billing_app,
             experiments_client,
+            playback,
         )

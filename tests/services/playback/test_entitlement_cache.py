@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from tests.support.clock import FakeMonotonic
 from vodstack.clients.feed_cache import FeedCache
-from vodstack.contracts.billing import Entitlement, SubscriptionStatus
+from vodstack.contracts.billing import BilledAccounts, Entitlement, SubscriptionStatus
 from vodstack.contracts.common import Changes
-from vodstack.services.playback.entitlements import CachedEntitlements
+from vodstack.services.playback.entitlements import BillingReplica, CachedEntitlements
 
 ACTIVE, NOT_BILLED, PAST_DUE, CANCELLED = 1, 2, 3, 4
 
@@ -107,5 +107,41 @@ def test_a_full_cache_starts_over() -> None:
         await entitlements.entitlement(14)
         await entitlements.entitlement(10)
         assert billing.asked == [10, 11, 12, 13, 14, 10]
+
+    asyncio.run(scenario())
+
+
+class BilledFakeBilling(FakeBilling):
+    """With billing's snapshot of its subscribers (every account but NOT_BILLED)."""
+
+    async def billed(self) -> BilledAccounts:
+        accounts = sorted(a for a in self.answers if a != NOT_BILLED)
+        return BilledAccounts(cursor=len(self.feed), accounts=accounts)
+
+
+def test_a_never_billed_account_is_answered_by_the_replica_without_a_call() -> None:
+    billing = BilledFakeBilling()
+    clock = FakeMonotonic()
+    cache: FeedCache[Entitlement] = FeedCache(
+        "entitlements", billing.changes, fresh_s=1.5, clock=clock
+    )
+    replica = BillingReplica(billing, fresh_s=1.5, clock=clock)
+    entitlements = CachedEntitlements(billing, cache, replica)
+
+    async def scenario() -> None:
+        await cache.poll()
+        await replica.poll()
+        for account in (NOT_BILLED, 77, 78):  # never seen, never billed
+            answer = await entitlements.entitlement(account)
+            assert answer == Entitlement(account_id=account, entitled=True, status=None)
+        assert billing.asked == []
+        await entitlements.entitlement(PAST_DUE)
+        assert billing.asked == [PAST_DUE], "a billed account is asked, as before"
+
+        billing.cancel(77)  # 77 subscribed (and was cancelled) since the snapshot
+        assert (await entitlements.entitlement(77)).entitled, "until the feed is read"
+        await replica.poll()
+        refused = await entitlements.entitlement(77)
+        assert not refused.entitled and billing.asked[-1] == 77
 
     asyncio.run(scenario())

@@ -68,6 +68,25 @@ def test_one_sweep_ends_every_silent_stream_and_its_login(
     assert service.stop_login(ref).stopped == 0  # nothing left to stop: the sweep ended it
 
 
+def test_a_limited_sweep_ends_the_longest_silent_first_and_the_rest_next_time(
+    service: PlaybackService, clock: FakeClock
+) -> None:
+    oldest = start(service, request()).play_session_id
+    clock.advance(1)
+    newer = {start(service, request()).play_session_id for _ in range(2)}
+    alive = start(service, request()).play_session_id
+    clock.advance(TIMEOUT_S / 2)
+    service.heartbeat(alive, 7, 10.0, None)
+    clock.advance(TIMEOUT_S / 2 + 1)
+
+    assert service.sweep(limit=1) == 1
+    assert _revoked(service) == {oldest}
+    assert service.sweep(limit=1) + service.sweep(limit=1) == 2
+    assert service.sweep(limit=1) == 0
+    assert _revoked(service) == {oldest} | newer
+    assert service.session(alive, 7).active
+
+
 def test_logging_out_ends_only_that_logins_streams(service: PlaybackService) -> None:
     mine = start(service, request().model_copy(update={"login_ref": login_ref("a" * 43)}))
     theirs = start(service, request().model_copy(update={"login_ref": login_ref("b" * 43)}))
@@ -136,3 +155,31 @@ def test_the_listed_entries_are_the_typed_columns_values(
     )
     after = (expected[0][2], expected[0][0])
     assert store.revocations(None, after, 1)[1] == expected[1:2]
+
+
+def test_revocations_are_listed_by_number_each_once_and_a_refresh_renumbers(
+    service: PlaybackService, clock: FakeClock
+) -> None:
+    first = service.revocations(None)
+    assert first.cursor == 0 and first.sessions == []
+    a, b = (start(service, request()).play_session_id for _ in range(2))
+    service.stop(a, 7, None, completed=False)
+    service.stop(b, 7, None, completed=False)
+    page = service.revocations(None, after_seq=first.cursor)
+    assert [s for s, _ in page.sessions] == [a, b] and page.next is None
+    assert page.cursor == 2
+    assert service.revocations(None, after_seq=page.cursor).sessions == []
+
+    # Pages of one: `next` set while more follow, `cursor` where each ends.
+    one = service.revocations(None, after_seq=0, limit=1)
+    assert [s for s, _ in one.sessions] == [a] and one.next is not None and one.cursor == 1
+    two = service.revocations(None, after_seq=one.cursor, limit=1)
+    assert [s for s, _ in two.sessions] == [b] and two.next is None and two.cursor == 2
+
+    # A listing by time says where numbering stands, read before its rows.
+    assert service.revocations(None).cursor == 2
+    silent = start(service, request()).play_session_id
+    clock.advance(TIMEOUT_S + 1)
+    assert service.sweep() == 1
+    after_sweep = service.revocations(None, after_seq=2)
+    assert [s for s, _ in after_sweep.sessions] == [silent] and after_sweep.cursor == 3

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.billing import (
+    MAX_BILLED,
+    BilledAccounts,
     BillingOverview,
     Entitlement,
     IdempotencyKey,
@@ -107,6 +109,15 @@ def subscription_changes(
     """The accounts whose subscription changed since `after` (internal: playback's kept
     entitlements)."""
     return model_json(billing.subscriptions.changes(after, limit))
+
+
+@entitlements.get("/billed", response_model=BilledAccounts)
+def billed_accounts(
+    billing: Billing, limit: Annotated[int, Query(ge=1, le=MAX_BILLED)] = MAX_BILLED
+) -> Response:
+    """Every account with a subscription, as of the change feed's cursor (internal: playback's
+    replica, read at its start and after a gap in the feed)."""
+    return model_json(billing.subscriptions.billed(limit))
 
 
 @entitlements.get("/{account_id}", response_model=Entitlement)

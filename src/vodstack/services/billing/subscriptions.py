@@ -16,6 +16,7 @@ from vodstack.config.settings import BillingSettings
 from vodstack.contracts.accounts import PlanCode
 from vodstack.contracts.billing import (
     AttemptOutcome,
+    BilledAccounts,
     BillingOverview,
     Entitlement,
     InvoiceKind,
@@ -29,7 +30,7 @@ from vodstack.core.answer_store import Version
 from vodstack.core.data_memo import DataMemo
 from vodstack.core.errors import Conflict, PaymentRequired
 from vodstack.services.billing import ledger
-from vodstack.services.billing.changes import SUBSCRIPTIONS, read_changes
+from vodstack.services.billing.changes import SUBSCRIPTIONS, read_billed, read_changes
 from vodstack.services.billing.clock import Clock
 from vodstack.services.billing.models import InvoiceRow, SubscriptionRow
 from vodstack.services.billing.payments import Collector, cancel
@@ -68,6 +69,11 @@ class Subscriptions:
         """The accounts whose subscription changed since `after` (billing/changes.py)."""
         with self._sessions() as db:
             return read_changes(db, after, limit)
+
+    def billed(self, limit: int) -> BilledAccounts:
+        """Every subscription's account, as of the change feed's cursor (billing/changes.py)."""
+        with self._sessions() as db:
+            return read_billed(db, limit)
 
     def overview(self, account_id: int) -> BillingOverview:
         with self._sessions() as db:

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from vodstack.contracts.common import Changes
-from vodstack.contracts.history import HistoryStatus, Position, ReshardRequest, ReshardStatus
+from vodstack.contracts.history import (
+    MAX_WATCHED,
+    HistoryStatus,
+    Position,
+    ReshardRequest,
+    ReshardStatus,
+    WatchedProfiles,
+)
 from vodstack.core.answer_cache import filling
 from vodstack.core.errors import NotFound
 from vodstack.core.responses import model_json
@@ -55,6 +62,15 @@ async def viewing_changes(
     return Response(
         history.changes.read(after, limit).model_dump_json(), media_type="application/json"
     )
+
+
+@profiles.get("/watched", response_model=WatchedProfiles)
+def watched_profiles(
+    history: History, limit: Annotated[int, Query(ge=1, le=MAX_WATCHED)] = MAX_WATCHED
+) -> Response:
+    """Every profile with a resume position, as of the changes feed's cursor (internal:
+    playback's replica, read at its start and after a gap in the feed)."""
+    return model_json(history.watched(limit))
 
 
 @profiles.get("/{profile_id}/continue", response_model=list[Position])

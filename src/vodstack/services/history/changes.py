@@ -42,6 +42,13 @@ class ViewingChanges:
                 self._kept.append(profile)
                 self._newest += 1
 
+    def newest(self) -> int:
+        """The cursor of the newest listed write. Read before a snapshot of the shards, it is
+        where a reader of the snapshot goes on from: a write listed after this read is listed
+        after the cursor, one listed before it was readable before it (see above)."""
+        with self._lock:
+            return self._newest
+
     def read(self, after: int, limit: int = MAX_PAGE) -> Changes:
         """The profiles written after the cursor `after`, each once."""
         with self._lock:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vodstack.contracts.events import AnyEvent
-from vodstack.contracts.history import Position
+from vodstack.contracts.history import Position, WatchedProfiles
 from vodstack.services.history.cache import LookAsideCache
 from vodstack.services.history.changes import ViewingChanges
 from vodstack.services.history.models import COLUMNS
@@ -39,6 +39,7 @@ _CONTINUE = (
 _RESUME = f"{_ROW} WHERE profile_id = :profile AND title_id = :title"
 _VIEWERS = f"{_ROW} WHERE title_id = :title ORDER BY updated_at DESC LIMIT :limit"
 _COUNT = "SELECT COUNT(*) FROM positions"
+_WATCHED = "SELECT DISTINCT profile_id FROM positions ORDER BY profile_id LIMIT :limit"
 
 
 def shard_names(count: int) -> list[str]:
@@ -208,6 +209,18 @@ class ShardedHistory:
         args = {"profile": profile_id, "title": title_id}
         rows = self.shard_of(profile_id).serve(_RESUME, args, profile_id)
         return _position(rows[0]) if rows else None
+
+    def watched(self, limit: int) -> WatchedProfiles:
+        """Every profile with a position, as of the changes feed's cursor, read first (see
+        `ViewingChanges.newest`). From the primaries: the feed lists a batch once it is there."""
+        cursor = self.changes.newest()
+        shards = self.current.shards.values()
+        profiles = sorted(
+            {row[0] for s in shards for row in s.read(_WATCHED, {"limit": limit + 1})}
+        )
+        if len(profiles) > limit:
+            return WatchedProfiles(cursor=cursor, profiles=[], complete=False)
+        return WatchedProfiles.model_construct(cursor=cursor, profiles=profiles, complete=True)
 
     def viewers(self, title_id: int, limit: int) -> list[Position]:
         """Scatter-gather: every shard in parallel, merged by most recent. An operator's read,

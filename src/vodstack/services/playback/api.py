@@ -124,10 +124,11 @@ def list_revocations(
     since: datetime | None = None,
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=REVOCATIONS_PAGE)] = REVOCATIONS_PAGE,
+    after_seq: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
     # Serialized once (model_json): a page is up to 20,000 entries, which FastAPI would
     # validate again before dumping.
-    return model_json(service.revocations(since, after, limit))
+    return model_json(service.revocations(since, after, limit, after_seq))
 
 
 @signed.get("/{token}/master.m3u8", response_class=Response)

@@ -34,10 +34,11 @@ from vodstack.services.playback.api import ROUTERS
 from vodstack.services.playback.assets import AssetFiles
 from vodstack.services.playback.clock import Clock, utc_now
 from vodstack.services.playback.edges import EdgeRanker, SteeringEdges
-from vodstack.services.playback.entitlements import CachedEntitlements
+from vodstack.services.playback.entitlements import BillingReplica, CachedEntitlements
 from vodstack.services.playback.keys import KeyVault, KeyWrap
 from vodstack.services.playback.licences import LicenceService
 from vodstack.services.playback.repository import SessionStore
+from vodstack.services.playback.resume_points import CachedResumePoints, HistoryReplica, Kept
 from vodstack.services.playback.service import Collaborators, PlaybackService
 from vodstack.services.playback.sweeper import sweeper
 from vodstack.services.playback.titles import CachedTitles
@@ -95,14 +96,36 @@ def create_app(
             timeout=settings.playback.entitlement_timeout_s,
             transport=ResilientTransport.over(settings, "billing", billing_transport),
         )
+        # The replica's snapshot lists every subscriber: read without the start's short timeout.
+        billing_feed = BillingClient.of(
+            settings,
+            "playback",
+            timeout=settings.upstream_timeout_s,
+            transport=ResilientTransport.over(settings, "billing", billing_transport),
+        )
         # A feed read older than three intervals (its task stalled) vouches for nothing.
         kept_titles: FeedCache[Title] = FeedCache("titles", catalog.changes, fresh_s=3 * feed_s)
         kept_entitlements: FeedCache[Entitlement] = FeedCache(
             "entitlements", billing.changes, fresh_s=3 * feed_s
         )
+        kept_resume: FeedCache[Kept] = FeedCache(
+            "resume points", history.changes, fresh_s=3 * feed_s
+        )
+        billed = BillingReplica(billing_feed, fresh_s=3 * feed_s)
+        # Its snapshot lists every profile that watched: without the start's short timeout.
+        history_feed = HistoryClient.of(
+            settings,
+            "playback",
+            timeout=settings.upstream_timeout_s,
+            transport=ResilientTransport.over(settings, "history", history_transport),
+        )
+        watched = HistoryReplica(history_feed, fresh_s=3 * feed_s)
         feeds = [
             Periodic("playback title feed", kept_titles.poll, feed_s),
             Periodic("playback entitlement feed", kept_entitlements.poll, feed_s),
+            Periodic("playback billed accounts", billed.poll, feed_s),
+            Periodic("playback resume feed", kept_resume.poll, feed_s),
+            Periodic("playback watched profiles", watched.poll, feed_s),
         ]
         sweeps: Periodic | None = None
         store: SessionStore | None = None
@@ -116,12 +139,14 @@ def create_app(
             parts = Collaborators(
                 store=store,
                 catalog=CachedTitles(catalog, kept_titles),
-                history=history,
+                history=CachedResumePoints(history, kept_resume, watched),
                 assets=AssetFiles(open_object_store(settings)),
                 edges=edges or SteeringEdges(Steering(topology, monitor)),
                 signer=TokenSigner.from_settings(settings),
-                billing=CachedEntitlements(billing, kept_entitlements),
+                billing=CachedEntitlements(billing, kept_entitlements, billed),
             )
+            app.state.billed_accounts = billed  # read by tests and operators
+            app.state.watched_profiles = watched
             app.state.playback = PlaybackService(
                 parts, settings.playback, clock, gateway_url=settings.gateway_url
             )
@@ -147,6 +172,8 @@ def create_app(
             await catalog.aclose()
             await history.aclose()
             await billing.aclose()
+            await billing_feed.aclose()
+            await history_feed.aclose()
             engine.dispose()
 
     internal = ServiceTokens.from_settings(settings, SERVICE)

@@ -12,14 +12,28 @@ account without one (not billed). A past-due one plays until its grace ends, a t
 decides on its own clock, so it is asked at every start, as is a refusal. When the feed
 cannot be read nothing is kept and every start asks billing, whose outage then lets starts
 through as before (docs/billing.md).
+
+The cache answers only accounts that started before, and a new account's first start is
+the common case. `BillingReplica` holds every account with a subscription as of a point in the
+same feed (clients/feed_replica.py): an account absent from it, and not named by the feed
+since, has no subscription, so billing would answer "not billed, entitled"; it is answered so
+without a call, with the cache's staleness bound (a subscription started within one feed
+interval may meet one more unchecked start, as a not-billed account it was). Every billed
+account is asked (or answered by the cache) as before: its answer may depend on the clock or
+carry billing's words, and a change of status reaches its next start at once, as it did.
+While the replica is not current (billing or its feed unreachable, the snapshot too large)
+every account is asked.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Protocol
 
 from vodstack.clients.feed_cache import FeedCache
-from vodstack.contracts.billing import Entitlement, SubscriptionStatus
+from vodstack.clients.feed_replica import FeedReplica, Snapshot
+from vodstack.contracts.billing import BilledAccounts, Entitlement, SubscriptionStatus
 from vodstack.contracts.common import Changes
 
 
@@ -31,17 +45,44 @@ class EntitlementFeed(Protocol):
     async def changes(self, after: int) -> Changes: ...
 
 
+class BilledFeed(EntitlementFeed, Protocol):
+    """Billing with its snapshot of every subscription (clients.billing.BillingClient)."""
+
+    async def billed(self) -> BilledAccounts: ...
+
+
+class BillingReplica(FeedReplica[bool]):
+    """Every account with a subscription, as of billing's change feed (see above)."""
+
+    def __init__(
+        self, billing: BilledFeed, *, fresh_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        async def snapshot() -> Snapshot[bool]:
+            billed = await billing.billed()
+            return Snapshot(billed.cursor, dict.fromkeys(billed.accounts, True), billed.complete)
+
+        super().__init__("billed accounts", snapshot, billing.changes, fresh_s=fresh_s, clock=clock)
+
+
 class CachedEntitlements:
     """`entitlement` as billing answers it, from memory while the change feed vouches for it."""
 
-    def __init__(self, billing: EntitlementFeed, cache: FeedCache[Entitlement]) -> None:
+    def __init__(
+        self,
+        billing: EntitlementFeed,
+        cache: FeedCache[Entitlement],
+        replica: BillingReplica | None = None,
+    ) -> None:
         self._billing = billing
         self._cache = cache
+        self._replica = replica
 
     async def entitlement(self, account_id: int) -> Entitlement:
         kept = self._cache.get(account_id)
         if kept is not None:
             return kept
+        if self._replica is not None and self._replica.get(account_id) is None:
+            return Entitlement(account_id=account_id, entitled=True, status=None)  # not billed
         ticket = self._cache.ticket()
         answer = await self._billing.entitlement(account_id)
         if answer.entitled and answer.status in (None, SubscriptionStatus.ACTIVE):

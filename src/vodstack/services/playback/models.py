@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, Float, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from vodstack.contracts.playback import EndReason
@@ -22,7 +32,17 @@ class Base(DeclarativeBase):
 
 class PlaySessionRow(Base):
     __tablename__ = "play_sessions"
-    __table_args__ = (Index("ix_play_sessions_account_open", "account_id", "ended_at"),)
+    __table_args__ = (
+        Index("ix_play_sessions_account_open", "account_id", "ended_at"),
+        # The sweep's search for silent streams (repository.sweep): the open sessions by their
+        # last heartbeat, not a scan of every session ever started.
+        Index(
+            "ix_play_sessions_silent",
+            "last_heartbeat_at",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     account_id: Mapped[int] = mapped_column(Integer)
@@ -77,6 +97,22 @@ class RevocationRow(Base):
     play_session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     token_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Its place in commit order (`RevocationCounterRow`), given again when it is refreshed;
+    #: None for rows written before the counter existed (only a full listing shows them).
+    seq: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class RevocationCounterRow(Base):
+    """The last `RevocationRow.seq` handed out: one row, incremented by every transaction that
+    writes revocations, which holds its lock (PostgreSQL's row lock, SQLite's write lock) until
+    it commits, so numbers are in commit order: a poller that read up to N never meets a later
+    commit below N (services/playback/revocations.py). A counter, not max(seq): expired rows
+    are deleted, and the newest of them may go first."""
+
+    __tablename__ = "revocation_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
 
 
 class ContentKeyRow(Base):

@@ -60,6 +60,7 @@ from vodstack.services.playback.models import (
     AccountLockRow,
     PlayLoginRow,
     PlaySessionRow,
+    RevocationCounterRow,
     RevocationRow,
 )
 from vodstack.services.playback.nowait import NoWaitConnection, WouldWait
@@ -68,6 +69,8 @@ from vodstack.services.playback.nowait import NoWaitConnection, WouldWait
 RevocationKey = tuple[datetime, str]
 #: A listed revocation: (play session id, token expires at, revoked at).
 RevocationEntry = tuple[str, datetime, datetime]
+#: A revocation listed by number: (session id, its token's expiry, its number).
+NumberedRevocation = tuple[str, datetime, int]
 
 
 class StoreError(Exception):
@@ -173,7 +176,7 @@ class SessionStore:
         has gone silent (ending it, and revoking its token, is the ORM path's work) or the
         session already exists (a repeated keyed start: the ORM path answers it)."""
         now = self._clock()
-        row = _row_of(new, now)
+        row = _fresh_of(new, now)
         try:
             with self._connection(engine) as conn:
                 self._insert(_CoreRun(conn), engine.dialect.name, row, new.login_ref, max_streams)
@@ -188,7 +191,7 @@ class SessionStore:
         if self._nowait is None or not self._write_lock.acquire(blocking=False):
             return None
         now = self._clock()
-        row = _row_of(new, now)
+        row = _fresh_of(new, now)
         try:
             with self._nowait.begin() as conn:
                 self._insert(_CoreRun(conn), "sqlite", row, new.login_ref, max_streams)
@@ -220,7 +223,7 @@ class SessionStore:
                 # statement was most of what a start's write still cost (_SqliteRun).
                 run = _SqliteRun(conn)
                 for new, max_streams in starts:
-                    row = _row_of(new, now)
+                    row = _fresh_of(new, now)
                     run.cursor.execute("SAVEPOINT start")
                     try:
                         self._insert(run, "sqlite", row, new.login_ref, max_streams)
@@ -243,7 +246,7 @@ class SessionStore:
         self,
         run: _Run,
         dialect: str,
-        row: PlaySessionRow,
+        row: _Fresh,
         login_ref: str | None,
         max_streams: int,
     ) -> None:
@@ -396,23 +399,30 @@ class SessionStore:
 
     # -- revocations ---------------------------------------------------------------------------
 
-    def sweep(self) -> int:
+    def sweep(self, limit: int | None = None) -> int:
         """End silent streams everywhere (so their tokens are revoked without waiting for the
-        account's next start) and forget revocations of expired tokens; returns how many ended."""
+        account's next start) and forget revocations of expired tokens; returns how many ended.
+        `limit`: at most that many, the longest silent first (the set-statement path; the ORM
+        path ends them all), so the write lock is held for one short transaction."""
         now = self._clock()
         if self._engine is not None:
-            return self._sweep_fast(self._engine, now)
+            return self._sweep_fast(self._engine, now, limit)
         with self._writing() as db:
             ended = self._expire_silent(db, None, now)
             db.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
             return ended
 
-    def _sweep_fast(self, engine: Engine, now: datetime) -> int:
+    def _sweep_fast(self, engine: Engine, now: datetime, limit: int | None) -> int:
         """`sweep` as a few set statements: what `_end` does per row, for every silent stream
         at once (the ORM's load, flush and merge cost about 1 ms of CPU per ended session,
         and every started session ends, so the sweep cost a third of a start's CPU)."""
         S = PlaySessionRow
-        silent = update(S).where(S.ended_at.is_(None), S.last_heartbeat_at < now - self._timeout)
+        is_silent = (S.ended_at.is_(None), S.last_heartbeat_at < now - self._timeout)
+        silent = update(S).where(*is_silent)
+        if limit is not None:
+            # Found through the partial index of open sessions (ix_play_sessions_silent).
+            oldest = select(S.id).where(*is_silent).order_by(S.last_heartbeat_at).limit(limit)
+            silent = silent.where(S.id.in_(oldest.scalar_subquery()))
         ending = silent.values(ended_at=now, end_reason=EndReason.TIMED_OUT)
         with self._connection(engine) as conn:
             ended = conn.execute(ending.returning(S.id, S.token_expires_at)).all()
@@ -420,10 +430,13 @@ class SessionStore:
                 ids = [session_id for session_id, _ in ended[start : start + _IN_CHUNK]]
                 conn.execute(delete(PlayLoginRow).where(PlayLoginRow.play_session_id.in_(ids)))
             if ended:
+                last = take_revocation_numbers(conn, engine.dialect.name, len(ended))
+                first = last - len(ended) + 1
                 revoked = [
-                    {"play_session_id": session_id, "revoked_at": now, "token_expires_at": expiry}
-                    for session_id, expiry in ended
-                ]
+                    {"play_session_id": session_id, "revoked_at": now,
+                     "token_expires_at": expiry, "seq": first + n}
+                    for n, (session_id, expiry) in enumerate(ended)
+                ]  # fmt: skip
                 conn.execute(_revocation_upsert(engine.dialect.name), revoked)
             conn.execute(delete(RevocationRow).where(RevocationRow.token_expires_at <= now))
         return len(ended)
@@ -460,6 +473,40 @@ class SessionStore:
         with self._sessions() as db:
             return now, list(db.execute(query))
 
+    def revocations_after(
+        self, after_seq: int, limit: int
+    ) -> tuple[datetime, int, list[NumberedRevocation]]:
+        """(now, the last revocation number as of before the read, up to `limit` unexpired
+        revocations numbered after `after_seq`, in number order): a poller's read of what is
+        new, each revocation once, where a window by time had to overlap (commit order is not
+        the order of `revoked_at`)."""
+        now = self._clock()
+        numbered = self.revocation_number()
+        R = RevocationRow
+        query = (
+            select(R.play_session_id, R.token_expires_at, R.seq)
+            .where(R.seq > after_seq, R.token_expires_at > now)
+            .order_by(R.seq)
+            .limit(limit)
+        )
+        if self._engine is not None and self._engine.dialect.name == "sqlite":
+            texts = query.with_only_columns(
+                R.play_session_id, type_coerce(R.token_expires_at, String), R.seq
+            )
+            with self._engine.connect() as conn:
+                rows = conn.execute(texts).all()
+            return now, numbered, [(sid, _sqlite_utc(until), seq) for sid, until, seq in rows]
+        with self._sessions() as db:
+            rows = db.execute(query).all()
+            return now, numbered, [(sid, until, seq or 0) for sid, until, seq in rows]
+
+    def revocation_number(self) -> int:
+        """The last revocation number handed out (0: none yet). Read before a listing by time,
+        it is where a poller goes on from by number: a revocation committed after this read
+        has a greater number (models.RevocationCounterRow)."""
+        with self._sessions() as db:
+            return db.scalar(select(RevocationCounterRow.seq)) or 0
+
     # -- helpers -------------------------------------------------------------------------------
 
     def _owned(self, db: Session, session_id: str, account_id: int) -> PlaySessionRow:
@@ -469,7 +516,7 @@ class SessionStore:
             raise SessionNotFound(session_id)
         return row
 
-    def _view(self, row: PlaySessionRow, now: datetime) -> PlaySession:
+    def _view(self, row: PlaySessionRow | _Fresh, now: datetime) -> PlaySession:
         alive = row.last_heartbeat_at >= now - self._timeout
         return PlaySession(
             play_session_id=row.id,
@@ -491,10 +538,19 @@ class SessionStore:
 def _end(db: Session, row: PlaySessionRow, reason: EndReason, now: datetime) -> None:
     row.ended_at, row.end_reason = now, reason
     db.execute(delete(PlayLoginRow).where(PlayLoginRow.play_session_id == row.id))
+    seq = take_revocation_numbers(db.connection(), db.get_bind().dialect.name, 1)
     revoked = RevocationRow(
-        play_session_id=row.id, revoked_at=now, token_expires_at=row.token_expires_at
+        play_session_id=row.id, revoked_at=now, token_expires_at=row.token_expires_at, seq=seq
     )
     db.merge(revoked)
+
+
+def take_revocation_numbers(conn: Connection, dialect: str, count: int) -> int:
+    """Hand out `count` revocation numbers in the caller's transaction; returns the last. The
+    counter row stays locked until that transaction ends (models.RevocationCounterRow). Every
+    writer of revocations numbers them: one written without a number is listed by time only."""
+    statement = _COUNTERS[dialect] if dialect in _COUNTERS else _counter_statement(dialect)
+    return int(conn.execute(statement, {"id": 1, "seq": count}).scalar_one())
 
 
 _COLUMNS = tuple(PlaySessionRow.__table__.columns)
@@ -640,12 +696,25 @@ def _beat_statement(with_rendition: bool) -> Executable:
 _BEATS = {flag: _beat_statement(flag) for flag in (False, True)}
 
 
+def _counter_statement(dialect: str) -> Executable:
+    """Add `seq` to the counter row (made at its first use), returning the new value."""
+    insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    statement = insert_(RevocationCounterRow)
+    added = {"seq": RevocationCounterRow.seq + statement.excluded.seq}
+    upsert = statement.on_conflict_do_update(index_elements=["id"], set_=added)
+    return upsert.returning(RevocationCounterRow.seq)
+
+
+_COUNTERS = {dialect: _counter_statement(dialect) for dialect in _FAST_DIALECTS}
+
+
 def _revocation_upsert(dialect: str) -> Executable:
     """Insert revocations, or refresh one already there (what `_end`'s `merge` does)."""
     insert_ = sqlite.insert if dialect == "sqlite" else postgresql.insert
     statement = insert_(RevocationRow)
     refreshed = {"revoked_at": statement.excluded.revoked_at,
-                 "token_expires_at": statement.excluded.token_expires_at}  # fmt: skip
+                 "token_expires_at": statement.excluded.token_expires_at,
+                 "seq": statement.excluded.seq}  # fmt: skip
     return statement.on_conflict_do_update(index_elements=["play_session_id"], set_=refreshed)
 
 
@@ -656,6 +725,36 @@ def _lock_account(db: Session, account_id: int, now: datetime) -> None:
     if getattr(result, "rowcount", 0) == 0:
         db.add(AccountLockRow(account_id=account_id, touched_at=now))
         db.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _Fresh:
+    """A new session's row, as the set-statement paths write it: the values of `_row_of`
+    without the ORM's instrumented object, whose construction was a sixth of the group
+    commit's CPU per start (py-spy, docs/benchmarks.md "Playback start, ninth pass")."""
+
+    id: str
+    account_id: int
+    profile_id: int
+    title_id: int
+    asset_version: str
+    region: str | None
+    max_height: int
+    edges: list[str]
+    token_expires_at: datetime
+    started_at: datetime
+    last_heartbeat_at: datetime
+    position_s: float
+    rendition: str | None
+    ended_at: datetime | None
+    end_reason: EndReason | None
+
+
+def _fresh_of(new: NewSession, now: datetime) -> _Fresh:
+    return _Fresh(
+        new.id, new.account_id, new.profile_id, new.title_id, new.asset_version, new.region,
+        new.max_height, list(new.edges), new.token_expires_at, now, now, 0.0, None, None, None,
+    )  # fmt: skip
 
 
 def _row_of(new: NewSession, now: datetime) -> PlaySessionRow:

@@ -308,16 +308,26 @@ class PlaybackService:
         return LoginStopped(stopped=self._store.stop_login(login_ref))
 
     def revocations(
-        self, since: datetime | None, after: str | None = None, limit: int = REVOCATIONS_PAGE
+        self,
+        since: datetime | None,
+        after: str | None = None,
+        limit: int = REVOCATIONS_PAGE,
+        after_seq: int | None = None,
     ) -> Revocations:
-        """One page of the revocation list (services.playback.revocations)."""
+        """One page of the revocation list (services.playback.revocations): by number after
+        `after_seq` when given (`since` and `after` then unused), else by time."""
+        if after_seq is not None:
+            as_of, numbered, listed = self._store.revocations_after(after_seq, limit + 1)
+            return revocations.numbered_page(as_of, numbered, listed, limit)
         key = revocations.decode_cursor(after) if after is not None else None
+        numbered = self._store.revocation_number()  # first: see `revocation_number`
         as_of, entries = self._store.revocations(since, key, limit + 1)
-        return revocations.page(as_of, entries, limit)
+        return revocations.page(as_of, numbered, entries, limit)
 
-    def sweep(self) -> int:
-        """End silent streams (revoking their tokens); the app runs it every second or so."""
-        return self._store.sweep()
+    def sweep(self, limit: int | None = None) -> int:
+        """End silent streams (revoking their tokens), at most `limit` of them; the app runs
+        it every second or so (sweeper.py)."""
+        return self._store.sweep(limit)
 
     def active_streams(self, account_id: int) -> list[PlaySession]:
         return self._store.active(account_id)
