@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from typer.testing import CliRunner
 
+from vodstack.cdn.cache.replay import parse_capacity
 from vodstack.cdn.cache.trace import read_trace
 from vodstack.cdn.workload import DAY_S, WorkloadSpec, generate
+from vodstack.cli.main import app
 from vodstack.config.settings import EvictionKind, FillPlanSettings, ForecastKind
 from vodstack.control.demand_forecast import DemandForecast, build_forecast
 from vodstack.control.forecast import ForecastModel, PopularityForecast
@@ -133,3 +137,26 @@ def test_the_same_trace_gives_the_same_replay(tmp_path: Path) -> None:
         first, second = (replay_prefill(trace, EvictionKind.S3FIFO, 2 * 10**8, plan)
                          for _ in range(2))  # fmt: skip
         assert first.as_dict() == second.as_dict()
+
+
+def test_the_cli_replays_with_the_forecast_it_is_given(tmp_path: Path) -> None:
+    spec = WorkloadSpec(days=4, titles=30, regions=("eu", "us"), sessions_per_day=30, seed=5,
+                        returns=0.5)  # fmt: skip
+    path = _write(tmp_path / "w.csv", list(generate(spec)))
+    ratios = {}
+    for forecast in ForecastKind:
+        result = CliRunner().invoke(
+            app, ["cache", "evaluate", "--trace", str(path), "--capacity", "5%",
+                  "--policy", "s3fifo", "--prefill", "--fill-hour", "0", "--no-auto-share",
+                  "--planned-share", "0.5", "--forecast", forecast.value, "--json"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        (row,) = json.loads(result.output)["results"]
+        ratios[forecast] = row["byte_hit_ratio"]
+    assert ratios[ForecastKind.MODEL] != ratios[ForecastKind.LEARNED]  # the flag is heard
+    trace = read_trace(path)
+    size = parse_capacity("5%", trace.unique_bytes)
+    for forecast, ratio in ratios.items():
+        plan = FillPlanSettings(**{**LEARNED.model_dump(), "forecast": forecast})
+        direct = replay_prefill(trace, EvictionKind.S3FIFO, size, plan)
+        assert ratio == direct.total.byte_hit_ratio
