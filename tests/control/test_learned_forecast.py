@@ -160,3 +160,27 @@ def test_the_cli_replays_with_the_forecast_it_is_given(tmp_path: Path) -> None:
         plan = FillPlanSettings(**{**LEARNED.model_dump(), "forecast": forecast})
         direct = replay_prefill(trace, EvictionKind.S3FIFO, size, plan)
         assert ratio == direct.total.byte_hit_ratio
+
+
+def test_an_intraday_copy_leaves_the_nightly_forecast_as_it_was() -> None:
+    spec = WorkloadSpec(days=4, titles=30, regions=("eu", "us"), sessions_per_day=40, seed=7,
+                        returns=0.5)  # fmt: skip
+    days: list[dict[str, dict[str, int]]] = [{} for _ in range(5)]  # the last spills over
+    for line in generate(spec):
+        when, name, _size, region = line.strip().split(",")
+        seen = days[int(float(when) // DAY_S)].setdefault(region, {})
+        seen[name] = seen.get(name, 0) + 1
+    model = ForecastModel.from_settings(FillPlanSettings())
+    alone: LearnedForecast[str] = LearnedForecast(model, describe)
+    forked: LearnedForecast[str] = LearnedForecast(model, describe)
+    for day, counts in enumerate(days):
+        if day == 3:
+            # The morning of day 3, seen by an intraday window's copy only.
+            morning = {region: dict(list(objects.items())[::2]) for region, objects in
+                       counts.items()}  # fmt: skip
+            forked.with_partial_day(morning, dict.fromkeys(morning, 0.5))
+        alone.record_day(counts)
+        forked.record_day(counts)
+    assert alone.fitted is not None
+    for region in ("eu", "us"):
+        assert forked.expected_requests(region) == alone.expected_requests(region)

@@ -69,7 +69,8 @@ class LearnedForecast(Generic[K]):
         self._base: PopularityForecast[K] = PopularityForecast(model, describe)
         self._describe = describe
         self._info: dict[K, ObjectInfo] = {}
-        self._slots: dict[tuple[str, str, int], K] = {}  # (title, rendition, position) -> key
+        # (title, rendition, position) -> key, of the objects requested in the region history
+        self._slots: dict[tuple[str, str, int], K] = {}
         self._history: dict[str, list[dict[K, float]]] = {}  # region -> days, newest first
         self._first_seen: dict[str, dict[str, int]] = {}  # region -> title -> day
         self._nights: dict[str, _Night[K]] = {}
@@ -159,14 +160,15 @@ class LearnedForecast(Generic[K]):
             for key in objects:
                 info = self._info_of(key)
                 first.setdefault(info.title, day)
+                if info.position is not None:
+                    self._slots[(info.title, info.rendition, info.position)] = key
         self._nights = {region: self._night(region, day) for region in sorted(self._history)}
 
     def _info_of(self, key: K) -> ObjectInfo:
+        # Shared with intraday copies: a cache of `describe`, which says nothing of the day.
         info = self._info.get(key)
         if info is None:
             info = self._info[key] = self._describe(key)
-            if info.position is not None:
-                self._slots[(info.title, info.rendition, info.position)] = key
         return info
 
     def _night(self, region: str, day: int) -> _Night[K]:
