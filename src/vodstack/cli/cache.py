@@ -16,7 +16,7 @@ from vodstack.cdn.cache.trace import Trace, TraceError, read_trace, write_lines
 from vodstack.cdn.workload import WorkloadSpec, generate
 from vodstack.cli import cache_live
 from vodstack.cli.options import DataDir
-from vodstack.config.settings import EvictionKind, FillPlanSettings
+from vodstack.config.settings import EvictionKind, FillPlanSettings, ForecastKind
 from vodstack.control.live_planner import read_report
 from vodstack.control.prefill import replay_prefill
 from vodstack.control.summary import plan_from_log
@@ -101,6 +101,9 @@ def evaluate(
         bool,
         typer.Option(help="NOT a policy: plan from the next day's true requests (the ceiling)."),
     ] = False,
+    forecast: Annotated[
+        ForecastKind, typer.Option(help="What ranks the plan (cdn.fill_plan.forecast).")
+    ] = ForecastKind.MODEL,
     admission: Annotated[
         int,
         typer.Option(
@@ -125,7 +128,7 @@ def evaluate(
     read_s = time.perf_counter() - started
     overrides = {
         "planned_share": planned_share, "window_start_hour": fill_hour, "auto_share": auto_share,
-        "fills_per_day": fills_per_day,
+        "fills_per_day": fills_per_day, "forecast": forecast,
     }  # fmt: skip
     plan = FillPlanSettings(**{k: v for k, v in overrides.items() if v is not None})
     prefilled = prefill or oracle
@@ -221,6 +224,9 @@ def plan_command(
     edges_per_region: Annotated[int, typer.Option(min=1, help="Edges in each region.")] = 2,
     fill_hour: Annotated[int, typer.Option(min=0, max=23, help="Day start (UTC).")] = 4,
     planned_share: Annotated[float, typer.Option(min=0, max=1, help="Share pinned.")] = 1.0,
+    forecast: Annotated[
+        ForecastKind, typer.Option(help="What ranks the plan (cdn.fill_plan.forecast).")
+    ] = ForecastKind.MODEL,
     json_output: JsonOption = False,
     data_dir: Path | None = DataDir,
 ) -> None:
@@ -235,7 +241,9 @@ def plan_command(
     except TraceError as exc:
         raise _fail(str(exc)) from exc
     ((_label, per_edge),) = _capacities(capacity, loaded)
-    settings = FillPlanSettings(window_start_hour=fill_hour, planned_share=planned_share)
+    settings = FillPlanSettings(
+        window_start_hour=fill_hour, planned_share=planned_share, forecast=forecast
+    )
     plans = plan_from_log(loaded, settings, edges_per_region, per_edge)
     report = {region: summary.as_dict() for region, summary in plans.items()}
     if json_output:

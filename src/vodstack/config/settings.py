@@ -177,6 +177,11 @@ class EvictionKind(StrEnum):
     SIEVE = "sieve"
 
 
+class ForecastKind(StrEnum):
+    MODEL = "model"
+    LEARNED = "learned"
+
+
 class FillPlanSettings(BaseModel):
     """Nightly pre-positioning (`vodstack.control`): when edges are filled, how fast, from what.
 
@@ -219,6 +224,10 @@ class FillPlanSettings(BaseModel):
     # Add the requests of viewers resuming where they stopped on the days before, at the rate
     # learnt from the trace (control/returns.py).
     return_model: bool = True
+    # What ranks the plan: the hand-built model above ("model"), or a small regression fitted
+    # each night on the trace's own past days, the model's value among its inputs ("learned",
+    # control/learned_forecast.py).
+    forecast: ForecastKind = ForecastKind.MODEL
     # The live planner also reads the telemetry service's plays per title and region.
     use_popularity: bool = True
 

@@ -244,6 +244,11 @@ class PopularityForecast(Generic[K]):
                 result[key] = result.get(key, 0.0) + value
         return result
 
+    def expected_parts(self, region: str) -> tuple[dict[K, float], dict[K, float]]:
+        """`expected_requests` in its two terms: (popularity, viewers resuming)."""
+        returning = self._returns.expected_requests(region) if self._returns is not None else {}
+        return self._popularity(region), returning
+
     def _popularity(self, region: str) -> dict[K, float]:
         if self.model.position_model:
             return self._by_position(region)

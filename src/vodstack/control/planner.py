@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from vodstack.config.settings import FillPlanSettings
+from vodstack.control.demand_forecast import DemandForecast, build_forecast
 from vodstack.control.fills import FillSchedule, schedule
-from vodstack.control.forecast import ForecastModel, PopularityForecast
 from vodstack.control.objects import ObjectInfo
 from vodstack.control.placement import choose, spread
 
@@ -43,9 +43,7 @@ class FillPlanner(Generic[K]):
         self.settings = settings
         self._describe = describe
         self._size_of = size_of
-        self.forecast: PopularityForecast[K] = PopularityForecast(
-            ForecastModel.from_settings(settings), describe
-        )
+        self.forecast: DemandForecast[K] = build_forecast(settings, describe)
 
     def _title_of(self, key: K) -> str:
         return self._describe(key).title
