@@ -33,9 +33,9 @@ from abr_report import variants_main
 from vodstack.player.abr.adaptive import VOLATILE_ABOVE, AdaptiveAbr
 from vodstack.player.abr.cruise import two_segment_sequences
 from vodstack.player.abr.interface import DecisionContext
-from vodstack.player.abr.learned import PolicyWeights
 from vodstack.player.abr.planning import Horizon, rollout
 from vodstack.player.abr.vodstack import VodstackAbr
+from vodstack.player.abr.weights import PolicyWeights
 
 
 def cruise_at(

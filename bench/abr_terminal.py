@@ -43,10 +43,10 @@ from vodstack.player.abr.cruise import (
     two_segment_sequences,
 )
 from vodstack.player.abr.interface import ChunkObservation, DecisionContext
-from vodstack.player.abr.learned import PolicyWeights
 from vodstack.player.abr.planning import Horizon, rollout
 from vodstack.player.abr.terminal_value import TerminalValue, credit, terminal_features
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
+from vodstack.player.abr.weights import PolicyWeights
 
 
 def cruise_with_terminal(mpc: VodstackAbr, value: TerminalValue, context: DecisionContext) -> int:

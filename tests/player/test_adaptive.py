@@ -10,8 +10,9 @@ from vodstack.player.abr.adaptive import (
 )
 from vodstack.player.abr.cruise import cruise
 from vodstack.player.abr.interface import ChunkObservation, DecisionContext
-from vodstack.player.abr.learned import LearnedAbr, PolicyWeights
+from vodstack.player.abr.learned import LearnedAbr
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
+from vodstack.player.abr.weights import PolicyWeights
 
 SIZE = 750 * 1000 // 8 * 4
 

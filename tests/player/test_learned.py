@@ -11,12 +11,12 @@ from vodstack.player.abr.learned import (
     FEATURE_NAMES,
     PLAUSIBLE_GAP,
     LearnedAbr,
-    PolicyWeights,
     choose,
     committed_policy,
     features,
 )
 from vodstack.player.abr.vodstack import VodstackAbr
+from vodstack.player.abr.weights import PolicyWeights
 from vodstack.player.simulation.optimum import first_step_values, offline_optimum
 from vodstack.player.simulation.session import simulate_session
 from vodstack.player.traces import TraceFamily

@@ -34,8 +34,9 @@ from typing import ClassVar
 
 from vodstack.player.abr.cruise import cruise
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
-from vodstack.player.abr.learned import LearnedAbr, PolicyWeights
+from vodstack.player.abr.learned import LearnedAbr
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
+from vodstack.player.abr.weights import PolicyWeights
 
 #: Sessions whose mean link volatility so far is above this are played by the learned policy.
 VOLATILE_ABOVE = 0.08

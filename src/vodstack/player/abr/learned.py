@@ -25,7 +25,6 @@ written as plain loops in a fixed order, with no transcendental functions, so th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import ClassVar
@@ -34,6 +33,7 @@ import numpy as np
 
 from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, DecisionContext
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
+from vodstack.player.abr.weights import PolicyWeights
 
 #: Where the trained weights are committed (next to the JavaScript port that also loads them).
 POLICY_PATH = Path(__file__).resolve().parents[1] / "web" / "abr-policy.json"
@@ -65,60 +65,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "volatility",
     "chunks_left",
 )
-
-
-@dataclass(frozen=True)
-class PolicyWeights:
-    """A one-hidden-layer ReLU network: `logits = out_b + out_w @ relu(hidden_b + hidden_w @ x)`.
-
-    Feature standardisation is folded into the first layer when the weights are exported.
-    """
-
-    hidden_w: tuple[tuple[float, ...], ...]
-    hidden_b: tuple[float, ...]
-    out_w: tuple[tuple[float, ...], ...]
-    out_b: tuple[float, ...]
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> PolicyWeights:
-        def matrix(value: object) -> tuple[tuple[float, ...], ...]:
-            assert isinstance(value, list)
-            return tuple(tuple(float(v) for v in row) for row in value)
-
-        def vector(value: object) -> tuple[float, ...]:
-            assert isinstance(value, list)
-            return tuple(float(v) for v in value)
-
-        return cls(
-            hidden_w=matrix(data["hidden_w"]),
-            hidden_b=vector(data["hidden_b"]),
-            out_w=matrix(data["out_w"]),
-            out_b=vector(data["out_b"]),
-        )
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "hidden_w": [list(row) for row in self.hidden_w],
-            "hidden_b": list(self.hidden_b),
-            "out_w": [list(row) for row in self.out_w],
-            "out_b": list(self.out_b),
-        }
-
-    def logits(self, features: list[float]) -> list[float]:
-        """The forward pass, summed left to right (the JavaScript port sums in the same order)."""
-        hidden: list[float] = []
-        for row, bias in zip(self.hidden_w, self.hidden_b, strict=True):
-            total = bias
-            for weight, value in zip(row, features, strict=True):
-                total += weight * value
-            hidden.append(total if total > 0.0 else 0.0)
-        out: list[float] = []
-        for row, bias in zip(self.out_w, self.out_b, strict=True):
-            total = bias
-            for weight, value in zip(row, hidden, strict=True):
-                total += weight * value
-            out.append(total)
-        return out
 
 
 @cache

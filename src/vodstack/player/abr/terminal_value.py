@@ -28,6 +28,7 @@ import numpy as np
 
 from vodstack.player.abr.interface import DecisionContext
 from vodstack.player.abr.planning import FloatArray
+from vodstack.player.abr.weights import PolicyWeights
 
 #: Knots of the value curve (seconds of buffer); the last bounds what any buffer is credited.
 CAPS_S: tuple[float, ...] = (2.0, 4.0, 8.0, 12.0, 16.0, 20.0, 30.0, 40.0)
@@ -65,35 +66,15 @@ def terminal_features(
 
 
 @dataclass(frozen=True)
-class TerminalValue:
-    """One hidden layer of ReLUs giving the value curve's coefficients (module docstring).
+class TerminalValue(PolicyWeights):
+    """One hidden layer of ReLUs giving the value curve's coefficients (module docstring): the
+    policy's network (abr/learned.py) with its outputs clipped at zero and scaled.
 
     Feature standardisation is folded into the first layer when the weights are exported;
     `scale` multiplies the whole curve (1.0 as trained).
     """
 
-    hidden_w: tuple[tuple[float, ...], ...]
-    hidden_b: tuple[float, ...]
-    out_w: tuple[tuple[float, ...], ...]
-    out_b: tuple[float, ...]
     scale: float = 1.0
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> TerminalValue:
-        def matrix(value: object) -> tuple[tuple[float, ...], ...]:
-            assert isinstance(value, list)
-            return tuple(tuple(float(v) for v in row) for row in value)
-
-        def vector(value: object) -> tuple[float, ...]:
-            assert isinstance(value, list)
-            return tuple(float(v) for v in value)
-
-        return cls(
-            hidden_w=matrix(data["hidden_w"]),
-            hidden_b=vector(data["hidden_b"]),
-            out_w=matrix(data["out_w"]),
-            out_b=vector(data["out_b"]),
-        )
 
     @classmethod
     def load(cls, path: Path) -> TerminalValue:
@@ -101,29 +82,9 @@ class TerminalValue:
         document = json.loads(path.read_text())
         return cls.from_dict(document["weights"])
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "hidden_w": [list(row) for row in self.hidden_w],
-            "hidden_b": list(self.hidden_b),
-            "out_w": [list(row) for row in self.out_w],
-            "out_b": list(self.out_b),
-        }
-
     def coefficients(self, features: list[float]) -> list[float]:
         """The curve's slope increments, one per knot, summed left to right."""
-        hidden: list[float] = []
-        for row, bias in zip(self.hidden_w, self.hidden_b, strict=True):
-            total = bias
-            for weight, value in zip(row, features, strict=True):
-                total += weight * value
-            hidden.append(total if total > 0.0 else 0.0)
-        out: list[float] = []
-        for row, bias in zip(self.out_w, self.out_b, strict=True):
-            total = bias
-            for weight, value in zip(row, hidden, strict=True):
-                total += weight * value
-            out.append(self.scale * total if total > 0.0 else 0.0)
-        return out
+        return [self.scale * total if total > 0.0 else 0.0 for total in self.logits(features)]
 
 
 def credit(coefficients: list[float], end_buffer_s: FloatArray) -> FloatArray:

@@ -37,16 +37,17 @@ from vodstack.player.abr.interface import AbrAlgorithm, ChunkObservation, Decisi
 from vodstack.player.abr.learned import (
     FEATURE_NAMES,
     PLAUSIBLE_GAP,
-    PolicyWeights,
     argmax,
     choose,
     features,
 )
 from vodstack.player.abr.vodstack import VodstackAbr, VodstackParams
+from vodstack.player.abr.weights import PolicyWeights
 from vodstack.player.simulation.constants import RTT_MS, SESSION_CHUNKS
 from vodstack.player.simulation.optimum import first_step_values
 from vodstack.player.simulation.session import SessionResult, simulate_session
 from vodstack.player.traces import NetworkTrace, by_family
+from vodstack.player.training.network import adam_step, folded
 from vodstack.player.training.synthetic import synthesize
 from vodstack.player.video import Video
 
@@ -195,22 +196,9 @@ def fit(
         grad_hidden = (grad_out @ w2) * (pre > 0)
         grad_w1 = grad_hidden.T @ z + config.l2 * w1
         grad_b1 = grad_hidden.sum(axis=0)
-        for i, grad in enumerate((grad_w1, grad_b1, grad_w2, grad_b2)):
-            moments[i] = 0.9 * moments[i] + 0.1 * grad
-            squares[i] = 0.999 * squares[i] + 0.001 * grad * grad
-            corrected = moments[i] / (1 - 0.9**epoch)
-            params[i] = params[i] - config.learning_rate * corrected / (
-                np.sqrt(squares[i] / (1 - 0.999**epoch)) + 1e-8
-            )
-    w1, b1, w2, b2 = params
-    folded_w1 = w1 / scale
-    folded_b1 = b1 - folded_w1 @ mean
-    return PolicyWeights(
-        hidden_w=tuple(tuple(float(v) for v in row) for row in folded_w1),
-        hidden_b=tuple(float(v) for v in folded_b1),
-        out_w=tuple(tuple(float(v) for v in row) for row in w2),
-        out_b=tuple(float(v) for v in b2),
-    )
+        grads = (grad_w1, grad_b1, grad_w2, grad_b2)
+        adam_step(params, grads, moments, squares, epoch, config.learning_rate)
+    return folded(params, mean, scale)
 
 
 def agreement(weights: PolicyWeights, x: FloatArray, target: FloatArray) -> float:

@@ -45,6 +45,7 @@ from vodstack.player.simulation.optimum import buffer_values
 from vodstack.player.simulation.session import simulate_session
 from vodstack.player.traces import NetworkTrace
 from vodstack.player.training.imitation import Log, positions, split
+from vodstack.player.training.network import adam_step, folded
 from vodstack.player.training.synthetic import synthesize
 from vodstack.player.video import Video
 
@@ -152,22 +153,10 @@ def fit(
         grad_hidden = (grad_raw @ w2) * (pre > 0)
         grad_w1 = grad_hidden.T @ z + config.l2 * w1
         grad_b1 = grad_hidden.sum(axis=0)
-        for i, grad in enumerate((grad_w1, grad_b1, grad_w2, grad_b2)):
-            moments[i] = 0.9 * moments[i] + 0.1 * grad
-            squares[i] = 0.999 * squares[i] + 0.001 * grad * grad
-            corrected = moments[i] / (1 - 0.9**epoch)
-            params[i] = params[i] - config.learning_rate * corrected / (
-                np.sqrt(squares[i] / (1 - 0.999**epoch)) + 1e-8
-            )
-    w1, b1, w2, b2 = params
-    folded_w1 = w1 / scale
-    folded_b1 = b1 - folded_w1 @ mean
-    return TerminalValue(
-        hidden_w=tuple(tuple(float(v) for v in row) for row in folded_w1),
-        hidden_b=tuple(float(v) for v in folded_b1),
-        out_w=tuple(tuple(float(v) for v in row) for row in w2),
-        out_b=tuple(float(v) for v in b2),
-    )
+        grads = (grad_w1, grad_b1, grad_w2, grad_b2)
+        adam_step(params, grads, moments, squares, epoch, config.learning_rate)
+    weights = folded(params, mean, scale)
+    return TerminalValue(weights.hidden_w, weights.hidden_b, weights.out_w, weights.out_b)
 
 
 def residual(value: TerminalValue, x: FloatArray, target: FloatArray) -> float:
