@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
+
+# A line whose text is made when it is written: the function and its arguments.
+Deferred = tuple[Callable[..., str], tuple[Any, ...]]
 
 
 class LoopBatchedHandler(logging.StreamHandler[TextIO]):
@@ -24,7 +28,7 @@ class LoopBatchedHandler(logging.StreamHandler[TextIO]):
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
-        self._pending: list[str] = []
+        self._pending: list[str | Deferred] = []
         self._drain_on: asyncio.AbstractEventLoop | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -35,9 +39,11 @@ class LoopBatchedHandler(logging.StreamHandler[TextIO]):
             return
         self.emit_line(line, urgent=record.levelno >= logging.WARNING)
 
-    def emit_line(self, line: str, *, urgent: bool = False) -> None:
+    def emit_line(self, line: str | Deferred, *, urgent: bool = False) -> None:
         """Write a formatted line (with its terminator) as `emit` would: batched on the loop,
-        at once off it or when `urgent`. Called with the handler's lock held."""
+        at once off it or when `urgent`. Called with the handler's lock held. A `Deferred`
+        line is formatted when it is written: on the loop, once per iteration for all of its
+        lines rather than inside each request (core.access_line)."""
         loop = asyncio._get_running_loop()  # None off the loop's thread: no batching there
         if loop is None or urgent:
             self._write([*self._pending, line])
@@ -61,11 +67,11 @@ class LoopBatchedHandler(logging.StreamHandler[TextIO]):
             if self._pending:
                 self._write(self._pending)
 
-    def _write(self, lines: list[str]) -> None:
+    def _write(self, lines: list[str | Deferred]) -> None:
         """Called with the handler's lock held (emit runs under it)."""
         self._pending = []
         try:
-            self.stream.write("".join(lines))
+            self.stream.write("".join([x if isinstance(x, str) else x[0](*x[1]) for x in lines]))
             self.stream.flush()
         except Exception:  # a closed or full stream: reported, as StreamHandler does
             self.handleError(logging.makeLogRecord({"msg": "log lines lost"}))

@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 from vodstack.core.access_line import log_access
 from vodstack.core.answer_cache import LOOKED_UP, Admits
 from vodstack.core.answer_store import AnswerStore, Clock
-from vodstack.core.context import REQUEST_ID_HEADER, request_id_of, request_id_var
+from vodstack.core.context import REQUEST_ID_HEADER, request_id_of
 from vodstack.core.metrics import UNMATCHED, ServiceMetrics
 
 _REQUEST_ID = REQUEST_ID_HEADER.encode()
@@ -75,9 +75,7 @@ class ReplayPath:
         route = answer.route or UNMATCHED
         elapsed = time.perf_counter() - started
         self._metrics.record("GET", route, 200, elapsed)
-        token = request_id_var.set(rid)  # the access line carries it
-        log_access("GET", route, 200, elapsed)
-        request_id_var.reset(token)
+        log_access("GET", route, 200, elapsed, rid)
         return True
 
 
