@@ -28,11 +28,12 @@ def log_access(
     `request_id` (default: the current request's)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
-    args = (method, route, status, elapsed * 1000)
     direct = service_log()
     if direct is not None and direct.alone_for(access_log):
-        direct.write(access_log, time.time(), _MESSAGE, args, request_id)
+        rid = request_id_var.get() if request_id is None else request_id
+        direct.access(access_log, time.time(), rid, method, route, status, elapsed * 1000)
         return
+    args = (method, route, status, elapsed * 1000)
     # Handed to the logger directly: `Logger.info` first walks the stack to find the caller's
     # file and line (a third of the record's cost), which the format never prints.
     record = logging.LogRecord(access_log.name, logging.INFO, __file__, 0, _MESSAGE, args, None)

@@ -44,6 +44,14 @@ class Answer:
 
 
 class AnswerStore(ABC):
+    # Whether `lookup_now` answers without I/O (in this process): the replay path then skips a
+    # coroutine per request.
+    in_process = False
+
+    def lookup_now(self, key: str) -> tuple[int, Answer | None] | None:
+        """`lookup` without awaiting, for a store whose `in_process` is True."""
+        raise NotImplementedError(f"{type(self).__name__} answers only by `lookup`")
+
     @abstractmethod
     async def lookup(self, key: str) -> tuple[int, Answer | None] | None:
         """The data's version now and the answer kept for `key` under it (None if none);
@@ -79,7 +87,12 @@ class MemoryAnswers(AnswerStore):
         self._answers: dict[str, Answer] = {}
         self._seen: int | None = None
 
+    in_process = True
+
     async def lookup(self, key: str) -> tuple[int, Answer | None] | None:
+        return self.lookup_now(key)
+
+    def lookup_now(self, key: str) -> tuple[int, Answer | None] | None:
         version = self._data_version()
         if version is None:
             return None

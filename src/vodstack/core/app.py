@@ -104,9 +104,13 @@ def _admits(internal: ServiceTokens | None) -> Callable[[Any], bool]:
     def admits(scope: Any) -> bool:
         if internal is None:
             return True
-        token = next((v for k, v in scope["headers"] if k == name), None)
+        token = None
+        for key, value in scope["headers"]:  # a loop, not a generator: once per request
+            if key == name:
+                token = value.decode("latin-1")
+                break
         try:
-            internal.verify(token.decode("latin-1") if token is not None else None)
+            internal.verify(token)
         except Unauthorized:
             return False
         return True

@@ -105,27 +105,22 @@ class ServiceLog:
             and handler.formatter is self._formatter
         )
 
-    def write(
-        self,
-        logger: logging.Logger,
-        created: float,
-        message: str,
-        args: tuple[Any, ...] = (),
-        request_id: str | None = None,
-    ) -> None:
-        """An INFO line of `logger` (`message % args`, as a record would read), created at
-        `created` for `request_id` (default: the current request's). The text is made when the
-        line is written, at the end of the loop iteration: a request pays for a tuple."""
-        rid = request_id_var.get() if request_id is None else request_id
+    def access(self, logger: logging.Logger, created: float, *line: Any) -> None:
+        """The access line (core.access_line) `line` = (request id, method, route, status,
+        milliseconds) of `logger`, answered at `created`, as its record would read. Its text is
+        made when the line is written, at the end of the loop iteration (core.batched_log):
+        the request pays for a tuple."""
         with self._handler.lock:  # type: ignore[union-attr]  # created in Handler.__init__
-            self._handler.emit_line((self._line, (created, rid, logger.name, message, args)))
+            self._handler.emit_line((self._access_text, (created, logger.name, *line)))
 
-    def _line(
-        self, created: float, request_id: str, name: str, message: str, args: tuple[Any, ...]
+    def _access_text(
+        self, created: float, name: str, rid: str, method: str, route: str, status: int, ms: float
     ) -> str:
+        # The access line's message, "%s %s %d %.1fms" % (method, route, status, ms), in the
+        # same f-string as the rest of the line (test_access_line holds the two texts equal).
         a, b, c, d, end = self._literals
-        text = message % args if args else message
-        return f"{a}{self._formatter.stamp(created)}{b}{request_id}{c}{name}{d}{text}{end}"
+        stamp = self._formatter.stamp(created)
+        return f"{a}{stamp}{b}{rid}{c}{name}{d}{method} {route} {status} {ms:.1f}ms{end}"
 
 
 _service_log: ServiceLog | None = None

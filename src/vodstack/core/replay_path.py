@@ -63,7 +63,8 @@ class ReplayPath:
             return False
         started = time.perf_counter()
         key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
-        found = await self._store.lookup(key)
+        store = self._store
+        found = store.lookup_now(key) if store.in_process else await store.lookup(key)
         if found is None or found[1] is None or not found[1].live(self._clock):
             scope[LOOKED_UP] = None if found is None else (key, found[0])
             return False
