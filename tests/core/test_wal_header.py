@@ -96,3 +96,20 @@ def test_copies_that_differ_are_a_header_being_written() -> None:
 
 def test_no_shm_no_header(tmp_path: Path) -> None:
     assert WalHeader.open(tmp_path / "missing.db") is None
+
+
+def test_a_file_switched_to_wal_after_the_first_call_gets_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    writer = _database(path, mode="delete")
+    version = SqliteDataVersion(path)
+    before = version()
+    writer.execute("PRAGMA journal_mode=WAL")  # as the service's engine does on connect
+    writer.execute("INSERT INTO t VALUES (1)")
+    writer.commit()
+    moved = version()
+    assert moved != before
+    version()  # the header read before this PRAGMA is the one the next calls compare
+    statements = _pragmas(version)
+    assert [version() for _ in range(10)] == [moved] * 10
+    assert statements == []
+    version.close()

@@ -96,7 +96,10 @@ class SqliteDataVersion:
                 else:
                     fresh = False
                 row = self._conn.execute("PRAGMA data_version").fetchone()
-                if fresh:  # the PRAGMA opened the `-shm` (in WAL mode)
+                number = (self._generation << 40) + int(row[0])
+                # After the PRAGMA, which opens the `-shm` in WAL mode; asked again when a file
+                # not in WAL mode moves (a switch to WAL is a commit).
+                if fresh or (self._wal is None and number != self._number):
                     self._wal = self._open_wal(self._conn)
             except sqlite3.Error:
                 log.warning("cannot read the data version of %s", self._path, exc_info=True)
@@ -105,8 +108,8 @@ class SqliteDataVersion:
             # Read before the PRAGMA: a commit in between leaves it behind the file's, so the
             # next call asks SQLite again rather than trusting a number older than the header.
             self._header = header
-            self._number = (self._generation << 40) + int(row[0])
-            return self._number
+            self._number = number
+            return number
 
     def _open_wal(self, conn: sqlite3.Connection) -> WalHeader | None:
         # Only in WAL mode does every commit rewrite the header (a `-shm` left over from an
