@@ -228,6 +228,11 @@ class FillPlanSettings(BaseModel):
     # each night on the trace's own past days, the model's value among its inputs ("learned",
     # control/learned_forecast.py).
     forecast: ForecastKind = ForecastKind.MODEL
+    # Also plan positions of known titles nobody has requested yet (up to the title's last
+    # requested position, in each rendition requested), valued by the position model, when
+    # worth at least unrequested_min_requests tomorrow (control/coverage.py).
+    unrequested: bool = False
+    unrequested_min_requests: float = Field(0.3, gt=0)
     # The live planner also reads the telemetry service's plays per title and region.
     use_popularity: bool = True
 
