@@ -32,6 +32,7 @@ class PlanObjects:
         """`clairvoyant`: every size known from the start (the replay's oracle, a ceiling)."""
         self._trace_sizes = trace.sizes
         self.names = list(trace.names)
+        self.traced = len(self.names)  # numbers below are the trace's objects
         self.infos = [describe(name) for name in self.names]
         # Known once requested, estimated once named.
         self.sizes = list(trace.sizes) if clairvoyant else [0] * len(self.names)
@@ -68,5 +69,23 @@ class PlanObjects:
             self._requested.append(0)
             self.virtual += 1
         elif not self.sizes[key]:
+            self.sizes[key] = size
+        return key
+
+    def key_of(self, name: str) -> int | None:
+        """The number of an object named so far (requested, or named by a plan)."""
+        return self._ids.get(name)
+
+    def add(self, name: str, size: int) -> int:
+        """The number of `name`, whose size a catalogue knows (the origin's listing)."""
+        key = self._ids.get(name)
+        if key is None:
+            key = self._ids[name] = len(self.names)
+            self.names.append(name)
+            self.infos.append(describe(name))
+            self.sizes.append(size)
+            self._requested.append(0)
+            self.virtual += 1
+        elif not self._requested[key]:
             self.sizes[key] = size
         return key
