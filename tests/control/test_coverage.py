@@ -22,7 +22,9 @@ from vodstack.control.plan_objects import PlanObjects
 from vodstack.control.planner import FillPlanner
 from vodstack.control.prefill import replay_prefill
 
-NIGHT = FillPlanSettings(window_start_hour=0, planned_share=1.0, auto_share=False)
+NIGHT = FillPlanSettings(
+    window_start_hour=0, planned_share=1.0, auto_share=False, unrequested=False
+)
 WITH = NIGHT.model_copy(update={"unrequested": True})
 CAPACITY = 2 * 10**9
 

@@ -108,7 +108,7 @@ def evaluate(
         bool | None,
         typer.Option(
             help="Also plan positions of known titles nobody requested yet "
-            "(cdn.fill_plan.unrequested).",
+            "(cdn.fill_plan.unrequested, on by default).",
         ),
     ] = None,
     admission: Annotated[
@@ -238,7 +238,7 @@ def plan_command(
         bool | None,
         typer.Option(
             help="Also plan positions of known titles nobody requested yet "
-            "(cdn.fill_plan.unrequested).",
+            "(cdn.fill_plan.unrequested, on by default).",
         ),
     ] = None,
     json_output: JsonOption = False,
