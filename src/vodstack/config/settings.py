@@ -231,7 +231,7 @@ class FillPlanSettings(BaseModel):
     # Also plan positions of known titles nobody has requested yet (up to the title's last
     # requested position, in each rendition requested), valued by the position model, when
     # worth at least unrequested_min_requests tomorrow (control/coverage.py). On by default:
-    # +0.03 to +1.7 points of byte hit ratio on every trace and capacity measured, for 5-70 %
+    # +0.03 to +1.7 points of byte hit ratio on every trace and capacity measured, for 5-81 %
     # more fill bytes (docs/benchmarks.md, "Unrequested positions").
     unrequested: bool = True
     unrequested_min_requests: float = Field(0.3, gt=0)
