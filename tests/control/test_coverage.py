@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from vodstack.cdn.cache.budget import ByteBudget
+from vodstack.cdn.cache.replay import Tally, serve
 from vodstack.cdn.cache.trace import read_trace
 from vodstack.cdn.workload import DAY_S, WorkloadSpec, generate
 from vodstack.cli.main import app
@@ -226,3 +229,35 @@ def test_the_cli_flags_take_effect(tmp_path: Path) -> None:
 
     assert unrequested("--unrequested") == 4  # lo/4..7
     assert unrequested("--no-unrequested") == 0
+
+
+def test_the_replay_holds_virtual_objects_within_capacity_and_the_fill_cap(tmp_path: Path) -> None:
+    spec = WorkloadSpec(days=3, titles=40, regions=("eu", "us"), sessions_per_day=40, seed=8)
+    trace = read_trace(_write(tmp_path / "v.csv", _lines(spec)))
+    windows = 2
+    plan = WITH.model_copy(
+        update={"fills_per_day": windows, "rate_bytes_per_s": 20_000, "window_hours": 1}
+    )
+    capacity = trace.unique_bytes // 5
+    cap = plan.rate_bytes_per_s * 3600
+    virtual_pinned: list[int] = []
+
+    def checked(
+        budget: ByteBudget[int],
+        objects: list[int],
+        sizes: list[int],
+        pinned: set[int],
+        times: Sequence[float],
+        titles: Sequence[int],
+    ) -> Tally:
+        # The plan's part (capacity - the reactive budget) and the reactive part's contents
+        # add up to at most the region's capacity, virtual objects included.
+        assert 0 <= budget.capacity_bytes <= capacity
+        assert budget.used_bytes <= budget.capacity_bytes
+        virtual_pinned.append(sum(1 for key in pinned if key >= len(trace.names)))
+        return serve(budget, objects, sizes, pinned, times, titles)
+
+    result = replay_prefill(trace, EvictionKind.S3FIFO, capacity, plan, serve_requests=checked)
+    assert max(virtual_pinned) > 0, "objects the trace never requests were planned and held"
+    for day in result.days:
+        assert day.fill_bytes <= windows * cap * len(trace.regions)
