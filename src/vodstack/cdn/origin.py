@@ -28,6 +28,9 @@ from vodstack.cdn.file_response import (
     send_file,
 )
 from vodstack.cdn.lifespan import serve_lifespan
+from vodstack.cdn.listing import AUDIENCE as LISTING_AUDIENCE
+from vodstack.cdn.listing import PATH as LISTING_PATH
+from vodstack.cdn.listing import send_listing
 from vodstack.cdn.revocations import RevocationFeed
 from vodstack.cdn.service_routes import READ_METHODS, serve_service_route
 from vodstack.cdn.stats import OriginStats
@@ -35,6 +38,7 @@ from vodstack.cdn.stream_response import SpanOpener, send_stream
 from vodstack.config import Settings
 from vodstack.core.errors import Forbidden, NotFound, ServiceUnavailable, VodstackError
 from vodstack.core.metrics import Receive, Scope, Send
+from vodstack.core.service_auth import ServiceTokens
 from vodstack.delivery.assets import URL_ROOT, parse_asset_path
 from vodstack.delivery.tokens import TokenCheck, TokenSigner, refusal, token_from_query
 from vodstack.storage import (
@@ -60,6 +64,7 @@ class OriginApp:
         self.store = store if store is not None else open_object_store(settings)
         self.stats = OriginStats()
         self.signer = TokenSigner.from_settings(settings)
+        self.tokens = ServiceTokens.from_settings(settings, LISTING_AUDIENCE)
         # Viewers reach the origin too (steering ranks it last): it refuses revoked sessions.
         self.revocations = RevocationFeed.from_settings(settings, "origin", transport)
         self._describer = FileDescriber(settings.cdn.manifest_ttl_s, [(b"x-served-by", b"origin")])
@@ -160,6 +165,12 @@ class OriginApp:
             raise _unavailable(exc) from exc
 
     async def _other(self, scope: Scope, send: Send, raw: bytes) -> None:
+        if raw.startswith(LISTING_PATH):
+            try:
+                await send_listing(scope, send, raw, self.tokens, self.store)
+            except ObjectStoreUnavailable as exc:
+                raise _unavailable(exc) from exc
+            return
         await serve_service_route(scope, send, raw, health=self.health, metrics=self.stats.render)
 
     def health(self) -> dict[str, object]:

@@ -104,6 +104,13 @@ def evaluate(
     forecast: Annotated[
         ForecastKind, typer.Option(help="What ranks the plan (cdn.fill_plan.forecast).")
     ] = ForecastKind.MODEL,
+    unrequested: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also plan positions of known titles nobody requested yet "
+            "(cdn.fill_plan.unrequested, on by default).",
+        ),
+    ] = None,
     admission: Annotated[
         int,
         typer.Option(
@@ -128,7 +135,7 @@ def evaluate(
     read_s = time.perf_counter() - started
     overrides = {
         "planned_share": planned_share, "window_start_hour": fill_hour, "auto_share": auto_share,
-        "fills_per_day": fills_per_day, "forecast": forecast,
+        "fills_per_day": fills_per_day, "forecast": forecast, "unrequested": unrequested,
     }  # fmt: skip
     plan = FillPlanSettings(**{k: v for k, v in overrides.items() if v is not None})
     prefilled = prefill or oracle
@@ -227,6 +234,13 @@ def plan_command(
     forecast: Annotated[
         ForecastKind, typer.Option(help="What ranks the plan (cdn.fill_plan.forecast).")
     ] = ForecastKind.MODEL,
+    unrequested: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also plan positions of known titles nobody requested yet "
+            "(cdn.fill_plan.unrequested, on by default).",
+        ),
+    ] = None,
     json_output: JsonOption = False,
     data_dir: Path | None = DataDir,
 ) -> None:
@@ -241,8 +255,9 @@ def plan_command(
     except TraceError as exc:
         raise _fail(str(exc)) from exc
     ((_label, per_edge),) = _capacities(capacity, loaded)
+    overrides = {"unrequested": unrequested} if unrequested is not None else {}
     settings = FillPlanSettings(
-        window_start_hour=fill_hour, planned_share=planned_share, forecast=forecast
+        window_start_hour=fill_hour, planned_share=planned_share, forecast=forecast, **overrides
     )
     plans = plan_from_log(loaded, settings, edges_per_region, per_edge)
     report = {region: summary.as_dict() for region, summary in plans.items()}
@@ -250,15 +265,15 @@ def plan_command(
         typer.echo(json.dumps({"capacity_bytes": per_edge, "regions": report}, indent=2))
         return
     table = Table(title=f"fill plan from {log.name} ({per_edge:,} B per edge)")
-    for column in ("region", "edge", "titles", "objects", "planned B", "from peer B",
-                   "from origin B", "deferred", "expected hits"):  # fmt: skip
+    for column in ("region", "edge", "titles", "objects", "unrequested", "planned B",
+                   "from peer B", "from origin B", "deferred", "expected hits"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("region", "edge") else "right")
     for region, summary in plans.items():
         for edge in summary.edges:
             table.add_row(region, edge.name, f"{edge.titles}", f"{edge.objects:,}",
-                          f"{edge.planned_bytes:,}", f"{edge.peer_bytes:,}",
-                          f"{edge.origin_bytes:,}", f"{edge.deferred:,}",
+                          f"{edge.unrequested:,}", f"{edge.planned_bytes:,}",
+                          f"{edge.peer_bytes:,}", f"{edge.origin_bytes:,}", f"{edge.deferred:,}",
                           f"{edge.expected_hits:,.1f}")  # fmt: skip
-        table.add_row(region, "predicted offload", "", "", "", "", "", "",
+        table.add_row(region, "predicted offload", "", "", "", "", "", "", "",
                       f"{summary.predicted_offload:.1%}")  # fmt: skip
     Console(width=140).print(table)

@@ -54,16 +54,17 @@ def show_report(report: dict[str, object] | None, *, as_json: bool) -> None:
     table = Table(title=f"fill window: {report.get('state')} "
                   f"({report.get('requests_learnt', 0):,} requests learnt: {learnt_from}; "
                   f"{report.get('plays_learnt', 0):,} plays, popularity "
-                  f"{report.get('popularity', 'off')})")  # fmt: skip
-    for column in ("region", "edge", "planned", "planned B", "held before", "to fill", "filled",
-                   "filled B", "failed", "deferred"):  # fmt: skip
+                  f"{report.get('popularity', 'off')}; {report.get('listings', 0):,} origin "
+                  f"listings, {report.get('listings_failed', 0):,} failed)")  # fmt: skip
+    for column in ("region", "edge", "planned", "unrequested", "planned B", "held before",
+                   "to fill", "filled", "filled B", "failed", "deferred"):  # fmt: skip
         table.add_column(column, justify="left" if column in ("region", "edge") else "right")
     regions = report.get("regions")
     for region, progress in regions.items() if isinstance(regions, dict) else []:
         for edge, p in progress.get("edges", {}).items():
             table.add_row(region, edge, *(f"{p.get(key, 0):,}" for key in (
-                "planned_objects", "planned_bytes", "held_before", "to_fill", "filled_objects",
-                "filled_bytes", "failed", "deferred")))  # fmt: skip
+                "planned_objects", "unrequested", "planned_bytes", "held_before", "to_fill",
+                "filled_objects", "filled_bytes", "failed", "deferred")))  # fmt: skip
         offload = progress.get("predicted_offload", 0.0)
-        table.add_row(region, "predicted offload", "", "", "", "", "", "", "", f"{offload:.1%}")
+        table.add_row(region, "predicted offload", *[""] * 8, f"{offload:.1%}")
     Console(width=160).print(table)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Protocol, TypeVar
 
 from vodstack.config.settings import FillPlanSettings, ForecastKind
+from vodstack.control.coverage import Unrequested
 from vodstack.control.forecast import ForecastModel, PopularityForecast
 from vodstack.control.learned_forecast import LearnedForecast
 from vodstack.control.objects import ObjectInfo
@@ -41,6 +42,11 @@ class DemandForecast(Protocol[K]):
     def title_demand(self, region: str) -> dict[str, float]: ...
 
     def expected_requests(self, region: str) -> dict[K, float]: ...
+
+    def unrequested(self, region: str, floor: float) -> list[Unrequested[K]]:
+        """Positions of known titles nobody requested, worth at least `floor` requests
+        tomorrow (control/coverage.py); empty without the position model."""
+        ...
 
 
 def build_forecast(

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from vodstack.config.settings import FillPlanSettings
+from vodstack.control.coverage import PositionCoverage, Unrequested
 from vodstack.control.objects import ObjectInfo
 from vodstack.control.returns import ReturningViewers
 
@@ -117,6 +118,7 @@ class PopularityForecast(Generic[K]):
         self._pooled_total = 0.0
         self._title_starts: dict[str, float] = {}  # all regions, shape half-life
         self._last_position: dict[str, int] = {}
+        self._coverage: PositionCoverage[K] = PositionCoverage()
         self._returns: ReturningViewers[K] | None = (
             ReturningViewers(describe, self._keep_shape) if model.return_model else None
         )
@@ -156,6 +158,7 @@ class PopularityForecast(Generic[K]):
                         self._title_starts[title] = self._title_starts.get(title, 0.0) + start
                     if info.position > self._last_position.get(title, -1):
                         self._last_position[title] = info.position
+                    self._coverage.add(key, info)
                 self._pooled_total += count
                 if title not in replaced:
                     demand.decayed[title] = demand.decayed.get(title, 0.0) + count
@@ -176,6 +179,7 @@ class PopularityForecast(Generic[K]):
         fork = copy.copy(self)
         fork._regions = {name: demand.copy() for name, demand in self._regions.items()}
         fork._last_position = dict(self._last_position)
+        fork._coverage = self._coverage.copy()
         # Everything else `record_day` writes, `_decay` first replaces with a new dict.
         fork.record_day(
             {region: {key: n / share_of_day[region] for key, n in objects.items()}
@@ -302,6 +306,36 @@ class PopularityForecast(Generic[K]):
             rate = self._pooled.get((info.rendition, info.position), 0.0) / base if base else 0.0
             result[key] = starts[info.title] * rate
         return result
+
+    def unrequested(self, region: str, floor: float) -> list[Unrequested[K]]:
+        """Positions of titles seen from their start in `region` that nobody requested (up to
+        the title's last requested position, in each rendition it was requested in), valued
+        by the position model and kept if expected at least `floor` requests tomorrow."""
+        if not self.model.position_model:
+            return []
+        starts = self._region_means(region, starts=True)
+        eligible = self._eligible_starts()
+        if not starts or not eligible:
+            return []
+        last = len(eligible) - 1
+        rates: dict[str, dict[int, float]] = {}
+        for (rendition, position), count in self._pooled.items():
+            base = eligible[min(position, last)]
+            if base and count:
+                rates.setdefault(rendition, {})[position] = count / base
+        best = {rendition: max(by_position.values()) for rendition, by_position in rates.items()}
+
+        def wanted(title: str, rendition: str) -> bool:
+            # A title whose best position in this rendition is worth too little: none is.
+            return title in starts and starts[title] * best.get(rendition, 0.0) >= floor
+
+        found = []
+        for slot, sibling in self._coverage.gaps(wanted):
+            rate = rates[slot.rendition].get(slot.position or 0, 0.0)
+            value = starts[slot.title] * rate
+            if value >= floor:
+                found.append(Unrequested(slot, sibling, value))
+        return found
 
     def _eligible_starts(self) -> list[float]:
         """Per position p: starts of titles whose last seen position is >= p."""

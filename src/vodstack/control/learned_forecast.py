@@ -37,6 +37,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from vodstack.control.coverage import Unrequested
 from vodstack.control.forecast import START_SPAN, ForecastModel, PopularityForecast
 from vodstack.control.objects import ObjectInfo
 from vodstack.control.poisson_regression import Matrix, PoissonRegression
@@ -131,6 +132,10 @@ class LearnedForecast(Generic[K]):
             return dict(night.model)
         expected = self._fit.predict(night.features, night.offset)
         return dict(zip(night.keys, expected.tolist(), strict=True))
+
+    def unrequested(self, region: str, floor: float) -> list[Unrequested[K]]:
+        """The model's: an unrequested position has none of the features the weights read."""
+        return self._base.unrequested(region, floor)
 
     def _learn(self, counts: Mapping[str, Mapping[K, float]]) -> None:
         for region, night in self._nights.items():

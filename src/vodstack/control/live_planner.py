@@ -22,19 +22,20 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
 
-from vodstack.cdn.cache.trace import Trace, title_of
+from vodstack.cdn.cache.trace import title_of
 from vodstack.cdn.prefill import AUDIENCE, PATH
 from vodstack.config import Settings
 from vodstack.control.access_trace import as_trace
 from vodstack.control.demand_sources import gather_demand
 from vodstack.control.history import learn_from_log
-from vodstack.control.objects import describe
+from vodstack.control.origin_segments import OriginSegments
+from vodstack.control.plan_objects import PlanObjects
 from vodstack.control.planner import FillPlanner, RegionPlan
 from vodstack.core.service_auth import SERVICE_TOKEN_HEADER, ServiceCredentials
 from vodstack.delivery.topology import EdgeNode, Topology
@@ -78,6 +79,7 @@ class EdgeProgress:
     failed: int = 0
     deferred: int = 0
     planned_titles: list[str] = field(default_factory=list)  # best first
+    unrequested: int = 0  # planned objects nobody requested yet (cdn.fill_plan.unrequested)
 
 
 @dataclass
@@ -98,6 +100,9 @@ class PlanReport:
     # (http, unavailable, off).
     sources: dict[str, str] = field(default_factory=dict)
     popularity: str = "off"
+    # Asset versions the origin listed for unrequested positions, and listings it did not give.
+    listings: int = 0
+    listings_failed: int = 0
     regions: dict[str, RegionProgress] = field(default_factory=dict)
 
     def write(self, run_dir: Path) -> None:
@@ -122,10 +127,11 @@ def request_window(run_dir: Path) -> None:
     (run_dir / TRIGGER_NAME).touch()
 
 
-def predicted_offload(plan: RegionPlan[int], planner: FillPlanner[int], sizes: list[int]) -> float:
+def predicted_offload(
+    plan: RegionPlan[int], expected: Mapping[int, float], sizes: list[int]
+) -> float:
     """Expected bytes served by the plan's objects / all expected bytes of the region."""
-    forecast = planner.forecast.expected_requests(plan.region)
-    total = sum(count * sizes[key] for key, count in forecast.items())
+    total = sum(count * sizes[key] for key, count in expected.items())
     planned = sum(count * sizes[key] for key, count in plan.expected.items())
     return planned / total if total else 0.0
 
@@ -162,69 +168,91 @@ class LivePlanner:
             report.state, report.finished_at = "nothing-learnt", self._clock()
             report.write(self.run_dir)
             return report
-        infos = [describe(name) for name in trace.names]
-        sizes = trace.sizes
-        planner: FillPlanner[int] = FillPlanner(self._fill, infos.__getitem__, sizes.__getitem__)
+        known = PlanObjects(trace)
+        for requests in trace.regions.values():
+            known.observe(requests.objects)  # the whole log is the past
+        segments = OriginSegments(known) if self._fill.unrequested else None
+        planner: FillPlanner[int] = FillPlanner(
+            self._fill, known.infos.__getitem__, known.sizes.__getitem__, segments
+        )
         report.days_learnt = learn_from_log(
             planner, trace, self._fill.window_start_hour, demand.plays
         )
+        if segments is not None:
+            await self._list_unrequested(planner, segments, report)
         deadline = started + self._fill.window_hours * 3600
         for region in self._topology.regions:
             edges = [edge for edge in self._topology.edges if edge.region == region]
-            await self._fill_region(region, edges, planner, trace, report, deadline)
+            await self._fill_region(region, edges, planner, known, report, deadline)
         report.state, report.finished_at = "done", self._clock()
         report.write(self.run_dir)
         return report
+
+    async def _list_unrequested(
+        self, planner: FillPlanner[int], segments: OriginSegments, report: PlanReport
+    ) -> None:
+        """The origin's listings of the titles whose unrequested positions are worth planning."""
+        floor = self._fill.unrequested_min_requests
+        siblings = {
+            wanted.sibling
+            for region in self._topology.regions
+            for wanted in planner.forecast.unrequested(region, floor)
+        }
+        await segments.load(self._client, self._topology.origin_url, self._credentials, siblings)
+        report.listings, report.listings_failed = segments.listed, segments.failed
 
     async def _fill_region(
         self,
         region: str,
         edges: Sequence[EdgeNode],
         planner: FillPlanner[int],
-        trace: Trace,
+        known: PlanObjects,
         report: PlanReport,
         deadline: float,
     ) -> None:
-        ids = {name: index for index, name in enumerate(trace.names)}
-        holdings = {edge.name: await self._held(edge, ids) for edge in edges}
+        # Named first: an unrequested object an edge holds since an earlier window is held.
+        expected = planner.expected(region)
+        holdings = {edge.name: await self._held(edge, known) for edge in edges}
         capacity = self._settings.cdn.capacity_bytes
         names = [edge.name for edge in edges]
-        plan = planner.plan_region(region, names, capacity, holdings)
-        progress = RegionProgress(predicted_offload(plan, planner, trace.sizes))
+        plan = planner.plan_region(region, names, capacity, holdings, expected=expected)
+        progress = RegionProgress(predicted_offload(plan, expected, known.sizes))
         report.regions[region] = progress
         for edge in edges:
             keys = plan.edges.get(edge.name, [])
             orders = [order.key for order in plan.fills.orders if order.edge == edge.name]
             progress.edges[edge.name] = EdgeProgress(
                 planned_objects=len(keys),
-                planned_bytes=sum(trace.sizes[key] for key in keys),
+                planned_bytes=sum(known.sizes[key] for key in keys),
                 held_before=sum(1 for key in keys if key in holdings[edge.name]),
                 to_fill=len(orders),
                 deferred=sum(1 for name, _key in plan.fills.deferred if name == edge.name),
-                planned_titles=list(dict.fromkeys(title_of(trace.names[key]) for key in keys)),
+                planned_titles=list(dict.fromkeys(title_of(known.names[key]) for key in keys)),
+                unrequested=sum(1 for key in keys if key >= known.traced),
             )
         report.write(self.run_dir)
         await asyncio.gather(
             *(
-                self._fill_edge(edge, plan, trace, progress.edges[edge.name], report, deadline)
+                self._fill_edge(edge, plan, known, progress.edges[edge.name], report, deadline)
                 for edge in edges
             )
         )
 
-    async def _held(self, edge: EdgeNode, ids: dict[str, int]) -> set[int]:
+    async def _held(self, edge: EdgeNode, known: PlanObjects) -> set[int]:
         try:
             response = await self._client.get(f"{edge.url}/holdings/objects", timeout=5.0)
             objects = response.json().get("objects", []) if response.status_code == 200 else []
         except (httpx.HTTPError, ValueError, AttributeError):
             log.warning("edge %s did not say what it holds; planning as if empty", edge.name)
             return set()
-        return {ids[path] for path in objects if path in ids}
+        keys = (known.key_of(path) for path in objects)
+        return {key for key in keys if key is not None}
 
     async def _fill_edge(
         self,
         edge: EdgeNode,
         plan: RegionPlan[int],
-        trace: Trace,
+        known: PlanObjects,
         progress: EdgeProgress,
         report: PlanReport,
         deadline: float,
@@ -237,7 +265,7 @@ class LivePlanner:
                 break
             batch = orders[start : start + BATCH_OBJECTS]
             began = self._clock()
-            answer = await self._prefill(edge, [trace.names[o.key] for o in batch])
+            answer = await self._prefill(edge, [known.names[o.key] for o in batch])
             progress.filled_objects += answer.filled + answer.held
             progress.filled_bytes += answer.bytes
             progress.failed += answer.failed

@@ -28,6 +28,19 @@ def describe(object_id: str) -> ObjectInfo:
     return ObjectInfo(title_of(object_id), rendition, position)
 
 
+def name_at(object_id: str, position: int) -> str:
+    """The id of the object at `position` in the same title and rendition as `object_id`
+    (its trailing segment number replaced, zero-padded to the same width)."""
+    head, _slash, last = object_id.rpartition("/")
+    match = _TRAILING_NUMBER.search(last)
+    if match is None:
+        raise ValueError(f"{object_id!r} names no segment number")
+    digits = match.group(1)
+    number = str(position).zfill(len(digits))
+    renamed = f"{last[: match.start(1)]}{number}{last[match.end(1) :]}"
+    return f"{head}/{renamed}" if _slash else renamed
+
+
 def rendition_of(object_id: str) -> str:
     """The rendition (ladder rung) of an object, or "" when the id does not name one."""
     parts = object_id.strip("/").split("/")

@@ -4,6 +4,10 @@ One implementation for every user: the offline replay (`vodstack cache evaluate
 --prefill`), `vodstack cache plan` (keys are object numbers there) and, once it runs as a
 process, the live planner (keys edge paths), so what the replay measures is what the edges
 would get. It learns only through `record_day`.
+
+With `unrequested` on and a `SegmentCatalogue`, the forecast also names positions of known
+titles nobody has requested (control/coverage.py); the catalogue gives them keys and sizes
+(estimated from the past offline, listed by the origin live).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from vodstack.config.settings import FillPlanSettings
+from vodstack.control.coverage import SegmentCatalogue
 from vodstack.control.demand_forecast import DemandForecast, build_forecast
 from vodstack.control.fills import FillSchedule, schedule
 from vodstack.control.objects import ObjectInfo
@@ -39,10 +44,12 @@ class FillPlanner(Generic[K]):
         settings: FillPlanSettings,
         describe: Callable[[K], ObjectInfo],
         size_of: Callable[[K], int],
+        segments: SegmentCatalogue[K] | None = None,
     ) -> None:
         self.settings = settings
         self._describe = describe
         self._size_of = size_of
+        self.segments = segments
         self.forecast: DemandForecast[K] = build_forecast(settings, describe)
 
     def _title_of(self, key: K) -> str:
@@ -62,6 +69,21 @@ class FillPlanner(Generic[K]):
         and optionally the day's requests per title and region from the popularity counts."""
         self.forecast.record_day(counts, title_demand)
 
+    def expected(self, region: str, forecast: DemandForecast[K] | None = None) -> dict[K, float]:
+        """Expected requests tomorrow per object in `region`, by `forecast` (default: this
+        planner's), with the unrequested positions it names when `unrequested` is on."""
+        forecast = forecast or self.forecast
+        result = forecast.expected_requests(region)
+        if self.segments is None or not self.settings.unrequested:
+            return result
+        for slot, sibling, value in forecast.unrequested(
+            region, self.settings.unrequested_min_requests
+        ):
+            key = self.segments.resolve(slot, sibling)
+            if key is not None and key not in result:
+                result[key] = value
+        return result
+
     def plan_region(
         self,
         region: str,
@@ -80,7 +102,7 @@ class FillPlanner(Generic[K]):
         share = self.settings.planned_share if share is None else share
         per_edge = int(capacity_per_edge * share)
         if expected is None:
-            expected = self.forecast.expected_requests(region)
+            expected = self.expected(region)
         chosen = choose(expected, self._size_of, per_edge * len(edges))
         placed = spread(chosen, self._title_of, self._size_of, edges, per_edge)
         fills = schedule(placed, holdings, self._size_of, self.fill_cap_bytes)

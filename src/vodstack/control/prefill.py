@@ -25,7 +25,7 @@ from vodstack.cdn.cache.replay import ReplayResult, Tally, new_budget, serve
 from vodstack.cdn.cache.trace import DAY_S, Trace, day_spans
 from vodstack.config.settings import EvictionKind, FillPlanSettings
 from vodstack.control.fills import schedule
-from vodstack.control.objects import describe
+from vodstack.control.plan_objects import PlanObjects
 from vodstack.control.planner import FillPlanner
 from vodstack.control.tuning import best_share_over, prefix
 
@@ -89,9 +89,11 @@ def replay_prefill(
     `serve_requests`: the replay's `serve`; an analysis may pass one that calls it request by
     request to see each outcome (bench/prefill_losses.py).
     """
-    infos = [describe(name) for name in trace.names]
     titles = trace.titles
-    planner: FillPlanner[int] = FillPlanner(settings, infos.__getitem__, trace.sizes.__getitem__)
+    known = PlanObjects(trace, oracle)  # what the plan may know of objects: sizes once requested
+    planner: FillPlanner[int] = FillPlanner(
+        settings, known.infos.__getitem__, known.sizes.__getitem__, known
+    )
     offset = settings.window_start_hour * 3600
     regions = {
         name: _Region(
@@ -120,7 +122,7 @@ def replay_prefill(
                         expected = Counter(trace.regions[name].objects[start:end])
                     else:
                         expected = plans[name] if plans else None
-                    predicted = _fill(planner, name, region, capacity_bytes, trace.sizes,
+                    predicted = _fill(planner, name, region, capacity_bytes, known.sizes,
                                       kind, expected, night=window == 0)  # fmt: skip
                     result.predicted_hit_requests += predicted if window == 0 else 0.0
             for name, region in regions.items():
@@ -134,6 +136,7 @@ def replay_prefill(
                 region.tally.add(served)
                 today.add(served)
                 counts[name].update(objects)
+                known.observe(objects)
         for name, region in regions.items():
             objects = _day_objects(trace, name, region, day)
             if region.ranked is not None:
@@ -178,7 +181,7 @@ def _forecasts(
     if not window or not shares:
         return None
     forecast = planner.forecast.with_partial_day(counts, shares)
-    return {name: forecast.expected_requests(name) for name in regions}
+    return {name: planner.expected(name, forecast) for name in regions}
 
 
 def _day_objects(trace: Trace, name: str, region: _Region, day: int) -> list[int]:
