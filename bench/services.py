@@ -15,7 +15,9 @@ figure reads as a multiple of what the stack itself costs. The measured service 
 anchor are pinned to CPU 0 (all their threads) and wrk to the last CPU, so "one instance" is
 one core. CPU per request is the server process's user+system time over the requests wrk
 completed. Rounds interleave the two sides (order flipped every round); the table gives the
-median of the rounds and their spread (min-max).
+median of the rounds and their spread (min-max). Before each request's runs the benchmark waits
+until the event pipeline's consumers have caught up (`settle`), so the events the previous
+request's writes emitted are not still being applied, on the same core, while it runs.
 
 Goals (issue 23): every hot read >= 0.5x its anchor; the catalog listing >= 2,000 req/s; the
 playback start p99 < 50 ms at 32 connections.
@@ -348,6 +350,7 @@ def measure(args: argparse.Namespace, platform: RunningPlatform, tmp: Path) -> N
     endpoints = [e for e in hot_requests(caller, title_id) if not args.only or e.name in args.only]
     answers = recorded_answers(caller, endpoints)
     args.load_start = _load()
+    args.settled_s = 0.0
     pids = {s.name: s.pid for s in platform.status().services if s.pid is not None}
     print(f"pids (for py-spy): {pids}", file=sys.stderr)
     heartbeat = next((e for e in endpoints if e.name == "playback.heartbeat"), None)
@@ -362,6 +365,7 @@ def measure(args: argparse.Namespace, platform: RunningPlatform, tmp: Path) -> N
                     caller.headers(ep.service), pids[ep.service], tmp)  # fmt: skip
         for round_no in range(args.rounds):
             for ep in endpoints:
+                args.settled_s += settle(caller)
                 for conns in (1, 32):
                     series = results.setdefault((ep.name, conns), Series())
                     sides = [("anchor", anchor_url, anchor_pid, {}),
@@ -376,13 +380,29 @@ def measure(args: argparse.Namespace, platform: RunningPlatform, tmp: Path) -> N
     report(results, args)
 
 
+def settle(caller: Caller, limit_s: float = 20.0) -> float:
+    """Until every consumer group has caught up (the events service's lag is 0 for each), at
+    most `limit_s`; returns the seconds waited. The writes of the request measured before
+    (starts and heartbeats emit events that history, telemetry and recs apply) would otherwise
+    still be applied during the next request's run, on the same core, and move history's data
+    version under its replayed reads: a cost of the previous run, not of the read measured."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        lags = caller.call("events", "GET", "/v1/events/lag").json()
+        if all(entry["lag"] == 0 for entry in lags):
+            break
+        time.sleep(0.25)
+    return time.monotonic() - started
+
+
 def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
 
 
 def report(results: dict[tuple[str, int], Series], args: argparse.Namespace) -> None:
     print(f"\n{args.rounds} interleaved rounds x {args.duration}s, wrk -t1; server and anchor "
-          "pinned to CPU 0; median (min-max) of the rounds")  # fmt: skip
+          "pinned to CPU 0; median (min-max) of the rounds; before each request's runs the "
+          f"consumers caught up (waited {args.settled_s:.1f} s in all)")  # fmt: skip
     head = ("request", "conns", "service req/s", "anchor req/s", "ratio", "svc us/req",
             "anchor us/req", "svc p50/p99 ms")  # fmt: skip
     print("| " + " | ".join(head) + " |")
