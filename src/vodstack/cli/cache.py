@@ -24,6 +24,16 @@ from vodstack.control.summary import plan_from_log
 app = typer.Typer(help="CDN caching: evaluate eviction policies on traces, generate workloads.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+ForecastOption = Annotated[
+    ForecastKind, typer.Option(help="What ranks the plan (cdn.fill_plan.forecast).")
+]
+UnrequestedOption = Annotated[
+    bool | None,
+    typer.Option(
+        help="Also plan positions of known titles nobody requested yet "
+        "(cdn.fill_plan.unrequested, on by default).",
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -101,16 +111,8 @@ def evaluate(
         bool,
         typer.Option(help="NOT a policy: plan from the next day's true requests (the ceiling)."),
     ] = False,
-    forecast: Annotated[
-        ForecastKind, typer.Option(help="What ranks the plan (cdn.fill_plan.forecast).")
-    ] = ForecastKind.MODEL,
-    unrequested: Annotated[
-        bool | None,
-        typer.Option(
-            help="Also plan positions of known titles nobody requested yet "
-            "(cdn.fill_plan.unrequested, on by default).",
-        ),
-    ] = None,
+    forecast: ForecastOption = ForecastKind.MODEL,
+    unrequested: UnrequestedOption = None,
     admission: Annotated[
         int,
         typer.Option(
@@ -231,16 +233,8 @@ def plan_command(
     edges_per_region: Annotated[int, typer.Option(min=1, help="Edges in each region.")] = 2,
     fill_hour: Annotated[int, typer.Option(min=0, max=23, help="Day start (UTC).")] = 4,
     planned_share: Annotated[float, typer.Option(min=0, max=1, help="Share pinned.")] = 1.0,
-    forecast: Annotated[
-        ForecastKind, typer.Option(help="What ranks the plan (cdn.fill_plan.forecast).")
-    ] = ForecastKind.MODEL,
-    unrequested: Annotated[
-        bool | None,
-        typer.Option(
-            help="Also plan positions of known titles nobody requested yet "
-            "(cdn.fill_plan.unrequested, on by default).",
-        ),
-    ] = None,
+    forecast: ForecastOption = ForecastKind.MODEL,
+    unrequested: UnrequestedOption = None,
     json_output: JsonOption = False,
     data_dir: Path | None = DataDir,
 ) -> None:
