@@ -16,8 +16,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
-from vodstack.core.wal_header import WalHeader
-
 log = logging.getLogger(__name__)
 
 
@@ -59,9 +57,7 @@ class SqliteDataVersion:
 
     `PRAGMA data_version` on a connection of its own: SQLite bumps it for commits by every other
     connection, so it tells a cache (core.answer_cache) that the data it answered from may have
-    changed. A few microseconds per call, no table read; in WAL mode (every engine of
-    `make_engine`) a call whose WAL-index header has not changed since the last PRAGMA is
-    answered from that header alone (core.wal_header), without a statement or a lock.
+    changed. A few microseconds per call, no table read.
     """
 
     def __init__(self, path: Path) -> None:
@@ -71,10 +67,6 @@ class SqliteDataVersion:
         # A new connection counts from scratch: the generation keeps its numbers from ever
         # repeating one an earlier connection gave.
         self._generation = 0
-        self._wal: WalHeader | None = None
-        # The header read just before the last PRAGMA, and what that PRAGMA gave.
-        self._header: bytes | None = None
-        self._number = 0
 
     @classmethod
     def of(cls, url: str) -> SqliteDataVersion | None:
@@ -85,50 +77,22 @@ class SqliteDataVersion:
     def __call__(self) -> int | None:
         """The current version; None when the file cannot be read (then trust nothing)."""
         with self._lock:
-            header = self._wal.snapshot() if self._wal is not None else None
-            if header is not None and header == self._header:
-                return self._number
             try:
                 if self._conn is None:
                     self._conn = sqlite3.connect(self._path, check_same_thread=False)
                     self._generation += 1
-                    fresh = True
-                else:
-                    fresh = False
                 row = self._conn.execute("PRAGMA data_version").fetchone()
-                number = (self._generation << 40) + int(row[0])
-                # After the PRAGMA, which opens the `-shm` in WAL mode; asked again when a file
-                # not in WAL mode moves (a switch to WAL is a commit).
-                if fresh or (self._wal is None and number != self._number):
-                    self._wal = self._open_wal(self._conn)
             except sqlite3.Error:
                 log.warning("cannot read the data version of %s", self._path, exc_info=True)
-                self._drop()
+                self._conn = None
                 return None
-            # Read before the PRAGMA: a commit in between leaves it behind the file's, so the
-            # next call asks SQLite again rather than trusting a number older than the header.
-            self._header = header
-            self._number = number
-            return number
-
-    def _open_wal(self, conn: sqlite3.Connection) -> WalHeader | None:
-        # Only in WAL mode does every commit rewrite the header (a `-shm` left over from an
-        # earlier WAL life of the file would never change again).
-        mode = conn.execute("PRAGMA journal_mode").fetchone()
-        return WalHeader.open(self._path) if mode is not None and mode[0] == "wal" else None
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._wal is not None:
-            self._wal.close()
-            self._wal = None
-        self._header = None
+            return (self._generation << 40) + int(row[0])
 
     def close(self) -> None:
         with self._lock:
-            self._drop()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
