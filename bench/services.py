@@ -20,7 +20,9 @@ until the event pipeline's consumers have caught up (`settle`), so the events th
 request's writes emitted are not still being applied, on the same core, while it runs.
 
 Goals (issue 23): every hot read >= 0.5x its anchor; the catalog listing >= 2,000 req/s; the
-playback start p99 < 50 ms at 32 connections.
+playback start p99 < 50 ms at 32 connections. The start and the heartbeat are writes (a
+transaction each, batched): their ratio to a memory-only anchor is printed for information,
+not as a goal (the issue's ratio goal names reads; the start's goal is its p99).
 """
 
 from __future__ import annotations
@@ -430,9 +432,15 @@ class Goal:
     unit: str = ""
 
 
+# Writes: measured beside the anchor like the reads, but the issue's ratio goal names reads.
+WRITES = frozenset({"playback.start", "playback.heartbeat"})
+
+
 def goals(results: dict[tuple[str, int], Series]) -> list[Goal]:
     out = []
     for (name, conns), s in results.items():
+        if name in WRITES:
+            continue
         ratios = [a.rps / b.rps for a, b in zip(s.service, s.anchor, strict=True)]
         met = statistics.median(ratios) >= 0.5
         out.append(Goal(f"{name} @{conns}: ratio to its anchor", ">= 0.50x", ratios, met, "x"))
@@ -461,7 +469,8 @@ def print_goals(table: list[Goal], start: str) -> None:
         measured = f"{med:,.{digits}f}{g.unit} ({lo:,.{digits}f}-{hi:,.{digits}f})"
         print(f"| {g.name} | {g.target} | {measured} | {'met' if g.met else '**not met**'} |")
     met = sum(g.met for g in table)
-    print(f"{met} of {len(table)} goals met")
+    print(f"{met} of {len(table)} goals met (the writes' ratios, {', '.join(sorted(WRITES))}, "
+          "are in the table above for information)")  # fmt: skip
 
 
 def _load() -> str:
