@@ -8,6 +8,7 @@ viewers) plays from eu, the control group from us.
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -124,7 +125,12 @@ def test_latency_hits_only_the_experiment_and_a_broken_slo_exits_non_zero(
     starts = [s for s in report["starts"] if s["ok"]]
     window = report["plan"]["chaos_starts_s"], report["plan"]["chaos_ends_s"]
     during = [s for s in starts if window[0] + 1 <= s["at"] < window[1] - 3]
-    slow = {s["group"] for s in during if s["startup_s"] >= 2.5}
-    # FIT-style: the experiment's requests were slowed, the control group's never.
-    assert slow == {"experiment"}, during
-    assert not any(s["startup_s"] >= 2.5 for s in starts if s["group"] == "control"), starts
+    # FIT-style: the experiment's requests were slowed, the control group's not. Each group is
+    # judged by its median start against the injected 2.5 s: on a loaded host one start of the
+    # control group can take 2.5 s by itself (a full suite beside other work once did), and one
+    # of the experiment's can come before the services read the rule. Which group a request is
+    # drawn for, request by request, is tested without a clock in tests/core/test_chaos_groups.py.
+    experiment = [s["startup_s"] for s in during if s["group"] == "experiment"]
+    control = [s["startup_s"] for s in starts if s["group"] == "control"]
+    assert experiment and statistics.median(experiment) >= 2.5, during
+    assert control and statistics.median(control) < 2.5, starts
