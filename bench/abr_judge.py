@@ -36,7 +36,7 @@ import numpy as np
 
 from abr_report import DATA
 from vodstack.player.simulation.optimum import offline_optimum
-from vodstack.player.traces import NetworkTrace, load_traces
+from vodstack.player.traces import load_traces
 from vodstack.player.training.broadband import broadband_pieces
 from vodstack.player.training.imitation import split
 from vodstack.player.training.synthetic import synthesize, write_traces
@@ -70,7 +70,9 @@ def write(out: Path) -> None:
     ):  # fmt: skip
         write_traces(out / "split" / name, members)
     for seed in FRESH_SEEDS:
-        write_traces(out / f"fresh-s{seed}" / "synthetic", synthesize(train, FRESH_PER_FAMILY, seed))
+        write_traces(
+            out / f"fresh-s{seed}" / "synthetic", synthesize(train, FRESH_PER_FAMILY, seed)
+        )
 
 
 def cell(dump: dict[str, list[dict[str, object]]], split_name: str, family: str) -> Sessions:
@@ -79,9 +81,9 @@ def cell(dump: dict[str, list[dict[str, object]]], split_name: str, family: str)
     return [row["outcomes"] for row in rows if row["family"] == family]  # type: ignore[misc]
 
 
-def bootstrap(values: Sequence[Sequence[float]], statistic: Callable[..., float]) -> tuple[
-    float, float, float
-]:
+def bootstrap(
+    values: Sequence[Sequence[float]], statistic: Callable[..., float]
+) -> tuple[float, float, float]:
     """(point, 2.5 %, 97.5 %) of `statistic(*columns)` over sessions resampled together."""
     columns = np.array(values, dtype=np.float64).T
     rng = np.random.default_rng(BOOTSTRAP_SEED)
@@ -121,9 +123,9 @@ def optimum_of(split_dir: Path) -> dict[str, float]:
     return {r.trace_name: r.qoe_per_chunk for r in results}
 
 
-def optimum_column(dump: dict[str, list[dict[str, object]]], split_name: str, split_dir: Path) -> (
-    list[float]
-):
+def optimum_column(
+    dump: dict[str, list[dict[str, object]]], split_name: str, split_dir: Path
+) -> list[float]:
     by_name = optimum_of(split_dir / split_name)
     rows = sorted(dump[split_name], key=lambda row: str(row["trace"]))
     return [by_name[str(row["trace"])] for row in rows]
@@ -149,7 +151,7 @@ def load(path: Path) -> dict[str, list[dict[str, object]]]:
 
 def judge(split_dir: Path, selection: Path, fresh: list[Path], heldout: Path | None) -> None:
     sel = load(selection)
-    specs = [s for s in sel["broadband"][0]["outcomes"] if s not in (ANCHOR,)]  # type: ignore[union-attr]
+    specs = [s for s in cell(sel, "broadband", "fcc")[0] if s != ANCHOR]  # the default first
     fresh_dumps = [load(p) for p in fresh]
     cells = {
         "broadband": cell(sel, "broadband", "fcc"),
@@ -170,13 +172,11 @@ def judge(split_dir: Path, selection: Path, fresh: list[Path], heldout: Path | N
         h_train = hsdpa_estimate(cells["train HSDPA"], spec, real=True)
         h_syn = hsdpa_estimate(cells["fresh syn HSDPA"], spec, real=False)
         f_rise = fcc_rise(cells["broadband"], optimum, spec)
-        f_level = FCC_TEST_OPTIMUM * mean(cells["broadband"], spec, 0) / (
-            sum(optimum) / len(optimum)
+        f_level = (
+            FCC_TEST_OPTIMUM * mean(cells["broadband"], spec, 0) / (sum(optimum) / len(optimum))
         )
         stall_ok, stalls = stall_line(cells, spec)
-        passes = (
-            h_train[1] >= HSDPA_GOAL and h_syn[1] >= HSDPA_GOAL and f_rise[1] > 0 and stall_ok
-        )
+        passes = h_train[1] >= HSDPA_GOAL and h_syn[1] >= HSDPA_GOAL and f_rise[1] > 0 and stall_ok
         print(f"\n{spec}")
         print(f"  HSDPA test est. (train)     {fmt(h_train)}")
         print(f"  HSDPA test est. (fresh syn) {fmt(h_syn)}")
@@ -205,7 +205,9 @@ def confirm(split_dir: Path, dump: dict[str, list[dict[str, object]]], specs: li
         f_default = FCC_TEST_OPTIMUM * mean(cells["broadband-heldout"], DEFAULT, 0) / opt_mean
         stall_ok, stalls = stall_line(cells, spec)
         ok = h[0] >= HSDPA_GOAL and f >= f_default and stall_ok
-        print(f"{spec}\n  HSDPA test est. {fmt(h)}; FCC test est. {f:.4f} (default {f_default:.4f})")
+        print(
+            f"{spec}\n  HSDPA test est. {fmt(h)}; FCC test est. {f:.4f} (default {f_default:.4f})"
+        )
         print(f"  stall vs vodstack: {stalls}\n  held-out verdict: {'PASS' if ok else 'fail'}")
 
 
