@@ -419,6 +419,9 @@ def report(results: dict[tuple[str, int], Series], args: argparse.Namespace) -> 
                f"{p50:.2f} / {p99:.2f}")  # fmt: skip
         print("| " + " | ".join(row) + " |")
     print_goals(goals(results), args.load_start)
+    warning = _autogroup_warning()
+    if warning is not None:
+        print(warning)
 
 
 @dataclass(frozen=True)
@@ -475,6 +478,21 @@ def print_goals(table: list[Goal], start: str) -> None:
 
 def _load() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _autogroup_warning() -> str | None:
+    """With the kernel's autogroup on, `nice` ranks a process only within its own session's
+    group: other sessions' niced jobs then take the pinned core from the service and its anchor
+    as equals (docs/benchmarks.md, issue 23, eleventh pass)."""
+    try:
+        enabled = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return None
+    if not enabled:
+        return None
+    return ("note: sched_autogroup_enabled is 1, so niced work of other sessions competes with "
+            "this run as an equal; `echo 0 > /proc/sys/kernel/sched_autogroup_enabled` first "
+            "if anything else runs")  # fmt: skip
 
 
 def main() -> None:
