@@ -26,7 +26,7 @@ SPEC = WorkloadSpec(days=3, titles=30, regions=("eu", "us"), sessions_per_day=40
 
 
 def _hash(object_id: str) -> str:
-    return hashlib.sha1(object_id.encode()).hexdigest()[:16]  # noqa: S324 (a stand-in)
+    return hashlib.sha1(object_id.encode()).hexdigest()[:16]
 
 
 def _renamed(tmp_path: Path, name: str, rename: Any, region: bool = True) -> Path:
