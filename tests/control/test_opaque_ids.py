@@ -79,3 +79,19 @@ def test_opaque_ids_without_regions_evaluate_with_prefill(tmp_path: Path) -> Non
     for row in data["results"]:
         assert row["prefill"] is True and row["fill_bytes"] > 0
         assert 0 < row["byte_hit_ratio"] <= 1
+
+
+def test_the_first_night_pins_on_faith_only_with_segment_ids(tmp_path: Path) -> None:
+    # No yesterday to backtest: segment ids pin the configured share, opaque ids nothing (the
+    # forecast is then the objects' own counts, which the reactive policy keeps already).
+    settings = FillPlanSettings(window_start_hour=0)
+    segments = read_trace(_renamed(tmp_path, "g.csv", lambda object_id: object_id))
+    opaque_ids = read_trace(_renamed(tmp_path, "h.csv", _hash))
+    a, b = (replay_prefill(t, EvictionKind.S3FIFO, t.unique_bytes // 20, settings)
+            for t in (segments, opaque_ids))  # fmt: skip
+    assert [shares[0] for shares in a.shares.values()] == [settings.planned_share] * 2
+    assert [shares[0] for shares in b.shares.values()] == [0.0, 0.0]
+    assert a.days[1].fill_bytes > 0
+    fixed = settings.model_copy(update={"auto_share": False})
+    c = replay_prefill(opaque_ids, EvictionKind.S3FIFO, opaque_ids.unique_bytes // 20, fixed)
+    assert [shares[0] for shares in c.shares.values()] == [fixed.planned_share] * 2

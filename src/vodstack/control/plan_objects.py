@@ -35,6 +35,8 @@ class PlanObjects:
         self.traced = len(self.names)  # numbers below are the trace's objects
         # What the ids say, if anything (an opaque id is its own title).
         self.infos, self._describe = describe_all(self.names)
+        # Whether any id names a segment (the position model has something to work on).
+        self.segmented = any(info.position is not None for info in self.infos)
         # Known once requested, estimated once named.
         self.sizes = list(trace.sizes) if clairvoyant else [0] * len(self.names)
         self._ids = {name: key for key, name in enumerate(self.names)}
