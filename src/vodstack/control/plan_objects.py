@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from vodstack.cdn.cache.trace import Trace
 from vodstack.control.coverage import PastSizes
-from vodstack.control.objects import ObjectInfo, describe, name_at
+from vodstack.control.objects import ObjectInfo, describe_all, name_at
 
 
 class PlanObjects:
@@ -33,7 +33,10 @@ class PlanObjects:
         self._trace_sizes = trace.sizes
         self.names = list(trace.names)
         self.traced = len(self.names)  # numbers below are the trace's objects
-        self.infos = [describe(name) for name in self.names]
+        # What the ids say, if anything (an opaque id is its own title).
+        self.infos, self._describe = describe_all(self.names)
+        # Whether any id names a segment (the position model has something to work on).
+        self.segmented = any(info.position is not None for info in self.infos)
         # Known once requested, estimated once named.
         self.sizes = list(trace.sizes) if clairvoyant else [0] * len(self.names)
         self._ids = {name: key for key, name in enumerate(self.names)}
@@ -82,7 +85,7 @@ class PlanObjects:
         if key is None:
             key = self._ids[name] = len(self.names)
             self.names.append(name)
-            self.infos.append(describe(name))
+            self.infos.append(self._describe(name))
             self.sizes.append(size)
             self._requested.append(0)
             self.virtual += 1

@@ -11,6 +11,12 @@ and pinned; the rest of the capacity is the reactive policy's (`ByteBudget`, the
 code). The share is `planned_share`, or with `auto_share` the one that would have served
 the most bytes yesterday (`control.tuning`). Then the day's requests are served and
 recorded for the next plan.
+
+The first night has no yesterday to backtest. With segment ids the plan then pins
+`planned_share` (the position model beat demand-fetch alone on every trace measured); with
+ids that name no segment (hashes, numbers, whole files: control/objects.py) the forecast is the
+objects' own counts, which the reactive policy already keeps, and pins nothing until a
+backtest says pinning pays (docs/benchmarks.md, "Issue 19, ninth pass").
 """
 
 from __future__ import annotations
@@ -91,6 +97,8 @@ def replay_prefill(
     """
     titles = trace.titles
     known = PlanObjects(trace, oracle)  # what the plan may know of objects: sizes once requested
+    # The first night's share, before any backtest: pinning on faith only where it has paid.
+    first = settings.planned_share if known.segmented or oracle else 0.0
     planner: FillPlanner[int] = FillPlanner(
         settings, known.infos.__getitem__, known.sizes.__getitem__, known
     )
@@ -123,7 +131,7 @@ def replay_prefill(
                     else:
                         expected = plans[name] if plans else None
                     predicted = _fill(planner, name, region, capacity_bytes, known.sizes,
-                                      kind, expected, night=window == 0)  # fmt: skip
+                                      kind, expected, window == 0, first)  # fmt: skip
                     result.predicted_hit_requests += predicted if window == 0 else 0.0
             for name, region in regions.items():
                 start, end = spans[name]
@@ -198,6 +206,7 @@ def _fill(
     kind: EvictionKind,
     expected: Mapping[int, float] | None,
     night: bool,
+    first: float,
 ) -> float:
     """Plan and fill one region for the coming day (the rest of it, in an intraday
     window, at the night's share); returns the hits the plan expects."""
@@ -209,7 +218,7 @@ def _fill(
     ranked = plan.edges[name]
     if night:
         region.ranked = ranked
-        region.shares.append(_share(planner.settings, region, sizes, capacity, kind))
+        region.shares.append(_share(planner.settings, region, sizes, capacity, kind, first))
     share = region.shares[-1]
     wanted = prefix(ranked, sizes, int(capacity * share))
     fills = schedule({name: [k for k in ranked if k in wanted]}, holdings,
@@ -232,10 +241,17 @@ def _fill(
 
 
 def _share(
-    settings: FillPlanSettings, region: _Region, sizes: list[int], capacity: int, kind: EvictionKind
+    settings: FillPlanSettings,
+    region: _Region,
+    sizes: list[int],
+    capacity: int,
+    kind: EvictionKind,
+    first: float,
 ) -> float:
-    if not settings.auto_share or not region.backtests:
+    if not settings.auto_share:
         return settings.planned_share
+    if not region.backtests:
+        return first
     return best_share_over(
         region.backtests, sizes, capacity, kind, margin=settings.share_margin
     )  # fmt: skip
