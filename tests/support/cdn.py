@@ -11,13 +11,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.ports import free_port
 from tests.support.waiting import eventually
 from vodstack.config import Settings, load_settings
 from vodstack.config.secrets import with_secrets
 from vodstack.delivery.assets import asset_key_prefix, asset_url_prefix
 from vodstack.delivery.tokens import TokenSigner
 from vodstack.delivery.topology import Topology
+from vodstack.supervisor.launcher import free_ports
 
 SEGMENT_BYTES = 300_000
 
@@ -56,13 +56,11 @@ def sha256(data: bytes) -> str:
 
 
 def make_settings(data_dir: Path, **cdn: object) -> Settings:
-    ports = {"origin": free_port()}
     regions = cdn.get("regions", ["eu", "us"])
     per_region = cdn.get("edges_per_region", 2)
     assert isinstance(regions, list) and isinstance(per_region, int)
-    for region in regions:
-        for n in range(1, per_region + 1):
-            ports[f"edge-{region}-{n}"] = free_port()
+    names = ["origin"] + [f"edge-{r}-{n}" for r in regions for n in range(1, per_region + 1)]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     options: dict[str, object] = {"regions": regions, "edges_per_region": per_region, **cdn}
     return with_secrets(load_settings(data_dir=data_dir, ports=ports, cdn=options))
 
