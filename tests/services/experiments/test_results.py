@@ -4,6 +4,7 @@ service, players' events consumed, results per cell with the difference found.""
 from __future__ import annotations
 
 import random
+import statistics
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -84,12 +85,14 @@ def test_results_find_the_difference_between_cells(running: Running) -> None:
     assert created.status_code == 201, created.text
     rng = random.Random(3)
     cells: dict[int, str] = {}
+    startups: dict[str, list[float]] = {"vodstack": [], "robustmpc": []}
     for account in range(1, MEMBERS + 1):
         cell = running.assign("abr-algorithm", account)
         assert cell is not None
         cells[account] = cell
         # robustmpc members start faster (about 300 ms less); watching is the same.
         startup = rng.gauss(900.0 if cell == "vodstack" else 600.0, 150.0)
+        startups[cell].append(startup)
         running.play(account, startup_ms=startup, heartbeats=6, stall_ms=500.0)
     assert running.assign("abr-algorithm", 1) == cells[1]  # the same member, the same cell
 
@@ -107,7 +110,11 @@ def test_results_find_the_difference_between_cells(running: Running) -> None:
     assert not results["sample_ratio"]["mismatch"]
     metrics = {m["metric"]: m for m in by_cell["robustmpc"]["metrics"]}
     startup = metrics["startup_time_ms"]["versus_control"]
-    assert startup["high"] < 0 and startup["low"] < -300 < startup["high"]
+    # The interval holds the difference these members showed. (Not the true -300: a 95 %
+    # interval misses that in one run in twenty, and the cells' members change per run.)
+    shown = statistics.fmean(startups["robustmpc"]) - statistics.fmean(startups["vodstack"])
+    assert startup["high"] < 0 and startup["low"] < shown < startup["high"]
+    assert startup["low"] < -250 and startup["high"] > -350  # about the true difference
     assert startup["p_value"] < 1e-6
     starts = metrics["stream_starts_per_member"]
     assert starts["estimate"]["mean"] == 1.0 and starts["versus_control"] is None  # no spread
