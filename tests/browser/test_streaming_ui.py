@@ -161,6 +161,13 @@ def test_episodes_play_one_by_one_resume_and_offer_the_next(
     assert _start(page)["resume_position_s"] > 3
     assert _stops_on_leaving(page) == []
     page.unroute("**/*.m4s")
+    # "From the beginning" beside Resume starts episode 2 at the top, past its resume point.
+    page.goto(f"{platform.url}/title/{series['series']}")
+    page.locator("#play-from-start").click()
+    page.wait_for_url(f"**/watch/{series['second']}?t=0")
+    assert _start(page)["resume_position_s"] > 3
+    _wait(page, "() => window.vodstackPlayer.ttffMs !== null", 30)
+    assert page.evaluate("() => document.getElementById('video').currentTime") < 2
     page.goto(f"{platform.url}/watch/{series['first']}")
     assert _start(page)["resume_position_s"] == 0  # watched to the end: starts over
     _wait(page, "() => document.getElementById('video').currentTime > 1", 30)

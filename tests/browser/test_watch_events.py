@@ -48,6 +48,11 @@ def test_playback_events_become_continue_watching(
     progress = row.locator(".continue-progress").first
     assert int(progress.get_attribute("value") or 0) > 0
 
+    # Its page now offers Resume, and From the beginning beside it.
+    page.goto(f"{platform.url}/title/{title_id}")
+    expect(page.locator("#play-button")).to_contain_text("Resume")
+    expect(page.locator("#play-from-start")).to_have_attribute("href", f"/watch/{title_id}?t=0")
+
 
 def test_the_dashboard_charts_a_real_playback(
     page: Page, browser: Browser, platform: RunningPlatform, playable_title: str

@@ -14,7 +14,7 @@ from vodstack.config.settings import Settings
 from vodstack.contracts.catalog import Availability, Episode, Season, Title, TitleKind
 from vodstack.contracts.common import Maturity
 from vodstack.contracts.history import Position
-from vodstack.gateway.web.episodes import SeriesProgress, series_progress
+from vodstack.gateway.web.episodes import SeriesProgress, movie_progress, series_progress
 
 PROFILE = 7
 
@@ -33,8 +33,18 @@ def _series() -> Title:
     )  # fmt: skip
 
 
-def _progress(settings: Settings, positions: dict[int, Position]) -> SeriesProgress:
+def _movie() -> Title:
+    return _series().model_copy(update={"id": 200, "kind": TitleKind.MOVIE, "seasons": [],
+                                        "duration_s": 100, "asset_version": "v1"})  # fmt: skip
+
+
+def _progress(
+    settings: Settings, positions: dict[int, Position], *, movie: bool = False, down: bool = False
+) -> SeriesProgress:
     def history(request: httpx.Request) -> httpx.Response:
+        if down:
+            error = {"code": "unavailable", "message": "down", "request_id": "t", "details": {}}
+            return httpx.Response(503, json={"error": error})
         title_id = int(request.url.path.rsplit("/", 1)[1])
         if title_id not in positions:
             error = {"code": "no_history", "message": "never played", "request_id": "t"}
@@ -48,6 +58,8 @@ def _progress(settings: Settings, positions: dict[int, Position]) -> SeriesProgr
             transport=httpx.MockTransport(history),
         )
         try:
+            if movie:
+                return await movie_progress(client, PROFILE, _movie())
             return await series_progress(client, PROFILE, _series())
         finally:
             await client.aclose()
@@ -75,3 +87,22 @@ def test_play_starts_after_the_last_finished_episode(settings: Settings) -> None
     got = _progress(settings, {101: _at(101, 100.0, watched=True, minute=1)})
     assert got.progress == {101: 1.0}
     assert got.up_next is not None and got.up_next.episode.id == 102 and not got.resuming
+
+
+def test_a_movie_started_and_not_finished_resumes(settings: Settings) -> None:
+    got = _progress(settings, {200: _at(200, 40.0, watched=False, minute=1)}, movie=True)
+    assert got.progress == {200: 0.4} and got.resuming and got.up_next is None
+
+
+def test_a_movie_finished_or_never_played_starts_at_the_top(settings: Settings) -> None:
+    watched = _progress(settings, {200: _at(200, 100.0, watched=True, minute=1)}, movie=True)
+    assert watched.progress == {200: 1.0} and not watched.resuming
+    never = _progress(settings, {}, movie=True)
+    assert never.progress == {} and not never.resuming
+    at_zero = _progress(settings, {200: _at(200, 0.0, watched=False, minute=1)}, movie=True)
+    assert not at_zero.resuming
+
+
+def test_with_history_down_a_movie_just_plays(settings: Settings) -> None:
+    got = _progress(settings, {}, movie=True, down=True)
+    assert got.progress == {} and not got.resuming

@@ -30,7 +30,7 @@ from vodstack.gateway.my_list import listed_ids, listed_titles
 from vodstack.gateway.state import GatewayState
 from vodstack.gateway.upstreams import Upstreams
 from vodstack.gateway.web.continue_row import continue_row
-from vodstack.gateway.web.episodes import SeriesProgress, series_progress, slots
+from vodstack.gateway.web.episodes import SeriesProgress, movie_progress, series_progress, slots
 from vodstack.gateway.web.guards import PageViewerDep
 from vodstack.gateway.web.home_rows import personal_rows, trending_titles
 from vodstack.gateway.web.preparing import makes_demo_media, media_preparation
@@ -213,6 +213,8 @@ async def title_page(
         return RedirectResponse(f"/title/{title.episode_of.series_id}", status_code=303)
     series, play_id = await _what_plays(clients, viewer, title)
     playable = title.availability is Availability.AVAILABLE and play_id is not None
+    if playable and title.kind is not TitleKind.SERIES:
+        series = await movie_progress(clients.history, viewer.profile.id, title)
     context = {
         "title": title,
         "playable": playable,

@@ -1,8 +1,9 @@
-"""A series on its title page: how far the profile got in each episode, and which one Play
-starts (the one being watched, else the one after the last finished, else the first).
+"""A title on its title page: how far the profile got, and what Play starts. A series: the
+progress of each episode, and Play starts the one being watched, else the one after the last
+finished, else the first. A movie: Play resumes it if it was started and not finished.
 
-Resume points come from the history service, one per published episode; when it cannot answer
-the page shows no progress and Play starts at the first episode.
+Resume points come from the history service, one per published episode (or the movie); when it
+cannot answer the page shows no progress and Play starts at the first episode (or the top).
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ async def series_progress(history: HistoryClient, profile_id: int, title: Title)
     return SeriesProgress(progress, _after_last_watched(playable, seen), resuming=False)
 
 
+async def movie_progress(history: HistoryClient, profile_id: int, title: Title) -> SeriesProgress:
+    """A movie's own resume point: `resuming` when it was started and not finished (the page
+    then offers Resume, and "From the beginning" beside it)."""
+    point = await _resume_point(history, profile_id, title.id)
+    if point is None:
+        return SeriesProgress({}, None, resuming=False)
+    share = 1.0 if point.watched else point.progress or 0.0
+    return SeriesProgress({title.id: share}, None, resuming=not point.watched and share > 0)
+
+
 def _after_last_watched(
     playable: list[EpisodeSlot], seen: dict[int | None, Position]
 ) -> EpisodeSlot | None:
@@ -72,8 +83,12 @@ def _after_last_watched(
 
 async def _point(history: HistoryClient, profile_id: int, slot: EpisodeSlot) -> Position | None:
     assert slot.episode.id is not None
+    return await _resume_point(history, profile_id, slot.episode.id)
+
+
+async def _resume_point(history: HistoryClient, profile_id: int, title_id: int) -> Position | None:
     try:
-        return await history.resume_point(profile_id, slot.episode.id)
+        return await history.resume_point(profile_id, title_id)
     except VodstackError as exc:
-        log.warning("episode progress left out: %s", exc.message)
+        log.warning("progress left out: %s", exc.message)
         return None

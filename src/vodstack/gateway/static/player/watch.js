@@ -84,6 +84,15 @@ async function loadAbr(name) {
   }
 }
 
+// Where to start: `?t=S` (seconds) wins over the resume point, so `?t=0` (the title page's "From
+// the beginning") starts at the top; -1 lets the engine start at its own default, the top.
+function startAt(resumeS) {
+  const t = new URLSearchParams(window.location.search).get("t");
+  const asked = t === null || t.trim() === "" ? NaN : Number(t);
+  const at = Number.isFinite(asked) && asked >= 0 ? asked : resumeS;
+  return at > 0 ? at : -1;
+}
+
 function absolute(path) {
   return new URL(path, window.location.href).href;
 }
@@ -91,7 +100,7 @@ function absolute(path) {
 async function createEngine(start, edges) {
   const options = {
     video, edges, onFatal: fail,
-    startPosition: start.resume_position_s > 0 ? start.resume_position_s : -1,
+    startPosition: startAt(start.resume_position_s),
     maxBuffer: Number(config.maxBuffer || 0),
     // An encrypted title's keys come from this session's Clear Key licence route (EME).
     // Asked on this page's origin: the answer's absolute URL may name another host for the
