@@ -224,6 +224,10 @@ class FillPlanSettings(BaseModel):
     # Add the requests of viewers resuming where they stopped on the days before, at the rate
     # learnt from the trace (control/returns.py).
     return_model: bool = True
+    # Objects whose ids name no segment (hashes, numbers, file paths): forecast by their own
+    # request history, calibrated each night on what histories like it brought the next day
+    # (control/count_history.py), instead of their rate since first seen.
+    count_history: bool = True
     # What ranks the plan: the hand-built model above ("model"), or a small regression fitted
     # each night on the trace's own past days, the model's value among its inputs ("learned",
     # control/learned_forecast.py).

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from vodstack.config.settings import FillPlanSettings
+from vodstack.control.count_history import CountHistory
 from vodstack.control.coverage import PositionCoverage, Unrequested
 from vodstack.control.objects import ObjectInfo
 from vodstack.control.returns import ReturningViewers
@@ -75,6 +76,7 @@ class ForecastModel:
     region_pooling: float = 0.0
     position_model: bool = True
     return_model: bool = True
+    count_history: bool = True
 
     @classmethod
     def from_settings(cls, settings: FillPlanSettings) -> ForecastModel:
@@ -82,7 +84,7 @@ class ForecastModel:
             settings.half_life_days, settings.shape_half_life_days,
             settings.new_release_days, settings.new_release_boost,
             settings.shape_prior_requests, settings.region_pooling, settings.position_model,
-            settings.return_model,
+            settings.return_model, settings.count_history,
         )  # fmt: skip
 
 
@@ -122,6 +124,10 @@ class PopularityForecast(Generic[K]):
         self._returns: ReturningViewers[K] | None = (
             ReturningViewers(describe, self._keep_shape) if model.return_model else None
         )
+        # Objects whose ids name no segment: judged by their own history, calibrated.
+        self._history: CountHistory[K] | None = (
+            CountHistory(model.shape_half_life_days) if model.count_history else None
+        )
         self.days = 0  # days recorded so far
 
     def record_day(
@@ -140,15 +146,19 @@ class PopularityForecast(Generic[K]):
         self._decay()
         given = title_demand or {}
         self._record_given(given, day)
+        unplaced: dict[str, dict[K, float]] = {}  # per region: objects with no position
         for region, objects in counts.items():
             demand = self._regions.setdefault(region, _RegionDemand())
             replaced = given.get(region, {})
+            loose = unplaced[region] = {}
             for key, count in objects.items():
                 info = self._info.get(key)
                 if info is None:
                     info = self._info[key] = self._describe(key)
                 title = info.title
-                if info.position is not None:
+                if info.position is None:
+                    loose[key] = count
+                else:
                     slot = (info.rendition, info.position)
                     self._pooled[slot] = self._pooled.get(slot, 0.0) + count
                     if info.position < START_SPAN:
@@ -165,6 +175,8 @@ class PopularityForecast(Generic[K]):
                     demand.first_day.setdefault(title, day)
                 self._object_counts[key] = self._object_counts.get(key, 0.0) + count
                 self._title_counts[title] = self._title_counts.get(title, 0.0) + count
+        if self._history is not None:
+            self._history.record_day(unplaced, whole)
         self.days += 1
 
     def with_partial_day(
@@ -180,6 +192,7 @@ class PopularityForecast(Generic[K]):
         fork._regions = {name: demand.copy() for name, demand in self._regions.items()}
         fork._last_position = dict(self._last_position)
         fork._coverage = self._coverage.copy()
+        fork._history = self._history.copy() if self._history is not None else None
         # Everything else `record_day` writes, `_decay` first replaces with a new dict.
         fork.record_day(
             {region: {key: n / share_of_day[region] for key, n in objects.items()}
@@ -254,8 +267,13 @@ class PopularityForecast(Generic[K]):
         return self._popularity(region), returning
 
     def _popularity(self, region: str) -> dict[K, float]:
-        if self.model.position_model:
-            return self._by_position(region)
+        model = self.model
+        result = self._by_position(region) if model.position_model else self._by_request(region)
+        if self._history is not None:
+            result.update(self._history.expected_requests(region))
+        return result
+
+    def _by_request(self, region: str) -> dict[K, float]:
         demand = self.title_demand(region)
         infos, title_counts, pooled = self._info, self._title_counts, self._pooled
         prior = self.model.shape_prior_requests / max(self._pooled_total, 1e-9)
