@@ -74,7 +74,7 @@ def test_a_thin_signature_falls_back_to_a_coarser_one() -> None:
     assert expected["y1-000"] == 1.0
     # x1's history (2 requests, the day before yesterday) was seen on 10 objects only, fewer
     # than MIN_OBJECTS: judged with every object of its decayed count and age (x0 and y0).
-    assert 10 < MIN_OBJECTS
+    assert MIN_OBJECTS > 10
     assert expected["x1-000"] == 200 / 210
     assert bucket(0.0) == 0 < bucket(0.01) < bucket(1.0) < bucket(1.5) < bucket(3.0)
 
