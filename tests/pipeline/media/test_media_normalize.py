@@ -153,3 +153,17 @@ def test_ntsc_rate_keyframes_land_on_the_first_frame_of_each_segment(tmp_path: P
     expected = [norm.time_of(norm.frame_at(4.0 * m)) for m in range(4)]
     assert keys == pytest.approx(expected, abs=1e-4)
     assert len(times) == norm.frame_at(info.duration_s)
+
+
+@pytest.mark.parametrize(
+    "rate", ["24", "24000/1001", "25", "30", "30000/1001", "50", "60", "60000/1001"]
+)
+def test_a_standard_rate_source_keeps_its_own_rate(tmp_path: Path, rate: str) -> None:
+    # 30 is within 1 % of 29.97 too: a 30 fps phone clip used to come out at 29.97 fps, one
+    # frame dropped every 33 s and every segment 4.004 s instead of 4 s.
+    source = _make(
+        tmp_path / "cfr.mp4",
+        "-f", "lavfi", "-i", f"testsrc2=s=64x48:r={rate}:d=2",
+        "-c:v", "libx264", "-preset", "ultrafast",
+    )  # fmt: skip
+    assert plan_normalization(probe(source)).fps == Fraction(rate)

@@ -66,10 +66,14 @@ def plan_normalization(info: SourceInfo, max_fps: Fraction = MAX_FPS) -> Normali
 
 
 def output_fps(measured: Fraction, max_fps: Fraction = MAX_FPS) -> Fraction:
-    """A constant output rate: the nearest standard rate, else the rounded rate, capped."""
-    for rate in STANDARD_RATES:
-        if abs(measured - rate) <= rate / 100:
-            return min(rate, max_fps)
+    """A constant output rate: the nearest standard rate, else the rounded rate, capped.
+
+    Nearest, not first within 1 %: 30 is within 1 % of 29.97 as well, and a 30 fps source
+    resampled to 29.97 loses a frame every 33 s.
+    """
+    nearest = min(STANDARD_RATES, key=lambda rate: abs(measured - rate))
+    if abs(measured - nearest) <= nearest / 100:
+        return min(nearest, max_fps)
     whole = max(1, round(measured))
     return min(Fraction(whole), max_fps)
 
