@@ -124,4 +124,3 @@ def test_an_index_less_container_with_a_long_gop_is_accepted(
     info = probe(source)
     assert info.duration_s == pytest.approx(6.0, abs=0.05)
     assert info.keyframe_times == pytest.approx([0.0, 3.0], abs=0.05)
-
