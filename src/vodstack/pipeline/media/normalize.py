@@ -82,10 +82,13 @@ def picture_filters(norm: Normalization) -> list[str]:
     """Filters before trimming: deinterlace, then resample to the constant-rate frame grid.
 
     `fps` emits frames on the absolute grid n / fps of the (seek-shifted) input timeline, which
-    is what makes chunk boundaries frame-exact.
+    is what makes chunk boundaries frame-exact. `start_time=0` starts that grid at 0 even when
+    the video starts after the audio (its first frame repeated): without it the grid began at
+    the first frame and the first chunk came out short by the video's delay.
     """
     filters = ["bwdif=mode=send_frame:parity=auto:deint=all"] if norm.deinterlace else []
-    filters.append(f"fps=fps={norm.fps.numerator}/{norm.fps.denominator}:round=near")
+    rate = f"{norm.fps.numerator}/{norm.fps.denominator}"
+    filters.append(f"fps=fps={rate}:round=near:start_time=0")
     return filters
 
 
