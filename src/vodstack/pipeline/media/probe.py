@@ -242,7 +242,7 @@ def _checked_dimensions(video: Any, limits: ProbeLimits) -> tuple[int, int]:
 def _scan_packets(container: Any, video: Any) -> _Scan:
     """Demux (no decode) every video packet: keyframe times, frame count, real end, VFR."""
     scan = _Scan()
-    base = _timeline_start(container, video)
+    base = video.start_time if video.start_time is not None else 0
     tb = video.time_base
     times: list[int] = []
     try:
@@ -261,18 +261,6 @@ def _scan_packets(container: Any, video: Any) -> _Scan:
     scan.keyframes.sort()
     scan.variable = _is_variable(sorted(times))
     return scan
-
-
-def _timeline_start(container: Any, video: Any) -> int:
-    """The file's time 0 in `video`'s time base: the earliest stream's start, as ffmpeg counts.
-
-    Not the video's own start: a video that starts after its audio is measured on the timeline
-    every ffmpeg command of the pipeline uses, so its delay is part of the grid, not cut off
-    its end.
-    """
-    if container.start_time is None:
-        return int(video.start_time or 0)
-    return round(container.start_time / 1_000_000 / video.time_base)
 
 
 def _is_variable(pts: list[int]) -> bool:
@@ -369,7 +357,7 @@ def _decode_window(
             # Frame threads: the last second of a long-GOP master decodes from its keyframe (up
             # to 10 s of video); PROBE is alone on the critical path, so the other cores help.
             video.thread_type = "AUTO"
-            base = _timeline_start(container, video)
+            base = video.start_time if video.start_time is not None else 0
             if seek_s > 0:
                 container.seek(int(seek_s / video.time_base) + base, stream=video, backward=True)
             for frame in container.decode(video):
