@@ -153,3 +153,33 @@ def test_ntsc_rate_keyframes_land_on_the_first_frame_of_each_segment(tmp_path: P
     expected = [norm.time_of(norm.frame_at(4.0 * m)) for m in range(4)]
     assert keys == pytest.approx(expected, abs=1e-4)
     assert len(times) == norm.frame_at(info.duration_s)
+
+
+@pytest.mark.parametrize(
+    "rate", ["24", "24000/1001", "25", "30", "30000/1001", "50", "60", "60000/1001"]
+)
+def test_a_standard_rate_source_keeps_its_own_rate(tmp_path: Path, rate: str) -> None:
+    # 30 is within 1 % of 29.97 too: a 30 fps phone clip used to come out at 29.97 fps, one
+    # frame dropped every 33 s and every segment 4.004 s instead of 4 s.
+    source = _make(
+        tmp_path / "cfr.mp4",
+        "-f", "lavfi", "-i", f"testsrc2=s=64x48:r={rate}:d=2",
+        "-c:v", "libx264", "-preset", "ultrafast",
+    )  # fmt: skip
+    assert plan_normalization(probe(source)).fps == Fraction(rate)
+
+
+def test_a_video_that_starts_after_its_audio_keeps_every_frame(tmp_path: Path) -> None:
+    # The video's first frame at 0.08 s (the audio at 0): the `fps` filter started its grid at
+    # the first frame, so the first chunk came out two frames short.
+    source = _make(
+        tmp_path / "late_video.mp4",
+        "-itsoffset", "0.08", "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=6",
+        "-f", "lavfi", "-i", "sine=d=6.08",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+    )  # fmt: skip
+    info = probe(source)
+    joined, fps = _encode(source, tmp_path)
+    times, *_ = _frames(joined)
+    _assert_constant_rate(times, fps)
+    assert len(times) == plan_normalization(info).frame_at(info.duration_s)

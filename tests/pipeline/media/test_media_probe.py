@@ -105,3 +105,22 @@ def test_zero_duration(tmp_path: Path) -> None:
 def test_source_info_survives_a_round_trip_through_json(clip: Path) -> None:
     info = probe(clip)
     assert SourceInfo.from_dict(json.loads(json.dumps(info.to_dict()))) == info
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"), [("long_gop.ts", "libx264"), ("long_gop.mpg", "mpeg2video")]
+)
+def test_an_index_less_container_with_a_long_gop_is_accepted(
+    tmp_path: Path, name: str, codec: str
+) -> None:
+    # MPEG-TS and MPEG-PS have no index: a seek to the last second lands past the keyframe before
+    # it and decodes nothing. Such masters (OBS's and broadcast recorders' .ts) used to be refused
+    # as "probably truncated".
+    source = tmp_path / name
+    _ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=s=160x120:r=25:d=6",
+        "-c:v", codec, "-g", "75", str(source),
+    )  # fmt: skip
+    info = probe(source)
+    assert info.duration_s == pytest.approx(6.0, abs=0.05)
+    assert info.keyframe_times == pytest.approx([0.0, 3.0], abs=0.05)

@@ -422,7 +422,9 @@ def audio_output_args(duration_s: float, rung: AudioRung, out_path: Path) -> lis
         "-sn",
         "-dn",
         "-af",
-        "apad",
+        # async: a frame whose timestamp goes back (the audio of two joined recordings
+        # overlaps at the join) is trimmed, not sent to the encoder, which -xerror would fail.
+        "aresample=async=1,apad",
         "-t",
         f"{duration_s:.6f}",
         "-c:a",

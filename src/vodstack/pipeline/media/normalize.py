@@ -66,10 +66,14 @@ def plan_normalization(info: SourceInfo, max_fps: Fraction = MAX_FPS) -> Normali
 
 
 def output_fps(measured: Fraction, max_fps: Fraction = MAX_FPS) -> Fraction:
-    """A constant output rate: the nearest standard rate, else the rounded rate, capped."""
-    for rate in STANDARD_RATES:
-        if abs(measured - rate) <= rate / 100:
-            return min(rate, max_fps)
+    """A constant output rate: the nearest standard rate, else the rounded rate, capped.
+
+    Nearest, not first within 1 %: 30 is within 1 % of 29.97 as well, and a 30 fps source
+    resampled to 29.97 loses a frame every 33 s.
+    """
+    nearest = min(STANDARD_RATES, key=lambda rate: abs(measured - rate))
+    if abs(measured - nearest) <= nearest / 100:
+        return min(nearest, max_fps)
     whole = max(1, round(measured))
     return min(Fraction(whole), max_fps)
 
@@ -78,10 +82,13 @@ def picture_filters(norm: Normalization) -> list[str]:
     """Filters before trimming: deinterlace, then resample to the constant-rate frame grid.
 
     `fps` emits frames on the absolute grid n / fps of the (seek-shifted) input timeline, which
-    is what makes chunk boundaries frame-exact.
+    is what makes chunk boundaries frame-exact. `start_time=0` starts that grid at 0 even when
+    the video starts after the audio (its first frame repeated): without it the grid began at
+    the first frame and the first chunk came out short by the video's delay.
     """
     filters = ["bwdif=mode=send_frame:parity=auto:deint=all"] if norm.deinterlace else []
-    filters.append(f"fps=fps={norm.fps.numerator}/{norm.fps.denominator}:round=near")
+    rate = f"{norm.fps.numerator}/{norm.fps.denominator}"
+    filters.append(f"fps=fps={rate}:round=near:start_time=0")
     return filters
 
 

@@ -28,6 +28,9 @@ from vodstack.pipeline.media.errors import InvalidMedia, InvalidReason, corrupt_
 _TRUNCATION_SLACK_S = 1.0
 _EDGE_DECODE_S = 1.0
 _EDGE_DECODE_MAX_FRAMES = 60
+# How far ahead of a keyframe a retried seek aims: an MPEG-PS seek to a keyframe's own time
+# lands just past it (measured: 0.5 s ahead is enough).
+_SEEK_MARGIN_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +138,7 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> SourceInfo:
         scan = _scan_packets(container, video)
         duration = _checked_duration(container, video, scan, limits)
         first = _decode_first(path, duration)
-        _decode_last(path, duration)
+        _decode_last(path, duration, scan.keyframes)
         audio_streams = _audio_streams(container)
         fmt = video.codec_context.pix_fmt or first.format.name
         return SourceInfo(
@@ -312,9 +315,16 @@ def _decode_first(path: Path, duration: float) -> Any:
     return frames[0]
 
 
-def _decode_last(path: Path, duration: float) -> None:
+def _decode_last(path: Path, duration: float, keyframes: list[float]) -> None:
     start = max(0.0, duration - _EDGE_DECODE_S)
     frames, broken_at = _decode_window(path, start_s=start, span_s=duration - start)
+    if not frames and broken_at is None:
+        # MPEG-TS and MPEG-PS have no index: the demuxer's seek lands past the keyframe before
+        # `start` and nothing decodes from there. Seek again, ahead of that keyframe.
+        seek = _before_keyframe(keyframes, start)
+        frames, broken_at = _decode_window(
+            path, start_s=start, span_s=duration - start, seek_s=seek
+        )
     if not frames:
         if broken_at is not None and broken_at < start:
             # Decoding from the last keyframe broke before the last second: damage, not a cut.
@@ -325,10 +335,20 @@ def _decode_last(path: Path, duration: float) -> None:
         )
 
 
-def _decode_window(path: Path, *, start_s: float, span_s: float) -> tuple[list[Any], float | None]:
+def _before_keyframe(keyframes: list[float], t_s: float) -> float:
+    """A seek point ahead of the last keyframe at or before `t_s` (0: decode from the start)."""
+    key = max((k for k in keyframes if k <= t_s), default=0.0)
+    return max(0.0, key - _SEEK_MARGIN_S)
+
+
+def _decode_window(
+    path: Path, *, start_s: float, span_s: float, seek_s: float | None = None
+) -> tuple[list[Any], float | None]:
     """Decode frames presented in [start_s, start_s + span_s]; a fresh handle per window.
-    Also returns the time of the last frame decoded before a decode error stopped it, if one did.
+    Seeks to `seek_s` (default `start_s`) first. Also returns the time of the last frame
+    decoded before a decode error stopped it, if one did.
     """
+    seek_s = start_s if seek_s is None else seek_s
     frames: list[Any] = []
     last: float | None = None
     try:
@@ -338,8 +358,8 @@ def _decode_window(path: Path, *, start_s: float, span_s: float) -> tuple[list[A
             # to 10 s of video); PROBE is alone on the critical path, so the other cores help.
             video.thread_type = "AUTO"
             base = video.start_time if video.start_time is not None else 0
-            if start_s > 0:
-                container.seek(int(start_s / video.time_base) + base, stream=video, backward=True)
+            if seek_s > 0:
+                container.seek(int(seek_s / video.time_base) + base, stream=video, backward=True)
             for frame in container.decode(video):
                 if frame.pts is None:
                     continue
