@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from vodstack.core.errors import ServiceUnavailable
 from vodstack.core.periodic import Periodic
 
 
@@ -40,6 +41,28 @@ def test_a_failing_step_is_logged_and_tried_again(caplog: pytest.LogCaptureFixtu
     asyncio.run(asyncio.wait_for(main(), 30))
     assert "flaky sweep failed" in caplog.text
     assert "the database is locked" in caplog.text
+
+
+def test_a_dependency_down_is_one_warning_line_and_a_bug_keeps_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    failures = [ServiceUnavailable("The catalog service is unreachable."), KeyError("title")]
+
+    async def step() -> None:
+        if failures:
+            raise failures.pop(0)
+
+    async def main() -> None:
+        async with Periodic("snapshot", step, 0.001):
+            while failures:
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(0.01)
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    down, bug = (r for r in caplog.records if "snapshot failed" in r.getMessage())
+    assert down.levelname == "WARNING" and down.exc_info is None
+    assert "The catalog service is unreachable." in down.getMessage()
+    assert bug.levelname == "ERROR" and bug.exc_info is not None
 
 
 def test_stop_cancels_and_a_zero_interval_never_runs() -> None:

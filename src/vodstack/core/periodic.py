@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
+from vodstack.core.errors import ServiceUnavailable
+
 log = logging.getLogger(__name__)
 
 Step = Callable[[], Awaitable[object]]
@@ -57,6 +59,11 @@ class Periodic:
         while True:
             try:
                 await self._step()
+            except ServiceUnavailable as exc:
+                # A dependency down or restarting: expected, and its message says which. A
+                # traceback per tick would bury the log (the recs service printed 60 lines
+                # each time the catalog dropped a connection while it restarted).
+                log.warning("%s failed: %s; trying again in %g s", self.name, exc, self._interval_s)
             except Exception:
                 log.exception("%s failed; trying again in %g s", self.name, self._interval_s)
             await asyncio.sleep(self._interval_s)
