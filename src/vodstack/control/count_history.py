@@ -45,15 +45,13 @@ class _Region(Generic[K]):
         self.decayed: dict[K, float] = {}
         self.first_day: dict[K, int] = {}
         self.last: dict[K, float] = {}  # the last recorded day's requests
-        self.pending: dict[K, Signature] = {}  # signatures at the last night, to be answered
-        self.pending_requests = 0.0  # requests of the day the pending signatures end with
+        self.last_requests = 0.0  # that day's requests in all (0: a partial day, teaches nothing)
         self.table: dict[Signature, list[float]] = {}  # signature -> [requests, objects]
 
     def copy(self) -> _Region[K]:
         other: _Region[K] = _Region()
         other.decayed, other.first_day = dict(self.decayed), dict(self.first_day)
-        other.last, other.pending = dict(self.last), dict(self.pending)
-        other.pending_requests = self.pending_requests
+        other.last, other.last_requests = dict(self.last), self.last_requests
         other.table = self.table  # only whole days add to it, and a fork records none
         return other
 
@@ -79,8 +77,9 @@ class CountHistory(Generic[K]):
         for name, objects in counts.items():
             region = self._regions.setdefault(name, _Region())
             requests = float(sum(objects.values()))
-            if whole and region.pending and region.pending_requests >= WHOLE_DAY * requests:
-                _learn(region, objects)
+            if whole and region.last_requests >= WHOLE_DAY * requests > 0:
+                # The histories are still last night's: answered by this day's requests.
+                _learn(region, self._signatures(region, day), objects)
             keep = self._keep
             region.decayed = {key: value * keep for key, value in region.decayed.items()}
             region.last = {}
@@ -88,8 +87,7 @@ class CountHistory(Generic[K]):
                 region.decayed[key] = region.decayed.get(key, 0.0) + count
                 region.first_day.setdefault(key, day)
                 region.last[key] = count
-            region.pending = {key: self._signature(region, key, day + 1) for key in region.decayed}
-            region.pending_requests = requests if whole else 0.0
+            region.last_requests = requests if whole else 0.0
         self.days += 1
 
     def expected_requests(self, region: str) -> dict[K, float]:
@@ -99,7 +97,7 @@ class CountHistory(Generic[K]):
         if state is None or not state.table:
             return {}
         table, result = state.table, {}
-        for key, signature in state.pending.items():
+        for key, signature in self._signatures(state, self.days).items():
             for level in (signature, signature[:2], signature[:1]):
                 cell = table.get(level)
                 if cell is not None and cell[1] >= MIN_OBJECTS:
@@ -107,15 +105,22 @@ class CountHistory(Generic[K]):
                     break
         return result
 
-    def _signature(self, region: _Region[K], key: K, day: int) -> Signature:
-        age = min(day - region.first_day[key], MAX_AGE)
-        return (bucket(region.decayed[key]), age, bucket(region.last.get(key, 0.0)))
+    @staticmethod
+    def _signatures(region: _Region[K], day: int) -> dict[K, Signature]:
+        """Every known object's signature on the night before `day`."""
+        first, last = region.first_day, region.last
+        return {
+            key: (bucket(decayed), min(day - first[key], MAX_AGE), bucket(last.get(key, 0.0)))
+            for key, decayed in region.decayed.items()
+        }
 
 
-def _learn(region: _Region[K], answers: Mapping[K, float]) -> None:
+def _learn(
+    region: _Region[K], signatures: Mapping[K, Signature], answers: Mapping[K, float]
+) -> None:
     """Add last night's signatures, answered by this day's requests, to the region's table."""
     table = region.table
-    for key, signature in region.pending.items():
+    for key, signature in signatures.items():
         requests = float(answers.get(key, 0.0))
         for level in (signature, signature[:2], signature[:1]):
             cell = table.get(level)
